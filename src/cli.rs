@@ -1,0 +1,106 @@
+//! The command line (clap derive). Parsing only: main.rs runs the commands.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "vigil",
+    version,
+    about = "A terminal incident-response console for AWS"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Summarise an incident from exported findings and logs: findings, entities, relations, groups
+    Analyze {
+        #[command(flatten)]
+        inputs: Inputs,
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: AnalyzeFormat,
+    },
+    /// Every CloudTrail event that names ENTITY_ID (kind:value), in time order
+    Pivot {
+        /// For example ip:203.0.113.7, instance:i-0abc…, role:arn:aws:iam::123456789012:role/Web
+        entity: String,
+        /// CloudTrail files or directories (S3 .json.gz, JSON, JSON Lines, lookup-events output)
+        #[arg(long = "trail", required = true, num_args = 1..)]
+        trail: Vec<PathBuf>,
+        /// Only events at or after this instant (RFC 3339)
+        #[arg(long)]
+        from: Option<String>,
+        /// Only events before this instant (RFC 3339)
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: PivotFormat,
+        /// Exit with status 2 if any record could not be read
+        #[arg(long)]
+        strict: bool,
+    },
+    /// The neighbourhood of ENTITY_ID in the entity graph
+    Graph {
+        entity: String,
+        #[arg(long, default_value_t = 1)]
+        depth: u32,
+        #[command(flatten)]
+        inputs: Inputs,
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+    },
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct Inputs {
+    /// GuardDuty findings: files or directories (any envelope, JSON or JSON Lines, .gz)
+    #[arg(long, num_args = 1..)]
+    pub findings: Vec<PathBuf>,
+    /// CloudTrail logs
+    #[arg(long, num_args = 1..)]
+    pub trail: Vec<PathBuf>,
+    /// VPC flow logs
+    #[arg(long, num_args = 1..)]
+    pub flows: Vec<PathBuf>,
+    /// Route 53 Resolver query logs
+    #[arg(long, num_args = 1..)]
+    pub dns: Vec<PathBuf>,
+    /// Exit with status 2 if any record could not be read
+    #[arg(long)]
+    pub strict: bool,
+}
+
+impl Inputs {
+    /// Every path; the content decides what each file is, the flag only documents intent.
+    pub fn all(&self) -> Vec<PathBuf> {
+        self.findings
+            .iter()
+            .chain(&self.trail)
+            .chain(&self.flows)
+            .chain(&self.dns)
+            .cloned()
+            .collect()
+    }
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnalyzeFormat {
+    Json,
+    Markdown,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PivotFormat {
+    Jsonl,
+    Table,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+    Json,
+}

@@ -1,0 +1,227 @@
+//! Feeding evidence into the graph. Each `add_*` is incremental, so a live feed or a streaming
+//! load can grow the graph record by record.
+
+use super::{EntityGraph, MAX_PORTS, Relation};
+use crate::ingest::Loaded;
+use crate::model::entity::{is_non_routable, parse_ip};
+use crate::model::{DnsQuery, EntityId, EntityKind, Finding, FlowRecord, TrailEvent};
+
+impl EntityGraph {
+    /// The graph of everything in a load.
+    pub fn from_loaded(l: &Loaded) -> EntityGraph {
+        let mut g = EntityGraph::default();
+        for f in &l.findings {
+            g.add_finding(f);
+        }
+        for e in &l.events {
+            g.add_event(e);
+        }
+        for q in &l.dns {
+            g.add_dns(q);
+        }
+        for r in &l.flows {
+            g.add_flow(r);
+        }
+        g
+    }
+
+    pub fn add_finding(&mut self, f: &Finding) {
+        let fid = f.entity_id();
+        let t = f.time();
+        self.intern(&fid);
+        for e in &f.entities {
+            self.link(&fid, e, Relation::Involves, t);
+            let n = self.intern(e);
+            let p = self.profiles.entry(n).or_default();
+            p.findings += 1;
+            if let Some(t) = t {
+                p.seen(t);
+            }
+        }
+        let s = &f.subject;
+        if let Some(inst) = &s.instance {
+            for a in &s.addresses {
+                self.link(inst, a, Relation::HasAddress, t);
+                if let Some(ip) = parse_ip(&a.value).filter(is_non_routable) {
+                    self.address_owner.insert(ip.to_string(), inst.clone());
+                }
+            }
+            for r in &s.remotes {
+                self.link(inst, r, Relation::Connected, t);
+            }
+            if let Some(dom) = f.action.domain.as_deref().and_then(EntityId::domain) {
+                self.link(inst, &dom, Relation::Queried, t);
+            }
+        }
+        if let (Some(k), Some(p)) = (&s.key, &s.principal) {
+            self.link(k, p, Relation::KeyOf, t);
+        }
+        if s.instance.is_none()
+            && let Some(p) = s.principal.as_ref().or(s.key.as_ref())
+        {
+            for r in &s.remotes {
+                self.link(p, r, Relation::CalledFrom, t);
+            }
+        }
+    }
+
+    pub fn add_event(&mut self, ev: &TrailEvent) {
+        let t = Some(ev.time);
+        let api = format!("{}:{}", ev.service_short(), ev.name);
+        let api_sym = self.strings.intern(&api);
+        let ip = ev.source_ip.as_deref().and_then(EntityId::ip);
+        let ip_sym = ev.source_ip.as_deref().map(|s| self.strings.intern(s));
+        let ua_sym = ev.user_agent.as_deref().map(|s| self.strings.intern(s));
+        let principal_sym = ev.principal.as_ref().map(|p| self.strings.intern(&p.value));
+        for e in &ev.entities {
+            let n = self.intern(e);
+            let p = self.profiles.entry(n).or_default();
+            p.seen(ev.time);
+            p.events += 1;
+            let slot = p.by_api.entry(api_sym).or_default();
+            if ev.failed() {
+                slot.1 += 1;
+                p.errors += 1;
+            } else {
+                slot.0 += 1;
+            }
+            *p.by_hour.entry(ev.time.hour_floor().0).or_default() += 1;
+            if let Some(s) = ip_sym {
+                p.source_ips.insert(s);
+            }
+            if let Some(s) = ua_sym {
+                p.user_agents.insert(s);
+            }
+            if let Some(s) = principal_sym {
+                p.principals.insert(s);
+            }
+        }
+        let Some(principal) = &ev.principal else {
+            return;
+        };
+        if let Some(ip) = &ip {
+            self.link(principal, ip, Relation::CalledFrom, t);
+        }
+        let mut session_role = None;
+        let mut session_instance = None;
+        for e in &ev.entities {
+            match e.kind {
+                EntityKind::Role if principal.kind == EntityKind::Session => session_role = Some(e),
+                EntityKind::Instance
+                    if principal.kind == EntityKind::Session
+                        && crate::model::entity::session_name(&principal.value)
+                            == Some(e.value.as_str()) =>
+                {
+                    session_instance = Some(e)
+                }
+                _ => {}
+            }
+        }
+        if let Some(r) = session_role {
+            self.link(principal, r, Relation::SessionOf, t);
+        }
+        if let Some(i) = session_instance {
+            self.link(i, principal, Relation::Assumed, t);
+        }
+        if let Some(k) = &ev.access_key {
+            let key = EntityId::new(EntityKind::Key, k.clone());
+            self.link(&key, principal, Relation::KeyOf, t);
+        }
+        for target in &ev.targets {
+            self.link(principal, target, Relation::ActedOn, t);
+        }
+    }
+
+    pub fn add_dns(&mut self, q: &DnsQuery) {
+        let Some(domain) = EntityId::domain(&q.query_name) else {
+            return;
+        };
+        let instance = q
+            .instance_id
+            .as_ref()
+            .map(|i| EntityId::new(EntityKind::Instance, i.clone()))
+            .or_else(|| {
+                q.srcaddr
+                    .as_ref()
+                    .and_then(|a| self.address_owner.get(a).cloned())
+            });
+        let n = self.intern(&domain);
+        let p = self.profiles.entry(n).or_default();
+        p.queries += 1;
+        if let Some(t) = q.time {
+            p.seen(t);
+        }
+        if let Some(inst) = &instance {
+            self.link(inst, &domain, Relation::Queried, q.time);
+            if let Some(src) = q.srcaddr.as_deref().and_then(EntityId::ip) {
+                if parse_ip(&src.value).is_some_and(|ip| is_non_routable(&ip)) {
+                    self.address_owner.insert(src.value.clone(), inst.clone());
+                }
+                self.link(inst, &src, Relation::HasAddress, q.time);
+            }
+        }
+        for a in &q.answers {
+            if let Some(ip) = EntityId::ip(a) {
+                self.link(&domain, &ip, Relation::ResolvedTo, q.time);
+            }
+        }
+    }
+
+    /// Attributes a flow record to an instance (by its `instance-id` field, or by the private
+    /// address of a known instance) and links it to the peer address.
+    pub fn add_flow(&mut self, r: &FlowRecord) {
+        if r.log_status.as_deref().is_some_and(|s| s != "OK") {
+            return;
+        }
+        let (Some(src), Some(dst)) = (&r.srcaddr, &r.dstaddr) else {
+            return;
+        };
+        let owner_of = |a: &str| self.address_owner.get(a).cloned();
+        let by_field = r
+            .instance_id
+            .as_ref()
+            .map(|i| EntityId::new(EntityKind::Instance, i.clone()));
+        let (local, remote, instance) = match (&by_field, owner_of(src), owner_of(dst)) {
+            (Some(i), _, _) => {
+                let egress = r.flow_direction.as_deref() == Some("egress")
+                    || (r.flow_direction.is_none()
+                        && parse_ip(src).is_some_and(|ip| is_non_routable(&ip)));
+                if egress {
+                    (src, dst, i.clone())
+                } else {
+                    (dst, src, i.clone())
+                }
+            }
+            (None, Some(i), _) => (src, dst, i),
+            (None, None, Some(i)) => (dst, src, i),
+            (None, None, None) => return,
+        };
+        let (Some(local_ip), Some(remote_ip)) = (EntityId::ip(local), EntityId::ip(remote)) else {
+            return;
+        };
+        let t = r.start;
+        self.link(&instance, &local_ip, Relation::HasAddress, t);
+        if parse_ip(&local_ip.value).is_some_and(|ip| is_non_routable(&ip)) {
+            self.address_owner
+                .insert(local_ip.value.clone(), instance.clone());
+        }
+        let e = self.link(&instance, &remote_ip, Relation::Connected, t);
+        let w = &mut self.graph[e];
+        w.bytes += r.bytes;
+        w.packets += r.packets;
+        let port = if local == src { r.dstport } else { r.srcport };
+        if let Some(p) = port
+            && w.ports.len() < MAX_PORTS
+        {
+            w.ports.insert(p);
+        }
+        for id in [&instance, &remote_ip] {
+            let n = self.intern(id);
+            let p = self.profiles.entry(n).or_default();
+            p.flows += 1;
+            if let Some(t) = t {
+                p.seen(t);
+            }
+        }
+    }
+}

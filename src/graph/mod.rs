@@ -1,0 +1,341 @@
+//! The entity graph (petgraph): one node per entity and per finding, typed edges that know their
+//! first/last time and count, finding groups, entity profiles and shortest paths.
+
+mod build;
+pub mod groups;
+pub mod profile;
+
+pub use groups::Group;
+pub use profile::Profile;
+
+use crate::model::{EntityId, EntityKind, Ts};
+use petgraph::Directed;
+use petgraph::graph::{EdgeIndex, NodeIndex};
+use petgraph::visit::EdgeRef;
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    /// finding → entity
+    Involves,
+    /// session → role
+    SessionOf,
+    /// key → principal
+    KeyOf,
+    /// principal → ip
+    CalledFrom,
+    /// instance → session (the session is named after the instance)
+    Assumed,
+    /// instance → ip
+    HasAddress,
+    /// instance → domain
+    Queried,
+    /// domain → ip (Resolver answers)
+    ResolvedTo,
+    /// instance ↔ remote ip (network findings, flow logs)
+    Connected,
+    /// principal → resource (CloudTrail)
+    ActedOn,
+}
+
+impl Relation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Involves => "involves",
+            Relation::SessionOf => "session_of",
+            Relation::KeyOf => "key_of",
+            Relation::CalledFrom => "called_from",
+            Relation::Assumed => "assumed",
+            Relation::HasAddress => "has_address",
+            Relation::Queried => "queried",
+            Relation::ResolvedTo => "resolved_to",
+            Relation::Connected => "connected",
+            Relation::ActedOn => "acted_on",
+        }
+    }
+}
+
+impl fmt::Display for Relation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Edge {
+    pub relation: Relation,
+    pub first: Option<Ts>,
+    pub last: Option<Ts>,
+    pub count: u64,
+    /// Traffic totals for `connected` edges from flow logs.
+    pub bytes: u64,
+    pub packets: u64,
+    /// Remote ports seen on `connected` edges (kept small: at most [`MAX_PORTS`]).
+    pub ports: BTreeSet<u32>,
+}
+
+pub const MAX_PORTS: usize = 16;
+
+impl Edge {
+    fn new(relation: Relation) -> Edge {
+        Edge {
+            relation,
+            first: None,
+            last: None,
+            count: 0,
+            bytes: 0,
+            packets: 0,
+            ports: BTreeSet::new(),
+        }
+    }
+
+    fn touch(&mut self, t: Option<Ts>) {
+        self.count += 1;
+        if let Some(t) = t {
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+        }
+    }
+}
+
+/// The graph with its lookup tables. Built once from a load; add more with the `add_*` methods.
+#[derive(Default)]
+pub struct EntityGraph {
+    pub graph: petgraph::Graph<EntityId, Edge, Directed>,
+    nodes: HashMap<EntityId, NodeIndex>,
+    edges: HashMap<(NodeIndex, NodeIndex, Relation), EdgeIndex>,
+    profiles: HashMap<NodeIndex, Profile>,
+    /// Private addresses of known instances, to attribute flow-log lines.
+    address_owner: HashMap<String, EntityId>,
+    strings: profile::Interner,
+}
+
+/// A subgraph for display or export.
+#[derive(Debug, Clone, Serialize)]
+pub struct Neighbourhood {
+    pub center: EntityId,
+    pub nodes: Vec<NodeView>,
+    pub edges: Vec<EdgeView>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct NodeView {
+    pub id: EntityId,
+    pub kind: EntityKind,
+    pub depth: u32,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct EdgeView {
+    pub from: EntityId,
+    pub to: EntityId,
+    pub relation: Relation,
+    pub count: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last: Option<String>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub bytes: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
+impl EntityGraph {
+    pub fn node(&self, id: &EntityId) -> Option<NodeIndex> {
+        self.nodes.get(id).copied()
+    }
+
+    pub fn contains(&self, id: &EntityId) -> bool {
+        self.nodes.contains_key(id)
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    pub fn edge_count(&self) -> usize {
+        self.graph.edge_count()
+    }
+
+    /// All entity ids, sorted.
+    pub fn entity_ids(&self) -> Vec<&EntityId> {
+        let mut v: Vec<&EntityId> = self.graph.node_weights().collect();
+        v.sort();
+        v
+    }
+
+    pub fn profile(&self, id: &EntityId) -> Option<&Profile> {
+        self.node(id).and_then(|n| self.profiles.get(&n))
+    }
+
+    pub fn strings(&self) -> &profile::Interner {
+        &self.strings
+    }
+
+    fn intern(&mut self, id: &EntityId) -> NodeIndex {
+        if let Some(n) = self.nodes.get(id) {
+            return *n;
+        }
+        let n = self.graph.add_node(id.clone());
+        self.nodes.insert(id.clone(), n);
+        n
+    }
+
+    fn link(&mut self, from: &EntityId, to: &EntityId, rel: Relation, t: Option<Ts>) -> EdgeIndex {
+        let a = self.intern(from);
+        let b = self.intern(to);
+        let e = *self
+            .edges
+            .entry((a, b, rel))
+            .or_insert_with(|| self.graph.add_edge(a, b, Edge::new(rel)));
+        self.graph[e].touch(t);
+        e
+    }
+
+    /// Every edge, sorted by (from, to, relation), for export.
+    pub fn all_edges(&self) -> Vec<EdgeView> {
+        let mut v: Vec<EdgeView> = self
+            .graph
+            .edge_references()
+            .map(|e| self.edge_view(e.id()))
+            .collect();
+        v.sort_by(|a, b| (&a.from, &a.to, a.relation).cmp(&(&b.from, &b.to, b.relation)));
+        v
+    }
+
+    fn edge_view(&self, e: EdgeIndex) -> EdgeView {
+        let (a, b) = self.graph.edge_endpoints(e).unwrap_or_default();
+        let w = &self.graph[e];
+        EdgeView {
+            from: self.graph[a].clone(),
+            to: self.graph[b].clone(),
+            relation: w.relation,
+            count: w.count,
+            first: w.first.map(Ts::to_rfc3339),
+            last: w.last.map(Ts::to_rfc3339),
+            bytes: w.bytes,
+        }
+    }
+
+    /// Edges touching `id`, either direction, with the entity at the other end.
+    pub fn edges_of(&self, id: &EntityId) -> Vec<(EntityId, EdgeView)> {
+        let Some(n) = self.node(id) else {
+            return Vec::new();
+        };
+        let mut v: Vec<(EntityId, EdgeView)> = self
+            .graph
+            .edges_directed(n, petgraph::Direction::Outgoing)
+            .chain(self.graph.edges_directed(n, petgraph::Direction::Incoming))
+            .map(|e| {
+                let other = if e.source() == n {
+                    e.target()
+                } else {
+                    e.source()
+                };
+                (self.graph[other].clone(), self.edge_view(e.id()))
+            })
+            .collect();
+        v.sort_by(|a, b| (&a.0, a.1.relation).cmp(&(&b.0, b.1.relation)));
+        v
+    }
+
+    /// Breadth-first neighbourhood up to `depth` hops, ignoring edge direction.
+    pub fn neighbourhood(&self, id: &EntityId, depth: u32) -> Option<Neighbourhood> {
+        let start = self.node(id)?;
+        let mut seen: HashMap<NodeIndex, u32> = HashMap::from([(start, 0)]);
+        let mut queue = VecDeque::from([start]);
+        while let Some(n) = queue.pop_front() {
+            let d = seen[&n];
+            if d == depth {
+                continue;
+            }
+            for m in self.graph.neighbors_undirected(n) {
+                if let std::collections::hash_map::Entry::Vacant(v) = seen.entry(m) {
+                    v.insert(d + 1);
+                    queue.push_back(m);
+                }
+            }
+        }
+        let mut nodes: Vec<NodeView> = seen
+            .iter()
+            .map(|(n, d)| NodeView {
+                id: self.graph[*n].clone(),
+                kind: self.graph[*n].kind,
+                depth: *d,
+            })
+            .collect();
+        nodes.sort_by(|a, b| (a.depth, &a.id).cmp(&(b.depth, &b.id)));
+        let mut edges: Vec<EdgeView> = seen
+            .keys()
+            .flat_map(|n| self.graph.edges_directed(*n, petgraph::Direction::Outgoing))
+            .filter(|e| seen.contains_key(&e.target()))
+            .map(|e| self.edge_view(e.id()))
+            .collect();
+        edges.sort_by(|a, b| (&a.from, &a.to, a.relation).cmp(&(&b.from, &b.to, b.relation)));
+        Some(Neighbourhood {
+            center: id.clone(),
+            nodes,
+            edges,
+        })
+    }
+
+    /// Shortest path between two entities, ignoring edge direction: the entities along it and the
+    /// edges between consecutive ones.
+    pub fn shortest_path(
+        &self,
+        from: &EntityId,
+        to: &EntityId,
+    ) -> Option<(Vec<EntityId>, Vec<EdgeView>)> {
+        let (a, b) = (self.node(from)?, self.node(to)?);
+        let mut prev: HashMap<NodeIndex, (NodeIndex, EdgeIndex)> = HashMap::new();
+        let mut queue = VecDeque::from([a]);
+        let mut seen = std::collections::HashSet::from([a]);
+        while let Some(n) = queue.pop_front() {
+            if n == b {
+                break;
+            }
+            // Deterministic order: visit neighbours sorted by entity id.
+            let mut next: Vec<(NodeIndex, EdgeIndex)> = self
+                .graph
+                .edges_directed(n, petgraph::Direction::Outgoing)
+                .map(|e| (e.target(), e.id()))
+                .chain(
+                    self.graph
+                        .edges_directed(n, petgraph::Direction::Incoming)
+                        .map(|e| (e.source(), e.id())),
+                )
+                .collect();
+            next.sort_by(|x, y| self.graph[x.0].cmp(&self.graph[y.0]));
+            for (m, e) in next {
+                if seen.insert(m) {
+                    prev.insert(m, (n, e));
+                    queue.push_back(m);
+                }
+            }
+        }
+        if a != b && !prev.contains_key(&b) {
+            return None;
+        }
+        let mut nodes = vec![b];
+        let mut edges = Vec::new();
+        let mut cur = b;
+        while cur != a {
+            let (p, e) = prev[&cur];
+            edges.push(self.edge_view(e));
+            nodes.push(p);
+            cur = p;
+        }
+        nodes.reverse();
+        edges.reverse();
+        Some((
+            nodes.into_iter().map(|n| self.graph[n].clone()).collect(),
+            edges,
+        ))
+    }
+}

@@ -1,0 +1,484 @@
+//! GuardDuty findings: the wire shape (camelCase; PascalCase goes through [`super::casing`]) and
+//! its conversion into [`Finding`] with the entities of the contract.
+
+use super::lenient;
+use crate::model::entity::{self, EntityId, EntityKind};
+use crate::model::finding::{FindingAction, RemoteIp, Subject};
+use crate::model::time::{Ts, de_opt_ts};
+use crate::model::{Finding, Origin, content_hash};
+use serde::Deserialize;
+use std::sync::Arc;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct WireFinding {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    id: Option<String>,
+    #[serde(rename = "type", deserialize_with = "lenient::opt_nonempty")]
+    finding_type: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_f64")]
+    severity: Option<f64>,
+    #[serde(deserialize_with = "lenient::opt_string")]
+    title: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_string")]
+    description: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    account_id: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    region: Option<String>,
+    #[serde(deserialize_with = "de_opt_ts")]
+    created_at: Option<Ts>,
+    #[serde(deserialize_with = "de_opt_ts")]
+    updated_at: Option<Ts>,
+    resource: Option<Resource>,
+    /// MozDef renames GuardDuty's `service` block to `finding`.
+    #[serde(alias = "finding")]
+    service: Option<Service>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Resource {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    resource_type: Option<String>,
+    instance_details: Option<InstanceDetails>,
+    access_key_details: Option<AccessKeyDetails>,
+    #[serde(deserialize_with = "lenient::vec_or_null")]
+    s3_bucket_details: Vec<S3BucketDetails>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct InstanceDetails {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    instance_id: Option<String>,
+    #[serde(deserialize_with = "lenient::vec_or_null")]
+    network_interfaces: Vec<NetworkInterface>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct NetworkInterface {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    private_ip_address: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    public_ip: Option<String>,
+    #[serde(deserialize_with = "lenient::vec_or_null")]
+    private_ip_addresses: Vec<PrivateIp>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct PrivateIp {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    private_ip_address: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct AccessKeyDetails {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    access_key_id: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    user_name: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    user_type: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct S3BucketDetails {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    name: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Service {
+    action: Option<Action>,
+    #[serde(deserialize_with = "lenient::opt_u64")]
+    count: Option<u64>,
+    #[serde(deserialize_with = "lenient::opt_bool")]
+    archived: Option<bool>,
+    #[serde(deserialize_with = "de_opt_ts")]
+    event_first_seen: Option<Ts>,
+    #[serde(deserialize_with = "de_opt_ts")]
+    event_last_seen: Option<Ts>,
+    additional_info: Option<AdditionalInfo>,
+    runtime_details: Option<RuntimeDetails>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct AdditionalInfo {
+    #[serde(deserialize_with = "lenient::opt_bool")]
+    sample: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RuntimeDetails {
+    process: Option<Process>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Process {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    name: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    executable_path: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Action {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    action_type: Option<String>,
+    network_connection_action: Option<NetworkConnectionAction>,
+    aws_api_call_action: Option<ApiCallAction>,
+    kubernetes_api_call_action: Option<ApiCallAction>,
+    rds_login_attempt_action: Option<ApiCallAction>,
+    dns_request_action: Option<DnsRequestAction>,
+    port_probe_action: Option<PortProbeAction>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct NetworkConnectionAction {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    connection_direction: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    protocol: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_bool")]
+    blocked: Option<bool>,
+    remote_ip_details: Option<RemoteIpDetails>,
+    remote_port_details: Option<PortDetails>,
+    local_port_details: Option<PortDetails>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct ApiCallAction {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    api: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    service_name: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    error_code: Option<String>,
+    remote_ip_details: Option<RemoteIpDetails>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct DnsRequestAction {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    domain: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    protocol: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_bool")]
+    blocked: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct PortProbeAction {
+    #[serde(deserialize_with = "lenient::opt_bool")]
+    blocked: Option<bool>,
+    #[serde(deserialize_with = "lenient::vec_or_null")]
+    port_probe_details: Vec<PortProbeDetail>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct PortProbeDetail {
+    local_port_details: Option<PortDetails>,
+    remote_ip_details: Option<RemoteIpDetails>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct PortDetails {
+    #[serde(deserialize_with = "lenient::opt_u32")]
+    port: Option<u32>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RemoteIpDetails {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    ip_address_v4: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    ip_address_v6: Option<String>,
+    country: Option<Country>,
+    city: Option<City>,
+    organization: Option<Organization>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Country {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    country_name: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct City {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    city_name: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Organization {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    asn: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    asn_org: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    org: Option<String>,
+}
+
+impl RemoteIpDetails {
+    /// The address as written (canonicalised when it parses), with its geography.
+    fn to_remote(&self) -> Option<RemoteIp> {
+        let raw = self
+            .ip_address_v4
+            .as_ref()
+            .or(self.ip_address_v6.as_ref())?;
+        let org = self.organization.as_ref();
+        Some(RemoteIp {
+            ip: entity::canonical_ip(raw).unwrap_or_else(|| raw.clone()),
+            country: self.country.as_ref().and_then(|c| c.country_name.clone()),
+            city: self.city.as_ref().and_then(|c| c.city_name.clone()),
+            asn: org.and_then(|o| o.asn.clone()).filter(|a| a != "-1"),
+            org: org.and_then(|o| o.asn_org.clone().or_else(|| o.org.clone())),
+        })
+    }
+
+    fn ip_entities(&self, out: &mut Vec<EntityId>) {
+        for ip in [&self.ip_address_v4, &self.ip_address_v6]
+            .into_iter()
+            .flatten()
+        {
+            push_ip(ip, out);
+        }
+    }
+
+    fn ip_entities2(&self, out: &mut Vec<EntityId>, remotes: &mut Vec<EntityId>) {
+        let before = out.len();
+        self.ip_entities(out);
+        remotes.extend(out[before..].iter().cloned());
+    }
+}
+
+fn push_ip(s: &str, out: &mut Vec<EntityId>) {
+    if !entity::is_placeholder(s) {
+        out.extend(EntityId::ip(s));
+    }
+}
+
+/// Why a finding record was rejected.
+#[derive(Debug, thiserror::Error)]
+pub enum FindingError {
+    #[error("not a GuardDuty finding: it has neither `type` nor `severity`")]
+    NotAFinding,
+}
+
+impl WireFinding {
+    pub(crate) fn into_finding(self, raw: &str, origin: Origin) -> Result<Finding, FindingError> {
+        if self.finding_type.is_none() && self.severity.is_none() {
+            return Err(FindingError::NotAFinding);
+        }
+        let id = self
+            .id
+            .clone()
+            .unwrap_or_else(|| format!("vigil-{:016x}", content_hash(raw.as_bytes())));
+        let service = self.service.unwrap_or_default();
+        let resource = self.resource.unwrap_or_default();
+        let mut entities = Vec::new();
+        let mut subject = Subject::default();
+
+        let account = self.account_id.filter(|a| !entity::is_placeholder(a));
+        if let Some(a) = &account {
+            entities.push(EntityId::new(EntityKind::Account, a.clone()));
+        }
+
+        let mut resource_label = String::new();
+        if let Some(inst) = &resource.instance_details {
+            if let Some(iid) = inst
+                .instance_id
+                .as_ref()
+                .filter(|i| !entity::is_placeholder(i))
+            {
+                entities.push(EntityId::new(EntityKind::Instance, iid.clone()));
+                subject.instance = Some(EntityId::new(EntityKind::Instance, iid.clone()));
+                resource_label = iid.clone();
+            }
+            for ni in &inst.network_interfaces {
+                for ip in [&ni.private_ip_address, &ni.public_ip]
+                    .into_iter()
+                    .flatten()
+                {
+                    push_ip(ip, &mut subject.addresses);
+                }
+                for p in &ni.private_ip_addresses {
+                    if let Some(ip) = &p.private_ip_address {
+                        push_ip(ip, &mut subject.addresses);
+                    }
+                }
+            }
+        }
+        if let Some(ak) = &resource.access_key_details {
+            if let Some(k) = ak
+                .access_key_id
+                .as_ref()
+                .filter(|k| !entity::is_placeholder(k))
+            {
+                entities.push(EntityId::new(EntityKind::Key, k.clone()));
+                subject.key = Some(EntityId::new(EntityKind::Key, k.clone()));
+            }
+            if let (Some(name), Some(acct)) = (
+                ak.user_name.as_ref().filter(|n| !entity::is_placeholder(n)),
+                account.as_ref(),
+            ) {
+                let principal = match ak.user_type.as_deref() {
+                    Some("IAMUser") => Some(EntityId::new(
+                        EntityKind::User,
+                        format!("arn:aws:iam::{acct}:user/{name}"),
+                    )),
+                    Some("Root") => Some(EntityId::new(
+                        EntityKind::User,
+                        format!("arn:aws:iam::{acct}:root"),
+                    )),
+                    Some("AssumedRole") | Some("Role") => Some(EntityId::new(
+                        EntityKind::Role,
+                        format!("arn:aws:iam::{acct}:role/{name}"),
+                    )),
+                    _ => None,
+                };
+                if let Some(p) = principal {
+                    if resource_label.is_empty()
+                        || resource.resource_type.as_deref() == Some("AccessKey")
+                    {
+                        resource_label =
+                            format!("{} {}", ak.user_type.as_deref().unwrap_or(""), name);
+                    }
+                    subject.principal = Some(p.clone());
+                    entities.push(p);
+                }
+            }
+        }
+        for b in &resource.s3_bucket_details {
+            if let Some(n) = b.name.as_ref().filter(|n| !entity::is_placeholder(n)) {
+                entities.push(EntityId::new(EntityKind::Bucket, n.clone()));
+                if resource_label.is_empty()
+                    || resource.resource_type.as_deref() == Some("S3Bucket")
+                {
+                    resource_label = n.clone();
+                }
+            }
+        }
+
+        let mut action = FindingAction::default();
+        if let Some(a) = &service.action {
+            action.action_type = a.action_type.clone();
+            if let Some(n) = &a.network_connection_action {
+                action.direction = n.connection_direction.clone();
+                action.protocol = n.protocol.clone();
+                action.blocked = n.blocked;
+                action.remote_port = n.remote_port_details.as_ref().and_then(|p| p.port);
+                action.local_port = n.local_port_details.as_ref().and_then(|p| p.port);
+                if let Some(r) = &n.remote_ip_details {
+                    r.ip_entities2(&mut entities, &mut subject.remotes);
+                    action.remote = r.to_remote();
+                }
+            }
+            for call in [
+                &a.aws_api_call_action,
+                &a.kubernetes_api_call_action,
+                &a.rds_login_attempt_action,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                action.api = action.api.take().or_else(|| call.api.clone());
+                action.service_name = action
+                    .service_name
+                    .take()
+                    .or_else(|| call.service_name.clone());
+                action.error_code = action.error_code.take().or_else(|| call.error_code.clone());
+                if let Some(r) = &call.remote_ip_details {
+                    r.ip_entities2(&mut entities, &mut subject.remotes);
+                    action.remote = action.remote.take().or_else(|| r.to_remote());
+                }
+            }
+            if let Some(d) = &a.dns_request_action {
+                action.protocol = action.protocol.take().or_else(|| d.protocol.clone());
+                action.blocked = action.blocked.or(d.blocked);
+                if let Some(dom) = d.domain.as_ref().filter(|d| !entity::is_placeholder(d)) {
+                    entities.extend(EntityId::domain(dom));
+                    action.domain = Some(entity::canonical_domain(dom));
+                }
+            }
+            if let Some(p) = &a.port_probe_action {
+                action.blocked = action.blocked.or(p.blocked);
+                for d in &p.port_probe_details {
+                    if let Some(r) = &d.remote_ip_details {
+                        r.ip_entities2(&mut entities, &mut subject.remotes);
+                        if let Some(remote) = r.to_remote() {
+                            action
+                                .probes
+                                .push((d.local_port_details.as_ref().and_then(|l| l.port), remote));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(p) = service
+            .runtime_details
+            .as_ref()
+            .and_then(|r| r.process.as_ref())
+        {
+            action.process = p.executable_path.clone().or_else(|| p.name.clone());
+        }
+
+        subject.addresses.sort();
+        subject.addresses.dedup();
+        subject.remotes.sort();
+        subject.remotes.dedup();
+        entities.extend(subject.addresses.iter().cloned());
+        entities.sort();
+        entities.dedup();
+        if resource_label.is_empty() {
+            resource_label = resource.resource_type.clone().unwrap_or_default();
+        }
+        Ok(Finding {
+            id,
+            finding_type: self.finding_type.unwrap_or_else(|| "Unknown".to_string()),
+            severity: self.severity.unwrap_or(0.0),
+            title: self.title.unwrap_or_default(),
+            description: self.description.unwrap_or_default(),
+            account_id: account,
+            region: self.region,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            first_seen: service.event_first_seen,
+            last_seen: service.event_last_seen,
+            count: service.count.unwrap_or(1),
+            archived: service.archived.unwrap_or(false),
+            sample: service
+                .additional_info
+                .and_then(|a| a.sample)
+                .unwrap_or(false),
+            resource_type: resource.resource_type,
+            resource: resource_label,
+            action,
+            entities,
+            subject,
+            raw: Arc::from(raw),
+            origin,
+        })
+    }
+}

@@ -1,0 +1,147 @@
+//! Opening inputs: directory walks, transparent gzip (by magic bytes, not by name), and a
+//! chunked reader that yields one complete top-level JSON value at a time without ever holding
+//! more than the current value (plus one read chunk) in memory.
+
+use flate2::bufread::MultiGzDecoder;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+const READ_CHUNK: usize = 4 << 20;
+/// A single JSON value larger than this is reported and skipped rather than buffered.
+pub const MAX_VALUE_BYTES: usize = 512 << 20;
+
+/// Every regular file under each path (recursively for directories), in sorted order so loads are
+/// deterministic. Hidden files (`.DS_Store`, editor swap files) are skipped.
+pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, (PathBuf, io::Error)> {
+    let mut out = Vec::new();
+    for p in paths {
+        walk(p, &mut out).map_err(|e| (p.clone(), e))?;
+    }
+    Ok(out)
+}
+
+fn walk(p: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    let meta = std::fs::metadata(p)?;
+    if meta.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|e| {
+                !e.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with('.'))
+            })
+            .collect();
+        entries.sort();
+        for e in entries {
+            walk(&e, out)?;
+        }
+    } else {
+        out.push(p.to_path_buf());
+    }
+    Ok(())
+}
+
+/// The decompressed content of a file: gzip is recognised by its magic bytes.
+pub fn open(path: &Path) -> io::Result<Box<dyn Read + Send>> {
+    let mut br = BufReader::with_capacity(256 << 10, File::open(path)?);
+    let gz = br.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gz {
+        Box::new(MultiGzDecoder::new(br))
+    } else {
+        Box::new(br)
+    })
+}
+
+/// Reads `len` bytes at `offset` of a file's decompressed content (to fetch one raw record back).
+pub fn read_range(path: &Path, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+    let mut r = open(path)?;
+    io::copy(&mut (&mut r).take(offset), &mut io::sink())?;
+    let mut buf = vec![0u8; len];
+    r.read_exact(&mut buf)?;
+    Ok(buf)
+}
+
+/// A growable window over a reader. `buf[..]` holds unconsumed bytes starting at file offset
+/// `base`; `line_at` maps a buffer position to its 1-based line number.
+pub struct Window {
+    reader: Box<dyn Read + Send>,
+    pub buf: Vec<u8>,
+    pub base: u64,
+    pub eof: bool,
+    /// An IO error met while reading (truncated gzip, say); reading stops there.
+    pub io_error: Option<io::Error>,
+    counted_pos: usize,
+    counted_line: u64,
+}
+
+impl Window {
+    pub fn new(reader: Box<dyn Read + Send>) -> Window {
+        Window {
+            reader,
+            buf: Vec::new(),
+            base: 0,
+            eof: false,
+            io_error: None,
+            counted_pos: 0,
+            counted_line: 1,
+        }
+    }
+
+    /// Reads more: at least a chunk, and at least as much as is buffered, so re-parsing a value
+    /// that spans many refills costs O(n) overall.
+    pub fn fill(&mut self) {
+        if self.eof {
+            return;
+        }
+        let want = READ_CHUNK.max(self.buf.len());
+        let start = self.buf.len();
+        self.buf.resize(start + want, 0);
+        let mut filled = start;
+        while filled < self.buf.len() {
+            match self.reader.read(&mut self.buf[filled..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.io_error = Some(e);
+                    self.eof = true;
+                    break;
+                }
+            }
+        }
+        self.buf.truncate(filled);
+    }
+
+    /// The buffered bytes, the rest of the reader, and any IO error already met.
+    pub fn into_parts(self) -> (Vec<u8>, Box<dyn Read + Send>, Option<io::Error>) {
+        (self.buf, self.reader, self.io_error)
+    }
+
+    /// Drops the first `pos` bytes (already consumed).
+    pub fn consume(&mut self, pos: usize) {
+        let pos = pos.min(self.buf.len());
+        self.line_at(pos);
+        self.buf.drain(..pos);
+        self.base += pos as u64;
+        self.counted_pos -= pos;
+    }
+
+    /// 1-based line of buffer position `pos` (positions must not go backwards across calls by
+    /// more than the current window; counting is incremental).
+    pub fn line_at(&mut self, pos: usize) -> u64 {
+        let pos = pos.min(self.buf.len());
+        if pos >= self.counted_pos {
+            self.counted_line +=
+                memchr::memchr_iter(b'\n', &self.buf[self.counted_pos..pos]).count() as u64;
+        } else {
+            self.counted_line -=
+                memchr::memchr_iter(b'\n', &self.buf[pos..self.counted_pos]).count() as u64;
+        }
+        self.counted_pos = pos;
+        self.counted_line
+    }
+}

@@ -1,0 +1,442 @@
+//! Format detection and envelope unwrapping. Each file is read through a [`Window`]; each
+//! top-level JSON value is classified by its keys and its records are handed to a [`Sink`] as raw
+//! slices with their location. Typed parsing happens in the sink, so the same walk serves a full
+//! load and a pivot scan that only parses candidate records.
+
+use super::source::{self, MAX_VALUE_BYTES, Window};
+use super::{IngestError, flow};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::io::{BufRead, BufReader, Cursor, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Finding,
+    /// A finding from the CLI / boto3 `{"Findings":[...]}` shape, PascalCase keys.
+    FindingPascal,
+    Trail,
+    Dns,
+}
+
+/// One record, not yet parsed.
+pub struct Rec<'a> {
+    pub kind: Kind,
+    pub raw: &'a str,
+    /// Offset of `raw` in the decompressed file; `None` when it was decoded from a JSON string.
+    pub offset: Option<u64>,
+    pub line: u64,
+    pub index: Option<u64>,
+}
+
+pub trait Sink {
+    fn record(&mut self, path: &Arc<std::path::PathBuf>, rec: Rec<'_>);
+    fn flow(
+        &mut self,
+        path: &Arc<std::path::PathBuf>,
+        layout: &flow::Layout,
+        line: &str,
+        line_no: u64,
+    );
+    fn error(&mut self, err: IngestError);
+}
+
+/// The keys that identify a top-level object. Containers are borrowed raw, unparsed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Top<'a> {
+    #[serde(rename = "Records", borrow)]
+    records: Option<Vec<&'a RawValue>>,
+    #[serde(borrow)]
+    findings: Option<Vec<&'a RawValue>>,
+    #[serde(rename = "Findings", borrow)]
+    findings_pascal: Option<Vec<&'a RawValue>>,
+    #[serde(rename = "Events", borrow)]
+    lookup_events: Option<Vec<&'a RawValue>>,
+    #[serde(rename = "detail-type", borrow)]
+    detail_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    detail: Option<&'a RawValue>,
+    /// Panther rule tests wrap the event in `log`; MozDef fixtures in `mozdef_event`.
+    #[serde(borrow)]
+    log: Option<&'a RawValue>,
+    #[serde(borrow)]
+    mozdef_event: Option<&'a RawValue>,
+    /// MozDef's own event: the finding under `details`, with `source: "guardduty"`.
+    #[serde(borrow)]
+    details: Option<&'a RawValue>,
+    #[serde(borrow)]
+    source: Option<Cow<'a, str>>,
+    #[serde(rename = "eventTime")]
+    event_time: Option<IgnoredAny>,
+    #[serde(rename = "eventName")]
+    event_name: Option<IgnoredAny>,
+    #[serde(rename = "eventSource")]
+    event_source: Option<IgnoredAny>,
+    #[serde(rename = "eventVersion")]
+    event_version: Option<IgnoredAny>,
+    #[serde(rename = "userIdentity")]
+    user_identity: Option<IgnoredAny>,
+    #[serde(rename = "schemaVersion")]
+    schema_version: Option<IgnoredAny>,
+    #[serde(rename = "type")]
+    finding_type: Option<IgnoredAny>,
+    resource: Option<IgnoredAny>,
+    service: Option<IgnoredAny>,
+    #[serde(rename = "SchemaVersion")]
+    schema_version_p: Option<IgnoredAny>,
+    #[serde(rename = "Type")]
+    finding_type_p: Option<IgnoredAny>,
+    #[serde(rename = "Resource")]
+    resource_p: Option<IgnoredAny>,
+    #[serde(rename = "Service")]
+    service_p: Option<IgnoredAny>,
+    query_name: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct LookupEvent<'a> {
+    #[serde(rename = "CloudTrailEvent", borrow, default)]
+    cloudtrail_event: Option<Cow<'a, str>>,
+}
+
+const MAX_DEPTH: u8 = 4;
+
+struct Ctx<'s, 'b, S: Sink> {
+    sink: &'s mut S,
+    path: &'b Arc<std::path::PathBuf>,
+    /// Start of the window buffer, to turn borrowed slices into file offsets.
+    buf_ptr: usize,
+    base: u64,
+    line: u64,
+}
+
+impl<S: Sink> Ctx<'_, '_, S> {
+    fn offset_of(&self, s: &str) -> u64 {
+        self.base + (s.as_ptr() as usize - self.buf_ptr) as u64
+    }
+
+    fn err(&mut self, index: Option<u64>, reason: impl Into<String>) {
+        self.sink
+            .error(IngestError::record(self.path, self.line, index, reason));
+    }
+
+    fn emit(&mut self, kind: Kind, raw: &str, index: Option<u64>) {
+        let offset = Some(self.offset_of(raw));
+        self.sink.record(
+            self.path,
+            Rec {
+                kind,
+                raw,
+                offset,
+                line: self.line,
+                index,
+            },
+        );
+    }
+
+    fn array(&mut self, items: &[&RawValue], depth: u8) {
+        for (i, item) in items.iter().enumerate() {
+            self.value(item.get(), Some(i as u64), depth);
+        }
+    }
+
+    /// Classifies one JSON value (an object expected) and emits its records.
+    fn value(&mut self, raw: &str, index: Option<u64>, depth: u8) {
+        if depth > MAX_DEPTH {
+            return self.err(index, "envelopes nested too deeply");
+        }
+        let first = raw.as_bytes().first().copied();
+        if first == Some(b'[') {
+            match serde_json::from_str::<Vec<&RawValue>>(raw) {
+                Ok(items) => self.array(&items, depth + 1),
+                Err(e) => self.err(index, format!("invalid JSON array: {e}")),
+            }
+            return;
+        }
+        if first != Some(b'{') {
+            return self.err(
+                index,
+                "expected a JSON object (a finding, CloudTrail record or Resolver query)",
+            );
+        }
+        let top: Top = match serde_json::from_str(raw) {
+            Ok(t) => t,
+            Err(e) => return self.err(index, format!("invalid JSON: {e}")),
+        };
+        if let Some(records) = &top.records {
+            for (i, r) in records.iter().enumerate() {
+                self.emit(Kind::Trail, r.get(), Some(i as u64));
+            }
+        } else if let Some(f) = &top.findings {
+            for (i, r) in f.iter().enumerate() {
+                self.emit(Kind::Finding, r.get(), Some(i as u64));
+            }
+        } else if let Some(f) = &top.findings_pascal {
+            for (i, r) in f.iter().enumerate() {
+                self.emit(Kind::FindingPascal, r.get(), Some(i as u64));
+            }
+        } else if let Some(events) = &top.lookup_events {
+            for (i, ev) in events.iter().enumerate() {
+                // `lookup-events` nests the record as a JSON string; Insights lookups inline it.
+                match serde_json::from_str::<LookupEvent>(ev.get()) {
+                    Ok(LookupEvent {
+                        cloudtrail_event: Some(s),
+                    }) => self.sink.record(
+                        self.path,
+                        Rec {
+                            kind: Kind::Trail,
+                            raw: &s,
+                            offset: None,
+                            line: self.line,
+                            index: Some(i as u64),
+                        },
+                    ),
+                    Ok(_) => self.value(ev.get(), Some(i as u64), depth + 1),
+                    Err(e) => self.err(Some(i as u64), format!("invalid lookup-events entry: {e}")),
+                }
+            }
+        } else if let Some(detail) = top.detail {
+            match top.detail_type.as_deref() {
+                Some("GuardDuty Finding") => self.emit(Kind::Finding, detail.get(), index),
+                Some(t) if t.contains("CloudTrail") => self.emit(Kind::Trail, detail.get(), index),
+                Some(t) => self.err(index, format!("unsupported EventBridge detail-type `{t}`")),
+                // A truncated envelope (only `detail`): classify what it holds.
+                None => self.value(detail.get(), index, depth + 1),
+            }
+        } else if let Some(inner) = top.log.or(top.mozdef_event) {
+            self.value(inner.get(), index, depth + 1)
+        } else if let (Some(details), Some("guardduty")) = (top.details, top.source.as_deref()) {
+            self.emit(Kind::Finding, details.get(), index)
+        } else if top.event_time.is_some()
+            || top.event_name.is_some()
+            || top.event_source.is_some()
+            || top.event_version.is_some()
+            || top.user_identity.is_some()
+        {
+            self.emit(Kind::Trail, raw, index)
+        } else if top.schema_version.is_some()
+            || (top.finding_type.is_some() && (top.resource.is_some() || top.service.is_some()))
+        {
+            self.emit(Kind::Finding, raw, index)
+        } else if top.schema_version_p.is_some()
+            || (top.finding_type_p.is_some()
+                && (top.resource_p.is_some() || top.service_p.is_some()))
+        {
+            self.emit(Kind::FindingPascal, raw, index)
+        } else if top.query_name.is_some() {
+            self.emit(Kind::Dns, raw, index)
+        } else {
+            self.err(
+                index,
+                "unrecognised record: not a GuardDuty finding, CloudTrail event or Route 53 Resolver query",
+            )
+        }
+    }
+}
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+/// Walks one file, sending its records and errors to `sink`. Never panics on input.
+pub fn walk_file<S: Sink>(path: &Path, sink: &mut S) {
+    let path = Arc::new(path.to_path_buf());
+    let reader = match source::open(&path) {
+        Ok(r) => r,
+        Err(e) => return sink.error(IngestError::file(&path, format!("cannot open: {e}"))),
+    };
+    let mut w = Window::new(reader);
+    w.fill();
+    // Skip a UTF-8 byte-order mark and leading whitespace to see what the content is.
+    if w.buf.starts_with(&[0xef, 0xbb, 0xbf]) {
+        w.consume(3);
+    }
+    let first = w.buf.iter().position(|b| !is_ws(*b)).map(|i| w.buf[i]);
+    match first {
+        None => {
+            let reason = match &w.io_error {
+                Some(e) => format!("cannot read: {e}"),
+                None => "file is empty".to_string(),
+            };
+            sink.error(IngestError::file(&path, reason));
+        }
+        Some(b'{') | Some(b'[') => walk_json(&path, w, sink),
+        Some(_) => walk_text(&path, w, sink),
+    }
+}
+
+fn walk_json<S: Sink>(path: &Arc<std::path::PathBuf>, mut w: Window, sink: &mut S) {
+    let mut pos = 0usize;
+    loop {
+        while pos < w.buf.len() && is_ws(w.buf[pos]) {
+            pos += 1;
+        }
+        if pos >= w.buf.len() {
+            if w.eof {
+                break;
+            }
+            w.consume(pos);
+            pos = 0;
+            w.fill();
+            continue;
+        }
+        let line = w.line_at(pos);
+        let slice = &w.buf[pos..];
+        let mut stream = serde_json::Deserializer::from_slice(slice).into_iter::<&RawValue>();
+        match stream.next() {
+            Some(Ok(raw)) => {
+                let end = stream.byte_offset();
+                let mut ctx = Ctx {
+                    sink: &mut *sink,
+                    path,
+                    buf_ptr: w.buf.as_ptr() as usize,
+                    base: w.base,
+                    line,
+                };
+                ctx.value(raw.get(), None, 0);
+                pos += end;
+            }
+            Some(Err(e)) if e.is_eof() && !w.eof => {
+                if w.buf.len() - pos > MAX_VALUE_BYTES {
+                    sink.error(IngestError::record(
+                        path,
+                        line,
+                        None,
+                        format!(
+                            "a single JSON value is larger than {} MiB; skipped",
+                            MAX_VALUE_BYTES >> 20
+                        ),
+                    ));
+                    if !skip_line(&mut w, &mut pos) {
+                        break;
+                    }
+                    continue;
+                }
+                w.consume(pos);
+                pos = 0;
+                w.fill();
+            }
+            Some(Err(e)) => {
+                let reason = if e.is_eof() {
+                    "truncated JSON: the file ends inside a value".to_string()
+                } else {
+                    format!("invalid JSON: {e}")
+                };
+                let err_line = line + e.line().saturating_sub(1) as u64;
+                sink.error(IngestError::record(path, err_line, None, reason));
+                if !skip_line(&mut w, &mut pos) {
+                    break;
+                }
+            }
+            None => break,
+        }
+    }
+    if let Some(e) = w.io_error.take() {
+        let line = w.line_at(w.buf.len());
+        sink.error(IngestError::record(
+            path,
+            line,
+            None,
+            format!("read error (truncated or corrupt gzip?): {e}"),
+        ));
+    }
+}
+
+/// Moves `pos` past the current line, then past any lines that cannot start a JSON value, so a
+/// broken pretty-printed document reports once rather than once per line. Returns false at EOF.
+fn skip_line(w: &mut Window, pos: &mut usize) -> bool {
+    loop {
+        match memchr::memchr(b'\n', &w.buf[*pos..]) {
+            Some(nl) => {
+                *pos += nl + 1;
+                let rest = &w.buf[*pos..];
+                let next = rest
+                    .iter()
+                    .position(|b| *b != b' ' && *b != b'\t')
+                    .map(|i| rest[i]);
+                match next {
+                    Some(b'{') | Some(b'[') => return true,
+                    None if !w.eof => {}
+                    None => return false,
+                    _ => {}
+                }
+            }
+            None if w.eof => {
+                *pos = w.buf.len();
+                return false;
+            }
+            None => {
+                w.consume(*pos);
+                *pos = 0;
+                w.fill();
+                if w.buf.is_empty() {
+                    return false;
+                }
+            }
+        }
+    }
+}
+
+fn walk_text<S: Sink>(path: &Arc<std::path::PathBuf>, w: Window, sink: &mut S) {
+    let head_end = memchr::memchr(b'\n', &w.buf).unwrap_or(w.buf.len());
+    let head = &w.buf[..head_end];
+    let binary = head.contains(&0) || std::str::from_utf8(head).is_err();
+    let first_line = String::from_utf8_lossy(head).trim().to_string();
+    if binary || !flow::looks_like_flow_log(&first_line) {
+        return sink.error(IngestError::file(
+            path,
+            "unrecognised format: expected JSON (GuardDuty, CloudTrail, Route 53 Resolver) or a VPC flow log",
+        ));
+    }
+    let (buffered, rest, early_error) = w.into_parts();
+    let reader = BufReader::new(Cursor::new(buffered).chain(rest));
+    let mut layout = flow::Layout::default_v2();
+    let mut line_no = 0u64;
+    for line in reader.split(b'\n') {
+        line_no += 1;
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                sink.error(IngestError::record(
+                    path,
+                    line_no,
+                    None,
+                    format!("read error (truncated or corrupt gzip?): {e}"),
+                ));
+                break;
+            }
+        };
+        let Ok(text) = std::str::from_utf8(&line) else {
+            sink.error(IngestError::record(
+                path,
+                line_no,
+                None,
+                "line is not valid UTF-8",
+            ));
+            continue;
+        };
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        if line_no == 1
+            && let Some(l) = flow::Layout::from_header(text)
+        {
+            layout = l;
+            continue;
+        }
+        sink.flow(path, &layout, text, line_no);
+    }
+    if let Some(e) = early_error {
+        sink.error(IngestError::record(
+            path,
+            line_no,
+            None,
+            format!("read error (truncated or corrupt gzip?): {e}"),
+        ));
+    }
+}

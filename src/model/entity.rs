@@ -1,0 +1,436 @@
+//! Entity ids (`kind:value`) and the canonical forms of their values. This is the contract
+//! documented in docs/ENTITY-MODEL.md: two sources naming the same thing must produce the same id.
+
+use serde::{Serialize, Serializer};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EntityKind {
+    Finding,
+    Account,
+    Ip,
+    Domain,
+    Instance,
+    Role,
+    Session,
+    User,
+    Key,
+    Bucket,
+    Ua,
+}
+
+impl EntityKind {
+    pub const ALL: [EntityKind; 11] = [
+        EntityKind::Finding,
+        EntityKind::Account,
+        EntityKind::Ip,
+        EntityKind::Domain,
+        EntityKind::Instance,
+        EntityKind::Role,
+        EntityKind::Session,
+        EntityKind::User,
+        EntityKind::Key,
+        EntityKind::Bucket,
+        EntityKind::Ua,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Finding => "finding",
+            EntityKind::Account => "account",
+            EntityKind::Ip => "ip",
+            EntityKind::Domain => "domain",
+            EntityKind::Instance => "instance",
+            EntityKind::Role => "role",
+            EntityKind::Session => "session",
+            EntityKind::User => "user",
+            EntityKind::Key => "key",
+            EntityKind::Bucket => "bucket",
+            EntityKind::Ua => "ua",
+        }
+    }
+
+    /// Kinds that link findings into one group. Accounts and user agents are shared by
+    /// unrelated activity, so they never do.
+    pub fn links_findings(self) -> bool {
+        !matches!(
+            self,
+            EntityKind::Finding | EntityKind::Account | EntityKind::Ua
+        )
+    }
+
+    /// A principal acts: it calls APIs and owns keys.
+    pub fn is_principal(self) -> bool {
+        matches!(
+            self,
+            EntityKind::User | EntityKind::Role | EntityKind::Session
+        )
+    }
+}
+
+impl Serialize for EntityKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl fmt::Display for EntityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for EntityKind {
+    type Err = EntityParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        EntityKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| EntityParseError::UnknownKind(s.to_string()))
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EntityParseError {
+    #[error(
+        "entity id must be KIND:VALUE (for example ip:203.0.113.7 or instance:i-0abc12345678def01)"
+    )]
+    MissingColon,
+    #[error(
+        "unknown entity kind `{0}`; use one of finding, account, ip, domain, instance, role, session, user, key, bucket, ua"
+    )]
+    UnknownKind(String),
+    #[error("`{0}` is not a valid value for an entity of kind {1}")]
+    BadValue(String, EntityKind),
+}
+
+/// `kind:value`, with the value in canonical form.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntityId {
+    pub kind: EntityKind,
+    pub value: String,
+}
+
+impl EntityId {
+    pub fn new(kind: EntityKind, value: impl Into<String>) -> Self {
+        EntityId {
+            kind,
+            value: value.into(),
+        }
+    }
+
+    /// An ip entity when `s` parses as an address (leading zeros allowed), else `None`.
+    pub fn ip(s: &str) -> Option<Self> {
+        canonical_ip(s).map(|v| EntityId::new(EntityKind::Ip, v))
+    }
+
+    pub fn domain(s: &str) -> Option<Self> {
+        let d = canonical_domain(s);
+        (!d.is_empty()).then(|| EntityId::new(EntityKind::Domain, d))
+    }
+
+    /// Parses a user-typed id, canonicalising the value the same way ingest does.
+    pub fn parse(s: &str) -> Result<Self, EntityParseError> {
+        let (k, v) = s.split_once(':').ok_or(EntityParseError::MissingColon)?;
+        let kind: EntityKind = k.parse()?;
+        let v = v.trim();
+        let bad = || EntityParseError::BadValue(v.to_string(), kind);
+        if v.is_empty() {
+            return Err(bad());
+        }
+        match kind {
+            EntityKind::Ip => EntityId::ip(v).ok_or_else(bad),
+            EntityKind::Domain => EntityId::domain(v).ok_or_else(bad),
+            _ => Ok(EntityId::new(kind, v)),
+        }
+    }
+}
+
+impl fmt::Display for EntityId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.kind, self.value)
+    }
+}
+
+impl Serialize for EntityId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// IPv4 in dotted decimal with leading zeros stripped (`075.050.255.67` → `75.50.255.67`; never
+/// octal), IPv6 in RFC 5952 lowercase. Anything else (`AWS Internal`, a service principal,
+/// `<Attacker source IP>`) is not an address.
+pub fn canonical_ip(s: &str) -> Option<String> {
+    parse_ip(s).map(|ip| ip.to_string())
+}
+
+pub fn parse_ip(s: &str) -> Option<IpAddr> {
+    let s = s.trim();
+    if s.contains(':') {
+        let s = s
+            .strip_prefix('[')
+            .and_then(|x| x.strip_suffix(']'))
+            .unwrap_or(s);
+        return Ipv6Addr::from_str(s).ok().map(IpAddr::V6);
+    }
+    let mut octets = [0u8; 4];
+    let mut n = 0;
+    for part in s.split('.') {
+        if n == 4 || part.is_empty() || part.len() > 3 || !part.bytes().all(|c| c.is_ascii_digit())
+        {
+            return None;
+        }
+        octets[n] = part.parse::<u8>().ok()?;
+        n += 1;
+    }
+    (n == 4).then(|| IpAddr::V4(Ipv4Addr::from(octets)))
+}
+
+/// Private, loopback, link-local or unspecified: reused across VPCs, so never evidence that two
+/// findings are about the same host.
+pub fn is_non_routable(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified()
+        }
+        IpAddr::V6(v6) => {
+            let seg0 = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (seg0 & 0xffc0) == 0xfe80
+                || (seg0 & 0xfe00) == 0xfc00
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| is_non_routable(&IpAddr::V4(v4)))
+        }
+    }
+}
+
+pub fn canonical_domain(s: &str) -> String {
+    s.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// `i-` followed by 8 to 17 lowercase hex digits.
+pub fn is_instance_id(s: &str) -> bool {
+    s.strip_prefix("i-").is_some_and(|h| {
+        (8..=17).contains(&h.len())
+            && h.bytes()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    })
+}
+
+/// `AKIA`/`ASIA` followed by 16 upper-case letters or digits.
+pub fn is_access_key_id(s: &str) -> bool {
+    s.len() == 20
+        && (s.starts_with("AKIA") || s.starts_with("ASIA"))
+        && s[4..]
+            .bytes()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// Splits `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` for the `aws*` partitions.
+fn split_arn(s: &str) -> Option<(&str, &str, &str, &str)> {
+    let rest = s.strip_prefix("arn:")?;
+    let mut it = rest.splitn(5, ':');
+    let partition = it.next()?;
+    let service = it.next()?;
+    let region = it.next()?;
+    let account = it.next()?;
+    let resource = it.next()?;
+    if !partition.starts_with("aws") || resource.is_empty() || s.contains(char::is_whitespace) {
+        return None;
+    }
+    Some((service, region, account, resource))
+}
+
+/// Classifies an ARN or id found anywhere in a CloudTrail event into the entity it names.
+pub fn classify_identifier(s: &str) -> Option<EntityId> {
+    if s.len() < 10 || s.len() > 2048 {
+        return None;
+    }
+    if is_instance_id(s) {
+        return Some(EntityId::new(EntityKind::Instance, s));
+    }
+    if is_access_key_id(s) {
+        return Some(EntityId::new(EntityKind::Key, s));
+    }
+    let (service, _region, account, resource) = split_arn(s)?;
+    match service {
+        "iam" if !account.is_empty() => {
+            if resource == "root" {
+                Some(EntityId::new(EntityKind::User, s))
+            } else if resource
+                .strip_prefix("role/")
+                .is_some_and(|r| !r.is_empty())
+            {
+                Some(EntityId::new(EntityKind::Role, s))
+            } else if resource
+                .strip_prefix("user/")
+                .is_some_and(|r| !r.is_empty())
+            {
+                Some(EntityId::new(EntityKind::User, s))
+            } else {
+                None
+            }
+        }
+        "sts" if !account.is_empty() => {
+            let parts = resource.strip_prefix("assumed-role/")?;
+            let (role, session) = parts.split_once('/')?;
+            (!role.is_empty() && !session.is_empty()).then(|| EntityId::new(EntityKind::Session, s))
+        }
+        "s3" if account.is_empty() && !resource.contains('/') => {
+            Some(EntityId::new(EntityKind::Bucket, resource))
+        }
+        _ => None,
+    }
+}
+
+/// For `arn:aws:sts::ACCT:assumed-role/ROLE/SESSION`, the session name.
+pub fn session_name(arn: &str) -> Option<&str> {
+    arn.rsplit_once('/').map(|(_, s)| s)
+}
+
+/// For `arn:aws:sts::ACCT:assumed-role/ROLE/SESSION`, the role's ARN
+/// `arn:aws:iam::ACCT:role/ROLE` (used when the issuer is missing from the event).
+pub fn role_of_session(arn: &str) -> Option<String> {
+    let (_, _, account, resource) = split_arn(arn)?;
+    let partition = arn.split(':').nth(1)?;
+    let (role, _) = resource.strip_prefix("assumed-role/")?.split_once('/')?;
+    Some(format!("arn:{partition}:iam::{account}:role/{role}"))
+}
+
+/// GuardDuty sample findings fill fields with `GeneratedFinding…` placeholders and `i-99999999`;
+/// those are not entities and must not merge unrelated sample findings.
+pub fn is_placeholder(s: &str) -> bool {
+    let s = s.trim();
+    s.is_empty() || s.starts_with("GeneratedFinding") || s == "i-99999999"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_canonical_forms() {
+        assert_eq!(
+            canonical_ip("075.050.255.67").as_deref(),
+            Some("75.50.255.67")
+        );
+        assert_eq!(canonical_ip("010.0.0.8").as_deref(), Some("10.0.0.8"));
+        assert_eq!(
+            canonical_ip("2001:DB8:0:0:0:0:0:1").as_deref(),
+            Some("2001:db8::1")
+        );
+        for bad in [
+            "AWS Internal",
+            "cloudformation.amazonaws.com",
+            "<Attacker source IP>",
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "redacted",
+            "192.0.2e.44",
+        ] {
+            assert_eq!(canonical_ip(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn non_routable() {
+        for ip in [
+            "10.0.0.5",
+            "172.16.3.4",
+            "192.168.1.1",
+            "127.0.0.1",
+            "169.254.169.254",
+            "::1",
+            "fe80::1",
+            "fd00::2",
+        ] {
+            assert!(is_non_routable(&parse_ip(ip).unwrap()), "{ip}");
+        }
+        for ip in ["203.0.113.7", "8.8.8.8", "2001:db8::1"] {
+            assert!(!is_non_routable(&parse_ip(ip).unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn classify() {
+        let c = |s: &str| classify_identifier(s).map(|e| e.to_string());
+        assert_eq!(
+            c("i-0123456789abcdef0").as_deref(),
+            Some("instance:i-0123456789abcdef0")
+        );
+        assert_eq!(c("i-12345678").as_deref(), Some("instance:i-12345678"));
+        assert_eq!(c("i-0123456789abcdef01"), None, "18 hex digits is too long");
+        assert_eq!(
+            c("AKIAIOSFODNN7EXAMPLE").as_deref(),
+            Some("key:AKIAIOSFODNN7EXAMPLE")
+        );
+        assert_eq!(
+            c("arn:aws:iam::123456789012:role/path/Admin").as_deref(),
+            Some("role:arn:aws:iam::123456789012:role/path/Admin")
+        );
+        assert_eq!(
+            c("arn:aws:iam::123456789012:user/alice").as_deref(),
+            Some("user:arn:aws:iam::123456789012:user/alice")
+        );
+        assert_eq!(
+            c("arn:aws:iam::123456789012:root").as_deref(),
+            Some("user:arn:aws:iam::123456789012:root")
+        );
+        assert_eq!(
+            c("arn:aws:sts::123456789012:assumed-role/Dev/i-0abc12345678def01").as_deref(),
+            Some("session:arn:aws:sts::123456789012:assumed-role/Dev/i-0abc12345678def01")
+        );
+        assert_eq!(
+            c("arn:aws:s3:::my-bucket").as_deref(),
+            Some("bucket:my-bucket")
+        );
+        assert_eq!(c("arn:aws:s3:::my-bucket/key.txt"), None);
+        assert_eq!(c("arn:aws:iam::123456789012:policy/P"), None);
+        assert_eq!(
+            c("arn: aws: sts: : 123456789012: assumed-role/DevRole/Dev1"),
+            None
+        );
+    }
+
+    #[test]
+    fn parse_user_ids() {
+        assert_eq!(
+            EntityId::parse("ip:075.050.255.67").unwrap().to_string(),
+            "ip:75.50.255.67"
+        );
+        assert_eq!(
+            EntityId::parse("domain:Evil.Example.COM.")
+                .unwrap()
+                .to_string(),
+            "domain:evil.example.com"
+        );
+        assert!(matches!(
+            EntityId::parse("nonsense"),
+            Err(EntityParseError::MissingColon)
+        ));
+        assert!(matches!(
+            EntityId::parse("host:x"),
+            Err(EntityParseError::UnknownKind(_))
+        ));
+        assert!(matches!(
+            EntityId::parse("ip:not-an-ip"),
+            Err(EntityParseError::BadValue(..))
+        ));
+    }
+
+    #[test]
+    fn session_helpers() {
+        let arn = "arn:aws:sts::123456789012:assumed-role/WebRole/i-0abc12345678def01";
+        assert_eq!(session_name(arn), Some("i-0abc12345678def01"));
+        assert_eq!(
+            role_of_session(arn).as_deref(),
+            Some("arn:aws:iam::123456789012:role/WebRole")
+        );
+    }
+}

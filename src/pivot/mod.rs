@@ -1,0 +1,33 @@
+//! Pivoting through CloudTrail: the pivot of entity E is every event whose entity set contains E,
+//! optionally within `[from, to)` on eventTime, sorted by (eventTime, eventID).
+//!
+//! Two ways to answer it, sharing the same entity extraction:
+//! - [`TrailIndex`]: index once (postings per entity over compact, time-sorted rows), then query
+//!   many times in microseconds. The TUI keeps one.
+//! - [`scan`]: a one-shot streaming pass for the CLI that only fully parses records which could
+//!   match, so `vigil pivot` over a gigabyte of logs runs at decompression speed.
+
+mod index;
+mod scan;
+
+pub use index::{EventRow, TrailIndex};
+pub use scan::{ScanHit, ScanResult, minify_json, scan};
+
+use crate::model::Ts;
+
+/// A half-open time window `[from, to)`; either end may be open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Window {
+    pub from: Option<Ts>,
+    pub to: Option<Ts>,
+}
+
+impl Window {
+    pub fn all() -> Window {
+        Window::default()
+    }
+
+    pub fn contains(&self, t: Ts) -> bool {
+        self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|to| t < to)
+    }
+}
