@@ -16,6 +16,20 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Play a bundled incident scenario: findings arrive over time, logs are there from the start
+    Demo {
+        /// Scenario name (default: the first, log4shell-c2); `--list` shows them
+        scenario: Option<String>,
+        /// Playback speed (× real time); default plays the whole incident in about three minutes
+        #[arg(long)]
+        speed: Option<f64>,
+        /// List the scenarios with their synopses
+        #[arg(long)]
+        list: bool,
+        /// Print findings as they arrive, one line each, instead of opening the console
+        #[arg(long)]
+        headless: bool,
+    },
     /// Summarise an incident from exported findings and logs: findings, entities, relations, groups
     Analyze {
         #[command(flatten)]

@@ -8,6 +8,7 @@
 //! - [`report`]: the headless outputs (JSON, markdown, DOT, Mermaid).
 
 pub mod cli;
+pub mod demo;
 pub mod graph;
 pub mod ingest;
 pub mod model;

@@ -63,9 +63,49 @@ fn load(inputs: &Inputs) -> anyhow::Result<ingest::Loaded> {
     Ok(ingest::load(&paths)?)
 }
 
+/// Prints each finding when it is due, one line each (for scripts and tests).
+fn headless_demo(sc: &vigil::demo::Scenario, speed: f64) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "# {} — {} findings, speed {speed:.1}×", sc.manifest.title, sc.arrivals.len())?;
+    for (due, f) in sc.schedule(speed) {
+        if let Some(wait) = due.checked_sub(started.elapsed()) {
+            std::thread::sleep(wait);
+        }
+        let at = f.created_at.or(f.time()).map(|t| t.to_rfc3339_secs()).unwrap_or_default();
+        writeln!(
+            stdout,
+            "{at}  {:<8} {:>4.1}  {:<52}  {:<22}  {}",
+            f.label(),
+            f.severity,
+            f.finding_type,
+            f.resource,
+            f.id
+        )?;
+        stdout.flush()?;
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let code = match cli.command {
+        Command::Demo { list: true, .. } => {
+            for s in vigil::demo::list()? {
+                writeln!(out, "{:<22} {}\n{:<22} {}", s.name, s.title, "", s.synopsis)?;
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Demo { scenario, speed, headless: true, .. } => {
+            let name = scenario.as_deref().unwrap_or(vigil::demo::DEFAULT_SCENARIO);
+            let sc = vigil::demo::Scenario::load(name)?;
+            out.flush()?;
+            headless_demo(&sc, speed.unwrap_or_else(|| sc.default_speed()))?;
+            ExitCode::SUCCESS
+        }
+        Command::Demo { .. } => {
+            return Err(anyhow!("the interactive console is not built yet; run `vigil demo --headless`"));
+        }
         Command::Analyze { inputs, format } => {
             let loaded = load(&inputs)?;
             let graph = EntityGraph::from_loaded(&loaded);

@@ -85,6 +85,16 @@ pub fn compute(findings: &[Finding]) -> Vec<Group> {
             }
         })
         .collect();
+    // Two groups whose smallest ids share 8 characters would collide: give those the whole id.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for g in &groups {
+        *seen.entry(g.id.clone()).or_default() += 1;
+    }
+    for g in &mut groups {
+        if seen[&g.id] > 1 {
+            g.id = format!("G-{}", g.findings[0]);
+        }
+    }
     groups.sort_by(|a, b| {
         b.severity
             .total_cmp(&a.severity)
