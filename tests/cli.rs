@@ -1,0 +1,205 @@
+//! Golden-output tests of the headless CLI (the contract later checks drive vigil through).
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/public");
+
+fn vigil() -> Command {
+    Command::cargo_bin("vigil").unwrap()
+}
+
+fn stdout(args: &[&str]) -> String {
+    let out = vigil().args(args).current_dir(FIX).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn pivot_jsonl_prints_original_records_in_order() {
+    let out = stdout(&[
+        "pivot",
+        "ip:253.252.51.7",
+        "--trail",
+        "stratus-red-team",
+        "--format",
+        "jsonl",
+    ]);
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // 56 records carry this address, written with a leading zero (`253.252.51.07`).
+    assert_eq!(lines.len(), 56);
+    assert!(
+        lines
+            .iter()
+            .all(|v| v["sourceIPAddress"] == "253.252.51.07")
+    );
+    let keys: Vec<(String, String)> = lines
+        .iter()
+        .map(|v| {
+            (
+                v["eventTime"].as_str().unwrap().to_string(),
+                v["eventID"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "pivot order is (eventTime, eventID)");
+}
+
+#[test]
+fn pivot_window_and_table() {
+    let out = stdout(&[
+        "pivot",
+        "ip:75.50.255.67",
+        "--trail",
+        "stratus-red-team",
+        "--from",
+        "2024-08-01T13:33:28Z",
+        "--to",
+        "2024-08-01T13:33:29Z",
+        "--format",
+        "table",
+    ]);
+    insta::assert_snapshot!("pivot_table_window", out);
+}
+
+#[test]
+fn analyze_json_contract() {
+    let out = stdout(&[
+        "analyze",
+        "--findings",
+        "mozdef/guardduty_findings_reconstructed.jsonl",
+        "aws-cli-examples/guardduty-get-findings-output.json",
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    for key in ["findings", "entities", "edges", "groups", "errors"] {
+        assert!(v.get(key).is_some(), "{key}");
+    }
+    let f = &v["findings"][0];
+    for key in [
+        "id",
+        "type",
+        "severity",
+        "severity_label",
+        "title",
+        "entities",
+    ] {
+        assert!(f.get(key).is_some(), "finding.{key}");
+    }
+    let sev: Vec<f64> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["severity"].as_f64().unwrap())
+        .collect();
+    assert!(sev.windows(2).all(|w| w[0] >= w[1]), "sorted by severity");
+    let g = &v["groups"][0];
+    for key in ["id", "severity", "findings", "entities"] {
+        assert!(g.get(key).is_some(), "group.{key}");
+    }
+    let e = &v["edges"][0];
+    for key in ["from", "to", "relation", "count"] {
+        assert!(e.get(key).is_some(), "edge.{key}");
+    }
+    insta::assert_snapshot!(
+        "analyze_mozdef_cli",
+        serde_json::to_string_pretty(&v).unwrap()
+    );
+}
+
+#[test]
+fn analyze_markdown_summary() {
+    let out = stdout(&[
+        "analyze",
+        "--findings",
+        "mozdef/guardduty_findings_reconstructed.jsonl",
+        "--format",
+        "markdown",
+    ]);
+    insta::assert_snapshot!("analyze_mozdef_markdown", out);
+}
+
+#[test]
+fn graph_exports() {
+    let args = [
+        "graph",
+        "instance:i-0618726e20846a8dc",
+        "--depth",
+        "1",
+        "--findings",
+        "mozdef/guardduty_findings_reconstructed.jsonl",
+        "--format",
+    ];
+    let dot = stdout(&[&args[..], &["dot"]].concat());
+    assert!(dot.starts_with("digraph vigil {"));
+    insta::assert_snapshot!("graph_dot", dot);
+    let mermaid = stdout(&[&args[..], &["mermaid"]].concat());
+    assert!(mermaid.starts_with("graph LR"));
+    let json: Value = serde_json::from_str(&stdout(&[&args[..], &["json"]].concat())).unwrap();
+    assert_eq!(json["center"], "instance:i-0618726e20846a8dc");
+    assert!(json["nodes"].as_array().unwrap().len() > 1);
+}
+
+#[test]
+fn malformed_records_exit_zero_unless_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"eventTime\":\"2024-01-01T00:00:00Z\",\"eventName\":\"X\",\"eventID\":\"1\"}\n{broken\n",
+    )
+    .unwrap();
+    let p = bad.to_str().unwrap();
+    let out = vigil()
+        .args(["analyze", "--trail", p, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.jsonl:2"), "{err}");
+    let out = vigil()
+        .args(["analyze", "--trail", p, "--format", "json", "--strict"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = vigil()
+        .args(["pivot", "ip:1.2.3.4", "--trail", p, "--strict"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn usage_errors_exit_two_with_one_line() {
+    for args in [
+        vec!["pivot", "nonsense", "--trail", "stratus-red-team"],
+        vec!["pivot", "ip:not-an-ip", "--trail", "stratus-red-team"],
+        vec!["pivot", "ip:1.2.3.4", "--trail", "does-not-exist"],
+        vec![
+            "pivot",
+            "ip:1.2.3.4",
+            "--trail",
+            "stratus-red-team",
+            "--from",
+            "yesterday",
+        ],
+        vec!["graph", "ip:1.2.3.4", "--findings", "mozdef"],
+        vec!["analyze", "--format", "json"],
+    ] {
+        let out = vigil().args(&args).current_dir(FIX).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("vigil: "), "{err}");
+    }
+}
