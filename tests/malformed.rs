@@ -18,7 +18,10 @@ fn load_one(name: &str, bytes: &[u8]) -> ingest::Loaded {
     std::fs::write(dir.path().join(name), bytes).unwrap();
     std::fs::write(dir.path().join("zz-good.json"), GOOD).unwrap();
     let l = ingest::load(&[dir.path().to_path_buf()]).unwrap();
-    assert!(l.events.iter().any(|e| e.event_id == "good"), "{name}: the good file still loads");
+    assert!(
+        l.events.iter().any(|e| e.event_id == "good"),
+        "{name}: the good file still loads"
+    );
     assert!(!l.errors.is_empty(), "{name}: an error is reported");
     for e in &l.errors {
         assert!(e.path.ends_with(name), "{name}: error names the file: {e}");
@@ -29,18 +32,37 @@ fn load_one(name: &str, bytes: &[u8]) -> ingest::Loaded {
 
 #[test]
 fn truncated_gzip_keeps_what_was_decoded() {
-    let lines: String = (0..2000).map(|i| GOOD.replace("\"good\"", &format!("\"r{i}\"")) + "\n").collect();
+    let lines: String = (0..2000)
+        .map(|i| GOOD.replace("\"good\"", &format!("\"r{i}\"")) + "\n")
+        .collect();
     let full = gz(lines.as_bytes());
     let cut = &full[..full.len() * 2 / 3];
     let l = load_one("cut.json.gz", cut);
-    let loaded = l.events.iter().filter(|e| e.event_id.starts_with('r')).count();
-    assert!(loaded > 100 && loaded < 2000, "records before the cut load: {loaded}");
-    assert!(l.errors.iter().any(|e| e.reason.contains("gzip") || e.reason.contains("truncated")), "{:?}", l.errors);
+    let loaded = l
+        .events
+        .iter()
+        .filter(|e| e.event_id.starts_with('r'))
+        .count();
+    assert!(
+        loaded > 100 && loaded < 2000,
+        "records before the cut load: {loaded}"
+    );
+    assert!(
+        l.errors
+            .iter()
+            .any(|e| e.reason.contains("gzip") || e.reason.contains("truncated")),
+        "{:?}",
+        l.errors
+    );
 }
 
 #[test]
 fn truncated_json_in_jsonl_costs_one_line() {
-    let text = format!("{GOOD}\n{}\n{}\n", &GOOD[..60], GOOD.replace("good", "third"));
+    let text = format!(
+        "{GOOD}\n{}\n{}\n",
+        &GOOD[..60],
+        GOOD.replace("good", "third")
+    );
     let l = load_one("lines.jsonl", text.as_bytes());
     assert_eq!(l.errors.len(), 1, "{:?}", l.errors);
     assert_eq!(l.errors[0].line, Some(2));
@@ -57,8 +79,12 @@ fn truncated_document_reports_the_end() {
 
 #[test]
 fn wrong_types_are_located_per_record() {
-    let bad_time = GOOD.replace("\"2024-05-01T10:00:00Z\"", "{\"not\":\"a time\"}").replace("good", "badtime");
-    let bad_name = GOOD.replace("\"ListBuckets\"", "[1,2]").replace("good", "badname");
+    let bad_time = GOOD
+        .replace("\"2024-05-01T10:00:00Z\"", "{\"not\":\"a time\"}")
+        .replace("good", "badtime");
+    let bad_name = GOOD
+        .replace("\"ListBuckets\"", "[1,2]")
+        .replace("good", "badname");
     let ok = GOOD.replace("good", "fine");
     let text = format!(r#"{{"Records":[{ok},{bad_time},{bad_name}]}}"#);
     let l = load_one("types.json", text.as_bytes());
@@ -78,7 +104,12 @@ fn huge_line_is_one_error() {
     text.push_str("\"}\n");
     text.push_str(&GOOD.replace("good", "after"));
     let l = load_one("huge.jsonl", text.as_bytes());
-    assert_eq!(l.errors.len(), 1, "{:?}", l.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>());
+    assert_eq!(
+        l.errors.len(),
+        1,
+        "{:?}",
+        l.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>()
+    );
     assert!(l.events.iter().any(|e| e.event_id == "after"));
 }
 
@@ -93,7 +124,9 @@ fn empty_file_and_whitespace_only() {
 
 #[test]
 fn binary_garbage() {
-    let bytes: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let bytes: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let l = load_one("garbage.bin", &bytes);
     assert_eq!(l.errors.len(), 1);
     assert!(l.errors[0].reason.contains("unrecognised format"));

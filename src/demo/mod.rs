@@ -19,7 +19,10 @@ pub enum DemoError {
     #[error("no demo scenario named `{0}`; `vigil demo --list` shows them")]
     Unknown(String),
     #[error("cannot unpack demo scenario into {path}: {source}")]
-    Unpack { path: PathBuf, source: std::io::Error },
+    Unpack {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("demo scenario manifest {path} is invalid: {reason}")]
     Manifest { path: PathBuf, reason: String },
     #[error(transparent)]
@@ -125,7 +128,10 @@ pub fn names() -> Vec<String> {
 }
 
 fn manifest_from(path: &Path, text: &str) -> Result<Manifest, DemoError> {
-    toml::from_str(text).map_err(|e| DemoError::Manifest { path: path.to_path_buf(), reason: e.to_string() })
+    toml::from_str(text).map_err(|e| DemoError::Manifest {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
 }
 
 /// Every embedded scenario's synopsis, for `vigil demo --list`.
@@ -140,7 +146,11 @@ pub fn list() -> Result<Vec<ScenarioInfo>, DemoError> {
                 .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
                 .unwrap_or_default();
             let m = manifest_from(Path::new(&key), &text)?;
-            Ok(ScenarioInfo { name: m.name, title: m.title, synopsis: m.synopsis })
+            Ok(ScenarioInfo {
+                name: m.name,
+                title: m.title,
+                synopsis: m.synopsis,
+            })
         })
         .collect()
 }
@@ -154,7 +164,8 @@ fn cache_root() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir);
     let mut h: u64 = 0;
     for (p, b) in embedded::FILES {
-        h ^= crate::model::content_hash(p.as_bytes()).rotate_left(7) ^ crate::model::content_hash(b);
+        h ^=
+            crate::model::content_hash(p.as_bytes()).rotate_left(7) ^ crate::model::content_hash(b);
     }
     base.join("vigil").join(format!("demo-{h:016x}"))
 }
@@ -162,15 +173,24 @@ fn cache_root() -> PathBuf {
 /// Unpacks an embedded scenario (once) and returns its directory.
 pub fn unpack(name: &str) -> Result<PathBuf, DemoError> {
     let prefix = format!("{name}/");
-    let files: Vec<&(&str, &[u8])> = embedded::FILES.iter().filter(|(p, _)| p.starts_with(&prefix)).collect();
+    let files: Vec<&(&str, &[u8])> = embedded::FILES
+        .iter()
+        .filter(|(p, _)| p.starts_with(&prefix))
+        .collect();
     if files.is_empty() {
         return Err(DemoError::Unknown(name.to_string()));
     }
     let root = cache_root();
     for (rel, bytes) in files {
         let path = root.join(rel);
-        let io = |source| DemoError::Unpack { path: path.clone(), source };
-        if std::fs::metadata(&path).map(|m| m.len() == bytes.len() as u64).unwrap_or(false) {
+        let io = |source| DemoError::Unpack {
+            path: path.clone(),
+            source,
+        };
+        if std::fs::metadata(&path)
+            .map(|m| m.len() == bytes.len() as u64)
+            .unwrap_or(false)
+        {
             continue;
         }
         if let Some(parent) = path.parent() {
@@ -193,10 +213,15 @@ impl Scenario {
     /// Loads a scenario from a directory laid out as demo/<name>/.
     pub fn load_dir(dir: &Path) -> Result<Scenario, DemoError> {
         let mpath = dir.join("scenario.toml");
-        let text = std::fs::read_to_string(&mpath).map_err(|source| DemoError::Unpack { path: mpath.clone(), source })?;
+        let text = std::fs::read_to_string(&mpath).map_err(|source| DemoError::Unpack {
+            path: mpath.clone(),
+            source,
+        })?;
         let manifest = manifest_from(&mpath, &text)?;
-        let start = Ts::parse(&manifest.start)
-            .ok_or_else(|| DemoError::Manifest { path: mpath.clone(), reason: format!("start `{}` is not a time", manifest.start) })?;
+        let start = Ts::parse(&manifest.start).ok_or_else(|| DemoError::Manifest {
+            path: mpath.clone(),
+            reason: format!("start `{}` is not a time", manifest.start),
+        })?;
         let inputs: Vec<PathBuf> = ["findings", "cloudtrail", "flowlogs", "dns"]
             .iter()
             .map(|d| dir.join(d))
@@ -208,13 +233,29 @@ impl Scenario {
         for t in &manifest.timeline {
             if let Some(i) = findings.iter().position(|f| f.id == t.finding_id) {
                 let finding = findings.swap_remove(i);
-                arrivals.push(Arrival { offset: Duration::from_secs_f64(t.offset_secs.max(0.0)), finding });
+                arrivals.push(Arrival {
+                    offset: Duration::from_secs_f64(t.offset_secs.max(0.0)),
+                    finding,
+                });
             }
         }
         // Findings the timeline does not mention arrive at the start, so nothing is lost.
-        arrivals.extend(findings.into_iter().map(|finding| Arrival { offset: Duration::ZERO, finding }));
-        arrivals.sort_by(|a, b| a.offset.cmp(&b.offset).then(a.finding.id.cmp(&b.finding.id)));
-        Ok(Scenario { manifest, dir: dir.to_path_buf(), evidence, arrivals, start })
+        arrivals.extend(findings.into_iter().map(|finding| Arrival {
+            offset: Duration::ZERO,
+            finding,
+        }));
+        arrivals.sort_by(|a, b| {
+            a.offset
+                .cmp(&b.offset)
+                .then(a.finding.id.cmp(&b.finding.id))
+        });
+        Ok(Scenario {
+            manifest,
+            dir: dir.to_path_buf(),
+            evidence,
+            arrivals,
+            start,
+        })
     }
 
     /// The incident's length: the last arrival's offset.
@@ -229,8 +270,14 @@ impl Scenario {
 
     /// Wall-clock delay from the start of play for each arrival at `speed` (×).
     pub fn schedule(&self, speed: f64) -> impl Iterator<Item = (Duration, &Finding)> {
-        let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
-        self.arrivals.iter().map(move |a| (a.offset.div_f64(speed), &a.finding))
+        let speed = if speed.is_finite() && speed > 0.0 {
+            speed
+        } else {
+            1.0
+        };
+        self.arrivals
+            .iter()
+            .map(move |a| (a.offset.div_f64(speed), &a.finding))
     }
 
     /// Every finding, for analysis as if the whole incident had already played.
