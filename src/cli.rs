@@ -29,6 +29,20 @@ pub enum Command {
         /// Print findings as they arrive, one line each, instead of opening the console
         #[arg(long)]
         headless: bool,
+        #[command(flatten)]
+        ui: UiArgs,
+    },
+    /// Investigate exported files in the console (read-only): findings at once, logs indexed in the background
+    Open {
+        #[command(flatten)]
+        inputs: Inputs,
+        #[command(flatten)]
+        ui: UiArgs,
+    },
+    /// Check or print keymaps
+    Keymap {
+        #[command(subcommand)]
+        command: KeymapCommand,
     },
     /// Summarise an incident from exported findings and logs: findings, entities, relations, groups
     Analyze {
@@ -117,4 +131,32 @@ pub enum GraphFormat {
     Dot,
     Mermaid,
     Json,
+}
+
+/// How the console draws and which keys it uses.
+#[derive(Args, Debug, Clone, Default)]
+pub struct UiArgs {
+    /// A keymap file laid over the default (per context; `cmd = "noop"` unbinds)
+    #[arg(long, value_name = "FILE")]
+    pub keymap: Option<PathBuf>,
+    /// No colours (also when the NO_COLOR environment variable is set)
+    #[arg(long)]
+    pub no_color: bool,
+    /// Draw with ASCII only: no box-drawing or other non-ASCII symbols
+    #[arg(long)]
+    pub ascii: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeymapCommand {
+    /// Validate a keymap file (exit 2 with file:line on the first error)
+    Check { file: PathBuf },
+    /// Print the active keymap as TOML (the default, or with --keymap laid over it)
+    Print {
+        /// Only this context (global, findings, detail, graph, profile, trail, event, help, confirm, input)
+        #[arg(long)]
+        context: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        keymap: Option<PathBuf>,
+    },
 }

@@ -5,8 +5,11 @@
 //! - [`ingest`]: files in, typed records out; format detection, envelopes, casing, gzip.
 //! - [`graph`]: the entity graph, finding groups, profiles, paths.
 //! - [`pivot`]: the CloudTrail index and its queries.
+//! - [`app`]: the console's messages, state, pure reducer, keymaps and runtime loop.
+//! - [`views`]: drawing the console's screens (read-only over the app state).
 //! - [`report`]: the headless outputs (JSON, markdown, DOT, Mermaid).
 
+pub mod app;
 pub mod cli;
 pub mod demo;
 pub mod graph;
@@ -14,3 +17,4 @@ pub mod ingest;
 pub mod model;
 pub mod pivot;
 pub mod report;
+pub mod views;

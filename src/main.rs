@@ -4,7 +4,9 @@ use anyhow::{Context, anyhow};
 use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
-use vigil::cli::{AnalyzeFormat, Cli, Command, GraphFormat, Inputs, PivotFormat};
+use vigil::cli::{
+    AnalyzeFormat, Cli, Command, GraphFormat, Inputs, KeymapCommand, PivotFormat, UiArgs,
+};
 use vigil::graph::{EntityGraph, groups};
 use vigil::ingest::{self, IngestError};
 use vigil::model::{EntityId, Ts};
@@ -67,12 +69,21 @@ fn load(inputs: &Inputs) -> anyhow::Result<ingest::Loaded> {
 fn headless_demo(sc: &vigil::demo::Scenario, speed: f64) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "# {} — {} findings, speed {speed:.1}×", sc.manifest.title, sc.arrivals.len())?;
+    writeln!(
+        stdout,
+        "# {} — {} findings, speed {speed:.1}×",
+        sc.manifest.title,
+        sc.arrivals.len()
+    )?;
     for (due, f) in sc.schedule(speed) {
         if let Some(wait) = due.checked_sub(started.elapsed()) {
             std::thread::sleep(wait);
         }
-        let at = f.created_at.or(f.time()).map(|t| t.to_rfc3339_secs()).unwrap_or_default();
+        let at = f
+            .created_at
+            .or(f.time())
+            .map(|t| t.to_rfc3339_secs())
+            .unwrap_or_default();
         writeln!(
             stdout,
             "{at}  {:<8} {:>4.1}  {:<52}  {:<22}  {}",
@@ -87,6 +98,24 @@ fn headless_demo(sc: &vigil::demo::Scenario, speed: f64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Console options and the keymap, validated before the terminal is taken over (exit 2 on a
+/// keymap error, with its file and line).
+fn console_setup(
+    ui: &UiArgs,
+    mode: vigil::app::Mode,
+) -> anyhow::Result<(vigil::app::Options, vigil::app::Keymap)> {
+    let keymap = vigil::app::Keymap::load_with_user(ui.keymap.as_deref())?;
+    let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let opts = vigil::app::Options {
+        mode,
+        color: !(ui.no_color || no_color_env),
+        ascii: ui.ascii,
+        read_only: true,
+        label: String::new(),
+    };
+    Ok((opts, keymap))
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let code = match cli.command {
@@ -96,16 +125,79 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             ExitCode::SUCCESS
         }
-        Command::Demo { scenario, speed, headless: true, .. } => {
+        Command::Demo {
+            scenario,
+            speed,
+            headless: true,
+            ..
+        } => {
             let name = scenario.as_deref().unwrap_or(vigil::demo::DEFAULT_SCENARIO);
             let sc = vigil::demo::Scenario::load(name)?;
             out.flush()?;
             headless_demo(&sc, speed.unwrap_or_else(|| sc.default_speed()))?;
             ExitCode::SUCCESS
         }
-        Command::Demo { .. } => {
-            return Err(anyhow!("the interactive console is not built yet; run `vigil demo --headless`"));
+        Command::Demo {
+            scenario,
+            speed,
+            ui,
+            ..
+        } => {
+            let (opts, keymap) = console_setup(&ui, vigil::app::Mode::Demo)?;
+            let name = scenario.as_deref().unwrap_or(vigil::demo::DEFAULT_SCENARIO);
+            let sc = vigil::demo::Scenario::load(name)?;
+            let speed = speed.unwrap_or_else(|| sc.default_speed());
+            let opts = vigil::app::Options {
+                label: name.to_string(),
+                ..opts
+            };
+            out.flush()?;
+            vigil::app::run::demo(opts, keymap, sc, speed)?;
+            ExitCode::SUCCESS
         }
+        Command::Open { inputs, ui } => {
+            let (opts, keymap) = console_setup(&ui, vigil::app::Mode::Files)?;
+            let mut evidence = inputs.trail.clone();
+            evidence.extend(inputs.flows.iter().cloned());
+            evidence.extend(inputs.dns.iter().cloned());
+            if inputs.findings.is_empty() && evidence.is_empty() {
+                return Err(anyhow!(
+                    "no inputs: give --findings and --trail (and optionally --flows, --dns) paths"
+                ));
+            }
+            // Missing paths are usage errors, reported before the terminal is taken over.
+            vigil::ingest::source::expand(&inputs.all())
+                .map_err(|(p, e)| anyhow!("cannot read input {}: {e}", p.display()))?;
+            let sources = vigil::app::run::FileSources {
+                findings: inputs.findings.clone(),
+                evidence,
+            };
+            out.flush()?;
+            vigil::app::run::open(opts, keymap, sources)?;
+            ExitCode::SUCCESS
+        }
+        Command::Keymap { command } => match command {
+            KeymapCommand::Check { file } => {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read keymap {}", file.display()))?;
+                let km = vigil::app::Keymap::parse(&file.display().to_string(), &text)?;
+                let n: usize = km.contexts.values().map(Vec::len).sum();
+                writeln!(out, "{}: ok ({n} bindings)", file.display())?;
+                ExitCode::SUCCESS
+            }
+            KeymapCommand::Print { context, keymap } => {
+                let only = context
+                    .as_deref()
+                    .map(|c| {
+                        vigil::app::Context::parse(c)
+                            .ok_or_else(|| anyhow!("unknown context `{c}`"))
+                    })
+                    .transpose()?;
+                let km = vigil::app::Keymap::load_with_user(keymap.as_deref())?;
+                out.write_all(km.print(only).as_bytes())?;
+                ExitCode::SUCCESS
+            }
+        },
         Command::Analyze { inputs, format } => {
             let loaded = load(&inputs)?;
             let graph = EntityGraph::from_loaded(&loaded);

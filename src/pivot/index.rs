@@ -155,6 +155,19 @@ impl TrailIndex {
             .map_or(0, |s| self.postings[*s as usize].len())
     }
 
+    /// Every entity of row `i` (after [`TrailIndex::finish`]), sorted: a binary search per posting
+    /// list, so an event's entities are available without keeping a list per row.
+    pub fn entities_of(&self, i: u32) -> Vec<EntityId> {
+        let mut v: Vec<EntityId> = self
+            .entity_sym
+            .iter()
+            .filter(|(_, s)| self.postings[**s as usize].binary_search(&i).is_ok())
+            .map(|(e, _)| e.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
     pub fn entities(&self) -> impl Iterator<Item = &EntityId> {
         self.entity_sym.keys()
     }

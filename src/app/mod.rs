@@ -1,0 +1,97 @@
+//! The console's application core (the Elm architecture): every input is a [`Msg`] on one
+//! channel of [`Envelope`]s, [`update`] is a pure reducer over [`State`] that returns
+//! [`Effect`]s, and the executor in [`run`] performs them and feeds results back as messages.
+//!
+//! Nothing in `state`, `update` or `keymap` does IO, reads a clock or draws; `run` is the edge.
+
+pub mod keymap;
+pub mod run;
+pub mod state;
+pub mod update;
+
+pub use keymap::{Command, Context, Key, KeyCode, Keymap};
+pub use state::{Mode, Options, State, View};
+pub use update::update;
+
+use crate::graph::EntityGraph;
+use crate::model::{Finding, RawRef, Ts};
+use crate::pivot::TrailIndex;
+
+/// What travels on the channel: a message with its sequence number and its time offset (ms since
+/// the console started). The recorder (a later issue) taps here.
+#[derive(Debug)]
+pub struct Envelope {
+    pub seq: u64,
+    pub t_ms: u64,
+    pub msg: Msg,
+}
+
+/// Everything the reducer reacts to.
+#[derive(Debug)]
+pub enum Msg {
+    Key(Key),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// The wall clock, read by the tick task (the reducer never reads a clock).
+    Tick {
+        now: Ts,
+    },
+    /// New findings from a source (a file load, the demo timeline, a poller).
+    Findings(Vec<Finding>),
+    /// Records that could not be read, for the status line.
+    LoadErrors {
+        count: usize,
+        first: Option<String>,
+    },
+    /// Evidence indexing progress.
+    Progress(Progress),
+    /// The CloudTrail index and the full entity graph, built off the UI thread.
+    Indexed(Box<Indexed>),
+    /// The raw JSON of a CloudTrail row, read back from disk.
+    RawLoaded {
+        row: u32,
+        text: Result<String, String>,
+    },
+    /// SIGTERM / SIGHUP: leave cleanly.
+    Signal(&'static str),
+}
+
+/// A finished evidence load. `findings` is how many of the state's findings (in arrival order) the
+/// graph already holds; the reducer adds the rest.
+pub struct Indexed {
+    pub index: TrailIndex,
+    pub graph: EntityGraph,
+    pub findings: usize,
+    pub events: usize,
+    pub elapsed_ms: u64,
+}
+
+impl std::fmt::Debug for Indexed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Indexed")
+            .field("events", &self.events)
+            .field("findings", &self.findings)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    pub files_done: usize,
+    pub files_total: usize,
+    pub events: usize,
+    pub elapsed_ms: u64,
+}
+
+/// What the reducer asks the edge to do.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    Quit,
+    /// Read a CloudTrail row's raw JSON and answer with [`Msg::RawLoaded`].
+    LoadRaw {
+        row: u32,
+        raw: RawRef,
+    },
+}

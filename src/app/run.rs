@@ -1,0 +1,396 @@
+//! The edge of the console: the terminal, the tokio runtime, the message sources (keyboard,
+//! ticks, signals, file loads) and the effect executor. Everything here feeds the one channel;
+//! only the loop in [`event_loop`] calls the reducer and draws.
+
+use super::state::{Options, State};
+use super::{Effect, Envelope, Indexed, Key, KeyCode, Keymap, Msg, Progress, update};
+use crate::graph::EntityGraph;
+use crate::ingest;
+use crate::model::{Finding, Ts};
+use crate::pivot::TrailIndex;
+use crate::views;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::mpsc;
+
+/// Capacity of the message channel; sources wait when the reducer falls behind.
+const CHANNEL: usize = 4096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("terminal error: {0} (is this an interactive terminal?)")]
+    Terminal(#[from] std::io::Error),
+}
+
+/// Sends messages into the channel, stamping each with its sequence number and time offset.
+#[derive(Clone)]
+pub struct Bus {
+    tx: mpsc::Sender<Envelope>,
+    seq: Arc<AtomicU64>,
+    start: Instant,
+}
+
+impl Bus {
+    pub fn new(tx: mpsc::Sender<Envelope>) -> Bus {
+        Bus {
+            tx,
+            seq: Arc::new(AtomicU64::new(0)),
+            start: Instant::now(),
+        }
+    }
+
+    fn envelope(&self, msg: Msg) -> Envelope {
+        Envelope {
+            seq: self.seq.fetch_add(1, Ordering::Relaxed),
+            t_ms: self.start.elapsed().as_millis() as u64,
+            msg,
+        }
+    }
+
+    /// From async code. False when the console has gone.
+    pub async fn send(&self, msg: Msg) -> bool {
+        self.tx.send(self.envelope(msg)).await.is_ok()
+    }
+
+    /// From a blocking thread. False when the console has gone.
+    pub fn blocking_send(&self, msg: Msg) -> bool {
+        self.tx.blocking_send(self.envelope(msg)).is_ok()
+    }
+}
+
+/// What `vigil open` reads.
+#[derive(Debug, Clone, Default)]
+pub struct FileSources {
+    pub findings: Vec<PathBuf>,
+    /// CloudTrail, flow logs and DNS logs (the content decides which is which).
+    pub evidence: Vec<PathBuf>,
+}
+
+fn now() -> Ts {
+    Ts(SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64))
+}
+
+/// crossterm's key event as the reducer's [`Key`]; releases and repeats are dropped.
+pub fn key_of(ev: &crossterm::event::KeyEvent) -> Option<Key> {
+    use crossterm::event::{KeyCode as C, KeyEventKind, KeyModifiers as M};
+    if ev.kind == KeyEventKind::Release {
+        return None;
+    }
+    let code = match ev.code {
+        C::Char(c) => KeyCode::Char(c),
+        C::Enter => KeyCode::Enter,
+        C::Esc => KeyCode::Esc,
+        C::Tab => KeyCode::Tab,
+        C::BackTab => KeyCode::BackTab,
+        C::Backspace => KeyCode::Backspace,
+        C::Delete => KeyCode::Delete,
+        C::Up => KeyCode::Up,
+        C::Down => KeyCode::Down,
+        C::Left => KeyCode::Left,
+        C::Right => KeyCode::Right,
+        C::PageUp => KeyCode::PageUp,
+        C::PageDown => KeyCode::PageDown,
+        C::Home => KeyCode::Home,
+        C::End => KeyCode::End,
+        C::F(n) => KeyCode::F(n),
+        _ => return None,
+    };
+    let ctrl = ev.modifiers.contains(M::CONTROL);
+    let code = match code {
+        KeyCode::Char(c) if ctrl => KeyCode::Char(c.to_ascii_lowercase()),
+        c => c,
+    };
+    Some(Key {
+        code,
+        ctrl,
+        alt: ev.modifiers.contains(M::ALT),
+    })
+}
+
+/// Runs the console over files until the operator quits or a signal arrives.
+pub fn open(opts: Options, keymap: Keymap, sources: FileSources) -> Result<(), RunError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let (tx, rx) = mpsc::channel(CHANNEL);
+        let bus = Bus::new(tx);
+        let loader = bus.clone();
+        tokio::task::spawn_blocking(move || load_files(&loader, sources));
+        run_console(State::new(opts, keymap), bus, rx).await
+    })
+}
+
+/// Runs the console over a demo scenario: the evidence is indexed in the background while the
+/// findings arrive on the scenario's timeline at `speed` times real time.
+pub fn demo(
+    opts: Options,
+    keymap: Keymap,
+    scenario: crate::demo::Scenario,
+    speed: f64,
+) -> Result<(), RunError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let (tx, rx) = mpsc::channel(CHANNEL);
+        let bus = Bus::new(tx);
+        let scenario = Arc::new(scenario);
+        let (indexer, sc) = (bus.clone(), scenario.clone());
+        tokio::task::spawn_blocking(move || index_loaded(&indexer, &sc.evidence));
+        let (timeline, sc) = (bus.clone(), scenario.clone());
+        tokio::spawn(async move {
+            let started = tokio::time::Instant::now();
+            for (due, f) in sc.schedule(speed) {
+                tokio::time::sleep_until(started + due).await;
+                if !timeline.send(Msg::Findings(vec![f.clone()])).await {
+                    break;
+                }
+            }
+        });
+        run_console(State::new(opts, keymap), bus, rx).await
+    })
+}
+
+/// Indexes evidence that is already in memory (a demo scenario's logs).
+pub fn index_loaded(bus: &Bus, loaded: &ingest::Loaded) {
+    let start = Instant::now();
+    let mut graph = EntityGraph::default();
+    let mut index = TrailIndex::new();
+    for e in &loaded.events {
+        graph.add_event(e);
+        index.add(e.clone());
+    }
+    for q in &loaded.dns {
+        graph.add_dns(q);
+    }
+    for r in &loaded.flows {
+        graph.add_flow(r);
+    }
+    index.finish();
+    bus.blocking_send(Msg::Indexed(Box::new(Indexed {
+        index,
+        graph,
+        findings: 0,
+        events: loaded.events.len(),
+        elapsed_ms: start.elapsed().as_millis() as u64,
+    })));
+}
+
+/// Sets up the terminal, starts the common sources, runs the loop, and restores the terminal
+/// whatever happened. `ratatui::try_init` installs a panic hook that restores it on panic.
+pub async fn run_console(
+    state: State,
+    bus: Bus,
+    rx: mpsc::Receiver<Envelope>,
+) -> Result<(), RunError> {
+    let mut terminal = ratatui::try_init()?;
+    let result = async {
+        let size = terminal.size()?;
+        spawn_common_sources(&bus);
+        bus.send(Msg::Resize {
+            width: size.width,
+            height: size.height,
+        })
+        .await;
+        bus.send(Msg::Tick { now: now() }).await;
+        event_loop(state, &bus, rx, &mut terminal).await
+    }
+    .await;
+    ratatui::restore();
+    result
+}
+
+fn spawn_common_sources(bus: &Bus) {
+    // Keyboard and resizes: a blocking reader thread.
+    let keys = bus.clone();
+    std::thread::spawn(move || {
+        use crossterm::event::{Event, read};
+        loop {
+            let msg = match read() {
+                Ok(Event::Key(k)) => key_of(&k).map(Msg::Key),
+                Ok(Event::Resize(width, height)) => Some(Msg::Resize { width, height }),
+                Ok(_) => None,
+                Err(_) => break,
+            };
+            if let Some(m) = msg
+                && !keys.blocking_send(m)
+            {
+                break;
+            }
+        }
+    });
+    // The clock: a tick per second carrying its own time.
+    let ticks = bus.clone();
+    tokio::spawn(async move {
+        let mut iv = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            iv.tick().await;
+            if !ticks.send(Msg::Tick { now: now() }).await {
+                break;
+            }
+        }
+    });
+    // SIGTERM / SIGHUP: quit through the reducer so the terminal is restored.
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let sigs = bus.clone();
+        tokio::spawn(async move {
+            let (Ok(mut term), Ok(mut hup)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) else {
+                return;
+            };
+            let name = tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = hup.recv() => "SIGHUP",
+            };
+            sigs.send(Msg::Signal(name)).await;
+        });
+    }
+}
+
+async fn event_loop<B: ratatui::backend::Backend>(
+    mut state: State,
+    bus: &Bus,
+    mut rx: mpsc::Receiver<Envelope>,
+    terminal: &mut ratatui::Terminal<B>,
+) -> Result<(), RunError>
+where
+    RunError: From<B::Error>,
+{
+    terminal.draw(|f| views::render(&state, f))?;
+    while let Some(env) = rx.recv().await {
+        let mut effects = update(&mut state, env.msg);
+        // Apply everything already queued before drawing once.
+        while !state.quit {
+            match rx.try_recv() {
+                Ok(env) => effects.extend(update(&mut state, env.msg)),
+                Err(_) => break,
+            }
+        }
+        for e in effects {
+            execute(e, bus);
+        }
+        if state.quit {
+            break;
+        }
+        terminal.draw(|f| views::render(&state, f))?;
+    }
+    Ok(())
+}
+
+/// The effect executor: performs IO the reducer asked for and answers with messages.
+fn execute(effect: Effect, bus: &Bus) {
+    match effect {
+        Effect::Quit => {}
+        Effect::LoadRaw { row, raw } => {
+            let bus = bus.clone();
+            tokio::task::spawn_blocking(move || {
+                let text = raw.text().map_err(|e| e.to_string());
+                bus.blocking_send(Msg::RawLoaded { row, text });
+            });
+        }
+    }
+}
+
+/// Loads findings first (the screen fills at once), then indexes the evidence with progress.
+pub fn load_files(bus: &Bus, sources: FileSources) {
+    let start = Instant::now();
+    let mut graph = EntityGraph::default();
+    let mut index = TrailIndex::new();
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut events = 0usize;
+    if !sources.findings.is_empty() {
+        match ingest::load(&sources.findings) {
+            Ok(l) => {
+                report_errors(bus, &l.errors);
+                for f in &l.findings {
+                    graph.add_finding(f);
+                }
+                findings = l.findings;
+                for e in l.events {
+                    graph.add_event(&e);
+                    index.add(e);
+                    events += 1;
+                }
+                for q in &l.dns {
+                    graph.add_dns(q);
+                }
+                for r in &l.flows {
+                    graph.add_flow(r);
+                }
+            }
+            Err(e) => report_errors(bus, &[ingest::IngestError::file(&e.path, e.to_string())]),
+        }
+        if !bus.blocking_send(Msg::Findings(findings.clone())) {
+            return;
+        }
+    }
+    if sources.evidence.is_empty() && events == 0 {
+        return;
+    }
+    let files_total = ingest::source::expand(&sources.evidence).map_or(0, |f| f.len());
+    let mut files_done = 0usize;
+    let mut last_progress = Instant::now();
+    bus.blocking_send(Msg::Progress(Progress {
+        files_done,
+        files_total,
+        events,
+        elapsed_ms: 0,
+    }));
+    let res = ingest::load_streaming(&sources.evidence, |_, part| {
+        report_errors(bus, &part.errors);
+        for e in part.events {
+            graph.add_event(&e);
+            index.add(e);
+            events += 1;
+        }
+        for q in &part.dns {
+            graph.add_dns(q);
+        }
+        for r in &part.flows {
+            graph.add_flow(r);
+        }
+        files_done += 1;
+        if last_progress.elapsed() >= Duration::from_millis(100) {
+            last_progress = Instant::now();
+            bus.blocking_send(Msg::Progress(Progress {
+                files_done,
+                files_total,
+                events,
+                elapsed_ms: start.elapsed().as_millis() as u64,
+            }));
+        }
+    });
+    if let Err(e) = res {
+        report_errors(bus, &[ingest::IngestError::file(&e.path, e.to_string())]);
+    }
+    index.finish();
+    bus.blocking_send(Msg::Indexed(Box::new(Indexed {
+        index,
+        graph,
+        findings: findings.len(),
+        events,
+        elapsed_ms: start.elapsed().as_millis() as u64,
+    })));
+}
+
+fn report_errors(bus: &Bus, errors: &[ingest::IngestError]) {
+    if errors.is_empty() {
+        return;
+    }
+    tracing::warn!(count = errors.len(), "input records could not be read");
+    bus.blocking_send(Msg::LoadErrors {
+        count: errors.len(),
+        first: errors.first().map(|e| e.to_string()),
+    });
+}

@@ -1,0 +1,431 @@
+//! Everything the screens show, owned by the reducer. Views read it; only `update` writes it.
+
+use super::keymap::{Context, Key, Keymap};
+use crate::graph::{EdgeView, EntityGraph, Group, Relation};
+use crate::model::{EntityId, EntityKind, Finding, SeverityLabel, Ts};
+use crate::pivot::{TrailIndex, Window};
+use std::collections::{BTreeSet, HashMap};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Demo,
+    Files,
+    Live,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Demo => "DEMO",
+            Mode::Files => "FILES",
+            Mode::Live => "LIVE",
+        }
+    }
+}
+
+/// How the console was started and how it draws.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub mode: Mode,
+    pub color: bool,
+    pub ascii: bool,
+    pub read_only: bool,
+    /// Shown in the header (scenario name, profile, input description).
+    pub label: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            mode: Mode::Files,
+            color: true,
+            ascii: false,
+            read_only: true,
+            label: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Severity,
+    Time,
+    Type,
+}
+
+impl SortKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Severity => "severity",
+            SortKey::Time => "time",
+            SortKey::Type => "type",
+        }
+    }
+}
+
+/// One row of the findings table: a finding, or a group header in group view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListRow {
+    Finding(u32),
+    Group(u32),
+}
+
+/// The findings screen's table state.
+#[derive(Debug, Clone)]
+pub struct FindingsList {
+    pub rows: Vec<ListRow>,
+    pub selected: usize,
+    pub sort: SortKey,
+    pub filter: String,
+    pub min_severity: Option<SeverityLabel>,
+    /// Only this group (its id).
+    pub group_only: Option<String>,
+    pub group_view: bool,
+    pub show_archived: bool,
+}
+
+impl Default for FindingsList {
+    fn default() -> Self {
+        FindingsList {
+            rows: Vec::new(),
+            selected: 0,
+            sort: SortKey::Severity,
+            filter: String::new(),
+            min_severity: None,
+            group_only: None,
+            group_view: false,
+            show_archived: false,
+        }
+    }
+}
+
+/// Severity counts and arrivals for the summary line.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Critical, High, Medium, Low (unarchived).
+    pub counts: [usize; 4],
+    /// Findings per time bucket across the incident's span, oldest first.
+    pub spark: Vec<u64>,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusLevel {
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub level: StatusLevel,
+    pub text: String,
+}
+
+/// The state of the `:` command line or a `/` filter prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputKind {
+    Command,
+    FindingsFilter,
+    TrailFilter,
+}
+
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub kind: InputKind,
+    pub text: String,
+    /// Completion candidates of the last Tab and which one is shown.
+    pub completions: Vec<String>,
+    pub completion: usize,
+}
+
+/// A screen on the navigation stack (the findings screen is underneath them all).
+#[derive(Debug, Clone)]
+pub enum View {
+    Detail(DetailView),
+    Graph(GraphView),
+    Profile(ProfileView),
+    Trail(TrailView),
+    Event(EventView),
+    Help(HelpView),
+}
+
+impl View {
+    pub fn context(&self) -> Context {
+        match self {
+            View::Detail(_) => Context::Detail,
+            View::Graph(_) => Context::Graph,
+            View::Profile(_) => Context::Profile,
+            View::Trail(_) => Context::Trail,
+            View::Event(_) => Context::Event,
+            View::Help(_) => Context::Help,
+        }
+    }
+
+    pub fn title(&self) -> String {
+        match self {
+            View::Detail(d) => format!("finding {}", short_id(&d.finding_id)),
+            View::Graph(g) => match &g.group {
+                Some(id) => format!("graph {id}"),
+                None => format!("graph {}", g.center),
+            },
+            View::Profile(p) => format!("profile {}", p.entity),
+            View::Trail(t) => format!("trail {}", t.entity),
+            View::Event(e) => format!("event {}", e.event_id),
+            View::Help(_) => "help".to_string(),
+        }
+    }
+}
+
+pub fn short_id(id: &str) -> String {
+    id.chars().take(12).collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct DetailView {
+    pub finding: usize,
+    pub finding_id: String,
+    pub entities: Vec<EntityId>,
+    pub selected: usize,
+    pub show_raw: bool,
+    pub raw_lines: Vec<String>,
+    pub raw_scroll: usize,
+}
+
+/// One line of the graph screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GraphRow {
+    Center(EntityId),
+    Node {
+        id: EntityId,
+        depth: u8,
+        relation: Relation,
+        /// The edge points from the parent to this node.
+        outgoing: bool,
+        count: u64,
+        parent: EntityId,
+    },
+    /// A kind with too many neighbours to list, shown as a count until expanded.
+    Collapsed {
+        depth: u8,
+        parent: EntityId,
+        relation: Relation,
+        kind: EntityKind,
+        n: usize,
+    },
+    /// A heading (group view: one per finding).
+    Heading(String),
+}
+
+impl GraphRow {
+    pub fn entity(&self) -> Option<&EntityId> {
+        match self {
+            GraphRow::Center(id) | GraphRow::Node { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct GraphView {
+    pub center: EntityId,
+    pub depth: u32,
+    /// Where Backspace goes: previously centred entities.
+    pub crumbs: Vec<EntityId>,
+    pub rows: Vec<GraphRow>,
+    pub selected: usize,
+    pub expanded: BTreeSet<(EntityId, Relation, EntityKind)>,
+    pub marks: Vec<EntityId>,
+    pub path: Option<(Vec<EntityId>, Vec<EdgeView>)>,
+    /// Showing a whole finding group rather than a neighbourhood.
+    pub group: Option<String>,
+    /// The centre is not in the graph (yet).
+    pub missing: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProfileView {
+    pub entity: EntityId,
+    pub scroll: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Hour,
+    Day,
+    Week,
+    All,
+}
+
+impl Scope {
+    pub fn millis(self) -> Option<i64> {
+        match self {
+            Scope::Hour => Some(3_600_000),
+            Scope::Day => Some(86_400_000),
+            Scope::Week => Some(7 * 86_400_000),
+            Scope::All => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Hour => "1h",
+            Scope::Day => "24h",
+            Scope::Week => "7d",
+            Scope::All => "all",
+        }
+    }
+}
+
+/// Where a scoped window sits in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Ending at the pivot's latest event.
+    Latest,
+    /// Centred on an instant (a finding's time).
+    Centre(Ts),
+    /// Ending at an instant (what happened before a finding).
+    Before(Ts),
+}
+
+#[derive(Debug, Clone)]
+pub struct TrailView {
+    pub entity: EntityId,
+    pub scope: Scope,
+    pub align: Align,
+    /// The finding this pivot started from, for `centre`.
+    pub finding_time: Option<Ts>,
+    pub window: Window,
+    /// Row numbers in the index, in time order, after scope and filter.
+    pub rows: Vec<u32>,
+    /// Events of the entity in any time.
+    pub total: usize,
+    pub selected: usize,
+    pub filter: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventView {
+    pub row: u32,
+    pub event_id: String,
+    pub entities: Vec<EntityId>,
+    pub selected: usize,
+    pub raw: Option<Result<Vec<String>, String>>,
+    pub raw_scroll: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct HelpView {
+    pub context: Context,
+    pub scroll: usize,
+}
+
+/// Evidence indexing, for the status line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexState {
+    /// No evidence source (findings only).
+    None,
+    Loading(super::Progress),
+    Ready {
+        events: usize,
+        elapsed_ms: u64,
+    },
+}
+
+/// The whole console state.
+pub struct State {
+    pub opts: Options,
+    pub keymap: Keymap,
+    pub now: Option<Ts>,
+    pub width: u16,
+    pub height: u16,
+    pub findings: Vec<Finding>,
+    pub by_id: HashMap<String, usize>,
+    /// Per finding (arrival order): not yet looked at.
+    pub unseen: Vec<bool>,
+    pub groups: Vec<Group>,
+    /// Per finding: its group's index.
+    pub group_of: Vec<u32>,
+    pub graph: EntityGraph,
+    /// How many findings (in arrival order) the graph holds.
+    pub graph_findings: usize,
+    pub index: Option<TrailIndex>,
+    pub index_state: IndexState,
+    pub list: FindingsList,
+    pub summary: Summary,
+    pub stack: Vec<View>,
+    pub input: Option<Input>,
+    /// Keys of a chord typed so far, and the which-key hint for them.
+    pub pending: Vec<Key>,
+    pub pending_hint: Vec<(String, String)>,
+    pub status: Option<Status>,
+    pub load_errors: usize,
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(opts: Options, keymap: Keymap) -> State {
+        State {
+            opts,
+            keymap,
+            now: None,
+            width: 80,
+            height: 24,
+            findings: Vec::new(),
+            by_id: HashMap::new(),
+            unseen: Vec::new(),
+            groups: Vec::new(),
+            group_of: Vec::new(),
+            graph: EntityGraph::default(),
+            graph_findings: 0,
+            index: None,
+            index_state: IndexState::None,
+            list: FindingsList::default(),
+            summary: Summary::default(),
+            stack: Vec::new(),
+            input: None,
+            pending: Vec::new(),
+            pending_hint: Vec::new(),
+            status: None,
+            load_errors: 0,
+            quit: false,
+        }
+    }
+
+    pub fn view(&self) -> Option<&View> {
+        self.stack.last()
+    }
+
+    /// The keymap context keys are resolved in right now.
+    pub fn context(&self) -> Context {
+        if self.input.is_some() {
+            return Context::Input;
+        }
+        self.view().map_or(Context::Findings, View::context)
+    }
+
+    /// Rows of the table area of a full-screen list (header, status, column titles excluded).
+    pub fn page(&self) -> usize {
+        usize::from(self.height.saturating_sub(6)).max(1)
+    }
+
+    /// The finding under the cursor of the findings table.
+    pub fn selected_finding(&self) -> Option<usize> {
+        match self.list.rows.get(self.list.selected)? {
+            ListRow::Finding(i) => Some(*i as usize),
+            ListRow::Group(g) => self
+                .groups
+                .get(*g as usize)
+                .and_then(|g| g.findings.first())
+                .and_then(|id| self.by_id.get(id).copied()),
+        }
+    }
+
+    pub fn group_id_of(&self, finding: usize) -> Option<&str> {
+        self.group_of
+            .get(finding)
+            .and_then(|g| self.groups.get(*g as usize))
+            .map(|g| g.id.as_str())
+    }
+}

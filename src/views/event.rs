@@ -1,0 +1,69 @@
+//! One CloudTrail event: its entities to pivot to, and its raw JSON.
+
+use super::Theme;
+use crate::app::state::{EventView, State};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub fn render(state: &State, e: &EventView, t: &Theme, frame: &mut Frame, body: Rect) {
+    let wide = body.width >= 110;
+    let (ent, raw) = if wide {
+        let lw = body.width * 2 / 5;
+        (
+            Rect::new(body.x, body.y, lw, body.height),
+            Rect::new(body.x + lw, body.y, body.width - lw, body.height),
+        )
+    } else {
+        let eh = (e.entities.len() as u16 + 2).clamp(3, body.height / 2);
+        (
+            Rect::new(body.x, body.y, body.width, eh),
+            Rect::new(body.x, body.y + eh, body.width, body.height - eh),
+        )
+    };
+    let h = usize::from(ent.height.saturating_sub(2)).max(1);
+    let offset = (e.selected / h) * h;
+    let w = usize::from(ent.width.saturating_sub(4));
+    let lines: Vec<Line> = e
+        .entities
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(h)
+        .map(|(i, id)| {
+            let l = Line::from(vec![
+                Span::styled(format!("{} ", t.symbol(id.kind)), t.kind(id.kind)),
+                Span::raw(t.fit(&id.to_string(), w)),
+            ]);
+            if i == e.selected {
+                l.style(t.selected())
+            } else {
+                l
+            }
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines).block(t.block(" entities (enter trail, g graph, p profile) ")),
+        ent,
+    );
+    let rh = usize::from(raw.height.saturating_sub(2));
+    let body_lines: Vec<Line> = match &e.raw {
+        None => vec![Line::from(Span::styled("reading…", t.dim()))],
+        Some(Err(msg)) => vec![Line::from(Span::styled(
+            format!("cannot read the raw event: {msg}"),
+            t.bad(),
+        ))],
+        Some(Ok(lines)) => lines
+            .iter()
+            .skip(e.raw_scroll)
+            .take(rh)
+            .map(|l| Line::from(l.as_str()))
+            .collect(),
+    };
+    let _ = state;
+    frame.render_widget(
+        Paragraph::new(body_lines).block(t.block(" raw JSON (pgup/pgdn scroll) ")),
+        raw,
+    );
+}

@@ -1,0 +1,166 @@
+//! Entity profile: Detective's questions in the terminal — when, how much, which APIs (ok/failed),
+//! from where, with what, by whom, related findings, and for an instance its peers and lookups.
+
+use super::Theme;
+use crate::app::state::{ProfileView, State};
+use crate::graph::{Profile, Relation};
+use crate::model::{EntityKind, SeverityLabel};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub fn render(state: &State, p: &ProfileView, t: &Theme, frame: &mut Frame, body: Rect) {
+    let w = usize::from(body.width);
+    let lines = profile_lines(state, p, t, w);
+    let h = usize::from(body.height);
+    let max_scroll = lines.len().saturating_sub(h);
+    let shown: Vec<Line> = lines
+        .into_iter()
+        .skip(p.scroll.min(max_scroll))
+        .take(h)
+        .collect();
+    frame.render_widget(Paragraph::new(shown), body);
+}
+
+fn heading<'a>(t: &Theme, s: String) -> Line<'a> {
+    Line::from(Span::styled(s, t.title()))
+}
+
+fn profile_lines<'a>(state: &'a State, p: &ProfileView, t: &Theme, w: usize) -> Vec<Line<'a>> {
+    let e = &p.entity;
+    let mut v: Vec<Line> = vec![Line::from(vec![
+        Span::styled(format!(" {} ", t.symbol(e.kind)), t.kind(e.kind)),
+        Span::styled(t.fit(&e.to_string(), w.saturating_sub(4)), t.title()),
+    ])];
+    let g = &state.graph;
+    let Some(prof) = g.profile(e) else {
+        v.push(Line::from(Span::styled(
+            " no activity recorded for this entity in the evidence loaded so far",
+            t.dim(),
+        )));
+        related(state, p, t, w, &mut v);
+        return v;
+    };
+    let when = |x: Option<crate::model::Ts>| x.map_or("-".to_string(), |x| x.to_short());
+    v.push(Line::from(format!(
+        " seen {} .. {}",
+        when(prof.first_seen),
+        when(prof.last_seen)
+    )));
+    v.push(Line::from(vec![
+        Span::raw(format!(" {} API calls, ", prof.events)),
+        Span::styled(
+            format!("{} failed", prof.errors),
+            if prof.errors > 0 { t.bad() } else { t.dim() },
+        ),
+        Span::raw(format!(
+            ", {} findings, {} flow records, {} DNS queries",
+            prof.findings, prof.flows, prof.queries
+        )),
+    ]));
+    let spark_w = w.saturating_sub(14).min(96);
+    let hourly = prof.hourly(spark_w);
+    if !hourly.is_empty() {
+        let vals: Vec<u64> = hourly.iter().map(|(_, n)| *n).collect();
+        let peak = vals.iter().max().copied().unwrap_or(0);
+        v.push(Line::from(vec![
+            Span::styled(" calls/hour ", t.dim()),
+            Span::styled(t.spark(&vals), t.accent()),
+            Span::styled(format!(" max {peak}"), t.dim()),
+        ]));
+    }
+    let strings = g.strings();
+    let top = prof.top_apis(strings, 10);
+    if !top.is_empty() {
+        v.push(heading(
+            t,
+            " Top API calls                      ok  failed".to_string(),
+        ));
+        for (name, ok, failed) in top {
+            v.push(Line::from(vec![
+                Span::raw(format!(" {:<32}", t.fit(name, 32))),
+                Span::styled(format!("{ok:>5}"), t.good()),
+                Span::styled(
+                    format!("{failed:>8}"),
+                    if failed > 0 { t.bad() } else { t.dim() },
+                ),
+            ]));
+        }
+    }
+    for (title, set) in [
+        ("Source IPs", &prof.source_ips),
+        ("User agents", &prof.user_agents),
+        ("Principals (credentials)", &prof.principals),
+    ] {
+        if set.is_empty() {
+            continue;
+        }
+        v.push(heading(t, format!(" {title} ({})", set.len())));
+        for name in Profile::sorted_names(set, strings).into_iter().take(8) {
+            v.push(Line::from(format!(
+                "   {}",
+                t.fit(name, w.saturating_sub(4))
+            )));
+        }
+    }
+    related(state, p, t, w, &mut v);
+    v
+}
+
+/// Findings about the entity, and for an instance who it talked to and what it resolved.
+fn related<'a>(state: &'a State, p: &ProfileView, t: &Theme, w: usize, v: &mut Vec<Line<'a>>) {
+    let edges = state.graph.edges_of(&p.entity);
+    let findings: Vec<_> = edges
+        .iter()
+        .filter(|(o, _)| o.kind == EntityKind::Finding)
+        .filter_map(|(o, _)| state.by_id.get(&o.value).map(|i| &state.findings[*i]))
+        .collect();
+    if !findings.is_empty() {
+        v.push(heading(
+            t,
+            format!(" Related findings ({})", findings.len()),
+        ));
+        for f in findings.iter().take(8) {
+            let l: SeverityLabel = f.label();
+            v.push(Line::from(vec![
+                Span::raw("   "),
+                Span::styled(format!("{:<4}", Theme::badge(l)), t.severity(l)),
+                Span::raw(format!(" {}", t.fit(&f.finding_type, w.saturating_sub(9)))),
+            ]));
+        }
+    }
+    let mut peers: Vec<_> = edges
+        .iter()
+        .filter(|(o, e)| e.relation == Relation::Connected && o.kind == EntityKind::Ip)
+        .collect();
+    if !peers.is_empty() {
+        peers.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(&b.0)));
+        v.push(heading(
+            t,
+            format!(" Talked to ({} addresses)", peers.len()),
+        ));
+        for (o, e) in peers.iter().take(10) {
+            v.push(Line::from(format!(
+                "   {:<40} x{:<5} {} bytes",
+                t.fit(&o.value, 40),
+                e.count,
+                e.bytes
+            )));
+        }
+    }
+    let dns: Vec<_> = edges
+        .iter()
+        .filter(|(_, e)| e.relation == Relation::Queried)
+        .collect();
+    if !dns.is_empty() {
+        v.push(heading(t, format!(" Resolved ({} names)", dns.len())));
+        for (o, e) in dns.iter().take(10) {
+            v.push(Line::from(format!(
+                "   {} x{}",
+                t.fit(&o.value, w.saturating_sub(12)),
+                e.count
+            )));
+        }
+    }
+}

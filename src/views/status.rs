@@ -1,0 +1,104 @@
+//! The bottom line: the command line or filter prompt when typing, the which-key hint while a
+//! chord is pending, otherwise the last status message, indexing progress and key hints.
+
+use super::Theme;
+use crate::app::keymap::Command;
+use crate::app::state::{IndexState, InputKind, State, StatusLevel};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn render(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
+    let w = usize::from(area.width);
+    if let Some(input) = &state.input {
+        let prompt = match input.kind {
+            InputKind::Command => ":",
+            InputKind::FindingsFilter | InputKind::TrailFilter => "/",
+        };
+        let cursor = if t.ascii { "_" } else { "█" };
+        let text = format!("{prompt}{}", input.text);
+        let keep = w.saturating_sub(2);
+        let n = text.chars().count();
+        let text: String = text.chars().skip(n.saturating_sub(keep)).collect();
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::raw(text),
+                Span::styled(cursor, t.accent()),
+            ])),
+            area,
+        );
+        return;
+    }
+    if !state.pending.is_empty() {
+        let keys: Vec<String> = state.pending.iter().map(|k| k.to_string()).collect();
+        let mut s = format!("{}- ", keys.join(" "));
+        for (k, d) in &state.pending_hint {
+            s.push_str(&format!(" {k}: {d} "));
+        }
+        frame.render_widget(Paragraph::new(Span::styled(t.fit(&s, w), t.accent())), area);
+        return;
+    }
+    let ctx = state.context();
+    let key = |c: Command| state.keymap.key_for(ctx, c);
+    let mut right = String::new();
+    match state.index_state {
+        IndexState::Loading(p) => {
+            let rate = (p.events as u64 * 1000)
+                .checked_div(p.elapsed_ms)
+                .unwrap_or(0);
+            right.push_str(&format!(
+                "indexing {}/{} files {} ev {}/s ",
+                p.files_done,
+                p.files_total,
+                thousands(p.events),
+                thousands(rate as usize)
+            ));
+        }
+        IndexState::Ready { events, .. } => {
+            right.push_str(&format!("{} events ", thousands(events)));
+        }
+        IndexState::None => {}
+    }
+    if let Some(k) = key(Command::Help) {
+        right.push_str(&format!("{k} help "));
+    }
+    if let Some(k) = key(Command::Quit) {
+        right.push_str(&format!("{k} quit "));
+    }
+    let (text, style) = match &state.status {
+        Some(s) => (
+            s.text.clone(),
+            match s.level {
+                StatusLevel::Info => t.dim(),
+                StatusLevel::Warn => t.warn(),
+                StatusLevel::Error => t.bad(),
+            },
+        ),
+        None => (String::new(), t.dim()),
+    };
+    let rw = right.chars().count();
+    let lw = w.saturating_sub(rw + 1);
+    let left = t.fit(&format!(" {text}"), lw);
+    let pad = w.saturating_sub(left.chars().count() + rw);
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(left, style),
+            Span::raw(" ".repeat(pad)),
+            Span::styled(right, t.dim()),
+        ])),
+        area,
+    );
+}
