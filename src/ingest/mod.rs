@@ -85,6 +85,18 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// A copy of the evidence without the findings (they stream in separately).
+    pub fn clone_without_findings(&self) -> Loaded {
+        Loaded {
+            findings: Vec::new(),
+            events: self.events.clone(),
+            flows: self.flows.clone(),
+            dns: self.dns.clone(),
+            errors: self.errors.clone(),
+            files: self.files,
+        }
+    }
+
     pub fn extend(&mut self, other: Loaded) {
         self.findings.extend(other.findings);
         self.events.extend(other.events);
