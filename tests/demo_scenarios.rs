@@ -135,6 +135,23 @@ fn three_scenarios_are_bundled_and_embedded() {
     let due: Vec<_> = sc.schedule(sc.default_speed()).map(|(d, _)| d).collect();
     assert!(due.windows(2).all(|w| w[0] <= w[1]));
     assert!(due.last().unwrap().as_secs_f64() <= 181.0, "plays in about three minutes");
+
+    // Flow logs without an instance-id field are attributed through the finding's ENIs: the
+    // compromised web instance talked to the attacker and the C2, and never to itself.
+    let mut all = sc.evidence.clone_without_findings();
+    all.findings = sc.all_findings();
+    let g = EntityGraph::from_loaded(&all);
+    let web1 = EntityId::parse("instance:i-0c0f89991ec24aa09").unwrap();
+    let peers: Vec<(String, u64)> = g
+        .edges_of(&web1)
+        .into_iter()
+        .filter(|(_, e)| e.relation == vigil::graph::Relation::Connected)
+        .map(|(o, e)| (o.to_string(), e.bytes))
+        .collect();
+    for attacker in ["ip:203.0.113.45", "ip:198.51.100.77"] {
+        assert!(peers.iter().any(|(p, b)| p == attacker && *b > 0), "{attacker} in {peers:?}");
+    }
+    assert!(!peers.iter().any(|(p, _)| p == "ip:10.20.0.37"), "its own address is not a peer");
 }
 
 #[test]

@@ -40,6 +40,9 @@ impl EntityGraph {
         }
         let s = &f.subject;
         if let Some(inst) = &s.instance {
+            for eni in &s.interfaces {
+                self.interface_owner.insert(eni.clone(), inst.clone());
+            }
             for a in &s.addresses {
                 self.link(inst, a, Relation::HasAddress, t);
                 if let Some(ip) = parse_ip(&a.value).filter(is_non_routable) {
@@ -180,22 +183,26 @@ impl EntityGraph {
         let by_field = r
             .instance_id
             .as_ref()
-            .map(|i| EntityId::new(EntityKind::Instance, i.clone()));
-        let (local, remote, instance) = match (&by_field, owner_of(src), owner_of(dst)) {
-            (Some(i), _, _) => {
-                let egress = r.flow_direction.as_deref() == Some("egress")
-                    || (r.flow_direction.is_none()
-                        && parse_ip(src).is_some_and(|ip| is_non_routable(&ip)));
-                if egress {
-                    (src, dst, i.clone())
-                } else {
-                    (dst, src, i.clone())
-                }
-            }
-            (None, Some(i), _) => (src, dst, i),
-            (None, None, Some(i)) => (dst, src, i),
-            (None, None, None) => return,
+            .map(|i| EntityId::new(EntityKind::Instance, i.clone()))
+            .or_else(|| r.interface_id.as_ref().and_then(|eni| self.interface_owner.get(eni).cloned()));
+        let (src_owner, dst_owner) = (owner_of(src), owner_of(dst));
+        let Some(instance) = by_field.or_else(|| src_owner.clone()).or_else(|| dst_owner.clone()) else {
+            return;
         };
+        // Which side is the instance: its own address first, then the record's direction, then
+        // the private side.
+        let src_is_local = if src_owner.as_ref() == Some(&instance) {
+            true
+        } else if dst_owner.as_ref() == Some(&instance) {
+            false
+        } else {
+            match r.flow_direction.as_deref() {
+                Some("egress") => true,
+                Some("ingress") => false,
+                _ => parse_ip(src).is_some_and(|ip| is_non_routable(&ip)),
+            }
+        };
+        let (local, remote) = if src_is_local { (src, dst) } else { (dst, src) };
         let (Some(local_ip), Some(remote_ip)) = (EntityId::ip(local), EntityId::ip(remote)) else {
             return;
         };

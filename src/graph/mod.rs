@@ -110,6 +110,8 @@ pub struct EntityGraph {
     profiles: HashMap<NodeIndex, Profile>,
     /// Private addresses of known instances, to attribute flow-log lines.
     address_owner: HashMap<String, EntityId>,
+    /// Network interfaces of known instances, for flow logs without an `instance-id` field.
+    interface_owner: HashMap<String, EntityId>,
     strings: profile::Interner,
 }
 

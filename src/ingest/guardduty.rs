@@ -60,6 +60,8 @@ struct InstanceDetails {
 #[serde(rename_all = "camelCase", default)]
 struct NetworkInterface {
     #[serde(deserialize_with = "lenient::opt_nonempty")]
+    network_interface_id: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
     private_ip_address: Option<String>,
     #[serde(deserialize_with = "lenient::opt_nonempty")]
     public_ip: Option<String>,
@@ -317,6 +319,9 @@ impl WireFinding {
                 resource_label = iid.clone();
             }
             for ni in &inst.network_interfaces {
+                if let Some(eni) = ni.network_interface_id.as_ref().filter(|e| !entity::is_placeholder(e)) {
+                    subject.interfaces.push(eni.clone());
+                }
                 for ip in [&ni.private_ip_address, &ni.public_ip]
                     .into_iter()
                     .flatten()

@@ -85,6 +85,8 @@ pub struct Subject {
     pub instance: Option<EntityId>,
     /// The instance's addresses (its network interfaces).
     pub addresses: Vec<EntityId>,
+    /// The instance's network interface ids (`eni-…`), to attribute flow-log lines.
+    pub interfaces: Vec<String>,
     pub key: Option<EntityId>,
     /// The user or role the access key belongs to.
     pub principal: Option<EntityId>,
