@@ -203,3 +203,71 @@ fn usage_errors_exit_two_with_one_line() {
         assert!(err.starts_with("vigil: "), "{err}");
     }
 }
+
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/log4shell-c2");
+
+#[test]
+fn analyze_bundled_incident_markdown() {
+    let out = vigil()
+        .args([
+            "analyze",
+            "--findings",
+            "findings",
+            "--trail",
+            "cloudtrail",
+            "--flows",
+            "flowlogs",
+            "--dns",
+            "dns",
+            "--format",
+            "markdown",
+            "--strict",
+        ])
+        .current_dir(DEMO)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    insta::assert_snapshot!(
+        "analyze_log4shell_markdown",
+        String::from_utf8(out.stdout).unwrap()
+    );
+}
+
+#[test]
+fn pivot_bundled_incident_session() {
+    let out = stdout(&[
+        "pivot",
+        "session:arn:aws:sts::483920174655:assumed-role/web-tier-role/i-0c0f89991ec24aa09",
+        "--trail",
+        &format!("{DEMO}/cloudtrail"),
+        "--format",
+        "table",
+    ]);
+    insta::assert_snapshot!("pivot_log4shell_session", out);
+}
+
+#[test]
+fn headless_demo_streams_every_finding_in_order() {
+    let out = stdout(&["demo", "--headless", "--speed", "1000000"]);
+    let lines: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(lines.len(), 8, "{out}");
+    let times: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted);
+    assert!(out.contains("Backdoor:EC2/C&CActivity.B"));
+    let list = stdout(&["demo", "--list"]);
+    assert!(list.contains("iam-credential-chain"));
+    let bad = vigil()
+        .args(["demo", "nope", "--headless"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use std::collections::{HashSet, VecDeque};
 use std::path::PathBuf;
 use vigil::demo::Scenario;
-use vigil::graph::{groups, EntityGraph};
+use vigil::graph::{EntityGraph, groups};
 use vigil::model::entity::{is_non_routable, parse_ip};
 use vigil::model::{EntityId, EntityKind, Ts};
 
@@ -70,7 +70,11 @@ impl Known {
         ids.extend(w.roles.iter().map(|r| format!("role:{}", r.arn)));
         for u in &w.users {
             ids.insert(format!("user:{}", u.arn));
-            ids.extend(u.access_keys.iter().map(|k| format!("key:{}", k.access_key_id)));
+            ids.extend(
+                u.access_keys
+                    .iter()
+                    .map(|k| format!("key:{}", k.access_key_id)),
+            );
         }
         ids.extend(w.buckets.iter().map(|b| format!("bucket:{}", b.name)));
         for t in &w.temporary_credentials {
@@ -85,19 +89,31 @@ impl Known {
     /// Kinds the world must hold. Remote addresses and domains are the outside world's.
     fn check(&self, e: &EntityId, what: &str) {
         let must = match e.kind {
-            EntityKind::Instance | EntityKind::Role | EntityKind::User | EntityKind::Key | EntityKind::Bucket | EntityKind::Session => true,
+            EntityKind::Instance
+            | EntityKind::Role
+            | EntityKind::User
+            | EntityKind::Key
+            | EntityKind::Bucket
+            | EntityKind::Session => true,
             EntityKind::Ip => false,
             _ => false,
         };
         if must && !e.value.ends_with(":root") {
-            assert!(self.ids.contains(&e.to_string()), "{what}: {e} is not in world.json");
+            assert!(
+                self.ids.contains(&e.to_string()),
+                "{what}: {e} is not in world.json"
+            );
         }
     }
 }
 
 fn scenario_dirs() -> Vec<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("demo");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.join("scenario.toml").exists()).collect();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("scenario.toml").exists())
+        .collect();
     v.sort();
     v
 }
@@ -107,7 +123,8 @@ fn scenario_dirs() -> Vec<PathBuf> {
 fn reachable(g: &EntityGraph, from: &EntityId) -> HashSet<EntityId> {
     let hub = |e: &EntityId| {
         matches!(e.kind, EntityKind::Account | EntityKind::Ua)
-            || (e.kind == EntityKind::Ip && parse_ip(&e.value).is_some_and(|ip| is_non_routable(&ip)))
+            || (e.kind == EntityKind::Ip
+                && parse_ip(&e.value).is_some_and(|ip| is_non_routable(&ip)))
     };
     let mut seen = HashSet::from([from.clone()]);
     let mut q = VecDeque::from([from.clone()]);
@@ -126,15 +143,25 @@ fn reachable(g: &EntityGraph, from: &EntityId) -> HashSet<EntityId> {
 
 #[test]
 fn three_scenarios_are_bundled_and_embedded() {
-    let names: Vec<String> = vigil::demo::list().unwrap().into_iter().map(|s| s.name).collect();
-    assert_eq!(names, vec!["dns-c2-exfil", "iam-credential-chain", "log4shell-c2"]);
+    let names: Vec<String> = vigil::demo::list()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(
+        names,
+        vec!["dns-c2-exfil", "iam-credential-chain", "log4shell-c2"]
+    );
     // The embedded copy loads the same as the repository copy.
     let sc = Scenario::load("log4shell-c2").unwrap();
     assert_eq!(sc.arrivals.len(), 8);
     assert!(sc.default_speed() > 1.0);
     let due: Vec<_> = sc.schedule(sc.default_speed()).map(|(d, _)| d).collect();
     assert!(due.windows(2).all(|w| w[0] <= w[1]));
-    assert!(due.last().unwrap().as_secs_f64() <= 181.0, "plays in about three minutes");
+    assert!(
+        due.last().unwrap().as_secs_f64() <= 181.0,
+        "plays in about three minutes"
+    );
 
     // Flow logs without an instance-id field are attributed through the finding's ENIs: the
     // compromised web instance talked to the attacker and the C2, and never to itself.
@@ -149,9 +176,15 @@ fn three_scenarios_are_bundled_and_embedded() {
         .map(|(o, e)| (o.to_string(), e.bytes))
         .collect();
     for attacker in ["ip:203.0.113.45", "ip:198.51.100.77"] {
-        assert!(peers.iter().any(|(p, b)| p == attacker && *b > 0), "{attacker} in {peers:?}");
+        assert!(
+            peers.iter().any(|(p, b)| p == attacker && *b > 0),
+            "{attacker} in {peers:?}"
+        );
     }
-    assert!(!peers.iter().any(|(p, _)| p == "ip:10.20.0.37"), "its own address is not a peer");
+    assert!(
+        !peers.iter().any(|(p, _)| p == "ip:10.20.0.37"),
+        "its own address is not a peer"
+    );
 }
 
 #[test]
@@ -159,40 +192,89 @@ fn every_scenario_is_consistent() {
     for dir in scenario_dirs() {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
         let sc = Scenario::load_dir(&dir).unwrap();
-        assert!(sc.evidence.errors.is_empty(), "{name}: {:?}", sc.evidence.errors);
-        assert_eq!(sc.arrivals.len(), sc.manifest.timeline.len(), "{name}: every finding is on the timeline");
-        assert!(!sc.evidence.events.is_empty() && !sc.evidence.flows.is_empty() && !sc.evidence.dns.is_empty(), "{name}");
-        let world: World = serde_json::from_str(&std::fs::read_to_string(dir.join("world.json")).unwrap()).unwrap();
+        assert!(
+            sc.evidence.errors.is_empty(),
+            "{name}: {:?}",
+            sc.evidence.errors
+        );
+        assert_eq!(
+            sc.arrivals.len(),
+            sc.manifest.timeline.len(),
+            "{name}: every finding is on the timeline"
+        );
+        assert!(
+            !sc.evidence.events.is_empty()
+                && !sc.evidence.flows.is_empty()
+                && !sc.evidence.dns.is_empty(),
+            "{name}"
+        );
+        let world: World =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("world.json")).unwrap())
+                .unwrap();
         let known = Known::of(&world);
-        let (start, end) = (Ts::parse(&sc.manifest.start).unwrap(), Ts::parse(&sc.manifest.end).unwrap());
+        let (start, end) = (
+            Ts::parse(&sc.manifest.start).unwrap(),
+            Ts::parse(&sc.manifest.end).unwrap(),
+        );
         let findings = sc.all_findings();
-        assert!(findings.iter().filter(|f| f.sample).count() >= 1, "{name}: a sample finding");
+        assert!(
+            findings.iter().filter(|f| f.sample).count() >= 1,
+            "{name}: a sample finding"
+        );
 
         for f in findings.iter().filter(|f| !f.sample) {
             for e in &f.entities {
                 known.check(e, &format!("{name} finding {}", f.id));
             }
             for a in &f.subject.addresses {
-                assert!(known.ids.contains(&a.to_string()), "{name}: {} address {a} not in world", f.id);
+                assert!(
+                    known.ids.contains(&a.to_string()),
+                    "{name}: {} address {a} not in world",
+                    f.id
+                );
             }
             let (created, first) = (f.created_at.unwrap(), f.first_seen.unwrap());
-            assert!(first <= created, "{name} {}: created before the activity it describes", f.id);
-            assert!(start <= first && created <= end, "{name} {}: outside the scenario's range", f.id);
+            assert!(
+                first <= created,
+                "{name} {}: created before the activity it describes",
+                f.id
+            );
+            assert!(
+                start <= first && created <= end,
+                "{name} {}: outside the scenario's range",
+                f.id
+            );
         }
         for a in &sc.arrivals {
             let created = a.finding.created_at.unwrap();
-            assert_eq!(a.offset.as_secs() as i64, (created.0 - start.0) / 1000, "{name} {}: timeline offset", a.finding.id);
+            assert_eq!(
+                a.offset.as_secs() as i64,
+                (created.0 - start.0) / 1000,
+                "{name} {}: timeline offset",
+                a.finding.id
+            );
         }
 
         // The attack's CloudTrail: from an attacker address or by a compromised principal.
         let key = &sc.manifest.answer_key;
         let compromised: HashSet<&str> = key.compromised.iter().map(String::as_str).collect();
-        let attacker_ips: HashSet<String> = key.attacker_ips.iter().map(|i| format!("ip:{i}")).collect();
+        let attacker_ips: HashSet<String> =
+            key.attacker_ips.iter().map(|i| format!("ip:{i}")).collect();
         let mut attack = 0;
         for ev in &sc.evidence.events {
-            assert!(start <= ev.time && ev.time < end, "{name} event {} outside range", ev.event_id);
-            let by_attacker = ev.entities.iter().any(|e| attacker_ips.contains(&e.to_string()))
-                || ev.principal.as_ref().is_some_and(|p| compromised.contains(p.to_string().as_str()));
+            assert!(
+                start <= ev.time && ev.time < end,
+                "{name} event {} outside range",
+                ev.event_id
+            );
+            let by_attacker = ev
+                .entities
+                .iter()
+                .any(|e| attacker_ips.contains(&e.to_string()))
+                || ev
+                    .principal
+                    .as_ref()
+                    .is_some_and(|p| compromised.contains(p.to_string().as_str()));
             if by_attacker {
                 attack += 1;
                 for e in &ev.entities {
@@ -204,16 +286,24 @@ fn every_scenario_is_consistent() {
 
         // Groups as the manifest says.
         let got: Vec<(Vec<String>, f64)> = {
-            let mut v: Vec<_> = groups::compute(&findings).into_iter().map(|g| (g.findings, g.severity)).collect();
+            let mut v: Vec<_> = groups::compute(&findings)
+                .into_iter()
+                .map(|g| (g.findings, g.severity))
+                .collect();
             v.sort_by(|a, b| a.0.cmp(&b.0));
             v
         };
         let want: Vec<(Vec<String>, f64)> = {
-            let mut v: Vec<_> = sc.manifest.groups.iter().map(|g| {
-                let mut f = g.findings.clone();
-                f.sort();
-                (f, g.severity)
-            }).collect();
+            let mut v: Vec<_> = sc
+                .manifest
+                .groups
+                .iter()
+                .map(|g| {
+                    let mut f = g.findings.clone();
+                    f.sort();
+                    (f, g.severity)
+                })
+                .collect();
             v.sort_by(|a, b| a.0.cmp(&b.0));
             v
         };
@@ -223,7 +313,11 @@ fn every_scenario_is_consistent() {
         let mut all = sc.evidence.clone_without_findings();
         all.findings = findings.clone();
         let g = EntityGraph::from_loaded(&all);
-        let top = findings.iter().filter(|f| !f.sample).max_by(|a, b| a.severity.total_cmp(&b.severity).then(b.id.cmp(&a.id))).unwrap();
+        let top = findings
+            .iter()
+            .filter(|f| !f.sample)
+            .max_by(|a, b| a.severity.total_cmp(&b.severity).then(b.id.cmp(&a.id)))
+            .unwrap();
         let reach = reachable(&g, &top.entity_id());
         let mut targets: Vec<String> = key.compromised.clone();
         targets.extend(key.attacker_ips.iter().map(|i| format!("ip:{i}")));
@@ -231,11 +325,22 @@ fn every_scenario_is_consistent() {
         targets.extend(key.right_actions.iter().map(|a| a.target.clone()));
         for t in targets {
             let id = EntityId::parse(&t).unwrap();
-            assert!(g.contains(&id), "{name}: answer-key entity {t} not in the graph");
-            assert!(reach.contains(&id), "{name}: {t} not reachable from top finding {}", top.id);
+            assert!(
+                g.contains(&id),
+                "{name}: answer-key entity {t} not in the graph"
+            );
+            assert!(
+                reach.contains(&id),
+                "{name}: {t} not reachable from top finding {}",
+                top.id
+            );
         }
         for w in &key.wrong_actions {
-            assert!(g.contains(&EntityId::parse(&w.target).unwrap()), "{name}: wrong-action target {} exists", w.target);
+            assert!(
+                g.contains(&EntityId::parse(&w.target).unwrap()),
+                "{name}: wrong-action target {} exists",
+                w.target
+            );
         }
     }
 }

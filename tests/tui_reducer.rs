@@ -1,0 +1,250 @@
+//! The reducer driven by message sequences, as the runtime and a replay would drive it.
+
+mod tui_support;
+
+use tui_support::*;
+use vigil::app::state::{Align, Scope, View};
+use vigil::app::{Effect, Msg, update};
+use vigil::model::{EntityId, EntityKind};
+
+fn top(s: &vigil::app::State) -> &str {
+    match s.view() {
+        None => "findings",
+        Some(View::Detail(_)) => "detail",
+        Some(View::Graph(_)) => "graph",
+        Some(View::Profile(_)) => "profile",
+        Some(View::Trail(_)) => "trail",
+        Some(View::Event(_)) => "event",
+        Some(View::Help(_)) => "help",
+    }
+}
+
+#[test]
+fn open_finding_pivot_to_ip_trail_and_back() {
+    let mut s = state(80, 24);
+    // Third row: the credential exfiltration finding.
+    keys(&mut s, "down down enter");
+    let Some(View::Detail(d)) = s.view() else {
+        panic!("detail expected, got {}", top(&s))
+    };
+    assert!(s.findings[d.finding].finding_type.contains("InstanceCredentialExfiltration"));
+    // Select the attacker's address in the entity list, then pivot to its trail.
+    let pos = d
+        .entities
+        .iter()
+        .position(|e| e.to_string() == "ip:203.0.113.50")
+        .expect("actor ip among entities");
+    for _ in 0..pos {
+        keys(&mut s, "down");
+    }
+    keys(&mut s, "t");
+    let Some(View::Trail(t)) = s.view() else {
+        panic!("trail expected, got {}", top(&s))
+    };
+    assert_eq!(t.entity.to_string(), "ip:203.0.113.50");
+    assert_eq!(t.rows.len(), 8, "eight API calls came from the attacker");
+    assert_eq!(t.total, 8);
+    keys(&mut s, "esc");
+    assert_eq!(top(&s), "detail");
+    keys(&mut s, "esc");
+    assert_eq!(top(&s), "findings");
+    keys(&mut s, "esc");
+    assert_eq!(top(&s), "findings");
+}
+
+#[test]
+fn seed_questions_take_at_most_three_keys() {
+    // Which API calls came from this IP: `i` (from the findings table or the detail).
+    let mut s = state(80, 24);
+    keys(&mut s, "down down i");
+    assert!(matches!(s.view(), Some(View::Trail(t)) if t.entity.to_string() == "ip:203.0.113.50" && t.rows.len() == 8));
+
+    // Which credentials were used: `I`, the actor's profile lists the principals.
+    let mut s = state(80, 24);
+    keys(&mut s, "down down I");
+    let out = text(&s);
+    assert!(out.contains("Principals"), "{out}");
+    assert!(out.contains("assumed-role/web-tier/i-0a1b2c3d4e5f60718"), "{out}");
+
+    // Which IPs talked to this instance: `p` on an instance finding (or `g` for the graph).
+    let mut s = state(80, 24);
+    keys(&mut s, "p");
+    let out = text(&s);
+    assert!(out.contains("Talked to"), "{out}");
+    assert!(out.contains("198.51.100.23"), "{out}");
+
+    // What this user agent called: `i` then `u` on any of the actor's events.
+    let mut s = state(80, 24);
+    keys(&mut s, "down down i u");
+    let Some(View::Trail(t)) = s.view() else {
+        panic!("trail")
+    };
+    assert_eq!(t.entity.kind, EntityKind::Ua);
+    assert_eq!(t.rows.len(), 8);
+
+    // What happened before this finding: `b`, the resource's last 24 h up to the finding.
+    let mut s = state(80, 24);
+    keys(&mut s, "down down b");
+    let Some(View::Trail(t)) = s.view() else {
+        panic!("trail")
+    };
+    assert_eq!(t.scope, Scope::Day);
+    assert!(matches!(t.align, Align::Before(_)));
+    assert_eq!(t.entity.to_string(), "key:ASIAZ4SI7REXAMPLE001");
+    assert!(!t.rows.is_empty());
+}
+
+#[test]
+fn trail_scopes_centre_and_filter() {
+    let mut s = state(80, 24);
+    keys(&mut s, "down down i");
+    keys(&mut s, "1");
+    let Some(View::Trail(t)) = s.view() else {
+        panic!("trail")
+    };
+    // The last hour of the pivot ends at 11:20: all eight events are within it.
+    assert_eq!(t.rows.len(), 8);
+    keys(&mut s, "c");
+    let Some(View::Trail(t)) = s.view() else {
+        panic!("trail")
+    };
+    assert!(matches!(t.align, Align::Centre(_)));
+    keys(&mut s, "0 /");
+    type_text(&mut s, "getobject");
+    keys(&mut s, "enter");
+    let Some(View::Trail(t)) = s.view() else {
+        panic!("trail")
+    };
+    assert_eq!(t.rows.len(), 2);
+    keys(&mut s, "x");
+    let Some(View::Trail(t)) = s.view() else {
+        panic!("trail")
+    };
+    assert_eq!(t.rows.len(), 8);
+}
+
+#[test]
+fn graph_recentre_breadcrumbs_marks_and_path() {
+    let mut s = state(120, 40);
+    keys(&mut s, "g");
+    let Some(View::Graph(g)) = s.view() else {
+        panic!("graph")
+    };
+    assert_eq!(g.center.to_string(), "instance:i-0a1b2c3d4e5f60718");
+    let c2 = g
+        .rows
+        .iter()
+        .position(|r| r.entity().is_some_and(|e| e.value == "198.51.100.23"))
+        .expect("C2 ip is a neighbour");
+    for _ in 0..c2 {
+        keys(&mut s, "down");
+    }
+    keys(&mut s, "enter");
+    let Some(View::Graph(g)) = s.view() else {
+        panic!("graph")
+    };
+    assert_eq!(g.center.to_string(), "ip:198.51.100.23");
+    assert_eq!(g.crumbs.len(), 1);
+    keys(&mut s, "backspace");
+    let Some(View::Graph(g)) = s.view() else {
+        panic!("graph")
+    };
+    assert_eq!(g.center.to_string(), "instance:i-0a1b2c3d4e5f60718");
+    // Mark the centre and the C2 address: the path between them is one hop.
+    keys(&mut s, "m");
+    for _ in 0..c2 {
+        keys(&mut s, "down");
+    }
+    keys(&mut s, "m");
+    let Some(View::Graph(g)) = s.view() else {
+        panic!("graph")
+    };
+    let (nodes, _) = g.path.as_ref().expect("path");
+    assert_eq!(nodes.len(), 2);
+    // Backspace with no crumbs leaves the graph.
+    keys(&mut s, "backspace");
+    assert_eq!(top(&s), "findings");
+}
+
+#[test]
+fn many_neighbours_collapse_by_kind_and_expand() {
+    let mut s = state(80, 24);
+    let base = vigil::ingest::load(&[fixture("findings.json")]).expect("load");
+    // A prober finding with forty probing addresses on the bastion.
+    let mut f = base.findings[4].clone();
+    f.id = "f0000000000000000000000000000040".into();
+    for i in 0..40 {
+        f.entities.push(EntityId::new(EntityKind::Ip, format!("192.0.2.{}", 100 + i)));
+    }
+    f.entities.sort();
+    send(&mut s, Msg::Findings(vec![f]));
+    vigil::app::update::run_command_line(&mut s, "graph finding:f0000000000000000000000000000040");
+    let Some(View::Graph(g)) = s.view() else {
+        panic!("graph")
+    };
+    let collapsed = g
+        .rows
+        .iter()
+        .position(|r| matches!(r, vigil::app::state::GraphRow::Collapsed { n, .. } if *n > 40))
+        .expect("ips collapse into one row");
+    let before = g.rows.len();
+    assert!(before < 12, "collapsed view is short: {before} rows");
+    for _ in 0..collapsed {
+        keys(&mut s, "down");
+    }
+    keys(&mut s, "space");
+    let Some(View::Graph(g)) = s.view() else {
+        panic!("graph")
+    };
+    assert!(g.rows.len() > 40);
+}
+
+#[test]
+fn chords_are_pending_state_with_a_hint() {
+    let user = vigil::app::Keymap::parse(
+        "keymaps/vim.toml",
+        vigil::app::keymap::VIM_TOML,
+    )
+    .expect("vim");
+    let mut s = state(80, 24);
+    s.keymap = vigil::app::Keymap::default_map().expect("default").merged(user);
+    keys(&mut s, "end");
+    assert_eq!(s.list.selected, 5);
+    keys(&mut s, "g");
+    assert_eq!(s.pending.len(), 1);
+    let out = text(&s);
+    assert!(out.contains("g g: First finding"), "which-key hint: {out}");
+    keys(&mut s, "g");
+    assert!(s.pending.is_empty());
+    assert_eq!(s.list.selected, 0);
+    keys(&mut s, "g r");
+    assert_eq!(top(&s), "graph");
+}
+
+#[test]
+fn action_keys_say_they_are_not_available() {
+    let mut s = state(80, 24);
+    keys(&mut s, "X");
+    let st = s.status.as_ref().expect("status");
+    assert!(st.text.contains("not available yet"), "{}", st.text);
+    assert_eq!(top(&s), "findings");
+}
+
+#[test]
+fn quit_and_signals_end_the_loop() {
+    let mut s = state(80, 24);
+    assert!(matches!(update(&mut s, Msg::Key(vigil::app::Key::char('q')))[..], [Effect::Quit]));
+    let mut s = state(80, 24);
+    assert!(matches!(update(&mut s, Msg::Signal("SIGTERM"))[..], [Effect::Quit]));
+    assert!(s.quit);
+}
+
+#[test]
+fn the_reducer_is_deterministic() {
+    let run = || {
+        let mut s = state(120, 40);
+        keys(&mut s, "down down enter down t enter esc esc g d ?");
+        text(&s)
+    };
+    assert_eq!(run(), run());
+}
