@@ -18,11 +18,7 @@ fn shipped_keymaps_parse() {
 fn every_command_has_a_default_binding() {
     let d = Keymap::default_map().expect("default");
     for c in Cmd::ALL.iter().filter(|c| **c != Cmd::Noop) {
-        let bound = d
-            .contexts
-            .values()
-            .flatten()
-            .any(|b| b.command == *c);
+        let bound = d.contexts.values().flatten().any(|b| b.command == *c);
         assert!(bound, "{} has no key in keymaps/default.toml", c.as_str());
     }
 }
@@ -34,7 +30,10 @@ fn err(text: &str) -> KeymapError {
 #[test]
 fn errors_name_file_and_line() {
     let e = err("[findings]\nj = { cmd = \"down\" }\nz = { cmd = \"explode\" }\n");
-    assert!(matches!(e, KeymapError::UnknownCommand { line: 3, .. }), "{e}");
+    assert!(
+        matches!(e, KeymapError::UnknownCommand { line: 3, .. }),
+        "{e}"
+    );
     assert!(e.to_string().starts_with("user.toml:3:"), "{e}");
 
     let e = err("[trail]\n\"hyper-q\" = { cmd = \"quit\" }\n");
@@ -42,7 +41,17 @@ fn errors_name_file_and_line() {
 
     // The same key written two ways is a duplicate.
     let e = err("[graph]\nenter = { cmd = \"recenter\" }\nEnter = { cmd = \"mark\" }\n");
-    assert!(matches!(e, KeymapError::Duplicate { line: 3, other_line: 2, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            KeymapError::Duplicate {
+                line: 3,
+                other_line: 2,
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert!(e.to_string().contains("user.toml:3:"), "{e}");
 
     // TOML itself rejects a key written twice, with its line.
@@ -60,14 +69,20 @@ fn errors_name_file_and_line() {
 fn keymap_check_cli() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
-    std::fs::write(&bad, "[findings]\nj = { cmd = \"down\" }\nz = { cmd = \"explode\" }\n").unwrap();
+    std::fs::write(
+        &bad,
+        "[findings]\nj = { cmd = \"down\" }\nz = { cmd = \"explode\" }\n",
+    )
+    .unwrap();
     Command::cargo_bin("vigil")
         .unwrap()
         .args(["keymap", "check"])
         .arg(&bad)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("bad.toml:3: unknown command `explode`"));
+        .stderr(predicate::str::contains(
+            "bad.toml:3: unknown command `explode`",
+        ));
     Command::cargo_bin("vigil")
         .unwrap()
         .args(["keymap", "check", "keymaps/vim.toml"])
@@ -80,10 +95,19 @@ fn keymap_check_cli() {
 fn keymap_errors_stop_open_before_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
-    std::fs::write(&bad, "[graph]\nenter = { cmd = \"recenter\" }\nEnter = { cmd = \"mark\" }\n").unwrap();
+    std::fs::write(
+        &bad,
+        "[graph]\nenter = { cmd = \"recenter\" }\nEnter = { cmd = \"mark\" }\n",
+    )
+    .unwrap();
     Command::cargo_bin("vigil")
         .unwrap()
-        .args(["open", "--findings", "tests/fixtures/tui/findings.json", "--keymap"])
+        .args([
+            "open",
+            "--findings",
+            "tests/fixtures/tui/findings.json",
+            "--keymap",
+        ])
         .arg(&bad)
         .assert()
         .code(2)
@@ -101,7 +125,10 @@ fn keymap_print_round_trips() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let reparsed = Keymap::parse("printed.toml", &text).expect("print output parses");
-    assert_eq!(reparsed.contexts.len(), Keymap::default_map().unwrap().contexts.len());
+    assert_eq!(
+        reparsed.contexts.len(),
+        Keymap::default_map().unwrap().contexts.len()
+    );
     let out = Command::cargo_bin("vigil")
         .unwrap()
         .args(["keymap", "print", "--context", "trail"])

@@ -27,7 +27,11 @@ fn open_finding_pivot_to_ip_trail_and_back() {
     let Some(View::Detail(d)) = s.view() else {
         panic!("detail expected, got {}", top(&s))
     };
-    assert!(s.findings[d.finding].finding_type.contains("InstanceCredentialExfiltration"));
+    assert!(
+        s.findings[d.finding]
+            .finding_type
+            .contains("InstanceCredentialExfiltration")
+    );
     // Select the attacker's address in the entity list, then pivot to its trail.
     let pos = d
         .entities
@@ -57,14 +61,19 @@ fn seed_questions_take_at_most_three_keys() {
     // Which API calls came from this IP: `i` (from the findings table or the detail).
     let mut s = state(80, 24);
     keys(&mut s, "down down i");
-    assert!(matches!(s.view(), Some(View::Trail(t)) if t.entity.to_string() == "ip:203.0.113.50" && t.rows.len() == 8));
+    assert!(
+        matches!(s.view(), Some(View::Trail(t)) if t.entity.to_string() == "ip:203.0.113.50" && t.rows.len() == 8)
+    );
 
     // Which credentials were used: `I`, the actor's profile lists the principals.
     let mut s = state(80, 24);
     keys(&mut s, "down down I");
     let out = text(&s);
     assert!(out.contains("Principals"), "{out}");
-    assert!(out.contains("assumed-role/web-tier/i-0a1b2c3d4e5f60718"), "{out}");
+    assert!(
+        out.contains("assumed-role/web-tier/i-0a1b2c3d4e5f60718"),
+        "{out}"
+    );
 
     // Which IPs talked to this instance: `p` on an instance finding (or `g` for the graph).
     let mut s = state(80, 24);
@@ -174,7 +183,10 @@ fn many_neighbours_collapse_by_kind_and_expand() {
     let mut f = base.findings[4].clone();
     f.id = "f0000000000000000000000000000040".into();
     for i in 0..40 {
-        f.entities.push(EntityId::new(EntityKind::Ip, format!("192.0.2.{}", 100 + i)));
+        f.entities.push(EntityId::new(
+            EntityKind::Ip,
+            format!("192.0.2.{}", 100 + i),
+        ));
     }
     f.entities.sort();
     send(&mut s, Msg::Findings(vec![f]));
@@ -201,13 +213,12 @@ fn many_neighbours_collapse_by_kind_and_expand() {
 
 #[test]
 fn chords_are_pending_state_with_a_hint() {
-    let user = vigil::app::Keymap::parse(
-        "keymaps/vim.toml",
-        vigil::app::keymap::VIM_TOML,
-    )
-    .expect("vim");
+    let user =
+        vigil::app::Keymap::parse("keymaps/vim.toml", vigil::app::keymap::VIM_TOML).expect("vim");
     let mut s = state(80, 24);
-    s.keymap = vigil::app::Keymap::default_map().expect("default").merged(user);
+    s.keymap = vigil::app::Keymap::default_map()
+        .expect("default")
+        .merged(user);
     keys(&mut s, "end");
     assert_eq!(s.list.selected, 5);
     keys(&mut s, "g");
@@ -233,9 +244,15 @@ fn action_keys_say_they_are_not_available() {
 #[test]
 fn quit_and_signals_end_the_loop() {
     let mut s = state(80, 24);
-    assert!(matches!(update(&mut s, Msg::Key(vigil::app::Key::char('q')))[..], [Effect::Quit]));
+    assert!(matches!(
+        update(&mut s, Msg::Key(vigil::app::Key::char('q')))[..],
+        [Effect::Quit]
+    ));
     let mut s = state(80, 24);
-    assert!(matches!(update(&mut s, Msg::Signal("SIGTERM"))[..], [Effect::Quit]));
+    assert!(matches!(
+        update(&mut s, Msg::Signal("SIGTERM"))[..],
+        [Effect::Quit]
+    ));
     assert!(s.quit);
 }
 

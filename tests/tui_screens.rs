@@ -137,7 +137,11 @@ fn severity_colours_and_selection_are_styled() {
     let buf = t.backend().buffer();
     let med = find_row(buf, "Discovery:IAMUser");
     assert!(buf[(10, med)].modifier.contains(Modifier::REVERSED));
-    assert!(!buf[(10, find_row(buf, "Backdoor"))].modifier.contains(Modifier::REVERSED));
+    assert!(
+        !buf[(10, find_row(buf, "Backdoor"))]
+            .modifier
+            .contains(Modifier::REVERSED)
+    );
 }
 
 #[test]
@@ -155,7 +159,11 @@ fn no_color_keeps_selection_visible() {
     let high = find_row(buf, "Backdoor");
     assert!(buf[(10, high)].modifier.contains(Modifier::REVERSED));
     // Severity still reads without colour: the badge text and bold for High.
-    assert!(buf[badge_cell(buf, high, "HIGH")].modifier.contains(Modifier::BOLD));
+    assert!(
+        buf[badge_cell(buf, high, "HIGH")]
+            .modifier
+            .contains(Modifier::BOLD)
+    );
 }
 
 #[test]

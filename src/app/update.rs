@@ -1285,7 +1285,7 @@ fn add_children(
     }
 }
 
-/// Whether a finding arrived recently enough to call "new" in a relative time column.
+/// `t` relative to the console's clock, in at most five columns (`42s`, `3m`, `5h`, `2d`, `05-01`).
 pub fn relative(now: Option<Ts>, t: Option<Ts>) -> String {
     let (Some(now), Some(t)) = (now, t) else {
         return t.map_or_else(|| "-".to_string(), |t| t.to_short()[5..16].to_string());
@@ -1298,7 +1298,8 @@ pub fn relative(now: Option<Ts>, t: Option<Ts>) -> String {
         0..60 => format!("{d}s"),
         60..3600 => format!("{}m", d / 60),
         3600..86_400 => format!("{}h", d / 3600),
-        _ if d < 60 * DAY_MS / 1000 => format!("{}d", d / 86_400),
-        _ => format!("{}mo", d / (30 * 86_400)),
+        _ if d < 7 * DAY_MS / 1000 => format!("{}d", d / 86_400),
+        // Older than a week: the date says more than a count of days.
+        _ => t.to_short()[5..10].to_string(),
     }
 }

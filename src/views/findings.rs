@@ -148,19 +148,17 @@ fn group_row<'a>(state: &'a State, t: &Theme, c: &Cols, g: usize) -> Row<'a> {
         return Row::new(Vec::<Cell>::new());
     };
     let label = SeverityLabel::of(grp.severity);
-    let text = format!(
-        "{} {} finding(s), {} entities",
-        grp.id,
-        grp.findings.len(),
-        grp.entities.len()
-    );
-    let mut cells = vec![
+    let text = format!("group {} ({} findings)", grp.id, grp.findings.len());
+    Row::new(vec![
         Cell::from(if t.ascii { ">" } else { "▸" }),
         Cell::from(Theme::badge(label)).style(t.severity(label)),
-        Cell::from(t.fit(&text, usize::from(c.ty + c.resource + 1))).style(t.title()),
-    ];
-    let _ = &mut cells;
-    Row::new(cells)
+        Cell::from(t.fit(&text, usize::from(c.ty))).style(t.title()),
+        Cell::from(t.fit(
+            &format!("{} entities", grp.entities.len()),
+            usize::from(c.resource),
+        ))
+        .style(t.dim()),
+    ])
 }
 
 fn summary(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {

@@ -71,6 +71,23 @@ fn profile_lines<'a>(state: &'a State, p: &ProfileView, t: &Theme, w: usize) -> 
         ]));
     }
     let strings = g.strings();
+    for (title, set) in [
+        ("Principals (credentials)", &prof.principals),
+        ("Source IPs", &prof.source_ips),
+        ("User agents", &prof.user_agents),
+    ] {
+        if set.is_empty() {
+            continue;
+        }
+        v.push(heading(t, format!(" {title} ({})", set.len())));
+        for name in Profile::sorted_names(set, strings).into_iter().take(5) {
+            v.push(Line::from(format!(
+                "   {}",
+                t.fit(name, w.saturating_sub(4))
+            )));
+        }
+    }
+    related(state, p, t, w, &mut v);
     let top = prof.top_apis(strings, 10);
     if !top.is_empty() {
         v.push(heading(
@@ -88,23 +105,6 @@ fn profile_lines<'a>(state: &'a State, p: &ProfileView, t: &Theme, w: usize) -> 
             ]));
         }
     }
-    for (title, set) in [
-        ("Source IPs", &prof.source_ips),
-        ("User agents", &prof.user_agents),
-        ("Principals (credentials)", &prof.principals),
-    ] {
-        if set.is_empty() {
-            continue;
-        }
-        v.push(heading(t, format!(" {title} ({})", set.len())));
-        for name in Profile::sorted_names(set, strings).into_iter().take(8) {
-            v.push(Line::from(format!(
-                "   {}",
-                t.fit(name, w.saturating_sub(4))
-            )));
-        }
-    }
-    related(state, p, t, w, &mut v);
     v
 }
 
@@ -121,7 +121,7 @@ fn related<'a>(state: &'a State, p: &ProfileView, t: &Theme, w: usize, v: &mut V
             t,
             format!(" Related findings ({})", findings.len()),
         ));
-        for f in findings.iter().take(8) {
+        for f in findings.iter().take(5) {
             let l: SeverityLabel = f.label();
             v.push(Line::from(vec![
                 Span::raw("   "),
@@ -140,7 +140,7 @@ fn related<'a>(state: &'a State, p: &ProfileView, t: &Theme, w: usize, v: &mut V
             t,
             format!(" Talked to ({} addresses)", peers.len()),
         ));
-        for (o, e) in peers.iter().take(10) {
+        for (o, e) in peers.iter().take(5) {
             v.push(Line::from(format!(
                 "   {:<40} x{:<5} {} bytes",
                 t.fit(&o.value, 40),
@@ -155,7 +155,7 @@ fn related<'a>(state: &'a State, p: &ProfileView, t: &Theme, w: usize, v: &mut V
         .collect();
     if !dns.is_empty() {
         v.push(heading(t, format!(" Resolved ({} names)", dns.len())));
-        for (o, e) in dns.iter().take(10) {
+        for (o, e) in dns.iter().take(5) {
             v.push(Line::from(format!(
                 "   {} x{}",
                 t.fit(&o.value, w.saturating_sub(12)),
