@@ -259,19 +259,16 @@ impl RemoteIpDetails {
         })
     }
 
-    fn ip_entities(&self, out: &mut Vec<EntityId>) {
+    /// Pushes the remote addresses as entities, remembering them as the finding's remotes.
+    fn push_remote_ips(&self, entities: &mut Vec<EntityId>, remotes: &mut Vec<EntityId>) {
         for ip in [&self.ip_address_v4, &self.ip_address_v6]
             .into_iter()
             .flatten()
         {
-            push_ip(ip, out);
+            let before = remotes.len();
+            push_ip(ip, remotes);
+            entities.extend(remotes[before..].iter().cloned());
         }
-    }
-
-    fn ip_entities2(&self, out: &mut Vec<EntityId>, remotes: &mut Vec<EntityId>) {
-        let before = out.len();
-        self.ip_entities(out);
-        remotes.extend(out[before..].iter().cloned());
     }
 }
 
@@ -319,7 +316,11 @@ impl WireFinding {
                 resource_label = iid.clone();
             }
             for ni in &inst.network_interfaces {
-                if let Some(eni) = ni.network_interface_id.as_ref().filter(|e| !entity::is_placeholder(e)) {
+                if let Some(eni) = ni
+                    .network_interface_id
+                    .as_ref()
+                    .filter(|e| !entity::is_placeholder(e))
+                {
                     subject.interfaces.push(eni.clone());
                 }
                 for ip in [&ni.private_ip_address, &ni.public_ip]
@@ -396,7 +397,7 @@ impl WireFinding {
                 action.remote_port = n.remote_port_details.as_ref().and_then(|p| p.port);
                 action.local_port = n.local_port_details.as_ref().and_then(|p| p.port);
                 if let Some(r) = &n.remote_ip_details {
-                    r.ip_entities2(&mut entities, &mut subject.remotes);
+                    r.push_remote_ips(&mut entities, &mut subject.remotes);
                     action.remote = r.to_remote();
                 }
             }
@@ -415,7 +416,7 @@ impl WireFinding {
                     .or_else(|| call.service_name.clone());
                 action.error_code = action.error_code.take().or_else(|| call.error_code.clone());
                 if let Some(r) = &call.remote_ip_details {
-                    r.ip_entities2(&mut entities, &mut subject.remotes);
+                    r.push_remote_ips(&mut entities, &mut subject.remotes);
                     action.remote = action.remote.take().or_else(|| r.to_remote());
                 }
             }
@@ -431,7 +432,7 @@ impl WireFinding {
                 action.blocked = action.blocked.or(p.blocked);
                 for d in &p.port_probe_details {
                     if let Some(r) = &d.remote_ip_details {
-                        r.ip_entities2(&mut entities, &mut subject.remotes);
+                        r.push_remote_ips(&mut entities, &mut subject.remotes);
                         if let Some(remote) = r.to_remote() {
                             action
                                 .probes
