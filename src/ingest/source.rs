@@ -4,10 +4,14 @@
 
 use flate2::bufread::MultiGzDecoder;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 const READ_CHUNK: usize = 4 << 20;
+/// A file whose content is expected to be at most this large is read in one go, so a single
+/// top-level value spanning the whole file (a CloudTrail `{"Records":[...]}` file) is parsed once
+/// instead of once per refill.
+const WHOLE_FILE_MAX: u64 = 48 << 20;
 /// A single JSON value larger than this is reported and skipped rather than buffered.
 pub const MAX_VALUE_BYTES: usize = 512 << 20;
 
@@ -44,12 +48,33 @@ fn walk(p: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
 
 /// The decompressed content of a file: gzip is recognised by its magic bytes.
 pub fn open(path: &Path) -> io::Result<Box<dyn Read + Send>> {
-    let mut br = BufReader::with_capacity(256 << 10, File::open(path)?);
+    open_sized(path).map(|(r, _)| r)
+}
+
+/// Like [`open`], plus the expected size of the decompressed content when it is cheap to tell: the
+/// file's length, or for gzip the size recorded in the trailer of its last member (a hint only: it
+/// is modulo 4 GiB and leaves out earlier members of a multi-member file).
+pub fn open_sized(path: &Path) -> io::Result<(Box<dyn Read + Send>, Option<u64>)> {
+    let mut file = File::open(path)?;
+    let len = file.metadata().ok().map(|m| m.len());
+    // The gzip trailer's ISIZE, read before any decoding (then back to the start).
+    let isize = match len {
+        Some(n) if n >= 18 => {
+            let mut trailer = [0u8; 4];
+            let read = file
+                .seek(SeekFrom::End(-4))
+                .and_then(|_| file.read_exact(&mut trailer));
+            file.seek(SeekFrom::Start(0))?;
+            read.ok().map(|_| u64::from(u32::from_le_bytes(trailer)))
+        }
+        _ => None,
+    };
+    let mut br = BufReader::with_capacity(256 << 10, file);
     let gz = br.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     Ok(if gz {
-        Box::new(MultiGzDecoder::new(br))
+        (Box::new(MultiGzDecoder::new(br)), isize)
     } else {
-        Box::new(br)
+        (Box::new(br), len)
     })
 }
 
@@ -73,10 +98,23 @@ pub struct Window {
     pub io_error: Option<io::Error>,
     counted_pos: usize,
     counted_line: u64,
+    /// The least a refill reads.
+    chunk: usize,
 }
 
 impl Window {
     pub fn new(reader: Box<dyn Read + Send>) -> Window {
+        Window::with_size_hint(reader, None)
+    }
+
+    /// A window over content expected to be `hint` bytes long: when that is small enough the
+    /// first fill reads all of it (and sees the end), otherwise it reads chunk by chunk.
+    pub fn with_size_hint(reader: Box<dyn Read + Send>, hint: Option<u64>) -> Window {
+        let chunk = match hint {
+            // One byte more than expected, so the first fill also meets the end of the input.
+            Some(n) if n < WHOLE_FILE_MAX => (n as usize + 1).max(READ_CHUNK),
+            _ => READ_CHUNK,
+        };
         Window {
             reader,
             buf: Vec::new(),
@@ -85,6 +123,7 @@ impl Window {
             io_error: None,
             counted_pos: 0,
             counted_line: 1,
+            chunk,
         }
     }
 
@@ -94,7 +133,7 @@ impl Window {
         if self.eof {
             return;
         }
-        let want = READ_CHUNK.max(self.buf.len());
+        let want = self.chunk.max(self.buf.len());
         let start = self.buf.len();
         self.buf.resize(start + want, 0);
         let mut filled = start;

@@ -7,10 +7,11 @@
 use super::Window;
 use crate::ingest::walk::{self, Kind, Rec, Sink};
 use crate::ingest::{self, IngestError, InputError, flow, source};
-use crate::model::entity::canonical_ip;
+use crate::model::entity::parse_ip;
 use crate::model::{EntityId, EntityKind, TrailEvent};
 use memchr::memmem;
 use rayon::prelude::*;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -31,7 +32,7 @@ pub struct ScanResult {
 }
 
 enum Needle {
-    Ip(String),
+    Ip(IpAddr, Box<memmem::Finder<'static>>),
     Text(Box<memmem::Finder<'static>>),
     Never,
 }
@@ -39,7 +40,11 @@ enum Needle {
 impl Needle {
     fn for_entity(e: &EntityId) -> Needle {
         match e.kind {
-            EntityKind::Ip => Needle::Ip(e.value.clone()),
+            // A value that is not an address never matches (events hold canonical addresses).
+            EntityKind::Ip => match parse_ip(&e.value) {
+                Some(ip) => Needle::Ip(ip, Box::new(memmem::Finder::new(SOURCE_IP_KEY))),
+                None => Needle::Never,
+            },
             EntityKind::Domain | EntityKind::Finding => Needle::Never,
             _ => {
                 let json = serde_json::to_string(&e.value).unwrap_or_default();
@@ -56,11 +61,11 @@ impl Needle {
         match self {
             Needle::Never => false,
             Needle::Text(f) => f.find(raw.as_bytes()).is_some(),
-            Needle::Ip(want) => {
+            Needle::Ip(want, key) => {
                 let b = raw.as_bytes();
-                memmem::find_iter(b, b"\"sourceIPAddress\"").any(|at| {
-                    string_value_after(b, at + b"\"sourceIPAddress\"".len())
-                        .is_some_and(|v| canonical_ip(v).as_deref() == Some(want.as_str()))
+                key.find_iter(b).any(|at| {
+                    string_value_after(b, at + SOURCE_IP_KEY.len())
+                        .is_some_and(|v| parse_ip(v) == Some(*want))
                 })
             }
         }
@@ -86,6 +91,8 @@ fn string_value_after(b: &[u8], mut i: usize) -> Option<&str> {
     let end = start + memchr::memchr(b'"', &b[start..])?;
     std::str::from_utf8(&b[start..end]).ok()
 }
+
+const SOURCE_IP_KEY: &[u8] = b"\"sourceIPAddress\"";
 
 struct ScanSink<'n> {
     needle: &'n Needle,
