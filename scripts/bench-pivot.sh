@@ -7,7 +7,7 @@
 # with /usr/bin/time -v (wall clock and peak RSS):
 #   zcat   - decompressing every file to /dev/null (the floor for any reader of .json.gz)
 #   vigil  - `vigil pivot ip:X --trail DIR --format jsonl` (best of RUNS runs)
-#   duckdb - read_json over the files, unnest Records, filter sourceIPAddress (if available:
+#   duckdb - read_json_auto over the files, unnest Records, filter sourceIPAddress, count (if available:
 #            python module, installed into bench-data/venv when pip can reach an index)
 #   jq     - zcat | jq -c '.Records[] | select(.sourceIPAddress=="X")' (if installed)
 # and checks vigil's match count against jq's (and DuckDB's). Then builds the index once
@@ -96,10 +96,9 @@ import duckdb, sys
 con = duckdb.connect()
 q = """
 SELECT count(*) FROM (
-  SELECT unnest(Records, max_depth := 2)
-  FROM read_json('$DIR/**/*.json.gz', format = 'auto', maximum_object_size = 1073741824,
-                 columns = {Records: 'STRUCT(sourceIPAddress VARCHAR, eventTime VARCHAR, eventName VARCHAR, eventID VARCHAR)[]'})
-) WHERE sourceIPAddress = '$IP'
+  SELECT unnest(Records) AS r
+  FROM read_json_auto('$DIR/**/*.json.gz', maximum_object_size = 67108864)
+) WHERE r.sourceIPAddress = '$IP'
 """
 print(con.execute(q).fetchone()[0])
 EOF
