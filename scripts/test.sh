@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/vigil-target}"
 export CARGO_TERM_COLOR=never
 
+apt_install() {
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
 need_apt=()
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -16,6 +21,17 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
+
+# moto's server for the AWS responder tests (tests/moto_*.rs): a pinned moto[server] in a venv outside
+# the clone. The tests fail (they do not skip) when it cannot start.
+MOTO_VERSION="5.2.5"
+MOTO_VENV="${VIGIL_MOTO_VENV:-$HOME/.cache/vigil-moto-venv}"
+if ! "$MOTO_VENV/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" >/dev/null 2>&1; then
+  echo "==> installing moto[server]==$MOTO_VERSION into $MOTO_VENV"
+  python3 -m venv "$MOTO_VENV" || { apt_install python3-venv && python3 -m venv "$MOTO_VENV"; }
+  "$MOTO_VENV/bin/pip" install -q "moto[server]==$MOTO_VERSION"
+fi
+export VIGIL_MOTO_PYTHON="$MOTO_VENV/bin/python"
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check

@@ -70,6 +70,12 @@ pub enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Respond: quarantine, release, snapshot, notify, disable-key, revoke-sessions, playbook.
+    /// Prints the plan, asks for confirmation on the terminal (or --yes), acts, audits every call.
+    Act {
+        #[command(subcommand)]
+        action: ActCommand,
+    },
     /// The neighbourhood of ENTITY_ID in the entity graph
     Graph {
         entity: String,
@@ -159,4 +165,117 @@ pub enum KeymapCommand {
         #[arg(long, value_name = "FILE")]
         keymap: Option<PathBuf>,
     },
+}
+
+/// The response actions (`vigil act ...`).
+#[derive(Subcommand, Debug)]
+pub enum ActCommand {
+    /// Isolate an instance: per ENI, untrack then contain group; termination protection; tags
+    Quarantine {
+        instance: String,
+        #[command(flatten)]
+        common: ActArgs,
+    },
+    /// Restore a quarantined instance's original groups on every ENI
+    Release {
+        instance: String,
+        /// Also turn termination protection off
+        #[arg(long)]
+        unprotect: bool,
+        #[command(flatten)]
+        common: ActArgs,
+    },
+    /// Crash-consistent snapshots of every attached volume, tagged with the case
+    Snapshot {
+        instance: String,
+        /// The finding that prompted it (goes into the snapshot tags)
+        #[arg(long)]
+        finding: Option<String>,
+        #[command(flatten)]
+        common: ActArgs,
+    },
+    /// Publish a finding to the SNS topic (--topic-arn or VIGIL_TOPIC_ARN)
+    Notify {
+        finding: String,
+        #[command(flatten)]
+        common: ActArgs,
+    },
+    /// Deactivate a long-term (AKIA) access key; reversible, never deleted
+    DisableKey {
+        key: String,
+        #[command(flatten)]
+        common: ActArgs,
+    },
+    /// Deny every session of a role issued before now (AWSRevokeOlderSessions)
+    RevokeSessions {
+        /// Role ARN or name
+        role: String,
+        #[command(flatten)]
+        common: ActArgs,
+    },
+    /// Run a playbook (default: notify → snapshot → quarantine) as one plan with one confirmation
+    Playbook {
+        instance: String,
+        /// The finding to notify about
+        #[arg(long)]
+        finding: Option<String>,
+        /// A playbook TOML file (default: the bundled playbooks/default.toml)
+        #[arg(long, value_name = "FILE")]
+        playbook: Option<PathBuf>,
+        #[command(flatten)]
+        common: ActArgs,
+    },
+}
+
+/// Options every action takes.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ActArgs {
+    /// Case id for tags and the audit log (default: vigil-YYYYMMDD)
+    #[arg(long = "case")]
+    pub case: Option<String>,
+    /// EC2 calls with the API's DryRun flag; other calls are planned only. Nothing changes.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation
+    #[arg(long)]
+    pub yes: bool,
+    /// Show the plan and stop: no responder is created, so nothing can change
+    #[arg(long)]
+    pub read_only: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ActFormat,
+    /// Audit log (JSON Lines, appended; default $XDG_STATE_HOME/vigil/audit.jsonl)
+    #[arg(long, value_name = "PATH")]
+    pub audit_log: Option<PathBuf>,
+    /// SNS topic for notify (also VIGIL_TOPIC_ARN)
+    #[arg(long, value_name = "ARN")]
+    pub topic_arn: Option<String>,
+    /// Findings files, to describe the finding in a notification
+    #[arg(long, num_args = 1..)]
+    pub findings: Vec<PathBuf>,
+    /// Act on a bundled scenario's world through the demo responder instead of AWS
+    #[arg(long, value_name = "SCENARIO")]
+    pub demo: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// Where and as whom to reach AWS.
+#[derive(Args, Debug, Clone, Default)]
+pub struct AwsArgs {
+    /// Named profile from the AWS config files
+    #[arg(long)]
+    pub profile: Option<String>,
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Endpoint URL for every service (emulators, VPC endpoints)
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ActFormat {
+    #[default]
+    Text,
+    Json,
 }

@@ -8,8 +8,14 @@
 //! - [`app`]: the console's messages, state, pure reducer, keymaps and runtime loop.
 //! - [`views`]: drawing the console's screens (read-only over the app state).
 //! - [`report`]: the headless outputs (JSON, markdown, DOT, Mermaid).
+//! - [`actions`]: response actions: plans, the executor, the audit log (the only room that changes an
+//!   account, through a responder).
+//! - [`aws`]: the AWS SDK clients behind the responder (the only room that imports the SDK).
 
+pub mod act;
+pub mod actions;
 pub mod app;
+pub mod aws;
 pub mod cli;
 pub mod demo;
 pub mod graph;

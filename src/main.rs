@@ -243,6 +243,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             report_errors(&res.errors, strict)
         }
+        Command::Act { action } => {
+            out.flush()?;
+            drop(out);
+            let mut stdout = std::io::stdout().lock();
+            let code = vigil::act::run(&action, &mut stdout)?;
+            stdout.flush()?;
+            return Ok(ExitCode::from(code));
+        }
         Command::Graph {
             entity,
             depth,

@@ -7,6 +7,9 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub mod responder;
+pub mod world;
+
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/demo_files.rs"));
 }

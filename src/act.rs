@@ -1,0 +1,280 @@
+//! `vigil act`: the response actions without the console, for scripts and SOAR pipelines. Builds
+//! the action, reads the account (AWS or a demo world), prints the plan, asks for confirmation,
+//! runs it through the executor and prints the report (text, or JSON with `--format json`).
+//!
+//! Exit status: 0 done (or nothing to do, or a dry run that would succeed), 1 an API call failed,
+//! 2 usage or input error, 3 refused (read-only, not confirmed, no terminal to confirm on).
+
+use crate::actions::plan::{FindingSummary, PlanContext};
+use crate::actions::{
+    self, Action, AuditLog, ExecOptions, Plan, Playbook, ReadOnlySession, ResponderSession,
+    Session, audit,
+};
+use crate::cli::{ActArgs, ActCommand, ActFormat};
+use crate::demo::{Scenario, responder::DemoResponder};
+use crate::model::Ts;
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+
+pub const EXIT_FAILED: u8 = 1;
+pub const EXIT_REFUSED: u8 = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ActError {
+    #[error(transparent)]
+    Plan(#[from] actions::PlanError),
+    #[error(transparent)]
+    Audit(#[from] actions::audit::AuditError),
+    #[error(transparent)]
+    Aws(#[from] crate::aws::AwsError),
+    #[error(transparent)]
+    Demo(#[from] crate::demo::DemoError),
+    #[error(transparent)]
+    Input(#[from] crate::ingest::InputError),
+    #[error(transparent)]
+    Playbook(#[from] actions::playbook::PlaybookError),
+    #[error("cannot read playbook {path}: {source}")]
+    PlaybookFile {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("writing output: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn action_of(cmd: &ActCommand) -> Result<(Action, &ActArgs), ActError> {
+    Ok(match cmd {
+        ActCommand::Quarantine { instance, common } => (
+            Action::Quarantine {
+                instance: instance.clone(),
+            },
+            common,
+        ),
+        ActCommand::Release {
+            instance,
+            unprotect,
+            common,
+        } => (
+            Action::Release {
+                instance: instance.clone(),
+                unprotect: *unprotect,
+            },
+            common,
+        ),
+        ActCommand::Snapshot {
+            instance,
+            finding,
+            common,
+        } => (
+            Action::Snapshot {
+                instance: instance.clone(),
+                finding: finding.clone(),
+            },
+            common,
+        ),
+        ActCommand::Notify { finding, common } => (
+            Action::Notify {
+                finding: finding.clone(),
+            },
+            common,
+        ),
+        ActCommand::DisableKey { key, common } => (Action::DisableKey { key: key.clone() }, common),
+        ActCommand::RevokeSessions { role, common } => {
+            (Action::RevokeSessions { role: role.clone() }, common)
+        }
+        ActCommand::Playbook {
+            instance,
+            finding,
+            playbook,
+            common,
+        } => {
+            let pb = match playbook {
+                Some(p) => {
+                    let text =
+                        std::fs::read_to_string(p).map_err(|source| ActError::PlaybookFile {
+                            path: p.clone(),
+                            source,
+                        })?;
+                    Playbook::parse(&p.display().to_string(), &text)?
+                }
+                None => Playbook::default_playbook()?,
+            };
+            (pb.action(instance, finding.as_deref()), common)
+        }
+    })
+}
+
+fn summaries(findings: &[crate::model::Finding]) -> BTreeMap<String, FindingSummary> {
+    let groups = crate::graph::groups::compute(findings);
+    findings
+        .iter()
+        .map(|f| {
+            let group_size = groups
+                .iter()
+                .find(|g| g.findings.contains(&f.id))
+                .map_or(1, |g| g.findings.len());
+            let actor = f
+                .action
+                .remote
+                .as_ref()
+                .or_else(|| f.action.probes.first().map(|(_, r)| r))
+                .map(|r| r.describe());
+            (
+                f.id.clone(),
+                FindingSummary {
+                    id: f.id.clone(),
+                    finding_type: f.finding_type.clone(),
+                    severity: f.severity,
+                    title: f.title.clone(),
+                    resource: f.resource.clone(),
+                    actor,
+                    account: f.account_id.clone().unwrap_or_default(),
+                    region: f.region.clone().unwrap_or_default(),
+                    group_size,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Runs `vigil act`. `out` gets the plan and report (or the JSON); prompts go to stderr.
+pub fn run(cmd: &ActCommand, out: &mut dyn Write) -> Result<u8, ActError> {
+    let (action, args) = action_of(cmd)?;
+    let now = audit::now_utc();
+    let case = args.case.clone().unwrap_or_else(|| default_case(now));
+    let mut ctx = PlanContext {
+        case: case.clone(),
+        now,
+        topic_arn: args.topic_arn.clone().or_else(|| {
+            std::env::var("VIGIL_TOPIC_ARN")
+                .ok()
+                .filter(|s| !s.is_empty())
+        }),
+        ..PlanContext::default()
+    };
+    let mut session = match &args.demo {
+        Some(name) => {
+            let sc = Scenario::load(name)?;
+            let demo = DemoResponder::for_scenario(&sc)?;
+            if ctx.topic_arn.is_none() {
+                ctx.topic_arn = demo.world.sns_topics.first().map(|t| t.arn.clone());
+            }
+            ctx.findings = summaries(&sc.all_findings());
+            ctx.open_command = Some(format!("vigil demo {name}"));
+            if args.read_only {
+                Session::ReadOnly(ReadOnlySession::new(Box::new(demo)))
+            } else {
+                Session::Responder(ResponderSession::new(Box::new(demo)))
+            }
+        }
+        None => {
+            if !args.findings.is_empty() {
+                let loaded = crate::ingest::load(&args.findings)?;
+                ctx.findings = summaries(&loaded.findings);
+                ctx.open_command = Some(format!(
+                    "vigil open --findings {}",
+                    args.findings
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ));
+            }
+            let opts = crate::aws::AwsOptions {
+                profile: args.aws.profile.clone(),
+                region: args.aws.region.clone(),
+                endpoint_url: args.aws.endpoint_url.clone(),
+                max_attempts: None,
+            };
+            if args.read_only {
+                Session::ReadOnly(ReadOnlySession::new(Box::new(
+                    crate::aws::connect_read_only(&opts)?,
+                )))
+            } else {
+                Session::Responder(ResponderSession::new(Box::new(
+                    crate::aws::connect_responder(&opts)?,
+                )))
+            }
+        }
+    };
+    let facts = actions::gather(&action, session.inspector())?;
+    let plan = actions::plan(&action, &facts, &ctx)?;
+    let json = args.format == ActFormat::Json;
+    // The plan goes to stdout in text mode, stderr in JSON mode (stdout is then only the result).
+    let rendered = plan.render();
+    if json {
+        eprint!("{rendered}");
+    } else {
+        write!(out, "{rendered}")?;
+        out.flush()?;
+    }
+    let refuse = |out: &mut dyn Write, plan: &Plan, why: &str| -> Result<u8, ActError> {
+        if json {
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &serde_json::json!({"outcome": {"status": "refused", "why": why}, "plan": plan}),
+            )
+            .map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        } else {
+            writeln!(out, "refused: {why}")?;
+        }
+        Ok(EXIT_REFUSED)
+    };
+    let responder = match &mut session {
+        Session::ReadOnly(_) => {
+            return refuse(
+                out,
+                &plan,
+                "read-only session: the plan is shown, nothing was done",
+            );
+        }
+        Session::Responder(r) => r.responder(),
+    };
+    if !plan.is_noop() && !args.dry_run && !args.yes {
+        if !std::io::stdin().is_terminal() {
+            return refuse(
+                out,
+                &plan,
+                "no terminal to confirm on; pass --yes to act without asking",
+            );
+        }
+        eprint!("{}", plan.confirm.prompt());
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        if !plan.confirm.accepts(&line) {
+            return refuse(out, &plan, "not confirmed");
+        }
+    }
+    let path = args.audit_log.clone().unwrap_or_else(audit::default_path);
+    let mut log = AuditLog::open(&path)?;
+    let report = actions::execute(
+        &plan,
+        responder,
+        &mut log,
+        &ExecOptions {
+            dry_run: args.dry_run,
+        },
+    )?;
+    if json {
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &serde_json::json!({"outcome": report.outcome, "report": report, "plan": plan}),
+        )
+        .map_err(std::io::Error::from)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", report.render())?;
+    }
+    Ok(if report.succeeded() { 0 } else { EXIT_FAILED })
+}
+
+fn default_case(now: Ts) -> String {
+    let d: String = now
+        .to_rfc3339_secs()
+        .chars()
+        .take(10)
+        .filter(|c| c.is_ascii_digit())
+        .collect();
+    format!("vigil-{d}")
+}

@@ -1,0 +1,136 @@
+//! The audit log: append-only JSON Lines, one record per line, each flushed and fsync'd before the
+//! next API call. Records carry who, when (UTC), the case, the exact call and its outcome; never
+//! credentials.
+
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error(
+        "cannot open the audit log {path}: {source} (choose another file with --audit-log PATH)"
+    )]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "cannot write the audit log {path}: {source}; stopped before the next call so nothing goes unrecorded"
+    )]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// UTC, RFC 3339 with milliseconds.
+    pub time: String,
+    /// `captured` (state before acting), `intent` (before a call), `result` (after it), `end`,
+    /// `refused`.
+    pub kind: String,
+    /// Written by the demo responder over a scenario world, not a real account.
+    pub demo: bool,
+    pub dry_run: bool,
+    pub operator: String,
+    pub account: String,
+    pub case: String,
+    pub action: String,
+    pub target: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
+}
+
+/// An open audit log.
+pub struct AuditLog {
+    path: PathBuf,
+    file: File,
+}
+
+impl AuditLog {
+    /// Opens (creating it and its directory if needed) for appending.
+    pub fn open(path: &Path) -> Result<AuditLog, AuditError> {
+        let err = |source| AuditError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(err)?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(err)?;
+        Ok(AuditLog {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one record, then flushes and fsyncs it.
+    pub fn write(&mut self, rec: &AuditRecord) -> Result<(), AuditError> {
+        let err = |source| AuditError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let mut line = serde_json::to_vec(rec)
+            .map_err(|e| err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+        line.push(b'\n');
+        self.file.write_all(&line).map_err(err)?;
+        self.file.flush().map_err(err)?;
+        self.file.sync_data().map_err(err)?;
+        Ok(())
+    }
+}
+
+/// `$XDG_STATE_HOME/vigil/audit.jsonl`, else `~/.local/state/vigil/audit.jsonl`.
+pub fn default_path() -> PathBuf {
+    std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("vigil")
+        .join("audit.jsonl")
+}
+
+/// Now, UTC, RFC 3339 with milliseconds.
+pub fn now_utc() -> crate::model::Ts {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    crate::model::Ts(ms)
+}
+
+/// Reads an audit log back (for tests and the actions screen).
+pub fn read(path: &Path) -> std::io::Result<Vec<AuditRecord>> {
+    let text = std::fs::read_to_string(path)?;
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect())
+}

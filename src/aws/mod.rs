@@ -1,0 +1,745 @@
+//! The AWS side of the responder: SDK clients (EC2, SNS, IAM, STS) behind [`Inspect`] and
+//! [`Responder`]. The only module that imports the AWS SDK.
+//!
+//! [`connect_read_only`] returns something that can only read; [`connect_responder`] is the one way
+//! to get something that can change the account. The clients run on their own small tokio runtime:
+//! call them from a plain thread (or `spawn_blocking`), never from inside an async task.
+
+use crate::actions::{
+    ApiCall, CallError, CallOk, DryRun, EniState, GroupRef, GroupState, Identity, Inspect,
+    InstanceState, KeyState, Responder, role_name,
+};
+use aws_config::{BehaviorVersion, Region, retry::RetryConfig};
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ec2::operation::RequestId;
+use aws_sdk_ec2::types as ec2t;
+use std::collections::BTreeMap;
+
+/// Where and as whom to connect (the same options as `live`).
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    /// For emulators and VPC endpoints, e.g. http://127.0.0.1:5000.
+    pub endpoint_url: Option<String>,
+    /// Attempts per call including the first (the SDK retries throttling with backoff; default 3).
+    pub max_attempts: Option<u32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    #[error("cannot start the AWS client runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error(
+        "no AWS region: give --region, set AWS_REGION, or set a region in the profile's config"
+    )]
+    NoRegion,
+}
+
+struct Clients {
+    rt: tokio::runtime::Runtime,
+    ec2: aws_sdk_ec2::Client,
+    sns: aws_sdk_sns::Client,
+    iam: aws_sdk_iam::Client,
+    sts: aws_sdk_sts::Client,
+}
+
+/// Reads only. Has no method that changes the account.
+pub struct AwsReader(Clients);
+
+/// Reads and changes the account.
+pub struct AwsResponder(Clients);
+
+fn clients(opts: &AwsOptions) -> Result<Clients, AwsError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(AwsError::Runtime)?;
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
+    if let Some(p) = &opts.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = &opts.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    if let Some(u) = &opts.endpoint_url {
+        loader = loader.endpoint_url(u);
+    }
+    if let Some(n) = opts.max_attempts {
+        loader = loader.retry_config(RetryConfig::standard().with_max_attempts(n.max(1)));
+    }
+    let conf = rt.block_on(loader.load());
+    if conf.region().is_none() {
+        return Err(AwsError::NoRegion);
+    }
+    Ok(Clients {
+        ec2: aws_sdk_ec2::Client::new(&conf),
+        sns: aws_sdk_sns::Client::new(&conf),
+        iam: aws_sdk_iam::Client::new(&conf),
+        sts: aws_sdk_sts::Client::new(&conf),
+        rt,
+    })
+}
+
+/// A session that can read the account and plan, and nothing else.
+pub fn connect_read_only(opts: &AwsOptions) -> Result<AwsReader, AwsError> {
+    Ok(AwsReader(clients(opts)?))
+}
+
+/// A session that can act on the account.
+pub fn connect_responder(opts: &AwsOptions) -> Result<AwsResponder, AwsError> {
+    Ok(AwsResponder(clients(opts)?))
+}
+
+/// An SDK error in plain words: the service's code and message, the request id; connection
+/// failures say what failed.
+fn call_err<E, R>(e: SdkError<E, R>, iam_action: &str) -> CallError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    let (code, message, request_id) = match &e {
+        SdkError::ServiceError(se) => {
+            let m = se.err().meta();
+            (
+                m.code().unwrap_or("Unknown").to_string(),
+                m.message().unwrap_or_default().to_string(),
+                m.request_id().map(str::to_string),
+            )
+        }
+        SdkError::DispatchFailure(_) => (
+            "ConnectionFailed".to_string(),
+            format!(
+                "could not reach AWS: {} (check the network, --endpoint-url and --region)",
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            ),
+            None,
+        ),
+        SdkError::TimeoutError(_) => (
+            "Timeout".to_string(),
+            "the call timed out".to_string(),
+            None,
+        ),
+        _ => (
+            "ClientError".to_string(),
+            format!(
+                "{}",
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            ),
+            None,
+        ),
+    };
+    let message = if code == "ClientError" && message.to_ascii_lowercase().contains("credentials") {
+        format!("{message} (no usable credentials: set a --profile or the AWS_* variables)")
+    } else {
+        message
+    };
+    CallError {
+        code,
+        message,
+        request_id,
+        iam_action: Some(iam_action.to_string()),
+    }
+}
+
+fn tags_of(tags: &[ec2t::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn ec2_tags(m: &BTreeMap<String, String>) -> Vec<ec2t::Tag> {
+    m.iter()
+        .map(|(k, v)| ec2t::Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+impl Clients {
+    fn identity(&self) -> Result<Identity, CallError> {
+        let out = self
+            .rt
+            .block_on(self.sts.get_caller_identity().send())
+            .map_err(|e| call_err(e, "sts:GetCallerIdentity"))?;
+        Ok(Identity {
+            account: out.account().unwrap_or_default().to_string(),
+            arn: out.arn().unwrap_or_default().to_string(),
+        })
+    }
+
+    fn instance(&self, id: &str) -> Result<InstanceState, CallError> {
+        let out = self
+            .rt
+            .block_on(self.ec2.describe_instances().instance_ids(id).send())
+            .map_err(|e| call_err(e, "ec2:DescribeInstances"))?;
+        let inst = out
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .find(|i| i.instance_id() == Some(id))
+            .ok_or_else(|| {
+                CallError::new(
+                    "InvalidInstanceID.NotFound",
+                    format!("instance {id} does not exist"),
+                )
+            })?;
+        let eni_ids: Vec<String> = inst
+            .network_interfaces()
+            .iter()
+            .filter_map(|n| n.network_interface_id().map(str::to_string))
+            .collect();
+        let mut enis = Vec::new();
+        if !eni_ids.is_empty() {
+            let out = self
+                .rt
+                .block_on(
+                    self.ec2
+                        .describe_network_interfaces()
+                        .set_network_interface_ids(Some(eni_ids))
+                        .send(),
+                )
+                .map_err(|e| call_err(e, "ec2:DescribeNetworkInterfaces"))?;
+            for n in out.network_interfaces() {
+                enis.push(EniState {
+                    eni_id: n.network_interface_id().unwrap_or_default().to_string(),
+                    device_index: n
+                        .attachment()
+                        .and_then(|a| a.device_index())
+                        .unwrap_or_default(),
+                    subnet_id: n.subnet_id().unwrap_or_default().to_string(),
+                    vpc_id: n.vpc_id().unwrap_or_default().to_string(),
+                    groups: n
+                        .groups()
+                        .iter()
+                        .filter_map(|g| g.group_id().map(str::to_string))
+                        .collect(),
+                    tags: tags_of(n.tag_set()),
+                });
+            }
+            enis.sort_by_key(|e| e.device_index);
+        }
+        let prot = self
+            .rt
+            .block_on(
+                self.ec2
+                    .describe_instance_attribute()
+                    .instance_id(id)
+                    .attribute(ec2t::InstanceAttributeName::DisableApiTermination)
+                    .send(),
+            )
+            .map_err(|e| call_err(e, "ec2:DescribeInstanceAttribute"))?;
+        let tags = tags_of(inst.tags());
+        let profile = inst
+            .iam_instance_profile()
+            .and_then(|p| p.arn())
+            .map(str::to_string);
+        let role_arn = match &profile {
+            Some(p) => {
+                let name = p.rsplit('/').next().unwrap_or(p);
+                self.rt
+                    .block_on(
+                        self.iam
+                            .get_instance_profile()
+                            .instance_profile_name(name)
+                            .send(),
+                    )
+                    .ok()
+                    .and_then(|o| {
+                        o.instance_profile()
+                            .and_then(|ip| ip.roles().first())
+                            .map(|r| r.arn().to_string())
+                    })
+            }
+            None => None,
+        };
+        Ok(InstanceState {
+            instance_id: id.to_string(),
+            state: inst
+                .state()
+                .and_then(|s| s.name())
+                .map(|n| n.as_str().to_string())
+                .unwrap_or_default(),
+            vpc_id: inst.vpc_id().unwrap_or_default().to_string(),
+            subnet_id: inst.subnet_id().unwrap_or_default().to_string(),
+            asg: tags.get("aws:autoscaling:groupName").cloned(),
+            tags,
+            instance_profile_arn: profile,
+            role_arn,
+            termination_protection: prot
+                .disable_api_termination()
+                .and_then(|v| v.value())
+                .unwrap_or(false),
+            enis,
+            volumes: inst
+                .block_device_mappings()
+                .iter()
+                .filter_map(|b| b.ebs().and_then(|e| e.volume_id()).map(str::to_string))
+                .collect(),
+        })
+    }
+
+    fn group_by_name(&self, vpc_id: &str, name: &str) -> Result<Option<GroupState>, CallError> {
+        let f = |k: &str, v: &str| ec2t::Filter::builder().name(k).values(v).build();
+        let out = self
+            .rt
+            .block_on(
+                self.ec2
+                    .describe_security_groups()
+                    .filters(f("vpc-id", vpc_id))
+                    .filters(f("group-name", name))
+                    .send(),
+            )
+            .map_err(|e| call_err(e, "ec2:DescribeSecurityGroups"))?;
+        Ok(out
+            .security_groups()
+            .iter()
+            .find(|g| g.group_name() == Some(name) && g.vpc_id() == Some(vpc_id))
+            .map(|g| GroupState {
+                group_id: g.group_id().unwrap_or_default().to_string(),
+                group_name: name.to_string(),
+                ingress_rules: g.ip_permissions().len(),
+                egress_rules: g.ip_permissions_egress().len(),
+            }))
+    }
+
+    fn access_key(&self, key: &str) -> Result<KeyState, CallError> {
+        let out = self
+            .rt
+            .block_on(
+                self.iam
+                    .get_access_key_last_used()
+                    .access_key_id(key)
+                    .send(),
+            )
+            .map_err(|e| call_err(e, "iam:GetAccessKeyLastUsed"))?;
+        let user = out.user_name().unwrap_or_default().to_string();
+        let keys = self
+            .rt
+            .block_on(self.iam.list_access_keys().user_name(&user).send())
+            .map_err(|e| call_err(e, "iam:ListAccessKeys"))?;
+        let status = keys
+            .access_key_metadata()
+            .iter()
+            .find(|k| k.access_key_id() == Some(key))
+            .and_then(|k| k.status())
+            .map(|s| s.as_str().to_string())
+            .ok_or_else(|| CallError::new("NoSuchEntity", format!("access key {key} not found")))?;
+        Ok(KeyState {
+            access_key_id: key.to_string(),
+            user_name: user,
+            status,
+        })
+    }
+
+    fn instances_with_role(&self, role_arn: &str) -> Result<Vec<String>, CallError> {
+        let out = self
+            .rt
+            .block_on(
+                self.iam
+                    .list_instance_profiles_for_role()
+                    .role_name(role_name(role_arn))
+                    .send(),
+            )
+            .map_err(|e| call_err(e, "iam:ListInstanceProfilesForRole"))?;
+        let profiles: Vec<String> = out
+            .instance_profiles()
+            .iter()
+            .map(|p| p.arn().to_string())
+            .collect();
+        if profiles.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut ids = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .rt
+                .block_on(
+                    self.ec2
+                        .describe_instances()
+                        .set_next_token(token.take())
+                        .send(),
+                )
+                .map_err(|e| call_err(e, "ec2:DescribeInstances"))?;
+            for i in out.reservations().iter().flat_map(|r| r.instances()) {
+                let arn = i.iam_instance_profile().and_then(|p| p.arn());
+                let gone = i
+                    .state()
+                    .and_then(|s| s.name())
+                    .is_some_and(|n| *n == ec2t::InstanceStateName::Terminated);
+                if !gone && arn.is_some_and(|a| profiles.iter().any(|p| p == a)) {
+                    ids.extend(i.instance_id().map(str::to_string));
+                }
+            }
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    fn group_id(g: &GroupRef, created: &BTreeMap<String, String>) -> Result<String, CallError> {
+        match g {
+            GroupRef::Existing(id) => Ok(id.clone()),
+            GroupRef::Created(n) => created.get(n).cloned().ok_or_else(|| {
+                CallError::new(
+                    "vigil.GroupNotCreated",
+                    format!("group {n} was to be created by an earlier step, which did not run"),
+                )
+            }),
+        }
+    }
+
+    /// Makes an EC2/SNS/IAM call; `dry_run` only for EC2.
+    fn call(
+        &self,
+        call: &ApiCall,
+        created: &BTreeMap<String, String>,
+        dry_run: bool,
+    ) -> Result<CallOk, CallError> {
+        let act = call.iam_action();
+        let ok = |rid: Option<&str>, created: Vec<String>| CallOk {
+            request_id: rid.map(str::to_string),
+            created,
+        };
+        let rt = &self.rt;
+        match call {
+            ApiCall::ModifyInstanceAttribute {
+                instance_id,
+                disable_api_termination,
+            } => {
+                let o = rt
+                    .block_on(
+                        self.ec2
+                            .modify_instance_attribute()
+                            .instance_id(instance_id)
+                            .disable_api_termination(
+                                ec2t::AttributeBooleanValue::builder()
+                                    .value(*disable_api_termination)
+                                    .build(),
+                            )
+                            .dry_run(dry_run)
+                            .send(),
+                    )
+                    .map_err(|err| call_err(err, act))?;
+                Ok(ok(o.request_id(), vec![]))
+            }
+            ApiCall::CreateTags { resources, tags } => {
+                let o = rt
+                    .block_on(
+                        self.ec2
+                            .create_tags()
+                            .set_resources(Some(resources.clone()))
+                            .set_tags(Some(ec2_tags(tags)))
+                            .dry_run(dry_run)
+                            .send(),
+                    )
+                    .map_err(|err| call_err(err, act))?;
+                Ok(ok(o.request_id(), vec![]))
+            }
+            ApiCall::DeleteTags { resources, keys } => {
+                let o = rt
+                    .block_on(
+                        self.ec2
+                            .delete_tags()
+                            .set_resources(Some(resources.clone()))
+                            .set_tags(Some(
+                                keys.iter()
+                                    .map(|k| ec2t::Tag::builder().key(k).build())
+                                    .collect(),
+                            ))
+                            .dry_run(dry_run)
+                            .send(),
+                    )
+                    .map_err(|err| call_err(err, act))?;
+                Ok(ok(o.request_id(), vec![]))
+            }
+            ApiCall::CreateSecurityGroup {
+                vpc_id,
+                group_name,
+                description,
+                tags,
+            } => {
+                let o = rt
+                    .block_on(
+                        self.ec2
+                            .create_security_group()
+                            .vpc_id(vpc_id)
+                            .group_name(group_name)
+                            .description(description)
+                            .tag_specifications(
+                                ec2t::TagSpecification::builder()
+                                    .resource_type(ec2t::ResourceType::SecurityGroup)
+                                    .set_tags(Some(ec2_tags(tags)))
+                                    .build(),
+                            )
+                            .dry_run(dry_run)
+                            .send(),
+                    )
+                    .map_err(|err| call_err(err, act))?;
+                Ok(ok(
+                    o.request_id(),
+                    o.group_id().map(str::to_string).into_iter().collect(),
+                ))
+            }
+            ApiCall::AuthorizeSecurityGroupIngressAll { group } => {
+                let id = Self::group_id(group, created)?;
+                let perm = ec2t::IpPermission::builder()
+                    .ip_protocol("-1")
+                    .ip_ranges(ec2t::IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                    .ipv6_ranges(ec2t::Ipv6Range::builder().cidr_ipv6("::/0").build())
+                    .build();
+                let o = rt
+                    .block_on(
+                        self.ec2
+                            .authorize_security_group_ingress()
+                            .group_id(&id)
+                            .ip_permissions(perm)
+                            .dry_run(dry_run)
+                            .send(),
+                    )
+                    .map_err(|err| call_err(err, act))?;
+                Ok(ok(o.request_id(), vec![]))
+            }
+            ApiCall::RevokeSecurityGroupEgressAll { group } => {
+                let id = Self::group_id(group, created)?;
+                // Revoke exactly the rules the group has (a new group has all-traffic egress to
+                // 0.0.0.0/0, and to ::/0 in an IPv6 VPC).
+                let d = rt
+                    .block_on(self.ec2.describe_security_groups().group_ids(&id).send())
+                    .map_err(|err| call_err(err, "ec2:DescribeSecurityGroups"))?;
+                let perms: Vec<ec2t::IpPermission> = d
+                    .security_groups()
+                    .iter()
+                    .flat_map(|g| g.ip_permissions_egress().iter().cloned())
+                    .collect();
+                if perms.is_empty() {
+                    return Ok(ok(d.request_id(), vec![]));
+                }
+                let o = rt
+                    .block_on(
+                        self.ec2
+                            .revoke_security_group_egress()
+                            .group_id(&id)
+                            .set_ip_permissions(Some(perms))
+                            .dry_run(dry_run)
+                            .send(),
+                    )
+                    .map_err(|err| call_err(err, act))?;
+                Ok(ok(o.request_id(), vec![]))
+            }
+            ApiCall::ModifyNetworkInterfaceAttribute {
+                network_interface_id,
+                groups,
+            } => {
+                let ids = groups
+                    .iter()
+                    .map(|g| Self::group_id(g, created))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let o = rt
+                    .block_on(
+                        self.ec2
+                            .modify_network_interface_attribute()
+                            .network_interface_id(network_interface_id)
+                            .set_groups(Some(ids))
+                            .dry_run(dry_run)
+                            .send(),
+                    )
+                    .map_err(|err| call_err(err, act))?;
+                Ok(ok(o.request_id(), vec![]))
+            }
+            ApiCall::CreateSnapshots {
+                instance_id,
+                tags,
+                copy_tags_from_source,
+            } => {
+                let mut req = self
+                    .ec2
+                    .create_snapshots()
+                    .instance_specification(
+                        ec2t::InstanceSpecification::builder()
+                            .instance_id(instance_id)
+                            .exclude_boot_volume(false)
+                            .build(),
+                    )
+                    .description(format!("vigil forensic snapshot of {instance_id}"))
+                    .tag_specifications(
+                        ec2t::TagSpecification::builder()
+                            .resource_type(ec2t::ResourceType::Snapshot)
+                            .set_tags(Some(ec2_tags(tags)))
+                            .build(),
+                    )
+                    .dry_run(dry_run);
+                if *copy_tags_from_source {
+                    req = req.copy_tags_from_source(ec2t::CopyTagsFromSource::Volume);
+                }
+                let o = rt.block_on(req.send()).map_err(|err| call_err(err, act))?;
+                Ok(ok(
+                    o.request_id(),
+                    o.snapshots()
+                        .iter()
+                        .filter_map(|s| s.snapshot_id().map(str::to_string))
+                        .collect(),
+                ))
+            }
+            ApiCall::Publish {
+                topic_arn,
+                subject,
+                message,
+                json,
+            } => {
+                let attr = aws_sdk_sns::types::MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value(json)
+                    .build()
+                    .map_err(|b| CallError::new("vigil.InvalidMessage", b.to_string()))?;
+                let o = rt
+                    .block_on(
+                        self.sns
+                            .publish()
+                            .topic_arn(topic_arn)
+                            .subject(subject)
+                            .message(message)
+                            .message_attributes("vigil-json", attr)
+                            .send(),
+                    )
+                    .map_err(|err| call_err(err, act))?;
+                Ok(ok(
+                    o.request_id(),
+                    o.message_id().map(str::to_string).into_iter().collect(),
+                ))
+            }
+            ApiCall::UpdateAccessKey {
+                user_name,
+                access_key_id,
+                status,
+            } => {
+                let o = rt
+                    .block_on(
+                        self.iam
+                            .update_access_key()
+                            .user_name(user_name)
+                            .access_key_id(access_key_id)
+                            .status(aws_sdk_iam::types::StatusType::from(status.as_str()))
+                            .send(),
+                    )
+                    .map_err(|err| call_err(err, act))?;
+                Ok(ok(o.request_id(), vec![]))
+            }
+            ApiCall::PutRolePolicy {
+                role_name,
+                policy_name,
+                policy_document,
+            } => {
+                let o = rt
+                    .block_on(
+                        self.iam
+                            .put_role_policy()
+                            .role_name(role_name)
+                            .policy_name(policy_name)
+                            .policy_document(policy_document)
+                            .send(),
+                    )
+                    .map_err(|err| call_err(err, act))?;
+                Ok(ok(o.request_id(), vec![]))
+            }
+        }
+    }
+}
+
+macro_rules! inspect_impl {
+    ($t:ty) => {
+        impl Inspect for $t {
+            fn is_demo(&self) -> bool {
+                false
+            }
+            fn identity(&mut self) -> Result<Identity, CallError> {
+                self.0.identity()
+            }
+            fn instance(&mut self, instance_id: &str) -> Result<InstanceState, CallError> {
+                self.0.instance(instance_id)
+            }
+            fn group_by_name(
+                &mut self,
+                vpc_id: &str,
+                name: &str,
+            ) -> Result<Option<GroupState>, CallError> {
+                self.0.group_by_name(vpc_id, name)
+            }
+            fn access_key(&mut self, access_key_id: &str) -> Result<KeyState, CallError> {
+                self.0.access_key(access_key_id)
+            }
+            fn instances_with_role(&mut self, role_arn: &str) -> Result<Vec<String>, CallError> {
+                self.0.instances_with_role(role_arn)
+            }
+        }
+    };
+}
+inspect_impl!(AwsReader);
+inspect_impl!(AwsResponder);
+
+impl Responder for AwsResponder {
+    fn call(
+        &mut self,
+        call: &ApiCall,
+        created: &BTreeMap<String, String>,
+    ) -> Result<CallOk, CallError> {
+        self.0.call(call, created, false)
+    }
+
+    fn dry_run(
+        &mut self,
+        call: &ApiCall,
+        created: &BTreeMap<String, String>,
+    ) -> Result<DryRun, CallError> {
+        if !call.supports_dry_run() {
+            return Ok(DryRun::NotChecked {
+                why: "no dry-run in this API: planned only".to_string(),
+            });
+        }
+        match self.0.call(call, created, true) {
+            Err(e) if e.code == "DryRunOperation" => Ok(DryRun::WouldSucceed),
+            Err(e) => Err(e),
+            // An endpoint that ignores DryRun made the call: say so loudly.
+            Ok(_) => Err(CallError::new(
+                "vigil.DryRunIgnored",
+                "the endpoint ignored DryRun and made the call",
+            )),
+        }
+    }
+}
+
+/// Every AWS operation this module calls, as IAM actions (the responder policy must grant each).
+pub const OPERATIONS: &[&str] = &[
+    "sts:GetCallerIdentity",
+    "ec2:DescribeInstances",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeInstanceAttribute",
+    "ec2:DescribeSecurityGroups",
+    "iam:GetInstanceProfile",
+    "iam:GetAccessKeyLastUsed",
+    "iam:ListAccessKeys",
+    "iam:ListInstanceProfilesForRole",
+    "ec2:ModifyInstanceAttribute",
+    "ec2:CreateTags",
+    "ec2:DeleteTags",
+    "ec2:CreateSecurityGroup",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:RevokeSecurityGroupEgress",
+    "ec2:ModifyNetworkInterfaceAttribute",
+    "ec2:CreateSnapshots",
+    "sns:Publish",
+    "iam:UpdateAccessKey",
+    "iam:PutRolePolicy",
+];

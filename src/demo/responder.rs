@@ -1,0 +1,400 @@
+//! The demo responder: the same actions applied to a scenario's world (world.json) in memory.
+//! Quarantine puts the contain group on the ENIs, snapshots get ids, notifications land in an
+//! outbox; the audit log is written as for a real account, each record marked `demo`.
+
+use super::world::{Instance, SecurityGroup, Snapshot, World};
+use crate::actions::{
+    ApiCall, CallError, CallOk, DryRun, EniState, GroupRef, GroupState, Identity, Inspect,
+    InstanceState, KeyState, Responder, role_name,
+};
+use crate::model::content_hash;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A message the demo "sent".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutboxEntry {
+    pub message_id: String,
+    pub topic_arn: String,
+    pub subject: String,
+    pub message: String,
+    pub json: String,
+}
+
+pub struct DemoResponder {
+    pub world: World,
+    pub outbox: Vec<OutboxEntry>,
+    calls: u64,
+}
+
+fn not_found(code: &str, what: &str) -> CallError {
+    CallError::new(code, format!("{what} does not exist in the demo world"))
+}
+
+fn hex_id(prefix: &str, seed: &str) -> String {
+    format!("{prefix}-0{:016x}", content_hash(seed.as_bytes()))
+}
+
+fn all_traffic() -> serde_json::Value {
+    serde_json::json!({"protocol": "-1", "from_port": null, "to_port": null, "cidr": "0.0.0.0/0", "description": "all"})
+}
+
+impl DemoResponder {
+    pub fn new(world: World) -> DemoResponder {
+        DemoResponder {
+            world,
+            outbox: Vec::new(),
+            calls: 0,
+        }
+    }
+
+    /// The scenario's world, loaded from its directory.
+    pub fn for_scenario(sc: &super::Scenario) -> Result<DemoResponder, super::DemoError> {
+        Ok(DemoResponder::new(World::load(&sc.dir.join("world.json"))?))
+    }
+
+    fn find_instance(&mut self, id: &str) -> Result<&mut Instance, CallError> {
+        self.world
+            .instances
+            .iter_mut()
+            .find(|i| i.instance_id == id)
+            .ok_or_else(|| not_found("InvalidInstanceID.NotFound", &format!("instance {id}")))
+    }
+
+    fn group_id(
+        &self,
+        g: &GroupRef,
+        created: &BTreeMap<String, String>,
+    ) -> Result<String, CallError> {
+        let id = match g {
+            GroupRef::Existing(id) => id.clone(),
+            GroupRef::Created(name) => created
+                .get(name)
+                .cloned()
+                .ok_or_else(|| not_found("InvalidGroup.NotFound", &format!("group {name}")))?,
+        };
+        if self.world.security_groups.iter().any(|s| s.group_id == id) {
+            Ok(id)
+        } else {
+            Err(not_found("InvalidGroup.NotFound", &format!("group {id}")))
+        }
+    }
+
+    fn group_mut(&mut self, id: &str) -> Result<&mut SecurityGroup, CallError> {
+        self.world
+            .security_groups
+            .iter_mut()
+            .find(|s| s.group_id == id)
+            .ok_or_else(|| not_found("InvalidGroup.NotFound", &format!("group {id}")))
+    }
+
+    fn set_tags(
+        &mut self,
+        resources: &[String],
+        f: &dyn Fn(&mut BTreeMap<String, String>),
+    ) -> Result<(), CallError> {
+        for r in resources {
+            let mut hit = false;
+            for i in &mut self.world.instances {
+                if &i.instance_id == r {
+                    f(&mut i.tags);
+                    hit = true;
+                }
+                for e in &mut i.enis {
+                    if &e.eni_id == r {
+                        f(&mut e.tags);
+                        hit = true;
+                    }
+                }
+            }
+            if !hit {
+                return Err(not_found("InvalidID", &format!("resource {r}")));
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(
+        &mut self,
+        call: &ApiCall,
+        created: &BTreeMap<String, String>,
+    ) -> Result<Vec<String>, CallError> {
+        match call {
+            ApiCall::ModifyInstanceAttribute {
+                instance_id,
+                disable_api_termination,
+            } => {
+                self.find_instance(instance_id)?.termination_protection = *disable_api_termination;
+                Ok(vec![])
+            }
+            ApiCall::CreateTags { resources, tags } => {
+                self.set_tags(resources, &|t| t.extend(tags.clone()))?;
+                Ok(vec![])
+            }
+            ApiCall::DeleteTags { resources, keys } => {
+                self.set_tags(resources, &|t| t.retain(|k, _| !keys.contains(k)))?;
+                Ok(vec![])
+            }
+            ApiCall::CreateSecurityGroup {
+                vpc_id,
+                group_name,
+                description,
+                ..
+            } => {
+                if self
+                    .world
+                    .security_groups
+                    .iter()
+                    .any(|g| &g.vpc_id == vpc_id && &g.group_name == group_name)
+                {
+                    return Err(CallError::new(
+                        "InvalidGroup.Duplicate",
+                        format!("group {group_name} already exists in {vpc_id}"),
+                    ));
+                }
+                let id = hex_id("sg", &format!("{vpc_id}/{group_name}"));
+                self.world.security_groups.push(SecurityGroup {
+                    group_id: id.clone(),
+                    group_name: group_name.clone(),
+                    vpc_id: vpc_id.clone(),
+                    description: description.clone(),
+                    ingress: vec![],
+                    egress: vec![all_traffic()],
+                });
+                Ok(vec![id])
+            }
+            ApiCall::AuthorizeSecurityGroupIngressAll { group } => {
+                let id = self.group_id(group, created)?;
+                self.group_mut(&id)?.ingress.push(all_traffic());
+                Ok(vec![])
+            }
+            ApiCall::RevokeSecurityGroupEgressAll { group } => {
+                let id = self.group_id(group, created)?;
+                self.group_mut(&id)?.egress.clear();
+                Ok(vec![])
+            }
+            ApiCall::ModifyNetworkInterfaceAttribute {
+                network_interface_id,
+                groups,
+            } => {
+                let ids = groups
+                    .iter()
+                    .map(|g| self.group_id(g, created))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let eni = self
+                    .world
+                    .instances
+                    .iter_mut()
+                    .flat_map(|i| i.enis.iter_mut())
+                    .find(|e| &e.eni_id == network_interface_id)
+                    .ok_or_else(|| {
+                        not_found(
+                            "InvalidNetworkInterfaceID.NotFound",
+                            &format!("network interface {network_interface_id}"),
+                        )
+                    })?;
+                eni.security_groups = ids;
+                Ok(vec![])
+            }
+            ApiCall::CreateSnapshots {
+                instance_id, tags, ..
+            } => {
+                let n = self.world.snapshots.len();
+                let inst = self.find_instance(instance_id)?.clone();
+                let mut ids = Vec::new();
+                for (k, v) in inst.volumes.iter().enumerate() {
+                    let id = hex_id("snap", &format!("{}/{}/{}", v.volume_id, n, k));
+                    let mut t = tags.clone();
+                    t.insert("vigil:volume".to_string(), v.volume_id.clone());
+                    self.world.snapshots.push(Snapshot {
+                        snapshot_id: id.clone(),
+                        volume_id: v.volume_id.clone(),
+                        instance_id: Some(instance_id.clone()),
+                        tags: t,
+                        state: "pending".to_string(),
+                    });
+                    ids.push(id);
+                }
+                Ok(ids)
+            }
+            ApiCall::Publish {
+                topic_arn,
+                subject,
+                message,
+                json,
+            } => {
+                let id = format!(
+                    "demo-msg-{:016x}",
+                    content_hash(format!("{}{}", self.outbox.len(), subject).as_bytes())
+                );
+                self.outbox.push(OutboxEntry {
+                    message_id: id.clone(),
+                    topic_arn: topic_arn.clone(),
+                    subject: subject.clone(),
+                    message: message.clone(),
+                    json: json.clone(),
+                });
+                Ok(vec![id])
+            }
+            ApiCall::UpdateAccessKey {
+                user_name,
+                access_key_id,
+                status,
+            } => {
+                let key = self
+                    .world
+                    .users
+                    .iter_mut()
+                    .filter(|u| &u.name == user_name)
+                    .flat_map(|u| u.access_keys.iter_mut())
+                    .find(|k| &k.access_key_id == access_key_id)
+                    .ok_or_else(|| {
+                        not_found("NoSuchEntity", &format!("access key {access_key_id}"))
+                    })?;
+                key.status = status.clone();
+                Ok(vec![])
+            }
+            ApiCall::PutRolePolicy {
+                role_name: name,
+                policy_name,
+                policy_document,
+            } => {
+                let role = self
+                    .world
+                    .roles
+                    .iter_mut()
+                    .find(|r| &r.name == name)
+                    .ok_or_else(|| not_found("NoSuchEntity", &format!("role {name}")))?;
+                role.inline_policies
+                    .insert(policy_name.clone(), policy_document.clone());
+                Ok(vec![])
+            }
+        }
+    }
+}
+
+impl Inspect for DemoResponder {
+    fn is_demo(&self) -> bool {
+        true
+    }
+
+    fn identity(&mut self) -> Result<Identity, CallError> {
+        Ok(Identity {
+            account: self.world.account_id.clone(),
+            arn: format!(
+                "arn:aws:sts::{}:assumed-role/vigil-demo-responder/demo",
+                self.world.account_id
+            ),
+        })
+    }
+
+    fn instance(&mut self, instance_id: &str) -> Result<InstanceState, CallError> {
+        let i = self.find_instance(instance_id)?.clone();
+        Ok(InstanceState {
+            instance_id: i.instance_id.clone(),
+            state: i.state.clone(),
+            vpc_id: i.vpc_id.clone(),
+            subnet_id: i.subnet_id.clone(),
+            tags: i.tags.clone(),
+            instance_profile_arn: i.instance_profile_arn.clone(),
+            role_arn: i.role_arn.clone(),
+            asg: i.asg.clone(),
+            termination_protection: i.termination_protection,
+            enis: i
+                .enis
+                .iter()
+                .map(|e| EniState {
+                    eni_id: e.eni_id.clone(),
+                    device_index: e.device_index,
+                    subnet_id: e.subnet_id.clone(),
+                    vpc_id: i.vpc_id.clone(),
+                    groups: e.security_groups.clone(),
+                    tags: e.tags.clone(),
+                })
+                .collect(),
+            volumes: i.volumes.iter().map(|v| v.volume_id.clone()).collect(),
+        })
+    }
+
+    fn group_by_name(&mut self, vpc_id: &str, name: &str) -> Result<Option<GroupState>, CallError> {
+        Ok(self
+            .world
+            .security_groups
+            .iter()
+            .find(|g| g.vpc_id == vpc_id && g.group_name == name)
+            .map(|g| GroupState {
+                group_id: g.group_id.clone(),
+                group_name: g.group_name.clone(),
+                ingress_rules: g.ingress.len(),
+                egress_rules: g.egress.len(),
+            }))
+    }
+
+    fn access_key(&mut self, access_key_id: &str) -> Result<KeyState, CallError> {
+        self.world
+            .users
+            .iter()
+            .find_map(|u| {
+                u.access_keys
+                    .iter()
+                    .find(|k| k.access_key_id == access_key_id)
+                    .map(|k| KeyState {
+                        access_key_id: k.access_key_id.clone(),
+                        user_name: u.name.clone(),
+                        status: k.status.clone(),
+                    })
+            })
+            .ok_or_else(|| not_found("NoSuchEntity", &format!("access key {access_key_id}")))
+    }
+
+    fn instances_with_role(&mut self, role_arn: &str) -> Result<Vec<String>, CallError> {
+        let name = role_name(role_arn);
+        Ok(self
+            .world
+            .instances
+            .iter()
+            .filter(|i| {
+                i.state != "terminated"
+                    && i.role_arn.as_deref().is_some_and(|r| role_name(r) == name)
+            })
+            .map(|i| i.instance_id.clone())
+            .collect())
+    }
+}
+
+impl Responder for DemoResponder {
+    fn call(
+        &mut self,
+        call: &ApiCall,
+        created: &BTreeMap<String, String>,
+    ) -> Result<CallOk, CallError> {
+        self.calls += 1;
+        let request_id = Some(format!("demo-{:04}", self.calls));
+        match self.apply(call, created) {
+            Ok(created) => Ok(CallOk {
+                request_id,
+                created,
+            }),
+            Err(mut e) => {
+                e.request_id = request_id;
+                e.iam_action = Some(call.iam_action().to_string());
+                Err(e)
+            }
+        }
+    }
+
+    fn dry_run(
+        &mut self,
+        call: &ApiCall,
+        created: &BTreeMap<String, String>,
+    ) -> Result<DryRun, CallError> {
+        if !call.supports_dry_run() {
+            return Ok(DryRun::NotChecked {
+                why: "no dry-run in this API".to_string(),
+            });
+        }
+        // Apply to a copy of the world and throw it away.
+        let mut scratch = DemoResponder::new(self.world.clone());
+        scratch.apply(call, created).map(|_| DryRun::WouldSucceed)
+    }
+}

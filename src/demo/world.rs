@@ -1,0 +1,157 @@
+//! A scenario's account: `demo/<name>/world.json` (schema in demo/README.md). Only the parts the demo
+//! responder acts on are typed; the rest is ignored.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct World {
+    pub account_id: String,
+    pub region: String,
+    #[serde(default)]
+    pub vpcs: Vec<Vpc>,
+    #[serde(default)]
+    pub security_groups: Vec<SecurityGroup>,
+    #[serde(default)]
+    pub instances: Vec<Instance>,
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    #[serde(default)]
+    pub users: Vec<User>,
+    #[serde(default)]
+    pub sns_topics: Vec<Topic>,
+    #[serde(default)]
+    pub snapshots: Vec<Snapshot>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Vpc {
+    pub vpc_id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct SecurityGroup {
+    pub group_id: String,
+    pub group_name: String,
+    pub vpc_id: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub ingress: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub egress: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Instance {
+    pub instance_id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub vpc_id: String,
+    #[serde(default)]
+    pub subnet_id: String,
+    #[serde(default)]
+    pub instance_profile_arn: Option<String>,
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    #[serde(default)]
+    pub asg: Option<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub enis: Vec<Eni>,
+    #[serde(default)]
+    pub volumes: Vec<Volume>,
+    /// Not in the generated data; the demo responder sets it.
+    #[serde(default)]
+    pub termination_protection: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Eni {
+    pub eni_id: String,
+    #[serde(default)]
+    pub device_index: i32,
+    #[serde(default)]
+    pub subnet_id: String,
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+    /// Not in the generated data; the demo responder keeps ENI tags here.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Volume {
+    pub volume_id: String,
+    #[serde(default)]
+    pub device: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Role {
+    pub arn: String,
+    pub name: String,
+    #[serde(default)]
+    pub instance_profile_arn: Option<String>,
+    /// Inline policies put by the demo responder (name → document).
+    #[serde(default)]
+    pub inline_policies: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct User {
+    pub arn: String,
+    pub name: String,
+    #[serde(default)]
+    pub access_keys: Vec<AccessKey>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct AccessKey {
+    pub access_key_id: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Topic {
+    pub arn: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Snapshot {
+    pub snapshot_id: String,
+    pub volume_id: String,
+    #[serde(default)]
+    pub instance_id: Option<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub state: String,
+}
+
+impl World {
+    pub fn load(path: &Path) -> Result<World, super::DemoError> {
+        let text = std::fs::read_to_string(path).map_err(|source| super::DemoError::Unpack {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|e| super::DemoError::Manifest {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
+    }
+
+    pub fn instance(&self, id: &str) -> Option<&Instance> {
+        self.instances.iter().find(|i| i.instance_id == id)
+    }
+}

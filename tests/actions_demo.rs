@@ -1,0 +1,373 @@
+//! Response actions through the demo responder over each bundled scenario's world, the plan's
+//! safety rails, the playbook, and the IAM policy documents.
+
+use assert_cmd::Command;
+use std::collections::BTreeMap;
+use vigil::actions::plan::{FindingSummary, PlanContext};
+use vigil::actions::{self, Action, AuditLog, Confirm, ExecOptions, Outcome, Playbook};
+use vigil::demo::{Scenario, responder::DemoResponder};
+
+fn ctx(sc: &Scenario, case: &str) -> PlanContext {
+    let findings: BTreeMap<String, FindingSummary> = sc
+        .all_findings()
+        .iter()
+        .map(|f| {
+            (
+                f.id.clone(),
+                FindingSummary {
+                    id: f.id.clone(),
+                    finding_type: f.finding_type.clone(),
+                    severity: f.severity,
+                    title: f.title.clone(),
+                    resource: f.resource.clone(),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    PlanContext {
+        case: case.to_string(),
+        now: actions::audit::now_utc(),
+        topic_arn: None,
+        findings,
+        ..Default::default()
+    }
+}
+
+fn strip(target: &str) -> &str {
+    target.split_once(':').map_or(target, |(_, v)| v)
+}
+
+fn action_for(verb: &str, target: &str) -> Option<Action> {
+    let t = strip(target).to_string();
+    Some(match verb {
+        "quarantine" => Action::Quarantine { instance: t },
+        "snapshot" => Action::Snapshot {
+            instance: t,
+            finding: None,
+        },
+        "notify" => Action::Notify { finding: t },
+        "disable-key" => Action::DisableKey { key: t },
+        "revoke-sessions" => Action::RevokeSessions { role: t },
+        _ => return None, // block-domain: not a responder action yet
+    })
+}
+
+/// Every bundled scenario's right actions, in order, on its world: each does what it says.
+#[test]
+fn right_actions_of_every_scenario_work_on_the_demo_world() {
+    for name in vigil::demo::names() {
+        let sc = Scenario::load(&name).unwrap();
+        let mut r = DemoResponder::for_scenario(&sc).unwrap();
+        let mut c = ctx(&sc, &format!("DEMO-{name}"));
+        c.topic_arn = r.world.sns_topics.first().map(|t| t.arn.clone());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let mut log = AuditLog::open(&path).unwrap();
+        let mut done = 0;
+        for ka in &sc.manifest.answer_key.right_actions {
+            let Some(action) = action_for(&ka.action, &ka.target) else {
+                continue;
+            };
+            let facts = actions::gather(&action, &mut r).unwrap();
+            let plan = actions::plan(&action, &facts, &c)
+                .unwrap_or_else(|e| panic!("{name}: {} {}: {e}", ka.action, ka.target));
+            assert!(
+                !plan.is_noop(),
+                "{name}: {} {} plans nothing",
+                ka.action,
+                ka.target
+            );
+            let snaps_before = r.world.snapshots.len();
+            let report =
+                actions::execute(&plan, &mut r, &mut log, &ExecOptions::default()).unwrap();
+            assert_eq!(report.outcome, Outcome::Done, "{name}: {report:#?}");
+            assert!(report.demo);
+            let t = strip(&ka.target);
+            match ka.action.as_str() {
+                "quarantine" => {
+                    let inst = r.world.instance(t).unwrap().clone();
+                    let contain = r
+                        .world
+                        .security_groups
+                        .iter()
+                        .find(|g| g.group_name == format!("vigil-contain-{}", inst.vpc_id))
+                        .unwrap()
+                        .clone();
+                    assert!(contain.ingress.is_empty() && contain.egress.is_empty());
+                    for e in &inst.enis {
+                        assert_eq!(
+                            e.security_groups,
+                            vec![contain.group_id.clone()],
+                            "{name} {t}"
+                        );
+                    }
+                    assert!(inst.termination_protection);
+                    // and again: nothing to do
+                    let facts = actions::gather(&action, &mut r).unwrap();
+                    assert!(actions::plan(&action, &facts, &c).unwrap().is_noop());
+                }
+                "snapshot" => {
+                    let vols = r.world.instance(t).unwrap().volumes.len();
+                    assert_eq!(r.world.snapshots.len(), snaps_before + vols);
+                    assert_eq!(report.created.len(), vols);
+                    assert!(report.created.iter().all(|s| s.starts_with("snap-0")));
+                }
+                "notify" => {
+                    let last = r.outbox.last().unwrap();
+                    assert!(last.subject.starts_with("[vigil]"));
+                    assert!(last.message.contains(&format!("Case: DEMO-{name}")));
+                }
+                "disable-key" => {
+                    let k = r
+                        .world
+                        .users
+                        .iter()
+                        .flat_map(|u| &u.access_keys)
+                        .find(|k| k.access_key_id == t)
+                        .unwrap();
+                    assert_eq!(k.status, "Inactive");
+                }
+                "revoke-sessions" => {
+                    let role = r.world.roles.iter().find(|x| x.arn == t).unwrap();
+                    let doc = &role.inline_policies["AWSRevokeOlderSessions"];
+                    assert!(doc.contains("aws:TokenIssueTime"));
+                    assert!(!plan.blast_radius.is_empty());
+                }
+                other => panic!("{other}"),
+            }
+            done += 1;
+        }
+        assert!(done >= 2, "{name}: only {done} right actions ran");
+        let recs = actions::audit::read(&path).unwrap();
+        assert!(
+            recs.iter().all(|r| r.demo),
+            "{name}: demo records are marked"
+        );
+        let intents = recs.iter().filter(|r| r.kind == "intent").count();
+        let results = recs.iter().filter(|r| r.kind == "result").count();
+        assert_eq!(intents, results);
+    }
+}
+
+#[test]
+fn temporary_keys_are_refused_with_the_reason() {
+    let sc = Scenario::load("iam-credential-chain").unwrap();
+    let mut r = DemoResponder::for_scenario(&sc).unwrap();
+    let wrong = sc
+        .manifest
+        .answer_key
+        .wrong_actions
+        .iter()
+        .find(|a| a.action == "disable-key" && a.target.contains("ASIA"))
+        .unwrap();
+    let action = Action::DisableKey {
+        key: strip(&wrong.target).to_string(),
+    };
+    let err = actions::gather(&action, &mut r).unwrap_err();
+    assert!(err.to_string().contains("revoke"), "{err}");
+}
+
+#[test]
+fn the_default_playbook_is_one_plan_with_one_typed_confirmation() {
+    let sc = Scenario::load("log4shell-c2").unwrap();
+    let mut r = DemoResponder::for_scenario(&sc).unwrap();
+    let key = &sc.manifest.answer_key.right_actions;
+    let finding = strip(&key[0].target);
+    let instance = strip(&key[1].target);
+    let pb = Playbook::default_playbook().unwrap();
+    assert_eq!(pb.steps, ["notify", "snapshot", "quarantine"]);
+    let action = pb.action(instance, Some(finding));
+    let mut c = ctx(&sc, "PB-1");
+    c.topic_arn = Some("arn:aws:sns:us-east-1:483920174655:security-alerts".into());
+    let facts = actions::gather(&action, &mut r).unwrap();
+    let plan = actions::plan(&action, &facts, &c).unwrap();
+    let order: Vec<&str> = plan.steps.iter().map(|s| s.action.as_str()).collect();
+    let first = |a: &str| order.iter().position(|x| *x == a).unwrap();
+    assert!(first("notify") < first("snapshot") && first("snapshot") < first("quarantine"));
+    assert_eq!(
+        plan.confirm,
+        Confirm::TypeId {
+            id: instance.to_string()
+        }
+    );
+    // the shared role's other instance (web-2) is in the blast radius
+    assert!(
+        plan.blast_radius.iter().any(|b| b.contains("shared with")),
+        "{:#?}",
+        plan.blast_radius
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = AuditLog::open(&dir.path().join("a.jsonl")).unwrap();
+    let report = actions::execute(&plan, &mut r, &mut log, &ExecOptions::default()).unwrap();
+    assert_eq!(report.outcome, Outcome::Done);
+    assert_eq!(r.outbox.len(), 1);
+}
+
+#[test]
+fn playbooks_reject_unknown_steps() {
+    let err = Playbook::parse(
+        "x.toml",
+        "name = \"x\"\nsteps = [\"notify\", \"format-disk\"]",
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("format-disk"));
+}
+
+#[test]
+fn confirmation_rules() {
+    let c = Confirm::TypeId {
+        id: "i-0c0f89991ec24aa09".into(),
+    };
+    assert!(c.accepts("i-0c0f89991ec24aa09"));
+    assert!(c.accepts("aa09\n"));
+    assert!(!c.accepts("y"));
+    assert!(!c.accepts(""));
+    assert!(Confirm::Yes.accepts("y"));
+    assert!(!Confirm::Yes.accepts("n"));
+}
+
+#[test]
+fn dry_run_on_the_demo_world_changes_nothing() {
+    let sc = Scenario::load("log4shell-c2").unwrap();
+    let mut r = DemoResponder::for_scenario(&sc).unwrap();
+    let instance = strip(&sc.manifest.answer_key.right_actions[2].target).to_string();
+    let before = serde_json::to_string(&r.world).unwrap();
+    let action = Action::Quarantine { instance };
+    let facts = actions::gather(&action, &mut r).unwrap();
+    let plan = actions::plan(&action, &facts, &ctx(&sc, "DRY")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = AuditLog::open(&dir.path().join("a.jsonl")).unwrap();
+    let report = actions::execute(&plan, &mut r, &mut log, &ExecOptions { dry_run: true }).unwrap();
+    assert_eq!(report.outcome, Outcome::WouldSucceed, "{report:#?}");
+    assert_eq!(serde_json::to_string(&r.world).unwrap(), before);
+}
+
+#[test]
+fn cli_act_on_a_demo_world() {
+    let sc = Scenario::load("log4shell-c2").unwrap();
+    let instance = strip(&sc.manifest.answer_key.right_actions[2].target).to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let out = Command::cargo_bin("vigil")
+        .unwrap()
+        .args([
+            "act",
+            "quarantine",
+            &instance,
+            "--demo",
+            "log4shell-c2",
+            "--yes",
+            "--format",
+            "json",
+            "--case",
+            "C-1",
+        ])
+        .arg("--audit-log")
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["outcome"]["status"], "done");
+    assert_eq!(v["report"]["demo"], true);
+    // without a terminal and without --yes: refused, exit 3, nothing audited
+    let log2 = dir.path().join("audit2.jsonl");
+    let out = Command::cargo_bin("vigil")
+        .unwrap()
+        .args(["act", "quarantine", &instance, "--demo", "log4shell-c2"])
+        .arg("--audit-log")
+        .arg(&log2)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--yes"));
+    assert!(!log2.exists());
+}
+
+fn policy_actions(path: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| match &s["Action"] {
+            serde_json::Value::String(a) => vec![a.clone()],
+            serde_json::Value::Array(a) => {
+                a.iter().map(|x| x.as_str().unwrap().to_string()).collect()
+            }
+            _ => vec![],
+        })
+        .collect()
+}
+
+/// Every SDK operation src/aws/ calls (found in its source, `<client>.<operation>()`) is granted by
+/// docs/iam/vigil-responder.json; the read-only policy grants no mutating action.
+#[test]
+fn iam_policies_cover_every_call() {
+    let src: String = std::fs::read_to_string("src/aws/mod.rs")
+        .unwrap()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let mut ops = Vec::new();
+    for svc in ["ec2", "sns", "iam", "sts"] {
+        let pat = format!("self.{svc}");
+        let mut rest = src.as_str();
+        while let Some(i) = rest.find(&pat) {
+            rest = &rest[i + pat.len()..];
+            let Some(t) = rest.strip_prefix('.') else {
+                continue;
+            };
+            let name: String = t
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !t[name.len()..].starts_with("()") {
+                continue;
+            }
+            let pascal: String = name
+                .split('_')
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next()
+                        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                        .unwrap_or_default()
+                })
+                .collect();
+            ops.push(format!("{svc}:{pascal}"));
+        }
+    }
+    ops.sort();
+    ops.dedup();
+    assert!(ops.len() >= 15, "scanner found too few operations: {ops:?}");
+    let responder = policy_actions("docs/iam/vigil-responder.json");
+    for op in &ops {
+        assert!(
+            responder.contains(op),
+            "{op} is called in src/aws/ but not granted in docs/iam/vigil-responder.json"
+        );
+        assert!(
+            vigil::aws::OPERATIONS.contains(&op.as_str()),
+            "{op} missing from aws::OPERATIONS"
+        );
+    }
+    for op in vigil::aws::OPERATIONS {
+        assert!(
+            responder.contains(&op.to_string()),
+            "{op} not in the responder policy"
+        );
+    }
+    for a in policy_actions("docs/iam/vigil-readonly.json") {
+        let verb = a.split(':').nth(1).unwrap();
+        assert!(
+            verb.starts_with("Describe") || verb.starts_with("Get") || verb.starts_with("List"),
+            "read-only policy grants {a}"
+        );
+    }
+}
