@@ -184,9 +184,16 @@ impl EntityGraph {
             .instance_id
             .as_ref()
             .map(|i| EntityId::new(EntityKind::Instance, i.clone()))
-            .or_else(|| r.interface_id.as_ref().and_then(|eni| self.interface_owner.get(eni).cloned()));
+            .or_else(|| {
+                r.interface_id
+                    .as_ref()
+                    .and_then(|eni| self.interface_owner.get(eni).cloned())
+            });
         let (src_owner, dst_owner) = (owner_of(src), owner_of(dst));
-        let Some(instance) = by_field.or_else(|| src_owner.clone()).or_else(|| dst_owner.clone()) else {
+        let Some(instance) = by_field
+            .or_else(|| src_owner.clone())
+            .or_else(|| dst_owner.clone())
+        else {
             return;
         };
         // Which side is the instance: its own address first, then the record's direction, then
