@@ -50,7 +50,7 @@ impl Rng {
     }
     /// Uniform in `[0, n)`.
     fn below(&mut self, n: usize) -> usize {
-        ((self.next() >> 32) * n as u64 >> 32) as usize
+        (((self.next() >> 32) * n as u64) >> 32) as usize
     }
     /// Uniform in `[0, 1)`.
     fn unit(&mut self) -> f64 {
@@ -541,7 +541,8 @@ impl Gen<'_> {
             };
             Actor::User { user, ip }
         } else if x < 0.985 {
-            Actor::Service(*self.r.pick(SERVICES))
+            let service: &'static str = self.r.pick::<&str>(SERVICES);
+            Actor::Service(service)
         } else {
             Actor::Root {
                 ip: w.ip_z.sample(&mut self.r),
