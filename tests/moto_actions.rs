@@ -401,7 +401,10 @@ fn assert_paired(recs: &[AuditRecord], case: &str) {
         .iter()
         .filter(|r| r.kind == "intent" || r.kind == "result")
         .collect();
-    assert!(calls.len() % 2 == 0, "unpaired records: {calls:#?}");
+    assert!(
+        calls.len().is_multiple_of(2),
+        "unpaired records: {calls:#?}"
+    );
     for pair in calls.chunks(2) {
         assert_eq!(pair[0].kind, "intent");
         assert_eq!(pair[1].kind, "result");
@@ -754,12 +757,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if let Some(v) = (b[i] == b'%' && i + 2 < b.len())
+            .then(|| u8::from_str_radix(&s[i + 1..i + 3], 16).ok())
+            .flatten()
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(if b[i] == b'+' { b' ' } else { b[i] });
         i += 1;
