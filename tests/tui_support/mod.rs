@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test crate uses a different part of this helper
 //! Builds the console state for the small fixed incident in tests/fixtures/tui/ and drives it
 //! through the reducer exactly as the runtime would.
 

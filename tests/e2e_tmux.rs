@@ -1,0 +1,187 @@
+//! End to end: the real binary in a real terminal (tmux) at 80×24. Plays the bundled demo, waits
+//! for findings, opens the top one, pivots to its instance's graph, opens the trail and help,
+//! quits, and checks the terminal was restored. Fails (does not skip) when tmux is missing: the
+//! test command (scripts/test.sh) installs it.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    session: String,
+}
+
+fn tmux(args: &[&str]) -> String {
+    let out = Command::new("tmux")
+        .args(args)
+        .output()
+        .expect("tmux must be installed for the end-to-end test (scripts/test.sh installs it)");
+    assert!(
+        out.status.success() || args.first() == Some(&"kill-session"),
+        "tmux {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+impl Tmux {
+    fn start(name: &str, cmd: &str) -> Tmux {
+        let session = format!("vigil-e2e-{name}-{}", std::process::id());
+        let status = Command::new("tmux")
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                "80",
+                "-y",
+                "24",
+            ])
+            .args(["sh", "-c", cmd])
+            .env("TERM", "xterm-256color")
+            .status()
+            .expect("tmux must be installed for the end-to-end test");
+        assert!(status.success(), "tmux new-session failed");
+        Tmux { session }
+    }
+
+    fn capture(&self) -> String {
+        tmux(&["capture-pane", "-p", "-t", &self.session])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            tmux(&["send-keys", "-t", &self.session, k]);
+        }
+    }
+
+    /// Waits until the pane shows `needle`, or fails with the last screen.
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.capture();
+            if screen.contains(needle) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {needle:?}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        tmux(&["kill-session", "-t", &self.session]);
+    }
+}
+
+#[test]
+fn demo_console_end_to_end_at_80x24() {
+    let bin = env!("CARGO_BIN_EXE_vigil");
+    let t = Tmux::start(
+        "demo",
+        &format!(
+            "printf 'shell before vigil\\n'; {bin} demo --speed 1000; echo VIGIL-EXIT=$?; sleep 30"
+        ),
+    );
+    // Findings arrive: the table fills and the header says DEMO.
+    // A table row (the summary line also says HIGH), marked new.
+    let screen = t.wait_for("● HIGH ");
+    assert!(screen.contains("DEMO"), "{screen}");
+    assert!(screen.contains("READ-ONLY"), "{screen}");
+    assert!(screen.contains("SEV  TYPE"), "{screen}");
+    assert_eq!(
+        tmux(&["display-message", "-p", "-t", &t.session, "#{alternate_on}"]).trim(),
+        "1",
+        "the console runs on the alternate screen"
+    );
+    // Let the indexer finish so the trail is there.
+    t.wait_for(" events ? help");
+
+    // Open the top finding.
+    for _ in 0..10 {
+        t.keys(&["Up"]);
+    }
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("tactic");
+    assert!(screen.contains("findings › finding"), "{screen}");
+    assert!(screen.contains("entities"), "{screen}");
+
+    // Pivot to its instance's graph: select the instance entity, then g.
+    let screen = t.capture();
+    let entity_rows: Vec<&str> = screen
+        .lines()
+        .skip_while(|l| !l.contains("entities ("))
+        .skip(1)
+        .collect();
+    let pos = entity_rows
+        .iter()
+        .position(|l| l.contains("instance:"))
+        .unwrap_or_else(|| panic!("the top finding names an instance:\n{screen}"));
+    for _ in 0..pos {
+        t.keys(&["Down"]);
+    }
+    t.keys(&["g"]);
+    let screen = t.wait_for("› graph instance:");
+    assert!(screen.contains("involves"), "{screen}");
+
+    // The instance's CloudTrail timeline.
+    t.keys(&["t"]);
+    let screen = t.wait_for("› trail instance:");
+    assert!(screen.contains("TIME"), "{screen}");
+    assert!(screen.contains("scope all"), "{screen}");
+
+    // Help for the trail screen, generated from the keymap.
+    t.keys(&["?"]);
+    let screen = t.wait_for("[trail]");
+    assert!(screen.contains("Scope: 1 hour"), "{screen}");
+    assert!(screen.contains("› help"), "{screen}");
+
+    // Quit: the shell comes back, the alternate screen is gone, the exit status is 0.
+    t.keys(&["q"]);
+    let screen = t.wait_for("VIGIL-EXIT=0");
+    assert!(screen.contains("shell before vigil"), "{screen}");
+    assert!(!screen.contains("READ-ONLY"), "{screen}");
+    assert_eq!(
+        tmux(&["display-message", "-p", "-t", &t.session, "#{alternate_on}"]).trim(),
+        "0",
+        "terminal restored to the main screen"
+    );
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let bin = env!("CARGO_BIN_EXE_vigil");
+    let fx = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tui");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pidfile = dir.path().join("pid");
+    let pidfile_s = pidfile.display().to_string();
+    let t = Tmux::start(
+        "sigterm",
+        &format!(
+            "sh -c 'echo $$ > {pidfile_s}; exec {bin} open --findings {fx}/findings.json --trail {fx}/trail.json'; \
+         echo VIGIL-EXIT=$?; stty -a | grep -o ' icanon'; sleep 30"
+        ),
+    );
+    t.wait_for("SEV  TYPE");
+    let pid = std::fs::read_to_string(&pidfile).expect("pid file");
+    let status = Command::new("kill")
+        .args(["-TERM", pid.trim()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let screen = t.wait_for("VIGIL-EXIT=");
+    assert!(screen.contains("VIGIL-EXIT=0"), "{screen}");
+    // Raw mode is off again: canonical input is back (stty prints `-icanon` when it is off).
+    let screen = t.wait_for(" icanon");
+    assert!(!screen.contains("-icanon"), "{screen}");
+    assert_eq!(
+        tmux(&["display-message", "-p", "-t", &t.session, "#{alternate_on}"]).trim(),
+        "0"
+    );
+}
