@@ -98,13 +98,63 @@ fn headless_demo(sc: &vigil::demo::Scenario, speed: f64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A per-user directory from an XDG variable, else `$HOME/<fallback>`.
+fn xdg_dir(var: &str, fallback: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(fallback)))
+}
+
+/// `--keymap FILE`, else the user's `keymap.toml` in the config directory when there is one.
+fn user_keymap(flag: Option<&std::path::Path>) -> Option<std::path::PathBuf> {
+    flag.map(std::path::Path::to_path_buf).or_else(|| {
+        xdg_dir("XDG_CONFIG_HOME", ".config")
+            .map(|d| d.join("vigil").join("keymap.toml"))
+            .filter(|p| p.is_file())
+    })
+}
+
+/// The console owns the terminal, so its log goes to a file: `$XDG_STATE_HOME/vigil/vigil.log`
+/// (level from `VIGIL_LOG`, default `info`). A log that cannot be opened is said once, before the
+/// UI starts, and the session runs without it.
+fn init_file_logging() {
+    let Some(dir) = xdg_dir("XDG_STATE_HOME", ".local/state").map(|d| d.join("vigil")) else {
+        return;
+    };
+    let path = dir.join("vigil.log");
+    let file = std::fs::create_dir_all(&dir).and_then(|_| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+    });
+    match file {
+        Ok(f) => {
+            let filter = tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(f))
+                .try_init();
+            tracing::info!(
+                version = env!("CARGO_PKG_VERSION"),
+                "console session started"
+            );
+        }
+        Err(e) => eprintln!("vigil: not logging to {}: {e}", path.display()),
+    }
+}
+
 /// Console options and the keymap, validated before the terminal is taken over (exit 2 on a
 /// keymap error, with its file and line).
 fn console_setup(
     ui: &UiArgs,
     mode: vigil::app::Mode,
 ) -> anyhow::Result<(vigil::app::Options, vigil::app::Keymap)> {
-    let keymap = vigil::app::Keymap::load_with_user(ui.keymap.as_deref())?;
+    let keymap = vigil::app::Keymap::load_with_user(user_keymap(ui.keymap.as_deref()).as_deref())?;
+    init_file_logging();
     let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let opts = vigil::app::Options {
         mode,
@@ -193,7 +243,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             .ok_or_else(|| anyhow!("unknown context `{c}`"))
                     })
                     .transpose()?;
-                let km = vigil::app::Keymap::load_with_user(keymap.as_deref())?;
+                let km =
+                    vigil::app::Keymap::load_with_user(user_keymap(keymap.as_deref()).as_deref())?;
                 out.write_all(km.print(only).as_bytes())?;
                 ExitCode::SUCCESS
             }

@@ -271,3 +271,42 @@ fn headless_demo_streams_every_finding_in_order() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn keymap_in_the_config_directory_is_used_and_checked_before_the_ui() {
+    let cfg = tempfile::tempdir().unwrap();
+    let dir = cfg.path().join("vigil");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("keymap.toml"),
+        "[findings]\n\"z\" = { cmd = \"nonsense\", desc = \"x\" }\n",
+    )
+    .unwrap();
+    let out = vigil()
+        .args(["demo"])
+        .env("XDG_CONFIG_HOME", cfg.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("keymap.toml:2") && err.contains("nonsense"),
+        "{err}"
+    );
+    // A valid one shows up in the active map.
+    std::fs::write(
+        dir.join("keymap.toml"),
+        "[findings]\n\"z\" = { cmd = \"noop\", desc = \"unbound\" }\n",
+    )
+    .unwrap();
+    let ok = vigil()
+        .args(["keymap", "print", "--context", "findings"])
+        .env("XDG_CONFIG_HOME", cfg.path())
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
