@@ -29,6 +29,13 @@ pub enum Command {
         /// Print findings as they arrive, one line each, instead of opening the console
         #[arg(long)]
         headless: bool,
+        /// No responder: action keys are refused (default: actions apply to the scenario's world)
+        #[arg(long)]
+        read_only: bool,
+        /// Audit log of the console's actions (JSON Lines, appended; default
+        /// $XDG_STATE_HOME/vigil/audit.jsonl; records are marked demo)
+        #[arg(long, value_name = "PATH")]
+        audit_log: Option<PathBuf>,
         #[command(flatten)]
         ui: UiArgs,
     },

@@ -191,6 +191,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             scenario,
             speed,
             ui,
+            read_only,
+            audit_log,
             ..
         } => {
             let (opts, keymap) = console_setup(&ui, vigil::app::Mode::Demo)?;
@@ -199,10 +201,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let speed = speed.unwrap_or_else(|| sc.default_speed());
             let opts = vigil::app::Options {
                 label: name.to_string(),
+                read_only,
                 ..opts
             };
             out.flush()?;
-            vigil::app::run::demo(opts, keymap, sc, speed)?;
+            let acts = vigil::app::run::DemoActions { audit_log };
+            vigil::app::run::demo(opts, keymap, sc, speed, acts)?;
             ExitCode::SUCCESS
         }
         Command::Open { inputs, ui } => {

@@ -93,7 +93,7 @@ fn demo_console_end_to_end_at_80x24() {
     // A table row (the summary line also says HIGH), marked new.
     let screen = t.wait_for("● HIGH ");
     assert!(screen.contains("DEMO"), "{screen}");
-    assert!(screen.contains("READ-ONLY"), "{screen}");
+    assert!(screen.contains("ARMED"), "{screen}");
     assert!(screen.contains("SEV  TYPE"), "{screen}");
     assert_eq!(
         tmux(&["display-message", "-p", "-t", &t.session, "#{alternate_on}"]).trim(),
@@ -146,7 +146,7 @@ fn demo_console_end_to_end_at_80x24() {
     t.keys(&["q"]);
     let screen = t.wait_for("VIGIL-EXIT=0");
     assert!(screen.contains("shell before vigil"), "{screen}");
-    assert!(!screen.contains("READ-ONLY"), "{screen}");
+    assert!(!screen.contains("ARMED"), "{screen}");
     assert_eq!(
         tmux(&["display-message", "-p", "-t", &t.session, "#{alternate_on}"]).trim(),
         "0",

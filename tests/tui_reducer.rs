@@ -16,6 +16,8 @@ fn top(s: &vigil::app::State) -> &str {
         Some(View::Trail(_)) => "trail",
         Some(View::Event(_)) => "event",
         Some(View::Help(_)) => "help",
+        Some(View::Confirm(_)) => "confirm",
+        Some(View::Actions(_)) => "actions",
     }
 }
 
@@ -233,11 +235,13 @@ fn chords_are_pending_state_with_a_hint() {
 }
 
 #[test]
-fn action_keys_say_they_are_not_available() {
+fn action_keys_are_refused_in_a_read_only_session() {
+    // `vigil open` is read-only: no responder, and the reducer emits nothing for an action key.
     let mut s = state(80, 24);
-    keys(&mut s, "X");
+    let effects = update(&mut s, Msg::Key(vigil::app::Key::char('X')));
+    assert!(effects.is_empty());
     let st = s.status.as_ref().expect("status");
-    assert!(st.text.contains("not available yet"), "{}", st.text);
+    assert!(st.text.contains("read-only session"), "{}", st.text);
     assert_eq!(top(&s), "findings");
 }
 

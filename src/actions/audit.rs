@@ -59,10 +59,14 @@ pub struct AuditRecord {
     pub detail: Option<serde_json::Value>,
 }
 
+/// Called with each record once it is on disk (the console shows the session's log live).
+pub type AuditTap = Box<dyn FnMut(&AuditRecord) + Send>;
+
 /// An open audit log.
 pub struct AuditLog {
     path: PathBuf,
     file: File,
+    tap: Option<AuditTap>,
 }
 
 impl AuditLog {
@@ -83,7 +87,14 @@ impl AuditLog {
         Ok(AuditLog {
             path: path.to_path_buf(),
             file,
+            tap: None,
         })
+    }
+
+    /// Also hands each record, after it is fsync'd, to `tap`.
+    pub fn with_tap(mut self, tap: AuditTap) -> AuditLog {
+        self.tap = Some(tap);
+        self
     }
 
     pub fn path(&self) -> &Path {
@@ -102,6 +113,9 @@ impl AuditLog {
         self.file.write_all(&line).map_err(err)?;
         self.file.flush().map_err(err)?;
         self.file.sync_data().map_err(err)?;
+        if let Some(tap) = self.tap.as_mut() {
+            tap(rec);
+        }
         Ok(())
     }
 }

@@ -537,6 +537,24 @@ pub enum DryRun {
     NotChecked { why: String },
 }
 
+/// A snapshot's progress (DescribeSnapshots).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SnapshotProgress {
+    pub snapshot_id: String,
+    pub volume_id: String,
+    /// `pending`, `completed` or `error`.
+    pub state: String,
+    /// 0..=100.
+    pub percent: u8,
+}
+
+impl SnapshotProgress {
+    /// Finished, one way or the other: polling can stop.
+    pub fn is_final(&self) -> bool {
+        self.state != "pending"
+    }
+}
+
 /// Reading the account: enough to plan. Read-only sessions hold only this.
 pub trait Inspect {
     /// True for the demo world (audit records are marked demo).
@@ -549,6 +567,8 @@ pub trait Inspect {
     fn access_key(&mut self, access_key_id: &str) -> Result<KeyState, CallError>;
     /// Instances whose instance profile carries this role (blast radius of revoking sessions).
     fn instances_with_role(&mut self, role_arn: &str) -> Result<Vec<String>, CallError>;
+    /// Progress of these snapshots (DescribeSnapshots), in the order asked.
+    fn snapshots(&mut self, ids: &[String]) -> Result<Vec<SnapshotProgress>, CallError>;
 }
 
 /// Changing the account. Only `crate::aws` and `crate::demo` implement it; only [`execute`] calls it.

@@ -193,6 +193,7 @@ contexts! {
     Event => "event",
     Help => "help",
     Confirm => "confirm",
+    Actions => "actions",
     Input => "input",
 }
 
@@ -267,6 +268,10 @@ commands! {
     RevokeSessions => "revoke_sessions",
     DisableKey => "disable_key",
     BlockDomain => "block_domain",
+    Release => "release",
+    Playbook => "playbook",
+    DryRun => "dry_run",
+    ActionsScreen => "actions_screen",
     ConfirmYes => "confirm_yes",
     ConfirmNo => "confirm_no",
     Submit => "submit",
@@ -286,6 +291,8 @@ impl Command {
                 | Command::RevokeSessions
                 | Command::DisableKey
                 | Command::BlockDomain
+                | Command::Release
+                | Command::Playbook
         )
     }
 }

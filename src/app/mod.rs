@@ -4,7 +4,9 @@
 //!
 //! Nothing in `state`, `update` or `keymap` does IO, reads a clock or draws; `run` is the edge.
 
+pub mod actions;
 pub mod keymap;
+pub mod respond;
 pub mod run;
 pub mod state;
 pub mod update;
@@ -13,6 +15,8 @@ pub use keymap::{Command, Context, Key, KeyCode, Keymap};
 pub use state::{Mode, Options, State, View};
 pub use update::update;
 
+use crate::actions::plan::PlanContext;
+use crate::actions::{Action, AuditRecord, Plan, Report, SnapshotProgress};
 use crate::graph::EntityGraph;
 use crate::model::{Finding, RawRef, Ts};
 use crate::pivot::TrailIndex;
@@ -56,6 +60,26 @@ pub enum Msg {
     },
     /// SIGTERM / SIGHUP: leave cleanly.
     Signal(&'static str),
+    /// The plan for a requested action (the account was read off the UI thread), or why not.
+    PlanReady {
+        job: u64,
+        plan: Result<Box<Plan>, String>,
+    },
+    /// An audit record of a running action, once it is on disk.
+    Audit {
+        job: u64,
+        record: Box<AuditRecord>,
+    },
+    /// An action finished: its report, or why it could not run (e.g. the audit log).
+    ActionDone {
+        job: u64,
+        report: Result<Box<Report>, String>,
+    },
+    /// DescribeSnapshots for a job's snapshots.
+    SnapshotProgress {
+        job: u64,
+        snapshots: Result<Vec<SnapshotProgress>, String>,
+    },
 }
 
 /// A finished evidence load. `findings` is how many of the state's findings (in arrival order) the
@@ -93,5 +117,24 @@ pub enum Effect {
     LoadRaw {
         row: u32,
         raw: RawRef,
+    },
+    /// Read the account and plan `action` off the UI thread; answer with [`Msg::PlanReady`].
+    PlanAction {
+        job: u64,
+        action: Action,
+        ctx: Box<PlanContext>,
+    },
+    /// Run a confirmed plan through the responder; answer with [`Msg::Audit`]s and
+    /// [`Msg::ActionDone`]. Only the reducer's confirm step emits this.
+    RunAction {
+        job: u64,
+        plan: Box<Plan>,
+        dry_run: bool,
+    },
+    /// After `after_ms`, read these snapshots' progress; answer with [`Msg::SnapshotProgress`].
+    PollSnapshots {
+        job: u64,
+        ids: Vec<String>,
+        after_ms: u64,
     },
 }

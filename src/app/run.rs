@@ -22,6 +22,8 @@ const CHANNEL: usize = 4096;
 pub enum RunError {
     #[error("terminal error: {0} (is this an interactive terminal?)")]
     Terminal(#[from] std::io::Error),
+    #[error(transparent)]
+    Demo(#[from] crate::demo::DemoError),
 }
 
 /// Sends messages into the channel, stamping each with its sequence number and time offset.
@@ -122,8 +124,16 @@ pub fn open(opts: Options, keymap: Keymap, sources: FileSources) -> Result<(), R
         let bus = Bus::new(tx);
         let loader = bus.clone();
         tokio::task::spawn_blocking(move || load_files(&loader, sources));
+        // `vigil open` is read-only: no responder exists in this console.
         run_console(State::new(opts, keymap), bus, rx).await
     })
+}
+
+/// How a demo console acts: on the scenario's world through the demo responder (unless
+/// `opts.read_only`), writing the audit log at `audit_log` (default: the user's state directory).
+#[derive(Debug, Clone, Default)]
+pub struct DemoActions {
+    pub audit_log: Option<PathBuf>,
 }
 
 /// Runs the console over a demo scenario: the evidence is indexed in the background while the
@@ -133,7 +143,21 @@ pub fn demo(
     keymap: Keymap,
     scenario: crate::demo::Scenario,
     speed: f64,
+    acts: DemoActions,
 ) -> Result<(), RunError> {
+    let mut state = State::new(opts, keymap);
+    let armed = if state.opts.read_only {
+        None
+    } else {
+        let responder = crate::demo::responder::DemoResponder::for_scenario(&scenario)?;
+        state.actions.topic_arn = responder.world.sns_topics.first().map(|t| t.arn.clone());
+        state.actions.responder = format!("demo world {}", scenario.manifest.name);
+        let path = acts
+            .audit_log
+            .unwrap_or_else(crate::actions::audit::default_path);
+        state.actions.audit_path = path.display().to_string();
+        Some(super::respond::Armed::new(Box::new(responder), path))
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -154,7 +178,7 @@ pub fn demo(
                 }
             }
         });
-        run_console(State::new(opts, keymap), bus, rx).await
+        run_console_with(state, bus, rx, armed).await
     })
 }
 
@@ -190,6 +214,16 @@ pub async fn run_console(
     bus: Bus,
     rx: mpsc::Receiver<Envelope>,
 ) -> Result<(), RunError> {
+    run_console_with(state, bus, rx, None).await
+}
+
+/// [`run_console`] with the responder of an armed session (`None`: read-only, no responder).
+pub async fn run_console_with(
+    state: State,
+    bus: Bus,
+    rx: mpsc::Receiver<Envelope>,
+    armed: Option<super::respond::Armed>,
+) -> Result<(), RunError> {
     let mut terminal = ratatui::try_init()?;
     let result = async {
         let size = terminal.size()?;
@@ -200,7 +234,7 @@ pub async fn run_console(
         })
         .await;
         bus.send(Msg::Tick { now: now() }).await;
-        event_loop(state, &bus, rx, &mut terminal).await
+        event_loop(state, &bus, rx, &mut terminal, armed.as_ref()).await
     }
     .await;
     ratatui::restore();
@@ -263,6 +297,7 @@ async fn event_loop<B: ratatui::backend::Backend>(
     bus: &Bus,
     mut rx: mpsc::Receiver<Envelope>,
     terminal: &mut ratatui::Terminal<B>,
+    armed: Option<&super::respond::Armed>,
 ) -> Result<(), RunError>
 where
     RunError: From<B::Error>,
@@ -278,7 +313,7 @@ where
             }
         }
         for e in effects {
-            execute(e, bus);
+            execute(e, bus, armed);
         }
         if state.quit {
             break;
@@ -289,9 +324,12 @@ where
 }
 
 /// The effect executor: performs IO the reducer asked for and answers with messages.
-fn execute(effect: Effect, bus: &Bus) {
+fn execute(effect: Effect, bus: &Bus, armed: Option<&super::respond::Armed>) {
     match effect {
         Effect::Quit => {}
+        e @ (Effect::PlanAction { .. }
+        | Effect::RunAction { .. }
+        | Effect::PollSnapshots { .. }) => super::respond::perform(armed, e, bus),
         Effect::LoadRaw { row, raw } => {
             let bus = bus.clone();
             tokio::task::spawn_blocking(move || {

@@ -149,6 +149,8 @@ pub enum View {
     Trail(TrailView),
     Event(EventView),
     Help(HelpView),
+    Confirm(ConfirmView),
+    Actions(ActionsView),
 }
 
 impl View {
@@ -160,6 +162,8 @@ impl View {
             View::Trail(_) => Context::Trail,
             View::Event(_) => Context::Event,
             View::Help(_) => Context::Help,
+            View::Confirm(_) => Context::Confirm,
+            View::Actions(_) => Context::Actions,
         }
     }
 
@@ -174,6 +178,8 @@ impl View {
             View::Trail(t) => format!("trail {}", t.entity),
             View::Event(e) => format!("event {}", e.event_id),
             View::Help(_) => "help".to_string(),
+            View::Confirm(c) => format!("confirm {}", c.plan.action.verb()),
+            View::Actions(_) => "actions".to_string(),
         }
     }
 }
@@ -321,6 +327,95 @@ pub struct HelpView {
     pub scroll: usize,
 }
 
+/// The confirm screen: a plan, and what the operator has typed so far.
+#[derive(Debug, Clone)]
+pub struct ConfirmView {
+    pub job: u64,
+    pub plan: crate::actions::Plan,
+    pub dry_run: bool,
+    pub typed: String,
+    pub scroll: usize,
+}
+
+/// The actions screen: the session's jobs and audit log.
+#[derive(Debug, Clone, Default)]
+pub struct ActionsView {
+    pub selected: usize,
+    pub scroll: usize,
+}
+
+/// Where an action is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobStatus {
+    /// Reading the account and planning.
+    Planning,
+    /// The plan is on the confirm screen.
+    Confirming,
+    Cancelled,
+    /// Planning failed (the reason is in `error`).
+    PlanFailed,
+    Running,
+    Done,
+    NoOp,
+    WouldSucceed,
+    Failed,
+}
+
+impl JobStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            JobStatus::Planning => "planning",
+            JobStatus::Confirming => "awaiting confirmation",
+            JobStatus::Cancelled => "cancelled",
+            JobStatus::PlanFailed => "plan failed",
+            JobStatus::Running => "running",
+            JobStatus::Done => "done",
+            JobStatus::NoOp => "nothing to do",
+            JobStatus::WouldSucceed => "dry run: would succeed",
+            JobStatus::Failed => "FAILED",
+        }
+    }
+
+    pub fn in_flight(&self) -> bool {
+        matches!(self, JobStatus::Planning | JobStatus::Running)
+    }
+}
+
+/// One action of this session, from key press to result.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: u64,
+    pub action: crate::actions::Action,
+    pub dry_run: bool,
+    pub status: JobStatus,
+    /// Calls made so far (result records seen) and calls planned.
+    pub calls_done: usize,
+    pub calls_total: usize,
+    pub error: Option<String>,
+    pub report: Option<crate::actions::Report>,
+    /// Snapshots created by this job and their last known progress.
+    pub snapshots: Vec<crate::actions::SnapshotProgress>,
+    /// Polls answered so far (the poller gives up after a bound).
+    pub polls: u32,
+}
+
+/// Response actions in the console. `armed` is false for a read-only session, whose runtime holds
+/// no responder at all; the reducer refuses action keys before any effect is built.
+#[derive(Debug, Clone, Default)]
+pub struct ActionsState {
+    pub armed: bool,
+    pub dry_run: bool,
+    /// Case id for tags and the audit log (default: vigil-YYYYMMDD of the console's clock).
+    pub case: Option<String>,
+    pub topic_arn: Option<String>,
+    /// Describes the responder in the actions screen ("demo world log4shell-c2", "AWS profile x").
+    pub responder: String,
+    pub audit_path: String,
+    pub jobs: Vec<Job>,
+    /// This session's audit records, in the order written.
+    pub log: Vec<crate::actions::AuditRecord>,
+}
+
 /// Evidence indexing, for the status line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IndexState {
@@ -361,11 +456,13 @@ pub struct State {
     pub pending_hint: Vec<(String, String)>,
     pub status: Option<Status>,
     pub load_errors: usize,
+    pub actions: ActionsState,
     pub quit: bool,
 }
 
 impl State {
     pub fn new(opts: Options, keymap: Keymap) -> State {
+        let armed = !opts.read_only;
         State {
             opts,
             keymap,
@@ -389,6 +486,10 @@ impl State {
             pending_hint: Vec::new(),
             status: None,
             load_errors: 0,
+            actions: ActionsState {
+                armed,
+                ..ActionsState::default()
+            },
             quit: false,
         }
     }

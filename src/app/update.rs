@@ -77,6 +77,10 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
             info(s, format!("{name}: quitting"));
             vec![Effect::Quit]
         }
+        m @ (Msg::PlanReady { .. }
+        | Msg::Audit { .. }
+        | Msg::ActionDone { .. }
+        | Msg::SnapshotProgress { .. }) => super::actions::on_msg(s, m),
     }
 }
 
@@ -320,6 +324,12 @@ fn on_key(s: &mut State, key: Key) -> Vec<Effect> {
     if s.input.is_some() {
         return on_input_key(s, key);
     }
+    if matches!(s.view(), Some(View::Confirm(_)))
+        && s.pending.is_empty()
+        && let Some(effects) = super::actions::on_confirm_key(s, key)
+    {
+        return effects;
+    }
     let ctx = s.context();
     let mut keys = std::mem::take(&mut s.pending);
     keys.push(key);
@@ -551,7 +561,7 @@ pub fn run_command_line(s: &mut State, line: &str) -> Vec<Effect> {
 // Commands
 
 /// The finding the current screen is about: the detail's, or the table's selection.
-fn current_finding(s: &State) -> Option<usize> {
+pub(crate) fn current_finding(s: &State) -> Option<usize> {
     for v in s.stack.iter().rev() {
         if let View::Detail(d) = v {
             return Some(d.finding);
@@ -561,7 +571,7 @@ fn current_finding(s: &State) -> Option<usize> {
 }
 
 /// The entity a pivot key acts on in the current screen.
-fn focus_entity(s: &State) -> Option<EntityId> {
+pub(crate) fn focus_entity(s: &State) -> Option<EntityId> {
     match s.view() {
         None => s
             .selected_finding()
@@ -571,7 +581,7 @@ fn focus_entity(s: &State) -> Option<EntityId> {
         Some(View::Profile(p)) => Some(p.entity.clone()),
         Some(View::Trail(t)) => Some(t.entity.clone()),
         Some(View::Event(e)) => e.entities.get(e.selected).cloned(),
-        Some(View::Help(_)) => None,
+        Some(View::Help(_)) | Some(View::Confirm(_)) | Some(View::Actions(_)) => None,
     }
 }
 
@@ -819,15 +829,9 @@ fn run_command(s: &mut State, c: Command) -> Vec<Effect> {
             refresh_top_trail(s);
         }
         Command::UaTrail | Command::IpTrail | Command::PrincipalTrail => trail_repivot(s, c),
-        c if c.is_action() => {
-            warn(
-                s,
-                format!(
-                    "{}: response actions are not available yet (they arrive with the actions work); this console is read-only",
-                    c.as_str().replace('_', " ")
-                ),
-            );
-        }
+        c if c.is_action() => return super::actions::on_action_key(s, c),
+        Command::DryRun => super::actions::toggle_dry_run(s),
+        Command::ActionsScreen => super::actions::open_actions(s),
         Command::ConfirmYes | Command::ConfirmNo => info(s, "nothing to confirm"),
         Command::Submit | Command::Cancel | Command::Complete | Command::DeleteBack => {}
         _ => {}
@@ -888,6 +892,13 @@ fn move_cursor(s: &mut State, c: Command) {
             _ => e.selected = step(e.selected, e.entities.len(), c, page),
         },
         Some(View::Help(h)) => h.scroll = step(h.scroll, 200, c, page),
+        Some(View::Confirm(cv)) => cv.scroll = step(cv.scroll, 200, c, page),
+        Some(View::Actions(a)) => match c {
+            Command::PageUp | Command::PageDown => {
+                a.scroll = step(a.scroll, s.actions.log.len(), c, page / 2)
+            }
+            _ => a.selected = step(a.selected, s.actions.jobs.len(), c, page),
+        },
     }
 }
 

@@ -7,7 +7,7 @@
 
 use crate::actions::{
     ApiCall, CallError, CallOk, DryRun, EniState, GroupRef, GroupState, Identity, Inspect,
-    InstanceState, KeyState, Responder, role_name,
+    InstanceState, KeyState, Responder, SnapshotProgress, role_name,
 };
 use aws_config::{BehaviorVersion, Region, retry::RetryConfig};
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
@@ -165,6 +165,39 @@ fn ec2_tags(m: &BTreeMap<String, String>) -> Vec<ec2t::Tag> {
 }
 
 impl Clients {
+    fn snapshots(&self, ids: &[String]) -> Result<Vec<SnapshotProgress>, CallError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let out = self
+            .rt
+            .block_on(
+                self.ec2
+                    .describe_snapshots()
+                    .set_snapshot_ids(Some(ids.to_vec()))
+                    .send(),
+            )
+            .map_err(|e| call_err(e, "ec2:DescribeSnapshots"))?;
+        let found: Vec<SnapshotProgress> = out
+            .snapshots()
+            .iter()
+            .map(|s| SnapshotProgress {
+                snapshot_id: s.snapshot_id().unwrap_or_default().to_string(),
+                volume_id: s.volume_id().unwrap_or_default().to_string(),
+                state: s.state().map_or("pending", |st| st.as_str()).to_string(),
+                percent: s
+                    .progress()
+                    .and_then(|p| p.trim_end_matches('%').parse::<u8>().ok())
+                    .unwrap_or(0)
+                    .min(100),
+            })
+            .collect();
+        Ok(ids
+            .iter()
+            .filter_map(|id| found.iter().find(|s| &s.snapshot_id == id).cloned())
+            .collect())
+    }
+
     fn identity(&self) -> Result<Identity, CallError> {
         let out = self
             .rt
@@ -683,6 +716,9 @@ macro_rules! inspect_impl {
             fn instances_with_role(&mut self, role_arn: &str) -> Result<Vec<String>, CallError> {
                 self.0.instances_with_role(role_arn)
             }
+            fn snapshots(&mut self, ids: &[String]) -> Result<Vec<SnapshotProgress>, CallError> {
+                self.0.snapshots(ids)
+            }
         }
     };
 }
@@ -727,6 +763,7 @@ pub const OPERATIONS: &[&str] = &[
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeInstanceAttribute",
     "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSnapshots",
     "iam:GetInstanceProfile",
     "iam:GetAccessKeyLastUsed",
     "iam:ListAccessKeys",

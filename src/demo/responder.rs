@@ -5,7 +5,7 @@
 use super::world::{Instance, SecurityGroup, Snapshot, World};
 use crate::actions::{
     ApiCall, CallError, CallOk, DryRun, EniState, GroupRef, GroupState, Identity, Inspect,
-    InstanceState, KeyState, Responder, role_name,
+    InstanceState, KeyState, Responder, SnapshotProgress, role_name,
 };
 use crate::model::content_hash;
 use serde::Serialize;
@@ -212,6 +212,7 @@ impl DemoResponder {
                         instance_id: Some(instance_id.clone()),
                         tags: t,
                         state: "pending".to_string(),
+                        progress: 0,
                     });
                     ids.push(id);
                 }
@@ -360,7 +361,37 @@ impl Inspect for DemoResponder {
             .map(|i| i.instance_id.clone())
             .collect())
     }
+
+    /// Simulated progress: each call moves every pending snapshot asked about one step on, so a
+    /// poller sees pending 35%, 70%, then completed — a few polls, like a small real volume.
+    fn snapshots(&mut self, ids: &[String]) -> Result<Vec<SnapshotProgress>, CallError> {
+        let mut out = Vec::new();
+        for id in ids {
+            let s = self
+                .world
+                .snapshots
+                .iter_mut()
+                .find(|s| &s.snapshot_id == id)
+                .ok_or_else(|| not_found("InvalidSnapshot.NotFound", &format!("snapshot {id}")))?;
+            if s.state == "pending" {
+                s.progress = s.progress.saturating_add(DEMO_SNAPSHOT_STEP).min(100);
+                if s.progress >= 100 {
+                    s.state = "completed".to_string();
+                }
+            }
+            out.push(SnapshotProgress {
+                snapshot_id: s.snapshot_id.clone(),
+                volume_id: s.volume_id.clone(),
+                state: s.state.clone(),
+                percent: s.progress,
+            });
+        }
+        Ok(out)
+    }
 }
+
+/// How far a demo snapshot gets per DescribeSnapshots: pending 0% → 35% → 70% → completed.
+pub const DEMO_SNAPSHOT_STEP: u8 = 35;
 
 impl Responder for DemoResponder {
     fn call(

@@ -137,6 +137,9 @@ pub struct Snapshot {
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
     pub state: String,
+    /// 0..=100; the demo responder advances it on each DescribeSnapshots.
+    #[serde(default)]
+    pub progress: u8,
 }
 
 impl World {

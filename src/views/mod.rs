@@ -1,6 +1,8 @@
 //! Drawing, and nothing else: every function here reads the [`State`] and writes a frame. One
 //! file per screen; this one holds the frame layout (header, title, body, status) and the theme.
 
+pub mod actions;
+pub mod confirm;
 pub mod detail;
 pub mod event;
 pub mod findings;
@@ -277,6 +279,8 @@ pub fn render(state: &State, frame: &mut Frame) {
                 View::Trail(tr) => trail::render(state, tr, &t, frame, body),
                 View::Event(e) => event::render(state, e, &t, frame, body),
                 View::Help(h) => help::render(state, h, &t, frame, body),
+                View::Confirm(c) => confirm::render(state, c, &t, frame, body),
+                View::Actions(a) => actions::render(state, a, &t, frame, body),
             }
         }
     }

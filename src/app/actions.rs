@@ -1,0 +1,581 @@
+//! Response actions in the reducer (pure, like the rest of `update`): an action key becomes a
+//! typed [`Action`] and a *request for a plan* ([`Effect::PlanAction`]); the plan comes back as
+//! [`Msg::PlanReady`] and goes on the confirm screen; only a matching confirmation emits
+//! [`Effect::RunAction`]. Audit records, results and snapshot progress come back as messages and
+//! fill the actions screen.
+//!
+//! A read-only session (`actions.armed == false`) is refused here, before any effect is built; its
+//! runtime has no responder to run one anyway.
+
+use super::keymap::{Command, Context, Key, KeyCode, Lookup};
+use super::state::*;
+use super::update::{current_finding, focus_entity, primary_entity};
+use super::{Effect, Msg};
+use crate::actions::plan::{FindingSummary, PlanContext};
+use crate::actions::{Action, Confirm, Outcome, Playbook, SnapshotProgress, role_name};
+use crate::model::{EntityId, EntityKind, Ts};
+use std::collections::BTreeMap;
+
+/// How long the poller waits between DescribeSnapshots calls.
+pub const SNAPSHOT_POLL_MS: u64 = 3000;
+/// Polls before the console stops following a snapshot (about an hour at 3 s).
+pub const SNAPSHOT_MAX_POLLS: u32 = 1200;
+
+fn status(s: &mut State, level: StatusLevel, text: impl Into<String>) {
+    s.status = Some(Status {
+        level,
+        text: text.into(),
+    });
+}
+
+fn job_mut(s: &mut State, id: u64) -> Option<&mut Job> {
+    s.actions.jobs.iter_mut().find(|j| j.id == id)
+}
+
+/// An action key (quarantine, release, snapshot, notify, disable key, revoke sessions, playbook).
+pub fn on_action_key(s: &mut State, c: Command) -> Vec<Effect> {
+    let name = c.as_str().replace('_', " ");
+    if !s.actions.armed {
+        status(
+            s,
+            StatusLevel::Warn,
+            format!(
+                "{name}: read-only session: no responder, nothing can change the account (`vigil demo` acts on the scenario world)"
+            ),
+        );
+        return Vec::new();
+    }
+    let action = match target_action(s, c) {
+        Ok(a) => a,
+        Err(why) => {
+            status(s, StatusLevel::Warn, format!("{name}: {why}"));
+            return Vec::new();
+        }
+    };
+    let id = s.actions.jobs.iter().map(|j| j.id).max().unwrap_or(0) + 1;
+    let ctx = plan_context(s, &action);
+    // One case per session: the first action fixes it.
+    if s.actions.case.is_none() {
+        s.actions.case = Some(ctx.case.clone());
+    }
+    status(
+        s,
+        StatusLevel::Info,
+        format!(
+            "planning {} {}: reading the account…",
+            action.verb(),
+            action.target()
+        ),
+    );
+    s.actions.jobs.push(Job {
+        id,
+        action: action.clone(),
+        dry_run: s.actions.dry_run,
+        status: JobStatus::Planning,
+        calls_done: 0,
+        calls_total: 0,
+        error: None,
+        report: None,
+        snapshots: Vec::new(),
+        polls: 0,
+    });
+    vec![Effect::PlanAction {
+        job: id,
+        action,
+        ctx: Box::new(ctx),
+    }]
+}
+
+fn focus_of(s: &State, kinds: &[EntityKind]) -> Option<EntityId> {
+    focus_entity(s).filter(|e| kinds.contains(&e.kind))
+}
+
+/// The role a principal entity belongs to: a role ARN or name as is; a session
+/// (`…:assumed-role/NAME/session`) gives NAME.
+fn role_of(e: &EntityId) -> Option<String> {
+    match e.kind {
+        EntityKind::Role => Some(e.value.clone()),
+        EntityKind::Session => e
+            .value
+            .split_once("assumed-role/")
+            .and_then(|(_, rest)| rest.split('/').next())
+            .filter(|n| !n.is_empty())
+            .map(str::to_string),
+        _ => None,
+    }
+}
+
+fn target_action(s: &State, c: Command) -> Result<Action, String> {
+    let finding = current_finding(s).map(|i| &s.findings[i]);
+    let instance = || {
+        focus_of(s, &[EntityKind::Instance])
+            .or_else(|| finding.and_then(|f| f.subject.instance.clone()))
+            .map(|e| e.value)
+            .ok_or_else(|| "select an instance or a finding about one".to_string())
+    };
+    let finding_id = || {
+        finding
+            .map(|f| f.id.clone())
+            .ok_or_else(|| "select a finding".to_string())
+    };
+    Ok(match c {
+        Command::Quarantine => Action::Quarantine {
+            instance: instance()?,
+        },
+        Command::Release => Action::Release {
+            instance: instance()?,
+            unprotect: false,
+        },
+        Command::Snapshot => Action::Snapshot {
+            instance: instance()?,
+            finding: finding.map(|f| f.id.clone()),
+        },
+        Command::Notify => Action::Notify {
+            finding: finding_id()?,
+        },
+        Command::DisableKey => Action::DisableKey {
+            key: focus_of(s, &[EntityKind::Key])
+                .or_else(|| finding.and_then(|f| f.subject.key.clone()))
+                .map(|e| e.value)
+                .ok_or("select an access key or a finding about one")?,
+        },
+        Command::RevokeSessions => Action::RevokeSessions {
+            role: focus_of(s, &[EntityKind::Role, EntityKind::Session])
+                .or_else(|| {
+                    finding.and_then(|f| {
+                        f.subject
+                            .principal
+                            .clone()
+                            .filter(|p| role_of(p).is_some())
+                            .or_else(|| {
+                                f.entities
+                                    .iter()
+                                    .find(|e| matches!(e.kind, EntityKind::Role))
+                                    .cloned()
+                            })
+                    })
+                })
+                .and_then(|e| role_of(&e))
+                .ok_or("select a role or session, or a finding about one")?,
+        },
+        Command::Playbook => {
+            let pb = Playbook::default_playbook().map_err(|e| e.to_string())?;
+            let instance = instance()?;
+            pb.action(&instance, finding.map(|f| f.id.as_str()))
+        }
+        Command::BlockDomain => {
+            return Err("not available: vigil has no DNS firewall action yet".to_string());
+        }
+        _ => return Err("not an action".to_string()),
+    })
+}
+
+fn default_case(now: Option<Ts>) -> String {
+    let d: String = now
+        .map(|t| t.to_rfc3339_secs())
+        .unwrap_or_default()
+        .chars()
+        .take(10)
+        .filter(|c| c.is_ascii_digit())
+        .collect();
+    format!("vigil-{d}")
+}
+
+fn plan_context(s: &State, action: &Action) -> PlanContext {
+    let mut findings = BTreeMap::new();
+    let mut wanted = Vec::new();
+    collect_findings(action, &mut wanted);
+    for id in wanted {
+        let Some(&i) = s.by_id.get(&id) else { continue };
+        let f = &s.findings[i];
+        let group_size = s
+            .group_of
+            .get(i)
+            .and_then(|g| s.groups.get(*g as usize))
+            .map_or(1, |g| g.findings.len());
+        let actor = f
+            .action
+            .remote
+            .as_ref()
+            .or_else(|| f.action.probes.first().map(|(_, r)| r))
+            .map(|r| r.describe());
+        findings.insert(
+            f.id.clone(),
+            FindingSummary {
+                id: f.id.clone(),
+                finding_type: f.finding_type.clone(),
+                severity: f.severity,
+                title: f.title.clone(),
+                resource: primary_entity(f).map_or_else(|| f.resource.clone(), |e| e.to_string()),
+                actor,
+                account: f.account_id.clone().unwrap_or_default(),
+                region: f.region.clone().unwrap_or_default(),
+                group_size,
+            },
+        );
+    }
+    PlanContext {
+        case: s
+            .actions
+            .case
+            .clone()
+            .unwrap_or_else(|| default_case(s.now)),
+        now: s.now.unwrap_or(Ts(0)),
+        topic_arn: s.actions.topic_arn.clone(),
+        findings,
+        already_taken: s
+            .actions
+            .jobs
+            .iter()
+            .filter(|j| j.status == JobStatus::Done && !j.dry_run)
+            .map(|j| format!("{} {}", j.action.verb(), j.action.target()))
+            .collect(),
+        open_command: match s.opts.mode {
+            Mode::Demo => Some(format!("vigil demo {}", s.opts.label).trim().to_string()),
+            _ => None,
+        },
+    }
+}
+
+fn collect_findings(a: &Action, out: &mut Vec<String>) {
+    match a {
+        Action::Notify { finding } => out.push(finding.clone()),
+        Action::Snapshot {
+            finding: Some(f), ..
+        } => out.push(f.clone()),
+        Action::Playbook { steps, .. } => steps.iter().for_each(|s| collect_findings(s, out)),
+        _ => {}
+    }
+}
+
+/// The dry-run toggle.
+pub fn toggle_dry_run(s: &mut State) {
+    s.actions.dry_run = !s.actions.dry_run;
+    let text = if s.actions.dry_run {
+        "dry run ON: EC2 calls go with DryRun=true, other calls are planned only; nothing changes"
+    } else {
+        "dry run off: confirmed actions change the account"
+    };
+    status(s, StatusLevel::Info, text);
+}
+
+/// The actions screen (toggles).
+pub fn open_actions(s: &mut State) {
+    if matches!(s.view(), Some(View::Actions(_))) {
+        s.stack.pop();
+    } else {
+        s.stack.push(View::Actions(ActionsView::default()));
+    }
+}
+
+/// Keys on the confirm screen. `None` lets the key go through the ordinary keymap (help, quit).
+pub fn on_confirm_key(s: &mut State, key: Key) -> Option<Vec<Effect>> {
+    let Some(View::Confirm(cv)) = s.stack.last_mut() else {
+        return None;
+    };
+    let typing = matches!(cv.plan.confirm, Confirm::TypeId { .. });
+    if typing
+        && let KeyCode::Char(c) = key.code
+        && !key.ctrl
+        && !key.alt
+    {
+        cv.typed.push(c);
+        return Some(Vec::new());
+    }
+    let cmd = match s.keymap.lookup(Context::Confirm, &[key]) {
+        Lookup::Command(c) => c,
+        _ => return None,
+    };
+    let Some(View::Confirm(cv)) = s.stack.last_mut() else {
+        return None;
+    };
+    match cmd {
+        Command::ConfirmYes | Command::Submit => {
+            let input = if cmd == Command::ConfirmYes && !typing {
+                "y".to_string()
+            } else {
+                cv.typed.clone()
+            };
+            if cv.plan.confirm.accepts(&input) {
+                return Some(confirmed(s));
+            }
+            cv.typed.clear();
+            let want = match &cv.plan.confirm {
+                Confirm::TypeId { id } => format!("type {id} or its last 4 characters, then enter"),
+                Confirm::Yes => "press y to go ahead, n to cancel".to_string(),
+            };
+            let text = if input.is_empty() {
+                want
+            } else {
+                format!("`{input}` does not match: nothing was done; {want}")
+            };
+            status(s, StatusLevel::Error, text);
+            Some(Vec::new())
+        }
+        Command::ConfirmNo | Command::Cancel | Command::Back => {
+            let job = cv.job;
+            s.stack.pop();
+            if let Some(j) = job_mut(s, job) {
+                j.status = JobStatus::Cancelled;
+            }
+            status(s, StatusLevel::Info, "cancelled: nothing was done");
+            Some(Vec::new())
+        }
+        Command::DeleteBack => {
+            cv.typed.pop();
+            Some(Vec::new())
+        }
+        Command::Up | Command::PageUp => {
+            let n = if cmd == Command::Up { 1 } else { 10 };
+            cv.scroll = cv.scroll.saturating_sub(n);
+            Some(Vec::new())
+        }
+        Command::Down | Command::PageDown => {
+            let n = if cmd == Command::Down { 1 } else { 10 };
+            cv.scroll = (cv.scroll + n).min(cv.plan.steps.len() * 2 + 20);
+            Some(Vec::new())
+        }
+        _ => None,
+    }
+}
+
+/// The operator confirmed: leave the confirm screen for the actions screen and run the plan.
+fn confirmed(s: &mut State) -> Vec<Effect> {
+    let Some(View::Confirm(cv)) = s.stack.pop() else {
+        return Vec::new();
+    };
+    if !s.actions.armed {
+        status(s, StatusLevel::Warn, "read-only session: nothing was done");
+        return Vec::new();
+    }
+    let plan = cv.plan;
+    if let Some(j) = job_mut(s, cv.job) {
+        j.status = JobStatus::Running;
+        j.calls_total = plan.steps.len();
+        j.dry_run = cv.dry_run;
+    }
+    status(
+        s,
+        StatusLevel::Info,
+        format!(
+            "{}{} {}: {} call(s) running",
+            if cv.dry_run { "dry run: " } else { "" },
+            plan.action.verb(),
+            plan.action.target(),
+            plan.steps.len()
+        ),
+    );
+    if !matches!(s.view(), Some(View::Actions(_))) {
+        s.stack.push(View::Actions(ActionsView::default()));
+    }
+    vec![Effect::RunAction {
+        job: cv.job,
+        plan: Box::new(plan),
+        dry_run: cv.dry_run,
+    }]
+}
+
+/// Results of action effects.
+pub fn on_msg(s: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::PlanReady { job, plan } => plan_ready(s, job, plan),
+        Msg::Audit { job, record } => {
+            if record.kind == "result"
+                && let Some(j) = job_mut(s, job)
+            {
+                j.calls_done += 1;
+            }
+            s.actions.log.push(*record);
+            Vec::new()
+        }
+        Msg::ActionDone { job, report } => action_done(s, job, report),
+        Msg::SnapshotProgress { job, snapshots } => snapshot_progress(s, job, snapshots),
+        _ => Vec::new(),
+    }
+}
+
+fn plan_ready(
+    s: &mut State,
+    job: u64,
+    plan: Result<Box<crate::actions::Plan>, String>,
+) -> Vec<Effect> {
+    let Some(j) = job_mut(s, job) else {
+        return Vec::new();
+    };
+    if j.status != JobStatus::Planning {
+        return Vec::new();
+    }
+    let dry_run = j.dry_run;
+    match plan {
+        Ok(plan) => {
+            j.status = JobStatus::Confirming;
+            j.calls_total = plan.steps.len();
+            let prompt = match &plan.confirm {
+                Confirm::TypeId { id } => {
+                    format!("type {id} (or its last 4) and enter to go ahead")
+                }
+                Confirm::Yes => "y to go ahead, n to cancel".to_string(),
+            };
+            status(s, StatusLevel::Info, prompt);
+            s.stack.push(View::Confirm(ConfirmView {
+                job,
+                plan: *plan,
+                dry_run,
+                typed: String::new(),
+                scroll: 0,
+            }));
+        }
+        Err(e) => {
+            j.status = JobStatus::PlanFailed;
+            j.error = Some(e.clone());
+            let what = format!("{} {}", j.action.verb(), j.action.target());
+            status(s, StatusLevel::Error, format!("{what}: {e}"));
+        }
+    }
+    Vec::new()
+}
+
+fn action_done(
+    s: &mut State,
+    job: u64,
+    report: Result<Box<crate::actions::Report>, String>,
+) -> Vec<Effect> {
+    let Some(j) = job_mut(s, job) else {
+        return Vec::new();
+    };
+    let what = format!("{} {}", j.action.verb(), j.action.target());
+    let mut effects = Vec::new();
+    let (level, text) = match report {
+        Ok(r) => {
+            j.status = match &r.outcome {
+                Outcome::Done => JobStatus::Done,
+                Outcome::NoOp => JobStatus::NoOp,
+                Outcome::WouldSucceed => JobStatus::WouldSucceed,
+                Outcome::Failed { .. } => JobStatus::Failed,
+            };
+            let snaps: Vec<String> = r
+                .steps
+                .iter()
+                .filter(|st| st.api == "ec2:CreateSnapshots")
+                .flat_map(|st| st.created.iter().cloned())
+                .collect();
+            if !snaps.is_empty() && !r.dry_run {
+                j.snapshots = snaps
+                    .iter()
+                    .map(|id| SnapshotProgress {
+                        snapshot_id: id.clone(),
+                        state: "pending".to_string(),
+                        ..SnapshotProgress::default()
+                    })
+                    .collect();
+                effects.push(Effect::PollSnapshots {
+                    job,
+                    ids: snaps,
+                    after_ms: SNAPSHOT_POLL_MS,
+                });
+            }
+            let out = match &r.outcome {
+                Outcome::Done => (StatusLevel::Info, format!("done: {what}")),
+                Outcome::NoOp => (
+                    StatusLevel::Info,
+                    format!(
+                        "nothing to do: {what}{}",
+                        r.notes
+                            .first()
+                            .map(|n| format!(" ({n})"))
+                            .unwrap_or_default()
+                    ),
+                ),
+                Outcome::WouldSucceed => (
+                    StatusLevel::Info,
+                    format!("dry run: {what} would succeed; nothing was changed"),
+                ),
+                Outcome::Failed { step, error } => {
+                    j.error = Some(error.clone());
+                    (
+                        StatusLevel::Error,
+                        format!("{what} FAILED at step {step}: {error}"),
+                    )
+                }
+            };
+            j.report = Some(*r);
+            out
+        }
+        Err(e) => {
+            j.status = JobStatus::Failed;
+            j.error = Some(e.clone());
+            (StatusLevel::Error, format!("{what}: {e}"))
+        }
+    };
+    status(s, level, text);
+    effects
+}
+
+fn snapshot_progress(
+    s: &mut State,
+    job: u64,
+    snapshots: Result<Vec<SnapshotProgress>, String>,
+) -> Vec<Effect> {
+    let Some(j) = job_mut(s, job) else {
+        return Vec::new();
+    };
+    j.polls += 1;
+    match snapshots {
+        Ok(list) => {
+            for p in list {
+                match j
+                    .snapshots
+                    .iter_mut()
+                    .find(|x| x.snapshot_id == p.snapshot_id)
+                {
+                    Some(x) => *x = p,
+                    None => j.snapshots.push(p),
+                }
+            }
+        }
+        Err(e) => j.error = Some(format!("snapshot progress: {e}")),
+    }
+    let pending: Vec<String> = j
+        .snapshots
+        .iter()
+        .filter(|p| !p.is_final())
+        .map(|p| p.snapshot_id.clone())
+        .collect();
+    if pending.is_empty() {
+        let n = j.snapshots.len();
+        let bad = j
+            .snapshots
+            .iter()
+            .filter(|p| p.state != "completed")
+            .count();
+        let text = if bad == 0 {
+            format!("{n} snapshot(s) of {} completed", j.action.target())
+        } else {
+            format!("{bad} of {n} snapshot(s) of {} FAILED", j.action.target())
+        };
+        let level = if bad == 0 {
+            StatusLevel::Info
+        } else {
+            StatusLevel::Error
+        };
+        status(s, level, text);
+        return Vec::new();
+    }
+    if j.polls >= SNAPSHOT_MAX_POLLS {
+        j.error = Some("stopped following snapshot progress (still pending)".to_string());
+        return Vec::new();
+    }
+    vec![Effect::PollSnapshots {
+        job,
+        ids: pending,
+        after_ms: SNAPSHOT_POLL_MS,
+    }]
+}
+
+/// Short role name for display.
+pub fn short_target(a: &Action) -> String {
+    match a {
+        Action::RevokeSessions { role } => role_name(role).to_string(),
+        a => a.target(),
+    }
+}

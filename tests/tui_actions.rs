@@ -1,0 +1,421 @@
+//! Response actions in the console: key → plan request → plan → confirm → run → audit, driven
+//! through the reducer by message sequences, with the demo responder answering the effects as the
+//! runtime's edge would. Also the confirm and actions screens as text snapshots.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::path::PathBuf;
+use vigil::actions::{Action, Confirm};
+use vigil::app::respond::{Armed, Sender};
+use vigil::app::state::{JobStatus, Mode, Options, State, View};
+use vigil::app::{Effect, Key, KeyCode, Keymap, Msg, update};
+use vigil::demo::{Scenario, responder::DemoResponder};
+use vigil::model::Ts;
+
+/// 2024-05-01T12:00:00Z: the console's clock in every test.
+const NOW: Ts = Ts(1_714_564_800_000);
+const SCENARIO: &str = "log4shell-c2";
+
+struct Console {
+    s: State,
+    armed: Option<Armed>,
+    /// Every effect the reducer emitted, in order.
+    effects: Vec<Effect>,
+    audit: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn console(read_only: bool, width: u16, height: u16) -> Console {
+    let sc = Scenario::load(SCENARIO).expect("scenario");
+    let opts = Options {
+        mode: Mode::Demo,
+        read_only,
+        label: SCENARIO.to_string(),
+        ..Options::default()
+    };
+    let mut s = State::new(opts, Keymap::default_map().expect("keymap"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = dir.path().join("audit.jsonl");
+    let armed = if read_only {
+        None
+    } else {
+        let demo = DemoResponder::for_scenario(&sc).expect("world");
+        s.actions.topic_arn = demo.world.sns_topics.first().map(|t| t.arn.clone());
+        s.actions.responder = format!("demo world {SCENARIO}");
+        s.actions.audit_path = "~/.local/state/vigil/audit.jsonl".to_string();
+        Some(Armed::new(Box::new(demo), audit.clone()))
+    };
+    let mut c = Console {
+        s,
+        armed,
+        effects: Vec::new(),
+        audit,
+        _dir: dir,
+    };
+    c.send(Msg::Resize { width, height });
+    c.send(Msg::Tick { now: NOW });
+    c.send(Msg::Findings(sc.all_findings()));
+    c
+}
+
+impl Console {
+    /// Applies a message; answers action effects through the demo responder (as the runtime's
+    /// edge does, minus the threads and the poll delay) and feeds the answers back.
+    fn send(&mut self, msg: Msg) {
+        let effects = update(&mut self.s, msg);
+        for e in effects {
+            self.effects.push(e.clone());
+            let answers = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let sink = answers.clone();
+            let send: Sender = std::sync::Arc::new(move |m| sink.lock().unwrap().push(m));
+            match (&self.armed, &e) {
+                (
+                    Some(a),
+                    Effect::PlanAction { .. }
+                    | Effect::RunAction { .. }
+                    | Effect::PollSnapshots { .. },
+                ) => a.perform_blocking(e, send),
+                (None, Effect::PlanAction { .. } | Effect::RunAction { .. }) => {
+                    vigil::app::respond::refuse(e, send)
+                }
+                _ => {}
+            }
+            let msgs: Vec<Msg> = std::mem::take(&mut *answers.lock().unwrap());
+            for mut m in msgs {
+                // Audit records carry the wall clock; pin it for the snapshots.
+                if let Msg::Audit { record, .. } = &mut m {
+                    record.time = "2024-05-01T12:00:00.000Z".to_string();
+                }
+                self.send(m);
+            }
+        }
+    }
+
+    fn keys(&mut self, seq: &str) {
+        for k in seq.split_whitespace() {
+            let key = Key::parse(k).unwrap_or_else(|| panic!("bad key {k}"));
+            self.send(Msg::Key(key));
+        }
+    }
+
+    fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.send(Msg::Key(Key::plain(KeyCode::Char(c))));
+        }
+    }
+
+    fn runs(&self) -> usize {
+        self.effects
+            .iter()
+            .filter(|e| matches!(e, Effect::RunAction { .. }))
+            .count()
+    }
+
+    fn status(&self) -> String {
+        self.s
+            .status
+            .as_ref()
+            .map(|s| s.text.clone())
+            .unwrap_or_default()
+    }
+
+    /// Moves the findings cursor to the first finding about `instance`.
+    fn select_instance_finding(&mut self, instance: &str) -> String {
+        let pos = (0..self.s.list.rows.len())
+            .find(|r| {
+                self.s.list.selected = *r;
+                self.s.selected_finding().is_some_and(|i| {
+                    self.s.findings[i]
+                        .subject
+                        .instance
+                        .as_ref()
+                        .is_some_and(|e| e.value == instance)
+                })
+            })
+            .expect("a finding about the instance");
+        self.s.list.selected = 0;
+        for _ in 0..pos {
+            self.keys("down");
+        }
+        let i = self.s.selected_finding().expect("selected");
+        self.s.findings[i].id.clone()
+    }
+
+    fn text(&self) -> String {
+        let mut t = Terminal::new(TestBackend::new(self.s.width, self.s.height)).expect("term");
+        t.draw(|f| vigil::views::render(&self.s, f)).expect("draw");
+        t.backend().to_string()
+    }
+}
+
+/// web-1 of the log4shell scenario: the instance with two ENIs behind the load balancer.
+fn web1() -> String {
+    let sc = Scenario::load(SCENARIO).unwrap();
+    let w = DemoResponder::for_scenario(&sc).unwrap().world;
+    let i = w
+        .instances
+        .iter()
+        .find(|i| {
+            i.enis.len() == 2
+                && sc.all_findings().iter().any(|f| {
+                    f.subject
+                        .instance
+                        .as_ref()
+                        .is_some_and(|e| e.value == i.instance_id)
+                })
+        })
+        .expect("a two-ENI instance with findings");
+    i.instance_id.clone()
+}
+
+#[test]
+fn quarantine_key_plans_confirms_and_runs() {
+    let id = web1();
+    let mut c = console(false, 120, 40);
+    c.select_instance_finding(&id);
+    c.keys("X");
+    // The key asked for a plan, not an action.
+    assert!(
+        matches!(&c.effects[..], [Effect::PlanAction { action: Action::Quarantine { instance }, .. }] if *instance == id),
+        "{:?}",
+        c.effects
+    );
+    assert_eq!(c.runs(), 0);
+    // The plan came back and is on the confirm screen, asking for the id.
+    let Some(View::Confirm(cv)) = c.s.view() else {
+        panic!("confirm screen expected; status: {}", c.status())
+    };
+    assert_eq!(cv.plan.confirm, Confirm::TypeId { id: id.clone() });
+    assert!(!cv.plan.steps.is_empty());
+    // Wrong text: nothing runs, the screen stays.
+    c.type_text("i-nope");
+    c.keys("enter");
+    assert_eq!(c.runs(), 0);
+    assert!(matches!(c.s.view(), Some(View::Confirm(_))));
+    assert!(c.status().contains("does not match"), "{}", c.status());
+    // `y` is not a confirmation of a destructive action: it is typed text.
+    c.keys("y enter");
+    assert_eq!(c.runs(), 0);
+    // The last four characters confirm.
+    let last4: String = id.chars().skip(id.len() - 4).collect();
+    c.type_text(&last4);
+    c.keys("enter");
+    assert_eq!(c.runs(), 1);
+    assert!(matches!(c.s.view(), Some(View::Actions(_))));
+    let job = &c.s.actions.jobs[0];
+    assert_eq!(job.status, JobStatus::Done, "{:?}", job.error);
+    assert_eq!(job.calls_done, job.calls_total);
+    // The session's audit log came back record by record, and is on disk.
+    let on_disk = vigil::actions::audit::read(&c.audit).unwrap();
+    assert_eq!(c.s.actions.log.len(), on_disk.len());
+    assert!(on_disk.iter().all(|r| r.demo));
+    assert!(on_disk.iter().any(|r| r.kind == "intent"));
+    // A second quarantine plans nothing: the instance is contained.
+    c.keys("esc");
+    c.keys("X");
+    let Some(View::Confirm(cv)) = c.s.view() else {
+        panic!("confirm screen expected")
+    };
+    assert!(cv.plan.is_noop(), "{}", cv.plan.render());
+}
+
+#[test]
+fn cancel_and_escape_run_nothing() {
+    let id = web1();
+    let mut c = console(false, 80, 24);
+    c.select_instance_finding(&id);
+    c.keys("X");
+    c.type_text(&id);
+    c.keys("esc");
+    assert_eq!(c.runs(), 0);
+    assert!(c.s.view().is_none());
+    assert_eq!(c.s.actions.jobs[0].status, JobStatus::Cancelled);
+    // Notify asks for y; n cancels.
+    c.keys("N");
+    let Some(View::Confirm(cv)) = c.s.view() else {
+        panic!("confirm expected: {}", c.status())
+    };
+    assert_eq!(cv.plan.confirm, Confirm::Yes);
+    c.keys("n");
+    assert_eq!(c.runs(), 0);
+    assert!(!c.audit.exists(), "nothing was written");
+}
+
+#[test]
+fn read_only_session_refuses_action_keys() {
+    let id = web1();
+    let mut c = console(true, 80, 24);
+    c.select_instance_finding(&id);
+    for k in ["X", "S", "N", "D", "R", "P", "U"] {
+        c.keys(k);
+        assert!(
+            c.status().contains("read-only session"),
+            "{k}: {}",
+            c.status()
+        );
+    }
+    assert!(c.effects.is_empty(), "{:?}", c.effects);
+    assert!(c.s.actions.jobs.is_empty());
+    // A plan that arrives anyway (it cannot: there is no job) is ignored.
+    c.send(Msg::PlanReady {
+        job: 1,
+        plan: Err("x".into()),
+    });
+    assert!(c.s.view().is_none());
+}
+
+#[test]
+fn dry_run_toggle_changes_nothing() {
+    let id = web1();
+    let mut c = console(false, 80, 24);
+    c.select_instance_finding(&id);
+    c.keys("!");
+    assert!(c.s.actions.dry_run);
+    c.keys("X");
+    c.type_text(&id);
+    c.keys("enter");
+    assert!(matches!(
+        c.effects.last(),
+        Some(Effect::RunAction { dry_run: true, .. })
+    ));
+    assert_eq!(c.s.actions.jobs[0].status, JobStatus::WouldSucceed);
+    // Still not contained: a real quarantine has steps to do.
+    c.keys("! esc X");
+    let Some(View::Confirm(cv)) = c.s.view() else {
+        panic!("confirm expected")
+    };
+    assert!(!cv.plan.is_noop());
+    assert!(!cv.dry_run);
+}
+
+#[test]
+fn snapshot_progress_is_followed_in_the_background() {
+    let id = web1();
+    let mut c = console(false, 80, 24);
+    c.select_instance_finding(&id);
+    c.keys("S");
+    let Some(View::Confirm(cv)) = c.s.view() else {
+        panic!("confirm expected: {}", c.status())
+    };
+    assert_eq!(cv.plan.confirm, Confirm::Yes);
+    c.keys("y");
+    assert_eq!(c.runs(), 1);
+    // CreateSnapshots → DescribeSnapshots polls until every snapshot is completed, then stops.
+    let polls: Vec<&Effect> = c
+        .effects
+        .iter()
+        .filter(|e| matches!(e, Effect::PollSnapshots { .. }))
+        .collect();
+    assert_eq!(polls.len(), 3, "{polls:?}");
+    let job = &c.s.actions.jobs[0];
+    assert_eq!(job.status, JobStatus::Done);
+    assert!(!job.snapshots.is_empty());
+    assert!(
+        job.snapshots
+            .iter()
+            .all(|p| p.state == "completed" && p.percent == 100)
+    );
+    assert!(c.status().contains("completed"), "{}", c.status());
+}
+
+#[test]
+fn snapshot_poll_messages_drive_the_progress() {
+    let mut c = console(false, 80, 24);
+    let id = web1();
+    c.select_instance_finding(&id);
+    c.armed = None; // answer the effects by hand
+    c.keys("S");
+    let plan = match c.effects.last() {
+        Some(Effect::PlanAction { job, .. }) => *job,
+        e => panic!("{e:?}"),
+    };
+    let _ = plan;
+    let job = c.s.actions.jobs[0].id;
+    c.s.actions.jobs[0].status = JobStatus::Running;
+    c.s.actions.jobs[0].snapshots = vec![vigil::actions::SnapshotProgress {
+        snapshot_id: "snap-1".into(),
+        state: "pending".into(),
+        ..Default::default()
+    }];
+    let p = |pct: u8, state: &str| {
+        Ok(vec![vigil::actions::SnapshotProgress {
+            snapshot_id: "snap-1".into(),
+            volume_id: "vol-1".into(),
+            state: state.into(),
+            percent: pct,
+        }])
+    };
+    let before = c.effects.len();
+    c.send(Msg::SnapshotProgress {
+        job,
+        snapshots: p(40, "pending"),
+    });
+    assert!(matches!(
+        &c.effects[before..],
+        [Effect::PollSnapshots { ids, .. }] if ids == &["snap-1".to_string()]
+    ));
+    assert_eq!(c.s.actions.jobs[0].snapshots[0].percent, 40);
+    c.send(Msg::SnapshotProgress {
+        job,
+        snapshots: p(100, "completed"),
+    });
+    assert_eq!(c.effects.len(), before + 1, "no poll after completion");
+}
+
+fn quarantined_and_snapshotted(width: u16, height: u16) -> Console {
+    let id = web1();
+    let mut c = console(false, width, height);
+    c.select_instance_finding(&id);
+    c.keys("S y esc");
+    c.keys("X");
+    c.type_text(&id);
+    c.keys("enter");
+    c
+}
+
+#[test]
+fn confirm_screen_80x24() {
+    let id = web1();
+    let mut c = console(false, 80, 24);
+    c.select_instance_finding(&id);
+    c.keys("X");
+    c.type_text("0a");
+    insta::assert_snapshot!(c.text());
+}
+
+#[test]
+fn confirm_screen_120x40() {
+    let id = web1();
+    let mut c = console(false, 120, 40);
+    c.select_instance_finding(&id);
+    c.keys("X");
+    insta::assert_snapshot!(c.text());
+}
+
+#[test]
+fn confirm_screen_notify_dry_run_80x24() {
+    let id = web1();
+    let mut c = console(false, 80, 24);
+    c.select_instance_finding(&id);
+    c.keys("! N");
+    insta::assert_snapshot!(c.text());
+}
+
+#[test]
+fn actions_screen_80x24() {
+    let c = quarantined_and_snapshotted(80, 24);
+    insta::assert_snapshot!(c.text());
+}
+
+#[test]
+fn actions_screen_120x40() {
+    let c = quarantined_and_snapshotted(120, 40);
+    insta::assert_snapshot!(c.text());
+}
+
+#[test]
+fn actions_screen_read_only_80x24() {
+    let mut c = console(true, 80, 24);
+    c.keys("A");
+    insta::assert_snapshot!(c.text());
+}
