@@ -33,6 +33,8 @@ pub enum ActError {
     Input(#[from] crate::ingest::InputError),
     #[error(transparent)]
     Playbook(#[from] actions::playbook::PlaybookError),
+    #[error(transparent)]
+    Webhook(#[from] actions::webhook::WebhookError),
     #[error("cannot read playbook {path}: {source}")]
     PlaybookFile {
         path: std::path::PathBuf,
@@ -152,6 +154,20 @@ pub fn run(cmd: &ActCommand, out: &mut dyn Write) -> Result<u8, ActError> {
         }),
         ..PlanContext::default()
     };
+    let webhook = args
+        .webhook
+        .clone()
+        .or_else(|| std::env::var("VIGIL_WEBHOOK_URL").ok())
+        .filter(|s| !s.is_empty())
+        .map(|u| actions::webhook::WebhookUrl::parse(&u))
+        .transpose()?;
+    ctx.webhook = webhook.as_ref().map(|u| u.redacted());
+    let arm = |r: Box<dyn actions::Responder + Send>| -> Box<dyn actions::Responder + Send> {
+        match &webhook {
+            Some(u) => Box::new(actions::webhook::WebhookResponder::new(r, u.clone())),
+            None => r,
+        }
+    };
     let mut session = match &args.demo {
         Some(name) => {
             let sc = Scenario::load(name)?;
@@ -164,7 +180,7 @@ pub fn run(cmd: &ActCommand, out: &mut dyn Write) -> Result<u8, ActError> {
             if args.read_only {
                 Session::ReadOnly(ReadOnlySession::new(Box::new(demo)))
             } else {
-                Session::Responder(ResponderSession::new(Box::new(demo)))
+                Session::Responder(ResponderSession::new(arm(Box::new(demo))))
             }
         }
         None => {
@@ -191,9 +207,9 @@ pub fn run(cmd: &ActCommand, out: &mut dyn Write) -> Result<u8, ActError> {
                     crate::aws::connect_read_only(&opts)?,
                 )))
             } else {
-                Session::Responder(ResponderSession::new(Box::new(
+                Session::Responder(ResponderSession::new(arm(Box::new(
                     crate::aws::connect_responder(&opts)?,
-                )))
+                ))))
             }
         }
     };

@@ -36,6 +36,9 @@ pub enum Command {
         /// $XDG_STATE_HOME/vigil/audit.jsonl; records are marked demo)
         #[arg(long, value_name = "PATH")]
         audit_log: Option<PathBuf>,
+        /// Slack/Discord-compatible webhook for notify (also VIGIL_WEBHOOK_URL)
+        #[arg(long, value_name = "URL")]
+        webhook: Option<String>,
         #[command(flatten)]
         ui: UiArgs,
     },
@@ -257,6 +260,10 @@ pub struct ActArgs {
     /// SNS topic for notify (also VIGIL_TOPIC_ARN)
     #[arg(long, value_name = "ARN")]
     pub topic_arn: Option<String>,
+    /// Slack/Discord-compatible webhook for notify (also VIGIL_WEBHOOK_URL); a secret: the audit
+    /// log records only its host
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
     /// Findings files, to describe the finding in a notification
     #[arg(long, num_args = 1..)]
     pub findings: Vec<PathBuf>,

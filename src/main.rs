@@ -193,6 +193,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ui,
             read_only,
             audit_log,
+            webhook,
             ..
         } => {
             let (opts, keymap) = console_setup(&ui, vigil::app::Mode::Demo)?;
@@ -205,7 +206,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ..opts
             };
             out.flush()?;
-            let acts = vigil::app::run::DemoActions { audit_log };
+            let webhook = webhook
+                .or_else(|| std::env::var("VIGIL_WEBHOOK_URL").ok())
+                .filter(|s| !s.is_empty())
+                .map(|u| vigil::actions::webhook::WebhookUrl::parse(&u))
+                .transpose()?;
+            let acts = vigil::app::run::DemoActions { audit_log, webhook };
             vigil::app::run::demo(opts, keymap, sc, speed, acts)?;
             ExitCode::SUCCESS
         }

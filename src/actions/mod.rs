@@ -15,6 +15,7 @@ pub mod audit;
 pub mod exec;
 pub mod plan;
 pub mod playbook;
+pub mod webhook;
 
 pub use audit::{AuditLog, AuditRecord};
 pub use exec::{ExecOptions, Outcome, Report, StepReport, execute};
@@ -181,6 +182,9 @@ pub enum ApiCall {
         policy_name: String,
         policy_document: String,
     },
+    /// Slack/Discord-compatible `{"text": …}` POSTed to the configured webhook. `endpoint` is the
+    /// redacted URL (scheme, host, port); the URL itself is a secret the responder holds.
+    PostWebhook { endpoint: String, text: String },
 }
 
 impl ApiCall {
@@ -200,6 +204,7 @@ impl ApiCall {
             ApiCall::Publish { .. } => "sns:Publish",
             ApiCall::UpdateAccessKey { .. } => "iam:UpdateAccessKey",
             ApiCall::PutRolePolicy { .. } => "iam:PutRolePolicy",
+            ApiCall::PostWebhook { .. } => "webhook:Post",
         }
     }
 
@@ -226,6 +231,7 @@ impl ApiCall {
             ApiCall::Publish { topic_arn, .. } => vec![topic_arn.clone()],
             ApiCall::UpdateAccessKey { access_key_id, .. } => vec![access_key_id.clone()],
             ApiCall::PutRolePolicy { role_name, .. } => vec![role_name.clone()],
+            ApiCall::PostWebhook { endpoint, .. } => vec![endpoint.clone()],
         }
     }
 
@@ -297,6 +303,11 @@ impl ApiCall {
                 ..
             } => format!(
                 "PutRolePolicy RoleName={role_name} PolicyName={policy_name} (Deny * when aws:TokenIssueTime < now)"
+            ),
+            ApiCall::PostWebhook { endpoint, text } => format!(
+                "POST {endpoint} {{\"text\": \"{}…\"}} ({} characters)",
+                text.lines().next().unwrap_or_default(),
+                text.chars().count()
             ),
         }
     }
@@ -585,6 +596,47 @@ pub trait Responder: Inspect {
         call: &ApiCall,
         created: &BTreeMap<String, String>,
     ) -> Result<DryRun, CallError>;
+}
+
+impl<T: Inspect + ?Sized> Inspect for Box<T> {
+    fn is_demo(&self) -> bool {
+        (**self).is_demo()
+    }
+    fn identity(&mut self) -> Result<Identity, CallError> {
+        (**self).identity()
+    }
+    fn instance(&mut self, instance_id: &str) -> Result<InstanceState, CallError> {
+        (**self).instance(instance_id)
+    }
+    fn group_by_name(&mut self, vpc_id: &str, name: &str) -> Result<Option<GroupState>, CallError> {
+        (**self).group_by_name(vpc_id, name)
+    }
+    fn access_key(&mut self, access_key_id: &str) -> Result<KeyState, CallError> {
+        (**self).access_key(access_key_id)
+    }
+    fn instances_with_role(&mut self, role_arn: &str) -> Result<Vec<String>, CallError> {
+        (**self).instances_with_role(role_arn)
+    }
+    fn snapshots(&mut self, ids: &[String]) -> Result<Vec<SnapshotProgress>, CallError> {
+        (**self).snapshots(ids)
+    }
+}
+
+impl<T: Responder + ?Sized> Responder for Box<T> {
+    fn call(
+        &mut self,
+        call: &ApiCall,
+        created: &BTreeMap<String, String>,
+    ) -> Result<CallOk, CallError> {
+        (**self).call(call, created)
+    }
+    fn dry_run(
+        &mut self,
+        call: &ApiCall,
+        created: &BTreeMap<String, String>,
+    ) -> Result<DryRun, CallError> {
+        (**self).dry_run(call, created)
+    }
 }
 
 /// A session that can only look: it has no responder, so no path to a mutating call.

@@ -16,7 +16,9 @@ pub enum PlanError {
     TemporaryKey(String),
     #[error("no access key {0} in the account")]
     NoKey(String),
-    #[error("notify needs a topic: give --topic-arn ARN (or set VIGIL_TOPIC_ARN)")]
+    #[error(
+        "notify needs a topic or a webhook: give --topic-arn ARN (or set VIGIL_TOPIC_ARN), or --webhook URL (or VIGIL_WEBHOOK_URL)"
+    )]
     NoTopic,
     #[error("instance {0} is {1}: there is nothing to act on")]
     Gone(String, String),
@@ -43,6 +45,8 @@ pub struct PlanContext {
     pub case: String,
     pub now: Ts,
     pub topic_arn: Option<String>,
+    /// The webhook's redacted endpoint, when one is configured (the responder holds the URL).
+    pub webhook: Option<String>,
     pub findings: BTreeMap<String, FindingSummary>,
     /// Actions already taken in this case, for the notification.
     pub already_taken: Vec<String>,
@@ -250,18 +254,32 @@ fn plan_into(
             Ok(())
         }
         Action::Notify { finding } => {
-            let topic = ctx.topic_arn.clone().ok_or(PlanError::NoTopic)?;
+            if ctx.topic_arn.is_none() && ctx.webhook.is_none() {
+                return Err(PlanError::NoTopic);
+            }
             let (subject, message, json) = notification(finding, ctx);
-            p.steps.push(step(
-                action,
-                ApiCall::Publish {
-                    topic_arn: topic,
-                    subject,
-                    message,
-                    json,
-                },
-                "tell the team: a message for phones, JSON in the vigil-json attribute",
-            ));
+            if let Some(endpoint) = &ctx.webhook {
+                p.steps.push(step(
+                    action,
+                    ApiCall::PostWebhook {
+                        endpoint: endpoint.clone(),
+                        text: format!("*{subject}*\n{message}"),
+                    },
+                    "tell the team in chat (Slack/Discord webhook)",
+                ));
+            }
+            if let Some(topic) = ctx.topic_arn.clone() {
+                p.steps.push(step(
+                    action,
+                    ApiCall::Publish {
+                        topic_arn: topic,
+                        subject,
+                        message,
+                        json,
+                    },
+                    "tell the team: a message for phones, JSON in the vigil-json attribute",
+                ));
+            }
             Ok(())
         }
         Action::DisableKey { key } => {

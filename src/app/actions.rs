@@ -222,6 +222,7 @@ fn plan_context(s: &State, action: &Action) -> PlanContext {
             .unwrap_or_else(|| default_case(s.now)),
         now: s.now.unwrap_or(Ts(0)),
         topic_arn: s.actions.topic_arn.clone(),
+        webhook: s.actions.webhook.clone(),
         findings,
         already_taken: s
             .actions

@@ -134,6 +134,8 @@ pub fn open(opts: Options, keymap: Keymap, sources: FileSources) -> Result<(), R
 #[derive(Debug, Clone, Default)]
 pub struct DemoActions {
     pub audit_log: Option<PathBuf>,
+    /// Notify also posts here (for real: a trainee's team channel).
+    pub webhook: Option<crate::actions::webhook::WebhookUrl>,
 }
 
 /// Runs the console over a demo scenario: the evidence is indexed in the background while the
@@ -156,7 +158,14 @@ pub fn demo(
             .audit_log
             .unwrap_or_else(crate::actions::audit::default_path);
         state.actions.audit_path = path.display().to_string();
-        Some(super::respond::Armed::new(Box::new(responder), path))
+        match acts.webhook {
+            Some(url) => {
+                state.actions.webhook = Some(url.redacted());
+                let r = crate::actions::webhook::WebhookResponder::new(responder, url);
+                Some(super::respond::Armed::new(Box::new(r), path))
+            }
+            None => Some(super::respond::Armed::new(Box::new(responder), path)),
+        }
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -408,6 +408,8 @@ pub struct ActionsState {
     /// Case id for tags and the audit log (default: vigil-YYYYMMDD of the console's clock).
     pub case: Option<String>,
     pub topic_arn: Option<String>,
+    /// The notify webhook's redacted endpoint, when one is configured.
+    pub webhook: Option<String>,
     /// Describes the responder in the actions screen ("demo world log4shell-c2", "AWS profile x").
     pub responder: String,
     pub audit_path: String,

@@ -448,6 +448,11 @@ impl Clients {
         };
         let rt = &self.rt;
         match call {
+            // Not an AWS call: vigil::actions::webhook::WebhookResponder makes it.
+            ApiCall::PostWebhook { .. } => Err(CallError::new(
+                "vigil.NoWebhook",
+                "no webhook URL configured for this session (--webhook URL)",
+            )),
             ApiCall::ModifyInstanceAttribute {
                 instance_id,
                 disable_api_termination,

@@ -237,6 +237,20 @@ impl DemoResponder {
                 });
                 Ok(vec![id])
             }
+            ApiCall::PostWebhook { endpoint, text } => {
+                let id = format!(
+                    "demo-hook-{:016x}",
+                    content_hash(format!("{}{}", self.outbox.len(), text).as_bytes())
+                );
+                self.outbox.push(OutboxEntry {
+                    message_id: id.clone(),
+                    topic_arn: endpoint.clone(),
+                    subject: text.lines().next().unwrap_or_default().to_string(),
+                    message: text.clone(),
+                    json: crate::actions::webhook::body(text),
+                });
+                Ok(vec![id])
+            }
             ApiCall::UpdateAccessKey {
                 user_name,
                 access_key_id,
