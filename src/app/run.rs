@@ -151,7 +151,15 @@ pub fn demo(
     let armed = if state.opts.read_only {
         None
     } else {
-        let responder = crate::demo::responder::DemoResponder::for_scenario(&scenario)?;
+        let mut responder = crate::demo::responder::DemoResponder::for_scenario(&scenario)?;
+        // Isolation is recorded in scenario time (the playback clock), so the world knows which
+        // later flow-log lines of an isolated ENI say REJECT.
+        if let Some(start) = crate::model::Ts::parse(&scenario.manifest.start) {
+            let t0 = Instant::now();
+            responder.clock = Some(Box::new(move || {
+                crate::model::Ts(start.0 + (t0.elapsed().as_millis() as f64 * speed) as i64)
+            }));
+        }
         state.actions.topic_arn = responder.world.sns_topics.first().map(|t| t.arn.clone());
         state.actions.responder = format!("demo world {}", scenario.manifest.name);
         let path = acts

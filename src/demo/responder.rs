@@ -25,6 +25,9 @@ pub struct DemoResponder {
     pub world: World,
     pub outbox: Vec<OutboxEntry>,
     calls: u64,
+    /// Scenario time "now", for recording when an ENI was isolated (the console sets it from the
+    /// playback clock; `None`: isolation counts from the scenario's start).
+    pub clock: Option<Box<dyn Fn() -> crate::model::Ts + Send>>,
 }
 
 fn not_found(code: &str, what: &str) -> CallError {
@@ -45,6 +48,7 @@ impl DemoResponder {
             world,
             outbox: Vec::new(),
             calls: 0,
+            clock: None,
         }
     }
 
@@ -77,6 +81,28 @@ impl DemoResponder {
             Ok(id)
         } else {
             Err(not_found("InvalidGroup.NotFound", &format!("group {id}")))
+        }
+    }
+
+    /// After an ENI's groups change: it is isolated when its only group is a vigil contain
+    /// group (its later flow-log lines say REJECT), and no longer when it has other groups.
+    fn record_isolation(&mut self, eni_id: &str, groups: &[String]) {
+        let contained = matches!(groups, [g] if self.world.security_groups.iter().any(|s| &s.group_id == g && s.group_name.starts_with("vigil-contain-")));
+        self.world.quarantines.retain(|q| q.eni_id != eni_id);
+        if contained {
+            let instance_id = self
+                .world
+                .instances
+                .iter()
+                .find(|i| i.enis.iter().any(|e| e.eni_id == eni_id))
+                .map(|i| i.instance_id.clone())
+                .unwrap_or_default();
+            let at = self.clock.as_ref().map(|c| c());
+            self.world.quarantines.push(super::world::Quarantine {
+                instance_id,
+                eni_id: eni_id.to_string(),
+                at,
+            });
         }
     }
 
@@ -193,7 +219,9 @@ impl DemoResponder {
                             &format!("network interface {network_interface_id}"),
                         )
                     })?;
-                eni.security_groups = ids;
+                eni.security_groups = ids.clone();
+                let eni_id = eni.eni_id.clone();
+                self.record_isolation(&eni_id, &ids);
                 Ok(vec![])
             }
             ApiCall::CreateSnapshots {

@@ -23,6 +23,18 @@ pub struct World {
     pub sns_topics: Vec<Topic>,
     #[serde(default)]
     pub snapshots: Vec<Snapshot>,
+    /// ENIs the demo responder put in a contain group, and when (scenario time). Not in world.json.
+    #[serde(skip)]
+    pub quarantines: Vec<Quarantine>,
+}
+
+/// One ENI isolated by the demo responder: from `at` on, its flow-log lines say REJECT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quarantine {
+    pub instance_id: String,
+    pub eni_id: String,
+    /// Scenario time of the isolation; `None`: before any line of the scenario.
+    pub at: Option<crate::model::Ts>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -156,5 +168,40 @@ impl World {
 
     pub fn instance(&self, id: &str) -> Option<&Instance> {
         self.instances.iter().find(|i| i.instance_id == id)
+    }
+
+    /// What a flow-log line of this world says once quarantines apply: REJECT for a line of an
+    /// isolated ENI (or its instance) that starts at or after the isolation, else the line's own.
+    pub fn flow_action<'a>(&self, r: &'a crate::model::FlowRecord) -> Option<&'a str> {
+        let isolated = self.quarantines.iter().any(|q| {
+            let ours = r.interface_id.as_deref() == Some(q.eni_id.as_str())
+                || (r.interface_id.is_none()
+                    && r.instance_id.as_deref() == Some(q.instance_id.as_str()));
+            let after = match (q.at, r.start.or(r.end)) {
+                (None, _) => true,
+                (Some(at), Some(t)) => t >= at,
+                (Some(_), None) => false,
+            };
+            ours && after
+        });
+        if isolated {
+            Some("REJECT")
+        } else {
+            r.action.as_deref()
+        }
+    }
+
+    /// Marks the lines of isolated ENIs after their isolation REJECT; returns how many changed.
+    pub fn apply_quarantines(&self, flows: &mut [crate::model::FlowRecord]) -> usize {
+        let mut n = 0;
+        for r in flows.iter_mut() {
+            if let Some(a) = self.flow_action(r)
+                && r.action.as_deref() != Some(a)
+            {
+                r.action = Some(a.to_string());
+                n += 1;
+            }
+        }
+        n
     }
 }
