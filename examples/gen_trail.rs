@@ -415,30 +415,8 @@ fn ip_string(w: &World, i: usize) -> String {
 
 // ---------------------------------------------------------------- time
 
-fn civil(days: i64) -> (i64, u32, u32) {
-    // Howard Hinnant's days_from_civil inverse.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// (year, month, day, hour, minute, second)
-fn parts(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
-    let (y, m, d) = civil(secs.div_euclid(86_400));
-    let s = secs.rem_euclid(86_400) as u32;
-    (y, m, d, s / 3600, s / 60 % 60, s % 60)
-}
-
 fn write_time(out: &mut String, secs: i64) {
-    let (y, mo, d, h, mi, s) = parts(secs);
-    let _ = write!(out, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z");
+    out.push_str(&vigil::model::Ts(secs * 1000).to_rfc3339_secs());
 }
 
 // ---------------------------------------------------------------- records
@@ -1216,18 +1194,26 @@ fn write_file(
         g.record(&mut body, secs, region);
     }
     body.push_str("]}");
-    let (y, mo, d, h, mi, _) = parts(t0);
+    // `YYYY-MM-DDTHH:MM:SSZ`, cut into the parts of the S3 key.
+    let stamp = vigil::model::Ts(t0 * 1000).to_rfc3339_secs();
+    let (y, mo, d, h, mi) = (
+        &stamp[0..4],
+        &stamp[5..7],
+        &stamp[8..10],
+        &stamp[11..13],
+        &stamp[14..16],
+    );
     let sub = dir
         .join("AWSLogs")
         .join(acct)
         .join("CloudTrail")
         .join(region)
-        .join(format!("{y:04}"))
-        .join(format!("{mo:02}"))
-        .join(format!("{d:02}"));
+        .join(y)
+        .join(mo)
+        .join(d);
     std::fs::create_dir_all(&sub)?;
     let name = format!(
-        "{acct}_CloudTrail_{region}_{y:04}{mo:02}{d:02}T{h:02}{mi:02}Z_{}.json.gz",
+        "{acct}_CloudTrail_{region}_{y}{mo}{d}T{h}{mi}Z_{}.json.gz",
         g.r.string(ALNUM, 16)
     );
     let path = sub.join(name);
