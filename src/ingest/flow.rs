@@ -23,22 +23,8 @@ pub const DEFAULT_FIELDS: [&str; 14] = [
     "log-status",
 ];
 
-/// Every field name of versions 2–5, for recognising a header line.
-const KNOWN_FIELDS: &[&str] = &[
-    "version",
-    "account-id",
-    "interface-id",
-    "srcaddr",
-    "dstaddr",
-    "srcport",
-    "dstport",
-    "protocol",
-    "packets",
-    "bytes",
-    "start",
-    "end",
-    "action",
-    "log-status",
+/// The field names versions 3–5 add to the default ones, for recognising a header line.
+const EXTRA_FIELDS: &[&str] = &[
     "vpc-id",
     "subnet-id",
     "instance-id",
@@ -130,7 +116,11 @@ impl Layout {
     /// `Some` when every token of the line is a known flow-log field name.
     pub fn from_header(line: &str) -> Option<Layout> {
         let names: Vec<&str> = line.split_ascii_whitespace().collect();
-        (names.len() >= 3 && names.iter().all(|n| KNOWN_FIELDS.contains(n))).then(|| Layout {
+        (names.len() >= 3
+            && names
+                .iter()
+                .all(|n| DEFAULT_FIELDS.contains(n) || EXTRA_FIELDS.contains(n)))
+        .then(|| Layout {
             fields: names.iter().map(|n| field_of(n)).collect(),
         })
     }
