@@ -269,3 +269,45 @@ fn the_reducer_is_deterministic() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn cursor_on_top_follows_the_top_and_a_moved_cursor_stays_on_its_finding() {
+    use vigil::app::{Keymap, Msg, Options, State, update};
+    let base = vigil::ingest::load(&[std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/tui/findings.json")])
+    .unwrap();
+    let mut fs = base.findings.clone();
+    fs.sort_by(|a, b| a.severity.total_cmp(&b.severity));
+    let (low, rest) = fs.split_at(1);
+    let mut s = State::new(Options::default(), Keymap::default_map().unwrap());
+    update(&mut s, Msg::Findings(low.to_vec()));
+    update(&mut s, Msg::Findings(rest.to_vec()));
+    let top = |s: &State| match s.list.rows[s.list.selected] {
+        vigil::app::state::ListRow::Finding(i) => s.findings[i as usize].id.clone(),
+        _ => String::new(),
+    };
+    // Never moved: the selection is the most severe finding, not the first to arrive.
+    let most = rest
+        .iter()
+        .max_by(|a, b| a.severity.total_cmp(&b.severity))
+        .unwrap();
+    assert_eq!(
+        s.findings
+            .iter()
+            .find(|f| f.id == top(&s))
+            .unwrap()
+            .severity,
+        most.severity
+    );
+    // Moved down one: a new arrival does not move it off its finding.
+    update(
+        &mut s,
+        Msg::Key(vigil::app::keymap::Key::parse("down").unwrap()),
+    );
+    let chosen = top(&s);
+    let mut extra = most.clone();
+    extra.id = "zzzz-new".into();
+    extra.severity = 9.9;
+    update(&mut s, Msg::Findings(vec![extra]));
+    assert_eq!(top(&s), chosen);
+}

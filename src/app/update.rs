@@ -268,9 +268,14 @@ pub(crate) fn recompute_list(s: &mut State) {
     } else {
         idx.into_iter().map(ListRow::Finding).collect()
     };
-    s.list.selected = keep
-        .and_then(|k| rows.iter().position(|r| *r == k))
-        .unwrap_or_else(|| s.list.selected.min(rows.len().saturating_sub(1)));
+    // On the top row the cursor follows the top (the most severe finding as they stream in);
+    // once the operator has moved it, it stays on the finding they chose.
+    s.list.selected = if s.list.selected == 0 {
+        0
+    } else {
+        keep.and_then(|k| rows.iter().position(|r| *r == k))
+            .unwrap_or_else(|| s.list.selected.min(rows.len().saturating_sub(1)))
+    };
     s.list.rows = rows;
 }
 
