@@ -115,12 +115,7 @@ fn summaries(findings: &[crate::model::Finding]) -> BTreeMap<String, FindingSumm
                 .iter()
                 .find(|g| g.findings.contains(&f.id))
                 .map_or(1, |g| g.findings.len());
-            let actor = f
-                .action
-                .remote
-                .as_ref()
-                .or_else(|| f.action.probes.first().map(|(_, r)| r))
-                .map(|r| r.describe());
+            let actor = f.actor().map(|r| r.describe());
             (
                 f.id.clone(),
                 FindingSummary {

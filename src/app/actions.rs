@@ -193,12 +193,7 @@ fn plan_context(s: &State, action: &Action) -> PlanContext {
             .get(i)
             .and_then(|g| s.groups.get(*g as usize))
             .map_or(1, |g| g.findings.len());
-        let actor = f
-            .action
-            .remote
-            .as_ref()
-            .or_else(|| f.action.probes.first().map(|(_, r)| r))
-            .map(|r| r.describe());
+        let actor = f.actor().map(|r| r.describe());
         findings.insert(
             f.id.clone(),
             FindingSummary {

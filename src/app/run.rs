@@ -366,23 +366,13 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
     let mut events = 0usize;
     if !sources.findings.is_empty() {
         match ingest::load(&sources.findings) {
-            Ok(l) => {
+            Ok(mut l) => {
                 report_errors(bus, &l.errors);
                 for f in &l.findings {
                     graph.add_finding(f);
                 }
-                findings = l.findings;
-                for e in l.events {
-                    graph.add_event(&e);
-                    index.add(e);
-                    events += 1;
-                }
-                for q in &l.dns {
-                    graph.add_dns(q);
-                }
-                for r in &l.flows {
-                    graph.add_flow(r);
-                }
+                findings = std::mem::take(&mut l.findings);
+                events += absorb(&mut graph, &mut index, l);
             }
             Err(e) => report_errors(bus, &[ingest::IngestError::file(&e.path, e.to_string())]),
         }
@@ -404,17 +394,7 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
     }));
     let res = ingest::load_streaming(&sources.evidence, |_, part| {
         report_errors(bus, &part.errors);
-        for e in part.events {
-            graph.add_event(&e);
-            index.add(e);
-            events += 1;
-        }
-        for q in &part.dns {
-            graph.add_dns(q);
-        }
-        for r in &part.flows {
-            graph.add_flow(r);
-        }
+        events += absorb(&mut graph, &mut index, part);
         files_done += 1;
         if last_progress.elapsed() >= Duration::from_millis(100) {
             last_progress = Instant::now();
@@ -437,6 +417,22 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
         events,
         elapsed_ms: start.elapsed().as_millis() as u64,
     })));
+}
+
+/// Feeds a load's evidence into the graph and the index; returns how many events it held.
+fn absorb(graph: &mut EntityGraph, index: &mut TrailIndex, l: ingest::Loaded) -> usize {
+    let n = l.events.len();
+    for e in l.events {
+        graph.add_event(&e);
+        index.add(e);
+    }
+    for q in &l.dns {
+        graph.add_dns(q);
+    }
+    for r in &l.flows {
+        graph.add_flow(r);
+    }
+    n
 }
 
 fn report_errors(bus: &Bus, errors: &[ingest::IngestError]) {

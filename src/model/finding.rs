@@ -48,6 +48,14 @@ impl Finding {
         self.last_seen.or(self.updated_at).or(self.created_at)
     }
 
+    /// The remote actor: the network or API peer, else the first prober.
+    pub fn actor(&self) -> Option<&RemoteIp> {
+        self.action
+            .remote
+            .as_ref()
+            .or_else(|| self.action.probes.first().map(|(_, r)| r))
+    }
+
     /// MITRE ATT&CK tactic from the threat purpose, the part of the type before `:`.
     pub fn tactic(&self) -> &'static str {
         tactic_of(&self.finding_type)
