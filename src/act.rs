@@ -7,8 +7,8 @@
 
 use crate::actions::plan::{FindingSummary, PlanContext};
 use crate::actions::{
-    self, Action, AuditLog, ExecOptions, Plan, Playbook, ReadOnlySession, ResponderSession,
-    Session, audit,
+    self, Action, AsgMode, AuditLog, ExecOptions, Plan, Playbook, ReadOnlySession,
+    ResponderSession, Session, audit,
 };
 use crate::cli::{ActArgs, ActCommand, ActFormat};
 use crate::demo::{Scenario, responder::DemoResponder};
@@ -44,9 +44,16 @@ pub enum ActError {
     Io(#[from] std::io::Error),
 }
 
-fn action_of(cmd: &ActCommand) -> Result<(Action, &ActArgs), ActError> {
-    Ok(match cmd {
-        ActCommand::Quarantine { instance, common } => (
+/// The action, its common options and what quarantine does about an auto-scaling group.
+fn action_of(cmd: &ActCommand) -> Result<(Action, &ActArgs, AsgMode), ActError> {
+    let asg = match cmd {
+        ActCommand::Quarantine { asg, .. } | ActCommand::Playbook { asg, .. } => (*asg).into(),
+        _ => AsgMode::default(),
+    };
+    let (action, common) = match cmd {
+        ActCommand::Quarantine {
+            instance, common, ..
+        } => (
             Action::Quarantine {
                 instance: instance.clone(),
             },
@@ -89,6 +96,7 @@ fn action_of(cmd: &ActCommand) -> Result<(Action, &ActArgs), ActError> {
             finding,
             playbook,
             common,
+            ..
         } => {
             let pb = match playbook {
                 Some(p) => {
@@ -103,7 +111,8 @@ fn action_of(cmd: &ActCommand) -> Result<(Action, &ActArgs), ActError> {
             };
             (pb.action(instance, finding.as_deref()), common)
         }
-    })
+    };
+    Ok((action, common, asg))
 }
 
 fn summaries(findings: &[crate::model::Finding]) -> BTreeMap<String, FindingSummary> {
@@ -136,12 +145,13 @@ fn summaries(findings: &[crate::model::Finding]) -> BTreeMap<String, FindingSumm
 
 /// Runs `vigil act`. `out` gets the plan and report (or the JSON); prompts go to stderr.
 pub fn run(cmd: &ActCommand, out: &mut dyn Write) -> Result<u8, ActError> {
-    let (action, args) = action_of(cmd)?;
+    let (action, args, asg) = action_of(cmd)?;
     let now = audit::now_utc();
     let case = args.case.clone().unwrap_or_else(|| default_case(now));
     let mut ctx = PlanContext {
         case: case.clone(),
         now,
+        asg,
         topic_arn: args.topic_arn.clone().or_else(|| {
             std::env::var("VIGIL_TOPIC_ARN")
                 .ok()

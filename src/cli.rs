@@ -183,6 +183,10 @@ pub enum ActCommand {
     /// Isolate an instance: per ENI, untrack then contain group; termination protection; tags
     Quarantine {
         instance: String,
+        /// An instance in an auto-scaling group: standby (out of service, kept; release puts it
+        /// back), detach (out of the group for good) or leave (the group may terminate it)
+        #[arg(long, value_enum, default_value = "standby")]
+        asg: AsgChoice,
         #[command(flatten)]
         common: ActArgs,
     },
@@ -232,6 +236,9 @@ pub enum ActCommand {
         /// A playbook TOML file (default: the bundled playbooks/default.toml)
         #[arg(long, value_name = "FILE")]
         playbook: Option<PathBuf>,
+        /// What quarantine does about an auto-scaling group (see `vigil act quarantine --help`)
+        #[arg(long, value_enum, default_value = "standby")]
+        asg: AsgChoice,
         #[command(flatten)]
         common: ActArgs,
     },
@@ -285,6 +292,24 @@ pub struct AwsArgs {
     /// Endpoint URL for every service (emulators, VPC endpoints)
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AsgChoice {
+    #[default]
+    Standby,
+    Detach,
+    Leave,
+}
+
+impl From<AsgChoice> for crate::actions::AsgMode {
+    fn from(c: AsgChoice) -> Self {
+        match c {
+            AsgChoice::Standby => crate::actions::AsgMode::Standby,
+            AsgChoice::Detach => crate::actions::AsgMode::Detach,
+            AsgChoice::Leave => crate::actions::AsgMode::Leave,
+        }
+    }
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]

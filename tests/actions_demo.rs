@@ -316,7 +316,7 @@ fn iam_policies_cover_every_call() {
         .filter(|c| !c.is_whitespace())
         .collect();
     let mut ops = Vec::new();
-    for svc in ["ec2", "sns", "iam", "sts"] {
+    for svc in ["ec2", "autoscaling", "sns", "iam", "sts"] {
         let pat = format!("self.{svc}");
         let mut rest = src.as_str();
         while let Some(i) = rest.find(&pat) {

@@ -18,6 +18,8 @@ use vigil::actions::{self, AuditRecord, ExecOptions, Inspect};
 struct Moto {
     child: Child,
     port: u16,
+    /// The launcher's fault file (see tests/moto/launch.py, VIGIL_MOTO_FAULTS).
+    faults: PathBuf,
 }
 
 impl Drop for Moto {
@@ -36,6 +38,7 @@ impl Drop for Moto {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.faults);
     }
 }
 
@@ -61,15 +64,25 @@ fn start_moto() -> Moto {
         .unwrap()
         .port();
     let launcher = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/moto/launch.py");
+    let faults = std::env::temp_dir().join(format!(
+        "vigil-moto-faults-{}-{port}.json",
+        std::process::id()
+    ));
+    std::fs::write(&faults, "{}").unwrap();
     let child = std::process::Command::new(&py)
         .arg(&launcher)
         .arg(port.to_string())
         .env("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+        .env("VIGIL_MOTO_FAULTS", &faults)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start moto with {}: {e}", py.display()));
-    let mut moto = Moto { child, port };
+    let mut moto = Moto {
+        child,
+        port,
+        faults,
+    };
     let t = Instant::now();
     loop {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() && http_post(port, "/moto-api/reset") {
@@ -98,12 +111,17 @@ fn start_moto() -> Moto {
 }
 
 fn http_post(port: u16, path: &str) -> bool {
+    http_post_body(port, path, "")
+}
+
+fn http_post_body(port: u16, path: &str, body: &str) -> bool {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
     let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     );
     if s.write_all(req.as_bytes()).is_err() {
         return false;
@@ -119,7 +137,13 @@ static MOTO: OnceLock<Mutex<Moto>> = OnceLock::new();
 fn moto() -> (MutexGuard<'static, Moto>, String) {
     let m = MOTO.get_or_init(|| Mutex::new(start_moto()));
     let g = m.lock().unwrap_or_else(|p| p.into_inner());
+    // A test that turned IAM enforcement on and failed before turning it off must not leak it.
+    assert!(
+        http_post_body(g.port, "/moto-api/reset-auth", "inf"),
+        "moto reset-auth failed"
+    );
     assert!(http_post(g.port, "/moto-api/reset"), "moto reset failed");
+    std::fs::write(&g.faults, "{}").unwrap();
     let url = format!("http://127.0.0.1:{}", g.port);
     (g, url)
 }
@@ -129,6 +153,7 @@ struct Sdk {
     ec2: aws_sdk_ec2::Client,
     iam: aws_sdk_iam::Client,
     sns: aws_sdk_sns::Client,
+    asg: aws_sdk_autoscaling::Client,
 }
 
 fn sdk(url: &str) -> Sdk {
@@ -156,6 +181,7 @@ fn sdk(url: &str) -> Sdk {
         ec2: aws_sdk_ec2::Client::new(&conf),
         iam: aws_sdk_iam::Client::new(&conf),
         sns: aws_sdk_sns::Client::new(&conf),
+        asg: aws_sdk_autoscaling::Client::new(&conf),
         rt,
     }
 }
@@ -899,4 +925,377 @@ fn an_error_midway_is_reported_and_audited() {
     // What ran before the failure really happened.
     assert!(termination_protected(&s, &f.instance));
     assert!(r.identity().unwrap().arn.starts_with("arn:aws:"));
+}
+
+/// An auto-scaling group of one instance (launch template in the fixture's subnet).
+fn asg_instance(s: &Sdk, f: &Fixture) -> String {
+    s.rt.block_on(async {
+        let subnet = s
+            .ec2
+            .describe_subnets()
+            .filters(
+                ec2t::Filter::builder()
+                    .name("vpc-id")
+                    .values(&f.vpc)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .subnets()[0]
+            .subnet_id()
+            .unwrap()
+            .to_string();
+        s.ec2
+            .create_launch_template()
+            .launch_template_name("shop-web")
+            .launch_template_data(
+                ec2t::RequestLaunchTemplateData::builder()
+                    .image_id("ami-12345678")
+                    .instance_type(ec2t::InstanceType::T3Micro)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        s.asg
+            .create_auto_scaling_group()
+            .auto_scaling_group_name("shop-web-asg")
+            .launch_template(
+                aws_sdk_autoscaling::types::LaunchTemplateSpecification::builder()
+                    .launch_template_name("shop-web")
+                    .build(),
+            )
+            .min_size(1)
+            .max_size(3)
+            .desired_capacity(1)
+            .vpc_zone_identifier(subnet)
+            .send()
+            .await
+            .unwrap();
+    });
+    let (id, state) = asg_state(s, None).remove(0);
+    assert_eq!(state, "InService");
+    id
+}
+
+/// (instance, lifecycle state) of the group's instances, or of one instance.
+fn asg_state(s: &Sdk, id: Option<&str>) -> Vec<(String, String)> {
+    let out =
+        s.rt.block_on(
+            s.asg
+                .describe_auto_scaling_instances()
+                .set_instance_ids(id.map(|i| vec![i.to_string()]))
+                .send(),
+        )
+        .unwrap();
+    out.auto_scaling_instances()
+        .iter()
+        .map(|a| {
+            (
+                a.instance_id().unwrap().to_string(),
+                a.lifecycle_state().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn quarantine_holds_an_asg_instance_in_standby_and_release_puts_it_back() {
+    let (_g, url) = moto();
+    let s = sdk(&url);
+    let f = fixture(&s);
+    let inst = asg_instance(&s, &f);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let (code, v) = act(
+        &url,
+        &log,
+        &["quarantine", &inst, "--case", "IR-20", "--yes"],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    let apis: Vec<&str> = v["report"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| st["api"].as_str().unwrap())
+        .collect();
+    // Out of the group before any ENI is cut.
+    let standby = apis.iter().position(|a| *a == "autoscaling:EnterStandby");
+    let first_eni = apis
+        .iter()
+        .position(|a| *a == "ec2:ModifyNetworkInterfaceAttribute");
+    assert!(standby.is_some() && standby < first_eni, "{apis:?}");
+    assert_eq!(
+        asg_state(&s, Some(&inst)),
+        vec![(inst.clone(), "Standby".to_string())]
+    );
+    assert_eq!(
+        instance_tags(&s, &inst)["vigil:asg-standby"],
+        "shop-web-asg"
+    );
+    // Idempotent: in Standby and contained, nothing to do.
+    let (code, v) = act(
+        &url,
+        &log,
+        &["quarantine", &inst, "--case", "IR-20", "--yes"],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["outcome"]["status"], "no-op", "{v:#}");
+    let (code, v) = act(&url, &log, &["release", &inst, "--case", "IR-20", "--yes"]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(
+        asg_state(&s, Some(&inst)),
+        vec![(inst.clone(), "InService".to_string())]
+    );
+    let tags = instance_tags(&s, &inst);
+    assert!(!tags.contains_key("vigil:asg-standby"), "{tags:?}");
+    assert!(!tags.contains_key("vigil:status"), "{tags:?}");
+    assert_paired(&audit(&log), "IR-20");
+}
+
+#[test]
+fn quarantine_asg_detach_and_leave() {
+    let (_g, url) = moto();
+    let s = sdk(&url);
+    let f = fixture(&s);
+    let inst = asg_instance(&s, &f);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    // leave: no Auto Scaling call, and the plan says what the group will do.
+    let (code, v) = act(
+        &url,
+        &log,
+        &["quarantine", &inst, "--asg", "leave", "--dry-run"],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    let steps = v["plan"]["steps"].to_string();
+    assert!(
+        !steps.contains("Standby") && !steps.contains("Detach"),
+        "{steps}"
+    );
+    let radius = v["plan"]["blast_radius"].to_string();
+    assert!(radius.contains("TERMINATE"), "{radius}");
+    // detach: the instance leaves the group.
+    let (code, v) = act(
+        &url,
+        &log,
+        &[
+            "quarantine",
+            &inst,
+            "--asg",
+            "detach",
+            "--case",
+            "IR-21",
+            "--yes",
+        ],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert!(asg_state(&s, Some(&inst)).is_empty(), "still in the group");
+    assert_eq!(
+        instance_tags(&s, &inst)["vigil:asg-detached"],
+        "shop-web-asg"
+    );
+}
+
+/// IAM enforcement on in moto (`/moto-api/reset-auth`: requests are checked against the caller's
+/// IAM policies, as AWS does) for as long as this lives.
+struct Enforced(u16);
+
+impl Enforced {
+    fn on(port: u16) -> Enforced {
+        assert!(http_post_body(port, "/moto-api/reset-auth", "0"));
+        Enforced(port)
+    }
+}
+
+impl Drop for Enforced {
+    fn drop(&mut self) {
+        http_post_body(self.0, "/moto-api/reset-auth", "inf");
+    }
+}
+
+/// A user with the inline policy `doc`, and its access key (id, secret).
+fn user_with_policy(s: &Sdk, name: &str, doc: &str) -> (String, String) {
+    s.rt.block_on(async {
+        s.iam.create_user().user_name(name).send().await.unwrap();
+        s.iam
+            .put_user_policy()
+            .user_name(name)
+            .policy_name("vigil")
+            .policy_document(doc)
+            .send()
+            .await
+            .unwrap();
+        let k = s
+            .iam
+            .create_access_key()
+            .user_name(name)
+            .send()
+            .await
+            .unwrap();
+        let k = k.access_key().unwrap();
+        (
+            k.access_key_id().to_string(),
+            k.secret_access_key().to_string(),
+        )
+    })
+}
+
+/// `vigil act` as this user (its keys in the environment, as a profile would give them).
+fn act_as(
+    url: &str,
+    log: &std::path::Path,
+    key: &(String, String),
+    args: &[&str],
+) -> (i32, serde_json::Value, String) {
+    let out = Command::cargo_bin("vigil")
+        .unwrap()
+        .arg("act")
+        .args(args)
+        .args(["--endpoint-url", url, "--region", "us-east-1"])
+        .args(["--format", "json", "--audit-log"])
+        .arg(log)
+        .env("AWS_ACCESS_KEY_ID", &key.0)
+        .env("AWS_SECRET_ACCESS_KEY", &key.1)
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("VIGIL_TOPIC_ARN")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let v = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.code().unwrap_or(-1), v, stderr)
+}
+
+/// With moto enforcing IAM: the shipped read-only policy is enough to plan a quarantine, and the
+/// first mutating call is refused with AccessDenied naming the permission; the shipped responder
+/// policy is enough to carry the quarantine out. Secrets never reach the audit log.
+#[test]
+fn shipped_policies_plan_act_and_access_denied_names_the_permission() {
+    let (g, url) = moto();
+    let s = sdk(&url);
+    let f = fixture(&s);
+    let ro = user_with_policy(
+        &s,
+        "vigil-ro",
+        &std::fs::read_to_string("docs/iam/vigil-readonly.json").unwrap(),
+    );
+    let rw = user_with_policy(
+        &s,
+        "vigil-responder",
+        &std::fs::read_to_string("docs/iam/vigil-responder.json").unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let enforced = Enforced::on(g.port);
+
+    let (code, v, stderr) = act_as(
+        &url,
+        &log,
+        &ro,
+        &["quarantine", &f.instance, "--case", "IR-30", "--yes"],
+    );
+    assert_eq!(code, 1, "{v:#}\n{stderr}");
+    let step = v["outcome"]["step"].as_u64().unwrap() as usize;
+    let failed = &v["report"]["steps"][step - 1];
+    assert_eq!(failed["api"], "ec2:ModifyInstanceAttribute", "{v:#}");
+    let error = v["outcome"]["error"].as_str().unwrap();
+    assert!(
+        error.contains("lack the permission ec2:ModifyInstanceAttribute"),
+        "{error}"
+    );
+    assert_eq!(
+        step, 1,
+        "the first call is refused, so nothing changed: {v:#}"
+    );
+
+    let (code, v, stderr) = act_as(
+        &url,
+        &log,
+        &rw,
+        &["quarantine", &f.instance, "--case", "IR-30", "--yes"],
+    );
+    assert_eq!(code, 0, "{v:#}\n{stderr}");
+    // The test's own (unknown to IAM) credentials read the state back.
+    drop(enforced);
+    let contain = group_named(&s, &f.vpc, &format!("vigil-contain-{}", f.vpc)).unwrap();
+    for eni in &f.enis {
+        assert_eq!(
+            eni_groups(&s, eni),
+            vec![contain.group_id().unwrap().to_string()]
+        );
+    }
+    let recs = audit(&log);
+    assert_paired(&recs, "IR-30");
+    assert!(recs.iter().any(|r| r.operator.ends_with(":user/vigil-ro")));
+    assert!(
+        recs.iter()
+            .any(|r| r.operator.ends_with(":user/vigil-responder"))
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    for secret in [&ro.1, &rw.1] {
+        assert!(
+            !text.contains(secret.as_str()),
+            "a secret key reached the audit log"
+        );
+    }
+}
+
+/// Throttled calls are retried by the SDK with backoff (standard retry mode, 3 attempts): two
+/// RequestLimitExceeded answers, then success, make one audited call. With one attempt allowed,
+/// the throttling error is reported in plain words with its code.
+#[test]
+fn throttling_is_retried_with_backoff_then_reported() {
+    let (g, url) = moto();
+    let s = sdk(&url);
+    let f = fixture(&s);
+    let action = actions::Action::Snapshot {
+        instance: f.instance.clone(),
+        finding: None,
+    };
+    let ctx = actions::plan::PlanContext {
+        case: "IR-40".into(),
+        now: actions::audit::now_utc(),
+        ..Default::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let run = |attempts: u32| {
+        let opts = vigil::aws::AwsOptions {
+            region: Some("us-east-1".into()),
+            endpoint_url: Some(url.clone()),
+            max_attempts: Some(attempts),
+            ..Default::default()
+        };
+        let mut r = vigil::aws::connect_responder(&opts).unwrap();
+        let facts = actions::gather(&action, &mut r).unwrap();
+        let plan = actions::plan(&action, &facts, &ctx).unwrap();
+        let mut log = actions::AuditLog::open(&path).unwrap();
+        actions::execute(&plan, &mut r, &mut log, &ExecOptions::default()).unwrap()
+    };
+    std::fs::write(&g.faults, r#"{"CreateSnapshots": 2}"#).unwrap();
+    let report = run(3);
+    assert_eq!(report.outcome, actions::Outcome::Done, "{report:#?}");
+    assert_eq!(
+        std::fs::read_to_string(&g.faults).unwrap().replace(' ', ""),
+        r#"{"CreateSnapshots":0}"#,
+        "both throttled answers were seen and retried"
+    );
+    let recs = audit(&path);
+    assert_paired(&recs, "IR-40");
+    let calls = recs.iter().filter(|r| r.kind == "intent").count();
+    assert_eq!(calls, 1, "retries happen inside one audited call");
+
+    std::fs::write(&g.faults, r#"{"CreateSnapshots": 1}"#).unwrap();
+    let report = run(1);
+    let actions::Outcome::Failed { error, .. } = &report.outcome else {
+        panic!("expected the throttled call to fail: {report:#?}");
+    };
+    assert!(error.contains("RequestLimitExceeded"), "{error}");
+    assert!(error.contains("throttling"), "{error}");
 }

@@ -38,6 +38,37 @@ pub const TAG_STATUS: &str = "vigil:status";
 /// On each ENI: the groups it had before quarantine, comma-separated (release restores them).
 pub const TAG_ORIGINAL_GROUPS: &str = "vigil:original-groups";
 pub const STATUS_QUARANTINED: &str = "quarantined";
+/// On the instance: the auto-scaling group vigil put it in Standby in (release exits Standby).
+pub const TAG_ASG_STANDBY: &str = "vigil:asg-standby";
+/// On the instance: the auto-scaling group vigil detached it from (release says how to re-attach).
+pub const TAG_ASG_DETACHED: &str = "vigil:asg-detached";
+
+/// What quarantine does about an instance's auto-scaling group. A contained instance fails its
+/// health checks, and the group then terminates it (termination protection does not stop Auto
+/// Scaling): the evidence goes with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AsgMode {
+    /// `EnterStandby`: stays in the group, out of service and out of the load balancer; release
+    /// puts it back (`ExitStandby`).
+    #[default]
+    Standby,
+    /// `DetachInstances`: leaves the group for good.
+    Detach,
+    /// Do nothing about the group (the plan warns).
+    Leave,
+}
+
+impl AsgMode {
+    pub fn parse(s: &str) -> Option<AsgMode> {
+        match s {
+            "standby" => Some(AsgMode::Standby),
+            "detach" => Some(AsgMode::Detach),
+            "leave" => Some(AsgMode::Leave),
+            _ => None,
+        }
+    }
+}
 /// The inline policy that revokes a role's older sessions (the name the IAM console uses).
 pub const REVOKE_POLICY_NAME: &str = "AWSRevokeOlderSessions";
 
@@ -182,6 +213,22 @@ pub enum ApiCall {
         policy_name: String,
         policy_document: String,
     },
+    /// Auto Scaling. `should_decrement_desired_capacity: false` keeps the group's capacity: it
+    /// launches a replacement, so the service stays up while the instance is held.
+    EnterStandby {
+        auto_scaling_group_name: String,
+        instance_id: String,
+        should_decrement_desired_capacity: bool,
+    },
+    ExitStandby {
+        auto_scaling_group_name: String,
+        instance_id: String,
+    },
+    DetachInstances {
+        auto_scaling_group_name: String,
+        instance_id: String,
+        should_decrement_desired_capacity: bool,
+    },
     /// Slack/Discord-compatible `{"text": …}` POSTed to the configured webhook. `endpoint` is the
     /// redacted URL (scheme, host, port); the URL itself is a secret the responder holds.
     PostWebhook { endpoint: String, text: String },
@@ -204,6 +251,9 @@ impl ApiCall {
             ApiCall::Publish { .. } => "sns:Publish",
             ApiCall::UpdateAccessKey { .. } => "iam:UpdateAccessKey",
             ApiCall::PutRolePolicy { .. } => "iam:PutRolePolicy",
+            ApiCall::EnterStandby { .. } => "autoscaling:EnterStandby",
+            ApiCall::ExitStandby { .. } => "autoscaling:ExitStandby",
+            ApiCall::DetachInstances { .. } => "autoscaling:DetachInstances",
             ApiCall::PostWebhook { .. } => "webhook:Post",
         }
     }
@@ -231,6 +281,20 @@ impl ApiCall {
             ApiCall::Publish { topic_arn, .. } => vec![topic_arn.clone()],
             ApiCall::UpdateAccessKey { access_key_id, .. } => vec![access_key_id.clone()],
             ApiCall::PutRolePolicy { role_name, .. } => vec![role_name.clone()],
+            ApiCall::EnterStandby {
+                auto_scaling_group_name,
+                instance_id,
+                ..
+            }
+            | ApiCall::ExitStandby {
+                auto_scaling_group_name,
+                instance_id,
+            }
+            | ApiCall::DetachInstances {
+                auto_scaling_group_name,
+                instance_id,
+                ..
+            } => vec![instance_id.clone(), auto_scaling_group_name.clone()],
             ApiCall::PostWebhook { endpoint, .. } => vec![endpoint.clone()],
         }
     }
@@ -303,6 +367,26 @@ impl ApiCall {
                 ..
             } => format!(
                 "PutRolePolicy RoleName={role_name} PolicyName={policy_name} (Deny * when aws:TokenIssueTime < now)"
+            ),
+            ApiCall::EnterStandby {
+                auto_scaling_group_name,
+                instance_id,
+                should_decrement_desired_capacity,
+            } => format!(
+                "EnterStandby AutoScalingGroupName={auto_scaling_group_name} InstanceIds={instance_id} ShouldDecrementDesiredCapacity={should_decrement_desired_capacity}"
+            ),
+            ApiCall::ExitStandby {
+                auto_scaling_group_name,
+                instance_id,
+            } => format!(
+                "ExitStandby AutoScalingGroupName={auto_scaling_group_name} InstanceIds={instance_id}"
+            ),
+            ApiCall::DetachInstances {
+                auto_scaling_group_name,
+                instance_id,
+                should_decrement_desired_capacity,
+            } => format!(
+                "DetachInstances AutoScalingGroupName={auto_scaling_group_name} InstanceIds={instance_id} ShouldDecrementDesiredCapacity={should_decrement_desired_capacity}"
             ),
             ApiCall::PostWebhook { endpoint, text } => format!(
                 "POST {endpoint} {{\"text\": \"{}…\"}} ({} characters)",
@@ -437,6 +521,8 @@ pub struct InstanceState {
     pub instance_profile_arn: Option<String>,
     pub role_arn: Option<String>,
     pub asg: Option<String>,
+    /// The instance's lifecycle state in its group (`InService`, `Standby`, ...).
+    pub asg_lifecycle: Option<String>,
     pub termination_protection: bool,
     pub enis: Vec<EniState>,
     pub volumes: Vec<String>,
@@ -507,9 +593,25 @@ impl CallError {
         )
     }
 
+    /// Throttling codes of the services vigil calls (the SDK has already retried with backoff).
+    pub fn is_throttling(&self) -> bool {
+        matches!(
+            self.code.as_str(),
+            "RequestLimitExceeded"
+                | "Throttling"
+                | "ThrottlingException"
+                | "TooManyRequestsException"
+        )
+    }
+
     /// The error as a person reads it, with the code and (for AccessDenied) the missing permission.
     pub fn plain(&self) -> String {
-        let mut s = if self.is_access_denied() {
+        let mut s = if self.is_throttling() {
+            format!(
+                "AWS is throttling these calls ({}) and the retries with backoff ran out: wait a minute and try again (the audit log shows which steps were made)",
+                self.code
+            )
+        } else if self.is_access_denied() {
             match &self.iam_action {
                 Some(a) => format!(
                     "not allowed: the credentials lack the permission {a} ({}); docs/iam/vigil-responder.json grants it",

@@ -52,6 +52,8 @@ pub struct PlanContext {
     pub already_taken: Vec<String>,
     /// A one-line command that opens the same view in vigil.
     pub open_command: Option<String>,
+    /// What quarantine does about an auto-scaling group.
+    pub asg: AsgMode,
 }
 
 /// What was read from the account before planning.
@@ -381,8 +383,30 @@ fn quarantine(
     };
     let todo: Vec<&EniState> = st.enis.iter().filter(|e| !contained(e)).collect();
     let tagged = st.tags.get(TAG_STATUS).map(String::as_str) == Some(STATUS_QUARANTINED);
+    // The group call, when the instance is in service in a group and the operator wants it out.
+    let asg_call = match (&st.asg, st.asg_lifecycle.as_deref(), ctx.asg) {
+        (Some(asg), Some("InService"), AsgMode::Standby) => Some((
+            ApiCall::EnterStandby {
+                auto_scaling_group_name: asg.clone(),
+                instance_id: id.clone(),
+                should_decrement_desired_capacity: false,
+            },
+            TAG_ASG_STANDBY,
+            asg,
+        )),
+        (Some(asg), Some("InService"), AsgMode::Detach) => Some((
+            ApiCall::DetachInstances {
+                auto_scaling_group_name: asg.clone(),
+                instance_id: id.clone(),
+                should_decrement_desired_capacity: false,
+            },
+            TAG_ASG_DETACHED,
+            asg,
+        )),
+        _ => None,
+    };
 
-    if todo.is_empty() && tagged && st.termination_protection {
+    if todo.is_empty() && tagged && st.termination_protection && asg_call.is_none() {
         p.notes.push(format!(
             "{id} is already contained: every ENI has only the contain group; nothing changes"
         ));
@@ -398,10 +422,13 @@ fn quarantine(
             "termination protection on (keep the evidence)",
         ));
     }
-    if !tagged || st.tags.get(TAG_CASE) != Some(&ctx.case) {
+    if !tagged || st.tags.get(TAG_CASE) != Some(&ctx.case) || asg_call.is_some() {
         let mut tags = BTreeMap::new();
         tags.insert(TAG_CASE.to_string(), ctx.case.clone());
         tags.insert(TAG_STATUS.to_string(), STATUS_QUARANTINED.to_string());
+        if let Some((_, key, asg)) = &asg_call {
+            tags.insert(key.to_string(), asg.to_string());
+        }
         p.steps.push(step(
             action,
             ApiCall::CreateTags {
@@ -410,6 +437,19 @@ fn quarantine(
             },
             "mark the instance with the case and its status",
         ));
+    }
+    // Out of the group before the ENIs are cut: a contained instance fails its health checks and
+    // the group would terminate it (termination protection does not stop Auto Scaling).
+    if let Some((call, _, asg)) = asg_call {
+        let why = match &call {
+            ApiCall::EnterStandby { .. } => format!(
+                "Standby in {asg}: out of the load balancer, not replaced or terminated; the group launches a replacement (capacity kept)"
+            ),
+            _ => format!(
+                "detach from {asg}: never replaced or terminated by it; the group launches a replacement (capacity kept)"
+            ),
+        };
+        p.steps.push(step(action, call, why));
     }
     // Remember each ENI's groups on the ENI itself (and in the audit log), so release can restore them.
     for e in &todo {
@@ -525,9 +565,19 @@ fn quarantine(
         ));
     }
     if let Some(asg) = &st.asg {
-        p.blast_radius.push(format!(
-            "{id} is in auto-scaling group {asg}: a failing health check may replace or terminate it; put it in Standby by hand (aws autoscaling enter-standby --should-decrement-desired-capacity); vigil does not call Auto Scaling yet"
-        ));
+        let state = st.asg_lifecycle.as_deref().unwrap_or("unknown");
+        p.blast_radius.push(match (state, ctx.asg) {
+            ("InService", AsgMode::Standby) => format!(
+                "auto-scaling group {asg} launches a replacement for {id}; release (ExitStandby) raises its desired capacity by one: lower it afterwards"
+            ),
+            ("InService", AsgMode::Detach) => format!(
+                "auto-scaling group {asg} launches a replacement for {id}; {id} does not go back into the group on release"
+            ),
+            ("InService", AsgMode::Leave) => format!(
+                "{id} stays in service in auto-scaling group {asg} (--asg leave): its failing health checks will make the group TERMINATE it, evidence included"
+            ),
+            (state, _) => format!("{id} is {state} in auto-scaling group {asg}: left as it is"),
+        });
     }
     if let Some(role) = &st.role_arn {
         let others: Vec<&String> = facts
@@ -587,15 +637,42 @@ fn release(action: &Action, st: &InstanceState, unprotect: bool, p: &mut Plan) {
             "forget the recorded groups",
         ));
     }
-    if st.tags.contains_key(TAG_STATUS) {
+    if let Some(asg) = st.tags.get(TAG_ASG_STANDBY) {
+        any = true;
+        if st.asg.as_deref() == Some(asg) && st.asg_lifecycle.as_deref() == Some("Standby") {
+            p.steps.push(step(
+                action,
+                ApiCall::ExitStandby {
+                    auto_scaling_group_name: asg.clone(),
+                    instance_id: id.clone(),
+                },
+                format!("back in service in {asg} (its desired capacity goes up by one)"),
+            ));
+        } else {
+            p.notes.push(format!(
+                "{id} is no longer in Standby in {asg}: the group is left as it is"
+            ));
+        }
+    }
+    if let Some(asg) = st.tags.get(TAG_ASG_DETACHED) {
+        p.notes.push(format!(
+            "{id} was detached from {asg}: to put it back, aws autoscaling attach-instances --auto-scaling-group-name {asg} --instance-ids {id}"
+        ));
+    }
+    let status_tags: Vec<String> = [TAG_STATUS, TAG_ASG_STANDBY, TAG_ASG_DETACHED]
+        .iter()
+        .filter(|k| st.tags.contains_key(**k))
+        .map(|k| k.to_string())
+        .collect();
+    if !status_tags.is_empty() {
         any = true;
         p.steps.push(step(
             action,
             ApiCall::DeleteTags {
                 resources: vec![id.clone()],
-                keys: vec![TAG_STATUS.to_string()],
+                keys: status_tags,
             },
-            "remove the quarantine status tag (the case tag stays)",
+            "remove the quarantine status tags (the case tag stays)",
         ));
     }
     if unprotect && st.termination_protection {

@@ -226,6 +226,9 @@ fn plan_context(s: &State, action: &Action) -> PlanContext {
             .filter(|j| j.status == JobStatus::Done && !j.dry_run)
             .map(|j| format!("{} {}", j.action.verb(), j.action.target()))
             .collect(),
+        // The console holds an instance in its auto-scaling group in Standby (release undoes it);
+        // `vigil act quarantine --asg` offers the other choices.
+        asg: crate::actions::AsgMode::Standby,
         open_command: match s.opts.mode {
             Mode::Demo => Some(format!("vigil demo {}", s.opts.label).trim().to_string()),
             _ => None,

@@ -1,4 +1,4 @@
-//! The AWS side of the responder: SDK clients (EC2, SNS, IAM, STS) behind [`Inspect`] and
+//! The AWS side of the responder: SDK clients (EC2, Auto Scaling, SNS, IAM, STS) behind [`Inspect`] and
 //! [`Responder`]. The only module that imports the AWS SDK.
 //!
 //! [`connect_read_only`] returns something that can only read; [`connect_responder`] is the one way
@@ -39,6 +39,7 @@ pub enum AwsError {
 struct Clients {
     rt: tokio::runtime::Runtime,
     ec2: aws_sdk_ec2::Client,
+    autoscaling: aws_sdk_autoscaling::Client,
     sns: aws_sdk_sns::Client,
     iam: aws_sdk_iam::Client,
     sts: aws_sdk_sts::Client,
@@ -79,6 +80,7 @@ fn clients(opts: &AwsOptions) -> Result<Clients, AwsError> {
     }
     Ok(Clients {
         ec2: aws_sdk_ec2::Client::new(&conf),
+        autoscaling: aws_sdk_autoscaling::Client::new(&conf),
         sns: aws_sdk_sns::Client::new(&conf),
         iam: aws_sdk_iam::Client::new(&conf),
         sts: aws_sdk_sts::Client::new(&conf),
@@ -294,6 +296,30 @@ impl Clients {
             }
             None => None,
         };
+        let tagged_asg = tags.get("aws:autoscaling:groupName").cloned();
+        // The group and the instance's state in it. An instance without the group tag is taken
+        // to be in no group when the lookup is not allowed; one with the tag needs the answer.
+        let (asg, asg_lifecycle) = match self.rt.block_on(
+            self.autoscaling
+                .describe_auto_scaling_instances()
+                .instance_ids(id)
+                .send(),
+        ) {
+            Ok(o) => o
+                .auto_scaling_instances()
+                .iter()
+                .find(|a| a.instance_id() == Some(id))
+                .map_or((None, None), |a| {
+                    (
+                        a.auto_scaling_group_name().map(str::to_string),
+                        a.lifecycle_state().map(str::to_string),
+                    )
+                }),
+            Err(e) if tagged_asg.is_some() => {
+                return Err(call_err(e, "autoscaling:DescribeAutoScalingInstances"));
+            }
+            Err(_) => (None, None),
+        };
         Ok(InstanceState {
             instance_id: id.to_string(),
             state: inst
@@ -303,7 +329,8 @@ impl Clients {
                 .unwrap_or_default(),
             vpc_id: inst.vpc_id().unwrap_or_default().to_string(),
             subnet_id: inst.subnet_id().unwrap_or_default().to_string(),
-            asg: tags.get("aws:autoscaling:groupName").cloned(),
+            asg,
+            asg_lifecycle,
             tags,
             instance_profile_arn: profile,
             role_arn,
@@ -631,6 +658,73 @@ impl Clients {
                         .collect(),
                 ))
             }
+            ApiCall::EnterStandby {
+                auto_scaling_group_name,
+                instance_id,
+                should_decrement_desired_capacity,
+            } => {
+                let o = rt
+                    .block_on(
+                        self.autoscaling
+                            .enter_standby()
+                            .auto_scaling_group_name(auto_scaling_group_name)
+                            .instance_ids(instance_id)
+                            .should_decrement_desired_capacity(*should_decrement_desired_capacity)
+                            .send(),
+                    )
+                    .map_err(|err| call_err(err, act))?;
+                Ok(ok(
+                    o.request_id(),
+                    o.activities()
+                        .iter()
+                        .filter_map(|a| a.activity_id().map(str::to_string))
+                        .collect(),
+                ))
+            }
+            ApiCall::ExitStandby {
+                auto_scaling_group_name,
+                instance_id,
+            } => {
+                let o = rt
+                    .block_on(
+                        self.autoscaling
+                            .exit_standby()
+                            .auto_scaling_group_name(auto_scaling_group_name)
+                            .instance_ids(instance_id)
+                            .send(),
+                    )
+                    .map_err(|err| call_err(err, act))?;
+                Ok(ok(
+                    o.request_id(),
+                    o.activities()
+                        .iter()
+                        .filter_map(|a| a.activity_id().map(str::to_string))
+                        .collect(),
+                ))
+            }
+            ApiCall::DetachInstances {
+                auto_scaling_group_name,
+                instance_id,
+                should_decrement_desired_capacity,
+            } => {
+                let o = rt
+                    .block_on(
+                        self.autoscaling
+                            .detach_instances()
+                            .auto_scaling_group_name(auto_scaling_group_name)
+                            .instance_ids(instance_id)
+                            .should_decrement_desired_capacity(*should_decrement_desired_capacity)
+                            .send(),
+                    )
+                    .map_err(|err| call_err(err, act))?;
+                Ok(ok(
+                    o.request_id(),
+                    o.activities()
+                        .iter()
+                        .filter_map(|a| a.activity_id().map(str::to_string))
+                        .collect(),
+                ))
+            }
             ApiCall::Publish {
                 topic_arn,
                 subject,
@@ -769,6 +863,7 @@ pub const OPERATIONS: &[&str] = &[
     "ec2:DescribeInstanceAttribute",
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeSnapshots",
+    "autoscaling:DescribeAutoScalingInstances",
     "iam:GetInstanceProfile",
     "iam:GetAccessKeyLastUsed",
     "iam:ListAccessKeys",
@@ -781,6 +876,9 @@ pub const OPERATIONS: &[&str] = &[
     "ec2:RevokeSecurityGroupEgress",
     "ec2:ModifyNetworkInterfaceAttribute",
     "ec2:CreateSnapshots",
+    "autoscaling:EnterStandby",
+    "autoscaling:ExitStandby",
+    "autoscaling:DetachInstances",
     "sns:Publish",
     "iam:UpdateAccessKey",
     "iam:PutRolePolicy",

@@ -246,6 +246,48 @@ impl DemoResponder {
                 }
                 Ok(ids)
             }
+            ApiCall::EnterStandby {
+                auto_scaling_group_name: asg,
+                instance_id,
+                ..
+            }
+            | ApiCall::ExitStandby {
+                auto_scaling_group_name: asg,
+                instance_id,
+            }
+            | ApiCall::DetachInstances {
+                auto_scaling_group_name: asg,
+                instance_id,
+                ..
+            } => {
+                let (from, to) = match call {
+                    ApiCall::EnterStandby { .. } => ("InService", Some("Standby")),
+                    ApiCall::ExitStandby { .. } => ("Standby", Some("InService")),
+                    _ => ("InService", None),
+                };
+                let inst = self.find_instance(instance_id)?;
+                if inst.asg.as_ref() != Some(asg) {
+                    return Err(CallError::new(
+                        "ValidationError",
+                        format!("instance {instance_id} is not part of Auto Scaling group {asg}"),
+                    ));
+                }
+                let state = inst.asg_lifecycle.as_deref().unwrap_or("InService");
+                if state != from {
+                    return Err(CallError::new(
+                        "ValidationError",
+                        format!("the instance {instance_id} is not in {from}"),
+                    ));
+                }
+                match to {
+                    Some(to) => inst.asg_lifecycle = Some(to.to_string()),
+                    None => {
+                        inst.asg = None;
+                        inst.asg_lifecycle = None;
+                    }
+                }
+                Ok(vec![])
+            }
             ApiCall::Publish {
                 topic_arn,
                 subject,
@@ -342,6 +384,11 @@ impl Inspect for DemoResponder {
             instance_profile_arn: i.instance_profile_arn.clone(),
             role_arn: i.role_arn.clone(),
             asg: i.asg.clone(),
+            asg_lifecycle: i.asg.as_ref().map(|_| {
+                i.asg_lifecycle
+                    .clone()
+                    .unwrap_or_else(|| "InService".to_string())
+            }),
             termination_protection: i.termination_protection,
             enis: i
                 .enis

@@ -76,6 +76,9 @@ pub struct Instance {
     pub role_arn: Option<String>,
     #[serde(default)]
     pub asg: Option<String>,
+    /// Lifecycle state in the group; not in the generated data (`InService` when in a group).
+    #[serde(default)]
+    pub asg_lifecycle: Option<String>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
