@@ -42,10 +42,29 @@ pub enum Command {
         #[command(flatten)]
         ui: UiArgs,
     },
-    /// Investigate exported files in the console (read-only): findings at once, logs indexed in the background
+    /// Investigate exported files in the console: findings at once, logs indexed in the background.
+    /// Read-only unless --respond arms it to act on the AWS account
     Open {
         #[command(flatten)]
         inputs: Inputs,
+        /// Arm the console's action keys against the AWS account (checked with
+        /// sts:GetCallerIdentity before the console opens); default: read-only, no responder
+        #[arg(long)]
+        respond: bool,
+        /// Case id for tags and the audit log (default: vigil-YYYYMMDD)
+        #[arg(long = "case", requires = "respond")]
+        case: Option<String>,
+        /// Audit log (JSON Lines, appended; default $XDG_STATE_HOME/vigil/audit.jsonl)
+        #[arg(long, value_name = "PATH", requires = "respond")]
+        audit_log: Option<PathBuf>,
+        /// SNS topic for notify (also VIGIL_TOPIC_ARN)
+        #[arg(long, value_name = "ARN", requires = "respond")]
+        topic_arn: Option<String>,
+        /// Slack/Discord-compatible webhook for notify (also VIGIL_WEBHOOK_URL)
+        #[arg(long, value_name = "URL", requires = "respond")]
+        webhook: Option<String>,
+        #[command(flatten)]
+        aws: AwsArgs,
         #[command(flatten)]
         ui: UiArgs,
     },

@@ -166,6 +166,64 @@ fn console_setup(
     Ok((opts, keymap))
 }
 
+/// The AWS responder for `vigil open --respond`, checked before the terminal is taken over: the
+/// credentials must answer sts:GetCallerIdentity, so a bad profile is a one-line error, not a
+/// console that fails at the first action.
+fn aws_arming(
+    inputs: &Inputs,
+    aws: &vigil::cli::AwsArgs,
+    case: Option<String>,
+    audit_log: Option<std::path::PathBuf>,
+    topic_arn: Option<String>,
+    webhook: Option<String>,
+) -> anyhow::Result<vigil::app::run::Arming> {
+    use vigil::actions::Inspect;
+    let opts = vigil::aws::AwsOptions {
+        profile: aws.profile.clone(),
+        region: aws.region.clone(),
+        endpoint_url: aws.endpoint_url.clone(),
+        max_attempts: None,
+    };
+    let mut responder = vigil::aws::connect_responder(&opts)?;
+    let who = responder.identity().map_err(|e| {
+        anyhow!(
+            "--respond: cannot reach AWS as the given identity: {}",
+            e.plain()
+        )
+    })?;
+    let env = |k: &str| std::env::var(k).ok().filter(|s| !s.is_empty());
+    let webhook = webhook
+        .or_else(|| env("VIGIL_WEBHOOK_URL"))
+        .map(|u| vigil::actions::webhook::WebhookUrl::parse(&u))
+        .transpose()?;
+    let paths = |ps: &[std::path::PathBuf]| {
+        ps.iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut open_command = format!("vigil open --findings {}", paths(&inputs.findings));
+    if !inputs.trail.is_empty() {
+        open_command.push_str(&format!(" --trail {}", paths(&inputs.trail)));
+    }
+    Ok(vigil::app::run::Arming {
+        responder: Box::new(responder),
+        label: format!(
+            "AWS {}as {}",
+            aws.profile
+                .as_deref()
+                .map(|p| format!("profile {p} "))
+                .unwrap_or_default(),
+            who.arn
+        ),
+        audit_log,
+        webhook,
+        topic_arn: topic_arn.or_else(|| env("VIGIL_TOPIC_ARN")),
+        case,
+        open_command: Some(open_command),
+    })
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let code = match cli.command {
@@ -215,7 +273,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             vigil::app::run::demo(opts, keymap, sc, speed, acts)?;
             ExitCode::SUCCESS
         }
-        Command::Open { inputs, ui } => {
+        Command::Open {
+            inputs,
+            respond,
+            case,
+            audit_log,
+            topic_arn,
+            webhook,
+            aws,
+            ui,
+        } => {
             let (opts, keymap) = console_setup(&ui, vigil::app::Mode::Files)?;
             let mut evidence = inputs.trail.clone();
             evidence.extend(inputs.flows.iter().cloned());
@@ -232,8 +299,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 findings: inputs.findings.clone(),
                 evidence,
             };
+            let arming = if respond {
+                Some(aws_arming(
+                    &inputs, &aws, case, audit_log, topic_arn, webhook,
+                )?)
+            } else {
+                None
+            };
             out.flush()?;
-            vigil::app::run::open(opts, keymap, sources)?;
+            vigil::app::run::open(opts, keymap, sources, arming)?;
             ExitCode::SUCCESS
         }
         Command::Keymap { command } => match command {

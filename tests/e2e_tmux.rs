@@ -3,88 +3,17 @@
 //! quits, and checks the terminal was restored. Fails (does not skip) when tmux is missing: the
 //! test command (scripts/test.sh) installs it.
 
+#[path = "support/tmux.rs"]
+mod tmux;
 use std::process::Command;
-use std::time::{Duration, Instant};
-
-struct Tmux {
-    session: String,
-}
-
-fn tmux(args: &[&str]) -> String {
-    let out = Command::new("tmux")
-        .args(args)
-        .output()
-        .expect("tmux must be installed for the end-to-end test (scripts/test.sh installs it)");
-    assert!(
-        out.status.success() || args.first() == Some(&"kill-session"),
-        "tmux {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-impl Tmux {
-    fn start(name: &str, cmd: &str) -> Tmux {
-        let session = format!("vigil-e2e-{name}-{}", std::process::id());
-        let status = Command::new("tmux")
-            .args([
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-                "-x",
-                "80",
-                "-y",
-                "24",
-            ])
-            .args(["sh", "-c", cmd])
-            .env("TERM", "xterm-256color")
-            .status()
-            .expect("tmux must be installed for the end-to-end test");
-        assert!(status.success(), "tmux new-session failed");
-        Tmux { session }
-    }
-
-    fn capture(&self) -> String {
-        tmux(&["capture-pane", "-p", "-t", &self.session])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            tmux(&["send-keys", "-t", &self.session, k]);
-        }
-    }
-
-    /// Waits until the pane shows `needle`, or fails with the last screen.
-    fn wait_for(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let screen = self.capture();
-            if screen.contains(needle) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {needle:?}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        tmux(&["kill-session", "-t", &self.session]);
-    }
-}
+use tmux::Tmux;
 
 #[test]
 fn demo_console_end_to_end_at_80x24() {
     let bin = env!("CARGO_BIN_EXE_vigil");
     let t = Tmux::start(
         "demo",
+        (80, 24),
         &format!(
             "printf 'shell before vigil\\n'; {bin} demo --speed 1000; echo VIGIL-EXIT=$?; sleep 30"
         ),
@@ -96,7 +25,7 @@ fn demo_console_end_to_end_at_80x24() {
     assert!(screen.contains("ARMED"), "{screen}");
     assert!(screen.contains("SEV  TYPE"), "{screen}");
     assert_eq!(
-        tmux(&["display-message", "-p", "-t", &t.session, "#{alternate_on}"]).trim(),
+        t.display("#{alternate_on}"),
         "1",
         "the console runs on the alternate screen"
     );
@@ -148,7 +77,7 @@ fn demo_console_end_to_end_at_80x24() {
     assert!(screen.contains("shell before vigil"), "{screen}");
     assert!(!screen.contains("ARMED"), "{screen}");
     assert_eq!(
-        tmux(&["display-message", "-p", "-t", &t.session, "#{alternate_on}"]).trim(),
+        t.display("#{alternate_on}"),
         "0",
         "terminal restored to the main screen"
     );
@@ -163,6 +92,7 @@ fn sigterm_restores_the_terminal() {
     let pidfile_s = pidfile.display().to_string();
     let t = Tmux::start(
         "sigterm",
+        (80, 24),
         &format!(
             "sh -c 'echo $$ > {pidfile_s}; exec {bin} open --findings {fx}/findings.json --trail {fx}/trail.json'; \
          echo VIGIL-EXIT=$?; stty -a | grep -o ' icanon'; sleep 30"
@@ -180,8 +110,5 @@ fn sigterm_restores_the_terminal() {
     // Raw mode is off again: canonical input is back (stty prints `-icanon` when it is off).
     let screen = t.wait_for(" icanon");
     assert!(!screen.contains("-icanon"), "{screen}");
-    assert_eq!(
-        tmux(&["display-message", "-p", "-t", &t.session, "#{alternate_on}"]).trim(),
-        "0"
-    );
+    assert_eq!(t.display("#{alternate_on}"), "0");
 }

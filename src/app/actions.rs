@@ -40,7 +40,7 @@ pub fn on_action_key(s: &mut State, c: Command) -> Vec<Effect> {
             s,
             StatusLevel::Warn,
             format!(
-                "{name}: read-only session: no responder, nothing can change the account (`vigil demo` acts on the scenario world)"
+                "{name}: read-only session: no responder, nothing can change the account (`vigil open --respond` acts on AWS, `vigil demo` on the scenario world)"
             ),
         );
         return Vec::new();
@@ -229,10 +229,7 @@ fn plan_context(s: &State, action: &Action) -> PlanContext {
         // The console holds an instance in its auto-scaling group in Standby (release undoes it);
         // `vigil act quarantine --asg` offers the other choices.
         asg: crate::actions::AsgMode::Standby,
-        open_command: match s.opts.mode {
-            Mode::Demo => Some(format!("vigil demo {}", s.opts.label).trim().to_string()),
-            _ => None,
-        },
+        open_command: s.actions.open_command.clone(),
     }
 }
 

@@ -113,8 +113,60 @@ pub fn key_of(ev: &crossterm::event::KeyEvent) -> Option<Key> {
     })
 }
 
-/// Runs the console over files until the operator quits or a signal arrives.
-pub fn open(opts: Options, keymap: Keymap, sources: FileSources) -> Result<(), RunError> {
+/// What an armed console acts with: the responder and how to describe and record its work.
+pub struct Arming {
+    pub responder: Box<dyn crate::actions::Responder + Send>,
+    /// Shown on the actions screen: "demo world log4shell-c2", "AWS us-east-1 as arn:…".
+    pub label: String,
+    /// The audit log (default: the user's state directory).
+    pub audit_log: Option<PathBuf>,
+    /// Notify also posts here; the URL stays with the responder, the screen shows its host.
+    pub webhook: Option<crate::actions::webhook::WebhookUrl>,
+    pub topic_arn: Option<String>,
+    pub case: Option<String>,
+    /// The command a notification tells the team to run to see the same view.
+    pub open_command: Option<String>,
+}
+
+/// Arms the console's state with `a` and returns the responder's handle for the runtime.
+fn arm(state: &mut State, a: Arming) -> super::respond::Armed {
+    let path = a
+        .audit_log
+        .unwrap_or_else(crate::actions::audit::default_path);
+    let acts = &mut state.actions;
+    acts.armed = true;
+    acts.responder = a.label;
+    acts.audit_path = path.display().to_string();
+    acts.topic_arn = a.topic_arn;
+    acts.case = a.case;
+    acts.open_command = a.open_command;
+    acts.webhook = a.webhook.as_ref().map(|u| u.redacted());
+    let responder = match a.webhook {
+        Some(url) => Box::new(crate::actions::webhook::WebhookResponder::new(
+            a.responder,
+            url,
+        )),
+        None => a.responder,
+    };
+    super::respond::Armed::new(responder, path)
+}
+
+/// Runs the console over files until the operator quits or a signal arrives. Read-only unless
+/// `arming` gives it a responder (`vigil open --respond`).
+pub fn open(
+    opts: Options,
+    keymap: Keymap,
+    sources: FileSources,
+    arming: Option<Arming>,
+) -> Result<(), RunError> {
+    let mut state = State::new(
+        Options {
+            read_only: arming.is_none(),
+            ..opts
+        },
+        keymap,
+    );
+    let armed = arming.map(|a| arm(&mut state, a));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -124,8 +176,7 @@ pub fn open(opts: Options, keymap: Keymap, sources: FileSources) -> Result<(), R
         let bus = Bus::new(tx);
         let loader = bus.clone();
         tokio::task::spawn_blocking(move || load_files(&loader, sources));
-        // `vigil open` is read-only: no responder exists in this console.
-        run_console(State::new(opts, keymap), bus, rx).await
+        run_console_with(state, bus, rx, armed).await
     })
 }
 
@@ -160,20 +211,20 @@ pub fn demo(
                 crate::model::Ts(start.0 + (t0.elapsed().as_millis() as f64 * speed) as i64)
             }));
         }
-        state.actions.topic_arn = responder.world.sns_topics.first().map(|t| t.arn.clone());
-        state.actions.responder = format!("demo world {}", scenario.manifest.name);
-        let path = acts
-            .audit_log
-            .unwrap_or_else(crate::actions::audit::default_path);
-        state.actions.audit_path = path.display().to_string();
-        match acts.webhook {
-            Some(url) => {
-                state.actions.webhook = Some(url.redacted());
-                let r = crate::actions::webhook::WebhookResponder::new(responder, url);
-                Some(super::respond::Armed::new(Box::new(r), path))
-            }
-            None => Some(super::respond::Armed::new(Box::new(responder), path)),
-        }
+        let topic_arn = responder.world.sns_topics.first().map(|t| t.arn.clone());
+        let name = &scenario.manifest.name;
+        Some(arm(
+            &mut state,
+            Arming {
+                responder: Box::new(responder),
+                label: format!("demo world {name}"),
+                audit_log: acts.audit_log,
+                webhook: acts.webhook,
+                topic_arn,
+                case: None,
+                open_command: Some(format!("vigil demo {name}")),
+            },
+        ))
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -413,6 +413,8 @@ pub struct ActionsState {
     /// Describes the responder in the actions screen ("demo world log4shell-c2", "AWS profile x").
     pub responder: String,
     pub audit_path: String,
+    /// The command a notification gives the team to open the same view.
+    pub open_command: Option<String>,
     pub jobs: Vec<Job>,
     /// This session's audit records, in the order written.
     pub log: Vec<crate::actions::AuditRecord>,

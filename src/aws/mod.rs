@@ -36,8 +36,27 @@ pub enum AwsError {
     NoRegion,
 }
 
+/// The clients' own runtime. Dropped without waiting (`shutdown_background`), because the last
+/// holder of a responder may be the console's async task, where a blocking drop panics.
+struct OwnRuntime(std::mem::ManuallyDrop<tokio::runtime::Runtime>);
+
+impl std::ops::Deref for OwnRuntime {
+    type Target = tokio::runtime::Runtime;
+    fn deref(&self) -> &tokio::runtime::Runtime {
+        &self.0
+    }
+}
+
+impl Drop for OwnRuntime {
+    fn drop(&mut self) {
+        // SAFETY: taken once, here, and never used again.
+        let rt = unsafe { std::mem::ManuallyDrop::take(&mut self.0) };
+        rt.shutdown_background();
+    }
+}
+
 struct Clients {
-    rt: tokio::runtime::Runtime,
+    rt: OwnRuntime,
     ec2: aws_sdk_ec2::Client,
     autoscaling: aws_sdk_autoscaling::Client,
     sns: aws_sdk_sns::Client,
@@ -84,7 +103,7 @@ fn clients(opts: &AwsOptions) -> Result<Clients, AwsError> {
         sns: aws_sdk_sns::Client::new(&conf),
         iam: aws_sdk_iam::Client::new(&conf),
         sts: aws_sdk_sts::Client::new(&conf),
-        rt,
+        rt: OwnRuntime(std::mem::ManuallyDrop::new(rt)),
     })
 }
 
