@@ -419,3 +419,90 @@ fn actions_screen_read_only_80x24() {
     c.keys("A");
     insta::assert_snapshot!(c.text());
 }
+
+/// Notify, snapshot and quarantine web-1, as a trainee would from its finding.
+fn acted_on_web1(width: u16, height: u16) -> (Console, String) {
+    let id = web1();
+    let mut c = console(false, width, height);
+    c.select_instance_finding(&id);
+    c.keys("N y esc S y esc X");
+    c.type_text(&id);
+    c.keys("enter esc");
+    (c, id)
+}
+
+#[test]
+fn world_screen_shows_the_effect_of_each_action() {
+    let (mut c, id) = acted_on_web1(120, 40);
+    let a =
+        c.s.actions
+            .account
+            .clone()
+            .expect("the demo responder sent its world");
+    let inst = a.instances.iter().find(|i| i.instance_id == id).unwrap();
+    assert_eq!(inst.status.as_deref(), Some("quarantined"));
+    assert!(inst.termination_protection);
+    assert_eq!(inst.asg.as_ref().map(|g| g.1.as_str()), Some("Standby"));
+    assert_eq!(inst.enis.len(), 2);
+    for e in &inst.enis {
+        assert_eq!(e.groups.len(), 1, "{e:?}");
+        assert!(e.groups[0].starts_with("vigil-contain-"), "{e:?}");
+        assert!(e.isolated.is_some());
+    }
+    assert!(
+        inst.enis.iter().map(|e| e.rejected_lines).sum::<usize>() > 0,
+        "web-1's flow-log lines turn to REJECT"
+    );
+    // Other instances are untouched.
+    assert!(
+        a.instances
+            .iter()
+            .filter(|i| i.instance_id != id)
+            .all(|i| i.status.is_none() && i.enis.iter().all(|e| e.isolated.is_none()))
+    );
+    assert!(!a.snapshots.is_empty());
+    assert!(
+        a.snapshots
+            .iter()
+            .all(|s| s.instance_id.as_deref() == Some(id.as_str()) && s.state == "completed")
+    );
+    assert_eq!(a.outbox.len(), 1);
+    assert!(
+        a.outbox[0].subject.starts_with("[vigil]"),
+        "{:?}",
+        a.outbox[0]
+    );
+    assert!(a.outbox[0].body.contains(&id), "{}", a.outbox[0].body);
+
+    c.keys("W");
+    assert!(matches!(c.s.view(), Some(View::World(_))));
+    let text = c.text();
+    assert!(text.contains("› world"), "{text}");
+    assert!(text.contains("QUARANTINED"), "{text}");
+    assert!(text.contains("later flow-log line(s) now REJECT"), "{text}");
+    assert!(text.contains("Outbox (1)"), "{text}");
+    c.keys("W");
+    assert!(c.s.view().is_none(), "W again closes it");
+}
+
+#[test]
+fn world_screen_read_only_says_why() {
+    let mut c = console(true, 80, 24);
+    c.keys("W");
+    assert!(c.s.view().is_none());
+    assert!(c.status().contains("read-only"), "{}", c.status());
+}
+
+#[test]
+fn world_screen_80x24() {
+    let (mut c, _) = acted_on_web1(80, 24);
+    c.keys("W");
+    insta::assert_snapshot!(c.text());
+}
+
+#[test]
+fn world_screen_80x24_scrolled_to_the_outbox() {
+    let (mut c, _) = acted_on_web1(80, 24);
+    c.keys("W pgdn");
+    insta::assert_snapshot!(c.text());
+}

@@ -18,6 +18,7 @@ fn top(s: &vigil::app::State) -> &str {
         Some(View::Help(_)) => "help",
         Some(View::Confirm(_)) => "confirm",
         Some(View::Actions(_)) => "actions",
+        Some(View::World(_)) => "world",
     }
 }
 

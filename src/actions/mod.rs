@@ -11,12 +11,14 @@
 //! [`Inspect`] and nothing else: it can gather facts and plan, but has no path to a mutating call.
 //! The two implementations are `crate::aws` (the SDK) and `crate::demo::responder` (the scenario world).
 
+pub mod account;
 pub mod audit;
 pub mod exec;
 pub mod plan;
 pub mod playbook;
 pub mod webhook;
 
+pub use account::AccountView;
 pub use audit::{AuditLog, AuditRecord};
 pub use exec::{ExecOptions, Outcome, Report, StepReport, execute};
 pub use plan::{Facts, PlanError, gather, plan};
@@ -682,6 +684,10 @@ pub trait Inspect {
     fn instances_with_role(&mut self, role_arn: &str) -> Result<Vec<String>, CallError>;
     /// Progress of these snapshots (DescribeSnapshots), in the order asked.
     fn snapshots(&mut self, ids: &[String]) -> Result<Vec<SnapshotProgress>, CallError>;
+    /// The account as the console's world screen shows it (the demo world); `None` for AWS.
+    fn account_view(&self) -> Option<AccountView> {
+        None
+    }
 }
 
 /// Changing the account. Only `crate::aws` and `crate::demo` implement it; only [`execute`] calls it.
@@ -721,6 +727,9 @@ impl<T: Inspect + ?Sized> Inspect for Box<T> {
     }
     fn snapshots(&mut self, ids: &[String]) -> Result<Vec<SnapshotProgress>, CallError> {
         (**self).snapshots(ids)
+    }
+    fn account_view(&self) -> Option<AccountView> {
+        (**self).account_view()
     }
 }
 

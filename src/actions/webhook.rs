@@ -247,6 +247,9 @@ impl<R: Inspect> Inspect for WebhookResponder<R> {
     fn snapshots(&mut self, ids: &[String]) -> Result<Vec<super::SnapshotProgress>, CallError> {
         self.inner.snapshots(ids)
     }
+    fn account_view(&self) -> Option<super::AccountView> {
+        self.inner.account_view()
+    }
 }
 
 impl<R: Responder> Responder for WebhookResponder<R> {

@@ -264,6 +264,24 @@ pub fn open_actions(s: &mut State) {
     }
 }
 
+/// The world screen (toggles). Only a responder with a world to show (the demo) fills it.
+pub fn open_world(s: &mut State) {
+    if matches!(s.view(), Some(View::World(_))) {
+        s.stack.pop();
+        return;
+    }
+    if s.actions.account.is_none() {
+        let why = if s.actions.armed {
+            "world: this responder has no world view (AWS: the actions screen, A, shows what was done)"
+        } else {
+            "world: read-only session, no responder and no world to show"
+        };
+        status(s, StatusLevel::Warn, why);
+        return;
+    }
+    s.stack.push(View::World(WorldView::default()));
+}
+
 /// Keys on the confirm screen. `None` lets the key go through the ordinary keymap (help, quit).
 pub fn on_confirm_key(s: &mut State, key: Key) -> Option<Vec<Effect>> {
     let Some(View::Confirm(cv)) = s.stack.last_mut() else {
@@ -386,6 +404,10 @@ pub fn on_msg(s: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::ActionDone { job, report } => action_done(s, job, report),
         Msg::SnapshotProgress { job, snapshots } => snapshot_progress(s, job, snapshots),
+        Msg::Account(view) => {
+            s.actions.account = Some(*view);
+            Vec::new()
+        }
         _ => Vec::new(),
     }
 }

@@ -194,6 +194,7 @@ contexts! {
     Help => "help",
     Confirm => "confirm",
     Actions => "actions",
+    World => "world",
     Input => "input",
 }
 
@@ -272,6 +273,7 @@ commands! {
     Playbook => "playbook",
     DryRun => "dry_run",
     ActionsScreen => "actions_screen",
+    WorldScreen => "world_screen",
     ConfirmYes => "confirm_yes",
     ConfirmNo => "confirm_no",
     Submit => "submit",

@@ -80,6 +80,8 @@ pub enum Msg {
         job: u64,
         snapshots: Result<Vec<SnapshotProgress>, String>,
     },
+    /// The account as the responder shows it, after an action or a poll (the demo world).
+    Account(Box<crate::actions::AccountView>),
 }
 
 /// A finished evidence load. `findings` is how many of the state's findings (in arrival order) the

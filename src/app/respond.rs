@@ -39,6 +39,17 @@ impl Armed {
         self.session.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The account as the responder shows it (the demo world), for the world screen.
+    pub fn account_view(&self) -> Option<actions::AccountView> {
+        self.lock().responder().account_view()
+    }
+
+    fn send_account(&self, send: &Sender) {
+        if let Some(v) = self.account_view() {
+            send(Msg::Account(Box::new(v)));
+        }
+    }
+
     /// Performs one action effect synchronously, calling `send` with each answer (audit records
     /// as they reach the disk). The runtime calls this on a fresh thread; tests call it directly.
     pub fn perform_blocking(&self, effect: Effect, send: Sender) {
@@ -79,6 +90,7 @@ impl Armed {
                     job,
                     report: res.map(Box::new).map_err(|e| e.to_string()),
                 });
+                self.send_account(&send);
             }
             Effect::PollSnapshots { job, ids, .. } => {
                 let snapshots = self
@@ -87,6 +99,7 @@ impl Armed {
                     .snapshots(&ids)
                     .map_err(|e| e.plain());
                 send(Msg::SnapshotProgress { job, snapshots });
+                self.send_account(&send);
             }
             Effect::Quit | Effect::LoadRaw { .. } => {}
         }

@@ -148,7 +148,9 @@ fn arm(state: &mut State, a: Arming) -> super::respond::Armed {
         )),
         None => a.responder,
     };
-    super::respond::Armed::new(responder, path)
+    let armed = super::respond::Armed::new(responder, path);
+    state.actions.account = armed.account_view();
+    armed
 }
 
 /// Runs the console over files until the operator quits or a signal arrives. Read-only unless

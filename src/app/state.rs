@@ -151,6 +151,7 @@ pub enum View {
     Help(HelpView),
     Confirm(ConfirmView),
     Actions(ActionsView),
+    World(WorldView),
 }
 
 impl View {
@@ -164,6 +165,7 @@ impl View {
             View::Help(_) => Context::Help,
             View::Confirm(_) => Context::Confirm,
             View::Actions(_) => Context::Actions,
+            View::World(_) => Context::World,
         }
     }
 
@@ -180,6 +182,7 @@ impl View {
             View::Help(_) => "help".to_string(),
             View::Confirm(c) => format!("confirm {}", c.plan.action.verb()),
             View::Actions(_) => "actions".to_string(),
+            View::World(_) => "world".to_string(),
         }
     }
 }
@@ -344,6 +347,12 @@ pub struct ActionsView {
     pub scroll: usize,
 }
 
+/// The world screen: the account as the responder shows it.
+#[derive(Debug, Clone, Default)]
+pub struct WorldView {
+    pub scroll: usize,
+}
+
 /// Where an action is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobStatus {
@@ -415,6 +424,8 @@ pub struct ActionsState {
     pub audit_path: String,
     /// The command a notification gives the team to open the same view.
     pub open_command: Option<String>,
+    /// The account as the responder last showed it (the demo world after each action).
+    pub account: Option<crate::actions::AccountView>,
     pub jobs: Vec<Job>,
     /// This session's audit records, in the order written.
     pub log: Vec<crate::actions::AuditRecord>,

@@ -80,7 +80,8 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
         m @ (Msg::PlanReady { .. }
         | Msg::Audit { .. }
         | Msg::ActionDone { .. }
-        | Msg::SnapshotProgress { .. }) => super::actions::on_msg(s, m),
+        | Msg::SnapshotProgress { .. }
+        | Msg::Account(_)) => super::actions::on_msg(s, m),
     }
 }
 
@@ -586,7 +587,10 @@ pub(crate) fn focus_entity(s: &State) -> Option<EntityId> {
         Some(View::Profile(p)) => Some(p.entity.clone()),
         Some(View::Trail(t)) => Some(t.entity.clone()),
         Some(View::Event(e)) => e.entities.get(e.selected).cloned(),
-        Some(View::Help(_)) | Some(View::Confirm(_)) | Some(View::Actions(_)) => None,
+        Some(View::Help(_))
+        | Some(View::Confirm(_))
+        | Some(View::Actions(_))
+        | Some(View::World(_)) => None,
     }
 }
 
@@ -837,6 +841,7 @@ fn run_command(s: &mut State, c: Command) -> Vec<Effect> {
         c if c.is_action() => return super::actions::on_action_key(s, c),
         Command::DryRun => super::actions::toggle_dry_run(s),
         Command::ActionsScreen => super::actions::open_actions(s),
+        Command::WorldScreen => super::actions::open_world(s),
         Command::ConfirmYes | Command::ConfirmNo => info(s, "nothing to confirm"),
         Command::Submit | Command::Cancel | Command::Complete | Command::DeleteBack => {}
         _ => {}
@@ -904,6 +909,7 @@ fn move_cursor(s: &mut State, c: Command) {
             }
             _ => a.selected = step(a.selected, s.actions.jobs.len(), c, page),
         },
+        Some(View::World(w)) => w.scroll = step(w.scroll, 500, c, page),
     }
 }
 

@@ -3,6 +3,9 @@
 //! outbox; the audit log is written as for a real account, each record marked `demo`.
 
 use super::world::{Instance, SecurityGroup, Snapshot, World};
+use crate::actions::account::{
+    AccountView, CredentialView, EniView, InstanceView, MessageView, SnapshotView,
+};
 use crate::actions::{
     ApiCall, CallError, CallOk, DryRun, EniState, GroupRef, GroupState, Identity, Inspect,
     InstanceState, KeyState, Responder, SnapshotProgress, role_name,
@@ -24,6 +27,12 @@ pub struct OutboxEntry {
 pub struct DemoResponder {
     pub world: World,
     pub outbox: Vec<OutboxEntry>,
+    /// The scenario's flow-log lines, to show which ones an isolation turns to REJECT.
+    pub flows: Vec<crate::model::FlowRecord>,
+    /// The world as loaded, to tell what this session changed.
+    original: World,
+    /// Names of the scenario (for the world screen).
+    name: String,
     calls: u64,
     /// Scenario time "now", for recording when an ENI was isolated (the console sets it from the
     /// playback clock; `None`: isolation counts from the scenario's start).
@@ -45,16 +54,144 @@ fn all_traffic() -> serde_json::Value {
 impl DemoResponder {
     pub fn new(world: World) -> DemoResponder {
         DemoResponder {
+            original: world.clone(),
             world,
             outbox: Vec::new(),
+            flows: Vec::new(),
+            name: String::new(),
             calls: 0,
             clock: None,
         }
     }
 
-    /// The scenario's world, loaded from its directory.
+    /// The scenario's world, loaded from its directory, with the scenario's flow-log lines.
     pub fn for_scenario(sc: &super::Scenario) -> Result<DemoResponder, super::DemoError> {
-        Ok(DemoResponder::new(World::load(&sc.dir.join("world.json"))?))
+        let mut r = DemoResponder::new(World::load(&sc.dir.join("world.json"))?);
+        r.flows = sc.evidence.flows.clone();
+        r.name = sc.manifest.name.clone();
+        Ok(r)
+    }
+
+    /// The world as the console's world screen shows it.
+    pub fn view(&self) -> AccountView {
+        let w = &self.world;
+        let group_name = |id: &String| {
+            w.security_groups
+                .iter()
+                .find(|g| &g.group_id == id)
+                .map_or_else(|| id.clone(), |g| g.group_name.clone())
+        };
+        let instances = w
+            .instances
+            .iter()
+            .map(|i| InstanceView {
+                instance_id: i.instance_id.clone(),
+                name: i.name.clone(),
+                state: i.state.clone(),
+                asg: i.asg.as_ref().map(|a| {
+                    (
+                        a.clone(),
+                        i.asg_lifecycle
+                            .clone()
+                            .unwrap_or_else(|| "InService".to_string()),
+                    )
+                }),
+                termination_protection: i.termination_protection,
+                status: i.tags.get(crate::actions::TAG_STATUS).cloned(),
+                case: i.tags.get(crate::actions::TAG_CASE).cloned(),
+                enis: i
+                    .enis
+                    .iter()
+                    .map(|e| {
+                        let ours = |r: &&crate::model::FlowRecord| {
+                            r.interface_id.as_deref() == Some(e.eni_id.as_str())
+                        };
+                        EniView {
+                            eni_id: e.eni_id.clone(),
+                            device_index: e.device_index,
+                            groups: e.security_groups.iter().map(group_name).collect(),
+                            isolated: w
+                                .quarantines
+                                .iter()
+                                .find(|q| q.eni_id == e.eni_id)
+                                .map(|q| q.at),
+                            rejected_lines: self
+                                .flows
+                                .iter()
+                                .filter(ours)
+                                .filter(|r| {
+                                    w.flow_action(r) == Some("REJECT")
+                                        && r.action.as_deref() != Some("REJECT")
+                                })
+                                .count(),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let snapshots = w
+            .snapshots
+            .iter()
+            .map(|s| SnapshotView {
+                snapshot_id: s.snapshot_id.clone(),
+                volume_id: s.volume_id.clone(),
+                instance_id: s.instance_id.clone(),
+                state: s.state.clone(),
+                percent: s.progress,
+            })
+            .collect();
+        let outbox = self
+            .outbox
+            .iter()
+            .map(|m| MessageView {
+                message_id: m.message_id.clone(),
+                to: m.topic_arn.clone(),
+                subject: m.subject.clone(),
+                body: m.message.clone(),
+            })
+            .collect();
+        let mut credentials = Vec::new();
+        for u in &w.users {
+            for k in &u.access_keys {
+                let was = self
+                    .original
+                    .users
+                    .iter()
+                    .flat_map(|o| o.access_keys.iter())
+                    .find(|o| o.access_key_id == k.access_key_id);
+                credentials.push(CredentialView {
+                    what: format!("key {} (user {})", k.access_key_id, u.name),
+                    state: k.status.clone(),
+                    changed: was.is_none_or(|o| o.status != k.status),
+                });
+            }
+        }
+        for r in &w.roles {
+            let revoked = r
+                .inline_policies
+                .contains_key(crate::actions::REVOKE_POLICY_NAME);
+            credentials.push(CredentialView {
+                what: format!("role {}", r.name),
+                state: if revoked {
+                    format!(
+                        "older sessions revoked ({})",
+                        crate::actions::REVOKE_POLICY_NAME
+                    )
+                } else {
+                    "sessions valid".to_string()
+                },
+                changed: revoked,
+            });
+        }
+        AccountView {
+            label: format!("demo world {}", self.name).trim().to_string(),
+            account: w.account_id.clone(),
+            region: w.region.clone(),
+            instances,
+            snapshots,
+            outbox,
+            credentials,
+        }
     }
 
     fn find_instance(&mut self, id: &str) -> Result<&mut Instance, CallError> {
@@ -449,6 +586,10 @@ impl Inspect for DemoResponder {
             })
             .map(|i| i.instance_id.clone())
             .collect())
+    }
+
+    fn account_view(&self) -> Option<AccountView> {
+        Some(self.view())
     }
 
     /// Simulated progress: each call moves every pending snapshot asked about one step on, so a

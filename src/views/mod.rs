@@ -11,6 +11,7 @@ pub mod help;
 pub mod profile;
 pub mod status;
 pub mod trail;
+pub mod world;
 
 use crate::app::state::{State, View};
 use crate::model::{EntityKind, SeverityLabel};
@@ -281,6 +282,7 @@ pub fn render(state: &State, frame: &mut Frame) {
                 View::Help(h) => help::render(state, h, &t, frame, body),
                 View::Confirm(c) => confirm::render(state, c, &t, frame, body),
                 View::Actions(a) => actions::render(state, a, &t, frame, body),
+                View::World(wv) => world::render(state, wv, &t, frame, body),
             }
         }
     }
