@@ -5,14 +5,13 @@
 //! Exit status: 0 done (or nothing to do, or a dry run that would succeed), 1 an API call failed,
 //! 2 usage or input error, 3 refused (read-only, not confirmed, no terminal to confirm on).
 
-use crate::actions::plan::{FindingSummary, PlanContext};
+use crate::actions::plan::{FindingSummary, PlanContext, default_case};
 use crate::actions::{
     self, Action, AsgMode, AuditLog, ExecOptions, Plan, Playbook, ReadOnlySession,
     ResponderSession, Session, audit,
 };
 use crate::cli::{ActArgs, ActCommand, ActFormat};
 use crate::demo::{Scenario, responder::DemoResponder};
-use crate::model::Ts;
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -124,21 +123,7 @@ fn summaries(findings: &[crate::model::Finding]) -> BTreeMap<String, FindingSumm
                 .iter()
                 .find(|g| g.findings.contains(&f.id))
                 .map_or(1, |g| g.findings.len());
-            let actor = f.actor().map(|r| r.describe());
-            (
-                f.id.clone(),
-                FindingSummary {
-                    id: f.id.clone(),
-                    finding_type: f.finding_type.clone(),
-                    severity: f.severity,
-                    title: f.title.clone(),
-                    resource: f.resource.clone(),
-                    actor,
-                    account: f.account_id.clone().unwrap_or_default(),
-                    region: f.region.clone().unwrap_or_default(),
-                    group_size,
-                },
-            )
+            (f.id.clone(), FindingSummary::of(f, group_size))
         })
         .collect()
 }
@@ -288,14 +273,4 @@ pub fn run(cmd: &ActCommand, out: &mut dyn Write) -> Result<u8, ActError> {
         write!(out, "{}", report.render())?;
     }
     Ok(if report.succeeded() { 0 } else { EXIT_FAILED })
-}
-
-fn default_case(now: Ts) -> String {
-    let d: String = now
-        .to_rfc3339_secs()
-        .chars()
-        .take(10)
-        .filter(|c| c.is_ascii_digit())
-        .collect();
-    format!("vigil-{d}")
 }

@@ -11,19 +11,7 @@ fn ctx(sc: &Scenario, case: &str) -> PlanContext {
     let findings: BTreeMap<String, FindingSummary> = sc
         .all_findings()
         .iter()
-        .map(|f| {
-            (
-                f.id.clone(),
-                FindingSummary {
-                    id: f.id.clone(),
-                    finding_type: f.finding_type.clone(),
-                    severity: f.severity,
-                    title: f.title.clone(),
-                    resource: f.resource.clone(),
-                    ..Default::default()
-                },
-            )
-        })
+        .map(|f| (f.id.clone(), FindingSummary::of(f, 1)))
         .collect();
     PlanContext {
         case: case.to_string(),

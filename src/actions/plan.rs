@@ -39,6 +39,36 @@ pub struct FindingSummary {
     pub group_size: usize,
 }
 
+impl FindingSummary {
+    /// The summary of `f`, in a group of `group_size` findings.
+    pub fn of(f: &crate::model::Finding, group_size: usize) -> FindingSummary {
+        FindingSummary {
+            id: f.id.clone(),
+            finding_type: f.finding_type.clone(),
+            severity: f.severity,
+            title: f.title.clone(),
+            resource: f
+                .primary_entity()
+                .map_or_else(|| f.resource.clone(), |e| e.to_string()),
+            actor: f.actor().map(|r| r.describe()),
+            account: f.account_id.clone().unwrap_or_default(),
+            region: f.region.clone().unwrap_or_default(),
+            group_size,
+        }
+    }
+}
+
+/// The case id when the operator gives none: `vigil-YYYYMMDD` of `now` (UTC).
+pub fn default_case(now: Ts) -> String {
+    let d: String = now
+        .to_rfc3339_secs()
+        .chars()
+        .take(10)
+        .filter(|c| c.is_ascii_digit())
+        .collect();
+    format!("vigil-{d}")
+}
+
 /// Everything the planner needs besides the facts.
 #[derive(Debug, Clone, Default)]
 pub struct PlanContext {

@@ -9,9 +9,9 @@
 
 use super::keymap::{Command, Context, Key, KeyCode, Lookup};
 use super::state::*;
-use super::update::{current_finding, focus_entity, primary_entity};
+use super::update::{current_finding, focus_entity};
 use super::{Effect, Msg};
-use crate::actions::plan::{FindingSummary, PlanContext};
+use crate::actions::plan::{FindingSummary, PlanContext, default_case};
 use crate::actions::{Action, Confirm, Outcome, Playbook, SnapshotProgress, role_name};
 use crate::model::{EntityId, EntityKind, Ts};
 use std::collections::BTreeMap;
@@ -170,17 +170,6 @@ fn target_action(s: &State, c: Command) -> Result<Action, String> {
     })
 }
 
-fn default_case(now: Option<Ts>) -> String {
-    let d: String = now
-        .map(|t| t.to_rfc3339_secs())
-        .unwrap_or_default()
-        .chars()
-        .take(10)
-        .filter(|c| c.is_ascii_digit())
-        .collect();
-    format!("vigil-{d}")
-}
-
 fn plan_context(s: &State, action: &Action) -> PlanContext {
     let mut findings = BTreeMap::new();
     let mut wanted = Vec::new();
@@ -193,28 +182,14 @@ fn plan_context(s: &State, action: &Action) -> PlanContext {
             .get(i)
             .and_then(|g| s.groups.get(*g as usize))
             .map_or(1, |g| g.findings.len());
-        let actor = f.actor().map(|r| r.describe());
-        findings.insert(
-            f.id.clone(),
-            FindingSummary {
-                id: f.id.clone(),
-                finding_type: f.finding_type.clone(),
-                severity: f.severity,
-                title: f.title.clone(),
-                resource: primary_entity(f).map_or_else(|| f.resource.clone(), |e| e.to_string()),
-                actor,
-                account: f.account_id.clone().unwrap_or_default(),
-                region: f.region.clone().unwrap_or_default(),
-                group_size,
-            },
-        );
+        findings.insert(f.id.clone(), FindingSummary::of(f, group_size));
     }
     PlanContext {
         case: s
             .actions
             .case
             .clone()
-            .unwrap_or_else(|| default_case(s.now)),
+            .unwrap_or_else(|| default_case(s.now.unwrap_or(Ts(0)))),
         now: s.now.unwrap_or(Ts(0)),
         topic_arn: s.actions.topic_arn.clone(),
         webhook: s.actions.webhook.clone(),

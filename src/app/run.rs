@@ -153,6 +153,14 @@ fn arm(state: &mut State, a: Arming) -> super::respond::Armed {
     armed
 }
 
+/// The console's runtime: two workers (the UI loop and the sources; blocking work has its pool).
+fn console_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
 /// Runs the console over files until the operator quits or a signal arrives. Read-only unless
 /// `arming` gives it a responder (`vigil open --respond`).
 pub fn open(
@@ -169,10 +177,7 @@ pub fn open(
         keymap,
     );
     let armed = arming.map(|a| arm(&mut state, a));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let rt = console_runtime()?;
     rt.block_on(async move {
         let (tx, rx) = mpsc::channel(CHANNEL);
         let bus = Bus::new(tx);
@@ -228,10 +233,7 @@ pub fn demo(
             },
         ))
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let rt = console_runtime()?;
     rt.block_on(async move {
         let (tx, rx) = mpsc::channel(CHANNEL);
         let bus = Bus::new(tx);

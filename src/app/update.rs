@@ -280,28 +280,6 @@ pub(crate) fn recompute_list(s: &mut State) {
     s.list.rows = rows;
 }
 
-/// The affected resource of a finding as one entity: the instance, else the access key, else
-/// the principal, else the first entity that is not an account.
-pub fn primary_entity(f: &Finding) -> Option<EntityId> {
-    f.subject
-        .instance
-        .clone()
-        .or_else(|| f.subject.key.clone())
-        .or_else(|| f.subject.principal.clone())
-        .or_else(|| {
-            f.entities
-                .iter()
-                .find(|e| e.kind == EntityKind::Bucket)
-                .cloned()
-        })
-        .or_else(|| {
-            f.entities
-                .iter()
-                .find(|e| e.kind != EntityKind::Account)
-                .cloned()
-        })
-}
-
 /// The actor's address: the remote IP of the action, else the first prober, else any remote.
 pub fn actor_ip(f: &Finding) -> Option<EntityId> {
     f.action
@@ -581,7 +559,7 @@ pub(crate) fn focus_entity(s: &State) -> Option<EntityId> {
     match s.view() {
         None => s
             .selected_finding()
-            .and_then(|i| primary_entity(&s.findings[i])),
+            .and_then(|i| s.findings[i].primary_entity()),
         Some(View::Detail(d)) => d.entities.get(d.selected).cloned(),
         Some(View::Graph(g)) => g.rows.get(g.selected).and_then(|r| r.entity()).cloned(),
         Some(View::Profile(p)) => Some(p.entity.clone()),
@@ -725,7 +703,7 @@ fn run_command(s: &mut State, c: Command) -> Vec<Effect> {
                 return Vec::new();
             };
             let f = &s.findings[i];
-            let (e, t) = (primary_entity(f), f.time());
+            let (e, t) = (f.primary_entity(), f.time());
             match (e, t) {
                 (Some(e), Some(t)) => {
                     mark_seen(s, i);
@@ -933,7 +911,8 @@ pub fn open_detail(s: &mut State, i: usize) {
     mark_seen(s, i);
     let f = &s.findings[i];
     let mut entities: Vec<EntityId> = Vec::new();
-    for e in primary_entity(f)
+    for e in f
+        .primary_entity()
         .into_iter()
         .chain(actor_ip(f))
         .chain(f.entities.iter().cloned())

@@ -168,6 +168,14 @@ where
     }
 }
 
+/// The ids of the scaling activities an Auto Scaling call started (its "created" ids).
+fn activity_ids(activities: &[aws_sdk_autoscaling::types::Activity]) -> Vec<String> {
+    activities
+        .iter()
+        .filter_map(|a| a.activity_id().map(str::to_string))
+        .collect()
+}
+
 fn tags_of(tags: &[ec2t::Tag]) -> BTreeMap<String, String> {
     tags.iter()
         .filter_map(|t| {
@@ -692,13 +700,7 @@ impl Clients {
                             .send(),
                     )
                     .map_err(|err| call_err(err, act))?;
-                Ok(ok(
-                    o.request_id(),
-                    o.activities()
-                        .iter()
-                        .filter_map(|a| a.activity_id().map(str::to_string))
-                        .collect(),
-                ))
+                Ok(ok(o.request_id(), activity_ids(o.activities())))
             }
             ApiCall::ExitStandby {
                 auto_scaling_group_name,
@@ -713,13 +715,7 @@ impl Clients {
                             .send(),
                     )
                     .map_err(|err| call_err(err, act))?;
-                Ok(ok(
-                    o.request_id(),
-                    o.activities()
-                        .iter()
-                        .filter_map(|a| a.activity_id().map(str::to_string))
-                        .collect(),
-                ))
+                Ok(ok(o.request_id(), activity_ids(o.activities())))
             }
             ApiCall::DetachInstances {
                 auto_scaling_group_name,
@@ -736,13 +732,7 @@ impl Clients {
                             .send(),
                     )
                     .map_err(|err| call_err(err, act))?;
-                Ok(ok(
-                    o.request_id(),
-                    o.activities()
-                        .iter()
-                        .filter_map(|a| a.activity_id().map(str::to_string))
-                        .collect(),
-                ))
+                Ok(ok(o.request_id(), activity_ids(o.activities())))
             }
             ApiCall::Publish {
                 topic_arn,

@@ -1,7 +1,7 @@
 //! A GuardDuty finding as vigil uses it: the fields the screens and the graph need, the entities
 //! it involves, and the original JSON for the raw pane.
 
-use super::{EntityId, Origin, SeverityLabel, Ts};
+use super::{EntityId, EntityKind, Origin, SeverityLabel, Ts};
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -35,6 +35,28 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// The entity the finding is about: the instance, else the access key, else the principal,
+    /// else a bucket, else its first entity that is not an account.
+    pub fn primary_entity(&self) -> Option<EntityId> {
+        self.subject
+            .instance
+            .clone()
+            .or_else(|| self.subject.key.clone())
+            .or_else(|| self.subject.principal.clone())
+            .or_else(|| {
+                self.entities
+                    .iter()
+                    .find(|e| e.kind == EntityKind::Bucket)
+                    .cloned()
+            })
+            .or_else(|| {
+                self.entities
+                    .iter()
+                    .find(|e| e.kind != EntityKind::Account)
+                    .cloned()
+            })
+    }
+
     pub fn label(&self) -> SeverityLabel {
         SeverityLabel::of(self.severity)
     }
