@@ -90,6 +90,19 @@ fn action_of(cmd: &ActCommand) -> Result<(Action, &ActArgs, AsgMode), ActError> 
         ActCommand::RevokeSessions { role, common } => {
             (Action::RevokeSessions { role: role.clone() }, common)
         }
+        ActCommand::BlockDomain {
+            domain,
+            vpc,
+            instance,
+            common,
+        } => (
+            Action::BlockDomain {
+                domain: domain.clone(),
+                vpc: vpc.clone(),
+                instance: instance.clone(),
+            },
+            common,
+        ),
         ActCommand::Playbook {
             instance,
             finding,

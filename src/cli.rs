@@ -246,6 +246,18 @@ pub enum ActCommand {
         #[command(flatten)]
         common: ActArgs,
     },
+    /// Answer NXDOMAIN for a domain and its subdomains in a VPC (Route 53 Resolver DNS Firewall)
+    BlockDomain {
+        domain: String,
+        /// The VPC whose resolver queries to block
+        #[arg(long, value_name = "VPC_ID")]
+        vpc: Option<String>,
+        /// Or: the instance whose VPC it is
+        #[arg(long, value_name = "INSTANCE_ID", conflicts_with = "vpc")]
+        instance: Option<String>,
+        #[command(flatten)]
+        common: ActArgs,
+    },
     /// Run a playbook (default: notify → snapshot → quarantine) as one plan with one confirmation
     Playbook {
         instance: String,

@@ -26,7 +26,9 @@ fn strip(target: &str) -> &str {
     target.split_once(':').map_or(target, |(_, v)| v)
 }
 
-fn action_for(verb: &str, target: &str) -> Option<Action> {
+/// The action an answer-key line names; block-domain acts in the VPC of `instance` (the
+/// scenario's compromised instance).
+fn action_for(verb: &str, target: &str, instance: Option<String>) -> Option<Action> {
     let t = strip(target).to_string();
     Some(match verb {
         "quarantine" => Action::Quarantine { instance: t },
@@ -37,7 +39,12 @@ fn action_for(verb: &str, target: &str) -> Option<Action> {
         "notify" => Action::Notify { finding: t },
         "disable-key" => Action::DisableKey { key: t },
         "revoke-sessions" => Action::RevokeSessions { role: t },
-        _ => return None, // block-domain: not a responder action yet
+        "block-domain" => Action::BlockDomain {
+            domain: t,
+            vpc: None,
+            instance,
+        },
+        _ => return None,
     })
 }
 
@@ -54,7 +61,14 @@ fn right_actions_of_every_scenario_work_on_the_demo_world() {
         let mut log = AuditLog::open(&path).unwrap();
         let mut done = 0;
         for ka in &sc.manifest.answer_key.right_actions {
-            let Some(action) = action_for(&ka.action, &ka.target) else {
+            let compromised = sc
+                .manifest
+                .answer_key
+                .compromised
+                .iter()
+                .find_map(|e| e.strip_prefix("instance:"))
+                .map(str::to_string);
+            let Some(action) = action_for(&ka.action, &ka.target, compromised) else {
                 continue;
             };
             let facts = actions::gather(&action, &mut r).unwrap();
@@ -115,6 +129,29 @@ fn right_actions_of_every_scenario_work_on_the_demo_world() {
                         .find(|k| k.access_key_id == t)
                         .unwrap();
                     assert_eq!(k.status, "Inactive");
+                }
+                "block-domain" => {
+                    let Action::BlockDomain {
+                        instance: Some(i), ..
+                    } = &action
+                    else {
+                        panic!("{name}: block-domain without an instance");
+                    };
+                    let vpc = r.world.instance(i).unwrap().vpc_id.clone();
+                    let v = r.view();
+                    assert!(
+                        v.blocked
+                            .iter()
+                            .any(|(d, vpcs)| d == t && vpcs.contains(&vpc)),
+                        "{name}: {t} blocked in {vpc}: {:?}",
+                        v.blocked
+                    );
+                    assert!(
+                        v.blocked.iter().any(|(d, _)| *d == format!("*.{t}")),
+                        "subdomains too"
+                    );
+                    let facts = actions::gather(&action, &mut r).unwrap();
+                    assert!(actions::plan(&action, &facts, &c).unwrap().is_noop());
                 }
                 "revoke-sessions" => {
                     let role = r.world.roles.iter().find(|x| x.arn == t).unwrap();
@@ -304,7 +341,7 @@ fn iam_policies_cover_every_call() {
         .filter(|c| !c.is_whitespace())
         .collect();
     let mut ops = Vec::new();
-    for svc in ["ec2", "autoscaling", "sns", "iam", "sts"] {
+    for svc in ["ec2", "autoscaling", "route53resolver", "sns", "iam", "sts"] {
         let pat = format!("self.{svc}");
         let mut rest = src.as_str();
         while let Some(i) = rest.find(&pat) {
@@ -358,4 +395,55 @@ fn iam_policies_cover_every_call() {
             "read-only policy grants {a}"
         );
     }
+}
+
+/// dns-c2-exfil's answer key: blocking the C2 domain is right; blocking the S3 endpoint the
+/// workers upload to is the wrong action, and the plan says what it would break.
+#[test]
+fn block_domain_plan_warns_on_an_aws_endpoint() {
+    let sc = Scenario::load("dns-c2-exfil").unwrap();
+    let mut r = DemoResponder::for_scenario(&sc).unwrap();
+    let c = ctx(&sc, "DEMO-dns");
+    let instance = sc
+        .manifest
+        .answer_key
+        .compromised
+        .iter()
+        .find_map(|e| e.strip_prefix("instance:"))
+        .map(str::to_string);
+    let plan_for = |r: &mut DemoResponder, target: &str| {
+        let a = action_for("block-domain", target, instance.clone()).unwrap();
+        let facts = actions::gather(&a, r).unwrap();
+        actions::plan(&a, &facts, &c).unwrap()
+    };
+    let key = &sc.manifest.answer_key;
+    let right = key
+        .right_actions
+        .iter()
+        .find(|a| a.action == "block-domain")
+        .unwrap();
+    let wrong = key
+        .wrong_actions
+        .iter()
+        .find(|a| a.action == "block-domain")
+        .unwrap();
+    let p = plan_for(&mut r, &right.target);
+    assert!(
+        p.blast_radius.iter().all(|b| !b.contains("AWS endpoint")),
+        "{p:#?}"
+    );
+    assert!(matches!(p.confirm, actions::Confirm::TypeId { .. }));
+    let p = plan_for(&mut r, &wrong.target);
+    assert!(
+        p.blast_radius.iter().any(|b| b.contains("AWS endpoint")),
+        "{:#?}",
+        p.blast_radius
+    );
+    // Not a domain at all: refused before any call.
+    let a = action_for("block-domain", "domain:not a domain", instance.clone()).unwrap();
+    let facts = actions::gather(&a, &mut r).unwrap();
+    assert!(matches!(
+        actions::plan(&a, &facts, &c),
+        Err(actions::PlanError::BadDomain(_))
+    ));
 }

@@ -932,3 +932,117 @@ fn throttling_is_retried_with_backoff_then_reported() {
     assert!(error.contains("RequestLimitExceeded"), "{error}");
     assert!(error.contains("throttling"), "{error}");
 }
+
+/// The DNS Firewall as read back through the API: (domains on vigil-blocklist, BLOCK rules on it
+/// with their response, VPCs the vigil-block group is associated with).
+fn dns_firewall(s: &Sdk) -> (Vec<String>, Vec<String>, Vec<String>) {
+    s.rt.block_on(async {
+        let lists = s.r53r.list_firewall_domain_lists().send().await.unwrap();
+        let Some(list) = lists
+            .firewall_domain_lists()
+            .iter()
+            .find(|l| l.name() == Some("vigil-blocklist"))
+        else {
+            return (vec![], vec![], vec![]);
+        };
+        let list_id = list.id().unwrap().to_string();
+        let mut domains = s
+            .r53r
+            .list_firewall_domains()
+            .firewall_domain_list_id(&list_id)
+            .send()
+            .await
+            .unwrap()
+            .domains()
+            .to_vec();
+        domains.sort();
+        let groups = s.r53r.list_firewall_rule_groups().send().await.unwrap();
+        let group = groups
+            .firewall_rule_groups()
+            .iter()
+            .find(|g| g.name() == Some("vigil-block"))
+            .unwrap()
+            .id()
+            .unwrap()
+            .to_string();
+        let rules = s
+            .r53r
+            .list_firewall_rules()
+            .firewall_rule_group_id(&group)
+            .send()
+            .await
+            .unwrap();
+        let blocks = rules
+            .firewall_rules()
+            .iter()
+            .filter(|r| r.firewall_domain_list_id() == Some(list_id.as_str()))
+            .map(|r| {
+                format!(
+                    "{}/{}",
+                    r.action().unwrap().as_str(),
+                    r.block_response().map_or("-", |b| b.as_str())
+                )
+            })
+            .collect();
+        let assocs = s
+            .r53r
+            .list_firewall_rule_group_associations()
+            .firewall_rule_group_id(&group)
+            .send()
+            .await
+            .unwrap();
+        let vpcs = assocs
+            .firewall_rule_group_associations()
+            .iter()
+            .map(|a| a.vpc_id().unwrap().to_string())
+            .collect();
+        (domains, blocks, vpcs)
+    })
+}
+
+#[test]
+fn block_domain_sets_up_the_dns_firewall_for_the_instances_vpc() {
+    let (_g, url) = moto();
+    let s = sdk(&url);
+    let f = fixture(&s);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let args = |d: &'static str| {
+        vec![
+            "block-domain",
+            d,
+            "--instance",
+            f.instance.as_str(),
+            "--case",
+            "IR-60",
+            "--yes",
+        ]
+    };
+    let (code, v) = act(&url, &log, &args("CDN-Updates-Sync.example."));
+    assert_eq!(code, 0, "{v:#}");
+    let (domains, blocks, vpcs) = dns_firewall(&s);
+    assert_eq!(
+        domains,
+        vec!["*.cdn-updates-sync.example", "cdn-updates-sync.example"]
+    );
+    assert_eq!(blocks, vec!["BLOCK/NXDOMAIN"]);
+    assert_eq!(vpcs, vec![f.vpc.clone()]);
+    // Again: nothing to do. Another domain: only the list changes.
+    let (code, v) = act(&url, &log, &args("cdn-updates-sync.example"));
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["outcome"]["status"], "no-op", "{v:#}");
+    let (code, v) = act(&url, &log, &args("api.evil.example"));
+    assert_eq!(code, 0, "{v:#}");
+    let apis: Vec<&str> = v["report"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| st["api"].as_str().unwrap())
+        .collect();
+    assert_eq!(apis, vec!["route53resolver:UpdateFirewallDomains"]);
+    let (domains, blocks, vpcs) = dns_firewall(&s);
+    assert_eq!(domains.len(), 4, "{domains:?}");
+    assert_eq!(blocks.len(), 1);
+    assert_eq!(vpcs.len(), 1);
+    assert_paired(&audit(&log), "IR-60");
+}

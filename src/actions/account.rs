@@ -18,6 +18,8 @@ pub struct AccountView {
     pub outbox: Vec<MessageView>,
     /// Access keys and roles, with what was done to them.
     pub credentials: Vec<CredentialView>,
+    /// Names on vigil's DNS Firewall block list, with the VPCs whose queries it blocks.
+    pub blocked: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -123,16 +123,10 @@ impl Report {
 }
 
 fn groups_resolved(call: &ApiCall, created: &BTreeMap<String, String>) -> bool {
-    let ok = |g: &GroupRef| match g {
+    call.refs().into_iter().all(|g| match g {
         GroupRef::Existing(_) => true,
         GroupRef::Created(n) => created.contains_key(n),
-    };
-    match call {
-        ApiCall::AuthorizeSecurityGroupIngressAll { group }
-        | ApiCall::RevokeSecurityGroupEgressAll { group } => ok(group),
-        ApiCall::ModifyNetworkInterfaceAttribute { groups, .. } => groups.iter().all(ok),
-        _ => true,
-    }
+    })
 }
 
 /// Runs the plan. Returns Err only when the audit log cannot be written (then no further call is
@@ -262,10 +256,8 @@ pub fn execute(
         let res = responder.call(&st.call, &created);
         match res {
             Ok(ok) => {
-                if let (ApiCall::CreateSecurityGroup { group_name, .. }, Some(id)) =
-                    (&st.call, ok.created.first())
-                {
-                    created.insert(group_name.clone(), id.clone());
+                if let (Some(name), Some(id)) = (st.call.creates(), ok.created.first()) {
+                    created.insert(name.to_string(), id.clone());
                 }
                 log.write(&AuditRecord {
                     step: Some(n),

@@ -73,6 +73,13 @@ impl AsgMode {
 }
 /// The inline policy that revokes a role's older sessions (the name the IAM console uses).
 pub const REVOKE_POLICY_NAME: &str = "AWSRevokeOlderSessions";
+/// Route 53 Resolver DNS Firewall: vigil's domain list, its rule group, the BLOCK rule's priority in
+/// the group and the group's priority among a VPC's rule groups (100–9900, lower first; 101 to sit
+/// just after a team's own first group, which is usually 100).
+pub const DNS_BLOCKLIST_NAME: &str = "vigil-blocklist";
+pub const DNS_RULE_GROUP_NAME: &str = "vigil-block";
+pub const DNS_RULE_PRIORITY: i32 = 100;
+pub const DNS_ASSOCIATION_PRIORITY: i32 = 101;
 
 /// Everything vigil can do to an account. Closed: adding an action means adding a planner arm, a
 /// confirmation rule and an entry in the responder IAM policy.
@@ -100,6 +107,13 @@ pub enum Action {
     RevokeSessions {
         role: String,
     },
+    /// Answer NXDOMAIN for the domain and its subdomains to every resolver query from the VPC
+    /// (given, or the instance's).
+    BlockDomain {
+        domain: String,
+        vpc: Option<String>,
+        instance: Option<String>,
+    },
     Playbook {
         name: String,
         steps: Vec<Action>,
@@ -115,6 +129,7 @@ impl Action {
             Action::Notify { .. } => "notify",
             Action::DisableKey { .. } => "disable-key",
             Action::RevokeSessions { .. } => "revoke-sessions",
+            Action::BlockDomain { .. } => "block-domain",
             Action::Playbook { .. } => "playbook",
         }
     }
@@ -128,6 +143,7 @@ impl Action {
             Action::Notify { finding } => finding.clone(),
             Action::DisableKey { key } => key.clone(),
             Action::RevokeSessions { role } => role.clone(),
+            Action::BlockDomain { domain, .. } => domain.clone(),
             Action::Playbook { steps, .. } => steps.first().map(Action::target).unwrap_or_default(),
         }
     }
@@ -138,14 +154,16 @@ impl Action {
             Action::Quarantine { .. }
             | Action::Release { .. }
             | Action::DisableKey { .. }
-            | Action::RevokeSessions { .. } => true,
+            | Action::RevokeSessions { .. }
+            | Action::BlockDomain { .. } => true,
             Action::Snapshot { .. } | Action::Notify { .. } => false,
             Action::Playbook { steps, .. } => steps.iter().any(Action::is_destructive),
         }
     }
 }
 
-/// A security group named in a call: one that exists, or one an earlier step of the plan creates.
+/// A resource named in a call (a security group, a DNS Firewall domain list or rule group): one
+/// that exists, or one an earlier step of the plan creates under this name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum GroupRef {
@@ -186,9 +204,13 @@ pub enum ApiCall {
         tags: BTreeMap<String, String>,
     },
     /// All traffic from 0.0.0.0/0 and ::/0.
-    AuthorizeSecurityGroupIngressAll { group: GroupRef },
+    AuthorizeSecurityGroupIngressAll {
+        group: GroupRef,
+    },
     /// Removes the all-traffic egress rules a new group starts with.
-    RevokeSecurityGroupEgressAll { group: GroupRef },
+    RevokeSecurityGroupEgressAll {
+        group: GroupRef,
+    },
     ModifyNetworkInterfaceAttribute {
         network_interface_id: String,
         groups: Vec<GroupRef>,
@@ -231,9 +253,37 @@ pub enum ApiCall {
         instance_id: String,
         should_decrement_desired_capacity: bool,
     },
+    /// Route 53 Resolver DNS Firewall.
+    CreateFirewallDomainList {
+        name: String,
+    },
+    /// Operation=ADD.
+    UpdateFirewallDomains {
+        domain_list: GroupRef,
+        domains: Vec<String>,
+    },
+    CreateFirewallRuleGroup {
+        name: String,
+    },
+    /// Action=BLOCK, BlockResponse=NXDOMAIN.
+    CreateFirewallRule {
+        rule_group: GroupRef,
+        domain_list: GroupRef,
+        name: String,
+        priority: i32,
+    },
+    AssociateFirewallRuleGroup {
+        rule_group: GroupRef,
+        vpc_id: String,
+        name: String,
+        priority: i32,
+    },
     /// Slack/Discord-compatible `{"text": …}` POSTed to the configured webhook. `endpoint` is the
     /// redacted URL (scheme, host, port); the URL itself is a secret the responder holds.
-    PostWebhook { endpoint: String, text: String },
+    PostWebhook {
+        endpoint: String,
+        text: String,
+    },
 }
 
 impl ApiCall {
@@ -253,10 +303,44 @@ impl ApiCall {
             ApiCall::Publish { .. } => "sns:Publish",
             ApiCall::UpdateAccessKey { .. } => "iam:UpdateAccessKey",
             ApiCall::PutRolePolicy { .. } => "iam:PutRolePolicy",
+            ApiCall::CreateFirewallDomainList { .. } => "route53resolver:CreateFirewallDomainList",
+            ApiCall::UpdateFirewallDomains { .. } => "route53resolver:UpdateFirewallDomains",
+            ApiCall::CreateFirewallRuleGroup { .. } => "route53resolver:CreateFirewallRuleGroup",
+            ApiCall::CreateFirewallRule { .. } => "route53resolver:CreateFirewallRule",
+            ApiCall::AssociateFirewallRuleGroup { .. } => {
+                "route53resolver:AssociateFirewallRuleGroup"
+            }
             ApiCall::EnterStandby { .. } => "autoscaling:EnterStandby",
             ApiCall::ExitStandby { .. } => "autoscaling:ExitStandby",
             ApiCall::DetachInstances { .. } => "autoscaling:DetachInstances",
             ApiCall::PostWebhook { .. } => "webhook:Post",
+        }
+    }
+
+    /// The name later steps use for what this call creates (see [`GroupRef::Created`]).
+    pub fn creates(&self) -> Option<&str> {
+        match self {
+            ApiCall::CreateSecurityGroup { group_name, .. } => Some(group_name),
+            ApiCall::CreateFirewallDomainList { name }
+            | ApiCall::CreateFirewallRuleGroup { name } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// The resources this call names that may be created by earlier steps.
+    pub fn refs(&self) -> Vec<&GroupRef> {
+        match self {
+            ApiCall::AuthorizeSecurityGroupIngressAll { group }
+            | ApiCall::RevokeSecurityGroupEgressAll { group } => vec![group],
+            ApiCall::ModifyNetworkInterfaceAttribute { groups, .. } => groups.iter().collect(),
+            ApiCall::UpdateFirewallDomains { domain_list, .. } => vec![domain_list],
+            ApiCall::CreateFirewallRule {
+                rule_group,
+                domain_list,
+                ..
+            } => vec![rule_group, domain_list],
+            ApiCall::AssociateFirewallRuleGroup { rule_group, .. } => vec![rule_group],
+            _ => Vec::new(),
         }
     }
 
@@ -283,6 +367,15 @@ impl ApiCall {
             ApiCall::Publish { topic_arn, .. } => vec![topic_arn.clone()],
             ApiCall::UpdateAccessKey { access_key_id, .. } => vec![access_key_id.clone()],
             ApiCall::PutRolePolicy { role_name, .. } => vec![role_name.clone()],
+            ApiCall::CreateFirewallDomainList { name }
+            | ApiCall::CreateFirewallRuleGroup { name } => {
+                vec![name.clone()]
+            }
+            ApiCall::UpdateFirewallDomains { domain_list, .. } => vec![domain_list.to_string()],
+            ApiCall::CreateFirewallRule { rule_group, .. } => vec![rule_group.to_string()],
+            ApiCall::AssociateFirewallRuleGroup {
+                rule_group, vpc_id, ..
+            } => vec![rule_group.to_string(), vpc_id.clone()],
             ApiCall::EnterStandby {
                 auto_scaling_group_name,
                 instance_id,
@@ -369,6 +462,35 @@ impl ApiCall {
                 ..
             } => format!(
                 "PutRolePolicy RoleName={role_name} PolicyName={policy_name} (Deny * when aws:TokenIssueTime < now)"
+            ),
+            ApiCall::CreateFirewallDomainList { name } => {
+                format!("CreateFirewallDomainList Name={name}")
+            }
+            ApiCall::UpdateFirewallDomains {
+                domain_list,
+                domains,
+            } => format!(
+                "UpdateFirewallDomains FirewallDomainListId={domain_list} Operation=ADD Domains={}",
+                domains.join(",")
+            ),
+            ApiCall::CreateFirewallRuleGroup { name } => {
+                format!("CreateFirewallRuleGroup Name={name}")
+            }
+            ApiCall::CreateFirewallRule {
+                rule_group,
+                domain_list,
+                name,
+                priority,
+            } => format!(
+                "CreateFirewallRule FirewallRuleGroupId={rule_group} FirewallDomainListId={domain_list} Name={name} Priority={priority} Action=BLOCK BlockResponse=NXDOMAIN"
+            ),
+            ApiCall::AssociateFirewallRuleGroup {
+                rule_group,
+                vpc_id,
+                name,
+                priority,
+            } => format!(
+                "AssociateFirewallRuleGroup FirewallRuleGroupId={rule_group} VpcId={vpc_id} Name={name} Priority={priority}"
             ),
             ApiCall::EnterStandby {
                 auto_scaling_group_name,
@@ -556,6 +678,19 @@ pub struct Identity {
     pub arn: String,
 }
 
+/// vigil's DNS Firewall objects as they are, seen from one VPC.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DnsFirewallState {
+    /// `vigil-blocklist`: its id and domains.
+    pub domain_list: Option<(String, Vec<String>)>,
+    /// `vigil-block`: its id.
+    pub rule_group: Option<String>,
+    /// The rule group has a BLOCK rule on the domain list.
+    pub block_rule: bool,
+    /// The rule group is associated with the VPC.
+    pub associated: bool,
+}
+
 /// A long-term access key and its user.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct KeyState {
@@ -684,6 +819,8 @@ pub trait Inspect {
     fn instances_with_role(&mut self, role_arn: &str) -> Result<Vec<String>, CallError>;
     /// Progress of these snapshots (DescribeSnapshots), in the order asked.
     fn snapshots(&mut self, ids: &[String]) -> Result<Vec<SnapshotProgress>, CallError>;
+    /// vigil's DNS Firewall domain list and rule group, and whether the group covers `vpc_id`.
+    fn dns_firewall(&mut self, vpc_id: &str) -> Result<DnsFirewallState, CallError>;
     /// The account as the console's world screen shows it (the demo world); `None` for AWS.
     fn account_view(&self) -> Option<AccountView> {
         None
@@ -727,6 +864,9 @@ impl<T: Inspect + ?Sized> Inspect for Box<T> {
     }
     fn snapshots(&mut self, ids: &[String]) -> Result<Vec<SnapshotProgress>, CallError> {
         (**self).snapshots(ids)
+    }
+    fn dns_firewall(&mut self, vpc_id: &str) -> Result<DnsFirewallState, CallError> {
+        (**self).dns_firewall(vpc_id)
     }
     fn account_view(&self) -> Option<AccountView> {
         (**self).account_view()

@@ -22,6 +22,12 @@ pub enum PlanError {
     NoTopic,
     #[error("instance {0} is {1}: there is nothing to act on")]
     Gone(String, String),
+    #[error(
+        "block-domain needs the VPC whose resolver queries to block: give --vpc VPC_ID, or --instance ID (its VPC)"
+    )]
+    NoVpc,
+    #[error("`{0}` is not a domain name")]
+    BadDomain(String),
 }
 
 /// What a finding says, for the notification.
@@ -96,6 +102,8 @@ pub struct Facts {
     pub keys: BTreeMap<String, KeyState>,
     /// role ARN → instances carrying it.
     pub role_instances: BTreeMap<String, Vec<String>>,
+    /// VPC → vigil's DNS Firewall objects seen from it.
+    pub dns: BTreeMap<String, DnsFirewallState>,
 }
 
 /// Reads what planning `action` needs.
@@ -163,12 +171,164 @@ fn gather_into(
             let others = inspect.instances_with_role(role)?;
             facts.role_instances.insert(role.clone(), others);
         }
+        Action::BlockDomain { vpc, instance, .. } => {
+            let vpc = match (vpc, instance) {
+                (Some(v), _) => v.clone(),
+                (None, Some(i)) => {
+                    let st = inspect.instance(i).map_err(|e| {
+                        if e.code.contains("NotFound") {
+                            PlanError::NoInstance(i.clone())
+                        } else {
+                            PlanError::Read(e)
+                        }
+                    })?;
+                    let v = st.vpc_id.clone();
+                    facts.instances.insert(i.clone(), st);
+                    v
+                }
+                (None, None) => return Err(PlanError::NoVpc),
+            };
+            if vpc.is_empty() {
+                return Err(PlanError::NoVpc);
+            }
+            let st = inspect.dns_firewall(&vpc)?;
+            facts.dns.insert(vpc, st);
+        }
         Action::Notify { .. } => {}
         Action::Playbook { steps, .. } => {
             for s in steps {
                 gather_into(s, inspect, facts)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// The VPC a block-domain acts in, from the action and the facts.
+fn block_vpc(vpc: &Option<String>, instance: &Option<String>, facts: &Facts) -> Option<String> {
+    vpc.clone()
+        .or_else(|| {
+            instance
+                .as_ref()
+                .and_then(|i| facts.instances.get(i))
+                .map(|st| st.vpc_id.clone())
+        })
+        .filter(|v| !v.is_empty())
+}
+
+/// A domain as DNS Firewall lists it: lower case, no trailing dot, no leading `*.`.
+pub fn normalise_domain(d: &str) -> Option<String> {
+    let d = d.trim().trim_end_matches('.').to_ascii_lowercase();
+    let d = d.strip_prefix("*.").unwrap_or(&d).to_string();
+    let ok = !d.is_empty()
+        && d.len() <= 253
+        && d.contains('.')
+        && d.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        });
+    ok.then_some(d)
+}
+
+fn block_domain(
+    action: &Action,
+    domain: &str,
+    vpc: &str,
+    facts: &Facts,
+    p: &mut Plan,
+) -> Result<(), PlanError> {
+    let d = normalise_domain(domain).ok_or_else(|| PlanError::BadDomain(domain.to_string()))?;
+    let fw = facts.dns.get(vpc).cloned().unwrap_or_default();
+    let wanted = [d.clone(), format!("*.{d}")];
+    let present: Vec<String> = fw
+        .domain_list
+        .as_ref()
+        .map(|(_, ds)| {
+            ds.iter()
+                .map(|x| x.trim_end_matches('.').to_ascii_lowercase())
+                .collect()
+        })
+        .unwrap_or_default();
+    let missing: Vec<String> = wanted
+        .iter()
+        .filter(|w| !present.contains(w))
+        .cloned()
+        .collect();
+    if missing.is_empty() && fw.block_rule && fw.associated {
+        p.notes.push(format!(
+            "{d} is already blocked for {vpc} ({DNS_BLOCKLIST_NAME} through {DNS_RULE_GROUP_NAME})"
+        ));
+        return Ok(());
+    }
+    let list = match &fw.domain_list {
+        Some((id, _)) => GroupRef::Existing(id.clone()),
+        None => {
+            p.steps.push(step(
+                action,
+                ApiCall::CreateFirewallDomainList {
+                    name: DNS_BLOCKLIST_NAME.to_string(),
+                },
+                "create vigil's DNS Firewall domain list",
+            ));
+            GroupRef::Created(DNS_BLOCKLIST_NAME.to_string())
+        }
+    };
+    if !missing.is_empty() {
+        p.steps.push(step(
+            action,
+            ApiCall::UpdateFirewallDomains {
+                domain_list: list.clone(),
+                domains: missing,
+            },
+            format!("add {d} and its subdomains to the block list"),
+        ));
+    }
+    let group = match &fw.rule_group {
+        Some(id) => GroupRef::Existing(id.clone()),
+        None => {
+            p.steps.push(step(
+                action,
+                ApiCall::CreateFirewallRuleGroup {
+                    name: DNS_RULE_GROUP_NAME.to_string(),
+                },
+                "create vigil's DNS Firewall rule group",
+            ));
+            GroupRef::Created(DNS_RULE_GROUP_NAME.to_string())
+        }
+    };
+    if !fw.block_rule {
+        p.steps.push(step(
+            action,
+            ApiCall::CreateFirewallRule {
+                rule_group: group.clone(),
+                domain_list: list,
+                name: "vigil-block-list".to_string(),
+                priority: DNS_RULE_PRIORITY,
+            },
+            "BLOCK the list's names, answering NXDOMAIN",
+        ));
+    }
+    if !fw.associated {
+        p.steps.push(step(
+            action,
+            ApiCall::AssociateFirewallRuleGroup {
+                rule_group: group,
+                vpc_id: vpc.to_string(),
+                name: format!("vigil-block-{vpc}"),
+                priority: DNS_ASSOCIATION_PRIORITY,
+            },
+            format!("apply the rule group to {vpc}'s resolver"),
+        ));
+    }
+    p.blast_radius.push(format!(
+        "every query from {vpc} for {d} or any name under it answers NXDOMAIN, for every workload in the VPC"
+    ));
+    if d.ends_with("amazonaws.com") || d.ends_with("aws.amazon.com") || d.ends_with(".aws") {
+        p.blast_radius.push(format!(
+            "{d} is an AWS endpoint: blocking it cuts every workload in {vpc} off that service, not only the attacker"
+        ));
     }
     Ok(())
 }
@@ -373,6 +533,14 @@ fn plan_into(
                 ));
             }
             Ok(())
+        }
+        Action::BlockDomain {
+            domain,
+            vpc,
+            instance,
+        } => {
+            let vpc = block_vpc(vpc, instance, facts).ok_or(PlanError::NoVpc)?;
+            block_domain(action, domain, &vpc, facts, p)
         }
         Action::Playbook { steps, .. } => {
             for s in steps {

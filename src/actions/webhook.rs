@@ -247,6 +247,9 @@ impl<R: Inspect> Inspect for WebhookResponder<R> {
     fn snapshots(&mut self, ids: &[String]) -> Result<Vec<super::SnapshotProgress>, CallError> {
         self.inner.snapshots(ids)
     }
+    fn dns_firewall(&mut self, vpc_id: &str) -> Result<super::DnsFirewallState, CallError> {
+        self.inner.dns_firewall(vpc_id)
+    }
     fn account_view(&self) -> Option<super::AccountView> {
         self.inner.account_view()
     }

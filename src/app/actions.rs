@@ -163,9 +163,24 @@ fn target_action(s: &State, c: Command) -> Result<Action, String> {
             let instance = instance()?;
             pb.action(&instance, finding.map(|f| f.id.as_str()))
         }
-        Command::BlockDomain => {
-            return Err("not available: vigil has no DNS firewall action yet".to_string());
-        }
+        Command::BlockDomain => Action::BlockDomain {
+            domain: focus_of(s, &[EntityKind::Domain])
+                .or_else(|| {
+                    finding.and_then(|f| {
+                        f.entities
+                            .iter()
+                            .find(|e| e.kind == EntityKind::Domain)
+                            .cloned()
+                    })
+                })
+                .map(|e| e.value)
+                .ok_or("select a domain or a finding about one")?,
+            vpc: None,
+            instance: Some(instance().map_err(|_| {
+                "the block applies to an instance's VPC: select a finding about the instance that resolved it"
+                    .to_string()
+            })?),
+        },
         _ => return Err("not an action".to_string()),
     })
 }

@@ -1,4 +1,4 @@
-//! The AWS side of the responder: SDK clients (EC2, Auto Scaling, SNS, IAM, STS) behind [`Inspect`] and
+//! The AWS side of the responder: SDK clients (EC2, Auto Scaling, Route 53 Resolver, SNS, IAM, STS) behind [`Inspect`] and
 //! [`Responder`]. The only module that imports the AWS SDK.
 //!
 //! [`connect_read_only`] returns something that can only read; [`connect_responder`] is the one way
@@ -6,8 +6,8 @@
 //! call them from a plain thread (or `spawn_blocking`), never from inside an async task.
 
 use crate::actions::{
-    ApiCall, CallError, CallOk, DryRun, EniState, GroupRef, GroupState, Identity, Inspect,
-    InstanceState, KeyState, Responder, SnapshotProgress, role_name,
+    ApiCall, CallError, CallOk, DnsFirewallState, DryRun, EniState, GroupRef, GroupState, Identity,
+    Inspect, InstanceState, KeyState, Responder, SnapshotProgress, role_name,
 };
 use aws_config::{BehaviorVersion, Region, retry::RetryConfig};
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
@@ -59,6 +59,7 @@ struct Clients {
     rt: OwnRuntime,
     ec2: aws_sdk_ec2::Client,
     autoscaling: aws_sdk_autoscaling::Client,
+    route53resolver: aws_sdk_route53resolver::Client,
     sns: aws_sdk_sns::Client,
     iam: aws_sdk_iam::Client,
     sts: aws_sdk_sts::Client,
@@ -100,6 +101,7 @@ fn clients(opts: &AwsOptions) -> Result<Clients, AwsError> {
     Ok(Clients {
         ec2: aws_sdk_ec2::Client::new(&conf),
         autoscaling: aws_sdk_autoscaling::Client::new(&conf),
+        route53resolver: aws_sdk_route53resolver::Client::new(&conf),
         sns: aws_sdk_sns::Client::new(&conf),
         iam: aws_sdk_iam::Client::new(&conf),
         sts: aws_sdk_sts::Client::new(&conf),
@@ -166,6 +168,14 @@ where
         request_id,
         iam_action: Some(iam_action.to_string()),
     }
+}
+
+/// A CreatorRequestId: unique per request, as the API asks (a retry of the same request reuses it).
+fn creator_request_id(what: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("vigil-{what}-{nanos}")
 }
 
 /// The ids of the scaling activities an Auto Scaling call started (its "created" ids).
@@ -476,6 +486,109 @@ impl Clients {
         Ok(ids)
     }
 
+    fn dns_firewall(&self, vpc_id: &str) -> Result<DnsFirewallState, CallError> {
+        use crate::actions::{DNS_BLOCKLIST_NAME, DNS_RULE_GROUP_NAME};
+        let mut st = DnsFirewallState::default();
+        let mut token: Option<String> = None;
+        let list_id = loop {
+            let o = self
+                .rt
+                .block_on(
+                    self.route53resolver
+                        .list_firewall_domain_lists()
+                        .set_next_token(token.take())
+                        .send(),
+                )
+                .map_err(|e| call_err(e, "route53resolver:ListFirewallDomainLists"))?;
+            if let Some(l) = o
+                .firewall_domain_lists()
+                .iter()
+                .find(|l| l.name() == Some(DNS_BLOCKLIST_NAME))
+            {
+                break l.id().map(str::to_string);
+            }
+            match o.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break None,
+            }
+        };
+        if let Some(id) = list_id {
+            let mut domains = Vec::new();
+            loop {
+                let o = self
+                    .rt
+                    .block_on(
+                        self.route53resolver
+                            .list_firewall_domains()
+                            .firewall_domain_list_id(&id)
+                            .set_next_token(token.take())
+                            .send(),
+                    )
+                    .map_err(|e| call_err(e, "route53resolver:ListFirewallDomains"))?;
+                domains.extend(o.domains().iter().cloned());
+                match o.next_token() {
+                    Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                    _ => break,
+                }
+            }
+            st.domain_list = Some((id, domains));
+        }
+        let group_id = loop {
+            let o = self
+                .rt
+                .block_on(
+                    self.route53resolver
+                        .list_firewall_rule_groups()
+                        .set_next_token(token.take())
+                        .send(),
+                )
+                .map_err(|e| call_err(e, "route53resolver:ListFirewallRuleGroups"))?;
+            if let Some(g) = o
+                .firewall_rule_groups()
+                .iter()
+                .find(|g| g.name() == Some(DNS_RULE_GROUP_NAME))
+            {
+                break g.id().map(str::to_string);
+            }
+            match o.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break None,
+            }
+        };
+        if let Some(gid) = group_id {
+            let rules = self
+                .rt
+                .block_on(
+                    self.route53resolver
+                        .list_firewall_rules()
+                        .firewall_rule_group_id(&gid)
+                        .send(),
+                )
+                .map_err(|e| call_err(e, "route53resolver:ListFirewallRules"))?;
+            let list = st.domain_list.as_ref().map(|(id, _)| id.as_str());
+            st.block_rule = rules.firewall_rules().iter().any(|r| {
+                list.is_some()
+                    && r.firewall_domain_list_id() == list
+                    && r.action() == Some(&aws_sdk_route53resolver::types::Action::Block)
+            });
+            let assoc = self
+                .rt
+                .block_on(
+                    self.route53resolver
+                        .list_firewall_rule_group_associations()
+                        .firewall_rule_group_id(&gid)
+                        .vpc_id(vpc_id)
+                        .send(),
+                )
+                .map_err(|e| call_err(e, "route53resolver:ListFirewallRuleGroupAssociations"))?;
+            st.associated = assoc.firewall_rule_group_associations().iter().any(|a| {
+                a.vpc_id() == Some(vpc_id) && a.firewall_rule_group_id() == Some(gid.as_str())
+            });
+            st.rule_group = Some(gid);
+        }
+        Ok(st)
+    }
+
     fn group_id(g: &GroupRef, created: &BTreeMap<String, String>) -> Result<String, CallError> {
         match g {
             GroupRef::Existing(id) => Ok(id.clone()),
@@ -685,6 +798,106 @@ impl Clients {
                         .collect(),
                 ))
             }
+            ApiCall::CreateFirewallDomainList { name } => {
+                let o = rt
+                    .block_on(
+                        self.route53resolver
+                            .create_firewall_domain_list()
+                            .creator_request_id(creator_request_id(name))
+                            .name(name)
+                            .send(),
+                    )
+                    .map_err(|err| call_err(err, act))?;
+                let id = o
+                    .firewall_domain_list()
+                    .and_then(|l| l.id())
+                    .map(str::to_string);
+                Ok(ok(o.request_id(), id.into_iter().collect()))
+            }
+            ApiCall::UpdateFirewallDomains {
+                domain_list,
+                domains,
+            } => {
+                let id = Self::group_id(domain_list, created)?;
+                let o = rt
+                    .block_on(
+                        self.route53resolver
+                            .update_firewall_domains()
+                            .firewall_domain_list_id(id)
+                            .operation(
+                                aws_sdk_route53resolver::types::FirewallDomainUpdateOperation::Add,
+                            )
+                            .set_domains(Some(domains.clone()))
+                            .send(),
+                    )
+                    .map_err(|err| call_err(err, act))?;
+                Ok(ok(o.request_id(), vec![]))
+            }
+            ApiCall::CreateFirewallRuleGroup { name } => {
+                let o = rt
+                    .block_on(
+                        self.route53resolver
+                            .create_firewall_rule_group()
+                            .creator_request_id(creator_request_id(name))
+                            .name(name)
+                            .send(),
+                    )
+                    .map_err(|err| call_err(err, act))?;
+                let id = o
+                    .firewall_rule_group()
+                    .and_then(|g| g.id())
+                    .map(str::to_string);
+                Ok(ok(o.request_id(), id.into_iter().collect()))
+            }
+            ApiCall::CreateFirewallRule {
+                rule_group,
+                domain_list,
+                name,
+                priority,
+            } => {
+                let group = Self::group_id(rule_group, created)?;
+                let list = Self::group_id(domain_list, created)?;
+                let o = rt
+                    .block_on(
+                        self.route53resolver
+                            .create_firewall_rule()
+                            .creator_request_id(creator_request_id(name))
+                            .firewall_rule_group_id(group)
+                            .firewall_domain_list_id(list)
+                            .priority(*priority)
+                            .action(aws_sdk_route53resolver::types::Action::Block)
+                            .block_response(aws_sdk_route53resolver::types::BlockResponse::Nxdomain)
+                            .name(name)
+                            .send(),
+                    )
+                    .map_err(|err| call_err(err, act))?;
+                Ok(ok(o.request_id(), vec![]))
+            }
+            ApiCall::AssociateFirewallRuleGroup {
+                rule_group,
+                vpc_id,
+                name,
+                priority,
+            } => {
+                let group = Self::group_id(rule_group, created)?;
+                let o = rt
+                    .block_on(
+                        self.route53resolver
+                            .associate_firewall_rule_group()
+                            .creator_request_id(creator_request_id(name))
+                            .firewall_rule_group_id(group)
+                            .vpc_id(vpc_id)
+                            .priority(*priority)
+                            .name(name)
+                            .send(),
+                    )
+                    .map_err(|err| call_err(err, act))?;
+                let id = o
+                    .firewall_rule_group_association()
+                    .and_then(|a| a.id())
+                    .map(str::to_string);
+                Ok(ok(o.request_id(), id.into_iter().collect()))
+            }
             ApiCall::EnterStandby {
                 auto_scaling_group_name,
                 instance_id,
@@ -827,6 +1040,9 @@ macro_rules! inspect_impl {
             fn snapshots(&mut self, ids: &[String]) -> Result<Vec<SnapshotProgress>, CallError> {
                 self.0.snapshots(ids)
             }
+            fn dns_firewall(&mut self, vpc_id: &str) -> Result<DnsFirewallState, CallError> {
+                self.0.dns_firewall(vpc_id)
+            }
         }
     };
 }
@@ -873,6 +1089,11 @@ pub const OPERATIONS: &[&str] = &[
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeSnapshots",
     "autoscaling:DescribeAutoScalingInstances",
+    "route53resolver:ListFirewallDomainLists",
+    "route53resolver:ListFirewallDomains",
+    "route53resolver:ListFirewallRuleGroups",
+    "route53resolver:ListFirewallRules",
+    "route53resolver:ListFirewallRuleGroupAssociations",
     "iam:GetInstanceProfile",
     "iam:GetAccessKeyLastUsed",
     "iam:ListAccessKeys",
@@ -888,6 +1109,11 @@ pub const OPERATIONS: &[&str] = &[
     "autoscaling:EnterStandby",
     "autoscaling:ExitStandby",
     "autoscaling:DetachInstances",
+    "route53resolver:CreateFirewallDomainList",
+    "route53resolver:UpdateFirewallDomains",
+    "route53resolver:CreateFirewallRuleGroup",
+    "route53resolver:CreateFirewallRule",
+    "route53resolver:AssociateFirewallRuleGroup",
     "sns:Publish",
     "iam:UpdateAccessKey",
     "iam:PutRolePolicy",

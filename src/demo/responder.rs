@@ -7,8 +7,8 @@ use crate::actions::account::{
     AccountView, CredentialView, EniView, InstanceView, MessageView, SnapshotView,
 };
 use crate::actions::{
-    ApiCall, CallError, CallOk, DryRun, EniState, GroupRef, GroupState, Identity, Inspect,
-    InstanceState, KeyState, Responder, SnapshotProgress, role_name,
+    ApiCall, CallError, CallOk, DnsFirewallState, DryRun, EniState, GroupRef, GroupState, Identity,
+    Inspect, InstanceState, KeyState, Responder, SnapshotProgress, role_name,
 };
 use crate::model::content_hash;
 use serde::Serialize;
@@ -183,8 +183,23 @@ impl DemoResponder {
                 changed: revoked,
             });
         }
+        let fw = &w.dns_firewall;
+        let blocked = fw
+            .domain_lists
+            .iter()
+            .flat_map(|l| {
+                let vpcs: Vec<String> = fw
+                    .rule_groups
+                    .iter()
+                    .filter(|g| g.blocks.contains(&l.id))
+                    .flat_map(|g| g.vpcs.iter().cloned())
+                    .collect();
+                l.domains.iter().map(move |d| (d.clone(), vpcs.clone()))
+            })
+            .collect();
         AccountView {
             label: format!("demo world {}", self.name).trim().to_string(),
+            blocked,
             account: w.account_id.clone(),
             region: w.region.clone(),
             instances,
@@ -241,6 +256,37 @@ impl DemoResponder {
                 at,
             });
         }
+    }
+
+    /// A DNS Firewall domain list or rule group named in a call, as an id.
+    fn firewall_ref(
+        &self,
+        r: &GroupRef,
+        created: &BTreeMap<String, String>,
+    ) -> Result<String, CallError> {
+        match r {
+            GroupRef::Existing(id) => Ok(id.clone()),
+            GroupRef::Created(name) => created.get(name).cloned().ok_or_else(|| {
+                not_found(
+                    "ResourceNotFoundException",
+                    &format!("firewall resource {name}"),
+                )
+            }),
+        }
+    }
+
+    fn firewall_group_mut(
+        &mut self,
+        r: &GroupRef,
+        created: &BTreeMap<String, String>,
+    ) -> Result<&mut super::world::FirewallRuleGroup, CallError> {
+        let id = self.firewall_ref(r, created)?;
+        self.world
+            .dns_firewall
+            .rule_groups
+            .iter_mut()
+            .find(|g| g.id == id)
+            .ok_or_else(|| not_found("ResourceNotFoundException", &format!("rule group {id}")))
     }
 
     fn group_mut(&mut self, id: &str) -> Result<&mut SecurityGroup, CallError> {
@@ -382,6 +428,78 @@ impl DemoResponder {
                     ids.push(id);
                 }
                 Ok(ids)
+            }
+            ApiCall::CreateFirewallDomainList { name } => {
+                let id = format!("rslvr-fdl-{:016x}", content_hash(name.as_bytes()));
+                self.world
+                    .dns_firewall
+                    .domain_lists
+                    .push(super::world::FirewallDomainList {
+                        id: id.clone(),
+                        name: name.clone(),
+                        domains: Vec::new(),
+                    });
+                Ok(vec![id])
+            }
+            ApiCall::UpdateFirewallDomains {
+                domain_list,
+                domains,
+            } => {
+                let id = self.firewall_ref(domain_list, created)?;
+                let list = self
+                    .world
+                    .dns_firewall
+                    .domain_lists
+                    .iter_mut()
+                    .find(|l| l.id == id)
+                    .ok_or_else(|| {
+                        not_found("ResourceNotFoundException", &format!("domain list {id}"))
+                    })?;
+                for d in domains {
+                    if !list.domains.contains(d) {
+                        list.domains.push(d.clone());
+                    }
+                }
+                Ok(vec![])
+            }
+            ApiCall::CreateFirewallRuleGroup { name } => {
+                let id = format!("rslvr-frg-{:016x}", content_hash(name.as_bytes()));
+                self.world
+                    .dns_firewall
+                    .rule_groups
+                    .push(super::world::FirewallRuleGroup {
+                        id: id.clone(),
+                        name: name.clone(),
+                        ..Default::default()
+                    });
+                Ok(vec![id])
+            }
+            ApiCall::CreateFirewallRule {
+                rule_group,
+                domain_list,
+                ..
+            } => {
+                let list = self.firewall_ref(domain_list, created)?;
+                let group = self.firewall_group_mut(rule_group, created)?;
+                group.blocks.push(list);
+                Ok(vec![])
+            }
+            ApiCall::AssociateFirewallRuleGroup {
+                rule_group, vpc_id, ..
+            } => {
+                if !self.world.vpcs.iter().any(|v| &v.vpc_id == vpc_id) {
+                    return Err(not_found(
+                        "ResourceNotFoundException",
+                        &format!("VPC {vpc_id}"),
+                    ));
+                }
+                let group = self.firewall_group_mut(rule_group, created)?;
+                let id = format!(
+                    "rslvr-frgassoc-{:016x}",
+                    content_hash(format!("{}{vpc_id}", group.id).as_bytes())
+                );
+                group.vpcs.push(vpc_id.clone());
+                Ok(vec![id])
             }
             ApiCall::EnterStandby {
                 auto_scaling_group_name: asg,
@@ -590,6 +708,24 @@ impl Inspect for DemoResponder {
 
     fn account_view(&self) -> Option<AccountView> {
         Some(self.view())
+    }
+
+    fn dns_firewall(&mut self, vpc_id: &str) -> Result<DnsFirewallState, CallError> {
+        let fw = &self.world.dns_firewall;
+        let list = fw
+            .domain_lists
+            .iter()
+            .find(|l| l.name == crate::actions::DNS_BLOCKLIST_NAME);
+        let group = fw
+            .rule_groups
+            .iter()
+            .find(|g| g.name == crate::actions::DNS_RULE_GROUP_NAME);
+        Ok(DnsFirewallState {
+            domain_list: list.map(|l| (l.id.clone(), l.domains.clone())),
+            rule_group: group.map(|g| g.id.clone()),
+            block_rule: matches!((group, list), (Some(g), Some(l)) if g.blocks.contains(&l.id)),
+            associated: group.is_some_and(|g| g.vpcs.iter().any(|v| v == vpc_id)),
+        })
     }
 
     /// Simulated progress: each call moves every pending snapshot asked about one step on, so a

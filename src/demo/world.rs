@@ -26,6 +26,32 @@ pub struct World {
     /// ENIs the demo responder put in a contain group, and when (scenario time). Not in world.json.
     #[serde(skip)]
     pub quarantines: Vec<Quarantine>,
+    /// Route 53 Resolver DNS Firewall, as the demo responder sets it up. Not in world.json.
+    #[serde(skip)]
+    pub dns_firewall: DnsFirewall,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DnsFirewall {
+    pub domain_lists: Vec<FirewallDomainList>,
+    pub rule_groups: Vec<FirewallRuleGroup>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FirewallDomainList {
+    pub id: String,
+    pub name: String,
+    pub domains: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FirewallRuleGroup {
+    pub id: String,
+    pub name: String,
+    /// Domain lists with a BLOCK rule in this group.
+    pub blocks: Vec<String>,
+    /// VPCs the group is associated with.
+    pub vpcs: Vec<String>,
 }
 
 /// One ENI isolated by the demo responder: from `at` on, its flow-log lines say REJECT.

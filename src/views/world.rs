@@ -131,6 +131,24 @@ fn lines_of<'a>(a: &AccountView, t: &Theme, w: usize) -> Vec<Line<'a>> {
             push(format!("     {l}"), Style::new());
         }
     }
+    push(
+        format!(" DNS Firewall block list ({})", a.blocked.len()),
+        t.title(),
+    );
+    if a.blocked.is_empty() {
+        push(
+            "   nothing blocked (B on a domain or a DNS finding)".to_string(),
+            t.dim(),
+        );
+    }
+    for (d, vpcs) in &a.blocked {
+        let scope = if vpcs.is_empty() {
+            "not applied to any VPC yet".to_string()
+        } else {
+            format!("NXDOMAIN in {}", vpcs.join(", "))
+        };
+        push(format!("   {d} {} {scope}", t.sep()), t.warn());
+    }
     push(" Credentials".to_string(), t.title());
     for c in &a.credentials {
         push(

@@ -101,6 +101,231 @@ def _check_signature(self):
 IAMRequestBase.check_signature = _check_signature
 
 
+# --- Addition: Route 53 Resolver DNS Firewall ----------------------------------------------------
+# moto 5.2.5 implements Route 53 Resolver endpoints, rules and query logging but not DNS Firewall,
+# which vigil's block-domain uses. The operations below are added in the wire shape of the Route 53
+# Resolver API Reference (JSON 1.1, X-Amz-Target Route53Resolver.<Operation>): CreateFirewallDomainList,
+# UpdateFirewallDomains (ADD/REMOVE/REPLACE), ListFirewallDomainLists, ListFirewallDomains,
+# CreateFirewallRuleGroup, ListFirewallRuleGroups, CreateFirewallRule (BLOCK needs a BlockResponse),
+# ListFirewallRules, AssociateFirewallRuleGroup (the VPC must exist; one association per rule group
+# and VPC, and one per priority in a VPC: ConflictException otherwise), and
+# ListFirewallRuleGroupAssociations. State lives on moto's per-region backend, so
+# /moto-api/reset clears it. No pagination: every list fits one page here.
+import datetime  # noqa: E402
+import json as _json  # noqa: E402
+import secrets  # noqa: E402
+
+from moto.core.exceptions import JsonRESTError  # noqa: E402
+from moto.ec2.models import ec2_backends  # noqa: E402
+from moto.route53resolver.responses import Route53ResolverResponse  # noqa: E402
+
+
+def _fw(resp):
+    backend = resp.route53resolver_backend
+    if not hasattr(backend, "_vigil_fw"):
+        backend._vigil_fw = {"lists": {}, "groups": {}, "rules": [], "assocs": {}}
+    return backend._vigil_fw
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+
+
+def _arn(resp, kind, rid):
+    return f"arn:aws:route53resolver:{resp.region}:{resp.current_account}:{kind}/{rid}"
+
+
+def _not_found(rid):
+    return JsonRESTError("ResourceNotFoundException", f"[RSLVR-00901] Can't find the resource with ID '{rid}'")
+
+
+def _create_firewall_domain_list(self):
+    fw = _fw(self)
+    rid = "rslvr-fdl-" + secrets.token_hex(9)[:17]
+    now = _now()
+    item = {
+        "Id": rid,
+        "Arn": _arn(self, "firewall-domain-list", rid),
+        "Name": self._get_param("Name"),
+        "DomainCount": 0,
+        "Status": "COMPLETE",
+        "StatusMessage": "Created Firewall Domain List",
+        "CreatorRequestId": self._get_param("CreatorRequestId"),
+        "CreationTime": now,
+        "ModificationTime": now,
+        "_domains": [],
+    }
+    fw["lists"][rid] = item
+    return _json.dumps({"FirewallDomainList": {k: v for k, v in item.items() if not k.startswith("_")}})
+
+
+def _update_firewall_domains(self):
+    fw = _fw(self)
+    rid = self._get_param("FirewallDomainListId")
+    item = fw["lists"].get(rid)
+    if item is None:
+        raise _not_found(rid)
+    op = self._get_param("Operation")
+    domains = self._get_param("Domains") or []
+    if op == "ADD":
+        item["_domains"].extend(d for d in domains if d not in item["_domains"])
+    elif op == "REMOVE":
+        item["_domains"] = [d for d in item["_domains"] if d not in domains]
+    elif op == "REPLACE":
+        item["_domains"] = list(domains)
+    else:
+        raise JsonRESTError("ValidationException", f"Operation {op} is not ADD, REMOVE or REPLACE")
+    item["DomainCount"] = len(item["_domains"])
+    item["ModificationTime"] = _now()
+    return _json.dumps({"Id": rid, "Name": item["Name"], "Status": "COMPLETE", "StatusMessage": "Finished domain list update"})
+
+
+def _list_firewall_domain_lists(self):
+    keep = ("Id", "Arn", "Name", "CreatorRequestId")
+    lists = [{k: v for k, v in i.items() if k in keep} for i in _fw(self)["lists"].values()]
+    return _json.dumps({"FirewallDomainLists": lists})
+
+
+def _list_firewall_domains(self):
+    rid = self._get_param("FirewallDomainListId")
+    item = _fw(self)["lists"].get(rid)
+    if item is None:
+        raise _not_found(rid)
+    return _json.dumps({"Domains": item["_domains"]})
+
+
+def _create_firewall_rule_group(self):
+    fw = _fw(self)
+    rid = "rslvr-frg-" + secrets.token_hex(9)[:17]
+    now = _now()
+    item = {
+        "Id": rid,
+        "Arn": _arn(self, "firewall-rule-group", rid),
+        "Name": self._get_param("Name"),
+        "RuleCount": 0,
+        "Status": "COMPLETE",
+        "StatusMessage": "Created Firewall Rule Group",
+        "OwnerId": self.current_account,
+        "CreatorRequestId": self._get_param("CreatorRequestId"),
+        "ShareStatus": "NOT_SHARED",
+        "CreationTime": now,
+        "ModificationTime": now,
+    }
+    fw["groups"][rid] = item
+    return _json.dumps({"FirewallRuleGroup": item})
+
+
+def _list_firewall_rule_groups(self):
+    keep = ("Id", "Arn", "Name", "OwnerId", "CreatorRequestId", "ShareStatus")
+    groups = [{k: v for k, v in g.items() if k in keep} for g in _fw(self)["groups"].values()]
+    return _json.dumps({"FirewallRuleGroups": groups})
+
+
+def _create_firewall_rule(self):
+    fw = _fw(self)
+    gid = self._get_param("FirewallRuleGroupId")
+    lid = self._get_param("FirewallDomainListId")
+    if gid not in fw["groups"]:
+        raise _not_found(gid)
+    if lid not in fw["lists"]:
+        raise _not_found(lid)
+    action = self._get_param("Action")
+    if action == "BLOCK" and not self._get_param("BlockResponse"):
+        raise JsonRESTError("ValidationException", "BlockResponse is required when Action is BLOCK")
+    priority = self._get_param("Priority")
+    if any(r["FirewallRuleGroupId"] == gid and r["Priority"] == priority for r in fw["rules"]):
+        raise JsonRESTError("ConflictException", f"A rule with priority {priority} already exists in {gid}")
+    now = _now()
+    rule = {
+        "FirewallRuleGroupId": gid,
+        "FirewallDomainListId": lid,
+        "Name": self._get_param("Name"),
+        "Priority": priority,
+        "Action": action,
+        "CreatorRequestId": self._get_param("CreatorRequestId"),
+        "CreationTime": now,
+        "ModificationTime": now,
+    }
+    if self._get_param("BlockResponse"):
+        rule["BlockResponse"] = self._get_param("BlockResponse")
+    fw["rules"].append(rule)
+    fw["groups"][gid]["RuleCount"] += 1
+    return _json.dumps({"FirewallRule": rule})
+
+
+def _list_firewall_rules(self):
+    gid = self._get_param("FirewallRuleGroupId")
+    fw = _fw(self)
+    if gid not in fw["groups"]:
+        raise _not_found(gid)
+    return _json.dumps({"FirewallRules": [r for r in fw["rules"] if r["FirewallRuleGroupId"] == gid]})
+
+
+def _associate_firewall_rule_group(self):
+    fw = _fw(self)
+    gid = self._get_param("FirewallRuleGroupId")
+    vpc = self._get_param("VpcId")
+    if gid not in fw["groups"]:
+        raise _not_found(gid)
+    try:
+        ec2_backends[self.current_account][self.region].get_vpc(vpc)
+    except Exception:
+        raise _not_found(vpc) from None
+    priority = self._get_param("Priority")
+    for a in fw["assocs"].values():
+        if a["VpcId"] == vpc and (a["FirewallRuleGroupId"] == gid or a["Priority"] == priority):
+            raise JsonRESTError(
+                "ConflictException",
+                f"The VPC {vpc} already has {a['FirewallRuleGroupId']} at priority {a['Priority']}",
+            )
+    rid = "rslvr-frgassoc-" + secrets.token_hex(9)[:17]
+    now = _now()
+    item = {
+        "Id": rid,
+        "Arn": _arn(self, "firewall-rule-group-association", rid),
+        "FirewallRuleGroupId": gid,
+        "VpcId": vpc,
+        "Name": self._get_param("Name"),
+        "Priority": priority,
+        "MutationProtection": self._get_param("MutationProtection") or "DISABLED",
+        "Status": "COMPLETE",
+        "StatusMessage": "Finished rule group association update",
+        "CreatorRequestId": self._get_param("CreatorRequestId"),
+        "CreationTime": now,
+        "ModificationTime": now,
+    }
+    fw["assocs"][rid] = item
+    return _json.dumps({"FirewallRuleGroupAssociation": item})
+
+
+def _list_firewall_rule_group_associations(self):
+    gid = self._get_param("FirewallRuleGroupId")
+    vpc = self._get_param("VpcId")
+    assocs = [
+        a
+        for a in _fw(self)["assocs"].values()
+        if (gid is None or a["FirewallRuleGroupId"] == gid) and (vpc is None or a["VpcId"] == vpc)
+    ]
+    return _json.dumps({"FirewallRuleGroupAssociations": assocs})
+
+
+for _name, _fn in list(globals().items()):
+    if _name.startswith("_") and _name[1:] in (
+        "create_firewall_domain_list",
+        "update_firewall_domains",
+        "list_firewall_domain_lists",
+        "list_firewall_domains",
+        "create_firewall_rule_group",
+        "list_firewall_rule_groups",
+        "create_firewall_rule",
+        "list_firewall_rules",
+        "associate_firewall_rule_group",
+        "list_firewall_rule_group_associations",
+    ):
+        assert not hasattr(Route53ResolverResponse, _name[1:]), f"moto now has {_name[1:]}: drop ours"
+        setattr(Route53ResolverResponse, _name[1:], _fn)
+
+
 # --- Fault injection (not a correction): throttling ------------------------------------------------
 # To test that throttled calls are retried with backoff, VIGIL_MOTO_FAULTS names a JSON file
 # {"Action": n}: the next n calls of that action answer RequestLimitExceeded, the code EC2 gives

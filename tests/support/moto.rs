@@ -152,6 +152,7 @@ pub struct Sdk {
     pub iam: aws_sdk_iam::Client,
     pub sns: aws_sdk_sns::Client,
     pub asg: aws_sdk_autoscaling::Client,
+    pub r53r: aws_sdk_route53resolver::Client,
 }
 
 pub fn sdk(url: &str) -> Sdk {
@@ -180,6 +181,7 @@ pub fn sdk(url: &str) -> Sdk {
         iam: aws_sdk_iam::Client::new(&conf),
         sns: aws_sdk_sns::Client::new(&conf),
         asg: aws_sdk_autoscaling::Client::new(&conf),
+        r53r: aws_sdk_route53resolver::Client::new(&conf),
         rt,
     }
 }
