@@ -26,11 +26,15 @@ struct Console {
 }
 
 fn console(read_only: bool, width: u16, height: u16) -> Console {
-    let sc = Scenario::load(SCENARIO).expect("scenario");
+    console_for(SCENARIO, read_only, width, height)
+}
+
+fn console_for(scenario: &str, read_only: bool, width: u16, height: u16) -> Console {
+    let sc = Scenario::load(scenario).expect("scenario");
     let opts = Options {
         mode: Mode::Demo,
         read_only,
-        label: SCENARIO.to_string(),
+        label: scenario.to_string(),
         ..Options::default()
     };
     let mut s = State::new(opts, Keymap::default_map().expect("keymap"));
@@ -41,7 +45,7 @@ fn console(read_only: bool, width: u16, height: u16) -> Console {
     } else {
         let demo = DemoResponder::for_scenario(&sc).expect("world");
         s.actions.topic_arn = demo.world.sns_topics.first().map(|t| t.arn.clone());
-        s.actions.responder = format!("demo world {SCENARIO}");
+        s.actions.responder = format!("demo world {scenario}");
         s.actions.audit_path = "~/.local/state/vigil/audit.jsonl".to_string();
         Some(Armed::new(Box::new(demo), audit.clone()))
     };
@@ -505,4 +509,56 @@ fn world_screen_80x24_scrolled_to_the_outbox() {
     let (mut c, _) = acted_on_web1(80, 24);
     c.keys("W pgdn");
     insta::assert_snapshot!(c.text());
+}
+
+/// dns-c2-exfil: `B` on the C2-over-DNS finding blocks the domain it names in the instance's VPC,
+/// after the domain (or its last 4) is typed; the world screen lists it.
+#[test]
+fn block_domain_key_on_a_dns_finding() {
+    let mut c = console_for("dns-c2-exfil", false, 120, 40);
+    let row = (0..c.s.list.rows.len())
+        .find(|r| {
+            c.s.list.selected = *r;
+            c.s.selected_finding()
+                .is_some_and(|i| c.s.findings[i].finding_type == "Backdoor:EC2/C&CActivity.B!DNS")
+        })
+        .expect("the C2-over-DNS finding");
+    c.s.list.selected = 0;
+    for _ in 0..row {
+        c.keys("down");
+    }
+    let f = &c.s.findings[c.s.selected_finding().unwrap()];
+    let domain = f
+        .entities
+        .iter()
+        .find(|e| e.kind == vigil::model::EntityKind::Domain)
+        .expect("a domain in the finding")
+        .value
+        .clone();
+    let instance = f.subject.instance.clone().unwrap().value;
+    c.keys("B");
+    assert!(
+        c.effects.iter().any(|e| matches!(e,
+            Effect::PlanAction { action: Action::BlockDomain { domain: d, instance: Some(i), .. }, .. }
+                if *d == domain && *i == instance)),
+        "{:?}",
+        c.effects
+    );
+    let Some(View::Confirm(cv)) = c.s.view() else {
+        panic!("confirm expected: {}", c.status());
+    };
+    assert!(matches!(&cv.plan.confirm, Confirm::TypeId { id } if *id == domain));
+    c.type_text(&domain[domain.len() - 4..]);
+    c.keys("enter");
+    assert!(
+        c.status().starts_with("done: block-domain"),
+        "{}",
+        c.status()
+    );
+    let blocked = &c.s.actions.account.as_ref().unwrap().blocked;
+    assert!(
+        blocked.iter().any(|(d, v)| *d == domain && v.len() == 1),
+        "{blocked:?}"
+    );
+    assert_eq!(c.runs(), 1);
 }

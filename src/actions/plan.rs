@@ -325,6 +325,13 @@ fn block_domain(
     p.blast_radius.push(format!(
         "every query from {vpc} for {d} or any name under it answers NXDOMAIN, for every workload in the VPC"
     ));
+    if let Some((_, parent)) = d.split_once('.')
+        && parent.contains('.')
+    {
+        p.notes.push(format!(
+            "only {d} and names under it are blocked, not {parent} or its other names (block {parent} to cover them all)"
+        ));
+    }
     if d.ends_with("amazonaws.com") || d.ends_with("aws.amazon.com") || d.ends_with(".aws") {
         p.blast_radius.push(format!(
             "{d} is an AWS endpoint: blocking it cuts every workload in {vpc} off that service, not only the attacker"
