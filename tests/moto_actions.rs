@@ -560,8 +560,9 @@ fn an_error_midway_is_reported_and_audited() {
     assert!(r.identity().unwrap().arn.starts_with("arn:aws:"));
 }
 
-/// An auto-scaling group of one instance (launch template in the fixture's subnet).
-fn asg_instance(s: &Sdk, f: &Fixture) -> String {
+/// An auto-scaling group (launch template in the fixture's subnet) with this minimum and desired
+/// capacity; one of its instances.
+fn asg_instance(s: &Sdk, f: &Fixture, min: i32, desired: i32) -> String {
     s.rt.block_on(async {
         let subnet = s
             .ec2
@@ -599,9 +600,9 @@ fn asg_instance(s: &Sdk, f: &Fixture) -> String {
                     .launch_template_name("shop-web")
                     .build(),
             )
-            .min_size(1)
+            .min_size(min)
             .max_size(3)
-            .desired_capacity(1)
+            .desired_capacity(desired)
             .vpc_zone_identifier(subnet)
             .send()
             .await
@@ -610,6 +611,14 @@ fn asg_instance(s: &Sdk, f: &Fixture) -> String {
     let (id, state) = asg_state(s, None).remove(0);
     assert_eq!(state, "InService");
     id
+}
+
+fn desired_capacity(s: &Sdk) -> i32 {
+    s.rt.block_on(s.asg.describe_auto_scaling_groups().send())
+        .unwrap()
+        .auto_scaling_groups()[0]
+        .desired_capacity()
+        .unwrap()
 }
 
 /// (instance, lifecycle state) of the group's instances, or of one instance.
@@ -638,7 +647,8 @@ fn quarantine_holds_an_asg_instance_in_standby_and_release_puts_it_back() {
     let (_g, url) = moto();
     let s = sdk(&url);
     let f = fixture(&s);
-    let inst = asg_instance(&s, &f);
+    // Above its minimum: the group's capacity is lowered, so no replacement is launched.
+    let inst = asg_instance(&s, &f, 1, 2);
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("audit.jsonl");
     let (code, v) = act(
@@ -647,6 +657,7 @@ fn quarantine_holds_an_asg_instance_in_standby_and_release_puts_it_back() {
         &["quarantine", &inst, "--case", "IR-20", "--yes"],
     );
     assert_eq!(code, 0, "{v:#}");
+    assert_eq!(desired_capacity(&s), 1);
     let apis: Vec<&str> = v["report"]["steps"]
         .as_array()
         .unwrap()
@@ -681,7 +692,9 @@ fn quarantine_holds_an_asg_instance_in_standby_and_release_puts_it_back() {
         asg_state(&s, Some(&inst)),
         vec![(inst.clone(), "InService".to_string())]
     );
+    assert_eq!(desired_capacity(&s), 2, "release put the capacity back");
     let tags = instance_tags(&s, &inst);
+    assert!(!tags.contains_key("vigil:asg-decremented"), "{tags:?}");
     assert!(!tags.contains_key("vigil:asg-standby"), "{tags:?}");
     assert!(!tags.contains_key("vigil:status"), "{tags:?}");
     assert_paired(&audit(&log), "IR-20");
@@ -692,7 +705,8 @@ fn quarantine_asg_detach_and_leave() {
     let (_g, url) = moto();
     let s = sdk(&url);
     let f = fixture(&s);
-    let inst = asg_instance(&s, &f);
+    // At its minimum: the capacity cannot be lowered; the plan says a replacement is launched.
+    let inst = asg_instance(&s, &f, 1, 1);
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("audit.jsonl");
     // leave: no Auto Scaling call, and the plan says what the group will do.
@@ -725,6 +739,12 @@ fn quarantine_asg_detach_and_leave() {
     );
     assert_eq!(code, 0, "{v:#}");
     assert!(asg_state(&s, Some(&inst)).is_empty(), "still in the group");
+    let why = v["plan"]["steps"].to_string();
+    assert!(
+        why.contains("\"should_decrement_desired_capacity\":false"),
+        "{why}"
+    );
+    assert!(why.contains("launches a replacement"), "{why}");
     assert_eq!(
         instance_tags(&s, &inst)["vigil:asg-detached"],
         "shop-web-asg"

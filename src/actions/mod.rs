@@ -44,6 +44,9 @@ pub const STATUS_QUARANTINED: &str = "quarantined";
 pub const TAG_ASG_STANDBY: &str = "vigil:asg-standby";
 /// On the instance: the auto-scaling group vigil detached it from (release says how to re-attach).
 pub const TAG_ASG_DETACHED: &str = "vigil:asg-detached";
+/// On the instance: quarantine lowered the group's desired capacity (so release's ExitStandby,
+/// which raises it by one, puts it back exactly).
+pub const TAG_ASG_DECREMENTED: &str = "vigil:asg-decremented";
 
 /// What quarantine does about an instance's auto-scaling group. A contained instance fails its
 /// health checks, and the group then terminates it (termination protection does not stop Auto
@@ -647,6 +650,8 @@ pub struct InstanceState {
     pub asg: Option<String>,
     /// The instance's lifecycle state in its group (`InService`, `Standby`, ...).
     pub asg_lifecycle: Option<String>,
+    /// The group's (min, desired, max) capacity.
+    pub asg_capacity: Option<(i32, i32, i32)>,
     pub termination_protection: bool,
     pub enis: Vec<EniState>,
     pub volumes: Vec<String>,

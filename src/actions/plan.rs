@@ -589,12 +589,18 @@ fn quarantine(
     let todo: Vec<&EniState> = st.enis.iter().filter(|e| !contained(e)).collect();
     let tagged = st.tags.get(TAG_STATUS).map(String::as_str) == Some(STATUS_QUARANTINED);
     // The group call, when the instance is in service in a group and the operator wants it out.
+    // Lowering the desired capacity keeps the group from launching a replacement (and release's
+    // ExitStandby raises it back); at the group's minimum it cannot be lowered, so the group
+    // launches a replacement instead.
+    let decrement = st
+        .asg_capacity
+        .is_some_and(|(min, desired, _)| desired > min);
     let asg_call = match (&st.asg, st.asg_lifecycle.as_deref(), ctx.asg) {
         (Some(asg), Some("InService"), AsgMode::Standby) => Some((
             ApiCall::EnterStandby {
                 auto_scaling_group_name: asg.clone(),
                 instance_id: id.clone(),
-                should_decrement_desired_capacity: false,
+                should_decrement_desired_capacity: decrement,
             },
             TAG_ASG_STANDBY,
             asg,
@@ -603,12 +609,24 @@ fn quarantine(
             ApiCall::DetachInstances {
                 auto_scaling_group_name: asg.clone(),
                 instance_id: id.clone(),
-                should_decrement_desired_capacity: false,
+                should_decrement_desired_capacity: decrement,
             },
             TAG_ASG_DETACHED,
             asg,
         )),
         _ => None,
+    };
+    let capacity = match st.asg_capacity {
+        Some((min, desired, _)) if decrement => {
+            format!(
+                "desired capacity {desired} → {} (min {min}): no replacement",
+                desired - 1
+            )
+        }
+        Some((min, _, _)) => {
+            format!("the group is at its minimum ({min}), so it launches a replacement")
+        }
+        None => "the group launches a replacement".to_string(),
     };
 
     if todo.is_empty() && tagged && st.termination_protection && asg_call.is_none() {
@@ -633,6 +651,9 @@ fn quarantine(
         tags.insert(TAG_STATUS.to_string(), STATUS_QUARANTINED.to_string());
         if let Some((_, key, asg)) = &asg_call {
             tags.insert(key.to_string(), asg.to_string());
+            if decrement {
+                tags.insert(TAG_ASG_DECREMENTED.to_string(), "true".to_string());
+            }
         }
         p.steps.push(step(
             action,
@@ -648,11 +669,9 @@ fn quarantine(
     if let Some((call, _, asg)) = asg_call {
         let why = match &call {
             ApiCall::EnterStandby { .. } => format!(
-                "Standby in {asg}: out of the load balancer, not replaced or terminated; the group launches a replacement (capacity kept)"
+                "Standby in {asg}: out of the load balancer, not terminated by it; {capacity}"
             ),
-            _ => format!(
-                "detach from {asg}: never replaced or terminated by it; the group launches a replacement (capacity kept)"
-            ),
+            _ => format!("detach from {asg}: never terminated by it; {capacity}"),
         };
         p.steps.push(step(action, call, why));
     }
@@ -772,11 +791,14 @@ fn quarantine(
     if let Some(asg) = &st.asg {
         let state = st.asg_lifecycle.as_deref().unwrap_or("unknown");
         p.blast_radius.push(match (state, ctx.asg) {
+            ("InService", AsgMode::Standby) if decrement => format!(
+                "auto-scaling group {asg} serves with one instance fewer until release ({capacity})"
+            ),
             ("InService", AsgMode::Standby) => format!(
-                "auto-scaling group {asg} launches a replacement for {id}; release (ExitStandby) raises its desired capacity by one: lower it afterwards"
+                "auto-scaling group {asg}: {capacity}; release (ExitStandby) raises its desired capacity by one: lower it afterwards"
             ),
             ("InService", AsgMode::Detach) => format!(
-                "auto-scaling group {asg} launches a replacement for {id}; {id} does not go back into the group on release"
+                "auto-scaling group {asg}: {capacity}; {id} does not go back into the group on release"
             ),
             ("InService", AsgMode::Leave) => format!(
                 "{id} stays in service in auto-scaling group {asg} (--asg leave): its failing health checks will make the group TERMINATE it, evidence included"
@@ -845,13 +867,21 @@ fn release(action: &Action, st: &InstanceState, unprotect: bool, p: &mut Plan) {
     if let Some(asg) = st.tags.get(TAG_ASG_STANDBY) {
         any = true;
         if st.asg.as_deref() == Some(asg) && st.asg_lifecycle.as_deref() == Some("Standby") {
+            let why = if st.tags.contains_key(TAG_ASG_DECREMENTED) {
+                format!("back in service in {asg} (its desired capacity goes back up by one)")
+            } else {
+                p.notes.push(format!(
+                    "ExitStandby raises {asg}'s desired capacity by one (quarantine did not lower it): lower it afterwards if the replacement should stay"
+                ));
+                format!("back in service in {asg}")
+            };
             p.steps.push(step(
                 action,
                 ApiCall::ExitStandby {
                     auto_scaling_group_name: asg.clone(),
                     instance_id: id.clone(),
                 },
-                format!("back in service in {asg} (its desired capacity goes up by one)"),
+                why,
             ));
         } else {
             p.notes.push(format!(
@@ -864,11 +894,16 @@ fn release(action: &Action, st: &InstanceState, unprotect: bool, p: &mut Plan) {
             "{id} was detached from {asg}: to put it back, aws autoscaling attach-instances --auto-scaling-group-name {asg} --instance-ids {id}"
         ));
     }
-    let status_tags: Vec<String> = [TAG_STATUS, TAG_ASG_STANDBY, TAG_ASG_DETACHED]
-        .iter()
-        .filter(|k| st.tags.contains_key(**k))
-        .map(|k| k.to_string())
-        .collect();
+    let status_tags: Vec<String> = [
+        TAG_STATUS,
+        TAG_ASG_STANDBY,
+        TAG_ASG_DETACHED,
+        TAG_ASG_DECREMENTED,
+    ]
+    .iter()
+    .filter(|k| st.tags.contains_key(**k))
+    .map(|k| k.to_string())
+    .collect();
     if !status_tags.is_empty() {
         any = true;
         p.steps.push(step(

@@ -357,6 +357,28 @@ impl Clients {
             }
             Err(_) => (None, None),
         };
+        let asg_capacity = match &asg {
+            Some(name) => self
+                .rt
+                .block_on(
+                    self.autoscaling
+                        .describe_auto_scaling_groups()
+                        .auto_scaling_group_names(name)
+                        .send(),
+                )
+                .map_err(|e| call_err(e, "autoscaling:DescribeAutoScalingGroups"))?
+                .auto_scaling_groups()
+                .iter()
+                .find(|g| g.auto_scaling_group_name() == Some(name.as_str()))
+                .map(|g| {
+                    (
+                        g.min_size().unwrap_or(0),
+                        g.desired_capacity().unwrap_or(0),
+                        g.max_size().unwrap_or(0),
+                    )
+                }),
+            None => None,
+        };
         Ok(InstanceState {
             instance_id: id.to_string(),
             state: inst
@@ -368,6 +390,7 @@ impl Clients {
             subnet_id: inst.subnet_id().unwrap_or_default().to_string(),
             asg,
             asg_lifecycle,
+            asg_capacity,
             tags,
             instance_profile_arn: profile,
             role_arn,
@@ -1089,6 +1112,7 @@ pub const OPERATIONS: &[&str] = &[
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeSnapshots",
     "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeAutoScalingGroups",
     "route53resolver:ListFirewallDomainLists",
     "route53resolver:ListFirewallDomains",
     "route53resolver:ListFirewallRuleGroups",

@@ -520,7 +520,18 @@ impl DemoResponder {
                     ApiCall::ExitStandby { .. } => ("Standby", Some("InService")),
                     _ => ("InService", None),
                 };
-                let inst = self.find_instance(instance_id)?;
+                let decrement = match call {
+                    ApiCall::EnterStandby {
+                        should_decrement_desired_capacity: d,
+                        ..
+                    }
+                    | ApiCall::DetachInstances {
+                        should_decrement_desired_capacity: d,
+                        ..
+                    } => *d,
+                    _ => false,
+                };
+                let inst = self.find_instance(instance_id)?.clone();
                 if inst.asg.as_ref() != Some(asg) {
                     return Err(CallError::new(
                         "ValidationError",
@@ -534,6 +545,33 @@ impl DemoResponder {
                         format!("the instance {instance_id} is not in {from}"),
                     ));
                 }
+                // Then the capacity, checked before anything changes, as Auto Scaling does.
+                if let Some(g) = self
+                    .world
+                    .auto_scaling_groups
+                    .iter_mut()
+                    .find(|g| &g.name == asg)
+                {
+                    let desired = match call {
+                        ApiCall::ExitStandby { .. } => g.desired + 1,
+                        _ if decrement => g.desired - 1,
+                        _ => g.desired,
+                    };
+                    if desired < g.min || desired > g.max {
+                        return Err(CallError::new(
+                            "ValidationError",
+                            format!(
+                                "{asg}: desired capacity {desired} would be outside min {} / max {}",
+                                g.min, g.max
+                            ),
+                        ));
+                    }
+                    g.desired = desired;
+                    if to.is_none() {
+                        g.instances.retain(|i| i != instance_id);
+                    }
+                }
+                let inst = self.find_instance(instance_id)?;
                 match to {
                     Some(to) => inst.asg_lifecycle = Some(to.to_string()),
                     None => {
@@ -639,6 +677,13 @@ impl Inspect for DemoResponder {
             instance_profile_arn: i.instance_profile_arn.clone(),
             role_arn: i.role_arn.clone(),
             asg: i.asg.clone(),
+            asg_capacity: i.asg.as_ref().and_then(|name| {
+                self.world
+                    .auto_scaling_groups
+                    .iter()
+                    .find(|g| &g.name == name)
+                    .map(|g| (g.min, g.desired, g.max))
+            }),
             asg_lifecycle: i.asg.as_ref().map(|_| {
                 i.asg_lifecycle
                     .clone()

@@ -26,9 +26,39 @@ pub struct World {
     /// ENIs the demo responder put in a contain group, and when (scenario time). Not in world.json.
     #[serde(skip)]
     pub quarantines: Vec<Quarantine>,
-    /// Route 53 Resolver DNS Firewall, as the demo responder sets it up. Not in world.json.
+    #[serde(default)]
+    pub auto_scaling_groups: Vec<AutoScalingGroup>,
+    /// The block list world.json may already have (see demo/README.md).
+    #[serde(default, rename = "dns_firewall")]
+    pub dns_firewall_seed: Option<DnsFirewallSeed>,
+    /// Route 53 Resolver DNS Firewall as it is now: the seed, then what the demo responder does.
     #[serde(skip)]
     pub dns_firewall: DnsFirewall,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct AutoScalingGroup {
+    pub name: String,
+    #[serde(default)]
+    pub instances: Vec<String>,
+    #[serde(default)]
+    pub min: i32,
+    #[serde(default)]
+    pub max: i32,
+    #[serde(default)]
+    pub desired: i32,
+}
+
+/// world.json's `dns_firewall`: a domain list with a rule group that acts on it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct DnsFirewallSeed {
+    pub rule_group_id: String,
+    pub domain_list_id: String,
+    pub domain_list_name: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub domains: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -189,10 +219,29 @@ impl World {
             path: path.to_path_buf(),
             source,
         })?;
-        serde_json::from_str(&text).map_err(|e| super::DemoError::Manifest {
+        let mut w: World = serde_json::from_str(&text).map_err(|e| super::DemoError::Manifest {
             path: path.to_path_buf(),
             reason: e.to_string(),
-        })
+        })?;
+        // The team's existing block list: vigil's names, its rule group on every VPC of the world.
+        if let Some(seed) = &w.dns_firewall_seed {
+            w.dns_firewall.domain_lists.push(FirewallDomainList {
+                id: seed.domain_list_id.clone(),
+                name: seed.domain_list_name.clone(),
+                domains: seed.domains.clone(),
+            });
+            w.dns_firewall.rule_groups.push(FirewallRuleGroup {
+                id: seed.rule_group_id.clone(),
+                name: crate::actions::DNS_RULE_GROUP_NAME.to_string(),
+                blocks: if seed.action == "BLOCK" {
+                    vec![seed.domain_list_id.clone()]
+                } else {
+                    Vec::new()
+                },
+                vpcs: w.vpcs.iter().map(|v| v.vpc_id.clone()).collect(),
+            });
+        }
+        Ok(w)
     }
 
     pub fn instance(&self, id: &str) -> Option<&Instance> {
