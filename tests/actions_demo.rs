@@ -26,6 +26,16 @@ fn strip(target: &str) -> &str {
     target.split_once(':').map_or(target, |(_, v)| v)
 }
 
+/// The scenario's compromised instance (the answer key's first `instance:`).
+fn compromised_instance(sc: &Scenario) -> Option<String> {
+    sc.manifest
+        .answer_key
+        .compromised
+        .iter()
+        .find_map(|e| e.strip_prefix("instance:"))
+        .map(str::to_string)
+}
+
 /// The action an answer-key line names; block-domain acts in the VPC of `instance` (the
 /// scenario's compromised instance).
 fn action_for(verb: &str, target: &str, instance: Option<String>) -> Option<Action> {
@@ -61,14 +71,7 @@ fn right_actions_of_every_scenario_work_on_the_demo_world() {
         let mut log = AuditLog::open(&path).unwrap();
         let mut done = 0;
         for ka in &sc.manifest.answer_key.right_actions {
-            let compromised = sc
-                .manifest
-                .answer_key
-                .compromised
-                .iter()
-                .find_map(|e| e.strip_prefix("instance:"))
-                .map(str::to_string);
-            let Some(action) = action_for(&ka.action, &ka.target, compromised) else {
+            let Some(action) = action_for(&ka.action, &ka.target, compromised_instance(&sc)) else {
                 continue;
             };
             let facts = actions::gather(&action, &mut r).unwrap();
@@ -404,13 +407,7 @@ fn block_domain_plan_warns_on_an_aws_endpoint() {
     let sc = Scenario::load("dns-c2-exfil").unwrap();
     let mut r = DemoResponder::for_scenario(&sc).unwrap();
     let c = ctx(&sc, "DEMO-dns");
-    let instance = sc
-        .manifest
-        .answer_key
-        .compromised
-        .iter()
-        .find_map(|e| e.strip_prefix("instance:"))
-        .map(str::to_string);
+    let instance = compromised_instance(&sc);
     let plan_for = |r: &mut DemoResponder, target: &str| {
         let a = action_for("block-domain", target, instance.clone()).unwrap();
         let facts = actions::gather(&a, r).unwrap();

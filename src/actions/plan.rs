@@ -232,6 +232,25 @@ pub fn normalise_domain(d: &str) -> Option<String> {
     ok.then_some(d)
 }
 
+/// The existing resource, or a step that creates it (named by `create`) and a reference to it.
+fn existing_or_created(
+    action: &Action,
+    p: &mut Plan,
+    existing: Option<&String>,
+    create: ApiCall,
+    why: &str,
+) -> GroupRef {
+    match (existing, create.creates().map(str::to_string)) {
+        (Some(id), _) => GroupRef::Existing(id.clone()),
+        (None, Some(name)) => {
+            p.steps.push(step(action, create, why));
+            GroupRef::Created(name)
+        }
+        // Not a creating call: a planner bug, surfaced as a reference no step resolves.
+        (None, None) => GroupRef::Created(String::new()),
+    }
+}
+
 fn block_domain(
     action: &Action,
     domain: &str,
@@ -262,19 +281,15 @@ fn block_domain(
         ));
         return Ok(());
     }
-    let list = match &fw.domain_list {
-        Some((id, _)) => GroupRef::Existing(id.clone()),
-        None => {
-            p.steps.push(step(
-                action,
-                ApiCall::CreateFirewallDomainList {
-                    name: DNS_BLOCKLIST_NAME.to_string(),
-                },
-                "create vigil's DNS Firewall domain list",
-            ));
-            GroupRef::Created(DNS_BLOCKLIST_NAME.to_string())
-        }
-    };
+    let list = existing_or_created(
+        action,
+        p,
+        fw.domain_list.as_ref().map(|(id, _)| id),
+        ApiCall::CreateFirewallDomainList {
+            name: DNS_BLOCKLIST_NAME.to_string(),
+        },
+        "create vigil's DNS Firewall domain list",
+    );
     if !missing.is_empty() {
         p.steps.push(step(
             action,
@@ -285,19 +300,15 @@ fn block_domain(
             format!("add {d} and its subdomains to the block list"),
         ));
     }
-    let group = match &fw.rule_group {
-        Some(id) => GroupRef::Existing(id.clone()),
-        None => {
-            p.steps.push(step(
-                action,
-                ApiCall::CreateFirewallRuleGroup {
-                    name: DNS_RULE_GROUP_NAME.to_string(),
-                },
-                "create vigil's DNS Firewall rule group",
-            ));
-            GroupRef::Created(DNS_RULE_GROUP_NAME.to_string())
-        }
-    };
+    let group = existing_or_created(
+        action,
+        p,
+        fw.rule_group.as_ref(),
+        ApiCall::CreateFirewallRuleGroup {
+            name: DNS_RULE_GROUP_NAME.to_string(),
+        },
+        "create vigil's DNS Firewall rule group",
+    );
     if !fw.block_rule {
         p.steps.push(step(
             action,

@@ -170,6 +170,24 @@ where
     }
 }
 
+/// Walks a paginated list until `page` (given the next token) finds what it looks for; `page`
+/// answers (found, next token).
+fn find_paged(
+    mut page: impl FnMut(Option<String>) -> Result<(Option<String>, Option<String>), CallError>,
+) -> Result<Option<String>, CallError> {
+    let mut token = None;
+    loop {
+        let (found, next) = page(token.take())?;
+        if found.is_some() {
+            return Ok(found);
+        }
+        match next {
+            Some(t) if !t.is_empty() => token = Some(t),
+            _ => return Ok(None),
+        }
+    }
+}
+
 /// A CreatorRequestId: unique per request, as the API asks (a retry of the same request reuses it).
 fn creator_request_id(what: &str) -> String {
     let nanos = std::time::SystemTime::now()
@@ -512,31 +530,26 @@ impl Clients {
     fn dns_firewall(&self, vpc_id: &str) -> Result<DnsFirewallState, CallError> {
         use crate::actions::{DNS_BLOCKLIST_NAME, DNS_RULE_GROUP_NAME};
         let mut st = DnsFirewallState::default();
-        let mut token: Option<String> = None;
-        let list_id = loop {
+        let list_id = find_paged(|token| {
             let o = self
                 .rt
                 .block_on(
                     self.route53resolver
                         .list_firewall_domain_lists()
-                        .set_next_token(token.take())
+                        .set_next_token(token)
                         .send(),
                 )
                 .map_err(|e| call_err(e, "route53resolver:ListFirewallDomainLists"))?;
-            if let Some(l) = o
+            let found = o
                 .firewall_domain_lists()
                 .iter()
                 .find(|l| l.name() == Some(DNS_BLOCKLIST_NAME))
-            {
-                break l.id().map(str::to_string);
-            }
-            match o.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => break None,
-            }
-        };
+                .and_then(|l| l.id().map(str::to_string));
+            Ok((found, o.next_token().map(str::to_string)))
+        })?;
         if let Some(id) = list_id {
             let mut domains = Vec::new();
+            let mut token: Option<String> = None;
             loop {
                 let o = self
                     .rt
@@ -556,28 +569,23 @@ impl Clients {
             }
             st.domain_list = Some((id, domains));
         }
-        let group_id = loop {
+        let group_id = find_paged(|token| {
             let o = self
                 .rt
                 .block_on(
                     self.route53resolver
                         .list_firewall_rule_groups()
-                        .set_next_token(token.take())
+                        .set_next_token(token)
                         .send(),
                 )
                 .map_err(|e| call_err(e, "route53resolver:ListFirewallRuleGroups"))?;
-            if let Some(g) = o
+            let found = o
                 .firewall_rule_groups()
                 .iter()
                 .find(|g| g.name() == Some(DNS_RULE_GROUP_NAME))
-            {
-                break g.id().map(str::to_string);
-            }
-            match o.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => break None,
-            }
-        };
+                .and_then(|g| g.id().map(str::to_string));
+            Ok((found, o.next_token().map(str::to_string)))
+        })?;
         if let Some(gid) = group_id {
             let rules = self
                 .rt
