@@ -336,14 +336,17 @@ fn block_domain(
     p.blast_radius.push(format!(
         "every query from {vpc} for {d} or any name under it answers NXDOMAIN, for every workload in the VPC"
     ));
+    let aws_endpoint =
+        d.ends_with("amazonaws.com") || d.ends_with("aws.amazon.com") || d.ends_with(".aws");
     if let Some((_, parent)) = d.split_once('.')
         && parent.contains('.')
+        && !aws_endpoint
     {
         p.notes.push(format!(
             "only {d} and names under it are blocked, not {parent} or its other names (block {parent} to cover them all)"
         ));
     }
-    if d.ends_with("amazonaws.com") || d.ends_with("aws.amazon.com") || d.ends_with(".aws") {
+    if aws_endpoint {
         p.blast_radius.push(format!(
             "{d} is an AWS endpoint: blocking it cuts every workload in {vpc} off that service, not only the attacker"
         ));
