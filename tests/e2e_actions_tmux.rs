@@ -70,7 +70,7 @@ fn open_is_read_only() {
     let screen = t.wait_for("read-only session");
     assert!(!screen.contains("confirm"), "{screen}");
     t.keys(&["A"]);
-    t.wait_for("READ-ONLY session: no responder");
+    t.wait_for("READ-ONLY: no responder");
     t.keys(&["q"]);
     t.wait_for("VIGIL-EXIT=0");
 }

@@ -43,7 +43,13 @@ pub fn render(state: &State, v: &ActionsView, t: &Theme, frame: &mut Frame, body
             a.case.clone().unwrap_or_else(|| "(by date)".to_string()),
         )
     } else {
-        " READ-ONLY session: no responder; action keys are refused".to_string()
+        format!(
+            " READ-ONLY: no responder, action keys are refused ({})",
+            match state.opts.mode {
+                crate::app::state::Mode::Demo => "drop --read-only to act",
+                _ => "vigil open --respond arms it",
+            }
+        )
     };
     top.push(Line::from(Span::styled(t.fit(&session, w), t.title())));
     if !a.audit_path.is_empty() {
