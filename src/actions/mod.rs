@@ -175,6 +175,22 @@ pub enum GroupRef {
     Created(String),
 }
 
+impl GroupRef {
+    /// The id: as given, or the one an earlier step created under the name (`created`). A name
+    /// no step created is an error: that step did not run.
+    pub fn resolve(&self, created: &BTreeMap<String, String>) -> Result<String, CallError> {
+        match self {
+            GroupRef::Existing(id) => Ok(id.clone()),
+            GroupRef::Created(n) => created.get(n).cloned().ok_or_else(|| {
+                CallError::new(
+                    "vigil.NotCreated",
+                    format!("{n} was to be created by an earlier step, which did not run"),
+                )
+            }),
+        }
+    }
+}
+
 impl std::fmt::Display for GroupRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

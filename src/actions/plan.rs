@@ -232,22 +232,22 @@ pub fn normalise_domain(d: &str) -> Option<String> {
     ok.then_some(d)
 }
 
-/// The existing resource, or a step that creates it (named by `create`) and a reference to it.
+/// The existing resource, or a step that creates it (`create`, which names it `name`) and a
+/// reference to what that step will create.
 fn existing_or_created(
     action: &Action,
     p: &mut Plan,
     existing: Option<&String>,
+    name: &str,
     create: ApiCall,
     why: &str,
 ) -> GroupRef {
-    match (existing, create.creates().map(str::to_string)) {
-        (Some(id), _) => GroupRef::Existing(id.clone()),
-        (None, Some(name)) => {
+    match existing {
+        Some(id) => GroupRef::Existing(id.clone()),
+        None => {
             p.steps.push(step(action, create, why));
-            GroupRef::Created(name)
+            GroupRef::Created(name.to_string())
         }
-        // Not a creating call: a planner bug, surfaced as a reference no step resolves.
-        (None, None) => GroupRef::Created(String::new()),
     }
 }
 
@@ -285,6 +285,7 @@ fn block_domain(
         action,
         p,
         fw.domain_list.as_ref().map(|(id, _)| id),
+        DNS_BLOCKLIST_NAME,
         ApiCall::CreateFirewallDomainList {
             name: DNS_BLOCKLIST_NAME.to_string(),
         },
@@ -304,6 +305,7 @@ fn block_domain(
         action,
         p,
         fw.rule_group.as_ref(),
+        DNS_RULE_GROUP_NAME,
         ApiCall::CreateFirewallRuleGroup {
             name: DNS_RULE_GROUP_NAME.to_string(),
         },

@@ -6,8 +6,8 @@
 //! call them from a plain thread (or `spawn_blocking`), never from inside an async task.
 
 use crate::actions::{
-    ApiCall, CallError, CallOk, DnsFirewallState, DryRun, EniState, GroupRef, GroupState, Identity,
-    Inspect, InstanceState, KeyState, Responder, SnapshotProgress, role_name,
+    ApiCall, CallError, CallOk, DnsFirewallState, DryRun, EniState, GroupState, Identity, Inspect,
+    InstanceState, KeyState, Responder, SnapshotProgress, role_name,
 };
 use aws_config::{BehaviorVersion, Region, retry::RetryConfig};
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
@@ -620,18 +620,6 @@ impl Clients {
         Ok(st)
     }
 
-    fn group_id(g: &GroupRef, created: &BTreeMap<String, String>) -> Result<String, CallError> {
-        match g {
-            GroupRef::Existing(id) => Ok(id.clone()),
-            GroupRef::Created(n) => created.get(n).cloned().ok_or_else(|| {
-                CallError::new(
-                    "vigil.GroupNotCreated",
-                    format!("group {n} was to be created by an earlier step, which did not run"),
-                )
-            }),
-        }
-    }
-
     /// Makes an EC2/SNS/IAM call; `dry_run` only for EC2.
     fn call(
         &self,
@@ -730,7 +718,7 @@ impl Clients {
                 ))
             }
             ApiCall::AuthorizeSecurityGroupIngressAll { group } => {
-                let id = Self::group_id(group, created)?;
+                let id = group.resolve(created)?;
                 let perm = ec2t::IpPermission::builder()
                     .ip_protocol("-1")
                     .ip_ranges(ec2t::IpRange::builder().cidr_ip("0.0.0.0/0").build())
@@ -749,7 +737,7 @@ impl Clients {
                 Ok(ok(o.request_id(), vec![]))
             }
             ApiCall::RevokeSecurityGroupEgressAll { group } => {
-                let id = Self::group_id(group, created)?;
+                let id = group.resolve(created)?;
                 // Revoke exactly the rules the group has (a new group has all-traffic egress to
                 // 0.0.0.0/0, and to ::/0 in an IPv6 VPC).
                 let d = rt
@@ -781,7 +769,7 @@ impl Clients {
             } => {
                 let ids = groups
                     .iter()
-                    .map(|g| Self::group_id(g, created))
+                    .map(|g| g.resolve(created))
                     .collect::<Result<Vec<_>, _>>()?;
                 let o = rt
                     .block_on(
@@ -849,7 +837,7 @@ impl Clients {
                 domain_list,
                 domains,
             } => {
-                let id = Self::group_id(domain_list, created)?;
+                let id = domain_list.resolve(created)?;
                 let o = rt
                     .block_on(
                         self.route53resolver
@@ -886,8 +874,8 @@ impl Clients {
                 name,
                 priority,
             } => {
-                let group = Self::group_id(rule_group, created)?;
-                let list = Self::group_id(domain_list, created)?;
+                let group = rule_group.resolve(created)?;
+                let list = domain_list.resolve(created)?;
                 let o = rt
                     .block_on(
                         self.route53resolver
@@ -910,7 +898,7 @@ impl Clients {
                 name,
                 priority,
             } => {
-                let group = Self::group_id(rule_group, created)?;
+                let group = rule_group.resolve(created)?;
                 let o = rt
                     .block_on(
                         self.route53resolver

@@ -222,13 +222,7 @@ impl DemoResponder {
         g: &GroupRef,
         created: &BTreeMap<String, String>,
     ) -> Result<String, CallError> {
-        let id = match g {
-            GroupRef::Existing(id) => id.clone(),
-            GroupRef::Created(name) => created
-                .get(name)
-                .cloned()
-                .ok_or_else(|| not_found("InvalidGroup.NotFound", &format!("group {name}")))?,
-        };
+        let id = g.resolve(created)?;
         if self.world.security_groups.iter().any(|s| s.group_id == id) {
             Ok(id)
         } else {
@@ -258,29 +252,12 @@ impl DemoResponder {
         }
     }
 
-    /// A DNS Firewall domain list or rule group named in a call, as an id.
-    fn firewall_ref(
-        &self,
-        r: &GroupRef,
-        created: &BTreeMap<String, String>,
-    ) -> Result<String, CallError> {
-        match r {
-            GroupRef::Existing(id) => Ok(id.clone()),
-            GroupRef::Created(name) => created.get(name).cloned().ok_or_else(|| {
-                not_found(
-                    "ResourceNotFoundException",
-                    &format!("firewall resource {name}"),
-                )
-            }),
-        }
-    }
-
     fn firewall_group_mut(
         &mut self,
         r: &GroupRef,
         created: &BTreeMap<String, String>,
     ) -> Result<&mut super::world::FirewallRuleGroup, CallError> {
-        let id = self.firewall_ref(r, created)?;
+        let id = r.resolve(created)?;
         self.world
             .dns_firewall
             .rule_groups
@@ -445,7 +422,7 @@ impl DemoResponder {
                 domain_list,
                 domains,
             } => {
-                let id = self.firewall_ref(domain_list, created)?;
+                let id = domain_list.resolve(created)?;
                 let list = self
                     .world
                     .dns_firewall
@@ -479,7 +456,7 @@ impl DemoResponder {
                 domain_list,
                 ..
             } => {
-                let list = self.firewall_ref(domain_list, created)?;
+                let list = domain_list.resolve(created)?;
                 let group = self.firewall_group_mut(rule_group, created)?;
                 group.blocks.push(list);
                 Ok(vec![])
