@@ -24,6 +24,8 @@ pub struct FindingOut<'a> {
     pub severity: f64,
     pub severity_label: SeverityLabel,
     pub title: &'a str,
+    pub account: Option<&'a str>,
+    pub region: Option<&'a str>,
     pub entities: &'a [EntityId],
 }
 
@@ -54,6 +56,8 @@ pub fn analysis<'a>(
                 severity: f.severity,
                 severity_label: f.label(),
                 title: &f.title,
+                account: f.account_id.as_deref(),
+                region: f.region.as_deref(),
                 entities: &f.entities,
             })
             .collect(),

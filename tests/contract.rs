@@ -7,6 +7,9 @@ use vigil::ingest::{self, Loaded};
 use vigil::model::{EntityId, SeverityLabel, Ts};
 use vigil::pivot::{self, TrailIndex, Window};
 
+#[path = "contract/identity.rs"]
+mod identity;
+
 fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
     let p = dir.path().join(name);
     std::fs::write(&p, text).unwrap();
@@ -240,6 +243,7 @@ fn cloudtrail_event_entities() {
         "key:AKIABBBBBBBBBBBBBBBB",
         "bucket:loot",
         "bucket:other",
+        "bucket:with",
         "ua:aws-cli/2",
     ]
     .iter()
@@ -378,6 +382,9 @@ fn accounts_and_user_agents_never_link() {
     assert_eq!(groups::compute(&load_text(&text).findings).len(), 2);
     assert!(!groups::links(&EntityId::parse("ua:aws-cli/2").unwrap()));
     assert!(!groups::links(&EntityId::parse("account:1").unwrap()));
+    assert!(!groups::links(
+        &EntityId::parse("service:ec2.amazonaws.com").unwrap()
+    ));
     for k in [
         "domain:x.com",
         "instance:i-12345678",
@@ -481,4 +488,29 @@ fn graph_edges_from_cloudtrail() {
         )
         .unwrap();
     assert_eq!(path.0.len(), 3);
+}
+
+#[test]
+fn analyze_json_gives_each_finding_its_account_and_region() {
+    let l = load_text(&format!(
+        "{}\n{}",
+        FINDING.replace('\n', ""),
+        group_finding("bare", 2.0, "203.0.113.5", "").replace("\"accountId\":\"012345678901\",", "")
+    ));
+    let g = EntityGraph::from_loaded(&l);
+    let gr = groups::compute(&l.findings);
+    let v = serde_json::to_value(vigil::report::analysis(&l, &g, &gr)).unwrap();
+    let f = |id: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(f("f1")["account"], "012345678901");
+    assert_eq!(f("f1")["region"], "us-east-1");
+    assert!(f("bare")["account"].is_null());
+    assert!(f("bare")["region"].is_null());
 }

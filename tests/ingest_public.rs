@@ -189,3 +189,58 @@ fn resolver_query_logs() {
     assert!(p.dns.iter().all(|q| q.time.is_some()));
     assert!(p.dns.iter().any(|q| !q.answers.is_empty()));
 }
+
+/// Events whose record has a `userIdentity` object but that got no principal, with that object.
+fn without_principal(l: &Loaded) -> Vec<(u64, serde_json::Value)> {
+    l.events
+        .iter()
+        .filter(|e| e.principal.is_none())
+        .filter_map(|e| {
+            let raw: serde_json::Value = serde_json::from_str(&e.raw.text().unwrap()).unwrap();
+            let ui = raw.get("userIdentity").filter(|u| u.is_object())?.clone();
+            Some((e.origin.line, ui))
+        })
+        .collect()
+}
+
+#[test]
+fn every_real_identity_gets_a_principal() {
+    // Real detonations and the AWS documentation's examples: every identity, of every type.
+    let dir = fixture("aws-docs/cloudtrail-user-guide");
+    let docs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.ends_with("_manifest.json"))
+        .collect();
+    for l in [
+        load("stratus-red-team"),
+        ingest::load(&docs).unwrap(),
+        load("aws-cli-examples/cloudtrail-lookup-events-output.json"),
+        load("sumologic-aws-lambda/cloudwatchevents-guardduty-event.json"),
+    ] {
+        assert!(!l.events.is_empty());
+        assert_eq!(without_principal(&l), vec![], "{:?}", l.events[0].origin);
+    }
+    // Panther's hand-written tests: only stubs that name nobody go without one. Each lacks both
+    // an ARN and an account id, or is an ARN no principal has (`iam::…:assumed-role/…`).
+    let p = load("panther-analysis/cloudtrail_rule_tests.jsonl");
+    let missing = without_principal(&p);
+    for (line, ui) in &missing {
+        let arn = ui.get("arn").and_then(|a| a.as_str()).unwrap_or("");
+        let account = ui.get("accountId").and_then(|a| a.as_str()).unwrap_or("");
+        assert!(
+            arn.is_empty() || arn.contains(":iam::") && arn.contains(":assumed-role/"),
+            "line {line}: {ui}"
+        );
+        assert!(
+            account.is_empty() || !arn.is_empty() || ui.get("userName").is_none(),
+            "line {line}: {ui}"
+        );
+    }
+    assert_eq!(missing.len(), PANTHER_STUBS_WITHOUT_PRINCIPAL, "{missing:#?}");
+}
+
+/// Counted in `every_real_identity_gets_a_principal`: 8 `IAMUser` stubs with only a principalId and
+/// an account, 8 with only a userName, 6 `AssumedRole` with only a userName, one `Root` with only
+/// a userName, two empty `{}` identities, and the `iam::…:assumed-role/okta/…` ARN.
+const PANTHER_STUBS_WITHOUT_PRINCIPAL: usize = 26;

@@ -5,6 +5,7 @@ use super::keymap::{Command, Context, Key, KeyCode, Lookup, chord_string};
 use super::state::*;
 use super::{Effect, Msg};
 use crate::graph::{EntityGraph, Relation, groups};
+use crate::model::entity::caller_address;
 use crate::model::{EntityId, EntityKind, Finding, SeverityLabel, Ts};
 use crate::pivot::{TrailIndex, Window};
 use std::collections::{BTreeMap, HashSet};
@@ -1106,11 +1107,13 @@ fn trail_repivot(s: &mut State, c: Command) {
             let ua = ix.str(r.user_agent);
             (!ua.is_empty()).then(|| EntityId::new(EntityKind::Ua, ua))
         }
-        Command::IpTrail => EntityId::ip(ix.str(r.source_ip)),
-        _ => ix
-            .entities_of(row)
-            .into_iter()
-            .find(|e| e.value == ix.str(r.principal) && e.kind.is_principal()),
+        Command::IpTrail => caller_address(ix.str(r.source_ip))
+            .map(|ip| EntityId::new(EntityKind::Ip, ip.to_string())),
+        // Another account calling (`AWSAccount`) is the one principal that is an account.
+        _ => ix.entities_of(row).into_iter().find(|e| {
+            e.value == ix.str(r.principal)
+                && (e.kind.is_principal() || e.kind == EntityKind::Account)
+        }),
     };
     match target {
         Some(e) => open_trail(s, e, Scope::All, Align::Latest, ft),

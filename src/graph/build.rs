@@ -72,7 +72,6 @@ impl EntityGraph {
         let t = Some(ev.time);
         let api = format!("{}:{}", ev.service_short(), ev.name);
         let api_sym = self.strings.intern(&api);
-        let ip = ev.source_ip.as_deref().and_then(EntityId::ip);
         let ip_sym = ev.source_ip.as_deref().map(|s| self.strings.intern(s));
         let ua_sym = ev.user_agent.as_deref().map(|s| self.strings.intern(s));
         let principal_sym = ev.principal.as_ref().map(|p| self.strings.intern(&p.value));
@@ -102,33 +101,35 @@ impl EntityGraph {
         let Some(principal) = &ev.principal else {
             return;
         };
-        if let Some(ip) = &ip {
+        if let Some(ip) = &ev.caller_ip {
             self.link(principal, ip, Relation::CalledFrom, t);
         }
-        let mut session_role = None;
-        let mut session_instance = None;
-        for e in &ev.entities {
-            match e.kind {
-                EntityKind::Role if principal.kind == EntityKind::Session => session_role = Some(e),
-                EntityKind::Instance
-                    if principal.kind == EntityKind::Session
-                        && crate::model::entity::session_name(&principal.value)
-                            == Some(e.value.as_str()) =>
-                {
-                    session_instance = Some(e)
-                }
-                _ => {}
-            }
+        if principal.kind == EntityKind::Session
+            && let Some(issuer) = &ev.issuer
+        {
+            self.link(principal, issuer, Relation::SessionOf, t);
         }
-        if let Some(r) = session_role {
-            self.link(principal, r, Relation::SessionOf, t);
-        }
-        if let Some(i) = session_instance {
-            self.link(i, principal, Relation::Assumed, t);
+        if let Some(i) = instance_of_session(principal) {
+            self.link(&i, principal, Relation::Assumed, t);
         }
         if let Some(k) = &ev.access_key {
             let key = EntityId::new(EntityKind::Key, k.clone());
             self.link(&key, principal, Relation::KeyOf, t);
+        }
+        if let Some(user) = &ev.on_behalf_of {
+            self.link(principal, user, Relation::OnBehalfOf, t);
+        }
+        if let Some(name) = &ev.known_as {
+            self.link(principal, name, Relation::KnownAs, t);
+        }
+        if let Some(s) = &ev.started {
+            self.link(principal, &s.session, Relation::Started, t);
+            if let Some(issuer) = &s.issuer {
+                self.link(&s.session, issuer, Relation::SessionOf, t);
+            }
+            if let Some(i) = instance_of_session(&s.session) {
+                self.link(&i, &s.session, Relation::Assumed, t);
+            }
         }
         for target in &ev.targets {
             self.link(principal, target, Relation::ActedOn, t);
@@ -238,4 +239,14 @@ impl EntityGraph {
             }
         }
     }
+}
+
+/// The instance a session is named after: EC2 names its instance-role sessions by instance id.
+fn instance_of_session(session: &EntityId) -> Option<EntityId> {
+    if session.kind != EntityKind::Session {
+        return None;
+    }
+    crate::model::entity::session_name(&session.value)
+        .filter(|n| crate::model::entity::is_instance_id(n))
+        .map(|n| EntityId::new(EntityKind::Instance, n))
 }

@@ -21,7 +21,7 @@ use std::fmt;
 pub enum Relation {
     /// finding → entity
     Involves,
-    /// session → role
+    /// session → the role (or, for a federated user, the IAM user) that issued it
     SessionOf,
     /// key → principal
     KeyOf,
@@ -39,6 +39,13 @@ pub enum Relation {
     Connected,
     /// principal → resource (CloudTrail)
     ActedOn,
+    /// principal → the session its `AssumeRole*`/`GetFederationToken` call started: the role
+    /// chain (Detective's "role sessions started from this session")
+    Started,
+    /// principal → the Identity Center user it acted for (`onBehalfOf`)
+    OnBehalfOf,
+    /// Identity Center user by id → the same user by name
+    KnownAs,
 }
 
 impl Relation {
@@ -54,6 +61,9 @@ impl Relation {
             Relation::ResolvedTo => "resolved_to",
             Relation::Connected => "connected",
             Relation::ActedOn => "acted_on",
+            Relation::Started => "started",
+            Relation::OnBehalfOf => "on_behalf_of",
+            Relation::KnownAs => "known_as",
         }
     }
 }

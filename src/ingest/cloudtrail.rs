@@ -4,10 +4,11 @@
 //! allows it and `requestParameters`/`responseElements` are walked by a visitor that classifies
 //! string values as it meets them, without building a `Value` tree.
 
+use super::identity::{Context, UserIdentity};
 use super::lenient;
 use crate::model::entity::{self, EntityId, EntityKind};
 use crate::model::time::{Ts, de_opt_ts};
-use crate::model::{Origin, RawRef, TrailEvent, content_hash};
+use crate::model::{Origin, RawRef, StartedSession, TrailEvent, content_hash};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
@@ -52,37 +53,6 @@ pub(crate) struct WireEvent<'a> {
 }
 
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct UserIdentity<'a> {
-    #[serde(rename = "type", borrow)]
-    identity_type: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    arn: Option<Cow<'a, str>>,
-    #[serde(deserialize_with = "lenient::opt_nonempty")]
-    account_id: Option<String>,
-    #[serde(borrow)]
-    access_key_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    session_context: Option<SessionContext<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct SessionContext<'a> {
-    #[serde(borrow)]
-    session_issuer: Option<SessionIssuer<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct SessionIssuer<'a> {
-    #[serde(rename = "type", borrow)]
-    issuer_type: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    arn: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize, Default)]
 #[serde(default)]
 struct ResourceRef<'a> {
     #[serde(rename = "ARN", borrow)]
@@ -98,11 +68,16 @@ struct InsightDetails<'a> {
     event_source: Option<Cow<'a, str>>,
 }
 
-/// Identifiers found among the string values of a free-form block, plus its `bucketName`.
+/// Identifiers found among the string values of a free-form block, plus its `bucketName` and
+/// what an `AssumeRole*` or `GetFederationToken` call says about the session it started.
 #[derive(Default)]
 pub(crate) struct Scanned {
     ids: Vec<EntityId>,
     bucket_name: Option<String>,
+    /// `assumedRoleUser.arn` or `federatedUser.arn` (responseElements).
+    started: Option<EntityId>,
+    /// `roleArn` (requestParameters of `AssumeRole*`).
+    role_arn: Option<EntityId>,
 }
 
 impl<'de> Deserialize<'de> for Scanned {
@@ -110,15 +85,26 @@ impl<'de> Deserialize<'de> for Scanned {
         let mut s = Scanned::default();
         d.deserialize_any(ScanVisitor {
             out: &mut s,
-            top: true,
+            at: Slot::Top,
         })?;
         Ok(s)
     }
 }
 
+/// Where in the block the visitor is, for the few fields it reads by name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Top,
+    Nested,
+    /// Inside `assumedRoleUser` or `federatedUser`.
+    Started,
+    StartedArn,
+    RoleArn,
+}
+
 struct ScanVisitor<'s> {
     out: &'s mut Scanned,
-    top: bool,
+    at: Slot,
 }
 
 impl<'de> DeserializeSeed<'de> for ScanVisitor<'_> {
@@ -135,6 +121,11 @@ impl<'de> Visitor<'de> for ScanVisitor<'_> {
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
         if let Some(id) = entity::classify_identifier(v) {
+            match (self.at, id.kind) {
+                (Slot::StartedArn, EntityKind::Session) => self.out.started = Some(id.clone()),
+                (Slot::RoleArn, EntityKind::Role) => self.out.role_arn = Some(id.clone()),
+                _ => {}
+            }
             self.out.ids.push(id);
         }
         Ok(())
@@ -164,7 +155,7 @@ impl<'de> Visitor<'de> for ScanVisitor<'_> {
         while seq
             .next_element_seed(ScanVisitor {
                 out: &mut *self.out,
-                top: false,
+                at: Slot::Nested,
             })?
             .is_some()
         {}
@@ -172,20 +163,26 @@ impl<'de> Visitor<'de> for ScanVisitor<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if self.top && key == "bucketName" {
-                let name: Option<String> = map.next_value_seed(BucketSeed)?;
-                if let Some(n) = name {
-                    self.out.bucket_name = Some(n.clone());
-                    if let Some(id) = entity::classify_identifier(&n) {
-                        self.out.ids.push(id);
+            let at = match (self.at, key.as_ref()) {
+                (Slot::Top, "bucketName") => {
+                    let name: Option<String> = map.next_value_seed(BucketSeed)?;
+                    if let Some(n) = name {
+                        if let Some(id) = entity::classify_identifier(&n) {
+                            self.out.ids.push(id);
+                        }
+                        self.out.bucket_name = Some(n);
                     }
+                    continue;
                 }
-            } else {
-                map.next_value_seed(ScanVisitor {
-                    out: &mut *self.out,
-                    top: false,
-                })?;
-            }
+                (Slot::Top, "assumedRoleUser" | "federatedUser") => Slot::Started,
+                (Slot::Top, "roleArn") => Slot::RoleArn,
+                (Slot::Started, "arn") => Slot::StartedArn,
+                _ => Slot::Nested,
+            };
+            map.next_value_seed(ScanVisitor {
+                out: &mut *self.out,
+                at,
+            })?;
         }
         Ok(())
     }
@@ -221,61 +218,27 @@ impl WireEvent<'_> {
             .ok_or(EventError::NoTime)?;
         let mut entities: Vec<EntityId> = Vec::with_capacity(12);
         let mut targets: Vec<EntityId> = Vec::new();
-        let mut principal = None;
-        let mut own: Vec<EntityId> = Vec::new();
 
         let source_ip = self.source_ip_address.map(Cow::into_owned);
-        if let Some(ip) = source_ip.as_deref().and_then(EntityId::ip) {
-            entities.push(ip);
-        }
-        let mut access_key = None;
-        if let Some(ui) = &self.user_identity {
-            let arn = ui.arn.as_deref().and_then(entity::classify_identifier);
-            match ui.identity_type.as_deref() {
-                Some("IAMUser") | Some("Root") => {
-                    if let Some(a) = arn.filter(|a| a.kind == EntityKind::User) {
-                        principal = Some(a);
-                    }
-                }
-                Some("AssumedRole") => {
-                    if let Some(a) = arn.filter(|a| a.kind == EntityKind::Session) {
-                        if let Some(name) = entity::session_name(&a.value)
-                            && entity::is_instance_id(name)
-                        {
-                            own.push(EntityId::new(EntityKind::Instance, name));
-                        }
-                        principal = Some(a);
-                    }
-                    let issuer = ui
-                        .session_context
-                        .as_ref()
-                        .and_then(|c| c.session_issuer.as_ref());
-                    if let Some(r) = issuer
-                        .filter(|i| i.issuer_type.as_deref() == Some("Role"))
-                        .and_then(|iss| iss.arn.as_deref())
-                        .and_then(entity::classify_identifier)
-                        .filter(|r| r.kind == EntityKind::Role)
-                    {
-                        own.push(r);
-                    }
-                }
-                _ => {}
-            }
-            if let Some(k) = ui
-                .access_key_id
-                .as_deref()
-                .map(str::trim)
-                .filter(|k| !k.is_empty() && !k.contains(char::is_whitespace))
-            {
-                own.push(EntityId::new(EntityKind::Key, k));
-                access_key = Some(k.to_string());
-            }
-            if let Some(a) = &ui.account_id {
-                entities.push(EntityId::new(EntityKind::Account, a.clone()));
-            }
-        }
-        if let Some(p) = &principal {
-            own.push(p.clone());
+        let caller_ip = source_ip.as_deref().and_then(|s| {
+            entities.extend(
+                entity::source_addresses(s).map(|ip| EntityId::new(EntityKind::Ip, ip.to_string())),
+            );
+            entity::caller_address(s).map(|ip| EntityId::new(EntityKind::Ip, ip.to_string()))
+        });
+        let identity = self
+            .user_identity
+            .as_ref()
+            .map(|ui| {
+                ui.resolve(&Context {
+                    region: self.aws_region.as_deref(),
+                    source_ip: source_ip.as_deref(),
+                })
+            })
+            .unwrap_or_default();
+        let mut own: Vec<EntityId> = identity.entities().cloned().collect();
+        if let Some(k) = &identity.access_key {
+            own.push(EntityId::new(EntityKind::Key, k.clone()));
         }
         if let Some(a) = &self.recipient_account_id {
             entities.push(EntityId::new(EntityKind::Account, a.clone()));
@@ -301,13 +264,20 @@ impl WireEvent<'_> {
                 targets.push(id);
             }
         }
+        let started = started_session(
+            self.request_parameters.as_ref(),
+            self.response_elements.as_ref(),
+            identity.principal.as_ref(),
+        );
         targets.sort();
         targets.dedup();
         entities.extend(own.iter().cloned());
         entities.extend(targets.iter().cloned());
         entities.sort();
         entities.dedup();
-        targets.retain(|t| !own.contains(t));
+        // The actor's own identity is not a target, and the session a call started is linked
+        // by `started`, not `acted_on`.
+        targets.retain(|t| !own.contains(t) && started.as_ref().is_none_or(|s| s.session != *t));
 
         let insight = self.insight_details.unwrap_or_default();
         let event_id = self
@@ -336,12 +306,39 @@ impl WireEvent<'_> {
                 .filter(|e| !e.is_empty()),
             event_type: self.event_type.map(Cow::into_owned),
             read_only: self.read_only,
-            principal,
-            access_key,
+            principal: identity.principal,
+            issuer: identity.issuer,
+            on_behalf_of: identity.on_behalf_of,
+            known_as: identity.known_as,
+            started,
+            caller_ip,
+            access_key: identity.access_key,
             entities,
             targets,
             raw: raw_ref,
             origin,
         })
     }
+}
+
+/// The session an `AssumeRole*` call started (`responseElements.assumedRoleUser.arn`) and
+/// the role it belongs to (`requestParameters.roleArn`, else the role part of its ARN); or
+/// the federated user a `GetFederationToken` call started and the IAM user who called it.
+fn started_session(
+    request: Option<&Scanned>,
+    response: Option<&Scanned>,
+    caller: Option<&EntityId>,
+) -> Option<StartedSession> {
+    let session = response?.started.clone()?;
+    let issuer = if session.value.contains(":assumed-role/") {
+        request
+            .and_then(|r| r.role_arn.clone())
+            .or_else(|| {
+                entity::role_of_session(&session.value)
+                    .map(|r| EntityId::new(EntityKind::Role, r))
+            })
+    } else {
+        caller.filter(|c| c.kind == EntityKind::User).cloned()
+    };
+    Some(StartedSession { session, issuer })
 }

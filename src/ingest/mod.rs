@@ -7,6 +7,7 @@ pub mod cloudtrail;
 pub mod dns;
 pub mod flow;
 pub mod guardduty;
+mod identity;
 mod lenient;
 pub mod source;
 pub mod walk;

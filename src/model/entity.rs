@@ -19,10 +19,16 @@ pub enum EntityKind {
     Key,
     Bucket,
     Ua,
+    /// An AWS service acting as a principal (`ec2.amazonaws.com`).
+    Service,
+    /// An IAM Identity Center user.
+    SsoUser,
+    /// A user of an external SAML or web identity (OIDC) provider.
+    IdpUser,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 11] = [
+    pub const ALL: [EntityKind; 14] = [
         EntityKind::Finding,
         EntityKind::Account,
         EntityKind::Ip,
@@ -34,6 +40,9 @@ impl EntityKind {
         EntityKind::Key,
         EntityKind::Bucket,
         EntityKind::Ua,
+        EntityKind::Service,
+        EntityKind::SsoUser,
+        EntityKind::IdpUser,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,23 +58,32 @@ impl EntityKind {
             EntityKind::Key => "key",
             EntityKind::Bucket => "bucket",
             EntityKind::Ua => "ua",
+            EntityKind::Service => "service",
+            EntityKind::SsoUser => "sso-user",
+            EntityKind::IdpUser => "idp-user",
         }
     }
 
-    /// Kinds that link findings into one group. Accounts and user agents are shared by
-    /// unrelated activity, so they never do.
+    /// Kinds that link findings into one group. Accounts, user agents and AWS services are
+    /// shared by unrelated activity, so they never do.
     pub fn links_findings(self) -> bool {
         !matches!(
             self,
-            EntityKind::Finding | EntityKind::Account | EntityKind::Ua
+            EntityKind::Finding | EntityKind::Account | EntityKind::Ua | EntityKind::Service
         )
     }
 
-    /// A principal acts: it calls APIs and owns keys.
+    /// A principal acts: it calls APIs and owns keys. An account acts too when another account
+    /// calls (`AWSAccount`), but it is mostly the owner of things, so it is not counted here.
     pub fn is_principal(self) -> bool {
         matches!(
             self,
-            EntityKind::User | EntityKind::Role | EntityKind::Session
+            EntityKind::User
+                | EntityKind::Role
+                | EntityKind::Session
+                | EntityKind::Service
+                | EntityKind::SsoUser
+                | EntityKind::IdpUser
         )
     }
 }
@@ -99,7 +117,7 @@ pub enum EntityParseError {
     )]
     MissingColon,
     #[error(
-        "unknown entity kind `{0}`; use one of finding, account, ip, domain, instance, role, session, user, key, bucket, ua"
+        "unknown entity kind `{0}`; use one of finding, account, ip, domain, instance, role, session, user, key, bucket, ua, service, sso-user, idp-user"
     )]
     UnknownKind(String),
     #[error("`{0}` is not a valid value for an entity of kind {1}")]
@@ -129,6 +147,22 @@ impl EntityId {
     pub fn domain(s: &str) -> Option<Self> {
         let d = canonical_domain(s);
         (!d.is_empty()).then(|| EntityId::new(EntityKind::Domain, d))
+    }
+
+    /// Text that every raw record naming this entity contains verbatim, for the pivot's
+    /// prefilter. Principals that vigil builds from parts of the record (a user ARN from
+    /// `accountId` and `userName`, an Identity Center user from `onBehalfOf`) contain their
+    /// name, not their whole value.
+    pub fn record_text(&self) -> &str {
+        let v = self.value.as_str();
+        match self.kind {
+            EntityKind::User if v.ends_with(":root") => split_arn(v).map_or(v, |a| a.account),
+            EntityKind::User | EntityKind::Role | EntityKind::SsoUser => {
+                v.rsplit_once('/').map_or(v, |(_, name)| name)
+            }
+            EntityKind::IdpUser => v.rsplit_once('@').map_or(v, |(name, _)| name),
+            _ => v,
+        }
     }
 
     /// Parses a user-typed id, canonicalising the value the same way ingest does.
@@ -231,22 +265,61 @@ pub fn is_access_key_id(s: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
-/// Splits `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` for the `aws*` partitions.
-fn split_arn(s: &str) -> Option<(&str, &str, &str, &str)> {
+/// The partitions whose ARNs name entities: the commercial one, China, GovCloud and the
+/// isolated ones. Anything else (`awsfoo`, a typo) is not an AWS ARN.
+const PARTITIONS: [&str; 8] = [
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
+/// The parts of `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
+struct Arn<'a> {
+    partition: &'a str,
+    service: &'a str,
+    account: &'a str,
+    resource: &'a str,
+}
+
+fn split_arn(s: &str) -> Option<Arn<'_>> {
     let rest = s.strip_prefix("arn:")?;
     let mut it = rest.splitn(5, ':');
     let partition = it.next()?;
     let service = it.next()?;
-    let region = it.next()?;
+    let _region = it.next()?;
     let account = it.next()?;
     let resource = it.next()?;
-    if !partition.starts_with("aws") || resource.is_empty() || s.contains(char::is_whitespace) {
+    if !PARTITIONS.contains(&partition)
+        || resource.is_empty()
+        || s.contains(char::is_whitespace)
+    {
         return None;
     }
-    Some((service, region, account, resource))
+    Some(Arn {
+        partition,
+        service,
+        account,
+        resource,
+    })
+}
+
+/// The partition of a region, for ARNs vigil has to build from an account id and a name.
+pub fn partition_of_region(region: Option<&str>) -> &'static str {
+    match region {
+        Some(r) if r.starts_with("cn-") => "aws-cn",
+        Some(r) if r.starts_with("us-gov-") => "aws-us-gov",
+        _ => "aws",
+    }
 }
 
 /// Classifies an ARN or id found anywhere in a CloudTrail event into the entity it names.
+/// Resource ARNs name the same entity as the bare id: an EC2 instance ARN is `instance:i-…`,
+/// a bucket or object ARN is `bucket:NAME`.
 pub fn classify_identifier(s: &str) -> Option<EntityId> {
     if s.len() < 10 || s.len() > 2048 {
         return None;
@@ -257,49 +330,78 @@ pub fn classify_identifier(s: &str) -> Option<EntityId> {
     if is_access_key_id(s) {
         return Some(EntityId::new(EntityKind::Key, s));
     }
-    let (service, _region, account, resource) = split_arn(s)?;
-    match service {
-        "iam" if !account.is_empty() => {
-            if resource == "root" {
+    let arn = split_arn(s)?;
+    let has = |prefix: &str| {
+        arn.resource
+            .strip_prefix(prefix)
+            .is_some_and(|r| !r.is_empty() && !r.ends_with('/'))
+    };
+    match arn.service {
+        "iam" if !arn.account.is_empty() => {
+            if arn.resource == "root" || has("user/") {
                 Some(EntityId::new(EntityKind::User, s))
-            } else if resource
-                .strip_prefix("role/")
-                .is_some_and(|r| !r.is_empty())
-            {
+            } else if has("role/") {
                 Some(EntityId::new(EntityKind::Role, s))
-            } else if resource
-                .strip_prefix("user/")
-                .is_some_and(|r| !r.is_empty())
-            {
-                Some(EntityId::new(EntityKind::User, s))
             } else {
                 None
             }
         }
-        "sts" if !account.is_empty() => {
-            let parts = resource.strip_prefix("assumed-role/")?;
-            let (role, session) = parts.split_once('/')?;
-            (!role.is_empty() && !session.is_empty()).then(|| EntityId::new(EntityKind::Session, s))
+        "sts" if !arn.account.is_empty() => {
+            let is_session = if let Some(parts) = arn.resource.strip_prefix("assumed-role/") {
+                parts
+                    .split_once('/')
+                    .is_some_and(|(role, session)| !role.is_empty() && !session.is_empty())
+            } else {
+                has("federated-user/")
+            };
+            is_session.then(|| EntityId::new(EntityKind::Session, s))
         }
-        "s3" if account.is_empty() && !resource.contains('/') => {
-            Some(EntityId::new(EntityKind::Bucket, resource))
+        "s3" if arn.account.is_empty() => {
+            let bucket = arn.resource.split('/').next().unwrap_or("");
+            (!bucket.is_empty()).then(|| EntityId::new(EntityKind::Bucket, bucket))
         }
+        "ec2" => arn
+            .resource
+            .strip_prefix("instance/")
+            .filter(|i| is_instance_id(i))
+            .map(|i| EntityId::new(EntityKind::Instance, i)),
         _ => None,
     }
 }
 
-/// For `arn:aws:sts::ACCT:assumed-role/ROLE/SESSION`, the session name.
+/// For a session ARN (`…:assumed-role/ROLE/SESSION`, `…:federated-user/NAME`), the session name.
 pub fn session_name(arn: &str) -> Option<&str> {
     arn.rsplit_once('/').map(|(_, s)| s)
 }
 
 /// For `arn:aws:sts::ACCT:assumed-role/ROLE/SESSION`, the role's ARN
-/// `arn:aws:iam::ACCT:role/ROLE` (used when the issuer is missing from the event).
+/// `arn:aws:iam::ACCT:role/ROLE` (used when the event does not name the role itself).
 pub fn role_of_session(arn: &str) -> Option<String> {
-    let (_, _, account, resource) = split_arn(arn)?;
-    let partition = arn.split(':').nth(1)?;
-    let (role, _) = resource.strip_prefix("assumed-role/")?.split_once('/')?;
-    Some(format!("arn:{partition}:iam::{account}:role/{role}"))
+    let a = split_arn(arn)?;
+    let (role, _) = a.resource.strip_prefix("assumed-role/")?.split_once('/')?;
+    Some(format!(
+        "arn:{}:iam::{}:role/{role}",
+        a.partition, a.account
+    ))
+}
+
+/// Every address in a `sourceIPAddress`, which some services fill with a comma-separated list
+/// (`"81.2.69.142, 192.168.10.10"`). A service name or `AWS Internal` yields none.
+pub fn source_addresses(s: &str) -> impl Iterator<Item = IpAddr> + '_ {
+    s.split(',').filter_map(parse_ip)
+}
+
+/// The caller's address among a `sourceIPAddress`: the first public one of a list, else its
+/// first address (a private caller is still the caller).
+pub fn caller_address(s: &str) -> Option<IpAddr> {
+    let mut first = None;
+    for ip in source_addresses(s) {
+        if !is_non_routable(&ip) {
+            return Some(ip);
+        }
+        first.get_or_insert(ip);
+    }
+    first
 }
 
 /// GuardDuty sample findings fill fields with `GeneratedFinding…` placeholders and `i-99999999`;
@@ -390,7 +492,35 @@ mod tests {
             c("arn:aws:s3:::my-bucket").as_deref(),
             Some("bucket:my-bucket")
         );
-        assert_eq!(c("arn:aws:s3:::my-bucket/key.txt"), None);
+        assert_eq!(
+            c("arn:aws:s3:::my-bucket/key.txt").as_deref(),
+            Some("bucket:my-bucket"),
+            "an object ARN names its bucket"
+        );
+        assert_eq!(c("arn:aws:s3:::/key.txt"), None);
+        assert_eq!(
+            c("arn:aws-us-gov:ec2:us-gov-west-1:123456789012:instance/i-0123456789abcdef0")
+                .as_deref(),
+            Some("instance:i-0123456789abcdef0")
+        );
+        assert_eq!(
+            c("arn:aws:ec2:us-east-1:123456789012:instance/not-an-instance"),
+            None
+        );
+        assert_eq!(
+            c("arn:aws:ec2:us-east-1:123456789012:volume/vol-0123456789abcdef0"),
+            None
+        );
+        assert_eq!(
+            c("arn:aws-cn:iam::123456789012:role/service-role/Admin").as_deref(),
+            Some("role:arn:aws-cn:iam::123456789012:role/service-role/Admin")
+        );
+        assert_eq!(
+            c("arn:aws:sts::123456789012:federated-user/bob").as_deref(),
+            Some("session:arn:aws:sts::123456789012:federated-user/bob")
+        );
+        assert_eq!(c("arn:awsx:iam::123456789012:user/alice"), None);
+        assert_eq!(c("arn:aws:iam::123456789012:role/"), None);
         assert_eq!(c("arn:aws:iam::123456789012:policy/P"), None);
         assert_eq!(
             c("arn: aws: sts: : 123456789012: assumed-role/DevRole/Dev1"),
@@ -422,6 +552,50 @@ mod tests {
             EntityId::parse("ip:not-an-ip"),
             Err(EntityParseError::BadValue(..))
         ));
+    }
+
+    #[test]
+    fn source_address_lists() {
+        let all: Vec<String> = source_addresses("10.0.0.1, 81.2.69.142,192.168.10.10")
+            .map(|ip| ip.to_string())
+            .collect();
+        assert_eq!(all, ["10.0.0.1", "81.2.69.142", "192.168.10.10"]);
+        assert_eq!(
+            caller_address("10.0.0.1, 81.2.69.142, 8.8.8.8").map(|ip| ip.to_string()),
+            Some("81.2.69.142".to_string())
+        );
+        assert_eq!(
+            caller_address("10.0.0.1, 192.168.0.1").map(|ip| ip.to_string()),
+            Some("10.0.0.1".to_string()),
+            "no public address: the first"
+        );
+        assert_eq!(caller_address("ec2.amazonaws.com"), None);
+        assert_eq!(caller_address("AWS Internal"), None);
+    }
+
+    #[test]
+    fn record_text_is_what_a_record_contains() {
+        let t = |s: &str| EntityId::parse(s).unwrap().record_text().to_string();
+        assert_eq!(t("user:arn:aws:iam::123456789012:user/path/alice"), "alice");
+        assert_eq!(t("user:arn:aws:iam::123456789012:root"), "123456789012");
+        assert_eq!(t("sso-user:d-9067642ac7/5448-94e8"), "5448-94e8");
+        assert_eq!(t("idp-user:alice@example.com@accounts.google.com"), "alice@example.com");
+        assert_eq!(t("instance:i-12345678"), "i-12345678");
+    }
+
+    #[test]
+    fn new_kinds_parse_and_only_people_link() {
+        for (id, principal, links) in [
+            ("service:ec2.amazonaws.com", true, false),
+            ("sso-user:d-9067642ac7/5448", true, true),
+            ("idp-user:alice@accounts.google.com", true, true),
+            ("account:123456789012", false, false),
+        ] {
+            let e = EntityId::parse(id).unwrap();
+            assert_eq!(e.to_string(), id);
+            assert_eq!(e.kind.is_principal(), principal, "{id}");
+            assert_eq!(e.kind.links_findings(), links, "{id}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub use finding::{Finding, FindingAction, RemoteIp, Subject};
 pub use net::{DnsQuery, FlowRecord};
 pub use severity::SeverityLabel;
 pub use time::Ts;
-pub use trail::{RawRef, TrailEvent};
+pub use trail::{RawRef, StartedSession, TrailEvent};
 
 use std::path::PathBuf;
 use std::sync::Arc;

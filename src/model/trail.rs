@@ -17,8 +17,20 @@ pub struct TrailEvent {
     pub error_code: Option<String>,
     pub event_type: Option<String>,
     pub read_only: Option<bool>,
-    /// The acting principal: a user or a session.
+    /// The acting principal (see "Principals of a CloudTrail event" in docs/ENTITY-MODEL.md).
     pub principal: Option<EntityId>,
+    /// The role (or, for a federated user, the IAM user) that issued the acting session:
+    /// `userIdentity.sessionContext.sessionIssuer`, the `session_of` edge.
+    pub issuer: Option<EntityId>,
+    /// The Identity Center user a session acted for (`userIdentity.onBehalfOf`).
+    pub on_behalf_of: Option<EntityId>,
+    /// The Identity Center principal by user name, when the record carries the name too.
+    pub known_as: Option<EntityId>,
+    /// The session this call started (`AssumeRole*`, `GetFederationToken`).
+    pub started: Option<StartedSession>,
+    /// The caller's address: the first public address of `sourceIPAddress` (it may be a list),
+    /// else its first address.
+    pub caller_ip: Option<EntityId>,
     pub access_key: Option<String>,
     /// Every entity of the event (section 3 of the contract), sorted and de-duplicated.
     pub entities: Vec<EntityId>,
@@ -27,6 +39,13 @@ pub struct TrailEvent {
     pub targets: Vec<EntityId>,
     pub raw: RawRef,
     pub origin: Origin,
+}
+
+/// A session started by a call, and the role (or IAM user) it is a session of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartedSession {
+    pub session: EntityId,
+    pub issuer: Option<EntityId>,
 }
 
 impl TrailEvent {

@@ -7,7 +7,7 @@
 use super::Window;
 use crate::ingest::walk::{self, Kind, Rec, Sink};
 use crate::ingest::{self, IngestError, InputError, flow, source};
-use crate::model::entity::parse_ip;
+use crate::model::entity::{parse_ip, source_addresses};
 use crate::model::{EntityId, EntityKind, TrailEvent};
 use memchr::memmem;
 use rayon::prelude::*;
@@ -47,7 +47,7 @@ impl Needle {
             },
             EntityKind::Domain | EntityKind::Finding => Needle::Never,
             _ => {
-                let json = serde_json::to_string(&e.value).unwrap_or_default();
+                let json = serde_json::to_string(e.record_text()).unwrap_or_default();
                 let inner = json
                     .get(1..json.len().saturating_sub(1))
                     .unwrap_or("")
@@ -65,7 +65,7 @@ impl Needle {
                 let b = raw.as_bytes();
                 key.find_iter(b).any(|at| {
                     string_value_after(b, at + SOURCE_IP_KEY.len())
-                        .is_some_and(|v| parse_ip(v) == Some(*want))
+                        .is_some_and(|v| source_addresses(v).any(|ip| ip == *want))
                 })
             }
         }

@@ -138,6 +138,8 @@ impl Theme {
             EntityKind::Key => Color::LightMagenta,
             EntityKind::Bucket => Color::LightGreen,
             EntityKind::Ua => Color::Gray,
+            EntityKind::Service => Color::Blue,
+            EntityKind::SsoUser | EntityKind::IdpUser => Color::LightBlue,
         })
     }
 
@@ -155,6 +157,9 @@ impl Theme {
                 EntityKind::Key => "K",
                 EntityKind::Bucket => "B",
                 EntityKind::Ua => "u",
+                EntityKind::Service => "S",
+                EntityKind::SsoUser => "I",
+                EntityKind::IdpUser => "F",
             };
         }
         match k {
@@ -169,6 +174,9 @@ impl Theme {
             EntityKind::Key => "¤",
             EntityKind::Bucket => "▤",
             EntityKind::Ua => "≡",
+            EntityKind::Service => "◈",
+            EntityKind::SsoUser => "◎",
+            EntityKind::IdpUser => "◍",
         }
     }
 
