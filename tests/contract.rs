@@ -495,7 +495,8 @@ fn analyze_json_gives_each_finding_its_account_and_region() {
     let l = load_text(&format!(
         "{}\n{}",
         FINDING.replace('\n', ""),
-        group_finding("bare", 2.0, "203.0.113.5", "").replace("\"accountId\":\"012345678901\",", "")
+        group_finding("bare", 2.0, "203.0.113.5", "")
+            .replace("\"accountId\":\"012345678901\",", "")
     ));
     let g = EntityGraph::from_loaded(&l);
     let gr = groups::compute(&l.findings);

@@ -239,7 +239,11 @@ fn every_real_identity_gets_a_principal() {
             "line {line}: {ui}"
         );
     }
-    assert_eq!(missing.len(), PANTHER_STUBS_WITHOUT_PRINCIPAL, "{missing:#?}");
+    assert_eq!(
+        missing.len(),
+        PANTHER_STUBS_WITHOUT_PRINCIPAL,
+        "{missing:#?}"
+    );
 }
 
 /// Counted in `every_real_identity_gets_a_principal`: 12 `IAMUser` stubs with a name but no

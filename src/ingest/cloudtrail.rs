@@ -331,12 +331,9 @@ fn started_session(
 ) -> Option<StartedSession> {
     let session = response?.started.clone()?;
     let issuer = if session.value.contains(":assumed-role/") {
-        request
-            .and_then(|r| r.role_arn.clone())
-            .or_else(|| {
-                entity::role_of_session(&session.value)
-                    .map(|r| EntityId::new(EntityKind::Role, r))
-            })
+        request.and_then(|r| r.role_arn.clone()).or_else(|| {
+            entity::role_of_session(&session.value).map(|r| EntityId::new(EntityKind::Role, r))
+        })
     } else {
         caller.filter(|c| c.kind == EntityKind::User).cloned()
     };

@@ -294,10 +294,7 @@ fn split_arn(s: &str) -> Option<Arn<'_>> {
     let _region = it.next()?;
     let account = it.next()?;
     let resource = it.next()?;
-    if !PARTITIONS.contains(&partition)
-        || resource.is_empty()
-        || s.contains(char::is_whitespace)
-    {
+    if !PARTITIONS.contains(&partition) || resource.is_empty() || s.contains(char::is_whitespace) {
         return None;
     }
     Some(Arn {
@@ -579,7 +576,10 @@ mod tests {
         assert_eq!(t("user:arn:aws:iam::123456789012:user/path/alice"), "alice");
         assert_eq!(t("user:arn:aws:iam::123456789012:root"), "123456789012");
         assert_eq!(t("sso-user:d-9067642ac7/5448-94e8"), "5448-94e8");
-        assert_eq!(t("idp-user:alice@example.com@accounts.google.com"), "alice@example.com");
+        assert_eq!(
+            t("idp-user:alice@example.com@accounts.google.com"),
+            "alice@example.com"
+        );
         assert_eq!(t("instance:i-12345678"), "i-12345678");
     }
 

@@ -11,7 +11,8 @@ use vigil::model::{EntityId, EntityKind, TrailEvent};
 use vigil::pivot::{self, TrailIndex, Window};
 
 fn fixture() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/identities/cloudtrail-identities.json")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/identities/cloudtrail-identities.json")
 }
 
 fn load_fixture() -> Loaded {
@@ -67,10 +68,7 @@ fn every_identity_type_has_a_principal() {
         ("id-08", SSO_ID),
         ("id-09", SSO_ID),
         ("id-10", SSO_NAME),
-        (
-            "id-11",
-            "idp-user:SamlExample@bdGOnTesti4+ExamplexL/jEvs=",
-        ),
+        ("id-11", "idp-user:SamlExample@bdGOnTesti4+ExamplexL/jEvs="),
         ("id-12", "idp-user:user-id@accounts.google.com"),
         (
             "id-13",
@@ -121,10 +119,14 @@ fn session_of_names_only_the_issuing_role() {
 #[test]
 fn a_session_without_role_arn_belongs_to_the_role_in_its_arn() {
     let rec = r#","sourceIPAddress":"203.0.113.9","userIdentity":{"type":"IAMUser","arn":"arn:aws-cn:iam::123456789012:user/ops","accountId":"123456789012"},"responseElements":{"assumedRoleUser":{"arn":"arn:aws-cn:sts::123456789012:assumed-role/Deploy/ci"}}"#;
-    let l = load_text(&event("e", "2024-05-01T10:00:00Z", rec).replace("ListBuckets", "AssumeRole"));
+    let l =
+        load_text(&event("e", "2024-05-01T10:00:00Z", rec).replace("ListBuckets", "AssumeRole"));
     let g = EntityGraph::from_loaded(&l);
     assert_eq!(
-        out_edges(&g, "session:arn:aws-cn:sts::123456789012:assumed-role/Deploy/ci"),
+        out_edges(
+            &g,
+            "session:arn:aws-cn:sts::123456789012:assumed-role/Deploy/ci"
+        ),
         vec![(
             "role:arn:aws-cn:iam::123456789012:role/Deploy".to_string(),
             Relation::SessionOf
@@ -158,8 +160,13 @@ fn services_accounts_and_external_users_start_sessions() {
     let l = load_fixture();
     let g = EntityGraph::from_loaded(&l);
     let web = "session:arn:aws:sts::123456789012:assumed-role/WebRole/i-0abcd1234efaa5678";
-    assert!(out_edges(&g, "service:ec2.amazonaws.com").contains(&(web.to_string(), Relation::Started)));
-    assert!(out_edges(&g, "instance:i-0abcd1234efaa5678").contains(&(web.to_string(), Relation::Assumed)));
+    assert!(
+        out_edges(&g, "service:ec2.amazonaws.com").contains(&(web.to_string(), Relation::Started))
+    );
+    assert!(
+        out_edges(&g, "instance:i-0abcd1234efaa5678")
+            .contains(&(web.to_string(), Relation::Assumed))
+    );
     assert_eq!(
         out_edges(&g, web),
         vec![(
@@ -188,7 +195,10 @@ fn services_accounts_and_external_users_start_sessions() {
         ),
     ] {
         let edges = out_edges(&g, caller);
-        assert!(edges.contains(&(session.to_string(), Relation::Started)), "{caller}: {edges:?}");
+        assert!(
+            edges.contains(&(session.to_string(), Relation::Started)),
+            "{caller}: {edges:?}"
+        );
         assert!(
             edges.iter().any(|(_, r)| *r == Relation::CalledFrom),
             "{caller}: {edges:?}"
@@ -245,7 +255,10 @@ fn a_source_address_list_yields_each_address_and_the_public_caller() {
         .into_iter()
         .filter(|(_, r)| *r == Relation::CalledFrom)
         .collect();
-    assert_eq!(called, vec![("ip:81.2.69.142".to_string(), Relation::CalledFrom)]);
+    assert_eq!(
+        called,
+        vec![("ip:81.2.69.142".to_string(), Relation::CalledFrom)]
+    );
     // The scan's prefilter reads every address of the list.
     let hits = pivot::scan(&[fixture()], &id("ip:192.168.10.10"), Window::all()).unwrap();
     assert_eq!(hits.events.len(), 1);
@@ -286,7 +299,11 @@ fn resource_arns_are_the_entities_their_ids_are() {
         "2024-05-01T11:00:00Z",
         r#","requestParameters":{"instanceId":"i-0ccccccccccccccc"}"#,
     ));
-    assert!(l2.events[0].entities.contains(&id("instance:i-0ccccccccccccccc")));
+    assert!(
+        l2.events[0]
+            .entities
+            .contains(&id("instance:i-0ccccccccccccccc"))
+    );
 }
 
 #[test]
