@@ -1,6 +1,7 @@
 //! The domain types every room shares: entities, findings, CloudTrail events, flow and DNS
 //! records, severities and instants. No IO lives here.
 
+pub mod arn;
 pub mod entity;
 pub mod finding;
 pub mod net;
