@@ -220,12 +220,18 @@ impl WireEvent<'_> {
         let mut targets: Vec<EntityId> = Vec::new();
 
         let source_ip = self.source_ip_address.map(Cow::into_owned);
-        let caller_ip = source_ip.as_deref().and_then(|s| {
-            entities.extend(
+        let caller_ip = source_ip
+            .as_deref()
+            .and_then(entity::caller_address)
+            .map(|ip| EntityId::new(EntityKind::Ip, ip.to_string()));
+        match (&caller_ip, source_ip.as_deref()) {
+            // One address (the usual case): parsed once.
+            (Some(ip), Some(s)) if !s.contains(',') => entities.push(ip.clone()),
+            (_, Some(s)) => entities.extend(
                 entity::source_addresses(s).map(|ip| EntityId::new(EntityKind::Ip, ip.to_string())),
-            );
-            entity::caller_address(s).map(|ip| EntityId::new(EntityKind::Ip, ip.to_string()))
-        });
+            ),
+            _ => {}
+        }
         let identity = self
             .user_identity
             .as_ref()
@@ -236,10 +242,10 @@ impl WireEvent<'_> {
                 })
             })
             .unwrap_or_default();
-        let mut own: Vec<EntityId> = identity.entities().cloned().collect();
-        if let Some(k) = &identity.access_key {
-            own.push(EntityId::new(EntityKind::Key, k.clone()));
-        }
+        let key = identity
+            .access_key
+            .as_ref()
+            .map(|k| EntityId::new(EntityKind::Key, k.clone()));
         if let Some(a) = &self.recipient_account_id {
             entities.push(EntityId::new(EntityKind::Account, a.clone()));
         }
@@ -271,13 +277,18 @@ impl WireEvent<'_> {
         );
         targets.sort();
         targets.dedup();
-        entities.extend(own.iter().cloned());
+        entities.extend(identity.entities().cloned());
+        entities.extend(key.iter().cloned());
         entities.extend(targets.iter().cloned());
         entities.sort();
         entities.dedup();
         // The actor's own identity is not a target, and the session a call started is linked
         // by `started`, not `acted_on`.
-        targets.retain(|t| !own.contains(t) && started.as_ref().is_none_or(|s| s.session != *t));
+        targets.retain(|t| {
+            key.as_ref() != Some(t)
+                && !identity.entities().any(|e| e == t)
+                && started.as_ref().is_none_or(|s| s.session != *t)
+        });
 
         let insight = self.insight_details.unwrap_or_default();
         let event_id = self

@@ -103,9 +103,13 @@ impl Identity {
 }
 
 fn nonempty<'s>(s: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty() && !v.contains(|c: char| c.is_control()))
+    s.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// A name that becomes part of an entity id: non-empty and free of control characters. (ARNs
+/// need no such check: an ARN with whitespace or controls is not classified.)
+fn name<'s>(s: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
+    nonempty(s).filter(|v| !v.bytes().any(|b| b < 0x20 || b == 0x7f))
 }
 
 fn classify_as(s: Option<&str>, kinds: &[EntityKind]) -> Option<EntityId> {
@@ -129,7 +133,7 @@ fn service(s: Option<&str>) -> Option<EntityId> {
 /// `sourceIPAddress` holds the calling service's name when a service calls.
 fn service_from_source(s: Option<&str>) -> Option<EntityId> {
     s.map(str::trim)
-        .filter(|v| v.ends_with(".amazonaws.com") && !v.contains(char::is_whitespace))
+        .filter(|v| v.ends_with(".amazonaws.com") && !v.bytes().any(|b| b <= 0x20 || b == 0x7f))
         .map(|v| EntityId::new(EntityKind::Service, v))
 }
 
@@ -138,8 +142,8 @@ impl UserIdentity<'_> {
     /// store id (`d-…`) at the end of `identityStoreArn`.
     fn sso_user(&self) -> Option<EntityId> {
         let o = self.on_behalf_of.as_ref()?;
-        let user = nonempty(&o.user_id)?;
-        let value = match nonempty(&o.identity_store_arn).and_then(|a| a.rsplit('/').next()) {
+        let user = name(&o.user_id)?;
+        let value = match name(&o.identity_store_arn).and_then(|a| a.rsplit('/').next()) {
             Some(store) if !store.is_empty() => format!("{store}/{user}"),
             _ => user.to_string(),
         };
@@ -149,20 +153,20 @@ impl UserIdentity<'_> {
     /// An Identity Center user by name (`ACCOUNT/NAME`), for sign-in records that carry a
     /// `userName` and no ARN.
     fn sso_user_by_name(&self) -> Option<EntityId> {
-        let name = nonempty(&self.user_name)?;
+        let user = name(&self.user_name)?;
         let account = self.account_id.as_deref()?.trim();
         Some(EntityId::new(
             EntityKind::SsoUser,
-            format!("{account}/{name}"),
+            format!("{account}/{user}"),
         ))
     }
 
     /// A SAML or web identity user: `NAME@PROVIDER` (the name is `userName`, else `principalId`).
     fn idp_user(&self) -> Option<EntityId> {
-        let name = nonempty(&self.user_name).or(nonempty(&self.principal_id))?;
-        let value = match nonempty(&self.identity_provider) {
-            Some(p) => format!("{name}@{p}"),
-            None => name.to_string(),
+        let user = name(&self.user_name).or(name(&self.principal_id))?;
+        let value = match name(&self.identity_provider) {
+            Some(p) => format!("{user}@{p}"),
+            None => user.to_string(),
         };
         Some(EntityId::new(EntityKind::IdpUser, value))
     }
@@ -183,11 +187,11 @@ impl UserIdentity<'_> {
         }
         // No ARN: build it from the issuer's account and name (a role path is then unknown).
         let account = iss.account_id.as_deref()?.trim();
-        let name = nonempty(&iss.user_name)?;
+        let issuer = name(&iss.user_name)?;
         let resource = match kind {
-            EntityKind::Role => format!("role/{name}"),
+            EntityKind::Role => format!("role/{issuer}"),
             _ if ty == Some("Root") => "root".to_string(),
-            _ => format!("user/{name}"),
+            _ => format!("user/{issuer}"),
         };
         Some(EntityId::new(kind, iam_arn(ctx, account, &resource)))
     }
@@ -208,10 +212,10 @@ impl UserIdentity<'_> {
         let account = self.account_id.as_deref().map(str::trim);
         id.principal = match self.identity_type.as_deref() {
             Some("IAMUser") => classify_as(arn, &[User]).or_else(|| {
-                let name = nonempty(&self.user_name)?;
+                let user = name(&self.user_name)?;
                 Some(EntityId::new(
                     User,
-                    iam_arn(ctx, account?, &format!("user/{name}")),
+                    iam_arn(ctx, account?, &format!("user/{user}")),
                 ))
             }),
             Some("Root") => classify_as(arn, &[User])
@@ -227,7 +231,7 @@ impl UserIdentity<'_> {
                 classify_as(arn, &[Session])
             }
             Some("AWSService") => {
-                service(nonempty(&self.invoked_by)).or_else(|| service_from_source(ctx.source_ip))
+                service(name(&self.invoked_by)).or_else(|| service_from_source(ctx.source_ip))
             }
             Some("AWSAccount") => id.account.clone(),
             Some("IdentityCenterUser") => self.sso_user(),
@@ -241,7 +245,7 @@ impl UserIdentity<'_> {
                     if self.identity_type.is_some() {
                         self.sso_user_by_name()
                     } else {
-                        service(nonempty(&self.invoked_by))
+                        service(name(&self.invoked_by))
                     }
                 }),
         };
