@@ -317,3 +317,63 @@ fn new_kinds_parse_pivot_and_never_link_what_is_shared() {
     assert!(groups::links(&id(SSO_ID)));
     assert!(groups::links(&id("idp-user:user-id@accounts.google.com")));
 }
+
+#[test]
+fn fallbacks_build_principals_from_account_and_name_but_never_from_control_bytes() {
+    let p = |ui: &str, region: &str| {
+        let rec = format!(r#","userIdentity":{ui}"#);
+        let text = event("f", "2024-05-01T10:00:00Z", &rec).replace("us-east-1", region);
+        load_text(&text).events[0]
+            .principal
+            .as_ref()
+            .map(|p| p.to_string())
+    };
+    // IAM user and root without an ARN (console sign-in records): the partition follows the region.
+    assert_eq!(
+        p(
+            r#"{"type":"IAMUser","accountId":"123456789012","userName":"anaya"}"#,
+            "cn-north-1"
+        )
+        .as_deref(),
+        Some("user:arn:aws-cn:iam::123456789012:user/anaya")
+    );
+    assert_eq!(
+        p(
+            r#"{"type":"Root","accountId":"123456789012"}"#,
+            "us-gov-west-1"
+        )
+        .as_deref(),
+        Some("user:arn:aws-us-gov:iam::123456789012:root")
+    );
+    // A session without its ARN acts as its issuing role; a role acts as itself.
+    assert_eq!(
+        p(
+            r#"{"type":"AssumedRole","accountId":"1","sessionContext":{"sessionIssuer":{"type":"Role","accountId":"123456789012","userName":"Ops"}}}"#,
+            "us-east-1"
+        )
+        .as_deref(),
+        Some("role:arn:aws:iam::123456789012:role/Ops")
+    );
+    assert_eq!(
+        p(
+            r#"{"type":"Role","arn":"arn:aws:iam::123456789012:role/Ops"}"#,
+            "us-east-1"
+        )
+        .as_deref(),
+        Some("role:arn:aws:iam::123456789012:role/Ops")
+    );
+    // AWSService without invokedBy: the service named in sourceIPAddress.
+    let svc = r#","sourceIPAddress":"lambda.amazonaws.com","userIdentity":{"type":"AWSService"}"#;
+    assert_eq!(
+        load_text(&event("s", "2024-05-01T10:00:00Z", svc)).events[0].principal,
+        Some(id("service:lambda.amazonaws.com"))
+    );
+    // Names are attacker-controlled: one with a control byte names nobody.
+    for ui in [
+        r#"{"type":"Unknown","accountId":"123456789012","userName":"jane\u001b[2J"}"#,
+        r#"{"type":"AWSService","invokedBy":"ec2.amazonaws.com\u0007"}"#,
+        r#"{"type":"WebIdentityUser","userName":"\u0000","identityProvider":"x"}"#,
+    ] {
+        assert_eq!(p(ui, "us-east-1"), None, "{ui}");
+    }
+}
