@@ -1,6 +1,7 @@
 //! Finding groups: connected components over findings that share an entity of a linking kind
-//! (ip, domain, instance, role, session, user, key, bucket). Accounts and user agents never link,
-//! and neither do private, loopback or link-local addresses (two VPCs reuse 10.0.0.5).
+//! (ip, domain, instance, role, session, user, key, bucket, sso-user, idp-user). Accounts, user
+//! agents and AWS services never link, and neither do private, loopback or link-local addresses
+//! (two VPCs reuse 10.0.0.5).
 
 use crate::model::entity::{is_non_routable, parse_ip};
 use crate::model::{EntityId, EntityKind, Finding};
