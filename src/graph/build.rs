@@ -109,8 +109,8 @@ impl EntityGraph {
         {
             self.link(principal, issuer, Relation::SessionOf, t);
         }
-        if let Some(i) = instance_of_session(principal) {
-            self.link(&i, principal, Relation::Assumed, t);
+        if let Some(i) = &ev.instance {
+            self.link(i, principal, Relation::Assumed, t);
         }
         if let Some(k) = &ev.access_key {
             let key = EntityId::new(EntityKind::Key, k.clone());

@@ -319,6 +319,7 @@ impl WireEvent<'_> {
             read_only: self.read_only,
             principal: identity.principal,
             issuer: identity.issuer,
+            instance: identity.instance,
             on_behalf_of: identity.on_behalf_of,
             known_as: identity.known_as,
             started,

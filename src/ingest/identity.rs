@@ -33,6 +33,16 @@ pub(crate) struct UserIdentity<'a> {
     on_behalf_of: Option<OnBehalfOf<'a>>,
     #[serde(borrow)]
     session_context: Option<SessionContext<'a>>,
+    /// The resource temporary credentials were scoped to (an EC2 instance, a Lambda function).
+    #[serde(borrow)]
+    in_scope_of: Option<InScopeOf<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct InScopeOf<'a> {
+    #[serde(borrow)]
+    credentials_issued_to: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -80,7 +90,8 @@ pub(crate) struct Identity {
     pub on_behalf_of: Option<EntityId>,
     /// The Identity Center user by name, when the record names the user as well as its id.
     pub known_as: Option<EntityId>,
-    /// The instance a session is named after (EC2 instance role credentials).
+    /// The instance whose role credentials a session is: named after it, or
+    /// `inScopeOf.credentialsIssuedTo`.
     pub instance: Option<EntityId>,
     pub account: Option<EntityId>,
     pub access_key: Option<String>,
@@ -256,11 +267,17 @@ impl UserIdentity<'_> {
                 None => {}
             }
         }
-        if let Some(p) = id.principal.as_ref().filter(|p| p.kind == Session)
-            && let Some(name) = entity::session_name(&p.value)
-            && entity::is_instance_id(name)
-        {
-            id.instance = Some(EntityId::new(EntityKind::Instance, name));
+        if let Some(p) = id.principal.as_ref().filter(|p| p.kind == Session) {
+            id.instance = entity::session_name(&p.value)
+                .filter(|n| entity::is_instance_id(n))
+                .map(|n| EntityId::new(EntityKind::Instance, n))
+                .or_else(|| {
+                    let scope = self.in_scope_of.as_ref()?;
+                    classify_as(
+                        nonempty(&scope.credentials_issued_to),
+                        &[EntityKind::Instance],
+                    )
+                });
         }
         id
     }

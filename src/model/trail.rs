@@ -22,6 +22,8 @@ pub struct TrailEvent {
     /// The role (or, for a federated user, the IAM user) that issued the acting session:
     /// `userIdentity.sessionContext.sessionIssuer`, the `session_of` edge.
     pub issuer: Option<EntityId>,
+    /// The instance whose role credentials the acting session is (`assumed`).
+    pub instance: Option<EntityId>,
     /// The Identity Center user a session acted for (`userIdentity.onBehalfOf`).
     pub on_behalf_of: Option<EntityId>,
     /// The Identity Center principal by user name, when the record carries the name too.

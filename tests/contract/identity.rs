@@ -377,3 +377,34 @@ fn fallbacks_build_principals_from_account_and_name_but_never_from_control_bytes
         assert_eq!(p(ui, "us-east-1"), None, "{ui}");
     }
 }
+
+#[test]
+fn credentials_scoped_to_an_instance_link_the_session_to_it() {
+    let rec = r#","sourceIPAddress":"203.0.113.9","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::123456789012:assumed-role/Web/a1b2c3","accountId":"123456789012",
+      "sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::123456789012:role/Web"}},
+      "inScopeOf":{"issuerType":"AWS::EC2::Instance","credentialsIssuedTo":"arn:aws:ec2:us-east-1:123456789012:instance/i-0dddddddddddddddd"}}"#;
+    let l = load_text(&event("i", "2024-05-01T10:00:00Z", rec));
+    let session = "session:arn:aws:sts::123456789012:assumed-role/Web/a1b2c3";
+    assert_eq!(
+        l.events[0].instance,
+        Some(id("instance:i-0dddddddddddddddd"))
+    );
+    let g = EntityGraph::from_loaded(&l);
+    assert_eq!(
+        out_edges(&g, "instance:i-0dddddddddddddddd"),
+        vec![(session.to_string(), Relation::Assumed)]
+    );
+    // Scoped to something else (a Lambda function): no instance.
+    let lambda = rec.replace(
+        "arn:aws:ec2:us-east-1:123456789012:instance/i-0dddddddddddddddd",
+        "arn:aws:lambda:us-east-1:123456789012:function:f",
+    );
+    let l = load_text(&event("j", "2024-05-01T10:00:00Z", &lambda));
+    assert_eq!(l.events[0].instance, None);
+    assert!(
+        !l.events[0]
+            .entities
+            .iter()
+            .any(|e| e.kind == EntityKind::Instance)
+    );
+}
