@@ -50,7 +50,8 @@ impl Rng {
     }
     /// Uniform in `[0, n)`.
     fn below(&mut self, n: usize) -> usize {
-        (((self.next() >> 32) * n as u64) >> 32) as usize
+        // u128: a 32-bit fraction times a large n overflows u64 (a debug build panics on it).
+        ((u128::from(self.next() >> 32) * n as u128) >> 32) as usize
     }
     /// Uniform in `[0, 1)`.
     fn unit(&mut self) -> f64 {
