@@ -89,7 +89,8 @@ pub fn render(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
         ),
         None => (String::new(), t.dim()),
     };
-    let (integrity, integrity_style) = integrity(state, t, w.saturating_sub(right.chars().count()));
+    let (integrity, integrity_style) =
+        integrity_span(state, t, w.saturating_sub(right.chars().count()));
     let rw = right.chars().count() + integrity.chars().count();
     let lw = w.saturating_sub(rw + 1);
     let left = t.fit(&format!(" {text}"), lw);
@@ -106,11 +107,11 @@ pub fn render(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 /// Columns the status message keeps before the integrity summary drops its `integrity:` label.
-const MIN_MESSAGE: usize = 24;
+const MIN_MESSAGE: usize = 12;
 
 /// The log file integrity summary (e.g. `integrity: 23 ok · 1 TAMPERED · 2 missing`), red when
 /// a file or digest was changed after delivery; empty until the loader has checked digests.
-fn integrity(state: &State, t: &Theme, room: usize) -> (String, ratatui::style::Style) {
+fn integrity_span(state: &State, t: &Theme, room: usize) -> (String, ratatui::style::Style) {
     let Some(totals) = state.integrity else {
         return (String::new(), t.dim());
     };
