@@ -177,14 +177,14 @@ pub fn integrity_markdown(r: &IntegrityReport) -> String {
     let mut s = String::from("\n## Log file integrity (CloudTrail digests)\n\n");
     let _ = writeln!(
         s,
-        "{} list {}: {} ok, {} tampered, {} missing{}{}; {} in no digest.",
+        "{} list {}: {} ok, {}, {} missing{}{}; {} in no digest.",
         plural(t.digests, "digest file", "digest files"),
         plural(t.listed, "log file", "log files"),
         t.ok,
         if t.tampered > 0 {
-            format!("**{}**", t.tampered)
+            format!("**{} TAMPERED**", t.tampered)
         } else {
-            "0".to_string()
+            "0 tampered".to_string()
         },
         t.missing,
         if t.unreadable > 0 {

@@ -220,6 +220,7 @@ fn the_console_status_line_shows_integrity_from_state() {
         last.contains("integrity: 2 ok · 1 TAMPERED · 1 missing"),
         "{last:?}"
     );
+    insta::assert_snapshot!("status_line_80", last);
     let at = last
         .chars()
         .collect::<Vec<_>>()

@@ -89,6 +89,9 @@ pub fn render(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
         ),
         None => (String::new(), t.dim()),
     };
+    if state.integrity.is_some() {
+        right.insert_str(0, if t.ascii { "| " } else { "│ " });
+    }
     let (integrity, integrity_style) =
         integrity_span(state, t, w.saturating_sub(right.chars().count()));
     let rw = right.chars().count() + integrity.chars().count();
