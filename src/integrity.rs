@@ -202,10 +202,8 @@ impl<'a> Candidates<'a> {
         let Some(files) = self.by_name.get(name) else {
             return Vec::new();
         };
-        let scored: Vec<(usize, &Path)> = files
-            .iter()
-            .map(|f| (common_suffix(f, want), *f))
-            .collect();
+        let scored: Vec<(usize, &Path)> =
+            files.iter().map(|f| (common_suffix(f, want), *f)).collect();
         let best = scored.iter().map(|(n, _)| *n).max().unwrap_or(0);
         scored
             .into_iter()
@@ -250,7 +248,11 @@ type Hashes = HashMap<PathBuf, Result<String, String>>;
 /// Checks every log file the digests list against the `files` loaded (every file under the
 /// inputs), and each digest against the previous one when that is loaded too. `trail_files` are
 /// the files that held CloudTrail records, for the "in no digest" count.
-pub fn verify(digests: &[Digest], files: &[PathBuf], trail_files: &[Arc<PathBuf>]) -> IntegrityReport {
+pub fn verify(
+    digests: &[Digest],
+    files: &[PathBuf],
+    trail_files: &[Arc<PathBuf>],
+) -> IntegrityReport {
     let candidates = Candidates::new(files);
     let mut digests: Vec<&Digest> = digests.iter().collect();
     digests.sort_by(|a, b| a.path.cmp(&b.path));
@@ -264,10 +266,7 @@ pub fn verify(digests: &[Digest], files: &[PathBuf], trail_files: &[Arc<PathBuf>
                 .collect()
         })
         .collect();
-    let previous: Vec<Vec<&Digest>> = digests
-        .iter()
-        .map(|d| previous_of(d, &digests))
-        .collect();
+    let previous: Vec<Vec<&Digest>> = digests.iter().map(|d| previous_of(d, &digests)).collect();
     let mut to_hash: BTreeSet<&Path> = BTreeSet::new();
     for (d, m) in digests.iter().zip(&matched) {
         for (f, paths) in d.log_files.iter().zip(m) {
@@ -484,14 +483,17 @@ mod tests {
         put(dir.path(), "elsewhere/log1.json.gz", &gz(b"other"));
         let d = digest(&dir.path().join("d.json"), "d", vec![listed(KEY, good)]);
         let files = crate::ingest::source::expand(&[dir.path().to_path_buf()]).expect("ls");
-        let r = verify(&[d.clone()], &files, &[]);
+        let r = verify(std::slice::from_ref(&d), &files, &[]);
         assert_eq!(r.totals.ok, 1, "{r:?}");
-        assert_eq!(r.digests[0].files[0].paths, vec![full.display().to_string()]);
+        assert_eq!(
+            r.digests[0].files[0].paths,
+            vec![full.display().to_string()]
+        );
 
         // A flat folder of downloads: only the name matches.
         let flat = tempfile::tempdir().expect("tmp");
         let only = put(flat.path(), "log1.json.gz", &gz(good));
-        let r = verify(&[d.clone()], &[only.clone()], &[]);
+        let r = verify(std::slice::from_ref(&d), &[only], &[]);
         assert_eq!(r.totals.ok, 1, "{r:?}");
 
         // A sync that unpacked the file: the hash is over the uncompressed content anyway.
@@ -520,7 +522,11 @@ mod tests {
         let files = vec![a.clone(), b.clone(), extra.clone()];
         let r = verify(&[d], &files, &trail);
         let t = r.totals;
-        assert_eq!((t.listed, t.ok, t.tampered, t.missing), (3, 1, 1, 1), "{r:?}");
+        assert_eq!(
+            (t.listed, t.ok, t.tampered, t.missing),
+            (3, 1, 1, 1),
+            "{r:?}"
+        );
         assert_eq!(t.uncovered, 1);
         assert_eq!(r.uncovered, vec![extra.display().to_string()]);
         assert_eq!(r.digests[0].totals.tampered, 1);

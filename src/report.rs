@@ -242,7 +242,10 @@ pub fn integrity_markdown(r: &IntegrityReport) -> String {
             .filter(move |f| f.status == status)
     };
     for (status, title) in [
-        (FileStatus::Tampered, "Tampered (hash differs from the digest)"),
+        (
+            FileStatus::Tampered,
+            "Tampered (hash differs from the digest)",
+        ),
         (FileStatus::Missing, "Listed in a digest, not loaded"),
         (FileStatus::Unreadable, "Could not be hashed"),
     ] {

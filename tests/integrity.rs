@@ -70,17 +70,32 @@ fn digests_load_apart_from_events_and_are_not_errors() {
 #[test]
 fn analyze_json_reports_ok_tampered_missing_and_uncovered() {
     let out = analyze(Path::new(BUCKET), &["--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["errors"].as_array().map(Vec::len), Some(0));
     let t = &v["integrity"]["totals"];
     let n = |k: &str| t[k].as_u64().unwrap_or(u64::MAX);
     assert_eq!(
-        [n("digests"), n("listed"), n("ok"), n("tampered"), n("missing"), n("uncovered")],
+        [
+            n("digests"),
+            n("listed"),
+            n("ok"),
+            n("tampered"),
+            n("missing"),
+            n("uncovered")
+        ],
         [2, 4, 2, 1, 1, 1],
         "{t}"
     );
-    assert_eq!([n("chain_ok"), n("chain_start"), n("chain_mismatch")], [1, 1, 0]);
+    assert_eq!(
+        [n("chain_ok"), n("chain_start"), n("chain_mismatch")],
+        [1, 1, 0]
+    );
 
     let digests = v["integrity"]["digests"].as_array().expect("digests");
     let first = &digests[0];
@@ -96,11 +111,19 @@ fn analyze_json_reports_ok_tampered_missing_and_uncovered() {
         .collect();
     assert_eq!(statuses, ["ok", "tampered", "missing"]);
     let bad = &second["files"][1];
-    assert!(bad["s3_object"].as_str().is_some_and(|k| k.ends_with(TAMPERED)));
+    assert!(
+        bad["s3_object"]
+            .as_str()
+            .is_some_and(|k| k.ends_with(TAMPERED))
+    );
     assert_ne!(bad["actual"], bad["expected"]);
     let uncovered = v["integrity"]["uncovered"].as_array().expect("uncovered");
     assert_eq!(uncovered.len(), 1);
-    assert!(uncovered[0].as_str().is_some_and(|p| p.contains("20150817T1505Z")));
+    assert!(
+        uncovered[0]
+            .as_str()
+            .is_some_and(|p| p.contains("20150817T1505Z"))
+    );
 }
 
 #[test]
@@ -120,8 +143,12 @@ fn analyze_markdown_has_an_integrity_section() {
 #[test]
 fn no_digests_no_integrity_report() {
     let dir = copy_without(&[
-        &format!("{DIGESTS}/111122223333_CloudTrail-Digest_us-east-2_your-trail-name_us-east-2_20150817T140131Z.json.gz"),
-        &format!("{DIGESTS}/111122223333_CloudTrail-Digest_us-east-2_your-trail-name_us-east-2_20150817T150131Z.json.gz"),
+        &format!(
+            "{DIGESTS}/111122223333_CloudTrail-Digest_us-east-2_your-trail-name_us-east-2_20150817T140131Z.json.gz"
+        ),
+        &format!(
+            "{DIGESTS}/111122223333_CloudTrail-Digest_us-east-2_your-trail-name_us-east-2_20150817T150131Z.json.gz"
+        ),
     ]);
     let out = analyze(&dir.path().join(BUCKET), &["--format", "json", "--strict"]);
     assert_eq!(out.status.code(), Some(0));
@@ -135,14 +162,25 @@ fn strict_fails_with_3_on_tampering_only() {
     let out = analyze(&bucket(), &["--format", "json", "--strict"]);
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("1 log file(s) differ from their digest"), "{err}");
+    assert!(
+        err.contains("1 log file(s) differ from their digest"),
+        "{err}"
+    );
     // Without --strict the report is the answer, not the exit status.
-    assert_eq!(analyze(&bucket(), &["--format", "json"]).status.code(), Some(0));
+    assert_eq!(
+        analyze(&bucket(), &["--format", "json"]).status.code(),
+        Some(0)
+    );
 
     // The tampered file deleted as well: two missing files, nothing proven altered.
     let dir = copy_without(&[&format!("{DAY}/{TAMPERED}")]);
     let out = analyze(&dir.path().join(BUCKET), &["--format", "json", "--strict"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["integrity"]["totals"]["missing"], 2);
     assert_eq!(v["integrity"]["totals"]["tampered"], 0);
@@ -161,8 +199,11 @@ fn an_altered_digest_breaks_the_chain() {
         &mut text,
     )
     .expect("gunzip");
-    std::fs::write(&first, text.replace("2015-08-17T13:01:31Z", "2015-08-17T13:01:32Z"))
-        .expect("write");
+    std::fs::write(
+        &first,
+        text.replace("2015-08-17T13:01:31Z", "2015-08-17T13:01:32Z"),
+    )
+    .expect("write");
     let out = analyze(&dir.path().join(BUCKET), &["--format", "json", "--strict"]);
     assert_eq!(out.status.code(), Some(3));
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -178,7 +219,12 @@ fn pivot_over_a_bucket_with_digests_is_not_an_error() {
         .current_dir(FIX)
         .output()
         .expect("run");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 5);
 }
 
