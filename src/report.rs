@@ -177,8 +177,8 @@ pub fn integrity_markdown(r: &IntegrityReport) -> String {
     let mut s = String::from("\n## Log file integrity (CloudTrail digests)\n\n");
     let _ = writeln!(
         s,
-        "{} list {}: {} ok, {}, {} missing{}{}; {} in no digest.",
-        plural(t.digests, "digest file", "digest files"),
+        "{} {}: {} ok, {}, {} missing{}{}; {} in no digest.",
+        plural(t.digests, "digest file lists", "digest files list"),
         plural(t.listed, "log file", "log files"),
         t.ok,
         if t.tampered > 0 {
