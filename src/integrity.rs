@@ -266,7 +266,17 @@ pub fn verify(
                 .collect()
         })
         .collect();
-    let previous: Vec<Vec<&Digest>> = digests.iter().map(|d| previous_of(d, &digests)).collect();
+    // The previous digest is found by where it is, like a log file, not by what it says about
+    // itself: an altered digest cannot step out of the chain by renaming its own key.
+    let digest_paths: Vec<PathBuf> = digests.iter().map(|d| d.path.to_path_buf()).collect();
+    let digest_files = Candidates::new(&digest_paths);
+    let previous: Vec<Vec<&Path>> = digests
+        .iter()
+        .map(|d| match &d.previous {
+            Some(p) => digest_files.best(p.s3_bucket.as_deref(), &p.s3_object),
+            None => Vec::new(),
+        })
+        .collect();
     let mut to_hash: BTreeSet<&Path> = BTreeSet::new();
     for (d, m) in digests.iter().zip(&matched) {
         for (f, paths) in d.log_files.iter().zip(m) {
@@ -275,9 +285,7 @@ pub fn verify(
             }
         }
     }
-    for p in previous.iter().flatten() {
-        to_hash.insert(p.path.as_path());
-    }
+    to_hash.extend(previous.iter().flatten().copied());
     let hashes: Hashes = to_hash
         .into_par_iter()
         .map(|p| {
@@ -335,23 +343,6 @@ pub fn verify(
     }
 }
 
-/// The loaded digests that call themselves what `d` names as its previous one.
-fn previous_of<'a>(d: &Digest, all: &[&'a Digest]) -> Vec<&'a Digest> {
-    let Some(prev) = &d.previous else {
-        return Vec::new();
-    };
-    all.iter()
-        .copied()
-        .filter(|o| {
-            o.s3_object.as_deref() == Some(prev.s3_object.as_str())
-                && match (&prev.s3_bucket, &o.s3_bucket) {
-                    (Some(a), Some(b)) => a == b,
-                    _ => true,
-                }
-        })
-        .collect()
-}
-
 fn check_file(f: &DigestLogFile, paths: &[&Path], hashes: &Hashes) -> FileCheck {
     let mut c = FileCheck {
         s3_object: f.s3_object.clone(),
@@ -394,7 +385,7 @@ fn check_file(f: &DigestLogFile, paths: &[&Path], hashes: &Hashes) -> FileCheck 
     c
 }
 
-fn check_chain(d: &Digest, prev: &[&Digest], hashes: &Hashes) -> ChainStatus {
+fn check_chain(d: &Digest, prev: &[&Path], hashes: &Hashes) -> ChainStatus {
     let Some(p) = &d.previous else {
         return ChainStatus::Start;
     };
@@ -407,7 +398,7 @@ fn check_chain(d: &Digest, prev: &[&Digest], hashes: &Hashes) -> ChainStatus {
     let want = p.hash_value.as_deref().unwrap_or("");
     let mut status = ChainStatus::Ok;
     for o in prev {
-        match hashes.get(o.path.as_path()) {
+        match hashes.get(*o) {
             Some(Ok(h)) if h.eq_ignore_ascii_case(want) => {}
             Some(Ok(_)) => return ChainStatus::Mismatch,
             Some(Err(_)) | None => status = ChainStatus::Unreadable,
@@ -574,6 +565,12 @@ mod tests {
         assert_eq!(r.digests[1].previous, ChainStatus::Mismatch);
         assert!(r.totals.altered());
         assert_eq!(r.totals.summary(" · "), "0 ok · 1 DIGEST ALTERED");
+
+        // Renaming its own key does not take an altered digest out of the chain.
+        let mut renamed = d1.clone();
+        renamed.s3_object = Some("k/elsewhere.json.gz".into());
+        let r = verify(&[renamed, d2.clone()], &files, &[]);
+        assert_eq!(r.digests[1].previous, ChainStatus::Mismatch);
 
         // The previous digest is not among the inputs: nothing to say about it.
         let r = verify(&[d2], &files, &[]);
