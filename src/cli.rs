@@ -131,7 +131,8 @@ pub struct Inputs {
     /// Route 53 Resolver query logs
     #[arg(long, num_args = 1..)]
     pub dns: Vec<PathBuf>,
-    /// Exit with status 2 if any record could not be read
+    /// Exit with status 2 if any record could not be read, 3 if a CloudTrail log file (or a
+    /// previous digest) differs from what its digest file says
     #[arg(long)]
     pub strict: bool,
 }

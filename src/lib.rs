@@ -5,6 +5,7 @@
 //! - [`ingest`]: files in, typed records out; format detection, envelopes, casing, gzip.
 //! - [`graph`]: the entity graph, finding groups, profiles, paths.
 //! - [`pivot`]: the CloudTrail index and its queries.
+//! - [`integrity`]: CloudTrail log files checked against the digest files loaded with them.
 //! - [`app`]: the console's messages, state, pure reducer, keymaps and runtime loop.
 //! - [`views`]: drawing the console's screens (read-only over the app state).
 //! - [`report`]: the headless outputs (JSON, markdown, DOT, Mermaid).
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod demo;
 pub mod graph;
 pub mod ingest;
+pub mod integrity;
 pub mod model;
 pub mod pivot;
 pub mod report;

@@ -55,6 +55,39 @@ fn report_errors(errors: &[IngestError], strict: bool) -> ExitCode {
     }
 }
 
+/// Checks the loaded CloudTrail log files against the loaded digest files (none: no report).
+fn check_integrity(
+    inputs: &Inputs,
+    loaded: &ingest::Loaded,
+) -> anyhow::Result<Option<vigil::integrity::IntegrityReport>> {
+    if loaded.digests.is_empty() {
+        return Ok(None);
+    }
+    let files = ingest::source::expand(&inputs.all())
+        .map_err(|(path, e)| anyhow!("cannot read input {}: {e}", path.display()))?;
+    Ok(Some(vigil::integrity::verify(
+        &loaded.digests,
+        &files,
+        &loaded.trail_files,
+    )))
+}
+
+/// Warns on stderr about log files (or digests) changed after delivery. With `--strict` that is
+/// exit 3, which wins over exit 2 for unreadable input: tampering is the graver news, and a
+/// script can tell the two apart. Missing and uncovered files never fail a run (a partial sync
+/// is normal).
+fn report_integrity(r: &vigil::integrity::IntegrityReport, strict: bool) -> Option<ExitCode> {
+    let t = &r.totals;
+    if !t.altered() {
+        return None;
+    }
+    eprintln!(
+        "vigil: integrity: {} log file(s) differ from their digest, {} previous digest(s) altered (see the integrity report)",
+        t.tampered, t.chain_mismatch
+    );
+    strict.then(|| ExitCode::from(3))
+}
+
 fn load(inputs: &Inputs) -> anyhow::Result<ingest::Loaded> {
     let paths = inputs.all();
     if paths.is_empty() {
@@ -337,19 +370,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let loaded = load(&inputs)?;
             let graph = EntityGraph::from_loaded(&loaded);
             let groups = groups::compute(&loaded.findings);
+            let integrity = check_integrity(&inputs, &loaded)?;
             match format {
                 AnalyzeFormat::Json => {
-                    serde_json::to_writer_pretty(
-                        &mut out,
-                        &report::analysis(&loaded, &graph, &groups),
-                    )?;
+                    let mut a = report::analysis(&loaded, &graph, &groups);
+                    a.integrity = integrity.as_ref();
+                    serde_json::to_writer_pretty(&mut out, &a)?;
                     writeln!(out)?;
                 }
                 AnalyzeFormat::Markdown => {
-                    out.write_all(report::markdown(&loaded, &graph, &groups).as_bytes())?
+                    out.write_all(report::markdown(&loaded, &graph, &groups).as_bytes())?;
+                    if let Some(r) = &integrity {
+                        out.write_all(report::integrity_markdown(r).as_bytes())?;
+                    }
                 }
             }
-            report_errors(&loaded.errors, inputs.strict)
+            let code = report_errors(&loaded.errors, inputs.strict);
+            match &integrity {
+                Some(r) => report_integrity(r, inputs.strict).unwrap_or(code),
+                None => code,
+            }
         }
         Command::Pivot {
             entity,

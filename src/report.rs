@@ -3,6 +3,7 @@
 
 use crate::graph::{EntityGraph, Group, Neighbourhood, groups};
 use crate::ingest::{IngestError, Loaded};
+use crate::integrity::{ChainStatus, FileStatus, IntegrityReport};
 use crate::model::{EntityId, EntityKind, Finding, SeverityLabel};
 use serde::Serialize;
 use std::fmt::Write;
@@ -14,6 +15,9 @@ pub struct Analysis<'a> {
     pub edges: Vec<crate::graph::EdgeView>,
     pub groups: &'a [Group],
     pub errors: &'a [IngestError],
+    /// CloudTrail log file integrity, present only when digest files were loaded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integrity: Option<&'a IntegrityReport>,
 }
 
 #[derive(Serialize)]
@@ -69,6 +73,7 @@ pub fn analysis<'a>(
         edges: graph.all_edges(),
         groups,
         errors: &loaded.errors,
+        integrity: None,
     }
 }
 
@@ -147,6 +152,128 @@ pub fn markdown(loaded: &Loaded, graph: &EntityGraph, groups: &[Group]) -> Strin
         let _ = writeln!(s, "\n## Input errors ({})\n", loaded.errors.len());
         for e in &loaded.errors {
             let _ = writeln!(s, "- {e}");
+        }
+    }
+    s
+}
+
+/// Control characters from the input (file names, S3 keys) shown as `\u{…}` escapes, so a
+/// report never carries a terminal escape sequence.
+fn visible(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                format!("\\u{{{:x}}}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The markdown section on CloudTrail log file integrity (what the digest files say).
+pub fn integrity_markdown(r: &IntegrityReport) -> String {
+    let t = &r.totals;
+    let mut s = String::from("\n## Log file integrity (CloudTrail digests)\n\n");
+    let _ = writeln!(
+        s,
+        "{} {}: {} ok, {}, {} missing{}{}; {} in no digest.",
+        plural(t.digests, "digest file lists", "digest files list"),
+        plural(t.listed, "log file", "log files"),
+        t.ok,
+        if t.tampered > 0 {
+            format!("**{} TAMPERED**", t.tampered)
+        } else {
+            "0 tampered".to_string()
+        },
+        t.missing,
+        if t.unreadable > 0 {
+            format!(", {} unreadable", t.unreadable)
+        } else {
+            String::new()
+        },
+        if t.unsupported > 0 {
+            format!(", {} not checked (hash algorithm)", t.unsupported)
+        } else {
+            String::new()
+        },
+        plural(t.uncovered, "loaded log file is", "loaded log files are"),
+    );
+    let _ = writeln!(
+        s,
+        "Digest chain: {} verified, {}, {} previous not loaded, {} starting.",
+        t.chain_ok,
+        if t.chain_mismatch > 0 {
+            format!("**{} previous digest altered**", t.chain_mismatch)
+        } else {
+            "0 altered".to_string()
+        },
+        t.chain_not_loaded,
+        t.chain_start
+    );
+    let _ = writeln!(
+        s,
+        "\n| Digest file | Ends | OK | Tampered | Missing | Previous digest |\n|---|---|---:|---:|---:|---|"
+    );
+    for d in &r.digests {
+        let previous = match d.previous {
+            ChainStatus::Start => "starting digest",
+            ChainStatus::Ok => "ok",
+            ChainStatus::Mismatch => "**ALTERED**",
+            ChainStatus::NotLoaded => "not loaded",
+            ChainStatus::Unreadable => "unreadable",
+            ChainStatus::Unsupported => "not checked",
+        };
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} | {} | {} | {} |",
+            visible(&d.path),
+            visible(d.end_time.as_deref().unwrap_or("-")),
+            d.totals.ok,
+            d.totals.tampered,
+            d.totals.missing,
+            previous
+        );
+    }
+    let listed = |status: FileStatus| {
+        r.digests
+            .iter()
+            .flat_map(|d| d.files.iter())
+            .filter(move |f| f.status == status)
+    };
+    for (status, title) in [
+        (
+            FileStatus::Tampered,
+            "Tampered (hash differs from the digest)",
+        ),
+        (FileStatus::Missing, "Listed in a digest, not loaded"),
+        (FileStatus::Unreadable, "Could not be hashed"),
+    ] {
+        let mut files = listed(status).peekable();
+        if files.peek().is_none() {
+            continue;
+        }
+        let _ = writeln!(s, "\n{title}:\n");
+        for f in files {
+            let _ = write!(s, "- `{}`", visible(&f.s3_object));
+            if !f.paths.is_empty() {
+                let paths: Vec<String> = f.paths.iter().map(|p| visible(p)).collect();
+                let _ = write!(s, " at `{}`", paths.join("`, `"));
+            }
+            if let Some(reason) = &f.reason {
+                let _ = write!(s, ": {}", visible(reason));
+            }
+            let _ = writeln!(s);
+        }
+    }
+    if !r.uncovered.is_empty() {
+        let _ = writeln!(s, "\nLoaded log files in no digest:\n");
+        for p in &r.uncovered {
+            let _ = writeln!(s, "- `{}`", visible(p));
         }
     }
     s

@@ -515,3 +515,25 @@ fn analyze_json_gives_each_finding_its_account_and_region() {
     assert!(f("bare")["account"].is_null());
     assert!(f("bare")["region"].is_null());
 }
+
+/// A CloudTrail digest file is neither an event nor an error, and yields no entity: it is counted
+/// apart, for the integrity check (docs/ENTITY-MODEL.md, "CloudTrail digest files").
+#[test]
+fn digest_files_are_not_events_errors_or_entities() {
+    // The documentation's "empty" digest (an hour with no API activity), as delivered.
+    let l = load_text(
+        r#"{"awsAccountId":"111122223333","digestStartTime":"2015-08-20T17:01:31Z",
+        "digestEndTime":"2015-08-20T18:01:31Z","digestS3Bucket":"example-bucket-name",
+        "digestS3Object":"AWSLogs/111122223333/CloudTrail-Digest/us-east-2/2015/08/20/111122223333_CloudTrail-Digest_us-east-2_example-trail-name_us-east-2_20150820T180131Z.json.gz",
+        "digestPublicKeyFingerprint":"31e8b5433410dfb61a9dc45cc65b22ff","digestSignatureAlgorithm":"SHA256withRSA",
+        "newestEventTime":null,"oldestEventTime":null,"previousDigestS3Bucket":"example-bucket-name",
+        "previousDigestS3Object":"AWSLogs/111122223333/CloudTrail-Digest/us-east-2/2015/08/20/111122223333_CloudTrail-Digest_us-east-2_example-trail-name_us-east-2_20150820T170131Z.json.gz",
+        "previousDigestHashValue":"ed96c4bac9eaa8fe9716ca0e515da51938be651b1db31d781956416a9d05cdfa",
+        "previousDigestHashAlgorithm":"SHA-256","previousDigestSignature":"82705525fb0fe7f9","logFiles":[]}"#,
+    );
+    assert_eq!(l.digests.len(), 1);
+    assert!(l.events.is_empty() && l.findings.is_empty() && l.trail_files.is_empty());
+    assert_eq!(EntityGraph::from_loaded(&l).node_count(), 0);
+    let prev = l.digests[0].previous.as_ref().expect("chained");
+    assert!(prev.s3_object.ends_with("20150820T170131Z.json.gz"));
+}

@@ -53,6 +53,8 @@ pub enum Msg {
     Progress(Progress),
     /// The CloudTrail index and the full entity graph, built off the UI thread.
     Indexed(Box<Indexed>),
+    /// The loaded log files checked against the loaded CloudTrail digest files.
+    Integrity(crate::integrity::Totals),
     /// The raw JSON of a CloudTrail row, read back from disk.
     RawLoaded {
         row: u32,

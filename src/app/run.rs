@@ -6,6 +6,7 @@ use super::state::{Options, State};
 use super::{Effect, Envelope, Indexed, Key, KeyCode, Keymap, Msg, Progress, update};
 use crate::graph::EntityGraph;
 use crate::ingest;
+use crate::integrity::{self, FileStatus};
 use crate::model::{Finding, Ts};
 use crate::pivot::TrailIndex;
 use crate::views;
@@ -419,6 +420,7 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
     let mut index = TrailIndex::new();
     let mut findings: Vec<Finding> = Vec::new();
     let mut events = 0usize;
+    let mut digests = Digests::default();
     if !sources.findings.is_empty() {
         match ingest::load(&sources.findings) {
             Ok(mut l) => {
@@ -427,6 +429,7 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
                     graph.add_finding(f);
                 }
                 findings = std::mem::take(&mut l.findings);
+                digests.take(&mut l);
                 events += absorb(&mut graph, &mut index, l);
             }
             Err(e) => report_errors(bus, &[ingest::IngestError::file(&e.path, e.to_string())]),
@@ -438,7 +441,8 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
     if sources.evidence.is_empty() && events == 0 {
         return;
     }
-    let files_total = ingest::source::expand(&sources.evidence).map_or(0, |f| f.len());
+    let evidence_files = ingest::source::expand(&sources.evidence).unwrap_or_default();
+    let files_total = evidence_files.len();
     let mut files_done = 0usize;
     let mut last_progress = Instant::now();
     bus.blocking_send(Msg::Progress(Progress {
@@ -447,8 +451,9 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
         events,
         elapsed_ms: 0,
     }));
-    let res = ingest::load_streaming(&sources.evidence, |_, part| {
+    let res = ingest::load_streaming(&sources.evidence, |_, mut part| {
         report_errors(bus, &part.errors);
+        digests.take(&mut part);
         events += absorb(&mut graph, &mut index, part);
         files_done += 1;
         if last_progress.elapsed() >= Duration::from_millis(100) {
@@ -472,6 +477,32 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
         events,
         elapsed_ms: start.elapsed().as_millis() as u64,
     })));
+    // After the index: the console is usable while the named files are hashed.
+    if !digests.digests.is_empty() {
+        let mut files = ingest::source::expand(&sources.findings).unwrap_or_default();
+        files.extend(evidence_files);
+        let report = integrity::verify(&digests.digests, &files, &digests.trail_files);
+        for c in &report.digests {
+            for f in c.files.iter().filter(|f| f.status == FileStatus::Tampered) {
+                tracing::warn!(digest = %c.path, paths = ?f.paths, "log file differs from its digest");
+            }
+        }
+        bus.blocking_send(Msg::Integrity(report.totals));
+    }
+}
+
+/// The digest files a load found and the CloudTrail log files they should cover.
+#[derive(Default)]
+struct Digests {
+    digests: Vec<ingest::digest::Digest>,
+    trail_files: Vec<Arc<PathBuf>>,
+}
+
+impl Digests {
+    fn take(&mut self, l: &mut ingest::Loaded) {
+        self.digests.append(&mut l.digests);
+        self.trail_files.append(&mut l.trail_files);
+    }
 }
 
 /// Feeds a load's evidence into the graph and the index; returns how many events it held.

@@ -471,6 +471,8 @@ pub struct State {
     pub pending_hint: Vec<(String, String)>,
     pub status: Option<Status>,
     pub load_errors: usize,
+    /// CloudTrail log file integrity, once the loader has checked the digests it found.
+    pub integrity: Option<crate::integrity::Totals>,
     pub actions: ActionsState,
     pub quit: bool,
 }
@@ -501,6 +503,7 @@ impl State {
             pending_hint: Vec::new(),
             status: None,
             load_errors: 0,
+            integrity: None,
             actions: ActionsState {
                 armed,
                 ..ActionsState::default()

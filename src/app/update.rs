@@ -63,6 +63,10 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
             refresh_views(s);
             Vec::new()
         }
+        Msg::Integrity(totals) => {
+            s.integrity = Some(totals);
+            Vec::new()
+        }
         Msg::RawLoaded { row, text } => {
             for v in s.stack.iter_mut() {
                 if let View::Event(e) = v

@@ -4,6 +4,7 @@
 
 mod casing;
 pub mod cloudtrail;
+pub mod digest;
 pub mod dns;
 pub mod flow;
 pub mod guardduty;
@@ -81,6 +82,10 @@ pub struct Loaded {
     pub events: Vec<TrailEvent>,
     pub flows: Vec<FlowRecord>,
     pub dns: Vec<DnsQuery>,
+    /// CloudTrail digest files: counted apart from events, checked by [`crate::integrity`].
+    pub digests: Vec<digest::Digest>,
+    /// The files that held CloudTrail records (what a digest should cover).
+    pub trail_files: Vec<Arc<PathBuf>>,
     pub errors: Vec<IngestError>,
     pub files: usize,
 }
@@ -93,6 +98,8 @@ impl Loaded {
             events: self.events.clone(),
             flows: self.flows.clone(),
             dns: self.dns.clone(),
+            digests: self.digests.clone(),
+            trail_files: self.trail_files.clone(),
             errors: self.errors.clone(),
             files: self.files,
         }
@@ -103,6 +110,8 @@ impl Loaded {
         self.events.extend(other.events);
         self.flows.extend(other.flows);
         self.dns.extend(other.dns);
+        self.digests.extend(other.digests);
+        self.trail_files.extend(other.trail_files);
         self.errors.extend(other.errors);
         self.files += other.files;
     }
@@ -216,8 +225,18 @@ impl Sink for LoadSink {
                     .errors
                     .push(loc(format!("invalid GuardDuty finding: {e}"))),
             },
-            Kind::Trail => match parse_event(path, &rec) {
-                Ok(ev) => self.out.events.push(ev),
+            Kind::Trail => {
+                // One sink per file: the first record marks the file as a CloudTrail log file.
+                if self.out.trail_files.is_empty() {
+                    self.out.trail_files.push(path.clone());
+                }
+                match parse_event(path, &rec) {
+                    Ok(ev) => self.out.events.push(ev),
+                    Err(e) => self.out.errors.push(loc(e)),
+                }
+            }
+            Kind::Digest => match digest::parse(path, rec.raw) {
+                Ok(d) => self.out.digests.push(d),
                 Err(e) => self.out.errors.push(loc(e)),
             },
             Kind::Dns => {

@@ -20,6 +20,8 @@ pub enum Kind {
     FindingPascal,
     Trail,
     Dns,
+    /// A CloudTrail digest file (log file integrity validation): not an event, one per hour.
+    Digest,
 }
 
 /// One record, not yet parsed.
@@ -95,6 +97,10 @@ struct Top<'a> {
     #[serde(rename = "Service")]
     service_p: Option<IgnoredAny>,
     query_name: Option<IgnoredAny>,
+    #[serde(rename = "digestStartTime")]
+    digest_start_time: Option<IgnoredAny>,
+    #[serde(rename = "logFiles")]
+    log_files: Option<IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -234,6 +240,8 @@ impl<S: Sink> Ctx<'_, '_, S> {
             self.emit(Kind::FindingPascal, raw, index)
         } else if top.query_name.is_some() {
             self.emit(Kind::Dns, raw, index)
+        } else if top.digest_start_time.is_some() && top.log_files.is_some() {
+            self.emit(Kind::Digest, raw, index)
         } else {
             self.err(
                 index,

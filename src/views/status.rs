@@ -89,7 +89,12 @@ pub fn render(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
         ),
         None => (String::new(), t.dim()),
     };
-    let rw = right.chars().count();
+    if state.integrity.is_some() {
+        right.insert_str(0, if t.ascii { "| " } else { "│ " });
+    }
+    let (integrity, integrity_style) =
+        integrity_span(state, t, w.saturating_sub(right.chars().count()));
+    let rw = right.chars().count() + integrity.chars().count();
     let lw = w.saturating_sub(rw + 1);
     let left = t.fit(&format!(" {text}"), lw);
     let pad = w.saturating_sub(left.chars().count() + rw);
@@ -97,8 +102,35 @@ pub fn render(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
         Paragraph::new(Line::from(vec![
             Span::styled(left, style),
             Span::raw(" ".repeat(pad)),
+            Span::styled(integrity, integrity_style),
             Span::styled(right, t.dim()),
         ])),
         area,
     );
+}
+
+/// Columns the status message keeps before the integrity summary drops its `integrity:` label.
+const MIN_MESSAGE: usize = 12;
+
+/// The log file integrity summary (e.g. `integrity: 23 ok · 1 TAMPERED · 2 missing`), red when
+/// a file or digest was changed after delivery; empty until the loader has checked digests.
+fn integrity_span(state: &State, t: &Theme, room: usize) -> (String, ratatui::style::Style) {
+    let Some(totals) = state.integrity else {
+        return (String::new(), t.dim());
+    };
+    let summary = totals.summary(if t.ascii { " | " } else { " · " });
+    let full = format!("integrity: {summary} ");
+    let text = if full.chars().count() + MIN_MESSAGE <= room {
+        full
+    } else {
+        format!("{summary} ")
+    };
+    let style = if totals.altered() {
+        t.bad()
+    } else if totals.missing + totals.unreadable > 0 {
+        t.warn()
+    } else {
+        t.dim()
+    };
+    (text, style)
 }
