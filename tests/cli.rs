@@ -346,7 +346,11 @@ fn pivot_jsonl_refuses_records_nested_past_the_parser_limit() {
     );
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("deep.jsonl");
-    std::fs::write(&file, format!("{}\n{}\n", rec("deep", &deep), rec("flat", ""))).unwrap();
+    std::fs::write(
+        &file,
+        format!("{}\n{}\n", rec("deep", &deep), rec("flat", "")),
+    )
+    .unwrap();
     let out = vigil()
         .args(["pivot", "ip:203.0.113.9", "--format", "jsonl", "--trail"])
         .arg(&file)
@@ -361,5 +365,8 @@ fn pivot_jsonl_refuses_records_nested_past_the_parser_limit() {
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["eventID"], "flat");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("deep.jsonl:1: record nested more than 128"), "{err}");
+    assert!(
+        err.contains("deep.jsonl:1: record nested more than 128"),
+        "{err}"
+    );
 }

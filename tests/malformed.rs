@@ -189,7 +189,11 @@ fn gzip_with_a_long_blank_start_is_not_empty() {
     for (i, e) in l.events.iter().enumerate() {
         assert_eq!(e.origin.line, (25 << 20) + 1);
         assert_eq!(e.origin.index, Some(i as u64));
-        assert_eq!(e.raw.text().unwrap(), records[i], "the raw record is fetched back");
+        assert_eq!(
+            e.raw.text().unwrap(),
+            records[i],
+            "the raw record is fetched back"
+        );
     }
     // Blanks alone are still an empty file, however many.
     let (_dir, l) = load_gz("blank.json.gz", &blanks());
@@ -238,26 +242,35 @@ fn a_huge_record_list_streams_with_exact_offsets_lines_and_indexes() {
     assert_eq!((errors[1].0, errors[1].1), (Some(10), Some(3)));
     assert!(errors[1].2.contains("invalid JSON"), "{errors:?}");
     assert_eq!((errors[2].0, errors[2].1), (Some(11), None));
-    assert!(errors[2].2.contains("second record list `findings`"), "{errors:?}");
+    assert!(
+        errors[2].2.contains("second record list `findings`"),
+        "{errors:?}"
+    );
 }
 
 #[test]
 fn every_record_list_shape_streams() {
     let finding = |id: &str| {
-        format!(r#"{{"schemaVersion":"2.0","id":"{id}","type":"Recon:EC2/PortProbeUnprotectedPort","severity":5}}"#)
+        format!(
+            r#"{{"schemaVersion":"2.0","id":"{id}","type":"Recon:EC2/PortProbeUnprotectedPort","severity":5}}"#
+        )
     };
     let pascal = |id: &str| {
-        format!(r#"{{"SchemaVersion":"2.0","Id":"{id}","Type":"Recon:EC2/PortProbeUnprotectedPort","Severity":5}}"#)
+        format!(
+            r#"{{"SchemaVersion":"2.0","Id":"{id}","Type":"Recon:EC2/PortProbeUnprotectedPort","Severity":5}}"#
+        )
     };
-    let finding_ids = |l: &ingest::Loaded| -> Vec<String> {
-        l.findings.iter().map(|f| f.id.clone()).collect()
-    };
+    let finding_ids =
+        |l: &ingest::Loaded| -> Vec<String> { l.findings.iter().map(|f| f.id.clone()).collect() };
     let no_errors = |l: &ingest::Loaded| {
         let errors: Vec<String> = l.errors.iter().map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{errors:?}");
     };
 
-    let (_d, l) = load_gz("bare.json.gz", &big_list("[", &[finding("f0"), good("b1")], "]"));
+    let (_d, l) = load_gz(
+        "bare.json.gz",
+        &big_list("[", &[finding("f0"), good("b1")], "]"),
+    );
     no_errors(&l);
     assert_eq!(finding_ids(&l), ["f0"]);
     assert_eq!(event_ids(&l), ["b1"]);
@@ -276,7 +289,11 @@ fn every_record_list_shape_streams() {
     // lookup-events nests the record as a string; an inline record is classified as it is.
     let nested = serde_json::to_string(&good("e0")).unwrap();
     let lookup = format!(r#"{{"EventId":"x","CloudTrailEvent":{nested}}}"#);
-    let text = big_list(r#"{"NextToken":"t","Events":["#, &[lookup, good("e1")], "]}");
+    let text = big_list(
+        r#"{"NextToken":"t","Events":["#,
+        &[lookup, good("e1")],
+        "]}",
+    );
     let (_d, l) = load_gz("events.json.gz", &text);
     no_errors(&l);
     assert_eq!(event_ids(&l), ["e0", "e1"]);

@@ -44,7 +44,10 @@ pub fn check_nesting(raw: &str) -> Result<(), String> {
                 // Jump to the closing quote, stepping over escapes.
                 i += 1;
                 loop {
-                    match b.get(i..).and_then(|rest| memchr::memchr2(b'"', b'\\', rest)) {
+                    match b
+                        .get(i..)
+                        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+                    {
                         Some(at) if b[i + at] == b'\\' => i += at + 2,
                         Some(at) => {
                             i += at;
@@ -97,7 +100,11 @@ mod tests {
         assert!(serde_json::from_str::<serde_json::Value>(&raw).is_ok());
         assert_eq!(check_nesting(&raw), Ok(()));
         // An escaped backslash ends before the quote, which then closes the string.
-        let raw = format!("{{\"a\":\"\\\\\",\"b\":{}1{}}}", "[".repeat(200), "]".repeat(200));
+        let raw = format!(
+            "{{\"a\":\"\\\\\",\"b\":{}1{}}}",
+            "[".repeat(200),
+            "]".repeat(200)
+        );
         assert!(check_nesting(&raw).is_err());
     }
 }

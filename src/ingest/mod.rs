@@ -180,10 +180,7 @@ pub(crate) fn parse_finding(kind: Kind, raw: &str) -> Result<guardduty::WireFind
     parse_wire_finding(kind, raw).map_err(|e| format!("invalid GuardDuty finding: {e}"))
 }
 
-fn parse_wire_finding(
-    kind: Kind,
-    raw: &str,
-) -> Result<guardduty::WireFinding, serde_json::Error> {
+fn parse_wire_finding(kind: Kind, raw: &str) -> Result<guardduty::WireFinding, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_str(raw);
     let wire = match kind {
         Kind::FindingPascal => casing::from_pascal(&mut de)?,

@@ -391,7 +391,9 @@ mod tests {
 
     impl Records {
         fn record(&self, i: usize) -> Vec<u8> {
-            let head = format!("{{\"eventID\":\"r{i:08}\",\"eventTime\":\"2024-05-01T10:00:00Z\",\"pad\":\"");
+            let head = format!(
+                "{{\"eventID\":\"r{i:08}\",\"eventTime\":\"2024-05-01T10:00:00Z\",\"pad\":\""
+            );
             let mut r = head.into_bytes();
             r.resize(self.len - 2, b'x');
             r.extend_from_slice(b"\"}");

@@ -300,7 +300,10 @@ pub fn walk_file<S: Sink>(path: &Path, sink: &mut S) {
     let (reader, size_hint) = match source::open_sized(&path) {
         Ok(r) => r,
         Err(e) => {
-            let reason = match e.get_ref().and_then(|e| e.downcast_ref::<source::NotRegular>()) {
+            let reason = match e
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<source::NotRegular>())
+            {
                 Some(not_regular) => not_regular.to_string(),
                 None => format!("cannot open: {e}"),
             };
