@@ -5,9 +5,9 @@
 /// The largest single record (or any other single JSON value outside a record list) that is read.
 /// A record list (`{"Records":[…]}`, a bare array, `{"findings":[…]}`, `{"Findings":[…]}`,
 /// `{"Events":[…]}`) may be any size: it is streamed one record at a time, and this bounds what is
-/// buffered for one record. Real records are far below it: CloudTrail leaves out request
-/// parameters and response elements beyond 100 KB, and EventBridge (which carries GuardDuty
-/// findings) refuses events over 256 KB.
+/// buffered for one record. Real records are far below it: EventBridge, which carries GuardDuty
+/// findings and CloudTrail events, takes no event over 256 KB, and a CloudTrail record is
+/// typically a few KB.
 pub const MAX_RECORD_BYTES: usize = 8 << 20;
 
 /// Why a record was refused for its size.
