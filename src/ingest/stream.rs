@@ -188,7 +188,8 @@ impl<S: Sink> Cursor<'_, S> {
                 self.pos += 1;
             }
             if self.w.eof {
-                return false;
+                // A number or literal may end with the input; anything else is cut short.
+                return scalar;
             }
             self.refill();
         }
@@ -448,6 +449,111 @@ mod tests {
         fn error(&mut self, err: IngestError) {
             self.errors.push(err);
         }
+    }
+
+    /// Every record (index, line, event id) and error (line, index, reason) of a walk.
+    #[derive(Default)]
+    struct Collect {
+        records: Vec<(Option<u64>, u64, String)>,
+        errors: Vec<(Option<u64>, Option<u64>, String)>,
+    }
+
+    impl Sink for Collect {
+        fn record(&mut self, _: &Arc<PathBuf>, rec: Rec<'_>) {
+            let v: serde_json::Value = serde_json::from_str(rec.raw).unwrap_or_default();
+            let id = v["eventID"].as_str().unwrap_or_default().to_string();
+            self.records.push((rec.index, rec.line, id));
+        }
+        fn flow(&mut self, _: &Arc<PathBuf>, _: &flow::Layout, _: &str, _: u64) {}
+        fn error(&mut self, err: IngestError) {
+            self.errors.push((err.line, err.index, err.reason));
+        }
+    }
+
+    fn walk(text: String) -> Collect {
+        let mut w = Window::new(Box::new(io::Cursor::new(text.into_bytes())));
+        let mut sink = Collect::default();
+        walk_json(&Arc::new(PathBuf::from("t.json")), &mut w, &mut sink);
+        sink
+    }
+
+    fn rec(id: &str) -> String {
+        format!(r#"{{"eventID":"{id}","eventTime":"2024-05-01T10:00:00Z"}}"#)
+    }
+
+    /// More than twice the most one record may take, so the walk cannot hold it whole.
+    fn big(c: &str) -> String {
+        c.repeat(20 << 20)
+    }
+
+    #[test]
+    fn huge_values_that_are_not_record_lists_are_refused_and_reading_goes_on() {
+        let huge_record = rec("huge").replace("}", &format!(",\"pad\":\"{}\"}}", big("x")));
+        let text = format!(
+            "\"{}\"\n{huge_record}\n{}\n{}\n",
+            big("s"),
+            big("7"),
+            rec("after")
+        );
+        let out = walk(text);
+        assert_eq!(out.records, [(None, 4, "after".to_string())]);
+        let where_: Vec<_> = out.errors.iter().map(|(l, i, _)| (*l, *i)).collect();
+        assert_eq!(where_, [(Some(1), None), (Some(2), None), (Some(3), None)]);
+        assert!(
+            out.errors[0].2.contains("larger than 8 MiB"),
+            "{:?}",
+            out.errors
+        );
+        assert!(
+            out.errors[1].2.contains("no record list"),
+            "{:?}",
+            out.errors
+        );
+        assert!(
+            out.errors[2].2.contains("larger than 8 MiB"),
+            "{:?}",
+            out.errors
+        );
+    }
+
+    #[test]
+    fn a_truncated_record_list_keeps_its_records_and_reports_the_end_once() {
+        let text = format!("{{\"Records\":[{},{}\n{},", rec("a"), big(" "), rec("b"));
+        let out = walk(text);
+        let ids: Vec<_> = out
+            .records
+            .iter()
+            .map(|r| (r.0, r.1, r.2.as_str()))
+            .collect();
+        assert_eq!(ids, [(Some(0), 1, "a"), (Some(1), 2, "b")]);
+        assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+        assert!(out.errors[0].2.contains("truncated"), "{:?}", out.errors);
+    }
+
+    #[test]
+    fn a_broken_record_list_resumes_on_the_next_line() {
+        let text = format!(
+            "{{\"Records\":[{}{}x\n{}\n",
+            rec("a"),
+            big(" "),
+            rec("after")
+        );
+        let out = walk(text);
+        let ids: Vec<_> = out
+            .records
+            .iter()
+            .map(|r| (r.0, r.1, r.2.as_str()))
+            .collect();
+        assert_eq!(ids, [(Some(0), 1, "a"), (None, 2, "after")]);
+        assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+        assert_eq!((out.errors[0].0, out.errors[0].1), (Some(1), None));
+        assert!(
+            out.errors[0]
+                .2
+                .contains("expected `,` or `]` after record 1"),
+            "{:?}",
+            out.errors
+        );
     }
 
     #[test]

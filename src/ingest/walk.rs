@@ -375,9 +375,37 @@ pub(super) fn walk_json<S: Sink>(path: &Arc<std::path::PathBuf>, w: &mut Window,
             continue;
         }
         let mut values = serde_json::Deserializer::from_slice(slice).into_iter::<&RawValue>();
-        match values.next() {
+        let next = values.next();
+        let end = values.byte_offset();
+        let incomplete = !w.eof
+            && match &next {
+                // A number or literal that ends with the buffer may go on in the next read.
+                Some(Ok(raw)) => end == slice.len() && !raw.get().ends_with(['}', ']', '"']),
+                Some(Err(e)) => e.is_eof(),
+                None => false,
+            };
+        if incomplete {
+            // Past the size of one record, the value can only be a list of records: read it one
+            // record at a time rather than buffering all of it.
+            if w.buf.len() - pos > MAX_RECORD_BYTES {
+                match stream::big_value(path, w, &mut pos, sink) {
+                    stream::Next::Value => {}
+                    stream::Next::Resync => {
+                        if !skip_line(w, &mut pos) {
+                            break;
+                        }
+                    }
+                    stream::Next::End => break,
+                }
+                continue;
+            }
+            w.consume(pos);
+            pos = 0;
+            w.fill();
+            continue;
+        }
+        match next {
             Some(Ok(raw)) => {
-                let end = values.byte_offset();
                 let mut ctx = Ctx {
                     sink: &mut *sink,
                     path,
@@ -387,25 +415,6 @@ pub(super) fn walk_json<S: Sink>(path: &Arc<std::path::PathBuf>, w: &mut Window,
                 };
                 ctx.value(raw.get(), None, 0);
                 pos += end;
-            }
-            Some(Err(e)) if e.is_eof() && !w.eof => {
-                // Past the size of one record, the value can only be a list of records: read it
-                // one record at a time rather than buffering all of it.
-                if w.buf.len() - pos > MAX_RECORD_BYTES {
-                    match stream::big_value(path, w, &mut pos, sink) {
-                        stream::Next::Value => {}
-                        stream::Next::Resync => {
-                            if !skip_line(w, &mut pos) {
-                                break;
-                            }
-                        }
-                        stream::Next::End => break,
-                    }
-                    continue;
-                }
-                w.consume(pos);
-                pos = 0;
-                w.fill();
             }
             Some(Err(e)) => {
                 let reason = if e.is_eof() {
