@@ -326,13 +326,21 @@ fn fifos_are_reported_and_skipped_not_read() {
     let fifo = dir.path().join("a-pipe.json");
     mkfifo(&fifo);
     std::fs::write(dir.path().join("b-good.json"), GOOD).unwrap();
+    // A dangling symlink beside them is one more located entry, not the end of the load.
+    std::os::unix::fs::symlink(dir.path().join("nowhere"), dir.path().join("c-dangling")).unwrap();
     let d = dir.path().to_path_buf();
     let l = without_blocking(move || ingest::load(&[d]).unwrap());
     assert_eq!(event_ids(&l), ["good"]);
-    assert_eq!(l.errors.len(), 1, "{:?}", l.errors);
+    assert_eq!(l.errors.len(), 2, "{:?}", l.errors);
     assert!(l.errors[0].path.ends_with("a-pipe.json"), "{}", l.errors[0]);
     assert!(l.errors[0].reason.contains("FIFO"), "{}", l.errors[0]);
     assert_eq!(l.errors[0].line, None);
+    assert!(l.errors[1].path.ends_with("c-dangling"), "{}", l.errors[1]);
+    assert!(
+        l.errors[1].reason.contains("cannot open"),
+        "{}",
+        l.errors[1]
+    );
 
     // Named directly or through a symlink, a FIFO is refused too; a symlink to a file is read.
     let to_fifo = dir.path().join("to-pipe");
