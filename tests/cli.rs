@@ -310,3 +310,63 @@ fn keymap_in_the_config_directory_is_used_and_checked_before_the_ui() {
         String::from_utf8_lossy(&ok.stderr)
     );
 }
+
+#[test]
+fn a_fifo_on_the_command_line_is_reported_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // The timeout turns a blocked read into a failure instead of a hung test.
+    let out = vigil()
+        .args(["analyze", "--format", "json", "--trail"])
+        .arg(&fifo)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pipe.json: skipped: a FIFO"), "{err}");
+}
+
+#[test]
+fn pivot_jsonl_refuses_records_nested_past_the_parser_limit() {
+    let rec = |id: &str, extra: &str| {
+        format!(
+            r#"{{"eventID":"{id}","eventTime":"2024-05-01T10:00:00Z","eventName":"ListBuckets","eventSource":"s3.amazonaws.com","sourceIPAddress":"203.0.113.9"{extra}}}"#
+        )
+    };
+    let deep = format!(
+        ",\"additionalEventData\":{}1{}",
+        "{\"a\":".repeat(1000),
+        "}".repeat(1000)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deep.jsonl");
+    std::fs::write(
+        &file,
+        format!("{}\n{}\n", rec("deep", &deep), rec("flat", "")),
+    )
+    .unwrap();
+    let out = vigil()
+        .args(["pivot", "ip:203.0.113.9", "--format", "jsonl", "--trail"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["eventID"], "flat");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("deep.jsonl:1: record nested more than 128"),
+        "{err}"
+    );
+}

@@ -153,3 +153,238 @@ fn missing_path_is_an_input_error() {
     let err = ingest::load(&[PathBuf::from("/definitely/not/here")]).unwrap_err();
     assert!(err.to_string().contains("/definitely/not/here"));
 }
+
+// ---------------------------------------------------------------- huge and odd input
+
+/// GOOD with another event id.
+fn good(id: &str) -> String {
+    GOOD.replace("\"good\"", &format!("\"{id}\""))
+}
+
+/// Blanks enough that a file holding them is read window by window rather than in one go.
+fn blanks() -> String {
+    " \n".repeat(25 << 20)
+}
+
+fn load_gz(name: &str, text: &str) -> (tempfile::TempDir, ingest::Loaded) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(name), gz(text.as_bytes())).unwrap();
+    let l = ingest::load(&[dir.path().to_path_buf()]).unwrap();
+    (dir, l)
+}
+
+fn event_ids(l: &ingest::Loaded) -> Vec<&str> {
+    l.events.iter().map(|e| e.event_id.as_str()).collect()
+}
+
+#[test]
+fn gzip_with_a_long_blank_start_is_not_empty() {
+    let records: Vec<String> = (0..3).map(|i| good(&format!("r{i}"))).collect();
+    let mut text = blanks();
+    text.push_str(&format!("{{\"Records\":[{}]}}", records.join(",")));
+    let (_dir, l) = load_gz("late.json.gz", &text);
+    let errors: Vec<String> = l.errors.iter().map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(event_ids(&l), ["r0", "r1", "r2"]);
+    for (i, e) in l.events.iter().enumerate() {
+        assert_eq!(e.origin.line, (25 << 20) + 1);
+        assert_eq!(e.origin.index, Some(i as u64));
+        assert_eq!(
+            e.raw.text().unwrap(),
+            records[i],
+            "the raw record is fetched back"
+        );
+    }
+    // Blanks alone are still an empty file, however many.
+    let (_dir, l) = load_gz("blank.json.gz", &blanks());
+    assert_eq!(l.errors.len(), 1);
+    assert!(l.errors[0].reason.contains("empty"), "{}", l.errors[0]);
+}
+
+/// A record list of the given shape whose records are separated by so many blanks (one line
+/// break each) that the whole is larger than a file read in one go and than one record may be.
+fn big_list(open: &str, items: &[String], close: &str) -> String {
+    let sep = format!(",{}\n", " ".repeat((50 << 20) / (items.len() - 1)));
+    format!("{open}{}{close}", items.join(&sep))
+}
+
+#[test]
+fn a_huge_record_list_streams_with_exact_offsets_lines_and_indexes() {
+    let pretty = "{\n  \"eventVersion\": \"1.08\",\n  \"eventID\": \"r1\",\n  \"eventTime\": \"2024-05-01T10:00:01Z\",\n  \"eventName\": \"GetObject\",\n  \"eventSource\": \"s3.amazonaws.com\"\n}";
+    let too_large = GOOD.replace(
+        "\"good\"",
+        &format!("\"r2\",\"userAgent\":\"{}\"", "x".repeat(9 << 20)),
+    );
+    let items = vec![
+        good("r0"),
+        pretty.to_string(),
+        too_large,
+        r#"{"eventID": , "broken": [1, 2]}"#.to_string(),
+        good("r4"),
+    ];
+    let text = big_list("{\"Records\": [", &items, "], \"findings\": []}\n");
+    let (_dir, l) = load_gz("big.json.gz", &text);
+    assert_eq!(event_ids(&l), ["r0", "r1", "r4"]);
+    // Each record starts on the line after the previous separator; the pretty one spans 7 lines.
+    for (e, (index, line)) in l.events.iter().zip([(0, 1), (1, 2), (4, 11)]) {
+        assert_eq!(e.origin.index, Some(index), "{}", e.event_id);
+        assert_eq!(e.origin.line, line, "{}", e.event_id);
+        assert_eq!(e.raw.text().unwrap(), items[index as usize]);
+    }
+    let errors: Vec<(Option<u64>, Option<u64>, &str)> = l
+        .errors
+        .iter()
+        .map(|e| (e.line, e.index, e.reason.as_str()))
+        .collect();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert_eq!((errors[0].0, errors[0].1), (Some(9), Some(2)));
+    assert!(errors[0].2.contains("larger than 8 MiB"), "{errors:?}");
+    assert_eq!((errors[1].0, errors[1].1), (Some(10), Some(3)));
+    assert!(errors[1].2.contains("invalid JSON"), "{errors:?}");
+    assert_eq!((errors[2].0, errors[2].1), (Some(11), None));
+    assert!(
+        errors[2].2.contains("second record list `findings`"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn every_record_list_shape_streams() {
+    let finding = |id: &str| {
+        format!(
+            r#"{{"schemaVersion":"2.0","id":"{id}","type":"Recon:EC2/PortProbeUnprotectedPort","severity":5}}"#
+        )
+    };
+    let pascal = |id: &str| {
+        format!(
+            r#"{{"SchemaVersion":"2.0","Id":"{id}","Type":"Recon:EC2/PortProbeUnprotectedPort","Severity":5}}"#
+        )
+    };
+    let finding_ids =
+        |l: &ingest::Loaded| -> Vec<String> { l.findings.iter().map(|f| f.id.clone()).collect() };
+    let no_errors = |l: &ingest::Loaded| {
+        let errors: Vec<String> = l.errors.iter().map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?}");
+    };
+
+    let (_d, l) = load_gz(
+        "bare.json.gz",
+        &big_list("[", &[finding("f0"), good("b1")], "]"),
+    );
+    no_errors(&l);
+    assert_eq!(finding_ids(&l), ["f0"]);
+    assert_eq!(event_ids(&l), ["b1"]);
+    assert_eq!(l.events[0].origin.index, Some(1));
+
+    let text = big_list("{\"findings\": [", &[finding("f0"), finding("f1")], "]}");
+    let (_d, l) = load_gz("findings.json.gz", &text);
+    no_errors(&l);
+    assert_eq!(finding_ids(&l), ["f0", "f1"]);
+
+    let text = big_list("{\"Findings\": [", &[pascal("p0"), pascal("p1")], "]}");
+    let (_d, l) = load_gz("pascal.json.gz", &text);
+    no_errors(&l);
+    assert_eq!(finding_ids(&l), ["p0", "p1"]);
+
+    // lookup-events nests the record as a string; an inline record is classified as it is.
+    let nested = serde_json::to_string(&good("e0")).unwrap();
+    let lookup = format!(r#"{{"EventId":"x","CloudTrailEvent":{nested}}}"#);
+    let text = big_list(
+        r#"{"NextToken":"t","Events":["#,
+        &[lookup, good("e1")],
+        "]}",
+    );
+    let (_d, l) = load_gz("events.json.gz", &text);
+    no_errors(&l);
+    assert_eq!(event_ids(&l), ["e0", "e1"]);
+    assert_eq!(l.events[0].raw.text().unwrap(), good("e0"));
+    assert_eq!(l.events[1].raw.text().unwrap(), good("e1"));
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+/// Runs a load on another thread, so that a load blocked on a FIFO fails the test instead of
+/// hanging it (a guard against a hang, not a measure of speed).
+fn without_blocking<T: Send + 'static>(load: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(load());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(120))
+        .expect("the load blocked on a FIFO")
+}
+
+#[test]
+fn fifos_are_reported_and_skipped_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("a-pipe.json");
+    mkfifo(&fifo);
+    std::fs::write(dir.path().join("b-good.json"), GOOD).unwrap();
+    // A dangling symlink beside them is one more located entry, not the end of the load.
+    std::os::unix::fs::symlink(dir.path().join("nowhere"), dir.path().join("c-dangling")).unwrap();
+    let d = dir.path().to_path_buf();
+    let l = without_blocking(move || ingest::load(&[d]).unwrap());
+    assert_eq!(event_ids(&l), ["good"]);
+    assert_eq!(l.errors.len(), 2, "{:?}", l.errors);
+    assert!(l.errors[0].path.ends_with("a-pipe.json"), "{}", l.errors[0]);
+    assert!(l.errors[0].reason.contains("FIFO"), "{}", l.errors[0]);
+    assert_eq!(l.errors[0].line, None);
+    assert!(l.errors[1].path.ends_with("c-dangling"), "{}", l.errors[1]);
+    assert!(
+        l.errors[1].reason.contains("cannot open"),
+        "{}",
+        l.errors[1]
+    );
+
+    // Named directly or through a symlink, a FIFO is refused too; a symlink to a file is read.
+    let to_fifo = dir.path().join("to-pipe");
+    let to_good = dir.path().join("to-good");
+    std::os::unix::fs::symlink(&fifo, &to_fifo).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("b-good.json"), &to_good).unwrap();
+    let l = without_blocking(move || ingest::load(&[fifo, to_fifo, to_good]).unwrap());
+    assert_eq!(event_ids(&l), ["good"]);
+    let refused: Vec<&str> = l.errors.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(refused.len(), 2, "{:?}", l.errors);
+    assert!(refused[0].ends_with("a-pipe.json") && refused[1].ends_with("to-pipe"));
+    assert!(l.errors.iter().all(|e| e.reason.contains("FIFO")));
+}
+
+#[test]
+fn records_nested_past_the_parser_limit_are_located_errors_in_pivot_and_load() {
+    // Deep in a field the typed parse skips, which the pivot would print as it is.
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let rec = GOOD.replace(
+        "\"good\"",
+        &format!("\"deep\",\"additionalEventData\":{deep}"),
+    );
+    let text = format!("{{\"Records\":[{},{rec}]}}", good("shallow"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deep.json");
+    std::fs::write(&path, text).unwrap();
+    let target = vigil::model::EntityId::ip("203.0.113.9").unwrap();
+    let res = vigil::pivot::scan(
+        std::slice::from_ref(&path),
+        &target,
+        vigil::pivot::Window::all(),
+    )
+    .unwrap();
+    let hits: Vec<&str> = res
+        .events
+        .iter()
+        .map(|h| h.event.event_id.as_str())
+        .collect();
+    assert_eq!(hits, ["shallow"]);
+    assert_eq!(res.errors.len(), 1, "{:?}", res.errors);
+    let e = &res.errors[0];
+    assert_eq!((e.line, e.index), (Some(1), Some(1)), "{e}");
+    assert!(e.reason.contains("nested more than 128"), "{e}");
+    let l = ingest::load(&[path]).unwrap();
+    assert_eq!(event_ids(&l), ["shallow"]);
+    assert_eq!(l.errors, res.errors);
+}

@@ -12,21 +12,22 @@ const READ_CHUNK: usize = 4 << 20;
 /// top-level value spanning the whole file (a CloudTrail `{"Records":[...]}` file) is parsed once
 /// instead of once per refill.
 const WHOLE_FILE_MAX: u64 = 48 << 20;
-/// A single JSON value larger than this is reported and skipped rather than buffered.
-pub const MAX_VALUE_BYTES: usize = 512 << 20;
 
-/// Every regular file under each path (recursively for directories), in sorted order so loads are
-/// deterministic. Hidden files (`.DS_Store`, editor swap files) are skipped.
+/// Every file under each path (recursively for directories), in sorted order so loads are
+/// deterministic. Hidden files (`.DS_Store`, editor swap files) are skipped. Entries that are not
+/// regular files (a FIFO, a socket, a device) and entries that cannot be examined (a dangling
+/// symlink) stay in the list: [`open`] refuses them, so the load reports each one by its path and
+/// goes on. A path given here that does not exist is an error.
 pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, (PathBuf, io::Error)> {
     let mut out = Vec::new();
     for p in paths {
-        walk(p, &mut out).map_err(|e| (p.clone(), e))?;
+        let meta = std::fs::metadata(p).map_err(|e| (p.clone(), e))?;
+        walk(p, &meta, &mut out).map_err(|e| (p.clone(), e))?;
     }
     Ok(out)
 }
 
-fn walk(p: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
-    let meta = std::fs::metadata(p)?;
+fn walk(p: &Path, meta: &std::fs::Metadata, out: &mut Vec<PathBuf>) -> io::Result<()> {
     if meta.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(p)?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -38,7 +39,10 @@ fn walk(p: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
             .collect();
         entries.sort();
         for e in entries {
-            walk(&e, out)?;
+            match std::fs::metadata(&e) {
+                Ok(meta) => walk(&e, &meta, out)?,
+                Err(_) => out.push(e),
+            }
         }
     } else {
         out.push(p.to_path_buf());
@@ -55,7 +59,7 @@ pub fn open(path: &Path) -> io::Result<Box<dyn Read + Send>> {
 /// file's length, or for gzip the size recorded in the trailer of its last member (a hint only: it
 /// is modulo 4 GiB and leaves out earlier members of a multi-member file).
 pub fn open_sized(path: &Path) -> io::Result<(Box<dyn Read + Send>, Option<u64>)> {
-    let mut file = File::open(path)?;
+    let mut file = open_regular(path)?;
     let len = file.metadata().ok().map(|m| m.len());
     // The gzip trailer's ISIZE, read before any decoding (then back to the start).
     let isize = match len {
@@ -76,6 +80,60 @@ pub fn open_sized(path: &Path) -> io::Result<(Box<dyn Read + Send>, Option<u64>)
     } else {
         (Box::new(br), len)
     })
+}
+
+/// A file that is not a regular file (nor a symlink to one), refused because reading it could
+/// block the load forever (a FIFO with no writer) or never end (a device).
+#[derive(Debug, thiserror::Error)]
+#[error("skipped: {kind}, not a regular file (vigil reads only regular files, which cannot block)")]
+pub struct NotRegular {
+    pub kind: &'static str,
+}
+
+/// Opens a regular file for reading, refusing anything else with a [`NotRegular`] error. The file
+/// is opened without blocking and then examined, so a FIFO that replaced a file after the
+/// directory walk cannot hang the open either.
+fn open_regular(path: &Path) -> io::Result<File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // No effect on a regular file; makes opening a FIFO return at once instead of waiting
+        // for a writer.
+        opts.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = opts.open(path)?;
+    let ft = file.metadata()?.file_type();
+    if ft.is_file() {
+        return Ok(file);
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        NotRegular {
+            kind: file_kind(&ft),
+        },
+    ))
+}
+
+fn file_kind(ft: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+        if ft.is_char_device() || ft.is_block_device() {
+            return "a device";
+        }
+    }
+    if ft.is_dir() {
+        return "a directory";
+    }
+    "a special file"
 }
 
 /// Reads `len` bytes at `offset` of a file's decompressed content (to fetch one raw record back).

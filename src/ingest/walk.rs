@@ -3,8 +3,9 @@
 //! slices with their location. Typed parsing happens in the sink, so the same walk serves a full
 //! load and a pivot scan that only parses candidate records.
 
-use super::source::{self, MAX_VALUE_BYTES, Window};
-use super::{IngestError, flow};
+use super::limits::{MAX_RECORD_BYTES, too_large};
+use super::source::{self, Window};
+use super::{IngestError, flow, stream};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
@@ -111,13 +112,43 @@ struct LookupEvent<'a> {
 
 const MAX_DEPTH: u8 = 4;
 
-struct Ctx<'s, 'b, S: Sink> {
-    sink: &'s mut S,
-    path: &'b Arc<std::path::PathBuf>,
+/// A list of records and what its elements are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum List {
+    /// CloudTrail's `{"Records":[…]}`.
+    Records,
+    /// `{"findings":[…]}`.
+    Findings,
+    /// The CLI's `{"Findings":[…]}` (PascalCase).
+    FindingsPascal,
+    /// The CLI's `lookup-events` output, `{"Events":[…]}`.
+    Events,
+    /// A bare top-level array: each element is classified on its own.
+    Bare,
+}
+
+impl List {
+    /// The record list an object key names, if any.
+    pub(super) fn of_key(key: &str) -> Option<List> {
+        match key {
+            "Records" => Some(List::Records),
+            "findings" => Some(List::Findings),
+            "Findings" => Some(List::FindingsPascal),
+            "Events" => Some(List::Events),
+            _ => None,
+        }
+    }
+}
+
+/// Where records are being read: the sink, the file, and how to turn a slice of the window's
+/// buffer into a file offset and a line.
+pub(super) struct Ctx<'s, 'b, S: Sink> {
+    pub(super) sink: &'s mut S,
+    pub(super) path: &'b Arc<std::path::PathBuf>,
     /// Start of the window buffer, to turn borrowed slices into file offsets.
-    buf_ptr: usize,
-    base: u64,
-    line: u64,
+    pub(super) buf_ptr: usize,
+    pub(super) base: u64,
+    pub(super) line: u64,
 }
 
 impl<S: Sink> Ctx<'_, '_, S> {
@@ -125,12 +156,16 @@ impl<S: Sink> Ctx<'_, '_, S> {
         self.base + (s.as_ptr() as usize - self.buf_ptr) as u64
     }
 
-    fn err(&mut self, index: Option<u64>, reason: impl Into<String>) {
+    pub(super) fn err(&mut self, index: Option<u64>, reason: impl Into<String>) {
         self.sink
             .error(IngestError::record(self.path, self.line, index, reason));
     }
 
+    /// Hands one record to the sink, unless it is beyond [`MAX_RECORD_BYTES`].
     fn emit(&mut self, kind: Kind, raw: &str, index: Option<u64>) {
+        if raw.len() > MAX_RECORD_BYTES {
+            return self.err(index, too_large());
+        }
         let offset = Some(self.offset_of(raw));
         self.sink.record(
             self.path,
@@ -144,21 +179,53 @@ impl<S: Sink> Ctx<'_, '_, S> {
         );
     }
 
-    fn array(&mut self, items: &[&RawValue], depth: u8) {
-        for (i, item) in items.iter().enumerate() {
-            self.value(item.get(), Some(i as u64), depth);
+    /// Emits element `i` of a record list found at envelope depth `depth`.
+    pub(super) fn list_item(&mut self, list: List, raw: &str, i: u64, depth: u8) {
+        match list {
+            List::Records => self.emit(Kind::Trail, raw, Some(i)),
+            List::Findings => self.emit(Kind::Finding, raw, Some(i)),
+            List::FindingsPascal => self.emit(Kind::FindingPascal, raw, Some(i)),
+            List::Bare => self.value(raw, Some(i), depth + 1),
+            List::Events => self.lookup_event(raw, i, depth),
+        }
+    }
+
+    /// One `lookup-events` entry: it nests the record as a JSON string; Insights lookups inline it.
+    fn lookup_event(&mut self, raw: &str, i: u64, depth: u8) {
+        match serde_json::from_str::<LookupEvent>(raw) {
+            Ok(LookupEvent {
+                cloudtrail_event: Some(s),
+            }) if s.len() > MAX_RECORD_BYTES => self.err(Some(i), too_large()),
+            Ok(LookupEvent {
+                cloudtrail_event: Some(s),
+            }) => self.sink.record(
+                self.path,
+                Rec {
+                    kind: Kind::Trail,
+                    raw: &s,
+                    offset: None,
+                    line: self.line,
+                    index: Some(i),
+                },
+            ),
+            Ok(_) => self.value(raw, Some(i), depth + 1),
+            Err(e) => self.err(Some(i), format!("invalid lookup-events entry: {e}")),
         }
     }
 
     /// Classifies one JSON value (an object expected) and emits its records.
-    fn value(&mut self, raw: &str, index: Option<u64>, depth: u8) {
+    pub(super) fn value(&mut self, raw: &str, index: Option<u64>, depth: u8) {
         if depth > MAX_DEPTH {
             return self.err(index, "envelopes nested too deeply");
         }
         let first = raw.as_bytes().first().copied();
         if first == Some(b'[') {
             match serde_json::from_str::<Vec<&RawValue>>(raw) {
-                Ok(items) => self.array(&items, depth + 1),
+                Ok(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        self.list_item(List::Bare, item.get(), i as u64, depth);
+                    }
+                }
                 Err(e) => self.err(index, format!("invalid JSON array: {e}")),
             }
             return;
@@ -178,37 +245,17 @@ impl<S: Sink> Ctx<'_, '_, S> {
 
     /// Emits the records of an object whose identifying keys are `top`.
     fn classify(&mut self, raw: &str, top: Top<'_>, index: Option<u64>, depth: u8) {
-        if let Some(records) = &top.records {
-            for (i, r) in records.iter().enumerate() {
-                self.emit(Kind::Trail, r.get(), Some(i as u64));
-            }
-        } else if let Some(f) = &top.findings {
-            for (i, r) in f.iter().enumerate() {
-                self.emit(Kind::Finding, r.get(), Some(i as u64));
-            }
-        } else if let Some(f) = &top.findings_pascal {
-            for (i, r) in f.iter().enumerate() {
-                self.emit(Kind::FindingPascal, r.get(), Some(i as u64));
-            }
-        } else if let Some(events) = &top.lookup_events {
-            for (i, ev) in events.iter().enumerate() {
-                // `lookup-events` nests the record as a JSON string; Insights lookups inline it.
-                match serde_json::from_str::<LookupEvent>(ev.get()) {
-                    Ok(LookupEvent {
-                        cloudtrail_event: Some(s),
-                    }) => self.sink.record(
-                        self.path,
-                        Rec {
-                            kind: Kind::Trail,
-                            raw: &s,
-                            offset: None,
-                            line: self.line,
-                            index: Some(i as u64),
-                        },
-                    ),
-                    Ok(_) => self.value(ev.get(), Some(i as u64), depth + 1),
-                    Err(e) => self.err(Some(i as u64), format!("invalid lookup-events entry: {e}")),
-                }
+        let list = [
+            (List::Records, &top.records),
+            (List::Findings, &top.findings),
+            (List::FindingsPascal, &top.findings_pascal),
+            (List::Events, &top.lookup_events),
+        ]
+        .into_iter()
+        .find_map(|(list, items)| items.as_ref().map(|items| (list, items)));
+        if let Some((list, items)) = list {
+            for (i, r) in items.iter().enumerate() {
+                self.list_item(list, r.get(), i as u64, depth);
             }
         } else if let Some(detail) = top.detail {
             match top.detail_type.as_deref() {
@@ -251,7 +298,7 @@ impl<S: Sink> Ctx<'_, '_, S> {
     }
 }
 
-fn is_ws(b: u8) -> bool {
+pub(super) fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\n' | b'\r' | b'\t')
 }
 
@@ -260,7 +307,16 @@ pub fn walk_file<S: Sink>(path: &Path, sink: &mut S) {
     let path = Arc::new(path.to_path_buf());
     let (reader, size_hint) = match source::open_sized(&path) {
         Ok(r) => r,
-        Err(e) => return sink.error(IngestError::file(&path, format!("cannot open: {e}"))),
+        Err(e) => {
+            let reason = match e
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<source::NotRegular>())
+            {
+                Some(not_regular) => not_regular.to_string(),
+                None => format!("cannot open: {e}"),
+            };
+            return sink.error(IngestError::file(&path, reason));
+        }
     };
     let mut w = Window::with_size_hint(reader, size_hint);
     w.fill();
@@ -268,7 +324,18 @@ pub fn walk_file<S: Sink>(path: &Path, sink: &mut S) {
     if w.buf.starts_with(&[0xef, 0xbb, 0xbf]) {
         w.consume(3);
     }
-    let first = w.buf.iter().position(|b| !is_ws(*b)).map(|i| w.buf[i]);
+    // The file is empty only if all of it is whitespace, however long: a window of blanks is
+    // dropped and the next one read, so memory stays one window.
+    let first = loop {
+        match w.buf.iter().position(|b| !is_ws(*b)) {
+            Some(i) => break Some(w.buf[i]),
+            None if w.eof => break None,
+            None => {
+                w.consume(w.buf.len());
+                w.fill();
+            }
+        }
+    };
     match first {
         None => {
             let reason = match &w.io_error {
@@ -277,12 +344,14 @@ pub fn walk_file<S: Sink>(path: &Path, sink: &mut S) {
             };
             sink.error(IngestError::file(&path, reason));
         }
-        Some(b'{') | Some(b'[') => walk_json(&path, w, sink),
+        Some(b'{') | Some(b'[') => walk_json(&path, &mut w, sink),
         Some(_) => walk_text(&path, w, sink),
     }
 }
 
-fn walk_json<S: Sink>(path: &Arc<std::path::PathBuf>, mut w: Window, sink: &mut S) {
+/// Reads the JSON values of a file one after another (JSON Lines, concatenated or pretty-printed
+/// documents); `w` is left at the end of the input.
+pub(super) fn walk_json<S: Sink>(path: &Arc<std::path::PathBuf>, w: &mut Window, sink: &mut S) {
     let mut pos = 0usize;
     loop {
         while pos < w.buf.len() && is_ws(w.buf[pos]) {
@@ -313,10 +382,38 @@ fn walk_json<S: Sink>(path: &Arc<std::path::PathBuf>, mut w: Window, sink: &mut 
             pos += end;
             continue;
         }
-        let mut stream = serde_json::Deserializer::from_slice(slice).into_iter::<&RawValue>();
-        match stream.next() {
+        let mut values = serde_json::Deserializer::from_slice(slice).into_iter::<&RawValue>();
+        let next = values.next();
+        let end = values.byte_offset();
+        let incomplete = !w.eof
+            && match &next {
+                // A number or literal that ends with the buffer may go on in the next read.
+                Some(Ok(raw)) => end == slice.len() && !raw.get().ends_with(['}', ']', '"']),
+                Some(Err(e)) => e.is_eof(),
+                None => false,
+            };
+        if incomplete {
+            // Past the size of one record, the value can only be a list of records: read it one
+            // record at a time rather than buffering all of it.
+            if w.buf.len() - pos > MAX_RECORD_BYTES {
+                match stream::big_value(path, w, &mut pos, sink) {
+                    stream::Next::Value => {}
+                    stream::Next::Resync => {
+                        if !skip_line(w, &mut pos) {
+                            break;
+                        }
+                    }
+                    stream::Next::End => break,
+                }
+                continue;
+            }
+            w.consume(pos);
+            pos = 0;
+            w.fill();
+            continue;
+        }
+        match next {
             Some(Ok(raw)) => {
-                let end = stream.byte_offset();
                 let mut ctx = Ctx {
                     sink: &mut *sink,
                     path,
@@ -327,26 +424,6 @@ fn walk_json<S: Sink>(path: &Arc<std::path::PathBuf>, mut w: Window, sink: &mut 
                 ctx.value(raw.get(), None, 0);
                 pos += end;
             }
-            Some(Err(e)) if e.is_eof() && !w.eof => {
-                if w.buf.len() - pos > MAX_VALUE_BYTES {
-                    sink.error(IngestError::record(
-                        path,
-                        line,
-                        None,
-                        format!(
-                            "a single JSON value is larger than {} MiB; skipped",
-                            MAX_VALUE_BYTES >> 20
-                        ),
-                    ));
-                    if !skip_line(&mut w, &mut pos) {
-                        break;
-                    }
-                    continue;
-                }
-                w.consume(pos);
-                pos = 0;
-                w.fill();
-            }
             Some(Err(e)) => {
                 let reason = if e.is_eof() {
                     "truncated JSON: the file ends inside a value".to_string()
@@ -355,7 +432,7 @@ fn walk_json<S: Sink>(path: &Arc<std::path::PathBuf>, mut w: Window, sink: &mut 
                 };
                 let err_line = line + e.line().saturating_sub(1) as u64;
                 sink.error(IngestError::record(path, err_line, None, reason));
-                if !skip_line(&mut w, &mut pos) {
+                if !skip_line(w, &mut pos) {
                     break;
                 }
             }
@@ -422,7 +499,9 @@ fn skip_line(w: &mut Window, pos: &mut usize) -> bool {
     }
 }
 
-fn walk_text<S: Sink>(path: &Arc<std::path::PathBuf>, w: Window, sink: &mut S) {
+fn walk_text<S: Sink>(path: &Arc<std::path::PathBuf>, mut w: Window, sink: &mut S) {
+    // Leading blanks already dropped from the window still count as lines.
+    let first_line_no = w.line_at(0);
     let head_end = memchr::memchr(b'\n', &w.buf).unwrap_or(w.buf.len());
     let head = &w.buf[..head_end];
     let binary = head.contains(&0) || std::str::from_utf8(head).is_err();
@@ -436,7 +515,7 @@ fn walk_text<S: Sink>(path: &Arc<std::path::PathBuf>, w: Window, sink: &mut S) {
     let (buffered, rest, early_error) = w.into_parts();
     let reader = BufReader::new(Cursor::new(buffered).chain(rest));
     let mut layout = flow::Layout::default_v2();
-    let mut line_no = 0u64;
+    let mut line_no = first_line_no - 1;
     for line in reader.split(b'\n') {
         line_no += 1;
         let line = match line {
@@ -464,7 +543,7 @@ fn walk_text<S: Sink>(path: &Arc<std::path::PathBuf>, w: Window, sink: &mut S) {
         if text.is_empty() {
             continue;
         }
-        if line_no == 1
+        if line_no == first_line_no
             && let Some(l) = flow::Layout::from_header(text)
         {
             layout = l;
