@@ -89,13 +89,17 @@ fn report_integrity(r: &vigil::integrity::IntegrityReport, strict: bool) -> Opti
 }
 
 fn load(inputs: &Inputs) -> anyhow::Result<ingest::Loaded> {
+    Ok(ingest::load(&input_paths(inputs)?)?)
+}
+
+fn input_paths(inputs: &Inputs) -> anyhow::Result<Vec<std::path::PathBuf>> {
     let paths = inputs.all();
     if paths.is_empty() {
         return Err(anyhow!(
             "no inputs: give --findings, --trail, --flows or --dns paths"
         ));
     }
-    Ok(ingest::load(&paths)?)
+    Ok(paths)
 }
 
 /// Prints each finding when it is due, one line each (for scripts and tests).
@@ -367,8 +371,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         },
         Command::Analyze { inputs, format } => {
-            let loaded = load(&inputs)?;
-            let graph = EntityGraph::from_loaded(&loaded);
+            // Events are folded into the graph file by file: memory follows the graph.
+            let (loaded, graph) = EntityGraph::from_paths(&input_paths(&inputs)?)?;
             let groups = groups::compute(&loaded.findings);
             let integrity = check_integrity(&inputs, &loaded)?;
             match format {

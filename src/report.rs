@@ -88,7 +88,7 @@ pub fn markdown(loaded: &Loaded, graph: &EntityGraph, groups: &[Group]) -> Strin
         "{} findings in {} groups; {} CloudTrail events, {} flow records, {} DNS queries; {} entities, {} relations.",
         loaded.findings.len(),
         groups.len(),
-        loaded.events.len(),
+        loaded.event_count(),
         loaded.flows.len(),
         loaded.dns.len(),
         graph.node_count(),

@@ -537,3 +537,38 @@ fn digest_files_are_not_events_errors_or_entities() {
     let prev = l.digests[0].previous.as_ref().expect("chained");
     assert!(prev.s3_object.ends_with("20150820T170131Z.json.gz"));
 }
+
+/// `vigil analyze` folds each file's events into the graph and drops them (memory follows the
+/// graph); the graph, the groups and the counts are exactly those of a whole load.
+#[test]
+fn a_graph_folded_file_by_file_equals_the_graph_of_a_whole_load() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut paths: Vec<PathBuf> = ["log4shell-c2", "iam-credential-chain"]
+        .iter()
+        .map(|s| root.join("demo").join(s))
+        .collect();
+    paths.push(root.join("tests/fixtures/identities"));
+    let whole = ingest::load(&paths).unwrap();
+    let (folded, g2) = EntityGraph::from_paths(&paths).unwrap();
+    let g1 = EntityGraph::from_loaded(&whole);
+    assert!(folded.events.is_empty());
+    assert!(whole.events.len() > 5000);
+    assert_eq!(folded.event_count(), whole.event_count());
+    assert_eq!(folded.findings.len(), whole.findings.len());
+    assert_eq!(folded.flows.len(), whole.flows.len());
+    assert_eq!(folded.errors, whole.errors);
+    let json = |l: &Loaded, g: &EntityGraph| {
+        let gr = groups::compute(&l.findings);
+        serde_json::to_string(&vigil::report::analysis(l, g, &gr)).unwrap()
+    };
+    assert_eq!(json(&folded, &g2), json(&whole, &g1));
+    let md = |l: &Loaded, g: &EntityGraph| {
+        vigil::report::markdown(l, g, &groups::compute(&l.findings))
+    };
+    assert_eq!(md(&folded, &g2), md(&whole, &g1));
+    for id in g1.entity_ids() {
+        let (a, b) = (g1.profile(id), g2.profile(id));
+        assert_eq!(a.map(|p| p.events), b.map(|p| p.events), "{id}");
+        assert_eq!(a.map(|p| p.errors), b.map(|p| p.errors), "{id}");
+    }
+}

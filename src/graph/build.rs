@@ -2,7 +2,9 @@
 //! load can grow the graph record by record.
 
 use super::{EntityGraph, MAX_PORTS, Relation};
-use crate::ingest::Loaded;
+use crate::ingest::{InputError, Loaded, load_streaming};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use crate::model::entity::{is_non_routable, parse_ip};
 use crate::model::{DnsQuery, EntityId, EntityKind, Finding, FlowRecord, TrailEvent};
 
@@ -23,6 +25,45 @@ impl EntityGraph {
             g.add_flow(r);
         }
         g
+    }
+
+    /// The graph of everything under `paths`, for a one-shot report over more CloudTrail than is
+    /// worth holding: each file's events are folded into the graph as soon as the file is read and
+    /// then dropped, so memory follows the graph, not the trail. The rest of the load (findings,
+    /// flows, DNS, digests, errors) is kept, in file order, and added as [`Self::from_loaded`]
+    /// adds it. The result is the same graph: an event's contribution does not depend on what
+    /// was added before it (outputs are sorted, counts add up, times are min/max).
+    pub fn from_paths(paths: &[PathBuf]) -> Result<(Loaded, EntityGraph), InputError> {
+        let mut g = EntityGraph::default();
+        // Files finish out of order; the rest is put back in file order as the next one arrives.
+        let mut waiting: BTreeMap<usize, Loaded> = BTreeMap::new();
+        let mut next = 0;
+        let mut kept = Loaded::default();
+        load_streaming(paths, |i, mut part| {
+            for e in &part.events {
+                g.add_event(e);
+            }
+            part.events_folded += part.events.len();
+            part.events = Vec::new();
+            waiting.insert(i, part);
+            while let Some(p) = waiting.remove(&next) {
+                kept.extend(p);
+                next += 1;
+            }
+        })?;
+        for (_, p) in waiting {
+            kept.extend(p);
+        }
+        for f in &kept.findings {
+            g.add_finding(f);
+        }
+        for q in &kept.dns {
+            g.add_dns(q);
+        }
+        for r in &kept.flows {
+            g.add_flow(r);
+        }
+        Ok((kept, g))
     }
 
     pub fn add_finding(&mut self, f: &Finding) {

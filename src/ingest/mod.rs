@@ -90,9 +90,17 @@ pub struct Loaded {
     pub trail_files: Vec<Arc<PathBuf>>,
     pub errors: Vec<IngestError>,
     pub files: usize,
+    /// CloudTrail events folded into a graph as they were read and not kept
+    /// ([`crate::graph::EntityGraph::from_paths`]); [`Loaded::event_count`] counts them too.
+    pub events_folded: usize,
 }
 
 impl Loaded {
+    /// Every CloudTrail event read: those kept and those folded into a graph and dropped.
+    pub fn event_count(&self) -> usize {
+        self.events.len() + self.events_folded
+    }
+
     /// A copy of the evidence without the findings (they stream in separately).
     pub fn clone_without_findings(&self) -> Loaded {
         Loaded {
@@ -104,6 +112,7 @@ impl Loaded {
             trail_files: self.trail_files.clone(),
             errors: self.errors.clone(),
             files: self.files,
+            events_folded: self.events_folded,
         }
     }
 
@@ -116,6 +125,7 @@ impl Loaded {
         self.trail_files.extend(other.trail_files);
         self.errors.extend(other.errors);
         self.files += other.files;
+        self.events_folded += other.events_folded;
     }
 }
 
