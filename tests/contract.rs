@@ -562,13 +562,46 @@ fn a_graph_folded_file_by_file_equals_the_graph_of_a_whole_load() {
         serde_json::to_string(&vigil::report::analysis(l, g, &gr)).unwrap()
     };
     assert_eq!(json(&folded, &g2), json(&whole, &g1));
-    let md = |l: &Loaded, g: &EntityGraph| {
-        vigil::report::markdown(l, g, &groups::compute(&l.findings))
-    };
+    let md =
+        |l: &Loaded, g: &EntityGraph| vigil::report::markdown(l, g, &groups::compute(&l.findings));
     assert_eq!(md(&folded, &g2), md(&whole, &g1));
     for id in g1.entity_ids() {
         let (a, b) = (g1.profile(id), g2.profile(id));
         assert_eq!(a.map(|p| p.events), b.map(|p| p.events), "{id}");
         assert_eq!(a.map(|p| p.errors), b.map(|p| p.errors), "{id}");
     }
+}
+
+/// A file with more records than one part holds reaches the consumer in several parts, in order,
+/// the last one counting the file; a whole load puts them back together in file order.
+#[test]
+fn a_big_file_streams_in_parts_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..40_000 {
+        text.push_str(&format!(
+            r#"{{"eventTime":"2024-01-01T00:00:00Z","eventID":"e{i:05}","eventName":"GetObject","eventSource":"s3.amazonaws.com","sourceIPAddress":"203.0.113.9"}}"#
+        ));
+        text.push('\n');
+    }
+    std::fs::write(dir.path().join("a.jsonl"), &text).unwrap();
+    std::fs::write(dir.path().join("b.jsonl"), &text[..text.len() / 100]).unwrap();
+    let paths = vec![dir.path().to_path_buf()];
+    let mut parts: Vec<(usize, usize, usize)> = Vec::new();
+    ingest::load_streaming(&paths, |i, p| parts.push((i, p.events.len(), p.files))).unwrap();
+    let of_a: Vec<_> = parts.iter().filter(|p| p.0 == 0).collect();
+    assert!(of_a.len() >= 3, "{parts:?}");
+    assert_eq!(of_a.iter().map(|p| p.1).sum::<usize>(), 40_000);
+    assert_eq!(of_a.iter().map(|p| p.2).sum::<usize>(), 1);
+    assert_eq!(of_a.last().unwrap().2, 1, "the last part counts the file");
+    let l = ingest::load(&paths).unwrap();
+    assert_eq!(l.files, 2);
+    assert_eq!(l.trail_files.len(), 2);
+    let ids: Vec<&str> = l.events.iter().map(|e| e.event_id.as_str()).collect();
+    assert_eq!(ids.len(), 40_400);
+    assert!(
+        ids[..40_000].windows(2).all(|w| w[0] < w[1]),
+        "file order kept"
+    );
+    assert_eq!(ids[40_000], "e00000");
 }

@@ -454,8 +454,8 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
     let res = ingest::load_streaming(&sources.evidence, |_, mut part| {
         report_errors(bus, &part.errors);
         digests.take(&mut part);
+        files_done += part.files;
         events += absorb(&mut graph, &mut index, part);
-        files_done += 1;
         if last_progress.elapsed() >= Duration::from_millis(100) {
             last_progress = Instant::now();
             bus.blocking_send(Msg::Progress(Progress {

@@ -3,10 +3,9 @@
 
 use super::{EntityGraph, MAX_PORTS, Relation};
 use crate::ingest::{InputError, Loaded, load_streaming};
-use std::collections::BTreeMap;
-use std::path::PathBuf;
 use crate::model::entity::{is_non_routable, parse_ip};
 use crate::model::{DnsQuery, EntityId, EntityKind, Finding, FlowRecord, TrailEvent};
+use std::path::PathBuf;
 
 impl EntityGraph {
     /// The graph of everything in a load.
@@ -35,23 +34,19 @@ impl EntityGraph {
     /// was added before it (outputs are sorted, counts add up, times are min/max).
     pub fn from_paths(paths: &[PathBuf]) -> Result<(Loaded, EntityGraph), InputError> {
         let mut g = EntityGraph::default();
-        // Files finish out of order; the rest is put back in file order as the next one arrives.
-        let mut waiting: BTreeMap<usize, Loaded> = BTreeMap::new();
-        let mut next = 0;
-        let mut kept = Loaded::default();
+        let mut rest: Vec<(usize, Loaded)> = Vec::new();
         load_streaming(paths, |i, mut part| {
             for e in &part.events {
                 g.add_event(e);
             }
             part.events_folded += part.events.len();
             part.events = Vec::new();
-            waiting.insert(i, part);
-            while let Some(p) = waiting.remove(&next) {
-                kept.extend(p);
-                next += 1;
-            }
+            rest.push((i, part));
         })?;
-        for (_, p) in waiting {
+        // Stable: parts of one file arrive in order; files are put back in file order.
+        rest.sort_by_key(|(i, _)| *i);
+        let mut kept = Loaded::default();
+        for (_, p) in rest {
             kept.extend(p);
         }
         for f in &kept.findings {

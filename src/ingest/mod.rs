@@ -133,6 +133,7 @@ impl Loaded {
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, InputError> {
     let mut parts: Vec<(usize, Loaded)> = Vec::new();
     load_streaming(paths, |i, part| parts.push((i, part)))?;
+    // Stable: a file's parts arrive in order and stay in it.
     parts.sort_by_key(|(i, _)| *i);
     let mut out = Loaded::default();
     for (_, p) in parts {
@@ -141,13 +142,20 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, InputError> {
     Ok(out)
 }
 
-/// Loads files on all cores and hands each file's records to `on_file` on the calling thread as
-/// soon as the file is done (in completion order, with the file's index for re-ordering). A
-/// bounded channel keeps at most a few parsed files in memory, so a million events stream
-/// through the consumer (graph, index) instead of piling up.
+/// Records (and errors) a part holds before it is handed on: a huge file reaches the consumer in
+/// parts of this size, so a consumer that folds records into a graph or index and drops them keeps
+/// memory flat within one file too, not only across files.
+const PART_RECORDS: usize = 16_384;
+
+/// Loads files on all cores and hands their records to `on_part` on the calling thread as soon as
+/// they are read, with the file's index for re-ordering. A file comes in one part or, when it
+/// holds more than [`PART_RECORDS`] records, in several, in order; its last part has `files == 1`.
+/// Parts of different files interleave in completion order. A bounded channel keeps at most a few
+/// parts in memory, so a million events stream through the consumer (graph, index) instead of
+/// piling up.
 pub fn load_streaming(
     paths: &[PathBuf],
-    mut on_file: impl FnMut(usize, Loaded),
+    mut on_part: impl FnMut(usize, Loaded),
 ) -> Result<usize, InputError> {
     let files = source::expand(paths).map_err(|(path, source)| InputError { path, source })?;
     let n = files.len();
@@ -160,11 +168,14 @@ pub fn load_streaming(
                 .enumerate()
                 .for_each_with(tx, |tx, (i, f)| {
                     // A closed receiver means the consumer is gone; nothing left to do.
-                    let _ = tx.send((i, load_file(f)));
+                    let last = load_file_parts(f, &mut |part| {
+                        let _ = tx.send((i, part));
+                    });
+                    let _ = tx.send((i, last));
                 });
         });
         for (i, part) in rx {
-            on_file(i, part);
+            on_part(i, part);
         }
     });
     Ok(n)
@@ -172,18 +183,41 @@ pub fn load_streaming(
 
 /// Loads one file (sequentially).
 pub fn load_file(path: &Path) -> Loaded {
-    let mut sink = LoadSink {
-        out: Loaded {
-            files: 1,
-            ..Loaded::default()
-        },
-    };
-    walk::walk_file(path, &mut sink);
-    sink.out
+    let mut parts = Loaded::default();
+    let last = load_file_parts(path, &mut |p| parts.extend(p));
+    parts.extend(last);
+    parts
 }
 
-struct LoadSink {
+/// Loads one file, handing full parts to `flush` as it goes, and returns the last part.
+fn load_file_parts(path: &Path, flush: &mut dyn FnMut(Loaded)) -> Loaded {
+    let mut sink = LoadSink {
+        out: Loaded::default(),
+        trail_file: false,
+        flush,
+    };
+    walk::walk_file(path, &mut sink);
+    let mut last = sink.out;
+    last.files = 1;
+    last
+}
+
+struct LoadSink<'f> {
     out: Loaded,
+    /// Whether this file is already listed among the CloudTrail log files.
+    trail_file: bool,
+    flush: &'f mut dyn FnMut(Loaded),
+}
+
+impl LoadSink<'_> {
+    /// Hands the part on once it is full.
+    fn maybe_flush(&mut self) {
+        let o = &self.out;
+        let held = o.events.len() + o.findings.len() + o.flows.len() + o.dns.len() + o.errors.len();
+        if held >= PART_RECORDS {
+            (self.flush)(std::mem::take(&mut self.out));
+        }
+    }
 }
 
 pub(crate) fn origin(path: &Arc<PathBuf>, line: u64, index: Option<u64>) -> Origin {
@@ -229,8 +263,9 @@ pub(crate) fn parse_event(path: &Arc<PathBuf>, rec: &Rec<'_>) -> Result<TrailEve
         .map_err(|e| e.to_string())
 }
 
-impl Sink for LoadSink {
+impl Sink for LoadSink<'_> {
     fn record(&mut self, path: &Arc<PathBuf>, rec: Rec<'_>) {
+        self.maybe_flush();
         let loc = |reason: String| IngestError::record(path, rec.line, rec.index, reason);
         match rec.kind {
             Kind::Finding | Kind::FindingPascal => match parse_finding(rec.kind, rec.raw) {
@@ -242,7 +277,8 @@ impl Sink for LoadSink {
             },
             Kind::Trail => {
                 // One sink per file: the first record marks the file as a CloudTrail log file.
-                if self.out.trail_files.is_empty() {
+                if !self.trail_file {
+                    self.trail_file = true;
                     self.out.trail_files.push(path.clone());
                 }
                 match parse_event(path, &rec) {
@@ -274,6 +310,7 @@ impl Sink for LoadSink {
     }
 
     fn flow(&mut self, path: &Arc<PathBuf>, layout: &flow::Layout, line: &str, line_no: u64) {
+        self.maybe_flush();
         match flow::parse_line(layout, line, origin(path, line_no, None)) {
             Ok(r) => self.out.flows.push(r),
             Err(e) => self
@@ -284,6 +321,7 @@ impl Sink for LoadSink {
     }
 
     fn error(&mut self, err: IngestError) {
+        self.maybe_flush();
         self.out.errors.push(err);
     }
 }
