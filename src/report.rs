@@ -2,7 +2,9 @@
 //! summary, and neighbourhood exports (DOT, Mermaid, JSON).
 
 use crate::graph::{EntityGraph, Group, Neighbourhood, groups};
+use crate::ingest::errors::{ErrorSummary, KindCount};
 use crate::ingest::{IngestError, Loaded};
+use crate::model::text::{Escaped, escape};
 use crate::model::{EntityId, EntityKind, Finding, SeverityLabel};
 use serde::Serialize;
 use std::fmt::Write;
@@ -13,7 +15,10 @@ pub struct Analysis<'a> {
     pub entities: Vec<EntityOut<'a>>,
     pub edges: Vec<crate::graph::EdgeView>,
     pub groups: &'a [Group],
-    pub errors: &'a [IngestError],
+    /// The first few errors of each kind per file (every one with `--verbose`).
+    pub errors: Vec<&'a IngestError>,
+    /// How many errors of each kind each file had.
+    pub error_counts: Vec<KindCount>,
 }
 
 #[derive(Serialize)]
@@ -40,10 +45,13 @@ pub fn sorted_findings(findings: &[Finding]) -> Vec<&Finding> {
     v
 }
 
+/// The `analyze --format json` document. Serialise it with [`crate::model::text::to_writer_pretty`]
+/// so that no control character in the input reaches the output raw.
 pub fn analysis<'a>(
     loaded: &'a Loaded,
     graph: &'a EntityGraph,
     groups: &'a [Group],
+    errors: ErrorSummary<'a>,
 ) -> Analysis<'a> {
     Analysis {
         findings: sorted_findings(&loaded.findings)
@@ -64,12 +72,19 @@ pub fn analysis<'a>(
             .collect(),
         edges: graph.all_edges(),
         groups,
-        errors: &loaded.errors,
+        errors: errors.shown,
+        error_counts: errors.kinds,
     }
 }
 
-/// A readable incident summary: groups by severity, their findings and key entities.
-pub fn markdown(loaded: &Loaded, graph: &EntityGraph, groups: &[Group]) -> String {
+/// A readable incident summary: groups by severity, their findings and key entities. Input text
+/// is escaped (ids, types, titles, entities, error messages).
+pub fn markdown(
+    loaded: &Loaded,
+    graph: &EntityGraph,
+    groups: &[Group],
+    errors: &ErrorSummary<'_>,
+) -> String {
     let mut s = String::new();
     let by_id: std::collections::HashMap<&str, &Finding> =
         loaded.findings.iter().map(|f| (f.id.as_str(), f)).collect();
@@ -106,7 +121,7 @@ pub fn markdown(loaded: &Loaded, graph: &EntityGraph, groups: &[Group]) -> Strin
         let _ = writeln!(
             s,
             "\n## {} — {} ({:.1}), {} finding{}\n",
-            g.id,
+            Escaped(&g.id),
             SeverityLabel::of(g.severity),
             g.severity,
             g.findings.len(),
@@ -124,8 +139,8 @@ pub fn markdown(loaded: &Loaded, graph: &EntityGraph, groups: &[Group]) -> Strin
                 "- **{}** {:.1} `{}` — {}{}",
                 f.label(),
                 f.severity,
-                f.finding_type,
-                f.title,
+                Escaped(&f.finding_type),
+                Escaped(&f.title),
                 if f.sample { " *(sample)*" } else { "" }
             );
         }
@@ -133,23 +148,24 @@ pub fn markdown(loaded: &Loaded, graph: &EntityGraph, groups: &[Group]) -> Strin
             .entities
             .iter()
             .filter(|e| groups::links(e))
-            .map(|e| format!("`{e}`"))
+            .map(|e| format!("`{}`", Escaped(&e.to_string())))
             .collect();
         if !key.is_empty() {
             let _ = writeln!(s, "\nKey entities: {}", key.join(", "));
         }
     }
-    if !loaded.errors.is_empty() {
-        let _ = writeln!(s, "\n## Input errors ({})\n", loaded.errors.len());
-        for e in &loaded.errors {
-            let _ = writeln!(s, "- {e}");
+    if errors.total > 0 {
+        let _ = writeln!(s, "\n## Input errors ({})\n", errors.total);
+        for line in errors.lines() {
+            let _ = writeln!(s, "- {line}");
         }
     }
     s
 }
 
+/// A DOT string's content: controls made visible first, then DOT's own quoting.
 fn dot_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
+    escape(s).replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 pub fn dot(n: &Neighbourhood) -> String {
@@ -194,7 +210,7 @@ pub fn mermaid(n: &Neighbourhood) -> String {
         .map(|(i, x)| (&x.id, i))
         .collect();
     for (i, node) in n.nodes.iter().enumerate() {
-        let label = node.id.to_string().replace('"', "#quot;");
+        let label = escape(&node.id.to_string()).replace('"', "#quot;");
         let _ = writeln!(s, "  n{i}[\"{label}\"]");
     }
     for e in &n.edges {
@@ -219,11 +235,11 @@ pub fn pivot_table(res: &crate::pivot::ScanResult) -> String {
             s,
             "{:<19}  {:<26}  {:<12}  {:<44}  {:<15}  {}",
             ev.time.to_short(),
-            ev.name,
-            ev.service_short(),
-            ev.principal.as_ref().map_or("-", |p| p.value.as_str()),
-            ev.source_ip.as_deref().unwrap_or("-"),
-            ev.error_code.as_deref().unwrap_or("")
+            Escaped(&ev.name),
+            Escaped(ev.service_short()),
+            Escaped(ev.principal.as_ref().map_or("-", |p| p.value.as_str())),
+            Escaped(ev.source_ip.as_deref().unwrap_or("-")),
+            Escaped(ev.error_code.as_deref().unwrap_or(""))
         );
     }
     let _ = writeln!(

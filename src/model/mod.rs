@@ -5,6 +5,7 @@ pub mod entity;
 pub mod finding;
 pub mod net;
 pub mod severity;
+pub mod text;
 pub mod time;
 pub mod trail;
 
