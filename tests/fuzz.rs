@@ -469,13 +469,10 @@ fn check(outputs: &[(&'static str, String)]) -> Result<(), String> {
         }
         if *name == "pivot jsonl" {
             for line in text.lines() {
-                // A record passed through must stay one valid JSON line.
-                if !line.is_empty() && serde_json::from_str::<Value>(line).is_err() {
-                    // The pass-through keeps what the parser accepted; a record deeper than
-                    // serde_json's own limit cannot be re-read here, which is another check's job.
-                    if !line.contains("[[[[[[[[") && !line.contains("{\"a\":{\"a\":") {
-                        return Err(format!("pivot jsonl line is not JSON: {line}"));
-                    }
+                // A record passed through stays one valid JSON line. Checked as syntax only
+                // (IgnoredAny has no depth limit): records may nest deeper than a Value can.
+                if serde_json::from_str::<serde::de::IgnoredAny>(line).is_err() {
+                    return Err(format!("pivot jsonl line is not JSON: {line}"));
                 }
             }
         }

@@ -101,7 +101,7 @@ fn no_output_format_passes_a_control_character_through() {
     assert!(gj.contains("\\u009b31m"), "{gj}");
     let ip = ["graph", "ip:203.0.113.7", "--depth", "1"];
     let (dot, _) = run(dir, &[&ip[..], &all, &["--format", "dot"]].concat());
-    assert!(dot.contains("curl\\\\x1b[2J"), "{dot}");
+    assert!(dot.contains("user/mallory\\\\x1b[2J\\\\x07"), "{dot}");
 }
 
 #[test]

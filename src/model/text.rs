@@ -109,7 +109,7 @@ pub fn to_writer_pretty<W: io::Write, T: ?Sized + serde::Serialize>(
 }
 
 /// Compact JSON with every control character escaped.
-pub fn to_string(value: &(impl ?Sized + serde::Serialize)) -> serde_json::Result<String> {
+pub fn to_string<T: ?Sized + serde::Serialize>(value: &T) -> serde_json::Result<String> {
     let mut out = Vec::new();
     let fmt = SafeJson(serde_json::ser::CompactFormatter);
     value.serialize(&mut serde_json::Serializer::with_formatter(&mut out, fmt))?;
