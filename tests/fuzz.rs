@@ -139,7 +139,7 @@ const CONTROLS: [&str; 9] = [
 fn hostile_string(r: &mut Rng) -> String {
     let mut s = String::from("x");
     for _ in 0..=r.below(4) {
-        s.push_str(r.pick(&CONTROLS));
+        s.push_str(*r.pick(&CONTROLS));
         s.push('y');
     }
     s
