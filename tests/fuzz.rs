@@ -293,9 +293,12 @@ fn flow_text(r: &mut Rng, header: &str, lines: &[String]) -> Vec<u8> {
         let mut fields: Vec<String> = line.split(' ').map(str::to_string).collect();
         for _ in 0..r.below(3) {
             let i = r.below(fields.len());
-            fields[i] = match r.below(6) {
+            fields[i] = match r.below(7) {
                 0 => hostile_string(r),
                 1 => "99999999999999999999999".to_string(),
+                // Fits an i64 as seconds, not as milliseconds.
+                6 => ["9999999999999999", "-9223372036854775808", "9223372036854775"][r.below(3)]
+                    .to_string(),
                 2 => "-1".to_string(),
                 3 => String::new(),
                 4 => "9".repeat(1 << r.below(16)),

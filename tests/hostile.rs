@@ -278,3 +278,27 @@ fn a_flood_of_malformed_lines_is_summarised() {
     assert_eq!(v["errors"].as_array().unwrap().len(), n);
     assert_eq!(String::from_utf8_lossy(&verbose.stderr).lines().count(), n + 1);
 }
+
+#[test]
+fn flow_log_times_beyond_any_instant_are_bad_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("flows.log");
+    let header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
+    let line = |start: &str| {
+        format!("2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 {start} 1418530070 ACCEPT OK")
+    };
+    let text = [
+        header.to_string(),
+        line("1418530010"),
+        line("9999999999999999"),
+        line("-9223372036854775808"),
+    ]
+    .join("\n");
+    std::fs::write(&path, text).unwrap();
+    // Multiplying these into milliseconds overflowed: a panic in a debug build.
+    let l = vigil::ingest::load(&[path]).unwrap();
+    assert_eq!(l.flows.len(), 1);
+    let lines: Vec<Option<u64>> = l.errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines, vec![Some(3), Some(4)], "{:?}", l.errors);
+    assert!(l.errors[0].reason.contains("`start` has an invalid value `9999999999999999`"));
+}

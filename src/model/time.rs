@@ -14,6 +14,8 @@ pub struct Ts(pub i64);
 
 /// Epoch numbers above this are milliseconds, below it seconds (1e11 s is the year 5138).
 const MILLIS_THRESHOLD: f64 = 1e11;
+/// The furthest an instant from the data may lie from the epoch (1e16 ms, ~317,000 years).
+const MAX_ABS_MILLIS: i64 = 10_000_000_000_000_000;
 
 impl Ts {
     pub const MIN: Ts = Ts(i64::MIN);
@@ -33,10 +35,18 @@ impl Ts {
         } else {
             n * 1000.0
         };
-        if ms.abs() > 1e16 {
+        if ms.abs() > MAX_ABS_MILLIS as f64 {
             return None;
         }
         Some(Ts(ms.round() as i64))
+    }
+
+    /// Epoch seconds (flow logs' `start`/`end`), within the range every instant here keeps to
+    /// (about ±300,000 years), so later arithmetic on instants cannot overflow.
+    pub fn from_epoch_secs(secs: i64) -> Option<Ts> {
+        secs.checked_mul(1000)
+            .filter(|ms| ms.unsigned_abs() <= MAX_ABS_MILLIS as u64)
+            .map(Ts)
     }
 
     /// Parses every textual form listed in the module docs. Returns `None` for anything else,
@@ -442,6 +452,15 @@ mod tests {
             "2024-05-01T12:00:00-0530",
         ] {
             assert!(Ts::parse(s).is_some(), "{s}");
+        }
+    }
+
+    #[test]
+    fn epoch_seconds_stay_in_range() {
+        assert_eq!(Ts::from_epoch_secs(1_418_530_010), Some(Ts(1_418_530_010_000)));
+        assert_eq!(Ts::from_epoch_secs(-1), Some(Ts(-1000)));
+        for s in [i64::MAX, i64::MIN, 9_999_999_999_999_999, 10_000_000_000_001] {
+            assert_eq!(Ts::from_epoch_secs(s), None, "{s}");
         }
     }
 
