@@ -358,9 +358,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     )?;
                     writeln!(out)?;
                 }
-                AnalyzeFormat::Markdown => out.write_all(
-                    report::markdown(&loaded, &graph, &groups, &errors).as_bytes(),
-                )?,
+                AnalyzeFormat::Markdown => {
+                    out.write_all(report::markdown(&loaded, &graph, &groups, &errors).as_bytes())?
+                }
             }
             report_errors(&loaded.errors, inputs.strict, inputs.verbose)
         }

@@ -139,7 +139,8 @@ const CONTROLS: [&str; 9] = [
 fn hostile_string(r: &mut Rng) -> String {
     let mut s = String::from("x");
     for _ in 0..=r.below(4) {
-        s.push_str(*r.pick(&CONTROLS));
+        let c: &&str = r.pick(&CONTROLS);
+        s.push_str(c);
         s.push('y');
     }
     s
@@ -259,15 +260,21 @@ fn envelope(r: &mut Rng, records: Vec<Value>) -> Vec<u8> {
         2 => ser(&json!({"Findings": records})),
         3 => ser(&json!({"Events": records.iter().map(|v| json!({
             "EventId": "x", "CloudTrailEvent": v.to_string()})).collect::<Vec<_>>()})),
-        4 => ser(&json!(records
-            .iter()
-            .map(|d| json!({"version": "0", "detail-type": "GuardDuty Finding",
-                "source": "aws.guardduty", "detail": d}))
-            .collect::<Vec<_>>())),
-        5 => ser(&json!(records
-            .iter()
-            .map(|d| json!({"detail-type": "AWS API Call via CloudTrail", "detail": d}))
-            .collect::<Vec<_>>())),
+        4 => ser(&json!(
+            records
+                .iter()
+                .map(
+                    |d| json!({"version": "0", "detail-type": "GuardDuty Finding",
+                "source": "aws.guardduty", "detail": d})
+                )
+                .collect::<Vec<_>>()
+        )),
+        5 => ser(&json!(
+            records
+                .iter()
+                .map(|d| json!({"detail-type": "AWS API Call via CloudTrail", "detail": d}))
+                .collect::<Vec<_>>()
+        )),
         6 => ser(&Value::Array(records)),
         _ => {
             let mut out = Vec::new();
@@ -297,8 +304,12 @@ fn flow_text(r: &mut Rng, header: &str, lines: &[String]) -> Vec<u8> {
                 0 => hostile_string(r),
                 1 => "99999999999999999999999".to_string(),
                 // Fits an i64 as seconds, not as milliseconds.
-                6 => ["9999999999999999", "-9223372036854775808", "9223372036854775"][r.below(3)]
-                    .to_string(),
+                6 => [
+                    "9999999999999999",
+                    "-9223372036854775808",
+                    "9223372036854775",
+                ][r.below(3)]
+                .to_string(),
                 2 => "-1".to_string(),
                 3 => String::new(),
                 4 => "9".repeat(1 << r.below(16)),
@@ -552,7 +563,11 @@ fn mutated_inputs_never_panic_leak_controls_or_grow_memory() {
     let seed = env_u64("VIGIL_FUZZ_SEED", DEFAULT_SEED);
     let cases = env_u64("VIGIL_FUZZ_CASES", DEFAULT_CASES) as usize;
     let corpus = corpus();
-    assert!(corpus.len() > 100, "the fixtures give a corpus: {}", corpus.len());
+    assert!(
+        corpus.len() > 100,
+        "the fixtures give a corpus: {}",
+        corpus.len()
+    );
     let last_case = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-last-case");
     let tmp = tempfile::tempdir().unwrap();
     let started = std::time::Instant::now();

@@ -63,34 +63,53 @@ fn no_output_format_passes_a_control_character_through() {
     let all = ["--findings", "."];
     // Text outputs show the controls escaped; JSON as \u escapes. Each check below also proves
     // that the hostile field did reach the output (escaped), so the test cannot pass by losing it.
-    let (md, err) = run(dir, &[&["analyze"][..], &all, &["--format", "markdown"]].concat());
-    assert!(md.contains("Title \\x1b[2J\\x07\\x08\\x00\\u{9b}31m\\x7f here"), "{md}");
+    let (md, err) = run(
+        dir,
+        &[&["analyze"][..], &all, &["--format", "markdown"]].concat(),
+    );
+    assert!(
+        md.contains("Title \\x1b[2J\\x07\\x08\\x00\\u{9b}31m\\x7f here"),
+        "{md}"
+    );
     assert!(md.contains("Recon:EC2/Port\\x1b[2J"), "{md}");
     assert!(md.contains("bad\\x1b[2J\\x07\\u{9b}.jsonl:1"), "{md}");
     assert!(err.contains("bad\\x1b[2J\\x07\\u{9b}.jsonl:1"), "{err}");
     assert!(err.contains("detail-type `Weird\\x1b[2J"), "{err}");
 
-    let (json, _) = run(dir, &[&["analyze"][..], &all, &["--format", "json"]].concat());
-    assert!(json.contains("Title \\u001b[2J\\u0007\\b\\u0000\\u009b31m\\u007f here"), "{json}");
+    let (json, _) = run(
+        dir,
+        &[&["analyze"][..], &all, &["--format", "json"]].concat(),
+    );
+    assert!(
+        json.contains("Title \\u001b[2J\\u0007\\b\\u0000\\u009b31m\\u007f here"),
+        "{json}"
+    );
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(
-        v["findings"][0]["title"],
-        "Title \u{1b}[2J\u{7}\u{8}\0\u{9b}31m\u{7f} here",
+        v["findings"][0]["title"], "Title \u{1b}[2J\u{7}\u{8}\0\u{9b}31m\u{7f} here",
         "JSON keeps the exact text, escaped"
     );
-    assert!(v["entities"].as_array().unwrap().iter().any(|e| e["id"]
-        .as_str()
-        .is_some_and(|s| s.starts_with("ua:curl\u{1b}"))));
+    assert!(v["entities"].as_array().unwrap().iter().any(|e| {
+        e["id"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("ua:curl\u{1b}"))
+    }));
 
     let pivot = ["pivot", "ip:203.0.113.7", "--trail", "."];
     let (table, _) = run(dir, &[&pivot[..], &["--format", "table"]].concat());
-    assert!(table.contains("Get\\x1b[2J\\x07\\x08\\x00\\u{9b}31m\\x7fObject"), "{table}");
+    assert!(
+        table.contains("Get\\x1b[2J\\x07\\x08\\x00\\u{9b}31m\\x7fObject"),
+        "{table}"
+    );
     assert!(table.contains("mallory\\x1b"), "{table}");
     assert!(table.contains("1 event(s)"), "{table}");
     let (jsonl, _) = run(dir, &[&pivot[..], &["--format", "jsonl"]].concat());
     assert!(jsonl.contains("\\u009b31m\\u007f"), "{jsonl}");
     let rec: serde_json::Value = serde_json::from_str(jsonl.trim()).unwrap();
-    assert_eq!(rec["userAgent"], "curl\u{1b}[2J\u{7}\u{8}\0\u{9b}31m\u{7f}/8");
+    assert_eq!(
+        rec["userAgent"],
+        "curl\u{1b}[2J\u{7}\u{8}\0\u{9b}31m\u{7f}/8"
+    );
 
     let graph = ["graph", "instance:i-0123456789abcdef0", "--depth", "2"];
     let (dot, _) = run(dir, &[&graph[..], &all, &["--format", "dot"]].concat());
@@ -207,7 +226,10 @@ fn impossible_times_on_the_command_line_are_usage_errors() {
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{flag} {value}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.starts_with(&format!("vigil: {flag} {value}: ")), "{err}");
+        assert!(
+            err.starts_with(&format!("vigil: {flag} {value}: ")),
+            "{err}"
+        );
         assert!(err.contains(why), "{err}");
         assert_eq!(err.trim().lines().count(), 1, "{err}");
     }
@@ -249,7 +271,10 @@ fn a_flood_of_malformed_lines_is_summarised() {
     let err = String::from_utf8(out.stderr).unwrap();
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 5 + 1 + 1, "{err}");
-    assert!(lines[..5].iter().all(|l| l.contains("flood.jsonl:")), "{err}");
+    assert!(
+        lines[..5].iter().all(|l| l.contains("flood.jsonl:")),
+        "{err}"
+    );
     assert_eq!(
         lines[5],
         "vigil: … and 29,995 more like this in flood.jsonl (invalid JSON)"
@@ -262,7 +287,10 @@ fn a_flood_of_malformed_lines_is_summarised() {
     assert!(md.contains("## Input errors (30000)"), "{md}");
     assert!(md.contains("- … and 29,995 more like this in flood.jsonl (invalid JSON)"));
     assert_eq!(md.matches("flood.jsonl:").count(), 5);
-    assert!(md.contains("1 CloudTrail events"), "the good record is kept");
+    assert!(
+        md.contains("1 CloudTrail events"),
+        "the good record is kept"
+    );
 
     let json = analyze(&["--format", "json", "--strict"]);
     assert_eq!(json.status.code(), Some(2), "--strict still fails");
@@ -276,7 +304,10 @@ fn a_flood_of_malformed_lines_is_summarised() {
     let verbose = analyze(&["--format", "json", "--verbose"]);
     let v: serde_json::Value = serde_json::from_slice(&verbose.stdout).unwrap();
     assert_eq!(v["errors"].as_array().unwrap().len(), n);
-    assert_eq!(String::from_utf8_lossy(&verbose.stderr).lines().count(), n + 1);
+    assert_eq!(
+        String::from_utf8_lossy(&verbose.stderr).lines().count(),
+        n + 1
+    );
 }
 
 #[test]
@@ -285,7 +316,9 @@ fn flow_log_times_beyond_any_instant_are_bad_values() {
     let path = tmp.path().join("flows.log");
     let header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
     let line = |start: &str| {
-        format!("2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 {start} 1418530070 ACCEPT OK")
+        format!(
+            "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 {start} 1418530070 ACCEPT OK"
+        )
     };
     let text = [
         header.to_string(),
@@ -300,5 +333,9 @@ fn flow_log_times_beyond_any_instant_are_bad_values() {
     assert_eq!(l.flows.len(), 1);
     let lines: Vec<Option<u64>> = l.errors.iter().map(|e| e.line).collect();
     assert_eq!(lines, vec![Some(3), Some(4)], "{:?}", l.errors);
-    assert!(l.errors[0].reason.contains("`start` has an invalid value `9999999999999999`"));
+    assert!(
+        l.errors[0]
+            .reason
+            .contains("`start` has an invalid value `9999999999999999`")
+    );
 }

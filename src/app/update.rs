@@ -38,7 +38,9 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
                 // and the latest file's first error (already escaped); the log has the rest.
                 let total = crate::ingest::errors::thousands(s.load_errors);
                 let text = match first {
-                    Some(f) => format!("{total} record(s) could not be read (see the log); latest: {f}"),
+                    Some(f) => {
+                        format!("{total} record(s) could not be read (see the log); latest: {f}")
+                    }
                     None => format!("{total} record(s) could not be read (see the log)"),
                 };
                 warn(s, text);

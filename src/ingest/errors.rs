@@ -52,15 +52,17 @@ impl<'a> ErrorSummary<'a> {
                     *n += 1;
                 }
             }
-            let i = *at.entry((e.path.as_str(), kind.clone())).or_insert_with(|| {
-                out.kinds.push(KindCount {
-                    path: e.path.clone(),
-                    kind,
-                    count: 0,
-                    shown: 0,
+            let i = *at
+                .entry((e.path.as_str(), kind.clone()))
+                .or_insert_with(|| {
+                    out.kinds.push(KindCount {
+                        path: e.path.clone(),
+                        kind,
+                        count: 0,
+                        shown: 0,
+                    });
+                    out.kinds.len() - 1
                 });
-                out.kinds.len() - 1
-            });
             let k = &mut out.kinds[i];
             k.count += 1;
             if verbose || k.shown < SHOWN_PER_KIND {
@@ -97,7 +99,7 @@ pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -111,11 +113,7 @@ impl IngestError {
     /// and numbers blanked, so "invalid JSON: expected value at line 1 column 3" and "... column 9"
     /// are one kind. At most 80 characters.
     pub fn kind(&self) -> String {
-        let head = self
-            .reason
-            .split([':', ';'])
-            .next()
-            .unwrap_or(&self.reason);
+        let head = self.reason.split([':', ';']).next().unwrap_or(&self.reason);
         let mut out = String::with_capacity(head.len().min(80));
         let mut quoted = false;
         let mut in_number = false;
@@ -161,7 +159,11 @@ mod tests {
         let d = err("f", 4, "flow log record has 12 fields, the layout has 14");
         assert_eq!(c.kind(), "flow log record has N fields, the layout has N");
         assert_eq!(c.kind(), d.kind());
-        let e = err("f", 5, "unsupported EventBridge detail-type `evil\u{1b}[2J`");
+        let e = err(
+            "f",
+            5,
+            "unsupported EventBridge detail-type `evil\u{1b}[2J`",
+        );
         assert_eq!(e.kind(), "unsupported EventBridge detail-type `…`");
     }
 
@@ -173,7 +175,11 @@ mod tests {
         }
         errors.push(err("a.jsonl", 1001, "not a GuardDuty finding: no type"));
         for i in 0..7 {
-            errors.push(err("b.log", i + 1, "flow log record has 3 fields, the layout has 14"));
+            errors.push(err(
+                "b.log",
+                i + 1,
+                "flow log record has 3 fields, the layout has 14",
+            ));
         }
         let s = ErrorSummary::new(&errors, false);
         assert_eq!(s.total, 1008);
@@ -201,7 +207,13 @@ mod tests {
     #[test]
     fn endless_distinct_kinds_stay_bounded() {
         let errors: Vec<IngestError> = (0..10_000)
-            .map(|i| err("x", i, &format!("kind{}x{}y", "z".repeat(i as usize % 50), i)))
+            .map(|i| {
+                err(
+                    "x",
+                    i,
+                    &format!("kind{}x{}y", "z".repeat(i as usize % 50), i),
+                )
+            })
             .collect();
         let s = ErrorSummary::new(&errors, false);
         assert!(s.kinds.len() <= KINDS_PER_FILE + 1, "{}", s.kinds.len());

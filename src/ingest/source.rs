@@ -137,7 +137,10 @@ impl Window {
         // Room for `want` more bytes, filled as data arrives: zeroing the whole chunk up front
         // cost a 4 MiB memset per file, however small (80 ms per load in a debug build).
         self.buf.reserve(want);
-        match (&mut self.reader).take(want as u64).read_to_end(&mut self.buf) {
+        match (&mut self.reader)
+            .take(want as u64)
+            .read_to_end(&mut self.buf)
+        {
             Ok(n) if n < want => self.eof = true,
             Ok(_) => {}
             // What was read before the error is kept in `buf`.

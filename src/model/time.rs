@@ -207,7 +207,9 @@ impl<'de> Deserialize<'de> for TimeField {
                 Some(t) => TimeField::At(t),
                 None => TimeField::invalid(&n.to_string(), TimeError::EpochOutOfRange),
             },
-            Some(Raw::Other(_)) => TimeField::invalid("an object, array or boolean", TimeError::NotATime),
+            Some(Raw::Other(_)) => {
+                TimeField::invalid("an object, array or boolean", TimeError::NotATime)
+            }
         })
     }
 }
@@ -457,9 +459,17 @@ mod tests {
 
     #[test]
     fn epoch_seconds_stay_in_range() {
-        assert_eq!(Ts::from_epoch_secs(1_418_530_010), Some(Ts(1_418_530_010_000)));
+        assert_eq!(
+            Ts::from_epoch_secs(1_418_530_010),
+            Some(Ts(1_418_530_010_000))
+        );
         assert_eq!(Ts::from_epoch_secs(-1), Some(Ts(-1000)));
-        for s in [i64::MAX, i64::MIN, 9_999_999_999_999_999, 10_000_000_000_001] {
+        for s in [
+            i64::MAX,
+            i64::MIN,
+            9_999_999_999_999_999,
+            10_000_000_000_001,
+        ] {
             assert_eq!(Ts::from_epoch_secs(s), None, "{s}");
         }
     }
