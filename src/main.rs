@@ -354,7 +354,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 AnalyzeFormat::Json => {
                     text::to_writer_pretty(
                         &mut out,
-                        &report::analysis(&loaded, &graph, &groups, errors),
+                        &report::analysis(&loaded, &graph, &groups).with_errors(errors),
                     )?;
                     writeln!(out)?;
                 }

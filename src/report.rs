@@ -45,14 +45,16 @@ pub fn sorted_findings(findings: &[Finding]) -> Vec<&Finding> {
     v
 }
 
-/// The `analyze --format json` document. Serialise it with [`crate::model::text::to_writer_pretty`]
-/// so that no control character in the input reaches the output raw.
+/// The `analyze --format json` document, with the first few input errors of each kind per file
+/// ([`Analysis::with_errors`] to list them differently). Serialise it with
+/// [`crate::model::text::to_writer_pretty`] so that no control character in the input reaches the
+/// output raw.
 pub fn analysis<'a>(
     loaded: &'a Loaded,
     graph: &'a EntityGraph,
     groups: &'a [Group],
-    errors: ErrorSummary<'a>,
 ) -> Analysis<'a> {
+    let errors = ErrorSummary::new(&loaded.errors, false);
     Analysis {
         findings: sorted_findings(&loaded.findings)
             .into_iter()
@@ -74,6 +76,17 @@ pub fn analysis<'a>(
         groups,
         errors: errors.shown,
         error_counts: errors.kinds,
+    }
+}
+
+impl<'a> Analysis<'a> {
+    /// The same document with the input errors as `errors` lists them (`--verbose`: all).
+    pub fn with_errors(self, errors: ErrorSummary<'a>) -> Analysis<'a> {
+        Analysis {
+            errors: errors.shown,
+            error_counts: errors.kinds,
+            ..self
+        }
     }
 }
 
