@@ -233,8 +233,9 @@ fn mutated_inputs_never_panic_leak_controls_or_grow_memory() {
     }
     let rss = children_peak_rss_mib();
     println!(
-        "seed {seed:#x}: {cases} cases, {bytes_total} input bytes, {binary_runs} through the \
-         binary, {:.1} s; binary peak RSS {rss} MiB",
+        "seed {seed:#x}: {cases} cases from {} seed records, {bytes_total} input bytes, \
+         {binary_runs} through the binary, {:.1} s; binary peak RSS {rss} MiB",
+        corpus.len(),
         started.elapsed().as_secs_f64()
     );
     assert!(binary_runs > 0);

@@ -5,10 +5,11 @@
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde_json::{Value, json};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/public");
+/// Every fixture set (public AWS samples, the console's, and any other) seeds the corpus.
+const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
 /// splitmix64: tiny, seedable, good enough to pick mutations.
 pub struct Rng(pub u64);
@@ -45,10 +46,10 @@ pub fn corpus() -> Vec<Unit> {
     let mut units = Vec::new();
     for f in files {
         let name = f.to_string_lossy().to_string();
-        if name.ends_with(".md") || name.ends_with("_manifest.json") {
+        if name.ends_with(".md") || name.ends_with(".py") || name.ends_with("_manifest.json") {
             continue;
         }
-        let text = std::fs::read_to_string(&f).unwrap_or_default();
+        let text = read_text(&f);
         if name.ends_with(".log") {
             let mut lines = text.lines().map(str::to_string);
             if let Some(header) = lines.next() {
@@ -71,6 +72,19 @@ pub fn corpus() -> Vec<Unit> {
         }
     }
     units
+}
+
+/// A fixture's text, gunzipped when it is gzip; empty when it is not UTF-8 text.
+fn read_text(path: &Path) -> String {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        let _ = flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut out);
+        out
+    } else {
+        bytes
+    };
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
