@@ -87,7 +87,7 @@ pub enum Command {
         /// CloudTrail files or directories (S3 .json.gz, JSON, JSON Lines, lookup-events output)
         #[arg(long = "trail", required = true, num_args = 1..)]
         trail: Vec<PathBuf>,
-        /// Only events at or after this instant (RFC 3339)
+        /// Only events at or after this instant (RFC 3339; an impossible date is a usage error)
         #[arg(long)]
         from: Option<String>,
         /// Only events before this instant (RFC 3339)
@@ -98,6 +98,10 @@ pub enum Command {
         /// Exit with status 2 if any record could not be read
         #[arg(long)]
         strict: bool,
+        /// List every record that could not be read (default: the first 5 of each kind per
+        /// file, then a count)
+        #[arg(long)]
+        verbose: bool,
     },
     /// Respond: quarantine, release, snapshot, notify, disable-key, revoke-sessions, playbook.
     /// Prints the plan, asks for confirmation on the terminal (or --yes), acts, audits every call.
@@ -135,6 +139,10 @@ pub struct Inputs {
     /// previous digest) differs from what its digest file says
     #[arg(long)]
     pub strict: bool,
+    /// List every record that could not be read (default: the first 5 of each kind per file,
+    /// then a count)
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 impl Inputs {

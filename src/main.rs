@@ -8,7 +8,9 @@ use vigil::cli::{
     AnalyzeFormat, Cli, Command, GraphFormat, Inputs, KeymapCommand, PivotFormat, UiArgs,
 };
 use vigil::graph::{EntityGraph, groups};
+use vigil::ingest::errors::ErrorSummary;
 use vigil::ingest::{self, IngestError};
+use vigil::model::text::{self, escape};
 use vigil::model::{EntityId, Ts};
 use vigil::{pivot, report};
 
@@ -17,8 +19,11 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            // Usage and input errors: one line, exit 2.
-            eprintln!("vigil: {e:#}");
+            // Usage and input errors: one line, exit 2. They quote paths, entity ids and keymap
+            // text, so controls are escaped (line by line: a keymap error points at its line).
+            let msg = format!("{e:#}");
+            let lines: Vec<_> = msg.lines().map(escape).collect();
+            eprintln!("vigil: {}", lines.join("\n"));
             ExitCode::from(2)
         }
     }
@@ -28,23 +33,30 @@ fn parse_entity(s: &str) -> anyhow::Result<EntityId> {
     EntityId::parse(s).map_err(|e| anyhow!("{s}: {e}"))
 }
 
+/// `--from`/`--to`: a time that names no real instant (`2024-02-30`, `+99:99`) is a usage error
+/// naming the argument, not a window that silently starts elsewhere.
 fn parse_time(flag: &str, s: Option<&str>) -> anyhow::Result<Option<Ts>> {
-    s.map(|s| {
-        Ts::parse(s).ok_or_else(|| {
-            anyhow!("--{flag} {s}: not an RFC 3339 time (e.g. 2024-05-01T12:00:00Z)")
-        })
-    })
-    .transpose()
+    s.map(|s| Ts::parse_checked(s).map_err(|e| anyhow!("--{flag} {s}: {e}")))
+        .transpose()
 }
 
-/// Reports input errors on stderr; with `--strict`, any error is an exit-2 failure.
-fn report_errors(errors: &[IngestError], strict: bool) -> ExitCode {
-    for e in errors {
-        eprintln!("vigil: {e}");
+/// Reports input errors on stderr, the first few of each kind per file unless `verbose`; with
+/// `--strict`, any error is an exit-2 failure.
+fn report_errors(errors: &[IngestError], strict: bool, verbose: bool) -> ExitCode {
+    let summary = ErrorSummary::new(errors, verbose);
+    let mut stderr = std::io::stderr().lock();
+    for line in summary.lines() {
+        let _ = writeln!(stderr, "vigil: {line}");
     }
     if !errors.is_empty() {
-        eprintln!(
-            "vigil: {} record(s) or file(s) could not be read",
+        let more = if summary.elided().next().is_some() {
+            " (--verbose lists every one)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            stderr,
+            "vigil: {} record(s) or file(s) could not be read{more}",
             errors.len()
         );
     }
@@ -375,21 +387,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (loaded, graph) = EntityGraph::from_paths(&input_paths(&inputs)?)?;
             let groups = groups::compute(&loaded.findings);
             let integrity = check_integrity(&inputs, &loaded)?;
+            let errors = ErrorSummary::new(&loaded.errors, inputs.verbose);
             match format {
                 AnalyzeFormat::Json => {
-                    let mut a = report::analysis(&loaded, &graph, &groups);
+                    let mut a = report::analysis(&loaded, &graph, &groups).with_errors(errors);
                     a.integrity = integrity.as_ref();
-                    serde_json::to_writer_pretty(&mut out, &a)?;
+                    text::to_writer_pretty(&mut out, &a)?;
                     writeln!(out)?;
                 }
                 AnalyzeFormat::Markdown => {
-                    out.write_all(report::markdown(&loaded, &graph, &groups).as_bytes())?;
+                    out.write_all(report::markdown(&loaded, &graph, &groups, &errors).as_bytes())?;
                     if let Some(r) = &integrity {
                         out.write_all(report::integrity_markdown(r).as_bytes())?;
                     }
                 }
             }
-            let code = report_errors(&loaded.errors, inputs.strict);
+            let code = report_errors(&loaded.errors, inputs.strict, inputs.verbose);
             match &integrity {
                 Some(r) => report_integrity(r, inputs.strict).unwrap_or(code),
                 None => code,
@@ -402,6 +415,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             to,
             format,
             strict,
+            verbose,
         } => {
             let target = parse_entity(&entity)?;
             let window = pivot::Window {
@@ -412,7 +426,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match format {
                 PivotFormat::Jsonl => {
                     for hit in &res.events {
-                        out.write_all(hit.raw.as_bytes())?;
+                        out.write_all(text::json_raw(&hit.raw).as_bytes())?;
                         out.write_all(b"\n")?;
                     }
                 }
@@ -420,7 +434,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     out.write_all(report::pivot_table(&res).as_bytes())?;
                 }
             }
-            report_errors(&res.errors, strict)
+            report_errors(&res.errors, strict, verbose)
         }
         Command::Act { action } => {
             out.flush()?;
@@ -446,11 +460,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 GraphFormat::Dot => out.write_all(report::dot(&n).as_bytes())?,
                 GraphFormat::Mermaid => out.write_all(report::mermaid(&n).as_bytes())?,
                 GraphFormat::Json => {
-                    serde_json::to_writer_pretty(&mut out, &n)?;
+                    text::to_writer_pretty(&mut out, &n)?;
                     writeln!(out)?;
                 }
             }
-            report_errors(&loaded.errors, inputs.strict)
+            report_errors(&loaded.errors, inputs.strict, inputs.verbose)
         }
     };
     out.flush().context("writing output")?;

@@ -2,8 +2,10 @@
 //! summary, and neighbourhood exports (DOT, Mermaid, JSON).
 
 use crate::graph::{EntityGraph, Group, Neighbourhood, groups};
+use crate::ingest::errors::{ErrorSummary, KindCount};
 use crate::ingest::{IngestError, Loaded};
 use crate::integrity::{ChainStatus, FileStatus, IntegrityReport};
+use crate::model::text::{Escaped, escape};
 use crate::model::{EntityId, EntityKind, Finding, SeverityLabel};
 use serde::Serialize;
 use std::fmt::Write;
@@ -14,7 +16,10 @@ pub struct Analysis<'a> {
     pub entities: Vec<EntityOut<'a>>,
     pub edges: Vec<crate::graph::EdgeView>,
     pub groups: &'a [Group],
-    pub errors: &'a [IngestError],
+    /// The first few errors of each kind per file (every one with `--verbose`).
+    pub errors: Vec<&'a IngestError>,
+    /// How many errors of each kind each file had.
+    pub error_counts: Vec<KindCount>,
     /// CloudTrail log file integrity, present only when digest files were loaded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub integrity: Option<&'a IntegrityReport>,
@@ -46,11 +51,16 @@ pub fn sorted_findings(findings: &[Finding]) -> Vec<&Finding> {
     v
 }
 
+/// The `analyze --format json` document, with the first few input errors of each kind per file
+/// ([`Analysis::with_errors`] to list them differently). Serialise it with
+/// [`crate::model::text::to_writer_pretty`] so that no control character in the input reaches the
+/// output raw.
 pub fn analysis<'a>(
     loaded: &'a Loaded,
     graph: &'a EntityGraph,
     groups: &'a [Group],
 ) -> Analysis<'a> {
+    let errors = ErrorSummary::new(&loaded.errors, false);
     Analysis {
         findings: sorted_findings(&loaded.findings)
             .into_iter()
@@ -72,13 +82,31 @@ pub fn analysis<'a>(
             .collect(),
         edges: graph.all_edges(),
         groups,
-        errors: &loaded.errors,
+        errors: errors.shown,
+        error_counts: errors.kinds,
         integrity: None,
     }
 }
 
-/// A readable incident summary: groups by severity, their findings and key entities.
-pub fn markdown(loaded: &Loaded, graph: &EntityGraph, groups: &[Group]) -> String {
+impl<'a> Analysis<'a> {
+    /// The same document with the input errors as `errors` lists them (`--verbose`: all).
+    pub fn with_errors(self, errors: ErrorSummary<'a>) -> Analysis<'a> {
+        Analysis {
+            errors: errors.shown,
+            error_counts: errors.kinds,
+            ..self
+        }
+    }
+}
+
+/// A readable incident summary: groups by severity, their findings and key entities. Input text
+/// is escaped (ids, types, titles, entities, error messages).
+pub fn markdown(
+    loaded: &Loaded,
+    graph: &EntityGraph,
+    groups: &[Group],
+    errors: &ErrorSummary<'_>,
+) -> String {
     let mut s = String::new();
     let by_id: std::collections::HashMap<&str, &Finding> =
         loaded.findings.iter().map(|f| (f.id.as_str(), f)).collect();
@@ -115,7 +143,7 @@ pub fn markdown(loaded: &Loaded, graph: &EntityGraph, groups: &[Group]) -> Strin
         let _ = writeln!(
             s,
             "\n## {} — {} ({:.1}), {} finding{}\n",
-            g.id,
+            Escaped(&g.id),
             SeverityLabel::of(g.severity),
             g.severity,
             g.findings.len(),
@@ -133,8 +161,8 @@ pub fn markdown(loaded: &Loaded, graph: &EntityGraph, groups: &[Group]) -> Strin
                 "- **{}** {:.1} `{}` — {}{}",
                 f.label(),
                 f.severity,
-                f.finding_type,
-                f.title,
+                Escaped(&f.finding_type),
+                Escaped(&f.title),
                 if f.sample { " *(sample)*" } else { "" }
             );
         }
@@ -142,33 +170,19 @@ pub fn markdown(loaded: &Loaded, graph: &EntityGraph, groups: &[Group]) -> Strin
             .entities
             .iter()
             .filter(|e| groups::links(e))
-            .map(|e| format!("`{e}`"))
+            .map(|e| format!("`{}`", Escaped(&e.to_string())))
             .collect();
         if !key.is_empty() {
             let _ = writeln!(s, "\nKey entities: {}", key.join(", "));
         }
     }
-    if !loaded.errors.is_empty() {
-        let _ = writeln!(s, "\n## Input errors ({})\n", loaded.errors.len());
-        for e in &loaded.errors {
-            let _ = writeln!(s, "- {e}");
+    if errors.total > 0 {
+        let _ = writeln!(s, "\n## Input errors ({})\n", errors.total);
+        for line in errors.lines() {
+            let _ = writeln!(s, "- {line}");
         }
     }
     s
-}
-
-/// Control characters from the input (file names, S3 keys) shown as `\u{…}` escapes, so a
-/// report never carries a terminal escape sequence.
-fn visible(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                format!("\\u{{{:x}}}", u32::from(c))
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -231,8 +245,8 @@ pub fn integrity_markdown(r: &IntegrityReport) -> String {
         let _ = writeln!(
             s,
             "| `{}` | {} | {} | {} | {} | {} |",
-            visible(&d.path),
-            visible(d.end_time.as_deref().unwrap_or("-")),
+            escape(&d.path),
+            escape(d.end_time.as_deref().unwrap_or("-")),
             d.totals.ok,
             d.totals.tampered,
             d.totals.missing,
@@ -259,13 +273,13 @@ pub fn integrity_markdown(r: &IntegrityReport) -> String {
         }
         let _ = writeln!(s, "\n{title}:\n");
         for f in files {
-            let _ = write!(s, "- `{}`", visible(&f.s3_object));
+            let _ = write!(s, "- `{}`", escape(&f.s3_object));
             if !f.paths.is_empty() {
-                let paths: Vec<String> = f.paths.iter().map(|p| visible(p)).collect();
+                let paths: Vec<String> = f.paths.iter().map(|p| escape(p).into_owned()).collect();
                 let _ = write!(s, " at `{}`", paths.join("`, `"));
             }
             if let Some(reason) = &f.reason {
-                let _ = write!(s, ": {}", visible(reason));
+                let _ = write!(s, ": {}", escape(reason));
             }
             let _ = writeln!(s);
         }
@@ -273,14 +287,15 @@ pub fn integrity_markdown(r: &IntegrityReport) -> String {
     if !r.uncovered.is_empty() {
         let _ = writeln!(s, "\nLoaded log files in no digest:\n");
         for p in &r.uncovered {
-            let _ = writeln!(s, "- `{}`", visible(p));
+            let _ = writeln!(s, "- `{}`", escape(p).into_owned());
         }
     }
     s
 }
 
+/// A DOT string's content: controls made visible first, then DOT's own quoting.
 fn dot_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
+    escape(s).replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 pub fn dot(n: &Neighbourhood) -> String {
@@ -325,7 +340,7 @@ pub fn mermaid(n: &Neighbourhood) -> String {
         .map(|(i, x)| (&x.id, i))
         .collect();
     for (i, node) in n.nodes.iter().enumerate() {
-        let label = node.id.to_string().replace('"', "#quot;");
+        let label = escape(&node.id.to_string()).replace('"', "#quot;");
         let _ = writeln!(s, "  n{i}[\"{label}\"]");
     }
     for e in &n.edges {
@@ -350,11 +365,11 @@ pub fn pivot_table(res: &crate::pivot::ScanResult) -> String {
             s,
             "{:<19}  {:<26}  {:<12}  {:<44}  {:<15}  {}",
             ev.time.to_short(),
-            ev.name,
-            ev.service_short(),
-            ev.principal.as_ref().map_or("-", |p| p.value.as_str()),
-            ev.source_ip.as_deref().unwrap_or("-"),
-            ev.error_code.as_deref().unwrap_or("")
+            Escaped(&ev.name),
+            Escaped(ev.service_short()),
+            Escaped(ev.principal.as_ref().map_or("-", |p| p.value.as_str())),
+            Escaped(ev.source_ip.as_deref().unwrap_or("-")),
+            Escaped(ev.error_code.as_deref().unwrap_or(""))
         );
     }
     let _ = writeln!(

@@ -82,7 +82,14 @@ fn analyze_json_contract() {
         "json",
     ]);
     let v: Value = serde_json::from_str(&out).unwrap();
-    for key in ["findings", "entities", "edges", "groups", "errors"] {
+    for key in [
+        "findings",
+        "entities",
+        "edges",
+        "groups",
+        "errors",
+        "error_counts",
+    ] {
         assert!(v.get(key).is_some(), "{key}");
     }
     let f = &v["findings"][0];

@@ -312,3 +312,39 @@ fn cursor_on_top_follows_the_top_and_a_moved_cursor_stays_on_its_finding() {
     update(&mut s, Msg::Findings(vec![extra]));
     assert_eq!(top(&s), chosen);
 }
+
+#[test]
+fn load_errors_keep_one_status_line_with_the_running_total() {
+    let mut s = state(80, 24);
+    let bad = vigil::ingest::IngestError::record(
+        std::path::Path::new("logs/evil\u{1b}[2J\u{9b}.json"),
+        3,
+        None,
+        "invalid JSON: expected value",
+    );
+    send(
+        &mut s,
+        Msg::LoadErrors {
+            count: 299_999,
+            first: Some(bad.to_string()),
+        },
+    );
+    send(
+        &mut s,
+        Msg::LoadErrors {
+            count: 1,
+            first: Some("other.json:1: invalid JSON".into()),
+        },
+    );
+    assert_eq!(s.load_errors, 300_000);
+    let status = s.status.as_ref().expect("a status line").text.clone();
+    assert_eq!(
+        status,
+        "300,000 record(s) could not be read (see the log); latest: other.json:1: invalid JSON"
+    );
+    // The file name reaches the status line escaped, as the CLI prints it.
+    assert_eq!(
+        bad.to_string(),
+        "logs/evil\\x1b[2J\\u{9b}.json:3: invalid JSON: expected value"
+    );
+}

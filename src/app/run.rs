@@ -526,6 +526,10 @@ fn report_errors(bus: &Bus, errors: &[ingest::IngestError]) {
         return;
     }
     tracing::warn!(count = errors.len(), "input records could not be read");
+    // The first few of each kind per file, as the CLI prints them; never 300,000 lines.
+    for line in ingest::errors::ErrorSummary::new(errors, false).lines() {
+        tracing::warn!("{line}");
+    }
     bus.blocking_send(Msg::LoadErrors {
         count: errors.len(),
         first: errors.first().map(|e| e.to_string()),

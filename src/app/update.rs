@@ -35,9 +35,14 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::LoadErrors { count, first } => {
             s.load_errors += count;
             if count > 0 {
+                // One status line for the whole load, however many files fail: the running total
+                // and the latest file's first error (already escaped); the log has the rest.
+                let total = crate::ingest::errors::thousands(s.load_errors);
                 let text = match first {
-                    Some(f) => format!("{count} record(s) could not be read; first: {f}"),
-                    None => format!("{count} record(s) could not be read"),
+                    Some(f) => {
+                        format!("{total} record(s) could not be read (see the log); latest: {f}")
+                    }
+                    None => format!("{total} record(s) could not be read (see the log)"),
                 };
                 warn(s, text);
             }

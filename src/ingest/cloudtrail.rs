@@ -7,7 +7,7 @@
 use super::identity::{Context, UserIdentity};
 use super::lenient;
 use crate::model::entity::{self, EntityId, EntityKind};
-use crate::model::time::{Ts, de_opt_ts};
+use crate::model::time::{BadTime, TimeField};
 use crate::model::{Origin, RawRef, StartedSession, TrailEvent, content_hash};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -17,11 +17,10 @@ use std::fmt;
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct WireEvent<'a> {
-    #[serde(deserialize_with = "de_opt_ts")]
-    event_time: Option<Ts>,
+    event_time: TimeField,
     /// Panther's normalised copy of the event time, used when `eventTime` is missing.
-    #[serde(rename = "p_event_time", deserialize_with = "de_opt_ts")]
-    p_event_time: Option<Ts>,
+    #[serde(rename = "p_event_time")]
+    p_event_time: TimeField,
     #[serde(rename = "eventID", borrow)]
     event_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
@@ -203,6 +202,8 @@ pub enum EventError {
         "CloudTrail record has no usable eventTime; every real record has one, so this is a fragment or a test stub"
     )]
     NoTime,
+    #[error(transparent)]
+    BadTime(#[from] BadTime),
 }
 
 impl WireEvent<'_> {
@@ -212,10 +213,15 @@ impl WireEvent<'_> {
         raw_ref: RawRef,
         origin: Origin,
     ) -> Result<TrailEvent, EventError> {
-        let time = self
-            .event_time
-            .or(self.p_event_time)
-            .ok_or(EventError::NoTime)?;
+        // An impossible eventTime refuses the record rather than falling back to p_event_time:
+        // the record says when it happened, and what it says is false.
+        let time = match self.event_time.checked("eventTime")? {
+            Some(t) => t,
+            None => self
+                .p_event_time
+                .checked("p_event_time")?
+                .ok_or(EventError::NoTime)?,
+        };
         let mut entities: Vec<EntityId> = Vec::with_capacity(12);
         let mut targets: Vec<EntityId> = Vec::new();
 

@@ -3,15 +3,14 @@
 
 use super::lenient;
 use crate::model::entity;
-use crate::model::time::{Ts, de_opt_ts};
+use crate::model::time::{BadTime, TimeField};
 use crate::model::{DnsQuery, Origin};
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct WireQuery {
-    #[serde(deserialize_with = "de_opt_ts")]
-    query_timestamp: Option<Ts>,
+    query_timestamp: TimeField,
     #[serde(deserialize_with = "lenient::opt_nonempty")]
     account_id: Option<String>,
     #[serde(deserialize_with = "lenient::opt_nonempty")]
@@ -55,13 +54,16 @@ struct SrcIds {
 pub enum QueryError {
     #[error("Route 53 Resolver record has no query_name")]
     NoName,
+    #[error(transparent)]
+    BadTime(#[from] BadTime),
 }
 
 impl WireQuery {
     pub(crate) fn into_query(self, origin: Origin) -> Result<DnsQuery, QueryError> {
         let name = self.query_name.ok_or(QueryError::NoName)?;
+        let time = self.query_timestamp.checked("query_timestamp")?;
         Ok(DnsQuery {
-            time: self.query_timestamp,
+            time,
             account_id: self.account_id,
             region: self.region,
             vpc_id: self.vpc_id,

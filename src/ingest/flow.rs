@@ -157,6 +157,18 @@ fn num<T: std::str::FromStr>(tok: &str, field: &'static str) -> Result<Option<T>
     }
 }
 
+/// Epoch seconds; one beyond any real instant (`99999999999999999`) is a bad value, where
+/// multiplying it into milliseconds used to overflow (a panic in a debug build).
+fn epoch(tok: &str, field: &'static str) -> Result<Option<Ts>, FlowError> {
+    match num::<i64>(tok, field)? {
+        None => Ok(None),
+        Some(s) => Ts::from_epoch_secs(s).map(Some).ok_or(FlowError::BadValue {
+            field,
+            value: tok.chars().take(40).collect(),
+        }),
+    }
+}
+
 pub fn parse_line(layout: &Layout, line: &str, origin: Origin) -> Result<FlowRecord, FlowError> {
     let toks: Vec<&str> = line.split_ascii_whitespace().collect();
     if toks.len() != layout.fields.len() {
@@ -199,8 +211,8 @@ pub fn parse_line(layout: &Layout, line: &str, origin: Origin) -> Result<FlowRec
             Field::Protocol => r.protocol = num(t, "protocol")?,
             Field::Packets => r.packets = num(t, "packets")?.unwrap_or(0),
             Field::Bytes => r.bytes = num(t, "bytes")?.unwrap_or(0),
-            Field::Start => r.start = num::<i64>(t, "start")?.map(|s| Ts(s * 1000)),
-            Field::End => r.end = num::<i64>(t, "end")?.map(|s| Ts(s * 1000)),
+            Field::Start => r.start = epoch(t, "start")?,
+            Field::End => r.end = epoch(t, "end")?,
             Field::Action => r.action = s(t),
             Field::Status => r.log_status = s(t),
             Field::Vpc => r.vpc_id = s(t),

@@ -4,7 +4,7 @@
 use super::lenient;
 use crate::model::entity::{self, EntityId, EntityKind};
 use crate::model::finding::{FindingAction, RemoteIp, Subject};
-use crate::model::time::{Ts, de_opt_ts};
+use crate::model::time::{BadTime, TimeField};
 use crate::model::{Finding, Origin, content_hash};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -26,10 +26,8 @@ pub(crate) struct WireFinding {
     account_id: Option<String>,
     #[serde(deserialize_with = "lenient::opt_nonempty")]
     region: Option<String>,
-    #[serde(deserialize_with = "de_opt_ts")]
-    created_at: Option<Ts>,
-    #[serde(deserialize_with = "de_opt_ts")]
-    updated_at: Option<Ts>,
+    created_at: TimeField,
+    updated_at: TimeField,
     resource: Option<Resource>,
     /// MozDef renames GuardDuty's `service` block to `finding`.
     #[serde(alias = "finding")]
@@ -102,10 +100,8 @@ struct Service {
     count: Option<u64>,
     #[serde(deserialize_with = "lenient::opt_bool")]
     archived: Option<bool>,
-    #[serde(deserialize_with = "de_opt_ts")]
-    event_first_seen: Option<Ts>,
-    #[serde(deserialize_with = "de_opt_ts")]
-    event_last_seen: Option<Ts>,
+    event_first_seen: TimeField,
+    event_last_seen: TimeField,
     additional_info: Option<AdditionalInfo>,
     runtime_details: Option<RuntimeDetails>,
 }
@@ -283,6 +279,8 @@ fn push_ip(s: &str, out: &mut Vec<EntityId>) {
 pub enum FindingError {
     #[error("not a GuardDuty finding: it has neither `type` nor `severity`")]
     NotAFinding,
+    #[error(transparent)]
+    BadTime(#[from] BadTime),
 }
 
 impl WireFinding {
@@ -296,6 +294,10 @@ impl WireFinding {
             .unwrap_or_else(|| format!("vigil-{:016x}", content_hash(raw.as_bytes())));
         let service = self.service.unwrap_or_default();
         let resource = self.resource.unwrap_or_default();
+        let created_at = self.created_at.checked("createdAt")?;
+        let updated_at = self.updated_at.checked("updatedAt")?;
+        let first_seen = service.event_first_seen.checked("service.eventFirstSeen")?;
+        let last_seen = service.event_last_seen.checked("service.eventLastSeen")?;
         let mut entities = Vec::new();
         let mut subject = Subject::default();
 
@@ -468,10 +470,10 @@ impl WireFinding {
             description: self.description.unwrap_or_default(),
             account_id: account,
             region: self.region,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            first_seen: service.event_first_seen,
-            last_seen: service.event_last_seen,
+            created_at,
+            updated_at,
+            first_seen,
+            last_seen,
             count: service.count.unwrap_or(1),
             archived: service.archived.unwrap_or(false),
             sample: service

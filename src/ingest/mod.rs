@@ -6,6 +6,7 @@ mod casing;
 pub mod cloudtrail;
 pub mod digest;
 pub mod dns;
+pub mod errors;
 pub mod flow;
 pub mod guardduty;
 mod identity;
@@ -15,6 +16,7 @@ pub mod source;
 mod stream;
 pub mod walk;
 
+use crate::model::text::Escaped;
 use crate::model::{DnsQuery, Finding, FlowRecord, Origin, RawRef, TrailEvent};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -54,16 +56,18 @@ impl IngestError {
     }
 }
 
+/// Escaped: the file name (inside a directory) and the reason (it may quote a value) are input
+/// text, and this is what stderr, the markdown report and the console show.
 impl fmt::Display for IngestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path)?;
+        write!(f, "{}", Escaped(&self.path))?;
         if let Some(l) = self.line {
             write!(f, ":{l}")?;
         }
         if let Some(i) = self.index {
             write!(f, " (record {i})")?;
         }
-        write!(f, ": {}", self.reason)
+        write!(f, ": {}", Escaped(&self.reason))
     }
 }
 

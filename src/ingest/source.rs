@@ -192,25 +192,21 @@ impl Window {
             return;
         }
         let want = self.chunk.max(self.buf.len());
-        let start = self.buf.len();
-        self.buf.resize(start + want, 0);
-        let mut filled = start;
-        while filled < self.buf.len() {
-            match self.reader.read(&mut self.buf[filled..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
-                }
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.io_error = Some(e);
-                    self.eof = true;
-                    break;
-                }
+        // Room for `want` more bytes, filled as data arrives: zeroing the whole chunk up front
+        // cost a 4 MiB memset per file, however small (80 ms per load in a debug build).
+        self.buf.reserve(want);
+        match (&mut self.reader)
+            .take(want as u64)
+            .read_to_end(&mut self.buf)
+        {
+            Ok(n) if n < want => self.eof = true,
+            Ok(_) => {}
+            // What was read before the error is kept in `buf`.
+            Err(e) => {
+                self.io_error = Some(e);
+                self.eof = true;
             }
         }
-        self.buf.truncate(filled);
     }
 
     /// The buffered bytes, the rest of the reader, and any IO error already met.

@@ -6,6 +6,7 @@ pub mod entity;
 pub mod finding;
 pub mod net;
 pub mod severity;
+pub mod text;
 pub mod time;
 pub mod trail;
 

@@ -14,6 +14,8 @@ pub struct Ts(pub i64);
 
 /// Epoch numbers above this are milliseconds, below it seconds (1e11 s is the year 5138).
 const MILLIS_THRESHOLD: f64 = 1e11;
+/// The furthest an instant from the data may lie from the epoch (1e16 ms, ~317,000 years).
+const MAX_ABS_MILLIS: i64 = 10_000_000_000_000_000;
 
 impl Ts {
     pub const MIN: Ts = Ts(i64::MIN);
@@ -33,21 +35,37 @@ impl Ts {
         } else {
             n * 1000.0
         };
-        if ms.abs() > 1e16 {
+        if ms.abs() > MAX_ABS_MILLIS as f64 {
             return None;
         }
         Some(Ts(ms.round() as i64))
     }
 
-    /// Parses every textual form listed in the module docs. Returns `None` for anything else.
+    /// Epoch seconds (flow logs' `start`/`end`), within the range every instant here keeps to
+    /// (about ±300,000 years), so later arithmetic on instants cannot overflow.
+    pub fn from_epoch_secs(secs: i64) -> Option<Ts> {
+        secs.checked_mul(1000)
+            .filter(|ms| ms.unsigned_abs() <= MAX_ABS_MILLIS as u64)
+            .map(Ts)
+    }
+
+    /// Parses every textual form listed in the module docs. Returns `None` for anything else,
+    /// including impossible instants (see [`Ts::parse_checked`]).
     pub fn parse(s: &str) -> Option<Ts> {
+        Ts::parse_checked(s).ok()
+    }
+
+    /// Like [`Ts::parse`], saying what is wrong: a text that is shaped like a time but names no
+    /// real instant (`2024-02-30`, hour 24, minute 60, offset `+99:99`) is refused, not rolled
+    /// over into another day.
+    pub fn parse_checked(s: &str) -> Result<Ts, TimeError> {
         let s = s.trim();
         let b = s.as_bytes();
         if b.is_empty() {
-            return None;
+            return Err(TimeError::NotATime);
         }
         if let Ok(n) = s.parse::<f64>() {
-            return Ts::from_epoch_number(n);
+            return Ts::from_epoch_number(n).ok_or(TimeError::EpochOutOfRange);
         }
         parse_iso(b)
     }
@@ -97,22 +115,103 @@ impl Serialize for Ts {
     }
 }
 
-/// Accepts a string in any supported form or an epoch number; anything unparsable is `None`
-/// rather than an error, because a bad timestamp deep in a finding must not lose the finding.
-pub fn de_opt_ts<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Ts>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw<'a> {
-        Num(f64),
-        #[serde(borrow)]
-        Str(std::borrow::Cow<'a, str>),
-        Other(serde::de::IgnoredAny),
+/// Why a text is not an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    #[error("not a time (RFC 3339, e.g. 2024-05-01T12:00:00Z, or epoch seconds/milliseconds)")]
+    NotATime,
+    #[error("no such date: {year:04}-{month:02} has {days} days")]
+    NoSuchDay { year: i64, month: u32, days: u32 },
+    #[error("no such month: {0:02}")]
+    NoSuchMonth(u32),
+    #[error("hour {0} is out of range (00-23)")]
+    Hour(u32),
+    #[error("minute {0} is out of range (00-59)")]
+    Minute(u32),
+    #[error("second {0} is out of range (00-60)")]
+    Second(u32),
+    #[error("UTC offset {hours:02}:{minutes:02} is out of range (at most 23:59)")]
+    Offset { hours: u32, minutes: u32 },
+    #[error("epoch number is out of range")]
+    EpochOutOfRange,
+}
+
+/// A time field of a record as it was written: absent (or `null`, or empty), a real instant, or
+/// something that is not one. Records with an invalid time are refused with a located error by
+/// their parser, so an impossible `2024-02-30` never turns silently into March 1st or no time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TimeField {
+    #[default]
+    Absent,
+    At(Ts),
+    Invalid {
+        /// The text as written, cut to [`TimeField::SHOWN`] characters for messages.
+        text: String,
+        why: TimeError,
+    },
+}
+
+impl TimeField {
+    /// How much of an invalid value a message quotes (it is attacker-controlled and may be huge).
+    pub const SHOWN: usize = 40;
+
+    /// The instant, or why `field` cannot be used (an absent field is `Ok(None)`).
+    pub fn checked(&self, field: &str) -> Result<Option<Ts>, BadTime> {
+        match self {
+            TimeField::Absent => Ok(None),
+            TimeField::At(t) => Ok(Some(*t)),
+            TimeField::Invalid { text, why } => Err(BadTime {
+                field: field.to_string(),
+                text: text.clone(),
+                why: *why,
+            }),
+        }
     }
-    Ok(match Option::<Raw>::deserialize(d)? {
-        Some(Raw::Num(n)) => Ts::from_epoch_number(n),
-        Some(Raw::Str(s)) => Ts::parse(&s),
-        Some(Raw::Other(_)) | None => None,
-    })
+
+    fn invalid(text: &str, why: TimeError) -> TimeField {
+        let mut cut: String = text.chars().take(TimeField::SHOWN).collect();
+        if cut.len() < text.len() {
+            cut.push('…');
+        }
+        TimeField::Invalid { text: cut, why }
+    }
+}
+
+/// A record's time field that names no real instant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} `{text}` is not a real time: {why}")]
+pub struct BadTime {
+    pub field: String,
+    pub text: String,
+    pub why: TimeError,
+}
+
+impl<'de> Deserialize<'de> for TimeField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw<'a> {
+            Num(f64),
+            #[serde(borrow)]
+            Str(std::borrow::Cow<'a, str>),
+            Other(serde::de::IgnoredAny),
+        }
+        Ok(match Option::<Raw>::deserialize(d)? {
+            None => TimeField::Absent,
+            Some(Raw::Str(s)) if s.trim().is_empty() => TimeField::Absent,
+            Some(Raw::Str(s)) => match Ts::parse_checked(&s) {
+                Ok(t) => TimeField::At(t),
+                Err(why) => TimeField::invalid(&s, why),
+            },
+            Some(Raw::Num(n)) => match Ts::from_epoch_number(n) {
+                Some(t) => TimeField::At(t),
+                None => TimeField::invalid(&n.to_string(), TimeError::EpochOutOfRange),
+            },
+            Some(Raw::Other(_)) => {
+                TimeField::invalid("an object, array or boolean", TimeError::NotATime)
+            }
+        })
+    }
 }
 
 /// Days since the epoch → (year, month, day); Howard Hinnant's algorithm.
@@ -176,41 +275,67 @@ impl Cursor<'_> {
     }
 }
 
-fn parse_iso(b: &[u8]) -> Option<Ts> {
+/// Days in `month` (1-12) of proleptic Gregorian `year`.
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+fn parse_iso(b: &[u8]) -> Result<Ts, TimeError> {
+    use TimeError::NotATime;
     let mut c = Cursor { b, i: 0 };
-    let y = c.digits(4)?;
+    let y = c.digits(4).ok_or(NotATime)?;
     if !c.eat(b'-') {
-        return None;
+        return Err(NotATime);
     }
-    let mo = c.digits(2)?;
+    let mo = c.digits(2).ok_or(NotATime)?;
     if !c.eat(b'-') {
-        return None;
+        return Err(NotATime);
     }
-    let d = c.digits(2)?;
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
-        return None;
+    let d = c.digits(2).ok_or(NotATime)?;
+    if !(1..=12).contains(&mo) {
+        return Err(TimeError::NoSuchMonth(mo));
+    }
+    let days = days_in_month(i64::from(y), mo);
+    if !(1..=days).contains(&d) {
+        return Err(TimeError::NoSuchDay {
+            year: i64::from(y),
+            month: mo,
+            days,
+        });
     }
     let mut ms_of_day: i64 = 0;
     if c.peek().is_some() {
         if !(c.eat(b'T') || c.eat(b't') || c.eat(b' ')) {
-            return None;
+            return Err(NotATime);
         }
         c.skip_spaces();
-        let h = c.digits(2)?;
+        let h = c.digits(2).ok_or(NotATime)?;
         c.skip_spaces();
         if !c.eat(b':') {
-            return None;
+            return Err(NotATime);
         }
         c.skip_spaces();
-        let mi = c.digits(2)?;
+        let mi = c.digits(2).ok_or(NotATime)?;
         c.skip_spaces();
         let mut s = 0;
         if c.eat(b':') {
             c.skip_spaces();
-            s = c.digits(2)?;
+            s = c.digits(2).ok_or(NotATime)?;
         }
-        if h > 23 || mi > 59 || s > 60 {
-            return None;
+        if h > 23 {
+            return Err(TimeError::Hour(h));
+        }
+        if mi > 59 {
+            return Err(TimeError::Minute(mi));
+        }
+        // 60 is a leap second (RFC 3339 allows it); it counts as the next second's start.
+        if s > 60 {
+            return Err(TimeError::Second(s));
         }
         let mut frac_ms: i64 = 0;
         if c.eat(b'.') || c.eat(b',') {
@@ -225,7 +350,7 @@ fn parse_iso(b: &[u8]) -> Option<Ts> {
                 c.i += 1;
             }
             if c.i == start {
-                return None;
+                return Err(NotATime);
             }
         }
         ms_of_day = (i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s)) * 1000 + frac_ms;
@@ -235,20 +360,30 @@ fn parse_iso(b: &[u8]) -> Option<Ts> {
             Some(b'Z') | Some(b'z') => c.i += 1,
             Some(sign @ (b'+' | b'-')) => {
                 c.i += 1;
-                let oh = c.digits(2)?;
-                c.eat(b':');
-                let om = c.digits(2).unwrap_or(0);
+                let oh = c.digits(2).ok_or(NotATime)?;
+                // `+05:30`, `+0530` or `+05`; a colon must be followed by the minutes.
+                let om = if c.eat(b':') {
+                    c.digits(2).ok_or(NotATime)?
+                } else {
+                    c.digits(2).unwrap_or(0)
+                };
+                if oh > 23 || om > 59 {
+                    return Err(TimeError::Offset {
+                        hours: oh,
+                        minutes: om,
+                    });
+                }
                 let off = (i64::from(oh) * 60 + i64::from(om)) * 60_000;
                 ms_of_day -= if sign == b'+' { off } else { -off };
             }
-            Some(_) => return None,
+            Some(_) => return Err(NotATime),
         }
         if c.i != b.len() {
-            return None;
+            return Err(NotATime);
         }
     }
     let days = days_from_civil(i64::from(y), mo, d);
-    Some(Ts(days * 86_400_000 + ms_of_day))
+    Ok(Ts(days * 86_400_000 + ms_of_day))
 }
 
 #[cfg(test)]
@@ -289,6 +424,74 @@ mod tests {
         ] {
             assert_eq!(Ts::parse(s), None, "{s}");
         }
+    }
+
+    #[test]
+    fn rejects_impossible_instants_and_says_why() {
+        for (s, why) in [
+            ("2024-02-30T00:00:00Z", "2024-02 has 29 days"),
+            ("2023-02-29", "2023-02 has 28 days"),
+            ("2024-04-31 10:00:00", "2024-04 has 30 days"),
+            ("2024-00-10T00:00:00Z", "no such month"),
+            ("2024-05-01T24:00:00Z", "hour 24"),
+            ("2024-05-01T12:60:00Z", "minute 60"),
+            ("2024-05-01T12:00:61Z", "second 61"),
+            ("2024-05-01T12:00:00+99:99", "offset 99:99"),
+            ("2024-05-01T12:00:00-24:00", "offset 24:00"),
+            ("2024-05-01T12:00:00+05:", "not a time"),
+            ("1e300", "epoch number"),
+        ] {
+            let err = Ts::parse_checked(s).expect_err(s);
+            assert!(err.to_string().contains(why), "{s}: {err}");
+            assert_eq!(Ts::parse(s), None, "{s}");
+        }
+        // The edges that do exist.
+        for s in [
+            "2024-02-29T23:59:59Z",
+            "2000-02-29",
+            "2024-12-31T23:59:60Z",
+            "2024-05-01T12:00:00+23:59",
+            "2024-05-01T12:00:00-0530",
+        ] {
+            assert!(Ts::parse(s).is_some(), "{s}");
+        }
+    }
+
+    #[test]
+    fn epoch_seconds_stay_in_range() {
+        assert_eq!(
+            Ts::from_epoch_secs(1_418_530_010),
+            Some(Ts(1_418_530_010_000))
+        );
+        assert_eq!(Ts::from_epoch_secs(-1), Some(Ts(-1000)));
+        for s in [
+            i64::MAX,
+            i64::MIN,
+            9_999_999_999_999_999,
+            10_000_000_000_001,
+        ] {
+            assert_eq!(Ts::from_epoch_secs(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn a_time_field_keeps_what_was_wrong() {
+        let f: TimeField = serde_json::from_str(r#""2024-02-30T00:00:00Z""#).unwrap();
+        let err = f.checked("eventTime").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "eventTime `2024-02-30T00:00:00Z` is not a real time: no such date: 2024-02 has 29 days"
+        );
+        let f: TimeField = serde_json::from_str("null").unwrap();
+        assert_eq!(f.checked("eventTime"), Ok(None));
+        let f: TimeField = serde_json::from_str("1637257262").unwrap();
+        assert_eq!(f, TimeField::At(Ts(1_637_257_262_000)));
+        let long = format!("\"{}\"", "9".repeat(500));
+        let f: TimeField = serde_json::from_str(&long).unwrap();
+        let msg = f.checked("createdAt").unwrap_err().to_string();
+        assert!(msg.len() < 200, "an attacker's huge value is cut: {msg}");
+        let f: TimeField = serde_json::from_str("{}").unwrap();
+        assert!(f.checked("createdAt").is_err());
     }
 
     #[test]
