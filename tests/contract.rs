@@ -562,8 +562,10 @@ fn a_graph_folded_file_by_file_equals_the_graph_of_a_whole_load() {
         serde_json::to_string(&vigil::report::analysis(l, g, &gr)).unwrap()
     };
     assert_eq!(json(&folded, &g2), json(&whole, &g1));
-    let md =
-        |l: &Loaded, g: &EntityGraph| vigil::report::markdown(l, g, &groups::compute(&l.findings));
+    let md = |l: &Loaded, g: &EntityGraph| {
+        let errors = vigil::ingest::errors::ErrorSummary::new(&l.errors, true);
+        vigil::report::markdown(l, g, &groups::compute(&l.findings), &errors)
+    };
     assert_eq!(md(&folded, &g2), md(&whole, &g1));
     for id in g1.entity_ids() {
         let (a, b) = (g1.profile(id), g2.profile(id));
