@@ -197,12 +197,12 @@ pub struct DemoActions {
 }
 
 /// Runs the console over a demo scenario: the evidence is indexed in the background while the
-/// findings arrive on the scenario's timeline at `speed` times real time.
+/// findings arrive on the scenario's timeline, paced by `pacing`.
 pub fn demo(
     opts: Options,
     keymap: Keymap,
     scenario: crate::demo::Scenario,
-    speed: f64,
+    pacing: crate::demo::Pacing,
     acts: DemoActions,
 ) -> Result<(), RunError> {
     let mut state = State::new(opts, keymap);
@@ -214,8 +214,10 @@ pub fn demo(
         // later flow-log lines of an isolated ENI say REJECT.
         if let Some(start) = crate::model::Ts::parse(&scenario.manifest.start) {
             let t0 = Instant::now();
+            let playback = scenario.playback(pacing);
             responder.clock = Some(Box::new(move || {
-                crate::model::Ts(start.0 + (t0.elapsed().as_millis() as f64 * speed) as i64)
+                let at = playback.scenario_at(t0.elapsed());
+                crate::model::Ts(start.0 + at.as_millis() as i64)
             }));
         }
         let topic_arn = responder.world.sns_topics.first().map(|t| t.arn.clone());
@@ -243,9 +245,13 @@ pub fn demo(
         let (timeline, sc) = (bus.clone(), scenario.clone());
         tokio::spawn(async move {
             let started = tokio::time::Instant::now();
-            for (due, f) in sc.schedule(speed) {
+            for (due, cue) in sc.schedule(pacing) {
                 tokio::time::sleep_until(started + due).await;
-                if !timeline.send(Msg::Findings(vec![f.clone()])).await {
+                let msg = match cue {
+                    crate::demo::Cue::Quiet(d) => Msg::QuietSkipped(d),
+                    crate::demo::Cue::Finding(f) => Msg::Findings(vec![f.clone()]),
+                };
+                if !timeline.send(msg).await {
                     break;
                 }
             }

@@ -471,6 +471,8 @@ pub struct State {
     pub pending_hint: Vec<(String, String)>,
     pub status: Option<Status>,
     pub load_errors: usize,
+    /// The quiet a paced demo skipped last, until the next skip (the status line shows it).
+    pub quiet_skipped: Option<std::time::Duration>,
     pub actions: ActionsState,
     pub quit: bool,
 }
@@ -501,6 +503,7 @@ impl State {
             pending_hint: Vec::new(),
             status: None,
             load_errors: 0,
+            quiet_skipped: None,
             actions: ActionsState {
                 armed,
                 ..ActionsState::default()

@@ -31,6 +31,10 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
             add_findings(s, batch);
             Vec::new()
         }
+        Msg::QuietSkipped(d) => {
+            s.quiet_skipped = Some(d);
+            Vec::new()
+        }
         Msg::LoadErrors { count, first } => {
             s.load_errors += count;
             if count > 0 {

@@ -12,6 +12,7 @@ pub mod profile;
 pub mod status;
 pub mod trail;
 pub mod world;
+pub mod wrap;
 
 use crate::app::state::{State, View};
 use crate::model::{EntityKind, SeverityLabel};
@@ -254,6 +255,45 @@ impl Theme {
         out.push_str(self.ellipsis());
         out
     }
+
+    /// Cuts `s` to `w` columns in the middle rather than at the end, so that what tells it apart
+    /// from similar strings (from char `distinct` on, e.g. after a prefix they share) stays in
+    /// view: the head, an ellipsis, then the tail from `distinct`. When even that tail is too long
+    /// a short head is kept and the tail is cut at the end instead.
+    pub fn fit_middle(&self, s: &str, w: usize, distinct: usize) -> String {
+        let n = s.chars().count();
+        if n <= w {
+            return s.to_string();
+        }
+        // The head says what the string is (a user agent's product/version): keep a little.
+        let min_head = (w / 4).min(16);
+        let room = w.saturating_sub(1);
+        let tail_len = n.saturating_sub(distinct.min(n));
+        if tail_len == 0 || room < min_head + 1 {
+            return self.fit(s, w);
+        }
+        if tail_len + min_head <= room {
+            let head: String = s.chars().take(room - tail_len).collect();
+            let tail: String = s.chars().skip(n - tail_len).collect();
+            return format!("{head}{}{tail}", self.ellipsis());
+        }
+        let head: String = s.chars().take(min_head).collect();
+        let tail: String = s.chars().skip(distinct).collect();
+        format!(
+            "{head}{}{}",
+            self.ellipsis(),
+            self.fit(&tail, w - min_head - 1)
+        )
+    }
+}
+
+/// The first row of a `page`-row window over `len` rows that keeps `selected` in view: centred on
+/// it where it can be, and never past the end, so the window is full whenever there are at least
+/// `page` rows (flipping whole pages leaves a last page of a few rows and a blank screen).
+pub fn window_start(selected: usize, len: usize, page: usize) -> usize {
+    selected
+        .saturating_sub(page / 2)
+        .min(len.saturating_sub(page))
 }
 
 /// Draws the whole console for `state`.
@@ -289,13 +329,12 @@ pub fn render(state: &State, frame: &mut Frame) {
     status::render(state, &t, frame, status);
 }
 
+/// The header: where the console is (mode, scenario or input), which account and region, whether
+/// it can act, and the clock. The account, region and badge are what a responder acts on, so they
+/// are never cut; when the line is too narrow the less important parts give way first: the
+/// clock's date, then the `vigil` brand, then the label (cut), then the clock.
 fn header_line(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
     let w = usize::from(area.width);
-    let mut left = format!(" vigil {} {}", t.sep(), state.opts.mode.as_str());
-    if !state.opts.label.is_empty() {
-        left.push(' ');
-        left.push_str(&state.opts.label);
-    }
     let acct = match state.summary.accounts.as_slice() {
         [] => String::new(),
         [a] => a.clone(),
@@ -306,24 +345,60 @@ fn header_line(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
         [r] => r.clone(),
         [r, rest @ ..] => format!("{r} +{}", rest.len()),
     };
-    let clock = state
-        .now
-        .map(|n| format!("{}Z ", n.to_short()))
-        .unwrap_or_default();
-    let badge = if state.opts.read_only {
-        " READ-ONLY "
-    } else {
-        " ARMED "
-    };
     let mut mid = String::new();
     for part in [acct, region] {
         if !part.is_empty() {
             mid.push_str(&format!(" {} {part}", t.sep()));
         }
     }
+    let mode = state.opts.mode.as_str();
+    let label = state.opts.label.as_str();
+    let (long_clock, short_clock) = state.now.map_or((String::new(), String::new()), |n| {
+        let full = n.to_short();
+        let time: String = full.chars().skip(11).collect();
+        (format!("{full}Z "), format!("{time}Z "))
+    });
+    let badge = if state.opts.read_only {
+        " READ-ONLY "
+    } else {
+        " ARMED "
+    };
+    let brand = format!(" vigil {} ", t.sep());
+    let fits = |left: &str, clock: &str| {
+        left.chars().count() + badge.chars().count() + 1 + clock.chars().count() <= w
+    };
+    let whole = |brand: &str| {
+        let sp = if label.is_empty() { "" } else { " " };
+        format!("{brand}{mode}{sp}{label}{mid}")
+    };
+    let (left, clock) = if fits(&whole(&brand), &long_clock) {
+        (whole(&brand), long_clock)
+    } else if fits(&whole(&brand), &short_clock) {
+        (whole(&brand), short_clock)
+    } else if fits(&whole(" "), &short_clock) {
+        (whole(" "), short_clock)
+    } else {
+        // Cut the label to what is left; with no room for it, the clock goes too.
+        let clock = if fits(&format!(" {mode}{mid}"), &short_clock) {
+            short_clock
+        } else {
+            String::new()
+        };
+        let fixed = format!(" {mode}{mid}").chars().count()
+            + badge.chars().count()
+            + 1
+            + clock.chars().count();
+        let room = w.saturating_sub(fixed + 1);
+        let cut = if label.is_empty() || room < 2 {
+            String::new()
+        } else {
+            format!(" {}", t.fit(label, room))
+        };
+        (format!(" {mode}{cut}{mid}"), clock)
+    };
     let fixed = badge.chars().count() + clock.chars().count() + 1;
-    let room = w.saturating_sub(fixed);
-    let lm = t.fit(&format!("{left}{mid}"), room);
+    // Only in a window narrower than the essentials themselves does anything essential go.
+    let lm = t.fit(&left, w.saturating_sub(fixed));
     let pad = w.saturating_sub(lm.chars().count() + fixed);
     let badge_style = if t.color {
         Style::new()

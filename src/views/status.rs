@@ -4,6 +4,7 @@
 use super::Theme;
 use crate::app::keymap::Command;
 use crate::app::state::{IndexState, InputKind, State, StatusLevel};
+use crate::demo::playback::span;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -54,6 +55,10 @@ pub fn render(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
     let ctx = state.context();
     let key = |c: Command| state.keymap.key_for(ctx, c);
     let mut right = String::new();
+    if let Some(d) = state.quiet_skipped {
+        let ff = if t.ascii { ">>" } else { "⏩" };
+        right.push_str(&format!("{ff} {} of quiet {} ", span(d), t.sep()));
+    }
     match state.index_state {
         IndexState::Loading(p) => {
             let rate = (p.events as u64 * 1000)
@@ -89,7 +94,8 @@ pub fn render(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
         ),
         None => (String::new(), t.dim()),
     };
-    let rw = right.chars().count();
+    // Display columns, not chars: the fast-forward glyph is two columns wide.
+    let rw = Span::raw(right.as_str()).width();
     let lw = w.saturating_sub(rw + 1);
     let left = t.fit(&format!(" {text}"), lw);
     let pad = w.saturating_sub(left.chars().count() + rw);

@@ -91,7 +91,7 @@ pub fn render(state: &State, tv: &TrailView, t: &Theme, frame: &mut Frame, body:
         header.push("USER AGENT");
     }
     let page = usize::from(table_area.height.saturating_sub(1)).max(1);
-    let offset = (tv.selected / page) * page;
+    let offset = super::window_start(tv.selected, tv.rows.len(), page);
     let mut rows = Vec::new();
     for (n, r) in tv.rows.iter().enumerate().skip(offset).take(page) {
         let Some(row) = ix.row(*r) else { continue };
