@@ -66,9 +66,12 @@ fn load(inputs: &Inputs) -> anyhow::Result<ingest::Loaded> {
 }
 
 /// Prints each finding when it is due, one line each (for scripts and tests), on the console's
-/// schedule; skipped quiet is a `#` comment line.
-fn headless_demo(sc: &vigil::demo::Scenario, pacing: vigil::demo::Pacing) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
+/// schedule from `started` (before the scenario loaded); skipped quiet is a `#` comment line.
+fn headless_demo(
+    sc: &vigil::demo::Scenario,
+    pacing: vigil::demo::Pacing,
+    started: std::time::Instant,
+) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     let how = match pacing {
         vigil::demo::Pacing::Paced => "paced, quiet compressed".to_string(),
@@ -257,9 +260,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ..
         } => {
             let name = scenario.as_deref().unwrap_or(vigil::demo::DEFAULT_SCENARIO);
+            let started = std::time::Instant::now();
             let sc = vigil::demo::Scenario::load(name)?;
             out.flush()?;
-            headless_demo(&sc, pacing(speed))?;
+            headless_demo(&sc, pacing(speed), started)?;
             ExitCode::SUCCESS
         }
         Command::Demo {
@@ -273,6 +277,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let (opts, keymap) = console_setup(&ui, vigil::app::Mode::Demo)?;
             let name = scenario.as_deref().unwrap_or(vigil::demo::DEFAULT_SCENARIO);
+            let started = std::time::Instant::now();
             let sc = vigil::demo::Scenario::load(name)?;
             let opts = vigil::app::Options {
                 label: name.to_string(),
@@ -286,7 +291,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map(|u| vigil::actions::webhook::WebhookUrl::parse(&u))
                 .transpose()?;
             let acts = vigil::app::run::DemoActions { audit_log, webhook };
-            vigil::app::run::demo(opts, keymap, sc, pacing(speed), acts)?;
+            let play = vigil::app::run::Play {
+                pacing: pacing(speed),
+                started,
+            };
+            vigil::app::run::demo(opts, keymap, sc, play, acts)?;
             ExitCode::SUCCESS
         }
         Command::Open {

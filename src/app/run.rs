@@ -196,15 +196,25 @@ pub struct DemoActions {
     pub webhook: Option<crate::actions::webhook::WebhookUrl>,
 }
 
+/// When a demo's play starts and how it is paced.
+#[derive(Debug, Clone, Copy)]
+pub struct Play {
+    pub pacing: crate::demo::Pacing,
+    /// The start of play: when the command started, before the scenario loaded, so the time it
+    /// takes to load counts towards the wait for the first finding.
+    pub started: Instant,
+}
+
 /// Runs the console over a demo scenario: the evidence is indexed in the background while the
-/// findings arrive on the scenario's timeline, paced by `pacing`.
+/// findings arrive on the scenario's timeline, paced as `play` says.
 pub fn demo(
     opts: Options,
     keymap: Keymap,
     scenario: crate::demo::Scenario,
-    pacing: crate::demo::Pacing,
+    play: Play,
     acts: DemoActions,
 ) -> Result<(), RunError> {
+    let Play { pacing, started } = play;
     let mut state = State::new(opts, keymap);
     let armed = if state.opts.read_only {
         None
@@ -213,10 +223,9 @@ pub fn demo(
         // Isolation is recorded in scenario time (the playback clock), so the world knows which
         // later flow-log lines of an isolated ENI say REJECT.
         if let Some(start) = crate::model::Ts::parse(&scenario.manifest.start) {
-            let t0 = Instant::now();
             let playback = scenario.playback(pacing);
             responder.clock = Some(Box::new(move || {
-                let at = playback.scenario_at(t0.elapsed());
+                let at = playback.scenario_at(started.elapsed());
                 crate::model::Ts(start.0 + at.as_millis() as i64)
             }));
         }
@@ -244,7 +253,7 @@ pub fn demo(
         tokio::task::spawn_blocking(move || index_loaded(&indexer, &sc.evidence));
         let (timeline, sc) = (bus.clone(), scenario.clone());
         tokio::spawn(async move {
-            let started = tokio::time::Instant::now();
+            let started = tokio::time::Instant::from_std(started);
             for (due, cue) in sc.schedule(pacing) {
                 tokio::time::sleep_until(started + due).await;
                 let msg = match cue {

@@ -284,12 +284,13 @@ impl Scenario {
     }
 
     /// What happens when, from the start of play: each finding at its arrival, and before it
-    /// the quiet skipped to reach it (when worth a notice). The console and `--headless` both
+    /// the quiet skipped to reach it (when most of the wait was skipped). The console and `--headless` both
     /// play this.
     pub fn schedule(&self, pacing: Pacing) -> Vec<(Duration, Cue<'_>)> {
         let mut out = Vec::with_capacity(self.arrivals.len() * 2);
-        for (gap, a) in self.playback(pacing).gaps.iter().zip(&self.arrivals) {
-            if gap.skipped >= playback::NOTICE_MIN {
+        let pb = self.playback(pacing);
+        for (gap, a) in pb.gaps.iter().zip(&self.arrivals) {
+            if pb.worth_notice(gap) {
                 out.push((gap.wall_start, Cue::Quiet(gap.skipped)));
             }
             out.push((gap.arrival(), Cue::Finding(&a.finding)));

@@ -10,8 +10,8 @@
 
 use std::time::Duration;
 
-/// Longest wait before the first finding (paced).
-pub const LEAD: Duration = Duration::from_secs(2);
+/// Longest wait before the first finding (paced); loading the scenario comes out of it too.
+pub const LEAD: Duration = Duration::from_secs(1);
 /// Longest wait between the first findings (paced), so three arrive within ten seconds.
 pub const OPENING_GAP: Duration = Duration::from_secs(3);
 /// How many findings open the demo at [`OPENING_GAP`] at most.
@@ -20,7 +20,7 @@ pub const OPENING: usize = 3;
 pub const TARGET: Duration = Duration::from_secs(180);
 /// The shortest cap on one later gap (paced); scenarios with few findings get a longer one.
 const MIN_GAP_CAP: f64 = 30.0;
-/// Skips shorter than this are not worth a notice (the gap was merely played a little faster).
+/// Skips shorter than this are not worth a notice.
 pub const NOTICE_MIN: Duration = Duration::from_secs(60);
 
 /// How to play a scenario.
@@ -106,6 +106,12 @@ impl Playback {
             scenario_start = scenario_start.saturating_add(secs(*g));
         }
         Playback { gaps: out, speed }
+    }
+
+    /// Whether `gap`'s skip deserves a notice: a minute or more, and most of the wait. A gap
+    /// that merely played a little faster than the rest (a cap just bit) is not quiet skipped.
+    pub fn worth_notice(&self, gap: &Gap) -> bool {
+        gap.skipped >= NOTICE_MIN && gap.skipped.as_secs_f64() >= gap.wall.as_secs_f64() * self.speed
     }
 
     /// When the last finding arrives.
@@ -206,6 +212,9 @@ mod tests {
         assert!((p.total().as_secs_f64() - 180.0).abs() < 1.0, "{at:?}");
         // The long quiet before the sixth finding is skipped, most of it.
         assert!(p.gaps[5].skipped > Duration::from_secs(3600), "{:?}", p.gaps[5]);
+        assert!(p.worth_notice(&p.gaps[5]));
+        // The 500 s between the third and fourth findings play almost whole: no notice.
+        assert!(!p.worth_notice(&p.gaps[3]), "{:?}", p.gaps[3]);
         // Gaps are played in order at one speed: what is not skipped is played.
         for g in &p.gaps {
             let played = g.wall.as_secs_f64() * p.speed;
