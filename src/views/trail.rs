@@ -116,7 +116,7 @@ pub fn render(state: &State, tv: &TrailView, t: &Theme, frame: &mut Frame, body:
             cells.push(Cell::from(t.fit(ix.str(row.user_agent), usize::from(ua_w))).style(t.dim()));
         }
         let mut r = Row::new(cells);
-        if offset + n == tv.selected {
+        if n == tv.selected {
             r = r.style(t.selected());
         }
         rows.push(r);
