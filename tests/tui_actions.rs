@@ -631,6 +631,12 @@ fn confirm_screen_keeps_what_to_type_how_to_cancel_and_who_acts_whole_at_80x24()
     assert_eq!(operator_shown(&r), long, "{r:#?}");
     assert!(r.iter().any(|l| l.contains("esc cancels")));
     insta::assert_snapshot!("confirm_screen_long_operator_80x24", c.text());
+    // Scrolling the plan keeps the target and the operator in view.
+    c.keys("pgdn pgdn");
+    let r = rows(&c);
+    assert!(!r.iter().any(|l| l.contains("1. ec2:ModifyInstanceAttribute")), "scrolled");
+    assert_eq!(operator_shown(&r), long, "{r:#?}");
+    assert!(r.iter().any(|l| l.contains(&format!("quarantine {id}"))));
 }
 
 #[test]

@@ -11,7 +11,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-fn plan_lines<'a>(c: &ConfirmView, t: &Theme, w: usize) -> Vec<Line<'a>> {
+/// What stays on screen above the scrolling plan: dry run or not, the action on its target, the
+/// case, and who acts. The target and the operator are never cut: one line when it all fits,
+/// else the action and case, then who acts, each wrapped.
+fn head_lines<'a>(c: &ConfirmView, t: &Theme, w: usize) -> Vec<Line<'a>> {
     let p = &c.plan;
     let mut v: Vec<Line> = Vec::new();
     if c.dry_run {
@@ -23,8 +26,6 @@ fn plan_lines<'a>(c: &ConfirmView, t: &Theme, w: usize) -> Vec<Line<'a>> {
             t.warn(),
         )));
     }
-    // The target and the operator are never cut: one line when it all fits, else the action and
-    // case, then who acts, each wrapped.
     let operator = if p.operator.arn.is_empty() {
         "?"
     } else {
@@ -42,13 +43,21 @@ fn plan_lines<'a>(c: &ConfirmView, t: &Theme, w: usize) -> Vec<Line<'a>> {
     let head = if one.chars().count() <= w {
         vec![one]
     } else {
-        let mut v = wrap(&action, w, "   ");
-        v.extend(wrap(&who, w, "    "));
-        v
+        let mut head = wrap(&action, w, "   ");
+        head.extend(wrap(&who, w, "    "));
+        head
     };
-    for l in head {
-        v.push(Line::from(Span::styled(l, t.title())));
-    }
+    v.extend(
+        head.into_iter()
+            .map(|l| Line::from(Span::styled(l, t.title()))),
+    );
+    v
+}
+
+/// The plan itself (blast radius, notes, calls, resources), which scrolls.
+fn plan_lines<'a>(c: &ConfirmView, t: &Theme, w: usize) -> Vec<Line<'a>> {
+    let p = &c.plan;
+    let mut v: Vec<Line> = Vec::new();
     if !p.blast_radius.is_empty() {
         v.push(Line::from(Span::styled(" Blast radius", t.title())));
         for b in &p.blast_radius {
@@ -148,10 +157,24 @@ pub fn render(state: &State, c: &ConfirmView, t: &Theme, frame: &mut Frame, body
     let w = usize::from(body.width);
     let ask = ask_lines(state, c, w);
     let typing = matches!(c.plan.confirm, Confirm::TypeId { .. });
-    // The rule, what to type, and the typed line: kept whole, the plan scrolls above them.
+    // The head, the rule, what to type and the typed line are kept whole; the plan scrolls
+    // between them.
     let want = 1 + ask.len() + usize::from(typing);
     let prompt_h = u16::try_from(want).unwrap_or(u16::MAX).min(body.height);
-    let plan_area = Rect::new(body.x, body.y, body.width, body.height - prompt_h);
+    let head = head_lines(c, t, w);
+    let head_h = u16::try_from(head.len())
+        .unwrap_or(u16::MAX)
+        .min(body.height - prompt_h);
+    frame.render_widget(
+        Paragraph::new(head),
+        Rect::new(body.x, body.y, body.width, head_h),
+    );
+    let plan_area = Rect::new(
+        body.x,
+        body.y + head_h,
+        body.width,
+        body.height - prompt_h - head_h,
+    );
     let prompt_area = Rect::new(
         body.x,
         body.y + body.height - prompt_h,
