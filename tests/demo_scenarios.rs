@@ -380,7 +380,10 @@ fn every_scenario_opens_at_once_and_plays_in_about_three_minutes() {
         let skipped: Duration = playback.gaps.iter().map(|g| g.skipped).sum();
         let played = playback.total().mul_f64(playback.speed);
         let whole = (skipped + played).as_secs_f64();
-        assert!((whole - sc.duration().as_secs_f64()).abs() < 1.0, "{name}: {whole}");
+        assert!(
+            (whole - sc.duration().as_secs_f64()).abs() < 1.0,
+            "{name}: {whole}"
+        );
         for (g, a) in playback.gaps.iter().zip(&sc.arrivals) {
             let at = playback.scenario_at(g.arrival()).as_secs_f64();
             assert!((at - a.offset.as_secs_f64()).abs() < 0.01, "{name}: {at}");

@@ -603,7 +603,11 @@ fn confirm_screen_keeps_what_to_type_how_to_cancel_and_who_acts_whole_at_80x24()
     let arn = cv.plan.operator.arn.clone();
     assert!(!arn.is_empty());
     let r = rows(&c);
-    assert!(r[0].contains("us-east-1") && r[0].contains("483920174655"), "{}", r[0]);
+    assert!(
+        r[0].contains("us-east-1") && r[0].contains("483920174655"),
+        "{}",
+        r[0]
+    );
     let ask = r
         .iter()
         .find(|l| l.contains("Destructive"))
@@ -634,7 +638,11 @@ fn confirm_screen_keeps_what_to_type_how_to_cancel_and_who_acts_whole_at_80x24()
     // Scrolling the plan keeps the target and the operator in view.
     c.keys("pgdn pgdn");
     let r = rows(&c);
-    assert!(!r.iter().any(|l| l.contains("1. ec2:ModifyInstanceAttribute")), "scrolled");
+    assert!(
+        !r.iter()
+            .any(|l| l.contains("1. ec2:ModifyInstanceAttribute")),
+        "scrolled"
+    );
     assert_eq!(operator_shown(&r), long, "{r:#?}");
     assert!(r.iter().any(|l| l.contains(&format!("quarantine {id}"))));
 }

@@ -194,7 +194,10 @@ fn new_findings_are_marked_until_seen() {
 
 /// The actor's fixture events again, `copies` times, a minute apart after the originals and with
 /// their own ids: a trail busier than the screen is tall.
-fn busy_actor_trail(copies: usize, user_agent: impl Fn(usize) -> Option<String>) -> Vec<vigil::model::TrailEvent> {
+fn busy_actor_trail(
+    copies: usize,
+    user_agent: impl Fn(usize) -> Option<String>,
+) -> Vec<vigil::model::TrailEvent> {
     let trail = vigil::ingest::load(&[fixture("trail.json")]).expect("trail");
     let actor = vigil::model::EntityId::parse("ip:203.0.113.50").expect("id");
     let mine: Vec<_> = trail
@@ -283,7 +286,10 @@ fn profile_tells_similar_user_agents_apart_and_counts_them() {
             .and_then(|c| c.parse().ok())
             .unwrap_or_else(|| panic!("no count in {row}"));
         assert_eq!(count, n, "{row}");
-        assert!(row.trim_start().contains("aws-cli/2.15.30"), "the head stays: {row}");
+        assert!(
+            row.trim_start().contains("aws-cli/2.15.30"),
+            "the head stays: {row}"
+        );
     }
     // The fixture's own agent (8 events) is listed first.
     let first = rows
@@ -291,7 +297,11 @@ fn profile_tells_similar_user_agents_apart_and_counts_them() {
         .position(|r| r.contains("User agents"))
         .expect("heading");
     assert!(rows[first].contains("User agents (4"), "{}", rows[first]);
-    assert!(rows[first + 1].trim_start().starts_with("8 "), "{}", rows[first + 1]);
+    assert!(
+        rows[first + 1].trim_start().starts_with("8 "),
+        "{}",
+        rows[first + 1]
+    );
 }
 
 fn demo_opts(label: &str) -> Options {
@@ -305,7 +315,10 @@ fn demo_opts(label: &str) -> Options {
 
 #[test]
 fn header_never_cuts_account_region_or_badge_at_80x24() {
-    for label in ["log4shell-c2", "a-scenario-with-a-name-far-too-long-for-the-header-line"] {
+    for label in [
+        "log4shell-c2",
+        "a-scenario-with-a-name-far-too-long-for-the-header-line",
+    ] {
         let s = state_with(demo_opts(label), 80, 24);
         let header = &screen_rows(&s)[0];
         for whole in ["123456789012", "us-east-1", "ARMED", "12:00:00Z"] {
@@ -334,7 +347,13 @@ fn status_line_says_how_much_quiet_the_demo_skipped() {
         assert!(status.contains(whole), "{whole} in {status:?}");
     }
     // The next skip replaces it.
-    send(&mut s, vigil::app::Msg::QuietSkipped(std::time::Duration::from_secs(36 * 60)));
+    send(
+        &mut s,
+        vigil::app::Msg::QuietSkipped(std::time::Duration::from_secs(36 * 60)),
+    );
     let status = &screen_rows(&s)[23];
-    assert!(status.contains("36 m of quiet") && !status.contains("2 h"), "{status:?}");
+    assert!(
+        status.contains("36 m of quiet") && !status.contains("2 h"),
+        "{status:?}"
+    );
 }

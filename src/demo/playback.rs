@@ -111,7 +111,8 @@ impl Playback {
     /// Whether `gap`'s skip deserves a notice: a minute or more, and most of the wait. A gap
     /// that merely played a little faster than the rest (a cap just bit) is not quiet skipped.
     pub fn worth_notice(&self, gap: &Gap) -> bool {
-        gap.skipped >= NOTICE_MIN && gap.skipped.as_secs_f64() >= gap.wall.as_secs_f64() * self.speed
+        gap.skipped >= NOTICE_MIN
+            && gap.skipped.as_secs_f64() >= gap.wall.as_secs_f64() * self.speed
     }
 
     /// When the last finding arrives.
@@ -128,7 +129,9 @@ impl Playback {
         let played = wall.saturating_sub(g.wall_start).min(g.wall);
         let after = wall.saturating_sub(g.arrival());
         let run = secs((played + after).as_secs_f64() * self.speed);
-        g.scenario_start.saturating_add(g.skipped).saturating_add(run)
+        g.scenario_start
+            .saturating_add(g.skipped)
+            .saturating_add(run)
     }
 }
 
@@ -211,7 +214,11 @@ mod tests {
         assert!(at[2] <= 10.0, "{at:?}");
         assert!((p.total().as_secs_f64() - 180.0).abs() < 1.0, "{at:?}");
         // The long quiet before the sixth finding is skipped, most of it.
-        assert!(p.gaps[5].skipped > Duration::from_secs(3600), "{:?}", p.gaps[5]);
+        assert!(
+            p.gaps[5].skipped > Duration::from_secs(3600),
+            "{:?}",
+            p.gaps[5]
+        );
         assert!(p.worth_notice(&p.gaps[5]));
         // The 500 s between the third and fourth findings play almost whole: no notice.
         assert!(!p.worth_notice(&p.gaps[3]), "{:?}", p.gaps[3]);

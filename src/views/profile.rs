@@ -122,7 +122,10 @@ fn user_agents<'a>(
     if all.is_empty() {
         return;
     }
-    v.push(heading(t, format!(" User agents ({}, by events)", all.len())));
+    v.push(heading(
+        t,
+        format!(" User agents ({}, by events)", all.len()),
+    ));
     let shown = &all[..all.len().min(MAX_AGENTS)];
     let count_w = shown
         .iter()

@@ -62,7 +62,11 @@ mod tests {
     use super::wrap;
 
     fn words(lines: &[String]) -> String {
-        lines.concat().split_whitespace().collect::<Vec<_>>().join(" ")
+        lines
+            .concat()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     #[test]
@@ -78,7 +82,10 @@ mod tests {
         assert!(lines.iter().all(|l| l.chars().count() <= 40), "{lines:?}");
         assert_eq!(lines.concat().replace(' ', ""), format!("as{arn}"));
         // Broken after a separator, not mid-name.
-        assert!(lines[0].ends_with(':') || lines[0].ends_with('/'), "{lines:?}");
+        assert!(
+            lines[0].ends_with(':') || lines[0].ends_with('/'),
+            "{lines:?}"
+        );
     }
 
     #[test]
