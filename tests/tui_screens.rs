@@ -356,4 +356,12 @@ fn status_line_says_how_much_quiet_the_demo_skipped() {
         status.contains("36 m of quiet") && !status.contains("2 h"),
         "{status:?}"
     );
+    // The finding the wait was for arrives: the wait is over, and so is the notice.
+    let more = vigil::ingest::load(&[fixture("findings.json")]).expect("load");
+    send(
+        &mut s,
+        vigil::app::Msg::Findings(vec![more.findings[0].clone()]),
+    );
+    let status = &screen_rows(&s)[23];
+    assert!(!status.contains("quiet"), "{status:?}");
 }

@@ -471,7 +471,8 @@ pub struct State {
     pub pending_hint: Vec<(String, String)>,
     pub status: Option<Status>,
     pub load_errors: usize,
-    /// The quiet a paced demo skipped last, until the next skip (the status line shows it).
+    /// The quiet a paced demo skipped to shorten the wait for the next finding: on the status
+    /// line while that wait lasts (the finding's arrival clears it).
     pub quiet_skipped: Option<std::time::Duration>,
     pub actions: ActionsState,
     pub quit: bool,

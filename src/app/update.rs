@@ -28,6 +28,8 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Findings(batch) => {
+            // The wait a skip shortened is over.
+            s.quiet_skipped = None;
             add_findings(s, batch);
             Vec::new()
         }
