@@ -256,11 +256,13 @@ impl Theme {
         out
     }
 
-    /// Cuts `s` to `w` columns in the middle rather than at the end, so that what tells it apart
-    /// from similar strings (from char `distinct` on, e.g. after a prefix they share) stays in
-    /// view: the head, an ellipsis, then the tail from `distinct`. When even that tail is too long
-    /// a short head is kept and the tail is cut at the end instead.
+    /// Cuts `s` to `w` columns so that what tells it apart from similar strings (from char
+    /// `distinct` on, e.g. after a prefix they share) stays in view. Where that is within the
+    /// first columns, a cut at the end does; otherwise the cut is in the middle: the head, an
+    /// ellipsis, then the tail from `distinct` (itself cut at the end if even that is too long).
     pub fn fit_middle(&self, s: &str, w: usize, distinct: usize) -> String {
+        // Chars after the first difference that an end cut must still show.
+        const CONTEXT: usize = 8;
         let n = s.chars().count();
         if n <= w {
             return s.to_string();
@@ -268,21 +270,17 @@ impl Theme {
         // The head says what the string is (a user agent's product/version): keep a little.
         let min_head = (w / 4).min(16);
         let room = w.saturating_sub(1);
-        let tail_len = n.saturating_sub(distinct.min(n));
-        if tail_len == 0 || room < min_head + 1 {
+        if distinct + CONTEXT <= room || room < min_head + 1 {
             return self.fit(s, w);
         }
-        if tail_len + min_head <= room {
-            let head: String = s.chars().take(room - tail_len).collect();
-            let tail: String = s.chars().skip(n - tail_len).collect();
-            return format!("{head}{}{tail}", self.ellipsis());
-        }
-        let head: String = s.chars().take(min_head).collect();
-        let tail: String = s.chars().skip(distinct).collect();
+        let tail_len = n.saturating_sub(distinct.min(n));
+        let head_len = room.saturating_sub(tail_len).max(min_head);
+        let head: String = s.chars().take(head_len).collect();
+        let tail: String = s.chars().skip(n - tail_len).collect();
         format!(
             "{head}{}{}",
             self.ellipsis(),
-            self.fit(&tail, w - min_head - 1)
+            self.fit(&tail, w - head_len - 1)
         )
     }
 }
@@ -436,4 +434,46 @@ fn breadcrumb(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
         Paragraph::new(Line::from(Span::styled(format!(" {shown}"), t.title()))),
         area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Theme, window_start};
+
+    const T: Theme = Theme {
+        color: false,
+        ascii: false,
+    };
+
+    #[test]
+    fn fit_middle_keeps_what_differs_in_view() {
+        let base = "aws-cli/2.15.30 Python/3.11.8 Linux/6.1.79-99.167.amzn2023.x86_64 command/";
+        let a = format!("{base}s3.cp");
+        let shown = T.fit_middle(&a, 40, base.len());
+        assert_eq!(shown.chars().count(), 40);
+        assert!(
+            shown.starts_with("aws-cli/2.15.30") && shown.ends_with("…s3.cp"),
+            "{shown}"
+        );
+        // A difference near the start shows in a plain cut at the end.
+        let b = "aws-sdk-java/2.25.11 Linux/6.1.79-99.167.amzn2023.x86_64 OpenJDK_64-Bit_Server_VM";
+        assert_eq!(T.fit_middle(b, 40, 4), T.fit(b, 40));
+        // A distinctive tail longer than the line keeps a short head and the tail's start.
+        let c = format!("{base}{}", "x".repeat(60));
+        let shown = T.fit_middle(&c, 40, base.len());
+        assert_eq!(shown.chars().count(), 40);
+        assert!(shown.contains("…xxxx") && shown.ends_with('…'), "{shown}");
+    }
+
+    #[test]
+    fn window_is_full_and_holds_the_selection() {
+        for len in [0, 5, 19, 20, 233] {
+            for sel in 0..len {
+                let start = window_start(sel, len, 19);
+                assert!(start <= sel && sel < start + 19, "{sel} of {len}");
+                assert!(len < 19 || start + 19 <= len, "full: {sel} of {len}");
+                assert!(len >= 19 || start == 0);
+            }
+        }
+    }
 }
