@@ -369,7 +369,7 @@ fn every_scenario_opens_at_once_and_plays_in_about_three_minutes() {
             "{name}: plays in {total:.0} s"
         );
         // Every scenario here starts after half an hour or more of quiet, and says so at once.
-        let first_quiet = sc.schedule(Pacing::Paced)[0].clone();
+        let first_quiet = sc.schedule(Pacing::Paced)[0];
         assert!(
             matches!(first_quiet, (at, Cue::Quiet(d)) if at.is_zero() && d >= Duration::from_secs(60)),
             "{name}: {first_quiet:?}"
