@@ -365,3 +365,26 @@ fn status_line_says_how_much_quiet_the_demo_skipped() {
     let status = &screen_rows(&s)[23];
     assert!(!status.contains("quiet"), "{status:?}");
 }
+
+#[test]
+fn a_long_status_message_comes_before_the_event_count() {
+    use vigil::app::state::{Status, StatusLevel};
+    let mut s = state(80, 24);
+    let say = |s: &mut State, text: &str| {
+        s.status = Some(Status {
+            level: StatusLevel::Info,
+            text: text.to_string(),
+        })
+    };
+    say(&mut s, "cancelled: nothing was done");
+    let status = &screen_rows(&s)[23];
+    assert!(status.contains("cancelled: nothing was done") && status.contains("13 events"));
+    let prompt = "type i-0c0f89991ec24aa09 (or its last 4) and enter to go ahead";
+    say(&mut s, prompt);
+    let status = &screen_rows(&s)[23];
+    assert!(status.contains(prompt), "{status:?}");
+    assert!(
+        status.contains("? help") && !status.contains("events"),
+        "{status:?}"
+    );
+}
