@@ -20,7 +20,8 @@ pub enum Command {
     Demo {
         /// Scenario name (default: the first, log4shell-c2); `--list` shows them
         scenario: Option<String>,
-        /// Playback speed (× real time); default plays the whole incident in about three minutes
+        /// Playback speed (× real time, exact proportions); default: the first finding within
+        /// seconds, long quiet compressed (the status line says how much), about three minutes
         #[arg(long)]
         speed: Option<f64>,
         /// List the scenarios with their synopses

@@ -114,20 +114,35 @@ fn input_paths(inputs: &Inputs) -> anyhow::Result<Vec<std::path::PathBuf>> {
     Ok(paths)
 }
 
-/// Prints each finding when it is due, one line each (for scripts and tests).
-fn headless_demo(sc: &vigil::demo::Scenario, speed: f64) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
+/// Prints each finding when it is due, one line each (for scripts and tests), on the console's
+/// schedule from `started` (before the scenario loaded); skipped quiet is a `#` comment line.
+fn headless_demo(
+    sc: &vigil::demo::Scenario,
+    pacing: vigil::demo::Pacing,
+    started: std::time::Instant,
+) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
+    let how = match pacing {
+        vigil::demo::Pacing::Paced => "paced, quiet compressed".to_string(),
+        vigil::demo::Pacing::Speed(s) => format!("speed {s:.1}×"),
+    };
     writeln!(
         stdout,
-        "# {} — {} findings, speed {speed:.1}×",
+        "# {} — {} findings, {how}",
         sc.manifest.title,
         sc.arrivals.len()
     )?;
-    for (due, f) in sc.schedule(speed) {
+    for (due, cue) in sc.schedule(pacing) {
         if let Some(wait) = due.checked_sub(started.elapsed()) {
             std::thread::sleep(wait);
         }
+        let f = match cue {
+            vigil::demo::Cue::Quiet(d) => {
+                writeln!(stdout, "# ⏩ {} of quiet", vigil::demo::playback::span(d))?;
+                continue;
+            }
+            vigil::demo::Cue::Finding(f) => f,
+        };
         let at = f
             .created_at
             .or(f.time())
@@ -273,6 +288,11 @@ fn aws_arming(
     })
 }
 
+/// `--speed N` plays in exact proportion; without it, quiet is compressed.
+fn pacing(speed: Option<f64>) -> vigil::demo::Pacing {
+    speed.map_or(vigil::demo::Pacing::Paced, vigil::demo::Pacing::Speed)
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let code = match cli.command {
@@ -289,9 +309,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ..
         } => {
             let name = scenario.as_deref().unwrap_or(vigil::demo::DEFAULT_SCENARIO);
+            let started = std::time::Instant::now();
             let sc = vigil::demo::Scenario::load(name)?;
             out.flush()?;
-            headless_demo(&sc, speed.unwrap_or_else(|| sc.default_speed()))?;
+            headless_demo(&sc, pacing(speed), started)?;
             ExitCode::SUCCESS
         }
         Command::Demo {
@@ -305,8 +326,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let (opts, keymap) = console_setup(&ui, vigil::app::Mode::Demo)?;
             let name = scenario.as_deref().unwrap_or(vigil::demo::DEFAULT_SCENARIO);
+            let started = std::time::Instant::now();
             let sc = vigil::demo::Scenario::load(name)?;
-            let speed = speed.unwrap_or_else(|| sc.default_speed());
             let opts = vigil::app::Options {
                 label: name.to_string(),
                 read_only,
@@ -319,7 +340,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map(|u| vigil::actions::webhook::WebhookUrl::parse(&u))
                 .transpose()?;
             let acts = vigil::app::run::DemoActions { audit_log, webhook };
-            vigil::app::run::demo(opts, keymap, sc, speed, acts)?;
+            let play = vigil::app::run::Play {
+                pacing: pacing(speed),
+                started,
+            };
+            vigil::app::run::demo(opts, keymap, sc, play, acts)?;
             ExitCode::SUCCESS
         }
         Command::Open {

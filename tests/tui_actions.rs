@@ -562,3 +562,101 @@ fn block_domain_key_on_a_dns_finding() {
     );
     assert_eq!(c.runs(), 1);
 }
+
+/// The rows of the screen as drawn.
+fn rows(c: &Console) -> Vec<String> {
+    c.text()
+        .lines()
+        .map(|l| l.trim_matches('"').to_string())
+        .collect()
+}
+
+/// The operator ARN as the confirm screen shows it, read back across the lines it wraps onto.
+fn operator_shown(rows: &[String]) -> String {
+    let start = rows
+        .iter()
+        .position(|r| r.starts_with(" as ") || r.contains(" │ as "))
+        .expect("an `as` line");
+    let first = rows[start].split(" as ").nth(1).unwrap_or_default();
+    let mut arn = first.trim().to_string();
+    for r in &rows[start + 1..] {
+        // Continuation lines are indented four spaces.
+        match r.strip_prefix("    ") {
+            Some(more) if !more.starts_with(' ') && !more.trim().is_empty() => {
+                arn.push_str(more.trim())
+            }
+            _ => break,
+        }
+    }
+    arn
+}
+
+#[test]
+fn confirm_screen_keeps_what_to_type_how_to_cancel_and_who_acts_whole_at_80x24() {
+    let id = web1();
+    let mut c = console(false, 80, 24);
+    c.select_instance_finding(&id);
+    c.keys("X");
+    let Some(View::Confirm(cv)) = c.s.view() else {
+        panic!("confirm screen expected")
+    };
+    let arn = cv.plan.operator.arn.clone();
+    assert!(!arn.is_empty());
+    let r = rows(&c);
+    assert!(
+        r[0].contains("us-east-1") && r[0].contains("483920174655"),
+        "{}",
+        r[0]
+    );
+    let ask = r
+        .iter()
+        .find(|l| l.contains("Destructive"))
+        .expect("what to type");
+    for whole in [id.as_str(), &id[id.len() - 4..], "enter", "esc cancels"] {
+        assert!(ask.contains(whole), "{whole} in {ask:?}");
+    }
+    assert!(!ask.contains('…'), "{ask:?}");
+    assert!(
+        r.iter().any(|l| l.contains(&format!("quarantine {id}"))),
+        "the target, whole"
+    );
+    assert_eq!(operator_shown(&r), arn, "{r:#?}");
+
+    // An operator ARN far longer than the screen is wide wraps; nothing is cut.
+    let long = format!(
+        "arn:aws:sts::483920174655:assumed-role/{}/{}",
+        "AWSReservedSSO_IncidentResponderPermissionSet_0123456789abcdef",
+        "responder.with.a.long.name@example.com"
+    );
+    if let Some(View::Confirm(cv)) = c.s.stack.last_mut() {
+        cv.plan.operator.arn = long.clone();
+    }
+    let r = rows(&c);
+    assert_eq!(operator_shown(&r), long, "{r:#?}");
+    assert!(r.iter().any(|l| l.contains("esc cancels")));
+    insta::assert_snapshot!("confirm_screen_long_operator_80x24", c.text());
+    // Scrolling the plan keeps the target and the operator in view.
+    c.keys("pgdn pgdn");
+    let r = rows(&c);
+    assert!(
+        !r.iter()
+            .any(|l| l.contains("1. ec2:ModifyInstanceAttribute")),
+        "scrolled"
+    );
+    assert_eq!(operator_shown(&r), long, "{r:#?}");
+    assert!(r.iter().any(|l| l.contains(&format!("quarantine {id}"))));
+}
+
+#[test]
+fn notify_confirm_says_both_cancel_keys_from_the_keymap() {
+    let id = web1();
+    let mut c = console(false, 80, 24);
+    c.select_instance_finding(&id);
+    c.keys("N");
+    let r = rows(&c);
+    let ask = r
+        .iter()
+        .find(|l| l.contains("confirms"))
+        .expect("what to press");
+    assert!(ask.contains("y confirms; n or esc cancels"), "{ask:?}");
+}

@@ -191,3 +191,200 @@ fn new_findings_are_marked_until_seen() {
         .expect("row");
     assert!(!line.contains('●'));
 }
+
+/// The actor's fixture events again, `copies` times, a minute apart after the originals and with
+/// their own ids: a trail busier than the screen is tall.
+fn busy_actor_trail(
+    copies: usize,
+    user_agent: impl Fn(usize) -> Option<String>,
+) -> Vec<vigil::model::TrailEvent> {
+    let trail = vigil::ingest::load(&[fixture("trail.json")]).expect("trail");
+    let actor = vigil::model::EntityId::parse("ip:203.0.113.50").expect("id");
+    let mine: Vec<_> = trail
+        .events
+        .into_iter()
+        .filter(|e| e.entities.contains(&actor))
+        .collect();
+    assert!(!mine.is_empty());
+    (0..copies)
+        .map(|i| {
+            let mut e = mine[i % mine.len()].clone();
+            e.event_id = format!("busy-{i:04}");
+            e.time = vigil::model::Ts(NOW.0 + 60_000 * (i as i64 + 1));
+            if let Some(ua) = user_agent(i) {
+                e.user_agent = Some(ua);
+            }
+            e
+        })
+        .collect()
+}
+
+fn screen_rows(s: &State) -> Vec<String> {
+    let t = draw(s);
+    let buf = t.backend().buffer();
+    (0..buf.area.height).map(|y| row_text(buf, y)).collect()
+}
+
+#[test]
+fn trail_table_stays_full_when_there_are_more_events_than_rows() {
+    let mut s = state(80, 24);
+    reindex_with(&mut s, busy_actor_trail(60, |_| None));
+    keys(&mut s, "down down i");
+    let Some(View::Trail(tv)) = s.view() else {
+        panic!("trail expected")
+    };
+    let (n, page) = (tv.rows.len(), 24 - 5);
+    assert!(n > page, "{n} events, {page} rows");
+    insta::assert_snapshot!("trail_busy_80x24", text(&s));
+    // From the latest event (where the trail opens) up to the first: every table row is drawn,
+    // and the selected one is on screen.
+    for step in 0..n {
+        let t = draw(&s);
+        let buf = t.backend().buffer();
+        let table: Vec<u16> = (4..4 + page as u16).collect();
+        for y in &table {
+            assert!(
+                !row_text(buf, *y).trim().is_empty(),
+                "step {step}: row {y} blank"
+            );
+        }
+        let selected = table
+            .iter()
+            .filter(|y| buf[(2, **y)].modifier.contains(Modifier::REVERSED))
+            .count();
+        assert_eq!(selected, 1, "step {step}: the selection is on screen");
+        keys(&mut s, "up");
+    }
+}
+
+#[test]
+fn profile_tells_similar_user_agents_apart_and_counts_them() {
+    let base = "aws-cli/2.15.30 Python/3.11.8 Linux/5.15.0-1051-aws exe/x86_64.ubuntu.22 prompt/off command/";
+    let tails = ["s3.cp", "sts.get-caller-identity", "ec2.describe-instances"];
+    // 7, 4 and 2 events: index i gets the tail whose share it falls in.
+    let which = |i: usize| match i {
+        0..7 => 0,
+        7..11 => 1,
+        _ => 2,
+    };
+    let mut s = state(80, 24);
+    reindex_with(
+        &mut s,
+        busy_actor_trail(13, |i| Some(format!("{base}{}", tails[which(i)]))),
+    );
+    keys(&mut s, "down down I");
+    insta::assert_snapshot!("profile_user_agents_80x24", text(&s));
+    let rows = screen_rows(&s);
+    for (tail, n) in tails.iter().zip([7, 4, 2]) {
+        let row = rows
+            .iter()
+            .find(|r| r.contains(&format!("command/{tail}")))
+            .unwrap_or_else(|| panic!("no row tells {tail} apart:\n{}", rows.join("\n")));
+        let count: u64 = row
+            .split_whitespace()
+            .next()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_else(|| panic!("no count in {row}"));
+        assert_eq!(count, n, "{row}");
+        assert!(
+            row.trim_start().contains("aws-cli/2.15.30"),
+            "the head stays: {row}"
+        );
+    }
+    // The fixture's own agent (8 events) is listed first.
+    let first = rows
+        .iter()
+        .position(|r| r.contains("User agents"))
+        .expect("heading");
+    assert!(rows[first].contains("User agents (4"), "{}", rows[first]);
+    assert!(
+        rows[first + 1].trim_start().starts_with("8 "),
+        "{}",
+        rows[first + 1]
+    );
+}
+
+fn demo_opts(label: &str) -> Options {
+    Options {
+        mode: vigil::app::Mode::Demo,
+        read_only: false,
+        label: label.to_string(),
+        ..Options::default()
+    }
+}
+
+#[test]
+fn header_never_cuts_account_region_or_badge_at_80x24() {
+    for label in [
+        "log4shell-c2",
+        "a-scenario-with-a-name-far-too-long-for-the-header-line",
+    ] {
+        let s = state_with(demo_opts(label), 80, 24);
+        let header = &screen_rows(&s)[0];
+        for whole in ["123456789012", "us-east-1", "ARMED", "12:00:00Z"] {
+            assert!(header.contains(whole), "{whole} in {header:?}");
+        }
+        assert!(header.contains("DEMO"), "{header:?}");
+    }
+    // A window wide enough keeps the date and the brand.
+    let s = state_with(demo_opts("log4shell-c2"), 120, 40);
+    assert!(screen_rows(&s)[0].contains(" vigil │ DEMO log4shell-c2"));
+    assert!(screen_rows(&s)[0].contains("2024-05-01 12:00:00Z"));
+}
+
+#[test]
+fn status_line_says_how_much_quiet_the_demo_skipped() {
+    let mut s = state_with(demo_opts("log4shell-c2"), 80, 24);
+    assert!(!screen_rows(&s)[23].contains("quiet"));
+    send(
+        &mut s,
+        vigil::app::Msg::QuietSkipped(std::time::Duration::from_secs(2 * 3600 + 14 * 60)),
+    );
+    insta::assert_snapshot!("status_quiet_skipped_80x24", text(&s));
+    // (The glyph is two columns wide: the buffer holds it and a blank cell.)
+    let status = &screen_rows(&s)[23];
+    for whole in ["⏩", "2 h 14 m of quiet", "13 events", "? help", "q quit"] {
+        assert!(status.contains(whole), "{whole} in {status:?}");
+    }
+    // The next skip replaces it.
+    send(
+        &mut s,
+        vigil::app::Msg::QuietSkipped(std::time::Duration::from_secs(36 * 60)),
+    );
+    let status = &screen_rows(&s)[23];
+    assert!(
+        status.contains("36 m of quiet") && !status.contains("2 h"),
+        "{status:?}"
+    );
+    // The finding the wait was for arrives: the wait is over, and so is the notice.
+    let more = vigil::ingest::load(&[fixture("findings.json")]).expect("load");
+    send(
+        &mut s,
+        vigil::app::Msg::Findings(vec![more.findings[0].clone()]),
+    );
+    let status = &screen_rows(&s)[23];
+    assert!(!status.contains("quiet"), "{status:?}");
+}
+
+#[test]
+fn a_long_status_message_comes_before_the_event_count() {
+    use vigil::app::state::{Status, StatusLevel};
+    let mut s = state(80, 24);
+    let say = |s: &mut State, text: &str| {
+        s.status = Some(Status {
+            level: StatusLevel::Info,
+            text: text.to_string(),
+        })
+    };
+    say(&mut s, "cancelled: nothing was done");
+    let status = &screen_rows(&s)[23];
+    assert!(status.contains("cancelled: nothing was done") && status.contains("13 events"));
+    let prompt = "type i-0c0f89991ec24aa09 (or its last 4) and enter to go ahead";
+    say(&mut s, prompt);
+    let status = &screen_rows(&s)[23];
+    assert!(status.contains(prompt), "{status:?}");
+    assert!(
+        status.contains("? help") && !status.contains("events"),
+        "{status:?}"
+    );
+}

@@ -44,6 +44,8 @@ pub enum Msg {
     },
     /// New findings from a source (a file load, the demo timeline, a poller).
     Findings(Vec<Finding>),
+    /// The demo skipped this much quiet scenario time (paced playback), for the status line.
+    QuietSkipped(std::time::Duration),
     /// Records that could not be read, for the status line.
     LoadErrors {
         count: usize,

@@ -197,15 +197,25 @@ pub struct DemoActions {
     pub webhook: Option<crate::actions::webhook::WebhookUrl>,
 }
 
+/// When a demo's play starts and how it is paced.
+#[derive(Debug, Clone, Copy)]
+pub struct Play {
+    pub pacing: crate::demo::Pacing,
+    /// The start of play: when the command started, before the scenario loaded, so the time it
+    /// takes to load counts towards the wait for the first finding.
+    pub started: Instant,
+}
+
 /// Runs the console over a demo scenario: the evidence is indexed in the background while the
-/// findings arrive on the scenario's timeline at `speed` times real time.
+/// findings arrive on the scenario's timeline, paced as `play` says.
 pub fn demo(
     opts: Options,
     keymap: Keymap,
     scenario: crate::demo::Scenario,
-    speed: f64,
+    play: Play,
     acts: DemoActions,
 ) -> Result<(), RunError> {
+    let Play { pacing, started } = play;
     let mut state = State::new(opts, keymap);
     let armed = if state.opts.read_only {
         None
@@ -214,9 +224,10 @@ pub fn demo(
         // Isolation is recorded in scenario time (the playback clock), so the world knows which
         // later flow-log lines of an isolated ENI say REJECT.
         if let Some(start) = crate::model::Ts::parse(&scenario.manifest.start) {
-            let t0 = Instant::now();
+            let playback = scenario.playback(pacing);
             responder.clock = Some(Box::new(move || {
-                crate::model::Ts(start.0 + (t0.elapsed().as_millis() as f64 * speed) as i64)
+                let at = playback.scenario_at(started.elapsed());
+                crate::model::Ts(start.0 + at.as_millis() as i64)
             }));
         }
         let topic_arn = responder.world.sns_topics.first().map(|t| t.arn.clone());
@@ -243,10 +254,14 @@ pub fn demo(
         tokio::task::spawn_blocking(move || index_loaded(&indexer, &sc.evidence));
         let (timeline, sc) = (bus.clone(), scenario.clone());
         tokio::spawn(async move {
-            let started = tokio::time::Instant::now();
-            for (due, f) in sc.schedule(speed) {
+            let started = tokio::time::Instant::from_std(started);
+            for (due, cue) in sc.schedule(pacing) {
                 tokio::time::sleep_until(started + due).await;
-                if !timeline.send(Msg::Findings(vec![f.clone()])).await {
+                let msg = match cue {
+                    crate::demo::Cue::Quiet(d) => Msg::QuietSkipped(d),
+                    crate::demo::Cue::Finding(f) => Msg::Findings(vec![f.clone()]),
+                };
+                if !timeline.send(msg).await {
                     break;
                 }
             }

@@ -473,6 +473,9 @@ pub struct State {
     pub load_errors: usize,
     /// CloudTrail log file integrity, once the loader has checked the digests it found.
     pub integrity: Option<crate::integrity::Totals>,
+    /// The quiet a paced demo skipped to shorten the wait for the next finding: on the status
+    /// line while that wait lasts (the finding's arrival clears it).
+    pub quiet_skipped: Option<std::time::Duration>,
     pub actions: ActionsState,
     pub quit: bool,
 }
@@ -504,6 +507,7 @@ impl State {
             status: None,
             load_errors: 0,
             integrity: None,
+            quiet_skipped: None,
             actions: ActionsState {
                 armed,
                 ..ActionsState::default()

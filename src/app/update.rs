@@ -29,7 +29,13 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Findings(batch) => {
+            // The wait a skip shortened is over.
+            s.quiet_skipped = None;
             add_findings(s, batch);
+            Vec::new()
+        }
+        Msg::QuietSkipped(d) => {
+            s.quiet_skipped = Some(d);
             Vec::new()
         }
         Msg::LoadErrors { count, first } => {

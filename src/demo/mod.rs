@@ -7,8 +7,11 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub mod playback;
 pub mod responder;
 pub mod world;
+
+pub use playback::{Pacing, Playback};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/demo_files.rs"));
@@ -108,6 +111,14 @@ pub struct ScenarioInfo {
 pub struct Arrival {
     pub offset: Duration,
     pub finding: Finding,
+}
+
+/// One step of play.
+#[derive(Debug, Clone, Copy)]
+pub enum Cue<'a> {
+    /// This much quiet scenario time was skipped.
+    Quiet(Duration),
+    Finding(&'a Finding),
 }
 
 pub struct Scenario {
@@ -266,21 +277,25 @@ impl Scenario {
         self.arrivals.last().map_or(Duration::ZERO, |a| a.offset)
     }
 
-    /// The speed that plays the whole incident in about three minutes.
-    pub fn default_speed(&self) -> f64 {
-        (self.duration().as_secs_f64() / 180.0).max(1.0)
+    /// When each finding arrives on the wall clock under `pacing`.
+    pub fn playback(&self, pacing: Pacing) -> Playback {
+        let offsets: Vec<Duration> = self.arrivals.iter().map(|a| a.offset).collect();
+        Playback::new(&offsets, pacing)
     }
 
-    /// Wall-clock delay from the start of play for each arrival at `speed` (×).
-    pub fn schedule(&self, speed: f64) -> impl Iterator<Item = (Duration, &Finding)> {
-        let speed = if speed.is_finite() && speed > 0.0 {
-            speed
-        } else {
-            1.0
-        };
-        self.arrivals
-            .iter()
-            .map(move |a| (a.offset.div_f64(speed), &a.finding))
+    /// What happens when, from the start of play: each finding at its arrival, and before it
+    /// the quiet skipped to reach it (when most of the wait was skipped). The console and `--headless` both
+    /// play this.
+    pub fn schedule(&self, pacing: Pacing) -> Vec<(Duration, Cue<'_>)> {
+        let mut out = Vec::with_capacity(self.arrivals.len() * 2);
+        let pb = self.playback(pacing);
+        for (gap, a) in pb.gaps.iter().zip(&self.arrivals) {
+            if pb.worth_notice(gap) {
+                out.push((gap.wall_start, Cue::Quiet(gap.skipped)));
+            }
+            out.push((gap.arrival(), Cue::Finding(&a.finding)));
+        }
+        out
     }
 
     /// Every finding, for analysis as if the whole incident had already played.

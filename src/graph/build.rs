@@ -128,7 +128,7 @@ impl EntityGraph {
                 p.source_ips.insert(s);
             }
             if let Some(s) = ua_sym {
-                p.user_agents.insert(s);
+                *p.user_agents.entry(s).or_default() += 1;
             }
             if let Some(s) = principal_sym {
                 p.principals.insert(s);

@@ -43,7 +43,8 @@ pub struct Profile {
     /// Start of UTC hour (ms) → events.
     pub by_hour: HashMap<i64, u64>,
     pub source_ips: HashSet<u32>,
-    pub user_agents: HashSet<u32>,
+    /// User agent → events that carried it.
+    pub user_agents: HashMap<u32, u64>,
     pub principals: HashSet<u32>,
     /// Findings that involve this entity.
     pub findings: u64,
@@ -88,6 +89,17 @@ impl Profile {
                 (Ts(t), self.by_hour.get(&t).copied().unwrap_or(0))
             })
             .collect()
+    }
+
+    /// User agents with their event counts, most used first, ties by name.
+    pub fn user_agents_by_use<'a>(&self, strings: &'a Interner) -> Vec<(&'a str, u64)> {
+        let mut v: Vec<(&str, u64)> = self
+            .user_agents
+            .iter()
+            .map(|(k, n)| (strings.get(*k), *n))
+            .collect();
+        v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        v
     }
 
     pub fn sorted_names<'a>(set: &HashSet<u32>, strings: &'a Interner) -> Vec<&'a str> {

@@ -2,14 +2,19 @@
 //! parameters, resources touched, blast radius, notes) and the confirmation it needs.
 
 use super::Theme;
+use super::wrap::wrap;
 use crate::actions::Confirm;
+use crate::app::keymap::{Command, Context, KeyCode, chord_string};
 use crate::app::state::{ConfirmView, State};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-fn plan_lines<'a>(c: &ConfirmView, t: &Theme, w: usize) -> Vec<Line<'a>> {
+/// What stays on screen above the scrolling plan: dry run or not, the action on its target, the
+/// case, and who acts. The target and the operator are never cut: one line when it all fits,
+/// else the action and case, then who acts, each wrapped.
+fn head_lines<'a>(c: &ConfirmView, t: &Theme, w: usize) -> Vec<Line<'a>> {
     let p = &c.plan;
     let mut v: Vec<Line> = Vec::new();
     if c.dry_run {
@@ -21,20 +26,38 @@ fn plan_lines<'a>(c: &ConfirmView, t: &Theme, w: usize) -> Vec<Line<'a>> {
             t.warn(),
         )));
     }
-    let head = format!(
-        " {} {} {} case {} {} as {}",
+    let operator = if p.operator.arn.is_empty() {
+        "?"
+    } else {
+        p.operator.arn.as_str()
+    };
+    let action = format!(
+        " {} {} {} case {}",
         p.action.verb(),
         p.action.target(),
         t.sep(),
-        p.case,
-        t.sep(),
-        if p.operator.arn.is_empty() {
-            "?"
-        } else {
-            p.operator.arn.as_str()
-        }
+        p.case
     );
-    v.push(Line::from(Span::styled(t.fit(&head, w), t.title())));
+    let who = format!(" as {operator}");
+    let one = format!("{action} {}{who}", t.sep());
+    let head = if one.chars().count() <= w {
+        vec![one]
+    } else {
+        let mut head = wrap(&action, w, "   ");
+        head.extend(wrap(&who, w, "    "));
+        head
+    };
+    v.extend(
+        head.into_iter()
+            .map(|l| Line::from(Span::styled(l, t.title()))),
+    );
+    v
+}
+
+/// The plan itself (blast radius, notes, calls, resources), which scrolls.
+fn plan_lines<'a>(c: &ConfirmView, t: &Theme, w: usize) -> Vec<Line<'a>> {
+    let p = &c.plan;
+    let mut v: Vec<Line> = Vec::new();
     if !p.blast_radius.is_empty() {
         v.push(Line::from(Span::styled(" Blast radius", t.title())));
         for b in &p.blast_radius {
@@ -79,10 +102,79 @@ fn plan_lines<'a>(c: &ConfirmView, t: &Theme, w: usize) -> Vec<Line<'a>> {
     v
 }
 
-pub fn render(_state: &State, c: &ConfirmView, t: &Theme, frame: &mut Frame, body: Rect) {
+/// Key names for `cmds` on the confirm screen, from the keymap. While an id is being typed,
+/// plain characters go into the id, so only the other keys (esc, enter…) do anything.
+fn keys_for(state: &State, cmds: &[Command], typing: bool) -> String {
+    let keys: Vec<String> = state
+        .keymap
+        .bindings(Context::Confirm)
+        .iter()
+        .filter(|b| cmds.contains(&b.command))
+        .filter(|b| {
+            !typing
+                || !matches!(b.keys.as_slice(), [k] if matches!(k.code, KeyCode::Char(_)) && !k.ctrl && !k.alt)
+        })
+        .map(|b| chord_string(&b.keys))
+        .collect();
+    keys.join(" or ")
+}
+
+/// What to type and how to cancel, whole: the fullest wording that fits on one line, else the
+/// shorter one wrapped.
+fn ask_lines(state: &State, c: &ConfirmView, w: usize) -> Vec<String> {
+    const CANCEL: &[Command] = &[Command::ConfirmNo, Command::Cancel, Command::Back];
+    let typing = matches!(c.plan.confirm, Confirm::TypeId { .. });
+    let cancel = match keys_for(state, CANCEL, typing) {
+        k if k.is_empty() => String::new(),
+        k => format!("; {k} cancels"),
+    };
+    let variants = match &c.plan.confirm {
+        Confirm::TypeId { id } => {
+            let n = id.chars().count();
+            let last4: String = id.chars().skip(n.saturating_sub(4)).collect();
+            let enter = keys_for(state, &[Command::Submit], true);
+            vec![
+                format!(" Destructive: type {id} (or its last 4, {last4}) and {enter}{cancel}"),
+                format!(" Destructive: type {id} (or {last4}) and {enter}{cancel}"),
+            ]
+        }
+        Confirm::Yes => {
+            let yes = keys_for(state, &[Command::ConfirmYes], false);
+            vec![
+                format!(" Go ahead? {yes} confirms{cancel}"),
+                format!(" {yes} goes ahead{cancel}"),
+            ]
+        }
+    };
+    if let Some(one) = variants.iter().find(|v| v.chars().count() <= w) {
+        return vec![one.clone()];
+    }
+    let last = variants.last().map_or("", String::as_str);
+    wrap(last, w, " ")
+}
+
+pub fn render(state: &State, c: &ConfirmView, t: &Theme, frame: &mut Frame, body: Rect) {
     let w = usize::from(body.width);
-    let prompt_h = 3u16.min(body.height);
-    let plan_area = Rect::new(body.x, body.y, body.width, body.height - prompt_h);
+    let ask = ask_lines(state, c, w);
+    let typing = matches!(c.plan.confirm, Confirm::TypeId { .. });
+    // The head, the rule, what to type and the typed line are kept whole; the plan scrolls
+    // between them.
+    let want = 1 + ask.len() + usize::from(typing);
+    let prompt_h = u16::try_from(want).unwrap_or(u16::MAX).min(body.height);
+    let head = head_lines(c, t, w);
+    let head_h = u16::try_from(head.len())
+        .unwrap_or(u16::MAX)
+        .min(body.height - prompt_h);
+    frame.render_widget(
+        Paragraph::new(head),
+        Rect::new(body.x, body.y, body.width, head_h),
+    );
+    let plan_area = Rect::new(
+        body.x,
+        body.y + head_h,
+        body.width,
+        body.height - prompt_h - head_h,
+    );
     let prompt_area = Rect::new(
         body.x,
         body.y + body.height - prompt_h,
@@ -109,20 +201,13 @@ pub fn render(_state: &State, c: &ConfirmView, t: &Theme, frame: &mut Frame, bod
     frame.render_widget(Paragraph::new(shown), plan_area);
 
     let rule = if t.ascii { "-" } else { "─" };
-    let ask = match &c.plan.confirm {
-        Confirm::TypeId { id } => {
-            let n = id.chars().count();
-            let last4: String = id.chars().skip(n.saturating_sub(4)).collect();
-            format!(" Destructive: type {id} (or its last 4, {last4}) and enter; esc cancels")
-        }
-        Confirm::Yes => " Go ahead? y confirms, n or esc cancels".to_string(),
-    };
     let cursor = if t.ascii { "_" } else { "█" };
-    let mut p: Vec<Line> = vec![
-        Line::from(Span::styled(rule.repeat(w), t.dim())),
-        Line::from(Span::styled(t.fit(&ask, w), t.bad())),
-    ];
-    if matches!(c.plan.confirm, Confirm::TypeId { .. }) {
+    let mut p: Vec<Line> = vec![Line::from(Span::styled(rule.repeat(w), t.dim()))];
+    p.extend(
+        ask.into_iter()
+            .map(|l| Line::from(Span::styled(l, t.bad()))),
+    );
+    if typing {
         p.push(Line::from(vec![
             Span::raw(" > "),
             Span::raw(t.fit(&c.typed, w.saturating_sub(5))),

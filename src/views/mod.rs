@@ -12,6 +12,7 @@ pub mod profile;
 pub mod status;
 pub mod trail;
 pub mod world;
+pub mod wrap;
 
 use crate::app::state::{State, View};
 use crate::model::{EntityKind, SeverityLabel};
@@ -262,6 +263,43 @@ impl Theme {
         out.push_str(self.ellipsis());
         out
     }
+
+    /// Cuts `s` to `w` columns so that what tells it apart from similar strings (from char
+    /// `distinct` on, e.g. after a prefix they share) stays in view. Where that is within the
+    /// first columns, a cut at the end does; otherwise the cut is in the middle: the head, an
+    /// ellipsis, then the tail from `distinct` (itself cut at the end if even that is too long).
+    pub fn fit_middle(&self, s: &str, w: usize, distinct: usize) -> String {
+        // Chars after the first difference that an end cut must still show.
+        const CONTEXT: usize = 8;
+        let n = s.chars().count();
+        if n <= w {
+            return s.to_string();
+        }
+        // The head says what the string is (a user agent's product/version): keep a little.
+        let min_head = (w / 4).min(16);
+        let room = w.saturating_sub(1);
+        if distinct + CONTEXT <= room || room < min_head + 1 {
+            return self.fit(s, w);
+        }
+        let tail_len = n.saturating_sub(distinct.min(n));
+        let head_len = room.saturating_sub(tail_len).max(min_head);
+        let head: String = s.chars().take(head_len).collect();
+        let tail: String = s.chars().skip(n - tail_len).collect();
+        format!(
+            "{head}{}{}",
+            self.ellipsis(),
+            self.fit(&tail, w - head_len - 1)
+        )
+    }
+}
+
+/// The first row of a `page`-row window over `len` rows that keeps `selected` in view: centred on
+/// it where it can be, and never past the end, so the window is full whenever there are at least
+/// `page` rows (flipping whole pages leaves a last page of a few rows and a blank screen).
+pub fn window_start(selected: usize, len: usize, page: usize) -> usize {
+    selected
+        .saturating_sub(page / 2)
+        .min(len.saturating_sub(page))
 }
 
 /// Draws the whole console for `state`.
@@ -297,13 +335,12 @@ pub fn render(state: &State, frame: &mut Frame) {
     status::render(state, &t, frame, status);
 }
 
+/// The header: where the console is (mode, scenario or input), which account and region, whether
+/// it can act, and the clock. The account, region and badge are what a responder acts on, so they
+/// are never cut; when the line is too narrow the less important parts give way first: the
+/// clock's date, then the `vigil` brand, then the label (cut), then the clock.
 fn header_line(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
     let w = usize::from(area.width);
-    let mut left = format!(" vigil {} {}", t.sep(), state.opts.mode.as_str());
-    if !state.opts.label.is_empty() {
-        left.push(' ');
-        left.push_str(&state.opts.label);
-    }
     let acct = match state.summary.accounts.as_slice() {
         [] => String::new(),
         [a] => a.clone(),
@@ -314,24 +351,60 @@ fn header_line(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
         [r] => r.clone(),
         [r, rest @ ..] => format!("{r} +{}", rest.len()),
     };
-    let clock = state
-        .now
-        .map(|n| format!("{}Z ", n.to_short()))
-        .unwrap_or_default();
-    let badge = if state.opts.read_only {
-        " READ-ONLY "
-    } else {
-        " ARMED "
-    };
     let mut mid = String::new();
     for part in [acct, region] {
         if !part.is_empty() {
             mid.push_str(&format!(" {} {part}", t.sep()));
         }
     }
+    let mode = state.opts.mode.as_str();
+    let label = state.opts.label.as_str();
+    let (long_clock, short_clock) = state.now.map_or((String::new(), String::new()), |n| {
+        let full = n.to_short();
+        let time: String = full.chars().skip(11).collect();
+        (format!("{full}Z "), format!("{time}Z "))
+    });
+    let badge = if state.opts.read_only {
+        " READ-ONLY "
+    } else {
+        " ARMED "
+    };
+    let brand = format!(" vigil {} ", t.sep());
+    let fits = |left: &str, clock: &str| {
+        left.chars().count() + badge.chars().count() + 1 + clock.chars().count() <= w
+    };
+    let whole = |brand: &str| {
+        let sp = if label.is_empty() { "" } else { " " };
+        format!("{brand}{mode}{sp}{label}{mid}")
+    };
+    let (left, clock) = if fits(&whole(&brand), &long_clock) {
+        (whole(&brand), long_clock)
+    } else if fits(&whole(&brand), &short_clock) {
+        (whole(&brand), short_clock)
+    } else if fits(&whole(" "), &short_clock) {
+        (whole(" "), short_clock)
+    } else {
+        // Cut the label to what is left; with no room for it, the clock goes too.
+        let clock = if fits(&format!(" {mode}{mid}"), &short_clock) {
+            short_clock
+        } else {
+            String::new()
+        };
+        let fixed = format!(" {mode}{mid}").chars().count()
+            + badge.chars().count()
+            + 1
+            + clock.chars().count();
+        let room = w.saturating_sub(fixed + 1);
+        let cut = if label.is_empty() || room < 2 {
+            String::new()
+        } else {
+            format!(" {}", t.fit(label, room))
+        };
+        (format!(" {mode}{cut}{mid}"), clock)
+    };
     let fixed = badge.chars().count() + clock.chars().count() + 1;
-    let room = w.saturating_sub(fixed);
-    let lm = t.fit(&format!("{left}{mid}"), room);
+    // Only in a window narrower than the essentials themselves does anything essential go.
+    let lm = t.fit(&left, w.saturating_sub(fixed));
     let pad = w.saturating_sub(lm.chars().count() + fixed);
     let badge_style = if t.color {
         Style::new()
@@ -369,4 +442,46 @@ fn breadcrumb(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
         Paragraph::new(Line::from(Span::styled(format!(" {shown}"), t.title()))),
         area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Theme, window_start};
+
+    const T: Theme = Theme {
+        color: false,
+        ascii: false,
+    };
+
+    #[test]
+    fn fit_middle_keeps_what_differs_in_view() {
+        let base = "aws-cli/2.15.30 Python/3.11.8 Linux/6.1.79-99.167.amzn2023.x86_64 command/";
+        let a = format!("{base}s3.cp");
+        let shown = T.fit_middle(&a, 40, base.len());
+        assert_eq!(shown.chars().count(), 40);
+        assert!(
+            shown.starts_with("aws-cli/2.15.30") && shown.ends_with("…s3.cp"),
+            "{shown}"
+        );
+        // A difference near the start shows in a plain cut at the end.
+        let b = "aws-sdk-java/2.25.11 Linux/6.1.79-99.167.amzn2023.x86_64 OpenJDK_64-Bit_Server_VM";
+        assert_eq!(T.fit_middle(b, 40, 4), T.fit(b, 40));
+        // A distinctive tail longer than the line keeps a short head and the tail's start.
+        let c = format!("{base}{}", "x".repeat(60));
+        let shown = T.fit_middle(&c, 40, base.len());
+        assert_eq!(shown.chars().count(), 40);
+        assert!(shown.contains("…xxxx") && shown.ends_with('…'), "{shown}");
+    }
+
+    #[test]
+    fn window_is_full_and_holds_the_selection() {
+        for len in [0, 5, 19, 20, 233] {
+            for sel in 0..len {
+                let start = window_start(sel, len, 19);
+                assert!(start <= sel && sel < start + 19, "{sel} of {len}");
+                assert!(len < 19 || start + 19 <= len, "full: {sel} of {len}");
+                assert!(len >= 19 || start == 0);
+            }
+        }
+    }
 }

@@ -74,7 +74,6 @@ fn profile_lines<'a>(state: &'a State, p: &ProfileView, t: &Theme, w: usize) -> 
     for (title, set) in [
         ("Principals (credentials)", &prof.principals),
         ("Source IPs", &prof.source_ips),
-        ("User agents", &prof.user_agents),
     ] {
         if set.is_empty() {
             continue;
@@ -87,6 +86,7 @@ fn profile_lines<'a>(state: &'a State, p: &ProfileView, t: &Theme, w: usize) -> 
             )));
         }
     }
+    user_agents(prof, strings, t, w, &mut v);
     related(state, p, t, w, &mut v);
     let top = prof.top_apis(strings, 10);
     if !top.is_empty() {
@@ -106,6 +106,70 @@ fn profile_lines<'a>(state: &'a State, p: &ProfileView, t: &Theme, w: usize) -> 
         }
     }
     v
+}
+
+/// User agents, most used first, each with its event count. Agents often share a long prefix
+/// (SDK, language, OS) and differ at the end (command, framework): each is cut in the middle so
+/// what sets it apart from the others stays in view.
+fn user_agents<'a>(
+    prof: &Profile,
+    strings: &'a crate::graph::profile::Interner,
+    t: &Theme,
+    w: usize,
+    v: &mut Vec<Line<'a>>,
+) {
+    let all = prof.user_agents_by_use(strings);
+    if all.is_empty() {
+        return;
+    }
+    v.push(heading(
+        t,
+        format!(" User agents ({}, by events)", all.len()),
+    ));
+    let shown = &all[..all.len().min(MAX_AGENTS)];
+    let count_w = shown
+        .iter()
+        .map(|(_, n)| n.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let room = w.saturating_sub(count_w + 6);
+    for (i, (name, n)) in shown.iter().enumerate() {
+        let distinct = shown
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, (other, _))| shared_prefix(name, other))
+            .max()
+            .map_or(0, |d| token_start(name, d));
+        v.push(Line::from(vec![
+            Span::styled(format!("   {n:>count_w$} "), t.accent()),
+            Span::raw(t.fit_middle(name, room, distinct)),
+        ]));
+    }
+    if all.len() > shown.len() {
+        v.push(Line::from(Span::styled(
+            format!("   {} {} more", t.ellipsis(), all.len() - shown.len()),
+            t.dim(),
+        )));
+    }
+}
+
+/// User agents listed on a profile before the rest is counted.
+const MAX_AGENTS: usize = 5;
+
+/// How many leading chars `a` and `b` share.
+fn shared_prefix(a: &str, b: &str) -> usize {
+    a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count()
+}
+
+/// The start of the space-separated token holding char `at` (user agents are `product/version`
+/// tokens: `command/s3.cp` reads better than `3.cp`), unless that is far back.
+fn token_start(s: &str, at: usize) -> usize {
+    let before: Vec<char> = s.chars().take(at).collect();
+    match before.iter().rposition(|c| *c == ' ') {
+        Some(sp) if at - sp <= 24 => sp + 1,
+        _ => at,
+    }
 }
 
 /// Findings about the entity, and for an instance who it talked to and what it resolved.

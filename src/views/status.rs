@@ -4,6 +4,7 @@
 use super::Theme;
 use crate::app::keymap::Command;
 use crate::app::state::{IndexState, InputKind, State, StatusLevel};
+use crate::demo::playback::span;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -53,30 +54,33 @@ pub fn render(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
     }
     let ctx = state.context();
     let key = |c: Command| state.keymap.key_for(ctx, c);
-    let mut right = String::new();
-    match state.index_state {
+    let mut quiet = String::new();
+    if let Some(d) = state.quiet_skipped {
+        let ff = if t.ascii { ">>" } else { "⏩" };
+        quiet = format!("{ff} {} of quiet {} ", span(d), t.sep());
+    }
+    let index = match state.index_state {
         IndexState::Loading(p) => {
             let rate = (p.events as u64 * 1000)
                 .checked_div(p.elapsed_ms)
                 .unwrap_or(0);
-            right.push_str(&format!(
+            format!(
                 "indexing {}/{} files {} ev {}/s ",
                 p.files_done,
                 p.files_total,
                 thousands(p.events),
                 thousands(rate as usize)
-            ));
+            )
         }
-        IndexState::Ready { events, .. } => {
-            right.push_str(&format!("{} events ", thousands(events)));
-        }
-        IndexState::None => {}
-    }
+        IndexState::Ready { events, .. } => format!("{} events ", thousands(events)),
+        IndexState::None => String::new(),
+    };
+    let mut hints = String::new();
     if let Some(k) = key(Command::Help) {
-        right.push_str(&format!("{k} help "));
+        hints.push_str(&format!("{k} help "));
     }
     if let Some(k) = key(Command::Quit) {
-        right.push_str(&format!("{k} quit "));
+        hints.push_str(&format!("{k} quit "));
     }
     let (text, style) = match &state.status {
         Some(s) => (
@@ -89,12 +93,21 @@ pub fn render(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
         ),
         None => (String::new(), t.dim()),
     };
+    // The message (what to type on the confirm screen, an error) comes before the event count:
+    // when both do not fit, the count gives way.
+    let cols = |s: &str| Span::raw(s).width();
+    let msg_w = cols(&text) + 2;
+    let mut right = if !text.is_empty() && msg_w + cols(&quiet) + cols(&index) + cols(&hints) > w {
+        format!("{quiet}{hints}")
+    } else {
+        format!("{quiet}{index}{hints}")
+    };
     if state.integrity.is_some() {
         right.insert_str(0, if t.ascii { "| " } else { "│ " });
     }
-    let (integrity, integrity_style) =
-        integrity_span(state, t, w.saturating_sub(right.chars().count()));
-    let rw = right.chars().count() + integrity.chars().count();
+    let (integrity, integrity_style) = integrity_span(state, t, w.saturating_sub(cols(&right)));
+    // Display columns, not chars: the fast-forward glyph is two columns wide.
+    let rw = cols(&right) + cols(&integrity);
     let lw = w.saturating_sub(rw + 1);
     let left = t.fit(&format!(" {text}"), lw);
     let pad = w.saturating_sub(left.chars().count() + rw);

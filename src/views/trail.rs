@@ -91,7 +91,7 @@ pub fn render(state: &State, tv: &TrailView, t: &Theme, frame: &mut Frame, body:
         header.push("USER AGENT");
     }
     let page = usize::from(table_area.height.saturating_sub(1)).max(1);
-    let offset = (tv.selected / page) * page;
+    let offset = super::window_start(tv.selected, tv.rows.len(), page);
     let mut rows = Vec::new();
     for (n, r) in tv.rows.iter().enumerate().skip(offset).take(page) {
         let Some(row) = ix.row(*r) else { continue };
@@ -116,7 +116,7 @@ pub fn render(state: &State, tv: &TrailView, t: &Theme, frame: &mut Frame, body:
             cells.push(Cell::from(t.fit(ix.str(row.user_agent), usize::from(ua_w))).style(t.dim()));
         }
         let mut r = Row::new(cells);
-        if offset + n == tv.selected {
+        if n == tv.selected {
             r = r.style(t.selected());
         }
         rows.push(r);

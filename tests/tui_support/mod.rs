@@ -32,10 +32,15 @@ pub fn state_with(opts: Options, width: u16, height: u16) -> State {
     assert!(findings.errors.is_empty() && evidence.errors.is_empty());
     send(&mut s, Msg::Resize { width, height });
     send(&mut s, Msg::Tick { now: NOW });
-    let n = findings.findings.len();
     send(&mut s, Msg::Findings(findings.findings.clone()));
+    send(&mut s, index_msg(&findings.findings, &evidence));
+    s
+}
+
+/// The fixture's evidence indexed with its findings, as the runtime's loader sends it.
+pub fn index_msg(findings: &[vigil::model::Finding], evidence: &vigil::ingest::Loaded) -> Msg {
     let mut graph = EntityGraph::default();
-    for f in &findings.findings {
+    for f in findings {
         graph.add_finding(f);
     }
     let mut index = TrailIndex::new();
@@ -50,17 +55,26 @@ pub fn state_with(opts: Options, width: u16, height: u16) -> State {
         graph.add_flow(r);
     }
     index.finish();
-    send(
-        &mut s,
-        Msg::Indexed(Box::new(Indexed {
-            index,
-            graph,
-            findings: n,
-            events: evidence.events.len(),
-            elapsed_ms: 12,
-        })),
-    );
-    s
+    Msg::Indexed(Box::new(Indexed {
+        index,
+        graph,
+        findings: findings.len(),
+        events: evidence.events.len(),
+        elapsed_ms: 12,
+    }))
+}
+
+/// Re-indexes the fixture's evidence plus `extra` events (a busier trail than the fixture's).
+pub fn reindex_with(s: &mut State, extra: Vec<vigil::model::TrailEvent>) {
+    let mut evidence = vigil::ingest::load(&[
+        fixture("trail.json"),
+        fixture("flows.log"),
+        fixture("dns.json"),
+    ])
+    .expect("evidence");
+    evidence.events.extend(extra);
+    let findings = s.findings.clone();
+    send(s, index_msg(&findings, &evidence));
 }
 
 pub fn state(width: u16, height: u16) -> State {
