@@ -8,11 +8,25 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
+/// What tells principals apart in a narrow column.
 fn principal_short(p: &str) -> &str {
-    // arn:aws:sts::123:assumed-role/Role/Session → Role/Session; user ARNs → user/name
-    match p.split_once(":assumed-role/") {
-        Some((_, rest)) => rest,
-        None => p.rsplit(':').next().unwrap_or(p),
+    // arn:aws:sts::123:assumed-role/Role/Session → Role/Session; other ARNs → user/name, root
+    if let Some((_, rest)) = p.split_once(":assumed-role/") {
+        return rest;
+    }
+    if p.starts_with("arn:") {
+        return p.rsplit(':').next().unwrap_or(p);
+    }
+    // An Identity Center user (`STORE/USERID`, `ACCOUNT/NAME`): the store or account is the same
+    // on every row; the user is what differs. (An `idp-user` NAME@PROVIDER stays whole: the
+    // provider's id may hold a `/`.)
+    match p.split_once('/') {
+        Some((head, user))
+            if head.starts_with("d-") || head.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            user
+        }
+        _ => p,
     }
 }
 
@@ -136,4 +150,34 @@ pub fn render(state: &State, tv: &TrailView, t: &Theme, frame: &mut Frame, body:
             .column_spacing(1),
         table_area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::principal_short;
+
+    #[test]
+    fn principals_keep_what_tells_them_apart() {
+        for (id, short) in [
+            (
+                "arn:aws:sts::123456789012:assumed-role/Web/i-0abc",
+                "Web/i-0abc",
+            ),
+            ("arn:aws:iam::123456789012:user/alice", "user/alice"),
+            ("arn:aws:iam::123456789012:root", "root"),
+            (
+                "d-9067642ac7/544894e8-80c1-707f-60e3-3ba6510dfac1",
+                "544894e8-80c1-707f-60e3-3ba6510dfac1",
+            ),
+            ("123456789012/jane.doe", "jane.doe"),
+            (
+                "SamlExample@bdGOnTesti4+ExamplexL/jEvs=",
+                "SamlExample@bdGOnTesti4+ExamplexL/jEvs=",
+            ),
+            ("ec2.amazonaws.com", "ec2.amazonaws.com"),
+            ("123456789012", "123456789012"),
+        ] {
+            assert_eq!(principal_short(id), short, "{id}");
+        }
+    }
 }
