@@ -621,6 +621,12 @@ fn confirm_screen_keeps_what_to_type_how_to_cancel_and_who_acts_whole_at_80x24()
         "the target, whole"
     );
     assert_eq!(operator_shown(&r), arn, "{r:#?}");
+    // The blast radius is part of deciding: each item reads back whole, wrapped, not cut.
+    let screen = r.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
+    assert!(cv.plan.blast_radius.len() >= 2);
+    for b in &cv.plan.blast_radius {
+        assert!(screen.contains(b.as_str()), "{b:?} in {r:#?}");
+    }
 
     // An operator ARN far longer than the screen is wide wraps; nothing is cut.
     let long = format!(

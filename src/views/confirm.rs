@@ -60,15 +60,17 @@ fn plan_lines<'a>(c: &ConfirmView, t: &Theme, w: usize) -> Vec<Line<'a>> {
     let mut v: Vec<Line> = Vec::new();
     if !p.blast_radius.is_empty() {
         v.push(Line::from(Span::styled(" Blast radius", t.title())));
+        // What the action does beyond its target is part of deciding: wrapped, never cut.
         for b in &p.blast_radius {
-            v.push(Line::from(Span::styled(
-                t.fit(&format!("   - {b}"), w),
-                t.warn(),
-            )));
+            for l in wrap(&format!("   - {b}"), w, "     ") {
+                v.push(Line::from(Span::styled(l, t.warn())));
+            }
         }
     }
     for n in &p.notes {
-        v.push(Line::from(t.fit(&format!(" note: {n}"), w)));
+        for l in wrap(&format!(" note: {n}"), w, "       ") {
+            v.push(Line::from(l));
+        }
     }
     v.push(Line::from(Span::styled(
         format!(" API calls ({})", p.steps.len()),
