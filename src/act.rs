@@ -12,6 +12,7 @@ use crate::actions::{
 };
 use crate::cli::{ActArgs, ActCommand, ActFormat};
 use crate::demo::{Scenario, responder::DemoResponder};
+use crate::model::text::escape_lines;
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -220,7 +221,8 @@ pub fn run(cmd: &ActCommand, out: &mut dyn Write) -> Result<u8, ActError> {
     let plan = actions::plan(&action, &facts, &ctx)?;
     let json = args.format == ActFormat::Json;
     // The plan goes to stdout in text mode, stderr in JSON mode (stdout is then only the result).
-    let rendered = plan.render();
+    // Names in a plan come from the account (tags, group and role names): no controls through.
+    let rendered = escape_lines(&plan.render()).into_owned();
     if json {
         eprint!("{rendered}");
     } else {
@@ -236,7 +238,7 @@ pub fn run(cmd: &ActCommand, out: &mut dyn Write) -> Result<u8, ActError> {
             .map_err(std::io::Error::from)?;
             writeln!(out)?;
         } else {
-            writeln!(out, "refused: {why}")?;
+            writeln!(out, "refused: {}", escape_lines(why))?;
         }
         Ok(EXIT_REFUSED)
     };
@@ -283,7 +285,7 @@ pub fn run(cmd: &ActCommand, out: &mut dyn Write) -> Result<u8, ActError> {
         .map_err(std::io::Error::from)?;
         writeln!(out)?;
     } else {
-        write!(out, "{}", report.render())?;
+        write!(out, "{}", escape_lines(&report.render()))?;
     }
     Ok(if report.succeeded() { 0 } else { EXIT_FAILED })
 }

@@ -10,7 +10,7 @@ use vigil::cli::{
 use vigil::graph::{EntityGraph, groups};
 use vigil::ingest::errors::ErrorSummary;
 use vigil::ingest::{self, IngestError};
-use vigil::model::text::{self, escape};
+use vigil::model::text::{self, Escaped, escape_lines};
 use vigil::model::{EntityId, Ts};
 use vigil::{pivot, report};
 
@@ -21,9 +21,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // Usage and input errors: one line, exit 2. They quote paths, entity ids and keymap
             // text, so controls are escaped (line by line: a keymap error points at its line).
-            let msg = format!("{e:#}");
-            let lines: Vec<_> = msg.lines().map(escape).collect();
-            eprintln!("vigil: {}", lines.join("\n"));
+            eprintln!("vigil: {}", escape_lines(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }
@@ -153,9 +151,9 @@ fn headless_demo(
             "{at}  {:<8} {:>4.1}  {:<52}  {:<22}  {}",
             f.label(),
             f.severity,
-            f.finding_type,
-            f.resource,
-            f.id
+            Escaped(&f.finding_type),
+            Escaped(&f.resource),
+            Escaped(&f.id)
         )?;
         stdout.flush()?;
     }

@@ -37,6 +37,15 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`escape`] for multi-line text the program laid out itself (a plan, a report, an error
+/// chain): its own line breaks stay, every other control inside a line is written out.
+pub fn escape_lines(s: &str) -> Cow<'_, str> {
+    if !s.contains(|c: char| is_control(c) && c != '\n') {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(s.split('\n').map(escape).collect::<Vec<_>>().join("\n"))
+}
+
 /// [`escape`] as a `Display` adapter, for `format!` arguments: `format!("{}", Escaped(&title))`.
 pub struct Escaped<'a>(pub &'a str);
 
@@ -196,5 +205,14 @@ mod tests {
         let a: serde_json::Value = serde_json::from_str(raw).unwrap();
         let b: serde_json::Value = serde_json::from_str(&safe).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn escape_lines_keeps_line_breaks_only() {
+        assert!(matches!(escape_lines("a\nb\n"), Cow::Borrowed("a\nb\n")));
+        assert_eq!(
+            escape_lines("plan\n  role \x1b[2Jx\r\n\u{9b}31m"),
+            "plan\n  role \\x1b[2Jx\\x0d\n\\u{9b}31m"
+        );
     }
 }
