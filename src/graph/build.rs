@@ -17,13 +17,19 @@ impl EntityGraph {
         for e in &l.events {
             g.add_event(e);
         }
+        g.add_network(l);
+        g
+    }
+
+    /// DNS queries, then flow records (a flow is attributed through the addresses that findings
+    /// and DNS logs gave their instances).
+    fn add_network(&mut self, l: &Loaded) {
         for q in &l.dns {
-            g.add_dns(q);
+            self.add_dns(q);
         }
         for r in &l.flows {
-            g.add_flow(r);
+            self.add_flow(r);
         }
-        g
     }
 
     /// The graph of everything under `paths`, for a one-shot report over more CloudTrail than is
@@ -52,12 +58,7 @@ impl EntityGraph {
         for f in &kept.findings {
             g.add_finding(f);
         }
-        for q in &kept.dns {
-            g.add_dns(q);
-        }
-        for r in &kept.flows {
-            g.add_flow(r);
-        }
+        g.add_network(&kept);
         Ok((kept, g))
     }
 
