@@ -366,7 +366,7 @@ pub fn pivot_table(res: &crate::pivot::ScanResult) -> String {
             "{:<19}  {:<26}  {:<12}  {:<44}  {:<15}  {}",
             ev.time.to_short(),
             Escaped(&ev.name),
-            Escaped(ev.service_short()),
+            Escaped(&ev.service),
             Escaped(ev.principal.as_ref().map_or("-", |p| p.value.as_str())),
             Escaped(ev.source_ip.as_deref().unwrap_or("-")),
             Escaped(ev.error_code.as_deref().unwrap_or(""))

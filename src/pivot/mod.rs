@@ -11,7 +11,7 @@ mod index;
 mod scan;
 
 pub use index::{EventRow, TrailIndex};
-pub use scan::{ScanHit, ScanResult, minify_json, scan};
+pub use scan::{HitEvent, ScanHit, ScanResult, minify_json, scan};
 
 use crate::model::Ts;
 

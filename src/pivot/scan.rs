@@ -8,7 +8,7 @@ use super::Window;
 use crate::ingest::walk::{self, Kind, Rec, Sink};
 use crate::ingest::{self, IngestError, InputError, flow, source};
 use crate::model::entity::{parse_ip, source_addresses};
-use crate::model::{EntityId, EntityKind, TrailEvent};
+use crate::model::{EntityId, EntityKind, TrailEvent, Ts};
 use memchr::memmem;
 use rayon::prelude::*;
 use std::net::IpAddr;
@@ -18,8 +18,37 @@ use std::sync::Arc;
 /// A matching event and its original JSON (made compact, one line).
 #[derive(Debug)]
 pub struct ScanHit {
-    pub event: TrailEvent,
+    pub event: HitEvent,
     pub raw: String,
+}
+
+/// What the pivot's outputs need of a matching event: the sort key and the table's columns. The
+/// rest of the typed event (entities, targets, origin) is dropped as soon as it has matched, so
+/// a pivot that matches most of a large trail holds little more than the matches' JSON.
+#[derive(Debug)]
+pub struct HitEvent {
+    pub event_id: String,
+    pub time: Ts,
+    pub name: String,
+    /// The service without `.amazonaws.com`.
+    pub service: String,
+    pub principal: Option<EntityId>,
+    pub source_ip: Option<String>,
+    pub error_code: Option<String>,
+}
+
+impl From<TrailEvent> for HitEvent {
+    fn from(ev: TrailEvent) -> HitEvent {
+        HitEvent {
+            service: ev.service_short().to_string(),
+            event_id: ev.event_id,
+            time: ev.time,
+            name: ev.name,
+            principal: ev.principal,
+            source_ip: ev.source_ip,
+            error_code: ev.error_code,
+        }
+    }
 }
 
 /// Matching events in pivot order, and what went wrong.
@@ -114,7 +143,7 @@ impl Sink for ScanSink<'_> {
             Ok(ev) => {
                 if self.window.contains(ev.time) && ev.entities.binary_search(self.target).is_ok() {
                     self.out.events.push(ScanHit {
-                        event: ev,
+                        event: HitEvent::from(ev),
                         raw: minify_json(rec.raw),
                     });
                 }
