@@ -148,8 +148,10 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, InputError> {
 
 /// Records (and errors) a part holds before it is handed on: a huge file reaches the consumer in
 /// parts of this size, so a consumer that folds records into a graph or index and drops them keeps
-/// memory flat within one file too, not only across files.
-const PART_RECORDS: usize = 16_384;
+/// memory flat within one file too, not only across files. With two parts waiting in the channel
+/// this bounds what is in flight: the 1M-event index build peaks at ~370-400 MiB instead of ~500
+/// with whole 10k-event files (examples/bench_index.rs), at the same speed.
+const PART_RECORDS: usize = 4_096;
 
 /// Loads files on all cores and hands their records to `on_part` on the calling thread as soon as
 /// they are read, with the file's index for re-ordering. A file comes in one part or, when it
@@ -163,7 +165,7 @@ pub fn load_streaming(
 ) -> Result<usize, InputError> {
     let files = source::expand(paths).map_err(|(path, source)| InputError { path, source })?;
     let n = files.len();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Loaded)>(4);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Loaded)>(2);
     std::thread::scope(|scope| {
         let files = &files;
         scope.spawn(move || {
