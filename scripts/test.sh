@@ -37,6 +37,10 @@ echo "==> cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
 echo "==> cargo test"
 cargo test --all-targets --quiet 2>&1 | tee "${CARGO_TARGET_DIR}/last-test.log"
+# --all-targets leaves doctests out; the compile-fail proof that a read-only session has no path
+# to a mutating call is one.
+echo "==> cargo test --doc"
+cargo test --doc --quiet 2>&1 | tee -a "${CARGO_TARGET_DIR}/last-test.log"
 if [ -f tools/demo-gen/check_scenarios.py ] && [ -d demo ] && ls demo/*/scenario.toml >/dev/null 2>&1; then
   echo "==> demo scenario consistency (independent Python check)"
   python3 tools/demo-gen/check_scenarios.py

@@ -95,7 +95,7 @@ fn sigterm_restores_the_terminal() {
         (80, 24),
         &format!(
             "sh -c 'echo $$ > {pidfile_s}; exec {bin} open --findings {fx}/findings.json --trail {fx}/trail.json'; \
-         echo VIGIL-EXIT=$?; stty -a | grep -o ' icanon'; sleep 30"
+         echo VIGIL-EXIT=$?; stty -a | grep -o -- '-*icanon' | sed 's/^/CANON=/'; sleep 30"
         ),
     );
     t.wait_for("SEV  TYPE");
@@ -107,8 +107,9 @@ fn sigterm_restores_the_terminal() {
     assert!(status.success());
     let screen = t.wait_for("VIGIL-EXIT=");
     assert!(screen.contains("VIGIL-EXIT=0"), "{screen}");
-    // Raw mode is off again: canonical input is back (stty prints `-icanon` when it is off).
-    let screen = t.wait_for(" icanon");
-    assert!(!screen.contains("-icanon"), "{screen}");
+    // Raw mode is off again: canonical input is back (stty prints `-icanon` when it is off, and
+    // the flag is printed with its sign after `CANON=`).
+    let screen = t.wait_for("CANON=");
+    assert!(screen.contains("CANON=icanon"), "{screen}");
     assert_eq!(t.display("#{alternate_on}"), "0");
 }

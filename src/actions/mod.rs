@@ -933,7 +933,15 @@ impl ReadOnlySession {
     }
 }
 
-/// A session that may act: holds the responder.
+/// A session that may act: holds the responder. The same call as in [`ReadOnlySession`]'s
+/// example compiles here, so that example fails for the type alone, not for a typo:
+///
+/// ```no_run
+/// # use vigil::actions::*;
+/// fn run(s: &mut ResponderSession, p: &Plan, log: &mut AuditLog) {
+///     let _ = execute(p, s.responder(), log, &ExecOptions::default());
+/// }
+/// ```
 pub struct ResponderSession {
     responder: Box<dyn Responder + Send>,
 }
