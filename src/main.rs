@@ -41,12 +41,16 @@ fn parse_time(flag: &str, s: Option<&str>) -> anyhow::Result<Option<Ts>> {
 /// Reports input errors on stderr, the first few of each kind per file unless `verbose`; with
 /// `--strict`, any error is an exit-2 failure.
 fn report_errors(errors: &[IngestError], strict: bool, verbose: bool) -> ExitCode {
-    let summary = ErrorSummary::new(errors, verbose);
+    report_summary(&ErrorSummary::new(errors, verbose), strict)
+}
+
+/// [`report_errors`] for a summary already made (analyze also puts it in its report).
+fn report_summary(summary: &ErrorSummary, strict: bool) -> ExitCode {
     let mut stderr = std::io::stderr().lock();
     for line in summary.lines() {
         let _ = writeln!(stderr, "vigil: {line}");
     }
-    if !errors.is_empty() {
+    if summary.total > 0 {
         let more = if summary.elided().next().is_some() {
             " (--verbose lists every one)"
         } else {
@@ -55,10 +59,10 @@ fn report_errors(errors: &[IngestError], strict: bool, verbose: bool) -> ExitCod
         let _ = writeln!(
             stderr,
             "vigil: {} record(s) or file(s) could not be read{more}",
-            errors.len()
+            summary.total
         );
     }
-    if strict && !errors.is_empty() {
+    if strict && summary.total > 0 {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
@@ -413,7 +417,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let errors = ErrorSummary::new(&loaded.errors, inputs.verbose);
             match format {
                 AnalyzeFormat::Json => {
-                    let mut a = report::analysis(&loaded, &graph, &groups).with_errors(errors);
+                    let mut a = report::analysis(&loaded, &graph, &groups, &errors);
                     a.integrity = integrity.as_ref();
                     text::to_writer_pretty(&mut out, &a)?;
                     writeln!(out)?;
@@ -425,7 +429,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
-            let code = report_errors(&loaded.errors, inputs.strict, inputs.verbose);
+            let code = report_summary(&errors, inputs.strict);
             match &integrity {
                 Some(r) => report_integrity(r, inputs.strict).unwrap_or(code),
                 None => code,

@@ -51,16 +51,16 @@ pub fn sorted_findings(findings: &[Finding]) -> Vec<&Finding> {
     v
 }
 
-/// The `analyze --format json` document, with the first few input errors of each kind per file
-/// ([`Analysis::with_errors`] to list them differently). Serialise it with
+/// The `analyze --format json` document, with the input errors as `errors` lists them (the first
+/// few of each kind per file, or all with `--verbose`). Serialise it with
 /// [`crate::model::text::to_writer_pretty`] so that no control character in the input reaches the
 /// output raw.
 pub fn analysis<'a>(
     loaded: &'a Loaded,
     graph: &'a EntityGraph,
     groups: &'a [Group],
+    errors: &ErrorSummary<'a>,
 ) -> Analysis<'a> {
-    let errors = ErrorSummary::new(&loaded.errors, false);
     Analysis {
         findings: sorted_findings(&loaded.findings)
             .into_iter()
@@ -82,20 +82,9 @@ pub fn analysis<'a>(
             .collect(),
         edges: graph.all_edges(),
         groups,
-        errors: errors.shown,
-        error_counts: errors.kinds,
+        errors: errors.shown.clone(),
+        error_counts: errors.kinds.clone(),
         integrity: None,
-    }
-}
-
-impl<'a> Analysis<'a> {
-    /// The same document with the input errors as `errors` lists them (`--verbose`: all).
-    pub fn with_errors(self, errors: ErrorSummary<'a>) -> Analysis<'a> {
-        Analysis {
-            errors: errors.shown,
-            error_counts: errors.kinds,
-            ..self
-        }
     }
 }
 

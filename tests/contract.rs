@@ -500,7 +500,8 @@ fn analyze_json_gives_each_finding_its_account_and_region() {
     ));
     let g = EntityGraph::from_loaded(&l);
     let gr = groups::compute(&l.findings);
-    let v = serde_json::to_value(vigil::report::analysis(&l, &g, &gr)).unwrap();
+    let errors = vigil::ingest::errors::ErrorSummary::new(&l.errors, false);
+    let v = serde_json::to_value(vigil::report::analysis(&l, &g, &gr, &errors)).unwrap();
     let f = |id: &str| {
         v["findings"]
             .as_array()
@@ -559,7 +560,8 @@ fn a_graph_folded_file_by_file_equals_the_graph_of_a_whole_load() {
     assert_eq!(folded.errors, whole.errors);
     let json = |l: &Loaded, g: &EntityGraph| {
         let gr = groups::compute(&l.findings);
-        serde_json::to_string(&vigil::report::analysis(l, g, &gr)).unwrap()
+        let errors = vigil::ingest::errors::ErrorSummary::new(&l.errors, false);
+        serde_json::to_string(&vigil::report::analysis(l, g, &gr, &errors)).unwrap()
     };
     assert_eq!(json(&folded, &g2), json(&whole, &g1));
     let md = |l: &Loaded, g: &EntityGraph| {

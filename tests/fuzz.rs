@@ -56,7 +56,7 @@ fn outputs(r: &mut Rng, path: &Path) -> Vec<(&'static str, String)> {
     let mut out = vec![
         (
             "analyze json",
-            text::to_string(&report::analysis(&loaded, &graph, &groups)).unwrap(),
+            text::to_string(&report::analysis(&loaded, &graph, &groups, &summary())).unwrap(),
         ),
         (
             "analyze markdown",

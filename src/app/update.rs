@@ -43,7 +43,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
             if count > 0 {
                 // One status line for the whole load, however many files fail: the running total
                 // and the latest file's first error (already escaped); the log has the rest.
-                let total = crate::ingest::errors::thousands(s.load_errors);
+                let total = crate::model::text::thousands(s.load_errors);
                 let text = match first {
                     Some(f) => {
                         format!("{total} record(s) could not be read (see the log); latest: {f}")

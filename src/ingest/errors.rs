@@ -85,26 +85,13 @@ impl<'a> ErrorSummary<'a> {
         v.extend(self.elided().map(|k| {
             format!(
                 "… and {} more like this in {} ({})",
-                thousands(k.count - k.shown),
+                crate::model::text::thousands(k.count - k.shown),
                 crate::model::text::escape(&k.path),
                 crate::model::text::escape(&k.kind)
             )
         }));
         v
     }
-}
-
-/// `299995` as `299,995`.
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 impl IngestError {
@@ -219,13 +206,5 @@ mod tests {
         assert!(s.kinds.len() <= KINDS_PER_FILE + 1, "{}", s.kinds.len());
         assert!(s.shown.len() <= (KINDS_PER_FILE + 1) * SHOWN_PER_KIND);
         assert_eq!(s.kinds.iter().map(|k| k.count).sum::<usize>(), 10_000);
-    }
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(299_995), "299,995");
-        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 }

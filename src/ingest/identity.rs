@@ -4,6 +4,7 @@
 //! "Principals of a CloudTrail event" (docs/ENTITY-MODEL.md).
 
 use crate::model::entity::{self, EntityId, EntityKind};
+use crate::model::text::is_control;
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -120,7 +121,7 @@ fn nonempty<'s>(s: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
 /// A name that becomes part of an entity id: non-empty and free of control characters. (ARNs
 /// need no such check: an ARN with whitespace or controls is not classified.)
 fn name<'s>(s: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
-    nonempty(s).filter(|v| !v.bytes().any(|b| b < 0x20 || b == 0x7f))
+    nonempty(s).filter(|v| !v.contains(is_control))
 }
 
 fn classify_as(s: Option<&str>, kinds: &[EntityKind]) -> Option<EntityId> {
@@ -144,7 +145,9 @@ fn service(s: Option<&str>) -> Option<EntityId> {
 /// `sourceIPAddress` holds the calling service's name when a service calls.
 fn service_from_source(s: Option<&str>) -> Option<EntityId> {
     s.map(str::trim)
-        .filter(|v| v.ends_with(".amazonaws.com") && !v.bytes().any(|b| b <= 0x20 || b == 0x7f))
+        .filter(|v| {
+            v.ends_with(".amazonaws.com") && !v.contains(|c: char| c == ' ' || is_control(c))
+        })
         .map(|v| EntityId::new(EntityKind::Service, v))
 }
 

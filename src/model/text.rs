@@ -46,6 +46,19 @@ pub fn escape_lines(s: &str) -> Cow<'_, str> {
     Cow::Owned(s.split('\n').map(escape).collect::<Vec<_>>().join("\n"))
 }
 
+/// `299995` as `299,995`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// [`escape`] as a `Display` adapter, for `format!` arguments: `format!("{}", Escaped(&title))`.
 pub struct Escaped<'a>(pub &'a str);
 
@@ -214,5 +227,13 @@ mod tests {
             escape_lines("plan\n  role \x1b[2Jx\r\n\u{9b}31m"),
             "plan\n  role \\x1b[2Jx\\x0d\n\\u{9b}31m"
         );
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(299_995), "299,995");
+        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 }

@@ -5,22 +5,11 @@ use super::Theme;
 use crate::app::keymap::Command;
 use crate::app::state::{IndexState, InputKind, State, StatusLevel};
 use crate::demo::playback::span;
+use crate::model::text::thousands;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-
-fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 pub fn render(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
     let w = usize::from(area.width);
