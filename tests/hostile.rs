@@ -339,3 +339,31 @@ fn flow_log_times_beyond_any_instant_are_bad_values() {
             .contains("`start` has an invalid value `9999999999999999`")
     );
 }
+
+/// The console's loader reports a file's errors once, when the whole file is read, even though
+/// a big file reaches it in several parts: one report per file, with every error counted.
+#[test]
+fn the_console_loader_reports_a_flooded_file_once() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let bad: String = (0..10_000)
+        .map(|i| format!("{{\"broken\": {i}\n"))
+        .collect();
+    std::fs::write(dir.path().join("flood.jsonl"), bad).expect("write");
+    std::fs::write(dir.path().join("few.jsonl"), "{\"x\"\n{\"y\"\n").expect("write");
+    let (tx, mut rx) = tokio::sync::mpsc::channel(100_000);
+    vigil::app::run::load_files(
+        &vigil::app::run::Bus::new(tx),
+        vigil::app::run::FileSources {
+            findings: Vec::new(),
+            evidence: vec![dir.path().to_path_buf()],
+        },
+    );
+    let mut reports = Vec::new();
+    while let Ok(env) = rx.try_recv() {
+        if let vigil::app::Msg::LoadErrors { count, .. } = env.msg {
+            reports.push(count);
+        }
+    }
+    reports.sort_unstable();
+    assert_eq!(reports, [2, 10_000]);
+}

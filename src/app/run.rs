@@ -10,6 +10,7 @@ use crate::integrity::{self, FileStatus};
 use crate::model::{Finding, Ts};
 use crate::pivot::TrailIndex;
 use crate::views;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -466,8 +467,14 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
         events,
         elapsed_ms: 0,
     }));
-    let res = ingest::load_streaming(&sources.evidence, |_, mut part| {
-        report_errors(bus, &part.errors);
+    // A file's errors are summarised when its last part arrives (first few of each kind per
+    // file, as the CLI does), not part by part.
+    let mut file_errors: HashMap<usize, Vec<ingest::IngestError>> = HashMap::new();
+    let res = ingest::load_streaming(&sources.evidence, |i, mut part| {
+        file_errors.entry(i).or_default().append(&mut part.errors);
+        if part.files > 0 {
+            report_errors(bus, &file_errors.remove(&i).unwrap_or_default());
+        }
         digests.take(&mut part);
         files_done += part.files;
         events += absorb(&mut graph, &mut index, part);
