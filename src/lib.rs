@@ -6,7 +6,8 @@
 //! - [`graph`]: the entity graph, finding groups, profiles, paths.
 //! - [`pivot`]: the CloudTrail index and its queries.
 //! - [`integrity`]: CloudTrail log files checked against the digest files loaded with them.
-//! - [`app`]: the console's messages, state, pure reducer, keymaps and runtime loop.
+//! - [`app`]: the console's messages, state, pure reducer and keymaps (no IO).
+//! - [`console`]: the console's edge: the bus, sources, effect executor, terminal and loop.
 //! - [`views`]: drawing the console's screens (read-only over the app state).
 //! - [`report`]: the headless outputs (JSON, markdown, DOT, Mermaid).
 //! - [`actions`]: response actions: plans, the executor, the audit log (the only room that changes an
@@ -18,6 +19,7 @@ pub mod actions;
 pub mod app;
 pub mod aws;
 pub mod cli;
+pub mod console;
 pub mod demo;
 pub mod graph;
 pub mod ingest;

@@ -219,7 +219,7 @@ fn console_setup(
     ui: &UiArgs,
     mode: vigil::app::Mode,
 ) -> anyhow::Result<(vigil::app::Options, vigil::app::Keymap)> {
-    let keymap = vigil::app::Keymap::load_with_user(user_keymap(ui.keymap.as_deref()).as_deref())?;
+    let keymap = vigil::console::load_keymap(user_keymap(ui.keymap.as_deref()).as_deref())?;
     init_file_logging();
     let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let opts = vigil::app::Options {
@@ -242,7 +242,7 @@ fn aws_arming(
     audit_log: Option<std::path::PathBuf>,
     topic_arn: Option<String>,
     webhook: Option<String>,
-) -> anyhow::Result<vigil::app::run::Arming> {
+) -> anyhow::Result<vigil::console::Arming> {
     use vigil::actions::Inspect;
     let opts = vigil::aws::AwsOptions {
         profile: aws.profile.clone(),
@@ -272,7 +272,7 @@ fn aws_arming(
     if !inputs.trail.is_empty() {
         open_command.push_str(&format!(" --trail {}", paths(&inputs.trail)));
     }
-    Ok(vigil::app::run::Arming {
+    Ok(vigil::console::Arming {
         responder: Box::new(responder),
         label: format!(
             "AWS {}as {}",
@@ -341,12 +341,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .filter(|s| !s.is_empty())
                 .map(|u| vigil::actions::webhook::WebhookUrl::parse(&u))
                 .transpose()?;
-            let acts = vigil::app::run::DemoActions { audit_log, webhook };
-            let play = vigil::app::run::Play {
+            let acts = vigil::console::DemoActions { audit_log, webhook };
+            let play = vigil::console::Play {
                 pacing: pacing(speed),
                 started,
             };
-            vigil::app::run::demo(opts, keymap, sc, play, acts)?;
+            vigil::console::demo(opts, keymap, sc, play, acts)?;
             ExitCode::SUCCESS
         }
         Command::Open {
@@ -371,7 +371,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // Missing paths are usage errors, reported before the terminal is taken over.
             vigil::ingest::source::expand(&inputs.all())
                 .map_err(|(p, e)| anyhow!("cannot read input {}: {e}", p.display()))?;
-            let sources = vigil::app::run::FileSources {
+            let sources = vigil::console::FileSources {
                 findings: inputs.findings.clone(),
                 evidence,
             };
@@ -383,7 +383,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None
             };
             out.flush()?;
-            vigil::app::run::open(opts, keymap, sources, arming)?;
+            vigil::console::open(opts, keymap, sources, arming)?;
             ExitCode::SUCCESS
         }
         Command::Keymap { command } => match command {
@@ -403,8 +403,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             .ok_or_else(|| anyhow!("unknown context `{c}`"))
                     })
                     .transpose()?;
-                let km =
-                    vigil::app::Keymap::load_with_user(user_keymap(keymap.as_deref()).as_deref())?;
+                let km = vigil::console::load_keymap(user_keymap(keymap.as_deref()).as_deref())?;
                 out.write_all(km.print(only).as_bytes())?;
                 ExitCode::SUCCESS
             }

@@ -351,9 +351,9 @@ fn the_console_loader_reports_a_flooded_file_once() {
     std::fs::write(dir.path().join("flood.jsonl"), bad).expect("write");
     std::fs::write(dir.path().join("few.jsonl"), "{\"x\"\n{\"y\"\n").expect("write");
     let (tx, mut rx) = tokio::sync::mpsc::channel(100_000);
-    vigil::app::run::load_files(
-        &vigil::app::run::Bus::new(tx),
-        vigil::app::run::FileSources {
+    vigil::console::load_files(
+        &vigil::console::Bus::new(tx),
+        vigil::console::FileSources {
             findings: Vec::new(),
             evidence: vec![dir.path().to_path_buf()],
         },

@@ -8,8 +8,8 @@ use assert_cmd::Command;
 use ratatui::style::Color;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use vigil::app::run::{Bus, FileSources, load_files};
 use vigil::app::{Keymap, Msg, Options, State, update};
+use vigil::console::{Bus, FileSources, load_files};
 
 const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/digest");
 const BUCKET: &str = "amzn-s3-demo-bucket";

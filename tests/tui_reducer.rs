@@ -255,7 +255,7 @@ fn quit_and_signals_end_the_loop() {
     ));
     let mut s = state(80, 24);
     assert!(matches!(
-        update(&mut s, Msg::Signal("SIGTERM"))[..],
+        update(&mut s, Msg::Signal(vigil::app::Signal::Term))[..],
         [Effect::Quit]
     ));
     assert!(s.quit);

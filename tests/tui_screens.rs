@@ -29,7 +29,7 @@ const SCREENS: &[(&str, &str)] = &[
     ("group_graph", "w"),
 ];
 
-fn at(name: &str, w: u16, h: u16, opts: Options) -> State {
+fn at(name: &str, w: u16, h: u16, opts: Options) -> Harness {
     let mut s = state_with(opts, w, h);
     let seq = SCREENS
         .iter()

@@ -509,22 +509,6 @@ impl Keymap {
         self
     }
 
-    /// Reads `--keymap FILE` and lays it over the default.
-    pub fn load_with_user(path: Option<&std::path::Path>) -> Result<Keymap, KeymapError> {
-        let base = Keymap::default_map()?;
-        match path {
-            None => Ok(base),
-            Some(p) => {
-                let file = p.display().to_string();
-                let text = std::fs::read_to_string(p).map_err(|e| KeymapError::Read {
-                    file: file.clone(),
-                    message: e.to_string(),
-                })?;
-                Ok(base.merged(Keymap::parse(&file, &text)?))
-            }
-        }
-    }
-
     pub fn bindings(&self, ctx: Context) -> &[Binding] {
         self.contexts.get(&ctx).map_or(&[], |v| v.as_slice())
     }

@@ -1,17 +1,16 @@
 //! The console's application core (the Elm architecture): every input is a [`Msg`] on one
 //! channel of [`Envelope`]s, [`update`] is a pure reducer over [`State`] that returns
-//! [`Effect`]s, and the executor in [`run`] performs them and feeds results back as messages.
+//! [`Effect`]s, and the executor in [`crate::console`] performs them and feeds results back as
+//! messages.
 //!
-//! Nothing in `state`, `update` or `keymap` does IO, reads a clock or draws; `run` is the edge.
+//! Pure: nothing here does IO, reads a clock, spawns or draws. The edge is [`crate::console`].
 
-pub mod actions;
 pub mod keymap;
-pub mod respond;
-pub mod run;
+pub mod select;
 pub mod state;
 pub mod update;
 
-pub use keymap::{Command, Context, Key, KeyCode, Keymap};
+pub use keymap::{Command, Context, Key, KeyCode, Keymap, KeymapError};
 pub use state::{Mode, Options, State, View};
 pub use update::update;
 
@@ -60,14 +59,14 @@ pub enum Msg {
     /// The raw JSON of a CloudTrail row, read back from disk.
     RawLoaded {
         row: u32,
-        text: Result<String, String>,
+        text: Result<String, EffectError>,
     },
     /// SIGTERM / SIGHUP: leave cleanly.
-    Signal(&'static str),
+    Signal(Signal),
     /// The plan for a requested action (the account was read off the UI thread), or why not.
     PlanReady {
         job: u64,
-        plan: Result<Box<Plan>, String>,
+        plan: Result<Box<Plan>, EffectError>,
     },
     /// An audit record of a running action, once it is on disk.
     Audit {
@@ -77,15 +76,50 @@ pub enum Msg {
     /// An action finished: its report, or why it could not run (e.g. the audit log).
     ActionDone {
         job: u64,
-        report: Result<Box<Report>, String>,
+        report: Result<Box<Report>, EffectError>,
     },
     /// DescribeSnapshots for a job's snapshots.
     SnapshotProgress {
         job: u64,
-        snapshots: Result<Vec<SnapshotProgress>, String>,
+        snapshots: Result<Vec<SnapshotProgress>, EffectError>,
     },
     /// The account as the responder shows it, after an action or a poll (the demo world).
     Account(Box<crate::actions::AccountView>),
+}
+
+/// The signals that end a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Term,
+    Hup,
+}
+
+impl Signal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::Term => "SIGTERM",
+            Signal::Hup => "SIGHUP",
+        }
+    }
+}
+
+/// Why an effect could not deliver what was asked, by where it failed; the text is the
+/// underlying error's, as the status line and the actions screen show it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EffectError {
+    #[error("read-only session: no responder; nothing was done")]
+    ReadOnly,
+    /// The account could not be read, or the action cannot be planned on it.
+    #[error("{0}")]
+    Plan(String),
+    /// The audit log could not be opened: nothing ran.
+    #[error("{0}")]
+    AuditLog(String),
+    #[error("{0}")]
+    Responder(String),
+    /// A file could not be read back.
+    #[error("{0}")]
+    Read(String),
 }
 
 /// A finished evidence load. `findings` is how many of the state's findings (in arrival order) the

@@ -29,6 +29,7 @@ pub struct Options {
     pub mode: Mode,
     pub color: bool,
     pub ascii: bool,
+    /// The one read-only fact: no responder, no action (see [`State::armed`]).
     pub read_only: bool,
     /// Shown in the header (scenario name, profile, input description).
     pub label: String,
@@ -408,11 +409,10 @@ pub struct Job {
     pub polls: u32,
 }
 
-/// Response actions in the console. `armed` is false for a read-only session, whose runtime holds
-/// no responder at all; the reducer refuses action keys before any effect is built.
+/// Response actions in the console. Whether the session may act at all is one fact,
+/// [`Options::read_only`] ([`State::armed`]).
 #[derive(Debug, Clone, Default)]
 pub struct ActionsState {
-    pub armed: bool,
     pub dry_run: bool,
     /// Case id for tags and the audit log (default: vigil-YYYYMMDD of the console's clock).
     pub case: Option<String>,
@@ -482,7 +482,6 @@ pub struct State {
 
 impl State {
     pub fn new(opts: Options, keymap: Keymap) -> State {
-        let armed = !opts.read_only;
         State {
             opts,
             keymap,
@@ -508,12 +507,15 @@ impl State {
             load_errors: 0,
             integrity: None,
             quiet_skipped: None,
-            actions: ActionsState {
-                armed,
-                ..ActionsState::default()
-            },
+            actions: ActionsState::default(),
             quit: false,
         }
+    }
+
+    /// May this session change an account? False for a read-only session, whose executor holds
+    /// no responder; the reducer refuses action keys before any effect is built.
+    pub fn armed(&self) -> bool {
+        !self.opts.read_only
     }
 
     pub fn view(&self) -> Option<&View> {

@@ -113,7 +113,7 @@ impl FromStr for EntityKind {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum EntityParseError {
     #[error(
         "entity id must be KIND:VALUE (for example ip:203.0.113.7 or instance:i-0abc12345678def01)"

@@ -21,7 +21,6 @@ pub struct EventRow {
     pub raw: RawRef,
 }
 
-#[derive(Default)]
 pub struct TrailIndex {
     rows: Vec<EventRow>,
     strings: Interner,
@@ -31,9 +30,22 @@ pub struct TrailIndex {
     sorted: bool,
 }
 
+/// Symbol 0 is the empty string (absent fields), so there is no derived default.
+impl Default for TrailIndex {
+    fn default() -> TrailIndex {
+        TrailIndex::new()
+    }
+}
+
 impl TrailIndex {
     pub fn new() -> TrailIndex {
-        let mut t = TrailIndex::default();
+        let mut t = TrailIndex {
+            rows: Vec::new(),
+            strings: Interner::default(),
+            entity_sym: HashMap::new(),
+            postings: Vec::new(),
+            sorted: false,
+        };
         t.strings.intern("");
         t
     }

@@ -28,7 +28,7 @@ pub fn render(state: &State, v: &ActionsView, t: &Theme, frame: &mut Frame, body
     let w = usize::from(body.width);
     let a = &state.actions;
     let mut top: Vec<Line> = Vec::new();
-    let session = if a.armed {
+    let session = if state.armed() {
         format!(
             " ARMED {} {} {} dry run {} {} case {}",
             t.sep(),
@@ -75,7 +75,7 @@ pub fn render(state: &State, v: &ActionsView, t: &Theme, frame: &mut Frame, body
         )));
     }
     for (i, j) in a.jobs.iter().enumerate() {
-        let target = t.fit(&crate::app::actions::short_target(&j.action), 24);
+        let target = t.fit(&crate::app::select::short_target(&j.action), 24);
         let status = format!(
             "{}{}",
             if j.dry_run && j.status != JobStatus::WouldSucceed {

@@ -2,8 +2,8 @@
 //! to, and the raw JSON.
 
 use super::Theme;
+use crate::app::select::actor_ip;
 use crate::app::state::{DetailView, State};
-use crate::app::update::actor_ip;
 use crate::model::Finding;
 use ratatui::Frame;
 use ratatui::layout::Rect;

@@ -1,8 +1,8 @@
 //! The findings (home) screen: severity summary with an arrivals sparkline, and the table.
 
 use super::Theme;
+use crate::app::select::relative;
 use crate::app::state::{ListRow, State};
-use crate::app::update::relative;
 use crate::model::{Finding, SeverityLabel};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};

@@ -1,15 +1,16 @@
 #![allow(dead_code)] // each test crate uses a different part of this helper
-//! Builds the console state for the small fixed incident in tests/fixtures/tui/ and drives it
-//! through the reducer exactly as the runtime would.
+//! Builds the console for the small fixed incident in tests/fixtures/tui/ and drives it through
+//! the real console loop (`vigil::console::Console`) headless: a TestBackend, a fixed clock, the
+//! real effect executor. A [`Harness`] reads as the console's state.
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::path::PathBuf;
+use std::sync::Arc;
 use vigil::app::state::{Options, State};
-use vigil::app::{Effect, Indexed, Key, KeyCode, Keymap, Msg, update};
-use vigil::graph::EntityGraph;
+use vigil::app::{Key, KeyCode, Keymap, Msg};
+use vigil::console::{Console, EvidenceBuilder, FixedClock};
 use vigil::model::Ts;
-use vigil::pivot::TrailIndex;
 
 pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -20,8 +21,60 @@ pub fn fixture(name: &str) -> PathBuf {
 /// 2024-05-01T12:00:00Z: the console's clock in every test.
 pub const NOW: Ts = Ts(1_714_564_800_000);
 
-pub fn state_with(opts: Options, width: u16, height: u16) -> State {
-    let mut s = State::new(opts, Keymap::default_map().expect("default keymap"));
+/// The console loop over a TestBackend, read-only (no responder), on the fixed clock [`NOW`].
+pub struct Harness {
+    rt: tokio::runtime::Runtime,
+    console: Console<TestBackend>,
+}
+
+impl Harness {
+    pub fn new(state: State) -> Harness {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let backend = TestBackend::new(state.width, state.height);
+        let console =
+            Console::new(state, backend, None, Arc::new(FixedClock(NOW))).expect("console");
+        Harness { rt, console }
+    }
+
+    /// Sends a message and runs the console until it is idle (effects answered and applied).
+    pub fn send(&mut self, msg: Msg) {
+        let Harness { rt, console } = self;
+        rt.block_on(async {
+            console.bus().send(msg).await;
+            console.settle().await.expect("settle");
+        });
+    }
+
+    /// What the loop drew last, at the console's size.
+    pub fn screen(&mut self) -> String {
+        let (w, h) = (self.console.state().width, self.console.state().height);
+        self.console.terminal_mut().backend_mut().resize(w, h);
+        self.console.draw().expect("draw");
+        self.console.terminal().backend().to_string()
+    }
+}
+
+impl std::ops::Deref for Harness {
+    type Target = State;
+    fn deref(&self) -> &State {
+        self.console.state()
+    }
+}
+
+impl std::ops::DerefMut for Harness {
+    fn deref_mut(&mut self) -> &mut State {
+        self.console.state_mut()
+    }
+}
+
+pub fn state_with(opts: Options, width: u16, height: u16) -> Harness {
+    let mut s = Harness::new(State::new(
+        opts,
+        Keymap::default_map().expect("default keymap"),
+    ));
     let findings = vigil::ingest::load(&[fixture("findings.json")]).expect("findings");
     let evidence = vigil::ingest::load(&[
         fixture("trail.json"),
@@ -39,33 +92,14 @@ pub fn state_with(opts: Options, width: u16, height: u16) -> State {
 
 /// The fixture's evidence indexed with its findings, as the runtime's loader sends it.
 pub fn index_msg(findings: &[vigil::model::Finding], evidence: &vigil::ingest::Loaded) -> Msg {
-    let mut graph = EntityGraph::default();
-    for f in findings {
-        graph.add_finding(f);
-    }
-    let mut index = TrailIndex::new();
-    for e in &evidence.events {
-        graph.add_event(e);
-        index.add(e.clone());
-    }
-    for q in &evidence.dns {
-        graph.add_dns(q);
-    }
-    for r in &evidence.flows {
-        graph.add_flow(r);
-    }
-    index.finish();
-    Msg::Indexed(Box::new(Indexed {
-        index,
-        graph,
-        findings: findings.len(),
-        events: evidence.events.len(),
-        elapsed_ms: 12,
-    }))
+    let mut b = EvidenceBuilder::default();
+    b.add_findings(findings);
+    b.absorb_ref(evidence);
+    Msg::Indexed(Box::new(b.finish(findings.len(), 12)))
 }
 
 /// Re-indexes the fixture's evidence plus `extra` events (a busier trail than the fixture's).
-pub fn reindex_with(s: &mut State, extra: Vec<vigil::model::TrailEvent>) {
+pub fn reindex_with(s: &mut Harness, extra: Vec<vigil::model::TrailEvent>) {
     let mut evidence = vigil::ingest::load(&[
         fixture("trail.json"),
         fixture("flows.log"),
@@ -77,30 +111,24 @@ pub fn reindex_with(s: &mut State, extra: Vec<vigil::model::TrailEvent>) {
     send(s, index_msg(&findings, &evidence));
 }
 
-pub fn state(width: u16, height: u16) -> State {
+pub fn state(width: u16, height: u16) -> Harness {
     state_with(Options::default(), width, height)
 }
 
-/// Applies a message and runs the effects a test can run synchronously (raw reads).
-pub fn send(s: &mut State, msg: Msg) {
-    let effects = update(s, msg);
-    for e in effects {
-        if let Effect::LoadRaw { row, raw } = e {
-            let text = raw.text().map_err(|e| e.to_string());
-            send(s, Msg::RawLoaded { row, text });
-        }
-    }
+/// Applies a message through the console loop; its effects (raw reads) run and answer.
+pub fn send(s: &mut Harness, msg: Msg) {
+    s.send(msg);
 }
 
 /// Types keys written as in a keymap, separated by spaces (`enter`, `down`, `?`, `i`).
-pub fn keys(s: &mut State, seq: &str) {
+pub fn keys(s: &mut Harness, seq: &str) {
     for k in seq.split_whitespace() {
         let key = Key::parse(k).unwrap_or_else(|| panic!("bad key {k}"));
         send(s, Msg::Key(key));
     }
 }
 
-pub fn type_text(s: &mut State, text: &str) {
+pub fn type_text(s: &mut Harness, text: &str) {
     for c in text.chars() {
         send(s, Msg::Key(Key::plain(KeyCode::Char(c))));
     }

@@ -4,15 +4,12 @@
 //! [`Effect::RunAction`]. Audit records, results and snapshot progress come back as messages and
 //! fill the actions screen.
 //!
-//! A read-only session (`actions.armed == false`) is refused here, before any effect is built; its
+//! A read-only session (`State::armed` false) is refused here, before any effect is built; its
 //! runtime has no responder to run one anyway.
 
-use super::keymap::{Command, Context, Key, KeyCode, Lookup};
-use super::state::*;
-use super::update::{current_finding, focus_entity};
-use super::{Effect, Msg};
+use super::*;
 use crate::actions::plan::{FindingSummary, PlanContext, default_case};
-use crate::actions::{Action, Confirm, Outcome, Playbook, SnapshotProgress, role_name};
+use crate::actions::{Action, Confirm, Outcome, Playbook, SnapshotProgress};
 use crate::model::{EntityId, EntityKind, Ts};
 use std::collections::BTreeMap;
 
@@ -35,7 +32,7 @@ fn job_mut(s: &mut State, id: u64) -> Option<&mut Job> {
 /// An action key (quarantine, release, snapshot, notify, disable key, revoke sessions, playbook).
 pub fn on_action_key(s: &mut State, c: Command) -> Vec<Effect> {
     let name = c.as_str().replace('_', " ");
-    if !s.actions.armed {
+    if !s.armed() {
         status(
             s,
             StatusLevel::Warn,
@@ -261,7 +258,7 @@ pub fn open_world(s: &mut State) {
         return;
     }
     if s.actions.account.is_none() {
-        let why = if s.actions.armed {
+        let why = if s.armed() {
             "world: this responder has no world view (AWS: the actions screen, A, shows what was done)"
         } else {
             "world: read-only session, no responder and no world to show"
@@ -348,7 +345,7 @@ fn confirmed(s: &mut State) -> Vec<Effect> {
     let Some(View::Confirm(cv)) = s.stack.pop() else {
         return Vec::new();
     };
-    if !s.actions.armed {
+    if !s.armed() {
         status(s, StatusLevel::Warn, "read-only session: nothing was done");
         return Vec::new();
     }
@@ -405,7 +402,7 @@ pub fn on_msg(s: &mut State, msg: Msg) -> Vec<Effect> {
 fn plan_ready(
     s: &mut State,
     job: u64,
-    plan: Result<Box<crate::actions::Plan>, String>,
+    plan: Result<Box<crate::actions::Plan>, EffectError>,
 ) -> Vec<Effect> {
     let Some(j) = job_mut(s, job) else {
         return Vec::new();
@@ -435,7 +432,7 @@ fn plan_ready(
         }
         Err(e) => {
             j.status = JobStatus::PlanFailed;
-            j.error = Some(e.clone());
+            j.error = Some(e.to_string());
             let what = format!("{} {}", j.action.verb(), j.action.target());
             status(s, StatusLevel::Error, format!("{what}: {e}"));
         }
@@ -446,7 +443,7 @@ fn plan_ready(
 fn action_done(
     s: &mut State,
     job: u64,
-    report: Result<Box<crate::actions::Report>, String>,
+    report: Result<Box<crate::actions::Report>, EffectError>,
 ) -> Vec<Effect> {
     let Some(j) = job_mut(s, job) else {
         return Vec::new();
@@ -511,7 +508,7 @@ fn action_done(
         }
         Err(e) => {
             j.status = JobStatus::Failed;
-            j.error = Some(e.clone());
+            j.error = Some(e.to_string());
             (StatusLevel::Error, format!("{what}: {e}"))
         }
     };
@@ -522,7 +519,7 @@ fn action_done(
 fn snapshot_progress(
     s: &mut State,
     job: u64,
-    snapshots: Result<Vec<SnapshotProgress>, String>,
+    snapshots: Result<Vec<SnapshotProgress>, EffectError>,
 ) -> Vec<Effect> {
     let Some(j) = job_mut(s, job) else {
         return Vec::new();
@@ -578,12 +575,4 @@ fn snapshot_progress(
         ids: pending,
         after_ms: SNAPSHOT_POLL_MS,
     }]
-}
-
-/// Short role name for display.
-pub fn short_target(a: &Action) -> String {
-    match a {
-        Action::RevokeSessions { role } => role_name(role).to_string(),
-        a => a.target(),
-    }
 }

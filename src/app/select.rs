@@ -1,0 +1,84 @@
+//! Selectors: what the current screen is about, read from the state. Shared by the reducer and
+//! the views, so neither imports the other's helpers.
+
+use super::state::{State, View};
+use crate::actions::{Action, role_name};
+use crate::model::{EntityId, EntityKind, Finding, Ts};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The actor's address: the remote IP of the action, else the first prober, else any remote.
+pub fn actor_ip(f: &Finding) -> Option<EntityId> {
+    f.action
+        .remote
+        .as_ref()
+        .and_then(|r| EntityId::ip(&r.ip))
+        .or_else(|| {
+            f.action
+                .probes
+                .iter()
+                .find_map(|(_, r)| EntityId::ip(&r.ip))
+        })
+        .or_else(|| f.subject.remotes.first().cloned())
+        .or_else(|| {
+            f.entities
+                .iter()
+                .find(|e| e.kind == EntityKind::Ip && !f.subject.addresses.contains(e))
+                .cloned()
+        })
+}
+
+/// The finding the current screen is about: the detail's, or the table's selection.
+pub fn current_finding(s: &State) -> Option<usize> {
+    for v in s.stack.iter().rev() {
+        if let View::Detail(d) = v {
+            return Some(d.finding);
+        }
+    }
+    s.selected_finding()
+}
+
+/// The entity a pivot key acts on in the current screen.
+pub fn focus_entity(s: &State) -> Option<EntityId> {
+    match s.view() {
+        None => s
+            .selected_finding()
+            .and_then(|i| s.findings[i].primary_entity()),
+        Some(View::Detail(d)) => d.entities.get(d.selected).cloned(),
+        Some(View::Graph(g)) => g.rows.get(g.selected).and_then(|r| r.entity()).cloned(),
+        Some(View::Profile(p)) => Some(p.entity.clone()),
+        Some(View::Trail(t)) => Some(t.entity.clone()),
+        Some(View::Event(e)) => e.entities.get(e.selected).cloned(),
+        Some(View::Help(_))
+        | Some(View::Confirm(_))
+        | Some(View::Actions(_))
+        | Some(View::World(_)) => None,
+    }
+}
+
+/// `t` relative to the console's clock, in at most five columns (`42s`, `3m`, `5h`, `2d`, `05-01`).
+pub fn relative(now: Option<Ts>, t: Option<Ts>) -> String {
+    let (Some(now), Some(t)) = (now, t) else {
+        return t.map_or_else(|| "-".to_string(), |t| t.to_short()[5..16].to_string());
+    };
+    let d = (now.0 - t.0) / 1000;
+    if d < 0 {
+        return "now".into();
+    }
+    match d {
+        0..60 => format!("{d}s"),
+        60..3600 => format!("{}m", d / 60),
+        3600..86_400 => format!("{}h", d / 3600),
+        _ if d < 7 * DAY_MS / 1000 => format!("{}d", d / 86_400),
+        // Older than a week: the date says more than a count of days.
+        _ => t.to_short()[5..10].to_string(),
+    }
+}
+
+/// Short role name for display.
+pub fn short_target(a: &Action) -> String {
+    match a {
+        Action::RevokeSessions { role } => role_name(role).to_string(),
+        a => a.target(),
+    }
+}

@@ -1,0 +1,142 @@
+//! The reducer: `update(&mut State, Msg) -> Vec<Effect>`. Pure: no IO, no clock, no randomness.
+//! Keys are resolved to commands here, through the keymap held in the state.
+
+mod actions;
+mod command_line;
+mod commands;
+mod findings;
+mod graph;
+mod keys;
+mod screens;
+mod trail;
+
+pub use self::command_line::run_command_line;
+pub use self::findings::recompute_list;
+pub use self::graph::{open_graph, rebuild_graph};
+pub use self::screens::open_detail;
+pub use self::trail::{open_trail, refresh_trail};
+use self::{commands::*, findings::*, graph::*, keys::*, screens::*, trail::*};
+use super::keymap::{Command, Context, Key, KeyCode, Lookup, chord_string};
+use super::select::{actor_ip, current_finding, focus_entity};
+use super::state::*;
+use super::{Effect, EffectError, Msg};
+use crate::graph::{EntityGraph, Relation, groups};
+use crate::model::entity::caller_address;
+use crate::model::{EntityId, EntityKind, Finding, SeverityLabel, Ts};
+use crate::pivot::{TrailIndex, Window};
+use std::collections::{BTreeMap, HashSet};
+
+/// Neighbours of one relation and kind listed before they collapse into a count.
+pub const COLLAPSE_AT: usize = 8;
+const COLLAPSE_AT_DEPTH2: usize = 4;
+const SPARK_BUCKETS: usize = 24;
+
+pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(k) => on_key(s, k),
+        Msg::Resize { width, height } => {
+            s.width = width;
+            s.height = height;
+            Vec::new()
+        }
+        Msg::Tick { now } => {
+            s.now = Some(now);
+            Vec::new()
+        }
+        Msg::Findings(batch) => {
+            // The wait a skip shortened is over.
+            s.quiet_skipped = None;
+            add_findings(s, batch);
+            Vec::new()
+        }
+        Msg::QuietSkipped(d) => {
+            s.quiet_skipped = Some(d);
+            Vec::new()
+        }
+        Msg::LoadErrors { count, first } => {
+            s.load_errors += count;
+            if count > 0 {
+                // One status line for the whole load, however many files fail: the running total
+                // and the latest file's first error (already escaped); the log has the rest.
+                let total = crate::model::text::thousands(s.load_errors);
+                let text = match first {
+                    Some(f) => {
+                        format!("{total} record(s) could not be read (see the log); latest: {f}")
+                    }
+                    None => format!("{total} record(s) could not be read (see the log)"),
+                };
+                warn(s, text);
+            }
+            Vec::new()
+        }
+        Msg::Progress(p) => {
+            s.index_state = IndexState::Loading(p);
+            Vec::new()
+        }
+        Msg::Indexed(ix) => {
+            let ix = *ix;
+            s.graph = ix.graph;
+            s.graph_findings = ix.findings.min(s.findings.len());
+            for f in &s.findings[s.graph_findings..] {
+                s.graph.add_finding(f);
+            }
+            s.graph_findings = s.findings.len();
+            s.index = Some(ix.index);
+            s.index_state = IndexState::Ready {
+                events: ix.events,
+                elapsed_ms: ix.elapsed_ms,
+            };
+            refresh_views(s);
+            Vec::new()
+        }
+        Msg::Integrity(totals) => {
+            s.integrity = Some(totals);
+            Vec::new()
+        }
+        Msg::RawLoaded { row, text } => {
+            for v in s.stack.iter_mut() {
+                if let View::Event(e) = v
+                    && e.row == row
+                {
+                    e.raw = Some(
+                        text.clone()
+                            .map(|t| pretty_lines(&t))
+                            .map_err(|e| e.to_string()),
+                    );
+                }
+            }
+            Vec::new()
+        }
+        Msg::Signal(sig) => {
+            s.quit = true;
+            info(s, format!("{}: quitting", sig.as_str()));
+            vec![Effect::Quit]
+        }
+        m @ (Msg::PlanReady { .. }
+        | Msg::Audit { .. }
+        | Msg::ActionDone { .. }
+        | Msg::SnapshotProgress { .. }
+        | Msg::Account(_)) => actions::on_msg(s, m),
+    }
+}
+
+pub(crate) fn info(s: &mut State, text: impl Into<String>) {
+    s.status = Some(Status {
+        level: StatusLevel::Info,
+        text: text.into(),
+    });
+}
+
+pub(crate) fn warn(s: &mut State, text: impl Into<String>) {
+    s.status = Some(Status {
+        level: StatusLevel::Warn,
+        text: text.into(),
+    });
+}
+
+pub(crate) fn error(s: &mut State, text: impl Into<String>) {
+    s.status = Some(Status {
+        level: StatusLevel::Error,
+        text: text.into(),
+    });
+}

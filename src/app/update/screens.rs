@@ -1,0 +1,75 @@
+use super::*;
+
+pub fn open_detail(s: &mut State, i: usize) {
+    mark_seen(s, i);
+    let f = &s.findings[i];
+    let mut entities: Vec<EntityId> = Vec::new();
+    for e in f
+        .primary_entity()
+        .into_iter()
+        .chain(actor_ip(f))
+        .chain(f.entities.iter().cloned())
+    {
+        if !entities.contains(&e) {
+            entities.push(e);
+        }
+    }
+    let view = DetailView {
+        finding: i,
+        finding_id: f.id.clone(),
+        entities,
+        selected: 0,
+        show_raw: false,
+        raw_lines: pretty_lines(&f.raw),
+        raw_scroll: 0,
+    };
+    s.stack.push(View::Detail(view));
+}
+
+pub(crate) fn pretty_lines(raw: &str) -> Vec<String> {
+    let text = serde_json::from_str::<serde_json::Value>(raw)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| raw.to_string());
+    text.lines().map(str::to_string).collect()
+}
+
+pub(crate) fn open_profile(s: &mut State, e: EntityId) {
+    if !s.graph.contains(&e) {
+        warn(
+            s,
+            format!("{e} does not appear in the evidence loaded so far"),
+        );
+    }
+    s.stack.push(View::Profile(ProfileView {
+        entity: e,
+        scroll: 0,
+    }));
+}
+
+pub(crate) fn open_event(s: &mut State) -> Vec<Effect> {
+    let Some(View::Trail(t)) = s.view() else {
+        return Vec::new();
+    };
+    let Some(&row) = t.rows.get(t.selected) else {
+        return Vec::new();
+    };
+    let Some(ix) = s.index.as_ref() else {
+        return Vec::new();
+    };
+    let Some(r) = ix.row(row) else {
+        return Vec::new();
+    };
+    let raw = r.raw.clone();
+    let event_id = r.event_id.to_string();
+    let entities = ix.entities_of(row);
+    s.stack.push(View::Event(EventView {
+        row,
+        event_id,
+        entities,
+        selected: 0,
+        raw: None,
+        raw_scroll: 0,
+    }));
+    vec![Effect::LoadRaw { row, raw }]
+}
