@@ -12,6 +12,7 @@
 //! - [`actions`]: response actions: plans, the executor, the audit log (the only room that changes an
 //!   account, through a responder).
 //! - [`aws`]: the AWS SDK clients behind the responder (the only room that imports the SDK).
+//! - [`paths`]: where vigil keeps its files (XDG config and state directories).
 
 pub mod act;
 pub mod actions;
@@ -23,6 +24,7 @@ pub mod graph;
 pub mod ingest;
 pub mod integrity;
 pub mod model;
+pub mod paths;
 pub mod pivot;
 pub mod report;
 pub mod views;
