@@ -214,15 +214,22 @@ pub struct Snapshot {
 }
 
 impl World {
+    /// A world from a `world.json` file.
     pub fn load(path: &Path) -> Result<World, super::DemoError> {
-        let text = std::fs::read_to_string(path).map_err(|source| super::DemoError::Unpack {
+        let json = std::fs::read(path).map_err(|source| super::DemoError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut w: World = serde_json::from_str(&text).map_err(|e| super::DemoError::Manifest {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+        World::from_json(path, &json)
+    }
+
+    /// A world from the JSON of a `world.json` (`path` names it in errors).
+    pub fn from_json(path: &Path, json: &[u8]) -> Result<World, super::DemoError> {
+        let mut w: World =
+            serde_json::from_slice(json).map_err(|e| super::DemoError::Manifest {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
         // The team's existing block list: vigil's names, its rule group on every VPC of the world.
         if let Some(seed) = &w.dns_firewall_seed {
             w.dns_firewall.domain_lists.push(FirewallDomainList {

@@ -305,8 +305,8 @@ pub(super) fn is_ws(b: u8) -> bool {
 /// Walks one file, sending its records and errors to `sink`. Never panics on input.
 pub fn walk_file<S: Sink>(path: &Path, sink: &mut S) {
     let path = Arc::new(path.to_path_buf());
-    let (reader, size_hint) = match source::open_sized(&path) {
-        Ok(r) => r,
+    match source::open_sized(&path) {
+        Ok((reader, size_hint)) => walk_reader(&path, reader, size_hint, sink),
         Err(e) => {
             let reason = match e
                 .get_ref()
@@ -315,9 +315,28 @@ pub fn walk_file<S: Sink>(path: &Path, sink: &mut S) {
                 Some(not_regular) => not_regular.to_string(),
                 None => format!("cannot open: {e}"),
             };
-            return sink.error(IngestError::file(&path, reason));
+            sink.error(IngestError::file(&path, reason));
         }
-    };
+    }
+}
+
+/// Walks a file embedded in the binary exactly as [`walk_file`] walks one on disk; `name` is what
+/// its records and errors say they come from.
+pub fn walk_bytes<S: Sink>(name: &Path, bytes: &'static [u8], sink: &mut S) {
+    let path = Arc::new(name.to_path_buf());
+    match source::open_bytes(bytes) {
+        Ok((reader, size_hint)) => walk_reader(&path, reader, size_hint, sink),
+        Err(e) => sink.error(IngestError::file(&path, format!("cannot open: {e}"))),
+    }
+}
+
+/// Walks the (decompressed) content `reader` of the file `path`.
+fn walk_reader<S: Sink>(
+    path: &Arc<std::path::PathBuf>,
+    reader: Box<dyn Read + Send>,
+    size_hint: Option<u64>,
+    sink: &mut S,
+) {
     let mut w = Window::with_size_hint(reader, size_hint);
     w.fill();
     // Skip a UTF-8 byte-order mark and leading whitespace to see what the content is.
@@ -342,10 +361,10 @@ pub fn walk_file<S: Sink>(path: &Path, sink: &mut S) {
                 Some(e) => format!("cannot read: {e}"),
                 None => "file is empty".to_string(),
             };
-            sink.error(IngestError::file(&path, reason));
+            sink.error(IngestError::file(path, reason));
         }
-        Some(b'{') | Some(b'[') => walk_json(&path, &mut w, sink),
-        Some(_) => walk_text(&path, w, sink),
+        Some(b'{') | Some(b'[') => walk_json(path, &mut w, sink),
+        Some(_) => walk_text(path, w, sink),
     }
 }
 
