@@ -6,6 +6,7 @@ mod casing;
 pub mod cloudtrail;
 pub mod digest;
 pub mod dns;
+mod envelope;
 pub mod errors;
 pub mod flow;
 pub mod guardduty;
@@ -16,60 +17,13 @@ pub mod source;
 mod stream;
 pub mod walk;
 
-use crate::model::text::Escaped;
+pub use errors::IngestError;
+
 use crate::model::{DnsQuery, Finding, FlowRecord, Origin, RawRef, TrailEvent};
 use rayon::prelude::*;
-use serde::Serialize;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use walk::{Kind, Rec, Sink};
-
-/// A record or file that could not be loaded, with where it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct IngestError {
-    pub path: String,
-    /// 1-based line; `None` when the whole file is at fault.
-    pub line: Option<u64>,
-    /// Index of the record inside its container (`Records[i]`), when it has one.
-    pub index: Option<u64>,
-    pub reason: String,
-}
-
-impl IngestError {
-    pub fn file(path: &Path, reason: impl Into<String>) -> Self {
-        IngestError {
-            path: path.display().to_string(),
-            line: None,
-            index: None,
-            reason: reason.into(),
-        }
-    }
-
-    pub fn record(path: &Path, line: u64, index: Option<u64>, reason: impl Into<String>) -> Self {
-        IngestError {
-            path: path.display().to_string(),
-            line: Some(line),
-            index,
-            reason: reason.into(),
-        }
-    }
-}
-
-/// Escaped: the file name (inside a directory) and the reason (it may quote a value) are input
-/// text, and this is what stderr, the markdown report and the console show.
-impl fmt::Display for IngestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", Escaped(&self.path))?;
-        if let Some(l) = self.line {
-            write!(f, ":{l}")?;
-        }
-        if let Some(i) = self.index {
-            write!(f, " (record {i})")?;
-        }
-        write!(f, ": {}", Escaped(&self.reason))
-    }
-}
 
 /// A path given on the command line that does not exist or cannot be listed: a usage error,
 /// unlike a bad record inside a file.
