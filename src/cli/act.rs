@@ -5,7 +5,7 @@
 //! Exit status: 0 done (or nothing to do, or a dry run that would succeed), 1 an API call failed,
 //! 2 usage or input error, 3 refused (read-only, not confirmed, no terminal to confirm on).
 
-use super::{ActArgs, ActCommand, ActFormat};
+use super::args::{ActArgs, ActCommand, ActFormat};
 use crate::actions::plan::{FindingSummary, PlanContext, default_case};
 use crate::actions::webhook::WebhookUrl;
 use crate::actions::{
@@ -44,6 +44,9 @@ pub enum ActError {
     },
     #[error("writing output: {0}")]
     Io(#[from] std::io::Error),
+    /// Stdout could not be flushed once the command was done: said as the bare IO error.
+    #[error(transparent)]
+    Flush(std::io::Error),
 }
 
 /// The action, its common options and what quarantine does about an auto-scaling group.
@@ -145,10 +148,10 @@ fn summaries(findings: &[crate::model::Finding]) -> BTreeMap<String, FindingSumm
 }
 
 /// Runs `vigil act` on the terminal: the plan and report on stdout, prompts on stderr.
-pub fn run(action: &ActCommand) -> Result<ExitCode, super::CliError> {
+pub fn run(action: &ActCommand) -> Result<ExitCode, ActError> {
     let mut stdout = std::io::stdout().lock();
     let code = execute(action, &mut stdout)?;
-    stdout.flush()?;
+    stdout.flush().map_err(ActError::Flush)?;
     Ok(ExitCode::from(code))
 }
 

@@ -1,7 +1,8 @@
 //! `vigil analyze`: the incident summarised from exported files, as markdown or JSON.
 
+use super::args::{AnalyzeArgs, AnalyzeFormat, Inputs};
+use super::error::CliError;
 use super::inputs::{expand, input_paths, report_summary};
-use super::{AnalyzeArgs, AnalyzeFormat, CliError, Inputs};
 use crate::graph::{EntityGraph, groups};
 use crate::ingest::{self, errors::ErrorSummary};
 use crate::integrity::{self, IntegrityReport};

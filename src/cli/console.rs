@@ -1,8 +1,9 @@
 //! What the two console commands (`demo`, `open`) share: the options and keymap, checked before
 //! the terminal is taken over.
 
+use super::args::UiArgs;
+use super::error::CliError;
 use super::keymap::user_keymap;
-use super::{CliError, UiArgs};
 use crate::app::{Keymap, Mode, Options};
 
 /// Console options and the keymap, validated before the terminal is taken over (exit 2 on a

@@ -1,7 +1,9 @@
 //! `vigil demo`: a bundled scenario played in the console, printed line by line (`--headless`),
 //! or listed (`--list`).
 
-use super::{CliError, DemoArgs, console};
+use super::args::DemoArgs;
+use super::console;
+use super::error::CliError;
 use crate::app::{self, Mode};
 use crate::demo::{self, Cue, Pacing, Scenario};
 use crate::model::text::Escaped;

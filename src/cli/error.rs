@@ -63,6 +63,4 @@ pub enum CliError {
     Aws(#[from] crate::aws::AwsError),
     #[error(transparent)]
     Console(#[from] crate::app::run::RunError),
-    #[error(transparent)]
-    Act(#[from] super::act::ActError),
 }

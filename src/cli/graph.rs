@@ -1,7 +1,8 @@
 //! `vigil graph`: an entity's neighbourhood in the entity graph, as DOT, Mermaid or JSON.
 
+use super::args::{GraphArgs, GraphFormat};
+use super::error::CliError;
 use super::inputs::{load, parse_entity, report_errors};
-use super::{CliError, GraphArgs, GraphFormat};
 use crate::graph::EntityGraph;
 use crate::model::text;
 use crate::report;

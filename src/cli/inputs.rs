@@ -1,7 +1,8 @@
 //! What the headless commands share: reading their arguments (paths, entity ids, times) and
 //! reporting the records that could not be read.
 
-use super::{CliError, Inputs};
+use super::args::Inputs;
+use super::error::CliError;
 use crate::ingest::errors::ErrorSummary;
 use crate::ingest::{self, IngestError};
 use crate::model::{EntityId, Ts};

@@ -1,6 +1,7 @@
 //! `vigil keymap check|print`: a keymap file validated, or the keymap in force printed as TOML.
 
-use super::{CliError, KeymapCommand};
+use super::args::KeymapCommand;
+use super::error::CliError;
 use crate::app::{Context, Keymap};
 use std::io::Write;
 use std::path::{Path, PathBuf};

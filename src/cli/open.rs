@@ -1,8 +1,10 @@
 //! `vigil open`: exported files in the console, read-only unless `--respond` arms it against the
 //! AWS account.
 
+use super::args::{AwsArgs, Inputs, OpenArgs};
+use super::console;
+use super::error::CliError;
 use super::inputs::expand;
-use super::{AwsArgs, CliError, Inputs, OpenArgs, console};
 use crate::actions::Inspect;
 use crate::app::{self, Mode};
 use std::path::PathBuf;

@@ -1,7 +1,8 @@
 //! `vigil pivot`: every CloudTrail event that names an entity, in time order.
 
+use super::args::{PivotArgs, PivotFormat};
+use super::error::CliError;
 use super::inputs::{parse_entity, parse_time, report_errors};
-use super::{CliError, PivotArgs, PivotFormat};
 use crate::model::text;
 use crate::{pivot, report};
 use std::io::Write;

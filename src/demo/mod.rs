@@ -2,16 +2,19 @@
 //! the same ingest as real data (read straight from the embedded bytes), and their timeline of
 //! findings for streaming.
 
-use crate::ingest::{self, EmbeddedFile, InputError, Loaded};
+use crate::ingest::{self, EmbeddedFile, Loaded};
 use crate::model::{Finding, Ts};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use world::World;
 
+mod error;
 pub mod playback;
 pub mod responder;
 pub mod world;
+
+pub use error::DemoError;
 
 pub use playback::{Pacing, Playback};
 
@@ -21,21 +24,6 @@ mod embedded {
 
 /// The scenario played when none is named.
 pub const DEFAULT_SCENARIO: &str = "log4shell-c2";
-
-#[derive(Debug, thiserror::Error)]
-pub enum DemoError {
-    #[error("no demo scenario named `{0}`; `vigil demo --list` shows them")]
-    Unknown(String),
-    #[error("cannot read demo scenario file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("demo scenario manifest {path} is invalid: {reason}")]
-    Manifest { path: PathBuf, reason: String },
-    #[error(transparent)]
-    Input(#[from] InputError),
-}
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Manifest {

@@ -1,6 +1,7 @@
 //! A scenario's account: `demo/<name>/world.json` (schema in demo/README.md). Only the parts the demo
 //! responder acts on are typed; the rest is ignored.
 
+use super::error::DemoError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -215,8 +216,8 @@ pub struct Snapshot {
 
 impl World {
     /// A world from a `world.json` file.
-    pub fn load(path: &Path) -> Result<World, super::DemoError> {
-        let json = std::fs::read(path).map_err(|source| super::DemoError::Read {
+    pub fn load(path: &Path) -> Result<World, DemoError> {
+        let json = std::fs::read(path).map_err(|source| DemoError::Read {
             path: path.to_path_buf(),
             source,
         })?;
@@ -224,12 +225,11 @@ impl World {
     }
 
     /// A world from the JSON of a `world.json` (`path` names it in errors).
-    pub fn from_json(path: &Path, json: &[u8]) -> Result<World, super::DemoError> {
-        let mut w: World =
-            serde_json::from_slice(json).map_err(|e| super::DemoError::Manifest {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            })?;
+    pub fn from_json(path: &Path, json: &[u8]) -> Result<World, DemoError> {
+        let mut w: World = serde_json::from_slice(json).map_err(|e| DemoError::Manifest {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
         // The team's existing block list: vigil's names, its rule group on every VPC of the world.
         if let Some(seed) = &w.dns_firewall_seed {
             w.dns_firewall.domain_lists.push(FirewallDomainList {
