@@ -13,8 +13,9 @@
 //! - [`actions`]: response actions: plans, the executor, the audit log (the only room that changes an
 //!   account, through a responder).
 //! - [`aws`]: the AWS SDK clients behind the responder (the only room that imports the SDK).
+//! - [`cli`]: the command line, one module per command (main.rs parses and dispatches).
+//! - [`paths`]: where vigil keeps its files (XDG config and state directories).
 
-pub mod act;
 pub mod actions;
 pub mod app;
 pub mod aws;
@@ -25,6 +26,7 @@ pub mod graph;
 pub mod ingest;
 pub mod integrity;
 pub mod model;
+pub mod paths;
 pub mod pivot;
 pub mod report;
 pub mod views;

@@ -1,15 +1,20 @@
 //! Demo mode: the bundled incident scenarios (demo/<name>/, embedded in the binary), loaded through
-//! the same ingest as real data, and their timeline of findings for streaming.
+//! the same ingest as real data (read straight from the embedded bytes), and their timeline of
+//! findings for streaming.
 
-use crate::ingest::{self, InputError, Loaded};
+use crate::ingest::{self, EmbeddedFile, Loaded};
 use crate::model::{Finding, Ts};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use world::World;
 
+mod error;
 pub mod playback;
 pub mod responder;
 pub mod world;
+
+pub use error::DemoError;
 
 pub use playback::{Pacing, Playback};
 
@@ -19,21 +24,6 @@ mod embedded {
 
 /// The scenario played when none is named.
 pub const DEFAULT_SCENARIO: &str = "log4shell-c2";
-
-#[derive(Debug, thiserror::Error)]
-pub enum DemoError {
-    #[error("no demo scenario named `{0}`; `vigil demo --list` shows them")]
-    Unknown(String),
-    #[error("cannot unpack demo scenario into {path}: {source}")]
-    Unpack {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("demo scenario manifest {path} is invalid: {reason}")]
-    Manifest { path: PathBuf, reason: String },
-    #[error(transparent)]
-    Input(#[from] InputError),
-}
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Manifest {
@@ -123,13 +113,26 @@ pub enum Cue<'a> {
 
 pub struct Scenario {
     pub manifest: Manifest,
-    pub dir: PathBuf,
+    /// Where its files are: embedded in the binary or in a directory.
+    pub source: ScenarioSource,
     /// All evidence (logs available from the start, as in S3). `evidence.findings` is empty: the
     /// findings arrive over time through [`Scenario::arrivals`].
     pub evidence: Loaded,
     pub arrivals: Vec<Arrival>,
     pub start: Ts,
 }
+
+/// Where a scenario's files are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScenarioSource {
+    /// Bundled with the binary, by name.
+    Embedded(String),
+    /// A directory laid out as demo/<name>/ ([`Scenario::load_dir`]).
+    Dir(PathBuf),
+}
+
+/// The evidence folders of a scenario, in the order they are loaded.
+const EVIDENCE: [&str; 4] = ["findings", "cloudtrail", "flowlogs", "dns"];
 
 /// Names of the embedded scenarios, sorted.
 pub fn names() -> Vec<String> {
@@ -148,16 +151,27 @@ fn manifest_from(path: &Path, text: &str) -> Result<Manifest, DemoError> {
     })
 }
 
+/// An embedded file by its path under demo/ (`<name>/scenario.toml`).
+fn embedded(key: &str) -> Option<&'static [u8]> {
+    embedded::FILES
+        .iter()
+        .find(|(p, _)| *p == key)
+        .map(|(_, b)| *b)
+}
+
+/// What errors and record origins call an embedded file: its path in the repository.
+fn embedded_name(key: &str) -> PathBuf {
+    Path::new("demo").join(key)
+}
+
 /// Every embedded scenario's synopsis, for `vigil demo --list`.
 pub fn list() -> Result<Vec<ScenarioInfo>, DemoError> {
     names()
         .into_iter()
         .map(|n| {
             let key = format!("{n}/scenario.toml");
-            let text = embedded::FILES
-                .iter()
-                .find(|(p, _)| *p == key)
-                .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+            let text = embedded(&key)
+                .map(|b| String::from_utf8_lossy(b).into_owned())
                 .unwrap_or_default();
             let m = manifest_from(Path::new(&key), &text)?;
             Ok(ScenarioInfo {
@@ -169,79 +183,80 @@ pub fn list() -> Result<Vec<ScenarioInfo>, DemoError> {
         .collect()
 }
 
-/// Where embedded scenarios are unpacked: the user's cache directory, keyed by content so an
-/// upgraded binary never reads stale files.
-fn cache_root() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    let mut h: u64 = 0;
-    for (p, b) in embedded::FILES {
-        h ^=
-            crate::model::content_hash(p.as_bytes()).rotate_left(7) ^ crate::model::content_hash(b);
-    }
-    base.join("vigil").join(format!("demo-{h:016x}"))
-}
-
-/// Unpacks an embedded scenario (once) and returns its directory.
-pub fn unpack(name: &str) -> Result<PathBuf, DemoError> {
-    let prefix = format!("{name}/");
-    let files: Vec<&(&str, &[u8])> = embedded::FILES
+/// The evidence files of embedded scenario `name`, folder by folder in [`EVIDENCE`] order and
+/// within a folder in the order a directory walk gives (the build embeds them sorted, folder by
+/// folder); hidden files are left out, as a directory walk leaves them out.
+fn embedded_evidence(name: &str) -> Vec<EmbeddedFile> {
+    EVIDENCE
         .iter()
-        .filter(|(p, _)| p.starts_with(&prefix))
-        .collect();
-    if files.is_empty() {
-        return Err(DemoError::Unknown(name.to_string()));
-    }
-    let root = cache_root();
-    for (rel, bytes) in files {
-        let path = root.join(rel);
-        let io = |source| DemoError::Unpack {
-            path: path.clone(),
-            source,
-        };
-        if std::fs::metadata(&path)
-            .map(|m| m.len() == bytes.len() as u64)
-            .unwrap_or(false)
-        {
-            continue;
-        }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
-        // Write then rename, so a concurrent run never reads a half-written file.
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, bytes).map_err(io)?;
-        std::fs::rename(&tmp, &path).map_err(io)?;
-    }
-    Ok(root.join(name))
+        .flat_map(|dir| {
+            let prefix = format!("{name}/{dir}/");
+            embedded::FILES.iter().filter_map(move |(p, bytes)| {
+                let rest = p.strip_prefix(&prefix)?;
+                let hidden = rest.split('/').any(|c| c.starts_with('.'));
+                (!hidden).then(|| EmbeddedFile {
+                    name: embedded_name(p),
+                    bytes,
+                })
+            })
+        })
+        .collect()
 }
 
 impl Scenario {
-    /// Loads an embedded scenario by name.
+    /// Loads an embedded scenario by name, from the bytes in the binary.
     pub fn load(name: &str) -> Result<Scenario, DemoError> {
-        Scenario::load_dir(&unpack(name)?)
+        let key = format!("{name}/scenario.toml");
+        let text = embedded(&key).ok_or_else(|| DemoError::Unknown(name.to_string()))?;
+        let mpath = embedded_name(&key);
+        let text = std::str::from_utf8(text).map_err(|e| DemoError::Manifest {
+            path: mpath.clone(),
+            reason: e.to_string(),
+        })?;
+        let manifest = manifest_from(&mpath, text)?;
+        let evidence = ingest::load_embedded(&embedded_evidence(name));
+        Scenario::assemble(
+            manifest,
+            &mpath,
+            evidence,
+            ScenarioSource::Embedded(name.to_string()),
+        )
     }
 
     /// Loads a scenario from a directory laid out as demo/<name>/.
     pub fn load_dir(dir: &Path) -> Result<Scenario, DemoError> {
         let mpath = dir.join("scenario.toml");
-        let text = std::fs::read_to_string(&mpath).map_err(|source| DemoError::Unpack {
+        let text = std::fs::read_to_string(&mpath).map_err(|source| DemoError::Read {
             path: mpath.clone(),
             source,
         })?;
         let manifest = manifest_from(&mpath, &text)?;
-        let start = Ts::parse(&manifest.start).ok_or_else(|| DemoError::Manifest {
-            path: mpath.clone(),
-            reason: format!("start `{}` is not a time", manifest.start),
-        })?;
-        let inputs: Vec<PathBuf> = ["findings", "cloudtrail", "flowlogs", "dns"]
+        let inputs: Vec<PathBuf> = EVIDENCE
             .iter()
             .map(|d| dir.join(d))
             .filter(|p| p.exists())
             .collect();
-        let mut evidence = ingest::load(&inputs)?;
+        let evidence = ingest::load(&inputs)?;
+        Scenario::assemble(
+            manifest,
+            &mpath,
+            evidence,
+            ScenarioSource::Dir(dir.to_path_buf()),
+        )
+    }
+
+    /// The scenario from its manifest (read from `mpath`) and evidence: the findings are taken
+    /// out of the evidence and put on the manifest's timeline.
+    fn assemble(
+        manifest: Manifest,
+        mpath: &Path,
+        mut evidence: Loaded,
+        source: ScenarioSource,
+    ) -> Result<Scenario, DemoError> {
+        let start = Ts::parse(&manifest.start).ok_or_else(|| DemoError::Manifest {
+            path: mpath.to_path_buf(),
+            reason: format!("start `{}` is not a time", manifest.start),
+        })?;
         let mut findings = std::mem::take(&mut evidence.findings);
         let mut arrivals = Vec::new();
         for t in &manifest.timeline {
@@ -265,11 +280,27 @@ impl Scenario {
         });
         Ok(Scenario {
             manifest,
-            dir: dir.to_path_buf(),
+            source,
             evidence,
             arrivals,
             start,
         })
+    }
+
+    /// The scenario's world (its `world.json`): the account the demo responder acts on.
+    pub fn world(&self) -> Result<World, DemoError> {
+        match &self.source {
+            ScenarioSource::Embedded(name) => {
+                let key = format!("{name}/world.json");
+                let path = embedded_name(&key);
+                let bytes = embedded(&key).ok_or_else(|| DemoError::Read {
+                    path: path.clone(),
+                    source: std::io::ErrorKind::NotFound.into(),
+                })?;
+                World::from_json(&path, bytes)
+            }
+            ScenarioSource::Dir(dir) => World::load(&dir.join("world.json")),
+        }
     }
 
     /// The incident's length: the last arrival's offset.
@@ -301,5 +332,54 @@ impl Scenario {
     /// Every finding, for analysis as if the whole incident had already played.
     pub fn all_findings(&self) -> Vec<Finding> {
         self.arrivals.iter().map(|a| a.finding.clone()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RawRef;
+    use std::sync::Arc;
+
+    /// Everything loaded, as text, with the paths of a directory's files made relative to the
+    /// repository (what the embedded files are called) and each event's raw record inline.
+    fn dump(sc: &Scenario, root: &str) -> String {
+        let mut evidence = sc.evidence.clone_without_findings();
+        for e in &mut evidence.events {
+            e.raw = RawRef::Inline(Arc::from(e.raw.text().unwrap_or_default()));
+        }
+        let arrivals: Vec<_> = sc.arrivals.iter().map(|a| (a.offset, &a.finding)).collect();
+        format!("{evidence:?}\n{arrivals:?}").replace(root, "")
+    }
+
+    #[test]
+    fn an_embedded_scenario_loads_as_its_directory_does() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/");
+        for name in names() {
+            let embedded = Scenario::load(&name).unwrap();
+            let dir = Scenario::load_dir(&Path::new(root).join("demo").join(&name)).unwrap();
+            assert!(embedded.evidence.files > 0, "{name}");
+            assert_eq!(embedded.evidence.files, dir.evidence.files, "{name}");
+            // Raw records are kept in memory: there is no file to read them back from.
+            assert!(
+                embedded
+                    .evidence
+                    .events
+                    .iter()
+                    .all(|e| matches!(e.raw, RawRef::Inline(_)))
+            );
+            assert!(dump(&embedded, root) == dump(&dir, root), "{name}");
+            assert_eq!(
+                format!("{:?}", embedded.world().unwrap()),
+                format!("{:?}", dir.world().unwrap()),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_scenario_is_named() {
+        let e = Scenario::load("no-such-scenario").err().unwrap();
+        assert!(matches!(e, DemoError::Unknown(n) if n == "no-such-scenario"));
     }
 }

@@ -64,9 +64,9 @@ impl DemoResponder {
         }
     }
 
-    /// The scenario's world, loaded from its directory, with the scenario's flow-log lines.
+    /// The scenario's world, with the scenario's flow-log lines.
     pub fn for_scenario(sc: &super::Scenario) -> Result<DemoResponder, super::DemoError> {
-        let mut r = DemoResponder::new(World::load(&sc.dir.join("world.json"))?);
+        let mut r = DemoResponder::new(sc.world()?);
         r.flows = sc.evidence.flows.clone();
         r.name = sc.manifest.name.clone();
         Ok(r)

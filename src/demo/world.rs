@@ -1,6 +1,7 @@
 //! A scenario's account: `demo/<name>/world.json` (schema in demo/README.md). Only the parts the demo
 //! responder acts on are typed; the rest is ignored.
 
+use super::error::DemoError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -214,12 +215,18 @@ pub struct Snapshot {
 }
 
 impl World {
-    pub fn load(path: &Path) -> Result<World, super::DemoError> {
-        let text = std::fs::read_to_string(path).map_err(|source| super::DemoError::Unpack {
+    /// A world from a `world.json` file.
+    pub fn load(path: &Path) -> Result<World, DemoError> {
+        let json = std::fs::read(path).map_err(|source| DemoError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut w: World = serde_json::from_str(&text).map_err(|e| super::DemoError::Manifest {
+        World::from_json(path, &json)
+    }
+
+    /// A world from the JSON of a `world.json` (`path` names it in errors).
+    pub fn from_json(path: &Path, json: &[u8]) -> Result<World, DemoError> {
+        let mut w: World = serde_json::from_slice(json).map_err(|e| DemoError::Manifest {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;

@@ -223,21 +223,14 @@ impl WireEvent<'_> {
                 .ok_or(EventError::NoTime)?,
         };
         let mut entities: Vec<EntityId> = Vec::with_capacity(12);
-        let mut targets: Vec<EntityId> = Vec::new();
+        let mut targets = self.named_targets();
 
         let source_ip = self.source_ip_address.map(Cow::into_owned);
         let caller_ip = source_ip
             .as_deref()
             .and_then(entity::caller_address)
             .map(|ip| EntityId::new(EntityKind::Ip, ip.to_string()));
-        match (&caller_ip, source_ip.as_deref()) {
-            // One address (the usual case): parsed once.
-            (Some(ip), Some(s)) if !s.contains(',') => entities.push(ip.clone()),
-            (_, Some(s)) => entities.extend(
-                entity::source_addresses(s).map(|ip| EntityId::new(EntityKind::Ip, ip.to_string())),
-            ),
-            _ => {}
-        }
+        push_source_ips(caller_ip.as_ref(), source_ip.as_deref(), &mut entities);
         let identity = self
             .user_identity
             .as_ref()
@@ -261,20 +254,6 @@ impl WireEvent<'_> {
             .filter(|u| !u.is_empty());
         if let Some(ua) = &user_agent {
             entities.push(EntityId::new(EntityKind::Ua, ua.clone()));
-        }
-        for block in [&self.request_parameters, &self.response_elements]
-            .into_iter()
-            .flatten()
-        {
-            if let Some(b) = &block.bucket_name {
-                targets.push(EntityId::new(EntityKind::Bucket, b.clone()));
-            }
-            targets.extend(block.ids.iter().cloned());
-        }
-        for r in &self.resources {
-            if let Some(id) = r.arn.as_deref().and_then(entity::classify_identifier) {
-                targets.push(id);
-            }
         }
         let started = started_session(
             self.request_parameters.as_ref(),
@@ -336,6 +315,43 @@ impl WireEvent<'_> {
             raw: raw_ref,
             origin,
         })
+    }
+
+    /// The resources the request and response name, and those in `resources[]` (unsorted; the
+    /// actor's own identity still among them).
+    fn named_targets(&self) -> Vec<EntityId> {
+        let mut targets = Vec::new();
+        for block in [&self.request_parameters, &self.response_elements]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(b) = &block.bucket_name {
+                targets.push(EntityId::new(EntityKind::Bucket, b.clone()));
+            }
+            targets.extend(block.ids.iter().cloned());
+        }
+        for r in &self.resources {
+            if let Some(id) = r.arn.as_deref().and_then(entity::classify_identifier) {
+                targets.push(id);
+            }
+        }
+        targets
+    }
+}
+
+/// The addresses of `sourceIPAddress` as entities; `caller_ip` is its first (public) one.
+fn push_source_ips(
+    caller_ip: Option<&EntityId>,
+    source_ip: Option<&str>,
+    entities: &mut Vec<EntityId>,
+) {
+    match (caller_ip, source_ip) {
+        // One address (the usual case): parsed once.
+        (Some(ip), Some(s)) if !s.contains(',') => entities.push(ip.clone()),
+        (_, Some(s)) => entities.extend(
+            entity::source_addresses(s).map(|ip| EntityId::new(EntityKind::Ip, ip.to_string())),
+        ),
+        _ => {}
     }
 }
 

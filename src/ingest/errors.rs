@@ -1,10 +1,58 @@
 //! Reporting many input errors without drowning the reader: 300,000 malformed lines are the first
 //! few of each kind per file, then one count line per kind ("… and 299,995 more like this in
-//! FILE"). `--verbose` asks for every one.
+//! FILE"). `--verbose` asks for every one. The error itself, [`IngestError`], is here too.
 
-use super::IngestError;
+use crate::model::text::Escaped;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+/// A record or file that could not be loaded, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IngestError {
+    pub path: String,
+    /// 1-based line; `None` when the whole file is at fault.
+    pub line: Option<u64>,
+    /// Index of the record inside its container (`Records[i]`), when it has one.
+    pub index: Option<u64>,
+    pub reason: String,
+}
+
+impl IngestError {
+    pub fn file(path: &Path, reason: impl Into<String>) -> Self {
+        IngestError {
+            path: path.display().to_string(),
+            line: None,
+            index: None,
+            reason: reason.into(),
+        }
+    }
+
+    pub fn record(path: &Path, line: u64, index: Option<u64>, reason: impl Into<String>) -> Self {
+        IngestError {
+            path: path.display().to_string(),
+            line: Some(line),
+            index,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Escaped: the file name (inside a directory) and the reason (it may quote a value) are input
+/// text, and this is what stderr, the markdown report and the console show.
+impl fmt::Display for IngestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", Escaped(&self.path))?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+        }
+        if let Some(i) = self.index {
+            write!(f, " (record {i})")?;
+        }
+        write!(f, ": {}", Escaped(&self.reason))
+    }
+}
 
 /// How many errors of one kind in one file are shown before the rest are only counted.
 pub const SHOWN_PER_KIND: usize = 5;

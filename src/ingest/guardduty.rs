@@ -305,145 +305,12 @@ impl WireFinding {
         if let Some(a) = &account {
             entities.push(EntityId::new(EntityKind::Account, a.clone()));
         }
-
-        let mut resource_label = String::new();
-        if let Some(inst) = &resource.instance_details {
-            if let Some(iid) = inst
-                .instance_id
-                .as_ref()
-                .filter(|i| !entity::is_placeholder(i))
-            {
-                entities.push(EntityId::new(EntityKind::Instance, iid.clone()));
-                subject.instance = Some(EntityId::new(EntityKind::Instance, iid.clone()));
-                resource_label = iid.clone();
-            }
-            for ni in &inst.network_interfaces {
-                if let Some(eni) = ni
-                    .network_interface_id
-                    .as_ref()
-                    .filter(|e| !entity::is_placeholder(e))
-                {
-                    subject.interfaces.push(eni.clone());
-                }
-                for ip in [&ni.private_ip_address, &ni.public_ip]
-                    .into_iter()
-                    .flatten()
-                {
-                    push_ip(ip, &mut subject.addresses);
-                }
-                for p in &ni.private_ip_addresses {
-                    if let Some(ip) = &p.private_ip_address {
-                        push_ip(ip, &mut subject.addresses);
-                    }
-                }
-            }
-        }
-        if let Some(ak) = &resource.access_key_details {
-            if let Some(k) = ak
-                .access_key_id
-                .as_ref()
-                .filter(|k| !entity::is_placeholder(k))
-            {
-                entities.push(EntityId::new(EntityKind::Key, k.clone()));
-                subject.key = Some(EntityId::new(EntityKind::Key, k.clone()));
-            }
-            if let (Some(name), Some(acct)) = (
-                ak.user_name.as_ref().filter(|n| !entity::is_placeholder(n)),
-                account.as_ref(),
-            ) {
-                let principal = match ak.user_type.as_deref() {
-                    Some("IAMUser") => Some(EntityId::new(
-                        EntityKind::User,
-                        format!("arn:aws:iam::{acct}:user/{name}"),
-                    )),
-                    Some("Root") => Some(EntityId::new(
-                        EntityKind::User,
-                        format!("arn:aws:iam::{acct}:root"),
-                    )),
-                    Some("AssumedRole") | Some("Role") => Some(EntityId::new(
-                        EntityKind::Role,
-                        format!("arn:aws:iam::{acct}:role/{name}"),
-                    )),
-                    _ => None,
-                };
-                if let Some(p) = principal {
-                    if resource_label.is_empty()
-                        || resource.resource_type.as_deref() == Some("AccessKey")
-                    {
-                        resource_label =
-                            format!("{} {}", ak.user_type.as_deref().unwrap_or(""), name);
-                    }
-                    subject.principal = Some(p.clone());
-                    entities.push(p);
-                }
-            }
-        }
-        for b in &resource.s3_bucket_details {
-            if let Some(n) = b.name.as_ref().filter(|n| !entity::is_placeholder(n)) {
-                entities.push(EntityId::new(EntityKind::Bucket, n.clone()));
-                if resource_label.is_empty()
-                    || resource.resource_type.as_deref() == Some("S3Bucket")
-                {
-                    resource_label = n.clone();
-                }
-            }
-        }
-
-        let mut action = FindingAction::default();
-        if let Some(a) = &service.action {
-            action.action_type = a.action_type.clone();
-            if let Some(n) = &a.network_connection_action {
-                action.direction = n.connection_direction.clone();
-                action.protocol = n.protocol.clone();
-                action.blocked = n.blocked;
-                action.remote_port = n.remote_port_details.as_ref().and_then(|p| p.port);
-                action.local_port = n.local_port_details.as_ref().and_then(|p| p.port);
-                if let Some(r) = &n.remote_ip_details {
-                    r.push_remote_ips(&mut entities, &mut subject.remotes);
-                    action.remote = r.to_remote();
-                }
-            }
-            for call in [
-                &a.aws_api_call_action,
-                &a.kubernetes_api_call_action,
-                &a.rds_login_attempt_action,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                action.api = action.api.take().or_else(|| call.api.clone());
-                action.service_name = action
-                    .service_name
-                    .take()
-                    .or_else(|| call.service_name.clone());
-                action.error_code = action.error_code.take().or_else(|| call.error_code.clone());
-                if let Some(r) = &call.remote_ip_details {
-                    r.push_remote_ips(&mut entities, &mut subject.remotes);
-                    action.remote = action.remote.take().or_else(|| r.to_remote());
-                }
-            }
-            if let Some(d) = &a.dns_request_action {
-                action.protocol = action.protocol.take().or_else(|| d.protocol.clone());
-                action.blocked = action.blocked.or(d.blocked);
-                if let Some(dom) = d.domain.as_ref().filter(|d| !entity::is_placeholder(d)) {
-                    entities.extend(EntityId::domain(dom));
-                    action.domain = Some(entity::canonical_domain(dom));
-                }
-            }
-            if let Some(p) = &a.port_probe_action {
-                action.blocked = action.blocked.or(p.blocked);
-                for d in &p.port_probe_details {
-                    if let Some(r) = &d.remote_ip_details {
-                        r.push_remote_ips(&mut entities, &mut subject.remotes);
-                        if let Some(remote) = r.to_remote() {
-                            action
-                                .probes
-                                .push((d.local_port_details.as_ref().and_then(|l| l.port), remote));
-                        }
-                    }
-                }
-            }
-        }
+        let resource_label = resource.describe(account.as_deref(), &mut entities, &mut subject);
+        let mut action = service
+            .action
+            .as_ref()
+            .map(|a| a.describe(&mut entities, &mut subject.remotes))
+            .unwrap_or_default();
         if let Some(p) = service
             .runtime_details
             .as_ref()
@@ -459,9 +326,6 @@ impl WireFinding {
         entities.extend(subject.addresses.iter().cloned());
         entities.sort();
         entities.dedup();
-        if resource_label.is_empty() {
-            resource_label = resource.resource_type.clone().unwrap_or_default();
-        }
         Ok(Finding {
             id,
             finding_type: self.finding_type.unwrap_or_else(|| "Unknown".to_string()),
@@ -488,5 +352,191 @@ impl WireFinding {
             raw: Arc::from(raw),
             origin,
         })
+    }
+}
+
+impl Resource {
+    /// Adds the resource's entities (instance, access key and its principal, buckets) and fills
+    /// in the subject; returns the label the findings list shows for the resource.
+    fn describe(
+        &self,
+        account: Option<&str>,
+        entities: &mut Vec<EntityId>,
+        subject: &mut Subject,
+    ) -> String {
+        let mut label = String::new();
+        if let Some(inst) = &self.instance_details {
+            inst.describe(entities, subject, &mut label);
+        }
+        let resource_type = self.resource_type.as_deref();
+        if let Some(ak) = &self.access_key_details {
+            ak.describe(resource_type, account, entities, subject, &mut label);
+        }
+        for b in &self.s3_bucket_details {
+            if let Some(n) = b.name.as_ref().filter(|n| !entity::is_placeholder(n)) {
+                entities.push(EntityId::new(EntityKind::Bucket, n.clone()));
+                if label.is_empty() || resource_type == Some("S3Bucket") {
+                    label = n.clone();
+                }
+            }
+        }
+        if label.is_empty() {
+            label = self.resource_type.clone().unwrap_or_default();
+        }
+        label
+    }
+}
+
+impl InstanceDetails {
+    /// The instance (which labels the resource), its interfaces and their addresses.
+    fn describe(&self, entities: &mut Vec<EntityId>, subject: &mut Subject, label: &mut String) {
+        if let Some(iid) = self
+            .instance_id
+            .as_ref()
+            .filter(|i| !entity::is_placeholder(i))
+        {
+            entities.push(EntityId::new(EntityKind::Instance, iid.clone()));
+            subject.instance = Some(EntityId::new(EntityKind::Instance, iid.clone()));
+            *label = iid.clone();
+        }
+        for ni in &self.network_interfaces {
+            if let Some(eni) = ni
+                .network_interface_id
+                .as_ref()
+                .filter(|e| !entity::is_placeholder(e))
+            {
+                subject.interfaces.push(eni.clone());
+            }
+            for ip in [&ni.private_ip_address, &ni.public_ip]
+                .into_iter()
+                .flatten()
+            {
+                push_ip(ip, &mut subject.addresses);
+            }
+            for p in &ni.private_ip_addresses {
+                if let Some(ip) = &p.private_ip_address {
+                    push_ip(ip, &mut subject.addresses);
+                }
+            }
+        }
+    }
+}
+
+impl AccessKeyDetails {
+    /// The key and, when the account is known, the principal it belongs to; the principal labels
+    /// the resource unless something else already does (an access-key finding: always).
+    fn describe(
+        &self,
+        resource_type: Option<&str>,
+        account: Option<&str>,
+        entities: &mut Vec<EntityId>,
+        subject: &mut Subject,
+        label: &mut String,
+    ) {
+        if let Some(k) = self
+            .access_key_id
+            .as_ref()
+            .filter(|k| !entity::is_placeholder(k))
+        {
+            entities.push(EntityId::new(EntityKind::Key, k.clone()));
+            subject.key = Some(EntityId::new(EntityKind::Key, k.clone()));
+        }
+        let Some(name) = self
+            .user_name
+            .as_ref()
+            .filter(|n| !entity::is_placeholder(n))
+        else {
+            return;
+        };
+        let Some(p) = account.and_then(|acct| self.principal(name, acct)) else {
+            return;
+        };
+        if label.is_empty() || resource_type == Some("AccessKey") {
+            *label = format!("{} {}", self.user_type.as_deref().unwrap_or(""), name);
+        }
+        subject.principal = Some(p.clone());
+        entities.push(p);
+    }
+
+    /// The IAM user, root or role named `name` in account `acct`, by the key's user type.
+    fn principal(&self, name: &str, acct: &str) -> Option<EntityId> {
+        match self.user_type.as_deref() {
+            Some("IAMUser") => Some(EntityId::new(
+                EntityKind::User,
+                format!("arn:aws:iam::{acct}:user/{name}"),
+            )),
+            Some("Root") => Some(EntityId::new(
+                EntityKind::User,
+                format!("arn:aws:iam::{acct}:root"),
+            )),
+            Some("AssumedRole") | Some("Role") => Some(EntityId::new(
+                EntityKind::Role,
+                format!("arn:aws:iam::{acct}:role/{name}"),
+            )),
+            _ => None,
+        }
+    }
+}
+
+impl Action {
+    /// What the finding saw happen: connection, API call, DNS request or port probe. Remote
+    /// addresses are added to `entities` and remembered in `remotes`.
+    fn describe(&self, entities: &mut Vec<EntityId>, remotes: &mut Vec<EntityId>) -> FindingAction {
+        let mut action = FindingAction {
+            action_type: self.action_type.clone(),
+            ..FindingAction::default()
+        };
+        if let Some(n) = &self.network_connection_action {
+            action.direction = n.connection_direction.clone();
+            action.protocol = n.protocol.clone();
+            action.blocked = n.blocked;
+            action.remote_port = n.remote_port_details.as_ref().and_then(|p| p.port);
+            action.local_port = n.local_port_details.as_ref().and_then(|p| p.port);
+            if let Some(r) = &n.remote_ip_details {
+                r.push_remote_ips(entities, remotes);
+                action.remote = r.to_remote();
+            }
+        }
+        for call in [
+            &self.aws_api_call_action,
+            &self.kubernetes_api_call_action,
+            &self.rds_login_attempt_action,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            action.api = action.api.take().or_else(|| call.api.clone());
+            action.service_name = action
+                .service_name
+                .take()
+                .or_else(|| call.service_name.clone());
+            action.error_code = action.error_code.take().or_else(|| call.error_code.clone());
+            if let Some(r) = &call.remote_ip_details {
+                r.push_remote_ips(entities, remotes);
+                action.remote = action.remote.take().or_else(|| r.to_remote());
+            }
+        }
+        if let Some(d) = &self.dns_request_action {
+            action.protocol = action.protocol.take().or_else(|| d.protocol.clone());
+            action.blocked = action.blocked.or(d.blocked);
+            if let Some(dom) = d.domain.as_ref().filter(|d| !entity::is_placeholder(d)) {
+                entities.extend(EntityId::domain(dom));
+                action.domain = Some(entity::canonical_domain(dom));
+            }
+        }
+        if let Some(p) = &self.port_probe_action {
+            action.blocked = action.blocked.or(p.blocked);
+            for d in &p.port_probe_details {
+                if let Some(r) = &d.remote_ip_details {
+                    r.push_remote_ips(entities, remotes);
+                    if let Some(remote) = r.to_remote() {
+                        action
+                            .probes
+                            .push((d.local_port_details.as_ref().and_then(|l| l.port), remote));
+                    }
+                }
+            }
+        }
+        action
     }
 }

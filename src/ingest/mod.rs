@@ -6,6 +6,7 @@ mod casing;
 pub mod cloudtrail;
 pub mod digest;
 pub mod dns;
+mod envelope;
 pub mod errors;
 pub mod flow;
 pub mod guardduty;
@@ -16,60 +17,13 @@ pub mod source;
 mod stream;
 pub mod walk;
 
-use crate::model::text::Escaped;
+pub use errors::IngestError;
+
 use crate::model::{DnsQuery, Finding, FlowRecord, Origin, RawRef, TrailEvent};
 use rayon::prelude::*;
-use serde::Serialize;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use walk::{Kind, Rec, Sink};
-
-/// A record or file that could not be loaded, with where it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct IngestError {
-    pub path: String,
-    /// 1-based line; `None` when the whole file is at fault.
-    pub line: Option<u64>,
-    /// Index of the record inside its container (`Records[i]`), when it has one.
-    pub index: Option<u64>,
-    pub reason: String,
-}
-
-impl IngestError {
-    pub fn file(path: &Path, reason: impl Into<String>) -> Self {
-        IngestError {
-            path: path.display().to_string(),
-            line: None,
-            index: None,
-            reason: reason.into(),
-        }
-    }
-
-    pub fn record(path: &Path, line: u64, index: Option<u64>, reason: impl Into<String>) -> Self {
-        IngestError {
-            path: path.display().to_string(),
-            line: Some(line),
-            index,
-            reason: reason.into(),
-        }
-    }
-}
-
-/// Escaped: the file name (inside a directory) and the reason (it may quote a value) are input
-/// text, and this is what stderr, the markdown report and the console show.
-impl fmt::Display for IngestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", Escaped(&self.path))?;
-        if let Some(l) = self.line {
-            write!(f, ":{l}")?;
-        }
-        if let Some(i) = self.index {
-            write!(f, " (record {i})")?;
-        }
-        write!(f, ": {}", Escaped(&self.reason))
-    }
-}
 
 /// A path given on the command line that does not exist or cannot be listed: a usage error,
 /// unlike a bad record inside a file.
@@ -133,17 +87,44 @@ impl Loaded {
     }
 }
 
+/// A file embedded in the binary (a bundled demo scenario's), loaded from its bytes as a file on
+/// disk is: same formats, same gzip detection, same streaming parse.
+#[derive(Debug, Clone)]
+pub struct EmbeddedFile {
+    /// What its records and errors say they come from.
+    pub name: PathBuf,
+    pub bytes: &'static [u8],
+}
+
 /// Loads every file under `paths`, in parallel across files, into one [`Loaded`] in file order.
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, InputError> {
     let mut parts: Vec<(usize, Loaded)> = Vec::new();
     load_streaming(paths, |i, part| parts.push((i, part)))?;
+    Ok(assemble(parts))
+}
+
+/// Loads embedded files, in parallel across files, into one [`Loaded`] in the order given. The
+/// CloudTrail records keep their raw text in memory ([`RawRef::Inline`]): there is no file to
+/// read them back from, and a bundled scenario's logs are a few MB.
+pub fn load_embedded(files: &[EmbeddedFile]) -> Loaded {
+    let mut parts: Vec<(usize, Loaded)> = Vec::new();
+    stream_parts(
+        files,
+        |f, flush| load_parts(true, flush, |sink| walk::walk_bytes(&f.name, f.bytes, sink)),
+        |i, part| parts.push((i, part)),
+    );
+    assemble(parts)
+}
+
+/// The parts of a load in file order.
+fn assemble(mut parts: Vec<(usize, Loaded)>) -> Loaded {
     // Stable: a file's parts arrive in order and stay in it.
     parts.sort_by_key(|(i, _)| *i);
     let mut out = Loaded::default();
     for (_, p) in parts {
         out.extend(p);
     }
-    Ok(out)
+    out
 }
 
 /// Records (and errors) a part holds before it is handed on: a huge file reaches the consumer in
@@ -161,20 +142,30 @@ const PART_RECORDS: usize = 4_096;
 /// piling up.
 pub fn load_streaming(
     paths: &[PathBuf],
-    mut on_part: impl FnMut(usize, Loaded),
+    on_part: impl FnMut(usize, Loaded),
 ) -> Result<usize, InputError> {
     let files = source::expand(paths).map_err(|(path, source)| InputError { path, source })?;
-    let n = files.len();
+    stream_parts(&files, |f, flush| load_file_parts(f, flush), on_part);
+    Ok(files.len())
+}
+
+/// The engine of [`load_streaming`] for any kind of file: `load` reads one, handing full parts to
+/// its flush and returning the last.
+fn stream_parts<F: Sync>(
+    files: &[F],
+    load: impl Fn(&F, &mut dyn FnMut(Loaded)) -> Loaded + Sync,
+    mut on_part: impl FnMut(usize, Loaded),
+) {
     let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Loaded)>(2);
     std::thread::scope(|scope| {
-        let files = &files;
+        let load = &load;
         scope.spawn(move || {
             files
                 .par_iter()
                 .enumerate()
                 .for_each_with(tx, |tx, (i, f)| {
                     // A closed receiver means the consumer is gone; nothing left to do.
-                    let last = load_file_parts(f, &mut |part| {
+                    let last = load(f, &mut |part| {
                         let _ = tx.send((i, part));
                     });
                     let _ = tx.send((i, last));
@@ -184,7 +175,6 @@ pub fn load_streaming(
             on_part(i, part);
         }
     });
-    Ok(n)
 }
 
 /// Loads one file (sequentially).
@@ -197,12 +187,23 @@ pub fn load_file(path: &Path) -> Loaded {
 
 /// Loads one file, handing full parts to `flush` as it goes, and returns the last part.
 fn load_file_parts(path: &Path, flush: &mut dyn FnMut(Loaded)) -> Loaded {
+    load_parts(false, flush, |sink| walk::walk_file(path, sink))
+}
+
+/// Runs `walk` into a fresh sink (`inline`: raw records kept in memory), handing full parts to
+/// `flush`, and returns the last part.
+fn load_parts(
+    inline: bool,
+    flush: &mut dyn FnMut(Loaded),
+    walk: impl FnOnce(&mut LoadSink<'_>),
+) -> Loaded {
     let mut sink = LoadSink {
         out: Loaded::default(),
         trail_file: false,
+        inline,
         flush,
     };
-    walk::walk_file(path, &mut sink);
+    walk(&mut sink);
     let mut last = sink.out;
     last.files = 1;
     last
@@ -212,6 +213,9 @@ struct LoadSink<'f> {
     out: Loaded,
     /// Whether this file is already listed among the CloudTrail log files.
     trail_file: bool,
+    /// Raw CloudTrail records are kept in memory instead of as a byte range of the file (an
+    /// embedded file is not on disk to be read back).
+    inline: bool,
     flush: &'f mut dyn FnMut(Loaded),
 }
 
@@ -272,6 +276,15 @@ pub(crate) fn parse_event(path: &Arc<PathBuf>, rec: &Rec<'_>) -> Result<TrailEve
 impl Sink for LoadSink<'_> {
     fn record(&mut self, path: &Arc<PathBuf>, rec: Rec<'_>) {
         self.maybe_flush();
+        // Without an offset the event keeps its raw text (`RawRef::Inline`).
+        let rec = if self.inline {
+            Rec {
+                offset: None,
+                ..rec
+            }
+        } else {
+            rec
+        };
         let loc = |reason: String| IngestError::record(path, rec.line, rec.index, reason);
         match rec.kind {
             Kind::Finding | Kind::FindingPascal => match parse_finding(rec.kind, rec.raw) {

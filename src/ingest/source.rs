@@ -73,12 +73,32 @@ pub fn open_sized(path: &Path) -> io::Result<(Box<dyn Read + Send>, Option<u64>)
         }
         _ => None,
     };
-    let mut br = BufReader::with_capacity(256 << 10, file);
+    let br = BufReader::with_capacity(256 << 10, file);
+    decoded(br, len, isize)
+}
+
+/// The decompressed content of bytes embedded in the binary (the bundled demo scenarios), with
+/// the expected size as [`open_sized`] gives it for a file.
+pub fn open_bytes(bytes: &'static [u8]) -> io::Result<(Box<dyn Read + Send>, Option<u64>)> {
+    let isize = bytes
+        .last_chunk::<4>()
+        .filter(|_| bytes.len() >= 18)
+        .map(|t| u64::from(u32::from_le_bytes(*t)));
+    decoded(bytes, Some(bytes.len() as u64), isize)
+}
+
+/// `br` decoded when it starts with gzip's magic bytes (then `gz_size` is the hint), else as it
+/// is (`plain_size`).
+fn decoded<R: BufRead + Send + 'static>(
+    mut br: R,
+    plain_size: Option<u64>,
+    gz_size: Option<u64>,
+) -> io::Result<(Box<dyn Read + Send>, Option<u64>)> {
     let gz = br.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     Ok(if gz {
-        (Box::new(MultiGzDecoder::new(br)), isize)
+        (Box::new(MultiGzDecoder::new(br)), gz_size)
     } else {
-        (Box::new(br), len)
+        (Box::new(br), plain_size)
     })
 }
 

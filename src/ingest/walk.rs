@@ -1,312 +1,25 @@
-//! Format detection and envelope unwrapping. Each file is read through a [`Window`]; each
-//! top-level JSON value is classified by its keys and its records are handed to a [`Sink`] as raw
-//! slices with their location. Typed parsing happens in the sink, so the same walk serves a full
-//! load and a pivot scan that only parses candidate records.
+//! Reading files: each is opened (gzip by its magic bytes) and read through a [`Window`], one
+//! top-level JSON value at a time (JSON Lines, concatenated or pretty-printed documents, a value too
+//! large to hold read record by record through [`stream`]), or line by line for a VPC flow log.
+//! What each value is and which records it holds is [`super::envelope`]'s business.
 
-use super::limits::{MAX_RECORD_BYTES, too_large};
+pub use super::envelope::{Kind, Rec, Sink};
+
+use super::envelope::{Ctx, is_ws, parse_top};
+use super::errors::IngestError;
+use super::limits::MAX_RECORD_BYTES;
 use super::source::{self, Window};
-use super::{IngestError, flow, stream};
-use serde::Deserialize;
-use serde::de::IgnoredAny;
+use super::{flow, stream};
 use serde_json::value::RawValue;
-use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::Path;
 use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Finding,
-    /// A finding from the CLI / boto3 `{"Findings":[...]}` shape, PascalCase keys.
-    FindingPascal,
-    Trail,
-    Dns,
-    /// A CloudTrail digest file (log file integrity validation): not an event, one per hour.
-    Digest,
-}
-
-/// One record, not yet parsed.
-pub struct Rec<'a> {
-    pub kind: Kind,
-    pub raw: &'a str,
-    /// Offset of `raw` in the decompressed file; `None` when it was decoded from a JSON string.
-    pub offset: Option<u64>,
-    pub line: u64,
-    pub index: Option<u64>,
-}
-
-pub trait Sink {
-    fn record(&mut self, path: &Arc<std::path::PathBuf>, rec: Rec<'_>);
-    fn flow(
-        &mut self,
-        path: &Arc<std::path::PathBuf>,
-        layout: &flow::Layout,
-        line: &str,
-        line_no: u64,
-    );
-    fn error(&mut self, err: IngestError);
-}
-
-/// The keys that identify a top-level object. Containers are borrowed raw, unparsed.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Top<'a> {
-    #[serde(rename = "Records", borrow)]
-    records: Option<Vec<&'a RawValue>>,
-    #[serde(borrow)]
-    findings: Option<Vec<&'a RawValue>>,
-    #[serde(rename = "Findings", borrow)]
-    findings_pascal: Option<Vec<&'a RawValue>>,
-    #[serde(rename = "Events", borrow)]
-    lookup_events: Option<Vec<&'a RawValue>>,
-    #[serde(rename = "detail-type", borrow)]
-    detail_type: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    detail: Option<&'a RawValue>,
-    /// Panther rule tests wrap the event in `log`; MozDef fixtures in `mozdef_event`.
-    #[serde(borrow)]
-    log: Option<&'a RawValue>,
-    #[serde(borrow)]
-    mozdef_event: Option<&'a RawValue>,
-    /// MozDef's own event: the finding under `details`, with `source: "guardduty"`.
-    #[serde(borrow)]
-    details: Option<&'a RawValue>,
-    #[serde(borrow)]
-    source: Option<Cow<'a, str>>,
-    #[serde(rename = "eventTime")]
-    event_time: Option<IgnoredAny>,
-    #[serde(rename = "eventName")]
-    event_name: Option<IgnoredAny>,
-    #[serde(rename = "eventSource")]
-    event_source: Option<IgnoredAny>,
-    #[serde(rename = "eventVersion")]
-    event_version: Option<IgnoredAny>,
-    #[serde(rename = "userIdentity")]
-    user_identity: Option<IgnoredAny>,
-    #[serde(rename = "schemaVersion")]
-    schema_version: Option<IgnoredAny>,
-    #[serde(rename = "type")]
-    finding_type: Option<IgnoredAny>,
-    resource: Option<IgnoredAny>,
-    service: Option<IgnoredAny>,
-    #[serde(rename = "SchemaVersion")]
-    schema_version_p: Option<IgnoredAny>,
-    #[serde(rename = "Type")]
-    finding_type_p: Option<IgnoredAny>,
-    #[serde(rename = "Resource")]
-    resource_p: Option<IgnoredAny>,
-    #[serde(rename = "Service")]
-    service_p: Option<IgnoredAny>,
-    query_name: Option<IgnoredAny>,
-    #[serde(rename = "digestStartTime")]
-    digest_start_time: Option<IgnoredAny>,
-    #[serde(rename = "logFiles")]
-    log_files: Option<IgnoredAny>,
-}
-
-#[derive(Deserialize)]
-struct LookupEvent<'a> {
-    #[serde(rename = "CloudTrailEvent", borrow, default)]
-    cloudtrail_event: Option<Cow<'a, str>>,
-}
-
-const MAX_DEPTH: u8 = 4;
-
-/// A list of records and what its elements are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum List {
-    /// CloudTrail's `{"Records":[…]}`.
-    Records,
-    /// `{"findings":[…]}`.
-    Findings,
-    /// The CLI's `{"Findings":[…]}` (PascalCase).
-    FindingsPascal,
-    /// The CLI's `lookup-events` output, `{"Events":[…]}`.
-    Events,
-    /// A bare top-level array: each element is classified on its own.
-    Bare,
-}
-
-impl List {
-    /// The record list an object key names, if any.
-    pub(super) fn of_key(key: &str) -> Option<List> {
-        match key {
-            "Records" => Some(List::Records),
-            "findings" => Some(List::Findings),
-            "Findings" => Some(List::FindingsPascal),
-            "Events" => Some(List::Events),
-            _ => None,
-        }
-    }
-}
-
-/// Where records are being read: the sink, the file, and how to turn a slice of the window's
-/// buffer into a file offset and a line.
-pub(super) struct Ctx<'s, 'b, S: Sink> {
-    pub(super) sink: &'s mut S,
-    pub(super) path: &'b Arc<std::path::PathBuf>,
-    /// Start of the window buffer, to turn borrowed slices into file offsets.
-    pub(super) buf_ptr: usize,
-    pub(super) base: u64,
-    pub(super) line: u64,
-}
-
-impl<S: Sink> Ctx<'_, '_, S> {
-    fn offset_of(&self, s: &str) -> u64 {
-        self.base + (s.as_ptr() as usize - self.buf_ptr) as u64
-    }
-
-    pub(super) fn err(&mut self, index: Option<u64>, reason: impl Into<String>) {
-        self.sink
-            .error(IngestError::record(self.path, self.line, index, reason));
-    }
-
-    /// Hands one record to the sink, unless it is beyond [`MAX_RECORD_BYTES`].
-    fn emit(&mut self, kind: Kind, raw: &str, index: Option<u64>) {
-        if raw.len() > MAX_RECORD_BYTES {
-            return self.err(index, too_large());
-        }
-        let offset = Some(self.offset_of(raw));
-        self.sink.record(
-            self.path,
-            Rec {
-                kind,
-                raw,
-                offset,
-                line: self.line,
-                index,
-            },
-        );
-    }
-
-    /// Emits element `i` of a record list found at envelope depth `depth`.
-    pub(super) fn list_item(&mut self, list: List, raw: &str, i: u64, depth: u8) {
-        match list {
-            List::Records => self.emit(Kind::Trail, raw, Some(i)),
-            List::Findings => self.emit(Kind::Finding, raw, Some(i)),
-            List::FindingsPascal => self.emit(Kind::FindingPascal, raw, Some(i)),
-            List::Bare => self.value(raw, Some(i), depth + 1),
-            List::Events => self.lookup_event(raw, i, depth),
-        }
-    }
-
-    /// One `lookup-events` entry: it nests the record as a JSON string; Insights lookups inline it.
-    fn lookup_event(&mut self, raw: &str, i: u64, depth: u8) {
-        match serde_json::from_str::<LookupEvent>(raw) {
-            Ok(LookupEvent {
-                cloudtrail_event: Some(s),
-            }) if s.len() > MAX_RECORD_BYTES => self.err(Some(i), too_large()),
-            Ok(LookupEvent {
-                cloudtrail_event: Some(s),
-            }) => self.sink.record(
-                self.path,
-                Rec {
-                    kind: Kind::Trail,
-                    raw: &s,
-                    offset: None,
-                    line: self.line,
-                    index: Some(i),
-                },
-            ),
-            Ok(_) => self.value(raw, Some(i), depth + 1),
-            Err(e) => self.err(Some(i), format!("invalid lookup-events entry: {e}")),
-        }
-    }
-
-    /// Classifies one JSON value (an object expected) and emits its records.
-    pub(super) fn value(&mut self, raw: &str, index: Option<u64>, depth: u8) {
-        if depth > MAX_DEPTH {
-            return self.err(index, "envelopes nested too deeply");
-        }
-        let first = raw.as_bytes().first().copied();
-        if first == Some(b'[') {
-            match serde_json::from_str::<Vec<&RawValue>>(raw) {
-                Ok(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        self.list_item(List::Bare, item.get(), i as u64, depth);
-                    }
-                }
-                Err(e) => self.err(index, format!("invalid JSON array: {e}")),
-            }
-            return;
-        }
-        if first != Some(b'{') {
-            return self.err(
-                index,
-                "expected a JSON object (a finding, CloudTrail record or Resolver query)",
-            );
-        }
-        let top: Top = match serde_json::from_str(raw) {
-            Ok(t) => t,
-            Err(e) => return self.err(index, format!("invalid JSON: {e}")),
-        };
-        self.classify(raw, top, index, depth)
-    }
-
-    /// Emits the records of an object whose identifying keys are `top`.
-    fn classify(&mut self, raw: &str, top: Top<'_>, index: Option<u64>, depth: u8) {
-        let list = [
-            (List::Records, &top.records),
-            (List::Findings, &top.findings),
-            (List::FindingsPascal, &top.findings_pascal),
-            (List::Events, &top.lookup_events),
-        ]
-        .into_iter()
-        .find_map(|(list, items)| items.as_ref().map(|items| (list, items)));
-        if let Some((list, items)) = list {
-            for (i, r) in items.iter().enumerate() {
-                self.list_item(list, r.get(), i as u64, depth);
-            }
-        } else if let Some(detail) = top.detail {
-            match top.detail_type.as_deref() {
-                Some("GuardDuty Finding") => self.emit(Kind::Finding, detail.get(), index),
-                Some(t) if t.contains("CloudTrail") => self.emit(Kind::Trail, detail.get(), index),
-                Some(t) => self.err(index, format!("unsupported EventBridge detail-type `{t}`")),
-                // A truncated envelope (only `detail`): classify what it holds.
-                None => self.value(detail.get(), index, depth + 1),
-            }
-        } else if let Some(inner) = top.log.or(top.mozdef_event) {
-            self.value(inner.get(), index, depth + 1)
-        } else if let (Some(details), Some("guardduty")) = (top.details, top.source.as_deref()) {
-            self.emit(Kind::Finding, details.get(), index)
-        } else if top.event_time.is_some()
-            || top.event_name.is_some()
-            || top.event_source.is_some()
-            || top.event_version.is_some()
-            || top.user_identity.is_some()
-        {
-            self.emit(Kind::Trail, raw, index)
-        } else if top.schema_version.is_some()
-            || (top.finding_type.is_some() && (top.resource.is_some() || top.service.is_some()))
-        {
-            self.emit(Kind::Finding, raw, index)
-        } else if top.schema_version_p.is_some()
-            || (top.finding_type_p.is_some()
-                && (top.resource_p.is_some() || top.service_p.is_some()))
-        {
-            self.emit(Kind::FindingPascal, raw, index)
-        } else if top.query_name.is_some() {
-            self.emit(Kind::Dns, raw, index)
-        } else if top.digest_start_time.is_some() && top.log_files.is_some() {
-            self.emit(Kind::Digest, raw, index)
-        } else {
-            self.err(
-                index,
-                "unrecognised record: not a GuardDuty finding, CloudTrail event or Route 53 Resolver query",
-            )
-        }
-    }
-}
-
-pub(super) fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
-}
-
 /// Walks one file, sending its records and errors to `sink`. Never panics on input.
 pub fn walk_file<S: Sink>(path: &Path, sink: &mut S) {
     let path = Arc::new(path.to_path_buf());
-    let (reader, size_hint) = match source::open_sized(&path) {
-        Ok(r) => r,
+    match source::open_sized(&path) {
+        Ok((reader, size_hint)) => walk_reader(&path, reader, size_hint, sink),
         Err(e) => {
             let reason = match e
                 .get_ref()
@@ -315,9 +28,28 @@ pub fn walk_file<S: Sink>(path: &Path, sink: &mut S) {
                 Some(not_regular) => not_regular.to_string(),
                 None => format!("cannot open: {e}"),
             };
-            return sink.error(IngestError::file(&path, reason));
+            sink.error(IngestError::file(&path, reason));
         }
-    };
+    }
+}
+
+/// Walks a file embedded in the binary exactly as [`walk_file`] walks one on disk; `name` is what
+/// its records and errors say they come from.
+pub fn walk_bytes<S: Sink>(name: &Path, bytes: &'static [u8], sink: &mut S) {
+    let path = Arc::new(name.to_path_buf());
+    match source::open_bytes(bytes) {
+        Ok((reader, size_hint)) => walk_reader(&path, reader, size_hint, sink),
+        Err(e) => sink.error(IngestError::file(&path, format!("cannot open: {e}"))),
+    }
+}
+
+/// Walks the (decompressed) content `reader` of the file `path`.
+fn walk_reader<S: Sink>(
+    path: &Arc<std::path::PathBuf>,
+    reader: Box<dyn Read + Send>,
+    size_hint: Option<u64>,
+    sink: &mut S,
+) {
     let mut w = Window::with_size_hint(reader, size_hint);
     w.fill();
     // Skip a UTF-8 byte-order mark and leading whitespace to see what the content is.
@@ -342,10 +74,10 @@ pub fn walk_file<S: Sink>(path: &Path, sink: &mut S) {
                 Some(e) => format!("cannot read: {e}"),
                 None => "file is empty".to_string(),
             };
-            sink.error(IngestError::file(&path, reason));
+            sink.error(IngestError::file(path, reason));
         }
-        Some(b'{') | Some(b'[') => walk_json(&path, &mut w, sink),
-        Some(_) => walk_text(&path, w, sink),
+        Some(b'{') | Some(b'[') => walk_json(path, &mut w, sink),
+        Some(_) => walk_text(path, w, sink),
     }
 }
 
@@ -450,20 +182,6 @@ pub(super) fn walk_json<S: Sink>(path: &Arc<std::path::PathBuf>, w: &mut Window,
     }
 }
 
-/// A top-level object at the start of `slice`, parsed straight into its identifying keys, and its
-/// text. `None` for anything else (an array, a value that is incomplete in the buffer, malformed
-/// JSON): the caller then takes the general path, which reports exactly as before. The result is
-/// what that path would give: the same grammar, and the same UTF-8 check `RawValue` makes.
-fn parse_top(slice: &[u8]) -> Option<(Top<'_>, &str)> {
-    if slice.first() != Some(&b'{') {
-        return None;
-    }
-    let mut stream = serde_json::Deserializer::from_slice(slice).into_iter::<Top>();
-    let top = stream.next()?.ok()?;
-    let raw = std::str::from_utf8(slice.get(..stream.byte_offset())?).ok()?;
-    Some((top, raw))
-}
-
 /// Moves `pos` past the current line, then past any lines that cannot start a JSON value, so a
 /// broken pretty-printed document reports once rather than once per line. Returns false at EOF.
 fn skip_line(w: &mut Window, pos: &mut usize) -> bool {
@@ -558,5 +276,221 @@ fn walk_text<S: Sink>(path: &Arc<std::path::PathBuf>, mut w: Window, sink: &mut 
             None,
             format!("read error (truncated or corrupt gzip?): {e}"),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Values larger than one record may be: read record by record through [`stream`].
+
+    use super::*;
+    use crate::ingest::limits::MAX_RECORD_BYTES;
+    use std::io;
+    use std::path::PathBuf;
+
+    const PREFIX: &[u8] = b"{\"Records\":[";
+
+    /// `{"Records":[r0,r1,…]}` made as it is read, never held whole: each record is `len` bytes.
+    struct Records {
+        n: usize,
+        len: usize,
+        next: usize,
+        chunk: Vec<u8>,
+        at: usize,
+    }
+
+    impl Records {
+        fn record(&self, i: usize) -> Vec<u8> {
+            let head = format!(
+                "{{\"eventID\":\"r{i:08}\",\"eventTime\":\"2024-05-01T10:00:00Z\",\"pad\":\""
+            );
+            let mut r = head.into_bytes();
+            r.resize(self.len - 2, b'x');
+            r.extend_from_slice(b"\"}");
+            r
+        }
+    }
+
+    impl Read for Records {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            if self.at == self.chunk.len() {
+                self.at = 0;
+                self.chunk = match self.next {
+                    0 => PREFIX.to_vec(),
+                    i if i <= self.n => {
+                        let mut r = if i > 1 { b",".to_vec() } else { Vec::new() };
+                        r.extend(self.record(i - 1));
+                        r
+                    }
+                    i if i == self.n + 1 => b"]}".to_vec(),
+                    _ => return Ok(0),
+                };
+                self.next += 1;
+            }
+            let n = out.len().min(self.chunk.len() - self.at);
+            out[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    /// Checks each record's index, offset and length as it comes.
+    #[derive(Default)]
+    struct Check {
+        len: usize,
+        seen: u64,
+        errors: Vec<IngestError>,
+    }
+
+    impl Sink for Check {
+        fn record(&mut self, _: &Arc<PathBuf>, rec: Rec<'_>) {
+            let i = self.seen;
+            assert_eq!(rec.kind, Kind::Trail);
+            assert_eq!(rec.index, Some(i));
+            assert_eq!(rec.line, 1);
+            assert_eq!(rec.raw.len(), self.len);
+            let offset = PREFIX.len() as u64 + i * (self.len as u64 + 1);
+            assert_eq!(rec.offset, Some(offset), "record {i}");
+            assert!(rec.raw.starts_with(&format!("{{\"eventID\":\"r{i:08}\"")));
+            self.seen += 1;
+        }
+        fn flow(&mut self, _: &Arc<PathBuf>, _: &flow::Layout, _: &str, _: u64) {}
+        fn error(&mut self, err: IngestError) {
+            self.errors.push(err);
+        }
+    }
+
+    /// Every record (index, line, event id) and error (line, index, reason) of a walk.
+    #[derive(Default)]
+    struct Collect {
+        records: Vec<(Option<u64>, u64, String)>,
+        errors: Vec<(Option<u64>, Option<u64>, String)>,
+    }
+
+    impl Sink for Collect {
+        fn record(&mut self, _: &Arc<PathBuf>, rec: Rec<'_>) {
+            let v: serde_json::Value = serde_json::from_str(rec.raw).unwrap_or_default();
+            let id = v["eventID"].as_str().unwrap_or_default().to_string();
+            self.records.push((rec.index, rec.line, id));
+        }
+        fn flow(&mut self, _: &Arc<PathBuf>, _: &flow::Layout, _: &str, _: u64) {}
+        fn error(&mut self, err: IngestError) {
+            self.errors.push((err.line, err.index, err.reason));
+        }
+    }
+
+    fn walk(text: String) -> Collect {
+        let mut w = Window::new(Box::new(io::Cursor::new(text.into_bytes())));
+        let mut sink = Collect::default();
+        walk_json(&Arc::new(PathBuf::from("t.json")), &mut w, &mut sink);
+        sink
+    }
+
+    fn rec(id: &str) -> String {
+        format!(r#"{{"eventID":"{id}","eventTime":"2024-05-01T10:00:00Z"}}"#)
+    }
+
+    /// More than twice the most one record may take, so the walk cannot hold it whole.
+    fn big(c: &str) -> String {
+        c.repeat(20 << 20)
+    }
+
+    #[test]
+    fn huge_values_that_are_not_record_lists_are_refused_and_reading_goes_on() {
+        let huge_record = rec("huge").replace("}", &format!(",\"pad\":\"{}\"}}", big("x")));
+        let text = format!(
+            "\"{}\"\n{huge_record}\n{}\n{}\n",
+            big("s"),
+            big("7"),
+            rec("after")
+        );
+        let out = walk(text);
+        assert_eq!(out.records, [(None, 4, "after".to_string())]);
+        let where_: Vec<_> = out.errors.iter().map(|(l, i, _)| (*l, *i)).collect();
+        assert_eq!(where_, [(Some(1), None), (Some(2), None), (Some(3), None)]);
+        assert!(
+            out.errors[0].2.contains("larger than 8 MiB"),
+            "{:?}",
+            out.errors
+        );
+        assert!(
+            out.errors[1].2.contains("no record list"),
+            "{:?}",
+            out.errors
+        );
+        assert!(
+            out.errors[2].2.contains("larger than 8 MiB"),
+            "{:?}",
+            out.errors
+        );
+    }
+
+    #[test]
+    fn a_truncated_record_list_keeps_its_records_and_reports_the_end_once() {
+        let text = format!("{{\"Records\":[{},{}\n{},", rec("a"), big(" "), rec("b"));
+        let out = walk(text);
+        let ids: Vec<_> = out
+            .records
+            .iter()
+            .map(|r| (r.0, r.1, r.2.as_str()))
+            .collect();
+        assert_eq!(ids, [(Some(0), 1, "a"), (Some(1), 2, "b")]);
+        assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+        assert!(out.errors[0].2.contains("truncated"), "{:?}", out.errors);
+    }
+
+    #[test]
+    fn a_broken_record_list_resumes_on_the_next_line() {
+        let text = format!(
+            "{{\"Records\":[{}{}x\n{}\n",
+            rec("a"),
+            big(" "),
+            rec("after")
+        );
+        let out = walk(text);
+        let ids: Vec<_> = out
+            .records
+            .iter()
+            .map(|r| (r.0, r.1, r.2.as_str()))
+            .collect();
+        assert_eq!(ids, [(Some(0), 1, "a"), (None, 2, "after")]);
+        assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+        assert_eq!((out.errors[0].0, out.errors[0].1), (Some(1), None));
+        assert!(
+            out.errors[0]
+                .2
+                .contains("expected `,` or `]` after record 1"),
+            "{:?}",
+            out.errors
+        );
+    }
+
+    #[test]
+    fn a_record_list_streams_through_a_bounded_window() {
+        // 64 MiB in one value, eight times the most one record may take.
+        let (n, len) = (1024, 64 << 10);
+        let reader = Records {
+            n,
+            len,
+            next: 0,
+            chunk: Vec::new(),
+            at: 0,
+        };
+        let mut w = Window::new(Box::new(reader));
+        let mut sink = Check {
+            len,
+            ..Check::default()
+        };
+        walk_json(&Arc::new(PathBuf::from("big.json")), &mut w, &mut sink);
+        assert!(sink.errors.is_empty(), "{:?}", sink.errors);
+        assert_eq!(sink.seen, n as u64);
+        // The window's buffer never shrinks: its capacity is the most it ever held.
+        let held = w.buf.capacity();
+        assert!(
+            held <= 4 * MAX_RECORD_BYTES,
+            "the window held {} MiB for a {} MiB value",
+            held >> 20,
+            (n * len) >> 20
+        );
     }
 }

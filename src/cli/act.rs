@@ -5,16 +5,18 @@
 //! Exit status: 0 done (or nothing to do, or a dry run that would succeed), 1 an API call failed,
 //! 2 usage or input error, 3 refused (read-only, not confirmed, no terminal to confirm on).
 
+use super::args::{ActArgs, ActCommand, ActFormat};
 use crate::actions::plan::{FindingSummary, PlanContext, default_case};
+use crate::actions::webhook::WebhookUrl;
 use crate::actions::{
     self, Action, AsgMode, AuditLog, ExecOptions, Plan, Playbook, ReadOnlySession,
     ResponderSession, Session, audit,
 };
-use crate::cli::{ActArgs, ActCommand, ActFormat};
 use crate::demo::{Scenario, responder::DemoResponder};
 use crate::model::text::escape_lines;
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
 
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_REFUSED: u8 = 3;
@@ -42,6 +44,9 @@ pub enum ActError {
     },
     #[error("writing output: {0}")]
     Io(#[from] std::io::Error),
+    /// Stdout could not be flushed once the command was done: said as the bare IO error.
+    #[error(transparent)]
+    Flush(std::io::Error),
 }
 
 /// The action, its common options and what quarantine does about an auto-scaling group.
@@ -142,81 +147,19 @@ fn summaries(findings: &[crate::model::Finding]) -> BTreeMap<String, FindingSumm
         .collect()
 }
 
+/// Runs `vigil act` on the terminal: the plan and report on stdout, prompts on stderr.
+pub fn run(action: &ActCommand) -> Result<ExitCode, ActError> {
+    let mut stdout = std::io::stdout().lock();
+    let code = execute(action, &mut stdout)?;
+    stdout.flush().map_err(ActError::Flush)?;
+    Ok(ExitCode::from(code))
+}
+
 /// Runs `vigil act`. `out` gets the plan and report (or the JSON); prompts go to stderr.
-pub fn run(cmd: &ActCommand, out: &mut dyn Write) -> Result<u8, ActError> {
+pub fn execute(cmd: &ActCommand, out: &mut dyn Write) -> Result<u8, ActError> {
     let (action, args, asg) = action_of(cmd)?;
-    let now = audit::now_utc();
-    let case = args.case.clone().unwrap_or_else(|| default_case(now));
-    let mut ctx = PlanContext {
-        case: case.clone(),
-        now,
-        asg,
-        topic_arn: args.topic_arn.clone().or_else(|| {
-            std::env::var("VIGIL_TOPIC_ARN")
-                .ok()
-                .filter(|s| !s.is_empty())
-        }),
-        ..PlanContext::default()
-    };
-    let webhook = args
-        .webhook
-        .clone()
-        .or_else(|| std::env::var("VIGIL_WEBHOOK_URL").ok())
-        .filter(|s| !s.is_empty())
-        .map(|u| actions::webhook::WebhookUrl::parse(&u))
-        .transpose()?;
-    ctx.webhook = webhook.as_ref().map(|u| u.redacted());
-    let arm = |r: Box<dyn actions::Responder + Send>| -> Box<dyn actions::Responder + Send> {
-        match &webhook {
-            Some(u) => Box::new(actions::webhook::WebhookResponder::new(r, u.clone())),
-            None => r,
-        }
-    };
-    let mut session = match &args.demo {
-        Some(name) => {
-            let sc = Scenario::load(name)?;
-            let demo = DemoResponder::for_scenario(&sc)?;
-            if ctx.topic_arn.is_none() {
-                ctx.topic_arn = demo.world.sns_topics.first().map(|t| t.arn.clone());
-            }
-            ctx.findings = summaries(&sc.all_findings());
-            ctx.open_command = Some(format!("vigil demo {name}"));
-            if args.read_only {
-                Session::ReadOnly(ReadOnlySession::new(Box::new(demo)))
-            } else {
-                Session::Responder(ResponderSession::new(arm(Box::new(demo))))
-            }
-        }
-        None => {
-            if !args.findings.is_empty() {
-                let loaded = crate::ingest::load(&args.findings)?;
-                ctx.findings = summaries(&loaded.findings);
-                ctx.open_command = Some(format!(
-                    "vigil open --findings {}",
-                    args.findings
-                        .iter()
-                        .map(|p| p.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ));
-            }
-            let opts = crate::aws::AwsOptions {
-                profile: args.aws.profile.clone(),
-                region: args.aws.region.clone(),
-                endpoint_url: args.aws.endpoint_url.clone(),
-                max_attempts: None,
-            };
-            if args.read_only {
-                Session::ReadOnly(ReadOnlySession::new(Box::new(
-                    crate::aws::connect_read_only(&opts)?,
-                )))
-            } else {
-                Session::Responder(ResponderSession::new(arm(Box::new(
-                    crate::aws::connect_responder(&opts)?,
-                ))))
-            }
-        }
-    };
+    let (mut ctx, webhook) = context(args, asg)?;
+    let mut session = session(args, &mut ctx, webhook.as_ref())?;
     let facts = actions::gather(&action, session.inspector())?;
     let plan = actions::plan(&action, &facts, &ctx)?;
     let json = args.format == ActFormat::Json;
@@ -229,43 +172,23 @@ pub fn run(cmd: &ActCommand, out: &mut dyn Write) -> Result<u8, ActError> {
         write!(out, "{rendered}")?;
         out.flush()?;
     }
-    let refuse = |out: &mut dyn Write, plan: &Plan, why: &str| -> Result<u8, ActError> {
-        if json {
-            serde_json::to_writer_pretty(
-                &mut *out,
-                &serde_json::json!({"outcome": {"status": "refused", "why": why}, "plan": plan}),
-            )
-            .map_err(std::io::Error::from)?;
-            writeln!(out)?;
-        } else {
-            writeln!(out, "refused: {}", escape_lines(why))?;
-        }
-        Ok(EXIT_REFUSED)
-    };
     let responder = match &mut session {
         Session::ReadOnly(_) => {
             return refuse(
                 out,
+                json,
                 &plan,
                 "read-only session: the plan is shown, nothing was done",
             );
         }
         Session::Responder(r) => r.responder(),
     };
-    if !plan.is_noop() && !args.dry_run && !args.yes {
-        if !std::io::stdin().is_terminal() {
-            return refuse(
-                out,
-                &plan,
-                "no terminal to confirm on; pass --yes to act without asking",
-            );
-        }
-        eprint!("{}", plan.confirm.prompt());
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line)?;
-        if !plan.confirm.accepts(&line) {
-            return refuse(out, &plan, "not confirmed");
-        }
+    if !plan.is_noop()
+        && !args.dry_run
+        && !args.yes
+        && let Some(why) = unconfirmed(&plan)?
+    {
+        return refuse(out, json, &plan, why);
     }
     let path = args.audit_log.clone().unwrap_or_else(audit::default_path);
     let mut log = AuditLog::open(&path)?;
@@ -288,4 +211,113 @@ pub fn run(cmd: &ActCommand, out: &mut dyn Write) -> Result<u8, ActError> {
         write!(out, "{}", escape_lines(&report.render()))?;
     }
     Ok(if report.succeeded() { 0 } else { EXIT_FAILED })
+}
+
+/// What the plan is made with (case, time, topic, webhook host), and the webhook itself.
+fn context(args: &ActArgs, asg: AsgMode) -> Result<(PlanContext, Option<WebhookUrl>), ActError> {
+    let now = audit::now_utc();
+    let mut ctx = PlanContext {
+        case: args.case.clone().unwrap_or_else(|| default_case(now)),
+        now,
+        asg,
+        topic_arn: args.topic_arn.clone().or_else(|| {
+            std::env::var("VIGIL_TOPIC_ARN")
+                .ok()
+                .filter(|s| !s.is_empty())
+        }),
+        ..PlanContext::default()
+    };
+    let webhook = args
+        .webhook
+        .clone()
+        .or_else(|| std::env::var("VIGIL_WEBHOOK_URL").ok())
+        .filter(|s| !s.is_empty())
+        .map(|u| WebhookUrl::parse(&u))
+        .transpose()?;
+    ctx.webhook = webhook.as_ref().map(|u| u.redacted());
+    Ok((ctx, webhook))
+}
+
+/// The session the action runs in: a demo world (`--demo`) or the AWS account, read-only with
+/// `--read-only`. Fills in what `ctx` learns from it (findings, topic, the command to see them).
+fn session(
+    args: &ActArgs,
+    ctx: &mut PlanContext,
+    webhook: Option<&WebhookUrl>,
+) -> Result<Session, ActError> {
+    let arm = |r: Box<dyn actions::Responder + Send>| -> Box<dyn actions::Responder + Send> {
+        match webhook {
+            Some(u) => Box::new(actions::webhook::WebhookResponder::new(r, u.clone())),
+            None => r,
+        }
+    };
+    if let Some(name) = &args.demo {
+        let sc = Scenario::load(name)?;
+        let demo = DemoResponder::for_scenario(&sc)?;
+        if ctx.topic_arn.is_none() {
+            ctx.topic_arn = demo.world.sns_topics.first().map(|t| t.arn.clone());
+        }
+        ctx.findings = summaries(&sc.all_findings());
+        ctx.open_command = Some(format!("vigil demo {name}"));
+        return Ok(if args.read_only {
+            Session::ReadOnly(ReadOnlySession::new(Box::new(demo)))
+        } else {
+            Session::Responder(ResponderSession::new(arm(Box::new(demo))))
+        });
+    }
+    if !args.findings.is_empty() {
+        let loaded = crate::ingest::load(&args.findings)?;
+        ctx.findings = summaries(&loaded.findings);
+        ctx.open_command = Some(format!(
+            "vigil open --findings {}",
+            args.findings
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+    }
+    let opts = crate::aws::AwsOptions {
+        profile: args.aws.profile.clone(),
+        region: args.aws.region.clone(),
+        endpoint_url: args.aws.endpoint_url.clone(),
+        max_attempts: None,
+    };
+    Ok(if args.read_only {
+        Session::ReadOnly(ReadOnlySession::new(Box::new(
+            crate::aws::connect_read_only(&opts)?,
+        )))
+    } else {
+        Session::Responder(ResponderSession::new(arm(Box::new(
+            crate::aws::connect_responder(&opts)?,
+        ))))
+    })
+}
+
+/// Asks on the terminal; why the plan is refused, or `None` once the operator confirmed.
+fn unconfirmed(plan: &Plan) -> Result<Option<&'static str>, ActError> {
+    if !std::io::stdin().is_terminal() {
+        return Ok(Some(
+            "no terminal to confirm on; pass --yes to act without asking",
+        ));
+    }
+    eprint!("{}", plan.confirm.prompt());
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok((!plan.confirm.accepts(&line)).then_some("not confirmed"))
+}
+
+/// Says why nothing was done (with the plan, in JSON mode) and exits [`EXIT_REFUSED`].
+fn refuse(out: &mut dyn Write, json: bool, plan: &Plan, why: &str) -> Result<u8, ActError> {
+    if json {
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &serde_json::json!({"outcome": {"status": "refused", "why": why}, "plan": plan}),
+        )
+        .map_err(std::io::Error::from)?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "refused: {}", escape_lines(why))?;
+    }
+    Ok(EXIT_REFUSED)
 }

@@ -1,4 +1,4 @@
-//! The command line (clap derive). Parsing only: main.rs runs the commands.
+//! The command line's types (clap derive). Parsing only: the sibling modules run the commands.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -17,93 +17,19 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Play a bundled incident scenario: findings arrive over time, logs are there from the start
-    Demo {
-        /// Scenario name (default: the first, log4shell-c2); `--list` shows them
-        scenario: Option<String>,
-        /// Playback speed (× real time, exact proportions); default: the first finding within
-        /// seconds, long quiet compressed (the status line says how much), about three minutes
-        #[arg(long)]
-        speed: Option<f64>,
-        /// List the scenarios with their synopses
-        #[arg(long)]
-        list: bool,
-        /// Print findings as they arrive, one line each, instead of opening the console
-        #[arg(long)]
-        headless: bool,
-        /// No responder: action keys are refused (default: actions apply to the scenario's world)
-        #[arg(long)]
-        read_only: bool,
-        /// Audit log of the console's actions (JSON Lines, appended; default
-        /// $XDG_STATE_HOME/vigil/audit.jsonl; records are marked demo)
-        #[arg(long, value_name = "PATH")]
-        audit_log: Option<PathBuf>,
-        /// Slack/Discord-compatible webhook for notify (also VIGIL_WEBHOOK_URL)
-        #[arg(long, value_name = "URL")]
-        webhook: Option<String>,
-        #[command(flatten)]
-        ui: UiArgs,
-    },
+    Demo(DemoArgs),
     /// Investigate exported files in the console: findings at once, logs indexed in the background.
     /// Read-only unless --respond arms it to act on the AWS account
-    Open {
-        #[command(flatten)]
-        inputs: Inputs,
-        /// Arm the console's action keys against the AWS account (checked with
-        /// sts:GetCallerIdentity before the console opens); default: read-only, no responder
-        #[arg(long)]
-        respond: bool,
-        /// Case id for tags and the audit log (default: vigil-YYYYMMDD)
-        #[arg(long = "case", requires = "respond")]
-        case: Option<String>,
-        /// Audit log (JSON Lines, appended; default $XDG_STATE_HOME/vigil/audit.jsonl)
-        #[arg(long, value_name = "PATH", requires = "respond")]
-        audit_log: Option<PathBuf>,
-        /// SNS topic for notify (also VIGIL_TOPIC_ARN)
-        #[arg(long, value_name = "ARN", requires = "respond")]
-        topic_arn: Option<String>,
-        /// Slack/Discord-compatible webhook for notify (also VIGIL_WEBHOOK_URL)
-        #[arg(long, value_name = "URL", requires = "respond")]
-        webhook: Option<String>,
-        #[command(flatten)]
-        aws: AwsArgs,
-        #[command(flatten)]
-        ui: UiArgs,
-    },
+    Open(OpenArgs),
     /// Check or print keymaps
     Keymap {
         #[command(subcommand)]
         command: KeymapCommand,
     },
     /// Summarise an incident from exported findings and logs: findings, entities, relations, groups
-    Analyze {
-        #[command(flatten)]
-        inputs: Inputs,
-        #[arg(long, value_enum, default_value = "markdown")]
-        format: AnalyzeFormat,
-    },
+    Analyze(AnalyzeArgs),
     /// Every CloudTrail event that names ENTITY_ID (kind:value), in time order
-    Pivot {
-        /// For example ip:203.0.113.7, instance:i-0abc…, role:arn:aws:iam::123456789012:role/Web
-        entity: String,
-        /// CloudTrail files or directories (S3 .json.gz, JSON, JSON Lines, lookup-events output)
-        #[arg(long = "trail", required = true, num_args = 1..)]
-        trail: Vec<PathBuf>,
-        /// Only events at or after this instant (RFC 3339; an impossible date is a usage error)
-        #[arg(long)]
-        from: Option<String>,
-        /// Only events before this instant (RFC 3339)
-        #[arg(long)]
-        to: Option<String>,
-        #[arg(long, value_enum, default_value = "table")]
-        format: PivotFormat,
-        /// Exit with status 2 if any record could not be read
-        #[arg(long)]
-        strict: bool,
-        /// List every record that could not be read (default: the first 5 of each kind per
-        /// file, then a count)
-        #[arg(long)]
-        verbose: bool,
-    },
+    Pivot(PivotArgs),
     /// Respond: quarantine, release, snapshot, notify, disable-key, revoke-sessions, playbook.
     /// Prints the plan, asks for confirmation on the terminal (or --yes), acts, audits every call.
     Act {
@@ -111,15 +37,109 @@ pub enum Command {
         action: ActCommand,
     },
     /// The neighbourhood of ENTITY_ID in the entity graph
-    Graph {
-        entity: String,
-        #[arg(long, default_value_t = 1)]
-        depth: u32,
-        #[command(flatten)]
-        inputs: Inputs,
-        #[arg(long, value_enum, default_value = "dot")]
-        format: GraphFormat,
-    },
+    Graph(GraphArgs),
+}
+
+// `vigil demo`. A plain comment: the command's help is the variant's doc comment above.
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    /// Scenario name (default: the first, log4shell-c2); `--list` shows them
+    pub scenario: Option<String>,
+    /// Playback speed (× real time, exact proportions); default: the first finding within
+    /// seconds, long quiet compressed (the status line says how much), about three minutes
+    #[arg(long)]
+    pub speed: Option<f64>,
+    /// List the scenarios with their synopses
+    #[arg(long)]
+    pub list: bool,
+    /// Print findings as they arrive, one line each, instead of opening the console
+    #[arg(long)]
+    pub headless: bool,
+    /// No responder: action keys are refused (default: actions apply to the scenario's world)
+    #[arg(long)]
+    pub read_only: bool,
+    /// Audit log of the console's actions (JSON Lines, appended; default
+    /// $XDG_STATE_HOME/vigil/audit.jsonl; records are marked demo)
+    #[arg(long, value_name = "PATH")]
+    pub audit_log: Option<PathBuf>,
+    /// Slack/Discord-compatible webhook for notify (also VIGIL_WEBHOOK_URL)
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+// `vigil open`. A plain comment: the command's help is the variant's doc comment above.
+#[derive(Args, Debug, Clone)]
+pub struct OpenArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Arm the console's action keys against the AWS account (checked with
+    /// sts:GetCallerIdentity before the console opens); default: read-only, no responder
+    #[arg(long)]
+    pub respond: bool,
+    /// Case id for tags and the audit log (default: vigil-YYYYMMDD)
+    #[arg(long = "case", requires = "respond")]
+    pub case: Option<String>,
+    /// Audit log (JSON Lines, appended; default $XDG_STATE_HOME/vigil/audit.jsonl)
+    #[arg(long, value_name = "PATH", requires = "respond")]
+    pub audit_log: Option<PathBuf>,
+    /// SNS topic for notify (also VIGIL_TOPIC_ARN)
+    #[arg(long, value_name = "ARN", requires = "respond")]
+    pub topic_arn: Option<String>,
+    /// Slack/Discord-compatible webhook for notify (also VIGIL_WEBHOOK_URL)
+    #[arg(long, value_name = "URL", requires = "respond")]
+    pub webhook: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+// `vigil analyze`. A plain comment: the command's help is the variant's doc comment above.
+#[derive(Args, Debug, Clone)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: AnalyzeFormat,
+}
+
+// `vigil pivot`. A plain comment: the command's help is the variant's doc comment above.
+#[derive(Args, Debug, Clone)]
+pub struct PivotArgs {
+    /// For example ip:203.0.113.7, instance:i-0abc…, role:arn:aws:iam::123456789012:role/Web
+    pub entity: String,
+    /// CloudTrail files or directories (S3 .json.gz, JSON, JSON Lines, lookup-events output)
+    #[arg(long = "trail", required = true, num_args = 1..)]
+    pub trail: Vec<PathBuf>,
+    /// Only events at or after this instant (RFC 3339; an impossible date is a usage error)
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Only events before this instant (RFC 3339)
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: PivotFormat,
+    /// Exit with status 2 if any record could not be read
+    #[arg(long)]
+    pub strict: bool,
+    /// List every record that could not be read (default: the first 5 of each kind per
+    /// file, then a count)
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+// `vigil graph`. A plain comment: the command's help is the variant's doc comment above.
+#[derive(Args, Debug, Clone)]
+pub struct GraphArgs {
+    pub entity: String,
+    #[arg(long, default_value_t = 1)]
+    pub depth: u32,
+    #[command(flatten)]
+    pub inputs: Inputs,
+    #[arg(long, value_enum, default_value = "dot")]
+    pub format: GraphFormat,
 }
 
 #[derive(Args, Debug, Clone, Default)]

@@ -1,0 +1,81 @@
+//! What the headless commands share: reading their arguments (paths, entity ids, times) and
+//! reporting the records that could not be read.
+
+use super::args::Inputs;
+use super::error::CliError;
+use crate::ingest::errors::ErrorSummary;
+use crate::ingest::{self, IngestError};
+use crate::model::{EntityId, Ts};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub(crate) fn parse_entity(s: &str) -> Result<EntityId, CliError> {
+    EntityId::parse(s).map_err(|reason| CliError::Entity {
+        text: s.to_string(),
+        reason,
+    })
+}
+
+/// `--from`/`--to`: a time that names no real instant (`2024-02-30`, `+99:99`) is a usage error
+/// naming the argument, not a window that silently starts elsewhere.
+pub(crate) fn parse_time(flag: &'static str, s: Option<&str>) -> Result<Option<Ts>, CliError> {
+    s.map(|s| {
+        Ts::parse_checked(s).map_err(|reason| CliError::Time {
+            flag,
+            text: s.to_string(),
+            reason,
+        })
+    })
+    .transpose()
+}
+
+/// Every input path, or a usage error when there is none.
+pub(crate) fn input_paths(inputs: &Inputs) -> Result<Vec<PathBuf>, CliError> {
+    let paths = inputs.all();
+    if paths.is_empty() {
+        return Err(CliError::NoInputs);
+    }
+    Ok(paths)
+}
+
+pub(crate) fn load(inputs: &Inputs) -> Result<ingest::Loaded, CliError> {
+    Ok(ingest::load(&input_paths(inputs)?)?)
+}
+
+/// Every file under the inputs; a path that does not exist is a usage error naming it.
+pub(crate) fn expand(inputs: &Inputs) -> Result<Vec<PathBuf>, CliError> {
+    ingest::source::expand(&inputs.all())
+        .map_err(|(path, reason)| CliError::MissingInput { path, reason })
+}
+
+/// Reports input errors on stderr, the first few of each kind per file unless `verbose`; with
+/// `--strict`, any error is an exit-2 failure.
+pub(crate) fn report_errors(errors: &[IngestError], strict: bool, verbose: bool) -> ExitCode {
+    report_summary(&ErrorSummary::new(errors, verbose), strict)
+}
+
+/// [`report_errors`] for a summary already made (analyze also puts it in its report).
+pub(crate) fn report_summary(summary: &ErrorSummary, strict: bool) -> ExitCode {
+    let mut stderr = std::io::stderr().lock();
+    for line in summary.lines() {
+        let _ = writeln!(stderr, "vigil: {line}");
+    }
+    if summary.total > 0 {
+        let more = if summary.elided().next().is_some() {
+            " (--verbose lists every one)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            stderr,
+            "vigil: {} record(s) or file(s) could not be read{more}",
+            summary.total
+        );
+    }
+    if strict && summary.total > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,19 @@
+//! The command line: its types ([`Cli`] and the argument structs, clap derive) and one module per
+//! command, each a `run` function that main.rs dispatches to. A command writes its output to the
+//! writer it is given, reports unreadable input on stderr, and returns the exit status or a
+//! [`CliError`] (main prints it on one line and exits 2).
+
+pub mod act;
+pub mod analyze;
+mod args;
+pub mod demo;
+mod error;
+pub mod graph;
+mod inputs;
+pub mod keymap;
+pub mod open;
+pub mod pivot;
+mod ui;
+
+pub use args::*;
+pub use error::CliError;

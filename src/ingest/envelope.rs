@@ -1,0 +1,316 @@
+//! Format detection and envelope unwrapping: each top-level JSON value is classified by its keys
+//! (a CloudTrail `Records` file, an EventBridge event, a `lookup-events` page, a bare finding…)
+//! and its records are handed to a [`Sink`] as raw slices with their location. Typed parsing
+//! happens in the sink, so the same walk serves a full load and a pivot scan that only parses
+//! candidate records.
+
+use super::errors::IngestError;
+use super::flow;
+use super::limits::{MAX_RECORD_BYTES, too_large};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Finding,
+    /// A finding from the CLI / boto3 `{"Findings":[...]}` shape, PascalCase keys.
+    FindingPascal,
+    Trail,
+    Dns,
+    /// A CloudTrail digest file (log file integrity validation): not an event, one per hour.
+    Digest,
+}
+
+/// One record, not yet parsed.
+pub struct Rec<'a> {
+    pub kind: Kind,
+    pub raw: &'a str,
+    /// Offset of `raw` in the decompressed file; `None` when it was decoded from a JSON string.
+    pub offset: Option<u64>,
+    pub line: u64,
+    pub index: Option<u64>,
+}
+
+pub trait Sink {
+    fn record(&mut self, path: &Arc<std::path::PathBuf>, rec: Rec<'_>);
+    fn flow(
+        &mut self,
+        path: &Arc<std::path::PathBuf>,
+        layout: &flow::Layout,
+        line: &str,
+        line_no: u64,
+    );
+    fn error(&mut self, err: IngestError);
+}
+
+/// The keys that identify a top-level object. Containers are borrowed raw, unparsed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct Top<'a> {
+    #[serde(rename = "Records", borrow)]
+    records: Option<Vec<&'a RawValue>>,
+    #[serde(borrow)]
+    findings: Option<Vec<&'a RawValue>>,
+    #[serde(rename = "Findings", borrow)]
+    findings_pascal: Option<Vec<&'a RawValue>>,
+    #[serde(rename = "Events", borrow)]
+    lookup_events: Option<Vec<&'a RawValue>>,
+    #[serde(rename = "detail-type", borrow)]
+    detail_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    detail: Option<&'a RawValue>,
+    /// Panther rule tests wrap the event in `log`; MozDef fixtures in `mozdef_event`.
+    #[serde(borrow)]
+    log: Option<&'a RawValue>,
+    #[serde(borrow)]
+    mozdef_event: Option<&'a RawValue>,
+    /// MozDef's own event: the finding under `details`, with `source: "guardduty"`.
+    #[serde(borrow)]
+    details: Option<&'a RawValue>,
+    #[serde(borrow)]
+    source: Option<Cow<'a, str>>,
+    #[serde(rename = "eventTime")]
+    event_time: Option<IgnoredAny>,
+    #[serde(rename = "eventName")]
+    event_name: Option<IgnoredAny>,
+    #[serde(rename = "eventSource")]
+    event_source: Option<IgnoredAny>,
+    #[serde(rename = "eventVersion")]
+    event_version: Option<IgnoredAny>,
+    #[serde(rename = "userIdentity")]
+    user_identity: Option<IgnoredAny>,
+    #[serde(rename = "schemaVersion")]
+    schema_version: Option<IgnoredAny>,
+    #[serde(rename = "type")]
+    finding_type: Option<IgnoredAny>,
+    resource: Option<IgnoredAny>,
+    service: Option<IgnoredAny>,
+    #[serde(rename = "SchemaVersion")]
+    schema_version_p: Option<IgnoredAny>,
+    #[serde(rename = "Type")]
+    finding_type_p: Option<IgnoredAny>,
+    #[serde(rename = "Resource")]
+    resource_p: Option<IgnoredAny>,
+    #[serde(rename = "Service")]
+    service_p: Option<IgnoredAny>,
+    query_name: Option<IgnoredAny>,
+    #[serde(rename = "digestStartTime")]
+    digest_start_time: Option<IgnoredAny>,
+    #[serde(rename = "logFiles")]
+    log_files: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct LookupEvent<'a> {
+    #[serde(rename = "CloudTrailEvent", borrow, default)]
+    cloudtrail_event: Option<Cow<'a, str>>,
+}
+
+const MAX_DEPTH: u8 = 4;
+
+/// A list of records and what its elements are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum List {
+    /// CloudTrail's `{"Records":[…]}`.
+    Records,
+    /// `{"findings":[…]}`.
+    Findings,
+    /// The CLI's `{"Findings":[…]}` (PascalCase).
+    FindingsPascal,
+    /// The CLI's `lookup-events` output, `{"Events":[…]}`.
+    Events,
+    /// A bare top-level array: each element is classified on its own.
+    Bare,
+}
+
+impl List {
+    /// The record list an object key names, if any.
+    pub(super) fn of_key(key: &str) -> Option<List> {
+        match key {
+            "Records" => Some(List::Records),
+            "findings" => Some(List::Findings),
+            "Findings" => Some(List::FindingsPascal),
+            "Events" => Some(List::Events),
+            _ => None,
+        }
+    }
+}
+
+/// Where records are being read: the sink, the file, and how to turn a slice of the window's
+/// buffer into a file offset and a line.
+pub(super) struct Ctx<'s, 'b, S: Sink> {
+    pub(super) sink: &'s mut S,
+    pub(super) path: &'b Arc<std::path::PathBuf>,
+    /// Start of the window buffer, to turn borrowed slices into file offsets.
+    pub(super) buf_ptr: usize,
+    pub(super) base: u64,
+    pub(super) line: u64,
+}
+
+impl<S: Sink> Ctx<'_, '_, S> {
+    fn offset_of(&self, s: &str) -> u64 {
+        self.base + (s.as_ptr() as usize - self.buf_ptr) as u64
+    }
+
+    pub(super) fn err(&mut self, index: Option<u64>, reason: impl Into<String>) {
+        self.sink
+            .error(IngestError::record(self.path, self.line, index, reason));
+    }
+
+    /// Hands one record to the sink, unless it is beyond [`MAX_RECORD_BYTES`].
+    fn emit(&mut self, kind: Kind, raw: &str, index: Option<u64>) {
+        if raw.len() > MAX_RECORD_BYTES {
+            return self.err(index, too_large());
+        }
+        let offset = Some(self.offset_of(raw));
+        self.sink.record(
+            self.path,
+            Rec {
+                kind,
+                raw,
+                offset,
+                line: self.line,
+                index,
+            },
+        );
+    }
+
+    /// Emits element `i` of a record list found at envelope depth `depth`.
+    pub(super) fn list_item(&mut self, list: List, raw: &str, i: u64, depth: u8) {
+        match list {
+            List::Records => self.emit(Kind::Trail, raw, Some(i)),
+            List::Findings => self.emit(Kind::Finding, raw, Some(i)),
+            List::FindingsPascal => self.emit(Kind::FindingPascal, raw, Some(i)),
+            List::Bare => self.value(raw, Some(i), depth + 1),
+            List::Events => self.lookup_event(raw, i, depth),
+        }
+    }
+
+    /// One `lookup-events` entry: it nests the record as a JSON string; Insights lookups inline it.
+    fn lookup_event(&mut self, raw: &str, i: u64, depth: u8) {
+        match serde_json::from_str::<LookupEvent>(raw) {
+            Ok(LookupEvent {
+                cloudtrail_event: Some(s),
+            }) if s.len() > MAX_RECORD_BYTES => self.err(Some(i), too_large()),
+            Ok(LookupEvent {
+                cloudtrail_event: Some(s),
+            }) => self.sink.record(
+                self.path,
+                Rec {
+                    kind: Kind::Trail,
+                    raw: &s,
+                    offset: None,
+                    line: self.line,
+                    index: Some(i),
+                },
+            ),
+            Ok(_) => self.value(raw, Some(i), depth + 1),
+            Err(e) => self.err(Some(i), format!("invalid lookup-events entry: {e}")),
+        }
+    }
+
+    /// Classifies one JSON value (an object expected) and emits its records.
+    pub(super) fn value(&mut self, raw: &str, index: Option<u64>, depth: u8) {
+        if depth > MAX_DEPTH {
+            return self.err(index, "envelopes nested too deeply");
+        }
+        let first = raw.as_bytes().first().copied();
+        if first == Some(b'[') {
+            match serde_json::from_str::<Vec<&RawValue>>(raw) {
+                Ok(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        self.list_item(List::Bare, item.get(), i as u64, depth);
+                    }
+                }
+                Err(e) => self.err(index, format!("invalid JSON array: {e}")),
+            }
+            return;
+        }
+        if first != Some(b'{') {
+            return self.err(
+                index,
+                "expected a JSON object (a finding, CloudTrail record or Resolver query)",
+            );
+        }
+        let top: Top = match serde_json::from_str(raw) {
+            Ok(t) => t,
+            Err(e) => return self.err(index, format!("invalid JSON: {e}")),
+        };
+        self.classify(raw, top, index, depth)
+    }
+
+    /// Emits the records of an object whose identifying keys are `top`.
+    pub(super) fn classify(&mut self, raw: &str, top: Top<'_>, index: Option<u64>, depth: u8) {
+        let list = [
+            (List::Records, &top.records),
+            (List::Findings, &top.findings),
+            (List::FindingsPascal, &top.findings_pascal),
+            (List::Events, &top.lookup_events),
+        ]
+        .into_iter()
+        .find_map(|(list, items)| items.as_ref().map(|items| (list, items)));
+        if let Some((list, items)) = list {
+            for (i, r) in items.iter().enumerate() {
+                self.list_item(list, r.get(), i as u64, depth);
+            }
+        } else if let Some(detail) = top.detail {
+            match top.detail_type.as_deref() {
+                Some("GuardDuty Finding") => self.emit(Kind::Finding, detail.get(), index),
+                Some(t) if t.contains("CloudTrail") => self.emit(Kind::Trail, detail.get(), index),
+                Some(t) => self.err(index, format!("unsupported EventBridge detail-type `{t}`")),
+                // A truncated envelope (only `detail`): classify what it holds.
+                None => self.value(detail.get(), index, depth + 1),
+            }
+        } else if let Some(inner) = top.log.or(top.mozdef_event) {
+            self.value(inner.get(), index, depth + 1)
+        } else if let (Some(details), Some("guardduty")) = (top.details, top.source.as_deref()) {
+            self.emit(Kind::Finding, details.get(), index)
+        } else if top.event_time.is_some()
+            || top.event_name.is_some()
+            || top.event_source.is_some()
+            || top.event_version.is_some()
+            || top.user_identity.is_some()
+        {
+            self.emit(Kind::Trail, raw, index)
+        } else if top.schema_version.is_some()
+            || (top.finding_type.is_some() && (top.resource.is_some() || top.service.is_some()))
+        {
+            self.emit(Kind::Finding, raw, index)
+        } else if top.schema_version_p.is_some()
+            || (top.finding_type_p.is_some()
+                && (top.resource_p.is_some() || top.service_p.is_some()))
+        {
+            self.emit(Kind::FindingPascal, raw, index)
+        } else if top.query_name.is_some() {
+            self.emit(Kind::Dns, raw, index)
+        } else if top.digest_start_time.is_some() && top.log_files.is_some() {
+            self.emit(Kind::Digest, raw, index)
+        } else {
+            self.err(
+                index,
+                "unrecognised record: not a GuardDuty finding, CloudTrail event or Route 53 Resolver query",
+            )
+        }
+    }
+}
+
+pub(super) fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+/// A top-level object at the start of `slice`, parsed straight into its identifying keys, and its
+/// text. `None` for anything else (an array, a value that is incomplete in the buffer, malformed
+/// JSON): the caller then takes the general path, which reports exactly as before. The result is
+/// what that path would give: the same grammar, and the same UTF-8 check `RawValue` makes.
+pub(super) fn parse_top(slice: &[u8]) -> Option<(Top<'_>, &str)> {
+    if slice.first() != Some(&b'{') {
+        return None;
+    }
+    let mut stream = serde_json::Deserializer::from_slice(slice).into_iter::<Top>();
+    let top = stream.next()?.ok()?;
+    let raw = std::str::from_utf8(slice.get(..stream.byte_offset())?).ok()?;
+    Some((top, raw))
+}
