@@ -388,3 +388,31 @@ fn a_long_status_message_comes_before_the_event_count() {
         "{status:?}"
     );
 }
+
+/// Hints on the screens come from the keymap in force: rebinding a key changes what they say.
+#[test]
+fn hints_follow_the_keymap_in_force() {
+    let mut s = state(120, 40);
+    let user = vigil::app::Keymap::parse(
+        "mine.toml",
+        r#"
+[detail]
+r = { cmd = "noop", desc = "unbound" }
+R = { cmd = "toggle_raw", desc = "raw" }
+[graph]
+enter = { cmd = "noop", desc = "unbound" }
+x = { cmd = "recenter", desc = "re-centre" }
+"#,
+    )
+    .expect("user keymap");
+    s.keymap = vigil::app::Keymap::default_map()
+        .expect("default")
+        .merged(user);
+    keys(&mut s, "enter R");
+    let screen = text(&s);
+    assert!(screen.contains("raw JSON (R hides, pgup/pgdn scroll)"), "{screen}");
+    keys(&mut s, "esc esc g");
+    let screen = text(&s);
+    assert!(screen.contains(" x re-centre  backspace back"), "{screen}");
+    assert!(!screen.contains("enter re-centre"), "{screen}");
+}

@@ -121,6 +121,16 @@ fn keys_for(state: &State, cmds: &[Command], typing: bool) -> String {
     keys.join(" or ")
 }
 
+/// `down / pgdn scrolls`, from the keymap.
+fn scroll_hint(state: &State) -> String {
+    let ctx = Context::Confirm;
+    let keys: Vec<String> = [Command::Down, Command::PageDown]
+        .iter()
+        .filter_map(|c| super::hints::key(state, ctx, *c))
+        .collect();
+    format!("{} scrolls", keys.join(" / "))
+}
+
 /// What to type and how to cancel, whole: the fullest wording that fits on one line, else the
 /// shorter one wrapped.
 fn ask_lines(state: &State, c: &ConfirmView, w: usize) -> Vec<String> {
@@ -193,9 +203,10 @@ pub fn render(state: &State, c: &ConfirmView, t: &Theme, frame: &mut Frame, body
         let last = shown.len() - 1;
         shown[last] = Line::from(Span::styled(
             format!(
-                " {} {} more line(s): down / pgdn scrolls",
+                " {} {} more line(s): {}",
                 t.ellipsis(),
-                max - skip + 1
+                max - skip + 1,
+                scroll_hint(state)
             ),
             t.dim(),
         ));

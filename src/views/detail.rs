@@ -4,6 +4,7 @@
 use super::Theme;
 use crate::app::select::actor_ip;
 use crate::app::state::{DetailView, State};
+use crate::app::{Command, Context};
 use crate::model::Finding;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -37,8 +38,19 @@ pub fn render(state: &State, d: &DetailView, t: &Theme, frame: &mut Frame, body:
             .take(h)
             .map(|l| Line::from(l.as_str()))
             .collect();
+        let ctx = Context::Detail;
+        let hides = super::hints::line(state, ctx, &[(Command::ToggleRaw, "hides")], "");
+        let scroll = super::hints::pair(state, ctx, Command::PageUp, Command::PageDown, "scroll");
+        let title = format!(
+            " raw JSON ({}) ",
+            [hides, scroll]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         frame.render_widget(
-            Paragraph::new(lines).block(t.block(" raw JSON (r hides, pgup/pgdn scroll) ")),
+            Paragraph::new(lines).block(t.block(title.as_str())),
             info_area,
         );
     } else {
@@ -49,7 +61,7 @@ pub fn render(state: &State, d: &DetailView, t: &Theme, frame: &mut Frame, body:
             info_area,
         );
     }
-    entities(d, t, frame, ent_area);
+    entities(state, d, t, frame, ent_area);
 }
 
 fn field<'a>(t: &Theme, name: &'a str, value: String) -> Line<'a> {
@@ -183,7 +195,7 @@ fn info_lines<'a>(state: &'a State, d: &DetailView, f: &'a Finding, t: &Theme) -
     v
 }
 
-fn entities(d: &DetailView, t: &Theme, frame: &mut Frame, area: Rect) {
+fn entities(state: &State, d: &DetailView, t: &Theme, frame: &mut Frame, area: Rect) {
     let h = usize::from(area.height.saturating_sub(2)).max(1);
     let offset = (d.selected / h) * h;
     let w = usize::from(area.width.saturating_sub(4));
@@ -205,8 +217,13 @@ fn entities(d: &DetailView, t: &Theme, frame: &mut Frame, area: Rect) {
             }
         })
         .collect();
-    frame.render_widget(
-        Paragraph::new(lines).block(t.block(" entities (enter/g graph, t trail, p profile) ")),
-        area,
-    );
+    let ctx = Context::Detail;
+    let mut pivots = Vec::new();
+    if let Some(k) = super::hints::all(state, ctx, Command::Graph) {
+        pivots.push(format!("{k} graph"));
+    }
+    let rest = &[(Command::Trail, "trail"), (Command::Profile, "profile")];
+    pivots.push(super::hints::line(state, ctx, rest, ", "));
+    let title = format!(" entities ({}) ", pivots.join(", "));
+    frame.render_widget(Paragraph::new(lines).block(t.block(title.as_str())), area);
 }

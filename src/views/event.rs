@@ -2,6 +2,7 @@
 
 use super::Theme;
 use crate::app::state::{EventView, State};
+use crate::app::{Command, Context};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -43,10 +44,17 @@ pub fn render(state: &State, e: &EventView, t: &Theme, frame: &mut Frame, body: 
             }
         })
         .collect();
-    frame.render_widget(
-        Paragraph::new(lines).block(t.block(" entities (enter trail, g graph, p profile) ")),
-        ent,
+    let ctx = Context::Event;
+    let pivots = [
+        (Command::Trail, "trail"),
+        (Command::Graph, "graph"),
+        (Command::Profile, "profile"),
+    ];
+    let title = format!(
+        " entities ({}) ",
+        super::hints::line(state, ctx, &pivots, ", ")
     );
+    frame.render_widget(Paragraph::new(lines).block(t.block(title.as_str())), ent);
     let rh = usize::from(raw.height.saturating_sub(2));
     let body_lines: Vec<Line> = match &e.raw {
         None => vec![Line::from(Span::styled("reading…", t.dim()))],
@@ -61,9 +69,10 @@ pub fn render(state: &State, e: &EventView, t: &Theme, frame: &mut Frame, body: 
             .map(|l| Line::from(l.as_str()))
             .collect(),
     };
-    let _ = state;
+    let scroll = super::hints::pair(state, ctx, Command::PageUp, Command::PageDown, "scroll");
+    let title = format!(" raw JSON ({scroll}) ");
     frame.render_widget(
-        Paragraph::new(body_lines).block(t.block(" raw JSON (pgup/pgdn scroll) ")),
+        Paragraph::new(body_lines).block(t.block(title.as_str())),
         raw,
     );
 }

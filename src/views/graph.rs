@@ -3,6 +3,7 @@
 
 use super::Theme;
 use crate::app::state::{GraphRow, GraphView, State};
+use crate::app::{Command, Context};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -171,7 +172,16 @@ fn footer(state: &State, g: &GraphView, t: &Theme, frame: &mut Frame, area: Rect
             t.fit(&joined, w.saturating_sub(2))
         )));
     }
-    let mut hint = String::from(" enter re-centre  backspace back  m mark  d depth");
+    let keys = [
+        (Command::Recenter, "re-centre"),
+        (Command::GraphBack, "back"),
+        (Command::Mark, "mark"),
+        (Command::Depth, "depth"),
+    ];
+    let mut hint = format!(
+        " {}",
+        super::hints::line(state, Context::Graph, &keys, "  ")
+    );
     if !g.crumbs.is_empty() {
         let crumbs: Vec<String> = g.crumbs.iter().map(|c| c.value.clone()).collect();
         hint = format!(" back: {}", crumbs.join(t.crumb()));

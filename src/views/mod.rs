@@ -8,6 +8,7 @@ pub mod event;
 pub mod findings;
 pub mod graph;
 pub mod help;
+mod hints;
 pub mod profile;
 pub mod status;
 pub mod trail;

@@ -2,6 +2,7 @@
 
 use super::Theme;
 use crate::app::state::{Align, IndexState, State, TrailView};
+use crate::app::{Command, Context};
 use crate::model::Ts;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -138,7 +139,10 @@ pub fn render(state: &State, tv: &TrailView, t: &Theme, frame: &mut Frame, body:
     if tv.rows.is_empty() {
         frame.render_widget(
             Paragraph::new(Line::from(Span::styled(
-                " no events in this scope (0 widens to all time)",
+                &match super::hints::key(state, Context::Trail, Command::ScopeAll) {
+                    Some(k) => format!(" no events in this scope ({k} widens to all time)"),
+                    None => " no events in this scope".to_string(),
+                },
                 t.dim(),
             ))),
             Rect::new(body.x, body.y + 2, body.width, 1),
