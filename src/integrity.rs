@@ -74,7 +74,7 @@ pub struct FileCheck {
 }
 
 /// Counts over log files, digests and the chain.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Totals {
     pub digests: usize,
     pub listed: usize,

@@ -410,7 +410,10 @@ x = { cmd = "recenter", desc = "re-centre" }
         .merged(user);
     keys(&mut s, "enter R");
     let screen = text(&s);
-    assert!(screen.contains("raw JSON (R hides, pgup/pgdn scroll)"), "{screen}");
+    assert!(
+        screen.contains("raw JSON (R hides, pgup/pgdn scroll)"),
+        "{screen}"
+    );
     keys(&mut s, "esc esc g");
     let screen = text(&s);
     assert!(screen.contains(" x re-centre  backspace back"), "{screen}");

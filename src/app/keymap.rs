@@ -123,6 +123,20 @@ impl Key {
     }
 }
 
+/// As a keymap writes it (`ctrl-c`, `pgdn`, `G`), so a recording reads like the keymap.
+impl serde::Serialize for Key {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Key::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not a key")))
+    }
+}
+
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.ctrl {

@@ -461,6 +461,8 @@ pub struct State {
     /// How many findings (in arrival order) the graph holds.
     pub graph_findings: usize,
     pub index: Option<TrailIndex>,
+    /// What the index and graph were built from (a recording's reference to the data).
+    pub evidence: Option<crate::app::EvidenceRef>,
     pub index_state: IndexState,
     pub list: FindingsList,
     pub summary: Summary,
@@ -496,6 +498,7 @@ impl State {
             graph: EntityGraph::default(),
             graph_findings: 0,
             index: None,
+            evidence: None,
             index_state: IndexState::None,
             list: FindingsList::default(),
             summary: Summary::default(),

@@ -3,7 +3,7 @@
 //! blocking pool; the console stays usable while they work.
 
 use super::Bus;
-use crate::app::{Indexed, Msg, Progress};
+use crate::app::{Built, EvidenceRef, FileRef, Indexed, Msg, Progress};
 use crate::graph::EntityGraph;
 use crate::ingest;
 use crate::integrity::{self, FileStatus};
@@ -73,30 +73,101 @@ impl EvidenceBuilder {
         self.events
     }
 
-    /// The finished message: `findings` is how many of the console's findings the graph holds.
-    pub fn finish(mut self, findings: usize, elapsed_ms: u64) -> Indexed {
+    pub fn build(mut self) -> Built {
         self.index.finish();
-        Indexed {
+        Built {
             index: self.index,
             graph: self.graph,
+        }
+    }
+
+    /// The finished message: `findings` is how many of the console's findings the graph holds.
+    pub fn finish(self, evidence: EvidenceRef, findings: usize, elapsed_ms: u64) -> Indexed {
+        let events = self.events;
+        Indexed {
+            evidence,
             findings,
-            events: self.events,
+            events,
             elapsed_ms,
+            built: Some(Box::new(self.build())),
         }
     }
 }
 
-/// Indexes evidence that is already in memory (a demo scenario's logs).
-pub fn index_loaded(bus: &Bus, loaded: &ingest::Loaded) {
+/// Indexes a demo scenario's evidence (already in memory).
+pub fn index_scenario(bus: &Bus, scenario: &crate::demo::Scenario) {
     let start = Instant::now();
     let mut b = EvidenceBuilder::default();
-    b.absorb_ref(loaded);
+    b.absorb_ref(&scenario.evidence);
+    let evidence = EvidenceRef::Demo {
+        scenario: scenario.manifest.name.clone(),
+        sha256: scenario.evidence_sha256(),
+    };
     let elapsed_ms = start.elapsed().as_millis() as u64;
-    bus.blocking_send(Msg::Indexed(Box::new(b.finish(0, elapsed_ms))));
+    bus.blocking_send(Msg::Indexed(Box::new(b.finish(evidence, 0, elapsed_ms))));
 }
 
 /// Loads findings first (the screen fills at once), then indexes the evidence with progress.
+/// The inputs are hashed alongside, for the load's [`EvidenceRef`].
 pub fn load_files(bus: &Bus, sources: FileSources) {
+    let send = |m: Msg| bus.blocking_send(m);
+    let findings_files = ingest::source::expand(&sources.findings).unwrap_or_default();
+    let evidence_files = ingest::source::expand(&sources.evidence).unwrap_or_default();
+    let (loaded, hashed) = std::thread::scope(|sc| {
+        let hashes = sc.spawn(|| {
+            Ok::<_, std::io::Error>((file_refs(&findings_files)?, file_refs(&evidence_files)?))
+        });
+        let loaded = build_files(&sources, evidence_files.len(), &send);
+        (loaded, hashes.join())
+    });
+    let Some(Loaded {
+        builder,
+        findings,
+        digests,
+        elapsed_ms,
+    }) = loaded
+    else {
+        return;
+    };
+    let evidence = match hashed {
+        Ok(Ok((findings, evidence))) => EvidenceRef::Files { findings, evidence },
+        _ => EvidenceRef::Inline {
+            label: "files that could not be hashed".into(),
+        },
+    };
+    send(Msg::Indexed(Box::new(
+        builder.finish(evidence, findings, elapsed_ms),
+    )));
+    // After the index: the console is usable while the named files are checked.
+    if !digests.digests.is_empty() {
+        let mut files = findings_files;
+        files.extend(evidence_files);
+        let report = integrity::verify(&digests.digests, &files, &digests.trail_files);
+        for c in &report.digests {
+            for f in c.files.iter().filter(|f| f.status == FileStatus::Tampered) {
+                tracing::warn!(digest = %c.path, paths = ?f.paths, "log file differs from its digest");
+            }
+        }
+        send(Msg::Integrity(report.totals));
+    }
+}
+
+/// What [`build_files`] built.
+struct Loaded {
+    builder: EvidenceBuilder,
+    findings: usize,
+    digests: Digests,
+    elapsed_ms: u64,
+}
+
+/// The findings then the evidence of `sources`, into one builder; `send` gets the findings,
+/// progress and errors as they come. `None` when there is no evidence to index or the console
+/// has gone.
+fn build_files(
+    sources: &FileSources,
+    files_total: usize,
+    send: &dyn Fn(Msg) -> bool,
+) -> Option<Loaded> {
     let start = Instant::now();
     let mut b = EvidenceBuilder::default();
     let mut digests = Digests::default();
@@ -105,49 +176,122 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
         let mut batch: Vec<Finding> = Vec::new();
         match ingest::load(&sources.findings) {
             Ok(mut l) => {
-                report_errors(bus, &l.errors);
+                report_errors(send, &l.errors);
                 b.add_findings(&l.findings);
                 batch = std::mem::take(&mut l.findings);
                 digests.take(&mut l);
                 b.absorb(l);
             }
-            Err(e) => report_errors(bus, &[ingest::IngestError::file(&e.path, e.to_string())]),
+            Err(e) => report_errors(send, &[ingest::IngestError::file(&e.path, e.to_string())]),
         }
         findings = batch.len();
-        if !bus.blocking_send(Msg::Findings(batch)) {
-            return;
+        if !send(Msg::Findings(batch)) {
+            return None;
         }
     }
     if sources.evidence.is_empty() && b.events() == 0 {
-        return;
+        return None;
     }
-    let evidence_files = ingest::source::expand(&sources.evidence).unwrap_or_default();
-    index_evidence(
-        bus,
-        &sources.evidence,
-        evidence_files.len(),
-        &mut b,
-        &mut digests,
-    );
-    let elapsed_ms = start.elapsed().as_millis() as u64;
-    bus.blocking_send(Msg::Indexed(Box::new(b.finish(findings, elapsed_ms))));
-    // After the index: the console is usable while the named files are hashed.
-    if !digests.digests.is_empty() {
-        let mut files = ingest::source::expand(&sources.findings).unwrap_or_default();
-        files.extend(evidence_files);
-        let report = integrity::verify(&digests.digests, &files, &digests.trail_files);
-        for c in &report.digests {
-            for f in c.files.iter().filter(|f| f.status == FileStatus::Tampered) {
-                tracing::warn!(digest = %c.path, paths = ?f.paths, "log file differs from its digest");
+    index_evidence(send, &sources.evidence, files_total, &mut b, &mut digests);
+    Some(Loaded {
+        builder: b,
+        findings,
+        digests,
+        elapsed_ms: start.elapsed().as_millis() as u64,
+    })
+}
+
+/// Size and SHA-256 of each file.
+fn file_refs(paths: &[PathBuf]) -> std::io::Result<Vec<FileRef>> {
+    paths.iter().map(|p| file_ref(p)).collect()
+}
+
+fn file_ref(path: &std::path::Path) -> std::io::Result<FileRef> {
+    use sha2::Digest as _;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = sha2::Sha256::new();
+    let bytes = std::io::copy(&mut f, &mut h)?;
+    Ok(FileRef {
+        path: path.to_path_buf(),
+        bytes,
+        sha256: hex::encode(h.finalize()),
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RebuildError {
+    #[error("{path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} changed since it was loaded (SHA-256 {now}, recorded {then})")]
+    Changed {
+        path: PathBuf,
+        now: String,
+        then: String,
+    },
+    #[error(
+        "demo scenario {scenario} differs from the recorded one (SHA-256 {now}, recorded {then})"
+    )]
+    DemoChanged {
+        scenario: String,
+        now: String,
+        then: String,
+    },
+    #[error(transparent)]
+    Demo(#[from] crate::demo::DemoError),
+    #[error("{0}: built in memory, nothing to build it again from")]
+    Inline(String),
+}
+
+/// Builds a load's index and graph again from its reference, checking every input's content
+/// hash first: a replay (or anyone holding a recorded [`Indexed`]) gets exactly what the session
+/// had, or an error that names the file that changed.
+pub fn rebuild(evidence: &EvidenceRef) -> Result<Built, RebuildError> {
+    match evidence {
+        EvidenceRef::Files { findings, evidence } => {
+            for r in findings.iter().chain(evidence) {
+                let now = file_ref(&r.path).map_err(|source| RebuildError::Read {
+                    path: r.path.clone(),
+                    source,
+                })?;
+                if now.sha256 != r.sha256 {
+                    return Err(RebuildError::Changed {
+                        path: r.path.clone(),
+                        now: now.sha256,
+                        then: r.sha256.clone(),
+                    });
+                }
             }
+            let sources = FileSources {
+                findings: findings.iter().map(|r| r.path.clone()).collect(),
+                evidence: evidence.iter().map(|r| r.path.clone()).collect(),
+            };
+            let loaded = build_files(&sources, sources.evidence.len(), &|_| true);
+            Ok(loaded.map_or_else(|| EvidenceBuilder::default().build(), |l| l.builder.build()))
         }
-        bus.blocking_send(Msg::Integrity(report.totals));
+        EvidenceRef::Demo { scenario, sha256 } => {
+            let sc = crate::demo::Scenario::load(scenario)?;
+            let now = sc.evidence_sha256();
+            if now != *sha256 {
+                return Err(RebuildError::DemoChanged {
+                    scenario: scenario.clone(),
+                    now,
+                    then: sha256.clone(),
+                });
+            }
+            let mut b = EvidenceBuilder::default();
+            b.absorb_ref(&sc.evidence);
+            Ok(b.build())
+        }
+        EvidenceRef::Inline { label } => Err(RebuildError::Inline(label.clone())),
     }
 }
 
 /// Streams the evidence files into `b`, with progress at most every 100 ms.
 fn index_evidence(
-    bus: &Bus,
+    send: &dyn Fn(Msg) -> bool,
     paths: &[PathBuf],
     files_total: usize,
     b: &mut EvidenceBuilder,
@@ -156,7 +300,7 @@ fn index_evidence(
     let start = Instant::now();
     let mut files_done = 0usize;
     let mut last_progress = Instant::now();
-    bus.blocking_send(Msg::Progress(Progress {
+    send(Msg::Progress(Progress {
         files_done,
         files_total,
         events: b.events(),
@@ -168,14 +312,14 @@ fn index_evidence(
     let res = ingest::load_streaming(paths, |i, mut part| {
         file_errors.entry(i).or_default().append(&mut part.errors);
         if part.files > 0 {
-            report_errors(bus, &file_errors.remove(&i).unwrap_or_default());
+            report_errors(send, &file_errors.remove(&i).unwrap_or_default());
         }
         digests.take(&mut part);
         files_done += part.files;
         b.absorb(part);
         if last_progress.elapsed() >= Duration::from_millis(100) {
             last_progress = Instant::now();
-            bus.blocking_send(Msg::Progress(Progress {
+            send(Msg::Progress(Progress {
                 files_done,
                 files_total,
                 events: b.events(),
@@ -184,7 +328,7 @@ fn index_evidence(
         }
     });
     if let Err(e) = res {
-        report_errors(bus, &[ingest::IngestError::file(&e.path, e.to_string())]);
+        report_errors(send, &[ingest::IngestError::file(&e.path, e.to_string())]);
     }
 }
 
@@ -202,7 +346,7 @@ impl Digests {
     }
 }
 
-fn report_errors(bus: &Bus, errors: &[ingest::IngestError]) {
+fn report_errors(send: &dyn Fn(Msg) -> bool, errors: &[ingest::IngestError]) {
     if errors.is_empty() {
         return;
     }
@@ -211,7 +355,7 @@ fn report_errors(bus: &Bus, errors: &[ingest::IngestError]) {
     for line in ingest::errors::ErrorSummary::new(errors, false).lines() {
         tracing::warn!("{line}");
     }
-    bus.blocking_send(Msg::LoadErrors {
+    send(Msg::LoadErrors {
         count: errors.len(),
         first: errors.first().map(|e| e.to_string()),
     });

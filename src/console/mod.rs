@@ -18,7 +18,7 @@ pub use bus::Bus;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use executor::{Armed, Executor};
 pub use keys::key_of;
-pub use load::{EvidenceBuilder, FileSources, index_loaded, load_files};
+pub use load::{EvidenceBuilder, FileSources, RebuildError, index_scenario, load_files, rebuild};
 pub use terminal::{Arming, DemoActions, Play, RunError, arm, demo, open};
 
 use crate::app::{Effect, Envelope, KeymapError, State, update};

@@ -134,7 +134,7 @@ pub fn demo(
     console_runtime()?.block_on(in_terminal(state, armed, move |bus| {
         let scenario = Arc::new(scenario);
         let (indexer, sc) = (bus.clone(), scenario.clone());
-        tokio::task::spawn_blocking(move || load::index_loaded(&indexer, &sc.evidence));
+        tokio::task::spawn_blocking(move || load::index_scenario(&indexer, &sc));
         sources::spawn_demo_timeline(bus, scenario, play.pacing, play.started);
     }))
 }

@@ -223,6 +223,34 @@ impl Scenario {
         )
     }
 
+    /// SHA-256 over the scenario's evidence files (name and bytes, in load order): what a
+    /// recording pins so a replay knows it indexes the same data.
+    pub fn evidence_sha256(&self) -> String {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        let mut add = |name: &Path, bytes: &[u8]| {
+            h.update(name.to_string_lossy().as_bytes());
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        };
+        match &self.source {
+            ScenarioSource::Embedded(name) => {
+                for f in embedded_evidence(name) {
+                    add(&f.name, f.bytes);
+                }
+            }
+            ScenarioSource::Dir(dir) => {
+                let inputs: Vec<PathBuf> = EVIDENCE.iter().map(|d| dir.join(d)).collect();
+                for p in ingest::source::expand(&inputs).unwrap_or_default() {
+                    // An unreadable file hashes as empty: the digest differs, which is the point.
+                    let bytes = std::fs::read(&p).unwrap_or_default();
+                    add(&p, &bytes);
+                }
+            }
+        }
+        hex::encode(h.finalize())
+    }
+
     /// Loads a scenario from a directory laid out as demo/<name>/.
     pub fn load_dir(dir: &Path) -> Result<Scenario, DemoError> {
         let mpath = dir.join("scenario.toml");

@@ -134,6 +134,19 @@ pub struct EntityId {
     pub value: String,
 }
 
+/// Read back as [`Serialize`] wrote it (`kind:value`): the value is not canonicalised again.
+impl<'de> serde::Deserialize<'de> for EntityId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let text = String::deserialize(d)?;
+        let (kind, value) = text
+            .split_once(':')
+            .ok_or_else(|| D::Error::custom(EntityParseError::MissingColon))?;
+        let kind: EntityKind = kind.parse().map_err(D::Error::custom)?;
+        Ok(EntityId::new(kind, value))
+    }
+}
+
 impl EntityId {
     pub fn new(kind: EntityKind, value: impl Into<String>) -> Self {
         EntityId {

@@ -2,9 +2,10 @@
 //! it involves, and the original JSON for the raw pane.
 
 use super::{EntityId, EntityKind, Origin, SeverityLabel, Ts};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     pub id: String,
     pub finding_type: String,
@@ -110,7 +111,7 @@ pub fn tactic_of(finding_type: &str) -> &'static str {
 }
 
 /// The affected resource's own entities, as opposed to the actor's.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Subject {
     pub instance: Option<EntityId>,
     /// The instance's addresses (its network interfaces).
@@ -125,7 +126,7 @@ pub struct Subject {
 }
 
 /// What the actor did, flattened from `service.action.*` for display.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FindingAction {
     pub action_type: Option<String>,
     pub api: Option<String>,
@@ -144,7 +145,7 @@ pub struct FindingAction {
     pub process: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RemoteIp {
     pub ip: String,
     pub country: Option<String>,

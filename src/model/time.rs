@@ -115,6 +115,14 @@ impl Serialize for Ts {
     }
 }
 
+/// The RFC 3339 text [`Serialize`] writes (any form [`Ts::parse`] reads).
+impl<'de> Deserialize<'de> for Ts {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Ts::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not a time")))
+    }
+}
+
 /// Why a text is not an instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TimeError {

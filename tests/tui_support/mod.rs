@@ -95,7 +95,13 @@ pub fn index_msg(findings: &[vigil::model::Finding], evidence: &vigil::ingest::L
     let mut b = EvidenceBuilder::default();
     b.add_findings(findings);
     b.absorb_ref(evidence);
-    Msg::Indexed(Box::new(b.finish(findings.len(), 12)))
+    Msg::Indexed(Box::new(b.finish(
+        vigil::app::EvidenceRef::Inline {
+            label: "tui fixture".into(),
+        },
+        findings.len(),
+        12,
+    )))
 }
 
 /// Re-indexes the fixture's evidence plus `extra` events (a busier trail than the fixture's).

@@ -75,13 +75,22 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Indexed(ix) => {
             let ix = *ix;
-            s.graph = ix.graph;
+            s.evidence = Some(ix.evidence);
+            let Some(built) = ix.built else {
+                // A recorded message read back without its data: the replay builds it first.
+                warn(
+                    s,
+                    "the evidence of this load was not rebuilt; nothing indexed",
+                );
+                return Vec::new();
+            };
+            s.graph = built.graph;
             s.graph_findings = ix.findings.min(s.findings.len());
             for f in &s.findings[s.graph_findings..] {
                 s.graph.add_finding(f);
             }
             s.graph_findings = s.findings.len();
-            s.index = Some(ix.index);
+            s.index = Some(built.index);
             s.index_state = IndexState::Ready {
                 events: ix.events,
                 elapsed_ms: ix.elapsed_ms,

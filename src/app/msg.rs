@@ -1,0 +1,207 @@
+//! The messages the reducer applies and the effects it asks for. Every message is data: it
+//! serialises and reads back (a recording is a stream of them); the one message that carries
+//! built structures, [`Indexed`], writes a reference to what it was built from instead.
+
+use super::Key;
+use crate::actions::plan::PlanContext;
+use crate::actions::{Action, AuditRecord, Plan, Report, SnapshotProgress};
+use crate::graph::EntityGraph;
+use crate::model::{Finding, RawRef, Ts};
+use crate::pivot::TrailIndex;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// What travels on the channel: a message with its sequence number and its time offset (ms since
+/// the console started). The recorder (a later issue) taps here.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Envelope {
+    pub seq: u64,
+    pub t_ms: u64,
+    pub msg: Msg,
+}
+
+/// Everything the reducer reacts to.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "msg", content = "data", rename_all = "snake_case")]
+pub enum Msg {
+    Key(Key),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// The wall clock, read by the tick task (the reducer never reads a clock).
+    Tick {
+        now: Ts,
+    },
+    /// New findings from a source (a file load, the demo timeline, a poller).
+    Findings(Vec<Finding>),
+    /// The demo skipped this much quiet scenario time (paced playback), for the status line.
+    QuietSkipped(std::time::Duration),
+    /// Records that could not be read, for the status line.
+    LoadErrors {
+        count: usize,
+        first: Option<String>,
+    },
+    /// Evidence indexing progress.
+    Progress(Progress),
+    /// The CloudTrail index and the full entity graph, built off the UI thread.
+    Indexed(Box<Indexed>),
+    /// The loaded log files checked against the loaded CloudTrail digest files.
+    Integrity(crate::integrity::Totals),
+    /// The raw JSON of a CloudTrail row, read back from disk.
+    RawLoaded {
+        row: u32,
+        text: Result<String, EffectError>,
+    },
+    /// SIGTERM / SIGHUP: leave cleanly.
+    Signal(Signal),
+    /// The plan for a requested action (the account was read off the UI thread), or why not.
+    PlanReady {
+        job: u64,
+        plan: Result<Box<Plan>, EffectError>,
+    },
+    /// An audit record of a running action, once it is on disk.
+    Audit {
+        job: u64,
+        record: Box<AuditRecord>,
+    },
+    /// An action finished: its report, or why it could not run (e.g. the audit log).
+    ActionDone {
+        job: u64,
+        report: Result<Box<Report>, EffectError>,
+    },
+    /// DescribeSnapshots for a job's snapshots.
+    SnapshotProgress {
+        job: u64,
+        snapshots: Result<Vec<SnapshotProgress>, EffectError>,
+    },
+    /// The account as the responder shows it, after an action or a poll (the demo world).
+    Account(Box<crate::actions::AccountView>),
+}
+
+/// The signals that end a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Signal {
+    Term,
+    Hup,
+}
+
+impl Signal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::Term => "SIGTERM",
+            Signal::Hup => "SIGHUP",
+        }
+    }
+}
+
+/// Why an effect could not deliver what was asked, by where it failed; the text is the
+/// underlying error's, as the status line and the actions screen show it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "message", rename_all = "snake_case")]
+pub enum EffectError {
+    #[error("read-only session: no responder; nothing was done")]
+    ReadOnly,
+    /// The account could not be read, or the action cannot be planned on it.
+    #[error("{0}")]
+    Plan(String),
+    /// The audit log could not be opened: nothing ran.
+    #[error("{0}")]
+    AuditLog(String),
+    #[error("{0}")]
+    Responder(String),
+    /// A file could not be read back.
+    #[error("{0}")]
+    Read(String),
+}
+
+/// A finished evidence load: what it was built from, its counts, and (in a live session) the
+/// built index and graph. `findings` is how many of the state's findings (in arrival order) the
+/// graph already holds; the reducer adds the rest.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Indexed {
+    pub evidence: EvidenceRef,
+    pub findings: usize,
+    pub events: usize,
+    pub elapsed_ms: u64,
+    /// Not written: a recording keeps `evidence`, and a replay builds this again from it
+    /// (`console::rebuild`) before the reducer sees the message.
+    #[serde(skip)]
+    pub built: Option<Box<Built>>,
+}
+
+/// The CloudTrail index and the entity graph of a load.
+pub struct Built {
+    pub index: TrailIndex,
+    pub graph: EntityGraph,
+}
+
+impl std::fmt::Debug for Built {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Built")
+            .field("events", &self.index.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a load was built from, precisely enough to build it again and to notice when the data
+/// changed: the content hash of every input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EvidenceRef {
+    /// `vigil open`: the findings files, then the evidence files, as the loader expanded them.
+    Files {
+        findings: Vec<FileRef>,
+        evidence: Vec<FileRef>,
+    },
+    /// A demo scenario: its name and the SHA-256 over its evidence files.
+    Demo { scenario: String, sha256: String },
+    /// Built in memory by a caller that keeps nothing to build it from (tests, tools).
+    Inline { label: String },
+}
+
+/// One input file: its path, size and SHA-256 (of the bytes on disk).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRef {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Progress {
+    pub files_done: usize,
+    pub files_total: usize,
+    pub events: usize,
+    pub elapsed_ms: u64,
+}
+
+/// What the reducer asks the edge to do.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    Quit,
+    /// Read a CloudTrail row's raw JSON and answer with [`Msg::RawLoaded`].
+    LoadRaw {
+        row: u32,
+        raw: RawRef,
+    },
+    /// Read the account and plan `action` off the UI thread; answer with [`Msg::PlanReady`].
+    PlanAction {
+        job: u64,
+        action: Action,
+        ctx: Box<PlanContext>,
+    },
+    /// Run a confirmed plan through the responder; answer with [`Msg::Audit`]s and
+    /// [`Msg::ActionDone`]. Only the reducer's confirm step emits this.
+    RunAction {
+        job: u64,
+        plan: Box<Plan>,
+        dry_run: bool,
+    },
+    /// After `after_ms`, read these snapshots' progress; answer with [`Msg::SnapshotProgress`].
+    PollSnapshots {
+        job: u64,
+        ids: Vec<String>,
+        after_ms: u64,
+    },
+}
