@@ -53,7 +53,7 @@ pub struct SnapshotView {
     pub snapshot_id: String,
     pub volume_id: String,
     pub instance_id: Option<String>,
-    pub state: String,
+    pub state: super::state::SnapshotState,
     pub percent: u8,
 }
 
