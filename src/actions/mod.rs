@@ -37,9 +37,8 @@ pub use api::{ApiCall, ApiKind, GroupRef, Service};
 pub use audit::{AuditKind, AuditLog, AuditRecord};
 pub use exec::{ExecOptions, Outcome, Report, StepReport, execute};
 pub use names::{
-    DNS_ASSOCIATION_PRIORITY, DNS_BLOCKLIST_NAME, DNS_RULE_GROUP_NAME, DNS_RULE_PRIORITY,
-    REVOKE_POLICY_NAME, STATUS_QUARANTINED, TAG_ASG_DECREMENTED, TAG_ASG_DETACHED, TAG_ASG_STANDBY,
-    TAG_CASE, TAG_ORIGINAL_GROUPS, TAG_STATUS, contain_group_name, role_name, untrack_group_name,
+    DNS_BLOCKLIST_NAME, DNS_RULE_GROUP_NAME, REVOKE_POLICY_NAME, STATUS_QUARANTINED, TAG_CASE,
+    TAG_STATUS, role_name,
 };
 pub use plan::{Facts, Plan, PlanError, Step, gather, plan};
 pub use playbook::{Playbook, PlaybookStep};

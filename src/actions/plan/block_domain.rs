@@ -23,7 +23,7 @@ fn vpc_of(vpc: &Option<String>, instance: &Option<String>, facts: &Facts) -> Opt
 }
 
 /// A domain as DNS Firewall lists it: lower case, no trailing dot, no leading `*.`.
-pub fn normalise_domain(d: &str) -> Option<String> {
+pub(crate) fn normalise_domain(d: &str) -> Option<String> {
     let d = d.trim().trim_end_matches('.').to_ascii_lowercase();
     let d = d.strip_prefix("*.").unwrap_or(&d).to_string();
     let ok = !d.is_empty()

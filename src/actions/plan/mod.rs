@@ -13,7 +13,6 @@ mod revoke_sessions;
 mod snapshot;
 mod steps;
 
-pub use block_domain::normalise_domain;
 pub use context::{Facts, FindingSummary, PlanContext, PlanError, default_case};
 pub use gather::gather;
 pub use steps::{Plan, Step};
