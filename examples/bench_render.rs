@@ -77,11 +77,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     update(
         &mut s,
         Msg::Indexed(Box::new(Indexed {
-            index,
-            graph,
+            evidence: vigil::app::EvidenceRef::Inline {
+                label: "bench_render".into(),
+            },
             findings: 0,
             events: n_events,
             elapsed_ms: 0,
+            built: Some(Box::new(vigil::app::Built { index, graph })),
         })),
     );
 

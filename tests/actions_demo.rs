@@ -334,64 +334,41 @@ fn policy_actions(path: &str) -> Vec<String> {
         .collect()
 }
 
-/// Every SDK operation src/aws/ calls (found in its source, `<client>.<operation>()`) is granted by
-/// docs/iam/vigil-responder.json; the read-only policy grants no mutating action.
+/// Every AWS operation vigil makes is granted by docs/iam/vigil-responder.json: the mutating calls
+/// (every `ApiKind`, one per `ApiCall` variant, whose `kind()` match the compiler checks) and the
+/// reads (every `aws::ReadOp`, which src/aws/ must name to make any SDK call). The read-only policy
+/// grants every read and no mutating action.
 #[test]
 fn iam_policies_cover_every_call() {
-    let src: String = std::fs::read_to_string("src/aws/mod.rs")
-        .unwrap()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let mut ops = Vec::new();
-    for svc in ["ec2", "autoscaling", "route53resolver", "sns", "iam", "sts"] {
-        let pat = format!("self.{svc}");
-        let mut rest = src.as_str();
-        while let Some(i) = rest.find(&pat) {
-            rest = &rest[i + pat.len()..];
-            let Some(t) = rest.strip_prefix('.') else {
-                continue;
-            };
-            let name: String = t
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            if !t[name.len()..].starts_with("()") {
-                continue;
-            }
-            let pascal: String = name
-                .split('_')
-                .map(|w| {
-                    let mut c = w.chars();
-                    c.next()
-                        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                        .unwrap_or_default()
-                })
-                .collect();
-            ops.push(format!("{svc}:{pascal}"));
-        }
-    }
-    ops.sort();
-    ops.dedup();
-    assert!(ops.len() >= 15, "scanner found too few operations: {ops:?}");
+    use vigil::actions::ApiKind;
+    use vigil::aws::ReadOp;
     let responder = policy_actions("docs/iam/vigil-responder.json");
-    for op in &ops {
+    let readonly = policy_actions("docs/iam/vigil-readonly.json");
+    let mut aws_calls = 0;
+    for kind in ApiKind::ALL {
+        if !kind.service().is_aws() {
+            continue;
+        }
+        aws_calls += 1;
+        let op = kind.iam_action();
         assert!(
-            responder.contains(op),
-            "{op} is called in src/aws/ but not granted in docs/iam/vigil-responder.json"
-        );
-        assert!(
-            vigil::aws::OPERATIONS.contains(&op.as_str()),
-            "{op} missing from aws::OPERATIONS"
-        );
-    }
-    for op in vigil::aws::OPERATIONS {
-        assert!(
-            responder.contains(&op.to_string()),
-            "{op} not in the responder policy"
+            responder.iter().any(|a| a == op),
+            "{op} ({kind:?}) is an API call vigil makes but not granted in docs/iam/vigil-responder.json"
         );
     }
-    for a in policy_actions("docs/iam/vigil-readonly.json") {
+    assert!(aws_calls >= 15, "too few mutating calls: {aws_calls}");
+    for read in ReadOp::ALL {
+        let op = read.iam_action();
+        assert!(
+            responder.iter().any(|a| a == op),
+            "{op} is read by src/aws/ but not granted in docs/iam/vigil-responder.json"
+        );
+        assert!(
+            readonly.iter().any(|a| a == op),
+            "{op} is read by src/aws/ but not granted in docs/iam/vigil-readonly.json"
+        );
+    }
+    for a in readonly {
         let verb = a.split(':').nth(1).unwrap();
         assert!(
             verb.starts_with("Describe") || verb.starts_with("Get") || verb.starts_with("List"),

@@ -370,14 +370,14 @@ fn snapshot_poll_messages_drive_the_progress() {
     s.actions.jobs[0].status = JobStatus::Running;
     s.actions.jobs[0].snapshots = vec![vigil::actions::SnapshotProgress {
         snapshot_id: "snap-1".into(),
-        state: "pending".into(),
+        state: vigil::actions::SnapshotState::Pending,
         ..Default::default()
     }];
     let p = |pct: u8, state: &str| {
         Ok(vec![vigil::actions::SnapshotProgress {
             snapshot_id: "snap-1".into(),
             volume_id: "vol-1".into(),
-            state: state.into(),
+            state: state.parse().unwrap(),
             percent: pct,
         }])
     };

@@ -6,7 +6,7 @@
 use crate::model::Ts;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct AccountView {
     /// "demo world log4shell-c2".
     pub label: String,
@@ -22,7 +22,7 @@ pub struct AccountView {
     pub blocked: Vec<(String, Vec<String>)>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct InstanceView {
     pub instance_id: String,
     pub name: Option<String>,
@@ -36,7 +36,7 @@ pub struct InstanceView {
     pub enis: Vec<EniView>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct EniView {
     pub eni_id: String,
     pub device_index: i32,
@@ -48,16 +48,16 @@ pub struct EniView {
     pub rejected_lines: usize,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SnapshotView {
     pub snapshot_id: String,
     pub volume_id: String,
     pub instance_id: Option<String>,
-    pub state: String,
+    pub state: super::state::SnapshotState,
     pub percent: u8,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct MessageView {
     pub message_id: String,
     /// A topic ARN, or a webhook's host.
@@ -66,7 +66,7 @@ pub struct MessageView {
     pub body: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct CredentialView {
     /// `key AKIA… (user alice)` or `role web-role`.
     pub what: String,

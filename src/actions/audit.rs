@@ -25,14 +25,54 @@ pub enum AuditError {
     },
 }
 
+/// What a record of the audit log says happened. Serialised as the lower-case word (`"intent"`),
+/// as audit logs have always had it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuditKind {
+    /// The state before acting (written once per captured value, before any call).
+    Captured,
+    /// Before a call: what is about to be called, with its parameters. The default only so that a
+    /// record can be built from a template; every record written sets its kind.
+    #[default]
+    Intent,
+    /// After a call: its outcome.
+    Result,
+    /// The action's outcome, last.
+    End,
+}
+
+impl AuditKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditKind::Captured => "captured",
+            AuditKind::Intent => "intent",
+            AuditKind::Result => "result",
+            AuditKind::End => "end",
+        }
+    }
+}
+
+impl std::fmt::Display for AuditKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`, so a width in the format string (`{:<8}`) applies as it did to the string.
+        f.pad(self.as_str())
+    }
+}
+
+/// Compared with the word in the file (`"result"`), as readers of a log do.
+impl PartialEq<&str> for AuditKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// One line of the audit log.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AuditRecord {
     /// UTC, RFC 3339 with milliseconds.
     pub time: String,
-    /// `captured` (state before acting), `intent` (before a call), `result` (after it), `end`,
-    /// `refused`.
-    pub kind: String,
+    pub kind: AuditKind,
     /// Written by the demo responder over a scenario world, not a real account.
     pub demo: bool,
     pub dry_run: bool,

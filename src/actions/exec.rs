@@ -1,16 +1,21 @@
 //! The executor: runs a [`Plan`] through a [`Responder`], one call at a time, auditing each call
 //! (intent before, result after) and stopping at the first failure.
 
-use super::audit::{AuditError, AuditLog, AuditRecord, now_utc};
-use super::*;
+use super::answer::{CallError, DryRun};
+use super::api::{ApiCall, GroupRef};
+use super::audit::{AuditError, AuditKind, AuditLog, AuditRecord, now_utc};
+use super::plan::{Plan, Step};
+use super::responder::Responder;
+use serde::Serialize;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExecOptions {
-    /// EC2 calls with DryRun=true; other calls are not made.
+    /// Calls that have a dry-run (EC2) are made with DryRun=true; other calls are not made.
     pub dry_run: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StepOutcome {
     Ok,
@@ -21,7 +26,7 @@ pub enum StepOutcome {
     NotRun,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct StepReport {
     pub step: usize,
     pub action: String,
@@ -38,7 +43,7 @@ pub struct StepReport {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum Outcome {
     /// Every call succeeded.
@@ -52,7 +57,7 @@ pub enum Outcome {
 }
 
 /// What happened, for the screen and `--format json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Report {
     pub action: String,
     pub target: String,
@@ -129,6 +134,134 @@ fn groups_resolved(call: &ApiCall, created: &BTreeMap<String, String>) -> bool {
     })
 }
 
+/// One run of a plan: the audit log, the record every line starts from, what was created so far
+/// and the first failure.
+struct Run<'a> {
+    log: &'a mut AuditLog,
+    base: AuditRecord,
+    /// Group names created by earlier steps → their ids.
+    created: BTreeMap<String, String>,
+    /// The first failing step (1-based) and why.
+    failed: Option<(usize, String)>,
+}
+
+impl Run<'_> {
+    /// A record of this kind, stamped now.
+    fn stamp(&self, kind: AuditKind) -> AuditRecord {
+        AuditRecord {
+            time: now_utc().to_rfc3339(),
+            kind,
+            ..self.base.clone()
+        }
+    }
+
+    /// The result record of step `n`.
+    fn result(&self, n: usize, api: &str, outcome: &str) -> AuditRecord {
+        AuditRecord {
+            step: Some(n),
+            api: Some(api.to_string()),
+            outcome: Some(outcome.to_string()),
+            ..self.stamp(AuditKind::Result)
+        }
+    }
+
+    /// Dry run of one step: only calls with a dry-run, and only once the groups they name exist.
+    fn dry_run_step(
+        &mut self,
+        n: usize,
+        st: &Step,
+        intent: AuditRecord,
+        responder: &mut dyn Responder,
+        sr: &mut StepReport,
+    ) -> Result<(), AuditError> {
+        if !st.call.supports_dry_run() {
+            sr.outcome = StepOutcome::NotChecked;
+            sr.note = Some("no dry-run in this API: planned only".to_string());
+            return Ok(());
+        }
+        if !groups_resolved(&st.call, &self.created) {
+            sr.outcome = StepOutcome::NotChecked;
+            sr.note = Some("uses a group an earlier step would create".to_string());
+            return Ok(());
+        }
+        self.log.write(&intent)?;
+        let res = responder.dry_run(&st.call, &self.created);
+        let (outcome, error) = match &res {
+            Ok(DryRun::WouldSucceed) => ("would-succeed", None),
+            Ok(DryRun::NotChecked { .. }) => ("not-checked", None),
+            Err(e) => ("error", Some(e.clone())),
+        };
+        self.log.write(&AuditRecord {
+            error: error.as_ref().and_then(|e| serde_json::to_value(e).ok()),
+            ..self.result(n, &sr.api, outcome)
+        })?;
+        match res {
+            Ok(DryRun::WouldSucceed) => sr.outcome = StepOutcome::WouldSucceed,
+            Ok(DryRun::NotChecked { why }) => {
+                sr.outcome = StepOutcome::NotChecked;
+                sr.note = Some(why);
+            }
+            Err(e) => {
+                sr.outcome = StepOutcome::Failed;
+                if self.failed.is_none() {
+                    self.failed = Some((n, e.plain()));
+                }
+                sr.error = Some(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes one step's call; what it created is remembered for the later steps.
+    fn run_step(
+        &mut self,
+        n: usize,
+        st: &Step,
+        intent: AuditRecord,
+        responder: &mut dyn Responder,
+        sr: &mut StepReport,
+        report: &mut Report,
+    ) -> Result<(), AuditError> {
+        self.log.write(&intent)?;
+        match responder.call(&st.call, &self.created) {
+            Ok(ok) => {
+                if let (Some(name), Some(id)) = (st.call.creates(), ok.created.first()) {
+                    self.created.insert(name.to_string(), id.clone());
+                }
+                self.log.write(&AuditRecord {
+                    request_id: ok.request_id.clone(),
+                    created: ok.created.clone(),
+                    ..self.result(n, &sr.api, "ok")
+                })?;
+                sr.outcome = StepOutcome::Ok;
+                sr.request_id = ok.request_id;
+                report.created.extend(ok.created.iter().cloned());
+                sr.created = ok.created;
+            }
+            Err(e) => {
+                self.log.write(&AuditRecord {
+                    request_id: e.request_id.clone(),
+                    error: serde_json::to_value(&e).ok(),
+                    ..self.result(n, &sr.api, "error")
+                })?;
+                sr.outcome = StepOutcome::Failed;
+                sr.request_id = e.request_id.clone();
+                self.failed = Some((
+                    n,
+                    format!(
+                        "{} on {}: {}",
+                        sr.api,
+                        st.call.touches().join(","),
+                        e.plain()
+                    ),
+                ));
+                sr.error = Some(e);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Runs the plan. Returns Err only when the audit log cannot be written (then no further call is
 /// made); API failures are in the report.
 pub fn execute(
@@ -138,21 +271,6 @@ pub fn execute(
     opts: &ExecOptions,
 ) -> Result<Report, AuditError> {
     let demo = responder.is_demo();
-    let base = AuditRecord {
-        demo,
-        dry_run: opts.dry_run,
-        operator: plan.operator.arn.clone(),
-        account: plan.operator.account.clone(),
-        case: plan.case.clone(),
-        action: plan.action.verb().to_string(),
-        target: plan.action.target(),
-        ..AuditRecord::default()
-    };
-    let stamp = |kind: &str| AuditRecord {
-        time: now_utc().to_rfc3339(),
-        kind: kind.to_string(),
-        ..base.clone()
-    };
     let mut report = Report {
         action: plan.action.verb().to_string(),
         target: plan.action.target(),
@@ -166,23 +284,36 @@ pub fn execute(
         notes: plan.notes.clone(),
         audit_log: log.path().display().to_string(),
     };
+    let mut run = Run {
+        log,
+        base: AuditRecord {
+            demo,
+            dry_run: opts.dry_run,
+            operator: plan.operator.arn.clone(),
+            account: plan.operator.account.clone(),
+            case: plan.case.clone(),
+            action: plan.action.verb().to_string(),
+            target: plan.action.target(),
+            ..AuditRecord::default()
+        },
+        created: BTreeMap::new(),
+        failed: None,
+    };
     for c in &plan.captured {
-        log.write(&AuditRecord {
+        run.log.write(&AuditRecord {
             detail: Some(c.clone()),
-            ..stamp("captured")
+            ..run.stamp(AuditKind::Captured)
         })?;
     }
     if plan.is_noop() {
-        log.write(&AuditRecord {
+        run.log.write(&AuditRecord {
             outcome: Some("no-op".to_string()),
             detail: Some(serde_json::json!({ "notes": plan.notes })),
-            ..stamp("end")
+            ..run.stamp(AuditKind::End)
         })?;
         report.outcome = Outcome::NoOp;
         return Ok(report);
     }
-    let mut created: BTreeMap<String, String> = BTreeMap::new();
-    let mut failed: Option<(usize, String)> = None;
     for (i, st) in plan.steps.iter().enumerate() {
         let n = i + 1;
         let mut sr = StepReport {
@@ -196,113 +327,30 @@ pub fn execute(
             error: None,
             note: None,
         };
-        if failed.is_some() && !opts.dry_run {
+        if run.failed.is_some() && !opts.dry_run {
             report.steps.push(sr);
             continue;
         }
-        let params = serde_json::to_value(&st.call).ok();
         let intent = AuditRecord {
             step: Some(n),
             api: Some(sr.api.clone()),
-            params: params.clone(),
+            params: serde_json::to_value(&st.call).ok(),
             detail: Some(serde_json::json!({ "action": st.action, "why": st.why })),
-            ..stamp("intent")
+            ..run.stamp(AuditKind::Intent)
         };
         if opts.dry_run {
-            if !st.call.supports_dry_run() {
-                sr.outcome = StepOutcome::NotChecked;
-                sr.note = Some("no dry-run in this API: planned only".to_string());
-                report.steps.push(sr);
-                continue;
-            }
-            if !groups_resolved(&st.call, &created) {
-                sr.outcome = StepOutcome::NotChecked;
-                sr.note = Some("uses a group an earlier step would create".to_string());
-                report.steps.push(sr);
-                continue;
-            }
-            log.write(&intent)?;
-            let res = responder.dry_run(&st.call, &created);
-            let (outcome, error) = match &res {
-                Ok(DryRun::WouldSucceed) => ("would-succeed", None),
-                Ok(DryRun::NotChecked { .. }) => ("not-checked", None),
-                Err(e) => ("error", Some(e.clone())),
-            };
-            log.write(&AuditRecord {
-                step: Some(n),
-                api: Some(sr.api.clone()),
-                outcome: Some(outcome.to_string()),
-                error: error.as_ref().and_then(|e| serde_json::to_value(e).ok()),
-                ..stamp("result")
-            })?;
-            match res {
-                Ok(DryRun::WouldSucceed) => sr.outcome = StepOutcome::WouldSucceed,
-                Ok(DryRun::NotChecked { why }) => {
-                    sr.outcome = StepOutcome::NotChecked;
-                    sr.note = Some(why);
-                }
-                Err(e) => {
-                    sr.outcome = StepOutcome::Failed;
-                    if failed.is_none() {
-                        failed = Some((n, e.plain()));
-                    }
-                    sr.error = Some(e);
-                }
-            }
-            report.steps.push(sr);
-            continue;
-        }
-        log.write(&intent)?;
-        let res = responder.call(&st.call, &created);
-        match res {
-            Ok(ok) => {
-                if let (Some(name), Some(id)) = (st.call.creates(), ok.created.first()) {
-                    created.insert(name.to_string(), id.clone());
-                }
-                log.write(&AuditRecord {
-                    step: Some(n),
-                    api: Some(sr.api.clone()),
-                    outcome: Some("ok".to_string()),
-                    request_id: ok.request_id.clone(),
-                    created: ok.created.clone(),
-                    ..stamp("result")
-                })?;
-                sr.outcome = StepOutcome::Ok;
-                sr.request_id = ok.request_id;
-                report.created.extend(ok.created.iter().cloned());
-                sr.created = ok.created;
-            }
-            Err(e) => {
-                log.write(&AuditRecord {
-                    step: Some(n),
-                    api: Some(sr.api.clone()),
-                    outcome: Some("error".to_string()),
-                    request_id: e.request_id.clone(),
-                    error: serde_json::to_value(&e).ok(),
-                    ..stamp("result")
-                })?;
-                sr.outcome = StepOutcome::Failed;
-                sr.request_id = e.request_id.clone();
-                failed = Some((
-                    n,
-                    format!(
-                        "{} on {}: {}",
-                        sr.api,
-                        st.call.touches().join(","),
-                        e.plain()
-                    ),
-                ));
-                sr.error = Some(e);
-            }
+            run.dry_run_step(n, st, intent, responder, &mut sr)?;
+        } else {
+            run.run_step(n, st, intent, responder, &mut sr, &mut report)?;
         }
         report.steps.push(sr);
     }
-    report.outcome = match failed {
+    report.outcome = match run.failed.take() {
         Some((step, error)) => Outcome::Failed { step, error },
         None if opts.dry_run => Outcome::WouldSucceed,
         None => Outcome::Done,
     };
-    log.write(&AuditRecord {
+    run.log.write(&AuditRecord {
         outcome: Some(
             match &report.outcome {
                 Outcome::Done => "done",
@@ -319,7 +367,7 @@ pub fn execute(
             }
             _ => None,
         },
-        ..stamp("end")
+        ..run.stamp(AuditKind::End)
     })?;
     Ok(report)
 }

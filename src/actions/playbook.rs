@@ -1,7 +1,7 @@
 //! Playbooks: a named sequence of actions for an instance finding, as data (TOML), run as one plan
 //! with one confirmation.
 
-use super::Action;
+use super::action::Action;
 use serde::Deserialize;
 
 /// The bundled playbook: notify → snapshot → quarantine.
@@ -13,14 +13,61 @@ pub enum PlaybookError {
     Invalid { name: String, reason: String },
 }
 
+/// One step of a playbook: an instance-finding action. Read from the file's word (`"notify"`);
+/// any other word is refused with the list of steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum PlaybookStep {
+    Notify,
+    Snapshot,
+    Quarantine,
+}
+
+impl PlaybookStep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlaybookStep::Notify => "notify",
+            PlaybookStep::Snapshot => "snapshot",
+            PlaybookStep::Quarantine => "quarantine",
+        }
+    }
+}
+
+impl TryFrom<String> for PlaybookStep {
+    type Error = String;
+    fn try_from(s: String) -> Result<PlaybookStep, String> {
+        match s.as_str() {
+            "notify" => Ok(PlaybookStep::Notify),
+            "snapshot" => Ok(PlaybookStep::Snapshot),
+            "quarantine" => Ok(PlaybookStep::Quarantine),
+            _ => Err(format!(
+                "unknown step `{s}` (a playbook step is notify, snapshot or quarantine)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for PlaybookStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// Compared with the word in the file (`"notify"`).
+impl PartialEq<&str> for PlaybookStep {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Playbook {
     pub name: String,
     #[serde(default)]
     pub description: String,
-    /// Action names in order: notify, snapshot, quarantine (the instance-finding actions).
-    pub steps: Vec<String>,
+    /// The actions in order.
+    pub steps: Vec<PlaybookStep>,
 }
 
 impl Playbook {
@@ -35,16 +82,6 @@ impl Playbook {
                 reason: "no steps".to_string(),
             });
         }
-        for s in &pb.steps {
-            if !matches!(s.as_str(), "notify" | "snapshot" | "quarantine") {
-                return Err(PlaybookError::Invalid {
-                    name: origin.to_string(),
-                    reason: format!(
-                        "unknown step `{s}` (a playbook step is notify, snapshot or quarantine)"
-                    ),
-                });
-            }
-        }
         Ok(pb)
     }
 
@@ -57,18 +94,17 @@ impl Playbook {
         let steps = self
             .steps
             .iter()
-            .filter_map(|s| match s.as_str() {
-                "notify" => finding.map(|f| Action::Notify {
+            .filter_map(|s| match s {
+                PlaybookStep::Notify => finding.map(|f| Action::Notify {
                     finding: f.to_string(),
                 }),
-                "snapshot" => Some(Action::Snapshot {
+                PlaybookStep::Snapshot => Some(Action::Snapshot {
                     instance: instance.to_string(),
                     finding: finding.map(str::to_string),
                 }),
-                "quarantine" => Some(Action::Quarantine {
+                PlaybookStep::Quarantine => Some(Action::Quarantine {
                     instance: instance.to_string(),
                 }),
-                _ => None,
             })
             .collect();
         Action::Playbook {

@@ -1,18 +1,26 @@
 //! The webhook notifier, for teams without SNS: a Slack/Discord-compatible JSON body
-//! `{"text": …}` (Discord also reads `content`) POSTed to a URL. Plain HTTP/1.1 over a blocking
-//! socket, TLS through rustls with the system's roots; no async runtime involved.
+//! `{"text": …}` (Discord also reads `content`) POSTed to a URL with reqwest: HTTPS through rustls
+//! (ring) with the system's roots, the proxy from `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` except
+//! for `NO_PROXY` hosts, redirects followed, chunked answers read.
 //!
 //! A webhook URL is a secret (its path is the credential): plans and the audit log carry only
-//! [`redact`]ed endpoints; the URL itself stays in [`WebhookResponder`].
+//! [`WebhookUrl::redacted`] endpoints, errors are written without the URL; the URL itself stays in
+//! [`WebhookResponder`].
 
-use super::{ApiCall, CallError, CallOk, DryRun, Inspect, Responder};
+use super::account::AccountView;
+use super::answer::{CallError, CallOk, DryRun};
+use super::api::ApiCall;
+use super::responder::{Inspect, Responder};
+use super::state::{
+    DnsFirewallState, GroupState, Identity, InstanceState, KeyState, SnapshotProgress,
+};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::sync::Arc;
 use std::time::Duration;
 
+/// For the whole request, connecting included: a chat service that takes longer is down.
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// Redirects followed (a moved webhook answers 301/308); more is a loop.
+const MAX_REDIRECTS: usize = 5;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum WebhookError {
@@ -28,6 +36,8 @@ pub struct WebhookUrl {
     host: String,
     port: u16,
     path: String,
+    /// The whole URL, as the HTTP client takes it.
+    target: reqwest::Url,
 }
 
 impl std::fmt::Debug for WebhookUrl {
@@ -59,6 +69,7 @@ impl WebhookUrl {
         if host.is_empty() || host.contains('@') {
             return Err(bad());
         }
+        let target = reqwest::Url::parse(url).map_err(|_| bad())?;
         Ok(WebhookUrl {
             tls,
             host: host
@@ -67,6 +78,7 @@ impl WebhookUrl {
                 .to_string(),
             port,
             path: path.to_string(),
+            target,
         })
     }
 
@@ -79,13 +91,15 @@ impl WebhookUrl {
             self.port
         )
     }
-}
 
-/// `https://hooks.slack.com/services/T/B/secret` → `https://hooks.slack.com:443/…`.
-pub fn redact(url: &str) -> String {
-    match WebhookUrl::parse(url) {
-        Ok(u) => u.redacted(),
-        Err(_) => "<webhook>".to_string(),
+    /// `message` with the URL's secret path taken out, should a message ever carry it.
+    fn scrub(&self, message: String) -> String {
+        let message = message.replace(self.target.as_str(), &self.redacted());
+        if self.path.len() > 1 {
+            message.replace(&self.path, "/…")
+        } else {
+            message
+        }
     }
 }
 
@@ -96,116 +110,69 @@ pub fn body(text: &str) -> String {
     serde_json::json!({ "text": text, "content": discord }).to_string()
 }
 
-fn err(code: &str, message: impl Into<String>) -> CallError {
+/// An error about `url`'s endpoint (named redacted), with `detail` scrubbed of the secret.
+fn err(url: &WebhookUrl, code: &str, detail: impl std::fmt::Display) -> CallError {
     CallError {
         code: code.to_string(),
-        message: message.into(),
+        message: url.scrub(format!("{}: {detail}", url.redacted())),
         request_id: None,
         iam_action: None,
     }
 }
 
-/// POSTs `text` to the webhook; Ok with the HTTP status when it is 2xx.
+/// An HTTP client error with its causes (`error sending request: client error (Connect): tcp
+/// connect error: Connection refused`), without the URL.
+fn causes(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut s = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        s.push_str(": ");
+        s.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    s
+}
+
+/// POSTs `text` to the webhook; Ok with the HTTP status when it is 2xx. Blocks: call it from a
+/// plain thread (as the executor does), not from inside an async task.
 pub fn post(url: &WebhookUrl, text: &str) -> Result<u16, CallError> {
-    let payload = body(text);
-    let req = format!(
-        "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: vigil/{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-        url.path,
-        url.host,
-        env!("CARGO_PKG_VERSION"),
-        payload.len(),
-        payload
-    );
-    let io = |e: std::io::Error| {
-        err(
-            "vigil.WebhookUnreachable",
-            format!("{}: {e}", url.redacted()),
-        )
-    };
-    let tcp = TcpStream::connect((url.host.as_str(), url.port)).map_err(io)?;
-    tcp.set_read_timeout(Some(TIMEOUT)).map_err(io)?;
-    tcp.set_write_timeout(Some(TIMEOUT)).map_err(io)?;
-    let mut response = Vec::new();
-    if url.tls {
-        let mut tls = tls_stream(url, tcp)?;
-        tls.write_all(req.as_bytes()).map_err(io)?;
-        tls.flush().map_err(io)?;
-        read_response(&mut tls, &mut response).map_err(io)?;
-    } else {
-        let mut tcp = tcp;
-        tcp.write_all(req.as_bytes()).map_err(io)?;
-        tcp.flush().map_err(io)?;
-        read_response(&mut tcp, &mut response).map_err(io)?;
-    }
-    let head = String::from_utf8_lossy(&response);
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| {
-            err(
-                "vigil.WebhookBadResponse",
-                format!("{} answered without an HTTP status", url.redacted()),
-            )
-        })?;
-    if (200..300).contains(&status) {
-        Ok(status)
-    } else {
-        let line = head.lines().next().unwrap_or_default().to_string();
-        Err(err(
-            &format!("HTTP{status}"),
-            format!("{} answered {line}", url.redacted()),
-        ))
-    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| err(url, "vigil.WebhookUnreachable", e))?;
+    rt.block_on(post_async(url, text))
 }
 
-/// Reads until the peer closes or the status line and headers are in (enough to judge).
-fn read_response(r: &mut dyn Read, out: &mut Vec<u8>) -> std::io::Result<()> {
-    let mut buf = [0u8; 4096];
-    loop {
-        match r.read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(n) => {
-                out.extend_from_slice(&buf[..n]);
-                if out.windows(4).any(|w| w == b"\r\n\r\n") || out.len() > 64 * 1024 {
-                    return Ok(());
-                }
-            }
-            // A TLS peer that closes without close_notify after answering: what we have is enough.
-            Err(e) if !out.is_empty() && e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                return Ok(());
-            }
-            Err(e) => return Err(e),
-        }
+/// [`post`], for a caller that is already async.
+pub async fn post_async(url: &WebhookUrl, text: &str) -> Result<u16, CallError> {
+    let client = reqwest::Client::builder()
+        .user_agent(concat!("vigil/", env!("CARGO_PKG_VERSION")))
+        .timeout(TIMEOUT)
+        .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+        // `Content-Type`, not `content-type`: some webhook receivers still match case.
+        .http1_title_case_headers()
+        .build()
+        .map_err(|e| err(url, "vigil.WebhookTls", causes(e)))?;
+    let response = client
+        .post(url.target.clone())
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body(text))
+        .send()
+        .await
+        .map_err(|e| err(url, "vigil.WebhookUnreachable", causes(e)))?;
+    let status = response.status();
+    if status.is_success() {
+        Ok(status.as_u16())
+    } else {
+        let version = response.version();
+        Err(CallError {
+            code: format!("HTTP{}", status.as_u16()),
+            message: format!("{} answered {version:?} {status}", url.redacted()),
+            request_id: None,
+            iam_action: None,
+        })
     }
-}
-
-fn tls_stream(
-    url: &WebhookUrl,
-    tcp: TcpStream,
-) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>, CallError> {
-    let tls_err = |e: String| err("vigil.WebhookTls", format!("{}: {e}", url.redacted()));
-    let mut roots = rustls::RootCertStore::empty();
-    let certs = rustls_native_certs::load_native_certs();
-    for c in certs.certs {
-        let _ = roots.add(c);
-    }
-    if roots.is_empty() {
-        return Err(tls_err(
-            "no trusted root certificates found on this system".to_string(),
-        ));
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| tls_err(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let name = rustls::pki_types::ServerName::try_from(url.host.clone())
-        .map_err(|e| tls_err(e.to_string()))?;
-    let conn = rustls::ClientConnection::new(Arc::new(config), name)
-        .map_err(|e| tls_err(e.to_string()))?;
-    Ok(rustls::StreamOwned::new(conn, tcp))
 }
 
 /// A responder that also posts to a webhook: `PostWebhook` calls go to the URL it holds, every
@@ -225,32 +192,28 @@ impl<R: Inspect> Inspect for WebhookResponder<R> {
     fn is_demo(&self) -> bool {
         self.inner.is_demo()
     }
-    fn identity(&mut self) -> Result<super::Identity, CallError> {
+    fn identity(&mut self) -> Result<Identity, CallError> {
         self.inner.identity()
     }
-    fn instance(&mut self, id: &str) -> Result<super::InstanceState, CallError> {
+    fn instance(&mut self, id: &str) -> Result<InstanceState, CallError> {
         self.inner.instance(id)
     }
-    fn group_by_name(
-        &mut self,
-        vpc: &str,
-        name: &str,
-    ) -> Result<Option<super::GroupState>, CallError> {
+    fn group_by_name(&mut self, vpc: &str, name: &str) -> Result<Option<GroupState>, CallError> {
         self.inner.group_by_name(vpc, name)
     }
-    fn access_key(&mut self, key: &str) -> Result<super::KeyState, CallError> {
+    fn access_key(&mut self, key: &str) -> Result<KeyState, CallError> {
         self.inner.access_key(key)
     }
     fn instances_with_role(&mut self, role: &str) -> Result<Vec<String>, CallError> {
         self.inner.instances_with_role(role)
     }
-    fn snapshots(&mut self, ids: &[String]) -> Result<Vec<super::SnapshotProgress>, CallError> {
+    fn snapshots(&mut self, ids: &[String]) -> Result<Vec<SnapshotProgress>, CallError> {
         self.inner.snapshots(ids)
     }
-    fn dns_firewall(&mut self, vpc_id: &str) -> Result<super::DnsFirewallState, CallError> {
+    fn dns_firewall(&mut self, vpc_id: &str) -> Result<DnsFirewallState, CallError> {
         self.inner.dns_firewall(vpc_id)
     }
-    fn account_view(&self) -> Option<super::AccountView> {
+    fn account_view(&self) -> Option<AccountView> {
         self.inner.account_view()
     }
 }
@@ -301,7 +264,6 @@ mod tests {
         );
         assert!(WebhookUrl::parse("ftp://x/y").is_err());
         assert!(WebhookUrl::parse("https://user:pw@x/y").is_err());
-        assert_eq!(redact("nonsense SECRET"), "<webhook>");
     }
 
     #[test]

@@ -208,7 +208,7 @@ pub struct Snapshot {
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
-    pub state: String,
+    pub state: crate::actions::SnapshotState,
     /// 0..=100; the demo responder advances it on each DescribeSnapshots.
     #[serde(default)]
     pub progress: u8,

@@ -469,7 +469,7 @@ fn action_done(
                     .iter()
                     .map(|id| SnapshotProgress {
                         snapshot_id: id.clone(),
-                        state: "pending".to_string(),
+                        state: crate::actions::SnapshotState::Pending,
                         ..SnapshotProgress::default()
                     })
                     .collect();

@@ -1,0 +1,146 @@
+//! How a call reads in the plan preview and the report: the API's own parameter names, one line.
+
+use super::api::ApiCall;
+use std::collections::BTreeMap;
+
+fn kv(m: &BTreeMap<String, String>) -> String {
+    m.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl ApiCall {
+    /// One line for the plan preview.
+    pub fn describe(&self) -> String {
+        match self {
+            ApiCall::ModifyInstanceAttribute {
+                instance_id,
+                disable_api_termination,
+            } => format!(
+                "ModifyInstanceAttribute InstanceId={instance_id} DisableApiTermination={disable_api_termination}"
+            ),
+            ApiCall::CreateTags { resources, tags } => format!(
+                "CreateTags Resources={} Tags={}",
+                resources.join(","),
+                kv(tags)
+            ),
+            ApiCall::DeleteTags { resources, keys } => format!(
+                "DeleteTags Resources={} Keys={}",
+                resources.join(","),
+                keys.join(",")
+            ),
+            ApiCall::CreateSecurityGroup {
+                vpc_id, group_name, ..
+            } => format!("CreateSecurityGroup VpcId={vpc_id} GroupName={group_name}"),
+            ApiCall::AuthorizeSecurityGroupIngressAll { group } => format!(
+                "AuthorizeSecurityGroupIngress GroupId={group} IpProtocol=-1 CidrIp=0.0.0.0/0 CidrIpv6=::/0"
+            ),
+            ApiCall::RevokeSecurityGroupEgressAll { group } => {
+                format!("RevokeSecurityGroupEgress GroupId={group} IpProtocol=-1 CidrIp=0.0.0.0/0")
+            }
+            ApiCall::ModifyNetworkInterfaceAttribute {
+                network_interface_id,
+                groups,
+            } => {
+                let groups: Vec<String> = groups.iter().map(ToString::to_string).collect();
+                format!(
+                    "ModifyNetworkInterfaceAttribute NetworkInterfaceId={network_interface_id} Groups={}",
+                    groups.join(",")
+                )
+            }
+            ApiCall::CreateSnapshots {
+                instance_id,
+                tags,
+                copy_tags_from_source,
+            } => create_snapshots(instance_id, tags, *copy_tags_from_source),
+            ApiCall::Publish {
+                topic_arn, subject, ..
+            } => format!("Publish TopicArn={topic_arn} Subject=\"{subject}\""),
+            ApiCall::UpdateAccessKey {
+                user_name,
+                access_key_id,
+                status,
+            } => format!(
+                "UpdateAccessKey UserName={user_name} AccessKeyId={access_key_id} Status={status}"
+            ),
+            ApiCall::PutRolePolicy {
+                role_name,
+                policy_name,
+                ..
+            } => format!(
+                "PutRolePolicy RoleName={role_name} PolicyName={policy_name} (Deny * when aws:TokenIssueTime < now)"
+            ),
+            ApiCall::CreateFirewallDomainList { name } => {
+                format!("CreateFirewallDomainList Name={name}")
+            }
+            ApiCall::UpdateFirewallDomains {
+                domain_list,
+                domains,
+            } => format!(
+                "UpdateFirewallDomains FirewallDomainListId={domain_list} Operation=ADD Domains={}",
+                domains.join(",")
+            ),
+            ApiCall::CreateFirewallRuleGroup { name } => {
+                format!("CreateFirewallRuleGroup Name={name}")
+            }
+            ApiCall::CreateFirewallRule {
+                rule_group,
+                domain_list,
+                name,
+                priority,
+            } => format!(
+                "CreateFirewallRule FirewallRuleGroupId={rule_group} FirewallDomainListId={domain_list} Name={name} Priority={priority} Action=BLOCK BlockResponse=NXDOMAIN"
+            ),
+            ApiCall::AssociateFirewallRuleGroup {
+                rule_group,
+                vpc_id,
+                name,
+                priority,
+            } => format!(
+                "AssociateFirewallRuleGroup FirewallRuleGroupId={rule_group} VpcId={vpc_id} Name={name} Priority={priority}"
+            ),
+            ApiCall::EnterStandby {
+                auto_scaling_group_name,
+                instance_id,
+                should_decrement_desired_capacity,
+            } => format!(
+                "EnterStandby AutoScalingGroupName={auto_scaling_group_name} InstanceIds={instance_id} ShouldDecrementDesiredCapacity={should_decrement_desired_capacity}"
+            ),
+            ApiCall::ExitStandby {
+                auto_scaling_group_name,
+                instance_id,
+            } => format!(
+                "ExitStandby AutoScalingGroupName={auto_scaling_group_name} InstanceIds={instance_id}"
+            ),
+            ApiCall::DetachInstances {
+                auto_scaling_group_name,
+                instance_id,
+                should_decrement_desired_capacity,
+            } => format!(
+                "DetachInstances AutoScalingGroupName={auto_scaling_group_name} InstanceIds={instance_id} ShouldDecrementDesiredCapacity={should_decrement_desired_capacity}"
+            ),
+            ApiCall::PostWebhook { endpoint, text } => format!(
+                "POST {endpoint} {{\"text\": \"{}…\"}} ({} characters)",
+                text.lines().next().unwrap_or_default(),
+                text.chars().count()
+            ),
+        }
+    }
+}
+
+fn create_snapshots(
+    instance_id: &str,
+    tags: &BTreeMap<String, String>,
+    copy_tags_from_source: bool,
+) -> String {
+    format!(
+        "CreateSnapshots InstanceSpecification.InstanceId={instance_id} CopyTagsFromSource={} Tags={}",
+        if copy_tags_from_source {
+            "volume"
+        } else {
+            "none"
+        },
+        kv(tags)
+    )
+}

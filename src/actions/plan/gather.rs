@@ -1,0 +1,104 @@
+//! Reading what planning an action needs (through an [`Inspect`], never a responder).
+
+use super::context::{Facts, PlanError};
+use crate::actions::action::Action;
+use crate::actions::names::{contain_group_name, untrack_group_name};
+use crate::actions::responder::Inspect;
+
+/// Reads what planning `action` needs.
+pub fn gather(action: &Action, inspect: &mut dyn Inspect) -> Result<Facts, PlanError> {
+    let mut facts = Facts {
+        identity: inspect.identity()?,
+        ..Facts::default()
+    };
+    gather_into(action, inspect, &mut facts)?;
+    Ok(facts)
+}
+
+fn gather_into(
+    action: &Action,
+    inspect: &mut dyn Inspect,
+    facts: &mut Facts,
+) -> Result<(), PlanError> {
+    match action {
+        Action::Quarantine { instance }
+        | Action::Release { instance, .. }
+        | Action::Snapshot { instance, .. } => {
+            let st = match facts.instances.get(instance) {
+                Some(st) => st.clone(),
+                None => inspect.instance(instance).map_err(|e| {
+                    if e.code.contains("NotFound") {
+                        PlanError::NoInstance(instance.clone())
+                    } else {
+                        PlanError::Read(e)
+                    }
+                })?,
+            };
+            if matches!(action, Action::Quarantine { .. }) {
+                let mut vpcs: Vec<&str> = st.enis.iter().map(|e| e.vpc_id.as_str()).collect();
+                vpcs.push(&st.vpc_id);
+                vpcs.retain(|v| !v.is_empty());
+                vpcs.sort_unstable();
+                vpcs.dedup();
+                for vpc in vpcs {
+                    for name in [untrack_group_name(vpc), contain_group_name(vpc)] {
+                        let g = inspect.group_by_name(vpc, &name)?;
+                        facts.groups.insert((vpc.to_string(), name), g);
+                    }
+                }
+                if let Some(role) = &st.role_arn {
+                    let others = inspect.instances_with_role(role)?;
+                    facts.role_instances.insert(role.clone(), others);
+                }
+            }
+            facts.instances.insert(instance.clone(), st);
+        }
+        Action::DisableKey { key } => {
+            if key.starts_with("ASIA") {
+                return Err(PlanError::TemporaryKey(key.clone()));
+            }
+            let k = inspect.access_key(key).map_err(|e| {
+                if e.code.contains("NoSuchEntity") || e.code.contains("NotFound") {
+                    PlanError::NoKey(key.clone())
+                } else {
+                    PlanError::Read(e)
+                }
+            })?;
+            facts.keys.insert(key.clone(), k);
+        }
+        Action::RevokeSessions { role } => {
+            let others = inspect.instances_with_role(role)?;
+            facts.role_instances.insert(role.clone(), others);
+        }
+        Action::BlockDomain { vpc, instance, .. } => {
+            let vpc = match (vpc, instance) {
+                (Some(v), _) => v.clone(),
+                (None, Some(i)) => {
+                    let st = inspect.instance(i).map_err(|e| {
+                        if e.code.contains("NotFound") {
+                            PlanError::NoInstance(i.clone())
+                        } else {
+                            PlanError::Read(e)
+                        }
+                    })?;
+                    let v = st.vpc_id.clone();
+                    facts.instances.insert(i.clone(), st);
+                    v
+                }
+                (None, None) => return Err(PlanError::NoVpc),
+            };
+            if vpc.is_empty() {
+                return Err(PlanError::NoVpc);
+            }
+            let st = inspect.dns_firewall(&vpc)?;
+            facts.dns.insert(vpc, st);
+        }
+        Action::Notify { .. } => {}
+        Action::Playbook { steps, .. } => {
+            for s in steps {
+                gather_into(s, inspect, facts)?;
+            }
+        }
+    }
+    Ok(())
+}

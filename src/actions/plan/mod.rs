@@ -1,0 +1,109 @@
+//! The planner: from an [`Action`] and the [`Facts`] read from the account to a [`Plan`]. [`plan`] is
+//! pure; [`gather`] does the reads (through an [`Inspect`](crate::actions::Inspect), never a
+//! responder). One file per action; this one dispatches and sums up.
+
+mod block_domain;
+mod context;
+mod disable_key;
+mod gather;
+mod notify;
+mod quarantine;
+mod release;
+mod revoke_sessions;
+mod snapshot;
+mod steps;
+
+pub use context::{Facts, FindingSummary, PlanContext, PlanError, default_case};
+pub use gather::gather;
+pub use steps::{Plan, Step};
+
+use crate::actions::action::{Action, Confirm};
+use crate::actions::names::role_name;
+use context::instance;
+
+/// The plan for `action`, from the facts. Pure.
+pub fn plan(action: &Action, facts: &Facts, ctx: &PlanContext) -> Result<Plan, PlanError> {
+    let mut p = Plan {
+        action: action.clone(),
+        case: ctx.case.clone(),
+        operator: facts.identity.clone(),
+        steps: Vec::new(),
+        touches: Vec::new(),
+        blast_radius: Vec::new(),
+        notes: Vec::new(),
+        captured: Vec::new(),
+        confirm: if action.is_destructive() {
+            Confirm::TypeId {
+                id: confirm_id(action),
+            }
+        } else {
+            Confirm::Yes
+        },
+    };
+    plan_into(action, facts, ctx, &mut p)?;
+    for st in &p.steps {
+        for t in st.call.touches() {
+            if !p.touches.contains(&t) {
+                p.touches.push(t);
+            }
+        }
+    }
+    Ok(p)
+}
+
+fn confirm_id(action: &Action) -> String {
+    match action {
+        Action::RevokeSessions { role } => role_name(role).to_string(),
+        Action::Playbook { steps, .. } => steps
+            .iter()
+            .find(|s| s.is_destructive())
+            .map(confirm_id)
+            .unwrap_or_default(),
+        a => a.target(),
+    }
+}
+
+/// Adds `action`'s steps (each step of a playbook in turn) to the plan.
+fn plan_into(
+    action: &Action,
+    facts: &Facts,
+    ctx: &PlanContext,
+    p: &mut Plan,
+) -> Result<(), PlanError> {
+    match action {
+        Action::Quarantine { instance: id } => {
+            quarantine::plan(action, instance(facts, id)?, facts, ctx, p)
+        }
+        Action::Release {
+            instance: id,
+            unprotect,
+        } => {
+            release::plan(action, instance(facts, id)?, *unprotect, p);
+            Ok(())
+        }
+        Action::Snapshot {
+            instance: id,
+            finding,
+        } => {
+            snapshot::plan(action, instance(facts, id)?, finding, facts, ctx, p);
+            Ok(())
+        }
+        Action::Notify { finding } => notify::plan(action, finding, ctx, p),
+        Action::DisableKey { key } => disable_key::plan(action, key, facts, p),
+        Action::RevokeSessions { role } => {
+            revoke_sessions::plan(action, role, facts, ctx, p);
+            Ok(())
+        }
+        Action::BlockDomain {
+            domain,
+            vpc,
+            instance,
+        } => block_domain::plan(action, domain, vpc, instance, facts, p),
+        Action::Playbook { steps, .. } => {
+            for s in steps {
+                plan_into(s, facts, ctx, p)?;
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! The responder traits and the sessions that hold them: [`Inspect`] reads the account (enough to
+//! plan), [`Responder`] also changes it. A read-only session holds only an inspector, so it has no
+//! path to a mutating call; only the executor calls a responder.
+
+use super::account::AccountView;
+use super::answer::{CallError, CallOk, DryRun};
+use super::api::ApiCall;
+use super::state::{
+    DnsFirewallState, GroupState, Identity, InstanceState, KeyState, SnapshotProgress,
+};
+use std::collections::BTreeMap;
+
+/// Reading the account: enough to plan. Read-only sessions hold only this.
+pub trait Inspect {
+    /// True for the demo world (audit records are marked demo).
+    fn is_demo(&self) -> bool;
+    fn identity(&mut self) -> Result<Identity, CallError>;
+    fn instance(&mut self, instance_id: &str) -> Result<InstanceState, CallError>;
+    /// The group with this name in this VPC, if any.
+    fn group_by_name(&mut self, vpc_id: &str, name: &str) -> Result<Option<GroupState>, CallError>;
+    /// The user owning a long-term access key, and the key's status.
+    fn access_key(&mut self, access_key_id: &str) -> Result<KeyState, CallError>;
+    /// Instances whose instance profile carries this role (blast radius of revoking sessions).
+    fn instances_with_role(&mut self, role_arn: &str) -> Result<Vec<String>, CallError>;
+    /// Progress of these snapshots (DescribeSnapshots), in the order asked.
+    fn snapshots(&mut self, ids: &[String]) -> Result<Vec<SnapshotProgress>, CallError>;
+    /// vigil's DNS Firewall domain list and rule group, and whether the group covers `vpc_id`.
+    fn dns_firewall(&mut self, vpc_id: &str) -> Result<DnsFirewallState, CallError>;
+    /// The account as the console's world screen shows it (the demo world); `None` for AWS.
+    fn account_view(&self) -> Option<AccountView> {
+        None
+    }
+}
+
+/// Changing the account. Only `crate::aws` and `crate::demo` implement it; only [`execute`](super::execute) calls it.
+pub trait Responder: Inspect {
+    /// Makes the call. `created` maps group names created earlier in the plan to their ids.
+    fn call(
+        &mut self,
+        call: &ApiCall,
+        created: &BTreeMap<String, String>,
+    ) -> Result<CallOk, CallError>;
+    /// The same call with the API's DryRun flag (EC2); others answer `NotChecked`.
+    fn dry_run(
+        &mut self,
+        call: &ApiCall,
+        created: &BTreeMap<String, String>,
+    ) -> Result<DryRun, CallError>;
+}
+
+impl<T: Inspect + ?Sized> Inspect for Box<T> {
+    fn is_demo(&self) -> bool {
+        (**self).is_demo()
+    }
+    fn identity(&mut self) -> Result<Identity, CallError> {
+        (**self).identity()
+    }
+    fn instance(&mut self, instance_id: &str) -> Result<InstanceState, CallError> {
+        (**self).instance(instance_id)
+    }
+    fn group_by_name(&mut self, vpc_id: &str, name: &str) -> Result<Option<GroupState>, CallError> {
+        (**self).group_by_name(vpc_id, name)
+    }
+    fn access_key(&mut self, access_key_id: &str) -> Result<KeyState, CallError> {
+        (**self).access_key(access_key_id)
+    }
+    fn instances_with_role(&mut self, role_arn: &str) -> Result<Vec<String>, CallError> {
+        (**self).instances_with_role(role_arn)
+    }
+    fn snapshots(&mut self, ids: &[String]) -> Result<Vec<SnapshotProgress>, CallError> {
+        (**self).snapshots(ids)
+    }
+    fn dns_firewall(&mut self, vpc_id: &str) -> Result<DnsFirewallState, CallError> {
+        (**self).dns_firewall(vpc_id)
+    }
+    fn account_view(&self) -> Option<AccountView> {
+        (**self).account_view()
+    }
+}
+
+impl<T: Responder + ?Sized> Responder for Box<T> {
+    fn call(
+        &mut self,
+        call: &ApiCall,
+        created: &BTreeMap<String, String>,
+    ) -> Result<CallOk, CallError> {
+        (**self).call(call, created)
+    }
+    fn dry_run(
+        &mut self,
+        call: &ApiCall,
+        created: &BTreeMap<String, String>,
+    ) -> Result<DryRun, CallError> {
+        (**self).dry_run(call, created)
+    }
+}
+
+/// A session that can only look: it has no responder, so no path to a mutating call.
+///
+/// ```compile_fail
+/// # use vigil::actions::*;
+/// fn run(s: &mut ReadOnlySession, p: &Plan, log: &mut AuditLog) {
+///     // does not compile: a read-only session is not a Responder
+///     execute(p, s.inspector(), log, &ExecOptions::default());
+/// }
+/// ```
+pub struct ReadOnlySession {
+    inspect: Box<dyn Inspect + Send>,
+}
+
+impl ReadOnlySession {
+    pub fn new(inspect: Box<dyn Inspect + Send>) -> ReadOnlySession {
+        ReadOnlySession { inspect }
+    }
+    pub fn inspector(&mut self) -> &mut dyn Inspect {
+        self.inspect.as_mut()
+    }
+}
+
+/// A session that may act: holds the responder. The same call as in [`ReadOnlySession`]'s
+/// example compiles here, so that example fails for the type alone, not for a typo:
+///
+/// ```no_run
+/// # use vigil::actions::*;
+/// fn run(s: &mut ResponderSession, p: &Plan, log: &mut AuditLog) {
+///     let _ = execute(p, s.responder(), log, &ExecOptions::default());
+/// }
+/// ```
+pub struct ResponderSession {
+    responder: Box<dyn Responder + Send>,
+}
+
+impl ResponderSession {
+    pub fn new(responder: Box<dyn Responder + Send>) -> ResponderSession {
+        ResponderSession { responder }
+    }
+    pub fn responder(&mut self) -> &mut dyn Responder {
+        self.responder.as_mut()
+    }
+}
+
+/// Either kind of session; the CLI picks one from `--read-only`.
+pub enum Session {
+    ReadOnly(ReadOnlySession),
+    Responder(ResponderSession),
+}
+
+impl Session {
+    pub fn inspector(&mut self) -> &mut dyn Inspect {
+        match self {
+            Session::ReadOnly(s) => s.inspector(),
+            Session::Responder(s) => s.responder.as_mut(),
+        }
+    }
+}

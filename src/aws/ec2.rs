@@ -1,0 +1,432 @@
+//! EC2: instances, their ENIs and volumes, security groups, tags, snapshots. The one service
+//! whose calls take the API's `DryRun` flag.
+
+use super::{Clients, ReadOp, autoscaling, iam, ok, wrong_service};
+use crate::actions::{
+    ApiCall, CallError, CallOk, EniState, GroupRef, GroupState, InstanceState, SnapshotProgress,
+    SnapshotState,
+};
+use aws_sdk_ec2::operation::RequestId;
+use aws_sdk_ec2::types as ec2t;
+use std::collections::BTreeMap;
+
+fn tags_of(tags: &[ec2t::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn ec2_tags(m: &BTreeMap<String, String>) -> Vec<ec2t::Tag> {
+    m.iter()
+        .map(|(k, v)| ec2t::Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// EC2's snapshot state as vigil's. A state the SDK does not know yet is taken as final (an
+/// error), so polling stops rather than spinning on it.
+fn snapshot_state(s: Option<&ec2t::SnapshotState>) -> SnapshotState {
+    match s {
+        None | Some(ec2t::SnapshotState::Pending) => SnapshotState::Pending,
+        Some(ec2t::SnapshotState::Completed) => SnapshotState::Completed,
+        Some(ec2t::SnapshotState::Recoverable) => SnapshotState::Recoverable,
+        Some(ec2t::SnapshotState::Recovering) => SnapshotState::Recovering,
+        Some(_) => SnapshotState::Error,
+    }
+}
+
+/// Progress of these snapshots, in the order asked (unknown ids are left out).
+pub(super) fn snapshots(c: &Clients, ids: &[String]) -> Result<Vec<SnapshotProgress>, CallError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let out = c.read(
+        ReadOp::DescribeSnapshots,
+        c.ec2
+            .describe_snapshots()
+            .set_snapshot_ids(Some(ids.to_vec()))
+            .send(),
+    )?;
+    let found: Vec<SnapshotProgress> = out
+        .snapshots()
+        .iter()
+        .map(|s| SnapshotProgress {
+            snapshot_id: s.snapshot_id().unwrap_or_default().to_string(),
+            volume_id: s.volume_id().unwrap_or_default().to_string(),
+            state: snapshot_state(s.state()),
+            percent: s
+                .progress()
+                .and_then(|p| p.trim_end_matches('%').parse::<u8>().ok())
+                .unwrap_or(0)
+                .min(100),
+        })
+        .collect();
+    Ok(ids
+        .iter()
+        .filter_map(|id| found.iter().find(|s| &s.snapshot_id == id).cloned())
+        .collect())
+}
+
+/// The instance's ENIs, by device index.
+fn enis(c: &Clients, inst: &ec2t::Instance) -> Result<Vec<EniState>, CallError> {
+    let eni_ids: Vec<String> = inst
+        .network_interfaces()
+        .iter()
+        .filter_map(|n| n.network_interface_id().map(str::to_string))
+        .collect();
+    if eni_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let out = c.read(
+        ReadOp::DescribeNetworkInterfaces,
+        c.ec2
+            .describe_network_interfaces()
+            .set_network_interface_ids(Some(eni_ids))
+            .send(),
+    )?;
+    let mut enis: Vec<EniState> = out
+        .network_interfaces()
+        .iter()
+        .map(|n| EniState {
+            eni_id: n.network_interface_id().unwrap_or_default().to_string(),
+            device_index: n
+                .attachment()
+                .and_then(|a| a.device_index())
+                .unwrap_or_default(),
+            subnet_id: n.subnet_id().unwrap_or_default().to_string(),
+            vpc_id: n.vpc_id().unwrap_or_default().to_string(),
+            groups: n
+                .groups()
+                .iter()
+                .filter_map(|g| g.group_id().map(str::to_string))
+                .collect(),
+            tags: tags_of(n.tag_set()),
+        })
+        .collect();
+    enis.sort_by_key(|e| e.device_index);
+    Ok(enis)
+}
+
+/// Everything vigil reads about an instance before acting: EC2, its role (IAM) and its
+/// auto-scaling group.
+pub(super) fn instance(c: &Clients, id: &str) -> Result<InstanceState, CallError> {
+    let out = c.read(
+        ReadOp::DescribeInstances,
+        c.ec2.describe_instances().instance_ids(id).send(),
+    )?;
+    let inst = out
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .find(|i| i.instance_id() == Some(id))
+        .ok_or_else(|| {
+            CallError::new(
+                "InvalidInstanceID.NotFound",
+                format!("instance {id} does not exist"),
+            )
+        })?;
+    let enis = enis(c, inst)?;
+    let prot = c.read(
+        ReadOp::DescribeInstanceAttribute,
+        c.ec2
+            .describe_instance_attribute()
+            .instance_id(id)
+            .attribute(ec2t::InstanceAttributeName::DisableApiTermination)
+            .send(),
+    )?;
+    let tags = tags_of(inst.tags());
+    let profile = inst
+        .iam_instance_profile()
+        .and_then(|p| p.arn())
+        .map(str::to_string);
+    let role_arn = profile.as_deref().and_then(|p| iam::role_of_profile(c, p));
+    let tagged = tags.contains_key("aws:autoscaling:groupName");
+    let (asg, asg_lifecycle) = autoscaling::membership(c, id, tagged)?;
+    let asg_capacity = match &asg {
+        Some(name) => autoscaling::capacity(c, name)?,
+        None => None,
+    };
+    Ok(InstanceState {
+        instance_id: id.to_string(),
+        state: inst
+            .state()
+            .and_then(|s| s.name())
+            .map(|n| n.as_str().to_string())
+            .unwrap_or_default(),
+        vpc_id: inst.vpc_id().unwrap_or_default().to_string(),
+        subnet_id: inst.subnet_id().unwrap_or_default().to_string(),
+        asg,
+        asg_lifecycle,
+        asg_capacity,
+        tags,
+        instance_profile_arn: profile,
+        role_arn,
+        termination_protection: prot
+            .disable_api_termination()
+            .and_then(|v| v.value())
+            .unwrap_or(false),
+        enis,
+        volumes: inst
+            .block_device_mappings()
+            .iter()
+            .filter_map(|b| b.ebs().and_then(|e| e.volume_id()).map(str::to_string))
+            .collect(),
+    })
+}
+
+/// The security group with this name in this VPC, if any.
+pub(super) fn group_by_name(
+    c: &Clients,
+    vpc_id: &str,
+    name: &str,
+) -> Result<Option<GroupState>, CallError> {
+    let f = |k: &str, v: &str| ec2t::Filter::builder().name(k).values(v).build();
+    let out = c.read(
+        ReadOp::DescribeSecurityGroups,
+        c.ec2
+            .describe_security_groups()
+            .filters(f("vpc-id", vpc_id))
+            .filters(f("group-name", name))
+            .send(),
+    )?;
+    Ok(out
+        .security_groups()
+        .iter()
+        .find(|g| g.group_name() == Some(name) && g.vpc_id() == Some(vpc_id))
+        .map(|g| GroupState {
+            group_id: g.group_id().unwrap_or_default().to_string(),
+            group_name: name.to_string(),
+            ingress_rules: g.ip_permissions().len(),
+            egress_rules: g.ip_permissions_egress().len(),
+        }))
+}
+
+/// The running (not terminated) instances whose instance profile is one of `profiles` (ARNs),
+/// sorted.
+pub(super) fn instances_with_profiles(
+    c: &Clients,
+    profiles: &[String],
+) -> Result<Vec<String>, CallError> {
+    let mut ids = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = c.read(
+            ReadOp::DescribeInstances,
+            c.ec2
+                .describe_instances()
+                .set_next_token(token.take())
+                .send(),
+        )?;
+        for i in out.reservations().iter().flat_map(|r| r.instances()) {
+            let arn = i.iam_instance_profile().and_then(|p| p.arn());
+            let gone = i
+                .state()
+                .and_then(|s| s.name())
+                .is_some_and(|n| *n == ec2t::InstanceStateName::Terminated);
+            if !gone && arn.is_some_and(|a| profiles.iter().any(|p| p == a)) {
+                ids.extend(i.instance_id().map(str::to_string));
+            }
+        }
+        match out.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    ids.sort();
+    Ok(ids)
+}
+
+/// Makes an EC2 call, with the API's `DryRun` flag as asked.
+pub(super) fn call(
+    c: &Clients,
+    call: &ApiCall,
+    created: &BTreeMap<String, String>,
+    dry_run: bool,
+) -> Result<CallOk, CallError> {
+    match call {
+        ApiCall::ModifyInstanceAttribute {
+            instance_id,
+            disable_api_termination,
+        } => {
+            let value = ec2t::AttributeBooleanValue::builder()
+                .value(*disable_api_termination)
+                .build();
+            let req = c
+                .ec2
+                .modify_instance_attribute()
+                .instance_id(instance_id)
+                .disable_api_termination(value)
+                .dry_run(dry_run);
+            let o = c.write(call, req.send())?;
+            Ok(ok(o.request_id(), vec![]))
+        }
+        ApiCall::CreateTags { resources, tags } => {
+            let req = c
+                .ec2
+                .create_tags()
+                .set_resources(Some(resources.clone()))
+                .set_tags(Some(ec2_tags(tags)))
+                .dry_run(dry_run);
+            let o = c.write(call, req.send())?;
+            Ok(ok(o.request_id(), vec![]))
+        }
+        ApiCall::DeleteTags { resources, keys } => {
+            let keys = keys
+                .iter()
+                .map(|k| ec2t::Tag::builder().key(k).build())
+                .collect();
+            let req = c
+                .ec2
+                .delete_tags()
+                .set_resources(Some(resources.clone()))
+                .set_tags(Some(keys))
+                .dry_run(dry_run);
+            let o = c.write(call, req.send())?;
+            Ok(ok(o.request_id(), vec![]))
+        }
+        ApiCall::CreateSecurityGroup { .. } => create_security_group(c, call, dry_run),
+        ApiCall::AuthorizeSecurityGroupIngressAll { group } => {
+            let id = group.resolve(created)?;
+            let perm = ec2t::IpPermission::builder()
+                .ip_protocol("-1")
+                .ip_ranges(ec2t::IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .ipv6_ranges(ec2t::Ipv6Range::builder().cidr_ipv6("::/0").build())
+                .build();
+            let req = c
+                .ec2
+                .authorize_security_group_ingress()
+                .group_id(&id)
+                .ip_permissions(perm)
+                .dry_run(dry_run);
+            let o = c.write(call, req.send())?;
+            Ok(ok(o.request_id(), vec![]))
+        }
+        ApiCall::RevokeSecurityGroupEgressAll { group } => {
+            revoke_egress_all(c, call, group, created, dry_run)
+        }
+        ApiCall::ModifyNetworkInterfaceAttribute {
+            network_interface_id,
+            groups,
+        } => {
+            let ids = groups
+                .iter()
+                .map(|g| g.resolve(created))
+                .collect::<Result<Vec<_>, _>>()?;
+            let req = c
+                .ec2
+                .modify_network_interface_attribute()
+                .network_interface_id(network_interface_id)
+                .set_groups(Some(ids))
+                .dry_run(dry_run);
+            let o = c.write(call, req.send())?;
+            Ok(ok(o.request_id(), vec![]))
+        }
+        ApiCall::CreateSnapshots { .. } => create_snapshots(c, call, dry_run),
+        _ => Err(wrong_service(call, "EC2")),
+    }
+}
+
+fn create_security_group(c: &Clients, call: &ApiCall, dry_run: bool) -> Result<CallOk, CallError> {
+    let ApiCall::CreateSecurityGroup {
+        vpc_id,
+        group_name,
+        description,
+        tags,
+    } = call
+    else {
+        return Err(wrong_service(call, "CreateSecurityGroup"));
+    };
+    let req = c
+        .ec2
+        .create_security_group()
+        .vpc_id(vpc_id)
+        .group_name(group_name)
+        .description(description)
+        .tag_specifications(
+            ec2t::TagSpecification::builder()
+                .resource_type(ec2t::ResourceType::SecurityGroup)
+                .set_tags(Some(ec2_tags(tags)))
+                .build(),
+        )
+        .dry_run(dry_run);
+    let o = c.write(call, req.send())?;
+    Ok(ok(
+        o.request_id(),
+        o.group_id().map(str::to_string).into_iter().collect(),
+    ))
+}
+
+/// Revokes exactly the egress rules the group has (a new group has all-traffic egress to
+/// 0.0.0.0/0, and to ::/0 in an IPv6 VPC).
+fn revoke_egress_all(
+    c: &Clients,
+    call: &ApiCall,
+    group: &GroupRef,
+    created: &BTreeMap<String, String>,
+    dry_run: bool,
+) -> Result<CallOk, CallError> {
+    let id = group.resolve(created)?;
+    let d = c.read(
+        ReadOp::DescribeSecurityGroups,
+        c.ec2.describe_security_groups().group_ids(&id).send(),
+    )?;
+    let perms: Vec<ec2t::IpPermission> = d
+        .security_groups()
+        .iter()
+        .flat_map(|g| g.ip_permissions_egress().iter().cloned())
+        .collect();
+    if perms.is_empty() {
+        return Ok(ok(d.request_id(), vec![]));
+    }
+    let req = c
+        .ec2
+        .revoke_security_group_egress()
+        .group_id(&id)
+        .set_ip_permissions(Some(perms))
+        .dry_run(dry_run);
+    let o = c.write(call, req.send())?;
+    Ok(ok(o.request_id(), vec![]))
+}
+
+fn create_snapshots(c: &Clients, call: &ApiCall, dry_run: bool) -> Result<CallOk, CallError> {
+    let ApiCall::CreateSnapshots {
+        instance_id,
+        tags,
+        copy_tags_from_source,
+    } = call
+    else {
+        return Err(wrong_service(call, "CreateSnapshots"));
+    };
+    let mut req = c
+        .ec2
+        .create_snapshots()
+        .instance_specification(
+            ec2t::InstanceSpecification::builder()
+                .instance_id(instance_id)
+                .exclude_boot_volume(false)
+                .build(),
+        )
+        .description(format!("vigil forensic snapshot of {instance_id}"))
+        .tag_specifications(
+            ec2t::TagSpecification::builder()
+                .resource_type(ec2t::ResourceType::Snapshot)
+                .set_tags(Some(ec2_tags(tags)))
+                .build(),
+        )
+        .dry_run(dry_run);
+    if *copy_tags_from_source {
+        req = req.copy_tags_from_source(ec2t::CopyTagsFromSource::Volume);
+    }
+    let o = c.write(call, req.send())?;
+    Ok(ok(
+        o.request_id(),
+        o.snapshots()
+            .iter()
+            .filter_map(|s| s.snapshot_id().map(str::to_string))
+            .collect(),
+    ))
+}

@@ -1,0 +1,160 @@
+//! Reading the demo world, as the planner reads an account.
+
+use super::{DemoResponder, not_found};
+use crate::actions::{
+    AccountView, CallError, DnsFirewallState, EniState, GroupState, Identity, Inspect,
+    InstanceState, KeyState, SnapshotProgress, SnapshotState, role_name,
+};
+
+impl Inspect for DemoResponder {
+    fn is_demo(&self) -> bool {
+        true
+    }
+
+    fn identity(&mut self) -> Result<Identity, CallError> {
+        Ok(Identity {
+            account: self.world.account_id.clone(),
+            arn: format!(
+                "arn:aws:sts::{}:assumed-role/vigil-demo-responder/demo",
+                self.world.account_id
+            ),
+        })
+    }
+
+    fn instance(&mut self, instance_id: &str) -> Result<InstanceState, CallError> {
+        let i = self.find_instance(instance_id)?.clone();
+        Ok(InstanceState {
+            instance_id: i.instance_id.clone(),
+            state: i.state.clone(),
+            vpc_id: i.vpc_id.clone(),
+            subnet_id: i.subnet_id.clone(),
+            tags: i.tags.clone(),
+            instance_profile_arn: i.instance_profile_arn.clone(),
+            role_arn: i.role_arn.clone(),
+            asg: i.asg.clone(),
+            asg_capacity: i.asg.as_ref().and_then(|name| {
+                self.world
+                    .auto_scaling_groups
+                    .iter()
+                    .find(|g| &g.name == name)
+                    .map(|g| (g.min, g.desired, g.max))
+            }),
+            asg_lifecycle: i.asg.as_ref().map(|_| {
+                i.asg_lifecycle
+                    .clone()
+                    .unwrap_or_else(|| "InService".to_string())
+            }),
+            termination_protection: i.termination_protection,
+            enis: i
+                .enis
+                .iter()
+                .map(|e| EniState {
+                    eni_id: e.eni_id.clone(),
+                    device_index: e.device_index,
+                    subnet_id: e.subnet_id.clone(),
+                    vpc_id: i.vpc_id.clone(),
+                    groups: e.security_groups.clone(),
+                    tags: e.tags.clone(),
+                })
+                .collect(),
+            volumes: i.volumes.iter().map(|v| v.volume_id.clone()).collect(),
+        })
+    }
+
+    fn group_by_name(&mut self, vpc_id: &str, name: &str) -> Result<Option<GroupState>, CallError> {
+        Ok(self
+            .world
+            .security_groups
+            .iter()
+            .find(|g| g.vpc_id == vpc_id && g.group_name == name)
+            .map(|g| GroupState {
+                group_id: g.group_id.clone(),
+                group_name: g.group_name.clone(),
+                ingress_rules: g.ingress.len(),
+                egress_rules: g.egress.len(),
+            }))
+    }
+
+    fn access_key(&mut self, access_key_id: &str) -> Result<KeyState, CallError> {
+        self.world
+            .users
+            .iter()
+            .find_map(|u| {
+                u.access_keys
+                    .iter()
+                    .find(|k| k.access_key_id == access_key_id)
+                    .map(|k| KeyState {
+                        access_key_id: k.access_key_id.clone(),
+                        user_name: u.name.clone(),
+                        status: k.status.clone(),
+                    })
+            })
+            .ok_or_else(|| not_found("NoSuchEntity", &format!("access key {access_key_id}")))
+    }
+
+    fn instances_with_role(&mut self, role_arn: &str) -> Result<Vec<String>, CallError> {
+        let name = role_name(role_arn);
+        Ok(self
+            .world
+            .instances
+            .iter()
+            .filter(|i| {
+                i.state != "terminated"
+                    && i.role_arn.as_deref().is_some_and(|r| role_name(r) == name)
+            })
+            .map(|i| i.instance_id.clone())
+            .collect())
+    }
+
+    fn account_view(&self) -> Option<AccountView> {
+        Some(self.view())
+    }
+
+    fn dns_firewall(&mut self, vpc_id: &str) -> Result<DnsFirewallState, CallError> {
+        let fw = &self.world.dns_firewall;
+        let list = fw
+            .domain_lists
+            .iter()
+            .find(|l| l.name == crate::actions::DNS_BLOCKLIST_NAME);
+        let group = fw
+            .rule_groups
+            .iter()
+            .find(|g| g.name == crate::actions::DNS_RULE_GROUP_NAME);
+        Ok(DnsFirewallState {
+            domain_list: list.map(|l| (l.id.clone(), l.domains.clone())),
+            rule_group: group.map(|g| g.id.clone()),
+            block_rule: matches!((group, list), (Some(g), Some(l)) if g.blocks.contains(&l.id)),
+            associated: group.is_some_and(|g| g.vpcs.iter().any(|v| v == vpc_id)),
+        })
+    }
+
+    /// Simulated progress: each call moves every pending snapshot asked about one step on, so a
+    /// poller sees pending 35%, 70%, then completed — a few polls, like a small real volume.
+    fn snapshots(&mut self, ids: &[String]) -> Result<Vec<SnapshotProgress>, CallError> {
+        let mut out = Vec::new();
+        for id in ids {
+            let s = self
+                .world
+                .snapshots
+                .iter_mut()
+                .find(|s| &s.snapshot_id == id)
+                .ok_or_else(|| not_found("InvalidSnapshot.NotFound", &format!("snapshot {id}")))?;
+            if s.state == SnapshotState::Pending {
+                s.progress = s.progress.saturating_add(DEMO_SNAPSHOT_STEP).min(100);
+                if s.progress >= 100 {
+                    s.state = SnapshotState::Completed;
+                }
+            }
+            out.push(SnapshotProgress {
+                snapshot_id: s.snapshot_id.clone(),
+                volume_id: s.volume_id.clone(),
+                state: s.state,
+                percent: s.progress,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// How far a demo snapshot gets per DescribeSnapshots: pending 0% → 35% → 70% → completed.
+pub const DEMO_SNAPSHOT_STEP: u8 = 35;

@@ -1,0 +1,275 @@
+//! Every message the reducer applies is data: it serialises to JSON and reads back to the same
+//! JSON (the recording format of the record/replay issue), for every variant of `Msg`, with
+//! values made by the real code (a real load, a real plan, a real run on the demo world). A load's
+//! index and graph travel by reference: `console::rebuild` builds them again from the recorded
+//! sources and refuses when a source's content changed.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+use vigil::actions::plan::{FindingSummary, PlanContext};
+use vigil::actions::{self, Action, AuditLog, ExecOptions, SnapshotProgress, SnapshotState};
+use vigil::app::{EffectError, Envelope, EvidenceRef, Key, Msg, Progress, Signal};
+use vigil::console::{Bus, FileSources, load_files, rebuild};
+use vigil::demo::{Scenario, responder::DemoResponder};
+use vigil::model::Ts;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/tui")
+        .join(name)
+}
+
+/// Which variant a message is. The match is exhaustive: a new variant does not compile until it
+/// is listed here, and [`VARIANTS`] (and a sample below) follow it.
+fn variant(m: &Msg) -> usize {
+    match m {
+        Msg::Key(_) => 0,
+        Msg::Resize { .. } => 1,
+        Msg::Tick { .. } => 2,
+        Msg::Findings(_) => 3,
+        Msg::QuietSkipped(_) => 4,
+        Msg::LoadErrors { .. } => 5,
+        Msg::Progress(_) => 6,
+        Msg::Indexed(_) => 7,
+        Msg::Integrity(_) => 8,
+        Msg::RawLoaded { .. } => 9,
+        Msg::Signal(_) => 10,
+        Msg::PlanReady { .. } => 11,
+        Msg::Audit { .. } => 12,
+        Msg::ActionDone { .. } => 13,
+        Msg::SnapshotProgress { .. } => 14,
+        Msg::Account(_) => 15,
+    }
+}
+const VARIANTS: usize = 16;
+
+/// The messages the console's loader sends for the fixture files.
+fn loader_messages(sources: FileSources) -> Vec<Msg> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    load_files(&Bus::new(tx), sources);
+    let mut out = Vec::new();
+    while let Ok(env) = rx.try_recv() {
+        out.push(env.msg);
+    }
+    out
+}
+
+fn fixture_sources() -> FileSources {
+    FileSources {
+        findings: vec![fixture("findings.json")],
+        evidence: vec![
+            fixture("trail.json"),
+            fixture("flows.log"),
+            fixture("dns.json"),
+        ],
+    }
+}
+
+/// A plan, its run and the world after it, on the log4shell scenario's demo world.
+fn action_messages() -> Vec<Msg> {
+    let sc = Scenario::load("log4shell-c2").expect("scenario");
+    let mut r = DemoResponder::for_scenario(&sc).expect("world");
+    let findings: BTreeMap<String, FindingSummary> = sc
+        .all_findings()
+        .iter()
+        .map(|f| (f.id.clone(), FindingSummary::of(f, 1)))
+        .collect();
+    let ctx = PlanContext {
+        case: "MSG-1".into(),
+        now: Ts(1_714_564_800_000),
+        findings,
+        ..Default::default()
+    };
+    let instance = sc
+        .manifest
+        .answer_key
+        .compromised
+        .iter()
+        .find_map(|e| e.strip_prefix("instance:"))
+        .expect("compromised instance")
+        .to_string();
+    let action = Action::Snapshot {
+        instance,
+        finding: None,
+    };
+    let facts = actions::gather(&action, &mut r).expect("facts");
+    let plan = actions::plan(&action, &facts, &ctx).expect("plan");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut log = AuditLog::open(&dir.path().join("audit.jsonl")).expect("audit");
+    let report = actions::execute(&plan, &mut r, &mut log, &ExecOptions::default()).expect("run");
+    let record = actions::audit::read(&dir.path().join("audit.jsonl"))
+        .expect("audit read")
+        .pop()
+        .expect("a record");
+    let account = actions::Inspect::account_view(&r).expect("the demo world shows itself");
+    vec![
+        Msg::PlanReady {
+            job: 1,
+            plan: Ok(Box::new(plan)),
+        },
+        Msg::PlanReady {
+            job: 2,
+            plan: Err(EffectError::Plan("no such instance".into())),
+        },
+        Msg::Audit {
+            job: 1,
+            record: Box::new(record),
+        },
+        Msg::ActionDone {
+            job: 1,
+            report: Ok(Box::new(report)),
+        },
+        Msg::ActionDone {
+            job: 3,
+            report: Err(EffectError::ReadOnly),
+        },
+        Msg::SnapshotProgress {
+            job: 1,
+            snapshots: Ok(vec![SnapshotProgress {
+                snapshot_id: "snap-1".into(),
+                volume_id: "vol-1".into(),
+                state: SnapshotState::Pending,
+                percent: 40,
+            }]),
+        },
+        Msg::Account(Box::new(account)),
+    ]
+}
+
+fn samples() -> Vec<Msg> {
+    let mut v = vec![
+        Msg::Key(Key::parse("ctrl-c").expect("key")),
+        Msg::Key(Key::parse("G").expect("key")),
+        Msg::Resize {
+            width: 80,
+            height: 24,
+        },
+        Msg::Tick {
+            now: Ts(1_714_564_800_123),
+        },
+        Msg::QuietSkipped(Duration::from_millis(93_500)),
+        Msg::Progress(Progress {
+            files_done: 3,
+            files_total: 10,
+            events: 1234,
+            elapsed_ms: 56,
+        }),
+        Msg::RawLoaded {
+            row: 7,
+            text: Ok("{\"eventName\":\"GetObject\"}".into()),
+        },
+        Msg::RawLoaded {
+            row: 8,
+            text: Err(EffectError::Read("No such file".into())),
+        },
+        Msg::Signal(Signal::Hup),
+    ];
+    v.extend(loader_messages(fixture_sources()));
+    // A bucket with digest files (Integrity) and a file with a broken record (LoadErrors).
+    let bucket =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/digest/amzn-s3-demo-bucket");
+    let broken = tempfile::tempdir().expect("tmp");
+    std::fs::write(broken.path().join("bad.jsonl"), "{\"broken\": \n").expect("write");
+    v.extend(loader_messages(FileSources {
+        findings: Vec::new(),
+        evidence: vec![bucket, broken.path().to_path_buf()],
+    }));
+    v.extend(action_messages());
+    v
+}
+
+fn json(m: &Msg) -> String {
+    serde_json::to_string(m).expect("serialise")
+}
+
+#[test]
+fn every_message_round_trips_through_json() {
+    let samples = samples();
+    let covered: std::collections::BTreeSet<usize> = samples.iter().map(variant).collect();
+    let missing: Vec<usize> = (0..VARIANTS).filter(|i| !covered.contains(i)).collect();
+    assert!(missing.is_empty(), "variants without a sample: {missing:?}");
+    for m in &samples {
+        let text = json(m);
+        let back: Msg = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        assert_eq!(variant(&back), variant(m));
+        assert_eq!(json(&back), text, "read back differently");
+    }
+    // The envelope keeps its sequence number and offset.
+    let env = Envelope {
+        seq: 42,
+        t_ms: 1500,
+        msg: Msg::Signal(Signal::Term),
+    };
+    let text = serde_json::to_string(&env).expect("envelope");
+    let back: Envelope = serde_json::from_str(&text).expect("envelope back");
+    assert_eq!((back.seq, back.t_ms), (42, 1500));
+    assert_eq!(serde_json::to_string(&back).expect("again"), text);
+}
+
+#[test]
+fn a_recorded_load_rebuilds_the_same_index_from_its_sources() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut sources = fixture_sources();
+    // A copy of the trail that the test can change afterwards.
+    let trail = dir.path().join("trail.json");
+    std::fs::copy(fixture("trail.json"), &trail).expect("copy");
+    sources.evidence[0] = trail.clone();
+    let msgs = loader_messages(sources);
+    let Some(Msg::Indexed(ix)) = msgs.iter().find(|m| matches!(m, Msg::Indexed(_))) else {
+        panic!("the loader sends Indexed: {msgs:?}");
+    };
+    let live = ix.built.as_ref().expect("a live load carries its index");
+    let EvidenceRef::Files { findings, evidence } = &ix.evidence else {
+        panic!("a file load refers to its files: {:?}", ix.evidence)
+    };
+    assert_eq!(findings.len(), 1);
+    assert_eq!(evidence.len(), 3);
+    assert!(evidence.iter().all(|f| f.sha256.len() == 64 && f.bytes > 0));
+
+    // Written and read back: the reference survives, the built data does not…
+    let back: Msg = serde_json::from_str(&json(&Msg::Indexed(Box::new(vigil::app::Indexed {
+        evidence: ix.evidence.clone(),
+        findings: ix.findings,
+        events: ix.events,
+        elapsed_ms: ix.elapsed_ms,
+        built: None,
+    }))))
+    .expect("read back");
+    let Msg::Indexed(back) = back else {
+        panic!("variant")
+    };
+    assert!(back.built.is_none());
+    assert_eq!(back.evidence, ix.evidence);
+    // …and is built again from the sources, to the same index and graph.
+    let again = rebuild(&back.evidence).expect("rebuild");
+    assert_eq!(again.index.len(), live.index.len());
+    assert_eq!(again.index.len(), ix.events);
+    assert_eq!(again.graph.node_count(), live.graph.node_count());
+    assert_eq!(again.graph.edge_count(), live.graph.edge_count());
+
+    // A source that changed since is refused, by name.
+    std::fs::write(&trail, b"{\"Records\": []}").expect("change");
+    let err = rebuild(&back.evidence).expect_err("changed source");
+    assert!(err.to_string().contains("trail.json"), "{err}");
+    assert!(err.to_string().contains("changed"), "{err}");
+}
+
+#[test]
+fn a_demo_load_refers_to_its_scenario_and_rebuilds() {
+    let sc = Scenario::load("log4shell-c2").expect("scenario");
+    let sha = sc.evidence_sha256();
+    assert_eq!(sha.len(), 64);
+    let built = rebuild(&EvidenceRef::Demo {
+        scenario: "log4shell-c2".into(),
+        sha256: sha.clone(),
+    })
+    .expect("rebuild");
+    assert_eq!(built.index.len(), sc.evidence.events.len());
+    let err = rebuild(&EvidenceRef::Demo {
+        scenario: "log4shell-c2".into(),
+        sha256: "0".repeat(64),
+    })
+    .expect_err("another scenario's hash");
+    assert!(err.to_string().contains("differs"), "{err}");
+}
