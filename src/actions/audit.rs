@@ -160,17 +160,6 @@ impl AuditLog {
     }
 }
 
-/// `$XDG_STATE_HOME/vigil/audit.jsonl`, else `~/.local/state/vigil/audit.jsonl`.
-pub fn default_path() -> PathBuf {
-    std::env::var_os("XDG_STATE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("vigil")
-        .join("audit.jsonl")
-}
-
 /// Now, UTC, RFC 3339 with milliseconds.
 pub fn now_utc() -> crate::model::Ts {
     let ms = std::time::SystemTime::now()

@@ -134,7 +134,7 @@ pub struct Arming {
 fn arm(state: &mut State, a: Arming) -> super::respond::Armed {
     let path = a
         .audit_log
-        .unwrap_or_else(crate::actions::audit::default_path);
+        .unwrap_or_else(crate::paths::audit_log);
     let acts = &mut state.actions;
     acts.armed = true;
     acts.responder = a.label;

@@ -45,7 +45,7 @@ pub struct Arming {
 pub fn arm(state: &mut State, a: Arming) -> Armed {
     let path = a
         .audit_log
-        .unwrap_or_else(crate::actions::audit::default_path);
+        .unwrap_or_else(crate::paths::audit_log);
     state.opts.read_only = false;
     let acts = &mut state.actions;
     acts.responder = a.label;
