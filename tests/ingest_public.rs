@@ -228,7 +228,7 @@ fn every_real_identity_gets_a_principal() {
     for (line, ui) in &missing {
         let field = |k: &str| ui.get(k).and_then(|v| v.as_str()).unwrap_or("");
         assert!(
-            vigil::model::entity::classify_identifier(field("arn")).is_none(),
+            vigil::model::arn::classify_identifier(field("arn")).is_none(),
             "line {line}: {ui}"
         );
         // An account and a name are enough for these types.

@@ -5,6 +5,8 @@
 //!
 //! Pure: nothing here does IO, reads a clock, spawns or draws. The edge is [`crate::console`].
 
+mod command;
+mod key;
 pub mod keymap;
 mod msg;
 pub mod select;

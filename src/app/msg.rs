@@ -2,7 +2,7 @@
 //! serialises and reads back (a recording is a stream of them); the one message that carries
 //! built structures, [`Indexed`], writes a reference to what it was built from instead.
 
-use super::Key;
+use super::key::Key;
 use crate::actions::plan::PlanContext;
 use crate::actions::{Action, AuditRecord, Plan, Report, SnapshotProgress};
 use crate::graph::EntityGraph;

@@ -436,7 +436,7 @@ pub struct ActionsState {
 pub enum IndexState {
     /// No evidence source (findings only).
     None,
-    Loading(super::Progress),
+    Loading(super::msg::Progress),
     Ready {
         events: usize,
         elapsed_ms: u64,
@@ -462,7 +462,7 @@ pub struct State {
     pub graph_findings: usize,
     pub index: Option<TrailIndex>,
     /// What the index and graph were built from (a recording's reference to the data).
-    pub evidence: Option<crate::app::EvidenceRef>,
+    pub evidence: Option<super::msg::EvidenceRef>,
     pub index_state: IndexState,
     pub list: FindingsList,
     pub summary: Summary,

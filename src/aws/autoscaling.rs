@@ -1,7 +1,7 @@
 //! Auto Scaling: which group an instance is in, the group's capacity, and taking an instance out
 //! of service (Standby) or out of the group.
 
-use super::{Clients, ReadOp, ok, wrong_service};
+use super::clients::{Clients, ReadOp, ok, wrong_service};
 use crate::actions::{ApiCall, CallError, CallOk};
 use aws_sdk_ec2::operation::RequestId;
 

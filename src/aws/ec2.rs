@@ -1,7 +1,9 @@
 //! EC2: instances, their ENIs and volumes, security groups, tags, snapshots. The one service
 //! whose calls take the API's `DryRun` flag.
 
-use super::{Clients, ReadOp, autoscaling, iam, ok, wrong_service};
+use super::autoscaling;
+use super::clients::{Clients, ReadOp, ok, wrong_service};
+use super::iam;
 use crate::actions::{
     ApiCall, CallError, CallOk, EniState, GroupRef, GroupState, InstanceState, SnapshotProgress,
     SnapshotState,

@@ -1,7 +1,7 @@
 //! IAM: instance profiles and their roles, access keys, and the two credential containments
 //! (deactivating a key, revoking a role's older sessions).
 
-use super::{Clients, ReadOp, ec2, ok, wrong_service};
+use super::clients::{Clients, ReadOp, ok, wrong_service};
 use crate::actions::{ApiCall, CallError, CallOk, KeyState, role_name};
 use aws_sdk_ec2::operation::RequestId;
 
@@ -49,8 +49,8 @@ pub(super) fn access_key(c: &Clients, key: &str) -> Result<KeyState, CallError> 
     })
 }
 
-/// The instances whose instance profile carries this role.
-pub(super) fn instances_with_role(c: &Clients, role_arn: &str) -> Result<Vec<String>, CallError> {
+/// The ARNs of the instance profiles that carry this role.
+pub(super) fn profiles_of_role(c: &Clients, role_arn: &str) -> Result<Vec<String>, CallError> {
     let out = c.read(
         ReadOp::ListInstanceProfilesForRole,
         c.iam
@@ -63,10 +63,7 @@ pub(super) fn instances_with_role(c: &Clients, role_arn: &str) -> Result<Vec<Str
         .iter()
         .map(|p| p.arn().to_string())
         .collect();
-    if profiles.is_empty() {
-        return Ok(vec![]);
-    }
-    ec2::instances_with_profiles(c, &profiles)
+    Ok(profiles)
 }
 
 /// Makes an IAM call (no dry-run in this API).

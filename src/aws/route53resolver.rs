@@ -1,7 +1,7 @@
 //! Route 53 Resolver DNS Firewall: vigil's block list, its rule group and the group's
 //! association with a VPC.
 
-use super::{Clients, ReadOp, find_paged, ok, wrong_service};
+use super::clients::{Clients, ReadOp, find_paged, ok, wrong_service};
 use crate::actions::{
     ApiCall, CallError, CallOk, DNS_BLOCKLIST_NAME, DNS_RULE_GROUP_NAME, DnsFirewallState,
 };

@@ -1,6 +1,6 @@
 //! SNS: the notification to the team's topic.
 
-use super::{Clients, ok, wrong_service};
+use super::clients::{Clients, ok, wrong_service};
 use crate::actions::{ApiCall, CallError, CallOk};
 use aws_sdk_ec2::operation::RequestId;
 

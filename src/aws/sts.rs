@@ -1,6 +1,6 @@
 //! STS: who is acting.
 
-use super::{Clients, ReadOp};
+use super::clients::{Clients, ReadOp};
 use crate::actions::{CallError, Identity};
 
 pub(super) fn identity(c: &Clients) -> Result<Identity, CallError> {

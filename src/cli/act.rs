@@ -190,7 +190,10 @@ pub fn execute(cmd: &ActCommand, out: &mut dyn Write) -> Result<u8, ActError> {
     {
         return refuse(out, json, &plan, why);
     }
-    let path = args.audit_log.clone().unwrap_or_else(crate::paths::audit_log);
+    let path = args
+        .audit_log
+        .clone()
+        .unwrap_or_else(crate::paths::audit_log);
     let mut log = AuditLog::open(&path)?;
     let report = actions::execute(
         &plan,

@@ -6,7 +6,8 @@
 //! A read-only console has no [`Armed`] at all: every action effect is answered with a refusal
 //! and nothing is touched.
 
-use super::{Bus, Clock};
+use super::bus::Bus;
+use super::clock::Clock;
 use crate::actions::{self, AuditLog, ExecOptions, Responder, ResponderSession};
 use crate::app::{Effect, EffectError, Msg};
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 //! entity graph and the CloudTrail index, sent on the bus with progress. They run on tokio's
 //! blocking pool; the console stays usable while they work.
 
-use super::Bus;
+use super::bus::Bus;
 use crate::app::{Built, EvidenceRef, FileRef, Indexed, Msg, Progress};
 use crate::graph::EntityGraph;
 use crate::ingest;

@@ -8,6 +8,9 @@
 
 mod bus;
 mod clock;
+mod config;
+mod error;
+mod event_loop;
 mod executor;
 mod keys;
 mod load;
@@ -16,177 +19,10 @@ mod terminal;
 
 pub use bus::Bus;
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use config::load_keymap;
+pub use error::RunError;
+pub use event_loop::Console;
 pub use executor::{Armed, Executor};
 pub use keys::key_of;
 pub use load::{EvidenceBuilder, FileSources, RebuildError, index_scenario, load_files, rebuild};
-pub use terminal::{Arming, DemoActions, Play, RunError, arm, demo, open};
-
-use crate::app::{Effect, Envelope, KeymapError, State, update};
-use ratatui::Terminal;
-use ratatui::backend::Backend;
-use std::sync::Arc;
-use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::TryRecvError;
-
-/// Capacity of the message channel; sources wait when the reducer falls behind.
-const CHANNEL: usize = 4096;
-
-/// Reads `--keymap FILE` (if any) and lays it over the default keymap.
-pub fn load_keymap(path: Option<&std::path::Path>) -> Result<crate::app::Keymap, KeymapError> {
-    let base = crate::app::Keymap::default_map()?;
-    let Some(p) = path else { return Ok(base) };
-    let file = p.display().to_string();
-    let text = std::fs::read_to_string(p).map_err(|e| KeymapError::Read {
-        file: file.clone(),
-        message: e.to_string(),
-    })?;
-    Ok(base.merged(crate::app::Keymap::parse(&file, &text)?))
-}
-
-/// The loop: receives envelopes, applies them with the reducer, hands effects to the executor
-/// and draws. The only code that calls [`update`] and `views::render` at run time.
-pub struct Console<B: Backend> {
-    state: State,
-    terminal: Terminal<B>,
-    rx: mpsc::Receiver<Envelope>,
-    bus: Bus,
-    exec: Executor,
-    observer: Option<EffectObserver>,
-}
-
-type EffectObserver = Box<dyn FnMut(&Effect) + Send>;
-
-impl<B: Backend> Console<B>
-where
-    RunError: From<B::Error>,
-{
-    /// A console drawing on `backend`, acting through `armed` (none: read-only), timed by `clock`.
-    pub fn new(
-        state: State,
-        backend: B,
-        armed: Option<Armed>,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Console<B>, RunError> {
-        Ok(Console::with_terminal(
-            state,
-            Terminal::new(backend)?,
-            armed,
-            clock,
-        ))
-    }
-
-    pub fn with_terminal(
-        state: State,
-        terminal: Terminal<B>,
-        armed: Option<Armed>,
-        clock: Arc<dyn Clock>,
-    ) -> Console<B> {
-        let (tx, rx) = mpsc::channel(CHANNEL);
-        let bus = Bus::new(tx);
-        let exec = Executor::new(bus.clone(), armed, clock);
-        Console {
-            state,
-            terminal,
-            rx,
-            bus,
-            exec,
-            observer: None,
-        }
-    }
-
-    /// A sender for sources (and tests) to feed the console.
-    pub fn bus(&self) -> Bus {
-        self.bus.clone()
-    }
-
-    pub fn state(&self) -> &State {
-        &self.state
-    }
-
-    /// For a test that sets up a situation the keys would take long to reach.
-    pub fn state_mut(&mut self) -> &mut State {
-        &mut self.state
-    }
-
-    /// The state, when the console is done with it.
-    pub fn into_state(self) -> State {
-        self.state
-    }
-
-    /// Calls `f` with every effect the reducer asks for, before it runs: an observer for tests
-    /// and recordings.
-    pub fn on_effect(&mut self, f: impl FnMut(&Effect) + Send + 'static) {
-        self.observer = Some(Box::new(f));
-    }
-
-    pub fn terminal(&self) -> &Terminal<B> {
-        &self.terminal
-    }
-
-    pub fn terminal_mut(&mut self) -> &mut Terminal<B> {
-        &mut self.terminal
-    }
-
-    pub fn draw(&mut self) -> Result<(), RunError> {
-        let state = &self.state;
-        self.terminal
-            .draw(|f| crate::views::render(state, f))
-            .map(|_| ())
-            .map_err(RunError::from)
-    }
-
-    /// Applies one message and starts the effects it asks for.
-    fn apply(&mut self, env: Envelope) {
-        for e in update(&mut self.state, env.msg) {
-            if let Some(f) = self.observer.as_mut() {
-                f(&e);
-            }
-            self.exec.execute(e);
-        }
-    }
-
-    /// Runs until the operator quits or a signal arrives; returns the final state.
-    pub async fn run(mut self) -> Result<State, RunError> {
-        self.draw()?;
-        while let Some(env) = self.rx.recv().await {
-            self.apply(env);
-            // Apply everything already queued before drawing once.
-            while !self.state.quit {
-                match self.rx.try_recv() {
-                    Ok(env) => self.apply(env),
-                    Err(_) => break,
-                }
-            }
-            if self.state.quit {
-                break;
-            }
-            self.draw()?;
-        }
-        Ok(self.state)
-    }
-
-    /// Applies messages until the console is idle: nothing queued and no effect running (their
-    /// answers applied too); then draws. For headless drivers: tests and replays.
-    pub async fn settle(&mut self) -> Result<(), RunError> {
-        loop {
-            // Idle is read before the queue: a finished effect's answers are queued before it
-            // counts as finished, so idle + empty means nothing more is coming.
-            let idle = self.exec.idle();
-            match self.rx.try_recv() {
-                Ok(env) => self.apply(env),
-                Err(TryRecvError::Empty) if idle => break,
-                Err(TryRecvError::Empty) => {
-                    let next = tokio::select! {
-                        env = self.rx.recv() => env,
-                        () = self.exec.finished() => None,
-                    };
-                    if let Some(env) = next {
-                        self.apply(env);
-                    }
-                }
-                Err(TryRecvError::Disconnected) => break,
-            }
-        }
-        self.draw()
-    }
-}
+pub use terminal::{Arming, DemoActions, Play, arm, demo, open};

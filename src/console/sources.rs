@@ -2,7 +2,8 @@
 //! session; and the demo's timeline. Each is a task (the keyboard a reader thread, because
 //! crossterm's read blocks) that only sends messages.
 
-use super::{Bus, Clock};
+use super::bus::Bus;
+use super::clock::Clock;
 use crate::app::{Msg, Signal};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

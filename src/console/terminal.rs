@@ -2,27 +2,17 @@
 //! state with a responder (or not), starts the sources and runs [`Console`] over crossterm,
 //! restoring the terminal whatever happens.
 
+use super::bus::Bus;
+use super::clock::{Clock, SystemClock};
+use super::error::RunError;
+use super::event_loop::Console;
 use super::executor::Armed;
-use super::{Console, SystemClock, load, sources};
+use super::load;
+use super::sources;
 use crate::app::{Keymap, Msg, Options, State};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
-
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    #[error("terminal error: {0} (is this an interactive terminal?)")]
-    Terminal(#[from] std::io::Error),
-    #[error(transparent)]
-    Demo(#[from] crate::demo::DemoError),
-}
-
-/// A backend that cannot fail (ratatui's `TestBackend`).
-impl From<std::convert::Infallible> for RunError {
-    fn from(e: std::convert::Infallible) -> RunError {
-        match e {}
-    }
-}
 
 /// What an armed console acts with: the responder and how to describe and record its work.
 pub struct Arming {
@@ -43,9 +33,7 @@ pub struct Arming {
 /// state's `armed` flag is the one read-only fact; the executor has a responder exactly when it
 /// is set.
 pub fn arm(state: &mut State, a: Arming) -> Armed {
-    let path = a
-        .audit_log
-        .unwrap_or_else(crate::paths::audit_log);
+    let path = a.audit_log.unwrap_or_else(crate::paths::audit_log);
     state.opts.read_only = false;
     let acts = &mut state.actions;
     acts.responder = a.label;
@@ -175,7 +163,7 @@ fn demo_arming(
 async fn in_terminal(
     state: State,
     armed: Option<Armed>,
-    extra: impl FnOnce(&super::Bus),
+    extra: impl FnOnce(&Bus),
 ) -> Result<(), RunError> {
     let clock = Arc::new(SystemClock);
     let terminal = ratatui::try_init()?;
@@ -193,7 +181,7 @@ async fn in_terminal(
         })
         .await;
         bus.send(Msg::Tick {
-            now: super::Clock::now(&*clock),
+            now: Clock::now(&*clock),
         })
         .await;
         console.run().await.map(|_| ())

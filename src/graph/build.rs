@@ -283,7 +283,7 @@ fn instance_of_session(session: &EntityId) -> Option<EntityId> {
     if session.kind != EntityKind::Session {
         return None;
     }
-    crate::model::entity::session_name(&session.value)
+    crate::model::arn::session_name(&session.value)
         .filter(|n| crate::model::entity::is_instance_id(n))
         .map(|n| EntityId::new(EntityKind::Instance, n))
 }

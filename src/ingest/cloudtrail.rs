@@ -6,6 +6,7 @@
 
 use super::identity::{Context, UserIdentity};
 use super::lenient;
+use crate::model::arn;
 use crate::model::entity::{self, EntityId, EntityKind};
 use crate::model::time::{BadTime, TimeField};
 use crate::model::{Origin, RawRef, StartedSession, TrailEvent, content_hash};
@@ -119,7 +120,7 @@ impl<'de> Visitor<'de> for ScanVisitor<'_> {
         f.write_str("any JSON value")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        if let Some(id) = entity::classify_identifier(v) {
+        if let Some(id) = arn::classify_identifier(v) {
             match (self.at, id.kind) {
                 (Slot::StartedArn, EntityKind::Session) => self.out.started = Some(id.clone()),
                 (Slot::RoleArn, EntityKind::Role) => self.out.role_arn = Some(id.clone()),
@@ -166,7 +167,7 @@ impl<'de> Visitor<'de> for ScanVisitor<'_> {
                 (Slot::Top, "bucketName") => {
                     let name: Option<String> = map.next_value_seed(BucketSeed)?;
                     if let Some(n) = name {
-                        if let Some(id) = entity::classify_identifier(&n) {
+                        if let Some(id) = arn::classify_identifier(&n) {
                             self.out.ids.push(id);
                         }
                         self.out.bucket_name = Some(n);
@@ -331,7 +332,7 @@ impl WireEvent<'_> {
             targets.extend(block.ids.iter().cloned());
         }
         for r in &self.resources {
-            if let Some(id) = r.arn.as_deref().and_then(entity::classify_identifier) {
+            if let Some(id) = r.arn.as_deref().and_then(arn::classify_identifier) {
                 targets.push(id);
             }
         }
@@ -366,7 +367,7 @@ fn started_session(
     let session = response?.started.clone()?;
     let issuer = if session.value.contains(":assumed-role/") {
         request.and_then(|r| r.role_arn.clone()).or_else(|| {
-            entity::role_of_session(&session.value).map(|r| EntityId::new(EntityKind::Role, r))
+            arn::role_of_session(&session.value).map(|r| EntityId::new(EntityKind::Role, r))
         })
     } else {
         caller.filter(|c| c.kind == EntityKind::User).cloned()

@@ -3,6 +3,7 @@
 //! IdentityCenterUser, SAMLUser, WebIdentityUser, Unknown). The rules are the contract's
 //! "Principals of a CloudTrail event" (docs/ENTITY-MODEL.md).
 
+use crate::model::arn;
 use crate::model::entity::{self, EntityId, EntityKind};
 use crate::model::text::is_control;
 use serde::Deserialize;
@@ -125,7 +126,7 @@ fn name<'s>(s: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
 }
 
 fn classify_as(s: Option<&str>, kinds: &[EntityKind]) -> Option<EntityId> {
-    s.and_then(entity::classify_identifier)
+    s.and_then(arn::classify_identifier)
         .filter(|e| kinds.contains(&e.kind))
 }
 
@@ -133,7 +134,7 @@ fn classify_as(s: Option<&str>, kinds: &[EntityKind]) -> Option<EntityId> {
 fn iam_arn(ctx: &Context<'_>, account: &str, resource: &str) -> String {
     format!(
         "arn:{}:iam::{account}:{resource}",
-        entity::partition_of_region(ctx.region)
+        arn::partition_of_region(ctx.region)
     )
 }
 
@@ -271,7 +272,7 @@ impl UserIdentity<'_> {
             }
         }
         if let Some(p) = id.principal.as_ref().filter(|p| p.kind == Session) {
-            id.instance = entity::session_name(&p.value)
+            id.instance = arn::session_name(&p.value)
                 .filter(|n| entity::is_instance_id(n))
                 .map(|n| EntityId::new(EntityKind::Instance, n))
                 .or_else(|| {

@@ -7,9 +7,10 @@ pub use super::envelope::{Kind, Rec, Sink};
 
 use super::envelope::{Ctx, is_ws, parse_top};
 use super::errors::IngestError;
+use super::flow;
 use super::limits::MAX_RECORD_BYTES;
 use super::source::{self, Window};
-use super::{flow, stream};
+use super::stream;
 use serde_json::value::RawValue;
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::Path;

@@ -6,9 +6,6 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
-use super::arn::split_arn;
-pub use super::arn::{classify_identifier, partition_of_region, role_of_session, session_name};
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EntityKind {
     Finding,
@@ -172,7 +169,8 @@ impl EntityId {
     pub fn record_text(&self) -> &str {
         let v = self.value.as_str();
         match self.kind {
-            EntityKind::User if v.ends_with(":root") => split_arn(v).map_or(v, |a| a.account),
+            // arn:PARTITION:iam::ACCOUNT:root names the account.
+            EntityKind::User if v.ends_with(":root") => v.split(':').nth(4).unwrap_or(v),
             EntityKind::User | EntityKind::Role | EntityKind::SsoUser => {
                 v.rsplit_once('/').map_or(v, |(_, name)| name)
             }

@@ -1,7 +1,10 @@
 //! A GuardDuty finding as vigil uses it: the fields the screens and the graph need, the entities
 //! it involves, and the original JSON for the raw pane.
 
-use super::{EntityId, EntityKind, Origin, SeverityLabel, Ts};
+use super::entity::{EntityId, EntityKind};
+use super::origin::Origin;
+use super::severity::SeverityLabel;
+use super::time::Ts;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -63,7 +66,7 @@ impl Finding {
     }
 
     pub fn entity_id(&self) -> EntityId {
-        EntityId::new(super::EntityKind::Finding, self.id.clone())
+        EntityId::new(EntityKind::Finding, self.id.clone())
     }
 
     /// The time the finding is about: last seen, else updated, else created.

@@ -1,6 +1,7 @@
 //! Network evidence: VPC flow log records and Route 53 Resolver queries.
 
-use super::{Origin, Ts};
+use super::origin::Origin;
+use super::time::Ts;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlowRecord {

@@ -1,6 +1,8 @@
 //! A CloudTrail event as vigil indexes it.
 
-use super::{EntityId, Origin, Ts};
+use super::entity::EntityId;
+use super::origin::Origin;
+use super::time::Ts;
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 //! The in-memory CloudTrail index: compact rows sorted by (time, eventID), interned strings, and a
 //! sorted postings list per entity. Raw JSON stays on disk ([`RawRef`]) and is read back on demand.
 
-use super::Window;
+use super::window::Window;
 use crate::graph::profile::Interner;
 use crate::model::{EntityId, RawRef, TrailEvent, Ts};
 use std::collections::HashMap;

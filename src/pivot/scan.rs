@@ -4,7 +4,7 @@
 //! for anything else it looks for the value's JSON text, which every field naming the entity
 //! must contain. Candidates then go through the same extraction as the index.
 
-use super::Window;
+use super::window::Window;
 use crate::ingest::walk::{self, Kind, Rec, Sink};
 use crate::ingest::{self, IngestError, InputError, flow, source};
 use crate::model::entity::{parse_ip, source_addresses};

@@ -1,7 +1,8 @@
 //! The actions screen: this session's actions with the status of work in flight (calls made,
 //! snapshot progress), and the session's audit log as written to disk.
 
-use super::Theme;
+use super::theme::Theme;
+use crate::app::Command;
 use crate::app::state::{ActionsView, JobStatus, State};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -24,40 +25,10 @@ fn bar(t: &Theme, pct: u8, width: usize) -> String {
     format!("{}{}", on.repeat(filled), off.repeat(width - filled))
 }
 
-pub fn render(state: &State, v: &ActionsView, t: &Theme, frame: &mut Frame, body: Rect) {
-    let w = usize::from(body.width);
+/// The jobs table: a header, a row per job, its snapshots' progress and its error.
+fn job_lines(state: &State, v: &ActionsView, t: &Theme, w: usize) -> Vec<Line<'static>> {
     let a = &state.actions;
     let mut top: Vec<Line> = Vec::new();
-    let session = if state.armed() {
-        format!(
-            " ARMED {} {} {} dry run {} {} case {}",
-            t.sep(),
-            if a.responder.is_empty() {
-                "responder"
-            } else {
-                a.responder.as_str()
-            },
-            t.sep(),
-            if a.dry_run { "ON" } else { "off" },
-            t.sep(),
-            a.case.clone().unwrap_or_else(|| "(by date)".to_string()),
-        )
-    } else {
-        format!(
-            " READ-ONLY: no responder, action keys are refused ({})",
-            match state.opts.mode {
-                crate::app::state::Mode::Demo => "drop --read-only to act",
-                _ => "vigil open --respond arms it",
-            }
-        )
-    };
-    top.push(Line::from(Span::styled(t.fit(&session, w), t.title())));
-    if !a.audit_path.is_empty() {
-        top.push(Line::from(Span::styled(
-            t.fit(&format!(" audit log: {}", a.audit_path), w),
-            t.dim(),
-        )));
-    }
     top.push(Line::from(Span::styled(
         t.fit(
             &format!(
@@ -69,8 +40,19 @@ pub fn render(state: &State, v: &ActionsView, t: &Theme, frame: &mut Frame, body
         t.title(),
     )));
     if a.jobs.is_empty() {
+        let keys = super::hints::line(
+            state,
+            crate::app::Context::Actions,
+            &[
+                (Command::Quarantine, "quarantine"),
+                (Command::Snapshot, "snapshot"),
+                (Command::Notify, "notify"),
+                (Command::Playbook, "playbook"),
+            ],
+            ", ",
+        );
         top.push(Line::from(Span::styled(
-            "   no actions yet (X quarantine, S snapshot, N notify, P playbook)",
+            format!("   no actions yet ({keys})"),
             t.dim(),
         )));
     }
@@ -107,31 +89,7 @@ pub fn render(state: &State, v: &ActionsView, t: &Theme, frame: &mut Frame, body
             ])
             .style(row_style),
         );
-        for p in &j.snapshots {
-            let pct = if p.state == "completed" {
-                100
-            } else {
-                p.percent
-            };
-            let line = format!(
-                "        {} {} {:<9} {:>3}% {}",
-                p.snapshot_id,
-                if p.volume_id.is_empty() {
-                    "-"
-                } else {
-                    p.volume_id.as_str()
-                },
-                p.state,
-                pct,
-                bar(t, pct, 10)
-            );
-            let style = match p.state.as_str() {
-                "completed" => t.good(),
-                "pending" => t.warn(),
-                _ => t.bad(),
-            };
-            top.push(Line::from(Span::styled(t.fit(&line, w), style)));
-        }
+        top.extend(j.snapshots.iter().map(|p| snapshot_line(t, p, w)));
         if let Some(e) = &j.error {
             top.push(Line::from(Span::styled(
                 t.fit(&format!("        {e}"), w),
@@ -139,6 +97,79 @@ pub fn render(state: &State, v: &ActionsView, t: &Theme, frame: &mut Frame, body
             )));
         }
     }
+    top
+}
+
+/// One snapshot's progress under its job.
+fn snapshot_line(t: &Theme, p: &crate::actions::SnapshotProgress, w: usize) -> Line<'static> {
+    let pct = if p.state == "completed" {
+        100
+    } else {
+        p.percent
+    };
+    let line = format!(
+        "        {} {} {:<9} {:>3}% {}",
+        p.snapshot_id,
+        if p.volume_id.is_empty() {
+            "-"
+        } else {
+            p.volume_id.as_str()
+        },
+        p.state,
+        pct,
+        bar(t, pct, 10)
+    );
+    let style = match p.state.as_str() {
+        "completed" => t.good(),
+        "pending" => t.warn(),
+        _ => t.bad(),
+    };
+    Line::from(Span::styled(t.fit(&line, w), style))
+}
+
+/// Armed or read-only, with the responder, dry run and case.
+fn session_line(state: &State, t: &Theme) -> String {
+    let a = &state.actions;
+    if state.armed() {
+        format!(
+            " ARMED {} {} {} dry run {} {} case {}",
+            t.sep(),
+            if a.responder.is_empty() {
+                "responder"
+            } else {
+                a.responder.as_str()
+            },
+            t.sep(),
+            if a.dry_run { "ON" } else { "off" },
+            t.sep(),
+            a.case.clone().unwrap_or_else(|| "(by date)".to_string()),
+        )
+    } else {
+        format!(
+            " READ-ONLY: no responder, action keys are refused ({})",
+            match state.opts.mode {
+                crate::app::state::Mode::Demo => "drop --read-only to act",
+                _ => "vigil open --respond arms it",
+            }
+        )
+    }
+}
+
+pub fn render(state: &State, v: &ActionsView, t: &Theme, frame: &mut Frame, body: Rect) {
+    let w = usize::from(body.width);
+    let a = &state.actions;
+    let mut top: Vec<Line> = Vec::new();
+    top.push(Line::from(Span::styled(
+        t.fit(&session_line(state, t), w),
+        t.title(),
+    )));
+    if !a.audit_path.is_empty() {
+        top.push(Line::from(Span::styled(
+            t.fit(&format!(" audit log: {}", a.audit_path), w),
+            t.dim(),
+        )));
+    }
+    top.extend(job_lines(state, v, t, w));
     let top_h = (top.len() as u16).min(body.height / 2).max(1);
     // Keep the selected job visible when the list is long.
     let skip = top.len().saturating_sub(usize::from(top_h));

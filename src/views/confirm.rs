@@ -1,7 +1,7 @@
 //! The confirm screen: the plan of an action exactly as it will run (API calls with their
 //! parameters, resources touched, blast radius, notes) and the confirmation it needs.
 
-use super::Theme;
+use super::theme::Theme;
 use super::wrap::wrap;
 use crate::actions::Confirm;
 use crate::app::keymap::{Command, Context, KeyCode, chord_string};

@@ -1,7 +1,7 @@
 //! Finding detail: what, where, who, how, the ATT&CK tactic, the group, the entities to pivot
 //! to, and the raw JSON.
 
-use super::Theme;
+use super::theme::Theme;
 use crate::app::select::actor_ip;
 use crate::app::state::{DetailView, State};
 use crate::app::{Command, Context};
@@ -92,51 +92,12 @@ fn info_lines<'a>(state: &'a State, d: &DetailView, f: &'a Finding, t: &Theme) -
     } else if let Some(ip) = actor_ip(f) {
         v.push(field(t, "actor", ip.value));
     }
-    let a = &f.action;
-    let mut how = Vec::new();
-    if let Some(x) = &a.action_type {
-        how.push(x.clone());
-    }
-    if let Some(x) = &a.api {
-        let svc = a.service_name.as_deref().unwrap_or("");
-        how.push(format!(
-            "api {}{}{x}",
-            svc.trim_end_matches(".amazonaws.com"),
-            if svc.is_empty() { "" } else { ":" }
-        ));
-    }
-    if let Some(x) = &a.error_code {
-        how.push(format!("error {x}"));
-    }
-    if let Some(x) = &a.direction {
-        how.push(x.to_lowercase());
-    }
-    if let Some(x) = &a.protocol {
-        how.push(x.clone());
-    }
-    match (a.local_port, a.remote_port) {
-        (Some(l), Some(r)) => how.push(format!("port {l}->{r}")),
-        (Some(l), None) => how.push(format!("local port {l}")),
-        (None, Some(r)) => how.push(format!("remote port {r}")),
-        _ => {}
-    }
-    if let Some(x) = &a.domain {
-        how.push(format!("domain {x}"));
-    }
-    if let Some(b) = a.blocked {
-        how.push(if b {
-            "blocked".into()
-        } else {
-            "not blocked".into()
-        });
-    }
-    if let Some(p) = &a.process {
-        how.push(format!("process {p}"));
-    }
+    let how = action_summary(&f.action);
     if !how.is_empty() {
         v.push(field(t, "action", how.join(", ")));
     }
-    if !a.probes.is_empty() {
+    if !f.action.probes.is_empty() {
+        let a = &f.action;
         let list: Vec<String> = a
             .probes
             .iter()
@@ -193,6 +154,52 @@ fn info_lines<'a>(state: &'a State, d: &DetailView, f: &'a Finding, t: &Theme) -
         )));
     }
     v
+}
+
+/// What the actor did, as short phrases: the action type, API, error, direction, protocol,
+/// ports, domain, blocked, process.
+fn action_summary(a: &crate::model::FindingAction) -> Vec<String> {
+    let mut how = Vec::new();
+    if let Some(x) = &a.action_type {
+        how.push(x.clone());
+    }
+    if let Some(x) = &a.api {
+        let svc = a.service_name.as_deref().unwrap_or("");
+        how.push(format!(
+            "api {}{}{x}",
+            svc.trim_end_matches(".amazonaws.com"),
+            if svc.is_empty() { "" } else { ":" }
+        ));
+    }
+    if let Some(x) = &a.error_code {
+        how.push(format!("error {x}"));
+    }
+    if let Some(x) = &a.direction {
+        how.push(x.to_lowercase());
+    }
+    if let Some(x) = &a.protocol {
+        how.push(x.clone());
+    }
+    match (a.local_port, a.remote_port) {
+        (Some(l), Some(r)) => how.push(format!("port {l}->{r}")),
+        (Some(l), None) => how.push(format!("local port {l}")),
+        (None, Some(r)) => how.push(format!("remote port {r}")),
+        _ => {}
+    }
+    if let Some(x) = &a.domain {
+        how.push(format!("domain {x}"));
+    }
+    if let Some(b) = a.blocked {
+        how.push(if b {
+            "blocked".into()
+        } else {
+            "not blocked".into()
+        });
+    }
+    if let Some(p) = &a.process {
+        how.push(format!("process {p}"));
+    }
+    how
 }
 
 fn entities(state: &State, d: &DetailView, t: &Theme, frame: &mut Frame, area: Rect) {

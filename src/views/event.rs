@@ -1,6 +1,6 @@
 //! One CloudTrail event: its entities to pivot to, and its raw JSON.
 
-use super::Theme;
+use super::theme::Theme;
 use crate::app::state::{EventView, State};
 use crate::app::{Command, Context};
 use ratatui::Frame;

@@ -1,6 +1,6 @@
 //! The findings (home) screen: severity summary with an arrivals sparkline, and the table.
 
-use super::Theme;
+use super::theme::Theme;
 use crate::app::select::relative;
 use crate::app::state::{ListRow, State};
 use crate::model::{Finding, SeverityLabel};

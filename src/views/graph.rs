@@ -1,7 +1,7 @@
 //! The entity graph screen: the focused entity's neighbourhood as an indented tree, kinds by
 //! symbol and colour, edges by relation, direction and count; marks and the shortest path below.
 
-use super::Theme;
+use super::theme::Theme;
 use crate::app::state::{GraphRow, GraphView, State};
 use crate::app::{Command, Context};
 use ratatui::Frame;

@@ -1,6 +1,6 @@
 //! Help, generated from the active keymap for the screen underneath, so it is never stale.
 
-use super::Theme;
+use super::theme::Theme;
 use crate::app::keymap::{Context, chord_string};
 use crate::app::state::{HelpView, State};
 use ratatui::Frame;

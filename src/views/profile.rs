@@ -1,7 +1,7 @@
 //! Entity profile: Detective's questions in the terminal — when, how much, which APIs (ok/failed),
 //! from where, with what, by whom, related findings, and for an instance its peers and lookups.
 
-use super::Theme;
+use super::theme::Theme;
 use crate::app::state::{ProfileView, State};
 use crate::graph::{Profile, Relation};
 use crate::model::{EntityKind, SeverityLabel};

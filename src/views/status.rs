@@ -1,7 +1,7 @@
 //! The bottom line: the command line or filter prompt when typing, the which-key hint while a
 //! chord is pending, otherwise the last status message, indexing progress and key hints.
 
-use super::Theme;
+use super::theme::Theme;
 use crate::app::keymap::Command;
 use crate::app::state::{IndexState, InputKind, State, StatusLevel};
 use crate::demo::playback::span;

@@ -1,9 +1,10 @@
 //! The CloudTrail timeline of the current pivot, with its scope and filter.
 
-use super::Theme;
+use super::theme::Theme;
 use crate::app::state::{Align, IndexState, State, TrailView};
 use crate::app::{Command, Context};
 use crate::model::Ts;
+use crate::pivot::{EventRow, TrailIndex};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -31,14 +32,8 @@ fn principal_short(p: &str) -> &str {
     }
 }
 
-pub fn render(state: &State, tv: &TrailView, t: &Theme, frame: &mut Frame, body: Rect) {
-    let scope_line = Rect::new(body.x, body.y, body.width, 1);
-    let table_area = Rect::new(
-        body.x,
-        body.y + 1,
-        body.width,
-        body.height.saturating_sub(1),
-    );
+/// The scope line: window, alignment, counts, filter.
+fn scope_info(tv: &TrailView, t: &Theme) -> String {
     let fmt = |ts: Option<Ts>| ts.map_or("".to_string(), |x| x.to_short()[5..16].to_string());
     let window = match tv.scope.millis() {
         None => "all time".to_string(),
@@ -59,6 +54,104 @@ pub fn render(state: &State, tv: &TrailView, t: &Theme, frame: &mut Frame, body:
     if !tv.filter.is_empty() {
         info.push_str(&format!(" {} /{}", t.sep(), tv.filter));
     }
+    info
+}
+
+/// Column widths for a screen `w` wide: the service from 110 columns, the user agent from 150.
+struct Cols {
+    wide: bool,
+    time: u16,
+    name: u16,
+    svc: u16,
+    princ: u16,
+    ip: u16,
+    err: u16,
+    ua: u16,
+}
+
+impl Cols {
+    fn new(w: u16) -> Cols {
+        let wide = w >= 110;
+        let time: u16 = if wide { 19 } else { 14 };
+        let svc: u16 = if wide { 10 } else { 0 };
+        let ip: u16 = 15;
+        let err: u16 = if wide { 20 } else { 12 };
+        let ua: u16 = if w >= 150 { 24 } else { 0 };
+        let gaps = [time, svc, ip, err, ua].iter().filter(|x| **x > 0).count() as u16 + 1;
+        let rest = w.saturating_sub(time + svc + ip + err + ua + gaps);
+        let name = (rest / 2 + 2).min(rest);
+        Cols {
+            wide,
+            time,
+            name,
+            svc,
+            princ: rest - name,
+            ip,
+            err,
+            ua,
+        }
+    }
+
+    fn widths_and_header(&self) -> (Vec<Constraint>, Vec<&'static str>) {
+        let mut widths = vec![Constraint::Length(self.time), Constraint::Length(self.name)];
+        let mut header = vec!["TIME", "EVENT"];
+        if self.svc > 0 {
+            widths.push(Constraint::Length(self.svc));
+            header.push("SERVICE");
+        }
+        widths.push(Constraint::Length(self.princ));
+        header.push("PRINCIPAL");
+        widths.push(Constraint::Length(self.ip));
+        header.push("SOURCE IP");
+        widths.push(Constraint::Length(self.err));
+        header.push("ERROR");
+        if self.ua > 0 {
+            widths.push(Constraint::Length(self.ua));
+            header.push("USER AGENT");
+        }
+        (widths, header)
+    }
+
+    /// One event's row.
+    fn row(&self, ix: &TrailIndex, row: &EventRow, t: &Theme) -> Row<'static> {
+        let ts = row.time.to_short();
+        let time = if self.wide { ts } else { ts[5..].to_string() };
+        let mut cells = vec![
+            Cell::from(time),
+            Cell::from(t.fit(ix.str(row.name), usize::from(self.name))),
+        ];
+        if self.svc > 0 {
+            let src = ix.str(row.source);
+            let svc = src.strip_suffix(".amazonaws.com").unwrap_or(src);
+            cells.push(Cell::from(t.fit(svc, usize::from(self.svc))));
+        }
+        cells.push(Cell::from(t.fit(
+            principal_short(ix.str(row.principal)),
+            usize::from(self.princ),
+        )));
+        cells.push(Cell::from(
+            t.fit(ix.str(row.source_ip), usize::from(self.ip)),
+        ));
+        let err = ix.str(row.error);
+        cells.push(Cell::from(t.fit(err, usize::from(self.err))).style(t.bad()));
+        if self.ua > 0 {
+            cells.push(
+                Cell::from(t.fit(ix.str(row.user_agent), usize::from(self.ua))).style(t.dim()),
+            );
+        }
+        Row::new(cells)
+    }
+}
+
+pub fn render(state: &State, tv: &TrailView, t: &Theme, frame: &mut Frame, body: Rect) {
+    let scope_line = Rect::new(body.x, body.y, body.width, 1);
+    let table_area = Rect::new(
+        body.x,
+        body.y + 1,
+        body.width,
+        body.height.saturating_sub(1),
+    );
+    let info = scope_info(tv, t);
     frame.render_widget(
         Paragraph::new(Span::styled(t.fit(&info, usize::from(body.width)), t.dim())),
         scope_line,
@@ -74,77 +167,26 @@ pub fn render(state: &State, tv: &TrailView, t: &Theme, frame: &mut Frame, body:
         );
         return;
     };
-    let w = body.width;
-    let wide = w >= 110;
-    let time_w: u16 = if wide { 19 } else { 14 };
-    let svc_w: u16 = if wide { 10 } else { 0 };
-    let ip_w: u16 = 15;
-    let err_w: u16 = if wide { 20 } else { 12 };
-    let ua_w: u16 = if w >= 150 { 24 } else { 0 };
-    let cols = [time_w, svc_w, ip_w, err_w, ua_w]
-        .iter()
-        .filter(|x| **x > 0)
-        .count() as u16
-        + 1;
-    let rest = w.saturating_sub(time_w + svc_w + ip_w + err_w + ua_w + cols);
-    let name_w = (rest / 2 + 2).min(rest);
-    let princ_w = rest - name_w;
-    let mut widths = vec![Constraint::Length(time_w), Constraint::Length(name_w)];
-    let mut header = vec!["TIME", "EVENT"];
-    if svc_w > 0 {
-        widths.push(Constraint::Length(svc_w));
-        header.push("SERVICE");
-    }
-    widths.push(Constraint::Length(princ_w));
-    header.push("PRINCIPAL");
-    widths.push(Constraint::Length(ip_w));
-    header.push("SOURCE IP");
-    widths.push(Constraint::Length(err_w));
-    header.push("ERROR");
-    if ua_w > 0 {
-        widths.push(Constraint::Length(ua_w));
-        header.push("USER AGENT");
-    }
+    let cols = Cols::new(body.width);
+    let (widths, header) = cols.widths_and_header();
     let page = usize::from(table_area.height.saturating_sub(1)).max(1);
-    let offset = super::window_start(tv.selected, tv.rows.len(), page);
+    let offset = super::theme::window_start(tv.selected, tv.rows.len(), page);
     let mut rows = Vec::new();
     for (n, r) in tv.rows.iter().enumerate().skip(offset).take(page) {
         let Some(row) = ix.row(*r) else { continue };
-        let ts = row.time.to_short();
-        let time = if wide { ts } else { ts[5..].to_string() };
-        let mut cells = vec![
-            Cell::from(time),
-            Cell::from(t.fit(ix.str(row.name), usize::from(name_w))),
-        ];
-        if svc_w > 0 {
-            let src = ix.str(row.source);
-            let svc = src.strip_suffix(".amazonaws.com").unwrap_or(src);
-            cells.push(Cell::from(t.fit(svc, usize::from(svc_w))));
-        }
-        cells.push(Cell::from(
-            t.fit(principal_short(ix.str(row.principal)), usize::from(princ_w)),
-        ));
-        cells.push(Cell::from(t.fit(ix.str(row.source_ip), usize::from(ip_w))));
-        let err = ix.str(row.error);
-        cells.push(Cell::from(t.fit(err, usize::from(err_w))).style(t.bad()));
-        if ua_w > 0 {
-            cells.push(Cell::from(t.fit(ix.str(row.user_agent), usize::from(ua_w))).style(t.dim()));
-        }
-        let mut r = Row::new(cells);
+        let mut r = cols.row(ix, row, t);
         if n == tv.selected {
             r = r.style(t.selected());
         }
         rows.push(r);
     }
     if tv.rows.is_empty() {
+        let empty = match super::hints::key(state, Context::Trail, Command::ScopeAll) {
+            Some(k) => format!(" no events in this scope ({k} widens to all time)"),
+            None => " no events in this scope".to_string(),
+        };
         frame.render_widget(
-            Paragraph::new(Line::from(Span::styled(
-                &match super::hints::key(state, Context::Trail, Command::ScopeAll) {
-                    Some(k) => format!(" no events in this scope ({k} widens to all time)"),
-                    None => " no events in this scope".to_string(),
-                },
-                t.dim(),
-            ))),
+            Paragraph::new(Line::from(Span::styled(empty, t.dim()))),
             Rect::new(body.x, body.y + 2, body.width, 1),
         );
     }

@@ -3,21 +3,43 @@
 //! flow-log lines that turned to REJECT), snapshots with progress, the notification outbox and the
 //! credentials contained. Draws only; the state holds the last view the responder sent.
 
-use super::Theme;
+use super::theme::Theme;
 use crate::actions::AccountView;
 use crate::app::state::{State, WorldView};
+use crate::app::{Command, Context};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-fn lines_of<'a>(a: &AccountView, t: &Theme, w: usize) -> Vec<Line<'a>> {
-    let mut out: Vec<Line> = Vec::new();
-    let mut push = |text: String, style: Style| {
-        out.push(Line::from(Span::styled(t.fit(&text, w), style)));
+/// Lines fitted to the screen's width.
+struct Out<'t> {
+    t: &'t Theme,
+    w: usize,
+    lines: Vec<Line<'static>>,
+}
+
+impl Out<'_> {
+    fn push(&mut self, text: String, style: Style) {
+        self.lines
+            .push(Line::from(Span::styled(self.t.fit(&text, self.w), style)));
+    }
+}
+
+/// `S on an instance finding`, from the keymap (empty when the command is unbound).
+fn how(state: &State, cmd: Command, on: &str) -> String {
+    super::hints::key(state, Context::Findings, cmd)
+        .map_or_else(String::new, |k| format!(" ({k} {on})"))
+}
+
+fn lines_of(state: &State, a: &AccountView, t: &Theme, w: usize) -> Vec<Line<'static>> {
+    let mut o = Out {
+        t,
+        w,
+        lines: Vec::new(),
     };
-    push(
+    o.push(
         format!(
             " {} {} account {} {} {}",
             a.label,
@@ -28,87 +50,27 @@ fn lines_of<'a>(a: &AccountView, t: &Theme, w: usize) -> Vec<Line<'a>> {
         ),
         t.title(),
     );
-    push(format!(" Instances ({})", a.instances.len()), t.title());
+    o.push(format!(" Instances ({})", a.instances.len()), t.title());
     for i in &a.instances {
-        let quarantined = i.status.as_deref() == Some(crate::actions::STATUS_QUARANTINED);
-        let mut head = format!(
-            "   {} {} {}",
-            i.instance_id,
-            i.name.as_deref().unwrap_or("-"),
-            i.state
-        );
-        // What vigil did to it, on a line of its own so it survives 80 columns.
-        let mut marks: Vec<String> = Vec::new();
-        if let Some(st) = &i.status {
-            let case = i
-                .case
-                .as_ref()
-                .map(|c| format!(" (case {c})"))
-                .unwrap_or_default();
-            marks.push(format!("{}{case}", st.to_uppercase()));
-        }
-        if i.termination_protection {
-            marks.push("protected".to_string());
-        }
-        let asg = i.asg.as_ref().map(|(g, life)| format!("{g}: {life}"));
-        if marks.is_empty() {
-            if let Some(a) = asg {
-                head.push_str(&format!(" {} {a}", t.sep()));
-            }
-            push(head, Style::new());
-        } else {
-            marks.extend(asg);
-            push(head, if quarantined { t.bad() } else { Style::new() });
-            push(
-                format!("     {}", marks.join(&format!(" {} ", t.sep()))),
-                if quarantined { t.bad() } else { t.warn() },
-            );
-        }
-        for e in &i.enis {
-            let style = if e.isolated.is_some() {
-                t.warn()
-            } else {
-                t.dim()
-            };
-            push(
-                format!(
-                    "     {} dev {}  {}",
-                    e.eni_id,
-                    e.device_index,
-                    e.groups.join(", ")
-                ),
-                style,
-            );
-            if let Some(at) = e.isolated {
-                let when = at.map_or_else(
-                    || "from the start".to_string(),
-                    |ts| format!("at {}", ts.to_rfc3339_secs()),
-                );
-                push(
-                    format!(
-                        "       isolated {when} {} {} later flow-log line(s) now REJECT",
-                        t.sep(),
-                        e.rejected_lines
-                    ),
-                    t.warn(),
-                );
-            }
-        }
+        instance(&mut o, i);
     }
-    push(format!(" Snapshots ({})", a.snapshots.len()), t.title());
+    o.push(format!(" Snapshots ({})", a.snapshots.len()), t.title());
     if a.snapshots.is_empty() {
-        push(
-            "   none yet (S on an instance finding)".to_string(),
-            t.dim(),
+        o.push(
+            format!(
+                "   none yet{}",
+                how(state, Command::Snapshot, "on an instance finding")
+            ),
+            o.t.dim(),
         );
     }
     for s in &a.snapshots {
         let style = match s.state.as_str() {
-            "completed" => t.good(),
-            "pending" => t.warn(),
-            _ => t.bad(),
+            "completed" => o.t.good(),
+            "pending" => o.t.warn(),
+            _ => o.t.bad(),
         };
-        push(
+        o.push(
             format!(
                 "   {} {} {} {} {:>3}%",
                 s.snapshot_id,
@@ -120,25 +82,34 @@ fn lines_of<'a>(a: &AccountView, t: &Theme, w: usize) -> Vec<Line<'a>> {
             style,
         );
     }
-    push(format!(" Outbox ({})", a.outbox.len()), t.title());
+    o.push(format!(" Outbox ({})", a.outbox.len()), t.title());
     if a.outbox.is_empty() {
-        push("   nothing sent yet (N on a finding)".to_string(), t.dim());
+        o.push(
+            format!(
+                "   nothing sent yet{}",
+                how(state, Command::Notify, "on a finding")
+            ),
+            o.t.dim(),
+        );
     }
     for m in &a.outbox {
-        push(format!("   {} → {}", m.message_id, m.to), t.dim());
-        push(format!("     {}", m.subject), t.accent());
+        o.push(format!("   {} → {}", m.message_id, m.to), o.t.dim());
+        o.push(format!("     {}", m.subject), o.t.accent());
         for l in m.body.lines() {
-            push(format!("     {l}"), Style::new());
+            o.push(format!("     {l}"), Style::new());
         }
     }
-    push(
+    o.push(
         format!(" DNS Firewall block list ({})", a.blocked.len()),
         t.title(),
     );
     if a.blocked.is_empty() {
-        push(
-            "   nothing blocked (B on a domain or a DNS finding)".to_string(),
-            t.dim(),
+        o.push(
+            format!(
+                "   nothing blocked{}",
+                how(state, Command::BlockDomain, "on a domain or a DNS finding")
+            ),
+            o.t.dim(),
         );
     }
     for (d, vpcs) in &a.blocked {
@@ -147,27 +118,95 @@ fn lines_of<'a>(a: &AccountView, t: &Theme, w: usize) -> Vec<Line<'a>> {
         } else {
             format!("NXDOMAIN in {}", vpcs.join(", "))
         };
-        push(format!("   {d} {} {scope}", t.sep()), t.warn());
+        o.push(format!("   {d} {} {scope}", o.t.sep()), o.t.warn());
     }
-    push(" Credentials".to_string(), t.title());
+    o.push(" Credentials".to_string(), t.title());
     for c in &a.credentials {
-        push(
+        o.push(
             format!(
                 "   {}: {}{}",
                 c.what,
                 c.state,
                 if c.changed { " (this session)" } else { "" }
             ),
-            if c.changed { t.warn() } else { t.dim() },
+            if c.changed { o.t.warn() } else { o.t.dim() },
         );
     }
-    out
+    o.lines
+}
+
+/// An instance, what vigil did to it, and its ENIs.
+fn instance(o: &mut Out<'_>, i: &crate::actions::account::InstanceView) {
+    let quarantined = i.status.as_deref() == Some(crate::actions::STATUS_QUARANTINED);
+    let mut head = format!(
+        "   {} {} {}",
+        i.instance_id,
+        i.name.as_deref().unwrap_or("-"),
+        i.state
+    );
+    // What vigil did to it, on a line of its own so it survives 80 columns.
+    let mut marks: Vec<String> = Vec::new();
+    if let Some(st) = &i.status {
+        let case = i
+            .case
+            .as_ref()
+            .map(|c| format!(" (case {c})"))
+            .unwrap_or_default();
+        marks.push(format!("{}{case}", st.to_uppercase()));
+    }
+    if i.termination_protection {
+        marks.push("protected".to_string());
+    }
+    let asg = i.asg.as_ref().map(|(g, life)| format!("{g}: {life}"));
+    if marks.is_empty() {
+        if let Some(a) = asg {
+            head.push_str(&format!(" {} {a}", o.t.sep()));
+        }
+        o.push(head, Style::new());
+    } else {
+        marks.extend(asg);
+        o.push(head, if quarantined { o.t.bad() } else { Style::new() });
+        o.push(
+            format!("     {}", marks.join(&format!(" {} ", o.t.sep()))),
+            if quarantined { o.t.bad() } else { o.t.warn() },
+        );
+    }
+    for e in &i.enis {
+        let style = if e.isolated.is_some() {
+            o.t.warn()
+        } else {
+            o.t.dim()
+        };
+        o.push(
+            format!(
+                "     {} dev {}  {}",
+                e.eni_id,
+                e.device_index,
+                e.groups.join(", ")
+            ),
+            style,
+        );
+        if let Some(at) = e.isolated {
+            let when = at.map_or_else(
+                || "from the start".to_string(),
+                |ts| format!("at {}", ts.to_rfc3339_secs()),
+            );
+            o.push(
+                format!(
+                    "       isolated {when} {} {} later flow-log line(s) now REJECT",
+                    o.t.sep(),
+                    e.rejected_lines
+                ),
+                o.t.warn(),
+            );
+        }
+    }
 }
 
 pub fn render(state: &State, v: &WorldView, t: &Theme, frame: &mut Frame, body: Rect) {
     let w = usize::from(body.width);
     let lines = match &state.actions.account {
-        Some(a) => lines_of(a, t, w),
+        Some(a) => lines_of(state, a, t, w),
         None => vec![Line::from(Span::styled(
             " no world to show: only the demo responder has one",
             t.dim(),

@@ -7,11 +7,15 @@
 //! A read-only session (`State::armed` false) is refused here, before any effect is built; its
 //! runtime has no responder to run one anyway.
 
-use super::*;
-use crate::actions::plan::{FindingSummary, PlanContext, default_case};
-use crate::actions::{Action, Confirm, Outcome, Playbook, SnapshotProgress};
+use crate::app::keymap::{Command, Context, Key, KeyCode, Lookup};
+use crate::app::msg::{Effect, EffectError, Msg};
+use crate::app::select::{current_finding, focus_entity};
+use crate::app::state::*;
 use crate::model::{EntityId, EntityKind, Ts};
 use std::collections::BTreeMap;
+
+use crate::actions::plan::{FindingSummary, PlanContext, default_case};
+use crate::actions::{Action, Confirm, Outcome, Playbook, SnapshotProgress};
 
 /// How long the poller waits between DescribeSnapshots calls.
 pub const SNAPSHOT_POLL_MS: u64 = 3000;

@@ -2,7 +2,16 @@
 //! command's keymap name, e.g. `:dry_run`, plus the short words below), with an entity to act on
 //! instead of the screen's focus for the pivots.
 
-use super::*;
+use super::commands::run_command;
+use super::graph::open_graph;
+use super::screens::open_profile;
+use super::status::error;
+use super::trail::open_trail;
+use crate::app::keymap::Command;
+use crate::app::msg::Effect;
+use crate::app::state::*;
+use crate::model::EntityId;
+
 use crate::model::entity::EntityParseError;
 
 /// A parsed `:` line.

@@ -1,7 +1,27 @@
 //! Commands (from keys or the `:` line) by what they act on: the screens, the findings list,
 //! pivots, the graph, the trail; response actions go to [`super::actions`].
 
-use super::*;
+use super::actions;
+use super::findings::mark_seen;
+use super::findings::move_cursor;
+use super::findings::recompute_list;
+use super::graph::graph_mark;
+use super::graph::graph_recenter;
+use super::graph::open_graph;
+use super::graph::open_group_graph;
+use super::graph::rebuild_graph;
+use super::screens::open_event;
+use super::screens::open_profile;
+use super::screens::open_selected;
+use super::status::{info, warn};
+use super::trail::open_trail;
+use super::trail::refresh_top_trail;
+use super::trail::trail_repivot;
+use crate::app::keymap::{Command, Context};
+use crate::app::msg::Effect;
+use crate::app::select::{actor_ip, current_finding, focus_entity};
+use crate::app::state::*;
+use crate::model::SeverityLabel;
 
 pub(crate) fn run_command(s: &mut State, c: Command) -> Vec<Effect> {
     use Command as C;

@@ -1,4 +1,10 @@
-use super::*;
+use super::status::info;
+use crate::app::keymap::Command;
+use crate::app::state::*;
+use crate::graph::groups;
+use crate::model::{Finding, SeverityLabel, Ts};
+
+const SPARK_BUCKETS: usize = 24;
 
 pub(crate) fn add_findings(s: &mut State, batch: Vec<Finding>) {
     if batch.is_empty() {
@@ -237,16 +243,3 @@ pub(crate) fn move_cursor(s: &mut State, c: Command) {
 
 // ---------------------------------------------------------------------------------------------
 // Screens
-
-pub(crate) fn open_selected(s: &mut State) {
-    if let Some(ListRow::Group(g)) = s.list.rows.get(s.list.selected).copied() {
-        if let Some(id) = s.groups.get(g as usize).map(|g| g.id.clone()) {
-            open_group_graph(s, &id);
-        }
-        return;
-    }
-    let Some(i) = s.selected_finding() else {
-        return;
-    };
-    open_detail(s, i);
-}

@@ -1,4 +1,12 @@
-use super::*;
+use super::status::warn;
+use crate::app::state::*;
+use crate::graph::{EntityGraph, Relation};
+use crate::model::{EntityId, EntityKind};
+use std::collections::{BTreeMap, HashSet};
+
+/// Neighbours of one relation and kind listed before they collapse into a count.
+pub const COLLAPSE_AT: usize = 8;
+const COLLAPSE_AT_DEPTH2: usize = 4;
 
 pub fn open_graph(s: &mut State, e: EntityId) {
     let mut g = GraphView {

@@ -1,4 +1,13 @@
-use super::*;
+use super::command_line;
+use super::status::{info, warn};
+use crate::app::keymap::{Command, Context, Key, KeyCode, Lookup, chord_string};
+use crate::app::msg::Effect;
+use crate::app::state::*;
+
+use super::command_line::run_command_line;
+use super::commands::run_command;
+use super::findings::recompute_list;
+use super::trail::refresh_top_trail;
 
 // ---------------------------------------------------------------------------------------------
 // Keys

@@ -8,28 +8,21 @@ mod findings;
 mod graph;
 mod keys;
 mod screens;
+mod status;
 mod trail;
 
 pub use self::command_line::run_command_line;
+use self::findings::add_findings;
 pub use self::findings::recompute_list;
 pub use self::graph::{open_graph, rebuild_graph};
+use self::keys::on_key;
 pub use self::screens::open_detail;
+use self::screens::pretty_lines;
+use self::status::{info, warn};
+use self::trail::refresh_views;
 pub use self::trail::{open_trail, refresh_trail};
-use self::{commands::*, findings::*, graph::*, keys::*, screens::*, trail::*};
-use super::keymap::{Command, Context, Key, KeyCode, Lookup, chord_string};
-use super::select::{actor_ip, current_finding, focus_entity};
+use super::msg::{Effect, Msg};
 use super::state::*;
-use super::{Effect, EffectError, Msg};
-use crate::graph::{EntityGraph, Relation, groups};
-use crate::model::entity::caller_address;
-use crate::model::{EntityId, EntityKind, Finding, SeverityLabel, Ts};
-use crate::pivot::{TrailIndex, Window};
-use std::collections::{BTreeMap, HashSet};
-
-/// Neighbours of one relation and kind listed before they collapse into a count.
-pub const COLLAPSE_AT: usize = 8;
-const COLLAPSE_AT_DEPTH2: usize = 4;
-const SPARK_BUCKETS: usize = 24;
 
 pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -127,25 +120,4 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
         | Msg::SnapshotProgress { .. }
         | Msg::Account(_)) => actions::on_msg(s, m),
     }
-}
-
-pub(crate) fn info(s: &mut State, text: impl Into<String>) {
-    s.status = Some(Status {
-        level: StatusLevel::Info,
-        text: text.into(),
-    });
-}
-
-pub(crate) fn warn(s: &mut State, text: impl Into<String>) {
-    s.status = Some(Status {
-        level: StatusLevel::Warn,
-        text: text.into(),
-    });
-}
-
-pub(crate) fn error(s: &mut State, text: impl Into<String>) {
-    s.status = Some(Status {
-        level: StatusLevel::Error,
-        text: text.into(),
-    });
 }

@@ -1,4 +1,10 @@
-use super::*;
+use super::findings::mark_seen;
+use super::graph::open_group_graph;
+use super::status::warn;
+use crate::app::msg::Effect;
+use crate::app::select::actor_ip;
+use crate::app::state::*;
+use crate::model::EntityId;
 
 pub fn open_detail(s: &mut State, i: usize) {
     mark_seen(s, i);
@@ -72,4 +78,18 @@ pub(crate) fn open_event(s: &mut State) -> Vec<Effect> {
         raw_scroll: 0,
     }));
     vec![Effect::LoadRaw { row, raw }]
+}
+
+/// Enter on the findings list: a group's graph, or the finding's detail.
+pub(crate) fn open_selected(s: &mut State) {
+    if let Some(ListRow::Group(g)) = s.list.rows.get(s.list.selected).copied() {
+        if let Some(id) = s.groups.get(g as usize).map(|g| g.id.clone()) {
+            open_group_graph(s, &id);
+        }
+        return;
+    }
+    let Some(i) = s.selected_finding() else {
+        return;
+    };
+    open_detail(s, i);
 }

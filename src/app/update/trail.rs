@@ -1,4 +1,11 @@
-use super::*;
+use super::graph::group_rows;
+use super::graph::rebuild_graph;
+use super::status::warn;
+use crate::app::keymap::Command;
+use crate::app::state::*;
+use crate::model::entity::caller_address;
+use crate::model::{EntityId, EntityKind, Ts};
+use crate::pivot::{TrailIndex, Window};
 
 pub fn open_trail(s: &mut State, e: EntityId, scope: Scope, align: Align, ft: Option<Ts>) {
     let mut tv = TrailView {

@@ -1,6 +1,6 @@
 //! Reading the demo world, as the planner reads an account.
 
-use super::{DemoResponder, not_found};
+use super::{DEMO_SNAPSHOT_STEP, DemoResponder, not_found};
 use crate::actions::{
     AccountView, CallError, DnsFirewallState, EniState, GroupState, Identity, Inspect,
     InstanceState, KeyState, SnapshotProgress, SnapshotState, role_name,
@@ -155,6 +155,3 @@ impl Inspect for DemoResponder {
         Ok(out)
     }
 }
-
-/// How far a demo snapshot gets per DescribeSnapshots: pending 0% → 35% → 70% → completed.
-pub const DEMO_SNAPSHOT_STEP: u8 = 35;

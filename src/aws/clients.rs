@@ -1,0 +1,302 @@
+//! What every service file shares: the options and errors, the clients on their own runtime
+//! (one HTTP client, rustls with ring), and the translation of SDK errors into [`CallError`]s that
+//! name the IAM action a call needs.
+
+use crate::actions::{ApiCall, CallError, CallOk};
+use aws_config::{BehaviorVersion, Region, retry::RetryConfig};
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ec2::operation::RequestId;
+use std::future::Future;
+
+/// Where and as whom to connect (the same options as `live`).
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    /// For emulators and VPC endpoints, e.g. http://127.0.0.1:5000.
+    pub endpoint_url: Option<String>,
+    /// Attempts per call including the first (the SDK retries throttling with backoff; default 3).
+    pub max_attempts: Option<u32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    #[error("cannot start the AWS client runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error(
+        "no AWS region: give --region, set AWS_REGION, or set a region in the profile's config"
+    )]
+    NoRegion,
+}
+
+/// Every read-only AWS operation vigil makes, as its IAM action. The mutating ones are the
+/// [`ApiCall`]s (see [`crate::actions::ApiKind::ALL`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadOp {
+    GetCallerIdentity,
+    DescribeInstances,
+    DescribeNetworkInterfaces,
+    DescribeInstanceAttribute,
+    DescribeSecurityGroups,
+    DescribeSnapshots,
+    DescribeAutoScalingInstances,
+    DescribeAutoScalingGroups,
+    ListFirewallDomainLists,
+    ListFirewallDomains,
+    ListFirewallRuleGroups,
+    ListFirewallRules,
+    ListFirewallRuleGroupAssociations,
+    GetInstanceProfile,
+    GetAccessKeyLastUsed,
+    ListAccessKeys,
+    ListInstanceProfilesForRole,
+}
+
+impl ReadOp {
+    /// Every variant, in declaration order (checked below at compile time).
+    pub const ALL: [ReadOp; 17] = [
+        ReadOp::GetCallerIdentity,
+        ReadOp::DescribeInstances,
+        ReadOp::DescribeNetworkInterfaces,
+        ReadOp::DescribeInstanceAttribute,
+        ReadOp::DescribeSecurityGroups,
+        ReadOp::DescribeSnapshots,
+        ReadOp::DescribeAutoScalingInstances,
+        ReadOp::DescribeAutoScalingGroups,
+        ReadOp::ListFirewallDomainLists,
+        ReadOp::ListFirewallDomains,
+        ReadOp::ListFirewallRuleGroups,
+        ReadOp::ListFirewallRules,
+        ReadOp::ListFirewallRuleGroupAssociations,
+        ReadOp::GetInstanceProfile,
+        ReadOp::GetAccessKeyLastUsed,
+        ReadOp::ListAccessKeys,
+        ReadOp::ListInstanceProfilesForRole,
+    ];
+
+    /// The IAM action (also the name in error messages).
+    pub fn iam_action(self) -> &'static str {
+        match self {
+            ReadOp::GetCallerIdentity => "sts:GetCallerIdentity",
+            ReadOp::DescribeInstances => "ec2:DescribeInstances",
+            ReadOp::DescribeNetworkInterfaces => "ec2:DescribeNetworkInterfaces",
+            ReadOp::DescribeInstanceAttribute => "ec2:DescribeInstanceAttribute",
+            ReadOp::DescribeSecurityGroups => "ec2:DescribeSecurityGroups",
+            ReadOp::DescribeSnapshots => "ec2:DescribeSnapshots",
+            ReadOp::DescribeAutoScalingInstances => "autoscaling:DescribeAutoScalingInstances",
+            ReadOp::DescribeAutoScalingGroups => "autoscaling:DescribeAutoScalingGroups",
+            ReadOp::ListFirewallDomainLists => "route53resolver:ListFirewallDomainLists",
+            ReadOp::ListFirewallDomains => "route53resolver:ListFirewallDomains",
+            ReadOp::ListFirewallRuleGroups => "route53resolver:ListFirewallRuleGroups",
+            ReadOp::ListFirewallRules => "route53resolver:ListFirewallRules",
+            ReadOp::ListFirewallRuleGroupAssociations => {
+                "route53resolver:ListFirewallRuleGroupAssociations"
+            }
+            ReadOp::GetInstanceProfile => "iam:GetInstanceProfile",
+            ReadOp::GetAccessKeyLastUsed => "iam:GetAccessKeyLastUsed",
+            ReadOp::ListAccessKeys => "iam:ListAccessKeys",
+            ReadOp::ListInstanceProfilesForRole => "iam:ListInstanceProfilesForRole",
+        }
+    }
+}
+
+// `ALL` lists every variant: in declaration order, and up to the last one. A variant added
+// anywhere but after the last breaks one of these at compile time.
+const _: () = {
+    let mut i = 0;
+    while i < ReadOp::ALL.len() {
+        assert!(ReadOp::ALL[i] as usize == i);
+        i += 1;
+    }
+    assert!(ReadOp::ListInstanceProfilesForRole as usize + 1 == ReadOp::ALL.len());
+};
+
+/// The clients' own runtime. Dropped without waiting (`shutdown_background`), because the last
+/// holder of a responder may be the console's async task, where a blocking drop panics. An
+/// `Option` only so that `Drop` can take it out; it is `Some` for the whole life of the clients.
+struct OwnRuntime(Option<tokio::runtime::Runtime>);
+
+impl OwnRuntime {
+    fn block_on<F: Future>(&self, f: F) -> Result<F::Output, CallError> {
+        match &self.0 {
+            Some(rt) => Ok(rt.block_on(f)),
+            None => Err(CallError::new(
+                "vigil.RuntimeGone",
+                "the AWS client runtime has shut down",
+            )),
+        }
+    }
+}
+
+impl Drop for OwnRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+pub(super) struct Clients {
+    rt: OwnRuntime,
+    pub(super) ec2: aws_sdk_ec2::Client,
+    pub(super) autoscaling: aws_sdk_autoscaling::Client,
+    pub(super) route53resolver: aws_sdk_route53resolver::Client,
+    pub(super) sns: aws_sdk_sns::Client,
+    pub(super) iam: aws_sdk_iam::Client,
+    pub(super) sts: aws_sdk_sts::Client,
+}
+
+pub(super) fn connect(opts: &AwsOptions) -> Result<Clients, AwsError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(AwsError::Runtime)?;
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
+    if let Some(p) = &opts.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = &opts.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    if let Some(u) = &opts.endpoint_url {
+        loader = loader.endpoint_url(u);
+    }
+    if let Some(n) = opts.max_attempts {
+        loader = loader.retry_config(RetryConfig::standard().with_max_attempts(n.max(1)));
+    }
+    let conf = rt.block_on(loader.load());
+    if conf.region().is_none() {
+        return Err(AwsError::NoRegion);
+    }
+    Ok(Clients {
+        ec2: aws_sdk_ec2::Client::new(&conf),
+        autoscaling: aws_sdk_autoscaling::Client::new(&conf),
+        route53resolver: aws_sdk_route53resolver::Client::new(&conf),
+        sns: aws_sdk_sns::Client::new(&conf),
+        iam: aws_sdk_iam::Client::new(&conf),
+        sts: aws_sdk_sts::Client::new(&conf),
+        rt: OwnRuntime(Some(rt)),
+    })
+}
+
+/// An SDK error in plain words: the service's code and message, the request id; connection
+/// failures say what failed.
+fn call_err<E, R>(e: SdkError<E, R>, iam_action: &str) -> CallError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    let (code, message, request_id) = match &e {
+        SdkError::ServiceError(se) => {
+            let m = se.err().meta();
+            (
+                m.code().unwrap_or("Unknown").to_string(),
+                m.message().unwrap_or_default().to_string(),
+                m.request_id().map(str::to_string),
+            )
+        }
+        SdkError::DispatchFailure(_) => (
+            "ConnectionFailed".to_string(),
+            format!(
+                "could not reach AWS: {} (check the network, --endpoint-url and --region)",
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            ),
+            None,
+        ),
+        SdkError::TimeoutError(_) => (
+            "Timeout".to_string(),
+            "the call timed out".to_string(),
+            None,
+        ),
+        _ => (
+            "ClientError".to_string(),
+            format!(
+                "{}",
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            ),
+            None,
+        ),
+    };
+    let message = if code == "ClientError" && message.to_ascii_lowercase().contains("credentials") {
+        format!("{message} (no usable credentials: set a --profile or the AWS_* variables)")
+    } else {
+        message
+    };
+    CallError {
+        code,
+        message,
+        request_id,
+        iam_action: Some(iam_action.to_string()),
+    }
+}
+
+/// Walks a paginated list until `page` (given the next token) finds what it looks for; `page`
+/// answers (found, next token).
+pub(super) fn find_paged(
+    mut page: impl FnMut(Option<String>) -> Result<(Option<String>, Option<String>), CallError>,
+) -> Result<Option<String>, CallError> {
+    let mut token = None;
+    loop {
+        let (found, next) = page(token.take())?;
+        if found.is_some() {
+            return Ok(found);
+        }
+        match next {
+            Some(t) if !t.is_empty() => token = Some(t),
+            _ => return Ok(None),
+        }
+    }
+}
+
+/// A successful call: its request id and what it created.
+pub(super) fn ok(request_id: Option<&str>, created: Vec<String>) -> CallOk {
+    CallOk {
+        request_id: request_id.map(str::to_string),
+        created,
+    }
+}
+
+impl Clients {
+    /// Runs a read-only SDK call; a failure names the IAM action `op` needs.
+    pub(super) fn read<T, E, R>(
+        &self,
+        op: ReadOp,
+        fut: impl Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, CallError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        self.rt
+            .block_on(fut)?
+            .map_err(|e| call_err(e, op.iam_action()))
+    }
+
+    /// Runs the SDK request that makes `call`; a failure names the call's IAM action.
+    pub(super) fn write<T, E, R>(
+        &self,
+        call: &ApiCall,
+        fut: impl Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, CallError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        self.rt
+            .block_on(fut)?
+            .map_err(|e| call_err(e, call.iam_action()))
+    }
+}
+
+/// A call handed to the wrong service's file: a bug in the dispatch above, reported, not a panic.
+pub(super) fn wrong_service(call: &ApiCall, service: &str) -> CallError {
+    CallError::new(
+        "vigil.Internal",
+        format!("{} is not a {service} call", call.iam_action()),
+    )
+}
