@@ -2,8 +2,7 @@
 //! confirm screen, a wrong confirmation, the right one, the actions screen, snapshot progress) and
 //! the refusal in `vigil open` (read-only). Fails (does not skip) when tmux is missing.
 
-#[path = "support/tmux.rs"]
-mod tmux;
+use crate::tmux;
 use tmux::Tmux;
 
 #[test]

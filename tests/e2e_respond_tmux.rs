@@ -4,10 +4,8 @@
 //! hold only the contain group. Fails (does not skip) without tmux or moto: scripts/test.sh
 //! installs both.
 
-#[path = "support/moto.rs"]
-mod moto_support;
-#[path = "support/tmux.rs"]
-mod tmux;
+use crate::moto_support;
+use crate::tmux;
 
 use moto_support::*;
 use tmux::Tmux;

@@ -3,8 +3,7 @@
 //! quits, and checks the terminal was restored. Fails (does not skip) when tmux is missing: the
 //! test command (scripts/test.sh) installs it.
 
-#[path = "support/tmux.rs"]
-mod tmux;
+use crate::tmux;
 use std::process::Command;
 use tmux::Tmux;
 

@@ -147,6 +147,7 @@ fn through_binary(dir: &Path, name: &str, target: &EntityId) -> Result<(), Strin
 }
 
 /// Peak resident set of the largest child this process has waited for, in MiB.
+#[allow(unsafe_code)] // getrusage through libc: the one way to read a child's peak memory
 fn children_peak_rss_mib() -> i64 {
     // SAFETY: getrusage only writes into the struct it is given.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };

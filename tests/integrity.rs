@@ -2,7 +2,7 @@
 //! files they list (tests/fixtures/digest: two chained digests, one tampered log file, one
 //! missing, one in no digest; see its make.py).
 
-mod tui_support;
+use crate::tui_support;
 
 use assert_cmd::Command;
 use ratatui::style::Color;

@@ -2,8 +2,7 @@
 //! (tests/support/moto.rs). Assertions read the state back through the API, not from vigil's own
 //! answers. The tests FAIL when moto cannot start: run scripts/test.sh, which installs it.
 
-#[path = "support/moto.rs"]
-mod moto_support;
+use crate::moto_support;
 
 use assert_cmd::Command;
 use aws_sdk_ec2::types as ec2t;

@@ -1,7 +1,7 @@
 //! Bytes written to the terminal (through crossterm, as the real console writes them) for the
 //! first full frame at 80×24 and for one new finding arriving on the findings screen.
 
-mod tui_support;
+use crate::tui_support;
 
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;

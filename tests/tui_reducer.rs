@@ -1,6 +1,6 @@
 //! The reducer driven by message sequences, as the runtime and a replay would drive it.
 
-mod tui_support;
+use crate::tui_support;
 
 use tui_support::*;
 use vigil::app::state::{Align, Scope, View};

@@ -1,7 +1,7 @@
 //! Every screen rendered into a TestBackend at 80×24 and 120×40 from the fixed incident in
 //! tests/fixtures/tui/, snapshot-tested; colours and selection asserted on the styled buffer.
 
-mod tui_support;
+use crate::tui_support;
 
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};

@@ -49,6 +49,7 @@ pub fn python() -> PathBuf {
         })
 }
 
+#[allow(unsafe_code)] // set_var: the SDK under test reads its static test credentials from the environment
 pub fn start_moto() -> Moto {
     let py = python();
     assert!(

@@ -23,7 +23,10 @@ fn tmux(socket: &str, args: &[&str]) -> String {
 impl Tmux {
     /// Runs `cmd` (through `sh -c`) in a `width`×`height` pane.
     pub fn start(name: &str, (width, height): (u16, u16), cmd: &str) -> Tmux {
-        let session = format!("vigil-e2e-{name}-{}", std::process::id());
+        // Unique within the one test process too: two tests may start sessions of the same name.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let session = format!("vigil-e2e-{name}-{}-{n}", std::process::id());
         let socket = session.clone();
         let (w, h) = (width.to_string(), height.to_string());
         let status = Command::new("tmux")

@@ -1,0 +1,33 @@
+//! Every integration test in one binary: each file of tests/ is a module here, so the AWS SDK
+//! is linked once, not once per file (cargo's default, twenty links). The shared harnesses: moto's
+//! server (support/moto.rs), tmux (support/tmux.rs), the headless console (tui_support/).
+// Tests may unwrap: a panic is the failure report. (`[lints]` in Cargo.toml denies it elsewhere.)
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/moto.rs"]
+mod moto_support;
+#[path = "support/tmux.rs"]
+mod tmux;
+mod tui_support;
+
+mod actions_demo;
+mod cli;
+mod contract;
+mod demo_reject;
+mod demo_scenarios;
+mod e2e_actions_tmux;
+mod e2e_respond_tmux;
+mod e2e_tmux;
+mod fuzz;
+mod hostile;
+mod ingest_public;
+mod integrity;
+mod keymaps;
+mod malformed;
+mod messages;
+mod moto_actions;
+mod tui_actions;
+mod tui_bytes;
+mod tui_reducer;
+mod tui_screens;
+mod webhook;
