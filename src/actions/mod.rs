@@ -16,7 +16,7 @@
 //! for how they read), `state` (the account as read), `account` (the world screen's view),
 //! `responder` (the traits and sessions), `plan/`, `audit`, `exec`, `playbook`, `webhook`.
 
-pub mod account;
+pub(crate) mod account;
 mod action;
 mod answer;
 mod api;
@@ -25,7 +25,7 @@ mod describe;
 pub mod exec;
 mod names;
 pub mod plan;
-pub mod playbook;
+pub(crate) mod playbook;
 mod responder;
 mod state;
 pub mod webhook;

@@ -9,7 +9,7 @@ mod command;
 mod key;
 pub mod keymap;
 mod msg;
-pub mod select;
+pub(crate) mod select;
 pub mod state;
 pub mod update;
 

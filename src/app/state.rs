@@ -10,7 +10,6 @@ use std::collections::{BTreeSet, HashMap};
 pub enum Mode {
     Demo,
     Files,
-    Live,
 }
 
 impl Mode {
@@ -18,7 +17,6 @@ impl Mode {
         match self {
             Mode::Demo => "DEMO",
             Mode::Files => "FILES",
-            Mode::Live => "LIVE",
         }
     }
 }

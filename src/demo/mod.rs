@@ -10,9 +10,9 @@ use std::time::Duration;
 use world::World;
 
 mod error;
-pub mod playback;
+pub(crate) mod playback;
 pub mod responder;
-pub mod world;
+pub(crate) mod world;
 
 pub use error::DemoError;
 

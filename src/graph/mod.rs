@@ -3,7 +3,7 @@
 
 mod build;
 pub mod groups;
-pub mod profile;
+pub(crate) mod profile;
 
 pub use groups::Group;
 pub use profile::Profile;

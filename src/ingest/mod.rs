@@ -3,19 +3,19 @@
 //! reported with its location while the rest of the load goes on.
 
 mod casing;
-pub mod cloudtrail;
-pub mod digest;
-pub mod dns;
+pub(crate) mod cloudtrail;
+pub(crate) mod digest;
+pub(crate) mod dns;
 mod envelope;
 pub mod errors;
-pub mod flow;
-pub mod guardduty;
+pub(crate) mod flow;
+pub(crate) mod guardduty;
 mod identity;
 mod lenient;
-pub mod limits;
+pub(crate) mod limits;
 pub mod source;
 mod stream;
-pub mod walk;
+pub(crate) mod walk;
 
 pub use errors::IngestError;
 

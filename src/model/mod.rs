@@ -3,13 +3,13 @@
 
 pub mod arn;
 pub mod entity;
-pub mod finding;
-pub mod net;
-pub mod origin;
-pub mod severity;
+pub(crate) mod finding;
+pub(crate) mod net;
+pub(crate) mod origin;
+pub(crate) mod severity;
 pub mod text;
-pub mod time;
-pub mod trail;
+pub(crate) mod time;
+pub(crate) mod trail;
 
 pub use entity::{EntityId, EntityKind};
 pub use finding::{Finding, FindingAction, RemoteIp, Subject};

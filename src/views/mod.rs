@@ -1,20 +1,20 @@
 //! Drawing, and nothing else: every function here reads the [`State`] and writes a frame. One
 //! file per screen; this one holds the frame layout (header, title, body, status) and the theme.
 
-pub mod actions;
-pub mod confirm;
-pub mod detail;
-pub mod event;
-pub mod findings;
-pub mod graph;
-pub mod help;
+pub(crate) mod actions;
+pub(crate) mod confirm;
+pub(crate) mod detail;
+pub(crate) mod event;
+pub(crate) mod findings;
+pub(crate) mod graph;
+pub(crate) mod help;
 mod hints;
-pub mod profile;
-pub mod status;
+pub(crate) mod profile;
+pub(crate) mod status;
 mod theme;
-pub mod trail;
-pub mod world;
-pub mod wrap;
+pub(crate) mod trail;
+pub(crate) mod world;
+pub(crate) mod wrap;
 
 pub use theme::{Theme, window_start};
 
