@@ -11,7 +11,7 @@
 #            python module, installed into bench-data/venv when pip can reach an index)
 #   jq     - zcat | jq -c '.Records[] | select(.sourceIPAddress=="X")' (if installed)
 # and checks vigil's match count against jq's (and DuckDB's). Then builds the index once
-# (examples/bench_index.rs) and reports build time, peak RSS and further-pivot latency.
+# (examples/bench/index.rs) and reports build time, peak RSS and further-pivot latency.
 #
 # Environment: RUNS (default 3), PIVOT=frequent_ip|rare_ip (default frequent_ip), SKIP_JQ=1,
 # SKIP_DUCKDB=1, SKIP_INDEX=1.
@@ -33,7 +33,7 @@ if [ ! -x /usr/bin/time ]; then
 fi
 
 echo "== building (release)" >&2
-cargo build --release --quiet --bin vigil --example gen_trail --example bench_index
+cargo build --release --quiet --bin vigil --example gen_trail --example bench
 VIGIL=$CARGO_TARGET_DIR/release/vigil
 
 if [ ! -f "$DIR/.pivots" ]; then
@@ -143,7 +143,7 @@ fi
 
 if [ -z "${SKIP_INDEX:-}" ]; then
   echo
-  echo "== index (examples/bench_index.rs)"
-  "$CARGO_TARGET_DIR/release/examples/bench_index" "$DIR"
+  echo "== index (examples/bench/index.rs)"
+  "$CARGO_TARGET_DIR/release/examples/bench" index "$DIR"
 fi
 exit $STATUS

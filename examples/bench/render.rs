@@ -1,7 +1,7 @@
 //! Frame render time at 200×60 into a TestBackend with 100 000 findings and a large CloudTrail
 //! index loaded. Prints p50/p99/max per screen.
 //!
-//!     cargo run --release --example bench_render [-- FINDINGS EVENTS]
+//!     cargo run --release --example bench -- render [FINDINGS EVENTS]
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -12,8 +12,7 @@ use vigil::graph::EntityGraph;
 use vigil::model::{EntityId, EntityKind, Ts};
 use vigil::pivot::TrailIndex;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
+pub fn run(mut args: impl Iterator<Item = String>) -> Result<(), Box<dyn std::error::Error>> {
     let n_findings: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let n_events: usize = args
         .next()

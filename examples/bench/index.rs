@@ -2,7 +2,7 @@
 //! further pivots (postings lookup plus fetching every row's fields).
 //!
 //! ```text
-//! cargo run --release --example bench_index -- DIR [ENTITY...]
+//! cargo run --release --example bench -- index DIR [ENTITY...]
 //! ```
 //!
 //! Without entities it pivots on the ones `gen_trail` wrote to `DIR/.pivots` (frequent IP, rare IP,
@@ -52,8 +52,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn main() -> anyhow::Result<()> {
-    let mut args = std::env::args().skip(1);
+pub fn run(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
     let Some(dir) = args.next().map(PathBuf::from) else {
         anyhow::bail!("usage: bench_index DIR [ENTITY...]");
     };
