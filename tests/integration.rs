@@ -11,6 +11,7 @@ mod tmux;
 mod tui_support;
 
 mod actions_demo;
+mod architecture;
 mod cli;
 mod contract;
 mod demo_reject;
