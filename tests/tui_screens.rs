@@ -408,7 +408,10 @@ x = { cmd = "recenter", desc = "re-centre" }
     s.keymap = vigil::app::Keymap::default_map()
         .expect("default")
         .merged(user);
-    keys(&mut s, "enter R");
+    keys(&mut s, "enter");
+    let screen = text(&s);
+    assert!(screen.contains("finding (R: raw JSON)"), "{screen}");
+    keys(&mut s, "R");
     let screen = text(&s);
     assert!(
         screen.contains("raw JSON (R hides, pgup/pgdn scroll)"),

@@ -54,10 +54,14 @@ pub fn render(state: &State, d: &DetailView, t: &Theme, frame: &mut Frame, body:
             info_area,
         );
     } else {
+        let title = match super::hints::key(state, Context::Detail, Command::ToggleRaw) {
+            Some(k) => format!(" finding ({k}: raw JSON) "),
+            None => " finding ".to_string(),
+        };
         frame.render_widget(
             Paragraph::new(info_lines(state, d, f, t))
                 .wrap(Wrap { trim: false })
-                .block(t.block(" finding (r: raw JSON) ")),
+                .block(t.block(title.as_str())),
             info_area,
         );
     }
