@@ -326,14 +326,19 @@ fn load_errors_keep_one_status_line_with_the_running_total() {
         &mut s,
         Msg::LoadErrors {
             count: 299_999,
-            first: Some(bad.to_string()),
+            first: Some(bad.clone()),
         },
     );
     send(
         &mut s,
         Msg::LoadErrors {
             count: 1,
-            first: Some("other.json:1: invalid JSON".into()),
+            first: Some(vigil::ingest::IngestError::record(
+                std::path::Path::new("other.json"),
+                1,
+                None,
+                "invalid JSON",
+            )),
         },
     );
     assert_eq!(s.load_errors, 300_000);

@@ -40,7 +40,8 @@ pub enum Msg {
     /// Records that could not be read, for the status line.
     LoadErrors {
         count: usize,
-        first: Option<String>,
+        /// The first of them (its text is escaped when shown).
+        first: Option<crate::ingest::IngestError>,
     },
     /// Evidence indexing progress.
     Progress(Progress),

@@ -370,6 +370,6 @@ fn report_errors(send: &dyn Fn(Msg) -> bool, errors: &[ingest::IngestError]) {
     }
     send(Msg::LoadErrors {
         count: errors.len(),
-        first: errors.first().map(|e| e.to_string()),
+        first: errors.first().cloned(),
     });
 }

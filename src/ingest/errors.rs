@@ -9,7 +9,7 @@ use std::fmt;
 use std::path::Path;
 
 /// A record or file that could not be loaded, with where it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct IngestError {
     pub path: String,
     /// 1-based line; `None` when the whole file is at fault.

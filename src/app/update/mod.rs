@@ -50,7 +50,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
             s.load_errors += count;
             if count > 0 {
                 // One status line for the whole load, however many files fail: the running total
-                // and the latest file's first error (already escaped); the log has the rest.
+                // and the latest file's first error (its Display escapes it); the log has the rest.
                 let total = crate::model::text::thousands(s.load_errors);
                 let text = match first {
                     Some(f) => {
