@@ -22,6 +22,8 @@ struct Console {
     rt: tokio::runtime::Runtime,
     console: vigil::console::Console<TestBackend>,
     effects: Arc<Mutex<Vec<Effect>>>,
+    /// Every envelope the loop applied, as a recording would write it.
+    applied: Arc<Mutex<Vec<String>>>,
     audit: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -72,10 +74,18 @@ fn console_for(scenario: &str, read_only: bool, width: u16, height: u16) -> Cons
     let effects = Arc::new(Mutex::new(Vec::new()));
     let seen = effects.clone();
     console.on_effect(move |e| seen.lock().unwrap().push(e.clone()));
+    let applied = Arc::new(Mutex::new(Vec::new()));
+    let tap = applied.clone();
+    console.on_applied(move |env| {
+        tap.lock()
+            .unwrap()
+            .push(serde_json::to_string(env).unwrap())
+    });
     let mut c = Console {
         rt,
         console,
         effects,
+        applied,
         audit,
         _dir: dir,
     };
@@ -704,4 +714,36 @@ fn notify_confirm_says_both_cancel_keys_from_the_keymap() {
         .find(|l| l.contains("confirms"))
         .expect("what to press");
     assert!(ask.contains("y confirms; n or esc cancels"), "{ask:?}");
+}
+
+/// The loop hands every envelope it applies to its tap, in sequence order, each one data (the
+/// recording of the next issue): the keys, the plan that came back, the audit records, the result.
+#[test]
+fn every_applied_envelope_is_tapped_in_order_as_data() {
+    let id = web1();
+    let mut c = console(false, 80, 24);
+    c.select_instance_finding(&id);
+    c.keys("N y");
+    let applied = c.applied.lock().unwrap().clone();
+    let envs: Vec<vigil::app::Envelope> = applied
+        .iter()
+        .map(|t| serde_json::from_str(t).expect("an envelope reads back"))
+        .collect();
+    let seqs: Vec<u64> = envs.iter().map(|e| e.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    let kinds: Vec<&str> = applied
+        .iter()
+        .filter_map(|t| t.split("\"msg\":\"").nth(1)?.split('"').next())
+        .collect();
+    for k in [
+        "resize",
+        "tick",
+        "findings",
+        "key",
+        "plan_ready",
+        "audit",
+        "action_done",
+    ] {
+        assert!(kinds.contains(&k), "{k} in {kinds:?}");
+    }
 }

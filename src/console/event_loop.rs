@@ -23,9 +23,11 @@ pub struct Console<B: Backend> {
     bus: Bus,
     exec: Executor,
     observer: Option<EffectObserver>,
+    tap: Option<EnvelopeTap>,
 }
 
 type EffectObserver = Box<dyn FnMut(&Effect) + Send>;
+type EnvelopeTap = Box<dyn FnMut(&Envelope) + Send>;
 
 impl<B: Backend> Console<B>
 where
@@ -62,6 +64,7 @@ where
             bus,
             exec,
             observer: None,
+            tap: None,
         }
     }
 
@@ -90,6 +93,12 @@ where
         self.observer = Some(Box::new(f));
     }
 
+    /// Calls `f` with every envelope (sequence number, time offset, message) just before the
+    /// reducer applies it: where a recording taps the one channel.
+    pub fn on_applied(&mut self, f: impl FnMut(&Envelope) + Send + 'static) {
+        self.tap = Some(Box::new(f));
+    }
+
     pub fn terminal(&self) -> &Terminal<B> {
         &self.terminal
     }
@@ -108,6 +117,9 @@ where
 
     /// Applies one message and starts the effects it asks for.
     fn apply(&mut self, env: Envelope) {
+        if let Some(f) = self.tap.as_mut() {
+            f(&env);
+        }
         for e in update(&mut self.state, env.msg) {
             if let Some(f) = self.observer.as_mut() {
                 f(&e);

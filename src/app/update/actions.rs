@@ -263,9 +263,15 @@ pub fn open_world(s: &mut State) {
     }
     if s.actions.account.is_none() {
         let why = if s.armed() {
-            "world: this responder has no world view (AWS: the actions screen, A, shows what was done)"
+            let actions = s
+                .keymap
+                .key_for(s.context(), Command::ActionsScreen)
+                .map_or_else(String::new, |k| format!(", {k},"));
+            format!(
+                "world: this responder has no world view (AWS: the actions screen{actions} shows what was done)"
+            )
         } else {
-            "world: read-only session, no responder and no world to show"
+            "world: read-only session, no responder and no world to show".to_string()
         };
         status(s, StatusLevel::Warn, why);
         return;
@@ -419,11 +425,20 @@ fn plan_ready(
         Ok(plan) => {
             j.status = JobStatus::Confirming;
             j.calls_total = plan.steps.len();
+            let key = |c: Command, or: &str| {
+                s.keymap
+                    .key_for(Context::Confirm, c)
+                    .unwrap_or_else(|| or.to_string())
+            };
             let prompt = match &plan.confirm {
                 Confirm::TypeId { id } => {
-                    format!("type {id} (or its last 4) and enter to go ahead")
+                    let enter = key(Command::Submit, "enter");
+                    format!("type {id} (or its last 4) and {enter} to go ahead")
                 }
-                Confirm::Yes => "y to go ahead, n to cancel".to_string(),
+                Confirm::Yes => {
+                    let (yes, no) = (key(Command::ConfirmYes, "y"), key(Command::ConfirmNo, "n"));
+                    format!("{yes} to go ahead, {no} to cancel")
+                }
             };
             status(s, StatusLevel::Info, prompt);
             s.stack.push(View::Confirm(ConfirmView {

@@ -7,7 +7,7 @@ use super::graph::open_graph;
 use super::screens::open_profile;
 use super::status::error;
 use super::trail::open_trail;
-use crate::app::keymap::Command;
+use crate::app::keymap::{Command, Context};
 use crate::app::msg::Effect;
 use crate::app::state::*;
 use crate::model::EntityId;
@@ -24,7 +24,7 @@ pub struct Invocation {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommandLineError {
-    #[error(":{0} needs an entity id, e.g. :{0} ip:203.0.113.7 (tab completes)")]
+    #[error(":{0} needs an entity id, e.g. :{0} ip:203.0.113.7")]
     NeedsEntity(String),
     #[error(":{0} takes no argument")]
     NoArgument(String),
@@ -90,7 +90,13 @@ pub fn run_command_line(s: &mut State, line: &str) -> Vec<Effect> {
             entity: None,
         })) => run_command(s, command),
         Err(e) => {
-            error(s, e.to_string());
+            let mut text = e.to_string();
+            if let (CommandLineError::NeedsEntity(_), Some(k)) =
+                (&e, s.keymap.key_for(Context::Input, Command::Complete))
+            {
+                text.push_str(&format!(" ({k} completes)"));
+            }
+            error(s, text);
             Vec::new()
         }
     }
