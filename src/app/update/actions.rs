@@ -8,28 +8,28 @@
 //! runtime has no responder to run one anyway.
 
 use crate::app::keymap::{Command, Context, Key, KeyCode, Lookup};
-use crate::app::msg::{Effect, EffectError, Msg};
+use crate::app::msg::Effect;
 use crate::app::select::{current_finding, focus_entity};
 use crate::app::state::*;
 use crate::model::{EntityId, EntityKind, Ts};
 use std::collections::BTreeMap;
 
 use crate::actions::plan::{FindingSummary, PlanContext, default_case};
-use crate::actions::{Action, Confirm, Outcome, Playbook, SnapshotProgress};
+use crate::actions::{Action, Confirm, Playbook};
 
 /// How long the poller waits between DescribeSnapshots calls.
 pub const SNAPSHOT_POLL_MS: u64 = 3000;
 /// Polls before the console stops following a snapshot (about an hour at 3 s).
 pub const SNAPSHOT_MAX_POLLS: u32 = 1200;
 
-fn status(s: &mut State, level: StatusLevel, text: impl Into<String>) {
+pub(super) fn status(s: &mut State, level: StatusLevel, text: impl Into<String>) {
     s.status = Some(Status {
         level,
         text: text.into(),
     });
 }
 
-fn job_mut(s: &mut State, id: u64) -> Option<&mut Job> {
+pub(super) fn job_mut(s: &mut State, id: u64) -> Option<&mut Job> {
     s.actions.jobs.iter_mut().find(|j| j.id == id)
 }
 
@@ -383,215 +383,5 @@ fn confirmed(s: &mut State) -> Vec<Effect> {
         job: cv.job,
         plan: Box::new(plan),
         dry_run: cv.dry_run,
-    }]
-}
-
-/// Results of action effects.
-pub fn on_msg(s: &mut State, msg: Msg) -> Vec<Effect> {
-    match msg {
-        Msg::PlanReady { job, plan } => plan_ready(s, job, plan),
-        Msg::Audit { job, record } => {
-            if record.kind == "result"
-                && let Some(j) = job_mut(s, job)
-            {
-                j.calls_done += 1;
-            }
-            s.actions.log.push(*record);
-            Vec::new()
-        }
-        Msg::ActionDone { job, report } => action_done(s, job, report),
-        Msg::SnapshotProgress { job, snapshots } => snapshot_progress(s, job, snapshots),
-        Msg::Account(view) => {
-            s.actions.account = Some(*view);
-            Vec::new()
-        }
-        _ => Vec::new(),
-    }
-}
-
-fn plan_ready(
-    s: &mut State,
-    job: u64,
-    plan: Result<Box<crate::actions::Plan>, EffectError>,
-) -> Vec<Effect> {
-    let Some(j) = job_mut(s, job) else {
-        return Vec::new();
-    };
-    if j.status != JobStatus::Planning {
-        return Vec::new();
-    }
-    let dry_run = j.dry_run;
-    match plan {
-        Ok(plan) => {
-            j.status = JobStatus::Confirming;
-            j.calls_total = plan.steps.len();
-            let key = |c: Command, or: &str| {
-                s.keymap
-                    .key_for(Context::Confirm, c)
-                    .unwrap_or_else(|| or.to_string())
-            };
-            let prompt = match &plan.confirm {
-                Confirm::TypeId { id } => {
-                    let enter = key(Command::Submit, "enter");
-                    format!("type {id} (or its last 4) and {enter} to go ahead")
-                }
-                Confirm::Yes => {
-                    let (yes, no) = (key(Command::ConfirmYes, "y"), key(Command::ConfirmNo, "n"));
-                    format!("{yes} to go ahead, {no} to cancel")
-                }
-            };
-            status(s, StatusLevel::Info, prompt);
-            s.stack.push(View::Confirm(ConfirmView {
-                job,
-                plan: *plan,
-                dry_run,
-                typed: String::new(),
-                scroll: 0,
-            }));
-        }
-        Err(e) => {
-            j.status = JobStatus::PlanFailed;
-            j.error = Some(e.to_string());
-            let what = format!("{} {}", j.action.verb(), j.action.target());
-            status(s, StatusLevel::Error, format!("{what}: {e}"));
-        }
-    }
-    Vec::new()
-}
-
-fn action_done(
-    s: &mut State,
-    job: u64,
-    report: Result<Box<crate::actions::Report>, EffectError>,
-) -> Vec<Effect> {
-    let Some(j) = job_mut(s, job) else {
-        return Vec::new();
-    };
-    let what = format!("{} {}", j.action.verb(), j.action.target());
-    let mut effects = Vec::new();
-    let (level, text) = match report {
-        Ok(r) => {
-            j.status = match &r.outcome {
-                Outcome::Done => JobStatus::Done,
-                Outcome::NoOp => JobStatus::NoOp,
-                Outcome::WouldSucceed => JobStatus::WouldSucceed,
-                Outcome::Failed { .. } => JobStatus::Failed,
-            };
-            let snaps: Vec<String> = r
-                .steps
-                .iter()
-                .filter(|st| st.api == "ec2:CreateSnapshots")
-                .flat_map(|st| st.created.iter().cloned())
-                .collect();
-            if !snaps.is_empty() && !r.dry_run {
-                j.snapshots = snaps
-                    .iter()
-                    .map(|id| SnapshotProgress {
-                        snapshot_id: id.clone(),
-                        state: crate::actions::SnapshotState::Pending,
-                        ..SnapshotProgress::default()
-                    })
-                    .collect();
-                effects.push(Effect::PollSnapshots {
-                    job,
-                    ids: snaps,
-                    after_ms: SNAPSHOT_POLL_MS,
-                });
-            }
-            let out = match &r.outcome {
-                Outcome::Done => (StatusLevel::Info, format!("done: {what}")),
-                Outcome::NoOp => (
-                    StatusLevel::Info,
-                    format!(
-                        "nothing to do: {what}{}",
-                        r.notes
-                            .first()
-                            .map(|n| format!(" ({n})"))
-                            .unwrap_or_default()
-                    ),
-                ),
-                Outcome::WouldSucceed => (
-                    StatusLevel::Info,
-                    format!("dry run: {what} would succeed; nothing was changed"),
-                ),
-                Outcome::Failed { step, error } => {
-                    j.error = Some(error.clone());
-                    (
-                        StatusLevel::Error,
-                        format!("{what} FAILED at step {step}: {error}"),
-                    )
-                }
-            };
-            j.report = Some(*r);
-            out
-        }
-        Err(e) => {
-            j.status = JobStatus::Failed;
-            j.error = Some(e.to_string());
-            (StatusLevel::Error, format!("{what}: {e}"))
-        }
-    };
-    status(s, level, text);
-    effects
-}
-
-fn snapshot_progress(
-    s: &mut State,
-    job: u64,
-    snapshots: Result<Vec<SnapshotProgress>, EffectError>,
-) -> Vec<Effect> {
-    let Some(j) = job_mut(s, job) else {
-        return Vec::new();
-    };
-    j.polls += 1;
-    match snapshots {
-        Ok(list) => {
-            for p in list {
-                match j
-                    .snapshots
-                    .iter_mut()
-                    .find(|x| x.snapshot_id == p.snapshot_id)
-                {
-                    Some(x) => *x = p,
-                    None => j.snapshots.push(p),
-                }
-            }
-        }
-        Err(e) => j.error = Some(format!("snapshot progress: {e}")),
-    }
-    let pending: Vec<String> = j
-        .snapshots
-        .iter()
-        .filter(|p| !p.is_final())
-        .map(|p| p.snapshot_id.clone())
-        .collect();
-    if pending.is_empty() {
-        let n = j.snapshots.len();
-        let bad = j
-            .snapshots
-            .iter()
-            .filter(|p| p.state != "completed")
-            .count();
-        let text = if bad == 0 {
-            format!("{n} snapshot(s) of {} completed", j.action.target())
-        } else {
-            format!("{bad} of {n} snapshot(s) of {} FAILED", j.action.target())
-        };
-        let level = if bad == 0 {
-            StatusLevel::Info
-        } else {
-            StatusLevel::Error
-        };
-        status(s, level, text);
-        return Vec::new();
-    }
-    if j.polls >= SNAPSHOT_MAX_POLLS {
-        j.error = Some("stopped following snapshot progress (still pending)".to_string());
-        return Vec::new();
-    }
-    vec![Effect::PollSnapshots {
-        job,
-        ids: pending,
-        after_ms: SNAPSHOT_POLL_MS,
     }]
 }

@@ -1,6 +1,7 @@
 //! The reducer: `update(&mut State, Msg) -> Vec<Effect>`. Pure: no IO, no clock, no randomness.
 //! Keys are resolved to commands here, through the keymap held in the state.
 
+mod action_results;
 mod actions;
 mod command_line;
 mod commands;
@@ -118,6 +119,6 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
         | Msg::Audit { .. }
         | Msg::ActionDone { .. }
         | Msg::SnapshotProgress { .. }
-        | Msg::Account(_)) => actions::on_msg(s, m),
+        | Msg::Account(_)) => action_results::on_msg(s, m),
     }
 }
