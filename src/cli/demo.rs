@@ -94,7 +94,7 @@ fn headless(sc: &Scenario, pacing: Pacing, started: Instant) -> std::io::Result<
         }
         let f = match cue {
             Cue::Quiet(d) => {
-                writeln!(stdout, "# ⏩ {} of quiet", demo::playback::span(d))?;
+                writeln!(stdout, "# ⏩ {} of quiet", crate::model::text::span(d))?;
                 continue;
             }
             Cue::Finding(f) => f,

@@ -175,17 +175,6 @@ fn paced(gaps: &[f64]) -> (f64, Vec<f64>) {
     (hi, caps)
 }
 
-/// A stretch of time as a responder says it: "2 h 14 m", "36 m", "45 s".
-pub fn span(d: Duration) -> String {
-    let s = d.as_secs();
-    match (s / 3600, (s % 3600) / 60) {
-        (0, 0) => format!("{s} s"),
-        (0, m) => format!("{m} m"),
-        (h, 0) => format!("{h} h"),
-        (h, m) => format!("{h} h {m} m"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,13 +241,5 @@ mod tests {
         assert_eq!(p.speed, 1.0);
         let at: Vec<u64> = p.gaps.iter().map(|g| g.arrival().as_secs()).collect();
         assert_eq!(at, vec![1, 2, 5, 25]);
-    }
-
-    #[test]
-    fn spans_read_as_said() {
-        assert_eq!(span(Duration::from_secs(8040)), "2 h 14 m");
-        assert_eq!(span(Duration::from_secs(7200)), "2 h");
-        assert_eq!(span(Duration::from_secs(2160)), "36 m");
-        assert_eq!(span(Duration::from_secs(45)), "45 s");
     }
 }

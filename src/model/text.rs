@@ -177,6 +177,17 @@ pub fn has_raw_control(bytes: &[u8]) -> bool {
         .any(|c| is_control(c) && c != '\n')
 }
 
+/// A stretch of time as a responder says it: "2 h 14 m", "36 m", "45 s".
+pub fn span(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match (s / 3600, (s % 3600) / 60) {
+        (0, 0) => format!("{s} s"),
+        (0, m) => format!("{m} m"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} m"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,5 +246,13 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(299_995), "299,995");
         assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+
+    #[test]
+    fn spans_read_as_said() {
+        assert_eq!(span(std::time::Duration::from_secs(8040)), "2 h 14 m");
+        assert_eq!(span(std::time::Duration::from_secs(7200)), "2 h");
+        assert_eq!(span(std::time::Duration::from_secs(2160)), "36 m");
+        assert_eq!(span(std::time::Duration::from_secs(45)), "45 s");
     }
 }

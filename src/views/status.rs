@@ -4,7 +4,7 @@
 use super::theme::Theme;
 use crate::app::keymap::Command;
 use crate::app::state::{IndexState, InputKind, State, StatusLevel};
-use crate::demo::playback::span;
+use crate::model::text::span;
 use crate::model::text::thousands;
 use ratatui::Frame;
 use ratatui::layout::Rect;
