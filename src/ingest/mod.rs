@@ -131,7 +131,7 @@ fn assemble(mut parts: Vec<(usize, Loaded)>) -> Loaded {
 /// parts of this size, so a consumer that folds records into a graph or index and drops them keeps
 /// memory flat within one file too, not only across files. With two parts waiting in the channel
 /// this bounds what is in flight: the 1M-event index build peaks at ~370-400 MiB instead of ~500
-/// with whole 10k-event files (examples/bench_index.rs), at the same speed.
+/// with whole 10k-event files (examples/bench/index.rs), at the same speed.
 const PART_RECORDS: usize = 4_096;
 
 /// Loads files on all cores and hands their records to `on_part` on the calling thread as soon as
