@@ -13,6 +13,7 @@ mod tui_support;
 mod actions_demo;
 mod architecture;
 mod cli;
+mod console_loop;
 mod contract;
 mod demo_reject;
 mod demo_scenarios;

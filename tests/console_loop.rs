@@ -1,0 +1,67 @@
+//! The console's own loop (`Console::run`, what `vigil demo` and `vigil open` run over crossterm)
+//! driven headless, as gitui's `gitui_starts` drives its app: a TestBackend, a fixed clock, the
+//! real sources' messages on the real bus, until the quit key ends it.
+
+use ratatui::backend::TestBackend;
+use std::sync::Arc;
+use vigil::app::state::{IndexState, Mode, Options, State};
+use vigil::app::{Key, Keymap, Msg};
+use vigil::console::{Console, FixedClock, index_scenario};
+use vigil::demo::Scenario;
+use vigil::model::Ts;
+
+#[test]
+fn the_real_loop_runs_headless_until_the_quit_key() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let state = rt.block_on(async {
+        let opts = Options {
+            mode: Mode::Demo,
+            label: "log4shell-c2".into(),
+            ..Options::default()
+        };
+        let state = State::new(opts, Keymap::default_map().unwrap());
+        let now = Ts(1_714_564_800_000);
+        let console = Console::new(
+            state,
+            TestBackend::new(80, 24),
+            None,
+            Arc::new(FixedClock(now)),
+        )
+        .unwrap();
+        let bus = console.bus();
+        let run = tokio::spawn(console.run());
+        let sc = Arc::new(Scenario::load("log4shell-c2").unwrap());
+        bus.send(Msg::Resize {
+            width: 80,
+            height: 24,
+        })
+        .await;
+        bus.send(Msg::Tick { now }).await;
+        bus.send(Msg::Findings(sc.all_findings())).await;
+        // The scenario's evidence, indexed by the real loader on the blocking pool.
+        let (loader, scenario) = (bus.clone(), sc.clone());
+        tokio::task::spawn_blocking(move || index_scenario(&loader, &scenario))
+            .await
+            .unwrap();
+        for k in ["j", "j", "q"] {
+            bus.send(Msg::Key(Key::parse(k).unwrap())).await;
+        }
+        run.await.unwrap().unwrap()
+    });
+    let sc = Scenario::load("log4shell-c2").unwrap();
+    assert!(state.quit);
+    assert_eq!(state.findings.len(), sc.all_findings().len());
+    assert_eq!(state.list.selected, 2, "the two `j`s moved the cursor");
+    assert!(
+        matches!(state.index_state, IndexState::Ready { events, .. } if events == sc.evidence.events.len()),
+        "{:?}",
+        state.index_state
+    );
+    assert!(matches!(
+        state.evidence,
+        Some(vigil::app::EvidenceRef::Demo { ref scenario, .. }) if scenario == "log4shell-c2"
+    ));
+}
