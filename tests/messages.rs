@@ -40,9 +40,10 @@ fn variant(m: &Msg) -> usize {
         Msg::ActionDone { .. } => 13,
         Msg::SnapshotProgress { .. } => 14,
         Msg::Account(_) => 15,
+        Msg::SourceFailed { .. } => 16,
     }
 }
-const VARIANTS: usize = 16;
+const VARIANTS: usize = 17;
 
 /// The messages the console's loader sends for the fixture files.
 fn loader_messages(sources: FileSources) -> Vec<Msg> {
@@ -164,6 +165,10 @@ fn samples() -> Vec<Msg> {
             text: Err(EffectError::Read("No such file".into())),
         },
         Msg::Signal(Signal::Hup),
+        Msg::SourceFailed {
+            source: "default/eu-west-1".into(),
+            reason: "AccessDeniedException".into(),
+        },
     ];
     v.extend(loader_messages(fixture_sources()));
     // A bucket with digest files (Integrity) and a file with a broken record (LoadErrors).

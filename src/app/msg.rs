@@ -76,6 +76,11 @@ pub enum Msg {
         job: u64,
         snapshots: Result<Vec<SnapshotProgress>, EffectError>,
     },
+    /// A live source (a profile × region) failed this poll; the others go on.
+    SourceFailed {
+        source: String,
+        reason: String,
+    },
     /// The account as the responder shows it, after an action or a poll (the demo world).
     Account(Box<crate::actions::AccountView>),
 }

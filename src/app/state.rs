@@ -10,6 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 pub enum Mode {
     Demo,
     Files,
+    Live,
 }
 
 impl Mode {
@@ -17,6 +18,7 @@ impl Mode {
         match self {
             Mode::Demo => "DEMO",
             Mode::Files => "FILES",
+            Mode::Live => "LIVE",
         }
     }
 }

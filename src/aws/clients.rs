@@ -50,11 +50,14 @@ pub enum ReadOp {
     GetAccessKeyLastUsed,
     ListAccessKeys,
     ListInstanceProfilesForRole,
+    ListDetectors,
+    ListFindings,
+    GetFindings,
 }
 
 impl ReadOp {
     /// Every variant, in declaration order (checked below at compile time).
-    pub const ALL: [ReadOp; 17] = [
+    pub const ALL: [ReadOp; 20] = [
         ReadOp::GetCallerIdentity,
         ReadOp::DescribeInstances,
         ReadOp::DescribeNetworkInterfaces,
@@ -72,6 +75,9 @@ impl ReadOp {
         ReadOp::GetAccessKeyLastUsed,
         ReadOp::ListAccessKeys,
         ReadOp::ListInstanceProfilesForRole,
+        ReadOp::ListDetectors,
+        ReadOp::ListFindings,
+        ReadOp::GetFindings,
     ];
 
     /// The IAM action (also the name in error messages).
@@ -96,6 +102,9 @@ impl ReadOp {
             ReadOp::GetAccessKeyLastUsed => "iam:GetAccessKeyLastUsed",
             ReadOp::ListAccessKeys => "iam:ListAccessKeys",
             ReadOp::ListInstanceProfilesForRole => "iam:ListInstanceProfilesForRole",
+            ReadOp::ListDetectors => "guardduty:ListDetectors",
+            ReadOp::ListFindings => "guardduty:ListFindings",
+            ReadOp::GetFindings => "guardduty:GetFindings",
         }
     }
 }
@@ -108,7 +117,7 @@ const _: () = {
         assert!(ReadOp::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ReadOp::ListInstanceProfilesForRole as usize + 1 == ReadOp::ALL.len());
+    assert!(ReadOp::GetFindings as usize + 1 == ReadOp::ALL.len());
 };
 
 /// The clients' own runtime. Dropped without waiting (`shutdown_background`), because the last
@@ -144,6 +153,7 @@ pub(super) struct Clients {
     pub(super) sns: aws_sdk_sns::Client,
     pub(super) iam: aws_sdk_iam::Client,
     pub(super) sts: aws_sdk_sts::Client,
+    pub(super) guardduty: aws_sdk_guardduty::Client,
 }
 
 pub(super) fn connect(opts: &AwsOptions) -> Result<Clients, AwsError> {
@@ -180,6 +190,7 @@ pub(super) fn connect(opts: &AwsOptions) -> Result<Clients, AwsError> {
         sns: aws_sdk_sns::Client::new(&conf),
         iam: aws_sdk_iam::Client::new(&conf),
         sts: aws_sdk_sts::Client::new(&conf),
+        guardduty: aws_sdk_guardduty::Client::new(&conf),
         rt: OwnRuntime(Some(rt)),
     })
 }

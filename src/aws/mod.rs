@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 mod autoscaling;
 mod clients;
 mod ec2;
+mod guardduty;
 mod iam;
 mod route53resolver;
 mod sns;
@@ -26,6 +27,7 @@ mod sts;
 
 pub use clients::{AwsError, AwsOptions, ReadOp};
 use clients::{Clients, connect};
+pub use guardduty::Fetched;
 
 /// Reads only. Has no method that changes the account.
 pub struct AwsReader(Clients);
@@ -62,6 +64,23 @@ fn dispatch(
             "vigil.NoWebhook",
             "no webhook URL configured for this session (--webhook URL)",
         )),
+    }
+}
+
+impl AwsReader {
+    /// The region's GuardDuty detectors.
+    pub fn detectors(&self) -> Result<Vec<String>, CallError> {
+        guardduty::detectors(&self.0)
+    }
+
+    /// The detector's open findings updated after `since`, at `min_severity` or above.
+    pub fn findings(
+        &self,
+        detector: &str,
+        since: Option<crate::model::Ts>,
+        min_severity: Option<f64>,
+    ) -> Result<Fetched, CallError> {
+        guardduty::findings(&self.0, detector, since, min_severity)
     }
 }
 

@@ -38,6 +38,38 @@ pub enum Command {
     },
     /// The neighbourhood of ENTITY_ID in the entity graph
     Graph(GraphArgs),
+    /// Stream GuardDuty findings live from every profile × region into the console (read-only);
+    /// --headless prints one line per new or updated finding
+    Live(LiveArgs),
+}
+
+// `vigil live`. A plain comment: the command's help is the variant's doc comment above.
+#[derive(Args, Debug, Clone)]
+pub struct LiveArgs {
+    /// Named profile from the AWS config files (repeat for several accounts; default: the SDK's
+    /// default chain)
+    #[arg(long = "profile", value_name = "PROFILE")]
+    pub profiles: Vec<String>,
+    /// Region to read (repeat for several; default: the profile's region)
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// Endpoint URL for every service (emulators, VPC endpoints)
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Seconds between polls
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub poll_interval: u64,
+    /// Only findings of this severity or above (GuardDuty's 0-10 scale, e.g. 7 for high)
+    #[arg(long, value_name = "N")]
+    pub min_severity: Option<f64>,
+    /// Print findings as they arrive, one line each, instead of opening the console
+    #[arg(long)]
+    pub headless: bool,
+    /// With --headless: poll once and exit
+    #[arg(long, requires = "headless")]
+    pub once: bool,
+    #[command(flatten)]
+    pub ui: UiArgs,
 }
 
 // `vigil demo`. A plain comment: the command's help is the variant's doc comment above.

@@ -63,4 +63,6 @@ pub enum CliError {
     Aws(#[from] crate::aws::AwsError),
     #[error(transparent)]
     Console(#[from] crate::console::RunError),
+    #[error(transparent)]
+    Live(#[from] crate::console::LiveError),
 }

@@ -11,6 +11,7 @@ mod error;
 pub mod graph;
 mod inputs;
 pub mod keymap;
+pub mod live;
 pub mod open;
 pub mod pivot;
 mod ui;

@@ -67,6 +67,40 @@ pub(crate) fn spawn_signals(bus: &Bus) {
     let _ = bus;
 }
 
+/// `vigil live`'s poller: a poll on the blocking pool (the AWS clients block), its findings as one
+/// batch, each failing target as a message; then the clock's wait.
+pub(crate) fn spawn_live(
+    bus: &Bus,
+    poller: super::live::Poller,
+    interval: Duration,
+    clock: Arc<dyn Clock>,
+) {
+    let live = bus.clone();
+    tokio::spawn(async move {
+        let mut poller = poller;
+        loop {
+            let Ok((p, poll)) = tokio::task::spawn_blocking(move || {
+                let poll = poller.poll();
+                (poller, poll)
+            })
+            .await
+            else {
+                return;
+            };
+            poller = p;
+            for (source, reason) in poll.failed {
+                if !live.send(Msg::SourceFailed { source, reason }).await {
+                    return;
+                }
+            }
+            if !poll.findings.is_empty() && !live.send(Msg::Findings(poll.findings)).await {
+                return;
+            }
+            clock.sleep(interval).await;
+        }
+    });
+}
+
 /// A demo scenario's findings on its timeline, paced from `started` (the start of play).
 pub(crate) fn spawn_demo_timeline(
     bus: &Bus,

@@ -85,6 +85,28 @@ pub fn open(
     }))
 }
 
+/// Runs the console over GuardDuty, live: `poller` is polled every `interval` on the blocking
+/// pool (its AWS clients block), each poll's findings arrive as one batch (an updated finding
+/// replaces its row), a target that fails says so on the status line and the others go on.
+/// Read-only: this session has no responder.
+pub fn live(
+    opts: Options,
+    keymap: Keymap,
+    poller: super::live::Poller,
+    interval: std::time::Duration,
+) -> Result<(), RunError> {
+    let state = State::new(
+        Options {
+            read_only: true,
+            ..opts
+        },
+        keymap,
+    );
+    console_runtime()?.block_on(in_terminal(state, None, move |bus| {
+        sources::spawn_live(bus, poller, interval, Arc::new(SystemClock));
+    }))
+}
+
 /// How a demo console acts: on the scenario's world through the demo responder (unless
 /// `opts.read_only`), writing the audit log at `audit_log` (default: the user's state directory).
 #[derive(Debug, Clone, Default)]

@@ -116,6 +116,17 @@ pub fn load_embedded(files: &[EmbeddedFile]) -> Loaded {
     assemble(parts)
 }
 
+/// Loads bytes that are not a file (an API response's body) exactly as a file with that content;
+/// `name` is what its records and errors say they come from.
+pub fn load_bytes(name: &Path, bytes: Vec<u8>) -> Loaded {
+    let mut parts = Loaded::default();
+    let last = load_parts(true, &mut |p| parts.extend(p), |sink| {
+        walk::walk_bytes(name, bytes, sink)
+    });
+    parts.extend(last);
+    parts
+}
+
 /// The parts of a load in file order.
 fn assemble(mut parts: Vec<(usize, Loaded)>) -> Loaded {
     // Stable: a file's parts arrive in order and stay in it.

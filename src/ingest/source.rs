@@ -79,12 +79,16 @@ pub fn open_sized(path: &Path) -> io::Result<(Box<dyn Read + Send>, Option<u64>)
 
 /// The decompressed content of bytes embedded in the binary (the bundled demo scenarios), with
 /// the expected size as [`open_sized`] gives it for a file.
-pub fn open_bytes(bytes: &'static [u8]) -> io::Result<(Box<dyn Read + Send>, Option<u64>)> {
-    let isize = bytes
+pub fn open_bytes<B: AsRef<[u8]> + Send + 'static>(
+    bytes: B,
+) -> io::Result<(Box<dyn Read + Send>, Option<u64>)> {
+    let b = bytes.as_ref();
+    let isize = b
         .last_chunk::<4>()
-        .filter(|_| bytes.len() >= 18)
+        .filter(|_| b.len() >= 18)
         .map(|t| u64::from(u32::from_le_bytes(*t)));
-    decoded(bytes, Some(bytes.len() as u64), isize)
+    let len = b.len() as u64;
+    decoded(std::io::Cursor::new(bytes), Some(len), isize)
 }
 
 /// `br` decoded when it starts with gzip's magic bytes (then `gz_size` is the hint), else as it

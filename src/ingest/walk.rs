@@ -36,7 +36,7 @@ pub fn walk_file<S: Sink>(path: &Path, sink: &mut S) {
 
 /// Walks a file embedded in the binary exactly as [`walk_file`] walks one on disk; `name` is what
 /// its records and errors say they come from.
-pub fn walk_bytes<S: Sink>(name: &Path, bytes: &'static [u8], sink: &mut S) {
+pub fn walk_bytes<S: Sink, B: AsRef<[u8]> + Send + 'static>(name: &Path, bytes: B, sink: &mut S) {
     let path = Arc::new(name.to_path_buf());
     match source::open_bytes(bytes) {
         Ok((reader, size_hint)) => walk_reader(&path, reader, size_hint, sink),

@@ -326,6 +326,123 @@ for _name, _fn in list(globals().items()):
         setattr(Route53ResolverResponse, _name[1:], _fn)
 
 
+# --- Addition: GuardDuty findings ----------------------------------------------------------------
+# moto 5.2.5 has GuardDuty detectors but no findings. Added in the wire shape of the GuardDuty API
+# Reference (REST-JSON): ListFindings (POST /detector/{detectorId}/findings: findingCriteria with
+# updatedAt gt/gte/greaterThan/greaterThanOrEqual in epoch milliseconds, service.archived eq, severity
+# gte/greaterThanOrEqual; maxResults (1-50, default 50) and nextToken paging; an unknown detector is a
+# BadRequestException) and GetFindings (POST /detector/{detectorId}/findings/get: up to 50 findingIds,
+# unknown ids left out). GuardDuty has no call that writes a finding, so the tests seed them (not an
+# AWS operation): VIGIL_MOTO_FINDINGS names a JSON file {"REGION": [finding, ...]} of findings as
+# GetFindings returns them, read at each call, so a test can add or update findings between polls.
+# Every call is counted in the file named by VIGIL_MOTO_FINDINGS + ".calls" ({"ListFindings": n, ...})
+# so a test can check a poll's cost.
+from moto.guardduty import urls as _gd_urls  # noqa: E402
+from moto.guardduty.responses import GuardDutyResponse  # noqa: E402
+
+_gd_lock = threading.Lock()
+
+
+def _gd_seeded(region):
+    path = os.environ.get("VIGIL_MOTO_FINDINGS")
+    if not path:
+        return []
+    try:
+        with open(path) as f:
+            return _json.load(f).get(region, [])
+    except (OSError, ValueError):
+        return []
+
+
+def _gd_count(action):
+    path = os.environ.get("VIGIL_MOTO_FINDINGS")
+    if not path:
+        return
+    with _gd_lock:
+        calls = {}
+        try:
+            with open(path + ".calls") as f:
+                calls = _json.load(f)
+        except (OSError, ValueError):
+            pass
+        calls[action] = calls.get(action, 0) + 1
+        with open(path + ".calls", "w") as f:
+            _json.dump(calls, f)
+
+
+def _gd_detector(self):
+    detector_id = self.path.split("/")[2]
+    if detector_id not in self.guardduty_backend.list_detectors():
+        raise JsonRESTError("BadRequestException", "The request is rejected because the input detectorId is not owned by the current account.")
+    return detector_id
+
+
+def _gd_ms(value):
+    # updatedAt in a finding is ISO 8601; criteria are epoch milliseconds.
+    t = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return int(t.timestamp() * 1000)
+
+
+def _gd_matches(finding, criterion):
+    for field, cond in (criterion or {}).items():
+        if field == "updatedAt":
+            t = _gd_ms(finding.get("updatedAt", "1970-01-01T00:00:00Z"))
+            gt = cond.get("gt", cond.get("greaterThan"))
+            gte = cond.get("gte", cond.get("greaterThanOrEqual"))
+            if gt is not None and not t > int(gt):
+                return False
+            if gte is not None and not t >= int(gte):
+                return False
+        elif field == "service.archived":
+            archived = str(finding.get("service", {}).get("archived", False)).lower()
+            if "eq" in cond and archived not in [str(v).lower() for v in cond["eq"]]:
+                return False
+            if "equals" in cond and archived not in [str(v).lower() for v in cond["equals"]]:
+                return False
+        elif field == "severity":
+            gte = cond.get("gte", cond.get("greaterThanOrEqual"))
+            if gte is not None and not float(finding.get("severity", 0)) >= float(gte):
+                return False
+        else:
+            raise JsonRESTError("BadRequestException", f"vigil's moto launcher does not filter on {field}")
+    return True
+
+
+def _list_findings(self):
+    _gd_count("ListFindings")
+    _gd_detector(self)
+    body = _json.loads(self.body or "{}")
+    criterion = (body.get("findingCriteria") or {}).get("criterion")
+    found = [f for f in _gd_seeded(self.region) if _gd_matches(f, criterion)]
+    found.sort(key=lambda f: (f.get("updatedAt", ""), f["id"]))
+    size = int(body.get("maxResults") or 50)
+    if not 1 <= size <= 50:
+        raise JsonRESTError("BadRequestException", "maxResults must be between 1 and 50")
+    start = int(body.get("nextToken") or 0)
+    page = found[start : start + size]
+    out = {"findingIds": [f["id"] for f in page]}
+    if start + size < len(found):
+        out["nextToken"] = str(start + size)
+    return _json.dumps(out)
+
+
+def _get_findings(self):
+    _gd_count("GetFindings")
+    _gd_detector(self)
+    ids = _json.loads(self.body or "{}").get("findingIds", [])
+    if len(ids) > 50:
+        raise JsonRESTError("BadRequestException", "at most 50 findingIds")
+    by_id = {f["id"]: f for f in _gd_seeded(self.region)}
+    return _json.dumps({"findings": [by_id[i] for i in ids if i in by_id]})
+
+
+for _name in ("list_findings", "get_findings"):
+    assert not hasattr(GuardDutyResponse, _name), f"moto now has {_name}: drop ours"
+    setattr(GuardDutyResponse, _name, globals()["_" + _name])
+_gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/findings$"] = GuardDutyResponse.dispatch
+_gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/findings/get$"] = GuardDutyResponse.dispatch
+
+
 # --- Fault injection (not a correction): throttling ------------------------------------------------
 # To test that throttled calls are retried with backoff, VIGIL_MOTO_FAULTS names a JSON file
 # {"Action": n}: the next n calls of that action answer RequestLimitExceeded, the code EC2 gives

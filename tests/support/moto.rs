@@ -18,6 +18,9 @@ pub struct Moto {
     pub port: u16,
     /// The launcher's fault file (see tests/moto/launch.py, VIGIL_MOTO_FAULTS).
     pub faults: PathBuf,
+    /// The GuardDuty findings the launcher serves, per region (VIGIL_MOTO_FINDINGS), and beside
+    /// it `<file>.calls`, the calls counted.
+    pub findings: PathBuf,
 }
 
 impl Drop for Moto {
@@ -68,11 +71,14 @@ pub fn start_moto() -> Moto {
         std::process::id()
     ));
     std::fs::write(&faults, "{}").unwrap();
+    let findings = faults.with_extension("findings.json");
+    std::fs::write(&findings, "{}").unwrap();
     let child = std::process::Command::new(&py)
         .arg(&launcher)
         .arg(port.to_string())
         .env("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
         .env("VIGIL_MOTO_FAULTS", &faults)
+        .env("VIGIL_MOTO_FINDINGS", &findings)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -81,6 +87,7 @@ pub fn start_moto() -> Moto {
         child,
         port,
         faults,
+        findings,
     };
     let t = Instant::now();
     loop {
@@ -143,6 +150,8 @@ pub fn moto() -> (MutexGuard<'static, Moto>, String) {
     );
     assert!(http_post(g.port, "/moto-api/reset"), "moto reset failed");
     std::fs::write(&g.faults, "{}").unwrap();
+    std::fs::write(&g.findings, "{}").unwrap();
+    let _ = std::fs::remove_file(g.findings.with_extension("json.calls"));
     let url = format!("http://127.0.0.1:{}", g.port);
     (g, url)
 }

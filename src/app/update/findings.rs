@@ -11,7 +11,8 @@ pub(crate) fn add_findings(s: &mut State, batch: Vec<Finding>) {
         return;
     }
     // The first batch of a file load is the starting point, not news.
-    let news = !(s.findings.is_empty() && s.opts.mode == Mode::Files);
+    // (A live session's first poll is where it starts, like a file load.)
+    let news = !(s.findings.is_empty() && matches!(s.opts.mode, Mode::Files | Mode::Live));
     let mut added = 0usize;
     for f in batch {
         if let Some(&i) = s.by_id.get(&f.id) {

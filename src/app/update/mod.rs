@@ -110,6 +110,10 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::SourceFailed { source, reason } => {
+            warn(s, format!("live: {source}: {reason}"));
+            Vec::new()
+        }
         Msg::Signal(sig) => {
             s.quit = true;
             info(s, format!("{}: quitting", sig.as_str()));

@@ -1,0 +1,102 @@
+//! `vigil live`: GuardDuty findings from every profile × region, polled; headless or in the
+//! console. Credentials are checked (sts:GetCallerIdentity) before anything else, one line each
+//! with what fixes them.
+
+use super::args::LiveArgs;
+use super::error::CliError;
+use super::ui;
+use crate::app::Mode;
+use crate::console::{Poll, Poller};
+use crate::model::Finding;
+use crate::model::text::Escaped;
+use std::collections::HashMap;
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<ExitCode, CliError> {
+    let poller = Poller::connect(
+        &args.profiles,
+        &args.regions,
+        args.endpoint_url.as_deref(),
+        args.min_severity,
+    )?;
+    if args.headless {
+        headless(poller, &args, out).map_err(CliError::Output)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (mut opts, keymap) = ui::setup(&args.ui, Mode::Live, start_logging)?;
+    opts.label = poller
+        .targets
+        .iter()
+        .map(|t| format!("{} {}", t.account, t.label))
+        .collect::<Vec<_>>()
+        .join(", ");
+    crate::console::live(
+        opts,
+        keymap,
+        poller,
+        Duration::from_secs(args.poll_interval),
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line per new or updated finding (`new` / `upd`), flushed as written; a region that fails
+/// says so on stderr and the others go on.
+fn headless(mut poller: Poller, args: &LiveArgs, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut seen: HashMap<String, Option<crate::model::Ts>> = HashMap::new();
+    let targets: Vec<String> = poller
+        .targets
+        .iter()
+        .map(|t| format!("{} ({})", t.label, t.account))
+        .collect();
+    writeln!(out, "# live: {}", targets.join(", "))?;
+    loop {
+        let poll = poller.poll();
+        report(&poll, &mut seen, out)?;
+        out.flush()?;
+        if args.once {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_secs(args.poll_interval));
+    }
+}
+
+fn report(
+    poll: &Poll,
+    seen: &mut HashMap<String, Option<crate::model::Ts>>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    for (target, why) in &poll.failed {
+        eprintln!("vigil: {}: {}", Escaped(target), Escaped(why));
+    }
+    for e in &poll.errors {
+        eprintln!("vigil: {e}");
+    }
+    let mut findings: Vec<&Finding> = poll.findings.iter().collect();
+    findings.sort_by(|a, b| (a.updated_at, &a.id).cmp(&(b.updated_at, &b.id)));
+    for f in findings {
+        let tag = match seen.insert(f.id.clone(), f.updated_at) {
+            None => "new",
+            Some(before) if before == f.updated_at => continue,
+            Some(_) => "upd",
+        };
+        let at = f
+            .updated_at
+            .or(f.time())
+            .map(|t| t.to_rfc3339_secs())
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{tag} {at}  {:<12} {:<14} {:<8} {:>4.1}  {:<52}  {:<22}  {}",
+            Escaped(f.account_id.as_deref().unwrap_or("-")),
+            Escaped(f.region.as_deref().unwrap_or("-")),
+            f.label(),
+            f.severity,
+            Escaped(&f.finding_type),
+            Escaped(&f.resource),
+            Escaped(&f.id)
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! The GuardDuty source of `vigil live`: every profile × region, their detectors, polled for the
+//! findings updated since the last poll. Used by the console (as a task that sends `Msg::Findings`)
+//! and by `vigil live --headless`.
+
+use crate::actions::Inspect;
+use crate::aws::{AwsOptions, AwsReader};
+use crate::ingest::IngestError;
+use crate::model::{Finding, Ts};
+
+/// Why `vigil live` cannot start: said before the terminal is taken, with what fixes it.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error("{target}: {source}")]
+    Connect {
+        target: String,
+        source: crate::aws::AwsError,
+    },
+    #[error("{target}: the credentials do not answer sts:GetCallerIdentity: {message}{fix}")]
+    Credentials {
+        target: String,
+        message: String,
+        fix: String,
+    },
+}
+
+/// One profile in one region.
+pub struct Target {
+    /// `profile/region` as the user named them (`default` when not named).
+    pub label: String,
+    pub account: String,
+    reader: AwsReader,
+    detectors: Option<Vec<String>>,
+    /// The newest `updatedAt` seen: the next poll asks only for what changed after it.
+    since: Option<Ts>,
+}
+
+/// What one poll of every target read.
+#[derive(Debug, Default)]
+pub struct Poll {
+    pub findings: Vec<Finding>,
+    /// Per target that failed this time: its label and why (the others went on).
+    pub failed: Vec<(String, String)>,
+    pub errors: Vec<IngestError>,
+    pub calls: usize,
+}
+
+/// The targets of a live session.
+pub struct Poller {
+    pub targets: Vec<Target>,
+    pub min_severity: Option<f64>,
+}
+
+/// The command that fixes a credential problem, from the SDK's words for it.
+fn fix_for(message: &str, profile: Option<&str>) -> String {
+    let p = profile
+        .map(|p| format!(" --profile {p}"))
+        .unwrap_or_default();
+    let m = message.to_ascii_lowercase();
+    if m.contains("sso") || m.contains("token has expired") || m.contains("expiredtoken") {
+        format!(" (run: aws sso login{p})")
+    } else if m.contains("no credentials") || m.contains("credentials") && m.contains("not") {
+        format!(" (run: aws configure{p}, or set AWS_PROFILE)")
+    } else if m.contains("skew") || m.contains("signature expired") {
+        " (the machine's clock is off: sync it, e.g. chronyc makestep)".to_string()
+    } else {
+        String::new()
+    }
+}
+
+impl Poller {
+    /// Connects every profile × region and checks each answers sts:GetCallerIdentity.
+    pub fn connect(
+        profiles: &[String],
+        regions: &[String],
+        endpoint_url: Option<&str>,
+        min_severity: Option<f64>,
+    ) -> Result<Poller, LiveError> {
+        let profiles: Vec<Option<&str>> = if profiles.is_empty() {
+            vec![None]
+        } else {
+            profiles.iter().map(|p| Some(p.as_str())).collect()
+        };
+        let regions: Vec<Option<&str>> = if regions.is_empty() {
+            vec![None]
+        } else {
+            regions.iter().map(|r| Some(r.as_str())).collect()
+        };
+        let mut targets = Vec::new();
+        for profile in &profiles {
+            for region in &regions {
+                let label = format!(
+                    "{}/{}",
+                    profile.unwrap_or("default"),
+                    region.unwrap_or("(profile's region)")
+                );
+                let opts = AwsOptions {
+                    profile: profile.map(str::to_string),
+                    region: region.map(str::to_string),
+                    endpoint_url: endpoint_url.map(str::to_string),
+                    max_attempts: None,
+                };
+                let mut reader =
+                    crate::aws::connect_read_only(&opts).map_err(|source| LiveError::Connect {
+                        target: label.clone(),
+                        source,
+                    })?;
+                let who = reader.identity().map_err(|e| LiveError::Credentials {
+                    target: label.clone(),
+                    fix: fix_for(&e.plain(), *profile),
+                    message: e.plain(),
+                })?;
+                targets.push(Target {
+                    label,
+                    account: who.account,
+                    reader,
+                    detectors: None,
+                    since: None,
+                });
+            }
+        }
+        Ok(Poller {
+            targets,
+            min_severity,
+        })
+    }
+
+    /// Polls every target; a target that fails is reported and the others go on.
+    pub fn poll(&mut self) -> Poll {
+        let mut out = Poll::default();
+        for t in &mut self.targets {
+            match poll_target(t, self.min_severity, &mut out) {
+                Ok(()) => {}
+                Err(e) => out.failed.push((t.label.clone(), e.plain())),
+            }
+        }
+        out
+    }
+}
+
+fn poll_target(
+    t: &mut Target,
+    min_severity: Option<f64>,
+    out: &mut Poll,
+) -> Result<(), crate::actions::CallError> {
+    if t.detectors.is_none() {
+        t.detectors = Some(t.reader.detectors()?);
+        out.calls += 1;
+    }
+    for d in t.detectors.clone().unwrap_or_default() {
+        let mut f = t.reader.findings(&d, t.since, min_severity)?;
+        out.calls += f.calls;
+        if let Some(newest) = f.findings.iter().filter_map(|x| x.updated_at).max() {
+            t.since = Some(t.since.map_or(newest, |s| s.max(newest)));
+        }
+        out.findings.append(&mut f.findings);
+        out.errors.append(&mut f.errors);
+    }
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! `vigil live` against GuardDuty on moto's server (the launcher adds ListFindings/GetFindings in
+//! the API's wire shape and serves the findings a test seeds): two regions merge, a second poll
+//! asks only for what changed, an updated finding comes back as such, a failing region is said
+//! while the other goes on.
+
+use crate::moto_support::moto;
+use assert_cmd::Command;
+use std::path::Path;
+use vigil::console::Poller;
+
+/// The tui fixture's findings (API shape), `n` of them in `region`, `m` in `other`.
+fn seed(file: &Path, regions: &[(&str, std::ops::Range<usize>)]) -> Vec<serde_json::Value> {
+    let all: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tui/findings.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut by_region = serde_json::Map::new();
+    for (region, range) in regions {
+        let list: Vec<serde_json::Value> = all[range.clone()]
+            .iter()
+            .map(|f| {
+                let mut f = f.clone();
+                f["region"] = serde_json::Value::from(*region);
+                f
+            })
+            .collect();
+        by_region.insert(region.to_string(), serde_json::Value::from(list));
+    }
+    std::fs::write(file, serde_json::Value::Object(by_region).to_string()).unwrap();
+    all
+}
+
+fn create_detector(url: &str, region: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let conf = rt.block_on(
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(http)
+            .region(aws_config::Region::new(region.to_string()))
+            .endpoint_url(url)
+            .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .load(),
+    );
+    let gd = aws_sdk_guardduty::Client::new(&conf);
+    rt.block_on(gd.create_detector().enable(true).send())
+        .unwrap();
+}
+
+fn calls(findings: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(findings.with_extension("json.calls")).unwrap_or_default();
+    serde_json::from_str(&text).unwrap_or(serde_json::json!({}))
+}
+
+#[test]
+fn two_regions_merge_in_the_headless_stream() {
+    let (m, url) = moto();
+    create_detector(&url, "us-east-1");
+    create_detector(&url, "eu-west-1");
+    let all = seed(&m.findings, &[("us-east-1", 0..4), ("eu-west-1", 4..6)]);
+    let out = Command::cargo_bin("vigil")
+        .unwrap()
+        .args(["live", "--headless", "--once", "--region", "us-east-1"])
+        .args(["--region", "eu-west-1", "--endpoint-url", &url])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("new ")).collect();
+    assert_eq!(lines.len(), 6, "{stdout}");
+    for (i, f) in all[..6].iter().enumerate() {
+        let id = f["id"].as_str().unwrap();
+        let line = lines.iter().find(|l| l.ends_with(id)).expect(id);
+        let region = if i < 4 { "us-east-1" } else { "eu-west-1" };
+        assert!(line.contains(region), "{line}");
+    }
+    assert!(
+        stdout.starts_with("# live: default/us-east-1 (123456789012), default/eu-west-1"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_second_poll_fetches_only_what_changed() {
+    let (m, url) = moto();
+    create_detector(&url, "us-east-1");
+    let mut all = seed(&m.findings, &[("us-east-1", 0..4)]);
+    let mut p = Poller::connect(&[], &["us-east-1".into()], Some(&url), None).unwrap();
+    let first = p.poll();
+    assert!(first.failed.is_empty(), "{:?}", first.failed);
+    assert_eq!(first.findings.len(), 4);
+    // ListDetectors, one ListFindings page, one GetFindings batch.
+    assert_eq!(first.calls, 3);
+    // Nothing changed: one ListFindings, no GetFindings.
+    let second = p.poll();
+    assert_eq!((second.findings.len(), second.calls), (0, 1));
+    // One finding updated (count and time): only it comes back, with the new values.
+    all[2]["updatedAt"] = "2030-01-01T00:00:00.000Z".into();
+    all[2]["service"]["count"] = 99.into();
+    let updated = all[2]["id"].as_str().unwrap().to_string();
+    let mut regions = serde_json::Map::new();
+    regions.insert(
+        "us-east-1".into(),
+        serde_json::Value::from(all[..4].to_vec()),
+    );
+    std::fs::write(&m.findings, serde_json::Value::Object(regions).to_string()).unwrap();
+    let third = p.poll();
+    assert_eq!(third.findings.len(), 1, "{:?}", third.findings);
+    assert_eq!(third.findings[0].id, updated);
+    assert_eq!(third.findings[0].count, 99);
+    assert_eq!(third.calls, 2);
+    let c = calls(&m.findings);
+    assert_eq!(c["ListFindings"], 3, "{c}");
+    assert_eq!(c["GetFindings"], 2, "{c}");
+}
+
+#[test]
+fn a_failing_region_is_said_and_the_other_goes_on() {
+    let (m, url) = moto();
+    create_detector(&url, "us-east-1");
+    create_detector(&url, "eu-west-1");
+    seed(&m.findings, &[("us-east-1", 0..2), ("eu-west-1", 2..3)]);
+    let mut p = Poller::connect(
+        &[],
+        &["us-east-1".into(), "eu-west-1".into()],
+        Some(&url),
+        None,
+    )
+    .unwrap();
+    // Every attempt of the first region's ListFindings is throttled (the SDK retries 3 times).
+    std::fs::write(&m.faults, r#"{"ListFindings": 3}"#).unwrap();
+    let poll = p.poll();
+    assert_eq!(poll.failed.len(), 1, "{:?}", poll.failed);
+    assert!(poll.failed[0].0.contains("us-east-1"), "{:?}", poll.failed);
+    assert_eq!(poll.findings.len(), 1, "eu-west-1 still streams");
+    assert_eq!(poll.findings[0].region.as_deref(), Some("eu-west-1"));
+    // The next poll gets the first region's findings.
+    let again = p.poll();
+    assert!(again.failed.is_empty(), "{:?}", again.failed);
+    assert_eq!(again.findings.len(), 2);
+}
