@@ -154,3 +154,45 @@ fn a_failing_region_is_said_and_the_other_goes_on() {
     assert!(again.failed.is_empty(), "{:?}", again.failed);
     assert_eq!(again.findings.len(), 2);
 }
+
+/// The console, live against moto in tmux at 80×24: the findings there at start fill the list,
+/// and a finding created after start appears, marked new, at the next poll.
+#[test]
+fn the_live_console_shows_a_finding_created_after_start() {
+    let (m, url) = moto();
+    create_detector(&url, "us-east-1");
+    let all = seed(&m.findings, &[("us-east-1", 0..2)]);
+    let bin = env!("CARGO_BIN_EXE_vigil");
+    let env = "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_MAX_ATTEMPTS=1 \
+               AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+               AWS_EC2_METADATA_DISABLED=true";
+    let t = crate::tmux::Tmux::start(
+        "live",
+        (80, 24),
+        &format!(
+            "{env} {bin} live --region us-east-1 --endpoint-url {url} --poll-interval 1; \
+             echo VIGIL-EXIT=$?; sleep 30"
+        ),
+    );
+    let screen = t.wait_for("LIVE");
+    assert!(screen.contains("123456789012"), "{screen}");
+    let first = all[0]["type"].as_str().unwrap();
+    t.wait_for(&first[..20]);
+    // A new finding, created after start.
+    let mut late = all[3].clone();
+    late["region"] = "us-east-1".into();
+    late["updatedAt"] = "2030-01-01T00:00:00.000Z".into();
+    let mut list = all[..2].to_vec();
+    for f in &mut list {
+        f["region"] = "us-east-1".into();
+    }
+    list.push(late.clone());
+    let mut regions = serde_json::Map::new();
+    regions.insert("us-east-1".into(), serde_json::Value::from(list));
+    std::fs::write(&m.findings, serde_json::Value::Object(regions).to_string()).unwrap();
+    let late_type = late["type"].as_str().unwrap();
+    let screen = t.wait_for(&late_type[..20]);
+    assert!(screen.contains("1 new finding(s)"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_for("VIGIL-EXIT=0");
+}
