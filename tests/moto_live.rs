@@ -196,3 +196,31 @@ fn the_live_console_shows_a_finding_created_after_start() {
     t.keys(&["q"]);
     t.wait_for("VIGIL-EXIT=0");
 }
+
+/// No credentials anywhere: said in one line before anything else (no terminal taken), with the
+/// command that fixes it, exit 2.
+#[test]
+fn missing_credentials_are_said_first_with_the_fix() {
+    let (_m, url) = moto();
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("vigil")
+        .unwrap()
+        .args(["live", "--region", "us-east-1", "--endpoint-url", &url])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(out.stdout.is_empty(), "nothing drawn");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("default/us-east-1"), "{err}");
+    assert!(err.contains("sts:GetCallerIdentity"), "{err}");
+    assert!(err.contains("aws configure"), "{err}");
+}

@@ -422,3 +422,19 @@ x = { cmd = "recenter", desc = "re-centre" }
     assert!(screen.contains(" x re-centre  backspace back"), "{screen}");
     assert!(!screen.contains("enter re-centre"), "{screen}");
 }
+
+/// Findings from more than one region (a `vigil live` over several) keep the account/region column
+/// at 80 columns, in the group column's place; one place needs neither.
+#[test]
+fn several_regions_show_the_account_and_region_at_80_columns() {
+    let mut s = state(80, 24);
+    assert!(!text(&s).contains("ACCOUNT/REGION"));
+    let mut other = s.findings[0].clone();
+    other.id = "f-in-another-region".into();
+    other.region = Some("eu-west-1".into());
+    send(&mut s, vigil::app::Msg::Findings(vec![other]));
+    let screen = text(&s);
+    assert!(screen.contains("ACCOUNT/REGION"), "{screen}");
+    assert!(screen.contains("eu-west-1"), "{screen}");
+    assert!(screen.contains("us-east-1"), "{screen}");
+}

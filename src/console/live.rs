@@ -50,6 +50,20 @@ pub struct Poller {
     pub min_severity: Option<f64>,
 }
 
+/// A credential failure in one line: the SDK's error names every provider it tried, with its
+/// debug dump; the responder needs what went wrong.
+fn one_line(message: &str) -> String {
+    let m = message.to_ascii_lowercase();
+    if m.contains("no credentials found in chain") {
+        return "no credentials found (environment, profile, web identity, container, instance \
+                metadata)"
+            .to_string();
+    }
+    let first = message.lines().next().unwrap_or_default();
+    let first = first.split(" (DispatchFailure").next().unwrap_or(first);
+    first.chars().take(240).collect()
+}
+
 /// The command that fixes a credential problem, from the SDK's words for it.
 fn fix_for(message: &str, profile: Option<&str>) -> String {
     let p = profile
@@ -59,6 +73,7 @@ fn fix_for(message: &str, profile: Option<&str>) -> String {
     if m.contains("sso") || m.contains("token has expired") || m.contains("expiredtoken") {
         format!(" (run: aws sso login{p})")
     } else if m.contains("no credentials") || m.contains("credentials") && m.contains("not") {
+        // (the SDK's "no credentials found in chain")
         format!(" (run: aws configure{p}, or set AWS_PROFILE)")
     } else if m.contains("skew") || m.contains("signature expired") {
         " (the machine's clock is off: sync it, e.g. chronyc makestep)".to_string()
@@ -107,7 +122,7 @@ impl Poller {
                 let who = reader.identity().map_err(|e| LiveError::Credentials {
                     target: label.clone(),
                     fix: fix_for(&e.plain(), *profile),
-                    message: e.plain(),
+                    message: one_line(&e.plain()),
                 })?;
                 targets.push(Target {
                     label,
@@ -156,4 +171,38 @@ fn poll_target(
         out.errors.append(&mut f.errors);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credential_failures_name_their_fix() {
+        let sso = "the SSO token for profile dev has expired; refresh it";
+        assert_eq!(
+            fix_for(sso, Some("dev")),
+            " (run: aws sso login --profile dev)"
+        );
+        assert_eq!(
+            fix_for(
+                "ExpiredToken: The security token included in the request is expired",
+                None
+            ),
+            " (run: aws sso login)"
+        );
+        assert!(fix_for("no credentials found in chain", None).contains("aws configure"));
+        assert!(
+            fix_for("Signature expired: 20240101T000000Z is now earlier", None).contains("clock")
+        );
+        assert_eq!(fix_for("AccessDenied", None), "");
+        assert_eq!(
+            one_line("ConnectionFailed: no credentials found in chain. Attempted:\n  Environment"),
+            "no credentials found (environment, profile, web identity, container, instance metadata)"
+        );
+        assert_eq!(
+            one_line("AccessDenied: nope (DispatchFailure(...))\nmore"),
+            "AccessDenied: nope"
+        );
+    }
 }

@@ -10,7 +10,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 /// Column widths for a table `w` wide; optional columns collapse by priority (account/region
-/// first, then group, then count).
+/// first, then group, then count). When the findings come from more than one account or region
+/// (`vigil live` over several), account/region stays from 72 columns, in the group's place.
 struct Cols {
     ty: u16,
     resource: u16,
@@ -20,7 +21,7 @@ struct Cols {
     group: u16,
 }
 
-fn columns(w: u16) -> Cols {
+fn columns(w: u16, several_places: bool) -> Cols {
     let mut c = Cols {
         ty: 0,
         resource: 20,
@@ -29,7 +30,9 @@ fn columns(w: u16) -> Cols {
         last: 5,
         group: 10,
     };
-    if w < 110 {
+    if w < 110 && several_places && w >= 72 {
+        c.group = 0;
+    } else if w < 110 {
         c.acct = 0;
     }
     if w < 72 {
@@ -50,9 +53,18 @@ fn columns(w: u16) -> Cols {
     c
 }
 
+/// Whether the findings come from more than one account or region.
+fn several_places(state: &State) -> bool {
+    let mut first: Option<(Option<&str>, Option<&str>)> = None;
+    state.findings.iter().any(|f| {
+        let here = (f.account_id.as_deref(), f.region.as_deref());
+        *first.get_or_insert(here) != here
+    })
+}
+
 pub fn render(state: &State, t: &Theme, frame: &mut Frame, title: Rect, body: Rect) {
     summary(state, t, frame, title);
-    let cols = columns(body.width);
+    let cols = columns(body.width, several_places(state));
     let page = usize::from(body.height.saturating_sub(1)).max(1);
     let rows = &state.list.rows;
     let offset = (state.list.selected / page) * page;
