@@ -40,7 +40,7 @@ fn variant(m: &Msg) -> usize {
         Msg::ActionDone { .. } => 13,
         Msg::SnapshotProgress { .. } => 14,
         Msg::Account(_) => 15,
-        Msg::SourceFailed { .. } => 16,
+        Msg::Polled { .. } => 16,
     }
 }
 const VARIANTS: usize = 17;
@@ -165,9 +165,11 @@ fn samples() -> Vec<Msg> {
             text: Err(EffectError::Read("No such file".into())),
         },
         Msg::Signal(Signal::Hup),
-        Msg::SourceFailed {
-            source: "default/eu-west-1".into(),
-            reason: "AccessDeniedException".into(),
+        Msg::Polled {
+            failed: vec![vigil::app::SourceFailure {
+                source: "default/eu-west-1".into(),
+                reason: "AccessDeniedException".into(),
+            }],
         },
     ];
     v.extend(loader_messages(fixture_sources()));

@@ -438,3 +438,24 @@ fn several_regions_show_the_account_and_region_at_80_columns() {
     assert!(screen.contains("eu-west-1"), "{screen}");
     assert!(screen.contains("us-east-1"), "{screen}");
 }
+
+/// A live poll where a region failed: the header counts the failing sources, the status line says
+/// which and why; the next poll that succeeds clears it.
+#[test]
+fn a_failing_live_source_is_counted_in_the_header_until_it_recovers() {
+    let mut s = state(80, 24);
+    let failed = vec![vigil::app::SourceFailure {
+        source: "prod/eu-west-1".into(),
+        reason: "AccessDeniedException: not authorized".into(),
+    }];
+    send(&mut s, vigil::app::Msg::Polled { failed });
+    let screen = text(&s);
+    let rows: Vec<&str> = screen.lines().collect();
+    assert!(rows[0].contains("1 FAILING"), "{}", rows[0]);
+    assert!(
+        screen.contains("live: prod/eu-west-1: AccessDenied"),
+        "{screen}"
+    );
+    send(&mut s, vigil::app::Msg::Polled { failed: Vec::new() });
+    assert!(!text(&s).lines().next().unwrap().contains("FAILING"));
+}

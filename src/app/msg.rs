@@ -76,13 +76,21 @@ pub enum Msg {
         job: u64,
         snapshots: Result<Vec<SnapshotProgress>, EffectError>,
     },
-    /// A live source (a profile × region) failed this poll; the others go on.
-    SourceFailed {
-        source: String,
-        reason: String,
+    /// A live poll ended: the sources (profile × region) that failed this time, and why; the
+    /// others went on. An empty list clears the failures of the poll before.
+    Polled {
+        failed: Vec<SourceFailure>,
     },
     /// The account as the responder shows it, after an action or a poll (the demo world).
     Account(Box<crate::actions::AccountView>),
+}
+
+/// A live source that failed a poll.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceFailure {
+    /// `profile/region`.
+    pub source: String,
+    pub reason: String,
 }
 
 /// The signals that end a session.

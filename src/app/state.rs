@@ -461,6 +461,8 @@ pub struct State {
     /// How many findings (in arrival order) the graph holds.
     pub graph_findings: usize,
     pub index: Option<TrailIndex>,
+    /// Live sources that failed their last poll (the header says how many).
+    pub failing: Vec<super::msg::SourceFailure>,
     /// What the index and graph were built from (a recording's reference to the data).
     pub evidence: Option<super::msg::EvidenceRef>,
     pub index_state: IndexState,
@@ -499,6 +501,7 @@ impl State {
             graph_findings: 0,
             index: None,
             evidence: None,
+            failing: Vec::new(),
             index_state: IndexState::None,
             list: FindingsList::default(),
             summary: Summary::default(),

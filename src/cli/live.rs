@@ -26,12 +26,14 @@ pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<E
         return Ok(ExitCode::SUCCESS);
     }
     let (mut opts, keymap) = ui::setup(&args.ui, Mode::Live, start_logging)?;
-    opts.label = poller
+    // The header: who (the principals, by name); the accounts and regions come from the findings.
+    let mut who: Vec<&str> = poller
         .targets
         .iter()
-        .map(|t| format!("{} {}", t.account, t.label))
-        .collect::<Vec<_>>()
-        .join(", ");
+        .map(|t| t.principal.rsplit(':').next().unwrap_or(&t.principal))
+        .collect();
+    who.dedup();
+    opts.label = who.join(" ");
     crate::console::live(
         opts,
         keymap,

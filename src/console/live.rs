@@ -28,6 +28,8 @@ pub struct Target {
     /// `profile/region` as the user named them (`default` when not named).
     pub label: String,
     pub account: String,
+    /// The principal the credentials act as (its ARN).
+    pub principal: String,
     reader: AwsReader,
     detectors: Option<Vec<String>>,
     /// The newest `updatedAt` seen: the next poll asks only for what changed after it.
@@ -127,6 +129,7 @@ impl Poller {
                 targets.push(Target {
                     label,
                     account: who.account,
+                    principal: who.arn,
                     reader,
                     detectors: None,
                     since: None,

@@ -4,7 +4,7 @@
 
 use super::bus::Bus;
 use super::clock::Clock;
-use crate::app::{Msg, Signal};
+use crate::app::{Msg, Signal, SourceFailure};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -88,12 +88,15 @@ pub(crate) fn spawn_live(
                 return;
             };
             poller = p;
-            for (source, reason) in poll.failed {
-                if !live.send(Msg::SourceFailed { source, reason }).await {
-                    return;
-                }
-            }
             if !poll.findings.is_empty() && !live.send(Msg::Findings(poll.findings)).await {
+                return;
+            }
+            let failed = poll
+                .failed
+                .into_iter()
+                .map(|(source, reason)| SourceFailure { source, reason })
+                .collect();
+            if !live.send(Msg::Polled { failed }).await {
                 return;
             }
             clock.sleep(interval).await;

@@ -74,8 +74,12 @@ fn header_line(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
         [r] => r.clone(),
         [r, rest @ ..] => format!("{r} +{}", rest.len()),
     };
+    let failing = match state.failing.len() {
+        0 => String::new(),
+        n => format!("{n} FAILING"),
+    };
     let mut mid = String::new();
-    for part in [acct, region] {
+    for part in [acct, region, failing] {
         if !part.is_empty() {
             mid.push_str(&format!(" {} {part}", t.sep()));
         }

@@ -110,8 +110,15 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Msg::SourceFailed { source, reason } => {
-            warn(s, format!("live: {source}: {reason}"));
+        Msg::Polled { failed } => {
+            if let Some(f) = failed.first() {
+                let more = match failed.len() {
+                    1 => String::new(),
+                    n => format!(" (+{} more)", n - 1),
+                };
+                warn(s, format!("live: {}: {}{more}", f.source, f.reason));
+            }
+            s.failing = failed;
             Vec::new()
         }
         Msg::Signal(sig) => {
