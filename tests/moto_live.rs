@@ -224,3 +224,39 @@ fn missing_credentials_are_said_first_with_the_fix() {
     assert!(err.contains("sts:GetCallerIdentity"), "{err}");
     assert!(err.contains("aws configure"), "{err}");
 }
+
+/// `--all-regions` reads every region enabled for the account (DescribeRegions) and streams from
+/// each that has a detector.
+#[test]
+fn all_regions_reads_every_enabled_region() {
+    let (m, url) = moto();
+    create_detector(&url, "us-east-1");
+    create_detector(&url, "ap-southeast-2");
+    seed(
+        &m.findings,
+        &[("us-east-1", 0..1), ("ap-southeast-2", 1..3)],
+    );
+    let out = Command::cargo_bin("vigil")
+        .unwrap()
+        .args(["live", "--headless", "--once", "--all-regions"])
+        .args(["--endpoint-url", &url])
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let header = stdout.lines().next().unwrap();
+    for r in ["us-east-1", "eu-west-1", "ap-southeast-2"] {
+        assert!(header.contains(&format!("default/{r} ")), "{header}");
+    }
+    let new: Vec<&str> = stdout.lines().filter(|l| l.starts_with("new ")).collect();
+    assert_eq!(new.len(), 3, "{stdout}");
+    assert_eq!(
+        new.iter().filter(|l| l.contains("ap-southeast-2")).count(),
+        2
+    );
+}

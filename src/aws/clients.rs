@@ -53,11 +53,12 @@ pub enum ReadOp {
     ListDetectors,
     ListFindings,
     GetFindings,
+    DescribeRegions,
 }
 
 impl ReadOp {
     /// Every variant, in declaration order (checked below at compile time).
-    pub const ALL: [ReadOp; 20] = [
+    pub const ALL: [ReadOp; 21] = [
         ReadOp::GetCallerIdentity,
         ReadOp::DescribeInstances,
         ReadOp::DescribeNetworkInterfaces,
@@ -78,6 +79,7 @@ impl ReadOp {
         ReadOp::ListDetectors,
         ReadOp::ListFindings,
         ReadOp::GetFindings,
+        ReadOp::DescribeRegions,
     ];
 
     /// The IAM action (also the name in error messages).
@@ -105,6 +107,7 @@ impl ReadOp {
             ReadOp::ListDetectors => "guardduty:ListDetectors",
             ReadOp::ListFindings => "guardduty:ListFindings",
             ReadOp::GetFindings => "guardduty:GetFindings",
+            ReadOp::DescribeRegions => "ec2:DescribeRegions",
         }
     }
 }
@@ -117,7 +120,7 @@ const _: () = {
         assert!(ReadOp::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ReadOp::GetFindings as usize + 1 == ReadOp::ALL.len());
+    assert!(ReadOp::DescribeRegions as usize + 1 == ReadOp::ALL.len());
 };
 
 /// The clients' own runtime. Dropped without waiting (`shutdown_background`), because the last

@@ -209,6 +209,18 @@ pub(super) fn group_by_name(
 
 /// The running (not terminated) instances whose instance profile is one of `profiles` (ARNs),
 /// sorted.
+/// The regions enabled for the account (DescribeRegions without AllRegions), sorted.
+pub(super) fn regions(c: &Clients) -> Result<Vec<String>, CallError> {
+    let out = c.read(ReadOp::DescribeRegions, c.ec2.describe_regions().send())?;
+    let mut names: Vec<String> = out
+        .regions()
+        .iter()
+        .filter_map(|r| r.region_name().map(str::to_string))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
 pub(super) fn instances_with_profiles(
     c: &Clients,
     profiles: &[String],

@@ -68,6 +68,11 @@ fn dispatch(
 }
 
 impl AwsReader {
+    /// The regions enabled for the account.
+    pub fn regions(&self) -> Result<Vec<String>, CallError> {
+        ec2::regions(&self.0)
+    }
+
     /// The region's GuardDuty detectors.
     pub fn detectors(&self) -> Result<Vec<String>, CallError> {
         guardduty::detectors(&self.0)

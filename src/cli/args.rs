@@ -53,6 +53,9 @@ pub struct LiveArgs {
     /// Region to read (repeat for several; default: the profile's region)
     #[arg(long = "region", value_name = "REGION")]
     pub regions: Vec<String>,
+    /// Every region enabled for the account (ec2:DescribeRegions), instead of --region
+    #[arg(long, conflicts_with = "regions")]
+    pub all_regions: bool,
     /// Endpoint URL for every service (emulators, VPC endpoints)
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,

@@ -15,9 +15,15 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<ExitCode, CliError> {
+    let regions = if args.all_regions {
+        let first = args.profiles.first().map(String::as_str);
+        Poller::enabled_regions(first, args.endpoint_url.as_deref())?
+    } else {
+        args.regions.clone()
+    };
     let poller = Poller::connect(
         &args.profiles,
-        &args.regions,
+        &regions,
         args.endpoint_url.as_deref(),
         args.min_severity,
     )?;

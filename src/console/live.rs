@@ -85,6 +85,29 @@ fn fix_for(message: &str, profile: Option<&str>) -> String {
 }
 
 impl Poller {
+    /// The regions enabled for the account of `profile` (read in its default region).
+    pub fn enabled_regions(
+        profile: Option<&str>,
+        endpoint_url: Option<&str>,
+    ) -> Result<Vec<String>, LiveError> {
+        let target = format!("{}/regions", profile.unwrap_or("default"));
+        let opts = AwsOptions {
+            profile: profile.map(str::to_string),
+            region: None,
+            endpoint_url: endpoint_url.map(str::to_string),
+            max_attempts: None,
+        };
+        let reader = crate::aws::connect_read_only(&opts).map_err(|source| LiveError::Connect {
+            target: target.clone(),
+            source,
+        })?;
+        reader.regions().map_err(|e| LiveError::Credentials {
+            target,
+            fix: fix_for(&e.plain(), profile),
+            message: one_line(&e.plain()),
+        })
+    }
+
     /// Connects every profile × region and checks each answers sts:GetCallerIdentity.
     pub fn connect(
         profiles: &[String],
