@@ -260,3 +260,38 @@ fn all_regions_reads_every_enabled_region() {
         2
     );
 }
+
+/// 120 findings: ListFindings pages with nextToken (50, 50, 20) and GetFindings goes 50 at a
+/// time; the poll's cost is 1 + 3 + 3 calls, all 120 arrive once.
+#[test]
+fn many_findings_page_through_next_token() {
+    let (m, url) = moto();
+    create_detector(&url, "us-east-1");
+    let all = seed(&m.findings, &[("us-east-1", 0..1)]);
+    let many: Vec<serde_json::Value> = (0..120)
+        .map(|i| {
+            let mut f = all[i % all.len()].clone();
+            f["id"] = format!("f{i:031}").into();
+            f["region"] = "us-east-1".into();
+            f["updatedAt"] = format!("2024-05-01T10:{:02}:{:02}.000Z", i / 60, i % 60).into();
+            f
+        })
+        .collect();
+    let mut regions = serde_json::Map::new();
+    regions.insert("us-east-1".into(), serde_json::Value::from(many));
+    std::fs::write(&m.findings, serde_json::Value::Object(regions).to_string()).unwrap();
+    let mut p = Poller::connect(&[], &["us-east-1".into()], Some(&url), None).unwrap();
+    let poll = p.poll();
+    assert!(poll.failed.is_empty(), "{:?}", poll.failed);
+    let mut ids: Vec<&str> = poll.findings.iter().map(|f| f.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 120);
+    assert_eq!(poll.calls, 7);
+    let c = calls(&m.findings);
+    assert_eq!(
+        (c["ListFindings"].as_u64(), c["GetFindings"].as_u64()),
+        (Some(3), Some(3)),
+        "{c}"
+    );
+}
