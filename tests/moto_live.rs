@@ -295,3 +295,49 @@ fn many_findings_page_through_next_token() {
         "{c}"
     );
 }
+
+/// `vigil live --respond` arms the live console as `open --respond` does: a finding streamed from
+/// GuardDuty about moto's two-ENI instance, `X`, its last four characters: quarantined.
+#[test]
+fn the_live_console_can_respond() {
+    let (m, url) = moto();
+    let s = crate::moto_support::sdk(&url);
+    let f = crate::moto_support::fixture(&s);
+    create_detector(&url, "us-east-1");
+    let all = seed(&m.findings, &[("us-east-1", 0..1)]);
+    let finding = all[0]
+        .to_string()
+        .replace("i-0a1b2c3d4e5f60718", &f.instance);
+    std::fs::write(&m.findings, format!(r#"{{"us-east-1": [{finding}]}}"#)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let bin = env!("CARGO_BIN_EXE_vigil");
+    let env = "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_MAX_ATTEMPTS=1 \
+               AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+               AWS_EC2_METADATA_DISABLED=true";
+    let t = crate::tmux::Tmux::start(
+        "live-respond",
+        (100, 30),
+        &format!(
+            "{env} {bin} live --region us-east-1 --endpoint-url {url} --respond --case IR-77 \
+             --audit-log {}; echo VIGIL-EXIT=$?; sleep 30",
+            audit.display()
+        ),
+    );
+    t.wait_for("ARMED");
+    t.wait_for("C&CActivity");
+    t.keys(&["X"]);
+    t.wait_for("› confirm quarantine");
+    for c in f.instance[f.instance.len() - 4..].chars() {
+        t.keys(&[&c.to_string()]);
+    }
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("done: quarantine {}", f.instance));
+    let log = std::fs::read_to_string(&audit).unwrap();
+    assert!(
+        log.lines().all(|l| l.contains("\"case\":\"IR-77\"")),
+        "{log}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("VIGIL-EXIT=0");
+}

@@ -71,6 +71,9 @@ pub struct LiveArgs {
     /// With --headless: poll once and exit
     #[arg(long, requires = "headless")]
     pub once: bool,
+    /// (--respond acts with the first profile's credentials, in its first region.)
+    #[command(flatten)]
+    pub act: RespondArgs,
     #[command(flatten)]
     pub ui: UiArgs,
 }
@@ -109,6 +112,17 @@ pub struct DemoArgs {
 pub struct OpenArgs {
     #[command(flatten)]
     pub inputs: Inputs,
+    #[command(flatten)]
+    pub act: RespondArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+/// Arming a console against the AWS account (`open`, `live`).
+#[derive(Args, Debug, Clone)]
+pub struct RespondArgs {
     /// Arm the console's action keys against the AWS account (checked with
     /// sts:GetCallerIdentity before the console opens); default: read-only, no responder
     #[arg(long)]
@@ -125,10 +139,6 @@ pub struct OpenArgs {
     /// Slack/Discord-compatible webhook for notify (also VIGIL_WEBHOOK_URL)
     #[arg(long, value_name = "URL", requires = "respond")]
     pub webhook: Option<String>,
-    #[command(flatten)]
-    pub aws: AwsArgs,
-    #[command(flatten)]
-    pub ui: UiArgs,
 }
 
 // `vigil analyze`. A plain comment: the command's help is the variant's doc comment above.

@@ -40,12 +40,31 @@ pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<E
         .collect();
     who.dedup();
     opts.label = who.join(" ");
-    crate::console::live(
-        opts,
-        keymap,
-        poller,
-        Duration::from_secs(args.poll_interval),
-    )?;
+    let arming = if args.act.respond {
+        let opts = crate::aws::AwsOptions {
+            profile: args.profiles.first().cloned(),
+            region: regions.first().cloned(),
+            endpoint_url: args.endpoint_url.clone(),
+            max_attempts: None,
+        };
+        let open_command = format!(
+            "vigil live{}",
+            regions
+                .iter()
+                .map(|r| format!(" --region {r}"))
+                .collect::<String>()
+        );
+        Some(super::respond::aws_arming(
+            &args.act,
+            &opts,
+            args.profiles.first().map(String::as_str),
+            open_command,
+        )?)
+    } else {
+        None
+    };
+    let interval = Duration::from_secs(args.poll_interval);
+    crate::console::live(opts, keymap, poller, interval, arming)?;
     Ok(ExitCode::SUCCESS)
 }
 

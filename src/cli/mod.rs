@@ -14,6 +14,7 @@ pub mod keymap;
 pub mod live;
 pub mod open;
 pub mod pivot;
+mod respond;
 mod ui;
 
 pub use args::*;

@@ -88,21 +88,24 @@ pub fn open(
 /// Runs the console over GuardDuty, live: `poller` is polled every `interval` on the blocking
 /// pool (its AWS clients block), each poll's findings arrive as one batch (an updated finding
 /// replaces its row), a target that fails says so on the status line and the others go on.
-/// Read-only: this session has no responder.
+/// Read-only unless `arming` gives it a responder (`vigil live --respond`).
 pub fn live(
     opts: Options,
     keymap: Keymap,
     poller: super::live::Poller,
     interval: std::time::Duration,
+    arming: Option<Arming>,
 ) -> Result<(), RunError> {
-    let state = State::new(
+    // Read-only unless armed: `arm` lifts it.
+    let mut state = State::new(
         Options {
             read_only: true,
             ..opts
         },
         keymap,
     );
-    console_runtime()?.block_on(in_terminal(state, None, move |bus| {
+    let armed = arming.map(|a| arm(&mut state, a));
+    console_runtime()?.block_on(in_terminal(state, armed, move |bus| {
         sources::spawn_live(bus, poller, interval, Arc::new(SystemClock));
     }))
 }
