@@ -34,7 +34,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Graph(args) => cli::graph::run(args, &mut out)?,
         Command::Live(args) => cli::live::run(args, &mut out, start_file_logging)?,
     };
-    out.flush().context("writing output")?;
+    match out.flush() {
+        // The reader went away (`vigil … | head`): the normal end of a pipeline.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        r => r.context("writing output")?,
+    }
     Ok(code)
 }
 

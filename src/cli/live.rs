@@ -28,7 +28,11 @@ pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<E
         args.min_severity,
     )?;
     if args.headless {
-        headless(poller, &args, out).map_err(CliError::Output)?;
+        match headless(poller, &args, out) {
+            // The reader went away (`| head`): a script's normal end, not an error.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            r => r.map_err(CliError::Output)?,
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let (mut opts, keymap) = ui::setup(&args.ui, Mode::Live, start_logging)?;
