@@ -58,6 +58,13 @@ fn create_detector(url: &str, region: &str) {
         .unwrap();
 }
 
+fn endpoint(url: &str) -> vigil::aws::AwsOptions {
+    vigil::aws::AwsOptions {
+        endpoint_url: Some(url.to_string()),
+        ..Default::default()
+    }
+}
+
 fn calls(findings: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(findings.with_extension("json.calls")).unwrap_or_default();
     serde_json::from_str(&text).unwrap_or(serde_json::json!({}))
@@ -90,7 +97,10 @@ fn two_regions_merge_in_the_headless_stream() {
         assert!(line.contains(region), "{line}");
     }
     assert!(
-        stdout.starts_with("# live: default/us-east-1 (123456789012), default/eu-west-1"),
+        stdout.starts_with(
+            "# live: default/us-east-1 (123456789012 as arn:aws:sts::123456789012:user/moto), \
+             default/eu-west-1"
+        ),
         "{stdout}"
     );
 }
@@ -100,7 +110,7 @@ fn a_second_poll_fetches_only_what_changed() {
     let (m, url) = moto();
     create_detector(&url, "us-east-1");
     let mut all = seed(&m.findings, &[("us-east-1", 0..4)]);
-    let mut p = Poller::connect(&[], &["us-east-1".into()], Some(&url), None).unwrap();
+    let mut p = Poller::connect(&[], &["us-east-1".into()], &endpoint(&url), None).unwrap();
     let first = p.poll();
     assert!(first.failed.is_empty(), "{:?}", first.failed);
     assert_eq!(first.findings.len(), 4);
@@ -138,7 +148,10 @@ fn a_failing_region_is_said_and_the_other_goes_on() {
     let mut p = Poller::connect(
         &[],
         &["us-east-1".into(), "eu-west-1".into()],
-        Some(&url),
+        &vigil::aws::AwsOptions {
+            endpoint_url: Some(url.clone()),
+            ..Default::default()
+        },
         None,
     )
     .unwrap();
@@ -280,7 +293,7 @@ fn many_findings_page_through_next_token() {
     let mut regions = serde_json::Map::new();
     regions.insert("us-east-1".into(), serde_json::Value::from(many));
     std::fs::write(&m.findings, serde_json::Value::Object(regions).to_string()).unwrap();
-    let mut p = Poller::connect(&[], &["us-east-1".into()], Some(&url), None).unwrap();
+    let mut p = Poller::connect(&[], &["us-east-1".into()], &endpoint(&url), None).unwrap();
     let poll = p.poll();
     assert!(poll.failed.is_empty(), "{:?}", poll.failed);
     let mut ids: Vec<&str> = poll.findings.iter().map(|f| f.id.as_str()).collect();
@@ -340,4 +353,36 @@ fn the_live_console_can_respond() {
     );
     t.keys(&["q"]);
     t.wait_for("VIGIL-EXIT=0");
+}
+
+/// `--role-arn` assumes the role with the credentials found (STS AssumeRole through the SDK's
+/// provider) and everything after acts as the role's session.
+#[test]
+fn a_role_is_assumed_when_asked() {
+    let (m, url) = moto();
+    create_detector(&url, "us-east-1");
+    seed(&m.findings, &[("us-east-1", 0..1)]);
+    let out = Command::cargo_bin("vigil")
+        .unwrap()
+        .args(["live", "--headless", "--once", "--region", "us-east-1"])
+        .args(["--endpoint-url", &url])
+        .args([
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/incident-responder",
+        ])
+        .args(["--external-id", "IR-2024"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let header = stdout.lines().next().unwrap();
+    assert!(
+        header.contains("assumed-role/incident-responder/vigil"),
+        "{header}"
+    );
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("new ")).count(), 1);
 }

@@ -17,6 +17,11 @@ pub struct AwsOptions {
     pub endpoint_url: Option<String>,
     /// Attempts per call including the first (the SDK retries throttling with backoff; default 3).
     pub max_attempts: Option<u32>,
+    /// Assume this role with the credentials found (the SDK's AssumeRole provider, which renews
+    /// them before they expire).
+    pub role_arn: Option<String>,
+    /// The role's external id, when its trust policy asks for one.
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -159,11 +164,9 @@ pub(super) struct Clients {
     pub(super) guardduty: aws_sdk_guardduty::Client,
 }
 
-pub(super) fn connect(opts: &AwsOptions) -> Result<Clients, AwsError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(AwsError::Runtime)?;
+/// The SDK's configuration loader for `opts`: one HTTP client (rustls with ring), the profile,
+/// region, endpoint and retries asked for; credentials from the default chain.
+fn loader(opts: &AwsOptions) -> aws_config::ConfigLoader {
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
             aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
@@ -182,10 +185,31 @@ pub(super) fn connect(opts: &AwsOptions) -> Result<Clients, AwsError> {
     if let Some(n) = opts.max_attempts {
         loader = loader.retry_config(RetryConfig::standard().with_max_attempts(n.max(1)));
     }
-    let conf = rt.block_on(loader.load());
+    loader
+}
+
+pub(super) fn connect(opts: &AwsOptions) -> Result<Clients, AwsError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(AwsError::Runtime)?;
+    let conf = rt.block_on(loader(opts).load());
     if conf.region().is_none() {
         return Err(AwsError::NoRegion);
     }
+    let conf = match &opts.role_arn {
+        None => conf,
+        Some(arn) => {
+            let mut role = aws_config::sts::AssumeRoleProvider::builder(arn)
+                .configure(&conf)
+                .session_name("vigil");
+            if let Some(id) = &opts.external_id {
+                role = role.external_id(id);
+            }
+            let provider = rt.block_on(role.build());
+            rt.block_on(loader(opts).credentials_provider(provider).load())
+        }
+    };
     Ok(Clients {
         ec2: aws_sdk_ec2::Client::new(&conf),
         autoscaling: aws_sdk_autoscaling::Client::new(&conf),

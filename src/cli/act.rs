@@ -285,6 +285,7 @@ fn session(
         region: args.aws.region.clone(),
         endpoint_url: args.aws.endpoint_url.clone(),
         max_attempts: None,
+        ..Default::default()
     };
     Ok(if args.read_only {
         Session::ReadOnly(ReadOnlySession::new(Box::new(

@@ -59,6 +59,12 @@ pub struct LiveArgs {
     /// Endpoint URL for every service (emulators, VPC endpoints)
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Assume this role (in every profile) with the credentials found
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// The role's external id, when its trust policy asks for one
+    #[arg(long, value_name = "ID", requires = "role_arn")]
+    pub external_id: Option<String>,
     /// Seconds between polls
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub poll_interval: u64,

@@ -15,18 +15,19 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<ExitCode, CliError> {
+    let base = crate::aws::AwsOptions {
+        endpoint_url: args.endpoint_url.clone(),
+        role_arn: args.role_arn.clone(),
+        external_id: args.external_id.clone(),
+        ..Default::default()
+    };
     let regions = if args.all_regions {
         let first = args.profiles.first().map(String::as_str);
-        Poller::enabled_regions(first, args.endpoint_url.as_deref())?
+        Poller::enabled_regions(first, &base)?
     } else {
         args.regions.clone()
     };
-    let poller = Poller::connect(
-        &args.profiles,
-        &regions,
-        args.endpoint_url.as_deref(),
-        args.min_severity,
-    )?;
+    let poller = Poller::connect(&args.profiles, &regions, &base, args.min_severity)?;
     if args.headless {
         match headless(poller, &args, out) {
             // The reader went away (`| head`): a script's normal end, not an error.
@@ -48,8 +49,7 @@ pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<E
         let opts = crate::aws::AwsOptions {
             profile: args.profiles.first().cloned(),
             region: regions.first().cloned(),
-            endpoint_url: args.endpoint_url.clone(),
-            max_attempts: None,
+            ..base.clone()
         };
         let open_command = format!(
             "vigil live{}",
@@ -79,7 +79,7 @@ fn headless(mut poller: Poller, args: &LiveArgs, out: &mut dyn Write) -> std::io
     let targets: Vec<String> = poller
         .targets
         .iter()
-        .map(|t| format!("{} ({})", t.label, t.account))
+        .map(|t| format!("{} ({} as {})", t.label, t.account, Escaped(&t.principal)))
         .collect();
     writeln!(out, "# live: {}", targets.join(", "))?;
     loop {

@@ -46,6 +46,7 @@ fn aws_options(aws: &AwsArgs) -> crate::aws::AwsOptions {
         region: aws.region.clone(),
         endpoint_url: aws.endpoint_url.clone(),
         max_attempts: None,
+        ..Default::default()
     }
 }
 

@@ -88,14 +88,13 @@ impl Poller {
     /// The regions enabled for the account of `profile` (read in its default region).
     pub fn enabled_regions(
         profile: Option<&str>,
-        endpoint_url: Option<&str>,
+        base: &AwsOptions,
     ) -> Result<Vec<String>, LiveError> {
         let target = format!("{}/regions", profile.unwrap_or("default"));
         let opts = AwsOptions {
             profile: profile.map(str::to_string),
             region: None,
-            endpoint_url: endpoint_url.map(str::to_string),
-            max_attempts: None,
+            ..base.clone()
         };
         let reader = crate::aws::connect_read_only(&opts).map_err(|source| LiveError::Connect {
             target: target.clone(),
@@ -109,10 +108,11 @@ impl Poller {
     }
 
     /// Connects every profile × region and checks each answers sts:GetCallerIdentity.
+    /// `base` carries what every target shares (endpoint, role to assume).
     pub fn connect(
         profiles: &[String],
         regions: &[String],
-        endpoint_url: Option<&str>,
+        base: &AwsOptions,
         min_severity: Option<f64>,
     ) -> Result<Poller, LiveError> {
         let profiles: Vec<Option<&str>> = if profiles.is_empty() {
@@ -136,8 +136,7 @@ impl Poller {
                 let opts = AwsOptions {
                     profile: profile.map(str::to_string),
                     region: region.map(str::to_string),
-                    endpoint_url: endpoint_url.map(str::to_string),
-                    max_attempts: None,
+                    ..base.clone()
                 };
                 let mut reader =
                     crate::aws::connect_read_only(&opts).map_err(|source| LiveError::Connect {
