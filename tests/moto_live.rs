@@ -386,3 +386,37 @@ fn a_role_is_assumed_when_asked() {
     );
     assert_eq!(stdout.lines().filter(|l| l.starts_with("new ")).count(), 1);
 }
+
+/// Archive through the real SDK: the plan reads the region's detector, ArchiveFindings runs and is
+/// audited, and the next poll no longer lists the finding (ListFindings asks for unarchived ones).
+#[test]
+fn archiving_a_finding_takes_it_out_of_the_stream() {
+    use vigil::actions::{self, Action, AuditLog, ExecOptions, Outcome};
+    let (m, url) = moto();
+    create_detector(&url, "us-east-1");
+    let all = seed(&m.findings, &[("us-east-1", 0..3)]);
+    let mut p = Poller::connect(&[], &["us-east-1".into()], &endpoint(&url), None).unwrap();
+    assert_eq!(p.poll().findings.len(), 3);
+    let id = all[1]["id"].as_str().unwrap().to_string();
+    let opts = vigil::aws::AwsOptions {
+        region: Some("us-east-1".into()),
+        ..endpoint(&url)
+    };
+    let mut r = vigil::aws::connect_responder(&opts).unwrap();
+    let action = Action::Archive {
+        finding: id.clone(),
+    };
+    let facts = actions::gather(&action, &mut r).unwrap();
+    assert_eq!(facts.detectors.len(), 1);
+    let plan = actions::plan(&action, &facts, &Default::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = AuditLog::open(&dir.path().join("audit.jsonl")).unwrap();
+    let report = actions::execute(&plan, &mut r, &mut log, &ExecOptions::default()).unwrap();
+    assert_eq!(report.outcome, Outcome::Done);
+    // A fresh session (no `since`) lists the open findings: the archived one is not among them.
+    let mut fresh = Poller::connect(&[], &["us-east-1".into()], &endpoint(&url), None).unwrap();
+    let ids: Vec<String> = fresh.poll().findings.into_iter().map(|f| f.id).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(!ids.contains(&id));
+    assert_eq!(calls(&m.findings)["ArchiveFindings"], 1);
+}

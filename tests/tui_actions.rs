@@ -747,3 +747,34 @@ fn every_applied_envelope_is_tapped_in_order_as_data() {
         assert!(kinds.contains(&k), "{k} in {kinds:?}");
     }
 }
+
+/// `H` archives the selected finding: a plan of one GuardDuty call, `y`, done; the finding leaves
+/// the list (shown again with archived findings, `a`).
+#[test]
+fn archive_key_archives_the_finding() {
+    let mut c = console(false, 80, 24);
+    let i = c.s().selected_finding().expect("a finding");
+    let id = c.s().findings[i].id.clone();
+    let shown = c.s().list.rows.len();
+    c.keys("H");
+    let Some(View::Confirm(cv)) = c.s().view().cloned() else {
+        panic!("confirm expected: {}", c.status())
+    };
+    assert_eq!(cv.plan.confirm, Confirm::Yes);
+    assert_eq!(cv.plan.steps.len(), 1);
+    assert_eq!(
+        cv.plan.steps[0].call.iam_action(),
+        "guardduty:ArchiveFindings"
+    );
+    c.keys("y");
+    assert!(c.status().starts_with("done: archive"), "{}", c.status());
+    let i = c.s().by_id[&id];
+    assert!(c.s().findings[i].archived);
+    assert_eq!(
+        c.s().list.rows.len(),
+        shown - 1,
+        "the archived finding left the list"
+    );
+    c.keys("esc a");
+    assert_eq!(c.s().list.rows.len(), shown);
+}

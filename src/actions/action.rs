@@ -56,6 +56,10 @@ pub enum Action {
         name: String,
         steps: Vec<Action>,
     },
+    /// Move the finding to GuardDuty's archive (in the responder's region).
+    Archive {
+        finding: String,
+    },
 }
 
 impl Action {
@@ -69,6 +73,7 @@ impl Action {
             Action::RevokeSessions { .. } => "revoke-sessions",
             Action::BlockDomain { .. } => "block-domain",
             Action::Playbook { .. } => "playbook",
+            Action::Archive { .. } => "archive",
         }
     }
 
@@ -78,7 +83,7 @@ impl Action {
             Action::Quarantine { instance }
             | Action::Release { instance, .. }
             | Action::Snapshot { instance, .. } => instance.clone(),
-            Action::Notify { finding } => finding.clone(),
+            Action::Notify { finding } | Action::Archive { finding } => finding.clone(),
             Action::DisableKey { key } => key.clone(),
             Action::RevokeSessions { role } => role.clone(),
             Action::BlockDomain { domain, .. } => domain.clone(),
@@ -94,7 +99,7 @@ impl Action {
             | Action::DisableKey { .. }
             | Action::RevokeSessions { .. }
             | Action::BlockDomain { .. } => true,
-            Action::Snapshot { .. } | Action::Notify { .. } => false,
+            Action::Snapshot { .. } | Action::Notify { .. } | Action::Archive { .. } => false,
             Action::Playbook { steps, .. } => steps.iter().any(Action::is_destructive),
         }
     }

@@ -144,6 +144,11 @@ pub enum ApiCall {
         endpoint: String,
         text: String,
     },
+    /// Moves findings to GuardDuty's archive (reversible with UnarchiveFindings).
+    ArchiveFindings {
+        detector_id: String,
+        finding_ids: Vec<String>,
+    },
 }
 
 /// The AWS service (or the webhook) a call goes to.
@@ -154,6 +159,7 @@ pub enum Service {
     Route53Resolver,
     Sns,
     Iam,
+    GuardDuty,
     /// Not AWS: the team's chat webhook.
     Webhook,
 }
@@ -193,12 +199,13 @@ pub enum ApiKind {
     CreateFirewallRule,
     AssociateFirewallRuleGroup,
     PostWebhook,
+    ArchiveFindings,
 }
 
 impl ApiKind {
     /// Every kind, in declaration order (checked below at compile time): what the IAM policy test
     /// walks.
-    pub const ALL: [ApiKind; 20] = [
+    pub const ALL: [ApiKind; 21] = [
         ApiKind::ModifyInstanceAttribute,
         ApiKind::CreateTags,
         ApiKind::DeleteTags,
@@ -219,6 +226,7 @@ impl ApiKind {
         ApiKind::CreateFirewallRule,
         ApiKind::AssociateFirewallRuleGroup,
         ApiKind::PostWebhook,
+        ApiKind::ArchiveFindings,
     ];
 
     /// The IAM action a call of this kind needs (also its name in the audit log).
@@ -244,6 +252,7 @@ impl ApiKind {
             ApiKind::CreateFirewallRule => "route53resolver:CreateFirewallRule",
             ApiKind::AssociateFirewallRuleGroup => "route53resolver:AssociateFirewallRuleGroup",
             ApiKind::PostWebhook => "webhook:Post",
+            ApiKind::ArchiveFindings => "guardduty:ArchiveFindings",
         }
     }
 
@@ -268,6 +277,7 @@ impl ApiKind {
             | ApiKind::CreateFirewallRule
             | ApiKind::AssociateFirewallRuleGroup => Service::Route53Resolver,
             ApiKind::PostWebhook => Service::Webhook,
+            ApiKind::ArchiveFindings => Service::GuardDuty,
         }
     }
 }
@@ -280,7 +290,7 @@ const _: () = {
         assert!(ApiKind::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ApiKind::PostWebhook as usize + 1 == ApiKind::ALL.len());
+    assert!(ApiKind::ArchiveFindings as usize + 1 == ApiKind::ALL.len());
 };
 
 impl ApiCall {
@@ -311,6 +321,7 @@ impl ApiCall {
             ApiCall::CreateFirewallRule { .. } => ApiKind::CreateFirewallRule,
             ApiCall::AssociateFirewallRuleGroup { .. } => ApiKind::AssociateFirewallRuleGroup,
             ApiCall::PostWebhook { .. } => ApiKind::PostWebhook,
+            ApiCall::ArchiveFindings { .. } => ApiKind::ArchiveFindings,
         }
     }
 
@@ -398,6 +409,7 @@ impl ApiCall {
                 ..
             } => vec![instance_id.clone(), auto_scaling_group_name.clone()],
             ApiCall::PostWebhook { endpoint, .. } => vec![endpoint.clone()],
+            ApiCall::ArchiveFindings { finding_ids, .. } => finding_ids.clone(),
         }
     }
 }

@@ -125,6 +125,13 @@ impl ApiCall {
                 text.lines().next().unwrap_or_default(),
                 text.chars().count()
             ),
+            ApiCall::ArchiveFindings {
+                detector_id,
+                finding_ids,
+            } => format!(
+                "ArchiveFindings DetectorId={detector_id} FindingIds={}",
+                finding_ids.join(",")
+            ),
         }
     }
 }

@@ -26,6 +26,8 @@ pub trait Inspect {
     fn snapshots(&mut self, ids: &[String]) -> Result<Vec<SnapshotProgress>, CallError>;
     /// vigil's DNS Firewall domain list and rule group, and whether the group covers `vpc_id`.
     fn dns_firewall(&mut self, vpc_id: &str) -> Result<DnsFirewallState, CallError>;
+    /// The GuardDuty detectors of the responder's region.
+    fn detectors(&mut self) -> Result<Vec<String>, CallError>;
     /// The account as the console's world screen shows it (the demo world); `None` for AWS.
     fn account_view(&self) -> Option<AccountView> {
         None
@@ -72,6 +74,9 @@ impl<T: Inspect + ?Sized> Inspect for Box<T> {
     }
     fn dns_firewall(&mut self, vpc_id: &str) -> Result<DnsFirewallState, CallError> {
         (**self).dns_firewall(vpc_id)
+    }
+    fn detectors(&mut self) -> Result<Vec<String>, CallError> {
+        (**self).detectors()
     }
     fn account_view(&self) -> Option<AccountView> {
         (**self).account_view()

@@ -213,6 +213,9 @@ impl<R: Inspect> Inspect for WebhookResponder<R> {
     fn dns_firewall(&mut self, vpc_id: &str) -> Result<DnsFirewallState, CallError> {
         self.inner.dns_firewall(vpc_id)
     }
+    fn detectors(&mut self) -> Result<Vec<String>, CallError> {
+        self.inner.detectors()
+    }
     fn account_view(&self) -> Option<AccountView> {
         self.inner.account_view()
     }

@@ -107,6 +107,7 @@ commands! {
     BlockDomain => "block_domain",
     Release => "release",
     Playbook => "playbook",
+    Archive => "archive",
     DryRun => "dry_run",
     ActionsScreen => "actions_screen",
     WorldScreen => "world_screen",
@@ -131,6 +132,7 @@ impl Command {
                 | Command::BlockDomain
                 | Command::Release
                 | Command::Playbook
+                | Command::Archive
         )
     }
 }

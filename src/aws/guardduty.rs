@@ -3,8 +3,8 @@
 //! so a finding from the API is exactly the finding a file gives; an interceptor keeps the raw body
 //! of that one request.
 
-use super::clients::{Clients, ReadOp};
-use crate::actions::CallError;
+use super::clients::{Clients, ReadOp, ok, wrong_service};
+use crate::actions::{ApiCall, CallError, CallOk};
 use crate::ingest::{self, IngestError};
 use crate::model::{Finding, Ts};
 use aws_sdk_guardduty::config::interceptors::FinalizerInterceptorContextRef;
@@ -155,5 +155,25 @@ fn finding_ids(
         if token.is_none() {
             return Ok(ids);
         }
+    }
+}
+
+/// Makes a GuardDuty call (no dry-run in this API).
+pub(super) fn call(c: &Clients, call: &ApiCall) -> Result<CallOk, CallError> {
+    use aws_sdk_guardduty::operation::RequestId;
+    match call {
+        ApiCall::ArchiveFindings {
+            detector_id,
+            finding_ids,
+        } => {
+            let req = c
+                .guardduty
+                .archive_findings()
+                .detector_id(detector_id)
+                .set_finding_ids(Some(finding_ids.clone()));
+            let o = c.write(call, req.send())?;
+            Ok(ok(o.request_id(), Vec::new()))
+        }
+        _ => Err(wrong_service(call, "GuardDuty")),
     }
 }

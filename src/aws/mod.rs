@@ -59,6 +59,7 @@ fn dispatch(
         Service::Route53Resolver => route53resolver::call(c, call, created),
         Service::Sns => sns::call(c, call),
         Service::Iam => iam::call(c, call),
+        Service::GuardDuty => guardduty::call(c, call),
         // Not an AWS call: vigil::actions::webhook::WebhookResponder makes it.
         Service::Webhook => Err(CallError::new(
             "vigil.NoWebhook",
@@ -124,6 +125,9 @@ macro_rules! inspect_impl {
             }
             fn dns_firewall(&mut self, vpc_id: &str) -> Result<DnsFirewallState, CallError> {
                 route53resolver::dns_firewall(&self.0, vpc_id)
+            }
+            fn detectors(&mut self) -> Result<Vec<String>, CallError> {
+                guardduty::detectors(&self.0)
             }
         }
     };

@@ -27,6 +27,9 @@ pub struct World {
     /// ENIs the demo responder put in a contain group, and when (scenario time). Not in world.json.
     #[serde(skip)]
     pub quarantines: Vec<Quarantine>,
+    /// Findings the demo responder archived (GuardDuty ArchiveFindings). Not in world.json.
+    #[serde(skip)]
+    pub archived_findings: Vec<String>,
     #[serde(default)]
     pub auto_scaling_groups: Vec<AutoScalingGroup>,
     /// The block list world.json may already have (see demo/README.md).

@@ -332,7 +332,9 @@ for _name, _fn in list(globals().items()):
 # updatedAt gt/gte/greaterThan/greaterThanOrEqual in epoch milliseconds, service.archived eq, severity
 # gte/greaterThanOrEqual; maxResults (1-50, default 50) and nextToken paging; an unknown detector is a
 # BadRequestException) and GetFindings (POST /detector/{detectorId}/findings/get: up to 50 findingIds,
-# unknown ids left out). GuardDuty has no call that writes a finding, so the tests seed them (not an
+# unknown ids left out) and ArchiveFindings (POST /detector/{detectorId}/findings/archive, 1-50
+# findingIds; archived findings then answer service.archived = true, until /moto-api/reset).
+# GuardDuty has no call that writes a finding, so the tests seed them (not an
 # AWS operation): VIGIL_MOTO_FINDINGS names a JSON file {"REGION": [finding, ...]} of findings as
 # GetFindings returns them, read at each call, so a test can add or update findings between polls.
 # Every call is counted in the file named by VIGIL_MOTO_FINDINGS + ".calls" ({"ListFindings": n, ...})
@@ -343,15 +345,29 @@ from moto.guardduty.responses import GuardDutyResponse  # noqa: E402
 _gd_lock = threading.Lock()
 
 
-def _gd_seeded(region):
+def _gd_archived(resp):
+    # On moto's per-region backend, so /moto-api/reset clears it.
+    backend = resp.guardduty_backend
+    if not hasattr(backend, "_vigil_archived"):
+        backend._vigil_archived = set()
+    return backend._vigil_archived
+
+
+def _gd_seeded(resp):
+    region = resp.region
     path = os.environ.get("VIGIL_MOTO_FINDINGS")
     if not path:
         return []
     try:
         with open(path) as f:
-            return _json.load(f).get(region, [])
+            found = _json.load(f).get(region, [])
     except (OSError, ValueError):
         return []
+    archived = _gd_archived(resp)
+    for f in found:
+        if f.get("id") in archived:
+            f.setdefault("service", {})["archived"] = True
+    return found
 
 
 def _gd_count(action):
@@ -413,7 +429,7 @@ def _list_findings(self):
     _gd_detector(self)
     body = _json.loads(self.body or "{}")
     criterion = (body.get("findingCriteria") or {}).get("criterion")
-    found = [f for f in _gd_seeded(self.region) if _gd_matches(f, criterion)]
+    found = [f for f in _gd_seeded(self) if _gd_matches(f, criterion)]
     found.sort(key=lambda f: (f.get("updatedAt", ""), f["id"]))
     size = int(body.get("maxResults") or 50)
     if not 1 <= size <= 50:
@@ -432,15 +448,26 @@ def _get_findings(self):
     ids = _json.loads(self.body or "{}").get("findingIds", [])
     if len(ids) > 50:
         raise JsonRESTError("BadRequestException", "at most 50 findingIds")
-    by_id = {f["id"]: f for f in _gd_seeded(self.region)}
+    by_id = {f["id"]: f for f in _gd_seeded(self)}
     return _json.dumps({"findings": [by_id[i] for i in ids if i in by_id]})
 
 
-for _name in ("list_findings", "get_findings"):
+def _archive_findings(self):
+    _gd_count("ArchiveFindings")
+    _gd_detector(self)
+    ids = _json.loads(self.body or "{}").get("findingIds", [])
+    if not 1 <= len(ids) <= 50:
+        raise JsonRESTError("BadRequestException", "between 1 and 50 findingIds")
+    _gd_archived(self).update(ids)
+    return "{}"
+
+
+for _name in ("list_findings", "get_findings", "archive_findings"):
     assert not hasattr(GuardDutyResponse, _name), f"moto now has {_name}: drop ours"
     setattr(GuardDutyResponse, _name, globals()["_" + _name])
 _gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/findings$"] = GuardDutyResponse.dispatch
 _gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/findings/get$"] = GuardDutyResponse.dispatch
+_gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/findings/archive$"] = GuardDutyResponse.dispatch
 
 
 # --- Fault injection (not a correction): throttling ------------------------------------------------

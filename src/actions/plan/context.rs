@@ -24,6 +24,8 @@ pub enum PlanError {
         "notify needs a topic or a webhook: give --topic-arn ARN (or set VIGIL_TOPIC_ARN), or --webhook URL (or VIGIL_WEBHOOK_URL)"
     )]
     NoTopic,
+    #[error("GuardDuty has no detector in the responder's region: nothing to archive in")]
+    NoDetector,
     #[error("instance {0} is {1}: there is nothing to act on")]
     Gone(String, String),
     #[error(
@@ -108,6 +110,8 @@ pub struct Facts {
     pub role_instances: BTreeMap<String, Vec<String>>,
     /// VPC → vigil's DNS Firewall objects seen from it.
     pub dns: BTreeMap<String, DnsFirewallState>,
+    /// The GuardDuty detectors of the responder's region.
+    pub detectors: Vec<String>,
 }
 
 /// The instance from the facts, refusing one that is gone (or going).

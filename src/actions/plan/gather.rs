@@ -21,6 +21,11 @@ fn gather_into(
     facts: &mut Facts,
 ) -> Result<(), PlanError> {
     match action {
+        Action::Archive { .. } => {
+            if facts.detectors.is_empty() {
+                facts.detectors = inspect.detectors()?;
+            }
+        }
         Action::Quarantine { instance }
         | Action::Release { instance, .. }
         | Action::Snapshot { instance, .. } => {

@@ -2,6 +2,7 @@
 //! pure; [`gather`] does the reads (through an [`Inspect`](crate::actions::Inspect), never a
 //! responder). One file per action; this one dispatches and sums up.
 
+mod archive;
 mod block_domain;
 mod context;
 mod disable_key;
@@ -89,6 +90,7 @@ fn plan_into(
             Ok(())
         }
         Action::Notify { finding } => notify::plan(action, finding, ctx, p),
+        Action::Archive { finding } => archive::plan(action, finding, facts, p),
         Action::DisableKey { key } => disable_key::plan(action, key, facts, p),
         Action::RevokeSessions { role } => {
             revoke_sessions::plan(action, role, facts, ctx, p);

@@ -90,6 +90,13 @@ fn action_done(
     };
     let what = format!("{} {}", j.action.verb(), j.action.target());
     let mut effects = Vec::new();
+    // An archived finding leaves the list as GuardDuty's console does (`a` shows archived).
+    let archived = match (&report, &j.action) {
+        (Ok(r), crate::actions::Action::Archive { finding }) if r.outcome == Outcome::Done => {
+            Some(finding.clone())
+        }
+        _ => None,
+    };
     let (level, text) = match report {
         Ok(r) => {
             j.status = match &r.outcome {
@@ -152,6 +159,12 @@ fn action_done(
             (StatusLevel::Error, format!("{what}: {e}"))
         }
     };
+    if let Some(id) = archived
+        && let Some(&i) = s.by_id.get(&id)
+    {
+        s.findings[i].archived = true;
+        super::findings::recompute_list(s);
+    }
     status(s, level, text);
     effects
 }

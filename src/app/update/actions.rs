@@ -134,6 +134,9 @@ fn target_action(s: &State, c: Command) -> Result<Action, String> {
         Command::Notify => Action::Notify {
             finding: finding_id()?,
         },
+        Command::Archive => Action::Archive {
+            finding: finding_id()?,
+        },
         Command::DisableKey => Action::DisableKey {
             key: focus_of(s, &[EntityKind::Key])
                 .or_else(|| finding.and_then(|f| f.subject.key.clone()))

@@ -1,6 +1,6 @@
 //! Reading the demo world, as the planner reads an account.
 
-use super::{DEMO_SNAPSHOT_STEP, DemoResponder, not_found};
+use super::{DEMO_DETECTOR, DEMO_SNAPSHOT_STEP, DemoResponder, not_found};
 use crate::actions::{
     AccountView, CallError, DnsFirewallState, EniState, GroupState, Identity, Inspect,
     InstanceState, KeyState, SnapshotProgress, SnapshotState, role_name,
@@ -108,6 +108,11 @@ impl Inspect for DemoResponder {
 
     fn account_view(&self) -> Option<AccountView> {
         Some(self.view())
+    }
+
+    /// The demo account's one detector.
+    fn detectors(&mut self) -> Result<Vec<String>, CallError> {
+        Ok(vec![DEMO_DETECTOR.to_string()])
     }
 
     fn dns_firewall(&mut self, vpc_id: &str) -> Result<DnsFirewallState, CallError> {

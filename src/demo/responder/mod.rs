@@ -16,10 +16,14 @@ use std::collections::BTreeMap;
 mod autoscaling;
 mod dns_firewall;
 mod ec2;
+mod guardduty;
 mod iam;
 mod inspect;
 mod messages;
 mod view;
+
+/// The demo account's GuardDuty detector.
+pub const DEMO_DETECTOR: &str = "d0e1m2o3d4e5t6e7c8t9o0r1d2e3m4o5";
 
 /// How far a demo snapshot gets per DescribeSnapshots: pending 0% → 35% → 70% → completed.
 pub const DEMO_SNAPSHOT_STEP: u8 = 35;
@@ -94,6 +98,7 @@ impl DemoResponder {
             Service::Route53Resolver => self.apply_dns(call, created),
             Service::Sns | Service::Webhook => self.apply_message(call),
             Service::Iam => self.apply_iam(call),
+            Service::GuardDuty => self.apply_guardduty(call),
         }
     }
 }
