@@ -38,21 +38,7 @@ fn create_detector(url: &str, region: &str) {
         .enable_all()
         .build()
         .unwrap();
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
-    let conf = rt.block_on(
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(http)
-            .region(aws_config::Region::new(region.to_string()))
-            .endpoint_url(url)
-            .credentials_provider(aws_sdk_ec2::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .load(),
-    );
+    let conf = crate::moto_support::sdk_config(&rt, url, region);
     let gd = aws_sdk_guardduty::Client::new(&conf);
     rt.block_on(gd.create_detector().enable(true).send())
         .unwrap();
@@ -64,6 +50,11 @@ fn endpoint(url: &str) -> vigil::aws::AwsOptions {
         ..Default::default()
     }
 }
+
+/// What the vigil binary needs in a tmux shell to talk to moto.
+const TEST_ENV: &str = "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_MAX_ATTEMPTS=1 \
+                        AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+                        AWS_EC2_METADATA_DISABLED=true";
 
 fn calls(findings: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(findings.with_extension("json.calls")).unwrap_or_default();
@@ -176,9 +167,7 @@ fn the_live_console_shows_a_finding_created_after_start() {
     create_detector(&url, "us-east-1");
     let all = seed(&m.findings, &[("us-east-1", 0..2)]);
     let bin = env!("CARGO_BIN_EXE_vigil");
-    let env = "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_MAX_ATTEMPTS=1 \
-               AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-               AWS_EC2_METADATA_DISABLED=true";
+    let env = TEST_ENV;
     let t = crate::tmux::Tmux::start(
         "live",
         (80, 24),
@@ -325,9 +314,7 @@ fn the_live_console_can_respond() {
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
     let bin = env!("CARGO_BIN_EXE_vigil");
-    let env = "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_MAX_ATTEMPTS=1 \
-               AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-               AWS_EC2_METADATA_DISABLED=true";
+    let env = TEST_ENV;
     let t = crate::tmux::Tmux::start(
         "live-respond",
         (100, 30),

@@ -104,16 +104,21 @@ fn headless(sc: &Scenario, pacing: Pacing, started: Instant) -> std::io::Result<
             .or(f.time())
             .map(|t| t.to_rfc3339_secs())
             .unwrap_or_default();
-        writeln!(
-            stdout,
-            "{at}  {:<8} {:>4.1}  {:<52}  {:<22}  {}",
-            f.label(),
-            f.severity,
-            Escaped(&f.finding_type),
-            Escaped(&f.resource),
-            Escaped(&f.id)
-        )?;
+        writeln!(stdout, "{at}  {}", finding_columns(f))?;
         stdout.flush()?;
     }
     Ok(())
+}
+
+/// A finding's columns in the headless outputs (`demo --headless`, `live --headless`): severity,
+/// type, resource, id; text from the data escaped.
+pub(crate) fn finding_columns(f: &crate::model::Finding) -> String {
+    format!(
+        "{:<8} {:>4.1}  {:<52}  {:<22}  {}",
+        f.label(),
+        f.severity,
+        Escaped(&f.finding_type),
+        Escaped(&f.resource),
+        Escaped(&f.id)
+    )
 }

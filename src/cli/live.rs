@@ -119,14 +119,10 @@ fn report(
             .unwrap_or_default();
         writeln!(
             out,
-            "{tag} {at}  {:<12} {:<14} {:<8} {:>4.1}  {:<52}  {:<22}  {}",
+            "{tag} {at}  {:<12} {:<14} {}",
             Escaped(f.account_id.as_deref().unwrap_or("-")),
             Escaped(f.region.as_deref().unwrap_or("-")),
-            f.label(),
-            f.severity,
-            Escaped(&f.finding_type),
-            Escaped(&f.resource),
-            Escaped(&f.id)
+            super::demo::finding_columns(f)
         )?;
     }
     Ok(())

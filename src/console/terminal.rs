@@ -70,7 +70,16 @@ pub fn open(
     files: load::FileSources,
     arming: Option<Arming>,
 ) -> Result<(), RunError> {
-    // Read-only unless armed: `arm` lifts it.
+    let (state, armed) = armed_state(opts, keymap, arming);
+    console_runtime()?.block_on(in_terminal(state, armed, move |bus| {
+        let loader = bus.clone();
+        tokio::task::spawn_blocking(move || load::load_files(&loader, files));
+    }))
+}
+
+/// The state of a session that is read-only unless `arming` arms it (`arm` lifts the flag), and
+/// the responder's handle for the executor.
+fn armed_state(opts: Options, keymap: Keymap, arming: Option<Arming>) -> (State, Option<Armed>) {
     let mut state = State::new(
         Options {
             read_only: true,
@@ -79,10 +88,7 @@ pub fn open(
         keymap,
     );
     let armed = arming.map(|a| arm(&mut state, a));
-    console_runtime()?.block_on(in_terminal(state, armed, move |bus| {
-        let loader = bus.clone();
-        tokio::task::spawn_blocking(move || load::load_files(&loader, files));
-    }))
+    (state, armed)
 }
 
 /// Runs the console over GuardDuty, live: `poller` is polled every `interval` on the blocking
@@ -96,15 +102,7 @@ pub fn live(
     interval: std::time::Duration,
     arming: Option<Arming>,
 ) -> Result<(), RunError> {
-    // Read-only unless armed: `arm` lifts it.
-    let mut state = State::new(
-        Options {
-            read_only: true,
-            ..opts
-        },
-        keymap,
-    );
-    let armed = arming.map(|a| arm(&mut state, a));
+    let (state, armed) = armed_state(opts, keymap, arming);
     console_runtime()?.block_on(in_terminal(state, armed, move |bus| {
         sources::spawn_live(bus, poller, interval, Arc::new(SystemClock));
     }))

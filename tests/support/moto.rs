@@ -165,27 +165,32 @@ pub struct Sdk {
     pub r53r: aws_sdk_route53resolver::Client,
 }
 
-pub fn sdk(url: &str) -> Sdk {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+/// The SDK's configuration for moto's server in `region`: static test credentials, one attempt.
+pub fn sdk_config(rt: &tokio::runtime::Runtime, url: &str, region: &str) -> aws_config::SdkConfig {
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
             aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
         ))
         .build_https();
-    let conf = rt.block_on(
+    rt.block_on(
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(http)
-            .region(aws_config::Region::new("us-east-1"))
+            .region(aws_config::Region::new(region.to_string()))
             .endpoint_url(url)
             .credentials_provider(aws_sdk_ec2::config::Credentials::new(
                 "testing", "testing", None, None, "test",
             ))
             .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
             .load(),
-    );
+    )
+}
+
+pub fn sdk(url: &str) -> Sdk {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let conf = sdk_config(&rt, url, "us-east-1");
     Sdk {
         ec2: aws_sdk_ec2::Client::new(&conf),
         iam: aws_sdk_iam::Client::new(&conf),
