@@ -51,6 +51,25 @@ fn endpoint(url: &str) -> vigil::aws::AwsOptions {
     }
 }
 
+/// `vigil live --headless --once ARGS --endpoint-url URL`, which must succeed; its output.
+fn headless_once(url: &str, args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut cmd = Command::cargo_bin("vigil").unwrap();
+    cmd.args(["live", "--headless", "--once"])
+        .args(args)
+        .args(["--endpoint-url", url]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 /// What the vigil binary needs in a tmux shell to talk to moto.
 const TEST_ENV: &str = "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_MAX_ATTEMPTS=1 \
                         AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
@@ -67,17 +86,10 @@ fn two_regions_merge_in_the_headless_stream() {
     create_detector(&url, "us-east-1");
     create_detector(&url, "eu-west-1");
     let all = seed(&m.findings, &[("us-east-1", 0..4), ("eu-west-1", 4..6)]);
-    let out = Command::cargo_bin("vigil")
-        .unwrap()
-        .args(["live", "--headless", "--once", "--region", "us-east-1"])
-        .args(["--region", "eu-west-1", "--endpoint-url", &url])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = headless_once(
+        &url,
+        &["--region", "us-east-1", "--region", "eu-west-1"],
+        &[],
     );
     let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("new ")).collect();
     assert_eq!(lines.len(), 6, "{stdout}");
@@ -238,19 +250,7 @@ fn all_regions_reads_every_enabled_region() {
         &m.findings,
         &[("us-east-1", 0..1), ("ap-southeast-2", 1..3)],
     );
-    let out = Command::cargo_bin("vigil")
-        .unwrap()
-        .args(["live", "--headless", "--once", "--all-regions"])
-        .args(["--endpoint-url", &url])
-        .env("AWS_REGION", "us-east-1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = headless_once(&url, &["--all-regions"], &[("AWS_REGION", "us-east-1")]);
     let header = stdout.lines().next().unwrap();
     for r in ["us-east-1", "eu-west-1", "ap-southeast-2"] {
         assert!(header.contains(&format!("default/{r} ")), "{header}");
@@ -349,22 +349,17 @@ fn a_role_is_assumed_when_asked() {
     let (m, url) = moto();
     create_detector(&url, "us-east-1");
     seed(&m.findings, &[("us-east-1", 0..1)]);
-    let out = Command::cargo_bin("vigil")
-        .unwrap()
-        .args(["live", "--headless", "--once", "--region", "us-east-1"])
-        .args(["--endpoint-url", &url])
-        .args([
+    let stdout = headless_once(
+        &url,
+        &[
+            "--region",
+            "us-east-1",
             "--role-arn",
             "arn:aws:iam::123456789012:role/incident-responder",
-        ])
-        .args(["--external-id", "IR-2024"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+            "--external-id",
+            "IR-2024",
+        ],
+        &[],
     );
     let header = stdout.lines().next().unwrap();
     assert!(
