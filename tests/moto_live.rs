@@ -402,3 +402,31 @@ fn archiving_a_finding_takes_it_out_of_the_stream() {
     assert!(!ids.contains(&id));
     assert_eq!(calls(&m.findings)["ArchiveFindings"], 1);
 }
+
+/// Two regions in the console at 80×24: one list, with the region of each row.
+#[test]
+fn the_live_console_merges_two_regions_at_80x24() {
+    let (m, url) = moto();
+    create_detector(&url, "us-east-1");
+    create_detector(&url, "eu-west-1");
+    seed(&m.findings, &[("us-east-1", 0..2), ("eu-west-1", 2..4)]);
+    let bin = env!("CARGO_BIN_EXE_vigil");
+    let t = crate::tmux::Tmux::start(
+        "live-regions",
+        (80, 24),
+        &format!(
+            "{TEST_ENV} {bin} live --region us-east-1 --region eu-west-1 --endpoint-url {url}; \
+             echo VIGIL-EXIT=$?; sleep 30"
+        ),
+    );
+    // The column appears once the findings span two regions: one poll brings all four.
+    let screen = t.wait_for("ACCOUNT/REGION");
+    let rows: Vec<&str> = screen.lines().skip(3).collect();
+    for region in ["us-east-1", "eu-west-1"] {
+        let n = rows.iter().filter(|r| r.contains(region)).count();
+        assert_eq!(n, 2, "two {region} rows in {screen}");
+    }
+    assert!(screen.lines().next().unwrap().contains("LIVE"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_for("VIGIL-EXIT=0");
+}
