@@ -225,18 +225,26 @@ fn common_suffix(path: &Path, want: &[&str]) -> usize {
 
 /// Hex SHA-256 of a file's uncompressed content (gzip is recognised by its magic bytes).
 pub fn sha256_uncompressed(path: &Path) -> std::io::Result<String> {
-    let mut r = source::open(path)?;
+    sha256_of(source::open(path)?).map(|(hash, _)| hash)
+}
+
+/// Hex SHA-256 of everything `r` reads, and how many bytes that was.
+pub fn sha256_of(mut r: impl Read) -> std::io::Result<(String, u64)> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 256 << 10];
+    let mut bytes = 0u64;
     loop {
         match r.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => h.update(&buf[..n]),
+            Ok(n) => {
+                h.update(&buf[..n]);
+                bytes += n as u64;
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(hex::encode(h.finalize()))
+    Ok((hex::encode(h.finalize()), bytes))
 }
 
 fn is_sha256(algorithm: Option<&str>) -> bool {

@@ -262,12 +262,22 @@ impl Keymap {
 
     /// The first key bound to `cmd` in `ctx` or global, for hints (`? help`).
     pub fn key_for(&self, ctx: Context, cmd: Command) -> Option<String> {
-        [ctx, Context::Global].iter().find_map(|c| {
-            self.bindings(*c)
-                .iter()
-                .find(|b| b.command == cmd)
-                .map(|b| chord_string(&b.keys))
-        })
+        self.keys_for(ctx, cmd).into_iter().next()
+    }
+
+    /// Every key bound to `cmd` in `ctx`, else every one bound globally.
+    pub fn keys_for(&self, ctx: Context, cmd: Command) -> Vec<String> {
+        [ctx, Context::Global]
+            .iter()
+            .map(|c| {
+                self.bindings(*c)
+                    .iter()
+                    .filter(|b| b.command == cmd)
+                    .map(|b| chord_string(&b.keys))
+                    .collect::<Vec<_>>()
+            })
+            .find(|keys| !keys.is_empty())
+            .unwrap_or_default()
     }
 
     /// `vigil keymap print`: a TOML listing that `vigil keymap check` accepts.

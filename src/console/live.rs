@@ -74,8 +74,8 @@ fn fix_for(message: &str, profile: Option<&str>) -> String {
     let m = message.to_ascii_lowercase();
     if m.contains("sso") || m.contains("token has expired") || m.contains("expiredtoken") {
         format!(" (run: aws sso login{p})")
-    } else if m.contains("no credentials") || m.contains("credentials") && m.contains("not") {
-        // (the SDK's "no credentials found in chain")
+    } else if m.contains("no credentials") || m.contains("credentialsnotloaded") {
+        // The SDK's words when no provider in its chain had any.
         format!(" (run: aws configure{p}, or set AWS_PROFILE)")
     } else if m.contains("skew") || m.contains("signature expired") {
         " (the machine's clock is off: sync it, e.g. chronyc makestep)".to_string()

@@ -207,27 +207,12 @@ fn file_refs(paths: &[PathBuf]) -> std::io::Result<Vec<FileRef>> {
 }
 
 fn file_ref(path: &std::path::Path) -> std::io::Result<FileRef> {
-    use sha2::Digest as _;
-    use std::io::Read as _;
-    let mut f = std::fs::File::open(path)?;
-    let mut h = sha2::Sha256::new();
-    let mut buf = vec![0u8; 256 << 10];
-    let mut bytes = 0u64;
-    loop {
-        match f.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                h.update(&buf[..n]);
-                bytes += n as u64;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
+    // The bytes on disk (a .gz stays compressed): what identifies the input.
+    let (sha256, bytes) = integrity::sha256_of(std::fs::File::open(path)?)?;
     Ok(FileRef {
         path: path.to_path_buf(),
         bytes,
-        sha256: hex::encode(h.finalize()),
+        sha256,
     })
 }
 

@@ -54,12 +54,9 @@ fn columns(w: u16, several_places: bool) -> Cols {
 }
 
 /// Whether the findings come from more than one account or region.
+/// (The reducer's summary already holds them: no scan of the findings per frame.)
 fn several_places(state: &State) -> bool {
-    let mut first: Option<(Option<&str>, Option<&str>)> = None;
-    state.findings.iter().any(|f| {
-        let here = (f.account_id.as_deref(), f.region.as_deref());
-        *first.get_or_insert(here) != here
-    })
+    state.summary.accounts.len() > 1 || state.summary.regions.len() > 1
 }
 
 pub fn render(state: &State, t: &Theme, frame: &mut Frame, title: Rect, body: Rect) {

@@ -1,7 +1,6 @@
 //! Key hints drawn from the keymap in force, so a custom keymap shows its own keys: `key(..)` is
 //! the first key bound to a command in a screen's context (or globally), `all(..)` every one.
 
-use crate::app::keymap::chord_string;
 use crate::app::{Command, Context, State};
 
 /// The first key for `cmd` in `ctx`, else global.
@@ -11,16 +10,8 @@ pub(crate) fn key(state: &State, ctx: Context, cmd: Command) -> Option<String> {
 
 /// Every key bound to `cmd` in `ctx` (else global), joined by `/`.
 pub(crate) fn all(state: &State, ctx: Context, cmd: Command) -> Option<String> {
-    [ctx, Context::Global].iter().find_map(|c| {
-        let keys: Vec<String> = state
-            .keymap
-            .bindings(*c)
-            .iter()
-            .filter(|b| b.command == cmd)
-            .map(|b| chord_string(&b.keys))
-            .collect();
-        (!keys.is_empty()).then(|| keys.join("/"))
-    })
+    let keys = state.keymap.keys_for(ctx, cmd);
+    (!keys.is_empty()).then(|| keys.join("/"))
 }
 
 /// `"{keys} {what}"` for each bound command, joined by `sep`; unbound commands are left out.
