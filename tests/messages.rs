@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 use vigil::actions::plan::{FindingSummary, PlanContext};
 use vigil::actions::{self, Action, AuditLog, ExecOptions, SnapshotProgress, SnapshotState};
-use vigil::app::{EffectError, Envelope, EvidenceRef, Key, Msg, Progress, Signal};
+use vigil::app::{
+    EffectError, Envelope, EvidenceRef, Key, LookupProgress, LookupUpdate, Msg, Progress, Signal,
+};
 use vigil::console::{Bus, FileSources, load_files, rebuild};
 use vigil::demo::{Scenario, responder::DemoResponder};
 use vigil::model::Ts;
@@ -41,9 +43,10 @@ fn variant(m: &Msg) -> usize {
         Msg::SnapshotProgress { .. } => 14,
         Msg::Account(_) => 15,
         Msg::Polled { .. } => 16,
+        Msg::Lookup(_) => 17,
     }
 }
-const VARIANTS: usize = 17;
+const VARIANTS: usize = 18;
 
 /// The messages the console's loader sends for the fixture files.
 fn loader_messages(sources: FileSources) -> Vec<Msg> {
@@ -172,6 +175,33 @@ fn samples() -> Vec<Msg> {
             }],
         },
     ];
+    // A LookupEvents run: a page as the API answers it (the record as a JSON string), the end
+    // of a source, a failure, the end of the run.
+    let page = serde_json::json!({"Events": [{
+        "EventId": "e-1",
+        "EventName": "GetCallerIdentity",
+        "CloudTrailEvent": "{\"eventID\":\"e-1\",\"eventTime\":\"2024-05-01T12:00:00Z\"}"
+    }]});
+    for progress in [
+        LookupProgress::Page {
+            page: 1,
+            body: page.to_string(),
+        },
+        LookupProgress::SourceDone {
+            pages: 1,
+            capped: false,
+        },
+        LookupProgress::Failed {
+            reason: "ThrottlingException: Rate exceeded".into(),
+        },
+        LookupProgress::Finished,
+    ] {
+        v.push(Msg::Lookup(LookupUpdate {
+            id: 1,
+            source: "default/us-east-1".into(),
+            progress,
+        }));
+    }
     v.extend(loader_messages(fixture_sources()));
     // A bucket with digest files (Integrity) and a file with a broken record (LoadErrors).
     let bucket =

@@ -83,6 +83,30 @@ pub enum Msg {
     },
     /// The account as the responder shows it, after an action or a poll (the demo world).
     Account(Box<crate::actions::AccountView>),
+    /// A page (or the end) of a CloudTrail LookupEvents run the reducer asked for.
+    Lookup(LookupUpdate),
+}
+
+/// Progress of LookupEvents run `id` from one source (`profile/region`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LookupUpdate {
+    pub id: u64,
+    pub source: String,
+    pub progress: LookupProgress,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LookupProgress {
+    /// One page: the API's response body as it came, which the reducer reads as the ingest reads
+    /// a saved `lookup-events` output (so a recording replays it without AWS).
+    Page { page: u32, body: String },
+    /// This source has no more pages, or stopped at the page cap.
+    SourceDone { pages: u32, capped: bool },
+    /// This source failed; the others go on.
+    Failed { reason: String },
+    /// Every source is done (or the run was cancelled).
+    Finished,
 }
 
 /// A live source that failed a poll.
@@ -217,5 +241,16 @@ pub enum Effect {
         job: u64,
         ids: Vec<String>,
         after_ms: u64,
+    },
+    /// Ask CloudTrail's LookupEvents for `attr` within `window` in every live source, keeping
+    /// under its rate; answer with [`Msg::Lookup`]s. Replaces any run still going.
+    Lookup {
+        id: u64,
+        attr: crate::pivot::lookup::LookupAttr,
+        window: crate::pivot::Window,
+    },
+    /// Stop run `id` (the responder moved on); its pages so far stay in the index.
+    CancelLookup {
+        id: u64,
     },
 }

@@ -82,3 +82,49 @@ pub fn short_target(a: &Action) -> String {
         a => a.target(),
     }
 }
+
+/// What CloudTrail's API did for the trail of `e` in a live session, in one line: a run's progress
+/// or outcome, or why LookupEvents cannot answer for this entity. `None` outside live sessions.
+pub fn lookup_line(s: &State, e: &EntityId) -> Option<String> {
+    if s.opts.mode != super::state::Mode::Live {
+        return None;
+    }
+    if let Err(why) = crate::pivot::lookup::attribute_for(e) {
+        return Some(why.to_string());
+    }
+    let run = s
+        .lookups
+        .active
+        .as_ref()
+        .filter(|r| r.entity == *e)
+        .or_else(|| s.lookups.last.get(e))?;
+    let counts = format!(
+        "{} events, {} new",
+        crate::model::text::thousands(run.events),
+        crate::model::text::thousands(run.added)
+    );
+    let mut line = if run.done {
+        format!(
+            "LookupEvents {}: {} page{}, {counts}",
+            run.attr,
+            run.pages,
+            if run.pages == 1 { "" } else { "s" }
+        )
+    } else {
+        format!(
+            "LookupEvents {}: page {}… {counts}",
+            run.attr,
+            run.pages + 1
+        )
+    };
+    if run.capped {
+        line.push_str("; stopped at the page cap (narrow the scope)");
+    }
+    if run.stopped {
+        line.push_str("; stopped when the trail was left");
+    }
+    if let Some((source, why)) = run.failed.first() {
+        line.push_str(&format!("; {source} failed: {why}"));
+    }
+    Some(line)
+}

@@ -481,7 +481,42 @@ pub struct State {
     /// line while that wait lasts (the finding's arrival clears it).
     pub quiet_skipped: Option<std::time::Duration>,
     pub actions: ActionsState,
+    /// CloudTrail LookupEvents runs of a live session.
+    pub lookups: Lookups,
     pub quit: bool,
+}
+
+/// The LookupEvents runs of a live session: the one running (for the trail on top), what each
+/// entity's last run found, and the windows already asked (their events are in the index).
+#[derive(Debug, Default)]
+pub struct Lookups {
+    pub next_id: u64,
+    pub active: Option<LookupRun>,
+    pub last: HashMap<EntityId, LookupRun>,
+    pub covered: Vec<(EntityId, Window)>,
+}
+
+/// One LookupEvents run: an entity's attribute over a window, across the session's sources.
+#[derive(Debug, Clone)]
+pub struct LookupRun {
+    pub id: u64,
+    pub entity: EntityId,
+    pub attr: crate::pivot::lookup::LookupAttr,
+    /// The trail's scope it answers (the API is asked the last 90 days of it).
+    pub scope: Window,
+    pub pages: u32,
+    /// Events the API returned, and how many of them were not in the index yet.
+    pub events: usize,
+    pub added: usize,
+    /// Records in the answers that could not be read.
+    pub unreadable: usize,
+    /// Sources that failed, with why.
+    pub failed: Vec<(String, String)>,
+    /// A source stopped at the page cap.
+    pub capped: bool,
+    /// Cancelled before its end (the responder left the trail).
+    pub stopped: bool,
+    pub done: bool,
 }
 
 impl State {
@@ -514,6 +549,7 @@ impl State {
             integrity: None,
             quiet_skipped: None,
             actions: ActionsState::default(),
+            lookups: Lookups::default(),
             quit: false,
         }
     }

@@ -6,7 +6,10 @@ use crate::actions::{ApiCall, CallError, CallOk};
 use aws_config::{BehaviorVersion, Region, retry::RetryConfig};
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::operation::RequestId;
+use aws_sdk_guardduty::config::interceptors::FinalizerInterceptorContextRef;
+use aws_sdk_guardduty::config::{ConfigBag, Intercept, RuntimeComponents};
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 /// Where and as whom to connect (the same options as `live`).
 #[derive(Debug, Clone, Default)]
@@ -59,11 +62,19 @@ pub enum ReadOp {
     ListFindings,
     GetFindings,
     DescribeRegions,
+    LookupEvents,
+    ListGraphs,
+    ListInvestigations,
+    StartInvestigation,
+    GetInvestigation,
+    ListIndicators,
+    ListMembers,
+    SimulatePrincipalPolicy,
 }
 
 impl ReadOp {
     /// Every variant, in declaration order (checked below at compile time).
-    pub const ALL: [ReadOp; 21] = [
+    pub const ALL: [ReadOp; 29] = [
         ReadOp::GetCallerIdentity,
         ReadOp::DescribeInstances,
         ReadOp::DescribeNetworkInterfaces,
@@ -85,6 +96,14 @@ impl ReadOp {
         ReadOp::ListFindings,
         ReadOp::GetFindings,
         ReadOp::DescribeRegions,
+        ReadOp::LookupEvents,
+        ReadOp::ListGraphs,
+        ReadOp::ListInvestigations,
+        ReadOp::StartInvestigation,
+        ReadOp::GetInvestigation,
+        ReadOp::ListIndicators,
+        ReadOp::ListMembers,
+        ReadOp::SimulatePrincipalPolicy,
     ];
 
     /// The IAM action (also the name in error messages).
@@ -113,6 +132,14 @@ impl ReadOp {
             ReadOp::ListFindings => "guardduty:ListFindings",
             ReadOp::GetFindings => "guardduty:GetFindings",
             ReadOp::DescribeRegions => "ec2:DescribeRegions",
+            ReadOp::LookupEvents => "cloudtrail:LookupEvents",
+            ReadOp::ListGraphs => "detective:ListGraphs",
+            ReadOp::ListInvestigations => "detective:ListInvestigations",
+            ReadOp::StartInvestigation => "detective:StartInvestigation",
+            ReadOp::GetInvestigation => "detective:GetInvestigation",
+            ReadOp::ListIndicators => "detective:ListIndicators",
+            ReadOp::ListMembers => "guardduty:ListMembers",
+            ReadOp::SimulatePrincipalPolicy => "iam:SimulatePrincipalPolicy",
         }
     }
 }
@@ -125,7 +152,7 @@ const _: () = {
         assert!(ReadOp::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ReadOp::DescribeRegions as usize + 1 == ReadOp::ALL.len());
+    assert!(ReadOp::SimulatePrincipalPolicy as usize + 1 == ReadOp::ALL.len());
 };
 
 /// The clients' own runtime. Dropped without waiting (`shutdown_background`), because the last
@@ -162,6 +189,8 @@ pub(super) struct Clients {
     pub(super) iam: aws_sdk_iam::Client,
     pub(super) sts: aws_sdk_sts::Client,
     pub(super) guardduty: aws_sdk_guardduty::Client,
+    pub(super) cloudtrail: aws_sdk_cloudtrail::Client,
+    pub(super) detective: aws_sdk_detective::Client,
 }
 
 /// The SDK's configuration loader for `opts`: one HTTP client (rustls with ring), the profile,
@@ -218,6 +247,8 @@ pub(super) fn connect(opts: &AwsOptions) -> Result<Clients, AwsError> {
         iam: aws_sdk_iam::Client::new(&conf),
         sts: aws_sdk_sts::Client::new(&conf),
         guardduty: aws_sdk_guardduty::Client::new(&conf),
+        cloudtrail: aws_sdk_cloudtrail::Client::new(&conf),
+        detective: aws_sdk_detective::Client::new(&conf),
         rt: OwnRuntime(Some(rt)),
     })
 }
@@ -270,6 +301,47 @@ where
         message,
         request_id,
         iam_action: Some(iam_action.to_string()),
+    }
+}
+
+/// Keeps the response body of the request it is attached to: vigil parses GetFindings' and
+/// LookupEvents' answers with its own ingest, the code that reads an exported file, so an event or
+/// finding from the API is exactly the one a file gives. (Every service crate re-exports the same
+/// interceptor trait from the SDK's runtime API.)
+#[derive(Debug, Clone, Default)]
+pub(super) struct RawBody(Arc<Mutex<Option<Vec<u8>>>>);
+
+impl RawBody {
+    pub(super) fn take(&self) -> Option<Vec<u8>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    /// The body, or an error naming the operation that answered without one.
+    pub(super) fn body(&self, op: ReadOp) -> Result<Vec<u8>, CallError> {
+        self.take().ok_or_else(|| {
+            CallError::new(
+                "vigil.NoBody",
+                format!("{} answered without a body to read", op.iam_action()),
+            )
+        })
+    }
+}
+
+impl Intercept for RawBody {
+    fn name(&self) -> &'static str {
+        "vigil-raw-body"
+    }
+
+    fn read_after_execution(
+        &self,
+        ctx: &FinalizerInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_guardduty::error::BoxError> {
+        if let Some(body) = ctx.response().and_then(|r| r.body().bytes()) {
+            *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(body.to_vec());
+        }
+        Ok(())
     }
 }
 

@@ -3,15 +3,12 @@
 //! so a finding from the API is exactly the finding a file gives; an interceptor keeps the raw body
 //! of that one request.
 
-use super::clients::{Clients, ReadOp, ok, wrong_service};
+use super::clients::{Clients, RawBody, ReadOp, ok, wrong_service};
 use crate::actions::{ApiCall, CallError, CallOk};
 use crate::ingest::{self, IngestError};
 use crate::model::{Finding, Ts};
-use aws_sdk_guardduty::config::interceptors::FinalizerInterceptorContextRef;
-use aws_sdk_guardduty::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_guardduty::types::{Condition, FindingCriteria};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 /// GetFindings takes at most 50 ids; ListFindings pages at most 50.
 const BATCH: usize = 50;
@@ -24,34 +21,6 @@ pub struct Fetched {
     pub errors: Vec<IngestError>,
     /// API calls made: ListFindings pages and GetFindings batches.
     pub calls: usize,
-}
-
-/// Keeps the response body of the request it is attached to.
-#[derive(Debug, Clone, Default)]
-struct RawBody(Arc<Mutex<Option<Vec<u8>>>>);
-
-impl RawBody {
-    fn take(&self) -> Option<Vec<u8>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
-    }
-}
-
-impl Intercept for RawBody {
-    fn name(&self) -> &'static str {
-        "vigil-raw-body"
-    }
-
-    fn read_after_execution(
-        &self,
-        ctx: &FinalizerInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), aws_sdk_guardduty::error::BoxError> {
-        if let Some(body) = ctx.response().and_then(|r| r.body().bytes()) {
-            *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(body.to_vec());
-        }
-        Ok(())
-    }
 }
 
 pub(super) fn detectors(c: &Clients) -> Result<Vec<String>, CallError> {
@@ -92,12 +61,7 @@ pub(super) fn findings(
             .interceptor(raw.clone());
         c.read(ReadOp::GetFindings, req.send())?;
         fetched.calls += 1;
-        let body = raw.take().ok_or_else(|| {
-            CallError::new(
-                "vigil.NoBody",
-                "GetFindings answered without a body to read",
-            )
-        })?;
+        let body = raw.body(ReadOp::GetFindings)?;
         let name = std::path::PathBuf::from(format!("guardduty:GetFindings/{detector}"));
         let mut loaded = ingest::load_bytes(&name, body);
         fetched.findings.append(&mut loaded.findings);

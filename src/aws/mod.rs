@@ -1,5 +1,6 @@
-//! The AWS side of the responder: SDK clients (EC2, Auto Scaling, Route 53 Resolver, SNS, IAM, STS) behind [`Inspect`] and
-//! [`Responder`]. The only module that imports the AWS SDK.
+//! The AWS side of vigil: SDK clients (EC2, Auto Scaling, Route 53 Resolver, SNS, IAM, STS,
+//! GuardDuty, CloudTrail, Detective) behind [`Inspect`] and [`Responder`], and the live readers.
+//! The only module that imports the AWS SDK.
 //!
 //! [`connect_read_only`] returns something that can only read; [`connect_responder`] is the one way
 //! to get something that can change the account. The clients run on their own small tokio runtime:
@@ -18,6 +19,7 @@ use std::collections::BTreeMap;
 
 mod autoscaling;
 mod clients;
+mod cloudtrail;
 mod ec2;
 mod guardduty;
 mod iam;
@@ -27,6 +29,7 @@ mod sts;
 
 pub use clients::{AwsError, AwsOptions, ReadOp};
 use clients::{Clients, connect};
+pub use cloudtrail::LookupPage;
 pub use guardduty::Fetched;
 
 /// Reads only. Has no method that changes the account.
@@ -87,6 +90,17 @@ impl AwsReader {
         min_severity: Option<f64>,
     ) -> Result<Fetched, CallError> {
         guardduty::findings(&self.0, detector, since, min_severity)
+    }
+
+    /// One page of CloudTrail's LookupEvents for `attr` within `window` (the caller keeps under
+    /// its rate: [`crate::pivot::lookup::TokenBucket`]).
+    pub fn lookup_page(
+        &self,
+        attr: &crate::pivot::lookup::LookupAttr,
+        window: crate::pivot::Window,
+        token: Option<String>,
+    ) -> Result<LookupPage, CallError> {
+        cloudtrail::lookup_page(&self.0, attr, window, token)
     }
 }
 

@@ -43,9 +43,9 @@ pub enum Command {
     Live(LiveArgs),
 }
 
-// `vigil live`. A plain comment: the command's help is the variant's doc comment above.
-#[derive(Args, Debug, Clone)]
-pub struct LiveArgs {
+/// Where and as whom to read AWS: `live`, `pivot --live`, `doctor`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct AwsTargets {
     /// Named profile from the AWS config files (repeat for several accounts; default: the SDK's
     /// default chain)
     #[arg(long = "profile", value_name = "PROFILE")]
@@ -65,6 +65,13 @@ pub struct LiveArgs {
     /// The role's external id, when its trust policy asks for one
     #[arg(long, value_name = "ID", requires = "role_arn")]
     pub external_id: Option<String>,
+}
+
+// `vigil live`. A plain comment: the command's help is the variant's doc comment above.
+#[derive(Args, Debug, Clone)]
+pub struct LiveArgs {
+    #[command(flatten)]
+    pub aws: AwsTargets,
     /// Seconds between polls
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub poll_interval: u64,
@@ -162,8 +169,14 @@ pub struct PivotArgs {
     /// For example ip:203.0.113.7, instance:i-0abc…, role:arn:aws:iam::123456789012:role/Web
     pub entity: String,
     /// CloudTrail files or directories (S3 .json.gz, JSON, JSON Lines, lookup-events output)
-    #[arg(long = "trail", required = true, num_args = 1..)]
+    #[arg(long = "trail", num_args = 1.., required_unless_present = "live")]
     pub trail: Vec<PathBuf>,
+    /// Also ask CloudTrail's LookupEvents API (the last 90 days, every profile × region), merged
+    /// with --trail and deduplicated by event id
+    #[arg(long)]
+    pub live: bool,
+    #[command(flatten)]
+    pub aws: AwsTargets,
     /// Only events at or after this instant (RFC 3339; an impossible date is a usage error)
     #[arg(long)]
     pub from: Option<String>,

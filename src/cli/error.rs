@@ -32,6 +32,9 @@ pub enum CliError {
         text: String,
         reason: TimeError,
     },
+    /// `pivot --live` without log files, on an entity LookupEvents cannot filter by.
+    #[error("{0}")]
+    NotLookupable(&'static str),
     #[error("{0} does not appear in the inputs")]
     NotInInputs(EntityId),
     #[error("unknown context `{0}`")]

@@ -15,19 +15,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<ExitCode, CliError> {
-    let base = crate::aws::AwsOptions {
-        endpoint_url: args.endpoint_url.clone(),
-        role_arn: args.role_arn.clone(),
-        external_id: args.external_id.clone(),
-        ..Default::default()
-    };
-    let regions = if args.all_regions {
-        let first = args.profiles.first().map(String::as_str);
-        Poller::enabled_regions(first, &base)?
-    } else {
-        args.regions.clone()
-    };
-    let poller = Poller::connect(&args.profiles, &regions, &base, args.min_severity)?;
+    let super::aws::Connected {
+        poller,
+        regions,
+        base,
+    } = super::aws::connect(&args.aws, args.min_severity)?;
     if args.headless {
         match headless(poller, &args, out) {
             // The reader went away (`| head`): a script's normal end, not an error.
@@ -47,7 +39,7 @@ pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<E
     opts.label = who.join(" ");
     let arming = if args.act.respond {
         let opts = crate::aws::AwsOptions {
-            profile: args.profiles.first().cloned(),
+            profile: args.aws.profiles.first().cloned(),
             region: regions.first().cloned(),
             ..base.clone()
         };
@@ -61,14 +53,15 @@ pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<E
         Some(super::respond::aws_arming(
             &args.act,
             &opts,
-            args.profiles.first().map(String::as_str),
+            args.aws.profiles.first().map(String::as_str),
             open_command,
         )?)
     } else {
         None
     };
+    let history = crate::console::History::for_poller(&poller)?;
     let interval = Duration::from_secs(args.poll_interval);
-    crate::console::live(opts, keymap, poller, interval, arming)?;
+    crate::console::live(opts, keymap, poller, history, interval, arming)?;
     Ok(ExitCode::SUCCESS)
 }
 

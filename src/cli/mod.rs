@@ -6,6 +6,7 @@
 pub mod act;
 pub mod analyze;
 mod args;
+mod aws;
 pub mod demo;
 mod error;
 pub mod graph;

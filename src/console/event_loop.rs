@@ -68,6 +68,11 @@ where
         }
     }
 
+    /// Gives the console CloudTrail's API (a live session): trails ask LookupEvents too.
+    pub fn set_lookups(&mut self, lookups: super::executor::Lookups) {
+        self.exec.set_lookups(lookups);
+    }
+
     /// A sender for sources (and tests) to feed the console.
     pub fn bus(&self) -> Bus {
         self.bus.clone()

@@ -8,10 +8,12 @@
 
 use super::bus::Bus;
 use super::clock::Clock;
+use super::history::{History, HistoryEvent};
 use crate::actions::{self, AuditLog, ExecOptions, Responder, ResponderSession};
-use crate::app::{Effect, EffectError, Msg};
+use crate::app::{Effect, EffectError, LookupProgress, LookupUpdate, Msg};
+use crate::pivot::lookup::LookupAttr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -95,7 +97,10 @@ impl Armed {
                 bus.blocking_send(Msg::SnapshotProgress { job, snapshots });
                 self.send_account(bus);
             }
-            Effect::Quit | Effect::LoadRaw { .. } => {}
+            Effect::Quit
+            | Effect::LoadRaw { .. }
+            | Effect::Lookup { .. }
+            | Effect::CancelLookup { .. } => {}
         }
     }
 }
@@ -115,7 +120,71 @@ fn failure(effect: &Effect, why: EffectError) -> Option<Msg> {
             job,
             snapshots: Err(why),
         }),
-        Effect::Quit | Effect::LoadRaw { .. } => None,
+        Effect::Quit
+        | Effect::LoadRaw { .. }
+        | Effect::Lookup { .. }
+        | Effect::CancelLookup { .. } => None,
+    }
+}
+
+/// CloudTrail's API for a live console: the sources, and the id of the run that may go on (a
+/// newer run or a cancel changes it, and the older run stops before its next call).
+#[derive(Clone)]
+pub struct Lookups {
+    history: Arc<Mutex<History>>,
+    current: Arc<AtomicU64>,
+}
+
+impl Lookups {
+    pub fn new(history: History) -> Lookups {
+        Lookups {
+            history: Arc::new(Mutex::new(history)),
+            current: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Runs `id` to its end (blocking), sending each page as it comes.
+    fn run(&self, id: u64, attr: &LookupAttr, window: crate::pivot::Window, bus: &Bus) {
+        self.current.store(id, Ordering::SeqCst);
+        let send = |source: String, progress: LookupProgress| {
+            bus.blocking_send(Msg::Lookup(LookupUpdate {
+                id,
+                source,
+                progress,
+            }));
+        };
+        let mut h = self.history.lock().unwrap_or_else(|p| p.into_inner());
+        let current = self.current.clone();
+        h.fetch(
+            attr,
+            window,
+            &|| current.load(Ordering::SeqCst) == id,
+            &mut |ev| match ev {
+                HistoryEvent::Page { source, page, body } => send(
+                    source,
+                    LookupProgress::Page {
+                        page,
+                        body: String::from_utf8_lossy(&body).into_owned(),
+                    },
+                ),
+                HistoryEvent::SourceDone {
+                    source,
+                    pages,
+                    capped,
+                } => send(source, LookupProgress::SourceDone { pages, capped }),
+                HistoryEvent::Failed { source, reason } => {
+                    send(source, LookupProgress::Failed { reason })
+                }
+            },
+        );
+        drop(h);
+        send(String::new(), LookupProgress::Finished);
+    }
+
+    fn cancel(&self, id: u64) {
+        let _ = self
+            .current
+            .compare_exchange(id, 0, Ordering::SeqCst, Ordering::SeqCst);
     }
 }
 
@@ -124,6 +193,7 @@ fn failure(effect: &Effect, why: EffectError) -> Option<Msg> {
 pub struct Executor {
     bus: Bus,
     armed: Option<Armed>,
+    lookups: Option<Lookups>,
     clock: Arc<dyn Clock>,
     running: Arc<AtomicUsize>,
     finished: Arc<Notify>,
@@ -134,10 +204,16 @@ impl Executor {
         Executor {
             bus,
             armed,
+            lookups: None,
             clock,
             running: Arc::new(AtomicUsize::new(0)),
             finished: Arc::new(Notify::new()),
         }
+    }
+
+    /// Gives the executor CloudTrail's API (a live session).
+    pub fn set_lookups(&mut self, lookups: Lookups) {
+        self.lookups = Some(lookups);
     }
 
     /// True when no effect is running (its answers, if any, are all on the bus).
@@ -155,11 +231,18 @@ impl Executor {
         if matches!(effect, Effect::Quit) {
             return;
         }
+        if let Effect::CancelLookup { id } = effect {
+            if let Some(l) = &self.lookups {
+                l.cancel(id);
+            }
+            return;
+        }
         let (bus, armed, clock) = (self.bus.clone(), self.armed.clone(), self.clock.clone());
+        let lookups = self.lookups.clone();
         let (running, finished) = (self.running.clone(), self.finished.clone());
         running.fetch_add(1, Ordering::SeqCst);
         tokio::spawn(async move {
-            run(effect, bus, armed, clock).await;
+            run(effect, bus, armed, lookups, clock).await;
             // After the answers are on the bus: a driver that sees zero finds them queued.
             running.fetch_sub(1, Ordering::SeqCst);
             finished.notify_one();
@@ -167,7 +250,41 @@ impl Executor {
     }
 }
 
-async fn run(effect: Effect, bus: Bus, armed: Option<Armed>, clock: Arc<dyn Clock>) {
+async fn run(
+    effect: Effect,
+    bus: Bus,
+    armed: Option<Armed>,
+    lookups: Option<Lookups>,
+    clock: Arc<dyn Clock>,
+) {
+    if let Effect::Lookup { id, attr, window } = effect {
+        let Some(l) = lookups else {
+            let reason = "no live session: CloudTrail's API is not connected".to_string();
+            for progress in [LookupProgress::Failed { reason }, LookupProgress::Finished] {
+                bus.send(Msg::Lookup(LookupUpdate {
+                    id,
+                    source: String::new(),
+                    progress,
+                }))
+                .await;
+            }
+            return;
+        };
+        let b = bus.clone();
+        if tokio::task::spawn_blocking(move || l.run(id, &attr, window, &b))
+            .await
+            .is_err()
+        {
+            // A panic in the run: end it, so the trail does not say "page…" for ever.
+            bus.send(Msg::Lookup(LookupUpdate {
+                id,
+                source: String::new(),
+                progress: LookupProgress::Finished,
+            }))
+            .await;
+        }
+        return;
+    }
     if let Effect::LoadRaw { row, raw } = effect {
         let answer = tokio::task::spawn_blocking(move || {
             let text = raw.text().map_err(|e| EffectError::Read(e.to_string()));

@@ -30,6 +30,8 @@ pub struct Target {
     pub account: String,
     /// The principal the credentials act as (its ARN).
     pub principal: String,
+    /// What it was connected with (the history and doctor connect their own readers with it).
+    pub opts: AwsOptions,
     reader: AwsReader,
     detectors: Option<Vec<String>>,
     /// The newest `updatedAt` seen: the next poll asks only for what changed after it.
@@ -152,6 +154,7 @@ impl Poller {
                     label,
                     account: who.account,
                     principal: who.arn,
+                    opts,
                     reader,
                     detectors: None,
                     since: None,
@@ -162,6 +165,14 @@ impl Poller {
             targets,
             min_severity,
         })
+    }
+
+    /// Every target's label and options.
+    pub fn sources(&self) -> Vec<(String, AwsOptions)> {
+        self.targets
+            .iter()
+            .map(|t| (t.label.clone(), t.opts.clone()))
+            .collect()
     }
 
     /// Polls every target; a target that fails is reported and the others go on.

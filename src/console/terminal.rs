@@ -71,7 +71,7 @@ pub fn open(
     arming: Option<Arming>,
 ) -> Result<(), RunError> {
     let (state, armed) = armed_state(opts, keymap, arming);
-    console_runtime()?.block_on(in_terminal(state, armed, move |bus| {
+    console_runtime()?.block_on(in_terminal(state, armed, None, move |bus| {
         let loader = bus.clone();
         tokio::task::spawn_blocking(move || load::load_files(&loader, files));
     }))
@@ -94,16 +94,19 @@ fn armed_state(opts: Options, keymap: Keymap, arming: Option<Arming>) -> (State,
 /// Runs the console over GuardDuty, live: `poller` is polled every `interval` on the blocking
 /// pool (its AWS clients block), each poll's findings arrive as one batch (an updated finding
 /// replaces its row), a target that fails says so on the status line and the others go on.
-/// Read-only unless `arming` gives it a responder (`vigil live --respond`).
+/// A trail also asks CloudTrail's LookupEvents through `history`. Read-only unless `arming`
+/// gives it a responder (`vigil live --respond`).
 pub fn live(
     opts: Options,
     keymap: Keymap,
     poller: super::live::Poller,
+    history: super::history::History,
     interval: std::time::Duration,
     arming: Option<Arming>,
 ) -> Result<(), RunError> {
     let (state, armed) = armed_state(opts, keymap, arming);
-    console_runtime()?.block_on(in_terminal(state, armed, move |bus| {
+    let lookups = Some(super::executor::Lookups::new(history));
+    console_runtime()?.block_on(in_terminal(state, armed, lookups, move |bus| {
         sources::spawn_live(bus, poller, interval, Arc::new(SystemClock));
     }))
 }
@@ -142,7 +145,7 @@ pub fn demo(
     } else {
         Some(arm(&mut state, demo_arming(&scenario, play, acts)?))
     };
-    console_runtime()?.block_on(in_terminal(state, armed, move |bus| {
+    console_runtime()?.block_on(in_terminal(state, armed, None, move |bus| {
         let scenario = Arc::new(scenario);
         let (indexer, sc) = (bus.clone(), scenario.clone());
         tokio::task::spawn_blocking(move || load::index_scenario(&indexer, &sc));
@@ -186,13 +189,17 @@ fn demo_arming(
 async fn in_terminal(
     state: State,
     armed: Option<Armed>,
+    lookups: Option<super::executor::Lookups>,
     extra: impl FnOnce(&Bus),
 ) -> Result<(), RunError> {
     let clock = Arc::new(SystemClock);
     let terminal = ratatui::try_init()?;
     let result = async {
         let size = terminal.size()?;
-        let console = Console::with_terminal(state, terminal, armed, clock.clone());
+        let mut console = Console::with_terminal(state, terminal, armed, clock.clone());
+        if let Some(l) = lookups {
+            console.set_lookups(l);
+        }
         let bus = console.bus();
         sources::spawn_keys(&bus);
         sources::spawn_ticks(&bus, clock.clone());

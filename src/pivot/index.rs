@@ -19,6 +19,8 @@ pub struct EventRow {
     pub error: u32,
     pub region: u32,
     pub raw: RawRef,
+    /// Fetched from the LookupEvents API rather than read from a log file.
+    pub api: bool,
 }
 
 pub struct TrailIndex {
@@ -28,6 +30,8 @@ pub struct TrailIndex {
     /// Per entity symbol: row numbers (pre-sort until `finish`, then ascending in pivot order).
     postings: Vec<Vec<u32>>,
     sorted: bool,
+    /// Rows fetched from the API.
+    api_rows: usize,
 }
 
 /// Symbol 0 is the empty string (absent fields), so there is no derived default.
@@ -45,6 +49,7 @@ impl TrailIndex {
             entity_sym: HashMap::new(),
             postings: Vec::new(),
             sorted: false,
+            api_rows: 0,
         };
         t.strings.intern("");
         t
@@ -64,6 +69,11 @@ impl TrailIndex {
 
     /// Adds one event; call [`TrailIndex::finish`] before querying.
     pub fn add(&mut self, ev: TrailEvent) {
+        self.push(ev, false);
+    }
+
+    fn push(&mut self, ev: TrailEvent, api: bool) {
+        self.api_rows += usize::from(api);
         let row_no = self.rows.len() as u32;
         for e in &ev.entities {
             let next = self.entity_sym.len() as u32;
@@ -85,9 +95,49 @@ impl TrailIndex {
             error: self.sym(ev.error_code.as_deref()),
             region: self.sym(ev.region.as_deref()),
             raw: ev.raw,
+            api,
         };
         self.rows.push(row);
         self.sorted = false;
+    }
+
+    /// Whether an event with this id and time is indexed (the same event has the same time, and
+    /// rows are sorted by both).
+    pub fn has_event(&self, time: Ts, event_id: &str) -> bool {
+        debug_assert!(self.sorted || self.rows.is_empty());
+        self.rows
+            .binary_search_by(|r| (r.time, &*r.event_id).cmp(&(time, event_id)))
+            .is_ok()
+    }
+
+    /// Adds the events not already indexed (by event id) and puts the index back in pivot order;
+    /// `on_new` sees each added event first. Returns how many were added. The rows are sorted
+    /// with two sorted runs (the index, then the new rows), which the sort merges in one pass.
+    pub fn merge(
+        &mut self,
+        events: Vec<TrailEvent>,
+        api: bool,
+        mut on_new: impl FnMut(&TrailEvent),
+    ) -> usize {
+        self.finish();
+        let mut fresh: Vec<TrailEvent> = events
+            .into_iter()
+            .filter(|e| !self.has_event(e.time, &e.event_id))
+            .collect();
+        fresh.sort_by(|a, b| (a.time, &a.event_id).cmp(&(b.time, &b.event_id)));
+        fresh.dedup_by(|a, b| a.time == b.time && a.event_id == b.event_id);
+        let added = fresh.len();
+        for ev in fresh {
+            on_new(&ev);
+            self.push(ev, api);
+        }
+        self.finish();
+        added
+    }
+
+    /// How many rows came from the LookupEvents API.
+    pub fn api_rows(&self) -> usize {
+        self.api_rows
     }
 
     /// Sorts rows into pivot order and renumbers the postings.

@@ -113,13 +113,18 @@ impl Cols {
     }
 
     /// One event's row.
-    fn row(&self, ix: &TrailIndex, row: &EventRow, t: &Theme) -> Row<'static> {
+    fn row(&self, ix: &TrailIndex, row: &EventRow, t: &Theme, marked: bool) -> Row<'static> {
         let ts = row.time.to_short();
         let time = if self.wide { ts } else { ts[5..].to_string() };
-        let mut cells = vec![
+        let mut cells = Vec::new();
+        if marked {
+            // A: from the LookupEvents API; blank: from a log file.
+            cells.push(Cell::from(if row.api { "A" } else { " " }).style(t.dim()));
+        }
+        cells.extend([
             Cell::from(time),
             Cell::from(t.fit(ix.str(row.name), usize::from(self.name))),
-        ];
+        ]);
         if self.svc > 0 {
             let src = ix.str(row.source);
             let svc = src.strip_suffix(".amazonaws.com").unwrap_or(src);
@@ -145,16 +150,34 @@ impl Cols {
 
 pub fn render(state: &State, tv: &TrailView, t: &Theme, frame: &mut Frame, body: Rect) {
     let scope_line = Rect::new(body.x, body.y, body.width, 1);
+    let info = scope_info(tv, t);
+    frame.render_widget(
+        Paragraph::new(Span::styled(t.fit(&info, usize::from(body.width)), t.dim())),
+        scope_line,
+    );
+    // A live session: what LookupEvents did for this pivot, on a line of its own.
+    let api_line = crate::app::select::lookup_line(state, &tv.entity);
+    let top = u16::from(api_line.is_some());
+    if let Some(line) = api_line {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                t.fit(&format!(" {line}"), usize::from(body.width)),
+                t.dim(),
+            )),
+            Rect::new(body.x, body.y + 1, body.width, 1),
+        );
+    }
+    let body = Rect::new(
+        body.x,
+        body.y + top,
+        body.width,
+        body.height.saturating_sub(top),
+    );
     let table_area = Rect::new(
         body.x,
         body.y + 1,
         body.width,
         body.height.saturating_sub(1),
-    );
-    let info = scope_info(tv, t);
-    frame.render_widget(
-        Paragraph::new(Span::styled(t.fit(&info, usize::from(body.width)), t.dim())),
-        scope_line,
     );
     let Some(ix) = state.index.as_ref() else {
         let msg = match state.index_state {
@@ -167,14 +190,20 @@ pub fn render(state: &State, tv: &TrailView, t: &Theme, frame: &mut Frame, body:
         );
         return;
     };
-    let cols = Cols::new(body.width);
-    let (widths, header) = cols.widths_and_header();
+    // Which rows the API brought, once it brought any: a one-letter column.
+    let marked = ix.api_rows() > 0;
+    let cols = Cols::new(body.width.saturating_sub(if marked { 2 } else { 0 }));
+    let (mut widths, mut header) = cols.widths_and_header();
+    if marked {
+        widths.insert(0, Constraint::Length(1));
+        header.insert(0, "");
+    }
     let page = usize::from(table_area.height.saturating_sub(1)).max(1);
     let offset = super::theme::window_start(tv.selected, tv.rows.len(), page);
     let mut rows = Vec::new();
     for (n, r) in tv.rows.iter().enumerate().skip(offset).take(page) {
         let Some(row) = ix.row(*r) else { continue };
-        let mut r = cols.row(ix, row, t);
+        let mut r = cols.row(ix, row, t, marked);
         if n == tv.selected {
             r = r.style(t.selected());
         }

@@ -470,6 +470,179 @@ _gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/findings/get$"] = GuardD
 _gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/findings/archive$"] = GuardDutyResponse.dispatch
 
 
+# --- Addition: CloudTrail LookupEvents --------------------------------------------------------------
+# moto 5.2.5 has trails but no LookupEvents. Added in the wire shape of the CloudTrail API Reference
+# (JSON 1.1, X-Amz-Target CloudTrail_20131101.LookupEvents): at most one LookupAttributes item
+# (InvalidLookupAttributesException otherwise) on EventId, EventName, ReadOnly, Username,
+# ResourceType, ResourceName, EventSource or AccessKeyId; StartTime/EndTime (epoch seconds,
+# inclusive; EndTime before StartTime is InvalidTimeRangeException); newest first; MaxResults 1-50
+# (default 50) and NextToken paging; each event with EventId, EventName, ReadOnly, AccessKeyId,
+# EventTime, EventSource, Username, Resources and the record as the CloudTrailEvent string. "The rate
+# of lookup requests is limited to two per second, per account, per region. If this limit is
+# exceeded, a throttling error occurs": a third call within one second of the call two before it
+# answers ThrottlingException. Where the reference leaves CloudTrail's own extraction unsaid, the
+# launcher approximates: Username is userIdentity.userName, else the session name of an assumed
+# role, else "root" for the root user; ResourceName matches an ARN in the record's resources[] or
+# its last segment, or a scalar request parameter named instanceId, bucketName, roleArn, roleName,
+# userName or groupId (and the instance ids of instancesSet). The tests seed events (not an AWS
+# operation): VIGIL_MOTO_TRAIL names a JSON file {"REGION": [CloudTrail record, ...]}, read at each
+# call. Calls are counted in VIGIL_MOTO_TRAIL + ".calls" ({"LookupEvents": n,
+# "LookupEventsThrottled": n, "LookupEventsAt": [epoch seconds, ...]}).
+from moto.cloudtrail.responses import CloudTrailResponse  # noqa: E402
+
+_ct_lock = threading.Lock()
+
+
+def _ct_count(throttled):
+    path = os.environ.get("VIGIL_MOTO_TRAIL")
+    if not path:
+        return
+    calls = {}
+    try:
+        with open(path + ".calls") as f:
+            calls = _json.load(f)
+    except (OSError, ValueError):
+        pass
+    key = "LookupEventsThrottled" if throttled else "LookupEvents"
+    calls[key] = calls.get(key, 0) + 1
+    if not throttled:
+        calls.setdefault("LookupEventsAt", []).append(time.time())
+    with open(path + ".calls", "w") as f:
+        _json.dump(calls, f)
+
+
+def _ct_seeded(region):
+    path = os.environ.get("VIGIL_MOTO_TRAIL")
+    if not path:
+        return []
+    try:
+        with open(path) as f:
+            return _json.load(f).get(region, [])
+    except (OSError, ValueError):
+        return []
+
+
+def _ct_username(rec):
+    ui = rec.get("userIdentity") or {}
+    if ui.get("userName"):
+        return ui["userName"]
+    if ui.get("type") == "AssumedRole" and ui.get("arn"):
+        return ui["arn"].rsplit("/", 1)[-1]
+    if ui.get("type") == "Root":
+        return "root"
+    return None
+
+
+def _ct_resources(rec):
+    names = []
+    for r in rec.get("resources") or []:
+        arn = r.get("ARN") or r.get("arn")
+        if arn:
+            names.append((r.get("type"), arn))
+            names.append((r.get("type"), arn.replace(":", "/").rsplit("/", 1)[-1]))
+    params = rec.get("requestParameters") or {}
+    for key in ("instanceId", "bucketName", "roleArn", "roleName", "userName", "groupId"):
+        if isinstance(params.get(key), str):
+            names.append((None, params[key]))
+    for item in ((params.get("instancesSet") or {}).get("items") or []):
+        if isinstance(item, dict) and isinstance(item.get("instanceId"), str):
+            names.append(("AWS::EC2::Instance", item["instanceId"]))
+    return names
+
+
+def _ct_epoch(rec):
+    t = datetime.datetime.fromisoformat(rec.get("eventTime", "1970-01-01T00:00:00Z").replace("Z", "+00:00"))
+    return t.timestamp()
+
+
+def _ct_matches(rec, attrs):
+    for a in attrs:
+        key, value = a.get("AttributeKey"), a.get("AttributeValue")
+        if key == "EventId":
+            ok = rec.get("eventID") == value
+        elif key == "EventName":
+            ok = rec.get("eventName") == value
+        elif key == "EventSource":
+            ok = rec.get("eventSource") == value
+        elif key == "ReadOnly":
+            ok = str(rec.get("readOnly", "")).lower() == str(value).lower()
+        elif key == "Username":
+            ok = _ct_username(rec) == value
+        elif key == "AccessKeyId":
+            ok = (rec.get("userIdentity") or {}).get("accessKeyId") == value
+        elif key == "ResourceName":
+            ok = any(n == value for _, n in _ct_resources(rec))
+        elif key == "ResourceType":
+            ok = any(t == value for t, _ in _ct_resources(rec))
+        else:
+            raise JsonRESTError("InvalidLookupAttributesException", f"{key} is not a lookup attribute key")
+        if not ok:
+            return False
+    return True
+
+
+def _lookup_events(self):
+    # The recent calls live on moto's per-account, per-region backend, so /moto-api/reset clears them.
+    backend = self.cloudtrail_backend
+    with _ct_lock:
+        now = time.time()
+        times = [t for t in getattr(backend, "_vigil_lookups", []) if now - t < 1.0]
+        throttled = len(times) >= 2
+        if not throttled:
+            times.append(now)
+        backend._vigil_lookups = times
+        _ct_count(throttled)
+    if throttled:
+        raise JsonRESTError("ThrottlingException", "Rate exceeded")
+    attrs = self._get_param("LookupAttributes") or []
+    if len(attrs) > 1:
+        raise JsonRESTError("InvalidLookupAttributesException", "You can specify only one lookup attribute.")
+    start, end = self._get_param("StartTime"), self._get_param("EndTime")
+    if start is not None and end is not None and float(end) < float(start):
+        raise JsonRESTError("InvalidTimeRangeException", "EndTime must be after StartTime.")
+    size = int(self._get_param("MaxResults") or 50)
+    if not 1 <= size <= 50:
+        raise JsonRESTError("InvalidMaxResultsException", "MaxResults must be between 1 and 50.")
+    found = []
+    for rec in _ct_seeded(self.region):
+        t = _ct_epoch(rec)
+        if start is not None and t < float(start):
+            continue
+        if end is not None and t > float(end):
+            continue
+        if _ct_matches(rec, attrs):
+            found.append((t, rec))
+    found.sort(key=lambda x: (x[0], x[1].get("eventID", "")), reverse=True)
+    first = int(self._get_param("NextToken") or 0)
+    page = found[first : first + size]
+    events = []
+    for t, rec in page:
+        ev = {
+            "EventId": rec.get("eventID"),
+            "EventName": rec.get("eventName"),
+            "ReadOnly": str(rec.get("readOnly", "false")).lower(),
+            "EventTime": t,
+            "EventSource": rec.get("eventSource"),
+            "Resources": [{"ResourceType": ty, "ResourceName": n} for ty, n in _ct_resources(rec) if ty],
+            "CloudTrailEvent": _json.dumps(rec),
+        }
+        key_id = (rec.get("userIdentity") or {}).get("accessKeyId")
+        if key_id:
+            ev["AccessKeyId"] = key_id
+        user = _ct_username(rec)
+        if user:
+            ev["Username"] = user
+        events.append(ev)
+    out = {"Events": events}
+    if first + size < len(found):
+        out["NextToken"] = str(first + size)
+    return _json.dumps(out)
+
+
+assert not hasattr(CloudTrailResponse, "lookup_events"), "moto now has lookup_events: drop ours"
+CloudTrailResponse.lookup_events = _lookup_events
+
+
 # --- Fault injection (not a correction): throttling ------------------------------------------------
 # To test that throttled calls are retried with backoff, VIGIL_MOTO_FAULTS names a JSON file
 # {"Action": n}: the next n calls of that action answer RequestLimitExceeded, the code EC2 gives

@@ -21,6 +21,9 @@ pub struct Moto {
     /// The GuardDuty findings the launcher serves, per region (VIGIL_MOTO_FINDINGS), and beside
     /// it `<file>.calls`, the calls counted.
     pub findings: PathBuf,
+    /// The CloudTrail records LookupEvents serves, per region (VIGIL_MOTO_TRAIL), and beside it
+    /// `<file>.calls`, the calls counted with their times.
+    pub trail: PathBuf,
 }
 
 impl Drop for Moto {
@@ -73,12 +76,15 @@ pub fn start_moto() -> Moto {
     std::fs::write(&faults, "{}").unwrap();
     let findings = faults.with_extension("findings.json");
     std::fs::write(&findings, "{}").unwrap();
+    let trail = faults.with_extension("trail.json");
+    std::fs::write(&trail, "{}").unwrap();
     let child = std::process::Command::new(&py)
         .arg(&launcher)
         .arg(port.to_string())
         .env("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
         .env("VIGIL_MOTO_FAULTS", &faults)
         .env("VIGIL_MOTO_FINDINGS", &findings)
+        .env("VIGIL_MOTO_TRAIL", &trail)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -88,6 +94,7 @@ pub fn start_moto() -> Moto {
         port,
         faults,
         findings,
+        trail,
     };
     let t = Instant::now();
     loop {
@@ -152,6 +159,8 @@ pub fn moto() -> (MutexGuard<'static, Moto>, String) {
     std::fs::write(&g.faults, "{}").unwrap();
     std::fs::write(&g.findings, "{}").unwrap();
     let _ = std::fs::remove_file(g.findings.with_extension("json.calls"));
+    std::fs::write(&g.trail, "{}").unwrap();
+    let _ = std::fs::remove_file(g.trail.with_extension("json.calls"));
     let url = format!("http://127.0.0.1:{}", g.port);
     (g, url)
 }

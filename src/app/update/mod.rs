@@ -8,6 +8,7 @@ mod commands;
 mod findings;
 mod graph;
 mod keys;
+mod lookup;
 mod screens;
 mod status;
 mod trail;
@@ -26,6 +27,12 @@ use super::msg::{Effect, Msg};
 use super::state::*;
 
 pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
+    let mut fx = apply(s, msg);
+    fx.extend(lookup::sync(s));
+    fx
+}
+
+fn apply(s: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(k) => on_key(s, k),
         Msg::Resize { width, height } => {
@@ -126,6 +133,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
             info(s, format!("{}: quitting", sig.as_str()));
             vec![Effect::Quit]
         }
+        Msg::Lookup(u) => lookup::on_update(s, u),
         m @ (Msg::PlanReady { .. }
         | Msg::Audit { .. }
         | Msg::ActionDone { .. }

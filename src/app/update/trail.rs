@@ -25,7 +25,13 @@ pub fn open_trail(s: &mut State, e: EntityId, scope: Scope, align: Align, ft: Op
         Align::Latest => tv.rows.len().saturating_sub(1),
         _ => tv.rows.len().saturating_sub(1),
     };
-    if s.index.is_none() {
+    let live = s.opts.mode == Mode::Live;
+    if live && let Err(why) = crate::pivot::lookup::attribute_for(&tv.entity) {
+        // The API cannot answer this one: say so rather than show an empty API answer.
+        warn(s, why);
+    } else if live {
+        // LookupEvents answers (see `lookup::sync`); the trail's second line shows its progress.
+    } else if s.index.is_none() {
         let msg = match s.index_state {
             IndexState::None => "no CloudTrail loaded (give --trail)".to_string(),
             _ => {

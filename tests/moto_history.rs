@@ -1,0 +1,318 @@
+//! CloudTrail's LookupEvents through the real SDK against moto's server (the launcher adds
+//! LookupEvents in the API's wire shape, with its two-requests-per-second throttle): `vigil pivot
+//! --live` merges the API with log files by event id, stays under the rate, and says when the API
+//! cannot filter; the live console's trail fills in page by page with the API's rows marked.
+
+use crate::moto_support::moto;
+use assert_cmd::Command;
+use ratatui::backend::TestBackend;
+use std::path::Path;
+use std::sync::Arc;
+use vigil::app::state::{Mode, Options, State};
+use vigil::app::{Key, Keymap, Msg};
+use vigil::console::{Console, History, Lookups, SystemClock};
+use vigil::model::Ts;
+
+/// Stratus Red Team's `ssm-send-command` detonation: 56 events of one IAM user's access key.
+const KEY: &str = "AKIAW9X2Q2U25SK79UCX";
+
+fn stratus(name: &str) -> Vec<serde_json::Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/public/stratus-red-team/detonation-logs")
+        .join(name);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    match v {
+        serde_json::Value::Array(a) => a,
+        v => v["Records"].as_array().unwrap().clone(),
+    }
+}
+
+/// The records moved to the last days (LookupEvents answers 90 days), order and spacing kept;
+/// `copies` > 1 repeats them with new event ids, for a run of many pages.
+fn recent(records: &[serde_json::Value], copies: usize) -> Vec<serde_json::Value> {
+    let now = chrono_now_ms() - 86_400_000;
+    let times: Vec<i64> = records
+        .iter()
+        .map(|r| Ts::parse(r["eventTime"].as_str().unwrap()).unwrap().0)
+        .collect();
+    let newest = *times.iter().max().unwrap();
+    let mut out = Vec::new();
+    for c in 0..copies {
+        for (r, t) in records.iter().zip(&times) {
+            let mut r = r.clone();
+            let shifted = Ts(now - (newest - t) - c as i64 * 3_600_000);
+            r["eventTime"] = shifted.to_rfc3339_secs().into();
+            if c > 0 {
+                r["eventID"] = format!("{}-{c}", r["eventID"].as_str().unwrap()).into();
+            }
+            out.push(r);
+        }
+    }
+    out
+}
+
+fn chrono_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+fn serve(trail: &Path, region: &str, records: &[serde_json::Value]) {
+    let mut m = serde_json::Map::new();
+    m.insert(region.into(), records.to_vec().into());
+    std::fs::write(trail, serde_json::Value::Object(m).to_string()).unwrap();
+}
+
+fn calls(trail: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(trail.with_extension("json.calls")).unwrap_or_default();
+    serde_json::from_str(&text).unwrap_or(serde_json::json!({}))
+}
+
+fn pivot(url: &str, args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("vigil")
+        .unwrap()
+        .arg("pivot")
+        .args(args)
+        .args(["--live", "--region", "us-east-1", "--endpoint-url", url])
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap()
+}
+
+/// Half the events in a log file, all of them behind the API: the pivot prints each once, in
+/// time order, and says how many only the API had.
+#[test]
+fn pivot_live_merges_the_api_with_the_log_files() {
+    let (m, url) = moto();
+    let records = recent(&stratus("aws.execution.ssm-send-command.json"), 1);
+    assert_eq!(records.len(), 56);
+    serve(&m.trail, "us-east-1", &records);
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("local.json");
+    let half: Vec<_> = records.iter().step_by(2).cloned().collect();
+    std::fs::write(&local, serde_json::json!({ "Records": half }).to_string()).unwrap();
+
+    let key = format!("key:{KEY}");
+    let out = pivot(
+        &url,
+        &[
+            &key,
+            "--trail",
+            local.to_str().unwrap(),
+            "--format",
+            "jsonl",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["eventID"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(ids.len(), 56, "{stderr}");
+    assert_eq!(unique.len(), 56, "each event once");
+    assert!(
+        stderr.contains("2 page(s), 56 event(s), 28 not in the log files (2 call(s))"),
+        "{stderr}"
+    );
+    // Time order, as the file-only pivot prints.
+    let times: Vec<Ts> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            Ts::parse(v["eventTime"].as_str().unwrap()).unwrap()
+        })
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    assert_eq!(calls(&m.trail)["LookupEvents"], 2);
+
+    // A window narrows what the API is asked: nothing older than --from comes back. (A second
+    // process has a bucket of its own: let the first one's second pass at the server.)
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let from = records
+        .iter()
+        .map(|r| Ts::parse(r["eventTime"].as_str().unwrap()).unwrap())
+        .max()
+        .unwrap();
+    let out = pivot(
+        &url,
+        &[&key, "--from", &from.to_rfc3339_secs(), "--format", "jsonl"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let n = String::from_utf8_lossy(&out.stdout).lines().count();
+    assert!((1..56).contains(&n), "{n} events at or after the newest");
+}
+
+/// A run of seven pages: every call answered (AWS_MAX_ATTEMPTS=1, so a throttled call would fail
+/// the run), none throttled, and never three calls within one second at the server.
+#[test]
+fn lookups_stay_under_two_per_second() {
+    let (m, url) = moto();
+    let records = recent(&stratus("aws.execution.ssm-send-command.json"), 6);
+    serve(&m.trail, "us-east-1", &records);
+    let t = std::time::Instant::now();
+    let out = pivot(&url, &[&format!("key:{KEY}"), "--format", "jsonl"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 336);
+    let c = calls(&m.trail);
+    assert_eq!(c["LookupEvents"], 7, "{c}");
+    assert!(c.get("LookupEventsThrottled").is_none(), "{c}");
+    let at: Vec<f64> = c["LookupEventsAt"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    for w in at.windows(3) {
+        assert!(w[2] - w[0] >= 1.0, "three calls within a second: {w:?}");
+    }
+    // Seven calls at 1.8 per second: at least six gaps of 0.55 s.
+    assert!(t.elapsed().as_secs_f64() >= 3.3, "{:?}", t.elapsed());
+}
+
+/// The launcher's throttle is real: calls made faster than AWS allows are refused, which is what
+/// the bucket above keeps vigil from.
+#[test]
+fn the_emulated_api_throttles_like_aws() {
+    let (m, url) = moto();
+    serve(&m.trail, "us-east-1", &[]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let conf = crate::moto_support::sdk_config(&rt, &url, "us-east-1");
+    let ct = aws_sdk_cloudtrail::Client::new(&conf);
+    let codes: Vec<Option<String>> = (0..4)
+        .map(|_| {
+            rt.block_on(ct.lookup_events().send()).err().and_then(|e| {
+                use aws_sdk_cloudtrail::error::ProvideErrorMetadata;
+                e.code().map(str::to_string)
+            })
+        })
+        .collect();
+    assert_eq!(codes[0], None);
+    assert!(
+        codes
+            .iter()
+            .any(|c| c.as_deref() == Some("ThrottlingException")),
+        "{codes:?}"
+    );
+}
+
+/// An address is not something LookupEvents can filter by: said, and the files still answer.
+#[test]
+fn an_ip_pivot_says_the_api_cannot_filter_by_it() {
+    let (_m, url) = moto();
+    let out = pivot(&url, &["ip:203.0.113.7"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot filter by source IP"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("t.json");
+    std::fs::write(&local, r#"{"Records":[]}"#).unwrap();
+    let out = pivot(
+        &url,
+        &["ip:203.0.113.7", "--trail", local.to_str().unwrap()],
+    );
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot filter by source IP"));
+}
+
+fn screen_text(c: &Console<TestBackend>) -> String {
+    let buf = c.terminal().backend().buffer();
+    let mut s = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            s.push_str(buf[(x, y)].symbol());
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// The live console (the real loop, executor and History against moto) at 80×24: `:trail` on
+/// the access key asks LookupEvents, the rows arrive marked `A`, the second line counts pages and
+/// new events; an address pivot says why the API cannot answer.
+#[test]
+fn the_live_trail_fills_from_lookup_events() {
+    let (m, url) = moto();
+    let records = recent(&stratus("aws.execution.ssm-send-command.json"), 1);
+    serve(&m.trail, "us-east-1", &records);
+    let history = History::connect(&[(
+        "default/us-east-1".to_string(),
+        vigil::aws::AwsOptions {
+            region: Some("us-east-1".into()),
+            endpoint_url: Some(url.clone()),
+            ..Default::default()
+        },
+    )])
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (first, second) = rt.block_on(async {
+        let opts = Options {
+            mode: Mode::Live,
+            label: "moto".into(),
+            ..Options::default()
+        };
+        let state = State::new(opts, Keymap::default_map().unwrap());
+        let mut console =
+            Console::new(state, TestBackend::new(80, 24), None, Arc::new(SystemClock)).unwrap();
+        console.set_lookups(Lookups::new(history));
+        let bus = console.bus();
+        bus.send(Msg::Tick {
+            now: Ts(chrono_now_ms()),
+        })
+        .await;
+        let line = format!(":trail key:{KEY}\n");
+        for k in keys_of(&line) {
+            bus.send(Msg::Key(k)).await;
+        }
+        console.settle().await.unwrap();
+        let first = screen_text(&console);
+        for k in keys_of(":trail ip:203.0.113.7\n") {
+            bus.send(Msg::Key(k)).await;
+        }
+        console.settle().await.unwrap();
+        (first, screen_text(&console))
+    });
+    assert!(
+        first.contains("LookupEvents AccessKeyId=AKIAW9X2Q2U25SK79UCX: 2 pages, 56 events,"),
+        "{first}"
+    );
+    assert!(first.contains("56 new"), "{first}");
+    assert!(first.contains("56 of 56 events"), "{first}");
+    let marked = first.lines().filter(|l| l.starts_with('A')).count();
+    assert!(marked >= 15, "the API's rows are marked:\n{first}");
+    assert!(second.contains("cannot filter by source IP"), "{second}");
+    assert_eq!(calls(&m.trail)["LookupEvents"], 2);
+}
+
+fn keys_of(text: &str) -> Vec<Key> {
+    text.chars()
+        .map(|c| match c {
+            '\n' => Key::parse("enter").unwrap(),
+            ' ' => Key::parse("space").unwrap(),
+            c => Key::parse(&c.to_string()).unwrap(),
+        })
+        .collect()
+}
