@@ -44,9 +44,10 @@ fn variant(m: &Msg) -> usize {
         Msg::Account(_) => 15,
         Msg::Polled { .. } => 16,
         Msg::Lookup(_) => 17,
+        Msg::Detective { .. } => 18,
     }
 }
-const VARIANTS: usize = 18;
+const VARIANTS: usize = 19;
 
 /// The messages the console's loader sends for the fixture files.
 fn loader_messages(sources: FileSources) -> Vec<Msg> {
@@ -202,6 +203,32 @@ fn samples() -> Vec<Msg> {
             progress,
         }));
     }
+    // Detective's answer for a panel: a graph, an investigation, an indicator; and a failure.
+    use vigil::model::detective::{DetectiveReport, Indicator, Investigation};
+    v.push(Msg::Detective {
+        id: 2,
+        report: Ok(DetectiveReport {
+            graph: Some("arn:aws:detective:us-east-1:123456789012:graph:abc".into()),
+            investigations: vec![Investigation {
+                id: "000000000000000000001".into(),
+                entity_arn: "arn:aws:iam::123456789012:role/Web".into(),
+                status: "SUCCESSFUL".into(),
+                severity: "HIGH".into(),
+                state: "ACTIVE".into(),
+                created: Some(Ts(1_714_564_800_000)),
+            }],
+            shown: Some("000000000000000000001".into()),
+            indicators: vec![Indicator {
+                kind: "FLAGGED_IP_ADDRESS".into(),
+                detail: "203.0.113.7 flagged: AWS_THREAT_INTELLIGENCE".into(),
+                pivot: vigil::model::EntityId::ip("203.0.113.7"),
+            }],
+        }),
+    });
+    v.push(Msg::Detective {
+        id: 3,
+        report: Err(EffectError::Read("AccessDeniedException".into())),
+    });
     v.extend(loader_messages(fixture_sources()));
     // A bucket with digest files (Integrity) and a file with a broken record (LoadErrors).
     let bucket =

@@ -277,7 +277,7 @@ fn the_live_trail_fills_from_lookup_events() {
         let state = State::new(opts, Keymap::default_map().unwrap());
         let mut console =
             Console::new(state, TestBackend::new(80, 24), None, Arc::new(SystemClock)).unwrap();
-        console.set_lookups(Lookups::new(history));
+        console.set_lookups(Lookups::new(history, None));
         let bus = console.bus();
         bus.send(Msg::Tick {
             now: Ts(chrono_now_ms()),
@@ -315,4 +315,149 @@ fn keys_of(text: &str) -> Vec<Key> {
             c => Key::parse(&c.to_string()).unwrap(),
         })
         .collect()
+}
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/WebServerRole";
+
+/// Detective's answer for the role: a flagged address, a new user agent, an observed TTP.
+fn seed_detective(file: &Path) {
+    let seeded = serde_json::json!({ ROLE: {
+        "severity": "HIGH",
+        "indicators": [
+            {"IndicatorType": "TTP_OBSERVED", "IndicatorDetail": {"TTPsObservedDetail": {
+                "Tactic": "Discovery", "Technique": "T1580", "Procedure": "Cloud infrastructure discovery",
+                "IpAddress": "198.51.100.23", "APIName": "DescribeInstances",
+                "APISuccessCount": 12, "APIFailureCount": 3}}},
+            {"IndicatorType": "FLAGGED_IP_ADDRESS", "IndicatorDetail": {"FlaggedIpAddressDetail": {
+                "IpAddress": "203.0.113.7", "Reason": "AWS_THREAT_INTELLIGENCE"}}},
+            {"IndicatorType": "NEW_USER_AGENT", "IndicatorDetail": {"NewUserAgentDetail": {
+                "UserAgent": "python-requests/2.31", "IsNewForEntireAccount": true}}}
+        ]
+    }});
+    std::fs::write(file, seeded.to_string()).unwrap();
+}
+
+fn detective_console(url: &str, region: &str) -> (tokio::runtime::Runtime, Console<TestBackend>) {
+    let opts = vigil::aws::AwsOptions {
+        region: Some(region.into()),
+        endpoint_url: Some(url.to_string()),
+        ..Default::default()
+    };
+    let label = format!("default/{region}");
+    let history = History::connect(&[(label.clone(), opts.clone())]).unwrap();
+    let detective = vigil::console::Detective::connect(&label, &opts).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let state = State::new(
+        Options {
+            mode: Mode::Live,
+            label: "moto".into(),
+            ..Options::default()
+        },
+        Keymap::default_map().unwrap(),
+    );
+    let mut console = rt.block_on(async {
+        Console::new(state, TestBackend::new(80, 24), None, Arc::new(SystemClock)).unwrap()
+    });
+    console.set_lookups(Lookups::new(history, Some(detective)));
+    (rt, console)
+}
+
+fn press(rt: &tokio::runtime::Runtime, c: &mut Console<TestBackend>, keys: &[&str]) -> String {
+    rt.block_on(async {
+        let bus = c.bus();
+        bus.send(Msg::Tick {
+            now: Ts(chrono_now_ms()),
+        })
+        .await;
+        for k in keys {
+            if let Some(line) = k.strip_prefix(':') {
+                for key in keys_of(&format!(":{line}\n")) {
+                    bus.send(Msg::Key(key)).await;
+                }
+            } else {
+                bus.send(Msg::Key(Key::parse(k).unwrap())).await;
+            }
+        }
+        c.settle().await.unwrap();
+    });
+    screen_text(c)
+}
+
+/// The Detective panel on a role at 80×24: no investigation yet; `n` starts one, which runs, ends
+/// HIGH with three indicators; Enter on the flagged address pivots to its trail.
+#[test]
+fn the_detective_panel_investigates_a_role() {
+    let (m, url) = moto();
+    seed_detective(&m.detective);
+    let rt0 = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let conf = crate::moto_support::sdk_config(&rt0, &url, "us-east-1");
+    let dt = aws_sdk_detective::Client::new(&conf);
+    rt0.block_on(dt.create_graph().send()).unwrap();
+
+    let (rt, mut c) = detective_console(&url, "us-east-1");
+    let trail = format!(":trail role:{ROLE}");
+    let screen = press(&rt, &mut c, &[&trail, "V"]);
+    assert!(screen.contains(&format!("investigates {ROLE}")), "{screen}");
+    assert!(
+        screen.contains("INVESTIGATIONS 0 (n starts one"),
+        "{screen}"
+    );
+    assert!(screen.contains("no finished investigation"), "{screen}");
+    let screen = press(&rt, &mut c, &["n"]);
+    assert!(screen.contains("INVESTIGATIONS 1"), "{screen}");
+    assert!(screen.contains("SUCCESSFUL HIGH"), "{screen}");
+    assert!(screen.contains("INDICATORS 3"), "{screen}");
+    assert!(
+        screen.contains("FLAGGED_IP_ADDRESS  203.0.113.7 flagged: AWS_THREAT_INTEL"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("TTP_OBSERVED        Discovery / T1580"),
+        "{screen}"
+    );
+    let screen = press(&rt, &mut c, &["j", "enter"]);
+    assert!(screen.contains("cannot filter by source IP"), "{screen}");
+    assert!(
+        c.state()
+            .stack
+            .last()
+            .is_some_and(|v| v.title() == "trail ip:203.0.113.7"),
+        "{:?}",
+        c.state().stack.last().map(|v| v.title())
+    );
+    let calls: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(m.detective.with_extension("json.calls")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(calls["StartInvestigation"], 1, "{calls}");
+    assert!(
+        calls["GetInvestigation"].as_u64().unwrap() >= 2,
+        "polled until it ended: {calls}"
+    );
+    assert_eq!(calls["ListIndicators"], 1, "{calls}");
+}
+
+/// No behaviour graph in the region: the panel says so and nothing else changes.
+#[test]
+fn no_behaviour_graph_is_said() {
+    let (_m, url) = moto();
+    let (rt, mut c) = detective_console(&url, "eu-west-1");
+    let trail = format!(":trail role:{ROLE}");
+    let screen = press(&rt, &mut c, &[&trail, "V"]);
+    assert!(
+        screen.contains("no Detective behaviour graph in this region"),
+        "{screen}"
+    );
+    let screen = press(&rt, &mut c, &["n"]);
+    assert!(
+        screen.contains("no behaviour graph in this region: nothing to"),
+        "{screen}"
+    );
 }

@@ -19,6 +19,7 @@ fn top(s: &vigil::app::State) -> &str {
         Some(View::Confirm(_)) => "confirm",
         Some(View::Actions(_)) => "actions",
         Some(View::World(_)) => "world",
+        Some(View::Detective(_)) => "detective",
     }
 }
 

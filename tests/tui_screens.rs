@@ -459,3 +459,174 @@ fn a_failing_live_source_is_counted_in_the_header_until_it_recovers() {
     send(&mut s, vigil::app::Msg::Polled { failed: Vec::new() });
     assert!(!text(&s).lines().next().unwrap().contains("FAILING"));
 }
+
+/// A live session's screens, driven through the pure reducer with Detective's and LookupEvents'
+/// answers as the executor would send them (a fixed clock, so the frames do not move): the trail
+/// filled by two API pages, an address trail the API cannot answer, the Detective panel.
+#[test]
+fn live_screens_snapshot() {
+    use vigil::app::{Key, Keymap, LookupProgress, LookupUpdate, Msg, update};
+    use vigil::model::Ts;
+    use vigil::model::detective::{DetectiveReport, Indicator, Investigation};
+    let now = Ts::parse("2026-11-30T12:00:00Z").unwrap();
+    // Stratus Red Team's ssm-send-command events, as LookupEvents returns them (newest first,
+    // each record as the CloudTrailEvent string), moved to the day before `now`.
+    let path =
+        fixture("../public/stratus-red-team/detonation-logs/aws.execution.ssm-send-command.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let records = v
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| v["Records"].as_array().unwrap().clone());
+    let newest = records
+        .iter()
+        .map(|r| Ts::parse(r["eventTime"].as_str().unwrap()).unwrap().0)
+        .max()
+        .unwrap();
+    let events: Vec<serde_json::Value> = records
+        .iter()
+        .rev()
+        .map(|r| {
+            let mut r = r.clone();
+            let t = Ts::parse(r["eventTime"].as_str().unwrap()).unwrap().0;
+            r["eventTime"] = Ts(now.0 - 86_400_000 - (newest - t))
+                .to_rfc3339_secs()
+                .into();
+            serde_json::json!({"EventId": r["eventID"], "CloudTrailEvent": r.to_string()})
+        })
+        .collect();
+    for (w, h) in SIZES {
+        let mut s = State::new(
+            Options {
+                mode: vigil::app::Mode::Live,
+                label: "AdminRole".into(),
+                ..Options::default()
+            },
+            Keymap::default_map().unwrap(),
+        );
+        update(
+            &mut s,
+            Msg::Resize {
+                width: w,
+                height: h,
+            },
+        );
+        update(&mut s, Msg::Tick { now });
+        let mut press = |s: &mut State, text: &str| {
+            let mut fx = Vec::new();
+            for c in text.chars() {
+                let k = match c {
+                    '\n' => Key::parse("enter").unwrap(),
+                    c => Key::plain(vigil::app::KeyCode::Char(c)),
+                };
+                fx.extend(update(s, Msg::Key(k)));
+            }
+            fx
+        };
+        let fx = press(&mut s, ":trail key:AKIAW9X2Q2U25SK79UCX\n");
+        let id = match fx.as_slice() {
+            [vigil::app::Effect::Lookup { id, .. }] => *id,
+            other => panic!("{other:?}"),
+        };
+        let source = "default/us-east-1".to_string();
+        for (page, chunk) in events.chunks(50).enumerate() {
+            let body = serde_json::json!({ "Events": chunk }).to_string();
+            let progress = LookupProgress::Page {
+                page: page as u32 + 1,
+                body,
+            };
+            update(
+                &mut s,
+                Msg::Lookup(LookupUpdate {
+                    id,
+                    source: source.clone(),
+                    progress,
+                }),
+            );
+            if page == 0 {
+                insta::assert_snapshot!(format!("trail_lookup_running_{w}x{h}"), text(&s));
+            }
+        }
+        for progress in [
+            LookupProgress::SourceDone {
+                pages: 2,
+                capped: false,
+            },
+            LookupProgress::Finished,
+        ] {
+            update(
+                &mut s,
+                Msg::Lookup(LookupUpdate {
+                    id,
+                    source: source.clone(),
+                    progress,
+                }),
+            );
+        }
+        insta::assert_snapshot!(format!("trail_lookup_done_{w}x{h}"), text(&s));
+
+        let fx = press(&mut s, ":trail ip:203.0.113.7\n");
+        assert!(
+            fx.iter()
+                .all(|e| !matches!(e, vigil::app::Effect::Lookup { .. })),
+            "{fx:?}"
+        );
+        insta::assert_snapshot!(format!("trail_lookup_ip_{w}x{h}"), text(&s));
+
+        let fx = press(
+            &mut s,
+            ":trail role:arn:aws:iam::123456789012:role/WebServerRole\nV",
+        );
+        let panel = fx
+            .iter()
+            .find_map(|e| match e {
+                vigil::app::Effect::Investigate { id, .. } => Some(*id),
+                _ => None,
+            })
+            .expect("V asks Detective");
+        let ind = |kind: &str, detail: &str, ip: &str| Indicator {
+            kind: kind.into(),
+            detail: detail.into(),
+            pivot: vigil::model::EntityId::ip(ip),
+        };
+        let report = DetectiveReport {
+            graph: Some("arn:aws:detective:us-east-1:123456789012:graph:0123456789abcdef".into()),
+            investigations: vec![Investigation {
+                id: "001122334455667788990".into(),
+                entity_arn: "arn:aws:iam::123456789012:role/WebServerRole".into(),
+                status: "SUCCESSFUL".into(),
+                severity: "HIGH".into(),
+                state: "ACTIVE".into(),
+                created: Some(Ts(now.0 - 3_600_000)),
+            }],
+            shown: Some("001122334455667788990".into()),
+            indicators: vec![
+                ind(
+                    "TTP_OBSERVED",
+                    "Discovery / T1580: Cloud infrastructure discovery — DescribeInstances from 198.51.100.23 (12 ok, 3 failed)",
+                    "198.51.100.23",
+                ),
+                ind(
+                    "FLAGGED_IP_ADDRESS",
+                    "203.0.113.7 flagged: AWS_THREAT_INTELLIGENCE",
+                    "203.0.113.7",
+                ),
+                ind(
+                    "IMPOSSIBLE_TRAVEL",
+                    "Frankfurt, DE (192.0.2.10) → Sao Paulo, BR (203.0.113.7) in 1 h",
+                    "203.0.113.7",
+                ),
+            ],
+        };
+        update(
+            &mut s,
+            Msg::Detective {
+                id: panel,
+                report: Ok(report),
+            },
+        );
+        update(&mut s, Msg::Key(Key::parse("j").unwrap()));
+        insta::assert_snapshot!(format!("detective_{w}x{h}"), text(&s));
+    }
+}

@@ -31,6 +31,7 @@ contexts! {
     Confirm => "confirm",
     Actions => "actions",
     World => "world",
+    Detective => "detective",
     Input => "input",
 }
 
@@ -108,6 +109,8 @@ commands! {
     Release => "release",
     Playbook => "playbook",
     Archive => "archive",
+    Investigate => "investigate",
+    NewInvestigation => "new_investigation",
     DryRun => "dry_run",
     ActionsScreen => "actions_screen",
     WorldScreen => "world_screen",

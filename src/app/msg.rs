@@ -85,6 +85,11 @@ pub enum Msg {
     Account(Box<crate::actions::AccountView>),
     /// A page (or the end) of a CloudTrail LookupEvents run the reducer asked for.
     Lookup(LookupUpdate),
+    /// What Detective knows of the entity of panel `id` (sent again as an investigation runs).
+    Detective {
+        id: u64,
+        report: Result<crate::model::detective::DetectiveReport, EffectError>,
+    },
 }
 
 /// Progress of LookupEvents run `id` from one source (`profile/region`).
@@ -252,5 +257,12 @@ pub enum Effect {
     /// Stop run `id` (the responder moved on); its pages so far stay in the index.
     CancelLookup {
         id: u64,
+    },
+    /// Ask Detective about `entity_arn` (and start an investigation over `start`); answer with
+    /// [`Msg::Detective`]s for panel `id`.
+    Investigate {
+        id: u64,
+        entity_arn: String,
+        start: Option<(Ts, Ts)>,
     },
 }

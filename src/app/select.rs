@@ -49,6 +49,14 @@ pub fn focus_entity(s: &State) -> Option<EntityId> {
         Some(View::Profile(p)) => Some(p.entity.clone()),
         Some(View::Trail(t)) => Some(t.entity.clone()),
         Some(View::Event(e)) => e.entities.get(e.selected).cloned(),
+        // The selected indicator's entity, else the investigated one.
+        Some(View::Detective(d)) => d
+            .report
+            .as_ref()
+            .and_then(|r| r.as_ref().ok())
+            .and_then(|r| r.indicators.get(d.selected))
+            .and_then(|i| i.pivot.clone())
+            .or_else(|| Some(d.entity.clone())),
         Some(View::Help(_))
         | Some(View::Confirm(_))
         | Some(View::Actions(_))

@@ -153,6 +153,23 @@ pub enum View {
     Confirm(ConfirmView),
     Actions(ActionsView),
     World(WorldView),
+    Detective(DetectiveView),
+}
+
+/// The Detective panel of an IAM user or role: its investigations and the indicators of the
+/// newest that succeeded, each pivotable.
+#[derive(Debug, Clone)]
+pub struct DetectiveView {
+    /// The panel's id: Detective's answers name it.
+    pub id: u64,
+    pub entity: EntityId,
+    /// The ARN Detective investigates (a session's role).
+    pub arn: String,
+    /// Nothing yet, what Detective said, or why it could not.
+    pub report: Option<Result<crate::model::detective::DetectiveReport, String>>,
+    /// When a new investigation was asked for (its scope ends there).
+    pub started: Option<Ts>,
+    pub selected: usize,
 }
 
 impl View {
@@ -167,6 +184,7 @@ impl View {
             View::Confirm(_) => Context::Confirm,
             View::Actions(_) => Context::Actions,
             View::World(_) => Context::World,
+            View::Detective(_) => Context::Detective,
         }
     }
 
@@ -184,6 +202,7 @@ impl View {
             View::Confirm(c) => format!("confirm {}", c.plan.action.verb()),
             View::Actions(_) => "actions".to_string(),
             View::World(_) => "world".to_string(),
+            View::Detective(d) => format!("detective {}", d.entity),
         }
     }
 }

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 mod autoscaling;
 mod clients;
 mod cloudtrail;
+mod detective;
 mod ec2;
 mod guardduty;
 mod iam;
@@ -101,6 +102,48 @@ impl AwsReader {
         token: Option<String>,
     ) -> Result<LookupPage, CallError> {
         cloudtrail::lookup_page(&self.0, attr, window, token)
+    }
+
+    /// The region's Detective behaviour graphs.
+    pub fn detective_graphs(&self) -> Result<Vec<String>, CallError> {
+        detective::graphs(&self.0)
+    }
+
+    /// The investigations of `entity_arn` in `graph`, newest first.
+    pub fn investigations(
+        &self,
+        graph: &str,
+        entity_arn: &str,
+    ) -> Result<Vec<crate::model::detective::Investigation>, CallError> {
+        detective::investigations(&self.0, graph, entity_arn)
+    }
+
+    /// Starts a Detective investigation of `entity_arn` over `[from, to)`; its id. (It creates
+    /// an analysis inside Detective; nothing in the account changes.)
+    pub fn start_investigation(
+        &self,
+        graph: &str,
+        entity_arn: &str,
+        from: crate::model::Ts,
+        to: crate::model::Ts,
+    ) -> Result<String, CallError> {
+        detective::start_investigation(&self.0, graph, entity_arn, from, to)
+    }
+
+    pub fn investigation(
+        &self,
+        graph: &str,
+        id: &str,
+    ) -> Result<crate::model::detective::Investigation, CallError> {
+        detective::investigation(&self.0, graph, id)
+    }
+
+    pub fn indicators(
+        &self,
+        graph: &str,
+        id: &str,
+    ) -> Result<Vec<crate::model::detective::Indicator>, CallError> {
+        detective::indicators(&self.0, graph, id)
     }
 }
 

@@ -60,8 +60,14 @@ pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<E
         None
     };
     let history = crate::console::History::for_poller(&poller)?;
+    // Detective in the first profile and region: its graph covers the accounts it administers.
+    let detective = match poller.sources().first() {
+        Some((label, o)) => Some(crate::console::Detective::connect(label, o)?),
+        None => None,
+    };
+    let apis = crate::console::Lookups::new(history, detective);
     let interval = Duration::from_secs(args.poll_interval);
-    crate::console::live(opts, keymap, poller, history, interval, arming)?;
+    crate::console::live(opts, keymap, poller, apis, interval, arming)?;
     Ok(ExitCode::SUCCESS)
 }
 

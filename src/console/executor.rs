@@ -8,9 +8,11 @@
 
 use super::bus::Bus;
 use super::clock::Clock;
+use super::detective::Detective;
 use super::history::{History, HistoryEvent};
 use crate::actions::{self, AuditLog, ExecOptions, Responder, ResponderSession};
 use crate::app::{Effect, EffectError, LookupProgress, LookupUpdate, Msg};
+use crate::model::Ts;
 use crate::pivot::lookup::LookupAttr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -100,7 +102,8 @@ impl Armed {
             Effect::Quit
             | Effect::LoadRaw { .. }
             | Effect::Lookup { .. }
-            | Effect::CancelLookup { .. } => {}
+            | Effect::CancelLookup { .. }
+            | Effect::Investigate { .. } => {}
         }
     }
 }
@@ -123,24 +126,45 @@ fn failure(effect: &Effect, why: EffectError) -> Option<Msg> {
         Effect::Quit
         | Effect::LoadRaw { .. }
         | Effect::Lookup { .. }
-        | Effect::CancelLookup { .. } => None,
+        | Effect::CancelLookup { .. }
+        | Effect::Investigate { .. } => None,
     }
 }
 
-/// CloudTrail's API for a live console: the sources, and the id of the run that may go on (a
-/// newer run or a cancel changes it, and the older run stops before its next call).
+/// The AWS APIs a live console reads besides its poller: CloudTrail's history (the sources, and
+/// the id of the run that may go on: a newer run or a cancel changes it, and the older run stops
+/// before its next call) and Detective.
 #[derive(Clone)]
 pub struct Lookups {
     history: Arc<Mutex<History>>,
     current: Arc<AtomicU64>,
+    detective: Option<Arc<Detective>>,
 }
 
 impl Lookups {
-    pub fn new(history: History) -> Lookups {
+    pub fn new(history: History, detective: Option<Detective>) -> Lookups {
         Lookups {
             history: Arc::new(Mutex::new(history)),
             current: Arc::new(AtomicU64::new(0)),
+            detective: detective.map(Arc::new),
         }
+    }
+
+    /// Asks Detective (blocking), sending each report for panel `id`.
+    fn investigate(&self, id: u64, arn: &str, start: Option<(Ts, Ts)>, bus: &Bus) {
+        let Some(d) = &self.detective else {
+            let report = Err(EffectError::Read(
+                "no Detective connection in this session".into(),
+            ));
+            bus.blocking_send(Msg::Detective { id, report });
+            return;
+        };
+        d.investigate(arn, start, &mut |r| {
+            bus.blocking_send(Msg::Detective {
+                id,
+                report: r.map_err(EffectError::Read),
+            });
+        });
     }
 
     /// Runs `id` to its end (blocking), sending each page as it comes.
@@ -257,6 +281,24 @@ async fn run(
     lookups: Option<Lookups>,
     clock: Arc<dyn Clock>,
 ) {
+    if let Effect::Investigate {
+        id,
+        entity_arn,
+        start,
+    } = effect
+    {
+        let Some(l) = lookups else {
+            let report = Err(EffectError::Read(
+                "Detective needs a live session (vigil live)".into(),
+            ));
+            bus.send(Msg::Detective { id, report }).await;
+            return;
+        };
+        let b = bus.clone();
+        let _ =
+            tokio::task::spawn_blocking(move || l.investigate(id, &entity_arn, start, &b)).await;
+        return;
+    }
     if let Effect::Lookup { id, attr, window } = effect {
         let Some(l) = lookups else {
             let reason = "no live session: CloudTrail's API is not connected".to_string();

@@ -9,6 +9,7 @@
 mod bus;
 mod clock;
 mod config;
+mod detective;
 mod error;
 mod event_loop;
 mod executor;
@@ -22,6 +23,7 @@ mod terminal;
 pub use bus::Bus;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::load_keymap;
+pub use detective::Detective;
 pub use error::RunError;
 pub use event_loop::Console;
 pub use executor::{Armed, Executor, Lookups};

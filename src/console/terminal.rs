@@ -94,18 +94,18 @@ fn armed_state(opts: Options, keymap: Keymap, arming: Option<Arming>) -> (State,
 /// Runs the console over GuardDuty, live: `poller` is polled every `interval` on the blocking
 /// pool (its AWS clients block), each poll's findings arrive as one batch (an updated finding
 /// replaces its row), a target that fails says so on the status line and the others go on.
-/// A trail also asks CloudTrail's LookupEvents through `history`. Read-only unless `arming`
+/// A trail also asks CloudTrail's LookupEvents, and the Detective panel Detective, through `apis`. Read-only unless `arming`
 /// gives it a responder (`vigil live --respond`).
 pub fn live(
     opts: Options,
     keymap: Keymap,
     poller: super::live::Poller,
-    history: super::history::History,
+    apis: super::executor::Lookups,
     interval: std::time::Duration,
     arming: Option<Arming>,
 ) -> Result<(), RunError> {
     let (state, armed) = armed_state(opts, keymap, arming);
-    let lookups = Some(super::executor::Lookups::new(history));
+    let lookups = Some(apis);
     console_runtime()?.block_on(in_terminal(state, armed, lookups, move |bus| {
         sources::spawn_live(bus, poller, interval, Arc::new(SystemClock));
     }))

@@ -2,6 +2,7 @@
 //! records, severities and instants. No IO lives here.
 
 pub mod arn;
+pub mod detective;
 pub mod entity;
 pub(crate) mod finding;
 pub(crate) mod net;

@@ -4,6 +4,7 @@
 pub(crate) mod actions;
 pub(crate) mod confirm;
 pub(crate) mod detail;
+mod detective;
 pub(crate) mod event;
 pub(crate) mod findings;
 pub(crate) mod graph;
@@ -52,6 +53,7 @@ pub fn render(state: &State, frame: &mut Frame) {
                 View::Confirm(c) => confirm::render(state, c, &t, frame, body),
                 View::Actions(a) => actions::render(state, a, &t, frame, body),
                 View::World(wv) => world::render(state, wv, &t, frame, body),
+                View::Detective(d) => detective::render(state, d, &t, frame, body),
             }
         }
     }

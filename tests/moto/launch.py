@@ -643,6 +643,196 @@ assert not hasattr(CloudTrailResponse, "lookup_events"), "moto now has lookup_ev
 CloudTrailResponse.lookup_events = _lookup_events
 
 
+# --- Addition: Amazon Detective --------------------------------------------------------------------
+# moto 5.2.5 has no Detective at all. Added as a small WSGI handler in front of moto's dispatcher
+# (requests signed for the `detective` service), in the wire shape of the Detective API Reference
+# (REST-JSON, timestamps ISO 8601, errors as x-amzn-ErrorType with a message): CreateGraph (POST
+# /graph), ListGraphs (POST /graphs/list), StartInvestigation (POST /investigations/
+# startInvestigation: the graph must exist, ResourceNotFoundException; the entity must be an IAM user
+# or role ARN, ValidationException), GetInvestigation, ListInvestigations (FilterCriteria.EntityArn,
+# newest first) and ListIndicators (IndicatorType filter), with MaxResults/NextToken paging. An
+# investigation is RUNNING for its first half second, then SUCCESSFUL with the severity and
+# indicators the test seeded for its entity: VIGIL_MOTO_DETECTIVE names a JSON file
+# {"ARN": {"severity": "HIGH", "indicators": [Indicator, ...]}} in the API's shape (not an AWS
+# operation; read when an investigation starts). Calls are counted in VIGIL_MOTO_DETECTIVE + ".calls".
+# /moto-api/reset clears graphs and investigations. moto's IAM enforcement does not cover these.
+import re as _re  # noqa: E402
+
+from moto.core import DEFAULT_ACCOUNT_ID  # noqa: E402
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication  # noqa: E402
+
+_dt_lock = threading.Lock()
+_dt = {"graphs": {}, "investigations": {}}
+
+
+def _dt_iso(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _dt_count(op):
+    path = os.environ.get("VIGIL_MOTO_DETECTIVE")
+    if not path:
+        return
+    calls = {}
+    try:
+        with open(path + ".calls") as f:
+            calls = _json.load(f)
+    except (OSError, ValueError):
+        pass
+    calls[op] = calls.get(op, 0) + 1
+    with open(path + ".calls", "w") as f:
+        _json.dump(calls, f)
+
+
+def _dt_seed(arn):
+    path = os.environ.get("VIGIL_MOTO_DETECTIVE")
+    if not path:
+        return {}
+    try:
+        with open(path) as f:
+            return _json.load(f).get(arn, {})
+    except (OSError, ValueError):
+        return {}
+
+
+class _DtError(Exception):
+    def __init__(self, status, code, message):
+        self.status, self.code, self.message = status, code, message
+
+
+def _dt_page(items, body, key):
+    size = int(body.get("MaxResults") or 50)
+    first = int(body.get("NextToken") or 0)
+    out = {key: items[first : first + size]}
+    if first + size < len(items):
+        out["NextToken"] = str(first + size)
+    return out
+
+
+def _dt_graph(body, region):
+    arn = body.get("GraphArn")
+    if arn not in _dt["graphs"].get(region, {}):
+        raise _DtError(404, "ResourceNotFoundException", f"The graph {arn} does not exist")
+    return arn
+
+
+def _dt_status(inv):
+    if inv["Status"] == "RUNNING" and time.time() - inv["_started"] >= 0.5:
+        seeded = _dt_seed(inv["EntityArn"])
+        inv["Status"] = "SUCCESSFUL"
+        inv["Severity"] = seeded.get("severity", "INFORMATIONAL")
+        inv["_indicators"] = seeded.get("indicators", [])
+    return inv
+
+
+def _dt_public(inv, keys):
+    return {k: inv[k] for k in keys if k in inv}
+
+
+_DT_SUMMARY = ("InvestigationId", "Severity", "Status", "State", "CreatedTime", "EntityArn", "EntityType")
+
+
+def _dt_handle(path, body, region):
+    if path == "/graph":
+        _dt_count("CreateGraph")
+        arn = f"arn:aws:detective:{region}:{DEFAULT_ACCOUNT_ID}:graph:{secrets.token_hex(16)}"
+        _dt["graphs"].setdefault(region, {})[arn] = {"Arn": arn, "CreatedTime": _dt_iso(time.time())}
+        return {"GraphArn": arn}
+    if path == "/graphs/list":
+        _dt_count("ListGraphs")
+        return _dt_page(list(_dt["graphs"].get(region, {}).values()), body, "GraphList")
+    if path == "/investigations/startInvestigation":
+        _dt_count("StartInvestigation")
+        graph = _dt_graph(body, region)
+        entity = body.get("EntityArn") or ""
+        m = _re.match(r"^arn:aws[-a-z]*:iam::\d{12}:(role|user)/.+$", entity)
+        if not m:
+            raise _DtError(400, "ValidationException", "EntityArn must be the ARN of an IAM user or role")
+        for k in ("ScopeStartTime", "ScopeEndTime"):
+            if not body.get(k):
+                raise _DtError(400, "ValidationException", f"{k} is required")
+        iid = "".join(secrets.choice("0123456789") for _ in range(21))
+        now = time.time()
+        _dt["investigations"].setdefault(graph, {})[iid] = {
+            "GraphArn": graph,
+            "InvestigationId": iid,
+            "EntityArn": entity,
+            "EntityType": "IAM_ROLE" if m.group(1) == "role" else "IAM_USER",
+            "CreatedTime": _dt_iso(now),
+            "ScopeStartTime": body["ScopeStartTime"],
+            "ScopeEndTime": body["ScopeEndTime"],
+            "Status": "RUNNING",
+            "State": "ACTIVE",
+            "_started": now,
+        }
+        return {"InvestigationId": iid}
+    if path == "/investigations/getInvestigation":
+        _dt_count("GetInvestigation")
+        graph = _dt_graph(body, region)
+        inv = _dt["investigations"].get(graph, {}).get(body.get("InvestigationId"))
+        if inv is None:
+            raise _DtError(404, "ResourceNotFoundException", "The investigation does not exist")
+        inv = _dt_status(inv)
+        return _dt_public(inv, ("GraphArn", "ScopeStartTime", "ScopeEndTime") + _DT_SUMMARY)
+    if path == "/investigations/listInvestigations":
+        _dt_count("ListInvestigations")
+        graph = _dt_graph(body, region)
+        want = (((body.get("FilterCriteria") or {}).get("EntityArn")) or {}).get("Value")
+        invs = [_dt_status(i) for i in _dt["investigations"].get(graph, {}).values()]
+        invs = [i for i in invs if want is None or i["EntityArn"] == want]
+        invs.sort(key=lambda i: i["_started"], reverse=True)
+        return _dt_page([_dt_public(i, _DT_SUMMARY) for i in invs], body, "InvestigationDetails")
+    if path == "/investigations/listIndicators":
+        _dt_count("ListIndicators")
+        graph = _dt_graph(body, region)
+        inv = _dt["investigations"].get(graph, {}).get(body.get("InvestigationId"))
+        if inv is None:
+            raise _DtError(404, "ResourceNotFoundException", "The investigation does not exist")
+        inds = _dt_status(inv).get("_indicators", [])
+        if body.get("IndicatorType"):
+            inds = [i for i in inds if i.get("IndicatorType") == body["IndicatorType"]]
+        out = _dt_page(inds, body, "Indicators")
+        out.update({"GraphArn": graph, "InvestigationId": inv["InvestigationId"]})
+        return out
+    raise _DtError(404, "ResourceNotFoundException", f"no Detective operation at {path}")
+
+
+_orig_dispatch_call = DomainDispatcherApplication.__call__
+
+
+def _dispatch_call(self, environ, start_response):
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    if environ.get("PATH_INFO") == "/moto-api/reset":
+        with _dt_lock:
+            _dt["graphs"].clear()
+            _dt["investigations"].clear()
+    scope = _re.search(r"Credential=[^/]+/\d{8}/([^/]+)/detective/aws4_request", auth)
+    if not scope:
+        return _orig_dispatch_call(self, environ, start_response)
+    region = scope.group(1)
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length) if length else b""
+    try:
+        body = _json.loads(raw or b"{}")
+        with _dt_lock:
+            out = _dt_handle(environ.get("PATH_INFO", ""), body, region)
+        status, headers, payload = "200 OK", [], _json.dumps(out)
+    except _DtError as e:
+        reason = {400: "Bad Request", 404: "Not Found"}.get(e.status, "Error")
+        status = f"{e.status} {reason}"
+        headers = [("x-amzn-ErrorType", e.code)]
+        payload = _json.dumps({"message": e.message})
+    except ValueError as e:
+        status, headers = "400 Bad Request", [("x-amzn-ErrorType", "ValidationException")]
+        payload = _json.dumps({"message": str(e)})
+    data = payload.encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))] + headers)
+    return [data]
+
+
+DomainDispatcherApplication.__call__ = _dispatch_call
+
+
 # --- Fault injection (not a correction): throttling ------------------------------------------------
 # To test that throttled calls are retried with backoff, VIGIL_MOTO_FAULTS names a JSON file
 # {"Action": n}: the next n calls of that action answer RequestLimitExceeded, the code EC2 gives

@@ -24,6 +24,9 @@ pub struct Moto {
     /// The CloudTrail records LookupEvents serves, per region (VIGIL_MOTO_TRAIL), and beside it
     /// `<file>.calls`, the calls counted with their times.
     pub trail: PathBuf,
+    /// What Detective's investigations find, per entity ARN (VIGIL_MOTO_DETECTIVE), and beside it
+    /// `<file>.calls`.
+    pub detective: PathBuf,
 }
 
 impl Drop for Moto {
@@ -78,6 +81,8 @@ pub fn start_moto() -> Moto {
     std::fs::write(&findings, "{}").unwrap();
     let trail = faults.with_extension("trail.json");
     std::fs::write(&trail, "{}").unwrap();
+    let detective = faults.with_extension("detective.json");
+    std::fs::write(&detective, "{}").unwrap();
     let child = std::process::Command::new(&py)
         .arg(&launcher)
         .arg(port.to_string())
@@ -85,6 +90,7 @@ pub fn start_moto() -> Moto {
         .env("VIGIL_MOTO_FAULTS", &faults)
         .env("VIGIL_MOTO_FINDINGS", &findings)
         .env("VIGIL_MOTO_TRAIL", &trail)
+        .env("VIGIL_MOTO_DETECTIVE", &detective)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -95,6 +101,7 @@ pub fn start_moto() -> Moto {
         faults,
         findings,
         trail,
+        detective,
     };
     let t = Instant::now();
     loop {
@@ -161,6 +168,8 @@ pub fn moto() -> (MutexGuard<'static, Moto>, String) {
     let _ = std::fs::remove_file(g.findings.with_extension("json.calls"));
     std::fs::write(&g.trail, "{}").unwrap();
     let _ = std::fs::remove_file(g.trail.with_extension("json.calls"));
+    std::fs::write(&g.detective, "{}").unwrap();
+    let _ = std::fs::remove_file(g.detective.with_extension("json.calls"));
     let url = format!("http://127.0.0.1:{}", g.port);
     (g, url)
 }

@@ -51,6 +51,7 @@ pub(crate) fn run_command(s: &mut State, c: Command) -> Vec<Effect> {
         | C::UaTrail
         | C::IpTrail
         | C::PrincipalTrail => trail_command(s, c),
+        C::Investigate | C::NewInvestigation => super::detective::command(s, c),
         c if c.is_action() => actions::on_action_key(s, c),
         C::DryRun => {
             actions::toggle_dry_run(s);
@@ -111,6 +112,7 @@ fn screen_command(s: &mut State, c: Command) -> Vec<Effect> {
         Command::Open => match s.view() {
             None => open_selected(s),
             Some(View::Trail(_)) => return open_event(s),
+            Some(View::Detective(_)) => super::detective::open_indicator(s),
             _ => {}
         },
         _ => {}

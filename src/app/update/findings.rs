@@ -239,6 +239,14 @@ pub(crate) fn move_cursor(s: &mut State, c: Command) {
             _ => a.selected = step(a.selected, s.actions.jobs.len(), c, page),
         },
         Some(View::World(w)) => w.scroll = step(w.scroll, 500, c, page),
+        Some(View::Detective(d)) => {
+            let n = d
+                .report
+                .as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map_or(0, |r| r.indicators.len());
+            d.selected = step(d.selected, n, c, page);
+        }
     }
 }
 

@@ -5,6 +5,7 @@ mod action_results;
 mod actions;
 mod command_line;
 mod commands;
+mod detective;
 mod findings;
 mod graph;
 mod keys;
@@ -134,6 +135,7 @@ fn apply(s: &mut State, msg: Msg) -> Vec<Effect> {
             vec![Effect::Quit]
         }
         Msg::Lookup(u) => lookup::on_update(s, u),
+        Msg::Detective { id, report } => detective::on_report(s, id, report),
         m @ (Msg::PlanReady { .. }
         | Msg::Audit { .. }
         | Msg::ActionDone { .. }
