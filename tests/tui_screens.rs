@@ -513,7 +513,7 @@ fn live_screens_snapshot() {
             },
         );
         update(&mut s, Msg::Tick { now });
-        let mut press = |s: &mut State, text: &str| {
+        let press = |s: &mut State, text: &str| {
             let mut fx = Vec::new();
             for c in text.chars() {
                 let k = match c {
