@@ -32,6 +32,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pivot(args) => cli::pivot::run(args, &mut out)?,
         Command::Act { action } => cli::act::run(&action)?,
         Command::Graph(args) => cli::graph::run(args, &mut out)?,
+        Command::Doctor(args) => cli::doctor::run(args, &mut out)?,
         Command::Live(args) => cli::live::run(args, &mut out, start_file_logging)?,
     };
     match out.flush() {

@@ -28,6 +28,7 @@ mod keymaps;
 mod malformed;
 mod messages;
 mod moto_actions;
+mod moto_doctor;
 mod moto_history;
 mod moto_live;
 mod tui_actions;

@@ -182,6 +182,10 @@ impl Drop for OwnRuntime {
 
 pub(super) struct Clients {
     rt: OwnRuntime,
+    /// The credentials provider the clients sign with (doctor asks it where they came from).
+    pub(super) credentials: Option<aws_sdk_sts::config::SharedCredentialsProvider>,
+    /// The region the clients call.
+    pub(super) region: String,
     pub(super) ec2: aws_sdk_ec2::Client,
     pub(super) autoscaling: aws_sdk_autoscaling::Client,
     pub(super) route53resolver: aws_sdk_route53resolver::Client,
@@ -240,6 +244,8 @@ pub(super) fn connect(opts: &AwsOptions) -> Result<Clients, AwsError> {
         }
     };
     Ok(Clients {
+        credentials: conf.credentials_provider(),
+        region: conf.region().map(|r| r.to_string()).unwrap_or_default(),
         ec2: aws_sdk_ec2::Client::new(&conf),
         autoscaling: aws_sdk_autoscaling::Client::new(&conf),
         route53resolver: aws_sdk_route53resolver::Client::new(&conf),
@@ -385,6 +391,28 @@ impl Clients {
         self.rt
             .block_on(fut)?
             .map_err(|e| call_err(e, op.iam_action()))
+    }
+
+    /// Runs any future on the clients' runtime.
+    pub(super) fn rt_block_on<F: Future>(&self, f: F) -> Result<F::Output, CallError> {
+        self.rt.block_on(f)
+    }
+
+    /// Runs a call made only to learn whether it is allowed (a DryRun); a failure names
+    /// `iam_action`.
+    pub(super) fn probe<T, E, R>(
+        &self,
+        iam_action: &str,
+        fut: impl Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<(), CallError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        self.rt
+            .block_on(fut)?
+            .map(|_| ())
+            .map_err(|e| call_err(e, iam_action))
     }
 
     /// Runs the SDK request that makes `call`; a failure names the call's IAM action.

@@ -40,6 +40,30 @@ pub(super) fn detectors(c: &Clients) -> Result<Vec<String>, CallError> {
     }
 }
 
+/// How many member accounts the detector administers (associated members: their findings come
+/// through this detector).
+pub(super) fn members(c: &Clients, detector: &str) -> Result<usize, CallError> {
+    let mut n = 0;
+    let mut token: Option<String> = None;
+    loop {
+        let req = c
+            .guardduty
+            .list_members()
+            .detector_id(detector)
+            .only_associated("true")
+            .set_next_token(token.clone());
+        let out = c.read(ReadOp::ListMembers, req.send())?;
+        n += out.members().len();
+        token = out
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            return Ok(n);
+        }
+    }
+}
+
 /// The detector's findings that are not archived, updated after `since` (all when `None`), at
 /// `min_severity` or above: ListFindings page by page, then GetFindings 50 at a time.
 pub(super) fn findings(

@@ -21,6 +21,7 @@ mod autoscaling;
 mod clients;
 mod cloudtrail;
 mod detective;
+mod doctor;
 mod ec2;
 mod guardduty;
 mod iam;
@@ -31,6 +32,7 @@ mod sts;
 pub use clients::{AwsError, AwsOptions, ReadOp};
 use clients::{Clients, connect};
 pub use cloudtrail::LookupPage;
+pub use doctor::{Check, Outcome, TargetReport, doctor};
 pub use guardduty::Fetched;
 
 /// Reads only. Has no method that changes the account.
@@ -102,6 +104,11 @@ impl AwsReader {
         token: Option<String>,
     ) -> Result<LookupPage, CallError> {
         cloudtrail::lookup_page(&self.0, attr, window, token)
+    }
+
+    /// How many member accounts each detector administers, per detector.
+    pub fn members(&self, detector: &str) -> Result<usize, CallError> {
+        guardduty::members(&self.0, detector)
     }
 
     /// The region's Detective behaviour graphs.

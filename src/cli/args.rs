@@ -41,6 +41,25 @@ pub enum Command {
     /// Stream GuardDuty findings live from every profile × region into the console (read-only);
     /// --headless prints one line per new or updated finding
     Live(LiveArgs),
+    /// What the identity can do, per profile × region, without changing anything: credentials,
+    /// GuardDuty, CloudTrail LookupEvents, Detective, the responder's permissions (DryRun, IAM
+    /// policy simulation). Exit 0 when it ran, whatever it found
+    Doctor(DoctorArgs),
+}
+
+// `vigil doctor`. A plain comment: the command's help is the variant's doc comment above.
+#[derive(Args, Debug, Clone)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub aws: AwsTargets,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: DoctorFormat,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DoctorFormat {
+    Table,
+    Json,
 }
 
 /// Where and as whom to read AWS: `live`, `pivot --live`, `doctor`.

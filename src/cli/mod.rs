@@ -8,6 +8,7 @@ pub mod analyze;
 mod args;
 mod aws;
 pub mod demo;
+pub mod doctor;
 mod error;
 pub mod graph;
 mod inputs;

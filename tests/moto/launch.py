@@ -113,6 +113,7 @@ IAMRequestBase.check_signature = _check_signature
 # /moto-api/reset clears it. No pagination: every list fits one page here.
 import datetime  # noqa: E402
 import json as _json  # noqa: E402
+import re as _re  # noqa: E402
 import secrets  # noqa: E402
 
 from moto.core.exceptions import JsonRESTError  # noqa: E402
@@ -470,6 +471,114 @@ _gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/findings/get$"] = GuardD
 _gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/findings/archive$"] = GuardDutyResponse.dispatch
 
 
+# --- Addition: GuardDuty members and IAM policy simulation ----------------------------------------
+# GuardDuty (REST-JSON): CreateMembers (POST /detector/{detectorId}/member, accountDetails of
+# accountId and email; answers unprocessedAccounts) and ListMembers (GET /detector/{detectorId}/member,
+# onlyAssociated, maxResults, nextToken). A member added here is associated at once (relationshipStatus
+# Enabled), as AWS does for an organisation's accounts under a delegated administrator. Members live
+# on moto's per-region backend, so /moto-api/reset clears them.
+# IAM (Query, XML): SimulatePrincipalPolicy (PolicySourceArn of a user or role, ActionNames,
+# ResourceArns, default *): each action on each resource is evaluated against the principal's identity policies (inline, attached, and its groups'),
+# with moto's own policy evaluator (moto.iam.access_control.IAMPolicy): an explicit Deny gives
+# explicitDeny, an Allow allowed, neither implicitDeny; permissions boundaries, SCPs, resource
+# policies and conditions are not simulated.
+from moto.iam.access_control import AssumedRoleAccessKey, IAMPolicy, IAMUserAccessKey, PermissionResult  # noqa: E402
+from moto.iam.exceptions import InvalidInput as _IamInvalidInput  # noqa: E402
+from moto.iam.exceptions import NoSuchEntity as _IamNoSuchEntity  # noqa: E402
+from moto.iam.responses import IamResponse  # noqa: E402
+
+
+def _gd_members(resp):
+    backend = resp.guardduty_backend
+    if not hasattr(backend, "_vigil_members"):
+        backend._vigil_members = {}
+    return backend._vigil_members
+
+
+def _create_members(self):
+    detector = _gd_detector(self)
+    body = _json.loads(self.body or "{}")
+    members = _gd_members(self).setdefault(detector, {})
+    for a in body.get("accountDetails", []):
+        members[a["accountId"]] = {
+            "accountId": a["accountId"],
+            "detectorId": detector,
+            "email": a.get("email", ""),
+            "masterId": self.current_account,
+            "administratorId": self.current_account,
+            "relationshipStatus": "Enabled",
+            "invitedAt": _now(),
+            "updatedAt": _now(),
+        }
+    return _json.dumps({"unprocessedAccounts": []})
+
+
+def _list_members(self):
+    detector = _gd_detector(self)
+    only = (self._get_param("onlyAssociated") or "true").lower() == "true"
+    found = list(_gd_members(self).get(detector, {}).values())
+    if only:
+        found = [m for m in found if m["relationshipStatus"] == "Enabled"]
+    size = int(self._get_param("maxResults") or 50)
+    start = int(self._get_param("nextToken") or 0)
+    out = {"members": found[start : start + size]}
+    if start + size < len(found):
+        out["nextToken"] = str(start + size)
+    return _json.dumps(out)
+
+
+for _name in ("create_members", "list_members"):
+    assert not hasattr(GuardDutyResponse, _name), f"moto now has {_name}: drop ours"
+    setattr(GuardDutyResponse, _name, globals()["_" + _name])
+_gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/member$"] = GuardDutyResponse.dispatch
+
+
+def _simulate_principal_policy(self):
+    arn = self._get_param("PolicySourceArn") or ""
+    actions = self._get_param("ActionNames") or []
+    m = _re.match(r"^arn:(aws[-a-z]*):iam::(\d{12}):(user|role)/(?:.*/)?([^/]+)$", arn)
+    if not m:
+        raise _IamInvalidInput(f"PolicySourceArn {arn} is not a user or role ARN")
+    partition, account, kind, name = m.groups()
+    holder = object.__new__(IAMUserAccessKey if kind == "user" else AssumedRoleAccessKey)
+    holder.account_id, holder.partition = account, partition
+    if kind == "user":
+        holder._owner_user_name = name
+    else:
+        holder._owner_role_name = name
+    try:
+        policies = holder.collect_policies()
+    except Exception:
+        raise _IamNoSuchEntity(f"The {kind} with name {name} cannot be found.")
+    resources = self._get_param("ResourceArns") or ["*"]
+    members = []
+    for action in actions:
+        for resource in resources:
+            results = [IAMPolicy(p).is_action_permitted(action, resource) for p in policies]
+            if PermissionResult.DENIED in results:
+                decision = "explicitDeny"
+            elif PermissionResult.PERMITTED in results:
+                decision = "allowed"
+            else:
+                decision = "implicitDeny"
+            members.append(
+                f"<member><EvalActionName>{action}</EvalActionName><EvalResourceName>{resource}</EvalResourceName>"
+                f"<EvalDecision>{decision}</EvalDecision><MatchedStatements/><MissingContextValues/></member>"
+            )
+    return (
+        '<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+        "<SimulatePrincipalPolicyResult><IsTruncated>false</IsTruncated><EvaluationResults>"
+        + "".join(members)
+        + "</EvaluationResults></SimulatePrincipalPolicyResult>"
+        f"<ResponseMetadata><RequestId>{secrets.token_hex(16)}</RequestId></ResponseMetadata>"
+        "</SimulatePrincipalPolicyResponse>"
+    )
+
+
+assert not hasattr(IamResponse, "simulate_principal_policy"), "moto now has simulate_principal_policy: drop ours"
+IamResponse.simulate_principal_policy = _simulate_principal_policy
+
+
 # --- Addition: CloudTrail LookupEvents --------------------------------------------------------------
 # moto 5.2.5 has trails but no LookupEvents. Added in the wire shape of the CloudTrail API Reference
 # (JSON 1.1, X-Amz-Target CloudTrail_20131101.LookupEvents): at most one LookupAttributes item
@@ -656,8 +765,6 @@ CloudTrailResponse.lookup_events = _lookup_events
 # {"ARN": {"severity": "HIGH", "indicators": [Indicator, ...]}} in the API's shape (not an AWS
 # operation; read when an investigation starts). Calls are counted in VIGIL_MOTO_DETECTIVE + ".calls".
 # /moto-api/reset clears graphs and investigations. moto's IAM enforcement does not cover these.
-import re as _re  # noqa: E402
-
 from moto.core import DEFAULT_ACCOUNT_ID  # noqa: E402
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication  # noqa: E402
 

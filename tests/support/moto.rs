@@ -410,3 +410,47 @@ pub fn termination_protected(s: &Sdk, id: &str) -> bool {
     .and_then(|v| v.value())
     .unwrap_or(false)
 }
+
+/// IAM enforcement on in moto (`/moto-api/reset-auth`: requests are checked against the caller's
+/// IAM policies, as AWS does) for as long as this lives.
+pub struct Enforced(u16);
+
+impl Enforced {
+    pub fn on(port: u16) -> Enforced {
+        assert!(http_post_body(port, "/moto-api/reset-auth", "0"));
+        Enforced(port)
+    }
+}
+
+impl Drop for Enforced {
+    fn drop(&mut self) {
+        http_post_body(self.0, "/moto-api/reset-auth", "inf");
+    }
+}
+
+/// A user with the inline policy `doc`, and its access key (id, secret).
+pub fn user_with_policy(s: &Sdk, name: &str, doc: &str) -> (String, String) {
+    s.rt.block_on(async {
+        s.iam.create_user().user_name(name).send().await.unwrap();
+        s.iam
+            .put_user_policy()
+            .user_name(name)
+            .policy_name("vigil")
+            .policy_document(doc)
+            .send()
+            .await
+            .unwrap();
+        let k = s
+            .iam
+            .create_access_key()
+            .user_name(name)
+            .send()
+            .await
+            .unwrap();
+        let k = k.access_key().unwrap();
+        (
+            k.access_key_id().to_string(),
+            k.secret_access_key().to_string(),
+        )
+    })
+}
