@@ -173,6 +173,11 @@ fn samples() -> Vec<Msg> {
             failed: vec![vigil::app::SourceFailure {
                 source: "default/eu-west-1".into(),
                 reason: "AccessDeniedException".into(),
+                throttled: false,
+            }],
+            administrators: vec![vigil::app::Administrator {
+                source: "security/us-east-1".into(),
+                members: 3,
             }],
         },
     ];

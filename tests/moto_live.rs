@@ -117,8 +117,9 @@ fn a_second_poll_fetches_only_what_changed() {
     let first = p.poll();
     assert!(first.failed.is_empty(), "{:?}", first.failed);
     assert_eq!(first.findings.len(), 4);
-    // ListDetectors, one ListFindings page, one GetFindings batch.
-    assert_eq!(first.calls, 3);
+    // ListDetectors, ListMembers (is it an administrator?), one ListFindings page, one
+    // GetFindings batch.
+    assert_eq!(first.calls, 4);
     // Nothing changed: one ListFindings, no GetFindings.
     let second = p.poll();
     assert_eq!((second.findings.len(), second.calls), (0, 1));
@@ -162,10 +163,29 @@ fn a_failing_region_is_said_and_the_other_goes_on() {
     std::fs::write(&m.faults, r#"{"ListFindings": 3}"#).unwrap();
     let poll = p.poll();
     assert_eq!(poll.failed.len(), 1, "{:?}", poll.failed);
-    assert!(poll.failed[0].0.contains("us-east-1"), "{:?}", poll.failed);
+    assert!(
+        poll.failed[0].source.contains("us-east-1"),
+        "{:?}",
+        poll.failed
+    );
+    assert!(poll.failed[0].throttled, "{:?}", poll.failed);
     assert_eq!(poll.findings.len(), 1, "eu-west-1 still streams");
     assert_eq!(poll.findings[0].region.as_deref(), Some("eu-west-1"));
-    // The next poll gets the first region's findings.
+    // Throttled: the region sits out the next poll (and says so), without asking again.
+    let before = calls(&m.findings)["ListFindings"].as_u64().unwrap();
+    let backing = p.poll();
+    assert_eq!(backing.failed.len(), 1, "{:?}", backing.failed);
+    assert!(
+        backing.failed[0].reason.contains("backing off"),
+        "{:?}",
+        backing.failed
+    );
+    assert_eq!(
+        calls(&m.findings)["ListFindings"].as_u64().unwrap(),
+        before + 1,
+        "only eu-west-1 was asked"
+    );
+    // The poll after gets the first region's findings.
     let again = p.poll();
     assert!(again.failed.is_empty(), "{:?}", again.failed);
     assert_eq!(again.findings.len(), 2);
@@ -289,7 +309,8 @@ fn many_findings_page_through_next_token() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 120);
-    assert_eq!(poll.calls, 7);
+    // ListDetectors, ListMembers, three ListFindings pages, three GetFindings batches.
+    assert_eq!(poll.calls, 8);
     let c = calls(&m.findings);
     assert_eq!(
         (c["ListFindings"].as_u64(), c["GetFindings"].as_u64()),
@@ -429,4 +450,55 @@ fn the_live_console_merges_two_regions_at_80x24() {
     assert!(screen.lines().next().unwrap().contains("LIVE"), "{screen}");
     t.keys(&["q"]);
     t.wait_for("VIGIL-EXIT=0");
+}
+
+/// A delegated administrator's detector (one associated member): the stream says so, and a
+/// member's finding comes through the administrator's detector with the member's account.
+#[test]
+fn an_administrator_streams_its_members_findings() {
+    let (m, url) = moto();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let conf = crate::moto_support::sdk_config(&rt, &url, "us-east-1");
+    let gd = aws_sdk_guardduty::Client::new(&conf);
+    let d = rt
+        .block_on(gd.create_detector().enable(true).send())
+        .unwrap()
+        .detector_id
+        .unwrap();
+    rt.block_on(
+        gd.create_members()
+            .detector_id(&d)
+            .account_details(
+                aws_sdk_guardduty::types::AccountDetail::builder()
+                    .account_id("111122223333")
+                    .email("member@example.com")
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap();
+    let mut all = seed(&m.findings, &[("us-east-1", 0..2)]);
+    all[1]["accountId"] = "111122223333".into();
+    all[1]["region"] = "us-east-1".into();
+    all[0]["region"] = "us-east-1".into();
+    std::fs::write(
+        &m.findings,
+        serde_json::json!({ "us-east-1": all[..2] }).to_string(),
+    )
+    .unwrap();
+    let stdout = headless_once(&url, &["--region", "us-east-1"], &[]);
+    assert!(
+        stdout.contains(
+            "# default/us-east-1: GuardDuty administrator of 1 member account(s): their findings are included"
+        ),
+        "{stdout}"
+    );
+    let member = stdout
+        .lines()
+        .find(|l| l.ends_with(all[1]["id"].as_str().unwrap()))
+        .unwrap();
+    assert!(member.contains("111122223333"), "{member}");
 }

@@ -447,8 +447,15 @@ fn a_failing_live_source_is_counted_in_the_header_until_it_recovers() {
     let failed = vec![vigil::app::SourceFailure {
         source: "prod/eu-west-1".into(),
         reason: "AccessDeniedException: not authorized".into(),
+        throttled: false,
     }];
-    send(&mut s, vigil::app::Msg::Polled { failed });
+    send(
+        &mut s,
+        vigil::app::Msg::Polled {
+            failed,
+            administrators: Vec::new(),
+        },
+    );
     let screen = text(&s);
     let rows: Vec<&str> = screen.lines().collect();
     assert!(rows[0].contains("1 FAILING"), "{}", rows[0]);
@@ -456,8 +463,56 @@ fn a_failing_live_source_is_counted_in_the_header_until_it_recovers() {
         screen.contains("live: prod/eu-west-1: AccessDenied"),
         "{screen}"
     );
-    send(&mut s, vigil::app::Msg::Polled { failed: Vec::new() });
+    // A throttled source is told apart: it backs off and comes back by itself.
+    let failed = vec![vigil::app::SourceFailure {
+        source: "prod/us-east-1".into(),
+        reason: "TooManyRequestsException: Rate exceeded".into(),
+        throttled: true,
+    }];
+    send(
+        &mut s,
+        vigil::app::Msg::Polled {
+            failed,
+            administrators: Vec::new(),
+        },
+    );
+    let top = text(&s).lines().next().unwrap().to_string();
+    assert!(
+        top.contains("1 THROTTLED") && !top.contains("FAILING"),
+        "{top}"
+    );
+    send(
+        &mut s,
+        vigil::app::Msg::Polled {
+            failed: Vec::new(),
+            administrators: Vec::new(),
+        },
+    );
     assert!(!text(&s).lines().next().unwrap().contains("FAILING"));
+}
+
+/// A delegated administrator: the header says so and every row shows its account, even while
+/// the findings so far come from one account.
+#[test]
+fn an_administrator_shows_the_member_account_on_each_row() {
+    let mut s = state(80, 24);
+    assert!(!text(&s).contains("ACCOUNT/REGION"));
+    send(
+        &mut s,
+        vigil::app::Msg::Polled {
+            failed: Vec::new(),
+            administrators: vec![vigil::app::Administrator {
+                source: "security/us-east-1".into(),
+                members: 12,
+            }],
+        },
+    );
+    let screen = text(&s);
+    assert!(
+        screen.lines().next().unwrap().contains("ADMIN 12 members"),
+        "{screen}"
+    );
+    assert!(screen.contains("ACCOUNT/REGION"), "{screen}");
 }
 
 /// A live session's screens, driven through the pure reducer with Detective's and LookupEvents'

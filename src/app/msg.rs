@@ -80,6 +80,10 @@ pub enum Msg {
     /// others went on. An empty list clears the failures of the poll before.
     Polled {
         failed: Vec<SourceFailure>,
+        /// The sources whose detector is a GuardDuty administrator: their rows include the member
+        /// accounts' findings.
+        #[serde(default)]
+        administrators: Vec<Administrator>,
     },
     /// The account as the responder shows it, after an action or a poll (the demo world).
     Account(Box<crate::actions::AccountView>),
@@ -120,6 +124,17 @@ pub struct SourceFailure {
     /// `profile/region`.
     pub source: String,
     pub reason: String,
+    /// Throttled by the API: the source backs off and comes back by itself.
+    #[serde(default)]
+    pub throttled: bool,
+}
+
+/// A live source whose GuardDuty detector administers member accounts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Administrator {
+    /// `profile/region`.
+    pub source: String,
+    pub members: usize,
 }
 
 /// The signals that end a session.

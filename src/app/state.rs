@@ -482,6 +482,9 @@ pub struct State {
     pub index: Option<TrailIndex>,
     /// Live sources that failed their last poll (the header says how many).
     pub failing: Vec<super::msg::SourceFailure>,
+    /// Live sources whose detector is a GuardDuty administrator (its member accounts' findings
+    /// come through it: the findings list shows the account on every row).
+    pub administrators: Vec<super::msg::Administrator>,
     /// What the index and graph were built from (a recording's reference to the data).
     pub evidence: Option<super::msg::EvidenceRef>,
     pub index_state: IndexState,
@@ -556,6 +559,7 @@ impl State {
             index: None,
             evidence: None,
             failing: Vec::new(),
+            administrators: Vec::new(),
             index_state: IndexState::None,
             list: FindingsList::default(),
             summary: Summary::default(),

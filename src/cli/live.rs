@@ -81,8 +81,19 @@ fn headless(mut poller: Poller, args: &LiveArgs, out: &mut dyn Write) -> std::io
         .map(|t| format!("{} ({} as {})", t.label, t.account, Escaped(&t.principal)))
         .collect();
     writeln!(out, "# live: {}", targets.join(", "))?;
+    let mut first = true;
     loop {
         let poll = poller.poll();
+        if std::mem::take(&mut first) {
+            for a in poller.administrators() {
+                writeln!(
+                    out,
+                    "# {}: GuardDuty administrator of {} member account(s): their findings are included",
+                    Escaped(&a.source),
+                    a.members
+                )?;
+            }
+        }
         report(&poll, &mut seen, out)?;
         out.flush()?;
         if args.once {
@@ -97,8 +108,8 @@ fn report(
     seen: &mut HashMap<String, Option<crate::model::Ts>>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    for (target, why) in &poll.failed {
-        eprintln!("vigil: {}: {}", Escaped(target), Escaped(why));
+    for f in &poll.failed {
+        eprintln!("vigil: {}: {}", Escaped(&f.source), Escaped(&f.reason));
     }
     for e in &poll.errors {
         eprintln!("vigil: {e}");

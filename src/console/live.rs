@@ -3,6 +3,7 @@
 //! and by `vigil live --headless`.
 
 use crate::actions::Inspect;
+use crate::app::{Administrator, SourceFailure};
 use crate::aws::{AwsOptions, AwsReader};
 use crate::ingest::IngestError;
 use crate::model::{Finding, Ts};
@@ -34,6 +35,11 @@ pub struct Target {
     pub opts: AwsOptions,
     reader: AwsReader,
     detectors: Option<Vec<String>>,
+    /// Member accounts the detectors administer (read once, with the detectors).
+    pub members: usize,
+    /// Throttled polls in a row, and how many polls to skip before asking again.
+    throttles: u32,
+    skip: u32,
     /// The newest `updatedAt` seen: the next poll asks only for what changed after it.
     since: Option<Ts>,
 }
@@ -43,7 +49,7 @@ pub struct Target {
 pub struct Poll {
     pub findings: Vec<Finding>,
     /// Per target that failed this time: its label and why (the others went on).
-    pub failed: Vec<(String, String)>,
+    pub failed: Vec<SourceFailure>,
     pub errors: Vec<IngestError>,
     pub calls: usize,
 }
@@ -157,6 +163,9 @@ impl Poller {
                     opts,
                     reader,
                     detectors: None,
+                    members: 0,
+                    throttles: 0,
+                    skip: 0,
                     since: None,
                 });
             }
@@ -175,17 +184,56 @@ impl Poller {
             .collect()
     }
 
-    /// Polls every target; a target that fails is reported and the others go on.
+    /// The targets whose detectors administer member accounts.
+    pub fn administrators(&self) -> Vec<Administrator> {
+        self.targets
+            .iter()
+            .filter(|t| t.members > 0)
+            .map(|t| Administrator {
+                source: t.label.clone(),
+                members: t.members,
+            })
+            .collect()
+    }
+
+    /// Polls every target; a target that fails is reported and the others go on. A throttled
+    /// target (after the SDK's own retries) sits out 1, 2, 4, then 8 polls, and says so.
     pub fn poll(&mut self) -> Poll {
         let mut out = Poll::default();
         for t in &mut self.targets {
+            if t.skip > 0 {
+                t.skip -= 1;
+                out.failed.push(SourceFailure {
+                    source: t.label.clone(),
+                    reason: format!("throttled: backing off ({} more poll(s))", t.skip + 1),
+                    throttled: true,
+                });
+                continue;
+            }
             match poll_target(t, self.min_severity, &mut out) {
-                Ok(()) => {}
-                Err(e) => out.failed.push((t.label.clone(), e.plain())),
+                Ok(()) => t.throttles = 0,
+                Err(e) => {
+                    let throttled = is_throttling(&e.code);
+                    if throttled {
+                        t.skip = 1 << t.throttles.min(3);
+                        t.throttles += 1;
+                    }
+                    out.failed.push(SourceFailure {
+                        source: t.label.clone(),
+                        reason: e.plain(),
+                        throttled,
+                    });
+                }
             }
         }
         out
     }
+}
+
+/// The codes AWS services throttle with (GuardDuty's TooManyRequestsException, the JSON
+/// services' ThrottlingException, EC2's RequestLimitExceeded).
+fn is_throttling(code: &str) -> bool {
+    code.contains("Throttl") || code.contains("TooManyRequests") || code == "RequestLimitExceeded"
 }
 
 fn poll_target(
@@ -194,8 +242,16 @@ fn poll_target(
     out: &mut Poll,
 ) -> Result<(), crate::actions::CallError> {
     if t.detectors.is_none() {
-        t.detectors = Some(t.reader.detectors()?);
+        let detectors = t.reader.detectors()?;
         out.calls += 1;
+        // A delegated administrator's detector lists its members; a member's lists none. Not
+        // being allowed to ask (guardduty:ListMembers) only leaves the rows as they are.
+        t.members = 0;
+        for d in &detectors {
+            out.calls += 1;
+            t.members += t.reader.members(d).unwrap_or(0);
+        }
+        t.detectors = Some(detectors);
     }
     for d in t.detectors.clone().unwrap_or_default() {
         let mut f = t.reader.findings(&d, t.since, min_severity)?;

@@ -4,7 +4,7 @@
 
 use super::bus::Bus;
 use super::clock::Clock;
-use crate::app::{Msg, Signal, SourceFailure};
+use crate::app::{Msg, Signal};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -91,12 +91,11 @@ pub(crate) fn spawn_live(
             if !poll.findings.is_empty() && !live.send(Msg::Findings(poll.findings)).await {
                 return;
             }
-            let failed = poll
-                .failed
-                .into_iter()
-                .map(|(source, reason)| SourceFailure { source, reason })
-                .collect();
-            if !live.send(Msg::Polled { failed }).await {
+            let polled = Msg::Polled {
+                failed: poll.failed,
+                administrators: poller.administrators(),
+            };
+            if !live.send(polled).await {
                 return;
             }
             clock.sleep(interval).await;

@@ -53,10 +53,13 @@ fn columns(w: u16, several_places: bool) -> Cols {
     c
 }
 
-/// Whether the findings come from more than one account or region.
+/// Whether the findings come from more than one account or region, or through a GuardDuty
+/// administrator (whose member accounts' findings share its detector).
 /// (The reducer's summary already holds them: no scan of the findings per frame.)
 fn several_places(state: &State) -> bool {
-    state.summary.accounts.len() > 1 || state.summary.regions.len() > 1
+    state.summary.accounts.len() > 1
+        || state.summary.regions.len() > 1
+        || !state.administrators.is_empty()
 }
 
 pub fn render(state: &State, t: &Theme, frame: &mut Frame, title: Rect, body: Rect) {

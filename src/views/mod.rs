@@ -76,12 +76,25 @@ fn header_line(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
         [r] => r.clone(),
         [r, rest @ ..] => format!("{r} +{}", rest.len()),
     };
-    let failing = match state.failing.len() {
+    let throttled = state.failing.iter().filter(|f| f.throttled).count();
+    let failing = match (state.failing.len() - throttled, throttled) {
+        (0, 0) => String::new(),
+        (0, t) => format!("{t} THROTTLED"),
+        (n, 0) => format!("{n} FAILING"),
+        (n, t) => format!("{n} FAILING {t} THROTTLED"),
+    };
+    // A delegated administrator: its findings are its members' too.
+    let admin = match state
+        .administrators
+        .iter()
+        .map(|a| a.members)
+        .sum::<usize>()
+    {
         0 => String::new(),
-        n => format!("{n} FAILING"),
+        n => format!("ADMIN {n} members"),
     };
     let mut mid = String::new();
-    for part in [acct, region, failing] {
+    for part in [acct, region, admin, failing] {
         if !part.is_empty() {
             mid.push_str(&format!(" {} {part}", t.sep()));
         }

@@ -118,7 +118,11 @@ fn apply(s: &mut State, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Msg::Polled { failed } => {
+        Msg::Polled {
+            failed,
+            administrators,
+        } => {
+            s.administrators = administrators;
             if let Some(f) = failed.first() {
                 let more = match failed.len() {
                     1 => String::new(),
