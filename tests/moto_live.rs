@@ -390,6 +390,67 @@ fn a_role_is_assumed_when_asked() {
     assert_eq!(stdout.lines().filter(|l| l.starts_with("new ")).count(), 1);
 }
 
+/// A role whose trust policy asks for MFA: the code is read (from the terminal, here stdin) before
+/// anything else, the role is assumed once, and the session runs as it; a code that is not six
+/// digits is refused before any call.
+#[test]
+fn an_mfa_role_asks_for_the_code_first() {
+    let (m, url) = moto();
+    create_detector(&url, "us-east-1");
+    seed(&m.findings, &[("us-east-1", 0..1)]);
+    let args = [
+        "live",
+        "--headless",
+        "--once",
+        "--region",
+        "us-east-1",
+        "--endpoint-url",
+        &url,
+        "--role-arn",
+        "arn:aws:iam::123456789012:role/incident-responder",
+        "--mfa-serial",
+        "arn:aws:iam::123456789012:mfa/alice",
+    ];
+    let out = Command::cargo_bin("vigil")
+        .unwrap()
+        .args(args)
+        .write_stdin("123456\n")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.starts_with("MFA code for arn:aws:iam::123456789012:mfa/alice: "),
+        "{stderr}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .unwrap()
+            .contains("assumed-role/incident-responder/vigil"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("new ")).count(), 1);
+
+    let out = Command::cargo_bin("vigil")
+        .unwrap()
+        .args(args)
+        .args(["--mfa-code", "12ab"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--mfa-serial: an MFA code is six digits"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+}
+
 /// Archive through the real SDK: the plan reads the region's detector, ArchiveFindings runs and is
 /// audited, and the next poll no longer lists the finding (ListFindings asks for unarchived ones).
 #[test]

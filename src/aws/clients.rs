@@ -25,6 +25,29 @@ pub struct AwsOptions {
     pub role_arn: Option<String>,
     /// The role's external id, when its trust policy asks for one.
     pub external_id: Option<String>,
+    /// Temporary credentials obtained beforehand (a role assumed with an MFA code): used as they
+    /// are, instead of the default chain and `role_arn`.
+    pub session: Option<SessionCredentials>,
+}
+
+/// Temporary credentials. Debug never shows the secret or the token.
+#[derive(Clone)]
+pub struct SessionCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    pub expires: Option<std::time::SystemTime>,
+}
+
+impl std::fmt::Debug for SessionCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"** redacted **")
+            .field("session_token", &"** redacted **")
+            .field("expires", &self.expires)
+            .finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -230,9 +253,19 @@ pub(super) fn connect(opts: &AwsOptions) -> Result<Clients, AwsError> {
     if conf.region().is_none() {
         return Err(AwsError::NoRegion);
     }
-    let conf = match &opts.role_arn {
-        None => conf,
-        Some(arn) => {
+    let conf = match (&opts.session, &opts.role_arn) {
+        (Some(s), _) => {
+            let creds = aws_sdk_sts::config::Credentials::new(
+                s.access_key_id.clone(),
+                s.secret_access_key.clone(),
+                Some(s.session_token.clone()),
+                s.expires,
+                "vigil-mfa-session",
+            );
+            rt.block_on(loader(opts).credentials_provider(creds).load())
+        }
+        (None, None) => conf,
+        (None, Some(arn)) => {
             let mut role = aws_config::sts::AssumeRoleProvider::builder(arn)
                 .configure(&conf)
                 .session_name("vigil");
@@ -396,6 +429,20 @@ impl Clients {
     /// Runs any future on the clients' runtime.
     pub(super) fn rt_block_on<F: Future>(&self, f: F) -> Result<F::Output, CallError> {
         self.rt.block_on(f)
+    }
+
+    /// Runs a call that is neither a read nor an action (assuming a role); a failure names
+    /// `iam_action`.
+    pub(super) fn probe_output<T, E, R>(
+        &self,
+        iam_action: &str,
+        fut: impl Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, CallError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        self.rt.block_on(fut)?.map_err(|e| call_err(e, iam_action))
     }
 
     /// Runs a call made only to learn whether it is allowed (a DryRun); a failure names

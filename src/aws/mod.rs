@@ -29,7 +29,7 @@ mod route53resolver;
 mod sns;
 mod sts;
 
-pub use clients::{AwsError, AwsOptions, ReadOp};
+pub use clients::{AwsError, AwsOptions, ReadOp, SessionCredentials};
 use clients::{Clients, connect};
 pub use cloudtrail::LookupPage;
 pub use doctor::{Check, Outcome, TargetReport, doctor};
@@ -40,6 +40,28 @@ pub struct AwsReader(Clients);
 
 /// Reads and changes the account.
 pub struct AwsResponder(Clients);
+
+/// Assumes `opts.role_arn` with the credentials `opts` finds and an MFA code: the temporary
+/// credentials every client of the session then uses (`AwsOptions::session`).
+pub fn assume_role_with_mfa(
+    opts: &AwsOptions,
+    serial: &str,
+    code: &str,
+) -> Result<SessionCredentials, CallError> {
+    let Some(role) = opts.role_arn.as_deref() else {
+        return Err(CallError::new(
+            "vigil.NoRole",
+            "--mfa-serial needs --role-arn",
+        ));
+    };
+    let base = AwsOptions {
+        role_arn: None,
+        session: None,
+        ..opts.clone()
+    };
+    let c = connect(&base).map_err(|e| CallError::new("vigil.Connect", e.to_string()))?;
+    sts::assume_role_with_mfa(&c, role, opts.external_id.as_deref(), serial, code)
+}
 
 /// A session that can read the account and plan, and nothing else.
 pub fn connect_read_only(opts: &AwsOptions) -> Result<AwsReader, AwsError> {

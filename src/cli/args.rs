@@ -84,6 +84,13 @@ pub struct AwsTargets {
     /// The role's external id, when its trust policy asks for one
     #[arg(long, value_name = "ID", requires = "role_arn")]
     pub external_id: Option<String>,
+    /// The MFA device the role's trust policy asks for (its ARN or serial): the code is asked for
+    /// on the terminal before anything else, and the role assumed once for the session
+    #[arg(long, value_name = "ARN", requires = "role_arn")]
+    pub mfa_serial: Option<String>,
+    /// The MFA code, for scripts (default: asked for on the terminal)
+    #[arg(long, value_name = "CODE", requires = "mfa_serial")]
+    pub mfa_code: Option<String>,
 }
 
 // `vigil live`. A plain comment: the command's help is the variant's doc comment above.

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(args: DoctorArgs, out: &mut impl Write) -> Result<ExitCode, CliError> {
-    let base = super::aws::base(&args.aws);
+    let base = super::aws::base(&args.aws)?;
     let regions: Vec<Option<String>> = if args.aws.all_regions {
         let first = args.aws.profiles.first().map(String::as_str);
         match Poller::enabled_regions(first, &base) {

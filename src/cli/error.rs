@@ -32,6 +32,9 @@ pub enum CliError {
         text: String,
         reason: TimeError,
     },
+    /// The MFA code could not be had, or the role could not be assumed with it.
+    #[error("--mfa-serial: {0}")]
+    Mfa(String),
     /// `pivot --live` without log files, on an entity LookupEvents cannot filter by.
     #[error("{0}")]
     NotLookupable(&'static str),
