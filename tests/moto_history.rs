@@ -461,3 +461,51 @@ fn no_behaviour_graph_is_said() {
         "{screen}"
     );
 }
+
+/// The real binary in tmux at 80×24, live against moto: a trail on an access key fills from
+/// LookupEvents with its rows marked; the Detective panel on a role starts an investigation and
+/// lists its indicators.
+#[test]
+fn the_live_console_pivots_through_the_apis_in_tmux() {
+    let (m, url) = moto();
+    let records = recent(&stratus("aws.execution.ssm-send-command.json"), 1);
+    serve(&m.trail, "us-east-1", &records);
+    seed_detective(&m.detective);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let conf = crate::moto_support::sdk_config(&rt, &url, "us-east-1");
+    rt.block_on(aws_sdk_detective::Client::new(&conf).create_graph().send())
+        .unwrap();
+    rt.block_on(
+        aws_sdk_guardduty::Client::new(&conf)
+            .create_detector()
+            .enable(true)
+            .send(),
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_vigil");
+    let env = "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_CONFIG_FILE=/dev/null \
+               AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true";
+    let t = crate::tmux::Tmux::start(
+        "live-apis",
+        (80, 24),
+        &format!(
+            "{env} {bin} live --region us-east-1 --endpoint-url {url}; echo VIGIL-EXIT=$?; sleep 30"
+        ),
+    );
+    t.wait_for("LIVE");
+    t.keys(&[":", &format!("trail key:{KEY}"), "Enter"]);
+    let screen = t.wait_for("2 pages, 56 events, 56 new");
+    assert!(screen.contains("A 11-"), "API rows marked:\n{screen}");
+    t.keys(&[":", &format!("trail role:{ROLE}"), "Enter"]);
+    t.wait_for("trail role:");
+    t.keys(&["V"]);
+    t.wait_for("INVESTIGATIONS 0");
+    t.keys(&["n"]);
+    let screen = t.wait_for("INDICATORS 3");
+    assert!(screen.contains("SUCCESSFUL HIGH"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_for("VIGIL-EXIT=0");
+}

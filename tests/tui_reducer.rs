@@ -354,3 +354,58 @@ fn load_errors_keep_one_status_line_with_the_running_total() {
         "logs/evil\\x1b[2J\\u{9b}.json:3: invalid JSON: expected value"
     );
 }
+
+/// A live session whose trail got events from LookupEvents before the local files finished
+/// indexing: the new index holds both, each event once, and the API's rows stay marked.
+#[test]
+fn lookup_events_survive_the_local_index_arriving_later() {
+    use vigil::app::{Key, KeyCode, Keymap, LookupProgress, LookupUpdate, Mode, Options, State};
+    use vigil::model::Ts;
+    let now = Ts::parse("2026-11-30T12:00:00Z").unwrap();
+    let (events, records) = stratus_lookup_events(now);
+    let mut s = State::new(
+        Options {
+            mode: Mode::Live,
+            ..Options::default()
+        },
+        Keymap::default_map().unwrap(),
+    );
+    update(&mut s, Msg::Tick { now });
+    let mut fx = Vec::new();
+    for c in ":trail key:AKIAW9X2Q2U25SK79UCX".chars() {
+        fx.extend(update(&mut s, Msg::Key(Key::plain(KeyCode::Char(c)))));
+    }
+    fx.extend(update(&mut s, Msg::Key(Key::parse("enter").unwrap())));
+    let id = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Lookup { id, .. } => Some(*id),
+            _ => None,
+        })
+        .expect("the trail asks LookupEvents");
+    let body = serde_json::json!({ "Events": events }).to_string();
+    update(
+        &mut s,
+        Msg::Lookup(LookupUpdate {
+            id,
+            source: "default/us-east-1".into(),
+            progress: LookupProgress::Page { page: 1, body },
+        }),
+    );
+    let ix = s.index.as_ref().unwrap();
+    assert_eq!((ix.len(), ix.api_rows()), (56, 56));
+    // The local files: the older half of the same events.
+    let local = serde_json::json!({ "Records": records[..28] }).to_string();
+    let loaded = vigil::ingest::load_bytes(std::path::Path::new("local.json"), local.into_bytes());
+    update(&mut s, index_msg(&[], &loaded));
+    let ix = s.index.as_ref().unwrap();
+    assert_eq!(
+        (ix.len(), ix.api_rows()),
+        (56, 28),
+        "each event once; the API's own stay marked"
+    );
+    let Some(View::Trail(t)) = s.view() else {
+        panic!("trail")
+    };
+    assert_eq!(t.rows.len(), 56);
+}

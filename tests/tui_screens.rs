@@ -524,33 +524,7 @@ fn live_screens_snapshot() {
     use vigil::model::Ts;
     use vigil::model::detective::{DetectiveReport, Indicator, Investigation};
     let now = Ts::parse("2026-11-30T12:00:00Z").unwrap();
-    // Stratus Red Team's ssm-send-command events, as LookupEvents returns them (newest first,
-    // each record as the CloudTrailEvent string), moved to the day before `now`.
-    let path =
-        fixture("../public/stratus-red-team/detonation-logs/aws.execution.ssm-send-command.json");
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let records = v
-        .as_array()
-        .cloned()
-        .unwrap_or_else(|| v["Records"].as_array().unwrap().clone());
-    let newest = records
-        .iter()
-        .map(|r| Ts::parse(r["eventTime"].as_str().unwrap()).unwrap().0)
-        .max()
-        .unwrap();
-    let events: Vec<serde_json::Value> = records
-        .iter()
-        .rev()
-        .map(|r| {
-            let mut r = r.clone();
-            let t = Ts::parse(r["eventTime"].as_str().unwrap()).unwrap().0;
-            r["eventTime"] = Ts(now.0 - 86_400_000 - (newest - t))
-                .to_rfc3339_secs()
-                .into();
-            serde_json::json!({"EventId": r["eventID"], "CloudTrailEvent": r.to_string()})
-        })
-        .collect();
+    let (events, _) = stratus_lookup_events(now);
     for (w, h) in SIZES {
         let mut s = State::new(
             Options {

@@ -333,7 +333,7 @@ fn ec2_dry_run(c: &Clients) -> Check {
 /// The IAM principal a simulation names: a user or role ARN (an assumed-role session's role,
 /// without its path, which the session ARN does not carry).
 fn policy_source(arn: &str) -> Option<String> {
-    if arn.contains(":user/") || arn.contains(":role/") {
+    if arn.contains(":iam::") && (arn.contains(":user/") || arn.contains(":role/")) {
         return Some(arn.to_string());
     }
     let (head, rest) = arn.split_once(":assumed-role/")?;

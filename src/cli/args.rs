@@ -110,6 +110,15 @@ pub struct LiveArgs {
     /// With --headless: poll once and exit
     #[arg(long, requires = "headless")]
     pub once: bool,
+    /// CloudTrail logs for the local index, the trail's first answer (LookupEvents adds to it)
+    #[arg(long, num_args = 1.., conflicts_with = "headless")]
+    pub trail: Vec<PathBuf>,
+    /// VPC flow logs, for the graph and the profiles
+    #[arg(long, num_args = 1.., conflicts_with = "headless")]
+    pub flows: Vec<PathBuf>,
+    /// Route 53 Resolver query logs, for the graph and the profiles
+    #[arg(long, num_args = 1.., conflicts_with = "headless")]
+    pub dns: Vec<PathBuf>,
     /// (--respond acts with the first profile's credentials, in its first region.)
     #[command(flatten)]
     pub act: RespondArgs,

@@ -28,6 +28,20 @@ pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<E
         }
         return Ok(ExitCode::SUCCESS);
     }
+    // Local evidence: missing paths are usage errors, said before the terminal is taken.
+    let evidence: Vec<std::path::PathBuf> = args
+        .trail
+        .iter()
+        .chain(&args.flows)
+        .chain(&args.dns)
+        .cloned()
+        .collect();
+    crate::ingest::source::expand(&evidence)
+        .map_err(|(path, reason)| CliError::MissingInput { path, reason })?;
+    let evidence = crate::console::FileSources {
+        findings: Vec::new(),
+        evidence,
+    };
     let (mut opts, keymap) = ui::setup(&args.ui, Mode::Live, start_logging)?;
     // The header: who (the principals, by name); the accounts and regions come from the findings.
     let mut who: Vec<&str> = poller
@@ -67,7 +81,7 @@ pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<E
     };
     let apis = crate::console::Lookups::new(history, detective);
     let interval = Duration::from_secs(args.poll_interval);
-    crate::console::live(opts, keymap, poller, apis, interval, arming)?;
+    crate::console::live(opts, keymap, poller, apis, evidence, interval, arming)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -101,12 +101,17 @@ pub fn live(
     keymap: Keymap,
     poller: super::live::Poller,
     apis: super::executor::Lookups,
+    evidence: load::FileSources,
     interval: std::time::Duration,
     arming: Option<Arming>,
 ) -> Result<(), RunError> {
     let (state, armed) = armed_state(opts, keymap, arming);
     let lookups = Some(apis);
     console_runtime()?.block_on(in_terminal(state, armed, lookups, move |bus| {
+        if !evidence.evidence.is_empty() {
+            let loader = bus.clone();
+            tokio::task::spawn_blocking(move || load::load_files(&loader, evidence));
+        }
         sources::spawn_live(bus, poller, interval, Arc::new(SystemClock));
     }))
 }

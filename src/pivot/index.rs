@@ -135,6 +135,19 @@ impl TrailIndex {
         added
     }
 
+    /// The raw records of the rows that came from the API (kept in memory), to carry them into
+    /// an index built later.
+    pub fn api_records(&self) -> Vec<String> {
+        self.rows
+            .iter()
+            .filter(|r| r.api)
+            .filter_map(|r| match &r.raw {
+                RawRef::Inline(s) => Some(s.to_string()),
+                RawRef::File { .. } => None,
+            })
+            .collect()
+    }
+
     /// How many rows came from the LookupEvents API.
     pub fn api_rows(&self) -> usize {
         self.api_rows

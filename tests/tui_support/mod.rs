@@ -104,6 +104,43 @@ pub fn index_msg(findings: &[vigil::model::Finding], evidence: &vigil::ingest::L
     )))
 }
 
+/// Stratus Red Team's ssm-send-command events (56, one IAM user's access key) as LookupEvents
+/// returns them: newest first, each record as the `CloudTrailEvent` string, moved to end a day
+/// before `now`. Also the records themselves, in the same times, oldest first.
+pub fn stratus_lookup_events(
+    now: vigil::model::Ts,
+) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+    use vigil::model::Ts;
+    let path =
+        fixture("../public/stratus-red-team/detonation-logs/aws.execution.ssm-send-command.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
+    let records = v
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| v["Records"].as_array().expect("records").clone());
+    let time =
+        |r: &serde_json::Value| Ts::parse(r["eventTime"].as_str().expect("time")).expect("ts");
+    let newest = records.iter().map(|r| time(r).0).max().expect("events");
+    let moved: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            let t = time(&r).0;
+            r["eventTime"] = Ts(now.0 - 86_400_000 - (newest - t))
+                .to_rfc3339_secs()
+                .into();
+            r
+        })
+        .collect();
+    let events = moved
+        .iter()
+        .rev()
+        .map(|r| serde_json::json!({"EventId": r["eventID"], "CloudTrailEvent": r.to_string()}))
+        .collect();
+    (events, moved)
+}
+
 /// Re-indexes the fixture's evidence plus `extra` events (a busier trail than the fixture's).
 pub fn reindex_with(s: &mut Harness, extra: Vec<vigil::model::TrailEvent>) {
     let mut evidence = vigil::ingest::load(&[

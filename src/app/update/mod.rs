@@ -26,6 +26,7 @@ use self::trail::refresh_views;
 pub use self::trail::{open_trail, refresh_trail};
 use super::msg::{Effect, Msg};
 use super::state::*;
+use crate::pivot::TrailIndex;
 
 pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
     let mut fx = apply(s, msg);
@@ -92,7 +93,22 @@ fn apply(s: &mut State, msg: Msg) -> Vec<Effect> {
                 s.graph.add_finding(f);
             }
             s.graph_findings = s.findings.len();
-            s.index = Some(built.index);
+            // Events a live session already had from LookupEvents stay: the new index is the
+            // local files' and the API's.
+            let carried = s
+                .index
+                .as_ref()
+                .filter(|ix| ix.api_rows() > 0)
+                .map(TrailIndex::api_records);
+            let mut index = built.index;
+            if let Some(records) = carried {
+                let body = format!("{{\"Records\":[{}]}}", records.join(","));
+                let name = std::path::Path::new("cloudtrail:LookupEvents");
+                let loaded = crate::ingest::load_bytes(name, body.into_bytes());
+                let graph = &mut s.graph;
+                index.merge(loaded.events, true, |ev| graph.add_event(ev));
+            }
+            s.index = Some(index);
             s.index_state = IndexState::Ready {
                 events: ix.events,
                 elapsed_ms: ix.elapsed_ms,
