@@ -33,29 +33,12 @@ fn doctor(url: &str, env: &[(&str, &str)], format: &str) -> String {
 }
 
 fn setup(url: &str) {
+    detector_with_member(url, "us-east-1");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let conf = sdk_config(&rt, url, "us-east-1");
-    let gd = aws_sdk_guardduty::Client::new(&conf);
-    let d = rt
-        .block_on(gd.create_detector().enable(true).send())
-        .unwrap()
-        .detector_id
-        .unwrap();
-    rt.block_on(
-        gd.create_members()
-            .detector_id(&d)
-            .account_details(
-                aws_sdk_guardduty::types::AccountDetail::builder()
-                    .account_id("111122223333")
-                    .email("member@example.com")
-                    .build(),
-            )
-            .send(),
-    )
-    .unwrap();
     let dt = aws_sdk_detective::Client::new(&conf);
     rt.block_on(dt.create_graph().send()).unwrap();
 }

@@ -518,29 +518,7 @@ fn the_live_console_merges_two_regions_at_80x24() {
 #[test]
 fn an_administrator_streams_its_members_findings() {
     let (m, url) = moto();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let conf = crate::moto_support::sdk_config(&rt, &url, "us-east-1");
-    let gd = aws_sdk_guardduty::Client::new(&conf);
-    let d = rt
-        .block_on(gd.create_detector().enable(true).send())
-        .unwrap()
-        .detector_id
-        .unwrap();
-    rt.block_on(
-        gd.create_members()
-            .detector_id(&d)
-            .account_details(
-                aws_sdk_guardduty::types::AccountDetail::builder()
-                    .account_id("111122223333")
-                    .email("member@example.com")
-                    .build(),
-            )
-            .send(),
-    )
-    .unwrap();
+    crate::moto_support::detector_with_member(&url, "us-east-1");
     let mut all = seed(&m.findings, &[("us-east-1", 0..2)]);
     all[1]["accountId"] = "111122223333".into();
     all[1]["region"] = "us-east-1".into();

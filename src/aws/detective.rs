@@ -6,7 +6,9 @@ use super::clients::{Clients, ReadOp};
 use crate::actions::CallError;
 use crate::model::detective::{Indicator, Investigation, finding_of_arn};
 use crate::model::{EntityId, EntityKind, Ts};
-use aws_sdk_detective::types::{FilterCriteria, IndicatorDetail, StringFilter};
+use aws_sdk_detective::types::{
+    FilterCriteria, IndicatorDetail, Severity, State, Status, StringFilter,
+};
 use aws_smithy_types::DateTime;
 
 fn ts(t: Option<&DateTime>) -> Option<Ts> {
@@ -63,23 +65,12 @@ pub(super) fn investigations(
             .set_next_token(token.clone());
         let out = c.read(ReadOp::ListInvestigations, req.send())?;
         out_list.extend(out.investigation_details().iter().map(|d| {
-            Investigation {
-                id: d.investigation_id().unwrap_or_default().to_string(),
-                entity_arn: d.entity_arn().unwrap_or(entity_arn).to_string(),
-                status: d
-                    .status()
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
-                severity: d
-                    .severity()
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
-                state: d
-                    .state()
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
-                created: ts(d.created_time()),
-            }
+            investigation_of(
+                d.investigation_id().unwrap_or_default(),
+                d.entity_arn().unwrap_or(entity_arn),
+                (d.status(), d.severity(), d.state()),
+                d.created_time(),
+            )
         }));
         token = out
             .next_token()
@@ -125,23 +116,29 @@ pub(super) fn investigation(
         .graph_arn(graph)
         .investigation_id(id);
     let d = c.read(ReadOp::GetInvestigation, req.send())?;
-    Ok(Investigation {
+    Ok(investigation_of(
+        id,
+        d.entity_arn().unwrap_or_default(),
+        (d.status(), d.severity(), d.state()),
+        d.created_time(),
+    ))
+}
+
+/// An investigation from what ListInvestigations and GetInvestigation both say of it.
+fn investigation_of(
+    id: &str,
+    entity_arn: &str,
+    (status, severity, state): (Option<&Status>, Option<&Severity>, Option<&State>),
+    created: Option<&DateTime>,
+) -> Investigation {
+    Investigation {
         id: id.to_string(),
-        entity_arn: d.entity_arn().unwrap_or_default().to_string(),
-        status: d
-            .status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
-        severity: d
-            .severity()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
-        state: d
-            .state()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
-        created: ts(d.created_time()),
-    })
+        entity_arn: entity_arn.to_string(),
+        status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        severity: severity.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        state: state.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        created: ts(created),
+    }
 }
 
 /// Every indicator of investigation `id`, page by page.

@@ -343,7 +343,7 @@ for _name, _fn in list(globals().items()):
 from moto.guardduty import urls as _gd_urls  # noqa: E402
 from moto.guardduty.responses import GuardDutyResponse  # noqa: E402
 
-_gd_lock = threading.Lock()
+_calls_lock = threading.Lock()
 
 
 def _gd_archived(resp):
@@ -371,11 +371,13 @@ def _gd_seeded(resp):
     return found
 
 
-def _gd_count(action):
-    path = os.environ.get("VIGIL_MOTO_FINDINGS")
+def _count_call(env, action, at=False):
+    """Counts a call in the file named by the environment variable `env` + ".calls" (and, with
+    `at`, when it was made), for the tests to read a poll's cost."""
+    path = os.environ.get(env)
     if not path:
         return
-    with _gd_lock:
+    with _calls_lock:
         calls = {}
         try:
             with open(path + ".calls") as f:
@@ -383,8 +385,14 @@ def _gd_count(action):
         except (OSError, ValueError):
             pass
         calls[action] = calls.get(action, 0) + 1
+        if at:
+            calls.setdefault(action + "At", []).append(time.time())
         with open(path + ".calls", "w") as f:
             _json.dump(calls, f)
+
+
+def _gd_count(action):
+    _count_call("VIGIL_MOTO_FINDINGS", action)
 
 
 def _gd_detector(self):
@@ -603,21 +611,10 @@ _ct_lock = threading.Lock()
 
 
 def _ct_count(throttled):
-    path = os.environ.get("VIGIL_MOTO_TRAIL")
-    if not path:
-        return
-    calls = {}
-    try:
-        with open(path + ".calls") as f:
-            calls = _json.load(f)
-    except (OSError, ValueError):
-        pass
-    key = "LookupEventsThrottled" if throttled else "LookupEvents"
-    calls[key] = calls.get(key, 0) + 1
-    if not throttled:
-        calls.setdefault("LookupEventsAt", []).append(time.time())
-    with open(path + ".calls", "w") as f:
-        _json.dump(calls, f)
+    if throttled:
+        _count_call("VIGIL_MOTO_TRAIL", "LookupEventsThrottled")
+    else:
+        _count_call("VIGIL_MOTO_TRAIL", "LookupEvents", at=True)
 
 
 def _ct_seeded(region):
@@ -777,18 +774,7 @@ def _dt_iso(t):
 
 
 def _dt_count(op):
-    path = os.environ.get("VIGIL_MOTO_DETECTIVE")
-    if not path:
-        return
-    calls = {}
-    try:
-        with open(path + ".calls") as f:
-            calls = _json.load(f)
-    except (OSError, ValueError):
-        pass
-    calls[op] = calls.get(op, 0) + 1
-    with open(path + ".calls", "w") as f:
-        _json.dump(calls, f)
+    _count_call("VIGIL_MOTO_DETECTIVE", op)
 
 
 def _dt_seed(arn):

@@ -454,3 +454,32 @@ pub fn user_with_policy(s: &Sdk, name: &str, doc: &str) -> (String, String) {
         )
     })
 }
+
+/// A GuardDuty detector in `region` that administers one member account (111122223333), as a
+/// delegated administrator's does; its id.
+pub fn detector_with_member(url: &str, region: &str) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let conf = sdk_config(&rt, url, region);
+    let gd = aws_sdk_guardduty::Client::new(&conf);
+    let d = rt
+        .block_on(gd.create_detector().enable(true).send())
+        .unwrap()
+        .detector_id
+        .unwrap();
+    rt.block_on(
+        gd.create_members()
+            .detector_id(&d)
+            .account_details(
+                aws_sdk_guardduty::types::AccountDetail::builder()
+                    .account_id("111122223333")
+                    .email("member@example.com")
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap();
+    d
+}
