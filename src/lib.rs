@@ -9,6 +9,7 @@
 //! - [`app`]: the console's messages, state, pure reducer and keymaps (no IO).
 //! - [`console`]: the console's edge: the bus, sources, effect executor, terminal and loop.
 //! - [`views`]: drawing the console's screens (read-only over the app state).
+//! - [`record`]: recorded sessions: the file format, redaction, asciicast, the after-action report.
 //! - [`report`]: the headless outputs (JSON, markdown, DOT, Mermaid).
 //! - [`actions`]: response actions: plans, the executor, the audit log (the only room that changes an
 //!   account, through a responder).
@@ -28,5 +29,6 @@ pub mod integrity;
 pub mod model;
 pub mod paths;
 pub mod pivot;
+pub mod record;
 pub mod report;
 pub mod views;

@@ -45,9 +45,10 @@ fn variant(m: &Msg) -> usize {
         Msg::Polled { .. } => 16,
         Msg::Lookup(_) => 17,
         Msg::Detective { .. } => 18,
+        Msg::Recording { .. } => 19,
     }
 }
-const VARIANTS: usize = 19;
+const VARIANTS: usize = 20;
 
 /// The messages the console's loader sends for the fixture files.
 fn loader_messages(sources: FileSources) -> Vec<Msg> {
@@ -229,6 +230,14 @@ fn samples() -> Vec<Msg> {
                 pivot: vigil::model::EntityId::ip("203.0.113.7"),
             }],
         }),
+    });
+    v.push(Msg::Recording {
+        path: Some("/tmp/session.jsonl.gz".into()),
+        error: None,
+    });
+    v.push(Msg::Recording {
+        path: None,
+        error: Some("recording /tmp/x stopped: No space left on device".into()),
     });
     v.push(Msg::Detective {
         id: 3,

@@ -208,8 +208,9 @@ fn the_live_console_shows_a_finding_created_after_start() {
              echo VIGIL-EXIT=$?; sleep 30"
         ),
     );
-    let screen = t.wait_for("LIVE");
-    assert!(screen.contains("123456789012"), "{screen}");
+    // The header names the account once the first poll's findings are in.
+    let screen = t.wait_for("123456789012");
+    assert!(screen.contains("LIVE"), "{screen}");
     let first = all[0]["type"].as_str().unwrap();
     t.wait_for(&first[..20]);
     // A new finding, created after start.

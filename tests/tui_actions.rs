@@ -778,3 +778,112 @@ fn archive_key_archives_the_finding() {
     c.keys("esc a");
     assert_eq!(c.s().list.rows.len(), shown);
 }
+
+/// Three drills scored from their recordings: the right actions quickly (full marks), the same
+/// actions twenty minutes later (no points for speed), and the right actions plus quarantining
+/// web-1's healthy twin (collateral). The recordings are the envelopes the loop applied, with
+/// their times shifted for the slow run.
+#[test]
+fn drills_score_what_was_done() {
+    use vigil::record::{Drill, Header};
+    let sc = Scenario::load(SCENARIO).unwrap();
+    let key = sc.manifest.answer_key.clone();
+    let web1 = web1();
+    // web-2, web-1's healthy twin: quarantining it is collateral.
+    let twin = key
+        .wrong_actions
+        .iter()
+        .find(|a| a.action == "quarantine" && a.why.contains("twin"))
+        .map(|a| a.target.trim_start_matches("instance:").to_string())
+        .unwrap();
+    let notify_finding = key
+        .right_actions
+        .iter()
+        .find_map(|a| a.target.strip_prefix("finding:"))
+        .unwrap()
+        .to_string();
+    let run = |collateral: bool| -> (Header, Vec<String>) {
+        let mut c = console(false, 120, 40);
+        let mut header = Header::of(c.s(), NOW);
+        header.drill = Some(Drill {
+            scenario: SCENARIO.into(),
+            time_limit_s: None,
+            objectives: Vec::new(),
+            hints: Vec::new(),
+        });
+        // Look at the key finding, notify about it, snapshot then quarantine web-1.
+        let pos = (0..c.s().list.rows.len())
+            .find(|r| {
+                c.s_mut().list.selected = *r;
+                c.s()
+                    .selected_finding()
+                    .is_some_and(|i| c.s().findings[i].id == notify_finding)
+            })
+            .unwrap();
+        c.s_mut().list.selected = 0;
+        for _ in 0..pos {
+            c.keys("down");
+        }
+        c.keys("enter esc N y");
+        c.keys("esc");
+        c.select_instance_finding(&web1);
+        c.keys("S y esc");
+        c.select_instance_finding(&web1);
+        c.keys("X");
+        c.type_text(&web1[web1.len() - 4..]);
+        c.keys("enter esc");
+        if collateral {
+            // It has no finding: reached through the graph, where it is the centre.
+            c.keys(":");
+            c.type_text(&format!("graph instance:{twin}"));
+            c.keys("enter X");
+            assert!(
+                matches!(c.s().view(), Some(View::Confirm(_))),
+                "{}",
+                c.status()
+            );
+            c.type_text(&twin[twin.len() - 4..]);
+            c.keys("enter esc");
+        }
+        let lines = c.applied.lock().unwrap().clone();
+        (header, lines)
+    };
+    let score_of = |header: &Header, lines: &[String], shift_ms: u64| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("drill.jsonl");
+        let mut text = serde_json::to_string(header).unwrap();
+        for l in lines {
+            let mut env: vigil::app::Envelope = serde_json::from_str(l).unwrap();
+            // The findings arrive at once; everything after them, `shift_ms` later.
+            if !matches!(
+                env.msg,
+                Msg::Findings(_) | Msg::Indexed(_) | Msg::Resize { .. }
+            ) {
+                env.t_ms += shift_ms;
+            }
+            text.push('\n');
+            text.push_str(&serde_json::to_string(&env).unwrap());
+        }
+        std::fs::write(&path, text).unwrap();
+        vigil::console::report(&path).unwrap()
+    };
+    let (h, perfect) = run(false);
+    let report = score_of(&h, &perfect, 0);
+    assert!(report.contains("## Score: 100 / 100"), "{report}");
+    assert!(
+        report.contains(&format!(
+            "evidence kept: instance:{web1} snapshotted before quarantine"
+        )),
+        "{report}"
+    );
+    let report = score_of(&h, &perfect, 20 * 60 * 1000);
+    assert!(report.contains("## Score: 60 / 100"), "{report}");
+    assert!(report.contains("+0 contained at 20:"), "{report}");
+    let (h, sloppy) = run(true);
+    let report = score_of(&h, &sloppy, 0);
+    assert!(report.contains("## Score: 85 / 100"), "{report}");
+    assert!(
+        report.contains(&format!("-15 collateral: quarantine instance:{twin}")),
+        "{report}"
+    );
+}

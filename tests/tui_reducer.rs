@@ -20,6 +20,7 @@ fn top(s: &vigil::app::State) -> &str {
         Some(View::Actions(_)) => "actions",
         Some(View::World(_)) => "world",
         Some(View::Detective(_)) => "detective",
+        Some(View::Objectives { .. }) => "objectives",
     }
 }
 

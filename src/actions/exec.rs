@@ -35,7 +35,8 @@ pub struct StepReport {
     pub outcome: StepOutcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    // Read back as written (a recording): an empty list is left out, so it defaults.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub created: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<CallError>,

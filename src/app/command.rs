@@ -32,6 +32,7 @@ contexts! {
     Actions => "actions",
     World => "world",
     Detective => "detective",
+    Objectives => "objectives",
     Input => "input",
 }
 
@@ -111,6 +112,9 @@ commands! {
     Archive => "archive",
     Investigate => "investigate",
     NewInvestigation => "new_investigation",
+    Record => "record",
+    Objectives => "objectives",
+    Hint => "hint",
     DryRun => "dry_run",
     ActionsScreen => "actions_screen",
     WorldScreen => "world_screen",

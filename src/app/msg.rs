@@ -89,6 +89,11 @@ pub enum Msg {
     Account(Box<crate::actions::AccountView>),
     /// A page (or the end) of a CloudTrail LookupEvents run the reducer asked for.
     Lookup(LookupUpdate),
+    /// Recording started (its file), stopped, or failed (why).
+    Recording {
+        path: Option<String>,
+        error: Option<String>,
+    },
     /// What Detective knows of the entity of panel `id` (sent again as an investigation runs).
     Detective {
         id: u64,
@@ -216,6 +221,19 @@ pub enum EvidenceRef {
     Demo { scenario: String, sha256: String },
     /// Built in memory by a caller that keeps nothing to build it from (tests, tools).
     Inline { label: String },
+    /// The inputs' content itself (uncompressed text), carried in the recording: what a redacted
+    /// recording keeps, since the original files hold the identifiers it replaced.
+    Embedded {
+        findings: Vec<Blob>,
+        evidence: Vec<Blob>,
+    },
+}
+
+/// One input's name and content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blob {
+    pub name: String,
+    pub text: String,
 }
 
 /// One input file: its path, size and SHA-256 (of the bytes on disk).
@@ -272,6 +290,11 @@ pub enum Effect {
     /// Stop run `id` (the responder moved on); its pages so far stay in the index.
     CancelLookup {
         id: u64,
+    },
+    /// Start or stop recording the session (the loop itself does it: it holds the session's
+    /// log); answered with [`Msg::Recording`].
+    Record {
+        on: bool,
     },
     /// Ask Detective about `entity_arn` (and start an investigation over `start`); answer with
     /// [`Msg::Detective`]s for panel `id`.

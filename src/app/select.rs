@@ -58,6 +58,7 @@ pub fn focus_entity(s: &State) -> Option<EntityId> {
             .and_then(|i| i.pivot.clone())
             .or_else(|| Some(d.entity.clone())),
         Some(View::Help(_))
+        | Some(View::Objectives { .. })
         | Some(View::Confirm(_))
         | Some(View::Actions(_))
         | Some(View::World(_)) => None,

@@ -6,7 +6,8 @@ use crate::model::{EntityId, EntityKind, Finding, SeverityLabel, Ts};
 use crate::pivot::{TrailIndex, Window};
 use std::collections::{BTreeSet, HashMap};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Mode {
     Demo,
     Files,
@@ -154,6 +155,10 @@ pub enum View {
     Actions(ActionsView),
     World(WorldView),
     Detective(DetectiveView),
+    /// A drill's objectives and the hints taken.
+    Objectives {
+        scroll: usize,
+    },
 }
 
 /// The Detective panel of an IAM user or role: its investigations and the indicators of the
@@ -185,6 +190,7 @@ impl View {
             View::Actions(_) => Context::Actions,
             View::World(_) => Context::World,
             View::Detective(_) => Context::Detective,
+            View::Objectives { .. } => Context::Objectives,
         }
     }
 
@@ -203,6 +209,7 @@ impl View {
             View::Actions(_) => "actions".to_string(),
             View::World(_) => "world".to_string(),
             View::Detective(d) => format!("detective {}", d.entity),
+            View::Objectives { .. } => "objectives".to_string(),
         }
     }
 }
@@ -505,7 +512,37 @@ pub struct State {
     pub actions: ActionsState,
     /// CloudTrail LookupEvents runs of a live session.
     pub lookups: Lookups,
+    /// Where this session is being recorded (the header shows it).
+    pub recording: Option<String>,
+    /// A training drill: objectives and hints (`vigil train`).
+    pub drill: Option<DrillState>,
+    /// Set by a replay's player (not by a message): the header's REPLAY banner.
+    pub replay: Option<ReplayInfo>,
     pub quit: bool,
+}
+
+/// A training drill in progress.
+#[derive(Debug, Clone, Default)]
+pub struct DrillState {
+    pub scenario: String,
+    pub time_limit_s: Option<u64>,
+    /// The objectives, from the scenario's answer key (shown on request).
+    pub objectives: Vec<String>,
+    /// Hints, in the order they are given; each costs points.
+    pub hints: Vec<String>,
+    pub hints_used: usize,
+    /// The clock at the drill's first tick: the time limit counts from there.
+    pub started: Option<Ts>,
+}
+
+/// Where a replay is, for the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplayInfo {
+    pub at_ms: u64,
+    pub total_ms: u64,
+    pub paused: bool,
+    /// Playback speed in hundredths (100 = real time).
+    pub speed_pct: u32,
 }
 
 /// The LookupEvents runs of a live session: the one running (for the trail on top), what each
@@ -573,6 +610,9 @@ impl State {
             quiet_skipped: None,
             actions: ActionsState::default(),
             lookups: Lookups::default(),
+            recording: None,
+            drill: None,
+            replay: None,
             quit: false,
         }
     }

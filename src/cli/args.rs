@@ -45,6 +45,58 @@ pub enum Command {
     /// GuardDuty, CloudTrail LookupEvents, Detective, the responder's permissions (DryRun, IAM
     /// policy simulation). Exit 0 when it ran, whatever it found
     Doctor(DoctorArgs),
+    /// Replay a recorded session (`--record`): the same screens, no AWS call; space pauses, n
+    /// steps, +/- speed, ]/[ seek 10 s, q quits. Or export it: an asciicast, the after-action report
+    Replay(ReplayArgs),
+    /// Recordings: redact an existing one
+    Record {
+        #[command(subcommand)]
+        command: RecordCommand,
+    },
+    /// A training drill: a bundled scenario against the clock, with objectives (O) and hints that
+    /// cost points (h); recorded, then scored from what was done, with an after-action report
+    Train(TrainArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ReplayArgs {
+    pub file: PathBuf,
+    /// Playback speed (× real time)
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Start paused; each n (or →) applies one message
+    #[arg(long)]
+    pub step: bool,
+    /// Start at this offset into the session (seconds, or m:ss)
+    #[arg(long, value_name = "OFFSET")]
+    pub from: Option<String>,
+    /// Write an asciicast v2 file (asciinema's format) instead of playing
+    #[arg(long, value_name = "OUT.cast")]
+    pub export_cast: Option<PathBuf>,
+    /// Write the after-action report (Markdown) instead of playing
+    #[arg(long, value_name = "OUT.md")]
+    pub export_report: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RecordCommand {
+    /// Replace account ids, access key ids, IP addresses, ARNs' account parts and user names by
+    /// pseudonyms (the same value, the same pseudonym, throughout the file)
+    Redact { input: PathBuf, output: PathBuf },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TrainArgs {
+    /// Scenario name (`vigil demo --list`)
+    pub scenario: String,
+    /// Minutes; actions after it do not count
+    #[arg(long, value_name = "MIN")]
+    pub time_limit: Option<u64>,
+    /// Playback speed of the scenario (default: paced, as `vigil demo`)
+    #[arg(long)]
+    pub speed: Option<f64>,
+    #[command(flatten)]
+    pub ui: UiArgs,
 }
 
 // `vigil doctor`. A plain comment: the command's help is the variant's doc comment above.
@@ -309,6 +361,12 @@ pub struct UiArgs {
     /// Draw with ASCII only: no box-drawing or other non-ASCII symbols
     #[arg(long)]
     pub ascii: bool,
+    /// Record the session to FILE (JSON Lines; gzip when it ends in .gz) for `vigil replay`
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Replace account ids, access key ids, addresses and user names in the recording
+    #[arg(long, requires = "record")]
+    pub redact: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -69,7 +69,7 @@ fn play(args: DemoArgs, start_logging: fn()) -> Result<(), CliError> {
         pacing: pacing(args.speed),
         started,
     };
-    crate::console::demo(opts, keymap, sc, play, acts)?;
+    crate::console::demo(opts, keymap, sc, play, acts, ui::record_to(&args.ui), None)?;
     Ok(())
 }
 

@@ -32,6 +32,9 @@ pub enum CliError {
         text: String,
         reason: TimeError,
     },
+    /// A recording could not be replayed, exported or redacted.
+    #[error("{0}")]
+    Replay(String),
     /// The MFA code could not be had, or the role could not be assumed with it.
     #[error("--mfa-serial: {0}")]
     Mfa(String),

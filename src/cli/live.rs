@@ -81,7 +81,13 @@ pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<E
     };
     let apis = crate::console::Lookups::new(history, detective);
     let interval = Duration::from_secs(args.poll_interval);
-    crate::console::live(opts, keymap, poller, apis, evidence, interval, arming)?;
+    let session = crate::console::LiveSession {
+        poller,
+        apis,
+        evidence,
+        interval,
+    };
+    crate::console::live(opts, keymap, session, arming, ui::record_to(&args.ui))?;
     Ok(ExitCode::SUCCESS)
 }
 

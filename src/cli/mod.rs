@@ -16,7 +16,9 @@ pub mod keymap;
 pub mod live;
 pub mod open;
 pub mod pivot;
+pub mod replay;
 mod respond;
+pub mod train;
 mod ui;
 
 pub use args::*;

@@ -36,7 +36,7 @@ pub fn run(args: OpenArgs, start_logging: fn()) -> Result<ExitCode, CliError> {
     } else {
         None
     };
-    crate::console::open(opts, keymap, sources, arming)?;
+    crate::console::open(opts, keymap, sources, arming, ui::record_to(&args.ui))?;
     Ok(ExitCode::SUCCESS)
 }
 

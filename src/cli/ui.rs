@@ -27,3 +27,11 @@ pub(crate) fn setup(
     };
     Ok((opts, keymap))
 }
+
+/// `--record FILE [--redact]`.
+pub(crate) fn record_to(ui: &UiArgs) -> Option<crate::console::RecordTo> {
+    ui.record.clone().map(|path| crate::console::RecordTo {
+        path,
+        redact: ui.redact,
+    })
+}

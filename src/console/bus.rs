@@ -36,6 +36,12 @@ impl Bus {
         self.tx.send(self.envelope(msg)).await.is_ok()
     }
 
+    /// From the loop itself (it cannot wait on its own channel). False when the channel is full
+    /// or the console has gone.
+    pub fn try_send(&self, msg: Msg) -> bool {
+        self.tx.try_send(self.envelope(msg)).is_ok()
+    }
+
     /// From a blocking thread. False when the console has gone.
     pub fn blocking_send(&self, msg: Msg) -> bool {
         self.tx.blocking_send(self.envelope(msg)).is_ok()

@@ -4,7 +4,7 @@ use super::bus::Bus;
 use super::clock::Clock;
 use super::error::RunError;
 use super::executor::{Armed, Executor};
-use crate::app::{Effect, Envelope, State, update};
+use crate::app::{Effect, Envelope, Msg, State, update};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use std::sync::Arc;
@@ -24,6 +24,9 @@ pub struct Console<B: Backend> {
     exec: Executor,
     observer: Option<EffectObserver>,
     tap: Option<EnvelopeTap>,
+    /// Every applied envelope, for recording (see [`Console::keep_log`]).
+    log: Option<super::record::SessionLog>,
+    clock: Arc<dyn Clock>,
 }
 
 type EffectObserver = Box<dyn FnMut(&Effect) + Send>;
@@ -56,7 +59,7 @@ where
     ) -> Console<B> {
         let (tx, rx) = mpsc::channel(CHANNEL);
         let bus = Bus::new(tx);
-        let exec = Executor::new(bus.clone(), armed, clock);
+        let exec = Executor::new(bus.clone(), armed, clock.clone());
         Console {
             state,
             terminal,
@@ -65,12 +68,30 @@ where
             exec,
             observer: None,
             tap: None,
+            log: None,
+            clock,
         }
     }
 
     /// Gives the console CloudTrail's API (a live session): trails ask LookupEvents too.
     pub fn set_lookups(&mut self, lookups: super::executor::Lookups) {
         self.exec.set_lookups(lookups);
+    }
+
+    /// Keeps every applied envelope from now on (call before the first message), so the session
+    /// can be recorded — from the start with `record`, or later from a key — and replayed.
+    pub fn keep_log(&mut self, record: Option<(&std::path::Path, bool)>) {
+        let mut log = super::record::SessionLog::new(&self.state, self.clock.now());
+        if let Some((path, redact)) = record {
+            let answer = log.start(path, redact);
+            self.bus.try_send(answer);
+        }
+        self.log = Some(log);
+    }
+
+    /// Where the session is being recorded, if it is.
+    pub fn recording(&self) -> Option<&std::path::Path> {
+        self.log.as_ref().and_then(|l| l.recording())
     }
 
     /// A sender for sources (and tests) to feed the console.
@@ -125,12 +146,35 @@ where
         if let Some(f) = self.tap.as_mut() {
             f(&env);
         }
+        if let Some(log) = self.log.as_mut()
+            && let Some(failed) = log.keep(&env)
+        {
+            self.bus.try_send(failed);
+        }
         for e in update(&mut self.state, env.msg) {
             if let Some(f) = self.observer.as_mut() {
                 f(&e);
             }
+            if let Effect::Record { on } = e {
+                self.toggle_recording(on);
+                continue;
+            }
             self.exec.execute(e);
         }
+    }
+
+    fn toggle_recording(&mut self, on: bool) {
+        let mode = self.state.opts.mode;
+        let now = self.clock.now();
+        let answer = match self.log.as_mut() {
+            None => Msg::Recording {
+                path: None,
+                error: Some("this session keeps no log to record".into()),
+            },
+            Some(log) if on => log.start(&super::record::default_path(mode, now), false),
+            Some(log) => log.stop(),
+        };
+        self.bus.try_send(answer);
     }
 
     /// Runs until the operator quits or a signal arrives; returns the final state.

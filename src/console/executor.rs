@@ -103,6 +103,7 @@ impl Armed {
             | Effect::LoadRaw { .. }
             | Effect::Lookup { .. }
             | Effect::CancelLookup { .. }
+            | Effect::Record { .. }
             | Effect::Investigate { .. } => {}
         }
     }
@@ -127,6 +128,7 @@ fn failure(effect: &Effect, why: EffectError) -> Option<Msg> {
         | Effect::LoadRaw { .. }
         | Effect::Lookup { .. }
         | Effect::CancelLookup { .. }
+        | Effect::Record { .. }
         | Effect::Investigate { .. } => None,
     }
 }

@@ -17,6 +17,8 @@ mod history;
 mod keys;
 mod live;
 mod load;
+mod record;
+mod replay;
 mod sources;
 mod terminal;
 
@@ -31,4 +33,7 @@ pub use history::{History, HistoryEvent, MAX_PAGES};
 pub use keys::key_of;
 pub use live::{LiveError, Poll, Poller};
 pub use load::{EvidenceBuilder, FileSources, RebuildError, index_scenario, load_files, rebuild};
-pub use terminal::{Arming, DemoActions, Play, arm, demo, live, open};
+pub use replay::{
+    PlayOptions, Player, ReplayError, export_cast, frames, play, redact_recording, report,
+};
+pub use terminal::{Arming, DemoActions, LiveSession, Play, RecordTo, arm, demo, live, open};

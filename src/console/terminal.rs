@@ -14,6 +14,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Where a session is recorded from its start (`--record FILE [--redact]`).
+#[derive(Debug, Clone)]
+pub struct RecordTo {
+    pub path: PathBuf,
+    pub redact: bool,
+}
+
 /// What an armed console acts with: the responder and how to describe and record its work.
 pub struct Arming {
     pub responder: Box<dyn crate::actions::Responder + Send>,
@@ -69,9 +76,10 @@ pub fn open(
     keymap: Keymap,
     files: load::FileSources,
     arming: Option<Arming>,
+    record: Option<RecordTo>,
 ) -> Result<(), RunError> {
     let (state, armed) = armed_state(opts, keymap, arming);
-    console_runtime()?.block_on(in_terminal(state, armed, None, move |bus| {
+    console_runtime()?.block_on(in_terminal(state, armed, None, record, move |bus| {
         let loader = bus.clone();
         tokio::task::spawn_blocking(move || load::load_files(&loader, files));
     }))
@@ -99,21 +107,34 @@ fn armed_state(opts: Options, keymap: Keymap, arming: Option<Arming>) -> (State,
 pub fn live(
     opts: Options,
     keymap: Keymap,
-    poller: super::live::Poller,
-    apis: super::executor::Lookups,
-    evidence: load::FileSources,
-    interval: std::time::Duration,
+    session: LiveSession,
     arming: Option<Arming>,
+    record: Option<RecordTo>,
 ) -> Result<(), RunError> {
+    let LiveSession {
+        poller,
+        apis,
+        evidence,
+        interval,
+    } = session;
     let (state, armed) = armed_state(opts, keymap, arming);
     let lookups = Some(apis);
-    console_runtime()?.block_on(in_terminal(state, armed, lookups, move |bus| {
+    console_runtime()?.block_on(in_terminal(state, armed, lookups, record, move |bus| {
         if !evidence.evidence.is_empty() {
             let loader = bus.clone();
             tokio::task::spawn_blocking(move || load::load_files(&loader, evidence));
         }
         sources::spawn_live(bus, poller, interval, Arc::new(SystemClock));
     }))
+}
+
+/// What a live console reads: the GuardDuty poller (polled every `interval`), the other AWS
+/// APIs (LookupEvents, Detective), and local evidence files for the index.
+pub struct LiveSession {
+    pub poller: super::live::Poller,
+    pub apis: super::executor::Lookups,
+    pub evidence: load::FileSources,
+    pub interval: std::time::Duration,
 }
 
 /// How a demo console acts: on the scenario's world through the demo responder (unless
@@ -142,15 +163,18 @@ pub fn demo(
     scenario: crate::demo::Scenario,
     play: Play,
     acts: DemoActions,
+    record: Option<RecordTo>,
+    drill: Option<crate::app::state::DrillState>,
 ) -> Result<(), RunError> {
     let read_only = opts.read_only;
     let mut state = State::new(opts, keymap);
+    state.drill = drill;
     let armed = if read_only {
         None
     } else {
         Some(arm(&mut state, demo_arming(&scenario, play, acts)?))
     };
-    console_runtime()?.block_on(in_terminal(state, armed, None, move |bus| {
+    console_runtime()?.block_on(in_terminal(state, armed, None, record, move |bus| {
         let scenario = Arc::new(scenario);
         let (indexer, sc) = (bus.clone(), scenario.clone());
         tokio::task::spawn_blocking(move || load::index_scenario(&indexer, &sc));
@@ -195,6 +219,7 @@ async fn in_terminal(
     state: State,
     armed: Option<Armed>,
     lookups: Option<super::executor::Lookups>,
+    record: Option<RecordTo>,
     extra: impl FnOnce(&Bus),
 ) -> Result<(), RunError> {
     let clock = Arc::new(SystemClock);
@@ -205,6 +230,8 @@ async fn in_terminal(
         if let Some(l) = lookups {
             console.set_lookups(l);
         }
+        // Every session keeps its log, so recording can start from a key at any time.
+        console.keep_log(record.as_ref().map(|r| (r.path.as_path(), r.redact)));
         let bus = console.bus();
         sources::spawn_keys(&bus);
         sources::spawn_ticks(&bus, clock.clone());

@@ -251,6 +251,27 @@ impl Scenario {
         hex::encode(h.finalize())
     }
 
+    /// The scenario's evidence files as they are (gzip or not), named as its records say.
+    pub fn evidence_files(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        match &self.source {
+            ScenarioSource::Embedded(name) => embedded_evidence(name)
+                .into_iter()
+                .map(|f| (f.name, f.bytes.to_vec()))
+                .collect(),
+            ScenarioSource::Dir(dir) => {
+                let inputs: Vec<PathBuf> = EVIDENCE.iter().map(|d| dir.join(d)).collect();
+                ingest::source::expand(&inputs)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|p| {
+                        let bytes = std::fs::read(&p).unwrap_or_default();
+                        (p, bytes)
+                    })
+                    .collect()
+            }
+        }
+    }
+
     /// Loads a scenario from a directory laid out as demo/<name>/.
     pub fn load_dir(dir: &Path) -> Result<Scenario, DemoError> {
         let mpath = dir.join("scenario.toml");

@@ -10,6 +10,7 @@ pub(crate) mod findings;
 pub(crate) mod graph;
 pub(crate) mod help;
 mod hints;
+mod objectives;
 pub(crate) mod profile;
 pub(crate) mod status;
 mod theme;
@@ -54,6 +55,7 @@ pub fn render(state: &State, frame: &mut Frame) {
                 View::Actions(a) => actions::render(state, a, &t, frame, body),
                 View::World(wv) => world::render(state, wv, &t, frame, body),
                 View::Detective(d) => detective::render(state, d, &t, frame, body),
+                View::Objectives { scroll } => objectives::render(state, *scroll, &t, frame, body),
             }
         }
     }
@@ -93,8 +95,39 @@ fn header_line(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
         0 => String::new(),
         n => format!("ADMIN {n} members"),
     };
+    // Recording, a drill's time left, a replay's progress: said where the eye goes first.
+    let rec = match &state.recording {
+        Some(_) if t.ascii => "REC".to_string(),
+        Some(_) => "● REC".to_string(),
+        None => String::new(),
+    };
+    let drill = match (&state.drill, state.now) {
+        (Some(d), Some(now)) => match (d.time_limit_s, d.started) {
+            (Some(limit), Some(start)) => {
+                let left = (limit as i64 * 1000 - (now.0 - start.0)).max(0) as u64;
+                if left == 0 {
+                    "DRILL time up".to_string()
+                } else {
+                    format!("DRILL {} left", crate::record::report::clock(left))
+                }
+            }
+            _ => "DRILL".to_string(),
+        },
+        (Some(_), None) => "DRILL".to_string(),
+        _ => String::new(),
+    };
+    let replay = match state.replay {
+        Some(r) => format!(
+            "REPLAY {}/{} {} {}×",
+            crate::record::report::clock(r.at_ms),
+            crate::record::report::clock(r.total_ms),
+            if r.paused { "paused" } else { "playing" },
+            f64::from(r.speed_pct) / 100.0
+        ),
+        None => String::new(),
+    };
     let mut mid = String::new();
-    for part in [acct, region, admin, failing] {
+    for part in [replay, rec, drill, acct, region, admin, failing] {
         if !part.is_empty() {
             mid.push_str(&format!(" {} {part}", t.sep()));
         }

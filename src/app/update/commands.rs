@@ -52,6 +52,13 @@ pub(crate) fn run_command(s: &mut State, c: Command) -> Vec<Effect> {
         | C::IpTrail
         | C::PrincipalTrail => trail_command(s, c),
         C::Investigate | C::NewInvestigation => super::detective::command(s, c),
+        C::Record => vec![Effect::Record {
+            on: s.recording.is_none(),
+        }],
+        C::Objectives | C::Hint => {
+            drill_command(s, c);
+            Vec::new()
+        }
         c if c.is_action() => actions::on_action_key(s, c),
         C::DryRun => {
             actions::toggle_dry_run(s);
@@ -355,4 +362,31 @@ fn trail_command(s: &mut State, c: Command) -> Vec<Effect> {
         _ => {}
     }
     Vec::new()
+}
+
+/// A drill's objectives (from the scenario's answer key) and its hints, each costing points.
+fn drill_command(s: &mut State, c: Command) {
+    let Some(d) = s.drill.as_mut() else {
+        warn(
+            s,
+            "objectives and hints are for drills (vigil train SCENARIO)",
+        );
+        return;
+    };
+    if c == Command::Hint {
+        if d.hints_used >= d.hints.len() {
+            warn(s, "no more hints");
+            return;
+        }
+        d.hints_used += 1;
+        let n = d.hints_used;
+        info(
+            s,
+            format!("hint {n} (it costs 5 points): see the objectives screen"),
+        );
+    }
+    // Both show the objectives screen (a hint is read there).
+    if !matches!(s.view(), Some(View::Objectives { .. })) {
+        s.stack.push(View::Objectives { scroll: 0 });
+    }
 }

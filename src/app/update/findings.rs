@@ -239,6 +239,7 @@ pub(crate) fn move_cursor(s: &mut State, c: Command) {
             _ => a.selected = step(a.selected, s.actions.jobs.len(), c, page),
         },
         Some(View::World(w)) => w.scroll = step(w.scroll, 500, c, page),
+        Some(View::Objectives { scroll }) => *scroll = step(*scroll, 200, c, page),
         Some(View::Detective(d)) => {
             let n = d
                 .report

@@ -44,6 +44,11 @@ fn apply(s: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Tick { now } => {
             s.now = Some(now);
+            if let Some(d) = s.drill.as_mut()
+                && d.started.is_none()
+            {
+                d.started = Some(now);
+            }
             Vec::new()
         }
         Msg::Findings(batch) => {
@@ -156,6 +161,15 @@ fn apply(s: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Lookup(u) => lookup::on_update(s, u),
         Msg::Detective { id, report } => detective::on_report(s, id, report),
+        Msg::Recording { path, error } => {
+            match (&path, error) {
+                (_, Some(e)) => warn(s, e),
+                (Some(p), None) => info(s, format!("recording to {p}")),
+                (None, None) => info(s, "recording stopped"),
+            }
+            s.recording = path;
+            Vec::new()
+        }
         m @ (Msg::PlanReady { .. }
         | Msg::Audit { .. }
         | Msg::ActionDone { .. }
