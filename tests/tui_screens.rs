@@ -659,3 +659,61 @@ fn live_screens_snapshot() {
         insta::assert_snapshot!(format!("detective_{w}x{h}"), text(&s));
     }
 }
+
+/// A drill's objectives screen after one hint, with the DRILL time left and REC in the header;
+/// and a replay's banner.
+#[test]
+fn drill_and_replay_screens_snapshot() {
+    use vigil::app::state::{DrillState, ReplayInfo};
+    use vigil::model::Ts;
+    for (w, h) in SIZES {
+        let mut s = state(w, h);
+        let now = Ts::parse("2026-11-30T12:00:00Z").unwrap();
+        s.drill = Some(DrillState {
+            scenario: "log4shell-c2".into(),
+            time_limit_s: Some(1800),
+            objectives: vec![
+                "Find the finding that matters among the noise, and open it.".into(),
+                "Contain 1 compromised instance(s) — and nothing healthy.".into(),
+            ],
+            hints: vec![
+                "The finding that matters: Execution:Runtime/ReverseShell.".into(),
+                "One attacker address is 203.0.113.45: pivot on it.".into(),
+            ],
+            hints_used: 0,
+            started: None,
+        });
+        send(&mut s, vigil::app::Msg::Tick { now });
+        send(
+            &mut s,
+            vigil::app::Msg::Recording {
+                path: Some("/tmp/drill.jsonl.gz".into()),
+                error: None,
+            },
+        );
+        send(
+            &mut s,
+            vigil::app::Msg::Tick {
+                now: Ts(now.0 + 95_000),
+            },
+        );
+        keys(&mut s, "O h");
+        let screen = text(&s);
+        assert!(screen.contains("DRILL 28:25 left"), "{screen}");
+        assert!(screen.contains("● REC"), "{screen}");
+        assert!(screen.contains("Hints 1 of 2"), "{screen}");
+        insta::assert_snapshot!(format!("drill_objectives_{w}x{h}"), screen);
+        s.replay = Some(ReplayInfo {
+            at_ms: 83_000,
+            total_ms: 190_000,
+            paused: true,
+            speed_pct: 200,
+        });
+        let top = text(&s).lines().next().unwrap().to_string();
+        assert!(top.contains("REPLAY 1:23/3:10 paused 2×"), "{top}");
+        assert!(
+            !top.contains("REC"),
+            "a replay shows its banner, not REC: {top}"
+        );
+    }
+}

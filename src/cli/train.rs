@@ -71,7 +71,7 @@ pub fn hints(sc: &Scenario) -> Vec<String> {
         .find_map(|a| a.target.strip_prefix("finding:"))
         .and_then(|id| findings.iter().find(|f| f.id == id))
     {
-        v.push(format!("The finding that matters is a {}.", f.finding_type));
+        v.push(format!("The finding that matters: {}.", f.finding_type));
     }
     if let Some(ip) = key.attacker_ips.first() {
         v.push(format!("One attacker address is {ip}: pivot on it."));

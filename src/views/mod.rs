@@ -96,7 +96,9 @@ fn header_line(state: &State, t: &Theme, frame: &mut Frame, area: Rect) {
         n => format!("ADMIN {n} members"),
     };
     // Recording, a drill's time left, a replay's progress: said where the eye goes first.
+    // (A replay shows its own banner, not the recording the session was making.)
     let rec = match &state.recording {
+        Some(_) if state.replay.is_some() => String::new(),
         Some(_) if t.ascii => "REC".to_string(),
         Some(_) => "● REC".to_string(),
         None => String::new(),
