@@ -268,6 +268,8 @@ fn the_live_trail_fills_from_lookup_events() {
         .enable_all()
         .build()
         .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let recording = dir.path().join("live.jsonl");
     let (first, second) = rt.block_on(async {
         let opts = Options {
             mode: Mode::Live,
@@ -278,6 +280,7 @@ fn the_live_trail_fills_from_lookup_events() {
         let mut console =
             Console::new(state, TestBackend::new(80, 24), None, Arc::new(SystemClock)).unwrap();
         console.set_lookups(Lookups::new(history, None));
+        console.keep_log(Some((recording.as_path(), false)));
         let bus = console.bus();
         bus.send(Msg::Tick {
             now: Ts(chrono_now_ms()),
@@ -305,6 +308,26 @@ fn the_live_trail_fills_from_lookup_events() {
     assert!(marked >= 15, "the API's rows are marked:\n{first}");
     assert!(second.contains("cannot filter by source IP"), "{second}");
     assert_eq!(calls(&m.trail)["LookupEvents"], 2);
+    // The session was recorded: it replays to the same screen with no AWS call (the API's
+    // answers are in the recording).
+    let mut player = vigil::console::Player::open(&recording).unwrap();
+    let mut term = ratatui::Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let mut last = String::new();
+    vigil::console::frames(&mut player, &mut term, |t| {
+        let buf = t.backend().buffer();
+        last = (0..buf.area.height)
+            .map(|y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+                    + "\n"
+            })
+            .collect();
+    })
+    .unwrap();
+    let shown = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(shown(&last), shown(&second), "the replay ends elsewhere");
+    assert_eq!(calls(&m.trail)["LookupEvents"], 2, "the replay called AWS");
 }
 
 fn keys_of(text: &str) -> Vec<Key> {
