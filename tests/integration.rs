@@ -31,6 +31,7 @@ mod moto_actions;
 mod moto_doctor;
 mod moto_history;
 mod moto_live;
+mod moto_s3;
 mod record_replay;
 mod tui_actions;
 mod tui_bytes;

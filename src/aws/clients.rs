@@ -93,11 +93,13 @@ pub enum ReadOp {
     ListIndicators,
     ListMembers,
     SimulatePrincipalPolicy,
+    ListObjectsV2,
+    GetObject,
 }
 
 impl ReadOp {
     /// Every variant, in declaration order (checked below at compile time).
-    pub const ALL: [ReadOp; 29] = [
+    pub const ALL: [ReadOp; 31] = [
         ReadOp::GetCallerIdentity,
         ReadOp::DescribeInstances,
         ReadOp::DescribeNetworkInterfaces,
@@ -127,6 +129,8 @@ impl ReadOp {
         ReadOp::ListIndicators,
         ReadOp::ListMembers,
         ReadOp::SimulatePrincipalPolicy,
+        ReadOp::ListObjectsV2,
+        ReadOp::GetObject,
     ];
 
     /// The IAM action (also the name in error messages).
@@ -163,6 +167,9 @@ impl ReadOp {
             ReadOp::ListIndicators => "detective:ListIndicators",
             ReadOp::ListMembers => "guardduty:ListMembers",
             ReadOp::SimulatePrincipalPolicy => "iam:SimulatePrincipalPolicy",
+            // ListObjectsV2 is authorised as s3:ListBucket.
+            ReadOp::ListObjectsV2 => "s3:ListBucket",
+            ReadOp::GetObject => "s3:GetObject",
         }
     }
 }
@@ -175,7 +182,7 @@ const _: () = {
         assert!(ReadOp::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ReadOp::SimulatePrincipalPolicy as usize + 1 == ReadOp::ALL.len());
+    assert!(ReadOp::GetObject as usize + 1 == ReadOp::ALL.len());
 };
 
 /// The clients' own runtime. Dropped without waiting (`shutdown_background`), because the last
@@ -218,6 +225,7 @@ pub(super) struct Clients {
     pub(super) guardduty: aws_sdk_guardduty::Client,
     pub(super) cloudtrail: aws_sdk_cloudtrail::Client,
     pub(super) detective: aws_sdk_detective::Client,
+    pub(super) s3: aws_sdk_s3::Client,
 }
 
 /// The SDK's configuration loader for `opts`: one HTTP client (rustls with ring), the profile,
@@ -288,13 +296,19 @@ pub(super) fn connect(opts: &AwsOptions) -> Result<Clients, AwsError> {
         guardduty: aws_sdk_guardduty::Client::new(&conf),
         cloudtrail: aws_sdk_cloudtrail::Client::new(&conf),
         detective: aws_sdk_detective::Client::new(&conf),
+        // Path-style addressing: emulators and VPC endpoints answer on one host.
+        s3: aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&conf)
+                .force_path_style(opts.endpoint_url.is_some())
+                .build(),
+        ),
         rt: OwnRuntime(Some(rt)),
     })
 }
 
 /// An SDK error in plain words: the service's code and message, the request id; connection
 /// failures say what failed.
-fn call_err<E, R>(e: SdkError<E, R>, iam_action: &str) -> CallError
+pub(super) fn call_err<E, R>(e: SdkError<E, R>, iam_action: &str) -> CallError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug,

@@ -26,6 +26,7 @@ mod ec2;
 mod guardduty;
 mod iam;
 mod route53resolver;
+mod s3;
 mod sns;
 mod sts;
 
@@ -34,6 +35,7 @@ use clients::{Clients, connect};
 pub use cloudtrail::LookupPage;
 pub use doctor::{Check, Outcome, TargetReport, doctor};
 pub use guardduty::Fetched;
+pub use s3::{Listing, S3Object};
 
 /// Reads only. Has no method that changes the account.
 pub struct AwsReader(Clients);
@@ -131,6 +133,27 @@ impl AwsReader {
     /// How many member accounts each detector administers, per detector.
     pub fn members(&self, detector: &str) -> Result<usize, CallError> {
         guardduty::members(&self.0, detector)
+    }
+
+    /// The objects under `uri` that can hold what `prune` asks for (CloudTrail's layout walked
+    /// level by level).
+    pub fn s3_list(
+        &self,
+        uri: &crate::pivot::s3layout::S3Uri,
+        prune: &crate::pivot::s3layout::Prune,
+    ) -> Result<Listing, CallError> {
+        s3::list(&self.0, uri, prune)
+    }
+
+    /// Fetches objects, `concurrency` at a time, each handed to `on` as it arrives.
+    pub fn s3_fetch(
+        &self,
+        bucket: &str,
+        keys: &[String],
+        concurrency: usize,
+        on: &mut dyn FnMut(usize, Result<Vec<u8>, CallError>),
+    ) -> Result<(), CallError> {
+        s3::fetch(&self.0, bucket, keys, concurrency, on)
     }
 
     /// The region's Detective behaviour graphs.

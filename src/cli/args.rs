@@ -255,9 +255,14 @@ pub struct AnalyzeArgs {
 pub struct PivotArgs {
     /// For example ip:203.0.113.7, instance:i-0abc…, role:arn:aws:iam::123456789012:role/Web
     pub entity: String,
-    /// CloudTrail files or directories (S3 .json.gz, JSON, JSON Lines, lookup-events output)
+    /// CloudTrail files or directories (S3 .json.gz, JSON, JSON Lines, lookup-events output), or
+    /// s3://BUCKET/PREFIX (a trail's bucket: only the days, accounts and regions asked for are
+    /// listed)
     #[arg(long = "trail", num_args = 1.., required_unless_present = "live")]
     pub trail: Vec<PathBuf>,
+    /// Only this account's logs from an S3 trail (repeat for several)
+    #[arg(long = "account", value_name = "ACCOUNT")]
+    pub account: Vec<String>,
     /// Also ask CloudTrail's LookupEvents API (the last 90 days, every profile × region), merged
     /// with --trail and deduplicated by event id
     #[arg(long)]

@@ -32,6 +32,9 @@ pub enum CliError {
         text: String,
         reason: TimeError,
     },
+    /// An S3 source could not be listed or read.
+    #[error("{0}")]
+    S3(String),
     /// A recording could not be replayed, exported or redacted.
     #[error("{0}")]
     Replay(String),

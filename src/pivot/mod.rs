@@ -9,9 +9,10 @@
 
 mod index;
 pub mod lookup;
+pub mod s3layout;
 mod scan;
 mod window;
 
 pub use index::{EventRow, TrailIndex};
-pub use scan::{HitEvent, ScanHit, ScanResult, minify_json, scan};
+pub use scan::{HitEvent, ScanHit, ScanResult, minify_json, scan, scan_objects};
 pub use window::Window;

@@ -197,6 +197,44 @@ pub fn scan(
     Ok(out)
 }
 
+/// [`scan`] over objects that are not files (an S3 bucket's, fetched as they come): each is
+/// `(name, content or why it could not be read)`; parsed on all cores as they arrive.
+pub fn scan_objects(
+    objects: impl Iterator<Item = (PathBuf, Result<Vec<u8>, String>)> + Send,
+    target: &EntityId,
+    window: Window,
+) -> ScanResult {
+    use rayon::iter::ParallelBridge;
+    let needle = Needle::for_entity(target);
+    let parts: Vec<ScanResult> = objects
+        .par_bridge()
+        .map(|(name, got)| {
+            let mut sink = ScanSink {
+                needle: &needle,
+                target,
+                window,
+                out: ScanResult::default(),
+            };
+            match got {
+                Ok(bytes) => walk::walk_bytes(&name, bytes, &mut sink),
+                Err(why) => sink.out.errors.push(IngestError::file(&name, why)),
+            }
+            sink.out.files = 1;
+            sink.out
+        })
+        .collect();
+    let mut out = ScanResult::default();
+    for p in parts {
+        out.files += p.files;
+        out.events.extend(p.events);
+        out.errors.extend(p.errors);
+        out.records += p.records;
+    }
+    out.events
+        .sort_by(|a, b| (a.event.time, &a.event.event_id).cmp(&(b.event.time, &b.event.event_id)));
+    out
+}
+
 /// Removes insignificant whitespace so a pretty-printed record fits on one JSON Lines line.
 /// Key order and every value are kept byte for byte.
 pub fn minify_json(s: &str) -> String {

@@ -1,0 +1,175 @@
+//! S3 as a source of logs: listing a CloudTrail bucket along its layout (only the prefixes that
+//! can hold what is asked for, see [`crate::pivot::s3layout`]) and fetching objects with bounded
+//! concurrency, each handed on as it arrives.
+
+use super::clients::{Clients, ReadOp};
+use crate::actions::CallError;
+use crate::pivot::s3layout::{Level, Prune, S3Uri, days, keep, level_of};
+
+/// One object to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Object {
+    pub key: String,
+    pub size: u64,
+}
+
+/// What a listing found, and what it cost.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub objects: Vec<S3Object>,
+    /// ListObjectsV2 calls (pages included).
+    pub list_calls: usize,
+    /// The prefixes listed, in order (for the CLI's progress and the tests).
+    pub prefixes: Vec<String>,
+}
+
+/// One listing of `prefix`: with `delimiter`, the folders below it and the objects in it;
+/// without, every object under it. Follows continuation tokens.
+fn list_prefix(
+    c: &Clients,
+    bucket: &str,
+    prefix: &str,
+    delimiter: bool,
+    out: &mut Listing,
+) -> Result<Vec<String>, CallError> {
+    let mut folders = Vec::new();
+    let mut token: Option<String> = None;
+    out.prefixes.push(prefix.to_string());
+    loop {
+        let mut req =
+            c.s3.list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .set_continuation_token(token.take());
+        if delimiter {
+            req = req.delimiter("/");
+        }
+        let page = c.read(ReadOp::ListObjectsV2, req.send())?;
+        out.list_calls += 1;
+        for o in page.contents() {
+            if let Some(key) = o.key()
+                && !key.ends_with('/')
+            {
+                out.objects.push(S3Object {
+                    key: key.to_string(),
+                    size: o.size().unwrap_or(0).max(0) as u64,
+                });
+            }
+        }
+        folders.extend(
+            page.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix().map(str::to_string)),
+        );
+        match page.next_continuation_token() {
+            Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),
+            _ => return Ok(folders),
+        }
+    }
+}
+
+/// The last folder name of a prefix ending with `/`.
+fn name_of(prefix: &str) -> &str {
+    prefix
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+}
+
+/// Lists the objects under `uri` that can hold what `prune` asks for, walking CloudTrail's
+/// layout level by level (accounts, regions, days) where the prefix is part of it.
+pub(super) fn list(c: &Clients, uri: &S3Uri, prune: &Prune) -> Result<Listing, CallError> {
+    let mut out = Listing::default();
+    // (prefix, everything under it): the second is set where the layout ends.
+    let mut todo = vec![(uri.prefix.clone(), false)];
+    while let Some((p, all)) = todo.pop() {
+        let level = if all { Level::Leaf } else { level_of(&p) };
+        match level {
+            Level::Top => {
+                let folders = list_prefix(c, &uri.bucket, &p, true, &mut out)?;
+                match folders.iter().find(|f| name_of(f) == "AWSLogs") {
+                    Some(aws) => todo.push((aws.clone(), false)),
+                    // Not CloudTrail's layout: everything below, as it is.
+                    None => todo.extend(folders.into_iter().map(|f| (f, true))),
+                }
+            }
+            Level::Accounts | Level::OrgAccounts => {
+                for f in list_prefix(c, &uri.bucket, &p, true, &mut out)? {
+                    let name = name_of(&f);
+                    if matches!(level, Level::Accounts) && name.starts_with("o-") {
+                        todo.push((f, false));
+                    } else if keep(&level, name, prune) {
+                        // Straight to the account's CloudTrail folder: its flow logs, digests
+                        // and other services' logs are not listed.
+                        todo.push((format!("{f}CloudTrail/"), false));
+                    }
+                }
+            }
+            Level::Regions => {
+                for f in list_prefix(c, &uri.bucket, &p, true, &mut out)? {
+                    if keep(&level, name_of(&f), prune) {
+                        todo.push((f, false));
+                    }
+                }
+            }
+            Level::Days => match days(prune.window) {
+                Some(ds) => todo.extend(ds.into_iter().map(|d| (format!("{p}{d}"), true))),
+                None => todo.push((p, true)),
+            },
+            Level::Leaf => {
+                list_prefix(c, &uri.bucket, &p, false, &mut out)?;
+            }
+        }
+    }
+    out.objects.sort_by(|a, b| a.key.cmp(&b.key));
+    out.objects.dedup_by(|a, b| a.key == b.key);
+    Ok(out)
+}
+
+/// Fetches `keys` from `bucket`, at most `concurrency` at a time, handing each to `on` as it
+/// arrives (in completion order, with its index). A failed object is handed on as its error;
+/// the others go on.
+pub(super) fn fetch(
+    c: &Clients,
+    bucket: &str,
+    keys: &[String],
+    concurrency: usize,
+    on: &mut dyn FnMut(usize, Result<Vec<u8>, CallError>),
+) -> Result<(), CallError> {
+    let client = c.s3.clone();
+    let bucket = bucket.to_string();
+    let keys = keys.to_vec();
+    let concurrency = concurrency.max(1);
+    c.rt_block_on(async move {
+        let mut set = tokio::task::JoinSet::new();
+        let mut next = 0;
+        loop {
+            while set.len() < concurrency && next < keys.len() {
+                let (client, bucket, key, i) =
+                    (client.clone(), bucket.clone(), keys[next].clone(), next);
+                set.spawn(async move {
+                    let got = match client.get_object().bucket(bucket).key(key).send().await {
+                        Ok(o) => o
+                            .body
+                            .collect()
+                            .await
+                            .map(|b| b.into_bytes().to_vec())
+                            .map_err(|e| CallError::new("ReadFailed", e.to_string())),
+                        Err(e) => Err(super::clients::call_err(e, ReadOp::GetObject.iam_action())),
+                    };
+                    (i, got)
+                });
+                next += 1;
+            }
+            match set.join_next().await {
+                Some(Ok((i, got))) => on(i, got),
+                Some(Err(e)) => on(
+                    usize::MAX,
+                    Err(CallError::new("vigil.TaskFailed", e.to_string())),
+                ),
+                None => return,
+            }
+        }
+    })
+}

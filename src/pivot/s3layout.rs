@@ -1,0 +1,160 @@
+//! Where CloudTrail writes in S3, and which prefixes can hold the events a question asks for:
+//! `PREFIX/AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/…json.gz` (digests beside it under
+//! `CloudTrail-Digest/`). Given a window, accounts and regions, the listing walks the layout one
+//! level at a time and lists only the day folders that can hold matching events, instead of the
+//! whole bucket. Pure: the caller lists.
+
+use super::window::Window;
+use crate::model::Ts;
+
+/// `s3://BUCKET/PREFIX` split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Uri {
+    pub bucket: String,
+    /// The key prefix, without a leading `/`; empty for the whole bucket.
+    pub prefix: String,
+}
+
+impl S3Uri {
+    /// `s3://bucket[/prefix]`, or `None` for anything else (a local path).
+    pub fn parse(text: &str) -> Option<S3Uri> {
+        let rest = text.strip_prefix("s3://")?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        (!bucket.is_empty()).then(|| S3Uri {
+            bucket: bucket.to_string(),
+            prefix: prefix.to_string(),
+        })
+    }
+
+    pub fn key_uri(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+}
+
+/// What the listing may leave out.
+#[derive(Debug, Clone, Default)]
+pub struct Prune {
+    pub window: Window,
+    /// Only these accounts (empty: all).
+    pub accounts: Vec<String>,
+    /// Only these regions (empty: all).
+    pub regions: Vec<String>,
+}
+
+/// Where `prefix` stands in CloudTrail's layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Level {
+    /// Above `AWSLogs/` (the bucket or the trail's own prefix): `AWSLogs/` is next.
+    Top,
+    /// At `…/AWSLogs/`: accounts, or `o-ORG/` folders, are next.
+    Accounts,
+    /// At `…/AWSLogs/o-ORG/`: accounts are next.
+    OrgAccounts,
+    /// At `…/ACCOUNT/CloudTrail/`: regions are next.
+    Regions,
+    /// At `…/CloudTrail/REGION/`: days are next.
+    Days,
+    /// Anywhere else (inside a day, or not CloudTrail's layout): list everything under it.
+    Leaf,
+}
+
+/// The level of a prefix that ends with `/` (or is empty).
+pub fn level_of(prefix: &str) -> Level {
+    let parts: Vec<&str> = prefix.split('/').filter(|p| !p.is_empty()).collect();
+    let Some(at) = parts.iter().position(|p| *p == "AWSLogs") else {
+        return if prefix.is_empty() || prefix.ends_with('/') {
+            Level::Top
+        } else {
+            Level::Leaf
+        };
+    };
+    let rest = &parts[at + 1..];
+    let org = rest.first().is_some_and(|p| p.starts_with("o-"));
+    let rest = if org { &rest[1..] } else { rest };
+    match rest {
+        [] if org => Level::OrgAccounts,
+        [] => Level::Accounts,
+        [_account] => Level::Leaf,
+        [_account, "CloudTrail"] => Level::Regions,
+        [_account, "CloudTrail", _region] => Level::Days,
+        _ => Level::Leaf,
+    }
+}
+
+/// The day folders (`YYYY/MM/DD/`) that can hold events of `w`: a log file is delivered after its
+/// events (within about 15 minutes), in the folder of its delivery day, so the folders run from
+/// the window's first day to the day after its last. `None`: the window is open (list all days).
+pub fn days(w: Window) -> Option<Vec<String>> {
+    let (from, to) = (w.from?, w.to?);
+    const DAY: i64 = 86_400_000;
+    let first = from.0.div_euclid(DAY);
+    let last = (to.0 - 1).div_euclid(DAY) + 1;
+    if last < first || last - first > 3660 {
+        return None;
+    }
+    Some(
+        (first..=last)
+            .map(|d| {
+                let s = Ts(d * DAY).to_rfc3339_secs();
+                format!("{}/{}/{}/", &s[0..4], &s[5..7], &s[8..10])
+            })
+            .collect(),
+    )
+}
+
+/// Whether a listed folder (`…/NAME/`) is kept at `level` by `p`.
+pub fn keep(level: &Level, name: &str, p: &Prune) -> bool {
+    match level {
+        Level::Accounts | Level::OrgAccounts => {
+            // `o-ORG` folders are walked into; accounts are filtered.
+            (matches!(level, Level::Accounts) && name.starts_with("o-"))
+                || p.accounts.is_empty()
+                || p.accounts.iter().any(|a| a == name)
+        }
+        Level::Regions => p.regions.is_empty() || p.regions.iter().any(|r| r == name),
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_and_levels() {
+        let u = S3Uri::parse("s3://trail-bucket/org/AWSLogs/").unwrap();
+        assert_eq!(
+            (u.bucket.as_str(), u.prefix.as_str()),
+            ("trail-bucket", "org/AWSLogs/")
+        );
+        assert_eq!(S3Uri::parse("s3://b").unwrap().prefix, "");
+        assert_eq!(S3Uri::parse("/tmp/x"), None);
+        assert_eq!(level_of(""), Level::Top);
+        assert_eq!(level_of("org/"), Level::Top);
+        assert_eq!(level_of("AWSLogs/"), Level::Accounts);
+        assert_eq!(level_of("x/AWSLogs/o-abc123/"), Level::OrgAccounts);
+        assert_eq!(level_of("AWSLogs/123456789012/CloudTrail/"), Level::Regions);
+        assert_eq!(
+            level_of("AWSLogs/o-abc/123456789012/CloudTrail/eu-west-1/"),
+            Level::Days
+        );
+        assert_eq!(
+            level_of("AWSLogs/123456789012/CloudTrail/eu-west-1/2024/05/"),
+            Level::Leaf
+        );
+        assert_eq!(level_of("AWSLogs/123456789012/vpcflowlogs/"), Level::Leaf);
+    }
+
+    #[test]
+    fn a_window_names_its_days_and_the_next() {
+        let w = Window {
+            from: Ts::parse("2024-05-01T23:00:00Z"),
+            to: Ts::parse("2024-05-02T01:00:00Z"),
+        };
+        assert_eq!(
+            days(w).unwrap(),
+            vec!["2024/05/01/", "2024/05/02/", "2024/05/03/"]
+        );
+        assert_eq!(days(Window::all()), None);
+    }
+}

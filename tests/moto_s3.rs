@@ -1,0 +1,219 @@
+//! CloudTrail read straight from S3 (moto's S3, the real SDK): a bucket laid out as CloudTrail
+//! writes it — two accounts, two regions, five days, digests and flow logs beside — is listed
+//! only where the question can be answered (the list calls are counted), the pivot from S3 equals
+//! the pivot over the same files on disk, and an unreadable object is reported by its key while
+//! the rest is read.
+
+use crate::moto_support::*;
+use assert_cmd::Command;
+use std::io::Write;
+use std::path::Path;
+use vigil::model::Ts;
+
+const BUCKET: &str = "org-trail";
+const KEY: &str = "AKIAW9X2Q2U25SK79UCX";
+
+fn gz(text: &str) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(text.as_bytes()).unwrap();
+    e.finish().unwrap()
+}
+
+/// The Stratus events (one access key) moved to `day` (YYYY-MM-DD), order and spacing kept.
+fn events_on(day: &str, account: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/public/stratus-red-team/detonation-logs/aws.execution.ssm-send-command.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let records = v
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| v["Records"].as_array().unwrap().clone());
+    let t = |r: &serde_json::Value| Ts::parse(r["eventTime"].as_str().unwrap()).unwrap().0;
+    let first = records.iter().map(t).min().unwrap();
+    let base = Ts::parse(&format!("{day}T12:00:00Z")).unwrap().0;
+    let moved: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r["eventTime"] = Ts(base + t(&r) - first).to_rfc3339_secs().into();
+            r["eventID"] = format!("{}-{day}-{account}", r["eventID"].as_str().unwrap()).into();
+            r["recipientAccountId"] = account.into();
+            r
+        })
+        .collect();
+    serde_json::json!({ "Records": moved }).to_string()
+}
+
+/// Uploads the layout to moto and writes the same objects under `dir`; the keys.
+fn layout(s3: &aws_sdk_s3::Client, rt: &tokio::runtime::Runtime, dir: &Path) -> Vec<String> {
+    rt.block_on(s3.create_bucket().bucket(BUCKET).send())
+        .unwrap();
+    let mut keys = Vec::new();
+    for account in ["111111111111", "222222222222"] {
+        for region in ["us-east-1", "eu-west-1"] {
+            for d in 1..=5 {
+                let day = format!("2024-05-{d:02}");
+                let folder = format!("AWSLogs/{account}/CloudTrail/{region}/2024/05/{d:02}");
+                let key = format!(
+                    "{folder}/{account}_CloudTrail_{region}_202405{d:02}T1215Z_abc{d}.json.gz"
+                );
+                keys.push(key.clone());
+                let body = gz(&events_on(&day, account));
+                let local = dir.join(&key);
+                std::fs::create_dir_all(local.parent().unwrap()).unwrap();
+                std::fs::write(&local, &body).unwrap();
+                rt.block_on(
+                    s3.put_object()
+                        .bucket(BUCKET)
+                        .key(&key)
+                        .body(body.into())
+                        .send(),
+                )
+                .unwrap();
+            }
+        }
+        // What pruning must not list: digests and another service's logs.
+        for other in [
+            format!("AWSLogs/{account}/CloudTrail-Digest/us-east-1/2024/05/02/digest.json.gz"),
+            format!("AWSLogs/{account}/vpcflowlogs/us-east-1/2024/05/02/flows.log.gz"),
+        ] {
+            rt.block_on(
+                s3.put_object()
+                    .bucket(BUCKET)
+                    .key(other)
+                    .body(gz("{}").into())
+                    .send(),
+            )
+            .unwrap();
+        }
+    }
+    keys
+}
+
+fn s3_client(url: &str) -> (tokio::runtime::Runtime, aws_sdk_s3::Client) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let conf = sdk_config(&rt, url, "us-east-1");
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(true)
+            .build(),
+    );
+    (rt, s3)
+}
+
+fn pivot(args: &[&str]) -> (String, String) {
+    let out = Command::cargo_bin("vigil")
+        .unwrap()
+        .arg("pivot")
+        .args(args)
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap();
+    let (o, e) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(out.status.success(), "{o}\n{e}");
+    (o, e)
+}
+
+#[test]
+fn an_s3_trail_is_listed_only_where_it_can_answer() {
+    let (_m, url) = moto();
+    let (rt, s3) = s3_client(&url);
+    let dir = tempfile::tempdir().unwrap();
+    layout(&s3, &rt, dir.path());
+    let key = format!("key:{KEY}");
+    let window = [
+        "--from",
+        "2024-05-02T00:00:00Z",
+        "--to",
+        "2024-05-03T00:00:00Z",
+    ];
+    let s3_uri = format!("s3://{BUCKET}/");
+    let mut args = vec![key.as_str(), "--trail", &s3_uri, "--format", "jsonl"];
+    args.extend(window);
+    args.extend([
+        "--account",
+        "111111111111",
+        "--region",
+        "us-east-1",
+        "--endpoint-url",
+        &url,
+    ]);
+    let (from_s3, stderr) = pivot(&args);
+    // The bucket's top, AWSLogs/, the account's CloudTrail/ regions, then two day folders
+    // (the window's day and the next, where late deliveries land).
+    assert!(
+        stderr.contains("2 object(s),") && stderr.contains("in 5 list call(s)"),
+        "{stderr}"
+    );
+    assert_eq!(from_s3.lines().count(), 56, "{stderr}");
+    // The same files on disk, the same question: the same answer.
+    let local_root = dir.path().join("AWSLogs/111111111111/CloudTrail/us-east-1");
+    let local = local_root.to_string_lossy().to_string();
+    let mut args = vec![key.as_str(), "--trail", &local, "--format", "jsonl"];
+    args.extend(window);
+    let (from_disk, _) = pivot(&args);
+    assert_eq!(from_s3, from_disk);
+
+    // No window, no account: every account and region of the trail, never the digests or
+    // another service's logs.
+    let args = [
+        key.as_str(),
+        "--trail",
+        &s3_uri,
+        "--format",
+        "table",
+        "--endpoint-url",
+        &url,
+    ];
+    let (_, stderr) = pivot(&args);
+    assert!(stderr.contains("20 object(s),"), "{stderr}");
+}
+
+#[test]
+fn an_unreadable_object_is_named_by_its_key() {
+    let (_m, url) = moto();
+    let (rt, s3) = s3_client(&url);
+    let dir = tempfile::tempdir().unwrap();
+    let keys = layout(&s3, &rt, dir.path());
+    // One object is not gzip at all any more.
+    rt.block_on(
+        s3.put_object()
+            .bucket(BUCKET)
+            .key(&keys[0])
+            .body(b"\x1f\x8bnot gzip".to_vec().into())
+            .send(),
+    )
+    .unwrap();
+    let key = format!("key:{KEY}");
+    let s3_uri = format!("s3://{BUCKET}/AWSLogs/111111111111/CloudTrail/us-east-1/");
+    let out = Command::cargo_bin("vigil")
+        .unwrap()
+        .args([
+            "pivot",
+            &key,
+            "--trail",
+            &s3_uri,
+            "--format",
+            "jsonl",
+            "--endpoint-url",
+            &url,
+        ])
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("s3://{BUCKET}/{}", keys[0])),
+        "the error names the object: {stderr}"
+    );
+    // The other four days of that account and region are read.
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 4 * 56);
+}
