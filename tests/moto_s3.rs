@@ -217,3 +217,44 @@ fn an_unreadable_object_is_named_by_its_key() {
     // The other four days of that account and region are read.
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 4 * 56);
 }
+
+/// `vigil analyze` over an S3 prefix builds the same entities and edges as over the same files
+/// on disk.
+#[test]
+fn analyze_reads_an_s3_trail_as_it_reads_files() {
+    let (_m, url) = moto();
+    let (rt, s3) = s3_client(&url);
+    let dir = tempfile::tempdir().unwrap();
+    layout(&s3, &rt, dir.path());
+    let run = |trail: &str| -> serde_json::Value {
+        let out = Command::cargo_bin("vigil")
+            .unwrap()
+            .args([
+                "analyze",
+                "--trail",
+                trail,
+                "--format",
+                "json",
+                "--endpoint-url",
+                &url,
+            ])
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let from_s3 = run(&format!("s3://{BUCKET}/AWSLogs/222222222222/CloudTrail/"));
+    let local = dir.path().join("AWSLogs/222222222222/CloudTrail");
+    let from_disk = run(&local.to_string_lossy());
+    assert_eq!(from_s3["entities"], from_disk["entities"]);
+    assert_eq!(from_s3["edges"], from_disk["edges"]);
+    assert!(
+        from_s3["entities"].as_array().unwrap().len() > 3,
+        "{from_s3}"
+    );
+}

@@ -145,6 +145,11 @@ impl AwsReader {
         s3::list(&self.0, uri, prune)
     }
 
+    /// The region `bucket` is in, when S3 says.
+    pub fn s3_bucket_region(&self, bucket: &str) -> Option<String> {
+        s3::bucket_region(&self.0, bucket)
+    }
+
     /// Fetches objects, `concurrency` at a time, each handed to `on` as it arrives.
     pub fn s3_fetch(
         &self,

@@ -173,3 +173,19 @@ pub(super) fn fetch(
         }
     })
 }
+
+/// The region a bucket is in, as S3 says in `x-amz-bucket-region` (on a redirect too).
+pub(super) fn bucket_region(c: &Clients, bucket: &str) -> Option<String> {
+    let got = c
+        .rt_block_on(c.s3.head_bucket().bucket(bucket).send())
+        .ok()?;
+    match got {
+        Ok(o) => o.bucket_region().map(str::to_string),
+        Err(aws_sdk_s3::error::SdkError::ServiceError(e)) => e
+            .raw()
+            .headers()
+            .get("x-amz-bucket-region")
+            .map(str::to_string),
+        Err(_) => None,
+    }
+}

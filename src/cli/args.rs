@@ -248,6 +248,10 @@ pub struct AnalyzeArgs {
     pub inputs: Inputs,
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: AnalyzeFormat,
+    /// (For s3:// inputs: --profile, --endpoint-url, --role-arn; --region only picks the S3
+    /// client's region when the bucket's cannot be asked.)
+    #[command(flatten)]
+    pub aws: AwsTargets,
 }
 
 // `vigil pivot`. A plain comment: the command's help is the variant's doc comment above.

@@ -43,6 +43,12 @@ pub(crate) fn load(inputs: &Inputs) -> Result<ingest::Loaded, CliError> {
     Ok(ingest::load(&input_paths(inputs)?)?)
 }
 
+/// Every local file under the inputs (S3 prefixes left out); a missing path is a usage error.
+pub(crate) fn expand_local(inputs: &Inputs) -> Result<Vec<PathBuf>, CliError> {
+    let (local, _) = super::s3::split(&inputs.all());
+    ingest::source::expand(&local).map_err(|(path, reason)| CliError::MissingInput { path, reason })
+}
+
 /// Every file under the inputs; a path that does not exist is a usage error naming it.
 pub(crate) fn expand(inputs: &Inputs) -> Result<Vec<PathBuf>, CliError> {
     ingest::source::expand(&inputs.all())

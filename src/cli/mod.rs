@@ -18,6 +18,7 @@ pub mod open;
 pub mod pivot;
 pub mod replay;
 mod respond;
+mod s3;
 pub mod train;
 mod ui;
 

@@ -24,21 +24,14 @@ pub fn run(args: PivotArgs, out: &mut impl Write) -> Result<ExitCode, CliError> 
         to: parse_time("to", args.to.as_deref())?,
     };
     // Local files and S3 prefixes (`s3://BUCKET/PREFIX`).
-    let (remote, local): (Vec<_>, Vec<_>) = args
-        .trail
-        .iter()
-        .cloned()
-        .partition(|p| S3Uri::parse(&p.to_string_lossy()).is_some());
+    let (local, remote) = super::s3::split(&args.trail);
     let mut res = if local.is_empty() {
         ScanResult::default()
     } else {
         pivot::scan(&local, &target, window)?
     };
-    for uri in remote
-        .iter()
-        .filter_map(|p| S3Uri::parse(&p.to_string_lossy()))
-    {
-        let part = scan_s3(&args, &uri, &target, window)?;
+    for uri in &remote {
+        let part = scan_s3(&args, uri, &target, window)?;
         res.files += part.files;
         res.records += part.records;
         res.events.extend(part.events);
@@ -72,89 +65,21 @@ pub fn run(args: PivotArgs, out: &mut impl Write) -> Result<ExitCode, CliError> 
     Ok(if failed { ExitCode::from(2) } else { code })
 }
 
-/// Objects fetched from S3 at once (each is parsed as it arrives).
-const S3_CONCURRENCY: usize = 8;
-
 /// The pivot over a CloudTrail bucket: the listing pruned to the window, accounts and regions
-/// asked for, the objects fetched in parallel and scanned as they arrive (nothing written to
-/// disk); progress on stderr.
+/// asked for, the objects scanned as they arrive.
 fn scan_s3(
     args: &PivotArgs,
     uri: &S3Uri,
     target: &EntityId,
     window: Window,
 ) -> Result<ScanResult, CliError> {
-    let opts = crate::aws::AwsOptions {
-        profile: args.aws.profiles.first().cloned(),
-        region: args.aws.regions.first().cloned(),
-        ..super::aws::base(&args.aws)?
-    };
-    // Bucket names are global: with no region anywhere, ask us-east-1 (a bucket elsewhere
-    // answers with a redirect naming its region, which the error then says).
-    let reader = match crate::aws::connect_read_only(&opts) {
-        Err(crate::aws::AwsError::NoRegion) => {
-            crate::aws::connect_read_only(&crate::aws::AwsOptions {
-                region: Some("us-east-1".into()),
-                ..opts
-            })
-        }
-        r => r,
-    }
-    .map_err(|e| CliError::S3(format!("{}: {e}", uri.key_uri(&uri.prefix))))?;
     let prune = Prune {
         window,
         accounts: args.account.clone(),
         regions: args.aws.regions.clone(),
     };
-    let listing = reader
-        .s3_list(uri, &prune)
-        .map_err(|e| CliError::S3(format!("{}: {}", uri.key_uri(&uri.prefix), e.plain())))?;
-    let bytes: u64 = listing.objects.iter().map(|o| o.size).sum();
-    eprintln!(
-        "vigil: {}: {} object(s), {} in {} list call(s)",
-        Escaped(&uri.key_uri(&uri.prefix)),
-        listing.objects.len(),
-        text::bytes(bytes),
-        listing.list_calls
-    );
-    let keys: Vec<String> = listing.objects.iter().map(|o| o.key.clone()).collect();
-    let names: Vec<std::path::PathBuf> = keys.iter().map(|k| uri.key_uri(k).into()).collect();
-    let (tx, rx) =
-        std::sync::mpsc::sync_channel::<(usize, Result<Vec<u8>, String>)>(S3_CONCURRENCY);
-    let bucket = uri.bucket.clone();
-    let fetcher = std::thread::spawn(move || {
-        reader.s3_fetch(&bucket, &keys, S3_CONCURRENCY, &mut |i, got| {
-            let _ = tx.send((i, got.map_err(|e| e.plain())));
-        })
-    });
-    let started = std::time::Instant::now();
-    let total = names.len();
-    let mut done = 0usize;
-    let mut fetched = 0u64;
-    let mut last = std::time::Instant::now();
-    let objects = rx.into_iter().map(|(i, got)| {
-        done += 1;
-        if let Ok(b) = &got {
-            fetched += b.len() as u64;
-        }
-        if last.elapsed() >= std::time::Duration::from_secs(1) || done == total {
-            last = std::time::Instant::now();
-            let secs = started.elapsed().as_secs_f64().max(0.001);
-            eprintln!(
-                "vigil: s3: {done}/{total} objects, {} ({}/s)",
-                text::bytes(fetched),
-                text::bytes((fetched as f64 / secs) as u64)
-            );
-        }
-        let name = names.get(i).cloned().unwrap_or_else(|| "s3://?".into());
-        (name, got)
-    });
-    let res = pivot::scan_objects(objects, target, window);
-    match fetcher.join() {
-        Ok(Ok(())) => Ok(res),
-        Ok(Err(e)) => Err(CliError::S3(e.plain())),
-        Err(_) => Err(CliError::S3("the S3 reader stopped".into())),
-    }
+    super::s3::open(&args.aws, uri, &prune)?
+        .consume(|objects| pivot::scan_objects(objects, target, window))
 }
 
 /// Adds what LookupEvents knows of `target` within `window` (its last 90 days) to `res`: the

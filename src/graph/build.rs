@@ -7,6 +7,40 @@ use crate::model::entity::{is_non_routable, parse_ip};
 use crate::model::{DnsQuery, EntityId, EntityKind, Finding, FlowRecord, TrailEvent};
 use std::path::PathBuf;
 
+/// Builds a graph from a streaming load as [`EntityGraph::from_paths`] does, from parts of any
+/// source (files, S3 objects): each part's events are folded in and dropped; the rest is kept,
+/// put back in input order, and added at the end as [`EntityGraph::from_loaded`] adds it.
+#[derive(Default)]
+pub struct Fold {
+    g: EntityGraph,
+    rest: Vec<(usize, Loaded)>,
+}
+
+impl Fold {
+    pub fn part(&mut self, i: usize, mut part: Loaded) {
+        for e in &part.events {
+            self.g.add_event(e);
+        }
+        part.events_folded += part.events.len();
+        part.events = Vec::new();
+        self.rest.push((i, part));
+    }
+
+    pub fn finish(mut self) -> (Loaded, EntityGraph) {
+        // Stable: parts of one input arrive in order; inputs are put back in input order.
+        self.rest.sort_by_key(|(i, _)| *i);
+        let mut kept = Loaded::default();
+        for (_, p) in self.rest {
+            kept.extend(p);
+        }
+        for f in &kept.findings {
+            self.g.add_finding(f);
+        }
+        self.g.add_network(&kept);
+        (kept, self.g)
+    }
+}
+
 impl EntityGraph {
     /// The graph of everything in a load.
     pub fn from_loaded(l: &Loaded) -> EntityGraph {
@@ -39,27 +73,9 @@ impl EntityGraph {
     /// adds it. The result is the same graph: an event's contribution does not depend on what
     /// was added before it (outputs are sorted, counts add up, times are min/max).
     pub fn from_paths(paths: &[PathBuf]) -> Result<(Loaded, EntityGraph), InputError> {
-        let mut g = EntityGraph::default();
-        let mut rest: Vec<(usize, Loaded)> = Vec::new();
-        load_streaming(paths, |i, mut part| {
-            for e in &part.events {
-                g.add_event(e);
-            }
-            part.events_folded += part.events.len();
-            part.events = Vec::new();
-            rest.push((i, part));
-        })?;
-        // Stable: parts of one file arrive in order; files are put back in file order.
-        rest.sort_by_key(|(i, _)| *i);
-        let mut kept = Loaded::default();
-        for (_, p) in rest {
-            kept.extend(p);
-        }
-        for f in &kept.findings {
-            g.add_finding(f);
-        }
-        g.add_network(&kept);
-        Ok((kept, g))
+        let mut fold = Fold::default();
+        load_streaming(paths, |i, part| fold.part(i, part))?;
+        Ok(fold.finish())
     }
 
     pub fn add_finding(&mut self, f: &Finding) {

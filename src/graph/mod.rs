@@ -2,6 +2,7 @@
 //! first/last time and count, finding groups, entity profiles and shortest paths.
 
 mod build;
+pub use build::Fold;
 pub mod groups;
 pub(crate) mod profile;
 

@@ -160,6 +160,50 @@ pub fn load_streaming(
     Ok(files.len())
 }
 
+/// [`load_streaming`] over objects that are not files (an S3 bucket's, as they arrive): each is
+/// `(name, content or why it could not be read)`, parsed on all cores as they come, with raw
+/// CloudTrail records kept in memory (there is no file to read them back from). Indices start at
+/// `first`, so parts of files and objects can be told apart; returns how many objects.
+pub fn load_objects_streaming(
+    objects: impl Iterator<Item = (PathBuf, Result<Vec<u8>, String>)> + Send,
+    first: usize,
+    mut on_part: impl FnMut(usize, Loaded),
+) -> usize {
+    use rayon::iter::ParallelBridge;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Loaded)>(2);
+    let mut count = 0;
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            objects
+                .enumerate()
+                .par_bridge()
+                .for_each_with(tx, |tx, (i, (name, got))| match got {
+                    Ok(bytes) => {
+                        let last = load_parts(
+                            true,
+                            &mut |part| {
+                                let _ = tx.send((i, part));
+                            },
+                            |sink| walk::walk_bytes(&name, bytes, sink),
+                        );
+                        let _ = tx.send((i, last));
+                    }
+                    Err(why) => {
+                        let mut l = Loaded::default();
+                        l.errors.push(IngestError::file(&name, why));
+                        l.files = 1;
+                        let _ = tx.send((i, l));
+                    }
+                });
+        });
+        for (i, part) in rx {
+            count = count.max(i + 1);
+            on_part(first + i, part);
+        }
+    });
+    count
+}
+
 /// The engine of [`load_streaming`] for any kind of file: `load` reads one, handing full parts to
 /// its flush and returning the last.
 fn stream_parts<F: Sync>(
