@@ -2,7 +2,7 @@
 
 use super::args::{AnalyzeArgs, AnalyzeFormat, Inputs};
 use super::error::CliError;
-use super::inputs::{expand_local, input_paths, report_summary};
+use super::inputs::{expand_local, report_summary};
 use crate::graph::groups;
 use crate::ingest::{self, errors::ErrorSummary};
 use crate::integrity::{self, IntegrityReport};
@@ -19,18 +19,7 @@ pub fn run(args: AnalyzeArgs, out: &mut impl Write) -> Result<ExitCode, CliError
         format,
         aws,
     } = args;
-    // Events are folded into the graph file by file (object by object from S3): memory follows
-    // the graph.
-    let (local, remote) = super::s3::split(&input_paths(&inputs)?);
-    let mut fold = crate::graph::Fold::default();
-    let mut next = ingest::load_streaming(&local, |i, part| fold.part(i, part))?;
-    for uri in &remote {
-        let feed = super::s3::open(&aws, uri, &crate::pivot::s3layout::Prune::default())?;
-        next += feed.consume(|objects| {
-            ingest::load_objects_streaming(objects, next, |i, part| fold.part(i, part))
-        })?;
-    }
-    let (loaded, graph) = fold.finish();
+    let (loaded, graph) = super::inputs::fold(&inputs, &aws)?;
     let groups = groups::compute(&loaded.findings);
     let integrity = check_integrity(&inputs, &loaded)?;
     let errors = ErrorSummary::new(&loaded.errors, inputs.verbose);

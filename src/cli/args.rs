@@ -300,6 +300,9 @@ pub struct GraphArgs {
     pub inputs: Inputs,
     #[arg(long, value_enum, default_value = "dot")]
     pub format: GraphFormat,
+    /// (For s3:// inputs.)
+    #[command(flatten)]
+    pub aws: AwsTargets,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -307,13 +310,13 @@ pub struct Inputs {
     /// GuardDuty findings: files or directories (any envelope, JSON or JSON Lines, .gz)
     #[arg(long, num_args = 1..)]
     pub findings: Vec<PathBuf>,
-    /// CloudTrail logs
+    /// CloudTrail logs (files, directories, or s3://BUCKET/PREFIX)
     #[arg(long, num_args = 1..)]
     pub trail: Vec<PathBuf>,
-    /// VPC flow logs
+    /// VPC flow logs (files, directories, or s3://BUCKET/PREFIX)
     #[arg(long, num_args = 1..)]
     pub flows: Vec<PathBuf>,
-    /// Route 53 Resolver query logs
+    /// Route 53 Resolver query logs (files, directories, or s3://BUCKET/PREFIX)
     #[arg(long, num_args = 1..)]
     pub dns: Vec<PathBuf>,
     /// Exit with status 2 if any record could not be read, 3 if a CloudTrail log file (or a

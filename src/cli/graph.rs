@@ -2,8 +2,7 @@
 
 use super::args::{GraphArgs, GraphFormat};
 use super::error::CliError;
-use super::inputs::{load, parse_entity, report_errors};
-use crate::graph::EntityGraph;
+use super::inputs::{parse_entity, report_errors};
 use crate::model::text;
 use crate::report;
 use std::io::Write;
@@ -12,8 +11,7 @@ use std::process::ExitCode;
 /// Writes the neighbourhood to `out`; an entity the inputs never name is a usage error.
 pub fn run(args: GraphArgs, out: &mut impl Write) -> Result<ExitCode, CliError> {
     let target = parse_entity(&args.entity)?;
-    let loaded = load(&args.inputs)?;
-    let graph = EntityGraph::from_loaded(&loaded);
+    let (loaded, graph) = super::inputs::fold(&args.inputs, &args.aws)?;
     let n = graph
         .neighbourhood(&target, args.depth)
         .ok_or(CliError::NotInInputs(target))?;

@@ -39,8 +39,22 @@ pub(crate) fn input_paths(inputs: &Inputs) -> Result<Vec<PathBuf>, CliError> {
     Ok(paths)
 }
 
-pub(crate) fn load(inputs: &Inputs) -> Result<ingest::Loaded, CliError> {
-    Ok(ingest::load(&input_paths(inputs)?)?)
+/// Everything under the inputs (files, and `s3://` prefixes read as they arrive) folded into the
+/// entity graph part by part, so memory follows the graph; the rest of the load kept.
+pub(crate) fn fold(
+    inputs: &Inputs,
+    aws: &super::args::AwsTargets,
+) -> Result<(ingest::Loaded, crate::graph::EntityGraph), CliError> {
+    let (local, remote) = super::s3::split(&input_paths(inputs)?);
+    let mut fold = crate::graph::Fold::default();
+    let mut next = ingest::load_streaming(&local, |i, part| fold.part(i, part))?;
+    for uri in &remote {
+        let feed = super::s3::open(aws, uri, &crate::pivot::s3layout::Prune::default())?;
+        next += feed.consume(|objects| {
+            ingest::load_objects_streaming(objects, next, |i, part| fold.part(i, part))
+        })?;
+    }
+    Ok(fold.finish())
 }
 
 /// Every local file under the inputs (S3 prefixes left out); a missing path is a usage error.

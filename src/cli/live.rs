@@ -36,6 +36,13 @@ pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<E
         .chain(&args.dns)
         .cloned()
         .collect();
+    if !super::s3::split(&evidence).1.is_empty() {
+        return Err(CliError::S3(
+            "the console reads local files: for s3:// sources use vigil pivot, analyze or graph \
+             (or copy the prefix with aws s3 sync)"
+                .into(),
+        ));
+    }
     crate::ingest::source::expand(&evidence)
         .map_err(|(path, reason)| CliError::MissingInput { path, reason })?;
     let evidence = crate::console::FileSources {

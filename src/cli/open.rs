@@ -18,6 +18,14 @@ pub fn run(args: OpenArgs, start_logging: fn()) -> Result<ExitCode, CliError> {
     if inputs.findings.is_empty() && evidence.is_empty() {
         return Err(CliError::NoConsoleInputs);
     }
+    // The console reads local files; S3 is read by the headless commands.
+    if !super::s3::split(&inputs.all()).1.is_empty() {
+        return Err(CliError::S3(
+            "the console reads local files: for s3:// sources use vigil pivot, analyze or graph \
+             (or copy the prefix with aws s3 sync)"
+                .into(),
+        ));
+    }
     // Missing paths are usage errors, reported before the terminal is taken over.
     expand(inputs)?;
     let sources = crate::console::FileSources {
