@@ -370,14 +370,17 @@ fn iam_policies_cover_every_call() {
     }
     for a in readonly {
         let verb = a.split(':').nth(1).unwrap();
-        // LookupEvents and SimulatePrincipalPolicy read; StartInvestigation starts an analysis
-        // inside Detective and changes nothing in the account's resources.
+        // LookupEvents and SimulatePrincipalPolicy read; StartInvestigation and Lake's
+        // StartQuery/CancelQuery start (or stop) an analysis and change nothing in the account's
+        // resources.
         assert!(
             verb.starts_with("Describe")
                 || verb.starts_with("Get")
                 || verb.starts_with("List")
                 || [
                     "cloudtrail:LookupEvents",
+                    "cloudtrail:StartQuery",
+                    "cloudtrail:CancelQuery",
                     "iam:SimulatePrincipalPolicy",
                     "detective:StartInvestigation"
                 ]

@@ -532,3 +532,122 @@ fn the_live_console_pivots_through_the_apis_in_tmux() {
     t.keys(&["q"]);
     t.wait_for("VIGIL-EXIT=0");
 }
+
+/// CloudTrail Lake (the launcher evaluates the SQL vigil sends over the records a test seeds).
+fn lake_store(m: &crate::moto_support::Moto, store: serde_json::Value) {
+    std::fs::write(
+        &m.lake,
+        serde_json::json!({ "eds-incident": store }).to_string(),
+    )
+    .unwrap();
+}
+
+fn lake_calls(m: &crate::moto_support::Moto) -> serde_json::Value {
+    let text = std::fs::read_to_string(m.lake.with_extension("json.calls")).unwrap_or_default();
+    serde_json::from_str(&text).unwrap_or(serde_json::json!({}))
+}
+
+fn lake_pivot(url: &str, args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("vigil")
+        .unwrap()
+        .arg("pivot")
+        .args(args)
+        .args([
+            "--lake",
+            "eds-incident",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            url,
+        ])
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap()
+}
+
+/// An address — which LookupEvents cannot filter by — as one Lake query: the statement sent is
+/// the expected one (the value quoted, the window in Lake's time format), its rows come back in
+/// pages, are rebuilt into records, and the bytes scanned are said with their cost.
+#[test]
+fn a_lake_query_answers_an_ip_pivot() {
+    let (m, url) = moto();
+    let mut records = recent(&stratus("aws.execution.ssm-send-command.json"), 1);
+    for r in records.iter_mut().take(30) {
+        r["sourceIPAddress"] = "203.0.113.7".into();
+    }
+    lake_store(&m, serde_json::json!({ "records": records, "_page": 8 }));
+    let out = lake_pivot(&url, &["ip:203.0.113.7", "--format", "jsonl"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 30, "{stderr}");
+    assert!(lines.iter().all(|r| r["sourceIPAddress"] == "203.0.113.7"));
+    assert!(
+        lines
+            .iter()
+            .all(|r| r["userIdentity"]["accessKeyId"] == KEY)
+    );
+    let c = lake_calls(&m);
+    let sql = c["statements"][0].as_str().unwrap();
+    assert!(
+        sql.starts_with("SELECT eventID AS event_id, eventTime AS event_time,")
+            && sql.ends_with(
+                "FROM eds-incident WHERE sourceIPAddress = '203.0.113.7' ORDER BY eventTime, eventID"
+            ),
+        "{sql}"
+    );
+    // 30 rows at 8 a page.
+    assert_eq!(c["GetQueryResults"], 4, "{c}");
+    assert!(
+        stderr.contains("FINISHED in") && stderr.contains("30 row(s)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("scanned (≈ $"), "{stderr}");
+}
+
+/// A query that fails says why (exit 2); one still running at the timeout is cancelled.
+#[test]
+fn a_failed_or_slow_lake_query_is_said_and_cancelled() {
+    let (m, url) = moto();
+    let records = recent(&stratus("aws.execution.ssm-send-command.json"), 1);
+    lake_store(
+        &m,
+        serde_json::json!({ "records": records, "_fail": "Query exceeded the data scan limit" }),
+    );
+    let key = format!("key:{KEY}");
+    let out = lake_pivot(&url, &[&key]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("CloudTrail Lake: query")
+            && stderr.contains("FAILED: Query exceeded the data scan limit"),
+        "{stderr}"
+    );
+    lake_store(
+        &m,
+        serde_json::json!({ "records": records, "_running_s": 60 }),
+    );
+    let out = lake_pivot(&url, &[&key, "--lake-timeout", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("after 1 s: cancelled"), "{stderr}");
+    assert_eq!(lake_calls(&m)["CancelQuery"], 1);
+    // A value with a quote cannot break out of its literal: the query finds no such agent.
+    lake_store(&m, serde_json::json!({ "records": records }));
+    let out = lake_pivot(&url, &["ua:x' OR '1'='1", "--format", "jsonl"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let c = lake_calls(&m);
+    let last = c["statements"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(last.contains("userAgent = 'x'' OR ''1''=''1'"), "{last}");
+}

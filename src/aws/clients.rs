@@ -95,11 +95,15 @@ pub enum ReadOp {
     SimulatePrincipalPolicy,
     ListObjectsV2,
     GetObject,
+    StartQuery,
+    DescribeQuery,
+    GetQueryResults,
+    CancelQuery,
 }
 
 impl ReadOp {
     /// Every variant, in declaration order (checked below at compile time).
-    pub const ALL: [ReadOp; 31] = [
+    pub const ALL: [ReadOp; 35] = [
         ReadOp::GetCallerIdentity,
         ReadOp::DescribeInstances,
         ReadOp::DescribeNetworkInterfaces,
@@ -131,6 +135,10 @@ impl ReadOp {
         ReadOp::SimulatePrincipalPolicy,
         ReadOp::ListObjectsV2,
         ReadOp::GetObject,
+        ReadOp::StartQuery,
+        ReadOp::DescribeQuery,
+        ReadOp::GetQueryResults,
+        ReadOp::CancelQuery,
     ];
 
     /// The IAM action (also the name in error messages).
@@ -170,6 +178,10 @@ impl ReadOp {
             // ListObjectsV2 is authorised as s3:ListBucket.
             ReadOp::ListObjectsV2 => "s3:ListBucket",
             ReadOp::GetObject => "s3:GetObject",
+            ReadOp::StartQuery => "cloudtrail:StartQuery",
+            ReadOp::DescribeQuery => "cloudtrail:DescribeQuery",
+            ReadOp::GetQueryResults => "cloudtrail:GetQueryResults",
+            ReadOp::CancelQuery => "cloudtrail:CancelQuery",
         }
     }
 }
@@ -182,7 +194,7 @@ const _: () = {
         assert!(ReadOp::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ReadOp::GetObject as usize + 1 == ReadOp::ALL.len());
+    assert!(ReadOp::CancelQuery as usize + 1 == ReadOp::ALL.len());
 };
 
 /// The clients' own runtime. Dropped without waiting (`shutdown_background`), because the last

@@ -67,3 +67,84 @@ pub(super) fn lookup_page(
             .map(str::to_string),
     })
 }
+
+/// A CloudTrail Lake query's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LakeStatus {
+    /// QUEUED, RUNNING, FINISHED, FAILED, CANCELLED or TIMED_OUT.
+    pub status: String,
+    pub bytes_scanned: u64,
+    pub error: Option<String>,
+}
+
+impl LakeStatus {
+    pub fn done(&self) -> bool {
+        !matches!(self.status.as_str(), "QUEUED" | "RUNNING")
+    }
+}
+
+/// One page of a Lake query's rows (each a list of `{alias: value}` cells).
+#[derive(Debug)]
+pub struct LakePage {
+    pub rows: Vec<Vec<std::collections::HashMap<String, String>>>,
+    pub next_token: Option<String>,
+}
+
+pub(super) fn lake_start(c: &Clients, sql: &str) -> Result<String, CallError> {
+    let out = c.read(
+        ReadOp::StartQuery,
+        c.cloudtrail.start_query().query_statement(sql).send(),
+    )?;
+    out.query_id()
+        .map(str::to_string)
+        .ok_or_else(|| CallError::new("vigil.NoId", "StartQuery answered without a query id"))
+}
+
+pub(super) fn lake_describe(c: &Clients, id: &str) -> Result<LakeStatus, CallError> {
+    let out = c.read(
+        ReadOp::DescribeQuery,
+        c.cloudtrail.describe_query().query_id(id).send(),
+    )?;
+    Ok(LakeStatus {
+        status: out
+            .query_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        bytes_scanned: out
+            .query_statistics()
+            .and_then(|s| s.bytes_scanned())
+            .unwrap_or(0)
+            .max(0) as u64,
+        error: out.error_message().map(str::to_string),
+    })
+}
+
+pub(super) fn lake_page(
+    c: &Clients,
+    id: &str,
+    token: Option<String>,
+) -> Result<LakePage, CallError> {
+    let out = c.read(
+        ReadOp::GetQueryResults,
+        c.cloudtrail
+            .get_query_results()
+            .query_id(id)
+            .set_next_token(token)
+            .send(),
+    )?;
+    Ok(LakePage {
+        rows: out.query_result_rows().to_vec(),
+        next_token: out
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string),
+    })
+}
+
+pub(super) fn lake_cancel(c: &Clients, id: &str) -> Result<(), CallError> {
+    c.read(
+        ReadOp::CancelQuery,
+        c.cloudtrail.cancel_query().query_id(id).send(),
+    )
+    .map(|_| ())
+}

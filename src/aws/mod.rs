@@ -32,7 +32,7 @@ mod sts;
 
 pub use clients::{AwsError, AwsOptions, ReadOp, SessionCredentials};
 use clients::{Clients, connect};
-pub use cloudtrail::LookupPage;
+pub use cloudtrail::{LakePage, LakeStatus, LookupPage};
 pub use doctor::{Check, Outcome, TargetReport, doctor};
 pub use guardduty::Fetched;
 pub use s3::{Listing, S3Object};
@@ -159,6 +159,23 @@ impl AwsReader {
         on: &mut dyn FnMut(usize, Result<Vec<u8>, CallError>),
     ) -> Result<(), CallError> {
         s3::fetch(&self.0, bucket, keys, concurrency, on)
+    }
+
+    /// Starts a CloudTrail Lake query; its id.
+    pub fn lake_start(&self, sql: &str) -> Result<String, CallError> {
+        cloudtrail::lake_start(&self.0, sql)
+    }
+
+    pub fn lake_describe(&self, id: &str) -> Result<LakeStatus, CallError> {
+        cloudtrail::lake_describe(&self.0, id)
+    }
+
+    pub fn lake_page(&self, id: &str, token: Option<String>) -> Result<LakePage, CallError> {
+        cloudtrail::lake_page(&self.0, id, token)
+    }
+
+    pub fn lake_cancel(&self, id: &str) -> Result<(), CallError> {
+        cloudtrail::lake_cancel(&self.0, id)
     }
 
     /// The region's Detective behaviour graphs.

@@ -262,11 +262,18 @@ pub struct PivotArgs {
     /// CloudTrail files or directories (S3 .json.gz, JSON, JSON Lines, lookup-events output), or
     /// s3://BUCKET/PREFIX (a trail's bucket: only the days, accounts and regions asked for are
     /// listed)
-    #[arg(long = "trail", num_args = 1.., required_unless_present = "live")]
+    #[arg(long = "trail", num_args = 1.., required_unless_present_any = ["live", "lake"])]
     pub trail: Vec<PathBuf>,
     /// Only this account's logs from an S3 trail (repeat for several)
     #[arg(long = "account", value_name = "ACCOUNT")]
     pub account: Vec<String>,
+    /// Ask CloudTrail Lake: one SQL query on this event data store (its id or ARN) over
+    /// --from/--to, for any kind of entity, IPs included
+    #[arg(long, value_name = "EVENT_DATA_STORE")]
+    pub lake: Option<String>,
+    /// Cancel the Lake query if it has not finished after this many seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub lake_timeout: u64,
     /// Also ask CloudTrail's LookupEvents API (the last 90 days, every profile × region), merged
     /// with --trail and deduplicated by event id
     #[arg(long)]

@@ -32,6 +32,9 @@ pub enum CliError {
         text: String,
         reason: TimeError,
     },
+    /// A CloudTrail Lake query could not be run, failed, or was cancelled.
+    #[error("CloudTrail Lake: {0}")]
+    Lake(String),
     /// An S3 source could not be listed or read.
     #[error("{0}")]
     S3(String),

@@ -37,10 +37,13 @@ pub fn run(args: PivotArgs, out: &mut impl Write) -> Result<ExitCode, CliError> 
         res.events.extend(part.events);
         res.errors.extend(part.errors);
     }
-    if !remote.is_empty() {
+    if !remote.is_empty() || args.lake.is_some() {
         res.events.sort_by(|a, b| {
             (a.event.time, &a.event.event_id).cmp(&(b.event.time, &b.event.event_id))
         });
+    }
+    if let Some(store) = &args.lake {
+        lake(&args, store, &target, window, &mut res)?;
     }
     let mut failed = false;
     if args.live {
@@ -80,6 +83,92 @@ fn scan_s3(
     };
     super::s3::open(&args.aws, uri, &prune)?
         .consume(|objects| pivot::scan_objects(objects, target, window))
+}
+
+/// Adds what CloudTrail Lake answers for `target` in `window`: one SQL query (shown on stderr),
+/// followed until it ends, its rows paged and rebuilt into records the ingest reads; the bytes
+/// scanned and what they cost. A query still running after `--lake-timeout` is cancelled.
+fn lake(
+    args: &PivotArgs,
+    store: &str,
+    target: &EntityId,
+    window: Window,
+    res: &mut ScanResult,
+) -> Result<(), CliError> {
+    use crate::pivot::lake;
+    let sql = lake::query(store, target, window).map_err(|why| CliError::Lake(why.into()))?;
+    eprintln!("vigil: CloudTrail Lake: {}", Escaped(&sql));
+    let opts = crate::aws::AwsOptions {
+        profile: args.aws.profiles.first().cloned(),
+        region: args.aws.regions.first().cloned(),
+        ..super::aws::base(&args.aws)?
+    };
+    let reader = crate::aws::connect_read_only(&opts).map_err(|e| CliError::Lake(e.to_string()))?;
+    let lake_err = |e: crate::actions::CallError| CliError::Lake(e.plain());
+    let id = reader.lake_start(&sql).map_err(lake_err)?;
+    let started = std::time::Instant::now();
+    let mut wait = std::time::Duration::from_millis(200);
+    let status = loop {
+        let st = reader.lake_describe(&id).map_err(lake_err)?;
+        if st.done() {
+            break st;
+        }
+        if started.elapsed().as_secs() >= args.lake_timeout {
+            reader.lake_cancel(&id).map_err(lake_err)?;
+            return Err(CliError::Lake(format!(
+                "query {id} still {} after {} s: cancelled",
+                st.status, args.lake_timeout
+            )));
+        }
+        std::thread::sleep(wait);
+        wait = (wait * 2).min(std::time::Duration::from_secs(2));
+    };
+    if status.status != "FINISHED" {
+        return Err(CliError::Lake(format!(
+            "query {id} {}: {}",
+            status.status,
+            status.error.as_deref().unwrap_or("no reason given")
+        )));
+    }
+    let mut records = Vec::new();
+    let mut token = None;
+    loop {
+        let page = reader.lake_page(&id, token.take()).map_err(lake_err)?;
+        records.extend(page.rows.iter().map(|r| lake::record(r)));
+        match page.next_token {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    let rows = records.len();
+    let body = serde_json::json!({ "Records": records }).to_string();
+    let name = std::path::PathBuf::from(format!("cloudtrail-lake:{store}/{id}"));
+    let loaded = ingest::load_bytes(&name, body.into_bytes());
+    res.errors.extend(loaded.errors);
+    let mut seen: HashSet<String> = res
+        .events
+        .iter()
+        .map(|h| h.event.event_id.clone())
+        .collect();
+    for ev in loaded.events {
+        if !seen.insert(ev.event_id.clone()) {
+            continue;
+        }
+        let raw = ev.raw.text().unwrap_or_default();
+        res.records += 1;
+        res.events.push(ScanHit {
+            event: HitEvent::from(ev),
+            raw,
+        });
+    }
+    let gb = status.bytes_scanned as f64 / 1e9;
+    eprintln!(
+        "vigil: CloudTrail Lake: query {id} FINISHED in {:.1} s, {rows} row(s), {} scanned (≈ ${:.4})",
+        started.elapsed().as_secs_f64(),
+        text::bytes(status.bytes_scanned),
+        gb * lake::USD_PER_GB
+    );
+    Ok(())
 }
 
 /// Adds what LookupEvents knows of `target` within `window` (its last 90 days) to `res`: the

@@ -8,6 +8,7 @@
 //!   match, so `vigil pivot` over a gigabyte of logs runs at decompression speed.
 
 mod index;
+pub mod lake;
 pub mod lookup;
 pub mod s3layout;
 mod scan;

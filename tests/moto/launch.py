@@ -746,6 +746,273 @@ def _lookup_events(self):
 
 
 assert not hasattr(CloudTrailResponse, "lookup_events"), "moto now has lookup_events: drop ours"
+
+# --- Addition: CloudTrail Lake queries -------------------------------------------------------------
+# moto 5.2.5 has no CloudTrail Lake. Added in the wire shape of the CloudTrail API Reference (JSON 1.1):
+# StartQuery (QueryStatement → QueryId), DescribeQuery (QueryStatus QUEUED/RUNNING/FINISHED/FAILED/
+# CANCELLED, QueryStatistics with EventsMatched, EventsScanned, BytesScanned, ExecutionTimeInMillis,
+# ErrorMessage), GetQueryResults (QueryStatus, QueryStatistics with ResultsCount, TotalResultsCount,
+# BytesScanned; QueryResultRows as lists of {column: value} cells; MaxQueryResults 1-1000 and
+# NextToken) and CancelQuery (a query that has not ended becomes CANCELLED; InactiveQueryException
+# otherwise). The SQL is evaluated for the subset vigil writes — SELECT path AS alias, … FROM
+# store WHERE conditions (path = / >= / < / LIKE 'literal', quotes doubled; AND, OR, parentheses)
+# ORDER BY eventTime, eventID — over the records a test seeds (not an AWS operation):
+# VIGIL_MOTO_LAKE names a JSON file {"STORE_ID": [CloudTrail record, ...]}; a store entry may also
+# set "_running_s" (how long its queries run), "_fail" (a failure message its queries end with)
+# and "_page" (rows per page). Anything else in the SQL fails StartQuery with
+# InvalidQueryStatementException; an unknown store with EventDataStoreNotFoundException. Calls and
+# statements are recorded in VIGIL_MOTO_LAKE + ".calls".
+import uuid as _uuid  # noqa: E402
+
+_lake_queries = {}
+_LAKE_TOKEN = _re.compile(r"'(?:[^']|'')*'|\(|\)|>=|<=|=|<|>|,|\*|[A-Za-z_0-9][\w.-]*")
+
+
+class _LakeSqlError(Exception):
+    pass
+
+
+def _lake_tokens(sql):
+    pos, out = 0, []
+    while pos < len(sql):
+        if sql[pos].isspace():
+            pos += 1
+            continue
+        m = _LAKE_TOKEN.match(sql, pos)
+        if not m:
+            raise _LakeSqlError(f"unexpected text at {pos}: {sql[pos:pos + 20]!r}")
+        out.append(m.group(0))
+        pos = m.end()
+    return out
+
+
+def _lake_path(rec, path):
+    v = rec
+    for part in path.split("."):
+        if not isinstance(v, dict):
+            return None
+        v = v.get(part)
+    if path == "eventTime" and isinstance(v, str):
+        v = v.replace("T", " ").rstrip("Z")
+    return v
+
+
+def _lake_parse(sql):
+    t = _lake_tokens(sql)
+    i = 0
+
+    def take(expected=None):
+        nonlocal i
+        if i >= len(t):
+            raise _LakeSqlError("the statement ends early")
+        tok = t[i]
+        if expected and tok.upper() != expected:
+            raise _LakeSqlError(f"expected {expected}, found {tok}")
+        i += 1
+        return tok
+
+    take("SELECT")
+    cols = []
+    while True:
+        path = take()
+        take("AS")
+        cols.append((path, take()))
+        if t[i] != ",":
+            break
+        take(",")
+    take("FROM")
+    store = take()
+
+    def literal(tok):
+        if not (tok.startswith("'") and tok.endswith("'")):
+            raise _LakeSqlError(f"expected a quoted value, found {tok}")
+        return tok[1:-1].replace("''", "'")
+
+    def term():
+        if t[i] == "(":
+            take("(")
+            e = expr()
+            take(")")
+            return e
+        path = take()
+        op = take().upper()
+        val = literal(take())
+        if op == "=":
+            return lambda r: _lake_path(r, path) == val
+        if op == ">=":
+            return lambda r: (_lake_path(r, path) or "") >= val
+        if op == "<":
+            return lambda r: (_lake_path(r, path) or "") < val
+        if op == "LIKE":
+            rx = _re.compile("^" + ".*".join(_re.escape(p) for p in val.split("%")) + "$", _re.S)
+            return lambda r: isinstance(_lake_path(r, path), str) and bool(rx.match(_lake_path(r, path)))
+        raise _LakeSqlError(f"operator {op} is not supported here")
+
+    def conj():
+        e = term()
+        while i < len(t) and t[i].upper() == "AND":
+            take()
+            a, b = e, term()
+            e = (lambda a, b: lambda r: a(r) and b(r))(a, b)
+        return e
+
+    def expr():
+        e = conj()
+        while i < len(t) and t[i].upper() == "OR":
+            take()
+            a, b = e, conj()
+            e = (lambda a, b: lambda r: a(r) or b(r))(a, b)
+        return e
+
+    take("WHERE")
+    cond = expr()
+    take("ORDER")
+    take("BY")
+    order = [take()]
+    while i < len(t) and t[i] == ",":
+        take(",")
+        order.append(take())
+    if i != len(t):
+        raise _LakeSqlError(f"unexpected {t[i]}")
+    return cols, store, cond, order
+
+
+def _lake_stores():
+    path = os.environ.get("VIGIL_MOTO_LAKE")
+    if not path:
+        return {}
+    try:
+        with open(path) as f:
+            return _json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def _lake_record_call(op, sql=None):
+    _count_call("VIGIL_MOTO_LAKE", op)
+    if sql is not None:
+        path = os.environ.get("VIGIL_MOTO_LAKE")
+        with _calls_lock:
+            calls = {}
+            try:
+                with open(path + ".calls") as f:
+                    calls = _json.load(f)
+            except (OSError, ValueError):
+                pass
+            calls.setdefault("statements", []).append(sql)
+            with open(path + ".calls", "w") as f:
+                _json.dump(calls, f)
+
+
+def _lake_status(q):
+    if q["status"] in ("QUEUED", "RUNNING") and time.time() - q["started"] >= q["running_s"]:
+        q["status"] = "FAILED" if q["fail"] else "FINISHED"
+    elif q["status"] == "QUEUED":
+        q["status"] = "RUNNING"
+    return q
+
+
+def _start_query(self):
+    sql = self._get_param("QueryStatement") or ""
+    _lake_record_call("StartQuery", sql)
+    try:
+        cols, store, cond, order = _lake_parse(sql)
+    except _LakeSqlError as e:
+        raise JsonRESTError("InvalidQueryStatementException", f"Query statement is invalid: {e}")
+    stores = _lake_stores()
+    if store not in stores:
+        raise JsonRESTError("EventDataStoreNotFoundException", f"The specified event data store {store} was not found.")
+    entry = stores[store]
+    records = entry if isinstance(entry, list) else entry.get("records", [])
+    opts = {} if isinstance(entry, list) else entry
+    matched = [r for r in records if cond(r)]
+    matched.sort(key=lambda r: tuple(str(_lake_path(r, o) or "") for o in order))
+    rows = []
+    for r in matched:
+        row = []
+        for path, alias in cols:
+            v = _lake_path(r, path)
+            if v is not None:
+                row.append({alias: v if isinstance(v, str) else _json.dumps(v)})
+        rows.append(row)
+    qid = str(_uuid.uuid4())
+    _lake_queries[qid] = {
+        "status": "QUEUED",
+        "started": time.time(),
+        "running_s": float(opts.get("_running_s", 0.3)),
+        "fail": opts.get("_fail"),
+        "page": int(opts.get("_page", 1000)),
+        "rows": rows,
+        "scanned": len(records),
+        "bytes": sum(len(_json.dumps(r)) for r in records),
+        "sql": sql,
+    }
+    return _json.dumps({"QueryId": qid})
+
+
+def _lake_query(self):
+    qid = self._get_param("QueryId")
+    q = _lake_queries.get(qid)
+    if q is None:
+        raise JsonRESTError("QueryIdNotFoundException", f"The query ID {qid} does not exist or does not map to a query.")
+    return _lake_status(q)
+
+
+def _describe_query(self):
+    _lake_record_call("DescribeQuery")
+    q = _lake_query(self)
+    out = {
+        "QueryId": self._get_param("QueryId"),
+        "QueryString": q["sql"],
+        "QueryStatus": q["status"],
+        "QueryStatistics": {
+            "EventsMatched": len(q["rows"]) if q["status"] == "FINISHED" else 0,
+            "EventsScanned": q["scanned"],
+            "BytesScanned": q["bytes"],
+            "ExecutionTimeInMillis": int((time.time() - q["started"]) * 1000),
+        },
+    }
+    if q["status"] == "FAILED":
+        out["ErrorMessage"] = q["fail"]
+    return _json.dumps(out)
+
+
+def _get_query_results(self):
+    _lake_record_call("GetQueryResults")
+    q = _lake_query(self)
+    out = {"QueryStatus": q["status"]}
+    if q["status"] != "FINISHED":
+        if q["status"] == "FAILED":
+            out["ErrorMessage"] = q["fail"]
+        return _json.dumps(out)
+    size = int(self._get_param("MaxQueryResults") or q["page"])
+    if not 1 <= size <= 1000:
+        raise JsonRESTError("InvalidMaxResultsException", "MaxQueryResults must be between 1 and 1000.")
+    first = int(self._get_param("NextToken") or 0)
+    out["QueryResultRows"] = q["rows"][first : first + size]
+    out["QueryStatistics"] = {
+        "ResultsCount": len(out["QueryResultRows"]),
+        "TotalResultsCount": len(q["rows"]),
+        "BytesScanned": q["bytes"],
+    }
+    if first + size < len(q["rows"]):
+        out["NextToken"] = str(first + size)
+    return _json.dumps(out)
+
+
+def _cancel_query(self):
+    _lake_record_call("CancelQuery")
+    q = _lake_query(self)
+    if q["status"] not in ("QUEUED", "RUNNING"):
+        raise JsonRESTError("InactiveQueryException", "The specified query cannot be canceled because it is in the FINISHED, FAILED, TIMED_OUT, or CANCELLED state.")
+    q["status"] = "CANCELLED"
+    return _json.dumps({"QueryId": self._get_param("QueryId"), "QueryStatus": "CANCELLED"})
+
+
+for _name in ("start_query", "describe_query", "get_query_results", "cancel_query"):
+    assert not hasattr(CloudTrailResponse, _name), f"moto now has {_name}: drop ours"
+    setattr(CloudTrailResponse, _name, globals()["_" + _name])
+
 CloudTrailResponse.lookup_events = _lookup_events
 
 

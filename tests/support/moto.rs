@@ -27,6 +27,9 @@ pub struct Moto {
     /// What Detective's investigations find, per entity ARN (VIGIL_MOTO_DETECTIVE), and beside it
     /// `<file>.calls`.
     pub detective: PathBuf,
+    /// CloudTrail Lake's event data stores (VIGIL_MOTO_LAKE), and beside it `<file>.calls` with
+    /// the statements sent.
+    pub lake: PathBuf,
 }
 
 impl Drop for Moto {
@@ -83,6 +86,8 @@ pub fn start_moto() -> Moto {
     std::fs::write(&trail, "{}").unwrap();
     let detective = faults.with_extension("detective.json");
     std::fs::write(&detective, "{}").unwrap();
+    let lake = faults.with_extension("lake.json");
+    std::fs::write(&lake, "{}").unwrap();
     let child = std::process::Command::new(&py)
         .arg(&launcher)
         .arg(port.to_string())
@@ -91,6 +96,7 @@ pub fn start_moto() -> Moto {
         .env("VIGIL_MOTO_FINDINGS", &findings)
         .env("VIGIL_MOTO_TRAIL", &trail)
         .env("VIGIL_MOTO_DETECTIVE", &detective)
+        .env("VIGIL_MOTO_LAKE", &lake)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -102,6 +108,7 @@ pub fn start_moto() -> Moto {
         findings,
         trail,
         detective,
+        lake,
     };
     let t = Instant::now();
     loop {
@@ -170,6 +177,8 @@ pub fn moto() -> (MutexGuard<'static, Moto>, String) {
     let _ = std::fs::remove_file(g.trail.with_extension("json.calls"));
     std::fs::write(&g.detective, "{}").unwrap();
     let _ = std::fs::remove_file(g.detective.with_extension("json.calls"));
+    std::fs::write(&g.lake, "{}").unwrap();
+    let _ = std::fs::remove_file(g.lake.with_extension("json.calls"));
     let url = format!("http://127.0.0.1:{}", g.port);
     (g, url)
 }
