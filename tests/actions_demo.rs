@@ -381,6 +381,8 @@ fn iam_policies_cover_every_call() {
                     "cloudtrail:LookupEvents",
                     "cloudtrail:StartQuery",
                     "cloudtrail:CancelQuery",
+                    "athena:StartQueryExecution",
+                    "athena:StopQueryExecution",
                     "iam:SimulatePrincipalPolicy",
                     "detective:StartInvestigation"
                 ]

@@ -630,7 +630,7 @@ fn a_failed_or_slow_lake_query_is_said_and_cancelled() {
         &m,
         serde_json::json!({ "records": records, "_running_s": 60 }),
     );
-    let out = lake_pivot(&url, &[&key, "--lake-timeout", "1"]);
+    let out = lake_pivot(&url, &[&key, "--query-timeout", "1"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("after 1 s: cancelled"), "{stderr}");
@@ -638,7 +638,11 @@ fn a_failed_or_slow_lake_query_is_said_and_cancelled() {
     // A value with a quote cannot break out of its literal: the query finds no such agent.
     lake_store(&m, serde_json::json!({ "records": records }));
     let out = lake_pivot(&url, &["ua:x' OR '1'='1", "--format", "jsonl"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.stdout.is_empty());
     let c = lake_calls(&m);
     let last = c["statements"]
@@ -650,4 +654,141 @@ fn a_failed_or_slow_lake_query_is_said_and_cancelled() {
         .unwrap()
         .to_string();
     assert!(last.contains("userAgent = 'x'' OR ''1''=''1'"), "{last}");
+}
+
+/// Athena on moto (its own API seeds a query's results and holds an execution RUNNING): the SQL
+/// sent is asserted, the rows (under their header) are rebuilt into records, and a query still
+/// running at the timeout is stopped.
+#[test]
+fn athena_answers_a_pivot_and_stops_when_asked() {
+    let (m, url) = moto();
+    let records = recent(&stratus("aws.execution.ssm-send-command.json"), 1);
+    let cols: Vec<&str> = vigil::pivot::athena::COLUMNS
+        .iter()
+        .map(|(_, a)| *a)
+        .collect();
+    let cell = |v: Option<String>| match v {
+        Some(v) => serde_json::json!({ "VarCharValue": v }),
+        None => serde_json::json!({}),
+    };
+    let mut rows = vec![
+        serde_json::json!({ "Data": cols.iter().map(|c| cell(Some(c.to_string()))).collect::<Vec<_>>() }),
+    ];
+    for r in &records {
+        let s = |p: &str| r.pointer(p).and_then(|v| v.as_str()).map(str::to_string);
+        let data = vec![
+            cell(s("/eventID")),
+            cell(s("/eventTime")),
+            cell(s("/eventName")),
+            cell(s("/eventSource")),
+            cell(s("/awsRegion")),
+            cell(Some("203.0.113.7".into())),
+            cell(s("/userAgent")),
+            cell(s("/errorCode")),
+            cell(s("/recipientAccountId")),
+            cell(s("/userIdentity/type")),
+            cell(s("/userIdentity/arn")),
+            cell(s("/userIdentity/accountId")),
+            cell(s("/userIdentity/accessKeyId")),
+            cell(s("/userIdentity/userName")),
+            cell(s("/userIdentity/principalId")),
+            cell(None),
+        ];
+        rows.push(serde_json::json!({ "Data": data }));
+    }
+    let seeded = serde_json::json!({ "results": [{ "rows": rows }] });
+    assert!(crate::moto_support::http_post_body(
+        m.port,
+        "/moto-api/static/athena/query-results",
+        &seeded.to_string()
+    ));
+    let run = |extra: &[&str]| {
+        Command::cargo_bin("vigil")
+            .unwrap()
+            .args(["pivot", "ip:203.0.113.7", "--format", "jsonl"])
+            .args([
+                "--athena",
+                "cloudtrail_logs.org_trail",
+                "--athena-output",
+                "s3://athena-results/",
+            ])
+            .args(extra)
+            .args(["--region", "us-east-1", "--endpoint-url", &url])
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--from", "2024-05-01T00:00:00Z"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        56,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("SUCCEEDED in") && stderr.contains("56 row(s)"),
+        "{stderr}"
+    );
+    // The SQL Athena received.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let conf = crate::moto_support::sdk_config(&rt, &url, "us-east-1");
+    let athena = aws_sdk_athena::Client::new(&conf);
+    let ids = rt
+        .block_on(athena.list_query_executions().send())
+        .unwrap()
+        .query_execution_ids()
+        .to_vec();
+    let q = rt
+        .block_on(
+            athena
+                .get_query_execution()
+                .query_execution_id(&ids[0])
+                .send(),
+        )
+        .unwrap();
+    let sql = q.query_execution().unwrap().query().unwrap().to_string();
+    assert!(
+        sql.ends_with("FROM cloudtrail_logs.org_trail WHERE sourceipaddress = '203.0.113.7' AND \"timestamp\" >= '2024/05/01' AND eventtime >= '2024-05-01T00:00:00Z' ORDER BY eventtime, eventid"),
+        "{sql}"
+    );
+    // An execution held RUNNING (moto's state manager): stopped at the timeout.
+    assert!(crate::moto_support::http_post_body(
+        m.port,
+        "/moto-api/state-manager/set-transition",
+        r#"{"model_name": "athena::execution", "transition": {"progression": "manual", "times": 1000}}"#
+    ));
+    let out = run(&["--query-timeout", "1"]);
+    crate::moto_support::http_post_body(
+        m.port,
+        "/moto-api/state-manager/unset-transition",
+        r#"{"model_name": "athena::execution"}"#,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("after 1 s: stopped"), "{stderr}");
+    let ids = rt
+        .block_on(athena.list_query_executions().send())
+        .unwrap()
+        .query_execution_ids()
+        .to_vec();
+    let states: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            rt.block_on(athena.get_query_execution().query_execution_id(id).send())
+                .unwrap()
+                .query_execution()
+                .unwrap()
+                .status()
+                .unwrap()
+                .state()
+                .unwrap()
+                .as_str()
+                .to_string()
+        })
+        .collect();
+    assert!(states.iter().any(|s| s == "CANCELLED"), "{states:?}");
 }

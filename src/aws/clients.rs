@@ -99,11 +99,15 @@ pub enum ReadOp {
     DescribeQuery,
     GetQueryResults,
     CancelQuery,
+    StartQueryExecution,
+    GetQueryExecution,
+    AthenaGetQueryResults,
+    StopQueryExecution,
 }
 
 impl ReadOp {
     /// Every variant, in declaration order (checked below at compile time).
-    pub const ALL: [ReadOp; 35] = [
+    pub const ALL: [ReadOp; 39] = [
         ReadOp::GetCallerIdentity,
         ReadOp::DescribeInstances,
         ReadOp::DescribeNetworkInterfaces,
@@ -139,6 +143,10 @@ impl ReadOp {
         ReadOp::DescribeQuery,
         ReadOp::GetQueryResults,
         ReadOp::CancelQuery,
+        ReadOp::StartQueryExecution,
+        ReadOp::GetQueryExecution,
+        ReadOp::AthenaGetQueryResults,
+        ReadOp::StopQueryExecution,
     ];
 
     /// The IAM action (also the name in error messages).
@@ -182,6 +190,10 @@ impl ReadOp {
             ReadOp::DescribeQuery => "cloudtrail:DescribeQuery",
             ReadOp::GetQueryResults => "cloudtrail:GetQueryResults",
             ReadOp::CancelQuery => "cloudtrail:CancelQuery",
+            ReadOp::StartQueryExecution => "athena:StartQueryExecution",
+            ReadOp::GetQueryExecution => "athena:GetQueryExecution",
+            ReadOp::AthenaGetQueryResults => "athena:GetQueryResults",
+            ReadOp::StopQueryExecution => "athena:StopQueryExecution",
         }
     }
 }
@@ -194,7 +206,7 @@ const _: () = {
         assert!(ReadOp::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ReadOp::CancelQuery as usize + 1 == ReadOp::ALL.len());
+    assert!(ReadOp::StopQueryExecution as usize + 1 == ReadOp::ALL.len());
 };
 
 /// The clients' own runtime. Dropped without waiting (`shutdown_background`), because the last
@@ -238,6 +250,7 @@ pub(super) struct Clients {
     pub(super) cloudtrail: aws_sdk_cloudtrail::Client,
     pub(super) detective: aws_sdk_detective::Client,
     pub(super) s3: aws_sdk_s3::Client,
+    pub(super) athena: aws_sdk_athena::Client,
 }
 
 /// The SDK's configuration loader for `opts`: one HTTP client (rustls with ring), the profile,
@@ -308,6 +321,7 @@ pub(super) fn connect(opts: &AwsOptions) -> Result<Clients, AwsError> {
         guardduty: aws_sdk_guardduty::Client::new(&conf),
         cloudtrail: aws_sdk_cloudtrail::Client::new(&conf),
         detective: aws_sdk_detective::Client::new(&conf),
+        athena: aws_sdk_athena::Client::new(&conf),
         // Path-style addressing: emulators and VPC endpoints answer on one host.
         s3: aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&conf)

@@ -17,6 +17,7 @@ use crate::actions::{
 };
 use std::collections::BTreeMap;
 
+mod athena;
 mod autoscaling;
 mod clients;
 mod cloudtrail;
@@ -30,6 +31,7 @@ mod s3;
 mod sns;
 mod sts;
 
+pub use athena::{AthenaPage, AthenaStatus};
 pub use clients::{AwsError, AwsOptions, ReadOp, SessionCredentials};
 use clients::{Clients, connect};
 pub use cloudtrail::{LakePage, LakeStatus, LookupPage};
@@ -176,6 +178,28 @@ impl AwsReader {
 
     pub fn lake_cancel(&self, id: &str) -> Result<(), CallError> {
         cloudtrail::lake_cancel(&self.0, id)
+    }
+
+    /// Starts an Athena query (in `workgroup`, results to `output`); its execution id.
+    pub fn athena_start(
+        &self,
+        sql: &str,
+        workgroup: Option<&str>,
+        output: Option<&str>,
+    ) -> Result<String, CallError> {
+        athena::start(&self.0, sql, workgroup, output)
+    }
+
+    pub fn athena_status(&self, id: &str) -> Result<AthenaStatus, CallError> {
+        athena::status(&self.0, id)
+    }
+
+    pub fn athena_page(&self, id: &str, token: Option<String>) -> Result<AthenaPage, CallError> {
+        athena::page(&self.0, id, token)
+    }
+
+    pub fn athena_stop(&self, id: &str) -> Result<(), CallError> {
+        athena::stop(&self.0, id)
     }
 
     /// The region's Detective behaviour graphs.

@@ -262,7 +262,7 @@ pub struct PivotArgs {
     /// CloudTrail files or directories (S3 .json.gz, JSON, JSON Lines, lookup-events output), or
     /// s3://BUCKET/PREFIX (a trail's bucket: only the days, accounts and regions asked for are
     /// listed)
-    #[arg(long = "trail", num_args = 1.., required_unless_present_any = ["live", "lake"])]
+    #[arg(long = "trail", num_args = 1.., required_unless_present_any = ["live", "lake", "athena"])]
     pub trail: Vec<PathBuf>,
     /// Only this account's logs from an S3 trail (repeat for several)
     #[arg(long = "account", value_name = "ACCOUNT")]
@@ -271,9 +271,19 @@ pub struct PivotArgs {
     /// --from/--to, for any kind of entity, IPs included
     #[arg(long, value_name = "EVENT_DATA_STORE")]
     pub lake: Option<String>,
-    /// Cancel the Lake query if it has not finished after this many seconds
+    /// Ask Athena: one SQL query on the CloudTrail table AWS documents for Athena
+    /// ([database.]table, partition projection on region and timestamp), over --from/--to
+    #[arg(long, value_name = "TABLE")]
+    pub athena: Option<String>,
+    /// The Athena workgroup (default: the account's primary)
+    #[arg(long, value_name = "NAME", requires = "athena")]
+    pub athena_workgroup: Option<String>,
+    /// Where Athena writes the results (s3://…; default: the workgroup's setting)
+    #[arg(long, value_name = "S3_URI", requires = "athena")]
+    pub athena_output: Option<String>,
+    /// Cancel a Lake or Athena query that has not finished after this many seconds
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
-    pub lake_timeout: u64,
+    pub query_timeout: u64,
     /// Also ask CloudTrail's LookupEvents API (the last 90 days, every profile × region), merged
     /// with --trail and deduplicated by event id
     #[arg(long)]

@@ -35,6 +35,9 @@ pub enum CliError {
     /// A CloudTrail Lake query could not be run, failed, or was cancelled.
     #[error("CloudTrail Lake: {0}")]
     Lake(String),
+    /// An Athena query could not be run, failed, or was cancelled.
+    #[error("Athena: {0}")]
+    Athena(String),
     /// An S3 source could not be listed or read.
     #[error("{0}")]
     S3(String),

@@ -37,13 +37,16 @@ pub fn run(args: PivotArgs, out: &mut impl Write) -> Result<ExitCode, CliError> 
         res.events.extend(part.events);
         res.errors.extend(part.errors);
     }
-    if !remote.is_empty() || args.lake.is_some() {
+    if !remote.is_empty() || args.lake.is_some() || args.athena.is_some() {
         res.events.sort_by(|a, b| {
             (a.event.time, &a.event.event_id).cmp(&(b.event.time, &b.event.event_id))
         });
     }
     if let Some(store) = &args.lake {
         lake(&args, store, &target, window, &mut res)?;
+    }
+    if let Some(table) = &args.athena {
+        athena(&args, table, &target, window, &mut res)?;
     }
     let mut failed = false;
     if args.live {
@@ -113,11 +116,11 @@ fn lake(
         if st.done() {
             break st;
         }
-        if started.elapsed().as_secs() >= args.lake_timeout {
+        if started.elapsed().as_secs() >= args.query_timeout {
             reader.lake_cancel(&id).map_err(lake_err)?;
             return Err(CliError::Lake(format!(
                 "query {id} still {} after {} s: cancelled",
-                st.status, args.lake_timeout
+                st.status, args.query_timeout
             )));
         }
         std::thread::sleep(wait);
@@ -141,9 +144,21 @@ fn lake(
         }
     }
     let rows = records.len();
+    add_records(res, records, &format!("cloudtrail-lake:{store}/{id}"));
+    let gb = status.bytes_scanned as f64 / 1e9;
+    eprintln!(
+        "vigil: CloudTrail Lake: query {id} FINISHED in {:.1} s, {rows} row(s), {} scanned (≈ ${:.4})",
+        started.elapsed().as_secs_f64(),
+        text::bytes(status.bytes_scanned),
+        gb * lake::USD_PER_GB
+    );
+    Ok(())
+}
+
+/// Adds rebuilt records (a query's rows) to the pivot, each event once.
+fn add_records(res: &mut ScanResult, records: Vec<serde_json::Value>, name: &str) {
     let body = serde_json::json!({ "Records": records }).to_string();
-    let name = std::path::PathBuf::from(format!("cloudtrail-lake:{store}/{id}"));
-    let loaded = ingest::load_bytes(&name, body.into_bytes());
+    let loaded = ingest::load_bytes(std::path::Path::new(name), body.into_bytes());
     res.errors.extend(loaded.errors);
     let mut seen: HashSet<String> = res
         .events
@@ -161,12 +176,91 @@ fn lake(
             raw,
         });
     }
-    let gb = status.bytes_scanned as f64 / 1e9;
+}
+
+/// Adds what Athena answers for `target` in `window` from the CloudTrail table: one query
+/// (shown on stderr), followed until it ends, its rows paged (the first row names the columns)
+/// and rebuilt into records; the bytes scanned and their cost. Stopped at `--query-timeout`.
+fn athena(
+    args: &PivotArgs,
+    table: &str,
+    target: &EntityId,
+    window: Window,
+    res: &mut ScanResult,
+) -> Result<(), CliError> {
+    use crate::pivot::{athena, lake};
+    let sql = athena::query(table, target, window).map_err(|why| CliError::Athena(why.into()))?;
+    eprintln!("vigil: Athena: {}", Escaped(&sql));
+    let opts = crate::aws::AwsOptions {
+        profile: args.aws.profiles.first().cloned(),
+        region: args.aws.regions.first().cloned(),
+        ..super::aws::base(&args.aws)?
+    };
+    let reader =
+        crate::aws::connect_read_only(&opts).map_err(|e| CliError::Athena(e.to_string()))?;
+    let err = |e: crate::actions::CallError| CliError::Athena(e.plain());
+    let id = reader
+        .athena_start(
+            &sql,
+            args.athena_workgroup.as_deref(),
+            args.athena_output.as_deref(),
+        )
+        .map_err(err)?;
+    let started = std::time::Instant::now();
+    let mut wait = std::time::Duration::from_millis(200);
+    let status = loop {
+        let st = reader.athena_status(&id).map_err(err)?;
+        if st.done() {
+            break st;
+        }
+        if started.elapsed().as_secs() >= args.query_timeout {
+            reader.athena_stop(&id).map_err(err)?;
+            return Err(CliError::Athena(format!(
+                "query {id} still {} after {} s: stopped",
+                st.state, args.query_timeout
+            )));
+        }
+        std::thread::sleep(wait);
+        wait = (wait * 2).min(std::time::Duration::from_secs(2));
+    };
+    if status.state != "SUCCEEDED" {
+        return Err(CliError::Athena(format!(
+            "query {id} {}: {}",
+            status.state,
+            status.reason.as_deref().unwrap_or("no reason given")
+        )));
+    }
+    let mut header: Option<Vec<String>> = None;
+    let mut records = Vec::new();
+    let mut token = None;
+    loop {
+        let page = reader.athena_page(&id, token.take()).map_err(err)?;
+        for row in page.rows {
+            let Some(names) = &header else {
+                // The first row of the first page names the columns.
+                header = Some(row.into_iter().map(Option::unwrap_or_default).collect());
+                continue;
+            };
+            let cells: Vec<std::collections::HashMap<String, String>> = names
+                .iter()
+                .zip(row)
+                .filter_map(|(n, v)| v.map(|v| std::collections::HashMap::from([(n.clone(), v)])))
+                .collect();
+            records.push(lake::record(&cells));
+        }
+        match page.next_token {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    let rows = records.len();
+    add_records(res, records, &format!("athena:{table}/{id}"));
+    let tb = status.bytes_scanned as f64 / 1e12;
     eprintln!(
-        "vigil: CloudTrail Lake: query {id} FINISHED in {:.1} s, {rows} row(s), {} scanned (≈ ${:.4})",
+        "vigil: Athena: query {id} SUCCEEDED in {:.1} s, {rows} row(s), {} scanned (≈ ${:.4})",
         started.elapsed().as_secs_f64(),
         text::bytes(status.bytes_scanned),
-        gb * lake::USD_PER_GB
+        tb * athena::USD_PER_TB
     );
     Ok(())
 }

@@ -7,6 +7,7 @@
 //! - [`scan`]: a one-shot streaming pass for the CLI that only fully parses records which could
 //!   match, so `vigil pivot` over a gigabyte of logs runs at decompression speed.
 
+pub mod athena;
 mod index;
 pub mod lake;
 pub mod lookup;
