@@ -258,3 +258,44 @@ fn analyze_reads_an_s3_trail_as_it_reads_files() {
         "{from_s3}"
     );
 }
+
+/// `--cache DIR`: the first run keeps what it fetched under DIR/BUCKET/KEY, the second reads it
+/// from there and answers the same.
+#[test]
+fn a_cache_keeps_fetched_objects_for_the_next_run() {
+    let (_m, url) = moto();
+    let (rt, s3) = s3_client(&url);
+    let dir = tempfile::tempdir().unwrap();
+    let keys = layout(&s3, &rt, dir.path());
+    let cache = dir.path().join("cache");
+    let key = format!("key:{KEY}");
+    let s3_uri = format!("s3://{BUCKET}/AWSLogs/111111111111/CloudTrail/eu-west-1/");
+    let args = [
+        key.as_str(),
+        "--trail",
+        &s3_uri,
+        "--format",
+        "jsonl",
+        "--cache",
+        cache.to_str().unwrap(),
+        "--endpoint-url",
+        &url,
+    ];
+    let (first, stderr) = pivot(&args);
+    assert!(
+        stderr.contains("0 object(s) from the cache, 5 to fetch"),
+        "{stderr}"
+    );
+    let kept = keys
+        .iter()
+        .find(|k| k.contains("/eu-west-1/") && k.starts_with("AWSLogs/111111111111"))
+        .unwrap();
+    assert!(cache.join(BUCKET).join(kept).is_file());
+    let (second, stderr) = pivot(&args);
+    assert!(
+        stderr.contains("5 object(s) from the cache, 0 to fetch"),
+        "{stderr}"
+    );
+    assert_eq!(first, second);
+    assert_eq!(first.lines().count(), 5 * 56);
+}

@@ -267,6 +267,9 @@ pub struct PivotArgs {
     /// Only this account's logs from an S3 trail (repeat for several)
     #[arg(long = "account", value_name = "ACCOUNT")]
     pub account: Vec<String>,
+    /// Keep the S3 objects read in DIR (DIR/BUCKET/KEY) and read them from there next time
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
     /// Ask CloudTrail Lake: one SQL query on this event data store (its id or ARN) over
     /// --from/--to, for any kind of entity, IPs included
     #[arg(long, value_name = "EVENT_DATA_STORE")]
@@ -336,6 +339,9 @@ pub struct Inputs {
     /// Route 53 Resolver query logs (files, directories, or s3://BUCKET/PREFIX)
     #[arg(long, num_args = 1..)]
     pub dns: Vec<PathBuf>,
+    /// Keep the S3 objects read in DIR (DIR/BUCKET/KEY) and read them from there next time
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
     /// Exit with status 2 if any record could not be read, 3 if a CloudTrail log file (or a
     /// previous digest) differs from what its digest file says
     #[arg(long)]

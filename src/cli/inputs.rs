@@ -49,7 +49,12 @@ pub(crate) fn fold(
     let mut fold = crate::graph::Fold::default();
     let mut next = ingest::load_streaming(&local, |i, part| fold.part(i, part))?;
     for uri in &remote {
-        let feed = super::s3::open(aws, uri, &crate::pivot::s3layout::Prune::default())?;
+        let feed = super::s3::open(
+            aws,
+            uri,
+            &crate::pivot::s3layout::Prune::default(),
+            inputs.cache.as_deref(),
+        )?;
         next += feed.consume(|objects| {
             ingest::load_objects_streaming(objects, next, |i, part| fold.part(i, part))
         })?;

@@ -84,7 +84,7 @@ fn scan_s3(
         accounts: args.account.clone(),
         regions: args.aws.regions.clone(),
     };
-    super::s3::open(&args.aws, uri, &prune)?
+    super::s3::open(&args.aws, uri, &prune, args.cache.as_deref())?
         .consume(|objects| pivot::scan_objects(objects, target, window))
 }
 

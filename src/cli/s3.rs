@@ -31,10 +31,30 @@ pub struct Feed {
     names: Vec<PathBuf>,
     rx: Receiver<(usize, Result<Vec<u8>, String>)>,
     fetcher: std::thread::JoinHandle<Result<(), crate::actions::CallError>>,
+    /// Where fetched objects are kept (`--cache DIR`), by index; `None` for those read from it.
+    keep: Vec<Option<PathBuf>>,
+    /// Objects read from the cache: index and content.
+    cached: Vec<(usize, Vec<u8>)>,
+}
+
+/// Where `--cache DIR` keeps an object: `DIR/BUCKET/KEY` (the key's layout kept).
+fn cache_path(dir: &std::path::Path, bucket: &str, key: &str) -> Option<PathBuf> {
+    // A key is the bucket's; it must not climb out of the cache.
+    if key.split('/').any(|p| p == ".." || p == ".") || key.starts_with('/') {
+        return None;
+    }
+    Some(dir.join(bucket).join(key))
 }
 
 /// Lists `uri` (pruned by `prune`) and starts fetching; the listing's size and cost on stderr.
-pub fn open(aws: &AwsTargets, uri: &S3Uri, prune: &Prune) -> Result<Feed, CliError> {
+/// With `cache`, an object already kept there at its listed size is read from it instead, and
+/// each fetched one is kept for the next run.
+pub fn open(
+    aws: &AwsTargets,
+    uri: &S3Uri,
+    prune: &Prune,
+    cache: Option<&std::path::Path>,
+) -> Result<Feed, CliError> {
     let here = uri.key_uri(&uri.prefix);
     let opts = crate::aws::AwsOptions {
         profile: aws.profiles.first().cloned(),
@@ -75,16 +95,54 @@ pub fn open(aws: &AwsTargets, uri: &S3Uri, prune: &Prune) -> Result<Feed, CliErr
         text::bytes(bytes),
         listing.list_calls
     );
-    let keys: Vec<String> = listing.objects.iter().map(|o| o.key.clone()).collect();
-    let names = keys.iter().map(|k| uri.key_uri(k).into()).collect();
+    let names = listing
+        .objects
+        .iter()
+        .map(|o| uri.key_uri(&o.key).into())
+        .collect();
+    let mut keep = Vec::new();
+    let mut cached = Vec::new();
+    let mut fetch = Vec::new();
+    for (i, o) in listing.objects.iter().enumerate() {
+        let at = cache.and_then(|d| cache_path(d, &uri.bucket, &o.key));
+        let hit = at
+            .as_ref()
+            .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() == o.size))
+            .and_then(|p| std::fs::read(p).ok());
+        match hit {
+            Some(bytes) => {
+                cached.push((i, bytes));
+                keep.push(None);
+            }
+            None => {
+                fetch.push((i, o.key.clone()));
+                keep.push(at);
+            }
+        }
+    }
+    if cache.is_some() {
+        eprintln!(
+            "vigil: s3: {} object(s) from the cache, {} to fetch",
+            cached.len(),
+            fetch.len()
+        );
+    }
     let (tx, rx) = std::sync::mpsc::sync_channel(CONCURRENCY);
     let bucket = uri.bucket.clone();
     let fetcher = std::thread::spawn(move || {
-        reader.s3_fetch(&bucket, &keys, CONCURRENCY, &mut |i, got| {
+        let keys: Vec<String> = fetch.iter().map(|(_, k)| k.clone()).collect();
+        reader.s3_fetch(&bucket, &keys, CONCURRENCY, &mut |j, got| {
+            let i = fetch.get(j).map_or(usize::MAX, |(i, _)| *i);
             let _ = tx.send((i, got.map_err(|e| e.plain())));
         })
     });
-    Ok(Feed { names, rx, fetcher })
+    Ok(Feed {
+        names,
+        rx,
+        fetcher,
+        keep,
+        cached,
+    })
 }
 
 impl Feed {
@@ -96,14 +154,28 @@ impl Feed {
             &mut (dyn Iterator<Item = (PathBuf, Result<Vec<u8>, String>)> + Send),
         ) -> T,
     ) -> Result<T, CliError> {
-        let Feed { names, rx, fetcher } = self;
+        let Feed {
+            names,
+            rx,
+            fetcher,
+            keep,
+            cached,
+        } = self;
         let total = names.len();
         let started = Instant::now();
         let (mut done, mut fetched, mut last) = (0usize, 0u64, Instant::now());
-        let mut objects = rx.into_iter().map(move |(i, got)| {
+        let from_cache = cached.into_iter().map(|(i, b)| (i, Ok(b)));
+        let mut objects = from_cache.chain(rx).map(move |(i, got)| {
             done += 1;
             if let Ok(b) = &got {
                 fetched += b.len() as u64;
+                // Kept for the next run; a cache that cannot be written only costs a fetch.
+                if let Some(Some(p)) = keep.get(i) {
+                    let _ = p
+                        .parent()
+                        .map_or(Ok(()), std::fs::create_dir_all)
+                        .and_then(|()| std::fs::write(p, b));
+                }
             }
             if last.elapsed() >= Duration::from_secs(1) || done == total {
                 last = Instant::now();
