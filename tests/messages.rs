@@ -34,6 +34,7 @@ fn variant(m: &Msg) -> usize {
         Msg::LoadErrors { .. } => 5,
         Msg::Progress(_) => 6,
         Msg::Indexed(_) => 7,
+        Msg::IndexedPart(_) => 20,
         Msg::Integrity(_) => 8,
         Msg::RawLoaded { .. } => 9,
         Msg::Signal(_) => 10,
@@ -48,7 +49,7 @@ fn variant(m: &Msg) -> usize {
         Msg::Recording { .. } => 19,
     }
 }
-const VARIANTS: usize = 20;
+const VARIANTS: usize = 21;
 
 /// The messages the console's loader sends for the fixture files.
 fn loader_messages(sources: FileSources) -> Vec<Msg> {
@@ -297,7 +298,27 @@ fn a_recorded_load_rebuilds_the_same_index_from_its_sources() {
     let Some(Msg::Indexed(ix)) = msgs.iter().find(|m| matches!(m, Msg::Indexed(_))) else {
         panic!("the loader sends Indexed: {msgs:?}");
     };
-    let live = ix.built.as_ref().expect("a live load carries its index");
+    let live = ix.built.as_ref().expect("a live load carries its graph");
+    // The index came first, in segments of whole files, each naming its files.
+    let mut live_index = vigil::pivot::TrailIndex::new();
+    let mut segment_files = 0;
+    for m in &msgs {
+        if let Msg::IndexedPart(part) = m {
+            let EvidenceRef::Files { evidence, .. } = &part.evidence else {
+                panic!("a segment refers to its files: {:?}", part.evidence)
+            };
+            segment_files += evidence.len();
+            let seg = rebuild(&part.evidence).expect("a segment rebuilds");
+            let built = part
+                .built
+                .as_ref()
+                .expect("a live segment carries its index");
+            assert_eq!(seg.index.len(), built.index.len());
+            live_index.absorb(seg.index);
+        }
+    }
+    assert!(ix.parts > 0, "the index came in segments");
+    assert_eq!(segment_files, 3);
     let EvidenceRef::Files { findings, evidence } = &ix.evidence else {
         panic!("a file load refers to its files: {:?}", ix.evidence)
     };
@@ -311,6 +332,7 @@ fn a_recorded_load_rebuilds_the_same_index_from_its_sources() {
         findings: ix.findings,
         events: ix.events,
         elapsed_ms: ix.elapsed_ms,
+        parts: ix.parts,
         built: None,
     }))))
     .expect("read back");
@@ -321,7 +343,7 @@ fn a_recorded_load_rebuilds_the_same_index_from_its_sources() {
     assert_eq!(back.evidence, ix.evidence);
     // …and is built again from the sources, to the same index and graph.
     let again = rebuild(&back.evidence).expect("rebuild");
-    assert_eq!(again.index.len(), live.index.len());
+    assert_eq!(again.index.len(), live_index.len());
     assert_eq!(again.index.len(), ix.events);
     assert_eq!(again.graph.node_count(), live.graph.node_count());
     assert_eq!(again.graph.edge_count(), live.graph.edge_count());
@@ -350,4 +372,32 @@ fn a_demo_load_refers_to_its_scenario_and_rebuilds() {
     })
     .expect_err("another scenario's hash");
     assert!(err.to_string().contains("differs"), "{err}");
+}
+
+/// The trail is usable while the load goes on: the segments that arrive before the load's end
+/// already make a searchable index, while the status still says it is indexing.
+#[test]
+fn the_index_fills_before_the_load_ends() {
+    use vigil::app::state::{IndexState, Options, State};
+    use vigil::app::{Keymap, update};
+    let msgs = loader_messages(fixture_sources());
+    let mut s = State::new(Options::default(), Keymap::default_map().expect("keymap"));
+    let mut parts = 0;
+    for m in msgs {
+        if matches!(m, Msg::Indexed(_)) {
+            break;
+        }
+        parts += usize::from(matches!(m, Msg::IndexedPart(_)));
+        update(&mut s, m);
+    }
+    assert!(parts > 0);
+    let ix = s.index.as_ref().expect("an index before the load's end");
+    assert!(ix.len() > 0);
+    let busiest = ix
+        .entities()
+        .max_by_key(|e| ix.count(e))
+        .cloned()
+        .expect("an entity");
+    assert!(!ix.pivot(&busiest, vigil::pivot::Window::all()).is_empty());
+    assert!(matches!(s.index_state, IndexState::Loading(_)), "{:?}", s.index_state);
 }

@@ -82,6 +82,7 @@ pub fn run(mut args: impl Iterator<Item = String>) -> Result<(), Box<dyn std::er
             findings: 0,
             events: n_events,
             elapsed_ms: 0,
+            parts: 0,
             built: Some(Box::new(vigil::app::Built { index, graph })),
         })),
     );

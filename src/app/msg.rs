@@ -47,6 +47,9 @@ pub enum Msg {
     Progress(Progress),
     /// The CloudTrail index and the full entity graph, built off the UI thread.
     Indexed(Box<Indexed>),
+    /// A segment of a load's index (whole files), sent as they are read so the trail fills
+    /// while the load goes on; the load's [`Msg::Indexed`] then brings the graph.
+    IndexedPart(Box<Indexed>),
     /// The loaded log files checked against the loaded CloudTrail digest files.
     Integrity(crate::integrity::Totals),
     /// The raw JSON of a CloudTrail row, read back from disk.
@@ -187,6 +190,10 @@ pub struct Indexed {
     pub findings: usize,
     pub events: usize,
     pub elapsed_ms: u64,
+    /// How many [`Msg::IndexedPart`]s brought the index before this message (which then brings
+    /// the graph only; 0: the index is here).
+    #[serde(default)]
+    pub parts: usize,
     /// Not written: a recording keeps `evidence`, and a replay builds this again from it
     /// (`console::rebuild`) before the reducer sees the message.
     #[serde(skip)]

@@ -50,6 +50,18 @@ impl EvidenceBuilder {
         n
     }
 
+    /// [`Self::absorb`] for a load whose index is sent in segments: the events go into the
+    /// graph here and are handed back for their segment's index.
+    pub fn absorb_graph(&mut self, mut l: ingest::Loaded) -> Vec<crate::model::TrailEvent> {
+        let events = std::mem::take(&mut l.events);
+        for e in &events {
+            self.graph.add_event(e);
+        }
+        self.absorb_logs(&l.dns, &l.flows);
+        self.events += events.len();
+        events
+    }
+
     /// [`Self::absorb`] for evidence that stays where it is (a scenario's logs).
     pub fn absorb_ref(&mut self, l: &ingest::Loaded) {
         for e in &l.events {
@@ -89,6 +101,7 @@ impl EvidenceBuilder {
             findings,
             events,
             elapsed_ms,
+            parts: 0,
             built: Some(Box::new(self.build())),
         }
     }
@@ -117,7 +130,7 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
         let hashes = sc.spawn(|| {
             Ok::<_, std::io::Error>((file_refs(&findings_files)?, file_refs(&evidence_files)?))
         });
-        let loaded = build_files(&sources, evidence_files.len(), &send);
+        let loaded = build_files(&sources, evidence_files.len(), &send, true);
         (loaded, hashes.join())
     });
     let Some(Loaded {
@@ -125,6 +138,7 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
         findings,
         digests,
         elapsed_ms,
+        parts,
     }) = loaded
     else {
         return;
@@ -135,9 +149,10 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
             label: "files that could not be hashed".into(),
         },
     };
-    send(Msg::Indexed(Box::new(
-        builder.finish(evidence, findings, elapsed_ms),
-    )));
+    let mut done = builder.finish(evidence, findings, elapsed_ms);
+    // The index came in segments: this message brings the graph.
+    done.parts = parts;
+    send(Msg::Indexed(Box::new(done)));
     // After the index: the console is usable while the named files are checked.
     if !digests.digests.is_empty() {
         let mut files = findings_files;
@@ -154,6 +169,8 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
 
 /// What [`build_files`] built.
 struct Loaded {
+    /// Index segments sent on the way (none when the index is in the builder).
+    parts: usize,
     builder: EvidenceBuilder,
     findings: usize,
     digests: Digests,
@@ -167,6 +184,7 @@ fn build_files(
     sources: &FileSources,
     files_total: usize,
     send: &dyn Fn(Msg) -> bool,
+    segmented: bool,
 ) -> Option<Loaded> {
     let start = Instant::now();
     let mut b = EvidenceBuilder::default();
@@ -192,12 +210,21 @@ fn build_files(
     if sources.evidence.is_empty() && b.events() == 0 {
         return None;
     }
-    index_evidence(send, &sources.evidence, files_total, &mut b, &mut digests);
+    let mut segments = Segments::new(send);
+    index_evidence(
+        send,
+        &sources.evidence,
+        files_total,
+        &mut b,
+        &mut digests,
+        segmented.then_some(&mut segments),
+    );
     Some(Loaded {
         builder: b,
         findings,
         digests,
         elapsed_ms: start.elapsed().as_millis() as u64,
+        parts: segments.sent,
     })
 }
 
@@ -254,7 +281,7 @@ pub fn rebuild(evidence: &EvidenceRef) -> Result<Built, RebuildError> {
                 findings: findings.iter().map(|r| r.path.clone()).collect(),
                 evidence: evidence.iter().map(|r| r.path.clone()).collect(),
             };
-            let loaded = build_files(&sources, sources.evidence.len(), &|_| true);
+            let loaded = build_files(&sources, sources.evidence.len(), &|_| true, false);
             Ok(loaded.map_or_else(|| EvidenceBuilder::default().build(), |l| l.builder.build()))
         }
         EvidenceRef::Demo { scenario, sha256 } => {
@@ -381,6 +408,7 @@ fn index_evidence(
     files_total: usize,
     b: &mut EvidenceBuilder,
     digests: &mut Digests,
+    mut segments: Option<&mut Segments<'_>>,
 ) {
     let start = Instant::now();
     let mut files_done = 0usize;
@@ -391,17 +419,34 @@ fn index_evidence(
         events: b.events(),
         elapsed_ms: 0,
     }));
+    // The files in the order the streaming load numbers them.
+    let files = ingest::source::expand(paths).unwrap_or_default();
     // A file's errors are summarised when its last part arrives (first few of each kind per
     // file, as the CLI does), not part by part.
     let mut file_errors: HashMap<usize, Vec<ingest::IngestError>> = HashMap::new();
+    // Events of files still arriving, for their segment.
+    let mut arriving: HashMap<usize, Vec<crate::model::TrailEvent>> = HashMap::new();
     let res = ingest::load_streaming(paths, |i, mut part| {
         file_errors.entry(i).or_default().append(&mut part.errors);
-        if part.files > 0 {
+        let whole = part.files > 0;
+        if whole {
             report_errors(send, &file_errors.remove(&i).unwrap_or_default());
         }
         digests.take(&mut part);
         files_done += part.files;
-        b.absorb(part);
+        match segments.as_deref_mut() {
+            Some(seg) => {
+                let events = b.absorb_graph(part);
+                arriving.entry(i).or_default().extend(events);
+                if whole {
+                    let path = files.get(i).cloned().unwrap_or_default();
+                    seg.file(path, arriving.remove(&i).unwrap_or_default());
+                }
+            }
+            None => {
+                b.absorb(part);
+            }
+        }
         if last_progress.elapsed() >= Duration::from_millis(100) {
             last_progress = Instant::now();
             send(Msg::Progress(Progress {
@@ -412,8 +457,84 @@ fn index_evidence(
             }));
         }
     });
+    if let Some(seg) = segments {
+        seg.flush();
+    }
     if let Err(e) = res {
         report_errors(send, &[ingest::IngestError::file(&e.path, e.to_string())]);
+    }
+}
+
+/// The index of a load sent in segments, so the trail fills file by file: the events of whole
+/// files, gathered until a segment is big or old enough, then indexed and sent as a
+/// [`Msg::IndexedPart`] that names its files (a replay builds the same segment from them).
+struct Segments<'s> {
+    send: &'s dyn Fn(Msg) -> bool,
+    events: Vec<crate::model::TrailEvent>,
+    files: Vec<PathBuf>,
+    last: Instant,
+    sent: usize,
+    start: Instant,
+}
+
+impl<'s> Segments<'s> {
+    /// Events per segment at most, and the longest a finished file waits to be searchable.
+    const EVENTS: usize = 100_000;
+    const WAIT: Duration = Duration::from_millis(300);
+
+    fn new(send: &'s dyn Fn(Msg) -> bool) -> Segments<'s> {
+        Segments {
+            send,
+            events: Vec::new(),
+            files: Vec::new(),
+            last: Instant::now(),
+            sent: 0,
+            start: Instant::now(),
+        }
+    }
+
+    /// A whole file's events.
+    fn file(&mut self, path: PathBuf, events: Vec<crate::model::TrailEvent>) {
+        self.events.extend(events);
+        self.files.push(path);
+        if self.events.len() >= Self::EVENTS || self.last.elapsed() >= Self::WAIT {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        self.last = Instant::now();
+        if self.files.is_empty() {
+            return;
+        }
+        let files = std::mem::take(&mut self.files);
+        let mut index = TrailIndex::new();
+        let n = self.events.len();
+        for e in std::mem::take(&mut self.events) {
+            index.add(e);
+        }
+        index.finish();
+        let evidence = match file_refs(&files) {
+            Ok(evidence) => EvidenceRef::Files {
+                findings: Vec::new(),
+                evidence,
+            },
+            Err(_) => EvidenceRef::Inline {
+                label: "files that could not be hashed".into(),
+            },
+        };
+        self.sent += 1;
+        (self.send)(Msg::IndexedPart(Box::new(Indexed {
+            evidence,
+            findings: 0,
+            events: n,
+            elapsed_ms: self.start.elapsed().as_millis() as u64,
+            parts: 0,
+            built: Some(Box::new(Built {
+                index,
+                graph: EntityGraph::default(),
+            })),
+        })));
     }
 }
 

@@ -74,7 +74,7 @@ impl Player {
         let Some(mut env) = self.queue.next() else {
             return false;
         };
-        if let Msg::Indexed(ix) = &mut env.msg
+        if let Msg::Indexed(ix) | Msg::IndexedPart(ix) = &mut env.msg
             && ix.built.is_none()
         {
             match super::rebuild(&ix.evidence) {
@@ -354,7 +354,7 @@ pub fn redact_recording(from: &Path, to: &Path) -> Result<Vec<(&'static str, usi
     header.redacted = true;
     let mut out = crate::record::Recorder::create(to, &header)?;
     for mut env in rec.envelopes {
-        if let Msg::Indexed(ix) = &mut env.msg {
+        if let Msg::Indexed(ix) | Msg::IndexedPart(ix) = &mut env.msg {
             match super::load::embed(&ix.evidence) {
                 Ok(e) => ix.evidence = e,
                 Err(e) => {

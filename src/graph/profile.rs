@@ -29,6 +29,14 @@ impl Interner {
     pub fn lookup(&self, s: &str) -> Option<u32> {
         self.map.get(s).copied()
     }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
 }
 
 #[derive(Debug, Default, Clone)]

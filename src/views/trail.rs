@@ -150,7 +150,16 @@ impl Cols {
 
 pub fn render(state: &State, tv: &TrailView, t: &Theme, frame: &mut Frame, body: Rect) {
     let scope_line = Rect::new(body.x, body.y, body.width, 1);
-    let info = scope_info(tv, t);
+    let mut info = scope_info(tv, t);
+    // The load goes on: these are the files indexed so far.
+    if let IndexState::Loading(p) = state.index_state {
+        info.push_str(&format!(
+            " {} indexing {}/{} files",
+            t.sep(),
+            p.files_done,
+            p.files_total
+        ));
+    }
     frame.render_widget(
         Paragraph::new(Span::styled(t.fit(&info, usize::from(body.width)), t.dim())),
         scope_line,

@@ -81,6 +81,17 @@ fn apply(s: &mut State, msg: Msg) -> Vec<Effect> {
             s.index_state = IndexState::Loading(p);
             Vec::new()
         }
+        Msg::IndexedPart(ix) => {
+            // A segment of the index (whole files): searchable at once.
+            if let Some(built) = ix.built {
+                match s.index.as_mut() {
+                    Some(index) => index.absorb(built.index),
+                    None => s.index = Some(built.index),
+                }
+                refresh_views(s);
+            }
+            Vec::new()
+        }
         Msg::Indexed(ix) => {
             let ix = *ix;
             s.evidence = Some(ix.evidence);
@@ -98,6 +109,24 @@ fn apply(s: &mut State, msg: Msg) -> Vec<Effect> {
                 s.graph.add_finding(f);
             }
             s.graph_findings = s.findings.len();
+            if ix.parts > 0 {
+                // The index came in segments (kept, with anything the API added meanwhile);
+                // this message brought the graph. API events are added to it again.
+                if let Some(index) = s.index.as_ref().filter(|i| i.api_rows() > 0) {
+                    let body = format!("{{\"Records\":[{}]}}", index.api_records().join(","));
+                    let name = std::path::Path::new("cloudtrail:LookupEvents");
+                    let loaded = crate::ingest::load_bytes(name, body.into_bytes());
+                    for ev in &loaded.events {
+                        s.graph.add_event(ev);
+                    }
+                }
+                s.index_state = IndexState::Ready {
+                    events: ix.events,
+                    elapsed_ms: ix.elapsed_ms,
+                };
+                refresh_views(s);
+                return Vec::new();
+            }
             // Events a live session already had from LookupEvents stay: the new index is the
             // local files' and the API's.
             let carried = s
