@@ -392,12 +392,16 @@ fn the_index_fills_before_the_load_ends() {
     }
     assert!(parts > 0);
     let ix = s.index.as_ref().expect("an index before the load's end");
-    assert!(ix.len() > 0);
+    assert!(!ix.is_empty());
     let busiest = ix
         .entities()
         .max_by_key(|e| ix.count(e))
         .cloned()
         .expect("an entity");
     assert!(!ix.pivot(&busiest, vigil::pivot::Window::all()).is_empty());
-    assert!(matches!(s.index_state, IndexState::Loading(_)), "{:?}", s.index_state);
+    assert!(
+        matches!(s.index_state, IndexState::Loading(_)),
+        "{:?}",
+        s.index_state
+    );
 }

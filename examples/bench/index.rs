@@ -14,7 +14,7 @@ use vigil::model::EntityId;
 use vigil::pivot::{TrailIndex, Window};
 
 /// Peak resident set size of this process so far, in MiB (Linux; 0 elsewhere).
-fn peak_rss_mib() -> f64 {
+pub fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

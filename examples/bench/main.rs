@@ -1,16 +1,21 @@
 //! vigil's benchmarks, one binary (each example links the library and the AWS SDK, so one link
 //! instead of two): `bench index DIR` builds the CloudTrail index over DIR and times pivots;
+//! `bench load DIR` times the console's own load (first searchable segment, complete);
 //! `bench render [FINDINGS EVENTS]` times frames over a large synthetic state. The data comes
 //! from the generator, `cargo run --release --example gen_trail`.
 
 mod index;
+mod load;
 mod render;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
         Some("index") => index::run(args),
+        Some("load") => load::run(args),
         Some("render") => render::run(args).map_err(|e| anyhow::anyhow!("{e}")),
-        _ => anyhow::bail!("usage: bench index DIR | bench render [FINDINGS EVENTS]"),
+        _ => anyhow::bail!(
+            "usage: bench index DIR | bench load DIR | bench render [FINDINGS EVENTS]"
+        ),
     }
 }

@@ -466,28 +466,27 @@ fn index_evidence(
 }
 
 /// The index of a load sent in segments, so the trail fills file by file: the events of whole
-/// files, gathered until a segment is big or old enough, then indexed and sent as a
-/// [`Msg::IndexedPart`] that names its files (a replay builds the same segment from them).
+/// files are gathered, the first segment sent as soon as a file is read, the next ones at
+/// [`Segments::EVENTS`] (each makes the console re-sort its index once: a handful per million
+/// events), each as a [`Msg::IndexedPart`] naming its files (a replay builds the same segment
+/// from them). Measured on a million events: faster than one index at the end (the reducer
+/// indexes while the loader builds the graph) for about a fifth more peak memory.
 struct Segments<'s> {
     send: &'s dyn Fn(Msg) -> bool,
     events: Vec<crate::model::TrailEvent>,
     files: Vec<PathBuf>,
-    last: Instant,
     sent: usize,
     start: Instant,
 }
 
 impl<'s> Segments<'s> {
-    /// Events per segment at most, and the longest a finished file waits to be searchable.
     const EVENTS: usize = 100_000;
-    const WAIT: Duration = Duration::from_millis(300);
 
     fn new(send: &'s dyn Fn(Msg) -> bool) -> Segments<'s> {
         Segments {
             send,
             events: Vec::new(),
             files: Vec::new(),
-            last: Instant::now(),
             sent: 0,
             start: Instant::now(),
         }
@@ -497,23 +496,22 @@ impl<'s> Segments<'s> {
     fn file(&mut self, path: PathBuf, events: Vec<crate::model::TrailEvent>) {
         self.events.extend(events);
         self.files.push(path);
-        if self.events.len() >= Self::EVENTS || self.last.elapsed() >= Self::WAIT {
+        if self.sent == 0 || self.events.len() >= Self::EVENTS {
             self.flush();
         }
     }
 
     fn flush(&mut self) {
-        self.last = Instant::now();
         if self.files.is_empty() {
             return;
         }
         let files = std::mem::take(&mut self.files);
         let mut index = TrailIndex::new();
-        let n = self.events.len();
         for e in std::mem::take(&mut self.events) {
             index.add(e);
         }
         index.finish();
+        let n = index.len();
         let evidence = match file_refs(&files) {
             Ok(evidence) => EvidenceRef::Files {
                 findings: Vec::new(),

@@ -102,53 +102,58 @@ impl TrailIndex {
     }
 
     /// Adds every row of `other` (another file's or segment's index): its strings interned here,
-    /// its postings renumbered; then back in pivot order. An event both hold (same id and time)
-    /// is kept once.
-    pub fn absorb(&mut self, mut other: TrailIndex) {
+    /// its postings renumbered; then back in pivot order. An event already here (same id and
+    /// time) is left out.
+    pub fn absorb(&mut self, other: TrailIndex) {
+        self.absorb_all(vec![other]);
+    }
+
+    /// [`Self::absorb`] for several indexes at once: one sort at the end, however many.
+    pub fn absorb_all(&mut self, others: Vec<TrailIndex>) {
         self.finish();
-        other.finish();
-        let map: Vec<u32> = (0..other.strings.len() as u32)
-            .map(|i| self.strings.intern(other.strings.get(i)))
-            .collect();
-        let sym = |s: u32| map.get(s as usize).copied().unwrap_or(0);
-        let base = self.rows.len() as u32;
-        // Other's row numbers → ours (`None`: a duplicate, left out).
-        let mut renumber: Vec<Option<u32>> = Vec::with_capacity(other.rows.len());
-        let mut next = base;
-        for mut row in std::mem::take(&mut other.rows) {
-            // Against the rows already here (sorted); other's own are unique by its finish.
-            let dup = self.rows[..base as usize]
-                .binary_search_by(|r| (r.time, &*r.event_id).cmp(&(row.time, &*row.event_id)))
-                .is_ok();
-            if dup {
-                renumber.push(None);
-                continue;
+        let base_len = self.rows.len();
+        for mut other in others {
+            other.finish();
+            let map: Vec<u32> = (0..other.strings.len() as u32)
+                .map(|i| self.strings.intern(other.strings.get(i)))
+                .collect();
+            let sym = |s: u32| map.get(s as usize).copied().unwrap_or(0);
+            // Other's row numbers → ours (`None`: already here, left out).
+            let mut renumber: Vec<Option<u32>> = Vec::with_capacity(other.rows.len());
+            for mut row in std::mem::take(&mut other.rows) {
+                // Against the rows that were here (sorted).
+                let dup = self.rows[..base_len]
+                    .binary_search_by(|r| (r.time, &*r.event_id).cmp(&(row.time, &*row.event_id)))
+                    .is_ok();
+                if dup {
+                    renumber.push(None);
+                    continue;
+                }
+                row.name = sym(row.name);
+                row.source = sym(row.source);
+                row.principal = sym(row.principal);
+                row.source_ip = sym(row.source_ip);
+                row.user_agent = sym(row.user_agent);
+                row.error = sym(row.error);
+                row.region = sym(row.region);
+                self.api_rows += usize::from(row.api);
+                renumber.push(Some(self.rows.len() as u32));
+                self.rows.push(row);
             }
-            row.name = sym(row.name);
-            row.source = sym(row.source);
-            row.principal = sym(row.principal);
-            row.source_ip = sym(row.source_ip);
-            row.user_agent = sym(row.user_agent);
-            row.error = sym(row.error);
-            row.region = sym(row.region);
-            self.api_rows += usize::from(row.api);
-            self.rows.push(row);
-            renumber.push(Some(next));
-            next += 1;
-        }
-        for (entity, s) in other.entity_sym {
-            let Some(list) = other.postings.get(s as usize) else {
-                continue;
-            };
-            let n = self.entity_sym.len() as u32;
-            let mine = *self.entity_sym.entry(entity).or_insert(n);
-            if mine as usize == self.postings.len() {
-                self.postings.push(Vec::new());
+            for (entity, s) in other.entity_sym {
+                let Some(list) = other.postings.get(s as usize) else {
+                    continue;
+                };
+                let n = self.entity_sym.len() as u32;
+                let mine = *self.entity_sym.entry(entity).or_insert(n);
+                if mine as usize == self.postings.len() {
+                    self.postings.push(Vec::new());
+                }
+                self.postings[mine as usize].extend(
+                    list.iter()
+                        .filter_map(|r| renumber.get(*r as usize).copied().flatten()),
+                );
             }
-            self.postings[mine as usize].extend(
-                list.iter()
-                    .filter_map(|r| renumber.get(*r as usize).copied().flatten()),
-            );
         }
         self.sorted = false;
         self.finish();

@@ -1,0 +1,55 @@
+//! `bench load DIR`: the console's own load of DIR (the file loader on the bus, the reducer
+//! applying each message) — when the first index segment makes the trail searchable, when the
+//! load is complete (index and graph), and the peak RSS.
+
+use std::path::PathBuf;
+use std::time::Instant;
+use vigil::app::state::{IndexState, Options, State};
+use vigil::app::{Keymap, Msg, update};
+use vigil::console::{Bus, FileSources, load_files};
+
+pub fn run(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
+    let Some(dir) = args.next().map(PathBuf::from) else {
+        anyhow::bail!("usage: bench load DIR");
+    };
+    let t = Instant::now();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
+    let bus = Bus::new(tx);
+    let loader = std::thread::spawn(move || {
+        load_files(
+            &bus,
+            FileSources {
+                findings: Vec::new(),
+                evidence: vec![dir],
+            },
+        )
+    });
+    let mut s = State::new(Options::default(), Keymap::default_map()?);
+    let (mut first, mut parts) = (None, 0usize);
+    while let Some(env) = rx.blocking_recv() {
+        let part = matches!(env.msg, Msg::IndexedPart(_));
+        let done = matches!(env.msg, Msg::Indexed(_));
+        update(&mut s, env.msg);
+        if part {
+            parts += 1;
+            first.get_or_insert(t.elapsed());
+        }
+        if done {
+            break;
+        }
+    }
+    let total = t.elapsed();
+    let _ = loader.join();
+    let events = s.index.as_ref().map_or(0, |i| i.len());
+    println!(
+        "load: {events} events in {parts} segments; first searchable {:.2}s, complete {:.2}s ({}); peak RSS {:.0} MiB",
+        first.map_or(0.0, |d| d.as_secs_f64()),
+        total.as_secs_f64(),
+        match s.index_state {
+            IndexState::Ready { .. } => "ready",
+            _ => "not ready",
+        },
+        super::index::peak_rss_mib()
+    );
+    Ok(())
+}
