@@ -110,22 +110,17 @@ fn lake(
     let lake_err = |e: crate::actions::CallError| CliError::Lake(e.plain());
     let id = reader.lake_start(&sql).map_err(lake_err)?;
     let started = std::time::Instant::now();
-    let mut wait = std::time::Duration::from_millis(200);
-    let status = loop {
-        let st = reader.lake_describe(&id).map_err(lake_err)?;
-        if st.done() {
-            break st;
-        }
-        if started.elapsed().as_secs() >= args.query_timeout {
-            reader.lake_cancel(&id).map_err(lake_err)?;
-            return Err(CliError::Lake(format!(
-                "query {id} still {} after {} s: cancelled",
-                st.status, args.query_timeout
-            )));
-        }
-        std::thread::sleep(wait);
-        wait = (wait * 2).min(std::time::Duration::from_secs(2));
-    };
+    let status = follow(
+        args.query_timeout,
+        || reader.lake_describe(&id).map_err(lake_err),
+        |st| (st.done(), st.status.clone()),
+        || reader.lake_cancel(&id).map_err(lake_err),
+    )
+    .map_err(|(state, secs)| {
+        CliError::Lake(format!(
+            "query {id} still {state} after {secs} s: cancelled"
+        ))
+    })??;
     if status.status != "FINISHED" {
         return Err(CliError::Lake(format!(
             "query {id} {}: {}",
@@ -153,6 +148,38 @@ fn lake(
         gb * lake::USD_PER_GB
     );
     Ok(())
+}
+
+/// Follows a query until it ends (`status` asked with backoff, 0.2 s up to 2 s): its last
+/// status, or — still running after `timeout` seconds, and then cancelled with `cancel` — its
+/// state and the timeout.
+#[allow(clippy::type_complexity)]
+fn follow<S>(
+    timeout: u64,
+    mut status: impl FnMut() -> Result<S, CliError>,
+    done: impl Fn(&S) -> (bool, String),
+    cancel: impl FnOnce() -> Result<(), CliError>,
+) -> Result<Result<S, CliError>, (String, u64)> {
+    let started = std::time::Instant::now();
+    let mut wait = std::time::Duration::from_millis(200);
+    loop {
+        let st = match status() {
+            Ok(st) => st,
+            Err(e) => return Ok(Err(e)),
+        };
+        let (ended, state) = done(&st);
+        if ended {
+            return Ok(Ok(st));
+        }
+        if started.elapsed().as_secs() >= timeout {
+            return match cancel() {
+                Ok(()) => Err((state, timeout)),
+                Err(e) => Ok(Err(e)),
+            };
+        }
+        std::thread::sleep(wait);
+        wait = (wait * 2).min(std::time::Duration::from_secs(2));
+    }
 }
 
 /// Adds rebuilt records (a query's rows) to the pivot, each event once.
@@ -207,22 +234,15 @@ fn athena(
         )
         .map_err(err)?;
     let started = std::time::Instant::now();
-    let mut wait = std::time::Duration::from_millis(200);
-    let status = loop {
-        let st = reader.athena_status(&id).map_err(err)?;
-        if st.done() {
-            break st;
-        }
-        if started.elapsed().as_secs() >= args.query_timeout {
-            reader.athena_stop(&id).map_err(err)?;
-            return Err(CliError::Athena(format!(
-                "query {id} still {} after {} s: stopped",
-                st.state, args.query_timeout
-            )));
-        }
-        std::thread::sleep(wait);
-        wait = (wait * 2).min(std::time::Duration::from_secs(2));
-    };
+    let status = follow(
+        args.query_timeout,
+        || reader.athena_status(&id).map_err(err),
+        |st| (st.done(), st.state.clone()),
+        || reader.athena_stop(&id).map_err(err),
+    )
+    .map_err(|(state, secs)| {
+        CliError::Athena(format!("query {id} still {state} after {secs} s: stopped"))
+    })??;
     if status.state != "SUCCEEDED" {
         return Err(CliError::Athena(format!(
             "query {id} {}: {}",

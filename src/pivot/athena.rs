@@ -4,9 +4,9 @@
 //! days scanned, and the record rebuilt from a result row. The value is always an escaped
 //! literal. Pure.
 
-use super::lake::literal;
+use super::lake::{Dialect, condition};
 use super::window::Window;
-use crate::model::{EntityId, EntityKind, Ts};
+use crate::model::{EntityId, Ts};
 
 /// What a pivot selects: (column, alias); the aliases are [`super::lake::record`]'s.
 pub const COLUMNS: [(&str, &str); 16] = [
@@ -42,31 +42,18 @@ pub fn table_name(text: &str) -> Result<String, &'static str> {
         .ok_or("an Athena table is [database.]table: letters, digits, underscores")
 }
 
-fn condition(e: &EntityId) -> Result<String, &'static str> {
-    let v = literal(&e.value)?;
-    Ok(match e.kind {
-        EntityKind::Ip => format!("sourceipaddress = {v}"),
-        EntityKind::Key => format!("useridentity.accesskeyid = {v}"),
-        EntityKind::User if e.value.ends_with(":root") => {
-            let account = e.value.split(':').nth(4).unwrap_or_default();
-            format!(
-                "useridentity.type = 'Root' AND useridentity.accountid = {}",
-                literal(account)?
-            )
-        }
-        EntityKind::User | EntityKind::Session => format!("useridentity.arn = {v}"),
-        EntityKind::Role => format!("useridentity.sessioncontext.sessionissuer.arn = {v}"),
-        EntityKind::Account => {
-            format!("(recipientaccountid = {v} OR useridentity.accountid = {v})")
-        }
-        EntityKind::Ua => format!("useragent = {v}"),
-        EntityKind::Instance => format!(
-            "useridentity.principalid LIKE {}",
-            literal(&format!("%:{}", e.value))?
-        ),
-        _ => return Err("the CloudTrail table's columns do not name this kind of entity"),
-    })
-}
+/// The table's column names.
+const ATHENA: Dialect = Dialect {
+    source_ip: "sourceipaddress",
+    key: "useridentity.accesskeyid",
+    arn: "useridentity.arn",
+    identity_type: "useridentity.type",
+    identity_account: "useridentity.accountid",
+    issuer: "useridentity.sessioncontext.sessionissuer.arn",
+    recipient: "recipientaccountid",
+    user_agent: "useragent",
+    principal_id: "useridentity.principalid",
+};
 
 fn day(t: Ts) -> String {
     let s = t.to_rfc3339_secs();
@@ -78,7 +65,7 @@ fn day(t: Ts) -> String {
 pub fn query(table: &str, e: &EntityId, w: Window) -> Result<String, &'static str> {
     let table = table_name(table)?;
     let cols: Vec<String> = COLUMNS.iter().map(|(c, a)| format!("{c} AS {a}")).collect();
-    let mut filter = condition(e)?;
+    let mut filter = condition(e, &ATHENA)?;
     if let Some(f) = w.from {
         filter.push_str(&format!(
             " AND \"timestamp\" >= '{}' AND eventtime >= '{}'",
@@ -111,7 +98,7 @@ mod tests {
         };
         let sql = query(
             "cloudtrail_logs.trail",
-            &EntityId::new(EntityKind::Ip, "203.0.113.7"),
+            &EntityId::new(crate::model::EntityKind::Ip, "203.0.113.7"),
             w,
         )
         .unwrap();

@@ -56,31 +56,60 @@ fn lake_time(t: Ts) -> String {
         .to_string()
 }
 
-/// The condition that finds `e`'s events, or why Lake's columns cannot.
-pub fn condition(e: &EntityId) -> Result<String, &'static str> {
+/// The columns a pivot's condition names, as an engine spells them (Lake keeps CloudTrail's
+/// camel case; the Athena table AWS documents is lower case).
+pub struct Dialect {
+    pub source_ip: &'static str,
+    pub key: &'static str,
+    pub arn: &'static str,
+    pub identity_type: &'static str,
+    pub identity_account: &'static str,
+    pub issuer: &'static str,
+    pub recipient: &'static str,
+    pub user_agent: &'static str,
+    pub principal_id: &'static str,
+}
+
+pub const LAKE: Dialect = Dialect {
+    source_ip: "sourceIPAddress",
+    key: "userIdentity.accessKeyId",
+    arn: "userIdentity.arn",
+    identity_type: "userIdentity.type",
+    identity_account: "userIdentity.accountId",
+    issuer: "userIdentity.sessionContext.sessionIssuer.arn",
+    recipient: "recipientAccountId",
+    user_agent: "userAgent",
+    principal_id: "userIdentity.principalId",
+};
+
+/// The condition that finds `e`'s events in `d`'s columns, or why they cannot.
+pub fn condition(e: &EntityId, d: &Dialect) -> Result<String, &'static str> {
     let v = literal(&e.value)?;
     Ok(match e.kind {
-        EntityKind::Ip => format!("sourceIPAddress = {v}"),
-        EntityKind::Key => format!("userIdentity.accessKeyId = {v}"),
+        EntityKind::Ip => format!("{} = {v}", d.source_ip),
+        EntityKind::Key => format!("{} = {v}", d.key),
         EntityKind::User if e.value.ends_with(":root") => {
             let account = e.value.split(':').nth(4).unwrap_or_default();
             format!(
-                "userIdentity.type = 'Root' AND userIdentity.accountId = {}",
+                "{} = 'Root' AND {} = {}",
+                d.identity_type,
+                d.identity_account,
                 literal(account)?
             )
         }
-        EntityKind::User | EntityKind::Session => format!("userIdentity.arn = {v}"),
-        EntityKind::Role => format!("userIdentity.sessionContext.sessionIssuer.arn = {v}"),
+        EntityKind::User | EntityKind::Session => format!("{} = {v}", d.arn),
+        EntityKind::Role => format!("{} = {v}", d.issuer),
         EntityKind::Account => {
-            format!("(recipientAccountId = {v} OR userIdentity.accountId = {v})")
+            format!("({} = {v} OR {} = {v})", d.recipient, d.identity_account)
         }
-        EntityKind::Ua => format!("userAgent = {v}"),
+        EntityKind::Ua => format!("{} = {v}", d.user_agent),
         // An instance acts through its role's sessions, named after it.
         EntityKind::Instance => format!(
-            "userIdentity.principalId LIKE {}",
+            "{} LIKE {}",
+            d.principal_id,
             literal(&format!("%:{}", e.value))?
         ),
-        _ => return Err("CloudTrail Lake's columns do not name this kind of entity"),
+        _ => return Err("CloudTrail's columns do not name this kind of entity"),
     })
 }
 
@@ -88,7 +117,7 @@ pub fn condition(e: &EntityId) -> Result<String, &'static str> {
 pub fn query(store: &str, e: &EntityId, w: Window) -> Result<String, &'static str> {
     let store = store_id(store)?;
     let cols: Vec<String> = COLUMNS.iter().map(|(c, a)| format!("{c} AS {a}")).collect();
-    let mut filter = condition(e)?;
+    let mut filter = condition(e, &LAKE)?;
     if let Some(f) = w.from {
         filter.push_str(&format!(" AND eventTime >= '{}'", lake_time(f)));
     }
