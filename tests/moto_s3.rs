@@ -299,3 +299,51 @@ fn a_cache_keeps_fetched_objects_for_the_next_run() {
     assert_eq!(first, second);
     assert_eq!(first.lines().count(), 5 * 56);
 }
+
+/// GuardDuty's findings export in the same bucket (`AWSLogs/ACCOUNT/GuardDuty/REGION/…`):
+/// `--findings s3://BUCKET/` walks to the GuardDuty folders only, and the findings are read.
+#[test]
+fn a_guardduty_export_in_s3_is_read_as_findings() {
+    let (_m, url) = moto();
+    let (rt, s3) = s3_client(&url);
+    let dir = tempfile::tempdir().unwrap();
+    layout(&s3, &rt, dir.path());
+    let findings: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tui/findings.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let lines: String = findings.iter().map(|f| format!("{f}\n")).collect();
+    let key = "AWSLogs/111111111111/GuardDuty/us-east-1/2024/05/02/export-1.jsonl.gz";
+    rt.block_on(
+        s3.put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .body(gz(&lines).into())
+            .send(),
+    )
+    .unwrap();
+    let out = Command::cargo_bin("vigil")
+        .unwrap()
+        .args([
+            "analyze",
+            "--findings",
+            &format!("s3://{BUCKET}/"),
+            "--format",
+            "json",
+        ])
+        .args(["--endpoint-url", &url])
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("1 object(s),"),
+        "only the GuardDuty folder: {stderr}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), findings.len());
+}

@@ -81,7 +81,13 @@ fn name_of(prefix: &str) -> &str {
 /// layout level by level (accounts, regions, days) where the prefix is part of it.
 pub(super) fn list(c: &Clients, uri: &S3Uri, prune: &Prune) -> Result<Listing, CallError> {
     let mut out = Listing::default();
-    // (prefix, everything under it): the second is set where the layout ends.
+    // (prefix, everything under it): the second is set where the layout ends. Without a
+    // service to look for, the prefix is listed whole.
+    let Some(service) = prune.service.as_deref() else {
+        list_prefix(c, &uri.bucket, &uri.prefix, false, &mut out)?;
+        out.objects.sort_by(|a, b| a.key.cmp(&b.key));
+        return Ok(out);
+    };
     let mut todo = vec![(uri.prefix.clone(), false)];
     while let Some((p, all)) = todo.pop() {
         let level = if all { Level::Leaf } else { level_of(&p) };
@@ -100,9 +106,9 @@ pub(super) fn list(c: &Clients, uri: &S3Uri, prune: &Prune) -> Result<Listing, C
                     if matches!(level, Level::Accounts) && name.starts_with("o-") {
                         todo.push((f, false));
                     } else if keep(&level, name, prune) {
-                        // Straight to the account's CloudTrail folder: its flow logs, digests
-                        // and other services' logs are not listed.
-                        todo.push((format!("{f}CloudTrail/"), false));
+                        // Straight to the account's folder of this service: the others (and
+                        // CloudTrail's digests) are not listed.
+                        todo.push((format!("{f}{service}/"), false));
                     }
                 }
             }

@@ -45,19 +45,26 @@ pub(crate) fn fold(
     inputs: &Inputs,
     aws: &super::args::AwsTargets,
 ) -> Result<(ingest::Loaded, crate::graph::EntityGraph), CliError> {
-    let (local, remote) = super::s3::split(&input_paths(inputs)?);
+    let (local, _) = super::s3::split(&input_paths(inputs)?);
     let mut fold = crate::graph::Fold::default();
     let mut next = ingest::load_streaming(&local, |i, part| fold.part(i, part))?;
-    for uri in &remote {
-        let feed = super::s3::open(
-            aws,
-            uri,
-            &crate::pivot::s3layout::Prune::default(),
-            inputs.cache.as_deref(),
-        )?;
-        next += feed.consume(|objects| {
-            ingest::load_objects_streaming(objects, next, |i, part| fold.part(i, part))
-        })?;
+    // Each S3 prefix walked along its service's delivery layout.
+    for (paths, service) in [
+        (&inputs.findings, "GuardDuty"),
+        (&inputs.trail, "CloudTrail"),
+        (&inputs.flows, "vpcflowlogs"),
+        (&inputs.dns, "vpcdnsquerylogs"),
+    ] {
+        for uri in super::s3::split(paths).1 {
+            let prune = crate::pivot::s3layout::Prune {
+                service: Some(service.into()),
+                ..Default::default()
+            };
+            let feed = super::s3::open(aws, &uri, &prune, inputs.cache.as_deref())?;
+            next += feed.consume(|objects| {
+                ingest::load_objects_streaming(objects, next, |i, part| fold.part(i, part))
+            })?;
+        }
     }
     Ok(fold.finish())
 }

@@ -80,6 +80,7 @@ fn scan_s3(
     window: Window,
 ) -> Result<ScanResult, CliError> {
     let prune = Prune {
+        service: Some("CloudTrail".into()),
         window,
         accounts: args.account.clone(),
         regions: args.aws.regions.clone(),

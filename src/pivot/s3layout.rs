@@ -1,6 +1,8 @@
-//! Where CloudTrail writes in S3, and which prefixes can hold the events a question asks for:
-//! `PREFIX/AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/…json.gz` (digests beside it under
-//! `CloudTrail-Digest/`). Given a window, accounts and regions, the listing walks the layout one
+//! Where AWS services deliver logs in S3, and which prefixes can hold what a question asks for:
+//! `PREFIX/AWSLogs/[o-ORG/]ACCOUNT/SERVICE/REGION/YYYY/MM/DD/…` — `CloudTrail` (digests beside it
+//! under `CloudTrail-Digest/`), GuardDuty's findings export (`GuardDuty`), VPC flow logs
+//! (`vpcflowlogs`); Route 53 Resolver query logs have a VPC id where the region is
+//! (`vpcdnsquerylogs`). Given a window, accounts and regions, the listing walks the layout one
 //! level at a time and lists only the day folders that can hold matching events, instead of the
 //! whole bucket. Pure: the caller lists.
 
@@ -34,6 +36,9 @@ impl S3Uri {
 /// What the listing may leave out.
 #[derive(Debug, Clone, Default)]
 pub struct Prune {
+    /// The service folder below each account (`CloudTrail`, `GuardDuty`, `vpcflowlogs`,
+    /// `vpcdnsquerylogs`); `None`: list everything under the prefix.
+    pub service: Option<String>,
     pub window: Window,
     /// Only these accounts (empty: all).
     pub accounts: Vec<String>,
@@ -41,7 +46,10 @@ pub struct Prune {
     pub regions: Vec<String>,
 }
 
-/// Where `prefix` stands in CloudTrail's layout.
+/// The service folders whose layout below is REGION (or VPC)/YYYY/MM/DD.
+pub const SERVICES: [&str; 4] = ["CloudTrail", "GuardDuty", "vpcflowlogs", "vpcdnsquerylogs"];
+
+/// Where `prefix` stands in the layout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Level {
     /// Above `AWSLogs/` (the bucket or the trail's own prefix): `AWSLogs/` is next.
@@ -75,8 +83,8 @@ pub fn level_of(prefix: &str) -> Level {
         [] if org => Level::OrgAccounts,
         [] => Level::Accounts,
         [_account] => Level::Leaf,
-        [_account, "CloudTrail"] => Level::Regions,
-        [_account, "CloudTrail", _region] => Level::Days,
+        [_account, service] if SERVICES.contains(service) => Level::Regions,
+        [_account, service, _region] if SERVICES.contains(service) => Level::Days,
         _ => Level::Leaf,
     }
 }
@@ -111,7 +119,12 @@ pub fn keep(level: &Level, name: &str, p: &Prune) -> bool {
                 || p.accounts.is_empty()
                 || p.accounts.iter().any(|a| a == name)
         }
-        Level::Regions => p.regions.is_empty() || p.regions.iter().any(|r| r == name),
+        // A query-log folder is a VPC, not a region: not pruned by region.
+        Level::Regions => {
+            p.regions.is_empty()
+                || p.service.as_deref() == Some("vpcdnsquerylogs")
+                || p.regions.iter().any(|r| r == name)
+        }
         _ => true,
     }
 }
@@ -142,7 +155,18 @@ mod tests {
             level_of("AWSLogs/123456789012/CloudTrail/eu-west-1/2024/05/"),
             Level::Leaf
         );
-        assert_eq!(level_of("AWSLogs/123456789012/vpcflowlogs/"), Level::Leaf);
+        assert_eq!(
+            level_of("AWSLogs/123456789012/vpcflowlogs/"),
+            Level::Regions
+        );
+        assert_eq!(
+            level_of("AWSLogs/123456789012/GuardDuty/us-east-1/"),
+            Level::Days
+        );
+        assert_eq!(
+            level_of("AWSLogs/123456789012/elasticloadbalancing/"),
+            Level::Leaf
+        );
     }
 
     #[test]
