@@ -224,6 +224,15 @@ fn common_suffix(path: &Path, want: &[&str]) -> usize {
 }
 
 /// Hex SHA-256 of a file's uncompressed content (gzip is recognised by its magic bytes).
+/// The SHA-256 of content in memory, uncompressed first when it is gzip (as CloudTrail hashes).
+pub fn sha256_uncompressed_bytes(bytes: &[u8]) -> std::io::Result<String> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        sha256_of(flate2::read::MultiGzDecoder::new(bytes)).map(|(h, _)| h)
+    } else {
+        sha256_of(bytes).map(|(h, _)| h)
+    }
+}
+
 pub fn sha256_uncompressed(path: &Path) -> std::io::Result<String> {
     sha256_of(source::open(path)?).map(|(hash, _)| hash)
 }
@@ -261,6 +270,19 @@ pub fn verify(
     files: &[PathBuf],
     trail_files: &[Arc<PathBuf>],
 ) -> IntegrityReport {
+    verify_with(digests, files, trail_files, &|p| {
+        sha256_uncompressed(p).map_err(|e| e.to_string())
+    })
+}
+
+/// [`verify`] with the content hashes from `hash` (the SHA-256 of a file's uncompressed content,
+/// or why not): objects that are not files on disk (an S3 bucket's) were hashed as they arrived.
+pub fn verify_with(
+    digests: &[Digest],
+    files: &[PathBuf],
+    trail_files: &[Arc<PathBuf>],
+    hash: &(dyn Fn(&Path) -> Result<String, String> + Sync),
+) -> IntegrityReport {
     let candidates = Candidates::new(files);
     let mut digests: Vec<&Digest> = digests.iter().collect();
     digests.sort_by(|a, b| a.path.cmp(&b.path));
@@ -296,10 +318,7 @@ pub fn verify(
     to_hash.extend(previous.iter().flatten().copied());
     let hashes: Hashes = to_hash
         .into_par_iter()
-        .map(|p| {
-            let h = sha256_uncompressed(p).map_err(|e| e.to_string());
-            (p.to_path_buf(), h)
-        })
+        .map(|p| (p.to_path_buf(), hash(p)))
         .collect();
 
     let mut totals = Totals {

@@ -19,9 +19,9 @@ pub fn run(args: AnalyzeArgs, out: &mut impl Write) -> Result<ExitCode, CliError
         format,
         aws,
     } = args;
-    let (loaded, graph) = super::inputs::fold(&inputs, &aws)?;
+    let (loaded, graph, s3_hashes) = super::inputs::fold(&inputs, &aws)?;
     let groups = groups::compute(&loaded.findings);
-    let integrity = check_integrity(&inputs, &loaded)?;
+    let integrity = check_integrity(&inputs, &loaded, &s3_hashes)?;
     let errors = ErrorSummary::new(&loaded.errors, inputs.verbose);
     match format {
         AnalyzeFormat::Json => {
@@ -48,16 +48,22 @@ pub fn run(args: AnalyzeArgs, out: &mut impl Write) -> Result<ExitCode, CliError
 fn check_integrity(
     inputs: &Inputs,
     loaded: &ingest::Loaded,
+    s3: &super::inputs::S3Hashes,
 ) -> Result<Option<IntegrityReport>, CliError> {
     if loaded.digests.is_empty() {
         return Ok(None);
     }
-    // (Digests are checked against files on disk; an S3 source's are not, yet.)
-    let files: Vec<_> = expand_local(inputs)?;
-    Ok(Some(integrity::verify(
+    // Files on disk are hashed now; S3 objects were hashed as they arrived.
+    let mut files: Vec<_> = expand_local(inputs)?;
+    files.extend(s3.keys().cloned());
+    Ok(Some(integrity::verify_with(
         &loaded.digests,
         &files,
         &loaded.trail_files,
+        &|p| match s3.get(p) {
+            Some(h) => h.clone(),
+            None => integrity::sha256_uncompressed(p).map_err(|e| e.to_string()),
+        },
     )))
 }
 

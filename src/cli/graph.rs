@@ -11,7 +11,7 @@ use std::process::ExitCode;
 /// Writes the neighbourhood to `out`; an entity the inputs never name is a usage error.
 pub fn run(args: GraphArgs, out: &mut impl Write) -> Result<ExitCode, CliError> {
     let target = parse_entity(&args.entity)?;
-    let (loaded, graph) = super::inputs::fold(&args.inputs, &args.aws)?;
+    let (loaded, graph, _) = super::inputs::fold(&args.inputs, &args.aws)?;
     let n = graph
         .neighbourhood(&target, args.depth)
         .ok_or(CliError::NotInInputs(target))?;

@@ -44,10 +44,11 @@ pub(crate) fn input_paths(inputs: &Inputs) -> Result<Vec<PathBuf>, CliError> {
 pub(crate) fn fold(
     inputs: &Inputs,
     aws: &super::args::AwsTargets,
-) -> Result<(ingest::Loaded, crate::graph::EntityGraph), CliError> {
+) -> Result<(ingest::Loaded, crate::graph::EntityGraph, S3Hashes), CliError> {
     let (local, _) = super::s3::split(&input_paths(inputs)?);
     let mut fold = crate::graph::Fold::default();
     let mut next = ingest::load_streaming(&local, |i, part| fold.part(i, part))?;
+    let hashes = std::sync::Mutex::new(S3Hashes::new());
     // Each S3 prefix walked along its service's delivery layout.
     for (paths, service) in [
         (&inputs.findings, "GuardDuty"),
@@ -56,18 +57,41 @@ pub(crate) fn fold(
         (&inputs.dns, "vpcdnsquerylogs"),
     ] {
         for uri in super::s3::split(paths).1 {
+            let trail = service == "CloudTrail";
             let prune = crate::pivot::s3layout::Prune {
                 service: Some(service.into()),
+                // A trail's digests come along, and its objects are hashed as they arrive,
+                // so the digest checks apply as they do to files.
+                digests: trail,
                 ..Default::default()
             };
             let feed = super::s3::open(aws, &uri, &prune, inputs.cache.as_deref())?;
             next += feed.consume(|objects| {
-                ingest::load_objects_streaming(objects, next, |i, part| fold.part(i, part))
+                let hashed = objects.map(|(name, got)| {
+                    if trail && let Ok(bytes) = &got {
+                        let h = crate::integrity::sha256_uncompressed_bytes(bytes)
+                            .map_err(|e| e.to_string());
+                        hashes
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(name.clone(), h);
+                    }
+                    (name, got)
+                });
+                ingest::load_objects_streaming(hashed, next, |i, part| fold.part(i, part))
             })?;
         }
     }
-    Ok(fold.finish())
+    let (loaded, graph) = fold.finish();
+    Ok((
+        loaded,
+        graph,
+        hashes.into_inner().unwrap_or_else(|p| p.into_inner()),
+    ))
 }
+
+/// The content hashes of the S3 objects a fold read, by their `s3://` name.
+pub(crate) type S3Hashes = std::collections::HashMap<PathBuf, Result<String, String>>;
 
 /// Every local file under the inputs (S3 prefixes left out); a missing path is a usage error.
 pub(crate) fn expand_local(inputs: &Inputs) -> Result<Vec<PathBuf>, CliError> {

@@ -84,6 +84,8 @@ fn scan_s3(
         window,
         accounts: args.account.clone(),
         regions: args.aws.regions.clone(),
+        // A pivot reads events only.
+        digests: false,
     };
     super::s3::open(&args.aws, uri, &prune, args.cache.as_deref())?
         .consume(|objects| pivot::scan_objects(objects, target, window))

@@ -44,10 +44,19 @@ pub struct Prune {
     pub accounts: Vec<String>,
     /// Only these regions (empty: all).
     pub regions: Vec<String>,
+    /// With `CloudTrail`: also the digest files beside it (`CloudTrail-Digest/`), for the
+    /// integrity checks.
+    pub digests: bool,
 }
 
 /// The service folders whose layout below is REGION (or VPC)/YYYY/MM/DD.
-pub const SERVICES: [&str; 4] = ["CloudTrail", "GuardDuty", "vpcflowlogs", "vpcdnsquerylogs"];
+pub const SERVICES: [&str; 5] = [
+    "CloudTrail",
+    "CloudTrail-Digest",
+    "GuardDuty",
+    "vpcflowlogs",
+    "vpcdnsquerylogs",
+];
 
 /// Where `prefix` stands in the layout.
 #[derive(Debug, Clone, PartialEq, Eq)]
