@@ -356,6 +356,7 @@ fn the_console_loader_reports_a_flooded_file_once() {
         vigil::console::FileSources {
             findings: Vec::new(),
             evidence: vec![dir.path().to_path_buf()],
+            s3: Vec::new(),
         },
     );
     let mut reports = Vec::new();

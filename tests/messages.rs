@@ -70,6 +70,7 @@ fn fixture_sources() -> FileSources {
             fixture("flows.log"),
             fixture("dns.json"),
         ],
+        s3: Vec::new(),
     }
 }
 
@@ -253,6 +254,7 @@ fn samples() -> Vec<Msg> {
     v.extend(loader_messages(FileSources {
         findings: Vec::new(),
         evidence: vec![bucket, broken.path().to_path_buf()],
+        s3: Vec::new(),
     }));
     v.extend(action_messages());
     v

@@ -408,3 +408,32 @@ fn digests_are_checked_on_s3_sources_too() {
     assert_eq!(from_s3["ok"], 2, "{from_s3}");
     assert_eq!(from_s3["chain_ok"], 1, "{from_s3}");
 }
+
+/// The console over a trail's bucket, the real binary in tmux at 80×24: the objects are indexed
+/// as they arrive and the trail answers from them.
+#[test]
+fn the_console_opens_an_s3_trail() {
+    let (_m, url) = moto();
+    let (rt, s3) = s3_client(&url);
+    let dir = tempfile::tempdir().unwrap();
+    layout(&s3, &rt, dir.path());
+    let bin = env!("CARGO_BIN_EXE_vigil");
+    let env = "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_CONFIG_FILE=/dev/null \
+               AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true";
+    let t = crate::tmux::Tmux::start(
+        "open-s3",
+        (80, 24),
+        &format!(
+            "{env} {bin} open --trail s3://{BUCKET}/AWSLogs/111111111111/CloudTrail/ \
+             --region us-east-1 --endpoint-url {url}; echo VIGIL-EXIT=$?; sleep 30"
+        ),
+    );
+    t.wait_for("560 events");
+    t.keys(&[":", &format!("trail key:{KEY}"), "Enter"]);
+    // (The layout's two regions hold the same event ids: a file's events are all kept, as
+    // files on disk are.)
+    let screen = t.wait_for("of 560 events");
+    assert!(screen.contains("560 of 560 events"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_for("VIGIL-EXIT=0");
+}

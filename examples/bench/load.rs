@@ -21,6 +21,7 @@ pub fn run(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
             FileSources {
                 findings: Vec::new(),
                 evidence: vec![dir],
+                s3: Vec::new(),
             },
         )
     });

@@ -99,12 +99,6 @@ pub(crate) fn expand_local(inputs: &Inputs) -> Result<Vec<PathBuf>, CliError> {
     ingest::source::expand(&local).map_err(|(path, reason)| CliError::MissingInput { path, reason })
 }
 
-/// Every file under the inputs; a path that does not exist is a usage error naming it.
-pub(crate) fn expand(inputs: &Inputs) -> Result<Vec<PathBuf>, CliError> {
-    ingest::source::expand(&inputs.all())
-        .map_err(|(path, reason)| CliError::MissingInput { path, reason })
-}
-
 /// Reports input errors on stderr, the first few of each kind per file unless `verbose`; with
 /// `--strict`, any error is an exit-2 failure.
 pub(crate) fn report_errors(errors: &[IngestError], strict: bool, verbose: bool) -> ExitCode {

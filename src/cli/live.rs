@@ -36,18 +36,25 @@ pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<E
         .chain(&args.dns)
         .cloned()
         .collect();
-    if !super::s3::split(&evidence).1.is_empty() {
-        return Err(CliError::S3(
-            "the console reads local files: for s3:// sources use vigil pivot, analyze or graph \
-             (or copy the prefix with aws s3 sync)"
-                .into(),
-        ));
-    }
+    let s3 = super::s3::console_sources(
+        &[
+            (&args.trail, "CloudTrail"),
+            (&args.flows, "vpcflowlogs"),
+            (&args.dns, "vpcdnsquerylogs"),
+        ],
+        &crate::aws::AwsOptions {
+            profile: args.aws.profiles.first().cloned(),
+            region: args.aws.regions.first().cloned(),
+            ..base.clone()
+        },
+    )?;
+    let evidence = super::s3::split(&evidence).0;
     crate::ingest::source::expand(&evidence)
         .map_err(|(path, reason)| CliError::MissingInput { path, reason })?;
     let evidence = crate::console::FileSources {
         findings: Vec::new(),
         evidence,
+        s3,
     };
     let (mut opts, keymap) = ui::setup(&args.ui, Mode::Live, start_logging)?;
     // The header: who (the principals, by name); the accounts and regions come from the findings.

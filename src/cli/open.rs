@@ -3,7 +3,6 @@
 
 use super::args::{AwsArgs, Inputs, OpenArgs};
 use super::error::CliError;
-use super::inputs::expand;
 use super::ui;
 use crate::app::Mode;
 use std::path::PathBuf;
@@ -18,19 +17,26 @@ pub fn run(args: OpenArgs, start_logging: fn()) -> Result<ExitCode, CliError> {
     if inputs.findings.is_empty() && evidence.is_empty() {
         return Err(CliError::NoConsoleInputs);
     }
-    // The console reads local files; S3 is read by the headless commands.
-    if !super::s3::split(&inputs.all()).1.is_empty() {
+    // S3 prefixes are read by the console after the files; their buckets are reached now.
+    let s3 = super::s3::console_sources(
+        &[
+            (&inputs.trail, "CloudTrail"),
+            (&inputs.flows, "vpcflowlogs"),
+            (&inputs.dns, "vpcdnsquerylogs"),
+        ],
+        &aws_options(&args.aws),
+    )?;
+    if !super::s3::split(&inputs.findings).1.is_empty() {
         return Err(CliError::S3(
-            "the console reads local files: for s3:// sources use vigil pivot, analyze or graph \
-             (or copy the prefix with aws s3 sync)"
-                .into(),
+            "findings are read from files in the console (vigil analyze reads them from S3)".into(),
         ));
     }
     // Missing paths are usage errors, reported before the terminal is taken over.
-    expand(inputs)?;
+    super::inputs::expand_local(inputs)?;
     let sources = crate::console::FileSources {
         findings: inputs.findings.clone(),
-        evidence,
+        evidence: super::s3::split(&evidence).0,
+        s3,
     };
     let arming = if args.act.respond {
         let aws = &args.aws;

@@ -26,6 +26,61 @@ pub fn split(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<S3Uri>) {
     (local, remote)
 }
 
+/// Options that reach `uri`'s bucket: a region when none is set (bucket names are global), and
+/// the bucket's own region when S3 says it is elsewhere.
+fn reach(
+    opts: crate::aws::AwsOptions,
+    uri: &S3Uri,
+) -> Result<(crate::aws::AwsReader, crate::aws::AwsOptions), CliError> {
+    let here = uri.key_uri(&uri.prefix);
+    let (reader, opts) = match crate::aws::connect_read_only(&opts) {
+        Err(crate::aws::AwsError::NoRegion) => {
+            let opts = crate::aws::AwsOptions {
+                region: Some("us-east-1".into()),
+                ..opts
+            };
+            (crate::aws::connect_read_only(&opts), opts)
+        }
+        r => (r, opts),
+    };
+    let reader = reader.map_err(|e| CliError::S3(format!("{here}: {e}")))?;
+    match reader.s3_bucket_region(&uri.bucket) {
+        Some(r) if Some(r.as_str()) != opts.region.as_deref() && opts.endpoint_url.is_none() => {
+            let opts = crate::aws::AwsOptions {
+                region: Some(r),
+                ..opts
+            };
+            let reader = crate::aws::connect_read_only(&opts)
+                .map_err(|e| CliError::S3(format!("{here}: {e}")))?;
+            Ok((reader, opts))
+        }
+        _ => Ok((reader, opts)),
+    }
+}
+
+/// The console's S3 sources among `inputs` (each kind walked along its service's layout),
+/// their bucket reached before the terminal is taken.
+pub fn console_sources(
+    inputs: &[(&[PathBuf], &str)],
+    opts: &crate::aws::AwsOptions,
+) -> Result<Vec<crate::console::S3Source>, CliError> {
+    let mut out = Vec::new();
+    for (paths, service) in inputs {
+        for uri in split(paths).1 {
+            let (_, opts) = reach(opts.clone(), &uri)?;
+            out.push(crate::console::S3Source {
+                uri,
+                opts,
+                prune: Prune {
+                    service: Some(service.to_string()),
+                    ..Default::default()
+                },
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// The objects of one prefix, arriving.
 pub struct Feed {
     names: Vec<PathBuf>,
@@ -61,29 +116,7 @@ pub fn open(
         region: aws.regions.first().cloned(),
         ..super::aws::base(aws)?
     };
-    // Bucket names are global: with no region anywhere, ask us-east-1 (a bucket elsewhere
-    // answers with a redirect naming its region, which the error then says).
-    let reader = match crate::aws::connect_read_only(&opts) {
-        Err(crate::aws::AwsError::NoRegion) => {
-            crate::aws::connect_read_only(&crate::aws::AwsOptions {
-                region: Some("us-east-1".into()),
-                ..opts.clone()
-            })
-        }
-        r => r,
-    }
-    .map_err(|e| CliError::S3(format!("{here}: {e}")))?;
-    // A bucket in another region than the client's answers with a redirect: ask where it is.
-    let reader = match reader.s3_bucket_region(&uri.bucket) {
-        Some(r) if Some(r.as_str()) != opts.region.as_deref() && opts.endpoint_url.is_none() => {
-            crate::aws::connect_read_only(&crate::aws::AwsOptions {
-                region: Some(r),
-                ..opts
-            })
-            .map_err(|e| CliError::S3(format!("{here}: {e}")))?
-        }
-        _ => reader,
-    };
+    let (reader, _) = reach(opts, uri)?;
     let listing = reader
         .s3_list(uri, prune)
         .map_err(|e| CliError::S3(format!("{here}: {}", e.plain())))?;

@@ -20,7 +20,21 @@ pub struct FileSources {
     pub findings: Vec<PathBuf>,
     /// CloudTrail, flow logs and DNS logs (the content decides which is which).
     pub evidence: Vec<PathBuf>,
+    /// Evidence in S3 prefixes, read after the files (objects fetched and indexed as they
+    /// arrive).
+    pub s3: Vec<S3Source>,
 }
+
+/// An S3 prefix to read: where, as whom, and along which service's layout.
+#[derive(Debug, Clone)]
+pub struct S3Source {
+    pub uri: crate::pivot::s3layout::S3Uri,
+    pub opts: crate::aws::AwsOptions,
+    pub prune: crate::pivot::s3layout::Prune,
+}
+
+/// Objects fetched at once from S3.
+const S3_CONCURRENCY: usize = 8;
 
 /// The entity graph and the CloudTrail index, built together from the same records: the one
 /// place that feeds both, whatever the source.
@@ -207,13 +221,14 @@ fn build_files(
             return None;
         }
     }
-    if sources.evidence.is_empty() && b.events() == 0 {
+    if sources.evidence.is_empty() && sources.s3.is_empty() && b.events() == 0 {
         return None;
     }
     let mut segments = Segments::new(send);
     index_evidence(
         send,
         &sources.evidence,
+        &sources.s3,
         files_total,
         &mut b,
         &mut digests,
@@ -280,6 +295,7 @@ pub fn rebuild(evidence: &EvidenceRef) -> Result<Built, RebuildError> {
             let sources = FileSources {
                 findings: findings.iter().map(|r| r.path.clone()).collect(),
                 evidence: evidence.iter().map(|r| r.path.clone()).collect(),
+                s3: Vec::new(),
             };
             let loaded = build_files(&sources, sources.evidence.len(), &|_| true, false);
             Ok(loaded.map_or_else(|| EvidenceBuilder::default().build(), |l| l.builder.build()))
@@ -402,15 +418,18 @@ fn rebuild_check<'a>(
 }
 
 /// Streams the evidence files into `b`, with progress at most every 100 ms.
+#[allow(clippy::too_many_arguments)]
 fn index_evidence(
     send: &dyn Fn(Msg) -> bool,
     paths: &[PathBuf],
+    s3: &[S3Source],
     files_total: usize,
     b: &mut EvidenceBuilder,
     digests: &mut Digests,
     mut segments: Option<&mut Segments<'_>>,
 ) {
     let start = Instant::now();
+    let mut files_total = files_total;
     let mut files_done = 0usize;
     let mut last_progress = Instant::now();
     send(Msg::Progress(Progress {
@@ -426,7 +445,8 @@ fn index_evidence(
     let mut file_errors: HashMap<usize, Vec<ingest::IngestError>> = HashMap::new();
     // Events of files still arriving, for their segment.
     let mut arriving: HashMap<usize, Vec<crate::model::TrailEvent>> = HashMap::new();
-    let res = ingest::load_streaming(paths, |i, mut part| {
+    // One part of input `i` (named `name`: a file or an S3 object).
+    let mut on_part = |i: usize, mut part: ingest::Loaded, name: Option<PathBuf>, total: usize| {
         file_errors.entry(i).or_default().append(&mut part.errors);
         let whole = part.files > 0;
         if whole {
@@ -439,8 +459,10 @@ fn index_evidence(
                 let events = b.absorb_graph(part);
                 arriving.entry(i).or_default().extend(events);
                 if whole {
-                    let path = files.get(i).cloned().unwrap_or_default();
-                    seg.file(path, arriving.remove(&i).unwrap_or_default());
+                    seg.file(
+                        name.unwrap_or_default(),
+                        arriving.remove(&i).unwrap_or_default(),
+                    );
                 }
             }
             None => {
@@ -451,17 +473,70 @@ fn index_evidence(
             last_progress = Instant::now();
             send(Msg::Progress(Progress {
                 files_done,
-                files_total,
+                files_total: total,
                 events: b.events(),
                 elapsed_ms: start.elapsed().as_millis() as u64,
             }));
         }
+    };
+    let res = ingest::load_streaming(paths, |i, part| {
+        on_part(i, part, files.get(i).cloned(), files_total);
     });
-    if let Some(seg) = segments {
-        seg.flush();
-    }
     if let Err(e) = res {
         report_errors(send, &[ingest::IngestError::file(&e.path, e.to_string())]);
+    }
+    // S3 prefixes: listed, then each object indexed as it arrives, numbered after the files.
+    let mut next = files.len();
+    for src in s3 {
+        let name = src.uri.key_uri(&src.uri.prefix);
+        let fail = |why: String| {
+            report_errors(send, &[ingest::IngestError::file(Path::new(&name), why)]);
+        };
+        let reader = match crate::aws::connect_read_only(&src.opts) {
+            Ok(r) => r,
+            Err(e) => {
+                fail(e.to_string());
+                continue;
+            }
+        };
+        let listing = match reader.s3_list(&src.uri, &src.prune) {
+            Ok(l) => l,
+            Err(e) => {
+                fail(e.plain());
+                continue;
+            }
+        };
+        let names: Vec<PathBuf> = listing
+            .objects
+            .iter()
+            .map(|o| src.uri.key_uri(&o.key).into())
+            .collect();
+        let keys: Vec<String> = listing.objects.iter().map(|o| o.key.clone()).collect();
+        files_total += names.len();
+        let (tx, rx) = std::sync::mpsc::sync_channel(S3_CONCURRENCY);
+        let bucket = src.uri.bucket.clone();
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let got = reader.s3_fetch(&bucket, &keys, S3_CONCURRENCY, &mut |i, got| {
+                    let _ = tx.send((i, got.map_err(|e| e.plain())));
+                });
+                if let Err(e) = got {
+                    tracing::warn!(error = %e.plain(), "S3 fetch stopped");
+                }
+            });
+            let objects = rx.into_iter().map(|(i, got)| {
+                let name = names.get(i).cloned().unwrap_or_else(|| "s3://?".into());
+                (name, got)
+            });
+            let base = next;
+            let total = files_total;
+            next += ingest::load_objects_streaming(objects, base, |i, part| {
+                on_part(i, part, names.get(i - base).cloned(), total);
+            });
+        });
+    }
+    if let Some(seg) = segments {
+        seg.flush();
     }
 }
 
@@ -512,12 +587,19 @@ impl<'s> Segments<'s> {
         }
         index.finish();
         let n = index.len();
+        let s3 = files
+            .iter()
+            .any(|f| f.to_string_lossy().starts_with("s3://"));
         let evidence = match file_refs(&files) {
-            Ok(evidence) => EvidenceRef::Files {
+            Ok(evidence) if !s3 => EvidenceRef::Files {
                 findings: Vec::new(),
                 evidence,
             },
-            Err(_) => EvidenceRef::Inline {
+            // An S3 object is not on disk to be read back: a replay says it cannot rebuild.
+            _ if s3 => EvidenceRef::Inline {
+                label: "S3 objects".into(),
+            },
+            _ => EvidenceRef::Inline {
                 label: "files that could not be hashed".into(),
             },
         };

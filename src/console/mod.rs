@@ -32,7 +32,9 @@ pub use executor::{Armed, Executor, Lookups};
 pub use history::{History, HistoryEvent, MAX_PAGES};
 pub use keys::key_of;
 pub use live::{LiveError, Poll, Poller};
-pub use load::{EvidenceBuilder, FileSources, RebuildError, index_scenario, load_files, rebuild};
+pub use load::{
+    EvidenceBuilder, FileSources, RebuildError, S3Source, index_scenario, load_files, rebuild,
+};
 pub use replay::{
     PlayOptions, Player, ReplayError, export_cast, frames, play, redact_recording, report,
 };

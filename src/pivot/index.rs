@@ -102,8 +102,9 @@ impl TrailIndex {
     }
 
     /// Adds every row of `other` (another file's or segment's index): its strings interned here,
-    /// its postings renumbered; then back in pivot order. An event already here (same id and
-    /// time) is left out.
+    /// its postings renumbered; then back in pivot order. As [`Self::add`] does, an event that
+    /// two files both hold is kept twice (the index is the files'; [`Self::merge`] is for
+    /// events from elsewhere, deduplicated).
     pub fn absorb(&mut self, other: TrailIndex) {
         self.absorb_all(vec![other]);
     }
@@ -111,24 +112,15 @@ impl TrailIndex {
     /// [`Self::absorb`] for several indexes at once: one sort at the end, however many.
     pub fn absorb_all(&mut self, others: Vec<TrailIndex>) {
         self.finish();
-        let base_len = self.rows.len();
         for mut other in others {
             other.finish();
             let map: Vec<u32> = (0..other.strings.len() as u32)
                 .map(|i| self.strings.intern(other.strings.get(i)))
                 .collect();
             let sym = |s: u32| map.get(s as usize).copied().unwrap_or(0);
-            // Other's row numbers → ours (`None`: already here, left out).
+            // Other's row numbers → ours.
             let mut renumber: Vec<Option<u32>> = Vec::with_capacity(other.rows.len());
             for mut row in std::mem::take(&mut other.rows) {
-                // Against the rows that were here (sorted).
-                let dup = self.rows[..base_len]
-                    .binary_search_by(|r| (r.time, &*r.event_id).cmp(&(row.time, &*row.event_id)))
-                    .is_ok();
-                if dup {
-                    renumber.push(None);
-                    continue;
-                }
                 row.name = sym(row.name);
                 row.source = sym(row.source);
                 row.principal = sym(row.principal);
