@@ -792,3 +792,87 @@ fn athena_answers_a_pivot_and_stops_when_asked() {
         .collect();
     assert!(states.iter().any(|s| s == "CANCELLED"), "{states:?}");
 }
+
+/// A live console given a Lake event data store: the trail asks Lake (an address, which
+/// LookupEvents cannot filter), the rows come in marked, the line names the engine; leaving
+/// the trail of a slow query cancels it.
+#[test]
+fn the_live_trail_asks_lake_when_given_one() {
+    let (m, url) = moto();
+    let mut records = recent(&stratus("aws.execution.ssm-send-command.json"), 1);
+    for r in records.iter_mut().take(30) {
+        r["sourceIPAddress"] = "203.0.113.7".into();
+    }
+    lake_store(&m, serde_json::json!({ "records": records }));
+    let opts = vigil::aws::AwsOptions {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(url.clone()),
+        ..Default::default()
+    };
+    let history = History::connect(&[("default/us-east-1".to_string(), opts.clone())]).unwrap();
+    let engine = vigil::console::QueryEngine::new(
+        vigil::console::Engine::Lake {
+            store: "eds-incident".into(),
+        },
+        vigil::aws::connect_read_only(&opts).unwrap(),
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let screen = rt.block_on(async {
+        let mut state = State::new(
+            Options {
+                mode: Mode::Live,
+                label: "moto".into(),
+                ..Options::default()
+            },
+            Keymap::default_map().unwrap(),
+        );
+        state.query_tier = Some(engine.label());
+        let mut console =
+            Console::new(state, TestBackend::new(80, 24), None, Arc::new(SystemClock)).unwrap();
+        console.set_lookups(Lookups::new(history, None).with_engine(engine));
+        let bus = console.bus();
+        bus.send(Msg::Tick {
+            now: Ts(chrono_now_ms()),
+        })
+        .await;
+        for k in keys_of(":trail ip:203.0.113.7\n") {
+            bus.send(Msg::Key(k)).await;
+        }
+        console.settle().await.unwrap();
+        let screen = screen_text(&console);
+        // A slow query, left: cancelled.
+        lake_store(
+            &m,
+            serde_json::json!({ "records": records, "_running_s": 60 }),
+        );
+        for k in keys_of(":trail ua:python-requests\n") {
+            bus.send(Msg::Key(k)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        bus.send(Msg::Key(Key::parse("esc").unwrap())).await;
+        console.settle().await.unwrap();
+        screen
+    });
+    assert_eq!(lake_calls(&m)["CancelQuery"], 1, "{}", lake_calls(&m));
+    assert!(
+        screen.contains("CloudTrail Lake eds-incident: 1 page, 30 events, 30 new"),
+        "{screen}"
+    );
+    assert!(screen.contains("30 of 30 events"), "{screen}");
+    assert!(
+        screen.lines().filter(|l| l.starts_with('A')).count() >= 15,
+        "{screen}"
+    );
+    let c = lake_calls(&m);
+    assert!(
+        c["statements"][0]
+            .as_str()
+            .unwrap()
+            .contains("WHERE sourceIPAddress = '203.0.113.7'"),
+        "{c}"
+    );
+}

@@ -294,6 +294,13 @@ pub enum Effect {
         attr: crate::pivot::lookup::LookupAttr,
         window: crate::pivot::Window,
     },
+    /// Ask the session's query engine (CloudTrail Lake or Athena) for `entity`'s events within
+    /// `window`; answer with [`Msg::Lookup`]s whose pages are `{"Records": […]}` bodies.
+    Query {
+        id: u64,
+        entity: crate::model::EntityId,
+        window: crate::pivot::Window,
+    },
     /// Stop run `id` (the responder moved on); its pages so far stay in the index.
     CancelLookup {
         id: u64,

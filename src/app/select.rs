@@ -98,7 +98,11 @@ pub fn lookup_line(s: &State, e: &EntityId) -> Option<String> {
     if s.opts.mode != super::state::Mode::Live {
         return None;
     }
-    if let Err(why) = crate::pivot::lookup::attribute_for(e) {
+    let answerable = match &s.query_tier {
+        Some(_) => crate::pivot::lake::condition(e, &crate::pivot::lake::LAKE).map(|_| ()),
+        None => crate::pivot::lookup::attribute_for(e).map(|_| ()),
+    };
+    if let Err(why) = answerable {
         return Some(why.to_string());
     }
     let run = s
@@ -114,17 +118,13 @@ pub fn lookup_line(s: &State, e: &EntityId) -> Option<String> {
     );
     let mut line = if run.done {
         format!(
-            "LookupEvents {}: {} page{}, {counts}",
-            run.attr,
+            "{}: {} page{}, {counts}",
+            run.label,
             run.pages,
             if run.pages == 1 { "" } else { "s" }
         )
     } else {
-        format!(
-            "LookupEvents {}: page {}… {counts}",
-            run.attr,
-            run.pages + 1
-        )
+        format!("{}: page {}… {counts}", run.label, run.pages + 1)
     };
     if run.capped {
         line.push_str("; stopped at the page cap (narrow the scope)");

@@ -516,6 +516,9 @@ pub struct State {
     pub recording: Option<String>,
     /// A training drill: objectives and hints (`vigil train`).
     pub drill: Option<DrillState>,
+    /// The query engine a live session's trail asks instead of LookupEvents (`--lake`,
+    /// `--athena`): its label; set at start.
+    pub query_tier: Option<String>,
     /// Set by a replay's player (not by a message): the header's REPLAY banner.
     pub replay: Option<ReplayInfo>,
     pub quit: bool,
@@ -555,12 +558,15 @@ pub struct Lookups {
     pub covered: Vec<(EntityId, Window)>,
 }
 
-/// One LookupEvents run: an entity's attribute over a window, across the session's sources.
+/// One run of the trail's API tier (LookupEvents, or the query engine the session was given):
+/// an entity over a window, across the session's sources.
 #[derive(Debug, Clone)]
 pub struct LookupRun {
     pub id: u64,
     pub entity: EntityId,
-    pub attr: crate::pivot::lookup::LookupAttr,
+    /// What was asked, for the trail's line (`LookupEvents AccessKeyId=AKIA…`, `CloudTrail Lake
+    /// eds-…`).
+    pub label: String,
     /// The trail's scope it answers (the API is asked the last 90 days of it).
     pub scope: Window,
     pub pages: u32,
@@ -611,6 +617,7 @@ impl State {
             actions: ActionsState::default(),
             lookups: Lookups::default(),
             recording: None,
+            query_tier: None,
             drill: None,
             replay: None,
             quit: false,

@@ -171,6 +171,17 @@ pub struct LiveArgs {
     /// Route 53 Resolver query logs, for the graph and the profiles
     #[arg(long, num_args = 1.., conflicts_with = "headless")]
     pub dns: Vec<PathBuf>,
+    /// The trail asks this CloudTrail Lake event data store (any entity, IPs included, any
+    /// age) instead of LookupEvents
+    #[arg(long, value_name = "EVENT_DATA_STORE", conflicts_with_all = ["headless", "athena"])]
+    pub lake: Option<String>,
+    /// The trail asks this Athena CloudTrail table instead of LookupEvents
+    #[arg(long, value_name = "TABLE", conflicts_with = "headless")]
+    pub athena: Option<String>,
+    #[arg(long, value_name = "NAME", requires = "athena")]
+    pub athena_workgroup: Option<String>,
+    #[arg(long, value_name = "S3_URI", requires = "athena")]
+    pub athena_output: Option<String>,
     /// (--respond acts with the first profile's credentials, in its first region.)
     #[command(flatten)]
     pub act: RespondArgs,

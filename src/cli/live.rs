@@ -93,13 +93,34 @@ pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<E
         Some((label, o)) => Some(crate::console::Detective::connect(label, o)?),
         None => None,
     };
-    let apis = crate::console::Lookups::new(history, detective);
+    let mut apis = crate::console::Lookups::new(history, detective);
+    // A query engine for the trail, in the first profile and region.
+    let engine = match (&args.lake, &args.athena) {
+        (Some(store), _) => Some(crate::console::Engine::Lake {
+            store: store.clone(),
+        }),
+        (None, Some(table)) => Some(crate::console::Engine::Athena {
+            table: table.clone(),
+            workgroup: args.athena_workgroup.clone(),
+            output: args.athena_output.clone(),
+        }),
+        (None, None) => None,
+    };
+    let mut query_tier = None;
+    if let (Some(engine), Some((_, o))) = (engine, poller.sources().first()) {
+        let reader = crate::aws::connect_read_only(o)
+            .map_err(|e| CliError::S3(format!("query engine: {e}")))?;
+        let engine = crate::console::QueryEngine::new(engine, reader);
+        query_tier = Some(engine.label());
+        apis = apis.with_engine(engine);
+    }
     let interval = Duration::from_secs(args.poll_interval);
     let session = crate::console::LiveSession {
         poller,
         apis,
         evidence,
         interval,
+        query_tier,
     };
     crate::console::live(opts, keymap, session, arming, ui::record_to(&args.ui))?;
     Ok(ExitCode::SUCCESS)

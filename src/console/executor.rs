@@ -103,6 +103,7 @@ impl Armed {
             | Effect::LoadRaw { .. }
             | Effect::Lookup { .. }
             | Effect::CancelLookup { .. }
+            | Effect::Query { .. }
             | Effect::Record { .. }
             | Effect::Investigate { .. } => {}
         }
@@ -128,6 +129,7 @@ fn failure(effect: &Effect, why: EffectError) -> Option<Msg> {
         | Effect::LoadRaw { .. }
         | Effect::Lookup { .. }
         | Effect::CancelLookup { .. }
+        | Effect::Query { .. }
         | Effect::Record { .. }
         | Effect::Investigate { .. } => None,
     }
@@ -141,6 +143,7 @@ pub struct Lookups {
     history: Arc<Mutex<History>>,
     current: Arc<AtomicU64>,
     detective: Option<Arc<Detective>>,
+    engine: Option<Arc<super::query::QueryEngine>>,
 }
 
 impl Lookups {
@@ -149,7 +152,50 @@ impl Lookups {
             history: Arc::new(Mutex::new(history)),
             current: Arc::new(AtomicU64::new(0)),
             detective: detective.map(Arc::new),
+            engine: None,
         }
+    }
+
+    /// The query engine the trail asks instead of LookupEvents.
+    pub fn with_engine(mut self, engine: super::query::QueryEngine) -> Lookups {
+        self.engine = Some(Arc::new(engine));
+        self
+    }
+
+    /// Runs query `id` (blocking): its rows as pages, until it ends or a newer run replaces it.
+    fn query(
+        &self,
+        id: u64,
+        entity: &crate::model::EntityId,
+        window: crate::pivot::Window,
+        bus: &Bus,
+    ) {
+        self.current.store(id, Ordering::SeqCst);
+        let send = |source: String, progress: LookupProgress| {
+            bus.blocking_send(Msg::Lookup(LookupUpdate {
+                id,
+                source,
+                progress,
+            }));
+        };
+        let Some(engine) = &self.engine else {
+            send(
+                String::new(),
+                LookupProgress::Failed {
+                    reason: "no query engine in this session".into(),
+                },
+            );
+            send(String::new(), LookupProgress::Finished);
+            return;
+        };
+        let current = self.current.clone();
+        engine.run(
+            entity,
+            window,
+            &|| current.load(Ordering::SeqCst) == id,
+            &mut |progress| send(engine.label(), progress),
+        );
+        send(String::new(), LookupProgress::Finished);
     }
 
     /// Asks Detective (blocking), sending each report for panel `id`.
@@ -299,6 +345,23 @@ async fn run(
         let b = bus.clone();
         let _ =
             tokio::task::spawn_blocking(move || l.investigate(id, &entity_arn, start, &b)).await;
+        return;
+    }
+    if let Effect::Query { id, entity, window } = effect {
+        let Some(l) = lookups else {
+            let reason = "no live session: no query engine".to_string();
+            for progress in [LookupProgress::Failed { reason }, LookupProgress::Finished] {
+                bus.send(Msg::Lookup(LookupUpdate {
+                    id,
+                    source: String::new(),
+                    progress,
+                }))
+                .await;
+            }
+            return;
+        };
+        let b = bus.clone();
+        let _ = tokio::task::spawn_blocking(move || l.query(id, &entity, window, &b)).await;
         return;
     }
     if let Effect::Lookup { id, attr, window } = effect {

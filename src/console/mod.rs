@@ -17,6 +17,7 @@ mod history;
 mod keys;
 mod live;
 mod load;
+mod query;
 mod record;
 mod replay;
 mod sources;
@@ -35,6 +36,7 @@ pub use live::{LiveError, Poll, Poller};
 pub use load::{
     EvidenceBuilder, FileSources, RebuildError, S3Source, index_scenario, load_files, rebuild,
 };
+pub use query::{Engine, QueryEngine};
 pub use replay::{
     PlayOptions, Player, ReplayError, export_cast, frames, play, redact_recording, report,
 };

@@ -116,8 +116,10 @@ pub fn live(
         apis,
         evidence,
         interval,
+        query_tier,
     } = session;
-    let (state, armed) = armed_state(opts, keymap, arming);
+    let (mut state, armed) = armed_state(opts, keymap, arming);
+    state.query_tier = query_tier;
     let lookups = Some(apis);
     console_runtime()?.block_on(in_terminal(state, armed, lookups, record, move |bus| {
         if !evidence.evidence.is_empty() {
@@ -135,6 +137,9 @@ pub struct LiveSession {
     pub apis: super::executor::Lookups,
     pub evidence: load::FileSources,
     pub interval: std::time::Duration,
+    /// The query engine's label when `apis` has one (the trail asks it instead of
+    /// LookupEvents).
+    pub query_tier: Option<String>,
 }
 
 /// How a demo console acts: on the scenario's world through the demo responder (unless

@@ -53,8 +53,18 @@ pub(crate) fn sync(s: &mut State) -> Vec<Effect> {
     let (Some((entity, window)), Some(now)) = (top_trail(s), s.now) else {
         return fx;
     };
-    let Ok(attr) = attribute_for(&entity) else {
-        return fx;
+    // With a query engine the trail asks it (any entity its columns name, IPs included);
+    // otherwise LookupEvents, for what it can filter.
+    let tier = s.query_tier.clone();
+    let label = match &tier {
+        Some(t) => match crate::pivot::lake::condition(&entity, &crate::pivot::lake::LAKE) {
+            Ok(_) => t.clone(),
+            Err(_) => return fx,
+        },
+        None => match attribute_for(&entity) {
+            Ok(attr) => format!("LookupEvents {attr}"),
+            Err(_) => return fx,
+        },
     };
     // What was asked is the trail's own scope (an open end stays open as the clock moves); the
     // API is asked the part of it that is at most 90 days old.
@@ -72,8 +82,13 @@ pub(crate) fn sync(s: &mut State) -> Vec<Effect> {
     if asked {
         return fx;
     }
-    let Some(api) = api_window(window, now) else {
-        return fx;
+    // LookupEvents answers 90 days; an engine answers the scope as it is.
+    let api = match &tier {
+        Some(_) => window,
+        None => match api_window(window, now) {
+            Some(w) => w,
+            None => return fx,
+        },
     };
     if let Some(id) = s.lookups.active.as_ref().map(|r| r.id) {
         fx.push(Effect::CancelLookup { id });
@@ -83,8 +98,8 @@ pub(crate) fn sync(s: &mut State) -> Vec<Effect> {
     let id = s.lookups.next_id;
     s.lookups.active = Some(LookupRun {
         id,
-        entity,
-        attr: attr.clone(),
+        entity: entity.clone(),
+        label,
         scope: window,
         pages: 0,
         events: 0,
@@ -95,11 +110,22 @@ pub(crate) fn sync(s: &mut State) -> Vec<Effect> {
         stopped: false,
         done: false,
     });
-    fx.push(Effect::Lookup {
-        id,
-        attr,
-        window: api,
-    });
+    match tier {
+        Some(_) => fx.push(Effect::Query {
+            id,
+            entity,
+            window: api,
+        }),
+        None => {
+            if let Ok(attr) = attribute_for(&entity) {
+                fx.push(Effect::Lookup {
+                    id,
+                    attr,
+                    window: api,
+                });
+            }
+        }
+    }
     fx
 }
 

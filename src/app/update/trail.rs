@@ -26,7 +26,11 @@ pub fn open_trail(s: &mut State, e: EntityId, scope: Scope, align: Align, ft: Op
         _ => tv.rows.len().saturating_sub(1),
     };
     let live = s.opts.mode == Mode::Live;
-    if live && let Err(why) = crate::pivot::lookup::attribute_for(&tv.entity) {
+    let answerable = match &s.query_tier {
+        Some(_) => crate::pivot::lake::condition(&tv.entity, &crate::pivot::lake::LAKE).map(|_| ()),
+        None => crate::pivot::lookup::attribute_for(&tv.entity).map(|_| ()),
+    };
+    if live && let Err(why) = answerable {
         // The API cannot answer this one: say so rather than show an empty API answer.
         warn(s, why);
     } else if live {
