@@ -72,12 +72,20 @@ impl TrailIndex {
         self.push(ev, false);
     }
 
-    fn push(&mut self, ev: TrailEvent, api: bool) {
+    fn push(&mut self, mut ev: TrailEvent, api: bool) {
         self.api_rows += usize::from(api);
         let row_no = self.rows.len() as u32;
-        for e in &ev.entities {
-            let next = self.entity_sym.len() as u32;
-            let s = *self.entity_sym.entry(e.clone()).or_insert(next);
+        // The event's entities are moved in when new and only looked up when known: no copy
+        // of an id per event (most entities recur across a trail).
+        for e in std::mem::take(&mut ev.entities) {
+            let s = match self.entity_sym.get(&e) {
+                Some(s) => *s,
+                None => {
+                    let next = self.entity_sym.len() as u32;
+                    self.entity_sym.insert(e, next);
+                    next
+                }
+            };
             if s as usize == self.postings.len() {
                 self.postings.push(Vec::new());
             }
