@@ -322,6 +322,9 @@ impl Executor {
     }
 }
 
+/// A history run (LookupEvents or the query engine), to perform on the blocking pool.
+type HistoryRun = Box<dyn FnOnce(&Lookups, &Bus) + Send>;
+
 async fn run(
     effect: Effect,
     bus: Bus,
@@ -347,51 +350,56 @@ async fn run(
             tokio::task::spawn_blocking(move || l.investigate(id, &entity_arn, start, &b)).await;
         return;
     }
-    if let Effect::Query { id, entity, window } = effect {
-        let Some(l) = lookups else {
-            let reason = "no live session: no query engine".to_string();
-            for progress in [LookupProgress::Failed { reason }, LookupProgress::Finished] {
-                bus.send(Msg::Lookup(LookupUpdate {
-                    id,
-                    source: String::new(),
-                    progress,
-                }))
-                .await;
-            }
+    // LookupEvents and the query engine: a run answered page by page; without a live session,
+    // or after a panic in the run, it ends at once with why.
+    let (id, work): (u64, HistoryRun) = match effect {
+        Effect::Query { id, entity, window } => (
+            id,
+            Box::new(move |l: &Lookups, b: &Bus| l.query(id, &entity, window, b)),
+        ),
+        Effect::Lookup { id, attr, window } => (
+            id,
+            Box::new(move |l: &Lookups, b: &Bus| l.run(id, &attr, window, b)),
+        ),
+        other => {
+            run_other(other, bus, armed, clock).await;
             return;
-        };
-        let b = bus.clone();
-        let _ = tokio::task::spawn_blocking(move || l.query(id, &entity, window, &b)).await;
-        return;
-    }
-    if let Effect::Lookup { id, attr, window } = effect {
-        let Some(l) = lookups else {
-            let reason = "no live session: CloudTrail's API is not connected".to_string();
-            for progress in [LookupProgress::Failed { reason }, LookupProgress::Finished] {
-                bus.send(Msg::Lookup(LookupUpdate {
-                    id,
-                    source: String::new(),
-                    progress,
-                }))
-                .await;
-            }
-            return;
-        };
-        let b = bus.clone();
-        if tokio::task::spawn_blocking(move || l.run(id, &attr, window, &b))
-            .await
-            .is_err()
-        {
-            // A panic in the run: end it, so the trail does not say "page…" for ever.
-            bus.send(Msg::Lookup(LookupUpdate {
-                id,
-                source: String::new(),
-                progress: LookupProgress::Finished,
-            }))
-            .await;
         }
+    };
+    let end = |progress: Vec<LookupProgress>| {
+        let bus = bus.clone();
+        async move {
+            for progress in progress {
+                bus.send(Msg::Lookup(LookupUpdate {
+                    id,
+                    source: String::new(),
+                    progress,
+                }))
+                .await;
+            }
+        }
+    };
+    let Some(l) = lookups else {
+        let reason = "no live session: CloudTrail's API is not connected".to_string();
+        end(vec![
+            LookupProgress::Failed { reason },
+            LookupProgress::Finished,
+        ])
+        .await;
         return;
+    };
+    let b = bus.clone();
+    if tokio::task::spawn_blocking(move || work(&l, &b))
+        .await
+        .is_err()
+    {
+        // A panic in the run: end it, so the trail does not say "page…" for ever.
+        end(vec![LookupProgress::Finished]).await;
     }
+}
+
+/// The effects that are neither a history run nor Detective: raw reads and the actions.
+async fn run_other(effect: Effect, bus: Bus, armed: Option<Armed>, clock: Arc<dyn Clock>) {
     if let Effect::LoadRaw { row, raw } = effect {
         let answer = tokio::task::spawn_blocking(move || {
             let text = raw.text().map_err(|e| EffectError::Read(e.to_string()));
