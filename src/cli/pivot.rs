@@ -218,7 +218,7 @@ fn athena(
     window: Window,
     res: &mut ScanResult,
 ) -> Result<(), CliError> {
-    use crate::pivot::{athena, lake};
+    use crate::pivot::athena;
     let sql = athena::query(table, target, window).map_err(|why| CliError::Athena(why.into()))?;
     eprintln!("vigil: Athena: {}", Escaped(&sql));
     let opts = crate::aws::AwsOptions {
@@ -258,19 +258,7 @@ fn athena(
     let mut token = None;
     loop {
         let page = reader.athena_page(&id, token.take()).map_err(err)?;
-        for row in page.rows {
-            let Some(names) = &header else {
-                // The first row of the first page names the columns.
-                header = Some(row.into_iter().map(Option::unwrap_or_default).collect());
-                continue;
-            };
-            let cells: Vec<std::collections::HashMap<String, String>> = names
-                .iter()
-                .zip(row)
-                .filter_map(|(n, v)| v.map(|v| std::collections::HashMap::from([(n.clone(), v)])))
-                .collect();
-            records.push(lake::record(&cells));
-        }
+        records.extend(athena::records(&mut header, page.rows));
         match page.next_token {
             Some(t) => token = Some(t),
             None => break,

@@ -135,25 +135,10 @@ impl QueryEngine {
                     Err(e) => return fail(on, e.plain()),
                 },
                 Engine::Athena { .. } => match r.athena_page(&id, token.take()) {
-                    Ok(p) => {
-                        let mut out = Vec::new();
-                        for row in p.rows {
-                            let Some(names) = &header else {
-                                header =
-                                    Some(row.into_iter().map(Option::unwrap_or_default).collect());
-                                continue;
-                            };
-                            let cells: Vec<std::collections::HashMap<String, String>> = names
-                                .iter()
-                                .zip(row)
-                                .filter_map(|(n, v)| {
-                                    v.map(|v| std::collections::HashMap::from([(n.clone(), v)]))
-                                })
-                                .collect();
-                            out.push(crate::pivot::lake::record(&cells));
-                        }
-                        (out, p.next_token)
-                    }
+                    Ok(p) => (
+                        crate::pivot::athena::records(&mut header, p.rows),
+                        p.next_token,
+                    ),
                     Err(e) => return fail(on, e.plain()),
                 },
             };
