@@ -34,6 +34,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Graph(args) => cli::graph::run(args, &mut out)?,
         Command::Replay(args) => cli::replay::run(args, &mut out)?,
         Command::Record { command } => cli::replay::record(command, &mut out)?,
+        Command::Flows(args) => cli::pivot::flows(args, &mut out)?,
         Command::Train(args) => cli::train::run(args, &mut out, start_file_logging)?,
         Command::Doctor(args) => cli::doctor::run(args, &mut out)?,
         Command::Live(args) => cli::live::run(args, &mut out, start_file_logging)?,

@@ -876,3 +876,96 @@ fn the_live_trail_asks_lake_when_given_one() {
         "{c}"
     );
 }
+
+/// `vigil flows` on moto's Athena: the flow-log query for an address is the expected SQL, the
+/// rows print as flow log lines that `vigil analyze --flows` reads back.
+#[test]
+fn flows_asks_the_flow_log_table_and_prints_flow_log_lines() {
+    let (m, url) = moto();
+    let cell = |v: &str| serde_json::json!({ "VarCharValue": v });
+    let header: Vec<serde_json::Value> = vigil::pivot::athena::FLOW_COLUMNS
+        .iter()
+        .map(|c| cell(c.trim_matches('"')))
+        .collect();
+    let mut rows = vec![serde_json::json!({ "Data": header })];
+    for (i, (src, dst, sport, dport)) in [
+        ("10.0.1.23", "203.0.113.45", "44523", "1389"),
+        ("203.0.113.45", "10.0.1.23", "1389", "44523"),
+        ("10.0.1.23", "203.0.113.45", "44530", "4444"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let start = (1_714_557_600 + 60 * i).to_string();
+        let end = (1_714_557_660 + 60 * i).to_string();
+        let data: Vec<serde_json::Value> = [
+            "2",
+            "111122223333",
+            "eni-0abc1234",
+            src,
+            dst,
+            sport,
+            dport,
+            "6",
+            "10",
+            "840",
+            &start,
+            &end,
+            "ACCEPT",
+            "OK",
+        ]
+        .iter()
+        .map(|v| cell(v))
+        .collect();
+        rows.push(serde_json::json!({ "Data": data }));
+    }
+    assert!(crate::moto_support::http_post_body(
+        m.port,
+        "/moto-api/static/athena/query-results",
+        &serde_json::json!({ "results": [{ "rows": rows }] }).to_string()
+    ));
+    let out = Command::cargo_bin("vigil")
+        .unwrap()
+        .args(["flows", "ip:203.0.113.45", "--athena", "vpc_flow_logs"])
+        .args([
+            "--athena-output",
+            "s3://athena-results/",
+            "--from",
+            "2024-05-01T00:00:00Z",
+        ])
+        .args(["--region", "us-east-1", "--endpoint-url", &url])
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("FROM vpc_flow_logs WHERE (srcaddr = '203.0.113.45' OR dstaddr = '203.0.113.45') AND start >= 1714521600 ORDER BY start"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("3 flow record(s)"), "{stderr}");
+    let log = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(log.lines().count(), 4, "{log}");
+    // What analyze reads as flow logs.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("flows.log");
+    std::fs::write(&file, &log).unwrap();
+    let out = Command::cargo_bin("vigil")
+        .unwrap()
+        .args([
+            "analyze",
+            "--flows",
+            file.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["errors"].as_array().map(Vec::len), Some(0), "{v}");
+}

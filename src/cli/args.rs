@@ -53,9 +53,45 @@ pub enum Command {
         #[command(subcommand)]
         command: RecordCommand,
     },
+    /// Who talked to an address, over months: one Athena query on the VPC flow logs table AWS
+    /// documents; printed as flow log lines (for `analyze --flows`) or a table
+    Flows(FlowsArgs),
     /// A training drill: a bundled scenario against the clock, with objectives (O) and hints that
     /// cost points (h); recorded, then scored from what was done, with an after-action report
     Train(TrainArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct FlowsArgs {
+    /// ip:ADDRESS
+    pub entity: String,
+    /// The VPC flow logs table ([database.]table)
+    #[arg(long, value_name = "TABLE")]
+    pub athena: String,
+    #[arg(long, value_name = "NAME")]
+    pub athena_workgroup: Option<String>,
+    #[arg(long, value_name = "S3_URI")]
+    pub athena_output: Option<String>,
+    /// Only flows that started at or after this instant (RFC 3339)
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Only flows that started before this instant (RFC 3339)
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Stop the query if it has not finished after this many seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub query_timeout: u64,
+    #[arg(long, value_enum, default_value = "log")]
+    pub format: FlowsFormat,
+    #[command(flatten)]
+    pub aws: AwsTargets,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowsFormat {
+    /// Flow log lines (version 2, with the header): what `vigil analyze --flows` reads
+    Log,
+    Table,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -276,6 +276,114 @@ fn athena(
     Ok(())
 }
 
+/// `vigil flows`: who talked to an address, from the VPC flow logs table in Athena — one query
+/// (shown on stderr), followed until it ends, its rows printed as flow log lines or a table.
+pub fn flows(args: super::args::FlowsArgs, out: &mut impl Write) -> Result<ExitCode, CliError> {
+    use crate::pivot::athena;
+    let target = parse_entity(&args.entity)?;
+    let window = pivot::Window {
+        from: parse_time("from", args.from.as_deref())?,
+        to: parse_time("to", args.to.as_deref())?,
+    };
+    let sql = athena::flows_query(&args.athena, &target, window)
+        .map_err(|why| CliError::Athena(why.into()))?;
+    eprintln!("vigil: Athena: {}", Escaped(&sql));
+    let opts = crate::aws::AwsOptions {
+        profile: args.aws.profiles.first().cloned(),
+        region: args.aws.regions.first().cloned(),
+        ..super::aws::base(&args.aws)?
+    };
+    let reader =
+        crate::aws::connect_read_only(&opts).map_err(|e| CliError::Athena(e.to_string()))?;
+    let err = |e: crate::actions::CallError| CliError::Athena(e.plain());
+    let id = reader
+        .athena_start(
+            &sql,
+            args.athena_workgroup.as_deref(),
+            args.athena_output.as_deref(),
+        )
+        .map_err(err)?;
+    let status = follow(
+        args.query_timeout,
+        || reader.athena_status(&id).map_err(err),
+        |st| (st.done(), st.state.clone()),
+        || reader.athena_stop(&id).map_err(err),
+    )
+    .map_err(|(state, secs)| {
+        CliError::Athena(format!("query {id} still {state} after {secs} s: stopped"))
+    })??;
+    if status.state != "SUCCEEDED" {
+        return Err(CliError::Athena(format!(
+            "query {id} {}: {}",
+            status.state,
+            status.reason.as_deref().unwrap_or("no reason given")
+        )));
+    }
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut header = false;
+    let mut token = None;
+    loop {
+        let page = reader.athena_page(&id, token.take()).map_err(err)?;
+        for row in page.rows {
+            // The first row of the first page names the columns.
+            if !std::mem::replace(&mut header, true) {
+                continue;
+            }
+            rows.push(
+                row.into_iter()
+                    .map(|v| v.unwrap_or_else(|| "-".into()))
+                    .collect(),
+            );
+        }
+        match page.next_token {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    match args.format {
+        super::args::FlowsFormat::Log => {
+            writeln!(
+                out,
+                "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+            )?;
+            for r in &rows {
+                let fields: Vec<String> = r.iter().map(|f| Escaped(f).to_string()).collect();
+                writeln!(out, "{}", fields.join(" "))?;
+            }
+        }
+        super::args::FlowsFormat::Table => {
+            writeln!(
+                out,
+                "{:<20} {:<22} {:<22} {:>5} {:>10} {:<6}",
+                "START", "SOURCE", "DESTINATION", "PROTO", "BYTES", "ACTION"
+            )?;
+            for r in &rows {
+                let f = |i: usize| r.get(i).map(|s| Escaped(s).to_string()).unwrap_or_default();
+                let start = f(10)
+                    .parse::<i64>()
+                    .map(|s| crate::model::Ts(s * 1000).to_rfc3339_secs())
+                    .unwrap_or_else(|_| f(10));
+                writeln!(
+                    out,
+                    "{start:<20} {:<22} {:<22} {:>5} {:>10} {:<6}",
+                    format!("{}:{}", f(3), f(5)),
+                    format!("{}:{}", f(4), f(6)),
+                    f(7),
+                    f(9),
+                    f(12)
+                )?;
+            }
+        }
+    }
+    eprintln!(
+        "vigil: Athena: query {id} SUCCEEDED, {} flow record(s), {} scanned (≈ ${:.4})",
+        rows.len(),
+        text::bytes(status.bytes_scanned),
+        status.bytes_scanned as f64 / 1e12 * athena::USD_PER_TB
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Adds what LookupEvents knows of `target` within `window` (its last 90 days) to `res`: the
 /// events that name it and are not there yet. Progress and failures go to stderr; true when a
 /// source failed.

@@ -86,6 +86,46 @@ pub fn query(table: &str, e: &EntityId, w: Window) -> Result<String, &'static st
     ))
 }
 
+/// The columns of the VPC flow logs table AWS documents for Athena, in the flow log's own
+/// (version 2) field order: a row printed with spaces is a flow log line.
+pub const FLOW_COLUMNS: [&str; 14] = [
+    "version",
+    "account_id",
+    "interface_id",
+    "srcaddr",
+    "dstaddr",
+    "srcport",
+    "dstport",
+    "protocol",
+    "packets",
+    "bytes",
+    "start",
+    "\"end\"",
+    "action",
+    "log_status",
+];
+
+/// Who talked to address `e` within `w`, from the VPC flow logs table: every record with it as
+/// source or destination, oldest first (`start` and `end` are epoch seconds in that table).
+pub fn flows_query(table: &str, e: &EntityId, w: Window) -> Result<String, &'static str> {
+    let table = table_name(table)?;
+    if e.kind != crate::model::EntityKind::Ip {
+        return Err("flow logs name addresses: give ip:ADDRESS (an instance's, or its peer's)");
+    }
+    let v = super::lake::literal(&e.value)?;
+    let mut filter = format!("(srcaddr = {v} OR dstaddr = {v})");
+    if let Some(f) = w.from {
+        filter.push_str(&format!(" AND start >= {}", f.0.div_euclid(1000)));
+    }
+    if let Some(t) = w.to {
+        filter.push_str(&format!(" AND start < {}", t.0.div_euclid(1000)));
+    }
+    Ok(format!(
+        "SELECT {} FROM {table} WHERE {filter} ORDER BY start",
+        FLOW_COLUMNS.join(", ")
+    ))
+}
+
 /// CloudTrail records rebuilt from a page of Athena rows: the first row of the first page names
 /// the columns (`header` keeps them for the next pages); a null cell is left out.
 pub fn records(
@@ -118,16 +158,25 @@ mod tests {
             from: Ts::parse("2024-05-01T10:00:00Z"),
             to: Ts::parse("2024-05-02T00:00:00Z"),
         };
-        let sql = query(
-            "cloudtrail_logs.trail",
-            &EntityId::new(crate::model::EntityKind::Ip, "203.0.113.7"),
-            w,
-        )
-        .unwrap();
+        let ip = EntityId::new(crate::model::EntityKind::Ip, "203.0.113.7");
+        let sql = query("cloudtrail_logs.trail", &ip, w).unwrap();
         assert!(
             sql.ends_with("FROM cloudtrail_logs.trail WHERE sourceipaddress = '203.0.113.7' AND \"timestamp\" >= '2024/05/01' AND eventtime >= '2024-05-01T10:00:00Z' AND \"timestamp\" <= '2024/05/03' AND eventtime < '2024-05-02T00:00:00Z' ORDER BY eventtime, eventid"),
             "{sql}"
         );
         assert!(table_name("x; drop").is_err());
+        let sql = flows_query("vpc_flow_logs", &ip, w).unwrap();
+        assert!(
+            sql.ends_with("FROM vpc_flow_logs WHERE (srcaddr = '203.0.113.7' OR dstaddr = '203.0.113.7') AND start >= 1714557600 AND start < 1714608000 ORDER BY start"),
+            "{sql}"
+        );
+        assert!(
+            flows_query(
+                "t",
+                &EntityId::new(crate::model::EntityKind::Instance, "i-1"),
+                w
+            )
+            .is_err()
+        );
     }
 }
