@@ -4,7 +4,7 @@
 use super::args::{PivotArgs, PivotFormat};
 use super::error::CliError;
 use super::inputs::{parse_entity, parse_time, report_errors};
-use crate::console::{Clock, History, HistoryEvent, SystemClock};
+use crate::console::{Clock, Engine, History, HistoryEvent, QueryEnd, QueryEngine, SystemClock};
 use crate::model::text::{self, Escaped};
 use crate::model::{EntityId, Ts};
 use crate::pivot::lookup::{api_window, attribute_for};
@@ -37,20 +37,23 @@ pub fn run(args: PivotArgs, out: &mut impl Write) -> Result<ExitCode, CliError> 
         res.events.extend(part.events);
         res.errors.extend(part.errors);
     }
-    if !remote.is_empty() || args.lake.is_some() || args.athena.is_some() {
-        res.events.sort_by(|a, b| {
-            (a.event.time, &a.event.event_id).cmp(&(b.event.time, &b.event.event_id))
-        });
-    }
     if let Some(store) = &args.lake {
-        lake(&args, store, &target, window, &mut res)?;
+        let engine = Engine::Lake {
+            store: store.clone(),
+        };
+        engine_pivot(&args, engine, &target, window, &mut res)?;
     }
     if let Some(table) = &args.athena {
-        athena(&args, table, &target, window, &mut res)?;
+        let engine = Engine::Athena {
+            table: table.clone(),
+            workgroup: args.athena_workgroup.clone(),
+            output: args.athena_output.clone(),
+        };
+        engine_pivot(&args, engine, &target, window, &mut res)?;
     }
-    let mut failed = false;
-    if args.live {
-        failed = lookup(&args, &target, window, SystemClock.now(), &mut res)?;
+    let failed = args.live && lookup(&args, &target, window, SystemClock.now(), &mut res)?;
+    // The tiers' answers together, in pivot order (the files' scan is sorted already).
+    if !remote.is_empty() || args.lake.is_some() || args.athena.is_some() || args.live {
         res.events.sort_by(|a, b| {
             (a.event.time, &a.event.event_id).cmp(&(b.event.time, &b.event.event_id))
         });
@@ -91,98 +94,93 @@ fn scan_s3(
         .consume(|objects| pivot::scan_objects(objects, target, window))
 }
 
-/// Adds what CloudTrail Lake answers for `target` in `window`: one SQL query (shown on stderr),
-/// followed until it ends, its rows paged and rebuilt into records the ingest reads; the bytes
-/// scanned and what they cost. A query still running after `--lake-timeout` is cancelled.
-fn lake(
+/// A query engine in the session's first profile and region.
+fn engine_of(aws: &super::args::AwsTargets, engine: Engine) -> Result<QueryEngine, CliError> {
+    let opts = crate::aws::AwsOptions {
+        profile: aws.profiles.first().cloned(),
+        region: aws.regions.first().cloned(),
+        ..super::aws::base(aws)?
+    };
+    let reader =
+        crate::aws::connect_read_only(&opts).map_err(|e| engine_err(&engine, e.to_string()))?;
+    Ok(QueryEngine::new(engine, reader))
+}
+
+/// An engine's failure, said as its own.
+fn engine_err(engine: &Engine, why: String) -> CliError {
+    match engine {
+        Engine::Lake { .. } => CliError::Lake(why),
+        Engine::Athena { .. } => CliError::Athena(why),
+    }
+}
+
+/// Runs `sql` on `q` until it ends or `timeout` seconds pass (then cancels it), handing the rows
+/// on; what it scanned is said on stderr with its cost.
+fn run_query(
+    q: &QueryEngine,
+    sql: &str,
+    timeout: u64,
+    on_rows: &mut dyn FnMut(Vec<crate::console::Row>),
+) -> Result<(), CliError> {
+    eprintln!("vigil: {}: {}", q.label(), Escaped(sql));
+    let started = std::time::Instant::now();
+    let mut rows = 0usize;
+    let end = q.query(
+        sql,
+        &|| started.elapsed().as_secs() < timeout,
+        &mut |page| {
+            rows += page.len();
+            on_rows(page);
+        },
+    );
+    match end {
+        QueryEnd::Done {
+            id,
+            state,
+            bytes_scanned,
+        } => {
+            eprintln!(
+                "vigil: {}: query {id} {state} in {:.1} s, {rows} row(s), {} scanned (≈ ${:.4})",
+                q.label(),
+                started.elapsed().as_secs_f64(),
+                text::bytes(bytes_scanned),
+                q.cost_usd(bytes_scanned)
+            );
+            Ok(())
+        }
+        QueryEnd::Failed(why) => Err(engine_err(&q.engine, why)),
+        QueryEnd::Cancelled { id, state } => {
+            let verb = match q.engine {
+                Engine::Lake { .. } => "cancelled",
+                Engine::Athena { .. } => "stopped",
+            };
+            Err(engine_err(
+                &q.engine,
+                format!("query {id} still {state} after {timeout} s: {verb}"),
+            ))
+        }
+    }
+}
+
+/// Adds what a query engine (CloudTrail Lake, Athena) answers for `target` in `window`: one
+/// query, its rows rebuilt into records the ingest reads, merged by event id.
+fn engine_pivot(
     args: &PivotArgs,
-    store: &str,
+    engine: Engine,
     target: &EntityId,
     window: Window,
     res: &mut ScanResult,
 ) -> Result<(), CliError> {
-    use crate::pivot::lake;
-    let sql = lake::query(store, target, window).map_err(|why| CliError::Lake(why.into()))?;
-    eprintln!("vigil: CloudTrail Lake: {}", Escaped(&sql));
-    let opts = crate::aws::AwsOptions {
-        profile: args.aws.profiles.first().cloned(),
-        region: args.aws.regions.first().cloned(),
-        ..super::aws::base(&args.aws)?
-    };
-    let reader = crate::aws::connect_read_only(&opts).map_err(|e| CliError::Lake(e.to_string()))?;
-    let lake_err = |e: crate::actions::CallError| CliError::Lake(e.plain());
-    let id = reader.lake_start(&sql).map_err(lake_err)?;
-    let started = std::time::Instant::now();
-    let status = follow(
-        args.query_timeout,
-        || reader.lake_describe(&id).map_err(lake_err),
-        |st| (st.done(), st.status.clone()),
-        || reader.lake_cancel(&id).map_err(lake_err),
-    )
-    .map_err(|(state, secs)| {
-        CliError::Lake(format!(
-            "query {id} still {state} after {secs} s: cancelled"
-        ))
-    })??;
-    if status.status != "FINISHED" {
-        return Err(CliError::Lake(format!(
-            "query {id} {}: {}",
-            status.status,
-            status.error.as_deref().unwrap_or("no reason given")
-        )));
-    }
+    let q = engine_of(&args.aws, engine)?;
+    let sql = q
+        .pivot_sql(target, window)
+        .map_err(|why| engine_err(&q.engine, why.into()))?;
     let mut records = Vec::new();
-    let mut token = None;
-    loop {
-        let page = reader.lake_page(&id, token.take()).map_err(lake_err)?;
-        records.extend(page.rows.iter().map(|r| lake::record(r)));
-        match page.next_token {
-            Some(t) => token = Some(t),
-            None => break,
-        }
-    }
-    let rows = records.len();
-    add_records(res, records, &format!("cloudtrail-lake:{store}/{id}"));
-    let gb = status.bytes_scanned as f64 / 1e9;
-    eprintln!(
-        "vigil: CloudTrail Lake: query {id} FINISHED in {:.1} s, {rows} row(s), {} scanned (≈ ${:.4})",
-        started.elapsed().as_secs_f64(),
-        text::bytes(status.bytes_scanned),
-        gb * lake::USD_PER_GB
-    );
+    run_query(&q, &sql, args.query_timeout, &mut |rows| {
+        records.extend(rows.iter().map(|r| crate::pivot::lake::record(r)));
+    })?;
+    add_records(res, records, &q.label());
     Ok(())
-}
-
-/// Follows a query until it ends (`status` asked with backoff, 0.2 s up to 2 s): its last
-/// status, or — still running after `timeout` seconds, and then cancelled with `cancel` — its
-/// state and the timeout.
-#[allow(clippy::type_complexity)]
-fn follow<S>(
-    timeout: u64,
-    mut status: impl FnMut() -> Result<S, CliError>,
-    done: impl Fn(&S) -> (bool, String),
-    cancel: impl FnOnce() -> Result<(), CliError>,
-) -> Result<Result<S, CliError>, (String, u64)> {
-    let started = std::time::Instant::now();
-    let mut wait = std::time::Duration::from_millis(200);
-    loop {
-        let st = match status() {
-            Ok(st) => st,
-            Err(e) => return Ok(Err(e)),
-        };
-        let (ended, state) = done(&st);
-        if ended {
-            return Ok(Ok(st));
-        }
-        if started.elapsed().as_secs() >= timeout {
-            return match cancel() {
-                Ok(()) => Err((state, timeout)),
-                Err(e) => Ok(Err(e)),
-            };
-        }
-        std::thread::sleep(wait);
-        wait = (wait * 2).min(std::time::Duration::from_secs(2));
-    }
 }
 
 /// Adds rebuilt records (a query's rows) to the pivot, each event once.
@@ -208,74 +206,6 @@ fn add_records(res: &mut ScanResult, records: Vec<serde_json::Value>, name: &str
     }
 }
 
-/// Adds what Athena answers for `target` in `window` from the CloudTrail table: one query
-/// (shown on stderr), followed until it ends, its rows paged (the first row names the columns)
-/// and rebuilt into records; the bytes scanned and their cost. Stopped at `--query-timeout`.
-fn athena(
-    args: &PivotArgs,
-    table: &str,
-    target: &EntityId,
-    window: Window,
-    res: &mut ScanResult,
-) -> Result<(), CliError> {
-    use crate::pivot::athena;
-    let sql = athena::query(table, target, window).map_err(|why| CliError::Athena(why.into()))?;
-    eprintln!("vigil: Athena: {}", Escaped(&sql));
-    let opts = crate::aws::AwsOptions {
-        profile: args.aws.profiles.first().cloned(),
-        region: args.aws.regions.first().cloned(),
-        ..super::aws::base(&args.aws)?
-    };
-    let reader =
-        crate::aws::connect_read_only(&opts).map_err(|e| CliError::Athena(e.to_string()))?;
-    let err = |e: crate::actions::CallError| CliError::Athena(e.plain());
-    let id = reader
-        .athena_start(
-            &sql,
-            args.athena_workgroup.as_deref(),
-            args.athena_output.as_deref(),
-        )
-        .map_err(err)?;
-    let started = std::time::Instant::now();
-    let status = follow(
-        args.query_timeout,
-        || reader.athena_status(&id).map_err(err),
-        |st| (st.done(), st.state.clone()),
-        || reader.athena_stop(&id).map_err(err),
-    )
-    .map_err(|(state, secs)| {
-        CliError::Athena(format!("query {id} still {state} after {secs} s: stopped"))
-    })??;
-    if status.state != "SUCCEEDED" {
-        return Err(CliError::Athena(format!(
-            "query {id} {}: {}",
-            status.state,
-            status.reason.as_deref().unwrap_or("no reason given")
-        )));
-    }
-    let mut header: Option<Vec<String>> = None;
-    let mut records = Vec::new();
-    let mut token = None;
-    loop {
-        let page = reader.athena_page(&id, token.take()).map_err(err)?;
-        records.extend(athena::records(&mut header, page.rows));
-        match page.next_token {
-            Some(t) => token = Some(t),
-            None => break,
-        }
-    }
-    let rows = records.len();
-    add_records(res, records, &format!("athena:{table}/{id}"));
-    let tb = status.bytes_scanned as f64 / 1e12;
-    eprintln!(
-        "vigil: Athena: query {id} SUCCEEDED in {:.1} s, {rows} row(s), {} scanned (≈ ${:.4})",
-        started.elapsed().as_secs_f64(),
-        text::bytes(status.bytes_scanned),
-        tb * athena::USD_PER_TB
-    );
-    Ok(())
-}
-
 /// `vigil flows`: who talked to an address, from the VPC flow logs table in Athena — one query
 /// (shown on stderr), followed until it ends, its rows printed as flow log lines or a table.
 pub fn flows(args: super::args::FlowsArgs, out: &mut impl Write) -> Result<ExitCode, CliError> {
@@ -287,59 +217,33 @@ pub fn flows(args: super::args::FlowsArgs, out: &mut impl Write) -> Result<ExitC
     };
     let sql = athena::flows_query(&args.athena, &target, window)
         .map_err(|why| CliError::Athena(why.into()))?;
-    eprintln!("vigil: Athena: {}", Escaped(&sql));
-    let opts = crate::aws::AwsOptions {
-        profile: args.aws.profiles.first().cloned(),
-        region: args.aws.regions.first().cloned(),
-        ..super::aws::base(&args.aws)?
+    let engine = Engine::Athena {
+        table: args.athena.clone(),
+        workgroup: args.athena_workgroup.clone(),
+        output: args.athena_output.clone(),
     };
-    let reader =
-        crate::aws::connect_read_only(&opts).map_err(|e| CliError::Athena(e.to_string()))?;
-    let err = |e: crate::actions::CallError| CliError::Athena(e.plain());
-    let id = reader
-        .athena_start(
-            &sql,
-            args.athena_workgroup.as_deref(),
-            args.athena_output.as_deref(),
-        )
-        .map_err(err)?;
-    let status = follow(
-        args.query_timeout,
-        || reader.athena_status(&id).map_err(err),
-        |st| (st.done(), st.state.clone()),
-        || reader.athena_stop(&id).map_err(err),
-    )
-    .map_err(|(state, secs)| {
-        CliError::Athena(format!("query {id} still {state} after {secs} s: stopped"))
-    })??;
-    if status.state != "SUCCEEDED" {
-        return Err(CliError::Athena(format!(
-            "query {id} {}: {}",
-            status.state,
-            status.reason.as_deref().unwrap_or("no reason given")
-        )));
-    }
+    let q = engine_of(&args.aws, engine)?;
+    // Each row's fields in the flow log's order (a null field as `-`, as flow logs write it).
+    let names: Vec<&str> = athena::FLOW_COLUMNS
+        .iter()
+        .map(|c| c.trim_matches('"'))
+        .collect();
     let mut rows: Vec<Vec<String>> = Vec::new();
-    let mut header = false;
-    let mut token = None;
-    loop {
-        let page = reader.athena_page(&id, token.take()).map_err(err)?;
-        for row in page.rows {
-            // The first row of the first page names the columns.
-            if !std::mem::replace(&mut header, true) {
-                continue;
-            }
-            rows.push(
-                row.into_iter()
-                    .map(|v| v.unwrap_or_else(|| "-".into()))
-                    .collect(),
-            );
-        }
-        match page.next_token {
-            Some(t) => token = Some(t),
-            None => break,
-        }
-    }
+    run_query(&q, &sql, args.query_timeout, &mut |page| {
+        rows.extend(page.iter().map(|cells| {
+            names
+                .iter()
+                .map(|n| {
+                    cells
+                        .iter()
+                        .find_map(|c| c.get(*n))
+                        .cloned()
+                        .unwrap_or_else(|| "-".into())
+                })
+                .collect()
+        }));
+    })?;
+    eprintln!("vigil: {}: {} flow record(s)", q.label(), rows.len());
     match args.format {
         super::args::FlowsFormat::Log => {
             writeln!(
@@ -375,12 +279,6 @@ pub fn flows(args: super::args::FlowsArgs, out: &mut impl Write) -> Result<ExitC
             }
         }
     }
-    eprintln!(
-        "vigil: Athena: query {id} SUCCEEDED, {} flow record(s), {} scanned (≈ ${:.4})",
-        rows.len(),
-        text::bytes(status.bytes_scanned),
-        status.bytes_scanned as f64 / 1e12 * athena::USD_PER_TB
-    );
     Ok(ExitCode::SUCCESS)
 }
 

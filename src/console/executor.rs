@@ -170,7 +170,6 @@ impl Lookups {
         window: crate::pivot::Window,
         bus: &Bus,
     ) {
-        self.current.store(id, Ordering::SeqCst);
         let send = |source: String, progress: LookupProgress| {
             bus.blocking_send(Msg::Lookup(LookupUpdate {
                 id,
@@ -217,7 +216,6 @@ impl Lookups {
 
     /// Runs `id` to its end (blocking), sending each page as it comes.
     fn run(&self, id: u64, attr: &LookupAttr, window: crate::pivot::Window, bus: &Bus) {
-        self.current.store(id, Ordering::SeqCst);
         let send = |source: String, progress: LookupProgress| {
             bus.blocking_send(Msg::Lookup(LookupUpdate {
                 id,
@@ -251,6 +249,13 @@ impl Lookups {
         );
         drop(h);
         send(String::new(), LookupProgress::Finished);
+    }
+
+    /// Run `id` is the one that may go on (a run before it stops at its next check). Called
+    /// when the effect is dispatched, not when its task starts: a cancel that comes before
+    /// the task runs still finds it.
+    fn begin(&self, id: u64) {
+        self.current.store(id, Ordering::SeqCst);
     }
 
     fn cancel(&self, id: u64) {
@@ -308,6 +313,11 @@ impl Executor {
                 l.cancel(id);
             }
             return;
+        }
+        if let (Effect::Lookup { id, .. } | Effect::Query { id, .. }, Some(l)) =
+            (&effect, &self.lookups)
+        {
+            l.begin(*id);
         }
         let (bus, armed, clock) = (self.bus.clone(), self.armed.clone(), self.clock.clone());
         let lookups = self.lookups.clone();

@@ -36,7 +36,7 @@ pub use live::{LiveError, Poll, Poller};
 pub use load::{
     EvidenceBuilder, FileSources, RebuildError, S3Source, index_scenario, load_files, rebuild,
 };
-pub use query::{Engine, QueryEngine};
+pub use query::{Engine, QueryEnd, QueryEngine, Row};
 pub use replay::{
     PlayOptions, Player, ReplayError, export_cast, frames, play, redact_recording, report,
 };

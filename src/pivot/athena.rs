@@ -126,28 +126,6 @@ pub fn flows_query(table: &str, e: &EntityId, w: Window) -> Result<String, &'sta
     ))
 }
 
-/// CloudTrail records rebuilt from a page of Athena rows: the first row of the first page names
-/// the columns (`header` keeps them for the next pages); a null cell is left out.
-pub fn records(
-    header: &mut Option<Vec<String>>,
-    rows: Vec<Vec<Option<String>>>,
-) -> Vec<serde_json::Value> {
-    let mut out = Vec::new();
-    for row in rows {
-        let Some(names) = header.as_ref() else {
-            *header = Some(row.into_iter().map(Option::unwrap_or_default).collect());
-            continue;
-        };
-        let cells: Vec<std::collections::HashMap<String, String>> = names
-            .iter()
-            .zip(row)
-            .filter_map(|(n, v)| v.map(|v| std::collections::HashMap::from([(n.clone(), v)])))
-            .collect();
-        out.push(super::lake::record(&cells));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
