@@ -451,29 +451,10 @@ pub(super) fn ok(request_id: Option<&str>, created: Vec<String>) -> CallOk {
 }
 
 impl Clients {
-    /// Runs a read-only SDK call; a failure names the IAM action `op` needs.
-    pub(super) fn read<T, E, R>(
-        &self,
-        op: ReadOp,
-        fut: impl Future<Output = Result<T, SdkError<E, R>>>,
-    ) -> Result<T, CallError>
-    where
-        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug,
-    {
-        self.rt
-            .block_on(fut)?
-            .map_err(|e| call_err(e, op.iam_action()))
-    }
-
-    /// Runs any future on the clients' runtime.
-    pub(super) fn rt_block_on<F: Future>(&self, f: F) -> Result<F::Output, CallError> {
-        self.rt.block_on(f)
-    }
-
-    /// Runs a call that is neither a read nor an action (assuming a role); a failure names
-    /// `iam_action`.
-    pub(super) fn probe_output<T, E, R>(
+    /// Runs an SDK call on the clients' runtime; a failure names `iam_action`, the permission
+    /// it needs. For what is neither a [`ReadOp`] nor an [`ApiCall`] (assuming a role, DryRun
+    /// probes).
+    pub(super) fn call_as<T, E, R>(
         &self,
         iam_action: &str,
         fut: impl Future<Output = Result<T, SdkError<E, R>>>,
@@ -485,21 +466,17 @@ impl Clients {
         self.rt.block_on(fut)?.map_err(|e| call_err(e, iam_action))
     }
 
-    /// Runs a call made only to learn whether it is allowed (a DryRun); a failure names
-    /// `iam_action`.
-    pub(super) fn probe<T, E, R>(
+    /// Runs a read-only SDK call; a failure names the IAM action `op` needs.
+    pub(super) fn read<T, E, R>(
         &self,
-        iam_action: &str,
+        op: ReadOp,
         fut: impl Future<Output = Result<T, SdkError<E, R>>>,
-    ) -> Result<(), CallError>
+    ) -> Result<T, CallError>
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug,
     {
-        self.rt
-            .block_on(fut)?
-            .map(|_| ())
-            .map_err(|e| call_err(e, iam_action))
+        self.call_as(op.iam_action(), fut)
     }
 
     /// Runs the SDK request that makes `call`; a failure names the call's IAM action.
@@ -512,9 +489,12 @@ impl Clients {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug,
     {
-        self.rt
-            .block_on(fut)?
-            .map_err(|e| call_err(e, call.iam_action()))
+        self.call_as(call.iam_action(), fut)
+    }
+
+    /// Runs any future on the clients' runtime.
+    pub(super) fn rt_block_on<F: Future>(&self, f: F) -> Result<F::Output, CallError> {
+        self.rt.block_on(f)
     }
 }
 

@@ -260,31 +260,33 @@ fn ec2_dry_run(c: &Clients) -> Check {
     let a = ApiKind::CreateSecurityGroup;
     note(
         a,
-        c.probe(
+        c.call_as(
             a.iam_action(),
             ec2.create_security_group()
                 .group_name("vigil-doctor-probe")
                 .description("vigil doctor dry run")
                 .dry_run(true)
                 .send(),
-        ),
+        )
+        .map(drop),
     );
     let a = ApiKind::ModifyNetworkInterfaceAttribute;
     note(
         a,
-        c.probe(
+        c.call_as(
             a.iam_action(),
             ec2.modify_network_interface_attribute()
                 .network_interface_id(FAKE_ENI)
                 .groups(FAKE_GROUP)
                 .dry_run(true)
                 .send(),
-        ),
+        )
+        .map(drop),
     );
     let a = ApiKind::CreateSnapshots;
     note(
         a,
-        c.probe(
+        c.call_as(
             a.iam_action(),
             ec2.create_snapshots()
                 .instance_specification(
@@ -294,12 +296,13 @@ fn ec2_dry_run(c: &Clients) -> Check {
                 )
                 .dry_run(true)
                 .send(),
-        ),
+        )
+        .map(drop),
     );
     let a = ApiKind::CreateTags;
     note(
         a,
-        c.probe(
+        c.call_as(
             a.iam_action(),
             ec2.create_tags()
                 .resources(FAKE_INSTANCE)
@@ -311,7 +314,8 @@ fn ec2_dry_run(c: &Clients) -> Check {
                 )
                 .dry_run(true)
                 .send(),
-        ),
+        )
+        .map(drop),
     );
     let mut detail = format!("{allowed} of 4 DryRun calls allowed");
     if !unchecked.is_empty() {

@@ -30,7 +30,7 @@ pub(super) fn assume_role_with_mfa(
         .set_external_id(external_id.map(str::to_string))
         .serial_number(serial)
         .token_code(code);
-    let out = c.probe_output("sts:AssumeRole", req.send())?;
+    let out = c.call_as("sts:AssumeRole", req.send())?;
     let creds = out.credentials().ok_or_else(|| {
         CallError::new(
             "vigil.NoCredentials",

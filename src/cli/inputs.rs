@@ -60,15 +60,17 @@ pub(crate) fn fold(
             let trail = service == "CloudTrail";
             let prune = crate::pivot::s3layout::Prune {
                 service: Some(service.into()),
-                // A trail's digests come along, and its objects are hashed as they arrive,
-                // so the digest checks apply as they do to files.
+                // A trail's digests come along, and (when there are any) its objects are
+                // hashed as they arrive, so the digest checks apply as they do to files.
                 digests: trail,
                 ..Default::default()
             };
             let feed = super::s3::open(aws, &uri, &prune, inputs.cache.as_deref())?;
+            // Hashing decompresses each object a second time: only when digests can use it.
+            let hash = trail && feed.has_digests();
             next += feed.consume(|objects| {
                 let hashed = objects.map(|(name, got)| {
-                    if trail && let Ok(bytes) = &got {
+                    if hash && let Ok(bytes) = &got {
                         let h = crate::integrity::sha256_uncompressed_bytes(bytes)
                             .map_err(|e| e.to_string());
                         hashes

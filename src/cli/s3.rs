@@ -179,6 +179,13 @@ pub fn open(
 }
 
 impl Feed {
+    /// Whether the listing holds CloudTrail digest files (their log files are then hashed).
+    pub fn has_digests(&self) -> bool {
+        self.names
+            .iter()
+            .any(|n| n.to_string_lossy().contains("/CloudTrail-Digest/"))
+    }
+
     /// Hands every object to `use_objects` as it arrives (named by its `s3://` URI; an object
     /// that could not be fetched comes as why), printing progress once a second.
     pub fn consume<T>(

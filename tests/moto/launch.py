@@ -371,9 +371,10 @@ def _gd_seeded(resp):
     return found
 
 
-def _count_call(env, action, at=False):
+def _count_call(env, action, at=False, keep=None):
     """Counts a call in the file named by the environment variable `env` + ".calls" (and, with
-    `at`, when it was made), for the tests to read a poll's cost."""
+    `at`, when it was made; with `keep` = (list, value), appends the value to that list), for the
+    tests to read a poll's cost or what was sent."""
     path = os.environ.get(env)
     if not path:
         return
@@ -387,6 +388,8 @@ def _count_call(env, action, at=False):
         calls[action] = calls.get(action, 0) + 1
         if at:
             calls.setdefault(action + "At", []).append(time.time())
+        if keep is not None:
+            calls.setdefault(keep[0], []).append(keep[1])
         with open(path + ".calls", "w") as f:
             _json.dump(calls, f)
 
@@ -889,19 +892,7 @@ def _lake_stores():
 
 
 def _lake_record_call(op, sql=None):
-    _count_call("VIGIL_MOTO_LAKE", op)
-    if sql is not None:
-        path = os.environ.get("VIGIL_MOTO_LAKE")
-        with _calls_lock:
-            calls = {}
-            try:
-                with open(path + ".calls") as f:
-                    calls = _json.load(f)
-            except (OSError, ValueError):
-                pass
-            calls.setdefault("statements", []).append(sql)
-            with open(path + ".calls", "w") as f:
-                _json.dump(calls, f)
+    _count_call("VIGIL_MOTO_LAKE", op, keep=None if sql is None else ("statements", sql))
 
 
 def _lake_status(q):
