@@ -121,6 +121,23 @@ fn pivot(args: &[&str]) -> (String, String) {
     (o, e)
 }
 
+/// `vigil analyze --trail TRAIL --format json` against moto at `url`: its JSON answer.
+fn analyze_trail(url: &str, trail: &str) -> serde_json::Value {
+    let out = Command::cargo_bin("vigil")
+        .unwrap()
+        .args(["analyze", "--trail", trail, "--format", "json"])
+        .args(["--endpoint-url", url])
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn an_s3_trail_is_listed_only_where_it_can_answer() {
     let (_m, url) = moto();
@@ -226,28 +243,7 @@ fn analyze_reads_an_s3_trail_as_it_reads_files() {
     let (rt, s3) = s3_client(&url);
     let dir = tempfile::tempdir().unwrap();
     layout(&s3, &rt, dir.path());
-    let run = |trail: &str| -> serde_json::Value {
-        let out = Command::cargo_bin("vigil")
-            .unwrap()
-            .args([
-                "analyze",
-                "--trail",
-                trail,
-                "--format",
-                "json",
-                "--endpoint-url",
-                &url,
-            ])
-            .env("AWS_MAX_ATTEMPTS", "1")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
+    let run = |trail: &str| analyze_trail(&url, trail);
     let from_s3 = run(&format!("s3://{BUCKET}/AWSLogs/222222222222/CloudTrail/"));
     let local = dir.path().join("AWSLogs/222222222222/CloudTrail");
     let from_disk = run(&local.to_string_lossy());
@@ -378,29 +374,7 @@ fn digests_are_checked_on_s3_sources_too() {
             .unwrap();
         }
     }
-    let totals = |trail: &str| -> serde_json::Value {
-        let out = Command::cargo_bin("vigil")
-            .unwrap()
-            .args([
-                "analyze",
-                "--trail",
-                trail,
-                "--format",
-                "json",
-                "--endpoint-url",
-                &url,
-            ])
-            .env("AWS_MAX_ATTEMPTS", "1")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        v["integrity"]["totals"].clone()
-    };
+    let totals = |trail: &str| analyze_trail(&url, trail)["integrity"]["totals"].clone();
     let from_disk = totals(&root.to_string_lossy());
     let from_s3 = totals("s3://amzn-s3-demo-bucket/");
     assert_eq!(from_s3, from_disk);
