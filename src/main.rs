@@ -9,6 +9,9 @@ use std::process::ExitCode;
 use vigil::cli::{self, Cli, Command};
 use vigil::model::text::escape_lines;
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {

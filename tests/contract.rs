@@ -445,7 +445,7 @@ fn pivot_window_and_order_match_between_index_and_scan() {
     let indexed: Vec<String> = idx
         .pivot(&target, w)
         .iter()
-        .map(|r| idx.row(*r).unwrap().event_id.to_string())
+        .map(|r| idx.event_id(idx.row(*r).unwrap()))
         .collect();
     assert_eq!(indexed, scanned);
     assert_eq!(idx.pivot(&target, Window::all()).len(), 4);

@@ -64,12 +64,21 @@ pub fn run(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
     let t = Instant::now();
     let mut index = TrailIndex::new();
     let mut errors = 0usize;
-    vigil::ingest::load_streaming(std::slice::from_ref(&dir), |_, part| {
-        errors += part.errors.len();
-        for ev in part.events {
-            index.add(ev);
-        }
-    })?;
+    // As the console does: each part indexed on the loader's threads, joined here.
+    vigil::ingest::load_streaming_with(
+        std::slice::from_ref(&dir),
+        |part| {
+            let mut ix = TrailIndex::new();
+            for ev in part.events {
+                ix.add(ev);
+            }
+            (part.errors.len(), ix)
+        },
+        |_, (errs, ix)| {
+            errors += errs;
+            index.append(ix);
+        },
+    )?;
     let loaded = t.elapsed();
     index.finish();
     let built = t.elapsed();

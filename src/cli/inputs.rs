@@ -80,7 +80,7 @@ pub(crate) fn fold(
                     }
                     (name, got)
                 });
-                ingest::load_objects_streaming(hashed, next, |i, part| fold.part(i, part))
+                ingest::load_objects_streaming(hashed, next, |l| l, |i, part| fold.part(i, part))
             })?;
         }
     }

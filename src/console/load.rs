@@ -64,16 +64,18 @@ impl EvidenceBuilder {
         n
     }
 
-    /// [`Self::absorb`] for a load whose index is sent in segments: the events go into the
-    /// graph here and are handed back for their segment's index.
-    pub fn absorb_graph(&mut self, mut l: ingest::Loaded) -> Vec<crate::model::TrailEvent> {
-        let events = std::mem::take(&mut l.events);
-        for e in &events {
+    /// [`Self::absorb`] for a part whose index was built on the loader's thread
+    /// ([`index_part`]): the events go into the graph here; the index is `Some` to join this
+    /// builder's, `None` when the caller sends it on in a segment.
+    pub fn absorb_indexed(&mut self, l: ingest::Loaded, ix: Option<TrailIndex>) {
+        for e in &l.events {
             self.graph.add_event(e);
         }
         self.absorb_logs(&l.dns, &l.flows);
-        self.events += events.len();
-        events
+        self.events += l.events.len();
+        if let Some(ix) = ix {
+            self.index.append(ix);
+        }
     }
 
     /// [`Self::absorb`] for evidence that stays where it is (a scenario's logs).
@@ -443,10 +445,13 @@ fn index_evidence(
     // A file's errors are summarised when its last part arrives (first few of each kind per
     // file, as the CLI does), not part by part.
     let mut file_errors: HashMap<usize, Vec<ingest::IngestError>> = HashMap::new();
-    // Events of files still arriving, for their segment.
-    let mut arriving: HashMap<usize, Vec<crate::model::TrailEvent>> = HashMap::new();
-    // One part of input `i` (named `name`: a file or an S3 object).
-    let mut on_part = |i: usize, mut part: ingest::Loaded, name: Option<PathBuf>, total: usize| {
+    // Index parts of files still arriving, for their segment.
+    let mut arriving: HashMap<usize, Vec<TrailIndex>> = HashMap::new();
+    // One part of input `i` (named `name`: a file or an S3 object), with its index.
+    let mut on_part = |i: usize,
+                       (mut part, ix): (ingest::Loaded, TrailIndex),
+                       name: Option<PathBuf>,
+                       total: usize| {
         file_errors.entry(i).or_default().append(&mut part.errors);
         let whole = part.files > 0;
         if whole {
@@ -456,8 +461,8 @@ fn index_evidence(
         files_done += part.files;
         match segments.as_deref_mut() {
             Some(seg) => {
-                let events = b.absorb_graph(part);
-                arriving.entry(i).or_default().extend(events);
+                b.absorb_indexed(part, None);
+                arriving.entry(i).or_default().push(ix);
                 if whole {
                     seg.file(
                         name.unwrap_or_default(),
@@ -465,9 +470,7 @@ fn index_evidence(
                     );
                 }
             }
-            None => {
-                b.absorb(part);
-            }
+            None => b.absorb_indexed(part, Some(ix)),
         }
         if last_progress.elapsed() >= Duration::from_millis(100) {
             last_progress = Instant::now();
@@ -479,7 +482,7 @@ fn index_evidence(
             }));
         }
     };
-    let res = ingest::load_streaming(paths, |i, part| {
+    let res = ingest::load_streaming_with(paths, index_part, |i, part| {
         on_part(i, part, files.get(i).cloned(), files_total);
     });
     if let Err(e) = res {
@@ -530,7 +533,7 @@ fn index_evidence(
             });
             let base = next;
             let total = files_total;
-            next += ingest::load_objects_streaming(objects, base, |i, part| {
+            next += ingest::load_objects_streaming(objects, base, index_part, |i, part| {
                 on_part(i, part, names.get(i - base).cloned(), total);
             });
         });
@@ -548,7 +551,8 @@ fn index_evidence(
 /// indexes while the loader builds the graph) for about a fifth more peak memory.
 struct Segments<'s> {
     send: &'s dyn Fn(Msg) -> bool,
-    events: Vec<crate::model::TrailEvent>,
+    parts: Vec<TrailIndex>,
+    events: usize,
     files: Vec<PathBuf>,
     sent: usize,
     start: Instant,
@@ -560,18 +564,20 @@ impl<'s> Segments<'s> {
     fn new(send: &'s dyn Fn(Msg) -> bool) -> Segments<'s> {
         Segments {
             send,
-            events: Vec::new(),
+            parts: Vec::new(),
+            events: 0,
             files: Vec::new(),
             sent: 0,
             start: Instant::now(),
         }
     }
 
-    /// A whole file's events.
-    fn file(&mut self, path: PathBuf, events: Vec<crate::model::TrailEvent>) {
-        self.events.extend(events);
+    /// A whole file's index, in parts.
+    fn file(&mut self, path: PathBuf, parts: Vec<TrailIndex>) {
+        self.events += parts.iter().map(TrailIndex::len).sum::<usize>();
+        self.parts.extend(parts);
         self.files.push(path);
-        if self.sent == 0 || self.events.len() >= Self::EVENTS {
+        if self.sent == 0 || self.events >= Self::EVENTS {
             self.flush();
         }
     }
@@ -582,10 +588,8 @@ impl<'s> Segments<'s> {
         }
         let files = std::mem::take(&mut self.files);
         let mut index = TrailIndex::new();
-        for e in std::mem::take(&mut self.events) {
-            index.add(e);
-        }
-        index.finish();
+        index.absorb_all(std::mem::take(&mut self.parts));
+        self.events = 0;
         let n = index.len();
         let s3 = files
             .iter()
@@ -616,6 +620,16 @@ impl<'s> Segments<'s> {
             })),
         })));
     }
+}
+
+/// A part's index, built on the loader's thread (see [`ingest::load_streaming_with`]); the
+/// events stay in the part for the graph.
+fn index_part(part: ingest::Loaded) -> (ingest::Loaded, TrailIndex) {
+    let mut ix = TrailIndex::new();
+    for e in &part.events {
+        ix.add_ref(e);
+    }
+    (part, ix)
 }
 
 /// The digest files a load found and the CloudTrail log files they should cover.

@@ -4,38 +4,36 @@ use crate::model::Ts;
 use std::collections::{HashMap, HashSet};
 
 /// Interned strings (API names, addresses, user agents, principals) so a million events do not
-/// hold a million copies of `DescribeInstances`.
+/// hold a million copies of `DescribeInstances`. Each string is stored once: its symbol is its
+/// position in the set. Fx hashing: the keys are log text hashed tens of millions of times per
+/// load, and a hash-flooded interner costs time, not correctness.
 #[derive(Default, Debug)]
 pub struct Interner {
-    map: HashMap<Box<str>, u32>,
-    list: Vec<Box<str>>,
+    set: indexmap::IndexSet<Box<str>, rustc_hash::FxBuildHasher>,
 }
 
 impl Interner {
     pub fn intern(&mut self, s: &str) -> u32 {
-        if let Some(i) = self.map.get(s) {
-            return *i;
+        if let Some(i) = self.set.get_index_of(s) {
+            return i as u32;
         }
-        let i = self.list.len() as u32;
-        self.list.push(s.into());
-        self.map.insert(s.into(), i);
-        i
+        self.set.insert_full(s.into()).0 as u32
     }
 
     pub fn get(&self, i: u32) -> &str {
-        self.list.get(i as usize).map_or("", |s| s)
+        self.set.get_index(i as usize).map_or("", |s| s)
     }
 
     pub fn lookup(&self, s: &str) -> Option<u32> {
-        self.map.get(s).copied()
+        self.set.get_index_of(s).map(|i| i as u32)
     }
 
     pub fn len(&self) -> usize {
-        self.list.len()
+        self.set.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.set.is_empty()
     }
 }
 

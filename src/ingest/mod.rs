@@ -111,6 +111,7 @@ pub fn load_embedded(files: &[EmbeddedFile]) -> Loaded {
     stream_parts(
         files,
         |f, flush| load_parts(true, flush, |sink| walk::walk_bytes(&f.name, f.bytes, sink)),
+        |l| l,
         |i, part| parts.push((i, part)),
     );
     assemble(parts)
@@ -155,8 +156,19 @@ pub fn load_streaming(
     paths: &[PathBuf],
     on_part: impl FnMut(usize, Loaded),
 ) -> Result<usize, InputError> {
+    load_streaming_with(paths, |l| l, on_part)
+}
+
+/// [`load_streaming`] with `map` applied to each part on the loader's threads, before it is
+/// handed over: what a consumer can do per part in parallel (build that part's index) it does
+/// there, and the calling thread only joins the results.
+pub fn load_streaming_with<T: Send>(
+    paths: &[PathBuf],
+    map: impl Fn(Loaded) -> T + Sync,
+    on_part: impl FnMut(usize, T),
+) -> Result<usize, InputError> {
     let files = source::expand(paths).map_err(|(path, source)| InputError { path, source })?;
-    stream_parts(&files, |f, flush| load_file_parts(f, flush), on_part);
+    stream_parts(&files, |f, flush| load_file_parts(f, flush), map, on_part);
     Ok(files.len())
 }
 
@@ -164,15 +176,17 @@ pub fn load_streaming(
 /// `(name, content or why it could not be read)`, parsed on all cores as they come, with raw
 /// CloudTrail records kept in memory (there is no file to read them back from). Indices start at
 /// `first`, so parts of files and objects can be told apart; returns how many objects.
-pub fn load_objects_streaming(
+pub fn load_objects_streaming<T: Send>(
     objects: impl Iterator<Item = (PathBuf, Result<Vec<u8>, String>)> + Send,
     first: usize,
-    mut on_part: impl FnMut(usize, Loaded),
+    map: impl Fn(Loaded) -> T + Sync,
+    mut on_part: impl FnMut(usize, T),
 ) -> usize {
     use rayon::iter::ParallelBridge;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Loaded)>(2);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, T)>(2);
     let mut count = 0;
     std::thread::scope(|scope| {
+        let map = &map;
         scope.spawn(move || {
             objects
                 .enumerate()
@@ -182,17 +196,17 @@ pub fn load_objects_streaming(
                         let last = load_parts(
                             true,
                             &mut |part| {
-                                let _ = tx.send((i, part));
+                                let _ = tx.send((i, map(part)));
                             },
                             |sink| walk::walk_bytes(&name, bytes, sink),
                         );
-                        let _ = tx.send((i, last));
+                        let _ = tx.send((i, map(last)));
                     }
                     Err(why) => {
                         let mut l = Loaded::default();
                         l.errors.push(IngestError::file(&name, why));
                         l.files = 1;
-                        let _ = tx.send((i, l));
+                        let _ = tx.send((i, map(l)));
                     }
                 });
         });
@@ -206,14 +220,15 @@ pub fn load_objects_streaming(
 
 /// The engine of [`load_streaming`] for any kind of file: `load` reads one, handing full parts to
 /// its flush and returning the last.
-fn stream_parts<F: Sync>(
+fn stream_parts<F: Sync, T: Send>(
     files: &[F],
     load: impl Fn(&F, &mut dyn FnMut(Loaded)) -> Loaded + Sync,
-    mut on_part: impl FnMut(usize, Loaded),
+    map: impl Fn(Loaded) -> T + Sync,
+    mut on_part: impl FnMut(usize, T),
 ) {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Loaded)>(2);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, T)>(2);
     std::thread::scope(|scope| {
-        let load = &load;
+        let (load, map) = (&load, &map);
         scope.spawn(move || {
             files
                 .par_iter()
@@ -221,9 +236,9 @@ fn stream_parts<F: Sync>(
                 .for_each_with(tx, |tx, (i, f)| {
                     // A closed receiver means the consumer is gone; nothing left to do.
                     let last = load(f, &mut |part| {
-                        let _ = tx.send((i, part));
+                        let _ = tx.send((i, map(part)));
                     });
-                    let _ = tx.send((i, last));
+                    let _ = tx.send((i, map(last)));
                 });
         });
         for (i, part) in rx {

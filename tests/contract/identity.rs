@@ -228,7 +228,7 @@ fn identity_center_users_by_id_and_by_name() {
         let indexed: Vec<String> = idx
             .pivot(&target, Window::all())
             .iter()
-            .map(|r| idx.row(*r).unwrap().event_id[..5].to_string())
+            .map(|r| idx.event_id(idx.row(*r).unwrap())[..5].to_string())
             .collect();
         assert_eq!(indexed, want, "{who}");
         let scanned: Vec<String> = pivot::scan(&[fixture()], &target, Window::all())

@@ -66,8 +66,8 @@ pub(crate) fn open_event(s: &mut State) -> Vec<Effect> {
     let Some(r) = ix.row(row) else {
         return Vec::new();
     };
-    let raw = r.raw.clone();
-    let event_id = r.event_id.to_string();
+    let raw = ix.raw(r);
+    let event_id = ix.event_id(r);
     let entities = ix.entities_of(row);
     s.stack.push(View::Event(EventView {
         row,
