@@ -340,33 +340,35 @@ pub fn mermaid(n: &Neighbourhood) -> String {
     s
 }
 
-/// The pivot as a fixed-width table, with a closing count line.
-pub fn pivot_table(res: &crate::pivot::ScanResult) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
+/// The pivot as a fixed-width table with a closing count line, written row by row (a pivot of
+/// 300 000 events is not built as one string).
+pub fn write_pivot_table(
+    res: &crate::pivot::ScanResult,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
         "{:<19}  {:<26}  {:<12}  {:<44}  {:<15}  ERROR",
         "TIME", "EVENT", "SERVICE", "PRINCIPAL", "SOURCE IP"
-    );
+    )?;
     for h in &res.events {
         let ev = &h.event;
-        let _ = writeln!(
-            s,
+        writeln!(
+            out,
             "{:<19}  {:<26}  {:<12}  {:<44}  {:<15}  {}",
             ev.time.to_short(),
-            Escaped(&ev.name),
-            Escaped(&ev.service),
-            Escaped(ev.principal.as_ref().map_or("-", |p| p.value.as_str())),
-            Escaped(ev.source_ip.as_deref().unwrap_or("-")),
-            Escaped(ev.error_code.as_deref().unwrap_or(""))
-        );
+            Escaped(ev.name()),
+            Escaped(ev.service()),
+            Escaped(ev.principal().unwrap_or("-")),
+            Escaped(ev.source_ip().unwrap_or("-")),
+            Escaped(ev.error_code().unwrap_or(""))
+        )?;
     }
-    let _ = writeln!(
-        s,
+    writeln!(
+        out,
         "{} event(s) of {} scanned in {} file(s)",
         res.events.len(),
         res.records,
         res.files
-    );
-    s
+    )
 }

@@ -428,7 +428,7 @@ fn pivot_window_and_order_match_between_index_and_scan() {
         .unwrap()
         .events
         .iter()
-        .map(|h| h.event.event_id.clone())
+        .map(|h| h.event.event_id().to_string())
         .collect();
     assert_eq!(
         scanned,

@@ -66,11 +66,13 @@ fn outputs(r: &mut Rng, path: &Path) -> Vec<(&'static str, String)> {
     ];
     let (pivot_target, graph_target) = targets(r, &graph);
     let res = pivot::scan(&paths, &pivot_target, pivot::Window::all()).unwrap();
-    out.push(("pivot table", report::pivot_table(&res)));
+    let mut table = Vec::new();
+    report::write_pivot_table(&res, &mut table).unwrap();
+    out.push(("pivot table", String::from_utf8(table).unwrap()));
     let jsonl: Vec<String> = res
         .events
         .iter()
-        .map(|h| text::json_raw(&h.raw).into_owned())
+        .map(|h| text::json_raw(&h.raw.text().unwrap()).into_owned())
         .collect();
     out.push(("pivot jsonl", jsonl.join("\n")));
     let scan_errors = ErrorSummary::new(&res.errors, false).lines().join("\n");

@@ -374,11 +374,7 @@ fn records_nested_past_the_parser_limit_are_located_errors_in_pivot_and_load() {
         vigil::pivot::Window::all(),
     )
     .unwrap();
-    let hits: Vec<&str> = res
-        .events
-        .iter()
-        .map(|h| h.event.event_id.as_str())
-        .collect();
+    let hits: Vec<&str> = res.events.iter().map(|h| h.event.event_id()).collect();
     assert_eq!(hits, ["shallow"]);
     assert_eq!(res.errors.len(), 1, "{:?}", res.errors);
     let e = &res.errors[0];

@@ -55,18 +55,18 @@ pub fn run(args: PivotArgs, out: &mut impl Write) -> Result<ExitCode, CliError> 
     // The tiers' answers together, in pivot order (the files' scan is sorted already).
     if !remote.is_empty() || args.lake.is_some() || args.athena.is_some() || args.live {
         res.events.sort_by(|a, b| {
-            (a.event.time, &a.event.event_id).cmp(&(b.event.time, &b.event.event_id))
+            (a.event.time, a.event.event_id()).cmp(&(b.event.time, b.event.event_id()))
         });
     }
     match args.format {
         PivotFormat::Jsonl => {
             for hit in &res.events {
-                out.write_all(text::json_raw(&hit.raw).as_bytes())?;
+                out.write_all(text::json_raw(&hit.raw.text()?).as_bytes())?;
                 out.write_all(b"\n")?;
             }
         }
         PivotFormat::Table => {
-            out.write_all(report::pivot_table(&res).as_bytes())?;
+            report::write_pivot_table(&res, out)?;
         }
     }
     let code = report_errors(&res.errors, args.strict, args.verbose);
@@ -191,7 +191,7 @@ fn add_records(res: &mut ScanResult, records: Vec<serde_json::Value>, name: &str
     let mut seen: HashSet<String> = res
         .events
         .iter()
-        .map(|h| h.event.event_id.clone())
+        .map(|h| h.event.event_id().to_string())
         .collect();
     for ev in loaded.events {
         if !seen.insert(ev.event_id.clone()) {
@@ -201,7 +201,7 @@ fn add_records(res: &mut ScanResult, records: Vec<serde_json::Value>, name: &str
         res.records += 1;
         res.events.push(ScanHit {
             event: HitEvent::from(ev),
-            raw,
+            raw: raw.into(),
         });
     }
 }
@@ -310,7 +310,7 @@ fn lookup(
     let mut seen: HashSet<String> = res
         .events
         .iter()
-        .map(|h| h.event.event_id.clone())
+        .map(|h| h.event.event_id().to_string())
         .collect();
     let (mut pages, mut fetched, mut added, mut failed) = (0u32, 0usize, 0usize, false);
     history.fetch(&attr, api, &|| true, &mut |ev| match ev {
@@ -334,7 +334,7 @@ fn lookup(
                 added += 1;
                 res.events.push(ScanHit {
                     event: HitEvent::from(ev),
-                    raw,
+                    raw: raw.into(),
                 });
             }
         }

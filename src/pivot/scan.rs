@@ -19,34 +19,176 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct ScanHit {
     pub event: HitEvent,
-    pub raw: String,
+    pub raw: HitRaw,
 }
 
-/// What the pivot's outputs need of a matching event: the sort key and the table's columns. The
-/// rest of the typed event (entities, targets, origin) is dropped as soon as it has matched, so
-/// a pivot that matches most of a large trail holds little more than the matches' JSON.
+/// A match's JSON: in memory, or — once a pivot's matches hold more than [`Spill::BUDGET`] —
+/// in the pivot's spill file, so a pivot that matches a third of a 10-million-event day holds
+/// its sort keys, not its gigabytes of JSON.
+#[derive(Debug)]
+pub enum HitRaw {
+    Mem(Box<str>),
+    Spilled {
+        spill: Arc<SpillFile>,
+        offset: u64,
+        len: u32,
+    },
+}
+
+impl From<String> for HitRaw {
+    fn from(s: String) -> HitRaw {
+        HitRaw::Mem(s.into_boxed_str())
+    }
+}
+
+impl HitRaw {
+    /// The JSON text (read back from the spill file when it was spilled).
+    pub fn text(&self) -> std::io::Result<std::borrow::Cow<'_, str>> {
+        match self {
+            HitRaw::Mem(s) => Ok(std::borrow::Cow::Borrowed(s)),
+            HitRaw::Spilled { spill, offset, len } => {
+                spill.read(*offset, *len).map(std::borrow::Cow::Owned)
+            }
+        }
+    }
+}
+
+/// An unnamed temporary file (gone when closed) that matches' JSON is appended to.
+#[derive(Debug)]
+pub struct SpillFile {
+    file: std::sync::Mutex<std::fs::File>,
+}
+
+impl SpillFile {
+    fn append(&self, text: &str) -> std::io::Result<u64> {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        let at = f.seek(SeekFrom::End(0))?;
+        f.write_all(text.as_bytes())?;
+        Ok(at)
+    }
+
+    fn read(&self, offset: u64, len: u32) -> std::io::Result<String> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        f.seek(SeekFrom::Start(offset))?;
+        let mut buf = vec![0u8; len as usize];
+        f.read_exact(&mut buf)?;
+        String::from_utf8(buf).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    }
+}
+
+/// Where a pivot keeps its matches' JSON: memory up to [`Spill::BUDGET`] bytes, then a
+/// temporary file (created on first need; if it cannot be, memory it is, and said once).
+#[derive(Default)]
+pub struct Spill {
+    used: std::sync::atomic::AtomicUsize,
+    file: std::sync::OnceLock<Option<Arc<SpillFile>>>,
+}
+
+impl Spill {
+    /// Matches' JSON held in memory before the rest goes to disk.
+    pub const BUDGET: usize = 32 << 20;
+
+    pub fn keep(&self, text: String) -> HitRaw {
+        use std::sync::atomic::Ordering;
+        let before = self.used.fetch_add(text.len(), Ordering::Relaxed);
+        if before + text.len() <= Self::BUDGET {
+            return HitRaw::from(text);
+        }
+        let file = self.file.get_or_init(|| match tempfile::tempfile() {
+            Ok(f) => Some(Arc::new(SpillFile {
+                file: std::sync::Mutex::new(f),
+            })),
+            Err(e) => {
+                tracing::warn!(error = %e, "no temporary file for a large pivot; kept in memory");
+                None
+            }
+        });
+        let Some(spill) = file else {
+            return HitRaw::from(text);
+        };
+        match spill.append(&text) {
+            Ok(offset) => HitRaw::Spilled {
+                spill: spill.clone(),
+                offset,
+                len: text.len() as u32,
+            },
+            Err(_) => HitRaw::from(text),
+        }
+    }
+}
+
+/// What the pivot's outputs need of a matching event: the sort key and the table's columns,
+/// in one allocation. The rest of the typed event (entities, targets, origin) is dropped
+/// as soon as it has matched, so a pivot that matches a third of a large trail holds little
+/// more than its matches' keys.
 #[derive(Debug)]
 pub struct HitEvent {
-    pub event_id: String,
     pub time: Ts,
-    pub name: String,
-    /// The service without `.amazonaws.com`.
-    pub service: String,
-    pub principal: Option<EntityId>,
-    pub source_ip: Option<String>,
-    pub error_code: Option<String>,
+    /// `eventID`, name, service (without `.amazonaws.com`), principal, source IP, error code,
+    /// one after the other; `ends` says where each ends.
+    packed: Box<str>,
+    ends: [u32; 6],
+}
+
+impl HitEvent {
+    fn field(&self, n: usize) -> &str {
+        let start = n.checked_sub(1).map_or(0, |p| self.ends[p] as usize);
+        let end = self.ends.get(n).map_or(start, |e| *e as usize);
+        self.packed.get(start..end).unwrap_or("")
+    }
+
+    fn opt(&self, n: usize) -> Option<&str> {
+        Some(self.field(n)).filter(|s| !s.is_empty())
+    }
+
+    pub fn event_id(&self) -> &str {
+        self.field(0)
+    }
+
+    pub fn name(&self) -> &str {
+        self.field(1)
+    }
+
+    pub fn service(&self) -> &str {
+        self.field(2)
+    }
+
+    /// The acting principal's value (an ARN, mostly).
+    pub fn principal(&self) -> Option<&str> {
+        self.opt(3)
+    }
+
+    pub fn source_ip(&self) -> Option<&str> {
+        self.opt(4)
+    }
+
+    pub fn error_code(&self) -> Option<&str> {
+        self.opt(5)
+    }
 }
 
 impl From<TrailEvent> for HitEvent {
     fn from(ev: TrailEvent) -> HitEvent {
+        let fields = [
+            ev.event_id.as_str(),
+            &ev.name,
+            ev.service_short(),
+            ev.principal.as_ref().map_or("", |p| p.value.as_str()),
+            ev.source_ip.as_deref().unwrap_or(""),
+            ev.error_code.as_deref().unwrap_or(""),
+        ];
+        let mut packed = String::with_capacity(fields.iter().map(|f| f.len()).sum());
+        let mut ends = [0u32; 6];
+        for (f, end) in fields.iter().zip(ends.iter_mut()) {
+            packed.push_str(f);
+            *end = packed.len() as u32;
+        }
         HitEvent {
-            service: ev.service_short().to_string(),
-            event_id: ev.event_id,
             time: ev.time,
-            name: ev.name,
-            principal: ev.principal,
-            source_ip: ev.source_ip,
-            error_code: ev.error_code,
+            packed: packed.into_boxed_str(),
+            ends,
         }
     }
 }
@@ -125,6 +267,7 @@ const SOURCE_IP_KEY: &[u8] = b"\"sourceIPAddress\"";
 
 struct ScanSink<'n> {
     needle: &'n Needle,
+    spill: &'n Spill,
     target: &'n EntityId,
     window: Window,
     out: ScanResult,
@@ -144,7 +287,7 @@ impl Sink for ScanSink<'_> {
                 if self.window.contains(ev.time) && ev.entities.binary_search(self.target).is_ok() {
                     self.out.events.push(ScanHit {
                         event: HitEvent::from(ev),
-                        raw: minify_json(rec.raw),
+                        raw: self.spill.keep(minify_json(rec.raw)),
                     });
                 }
             }
@@ -170,11 +313,13 @@ pub fn scan(
 ) -> Result<ScanResult, InputError> {
     let files = source::expand(paths).map_err(|(path, source)| InputError { path, source })?;
     let needle = Needle::for_entity(target);
+    let spill = Spill::default();
     let parts: Vec<ScanResult> = files
         .par_iter()
         .map(|f| {
             let mut sink = ScanSink {
                 needle: &needle,
+                spill: &spill,
                 target,
                 window,
                 out: ScanResult::default(),
@@ -187,13 +332,17 @@ pub fn scan(
         files: files.len(),
         ..ScanResult::default()
     };
+    // Sized once: growing by doubling would hold up to twice the matches' keys at the end.
+    out.events
+        .reserve_exact(parts.iter().map(|p| p.events.len()).sum::<usize>());
     for p in parts {
         out.events.extend(p.events);
         out.errors.extend(p.errors);
         out.records += p.records;
     }
-    out.events
-        .sort_by(|a, b| (a.event.time, &a.event.event_id).cmp(&(b.event.time, &b.event.event_id)));
+    out.events.sort_by(|a, b| {
+        (a.event.time, a.event.event_id()).cmp(&(b.event.time, b.event.event_id()))
+    });
     Ok(out)
 }
 
@@ -206,11 +355,13 @@ pub fn scan_objects(
 ) -> ScanResult {
     use rayon::iter::ParallelBridge;
     let needle = Needle::for_entity(target);
+    let spill = Spill::default();
     let parts: Vec<ScanResult> = objects
         .par_bridge()
         .map(|(name, got)| {
             let mut sink = ScanSink {
                 needle: &needle,
+                spill: &spill,
                 target,
                 window,
                 out: ScanResult::default(),
@@ -224,14 +375,17 @@ pub fn scan_objects(
         })
         .collect();
     let mut out = ScanResult::default();
+    out.events
+        .reserve_exact(parts.iter().map(|p| p.events.len()).sum::<usize>());
     for p in parts {
         out.files += p.files;
         out.events.extend(p.events);
         out.errors.extend(p.errors);
         out.records += p.records;
     }
-    out.events
-        .sort_by(|a, b| (a.event.time, &a.event.event_id).cmp(&(b.event.time, &b.event.event_id)));
+    out.events.sort_by(|a, b| {
+        (a.event.time, a.event.event_id()).cmp(&(b.event.time, b.event.event_id()))
+    });
     out
 }
 
@@ -273,6 +427,20 @@ mod tests {
         assert!(n.may_match(r#"{"sourceIPAddress" : "075.050.255.67"}"#));
         assert!(!n.may_match(r#"{"sourceIPAddress":"75.50.255.68"}"#));
         assert!(!n.may_match(r#"{"other":"75.50.255.67"}"#));
+    }
+
+    #[test]
+    fn matches_past_the_budget_are_spilled_and_read_back() {
+        let spill = Spill::default();
+        let big = "x".repeat(Spill::BUDGET - 3);
+        assert!(matches!(spill.keep(big), HitRaw::Mem(_)));
+        let kept: Vec<HitRaw> = (0..3)
+            .map(|i| spill.keep(format!("{{\"n\":{i}}}")))
+            .collect();
+        for (i, k) in kept.iter().enumerate() {
+            assert!(matches!(k, HitRaw::Spilled { .. }));
+            assert_eq!(k.text().unwrap(), format!("{{\"n\":{i}}}"));
+        }
     }
 
     #[test]

@@ -235,7 +235,7 @@ fn identity_center_users_by_id_and_by_name() {
             .unwrap()
             .events
             .iter()
-            .map(|h| h.event.event_id[..5].to_string())
+            .map(|h| h.event.event_id()[..5].to_string())
             .collect();
         assert_eq!(scanned, want, "{who}");
     }
