@@ -1,5 +1,5 @@
-//! Embeds the bundled demo scenarios (demo/, data only) into the binary, so `vigil demo` works from
-//! an installed binary with no repository beside it.
+//! Embeds the bundled demo scenarios (demo/, data only) and hunting rules (rules/) into the binary,
+//! so `vigil demo` and `vigil hunt` work from an installed binary with no repository beside it.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -19,12 +19,14 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn main() {
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).join("demo");
-    println!("cargo:rerun-if-changed=demo");
+/// `dir` (under the crate) embedded as `pub static NAME: &[(&str, &[u8])]` in `OUT_DIR/file`:
+/// each file's path relative to `dir`, and its bytes.
+fn embed(dir: &str, name: &str, file: &str) {
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).join(dir);
+    println!("cargo:rerun-if-changed={dir}");
     let mut files = Vec::new();
     walk(&root, &mut files);
-    let mut src = String::from("pub static FILES: &[(&str, &[u8])] = &[\n");
+    let mut src = format!("pub static {name}: &[(&str, &[u8])] = &[\n");
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let rel = f
@@ -39,8 +41,13 @@ fn main() {
         );
     }
     src.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("demo_files.rs");
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join(file);
     if let Err(e) = std::fs::write(&out, src) {
         panic!("cannot write {}: {e}", out.display());
     }
+}
+
+fn main() {
+    embed("demo", "FILES", "demo_files.rs");
+    embed("rules", "RULES", "rule_files.rs");
 }

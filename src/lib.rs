@@ -24,6 +24,7 @@ pub mod cli;
 pub mod console;
 pub mod demo;
 pub mod graph;
+pub mod hunt;
 pub mod ingest;
 pub mod integrity;
 pub mod model;

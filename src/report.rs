@@ -372,3 +372,150 @@ pub fn write_pivot_table(
         res.files
     )
 }
+
+/// `vigil hunt --format table`: one line per detection, in time order, then a count line.
+pub fn write_hunt_table(
+    res: &crate::hunt::HuntResult,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<19}  {:<13}  {:>6}  {:<11}  TITLE  (BY)",
+        "FIRST", "LEVEL", "EVENTS", "ATT&CK"
+    )?;
+    for d in &res.detections {
+        let technique = d.techniques().into_iter().next().unwrap_or_default();
+        writeln!(
+            out,
+            "{:<19}  {:<13}  {:>6}  {:<11}  {}  ({})",
+            d.first.to_short(),
+            Escaped(&d.level),
+            d.events.len(),
+            Escaped(&technique),
+            Escaped(&d.title),
+            Escaped(&d.group.join(", "))
+        )?;
+    }
+    writeln!(
+        out,
+        "{} detection(s) in {} event(s) of {} file(s)",
+        res.detections.len(),
+        res.records,
+        res.files
+    )
+}
+
+/// `vigil hunt --format markdown`: a section per detection.
+pub fn write_hunt_markdown(
+    res: &crate::hunt::HuntResult,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "# Hunt\n\n{} detection(s) in {} CloudTrail event(s) of {} file(s).",
+        res.detections.len(),
+        res.records,
+        res.files
+    )?;
+    for d in &res.detections {
+        writeln!(
+            out,
+            "\n## {} — {}\n\n- Rule: `{}`",
+            Escaped(&d.level),
+            Escaped(&d.title),
+            Escaped(&d.rule)
+        )?;
+        if !d.attack.is_empty() {
+            let tags: Vec<String> = d
+                .attack
+                .iter()
+                .map(|t| format!("`{}`", Escaped(t)))
+                .collect();
+            writeln!(out, "- ATT&CK: {}", tags.join(", "))?;
+        }
+        writeln!(
+            out,
+            "- When: {} → {}",
+            d.first.to_rfc3339(),
+            d.last.to_rfc3339()
+        )?;
+        if !d.group.is_empty() {
+            writeln!(out, "- By: {}", Escaped(&d.group.join(", ")))?;
+        }
+        const SHOWN: usize = 20;
+        let ids: Vec<String> = d
+            .events
+            .iter()
+            .take(SHOWN)
+            .map(|e| format!("`{}`", Escaped(e)))
+            .collect();
+        let more = d.events.len().saturating_sub(SHOWN);
+        writeln!(
+            out,
+            "- Events ({}): {}{}",
+            d.events.len(),
+            ids.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        )?;
+        let ents: Vec<String> = d
+            .entities
+            .iter()
+            .map(|e| format!("`{}`", Escaped(&e.to_string())))
+            .collect();
+        writeln!(out, "- Entities: {}", ents.join(", "))?;
+    }
+    Ok(())
+}
+
+/// `vigil hunt --list-rules`: every rule that would run, with where it came from.
+pub fn write_rule_list(
+    set: &crate::hunt::RuleSet,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let file_of = |id: &Option<String>, title: &str| {
+        let key = id.clone().unwrap_or_else(|| title.to_string());
+        set.sources
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or("", |(_, f)| f.as_str())
+    };
+    let attack = |tags: &[String]| {
+        tags.iter()
+            .filter(|t| t.starts_with("attack."))
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for r in &set.collection.rules {
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            Escaped(r.id.as_deref().unwrap_or("-")),
+            r.level.map_or("-", |l| l.as_str()),
+            Escaped(&attack(&r.tags)),
+            Escaped(&r.title),
+            Escaped(r.author.as_deref().unwrap_or("-")),
+            Escaped(file_of(&r.id, &r.title))
+        )?;
+    }
+    for c in &set.collection.correlations {
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            Escaped(c.id.as_deref().unwrap_or("-")),
+            c.level.map_or("-", |l| l.as_str()),
+            Escaped(&attack(&c.tags)),
+            Escaped(&c.title),
+            Escaped(c.author.as_deref().unwrap_or("-")),
+            Escaped(file_of(&c.id, &c.title))
+        )?;
+    }
+    for e in &set.errors {
+        writeln!(out, "# not loaded: {}", Escaped(&e.to_string()))?;
+    }
+    Ok(())
+}

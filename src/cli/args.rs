@@ -30,6 +30,10 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Every CloudTrail event that names ENTITY_ID (kind:value), in time order
     Pivot(PivotArgs),
+    /// Hunt through CloudTrail with Sigma rules — SigmaHQ's CloudTrail set and vigil's own
+    /// (bundled), plus --rules DIR — one detection per rule and principal (or group, for
+    /// threshold and sequence rules), with its ATT&CK tags, events and entities
+    Hunt(HuntArgs),
     /// Respond: quarantine, release, snapshot, notify, disable-key, revoke-sessions, playbook.
     /// Prints the plan, asks for confirmation on the terminal (or --yes), acts, audits every call.
     Act {
@@ -357,6 +361,47 @@ pub struct PivotArgs {
     pub verbose: bool,
 }
 
+// `vigil hunt`. A plain comment: the command's help is the variant's doc comment above.
+#[derive(Args, Debug, Clone)]
+pub struct HuntArgs {
+    /// CloudTrail files or directories (as for pivot), or s3://BUCKET/PREFIX
+    #[arg(long = "trail", num_args = 1.., required_unless_present = "list_rules")]
+    pub trail: Vec<PathBuf>,
+    /// A directory of Sigma rules (YAML, read recursively) run with the bundled ones (repeat for
+    /// several); a rule that cannot be read is reported with its file and line
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Run only the rules of --rules, not the bundled ones
+    #[arg(long, requires = "rules")]
+    pub no_bundled: bool,
+    /// List the rules that would run (id, level, ATT&CK, title, author, file) and exit
+    #[arg(long)]
+    pub list_rules: bool,
+    /// Only this account's logs from an S3 trail (repeat for several)
+    #[arg(long = "account", value_name = "ACCOUNT")]
+    pub account: Vec<String>,
+    /// Keep the S3 objects read in DIR (DIR/BUCKET/KEY) and read them from there next time
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub aws: AwsTargets,
+    /// Only events at or after this instant (RFC 3339)
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Only events before this instant (RFC 3339)
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: HuntFormat,
+    /// Exit with status 2 if any record or rule could not be read
+    #[arg(long)]
+    pub strict: bool,
+    /// List every record that could not be read (default: the first 5 of each kind per
+    /// file, then a count)
+    #[arg(long)]
+    pub verbose: bool,
+}
+
 // `vigil graph`. A plain comment: the command's help is the variant's doc comment above.
 #[derive(Args, Debug, Clone)]
 pub struct GraphArgs {
@@ -422,6 +467,13 @@ pub enum AnalyzeFormat {
 pub enum PivotFormat {
     Jsonl,
     Table,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HuntFormat {
+    Jsonl,
+    Table,
+    Markdown,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -32,6 +32,9 @@ pub enum CliError {
         text: String,
         reason: TimeError,
     },
+    /// A rules directory that cannot be listed.
+    #[error("rules: {0}")]
+    Rules(String),
     /// A CloudTrail Lake query could not be run, failed, or was cancelled.
     #[error("CloudTrail Lake: {0}")]
     Lake(String),

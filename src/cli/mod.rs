@@ -11,6 +11,7 @@ pub mod demo;
 pub mod doctor;
 mod error;
 pub mod graph;
+pub mod hunt;
 mod inputs;
 pub mod keymap;
 pub mod live;

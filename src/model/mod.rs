@@ -2,6 +2,7 @@
 //! records, severities and instants. No IO lives here.
 
 pub mod arn;
+pub(crate) mod detection;
 pub mod detective;
 pub mod entity;
 pub(crate) mod finding;
@@ -12,6 +13,7 @@ pub mod text;
 pub(crate) mod time;
 pub(crate) mod trail;
 
+pub use detection::Detection;
 pub use entity::{EntityId, EntityKind};
 pub use finding::{Finding, FindingAction, RemoteIp, Subject};
 pub use net::{DnsQuery, FlowRecord};

@@ -1,0 +1,79 @@
+//! `vigil hunt`: the Sigma rules over CloudTrail files or an S3 trail, one detection per line
+//! (JSON Lines, a table or markdown). Rules that cannot be read are reported on stderr with their
+//! file and line before the hunt, and the others run.
+
+use super::args::{HuntArgs, HuntFormat};
+use super::error::CliError;
+use super::inputs::{parse_time, report_errors};
+use crate::hunt::{Hunter, Matches, RuleSet};
+use crate::model::text::Escaped;
+use crate::pivot::Window;
+use crate::pivot::s3layout::Prune;
+use crate::report;
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn run(args: HuntArgs, out: &mut impl Write) -> Result<ExitCode, CliError> {
+    let window = Window {
+        from: parse_time("from", args.from.as_deref())?,
+        to: parse_time("to", args.to.as_deref())?,
+    };
+    let mut set = if args.no_bundled {
+        RuleSet::default()
+    } else {
+        RuleSet::bundled()
+    };
+    for dir in &args.rules {
+        set.add_dir(dir)
+            .map_err(|e| CliError::Rules(e.to_string()))?;
+    }
+    if args.list_rules {
+        report::write_rule_list(&set, out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let hunter = Hunter::new(&set);
+    for e in &hunter.errors {
+        eprintln!("vigil: rule {}", Escaped(&e.to_string()));
+    }
+    let rule_errors = !hunter.errors.is_empty();
+    eprintln!(
+        "vigil: hunting with {} rules and {} correlations",
+        hunter.rules, hunter.correlations
+    );
+    let (local, remote) = super::s3::split(&args.trail);
+    let mut matches = if local.is_empty() {
+        Matches::default()
+    } else {
+        hunter.scan(&local, window)?
+    };
+    for uri in &remote {
+        let prune = Prune {
+            service: Some("CloudTrail".into()),
+            window,
+            accounts: args.account.clone(),
+            regions: args.aws.regions.clone(),
+            digests: false,
+        };
+        let part = super::s3::open(&args.aws, uri, &prune, args.cache.as_deref())?
+            .consume(|objects| hunter.scan_objects(objects, window))?;
+        matches = matches.join(part);
+    }
+    let res = hunter.correlate(matches);
+    match args.format {
+        HuntFormat::Jsonl => {
+            for d in &res.detections {
+                // JSON escapes every control character: log text stays inert.
+                serde_json::to_writer(&mut *out, d).map_err(std::io::Error::other)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        HuntFormat::Table => report::write_hunt_table(&res, out)?,
+        HuntFormat::Markdown => report::write_hunt_markdown(&res, out)?,
+    }
+    let code = report_errors(&res.errors, args.strict, args.verbose);
+    Ok(if args.strict && rule_errors {
+        ExitCode::from(2)
+    } else {
+        code
+    })
+}

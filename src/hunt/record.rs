@@ -1,0 +1,195 @@
+//! One CloudTrail record as the Sigma engine sees it, read lazily: the top-level fields are
+//! located once (borrowed from the record's text, nothing parsed below them), a nested object is
+//! parsed only when a rule asks for a field inside it, and the whole record only for keyword
+//! rules. Most rules test `eventSource` and `eventName` first and stop there, so a hunt over a
+//! million records parses very little.
+
+use rsigma_eval::{Event, EventValue, JsonEvent};
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::fmt;
+
+/// A record's top-level field: its name, its JSON text, and (once asked for) the field parsed
+/// as a one-key object, for paths below it.
+struct Top<'a> {
+    key: Cow<'a, str>,
+    raw: &'a RawValue,
+    nested: OnceCell<JsonEvent<'static>>,
+}
+
+pub struct Record<'a> {
+    fields: Vec<Top<'a>>,
+    /// `eventID`, added to the JSON a correlation keeps as its `id` (the field rsigma reads an
+    /// event reference from).
+    event_id: Option<String>,
+    full: OnceCell<JsonEvent<'static>>,
+    text: &'a str,
+}
+
+#[derive(Deserialize)]
+struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
+
+struct TopVisitor;
+
+impl<'de> Visitor<'de> for TopVisitor {
+    type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a CloudTrail record (a JSON object)")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(24);
+        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
+            let v: &'de RawValue = map.next_value()?;
+            out.push((k, v));
+        }
+        Ok(out)
+    }
+}
+
+impl<'a> Record<'a> {
+    /// The record `text` (one JSON object); `None` when it is not one.
+    pub fn parse(text: &'a str) -> Option<Record<'a>> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let fields = de.deserialize_map(TopVisitor).ok()?;
+        let mut r = Record {
+            fields: fields
+                .into_iter()
+                .map(|(key, raw)| Top {
+                    key,
+                    raw,
+                    nested: OnceCell::new(),
+                })
+                .collect(),
+            event_id: None,
+            full: OnceCell::new(),
+            text,
+        };
+        r.event_id = r.top_str("eventID").map(Cow::into_owned);
+        Some(r)
+    }
+
+    fn top(&self, key: &str) -> Option<&Top<'a>> {
+        self.fields.iter().find(|t| t.key == key)
+    }
+
+    /// A top-level string field (borrowed when it has no escapes).
+    pub fn top_str(&self, key: &str) -> Option<Cow<'a, str>> {
+        let raw = self.top(key)?.raw.get();
+        match serde_json::from_str::<&'a str>(raw) {
+            Ok(s) => Some(Cow::Borrowed(s)),
+            Err(_) => serde_json::from_str::<String>(raw).ok().map(Cow::Owned),
+        }
+    }
+
+    fn full(&self) -> &JsonEvent<'static> {
+        self.full.get_or_init(|| {
+            let mut v: Value = serde_json::from_str(self.text).unwrap_or(Value::Null);
+            if let (Value::Object(m), Some(id)) = (&mut v, &self.event_id) {
+                m.entry("id").or_insert_with(|| Value::String(id.clone()));
+            }
+            JsonEvent::owned(v)
+        })
+    }
+}
+
+/// The part of a field path before its first `.` or `[` (Sigma's nested-field syntax).
+fn root_of(path: &str) -> &str {
+    let end = path.find(['.', '[']).unwrap_or(path.len());
+    &path[..end]
+}
+
+impl Event for Record<'_> {
+    fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
+        if let Some(top) = self.top(path) {
+            let raw = top.raw.get();
+            return match raw.as_bytes().first() {
+                Some(b'"') => self.top_str(path).map(EventValue::Str),
+                Some(b'{') | Some(b'[') => nested(top).get_field(path),
+                _ => match serde_json::from_str::<Value>(raw) {
+                    Ok(Value::Bool(b)) => Some(EventValue::Bool(b)),
+                    Ok(Value::Null) => Some(EventValue::Null),
+                    Ok(Value::Number(n)) => Some(match n.as_i64() {
+                        Some(i) => EventValue::Int(i),
+                        None => EventValue::Float(n.as_f64().unwrap_or(f64::NAN)),
+                    }),
+                    _ => None,
+                },
+            };
+        }
+        let root = root_of(path);
+        if root.len() == path.len() {
+            return None;
+        }
+        nested(self.top(root)?).get_field(path)
+    }
+
+    fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
+        self.full().any_string_value(pred)
+    }
+
+    fn all_string_values(&self) -> Vec<Cow<'_, str>> {
+        self.full().all_string_values()
+    }
+
+    fn visit_string_values(&self, visit: &mut dyn FnMut(&str)) {
+        self.full().visit_string_values(visit)
+    }
+
+    fn to_json(&self) -> Value {
+        self.full().to_json()
+    }
+
+    fn top_level_keys(&self) -> Option<Vec<Cow<'_, str>>> {
+        Some(self.fields.iter().map(|t| Cow::Borrowed(&*t.key)).collect())
+    }
+
+    fn visit_top_level_keys(&self, visit: &mut dyn FnMut(&str)) -> bool {
+        for t in &self.fields {
+            visit(&t.key);
+        }
+        true
+    }
+}
+
+/// The field as a one-key object, parsed on first use.
+fn nested<'r>(top: &'r Top<'_>) -> &'r JsonEvent<'static> {
+    top.nested.get_or_init(|| {
+        let v: Value = serde_json::from_str(top.raw.get()).unwrap_or(Value::Null);
+        let mut m = serde_json::Map::new();
+        m.insert(top.key.to_string(), v);
+        JsonEvent::owned(Value::Object(m))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_top_nested_and_escaped_read_as_the_json_says() {
+        let text = r#"{"eventName":"Run\"Instances","readOnly":false,"n":3,"x":null,
+            "requestParameters":{"instanceType":"p3.2xlarge","items":[{"a":"b"}]},
+            "eventID":"e1"}"#;
+        let r = Record::parse(text).unwrap();
+        assert_eq!(
+            r.get_field("eventName"),
+            Some(EventValue::Str("Run\"Instances".into()))
+        );
+        assert_eq!(r.get_field("readOnly"), Some(EventValue::Bool(false)));
+        assert_eq!(r.get_field("n"), Some(EventValue::Int(3)));
+        assert_eq!(r.get_field("x"), Some(EventValue::Null));
+        assert_eq!(
+            r.get_field("requestParameters.instanceType"),
+            Some(EventValue::Str("p3.2xlarge".into()))
+        );
+        assert_eq!(r.get_field("requestParameters.missing"), None);
+        assert_eq!(r.get_field("missing.field"), None);
+        assert_eq!(r.to_json()["id"], "e1");
+        assert!(r.any_string_value(&|s| s == "b"));
+        assert!(Record::parse("[1,2]").is_none());
+    }
+}
