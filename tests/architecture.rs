@@ -81,7 +81,15 @@ fn imports_point_one_way() {
         "views",
         &["crate::console", "crate::cli", "crate::demo", "crate::aws"],
     );
-    for room in ["model", "ingest", "graph", "pivot", "actions", "integrity"] {
+    for room in [
+        "model",
+        "ingest",
+        "graph",
+        "pivot",
+        "hunt",
+        "actions",
+        "integrity",
+    ] {
         assert_never(
             room,
             &[

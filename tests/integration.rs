@@ -22,6 +22,7 @@ mod e2e_respond_tmux;
 mod e2e_tmux;
 mod fuzz;
 mod hostile;
+mod hunt;
 mod ingest_public;
 mod integrity;
 mod keymaps;

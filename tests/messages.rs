@@ -71,6 +71,7 @@ fn fixture_sources() -> FileSources {
             fixture("dns.json"),
         ],
         s3: Vec::new(),
+        hunt: false,
     }
 }
 
@@ -255,6 +256,7 @@ fn samples() -> Vec<Msg> {
         findings: Vec::new(),
         evidence: vec![bucket, broken.path().to_path_buf()],
         s3: Vec::new(),
+        hunt: false,
     }));
     v.extend(action_messages());
     v

@@ -23,6 +23,9 @@ pub struct FileSources {
     /// Evidence in S3 prefixes, read after the files (objects fetched and indexed as they
     /// arrive).
     pub s3: Vec<S3Source>,
+    /// Hunt through the local CloudTrail files with the bundled Sigma rules once indexed: the
+    /// detections join the findings list as findings of their own kind (`Hunt:…`).
+    pub hunt: bool,
 }
 
 /// An S3 prefix to read: where, as whom, and along which service's layout.
@@ -169,6 +172,9 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
     // The index came in segments: this message brings the graph.
     done.parts = parts;
     send(Msg::Indexed(Box::new(done)));
+    if sources.hunt && !evidence_files.is_empty() {
+        hunt(&send, &evidence_files);
+    }
     // After the index: the console is usable while the named files are checked.
     if !digests.digests.is_empty() {
         let mut files = findings_files;
@@ -180,6 +186,23 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
             }
         }
         send(Msg::Integrity(report.totals));
+    }
+}
+
+/// The bundled rules over the evidence files; the detections sent as findings (`Hunt:…`), the
+/// count on the status line. Runs after the index: the console is usable meanwhile.
+fn hunt(send: &dyn Fn(Msg) -> bool, files: &[PathBuf]) {
+    let hunter = crate::hunt::Hunter::new(&crate::hunt::RuleSet::bundled());
+    for e in &hunter.errors {
+        tracing::warn!(rule = %e, "hunting rule not loaded");
+    }
+    let Ok(matches) = hunter.scan(files, crate::pivot::Window::all()) else {
+        return;
+    };
+    let res = hunter.correlate(matches);
+    let found: Vec<Finding> = res.detections.iter().map(|d| d.to_finding()).collect();
+    if !found.is_empty() {
+        send(Msg::Findings(found));
     }
 }
 
@@ -298,6 +321,7 @@ pub fn rebuild(evidence: &EvidenceRef) -> Result<Built, RebuildError> {
                 findings: findings.iter().map(|r| r.path.clone()).collect(),
                 evidence: evidence.iter().map(|r| r.path.clone()).collect(),
                 s3: Vec::new(),
+                hunt: false,
             };
             let loaded = build_files(&sources, sources.evidence.len(), &|_| true, false);
             Ok(loaded.map_or_else(|| EvidenceBuilder::default().build(), |l| l.builder.build()))

@@ -1,30 +1,60 @@
-//! Running the rules over CloudTrail: every record is matched on all cores (stateless Sigma
-//! detection over a lazily read record), the matches are put in time order, and then the
-//! stateful part — Sigma correlation rules, vigil's thresholds and sequences — runs over the few
-//! matched events on one thread. Matches become [`Detection`]s: a plain rule's by acting
-//! principal, a correlation's by its group and window.
+//! Running the rules over CloudTrail. Every record is matched on all cores (stateless Sigma
+//! detection over a lazily read record). A rule that alerts on its own gathers its matches there
+//! and then, by rule and principal; a correlation's base rules keep, per match, only its time, id
+//! and the few fields correlations group and count by. Then the stateful part — Sigma
+//! correlation rules: vigil's thresholds and sequences — runs over those in time order on one
+//! thread. Broad hunting rules match most of a trail (SigmaHQ's "AssumeRole misuse" matches every
+//! role session's call), so nothing here is kept per match that is not needed.
 
 use super::record::Record;
 use super::rules::{RuleError, RuleSet};
 use crate::ingest::walk::{self, Kind, Rec, Sink};
 use crate::ingest::{self, IngestError, InputError, flow, source};
-use crate::model::{Detection, EntityId, Ts};
+use crate::model::arn::classify_identifier;
+use crate::model::entity::caller_address;
+use crate::model::{Detection, EntityId, EntityKind, Ts};
 use crate::pivot::Window;
+use indexmap::IndexSet;
 use rayon::prelude::*;
 use rsigma_eval::{
-    CorrelationConfig, CorrelationEngine, CorrelationEventMode, EvaluationResult, JsonEvent,
-    ResultBody,
+    CorrelationAction, CorrelationConfig, CorrelationEngine, CorrelationEventMode,
+    EvaluationResult, Event, EventValue, JsonEvent, ResultBody,
 };
-use std::collections::{BTreeSet, HashMap};
+use rsigma_parser::CorrelationCondition;
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+/// Events of one rule whose entities come from the full entity model (the typed parse); past
+/// this, a rule's matches name their principal, address, user agent and key only. Bounds the
+/// cost of a rule that matches most of a trail.
+const FULL_PARSE_PER_RULE: usize = 2_000;
+
+/// Rules that may feed correlations (a base event says which it matched in one `u128`).
+const MAX_BASE_RULES: usize = 128;
+
+/// The fields read from every match for the entities it names cheaply.
+const CHEAP_FIELDS: [&str; 4] = [
+    "userIdentity.arn",
+    "sourceIPAddress",
+    "userAgent",
+    "userIdentity.accessKeyId",
+];
 
 /// The compiled rules.
 pub struct Hunter {
     engine: CorrelationEngine,
-    /// Rules that only feed correlations (`generate: false`): their matches alert through the
-    /// correlation, not on their own.
-    silent: BTreeSet<String>,
+    /// Rule keys (id, else title) by number, and the numbers of those that only feed
+    /// correlations (`generate: false`): their matches alert through the correlation.
+    keys: Vec<String>,
+    number: HashMap<String, u16>,
+    /// The base rules of correlations, by bit (a base event's `rules`).
+    base: Vec<u16>,
+    silent: BTreeSet<u16>,
+    /// What correlations read of a base event: [`CHEAP_FIELDS`], then their group-by and
+    /// counted fields.
+    fields: Vec<String>,
     pub rules: usize,
     pub correlations: usize,
     /// Rules that parsed but could not be compiled (or whose correlation names no rule).
@@ -40,14 +70,8 @@ pub struct HuntResult {
     pub files: usize,
 }
 
-/// An event at least one rule matched.
-struct Matched {
-    time: Ts,
-    event_id: String,
-    principal: Option<EntityId>,
-    entities: Vec<EntityId>,
-    json: serde_json::Value,
-    results: Vec<EvaluationResult>,
+fn key_of(id: &Option<String>, title: &str) -> String {
+    id.clone().unwrap_or_else(|| title.to_string())
 }
 
 impl Hunter {
@@ -56,81 +80,121 @@ impl Hunter {
     pub fn new(set: &RuleSet) -> Hunter {
         let config = CorrelationConfig {
             correlation_event_mode: CorrelationEventMode::Refs,
-            max_correlation_events: 10_000,
-            // Base rules of a correlation say themselves whether they alert (`generate`).
+            max_correlation_events: 1_000,
+            // A group that fired is quiet for ten minutes: a burst of 100 000 calls fires a few
+            // times (each with its window's events, which overlap and become one detection
+            // below), not on every call.
+            action_on_match: CorrelationAction::Alert,
+            suppress: Some(600),
             emit_detections: false,
             ..CorrelationConfig::default()
         };
-        let referenced: BTreeSet<&str> = set
-            .collection
-            .correlations
-            .iter()
-            .filter(|c| !c.generate)
-            .flat_map(|c| c.rules.iter().map(String::as_str))
-            .collect();
-        let silent = set
-            .collection
-            .rules
-            .iter()
-            .filter(|r| {
-                r.id.iter()
-                    .chain(r.name.iter())
-                    .any(|k| referenced.contains(k.as_str()))
-            })
-            .map(|r| r.id.clone().unwrap_or_else(|| r.title.clone()))
-            .collect();
         let mut h = Hunter {
             engine: CorrelationEngine::new(config),
-            silent,
+            keys: Vec::new(),
+            number: HashMap::default(),
+            base: Vec::new(),
+            silent: BTreeSet::new(),
+            fields: CHEAP_FIELDS.iter().map(|f| f.to_string()).collect(),
             rules: 0,
             correlations: 0,
             errors: set.errors.clone(),
         };
-        let file_of = |id: &Option<String>, title: &str| {
-            let key = id.clone().unwrap_or_else(|| title.to_string());
+        let file_of = |key: &str| {
             set.sources
                 .iter()
-                .find(|(k, _)| *k == key)
+                .find(|(k, _)| k == key)
                 .map_or_else(|| "(rules)".to_string(), |(_, f)| f.clone())
         };
-        let mut known: BTreeSet<String> = BTreeSet::new();
+        // Names (ids and `name`s) a correlation may use for a rule, to the rule's key.
+        let mut known: HashMap<String, String> = HashMap::default();
         for r in &set.collection.rules {
+            let key = key_of(&r.id, &r.title);
             match h.engine.add_rule(r) {
                 Ok(()) => {
                     h.rules += 1;
-                    known.extend(r.id.iter().cloned());
-                    known.extend(r.name.iter().cloned());
+                    let n = h.keys.len() as u16;
+                    h.number.insert(key.clone(), n);
+                    h.keys.push(key.clone());
+                    for name in r.id.iter().chain(r.name.iter()) {
+                        known.insert(name.clone(), key.clone());
+                    }
                 }
                 Err(e) => h.errors.push(RuleError {
-                    file: file_of(&r.id, &r.title),
+                    file: file_of(&key),
                     line: 1,
                     message: format!("{}: {e}", r.title),
                 }),
             }
         }
         for c in &set.collection.correlations {
-            if let Some(missing) = c.rules.iter().find(|r| !known.contains(*r)) {
+            let key = key_of(&c.id, &c.title);
+            if let Some(missing) = c.rules.iter().find(|r| !known.contains_key(*r)) {
                 h.errors.push(RuleError {
-                    file: file_of(&c.id, &c.title),
+                    file: file_of(&key),
                     line: 1,
                     message: format!("{}: names rule `{missing}`, which is not loaded", c.title),
                 });
                 continue;
             }
-            match h.engine.add_correlation(c) {
-                Ok(()) => h.correlations += 1,
-                Err(e) => h.errors.push(RuleError {
-                    file: file_of(&c.id, &c.title),
+            let new = c
+                .rules
+                .iter()
+                .filter_map(|r| known.get(r).and_then(|k| h.number.get(k)))
+                .filter(|n| !h.base.contains(n))
+                .count();
+            if h.base.len() + new > MAX_BASE_RULES {
+                h.errors.push(RuleError {
+                    file: file_of(&key),
+                    line: 1,
+                    message: format!(
+                        "{}: more than {MAX_BASE_RULES} rules feed correlations; not loaded",
+                        c.title
+                    ),
+                });
+                continue;
+            }
+            if let Err(e) = h.engine.add_correlation(c) {
+                h.errors.push(RuleError {
+                    file: file_of(&key),
                     line: 1,
                     message: format!("{}: {e}", c.title),
-                }),
+                });
+                continue;
+            }
+            h.correlations += 1;
+            for r in &c.rules {
+                if let Some(n) = known.get(r).and_then(|k| h.number.get(k)).copied() {
+                    if !h.base.contains(&n) {
+                        h.base.push(n);
+                    }
+                    if !c.generate {
+                        h.silent.insert(n);
+                    }
+                }
+            }
+            let mut read: Vec<String> = c.group_by.clone();
+            if let CorrelationCondition::Threshold {
+                field: Some(fields),
+                ..
+            } = &c.condition
+            {
+                read.extend(fields.iter().cloned());
+            }
+            for a in &c.aliases {
+                read.extend(a.mapping.values().cloned());
+            }
+            for f in read {
+                if !h.fields.contains(&f) {
+                    h.fields.push(f);
+                }
             }
         }
         h
     }
 
     /// The first, stateless half over the CloudTrail files under `paths`: every record matched
-    /// on all cores, the matches kept.
+    /// on all cores.
     pub fn scan(&self, paths: &[PathBuf], window: Window) -> Result<Matches, InputError> {
         let files = source::expand(paths).map_err(|(path, source)| InputError { path, source })?;
         let mut out = files
@@ -176,94 +240,207 @@ impl Hunter {
             .reduce(Matches::default, Matches::join)
     }
 
-    /// The second half, over all the matches of a hunt's sources: the stateful rules in time
-    /// order, and the grouping into detections. A hunter correlates once (its correlations keep
-    /// their windows' state).
+    /// The second half, over all the matches of a hunt's sources: the correlations in time
+    /// order, then every detection in time order. A hunter correlates once (its correlations
+    /// keep their windows' state).
     pub fn correlate(mut self, m: Matches) -> HuntResult {
+        let Matches {
+            mut plain,
+            mut base,
+            strings,
+            templates,
+            parsed: _,
+            errors,
+            records,
+            files,
+        } = m;
         let mut out = HuntResult {
-            files: m.files,
-            records: m.records,
-            errors: m.errors,
+            files,
+            records,
+            errors,
             ..HuntResult::default()
         };
-        let mut matched = m.matched;
-        matched.sort_by(|a, b| (a.time, &a.event_id).cmp(&(b.time, &b.event_id)));
-        matched.dedup_by(|a, b| a.time == b.time && a.event_id == b.event_id);
-        let by_id: HashMap<&str, usize> = matched
+        base.sort_by(|a, b| (a.time, &a.event_id).cmp(&(b.time, &b.event_id)));
+        base.dedup_by(|a, b| a.time == b.time && a.event_id == b.event_id);
+        let at: HashMap<&str, usize> = base
             .iter()
             .enumerate()
-            .map(|(i, m)| (m.event_id.as_str(), i))
+            .map(|(i, e)| (&*e.event_id, i))
             .collect();
-        let engine = &mut self.engine;
-        let mut groups: Groups = Groups::default();
-        for (i, m) in matched.iter().enumerate() {
-            let secs = m.time.millis().div_euclid(1000);
-            let results = engine.process_with_detections(
-                &JsonEvent::borrow(&m.json),
-                m.results.clone(),
-                secs,
+        let mut episodes: Vec<Episode> = Vec::new();
+        for (i, e) in base.iter().enumerate() {
+            let results: Vec<EvaluationResult> = self
+                .base
+                .iter()
+                .enumerate()
+                .filter(|(bit, _)| e.rules & (1 << bit) != 0)
+                .filter_map(|(_, n)| templates.get(n).cloned())
+                .collect();
+            let json = self.small_json(e, &strings);
+            let fired = self.engine.process_with_detections(
+                &JsonEvent::borrow(&json),
+                results,
+                e.time.millis().div_euclid(1000),
             );
-            for r in results {
-                match &r.body {
-                    ResultBody::Detection(_) => {
-                        let h = &r.header;
-                        let rule = h.rule_id.as_ref().unwrap_or(&h.rule_title);
-                        if !self.silent.contains(rule) {
-                            groups.add_plain(&r, i, m);
-                        }
+            for r in fired {
+                let ResultBody::Correlation(c) = &r.body else {
+                    continue;
+                };
+                let mut events: Vec<usize> = c
+                    .event_refs
+                    .iter()
+                    .flatten()
+                    .filter_map(|x| x.id.as_deref().and_then(|id| at.get(id).copied()))
+                    .collect();
+                events.push(i);
+                let group: Vec<String> = c
+                    .group_key
+                    .iter()
+                    .map(|(f, v)| format!("{f}={v}"))
+                    .collect();
+                let rule = key_of(&r.header.rule_id, &r.header.rule_title);
+                let first = events.iter().map(|x| base[*x].time).min().unwrap_or(e.time);
+                // One burst fires again and again: firings that touch the group's last
+                // episode join it.
+                match episodes
+                    .iter_mut()
+                    .rev()
+                    .find(|ep| ep.rule == rule && ep.group == group)
+                {
+                    Some(ep) if first <= ep.last => {
+                        ep.last = ep.last.max(e.time);
+                        ep.events.extend(events);
                     }
-                    ResultBody::Correlation(c) => {
-                        let events: Vec<usize> = c
-                            .event_refs
-                            .iter()
-                            .flatten()
-                            .filter_map(|e| e.id.as_deref().and_then(|id| by_id.get(id).copied()))
-                            .chain(std::iter::once(i))
-                            .collect();
-                        let key: Vec<String> = c
-                            .group_key
-                            .iter()
-                            .map(|(f, v)| format!("{f}={v}"))
-                            .collect();
-                        groups.add_correlation(&r, key, &events, &matched);
-                    }
+                    _ => episodes.push(Episode {
+                        header: header(&r),
+                        rule,
+                        group,
+                        last: e.time,
+                        events,
+                    }),
                 }
             }
         }
-        out.detections = groups.into_detections(&matched);
+        for mut ep in episodes {
+            ep.events.sort_unstable();
+            ep.events.dedup();
+            let entities: BTreeSet<EntityId> = ep
+                .events
+                .iter()
+                .flat_map(|x| cheap_entities(&base[*x].fields, &strings))
+                .collect();
+            out.detections.push(Detection {
+                rule: ep.rule,
+                title: ep.header.title,
+                level: ep.header.level,
+                attack: ep.header.attack,
+                first: ep.events.first().map_or(Ts(0), |x| base[*x].time),
+                last: ep.events.last().map_or(Ts(0), |x| base[*x].time),
+                events: ep
+                    .events
+                    .iter()
+                    .map(|x| base[*x].event_id.to_string())
+                    .collect(),
+                entities: entities.into_iter().collect(),
+                group: ep.group,
+            });
+        }
+        for ((rule, principal), mut agg) in plain.drain() {
+            agg.events.sort_unstable();
+            agg.events.dedup();
+            for c in &agg.cheap {
+                agg.entities.extend(cheap_entities(c, &strings));
+            }
+            let Some(h) = templates.get(&rule).map(header) else {
+                continue;
+            };
+            out.detections.push(Detection {
+                rule: self.keys.get(rule as usize).cloned().unwrap_or_default(),
+                title: h.title,
+                level: h.level,
+                attack: h.attack,
+                first: agg.events.first().map_or(Ts(0), |e| e.0),
+                last: agg.events.last().map_or(Ts(0), |e| e.0),
+                events: agg.events.into_iter().map(|e| e.1.to_string()).collect(),
+                entities: agg.entities.into_iter().collect(),
+                group: strings
+                    .get_index(principal as usize)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| vec![format!("principal={p}")])
+                    .unwrap_or_default(),
+            });
+        }
+        out.detections
+            .sort_by(|a, b| (a.first, &a.rule, &a.group).cmp(&(b.first, &b.rule, &b.group)));
         out
+    }
+
+    /// What a correlation reads of a base event, as JSON (the fields at their dotted paths).
+    fn small_json(&self, e: &BaseEvent, strings: &IndexSet<Box<str>>) -> serde_json::Value {
+        let mut v = serde_json::json!({ "id": &*e.event_id });
+        for (path, sym) in self.fields.iter().zip(e.fields.iter()) {
+            let Some(text) = sym.and_then(|s| strings.get_index(s as usize)) else {
+                continue;
+            };
+            let mut at = &mut v;
+            let mut parts = path.split('.').peekable();
+            while let Some(p) = parts.next() {
+                let Some(obj) = at.as_object_mut() else { break };
+                if parts.peek().is_none() {
+                    obj.insert(p.to_string(), serde_json::Value::String(text.to_string()));
+                    break;
+                }
+                at = obj
+                    .entry(p.to_string())
+                    .or_insert_with(|| serde_json::json!({}));
+            }
+        }
+        v
     }
 }
 
-/// Detections being gathered: by (rule, principal) for plain rules, by (rule, group) for
-/// correlations, each a list of matched-event numbers.
-#[derive(Default)]
-struct Groups {
-    order: Vec<(GroupKey, Header)>,
-    at: HashMap<GroupKey, usize>,
-    events: Vec<Vec<usize>>,
+/// The entities a match names cheaply: its principal, caller address, user agent and access key
+/// ([`CHEAP_FIELDS`], the first four of a base event's fields).
+fn cheap_entities(fields: &[Option<u32>], strings: &IndexSet<Box<str>>) -> Vec<EntityId> {
+    let text = |i: usize| {
+        fields
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|s| strings.get_index(s as usize))
+            .map(|s| &**s)
+            .filter(|s| !s.is_empty())
+    };
+    let mut out = Vec::with_capacity(4);
+    out.extend(text(0).and_then(classify_identifier));
+    out.extend(
+        text(1)
+            .and_then(caller_address)
+            .map(|ip| EntityId::new(EntityKind::Ip, ip.to_string())),
+    );
+    out.extend(text(2).map(|ua| EntityId::new(EntityKind::Ua, ua)));
+    out.extend(text(3).map(|k| EntityId::new(EntityKind::Key, k)));
+    out
 }
 
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct GroupKey {
+/// A correlation's firings for one group, joined while they overlap.
+struct Episode {
     rule: String,
-    by: Vec<String>,
-    /// A correlation's firings that do not overlap are separate detections.
-    episode: usize,
+    group: Vec<String>,
+    header: Header,
+    last: Ts,
+    events: Vec<usize>,
 }
 
-#[derive(Clone)]
 struct Header {
     title: String,
     level: String,
     attack: Vec<String>,
-    group: Vec<String>,
 }
 
-fn header(r: &EvaluationResult, group: Vec<String>) -> (String, Header) {
+fn header(r: &EvaluationResult) -> Header {
     let h = &r.header;
-    let rule = h.rule_id.clone().unwrap_or_else(|| h.rule_title.clone());
-    let header = Header {
+    Header {
         title: h.rule_title.clone(),
         level: h.level.map_or("medium", |l| l.as_str()).to_string(),
         attack: h
@@ -272,127 +449,86 @@ fn header(r: &EvaluationResult, group: Vec<String>) -> (String, Header) {
             .filter(|t| t.starts_with("attack."))
             .cloned()
             .collect(),
-        group,
-    };
-    (rule, header)
-}
-
-impl Groups {
-    fn slot(&mut self, key: GroupKey, header: Header) -> usize {
-        if let Some(i) = self.at.get(&key) {
-            return *i;
-        }
-        let i = self.order.len();
-        self.at.insert(key.clone(), i);
-        self.order.push((key, header));
-        self.events.push(Vec::new());
-        i
-    }
-
-    fn add_plain(&mut self, r: &EvaluationResult, i: usize, m: &Matched) {
-        let by: Vec<String> = m
-            .principal
-            .iter()
-            .map(|p| format!("principal={}", p.value))
-            .collect();
-        let (rule, header) = header(r, by.clone());
-        let slot = self.slot(
-            GroupKey {
-                rule,
-                by,
-                episode: 0,
-            },
-            header,
-        );
-        self.events[slot].push(i);
-    }
-
-    fn add_correlation(
-        &mut self,
-        r: &EvaluationResult,
-        by: Vec<String>,
-        events: &[usize],
-        matched: &[Matched],
-    ) {
-        let (rule, header) = header(r, by.clone());
-        let first = events.iter().map(|e| matched[*e].time).min();
-        // The group's latest episode goes on while this firing overlaps it.
-        let mut episode = 0;
-        while let Some(slot) = self.at.get(&GroupKey {
-            rule: rule.clone(),
-            by: by.clone(),
-            episode,
-        }) {
-            let last = self.events[*slot].iter().map(|e| matched[*e].time).max();
-            if first.is_some() && last.is_some() && first <= last {
-                break;
-            }
-            episode += 1;
-        }
-        let slot = self.slot(GroupKey { rule, by, episode }, header);
-        self.events[slot].extend_from_slice(events);
-    }
-
-    fn into_detections(self, matched: &[Matched]) -> Vec<Detection> {
-        let mut out: Vec<Detection> = self
-            .order
-            .into_iter()
-            .zip(self.events)
-            .filter_map(|((key, h), mut events)| {
-                events.sort_unstable();
-                events.dedup();
-                let first = matched.get(*events.first()?)?.time;
-                let last = matched.get(*events.last()?)?.time;
-                let entities: BTreeSet<&EntityId> = events
-                    .iter()
-                    .flat_map(|e| matched[*e].entities.iter())
-                    .collect();
-                Some(Detection {
-                    rule: key.rule,
-                    title: h.title,
-                    level: h.level,
-                    attack: h.attack,
-                    events: events
-                        .iter()
-                        .map(|e| matched[*e].event_id.clone())
-                        .collect(),
-                    entities: entities.into_iter().cloned().collect(),
-                    first,
-                    last,
-                    group: h.group,
-                })
-            })
-            .collect();
-        out.sort_by(|a, b| (a.first, &a.rule, &a.events).cmp(&(b.first, &b.rule, &b.events)));
-        out
     }
 }
 
-/// The first half's result: the events some rule matched, and what was read.
+/// A plain rule's matches by one principal: their entities from the full parse, and the
+/// cheap fields' values seen (symbols, made entities at the end: most matches repeat them).
+#[derive(Default)]
+struct PlainAgg {
+    events: Vec<(Ts, Box<str>)>,
+    entities: BTreeSet<EntityId>,
+    cheap: rustc_hash::FxHashSet<[Option<u32>; 4]>,
+}
+
+/// A base event of a correlation: when, which, the base rules it matched (a bit per rule
+/// number), and the fields correlations read (symbols in [`Matches::strings`]).
+struct BaseEvent {
+    time: Ts,
+    event_id: Box<str>,
+    rules: u128,
+    fields: Box<[Option<u32>]>,
+}
+
+/// The first half's result: the plain rules' matches gathered, the correlations' base events,
+/// and what was read.
 #[derive(Default)]
 pub struct Matches {
-    matched: Vec<Matched>,
+    plain: HashMap<(u16, u32), PlainAgg>,
+    base: Vec<BaseEvent>,
+    strings: IndexSet<Box<str>>,
+    /// A result of each rule, to give the correlation engine in the second half.
+    templates: HashMap<u16, EvaluationResult>,
+    /// How many of each rule's matches had the full entity parse.
+    parsed: HashMap<u16, usize>,
     pub errors: Vec<IngestError>,
     pub records: u64,
     pub files: usize,
 }
 
 impl Matches {
+    fn sym(&mut self, s: &str) -> u32 {
+        match self.strings.get_index_of(s) {
+            Some(i) => i as u32,
+            None => self.strings.insert_full(s.into()).0 as u32,
+        }
+    }
+
     pub fn join(mut self, other: Matches) -> Matches {
-        self.matched.extend(other.matched);
+        let map: Vec<u32> = other.strings.iter().map(|s| self.sym(s)).collect();
+        let re = |s: u32| map.get(s as usize).copied().unwrap_or(0);
+        for ((rule, p), agg) in other.plain {
+            let mine = self.plain.entry((rule, re(p))).or_default();
+            mine.events.extend(agg.events);
+            mine.entities.extend(agg.entities);
+            mine.cheap
+                .extend(agg.cheap.into_iter().map(|c| c.map(|f| f.map(re))));
+        }
+        self.base.extend(other.base.into_iter().map(|mut e| {
+            for f in e.fields.iter_mut() {
+                *f = f.map(re);
+            }
+            e
+        }));
+        for (k, v) in other.templates {
+            self.templates.entry(k).or_insert(v);
+        }
+        for (k, v) in other.parsed {
+            *self.parsed.entry(k).or_default() += v;
+        }
         self.errors.extend(other.errors);
         self.records += other.records;
         self.files += other.files;
         self
     }
 
-    /// How many events matched a rule.
+    /// How many matches (plain and correlation base events).
     pub fn len(&self) -> usize {
-        self.matched.len()
+        self.plain.values().map(|a| a.events.len()).sum::<usize>() + self.base.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.matched.is_empty()
+        self.len() == 0
     }
 }
 
@@ -400,6 +536,17 @@ struct HuntSink<'h> {
     hunter: &'h Hunter,
     window: Window,
     out: Matches,
+}
+
+/// A field's value as text, for a symbol (strings as they are, numbers and booleans written).
+fn field_text(v: EventValue<'_>) -> Option<String> {
+    match v {
+        EventValue::Str(s) => Some(s.into_owned()),
+        EventValue::Int(n) => Some(n.to_string()),
+        EventValue::Float(f) => Some(f.to_string()),
+        EventValue::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
 }
 
 impl Sink for HuntSink<'_> {
@@ -411,30 +558,78 @@ impl Sink for HuntSink<'_> {
         let Some(record) = Record::parse(rec.raw) else {
             return;
         };
+        let Some(time) = record.top_str("eventTime").and_then(|t| Ts::parse(&t)) else {
+            return;
+        };
         // The window first: no rule runs on an event outside it.
-        if let Some(t) = record.top_str("eventTime").and_then(|t| Ts::parse(&t))
-            && !self.window.contains(t)
-        {
+        if !self.window.contains(time) {
             return;
         }
         let results = self.hunter.engine.evaluate(&record);
         if results.is_empty() {
             return;
         }
-        match ingest::parse_event(path, &rec) {
-            Ok(ev) if self.window.contains(ev.time) => self.out.matched.push(Matched {
-                time: ev.time,
-                json: rsigma_eval::Event::to_json(&record),
-                event_id: ev.event_id,
-                principal: ev.principal,
-                entities: ev.entities,
-                results,
-            }),
-            Ok(_) => {}
-            Err(e) => self
-                .out
-                .errors
-                .push(IngestError::record(path, rec.line, rec.index, e)),
+        let h = self.hunter;
+        let event_id: Box<str> = record
+            .top_str("eventID")
+            .map_or_else(|| format!("vigil-line-{}", rec.line).into(), |s| s.into());
+        let fields: Vec<Option<u32>> = h
+            .fields
+            .iter()
+            .map(|f| {
+                record
+                    .get_field(f)
+                    .and_then(field_text)
+                    .map(|t| self.out.sym(&t))
+            })
+            .collect();
+        let principal = fields[0].unwrap_or_else(|| self.out.sym(""));
+        let mut base_bits = 0u128;
+        let mut full: Option<Vec<EntityId>> = None;
+        for r in results {
+            let Some(&n) = h
+                .number
+                .get(r.header.rule_id.as_ref().unwrap_or(&r.header.rule_title))
+            else {
+                continue;
+            };
+            if let Some(bit) = h.base.iter().position(|b| *b == n) {
+                base_bits |= 1 << bit;
+            }
+            if !h.silent.contains(&n) {
+                let parsed = self.out.parsed.entry(n).or_default();
+                let want_full = *parsed < FULL_PARSE_PER_RULE;
+                if want_full && full.is_none() {
+                    full = Some(match ingest::parse_event(path, &rec) {
+                        Ok(ev) => ev.entities,
+                        Err(e) => {
+                            self.out
+                                .errors
+                                .push(IngestError::record(path, rec.line, rec.index, e));
+                            Vec::new()
+                        }
+                    });
+                }
+                if want_full {
+                    *parsed += 1;
+                }
+                let cheap = [fields[0], fields[1], fields[2], fields[3]];
+                let agg = self.out.plain.entry((n, principal)).or_default();
+                agg.events.push((time, event_id.clone()));
+                agg.cheap.insert(cheap);
+                if want_full {
+                    agg.entities.extend(full.iter().flatten().cloned());
+                }
+            }
+            self.out.templates.entry(n).or_insert(r);
+        }
+        if base_bits != 0 {
+            self.out.base.push(BaseEvent {
+                time,
+                event_id,
+                rules: base_bits,
+                fields: fields.into_boxed_slice(),
+            });
         }
     }
 

@@ -1,8 +1,15 @@
 //! A detection: what a hunting rule found in CloudTrail — the rule, its ATT&CK tags, the events
 //! it covers and the entities they name. `vigil hunt` prints one per line.
 
-use super::{EntityId, Ts};
+use super::finding::{Finding, FindingAction, Subject};
+use super::origin::{Origin, content_hash};
+use super::{EntityId, EntityKind, Ts};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The type prefix of a detection shown among findings (`Hunt:defense-evasion/T1562.001`): the
+/// findings list marks and filters them by it, and the detail screen reads the tactic from it.
+pub const HUNT_TYPE_PREFIX: &str = "Hunt:";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Detection {
@@ -33,6 +40,97 @@ impl Detection {
             .filter(|t| t.starts_with('t') && t[1..].starts_with(|c: char| c.is_ascii_digit()))
             .map(|t| t.to_ascii_uppercase())
             .collect()
+    }
+
+    /// The detection as a finding of its own kind, for the console's findings list: type
+    /// `Hunt:<tactic>/<technique>`, severity from the rule's level on GuardDuty's scale, ATT&CK and the
+    /// rule in the description, the detection's JSON as its raw record.
+    pub fn to_finding(&self) -> Finding {
+        let key = format!(
+            "{}|{}|{}",
+            self.rule,
+            self.group.join(","),
+            self.first.millis()
+        );
+        let technique = self.techniques().into_iter().next();
+        let severity = match self.level.as_str() {
+            "critical" => 9.0,
+            "high" => 7.5,
+            "medium" => 5.0,
+            "low" => 2.0,
+            _ => 1.0,
+        };
+        let tactics = self.tactics().join(", ");
+        let description = format!(
+            "Sigma rule {} ({}): {} event(s){}. ATT&CK tactics: {}; techniques: {}.",
+            self.rule,
+            self.level,
+            self.events.len(),
+            if self.group.is_empty() {
+                String::new()
+            } else {
+                format!(" by {}", self.group.join(", "))
+            },
+            if tactics.is_empty() { "-" } else { &tactics },
+            if self.techniques().is_empty() {
+                "-".to_string()
+            } else {
+                self.techniques().join(", ")
+            },
+        );
+        // The actor: a session (what acted), else a user, else a role.
+        let principal = [EntityKind::Session, EntityKind::User, EntityKind::Role]
+            .iter()
+            .find_map(|k| self.entities.iter().find(|e| e.kind == *k));
+        Finding {
+            id: format!("vigil-hunt-{:016x}", content_hash(key.as_bytes())),
+            finding_type: format!(
+                "{HUNT_TYPE_PREFIX}{}/{}",
+                self.tactics().first().copied().unwrap_or("-"),
+                technique.as_deref().unwrap_or("-")
+            ),
+            severity,
+            title: self.title.clone(),
+            description,
+            account_id: self
+                .entities
+                .iter()
+                .find(|e| e.kind == EntityKind::Account)
+                .map(|e| e.value.clone()),
+            region: None,
+            created_at: Some(self.first),
+            updated_at: Some(self.last),
+            first_seen: Some(self.first),
+            last_seen: Some(self.last),
+            count: self.events.len() as u64,
+            archived: false,
+            sample: false,
+            resource_type: Some("CloudTrail".into()),
+            resource: principal.map_or_else(|| "-".to_string(), |p| p.value.clone()),
+            action: FindingAction::default(),
+            entities: self.entities.clone(),
+            subject: Subject {
+                principal: principal.cloned(),
+                key: self
+                    .entities
+                    .iter()
+                    .find(|e| e.kind == EntityKind::Key)
+                    .cloned(),
+                remotes: self
+                    .entities
+                    .iter()
+                    .filter(|e| e.kind == EntityKind::Ip)
+                    .cloned()
+                    .collect(),
+                ..Subject::default()
+            },
+            raw: Arc::from(serde_json::to_string_pretty(self).unwrap_or_default()),
+            origin: Origin {
+                path: Arc::new(std::path::PathBuf::from(format!("(hunt) {}", self.rule))),
+                line: 0,
+                index: None,
+            },
+        }
     }
 
     /// The tactics among the tags (`defense-evasion`).
@@ -72,5 +170,9 @@ mod tests {
         };
         assert_eq!(d.techniques(), vec!["T1562.001"]);
         assert_eq!(d.tactics(), vec!["defense-evasion"]);
+        let f = d.to_finding();
+        assert_eq!(f.finding_type, "Hunt:defense-evasion/T1562.001");
+        assert_eq!(f.tactic(), "Defense Evasion");
+        assert_eq!(f.severity, 7.5);
     }
 }

@@ -91,6 +91,31 @@ impl Finding {
 /// GuardDuty's threat purposes mapped to the ATT&CK tactic they document.
 pub fn tactic_of(finding_type: &str) -> &'static str {
     let purpose = finding_type.split(':').next().unwrap_or("");
+    // vigil's own detections: `Hunt:<tactic>/<technique>`, the tactic as Sigma tags it.
+    if purpose == "Hunt" {
+        let slug = finding_type
+            .split_once(':')
+            .map_or("", |(_, rest)| rest.split('/').next().unwrap_or(""));
+        return match slug {
+            "reconnaissance" => "Reconnaissance",
+            "resource-development" => "Resource Development",
+            "initial-access" => "Initial Access",
+            "execution" => "Execution",
+            "persistence" => "Persistence",
+            "privilege-escalation" => "Privilege Escalation",
+            "defense-evasion" => "Defense Evasion",
+            "defense-impairment" => "Defense Impairment",
+            "stealth" => "Stealth",
+            "credential-access" => "Credential Access",
+            "discovery" => "Discovery",
+            "lateral-movement" => "Lateral Movement",
+            "collection" => "Collection",
+            "command-and-control" => "Command and Control",
+            "exfiltration" => "Exfiltration",
+            "impact" => "Impact",
+            _ => "Unknown",
+        };
+    }
     match purpose {
         "Backdoor" => "Command and Control",
         "Behavior" => "Discovery",

@@ -1,0 +1,678 @@
+//! `vigil hunt`: the bundled rules against real detonations (Stratus Red Team) and the demo
+//! scenario's attack, vigil's own rules against true and false positives written from the AWS
+//! API references, and rule errors reported with file and line.
+
+use assert_cmd::Command;
+use serde_json::{Value, json};
+use std::path::Path;
+use vigil::hunt::{Hunter, RuleSet};
+use vigil::model::Detection;
+use vigil::pivot::Window;
+
+const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/public");
+
+fn vigil() -> Command {
+    Command::cargo_bin("vigil").unwrap()
+}
+
+fn hunt_jsonl(dir: &Path, args: &[&str]) -> Vec<Detection> {
+    let out = vigil()
+        .arg("hunt")
+        .args(args)
+        .args(["--format", "jsonl"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Stratus Red Team's detonations light up the techniques the rules are about: each file named
+/// here (a real detonation, anonymised) gets a detection with this title.
+#[test]
+fn stratus_detonations_light_up_their_techniques() {
+    let ds = hunt_jsonl(
+        Path::new(FIX),
+        &["--trail", "stratus-red-team/detonation-logs"],
+    );
+    let expect = [
+        (
+            "credential-access.ec2-get-password-data",
+            "EC2 Windows Password Data Requested",
+        ),
+        (
+            "credential-access.secretsmanager-retrieve-secrets",
+            "Many Secrets Read By One Principal Within An Hour",
+        ),
+        (
+            "credential-access.secretsmanager-batch-retrieve-secrets",
+            "Secrets Manager Batch Read By Filter",
+        ),
+        (
+            "credential-access.ssm-retrieve-securestring-parameters",
+            "SSM Parameters Listed Then Decrypted By One Principal",
+        ),
+        (
+            "defense-evasion.cloudtrail-stop",
+            "AWS CloudTrail Important Change",
+        ),
+        (
+            "defense-evasion.cloudtrail-event-selectors",
+            "CloudTrail Event Selectors Or DNS Query Logging Changed",
+        ),
+        (
+            "defense-evasion.organizations-leave",
+            "Account Left Its Organization",
+        ),
+        (
+            "defense-evasion.vpc-remove-flow-logs",
+            "AWS VPC Flow Logs Deleted",
+        ),
+        (
+            "execution.ec2-launch-unusual-instances",
+            "GPU Or Accelerator Instances Launched",
+        ),
+        (
+            "exfiltration.ec2-share-ebs-snapshot",
+            "Snapshot Or Machine Image Shared With Another Account",
+        ),
+        (
+            "exfiltration.ec2-share-ami",
+            "Snapshot Or Machine Image Shared With Another Account",
+        ),
+        (
+            "exfiltration.rds-share-snapshot",
+            "Snapshot Or Machine Image Shared With Another Account",
+        ),
+        (
+            "initial-access.console-login-without-mfa",
+            "AWS Successful Console Login Without MFA",
+        ),
+        (
+            "persistence.iam-backdoor-role",
+            "IAM Role Trust Policy Updated",
+        ),
+        (
+            "persistence.iam-backdoor-user",
+            "AWS IAM Backdoor Users Keys",
+        ),
+        (
+            "persistence.iam-create-admin-user",
+            "AWS IAM Backdoor Users Keys",
+        ),
+        (
+            "defense-evasion.cloudtrail-delete",
+            "AWS CloudTrail Important Change",
+        ),
+        (
+            "defense-evasion.dns-delete-logs",
+            "CloudTrail Event Selectors Or DNS Query Logging Changed",
+        ),
+        (
+            "privilege-escalation.iam-update-user-login-profile",
+            "AWS User Login Profile Was Modified",
+        ),
+    ];
+    for (technique, title) in expect {
+        let file = format!("{FIX}/stratus-red-team/detonation-logs/aws.{technique}.json");
+        let ids: Vec<String> =
+            serde_json::from_str::<Vec<Value>>(&std::fs::read_to_string(&file).unwrap())
+                .unwrap()
+                .iter()
+                .map(|e| e["eventID"].as_str().unwrap().to_string())
+                .collect();
+        assert!(
+            ds.iter()
+                .any(|d| d.title == title && d.events.iter().any(|e| ids.contains(e))),
+            "{technique}: no `{title}` over its events"
+        );
+    }
+    // Every detection carries what the contract says: ids of real events, entities, a time
+    // span, and the rule's ATT&CK tags.
+    for d in &ds {
+        assert!(!d.events.is_empty() && !d.entities.is_empty(), "{d:?}");
+        assert!(d.first <= d.last);
+        assert!(d.attack.iter().all(|t| t.starts_with("attack.")));
+    }
+    let trust = ds
+        .iter()
+        .find(|d| d.title == "IAM Role Trust Policy Updated")
+        .unwrap();
+    assert!(trust.attack.contains(&"attack.t1098.003".to_string()));
+    assert!(trust.techniques().contains(&"T1484.002".to_string()));
+}
+
+/// The demo's attack chain is detected step by step, all by the stolen instance-role session;
+/// the security analyst's IAM audit the same morning (many List*/Get* calls) is not.
+#[test]
+fn the_demo_attack_is_detected_and_the_analysts_audit_is_not() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/iam-credential-chain");
+    let ds = hunt_jsonl(Path::new(dir), &["--trail", "cloudtrail"]);
+    let attacker = "arn:aws:sts::306418827590:assumed-role/app-server-role/i-0f55d51c7923d0641";
+    for title in [
+        "Discovery Burst Across Many APIs",
+        "IAM Policy Version Created As Default Or Default Version Changed",
+        "AWS IAM Backdoor Users Keys",
+        "IAM Role Trust Policy Updated",
+        "AWS CloudTrail Important Change",
+        "GuardDuty Detector Deletion Or Suspension Attempted",
+        "Snapshot Or Machine Image Shared With Another Account",
+        "GPU Or Accelerator Instances Launched",
+    ] {
+        assert!(
+            ds.iter()
+                .any(|d| d.title == title && d.group.iter().any(|g| g.ends_with(attacker))),
+            "no `{title}` by the attacker's session"
+        );
+    }
+    for d in &ds {
+        let text = serde_json::to_string(d).unwrap();
+        assert!(!text.contains("dana.sec"), "the analyst's audit: {text}");
+    }
+}
+
+// ---- vigil's own rules, event by event ----
+
+/// A CloudTrail record as the API reference documents it: `fields` (dotted paths) over a base.
+fn event(n: usize, secs: i64, fields: &[(&str, Value)]) -> Value {
+    let mut v = json!({
+        "eventVersion": "1.09",
+        "eventTime": vigil::model::Ts(1_714_560_000_000 + secs * 1000).to_rfc3339(),
+        "eventID": format!("00000000-0000-4000-8000-{n:012}"),
+        "eventType": "AwsApiCall",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "198.51.100.7",
+        "userAgent": "aws-cli/2.15.0",
+        "recipientAccountId": "111122223333",
+        "readOnly": false,
+        "userIdentity": {
+            "type": "IAMUser",
+            "principalId": "AIDAEXAMPLE",
+            "arn": "arn:aws:iam::111122223333:user/mallory",
+            "accountId": "111122223333",
+            "accessKeyId": "AKIAIOSFODNN7EXAMPLE",
+            "userName": "mallory"
+        }
+    });
+    for (path, value) in fields {
+        let mut at = &mut v;
+        let parts: Vec<&str> = path.split('.').collect();
+        for p in &parts[..parts.len() - 1] {
+            at = at
+                .as_object_mut()
+                .unwrap()
+                .entry(p.to_string())
+                .or_insert_with(|| json!({}));
+        }
+        at[parts[parts.len() - 1]] = value.clone();
+    }
+    v
+}
+
+fn call(source: &str, name: &str) -> Vec<(&'static str, Value)> {
+    vec![
+        ("eventSource", json!(format!("{source}.amazonaws.com"))),
+        ("eventName", json!(name)),
+    ]
+}
+
+fn with(
+    mut base: Vec<(&'static str, Value)>,
+    more: &[(&'static str, Value)],
+) -> Vec<(&'static str, Value)> {
+    base.extend(more.iter().cloned());
+    base
+}
+
+/// The titles the bundled rules give `events` (written as one trail file).
+fn titles(events: &[Value]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trail.json");
+    std::fs::write(&path, json!({ "Records": events }).to_string()).unwrap();
+    let hunter = Hunter::new(&RuleSet::bundled());
+    assert!(hunter.errors.is_empty(), "{:?}", hunter.errors);
+    let m = hunter.scan(&[path], Window::all()).unwrap();
+    let res = hunter.correlate(m);
+    assert!(res.errors.is_empty(), "{:?}", res.errors);
+    res.detections.into_iter().map(|d| d.title).collect()
+}
+
+fn fires(title: &str, events: &[Value]) -> bool {
+    titles(events).iter().any(|t| t == title)
+}
+
+#[test]
+fn policy_version_and_trust_policy_rules() {
+    let t = "IAM Policy Version Created As Default Or Default Version Changed";
+    let create = |set: bool| {
+        with(
+            call("iam", "CreatePolicyVersion"),
+            &[
+                (
+                    "requestParameters.policyArn",
+                    json!("arn:aws:iam::111122223333:policy/app"),
+                ),
+                ("requestParameters.setAsDefault", json!(set)),
+            ],
+        )
+    };
+    assert!(fires(t, &[event(1, 0, &create(true))]));
+    assert!(!fires(t, &[event(1, 0, &create(false))]));
+    let denied = with(create(true), &[("errorCode", json!("AccessDenied"))]);
+    assert!(!fires(t, &[event(1, 0, &denied)]));
+    assert!(fires(
+        t,
+        &[event(1, 0, &call("iam", "SetDefaultPolicyVersion"))]
+    ));
+
+    let t = "IAM Role Trust Policy Updated";
+    assert!(fires(
+        t,
+        &[event(1, 0, &call("iam", "UpdateAssumeRolePolicy"))]
+    ));
+    assert!(!fires(t, &[event(1, 0, &call("iam", "GetRole"))]));
+}
+
+#[test]
+fn sharing_rules_need_an_added_account() {
+    let t = "Snapshot Or Machine Image Shared With Another Account";
+    let snap = |op: &str| {
+        with(
+            call("ec2", "ModifySnapshotAttribute"),
+            &[
+                (
+                    "requestParameters.snapshotId",
+                    json!("snap-0123456789abcdef0"),
+                ),
+                (
+                    "requestParameters.attributeType",
+                    json!("CREATE_VOLUME_PERMISSION"),
+                ),
+                (
+                    if op == "add" {
+                        "requestParameters.createVolumePermission.add"
+                    } else {
+                        "requestParameters.createVolumePermission.remove"
+                    },
+                    json!({"items": [{"userId": "444455556666"}]}),
+                ),
+            ],
+        )
+    };
+    assert!(fires(t, &[event(1, 0, &snap("add"))]));
+    assert!(!fires(t, &[event(1, 0, &snap("remove"))]));
+    let rds = |attr: &str| {
+        with(
+            call("rds", "ModifyDBSnapshotAttribute"),
+            &[
+                ("requestParameters.attributeName", json!(attr)),
+                ("requestParameters.valuesToAdd", json!(["all"])),
+            ],
+        )
+    };
+    assert!(fires(t, &[event(1, 0, &rds("restore"))]));
+    assert!(!fires(t, &[event(1, 0, &rds("other"))]));
+}
+
+#[test]
+fn secrets_threshold_counts_per_principal_within_the_hour() {
+    let t = "Many Secrets Read By One Principal Within An Hour";
+    let read = |n: usize, secs: i64| {
+        event(
+            n,
+            secs,
+            &with(
+                call("secretsmanager", "GetSecretValue"),
+                &[("requestParameters.secretId", json!(format!("prod/db-{n}")))],
+            ),
+        )
+    };
+    let ten: Vec<Value> = (0..10).map(|i| read(i, i as i64 * 60)).collect();
+    assert!(fires(t, &ten));
+    assert!(!fires(t, &ten[..9]), "nine reads are under the threshold");
+    let spread: Vec<Value> = (0..10).map(|i| read(i, i as i64 * 1200)).collect();
+    assert!(!fires(t, &spread), "ten reads over three hours");
+    // The base rule does not alert on its own.
+    assert!(
+        !titles(&ten)
+            .iter()
+            .any(|t| t == "Secrets Manager Secret Value Read")
+    );
+
+    let t = "Secrets Manager Batch Read By Filter";
+    let batch = |key: &'static str| {
+        with(
+            call("secretsmanager", "BatchGetSecretValue"),
+            &[(key, json!([{"key": "tag-key", "values": ["env"]}]))],
+        )
+    };
+    assert!(fires(
+        t,
+        &[event(1, 0, &batch("requestParameters.filters"))]
+    ));
+    assert!(!fires(
+        t,
+        &[event(1, 0, &batch("requestParameters.secretIdList"))]
+    ));
+}
+
+#[test]
+fn ssm_sequence_needs_listing_then_decryption_in_order() {
+    let t = "SSM Parameters Listed Then Decrypted By One Principal";
+    let list = |n, s| event(n, s, &call("ssm", "DescribeParameters"));
+    let get = |n, s, dec: bool| {
+        event(
+            n,
+            s,
+            &with(
+                call("ssm", "GetParameters"),
+                &[
+                    ("requestParameters.names", json!(["/prod/db/password"])),
+                    ("requestParameters.withDecryption", json!(dec)),
+                ],
+            ),
+        )
+    };
+    assert!(fires(t, &[list(1, 0), get(2, 30, true)]));
+    assert!(!fires(t, &[get(1, 0, true), list(2, 30)]), "wrong order");
+    assert!(!fires(t, &[list(1, 0), get(2, 30, false)]), "not decrypted");
+    assert!(
+        !fires(t, &[list(1, 0), get(2, 1200, true)]),
+        "outside ten minutes"
+    );
+}
+
+#[test]
+fn role_chain_counts_hops_from_role_sessions_per_address() {
+    let t = "Role Chain Of Three Or More Hops From One Address";
+    let hop = |n: usize, secs: i64, kind: &str| {
+        event(
+            n,
+            secs,
+            &with(
+                call("sts", "AssumeRole"),
+                &[
+                    ("userIdentity.type", json!(kind)),
+                    (
+                        "userIdentity.arn",
+                        json!(format!("arn:aws:sts::111122223333:assumed-role/hop{n}/s")),
+                    ),
+                    (
+                        "requestParameters.roleArn",
+                        json!(format!("arn:aws:iam::111122223333:role/hop{}", n + 1)),
+                    ),
+                    ("requestParameters.roleSessionName", json!("s")),
+                ],
+            ),
+        )
+    };
+    assert!(fires(
+        t,
+        &[hop(1, 0, "AssumedRole"), hop(2, 60, "AssumedRole")]
+    ));
+    assert!(!fires(t, &[hop(1, 0, "AssumedRole")]));
+    assert!(!fires(t, &[hop(1, 0, "IAMUser"), hop(2, 60, "IAMUser")]));
+}
+
+#[test]
+fn discovery_burst_counts_distinct_apis_and_denials() {
+    let t = "Discovery Burst Across Many APIs";
+    let read = |n: usize, name: String| {
+        event(
+            n,
+            n as i64 * 10,
+            &with(call("ec2", &name), &[("readOnly", json!(true))]),
+        )
+    };
+    let many: Vec<Value> = (0..25)
+        .map(|i| read(i, format!("DescribeThing{i}")))
+        .collect();
+    assert!(fires(t, &many));
+    assert!(!fires(t, &many[..24]));
+    let same: Vec<Value> = (0..40)
+        .map(|i| read(i, "DescribeInstances".into()))
+        .collect();
+    assert!(!fires(t, &same), "one API many times is automation");
+
+    let t = "Permission Probing - Many Denied Calls By One Principal";
+    let denied: Vec<Value> = (0..10)
+        .map(|i| {
+            event(
+                i,
+                i as i64 * 5,
+                &with(
+                    call("iam", &format!("ListThing{i}")),
+                    &[("errorCode", json!("AccessDenied"))],
+                ),
+            )
+        })
+        .collect();
+    assert!(fires(t, &denied));
+    assert!(!fires(t, &denied[..9]));
+}
+
+#[test]
+fn evasion_impact_and_credential_rules() {
+    let t = "CloudTrail Event Selectors Or DNS Query Logging Changed";
+    assert!(fires(
+        t,
+        &[event(1, 0, &call("cloudtrail", "PutEventSelectors"))]
+    ));
+    assert!(fires(
+        t,
+        &[event(
+            1,
+            0,
+            &call("route53resolver", "DeleteResolverQueryLogConfig")
+        )]
+    ));
+    assert!(!fires(
+        t,
+        &[event(1, 0, &call("cloudtrail", "GetEventSelectors"))]
+    ));
+
+    let t = "GuardDuty Detector Deletion Or Suspension Attempted";
+    let denied = with(
+        call("guardduty", "DeleteDetector"),
+        &[("errorCode", json!("AccessDeniedException"))],
+    );
+    assert!(
+        fires(t, &[event(1, 0, &denied)]),
+        "a refused attempt counts"
+    );
+    let update = |on: bool| {
+        with(
+            call("guardduty", "UpdateDetector"),
+            &[("requestParameters.enable", json!(on))],
+        )
+    };
+    assert!(fires(t, &[event(1, 0, &update(false))]));
+    assert!(!fires(t, &[event(1, 0, &update(true))]));
+
+    assert!(fires(
+        "Account Left Its Organization",
+        &[event(1, 0, &call("organizations", "LeaveOrganization"))]
+    ));
+
+    let t = "GPU Or Accelerator Instances Launched";
+    let run = |ty: &str| {
+        with(
+            call("ec2", "RunInstances"),
+            &[("requestParameters.instanceType", json!(ty))],
+        )
+    };
+    assert!(fires(t, &[event(1, 0, &run("p3.2xlarge"))]));
+    assert!(fires(t, &[event(1, 0, &run("g5.12xlarge"))]));
+    assert!(!fires(t, &[event(1, 0, &run("t3.micro"))]));
+    assert!(!fires(t, &[event(1, 0, &run("c5.xlarge"))]));
+
+    assert!(fires(
+        "EC2 Windows Password Data Requested",
+        &[event(1, 0, &call("ec2", "GetPasswordData"))]
+    ));
+}
+
+#[test]
+fn console_login_success_after_failure_from_one_address() {
+    let t = "Console Login Success After Failures From One Address";
+    let login = |n: usize, secs: i64, outcome: &str, ip: &str| {
+        event(
+            n,
+            secs,
+            &with(
+                call("signin", "ConsoleLogin"),
+                &[
+                    ("eventType", json!("AwsConsoleSignIn")),
+                    ("responseElements.ConsoleLogin", json!(outcome)),
+                    ("sourceIPAddress", json!(ip)),
+                ],
+            ),
+        )
+    };
+    let ip = "203.0.113.9";
+    assert!(fires(
+        t,
+        &[login(1, 0, "Failure", ip), login(2, 60, "Success", ip)]
+    ));
+    assert!(!fires(
+        t,
+        &[login(1, 0, "Success", ip), login(2, 60, "Failure", ip)]
+    ));
+    assert!(!fires(
+        t,
+        &[
+            login(1, 0, "Failure", ip),
+            login(2, 60, "Success", "192.0.2.1")
+        ]
+    ));
+}
+
+/// A team's rule directory: a broken rule is reported with its file and line before the hunt,
+/// the good one still runs; `--strict` makes the broken one fail the run. Text from the log in
+/// the table (a principal with control characters) reaches the terminal escaped.
+#[test]
+fn a_bad_rule_is_reported_and_the_rest_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(
+        rules.join("bad.yml"),
+        "title: Bad\nlogsource:\n  product: aws\ndetection:\n  sel:\n    eventName: X\n  condition: sel and (\n",
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("good.yml"),
+        "title: Team Rule\nid: team-1\nlevel: high\ntags: [attack.t1078]\nlogsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  sel:\n    eventName: DoTheThing\n  condition: sel\n",
+    )
+    .unwrap();
+    let ev = event(
+        1,
+        0,
+        &with(
+            call("example", "DoTheThing"),
+            &[(
+                "userIdentity.arn",
+                json!("arn:aws:iam::111122223333:user/x\u{1b}[2Jy"),
+            )],
+        ),
+    );
+    std::fs::write(
+        dir.path().join("trail.json"),
+        json!({ "Records": [ev] }).to_string(),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        vigil()
+            .args([
+                "hunt",
+                "--trail",
+                "trail.json",
+                "--rules",
+                "rules",
+                "--no-bundled",
+            ])
+            .args(extra)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--format", "table"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.yml:7"), "{stderr}");
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("Team Rule"), "{table}");
+    assert!(!table.contains('\u{1b}'), "{table:?}");
+    assert!(table.contains("x\\x1b[2Jy"), "{table}");
+    assert_eq!(run(&["--strict"]).status.code(), Some(2));
+    let md = String::from_utf8(run(&["--format", "markdown"]).stdout).unwrap();
+    assert!(
+        md.contains("## high — Team Rule") && md.contains("`attack.t1078`"),
+        "{md}"
+    );
+}
+
+/// The console's loader hunts the files it indexed (as `vigil open` asks): the detections arrive
+/// as findings of their own kind, after the index, with their tactic readable from the type.
+#[test]
+fn the_console_loader_sends_detections_as_hunt_findings() {
+    use vigil::app::Msg;
+    use vigil::console::{Bus, FileSources, load_files};
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
+    let trail = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/iam-credential-chain/cloudtrail");
+    load_files(
+        &Bus::new(tx),
+        FileSources {
+            findings: Vec::new(),
+            evidence: vec![trail],
+            s3: Vec::new(),
+            hunt: true,
+        },
+    );
+    let mut msgs = Vec::new();
+    while let Ok(env) = rx.try_recv() {
+        msgs.push(env.msg);
+    }
+    let indexed = msgs
+        .iter()
+        .position(|m| matches!(m, Msg::Indexed(_)))
+        .expect("the index first");
+    let (at, hunts) = msgs
+        .iter()
+        .enumerate()
+        .find_map(|(i, m)| match m {
+            Msg::Findings(f) if f.iter().all(|f| f.finding_type.starts_with("Hunt:")) => {
+                Some((i, f))
+            }
+            _ => None,
+        })
+        .expect("detections as findings");
+    assert!(at > indexed, "the hunt runs once the trail is indexed");
+    let shared = hunts
+        .iter()
+        .find(|f| f.title == "Snapshot Or Machine Image Shared With Another Account")
+        .expect("the snapshot share");
+    assert_eq!(shared.finding_type, "Hunt:exfiltration/T1537");
+    assert_eq!(shared.tactic(), "Exfiltration");
+    assert!(
+        shared.description.contains("T1537"),
+        "{}",
+        shared.description
+    );
+    assert!(
+        shared
+            .entities
+            .iter()
+            .any(|e| e.to_string() == "ip:203.0.113.66"),
+        "{:?}",
+        shared.entities
+    );
+}
