@@ -676,3 +676,90 @@ fn the_console_loader_sends_detections_as_hunt_findings() {
         shared.entities
     );
 }
+
+/// The scenario's threat-intel list (plain text) makes the attacker's calls a detection; the
+/// same address on a trusted list takes every detection of its calls away, and stderr says how
+/// many events that was.
+#[test]
+fn threat_lists_detect_and_trusted_lists_suppress() {
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/demo/iam-credential-chain"
+    ));
+    let ds = hunt_jsonl(
+        dir,
+        &["--trail", "cloudtrail", "--intel", "threat-intel.txt"],
+    );
+    let hit = ds
+        .iter()
+        .find(|d| d.rule == "intel:threat-intel")
+        .expect("calls from a listed address");
+    assert_eq!(hit.group, vec!["ip=203.0.113.66", "list=threat-intel"]);
+    assert!(hit.events.len() > 10, "{}", hit.events.len());
+    assert!(
+        hit.entities
+            .iter()
+            .any(|e| e.to_string() == "ip:203.0.113.66")
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let trusted = tmp.path().join("vpn.csv");
+    std::fs::write(
+        &trusted,
+        "indicator,comment\n203.0.113.66,\"our VPN, really\"\n",
+    )
+    .unwrap();
+    let out = vigil()
+        .args([
+            "hunt",
+            "--trail",
+            "cloudtrail",
+            "--intel",
+            "threat-intel.txt",
+            "--format",
+            "jsonl",
+        ])
+        .arg("--trusted")
+        .arg(&trusted)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{} event(s) from addresses on the trusted list vpn not hunted",
+            hit.events.len()
+        )),
+        "{stderr}"
+    );
+    let after: Vec<Detection> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(after.iter().all(|d| d.rule != "intel:threat-intel"));
+    assert!(after.iter().all(|d| {
+        !d.entities
+            .iter()
+            .any(|e| e.to_string() == "ip:203.0.113.66")
+    }));
+}
+
+/// The golden table: the bundled rules over the Stratus detonations, as a responder reads it.
+#[test]
+fn hunt_table_golden() {
+    let out = vigil()
+        .args([
+            "hunt",
+            "--trail",
+            "stratus-red-team/detonation-logs",
+            "--format",
+            "table",
+        ])
+        .current_dir(FIX)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    insta::assert_snapshot!("hunt_stratus_table", String::from_utf8(out.stdout).unwrap());
+}

@@ -377,6 +377,18 @@ pub struct HuntArgs {
     /// List the rules that would run (id, level, ATT&CK, title, author, file) and exit
     #[arg(long)]
     pub list_rules: bool,
+    /// Threat-intel lists (plain text one per line with # comments, CSV, or a STIX 2.1 bundle):
+    /// CloudTrail calls from their addresses and CIDR blocks become detections
+    #[arg(long = "intel", value_name = "FILE", num_args = 1..)]
+    pub intel: Vec<PathBuf>,
+    /// Trusted lists (same formats): calls from their addresses are not hunted (the count is
+    /// said on stderr)
+    #[arg(long = "trusted", value_name = "FILE", num_args = 1..)]
+    pub trusted: Vec<PathBuf>,
+    /// The CSV column holding the indicators (default: the first named indicator, value, ioc,
+    /// ip, ip_address, address, domain or cidr)
+    #[arg(long, value_name = "NAME")]
+    pub intel_column: Option<String>,
     /// Only this account's logs from an S3 trail (repeat for several)
     #[arg(long = "account", value_name = "ACCOUNT")]
     pub account: Vec<String>,

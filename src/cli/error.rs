@@ -32,6 +32,9 @@ pub enum CliError {
         text: String,
         reason: TimeError,
     },
+    /// A threat-intel or trusted list that cannot be read at all.
+    #[error("intel: {0}")]
+    Intel(String),
     /// A rules directory that cannot be listed.
     #[error("rules: {0}")]
     Rules(String),

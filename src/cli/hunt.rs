@@ -5,7 +5,7 @@
 use super::args::{HuntArgs, HuntFormat};
 use super::error::CliError;
 use super::inputs::{parse_time, report_errors};
-use crate::hunt::{Hunter, Matches, RuleSet};
+use crate::hunt::{Hunter, Intel, IntelList, ListKind, Matches, RuleSet};
 use crate::model::text::Escaped;
 use crate::pivot::Window;
 use crate::pivot::s3layout::Prune;
@@ -31,11 +31,37 @@ pub fn run(args: HuntArgs, out: &mut impl Write) -> Result<ExitCode, CliError> {
         report::write_rule_list(&set, out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let hunter = Hunter::new(&set);
+    let mut intel = Intel::default();
+    let mut intel_errors = false;
+    for (paths, kind) in [
+        (&args.intel, ListKind::Threat),
+        (&args.trusted, ListKind::Trusted),
+    ] {
+        for p in paths {
+            let (list, errors) = IntelList::load(p, kind, args.intel_column.as_deref())
+                .map_err(|e| CliError::Intel(e.to_string()))?;
+            for e in &errors {
+                eprintln!("vigil: intel {}", Escaped(&e.to_string()));
+            }
+            intel_errors |= !errors.is_empty();
+            eprintln!(
+                "vigil: {} list {}: {} indicator(s)",
+                if kind == ListKind::Threat {
+                    "threat"
+                } else {
+                    "trusted"
+                },
+                Escaped(&list.name),
+                list.len()
+            );
+            intel.lists.push(list);
+        }
+    }
+    let hunter = Hunter::new(&set).with_intel(intel);
     for e in &hunter.errors {
         eprintln!("vigil: rule {}", Escaped(&e.to_string()));
     }
-    let rule_errors = !hunter.errors.is_empty();
+    let rule_errors = !hunter.errors.is_empty() || intel_errors;
     eprintln!(
         "vigil: hunting with {} rules and {} correlations",
         hunter.rules, hunter.correlations
@@ -59,6 +85,12 @@ pub fn run(args: HuntArgs, out: &mut impl Write) -> Result<ExitCode, CliError> {
         matches = matches.join(part);
     }
     let res = hunter.correlate(matches);
+    for (list, n) in &res.suppressed {
+        eprintln!(
+            "vigil: {n} event(s) from addresses on the trusted list {} not hunted",
+            Escaped(list)
+        );
+    }
     match args.format {
         HuntFormat::Jsonl => {
             for d in &res.detections {

@@ -55,6 +55,9 @@ pub struct Hunter {
     /// What correlations read of a base event: [`CHEAP_FIELDS`], then their group-by and
     /// counted fields.
     fields: Vec<String>,
+    /// Threat lists (calls from their addresses are detections) and trusted lists (calls from
+    /// theirs are not hunted).
+    intel: super::intel::Intel,
     pub rules: usize,
     pub correlations: usize,
     /// Rules that parsed but could not be compiled (or whose correlation names no rule).
@@ -65,6 +68,8 @@ pub struct Hunter {
 #[derive(Debug, Default)]
 pub struct HuntResult {
     pub detections: Vec<Detection>,
+    /// Events not hunted because they came from an address on a trusted list, by list name.
+    pub suppressed: Vec<(String, u64)>,
     pub errors: Vec<IngestError>,
     pub records: u64,
     pub files: usize,
@@ -96,6 +101,7 @@ impl Hunter {
             base: Vec::new(),
             silent: BTreeSet::new(),
             fields: CHEAP_FIELDS.iter().map(|f| f.to_string()).collect(),
+            intel: super::intel::Intel::default(),
             rules: 0,
             correlations: 0,
             errors: set.errors.clone(),
@@ -193,6 +199,12 @@ impl Hunter {
         h
     }
 
+    /// Hunts with these threat and trusted lists too.
+    pub fn with_intel(mut self, intel: super::intel::Intel) -> Hunter {
+        self.intel = intel;
+        self
+    }
+
     /// The first, stateless half over the CloudTrail files under `paths`: every record matched
     /// on all cores.
     pub fn scan(&self, paths: &[PathBuf], window: Window) -> Result<Matches, InputError> {
@@ -246,6 +258,8 @@ impl Hunter {
     pub fn correlate(mut self, m: Matches) -> HuntResult {
         let Matches {
             mut plain,
+            intel,
+            suppressed,
             mut base,
             strings,
             templates,
@@ -258,8 +272,13 @@ impl Hunter {
             files,
             records,
             errors,
+            suppressed: suppressed
+                .into_iter()
+                .filter_map(|(l, n)| Some((self.intel.lists.get(l as usize)?.name.clone(), n)))
+                .collect(),
             ..HuntResult::default()
         };
+        out.suppressed.sort();
         base.sort_by(|a, b| (a.time, &a.event_id).cmp(&(b.time, &b.event_id)));
         base.dedup_by(|a, b| a.time == b.time && a.event_id == b.event_id);
         let at: HashMap<&str, usize> = base
@@ -370,6 +389,28 @@ impl Hunter {
                     .unwrap_or_default(),
             });
         }
+        for ((list, ip), mut agg) in intel {
+            let Some(l) = self.intel.lists.get(list as usize) else {
+                continue;
+            };
+            agg.events.sort_unstable();
+            agg.events.dedup();
+            for c in &agg.cheap {
+                agg.entities.extend(cheap_entities(c, &strings));
+            }
+            let ip = strings.get_index(ip as usize).map_or("", |s| &**s);
+            out.detections.push(Detection {
+                rule: format!("intel:{}", l.name),
+                title: format!("CloudTrail calls from an address on {}", l.name),
+                level: "high".into(),
+                attack: Vec::new(),
+                first: agg.events.first().map_or(Ts(0), |e| e.0),
+                last: agg.events.last().map_or(Ts(0), |e| e.0),
+                events: agg.events.into_iter().map(|e| e.1.to_string()).collect(),
+                entities: agg.entities.into_iter().collect(),
+                group: vec![format!("ip={ip}"), format!("list={}", l.name)],
+            });
+        }
         out.detections
             .sort_by(|a, b| (a.first, &a.rule, &a.group).cmp(&(b.first, &b.rule, &b.group)));
         out
@@ -475,6 +516,10 @@ struct BaseEvent {
 #[derive(Default)]
 pub struct Matches {
     plain: HashMap<(u16, u32), PlainAgg>,
+    /// Calls from addresses on threat lists, by (list, address).
+    intel: HashMap<(u16, u32), PlainAgg>,
+    /// Events skipped for a trusted list, by list.
+    suppressed: HashMap<u16, u64>,
     base: Vec<BaseEvent>,
     strings: IndexSet<Box<str>>,
     /// A result of each rule, to give the correlation engine in the second half.
@@ -497,6 +542,16 @@ impl Matches {
     pub fn join(mut self, other: Matches) -> Matches {
         let map: Vec<u32> = other.strings.iter().map(|s| self.sym(s)).collect();
         let re = |s: u32| map.get(s as usize).copied().unwrap_or(0);
+        for (k, n) in other.suppressed {
+            *self.suppressed.entry(k).or_default() += n;
+        }
+        for ((list, ip), agg) in other.intel {
+            let mine = self.intel.entry((list, re(ip))).or_default();
+            mine.events.extend(agg.events);
+            mine.entities.extend(agg.entities);
+            mine.cheap
+                .extend(agg.cheap.into_iter().map(|c| c.map(|f| f.map(re))));
+        }
         for ((rule, p), agg) in other.plain {
             let mine = self.plain.entry((rule, re(p))).or_default();
             mine.events.extend(agg.events);
@@ -524,7 +579,12 @@ impl Matches {
 
     /// How many matches (plain and correlation base events).
     pub fn len(&self) -> usize {
-        self.plain.values().map(|a| a.events.len()).sum::<usize>() + self.base.len()
+        self.plain
+            .values()
+            .chain(self.intel.values())
+            .map(|a| a.events.len())
+            .sum::<usize>()
+            + self.base.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -565,11 +625,26 @@ impl Sink for HuntSink<'_> {
         if !self.window.contains(time) {
             return;
         }
-        let results = self.hunter.engine.evaluate(&record);
-        if results.is_empty() {
+        let h = self.hunter;
+        let caller = record
+            .top_str("sourceIPAddress")
+            .and_then(|s| caller_address(&s));
+        let mut listed = None;
+        if let Some(ip) = caller
+            && !h.intel.is_empty()
+        {
+            let find =
+                |l: &super::intel::IntelList| h.intel.lists.iter().position(|x| std::ptr::eq(x, l));
+            if let Some(l) = h.intel.trusted_ip(ip).and_then(find) {
+                *self.out.suppressed.entry(l as u16).or_default() += 1;
+                return;
+            }
+            listed = h.intel.threat_ip(ip).and_then(find);
+        }
+        let results = h.engine.evaluate(&record);
+        if results.is_empty() && listed.is_none() {
             return;
         }
-        let h = self.hunter;
         let event_id: Box<str> = record
             .top_str("eventID")
             .map_or_else(|| format!("vigil-line-{}", rec.line).into(), |s| s.into());
@@ -584,6 +659,13 @@ impl Sink for HuntSink<'_> {
             })
             .collect();
         let principal = fields[0].unwrap_or_else(|| self.out.sym(""));
+        if let (Some(l), Some(ip)) = (listed, caller) {
+            let ip = self.out.sym(&ip.to_string());
+            let agg = self.out.intel.entry((l as u16, ip)).or_default();
+            agg.events.push((time, event_id.clone()));
+            agg.cheap
+                .insert([fields[0], fields[1], fields[2], fields[3]]);
+        }
         let mut base_bits = 0u128;
         let mut full: Option<Vec<EntityId>> = None;
         for r in results {
