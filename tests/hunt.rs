@@ -763,3 +763,48 @@ fn hunt_table_golden() {
     assert!(out.status.success());
     insta::assert_snapshot!("hunt_stratus_table", String::from_utf8(out.stdout).unwrap());
 }
+
+/// CloudTrail Insights events (the User Guide's examples: no caller of their own, the API under
+/// `insightDetails`) become one detection per insight, its Start and End joined.
+#[test]
+fn insights_events_become_rate_detections() {
+    let ds = hunt_jsonl(
+        Path::new(FIX),
+        &[
+            "--trail",
+            "aws-docs/cloudtrail-user-guide/cloudtrail-log-file-examples__block09.json",
+            "aws-docs/cloudtrail-user-guide/cloudtrail-event-reference__block01.json",
+        ],
+    );
+    let ssm = ds
+        .iter()
+        .find(|d| {
+            d.rule == "insight:ApiCallRateInsight"
+                && d.title.starts_with("UpdateInstanceInformation")
+        })
+        .expect("the SSM insight");
+    // 664 calls a minute against a baseline of 85.42.
+    assert_eq!(ssm.title, "UpdateInstanceInformation call rate 8× baseline");
+    assert_eq!(ssm.events.len(), 2);
+    assert!(
+        ssm.group.contains(&"state=Start→End".to_string()),
+        "{:?}",
+        ssm.group
+    );
+    assert!(
+        ssm.entities
+            .iter()
+            .any(|e| e.to_string() == "account:123456789012")
+    );
+    let asg = ds
+        .iter()
+        .find(|d| d.title.starts_with("CompleteLifecycleAction"))
+        .expect("the Auto Scaling insight");
+    assert!(
+        asg.entities
+            .iter()
+            .any(|e| e.to_string() == "ua:codedeploy.amazonaws.com"),
+        "{:?}",
+        asg.entities
+    );
+}

@@ -260,6 +260,7 @@ impl Hunter {
             mut plain,
             intel,
             suppressed,
+            insights,
             mut base,
             strings,
             templates,
@@ -389,6 +390,7 @@ impl Hunter {
                     .unwrap_or_default(),
             });
         }
+        out.detections.extend(insight_detections(insights));
         for ((list, ip), mut agg) in intel {
             let Some(l) = self.intel.lists.get(list as usize) else {
                 continue;
@@ -520,6 +522,8 @@ pub struct Matches {
     intel: HashMap<(u16, u32), PlainAgg>,
     /// Events skipped for a trusted list, by list.
     suppressed: HashMap<u16, u64>,
+    /// CloudTrail Insights events (rare: a few a day at most).
+    insights: Vec<InsightEvent>,
     base: Vec<BaseEvent>,
     strings: IndexSet<Box<str>>,
     /// A result of each rule, to give the correlation engine in the second half.
@@ -542,6 +546,7 @@ impl Matches {
     pub fn join(mut self, other: Matches) -> Matches {
         let map: Vec<u32> = other.strings.iter().map(|s| self.sym(s)).collect();
         let re = |s: u32| map.get(s as usize).copied().unwrap_or(0);
+        self.insights.extend(other.insights);
         for (k, n) in other.suppressed {
             *self.suppressed.entry(k).or_default() += n;
         }
@@ -623,6 +628,20 @@ impl Sink for HuntSink<'_> {
         };
         // The window first: no rule runs on an event outside it.
         if !self.window.contains(time) {
+            return;
+        }
+        if record.top_str("eventCategory").as_deref() == Some("Insight")
+            || record.top_str("eventType").as_deref() == Some("AwsCloudTrailInsight")
+        {
+            match serde_json::from_str::<InsightRecord>(rec.raw) {
+                Ok(i) => self.out.insights.push(InsightEvent { time, record: i }),
+                Err(e) => self.out.errors.push(IngestError::record(
+                    path,
+                    rec.line,
+                    rec.index,
+                    format!("invalid CloudTrail Insights event: {e}"),
+                )),
+            }
             return;
         }
         let h = self.hunter;
@@ -720,4 +739,151 @@ impl Sink for HuntSink<'_> {
     fn error(&mut self, err: IngestError) {
         self.out.errors.push(err);
     }
+}
+
+/// A CloudTrail Insights event, as the CloudTrail User Guide documents it: no caller of its own,
+/// the API and the unusual rate under `insightDetails`.
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct InsightRecord {
+    #[serde(rename = "eventID")]
+    event_id: String,
+    #[serde(rename = "sharedEventID")]
+    shared_event_id: String,
+    recipient_account_id: Option<String>,
+    insight_details: InsightDetails,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct InsightDetails {
+    state: String,
+    event_source: String,
+    event_name: String,
+    insight_type: String,
+    insight_context: InsightContext,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct InsightContext {
+    statistics: InsightStatistics,
+    attributions: Vec<Attribution>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct InsightStatistics {
+    baseline: Average,
+    insight: Average,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Average {
+    average: f64,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Attribution {
+    attribute: String,
+    insight: Vec<AttributionValue>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct AttributionValue {
+    value: String,
+}
+
+struct InsightEvent {
+    time: Ts,
+    record: InsightRecord,
+}
+
+/// One detection per insight (its Start and End events share `sharedEventID`): "AttachRolePolicy
+/// call rate 12× baseline", with the principals and user agents CloudTrail attributes it to.
+fn insight_detections(mut insights: Vec<InsightEvent>) -> Vec<Detection> {
+    insights.sort_by(|a, b| {
+        (&a.record.shared_event_id, a.time).cmp(&(&b.record.shared_event_id, b.time))
+    });
+    let mut out: Vec<Detection> = Vec::new();
+    for chunk in insights.chunk_by(|a, b| {
+        !a.record.shared_event_id.is_empty() && a.record.shared_event_id == b.record.shared_event_id
+    }) {
+        let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
+            continue;
+        };
+        let d = &first.record.insight_details;
+        let stats = chunk
+            .iter()
+            .map(|i| &i.record.insight_details.insight_context.statistics)
+            .find(|s| s.insight.average > 0.0)
+            .unwrap_or(&d.insight_context.statistics);
+        let what = if d.insight_type == "ApiErrorRateInsight" {
+            "error rate"
+        } else {
+            "call rate"
+        };
+        let ratio = if stats.baseline.average > 0.0 {
+            format!(
+                "{:.0}× baseline",
+                stats.insight.average / stats.baseline.average
+            )
+        } else {
+            "above a zero baseline".to_string()
+        };
+        let mut entities: BTreeSet<EntityId> = BTreeSet::new();
+        for i in chunk {
+            let r = &i.record;
+            entities.extend(
+                r.recipient_account_id
+                    .as_deref()
+                    .filter(|a| !a.is_empty())
+                    .map(|a| EntityId::new(EntityKind::Account, a)),
+            );
+            for a in &r.insight_details.insight_context.attributions {
+                for v in &a.insight {
+                    match a.attribute.as_str() {
+                        "userIdentityArn" => entities.extend(classify_identifier(&v.value)),
+                        "userAgent" if !v.value.is_empty() => {
+                            entities.insert(EntityId::new(EntityKind::Ua, v.value.clone()));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        out.push(Detection {
+            rule: format!("insight:{}", d.insight_type),
+            title: format!("{} {what} {ratio}", d.event_name),
+            level: "medium".into(),
+            attack: Vec::new(),
+            events: chunk.iter().map(|i| i.record.event_id.clone()).collect(),
+            entities: entities.into_iter().collect(),
+            first: first.time,
+            last: last.time,
+            group: vec![
+                format!("api={}/{}", d.event_source, d.event_name),
+                format!(
+                    "insight={}",
+                    if first.record.shared_event_id.is_empty() {
+                        &first.record.event_id
+                    } else {
+                        &first.record.shared_event_id
+                    }
+                ),
+                format!(
+                    "state={}",
+                    chunk
+                        .iter()
+                        .map(|i| i.record.insight_details.state.as_str())
+                        .collect::<Vec<_>>()
+                        .join("→")
+                ),
+            ],
+        });
+    }
+    out
 }
