@@ -2,7 +2,7 @@
 //! records, severities and instants. No IO lives here.
 
 pub mod arn;
-pub(crate) mod detection;
+pub mod detection;
 pub mod detective;
 pub mod entity;
 pub(crate) mod finding;

@@ -15,6 +15,12 @@ pub(crate) fn add_findings(s: &mut State, batch: Vec<Finding>) {
     let news = !(s.findings.is_empty() && matches!(s.opts.mode, Mode::Files | Mode::Live));
     let mut added = 0usize;
     for f in batch {
+        // Detections the hunt derived from loaded files are part of the load, not news (and
+        // they arrive whenever the hunt ends: no status line of theirs overwrites the user's).
+        let news = news
+            && !f
+                .finding_type
+                .starts_with(crate::model::detection::HUNT_TYPE_PREFIX);
         if let Some(&i) = s.by_id.get(&f.id) {
             // An update of a finding we have (a poller re-reading it): replace in place.
             let newer = f.updated_at >= s.findings[i].updated_at;
@@ -28,7 +34,7 @@ pub(crate) fn add_findings(s: &mut State, batch: Vec<Finding>) {
         s.by_id.insert(f.id.clone(), i);
         s.findings.push(f);
         s.unseen.push(news);
-        added += 1;
+        added += usize::from(news);
     }
     // Keep the graph in step (the indexer replaces it with a fuller one later).
     for f in &s.findings[s.graph_findings..] {
@@ -44,7 +50,7 @@ pub(crate) fn add_findings(s: &mut State, batch: Vec<Finding>) {
         .collect();
     recompute_summary(s);
     recompute_list(s);
-    if news && added > 0 {
+    if added > 0 {
         info(s, format!("{added} new finding(s)"));
     }
 }
