@@ -234,6 +234,11 @@ fn with(
 
 /// The titles the bundled rules give `events` (written as one trail file).
 fn titles(events: &[Value]) -> Vec<String> {
+    detections(events).into_iter().map(|d| d.title).collect()
+}
+
+/// The bundled rules' detections over `events` (written as one trail file).
+fn detections(events: &[Value]) -> Vec<Detection> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("trail.json");
     std::fs::write(&path, json!({ "Records": events }).to_string()).unwrap();
@@ -242,7 +247,7 @@ fn titles(events: &[Value]) -> Vec<String> {
     let m = hunter.scan(&[path], Window::all()).unwrap();
     let res = hunter.correlate(m);
     assert!(res.errors.is_empty(), "{:?}", res.errors);
-    res.detections.into_iter().map(|d| d.title).collect()
+    res.detections
 }
 
 fn fires(title: &str, events: &[Value]) -> bool {
@@ -457,6 +462,30 @@ fn discovery_burst_counts_distinct_apis_and_denials() {
         .collect();
     assert!(fires(t, &denied));
     assert!(!fires(t, &denied[..9]));
+    // A longer burst is one detection holding every call of it, not only those of the window
+    // that first crossed the threshold.
+    let burst: Vec<Value> = (0..30)
+        .map(|i| {
+            event(
+                i,
+                i as i64 * 15,
+                &with(
+                    call("iam", &format!("ListThing{i}")),
+                    &[("errorCode", json!("AccessDenied"))],
+                ),
+            )
+        })
+        .collect();
+    let found: Vec<Detection> = detections(&burst)
+        .into_iter()
+        .filter(|d| d.title == t)
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].events.len(), 30);
+    assert_eq!(
+        found[0].group,
+        vec!["userIdentity.arn=arn:aws:iam::111122223333:user/mallory"]
+    );
 }
 
 #[test]

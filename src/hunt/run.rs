@@ -55,6 +55,9 @@ pub struct Hunter {
     /// What correlations read of a base event: [`CHEAP_FIELDS`], then their group-by and
     /// counted fields.
     fields: Vec<String>,
+    /// Per correlation (by key): its base rules (bits), its group-by fields (indexes into
+    /// `fields`) and its timespan — to gather the whole burst a detection belongs to.
+    shapes: HashMap<String, Shape>,
     /// Threat lists (calls from their addresses are detections) and trusted lists (calls from
     /// theirs are not hunted).
     intel: super::intel::Intel,
@@ -101,6 +104,7 @@ impl Hunter {
             base: Vec::new(),
             silent: BTreeSet::new(),
             fields: CHEAP_FIELDS.iter().map(|f| f.to_string()).collect(),
+            shapes: HashMap::default(),
             intel: super::intel::Intel::default(),
             rules: 0,
             correlations: 0,
@@ -195,6 +199,25 @@ impl Hunter {
                     h.fields.push(f);
                 }
             }
+            let mask = c
+                .rules
+                .iter()
+                .filter_map(|r| known.get(r).and_then(|k| h.number.get(k)))
+                .filter_map(|n| h.base.iter().position(|b| b == n))
+                .fold(0u128, |m, bit| m | 1 << bit);
+            let group = c
+                .group_by
+                .iter()
+                .filter_map(|g| h.fields.iter().position(|f| f == g))
+                .collect();
+            h.shapes.insert(
+                key,
+                Shape {
+                    mask,
+                    group,
+                    span_ms: c.timespan.seconds.saturating_mul(1000) as i64,
+                },
+            );
         }
         h
     }
@@ -334,12 +357,56 @@ impl Hunter {
                     _ => episodes.push(Episode {
                         header: header(&r),
                         rule,
+                        group_values: c.group_key.iter().map(|(_, v)| v.clone()).collect(),
                         group,
                         last: e.time,
                         events,
                     }),
                 }
             }
+        }
+        // A firing lists the events of its window; the detection is the whole burst: every
+        // event of the group's base rules from its first firing's window to a timespan after
+        // its last firing.
+        let fired: BTreeSet<String> = episodes.iter().map(|ep| ep.rule.clone()).collect();
+        let mut by_group: HashMap<(&str, Vec<Option<u32>>), Vec<usize>> = HashMap::default();
+        for (i, e) in base.iter().enumerate() {
+            for (rule, shape) in &self.shapes {
+                if e.rules & shape.mask == 0 || !fired.contains(rule) {
+                    continue;
+                }
+                let key: Vec<Option<u32>> = shape
+                    .group
+                    .iter()
+                    .map(|f| e.fields.get(*f).copied().flatten())
+                    .collect();
+                by_group.entry((rule.as_str(), key)).or_default().push(i);
+            }
+        }
+        for ep in &mut episodes {
+            let Some(shape) = self.shapes.get(&ep.rule) else {
+                continue;
+            };
+            let key: Vec<Option<u32>> = ep
+                .group_values
+                .iter()
+                .map(|v| strings.get_index_of(v.as_str()).map(|s| s as u32))
+                .collect();
+            let Some(members) = by_group.get(&(ep.rule.as_str(), key)) else {
+                continue;
+            };
+            let first = ep
+                .events
+                .iter()
+                .map(|x| base[*x].time)
+                .min()
+                .unwrap_or(ep.last);
+            let until = Ts(ep.last.millis().saturating_add(shape.span_ms));
+            ep.events.extend(
+                members
+                    .iter()
+                    .filter(|x| base[**x].time >= first && base[**x].time <= until),
+            );
         }
         for mut ep in episodes {
             ep.events.sort_unstable();
@@ -466,10 +533,19 @@ fn cheap_entities(fields: &[Option<u32>], strings: &IndexSet<Box<str>>) -> Vec<E
     out
 }
 
+/// What a correlation groups and counts over.
+struct Shape {
+    mask: u128,
+    group: Vec<usize>,
+    span_ms: i64,
+}
+
 /// A correlation's firings for one group, joined while they overlap.
 struct Episode {
     rule: String,
     group: Vec<String>,
+    /// The group's values, in the correlation's group-by order.
+    group_values: Vec<String>,
     header: Header,
     last: Ts,
     events: Vec<usize>,
