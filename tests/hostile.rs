@@ -357,7 +357,7 @@ fn the_console_loader_reports_a_flooded_file_once() {
             findings: Vec::new(),
             evidence: vec![dir.path().to_path_buf()],
             s3: Vec::new(),
-            hunt: false,
+            hunt: None,
         },
     );
     let mut reports = Vec::new();

@@ -663,7 +663,7 @@ fn the_console_loader_sends_detections_as_hunt_findings() {
             findings: Vec::new(),
             evidence: vec![trail],
             s3: Vec::new(),
-            hunt: true,
+            hunt: Some(vigil::console::HuntSetup::bundled()),
         },
     );
     let mut msgs = Vec::new();
@@ -836,4 +836,29 @@ fn insights_events_become_rate_detections() {
         "{:?}",
         asg.entities
     );
+}
+
+/// `vigil open --rules DIR` with a rule that cannot be read refuses to open the console, naming
+/// the file and line (the terminal is never taken over).
+#[test]
+fn a_bad_rule_stops_the_console_before_it_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.yml"),
+        "title: Bad\nlogsource:\n  product: aws\ndetection:\n  sel:\n    eventName: X\n  condition: sel and (\n",
+    )
+    .unwrap();
+    let trail = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/demo/iam-credential-chain/cloudtrail"
+    );
+    let out = vigil()
+        .args(["open", "--trail", trail, "--rules"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.yml:7"), "{stderr}");
+    assert!(out.stdout.is_empty(), "no terminal setup written");
 }

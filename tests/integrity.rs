@@ -237,7 +237,7 @@ fn console_after_load(width: u16) -> (State, Option<vigil::integrity::Totals>) {
             findings: Vec::new(),
             evidence: vec![bucket()],
             s3: Vec::new(),
-            hunt: false,
+            hunt: None,
         },
     );
     let mut s = State::new(Options::default(), Keymap::default_map().expect("keymap"));

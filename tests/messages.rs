@@ -71,7 +71,7 @@ fn fixture_sources() -> FileSources {
             fixture("dns.json"),
         ],
         s3: Vec::new(),
-        hunt: false,
+        hunt: None,
     }
 }
 
@@ -256,7 +256,7 @@ fn samples() -> Vec<Msg> {
         findings: Vec::new(),
         evidence: vec![bucket, broken.path().to_path_buf()],
         s3: Vec::new(),
-        hunt: false,
+        hunt: None,
     }));
     v.extend(action_messages());
     v

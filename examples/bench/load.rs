@@ -22,7 +22,7 @@ pub fn run(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
                 findings: Vec::new(),
                 evidence: vec![dir],
                 s3: Vec::new(),
-                hunt: false,
+                hunt: None,
             },
         )
     });

@@ -190,6 +190,8 @@ pub struct AwsTargets {
 pub struct LiveArgs {
     #[command(flatten)]
     pub aws: AwsTargets,
+    #[command(flatten)]
+    pub hunt: ConsoleHunt,
     /// Seconds between polls
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub poll_interval: u64,
@@ -264,11 +266,31 @@ pub struct OpenArgs {
     #[command(flatten)]
     pub inputs: Inputs,
     #[command(flatten)]
+    pub hunt: ConsoleHunt,
+    #[command(flatten)]
     pub act: RespondArgs,
     #[command(flatten)]
     pub aws: AwsArgs,
     #[command(flatten)]
     pub ui: UiArgs,
+}
+
+/// What the console hunts the loaded trail with (`open`, `live`): checked before it opens.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConsoleHunt {
+    /// Sigma rules (a directory, read recursively) to hunt with besides the bundled ones; a rule
+    /// that cannot be read stops the console from opening, with its file and line
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Threat-intel lists (plain text, CSV, STIX 2.1): calls from their addresses are detections
+    #[arg(long = "intel", value_name = "FILE", num_args = 1..)]
+    pub intel: Vec<PathBuf>,
+    /// Trusted lists: calls from their addresses are not hunted
+    #[arg(long = "trusted", value_name = "FILE", num_args = 1..)]
+    pub trusted: Vec<PathBuf>,
+    /// Do not hunt the loaded trail
+    #[arg(long, conflicts_with_all = ["rules", "intel", "trusted"])]
+    pub no_hunt: bool,
 }
 
 /// Arming a console against the AWS account (`open`, `live`).

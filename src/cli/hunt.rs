@@ -109,3 +109,41 @@ pub fn run(args: HuntArgs, out: &mut impl Write) -> Result<ExitCode, CliError> {
         code
     })
 }
+
+/// What `open` and `live` hunt with: the bundled rules, the directories and lists given; any
+/// rule or list that cannot be read stops the console before it opens (with file and line).
+pub(super) fn console_setup(
+    args: &super::args::ConsoleHunt,
+) -> Result<Option<crate::console::HuntSetup>, CliError> {
+    if args.no_hunt {
+        return Ok(None);
+    }
+    let mut set = RuleSet::bundled();
+    for dir in &args.rules {
+        set.add_dir(dir)
+            .map_err(|e| CliError::Rules(e.to_string()))?;
+    }
+    let compiled = Hunter::new(&set);
+    if !compiled.errors.is_empty() {
+        let lines: Vec<String> = compiled.errors.iter().map(|e| e.to_string()).collect();
+        return Err(CliError::Rules(lines.join("\n")));
+    }
+    let mut intel = Intel::default();
+    for (paths, kind) in [
+        (&args.intel, ListKind::Threat),
+        (&args.trusted, ListKind::Trusted),
+    ] {
+        for p in paths {
+            let (list, errors) =
+                IntelList::load(p, kind, None).map_err(|e| CliError::Intel(e.to_string()))?;
+            if let Some(e) = errors.first() {
+                return Err(CliError::Intel(e.to_string()));
+            }
+            intel.lists.push(list);
+        }
+    }
+    Ok(Some(crate::console::HuntSetup {
+        rules: std::sync::Arc::new(set),
+        intel,
+    }))
+}

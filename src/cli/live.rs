@@ -55,7 +55,7 @@ pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<E
         findings: Vec::new(),
         evidence,
         s3,
-        hunt: true,
+        hunt: super::hunt::console_setup(&args.hunt)?,
     };
     let (mut opts, keymap) = ui::setup(&args.ui, Mode::Live, start_logging)?;
     // The header: who (the principals, by name); the accounts and regions come from the findings.

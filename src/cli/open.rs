@@ -37,7 +37,7 @@ pub fn run(args: OpenArgs, start_logging: fn()) -> Result<ExitCode, CliError> {
         findings: inputs.findings.clone(),
         evidence: super::s3::split(&evidence).0,
         s3,
-        hunt: true,
+        hunt: super::hunt::console_setup(&args.hunt)?,
     };
     let arming = if args.act.respond {
         let aws = &args.aws;

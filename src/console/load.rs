@@ -23,9 +23,37 @@ pub struct FileSources {
     /// Evidence in S3 prefixes, read after the files (objects fetched and indexed as they
     /// arrive).
     pub s3: Vec<S3Source>,
-    /// Hunt through the local CloudTrail files with the bundled Sigma rules once indexed: the
+    /// Hunt through the local CloudTrail files once indexed, with these rules and lists: the
     /// detections join the findings list as findings of their own kind (`Hunt:…`).
-    pub hunt: bool,
+    pub hunt: Option<HuntSetup>,
+}
+
+/// The rules and lists a console hunts with (read and checked before it opens).
+#[derive(Clone)]
+pub struct HuntSetup {
+    pub rules: Arc<crate::hunt::RuleSet>,
+    pub intel: crate::hunt::Intel,
+}
+
+impl std::fmt::Debug for HuntSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "HuntSetup({} rules, {} lists)",
+            self.rules.collection.rules.len() + self.rules.collection.correlations.len(),
+            self.intel.lists.len()
+        )
+    }
+}
+
+impl HuntSetup {
+    /// The bundled rules, no lists.
+    pub fn bundled() -> HuntSetup {
+        HuntSetup {
+            rules: Arc::new(crate::hunt::RuleSet::bundled()),
+            intel: crate::hunt::Intel::default(),
+        }
+    }
 }
 
 /// An S3 prefix to read: where, as whom, and along which service's layout.
@@ -172,8 +200,10 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
     // The index came in segments: this message brings the graph.
     done.parts = parts;
     send(Msg::Indexed(Box::new(done)));
-    if sources.hunt && !evidence_files.is_empty() {
-        hunt(&send, &evidence_files);
+    if let Some(setup) = &sources.hunt
+        && !evidence_files.is_empty()
+    {
+        hunt(&send, setup, &evidence_files);
     }
     // After the index: the console is usable while the named files are checked.
     if !digests.digests.is_empty() {
@@ -189,10 +219,10 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
     }
 }
 
-/// The bundled rules over the evidence files; the detections sent as findings (`Hunt:…`), the
+/// The rules over the evidence files; the detections sent as findings (`Hunt:…`), the
 /// count on the status line. Runs after the index: the console is usable meanwhile.
-fn hunt(send: &dyn Fn(Msg) -> bool, files: &[PathBuf]) {
-    let hunter = crate::hunt::Hunter::new(&crate::hunt::RuleSet::bundled());
+fn hunt(send: &dyn Fn(Msg) -> bool, setup: &HuntSetup, files: &[PathBuf]) {
+    let hunter = crate::hunt::Hunter::new(&setup.rules).with_intel(setup.intel.clone());
     for e in &hunter.errors {
         tracing::warn!(rule = %e, "hunting rule not loaded");
     }
@@ -321,7 +351,7 @@ pub fn rebuild(evidence: &EvidenceRef) -> Result<Built, RebuildError> {
                 findings: findings.iter().map(|r| r.path.clone()).collect(),
                 evidence: evidence.iter().map(|r| r.path.clone()).collect(),
                 s3: Vec::new(),
-                hunt: false,
+                hunt: None,
             };
             let loaded = build_files(&sources, sources.evidence.len(), &|_| true, false);
             Ok(loaded.map_or_else(|| EvidenceBuilder::default().build(), |l| l.builder.build()))

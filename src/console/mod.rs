@@ -34,7 +34,8 @@ pub use history::{History, HistoryEvent, MAX_PAGES};
 pub use keys::key_of;
 pub use live::{LiveError, Poll, Poller};
 pub use load::{
-    EvidenceBuilder, FileSources, RebuildError, S3Source, index_scenario, load_files, rebuild,
+    EvidenceBuilder, FileSources, HuntSetup, RebuildError, S3Source, index_scenario, load_files,
+    rebuild,
 };
 pub use query::{Engine, QueryEnd, QueryEngine, Row};
 pub use replay::{

@@ -62,7 +62,7 @@ impl Detection {
         };
         let tactics = self.tactics().join(", ");
         let description = format!(
-            "Sigma rule {} ({}): {} event(s){}. ATT&CK tactics: {}; techniques: {}.",
+            "Rule {} ({}): {} event(s){}. ATT&CK tactics: {}; techniques: {}.",
             self.rule,
             self.level,
             self.events.len(),
@@ -84,11 +84,17 @@ impl Detection {
             .find_map(|k| self.entities.iter().find(|e| e.kind == *k));
         Finding {
             id: format!("vigil-hunt-{:016x}", content_hash(key.as_bytes())),
-            finding_type: format!(
-                "{HUNT_TYPE_PREFIX}{}/{}",
-                self.tactics().first().copied().unwrap_or("-"),
-                technique.as_deref().unwrap_or("-")
-            ),
+            finding_type: match (self.tactics().first(), self.rule.split_once(':')) {
+                // Not a Sigma rule (a threat list, an Insights event): its kind and name.
+                (None, Some((kind, name))) if technique.is_none() => {
+                    format!("{HUNT_TYPE_PREFIX}{kind}/{name}")
+                }
+                (tactic, _) => format!(
+                    "{HUNT_TYPE_PREFIX}{}/{}",
+                    tactic.copied().unwrap_or("-"),
+                    technique.as_deref().unwrap_or("-")
+                ),
+            },
             severity,
             title: self.title.clone(),
             description,
@@ -174,5 +180,11 @@ mod tests {
         assert_eq!(f.finding_type, "Hunt:defense-evasion/T1562.001");
         assert_eq!(f.tactic(), "Defense Evasion");
         assert_eq!(f.severity, 7.5);
+        let intel = Detection {
+            rule: "intel:feed".into(),
+            attack: vec![],
+            ..d
+        };
+        assert_eq!(intel.to_finding().finding_type, "Hunt:intel/feed");
     }
 }
