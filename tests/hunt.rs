@@ -44,6 +44,35 @@ fn stratus_detonations_light_up_their_techniques() {
         &["--trail", "stratus-red-team/detonation-logs"],
     );
     let expect = [
+        ("execution.ec2-user-data", "EC2 Instance User Data Modified"),
+        (
+            "execution.ssm-start-session",
+            "SSM Session Started On An Instance",
+        ),
+        (
+            "lateral-movement.ec2-instance-connect",
+            "SSH Key Pushed Through EC2 Instance Connect",
+        ),
+        (
+            "persistence.iam-create-user-login-profile",
+            "IAM User Console Password Created",
+        ),
+        (
+            "persistence.lambda-backdoor-function",
+            "Lambda Function Code Replaced Or Opened To Everyone",
+        ),
+        (
+            "persistence.lambda-overwrite-code",
+            "Lambda Function Code Replaced Or Opened To Everyone",
+        ),
+        (
+            "persistence.rolesanywhere-create-trust-anchor",
+            "IAM Roles Anywhere Trust Anchor Created",
+        ),
+        (
+            "persistence.sts-federation-token",
+            "Federation Token Issued To An IAM User",
+        ),
         (
             "credential-access.ec2-get-password-data",
             "EC2 Windows Password Data Requested",
@@ -546,6 +575,32 @@ fn evasion_impact_and_credential_rules() {
     assert!(fires(
         "EC2 Windows Password Data Requested",
         &[event(1, 0, &call("ec2", "GetPasswordData"))]
+    ));
+
+    let t = "Lambda Function Code Replaced Or Opened To Everyone";
+    let permission = |principal: &str| {
+        with(
+            call("lambda", "AddPermission20150331v2"),
+            &[("requestParameters.principal", json!(principal))],
+        )
+    };
+    assert!(fires(t, &[event(1, 0, &permission("*"))]));
+    assert!(!fires(t, &[event(1, 0, &permission("s3.amazonaws.com"))]));
+
+    let t = "EC2 Instance User Data Modified";
+    let modify = |key: &'static str| {
+        with(
+            call("ec2", "ModifyInstanceAttribute"),
+            &[(key, json!("<sensitiveDataRemoved>"))],
+        )
+    };
+    assert!(fires(
+        t,
+        &[event(1, 0, &modify("requestParameters.userData"))]
+    ));
+    assert!(!fires(
+        t,
+        &[event(1, 0, &modify("requestParameters.instanceType"))]
     ));
 }
 
