@@ -250,3 +250,73 @@ fn every_real_identity_gets_a_principal() {
 /// account or an account but no name, 6 `AssumedRole` stubs with only a `userName`, 4 whose ARN
 /// `…:assumed-role/MakeStuffPublic` lacks the session name, and one `iam::…:assumed-role/…` ARN.
 const PANTHER_STUBS_WITHOUT_PRINCIPAL: usize = 23;
+
+/// Security Hub findings (ASFF) from `aws securityhub get-findings` and the EventBridge
+/// envelope, told apart from GuardDuty's `{"Findings":…}` by content, mapped onto findings; the
+/// GuardDuty finding seen through Security Hub is the same finding as the CLI's.
+#[test]
+fn security_hub_findings_map_and_deduplicate() {
+    use vigil::ingest;
+    let asff = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/asff");
+    let l = ingest::load(&[asff.join("get-findings-output.json")]).unwrap();
+    assert!(l.errors.is_empty(), "{:?}", l.errors);
+    assert_eq!(l.findings.len(), 2);
+    let gd = &l.findings[0];
+    assert_eq!(gd.id, "1ab92989eaf0e742df4a014d5example");
+    assert_eq!(gd.finding_type, "Recon:IAMUser/UserPermissions");
+    assert_eq!(gd.severity, 5.0);
+    assert_eq!(gd.account_id.as_deref(), Some("111122223333"));
+    assert!(
+        gd.entities
+            .iter()
+            .any(|e| e.to_string() == "key:AKIAIOSFODNN7EXAMPLE")
+    );
+    assert!(
+        gd.entities
+            .iter()
+            .any(|e| e.to_string() == "ip:198.51.100.6")
+    );
+    let insp = &l.findings[1];
+    assert_eq!(
+        insp.finding_type,
+        "SecurityHub:Software and Configuration Checks/Vulnerabilities/CVE"
+    );
+    assert_eq!(insp.severity, 7.5);
+    assert!(insp.archived, "RecordState ARCHIVED");
+    assert!(
+        insp.description.contains("workflow NOTIFIED"),
+        "{}",
+        insp.description
+    );
+    assert_eq!(
+        insp.subject.instance.as_ref().map(|e| e.to_string()),
+        Some("instance:i-0123456789abcdef0".into())
+    );
+
+    let eb = ingest::load(&[asff.join("eventbridge-imported.json")]).unwrap();
+    assert!(eb.errors.is_empty(), "{:?}", eb.errors);
+    assert_eq!(eb.findings.len(), 1);
+    assert_eq!(eb.findings[0].id, insp.id);
+
+    // The same GuardDuty finding from the GuardDuty CLI and from Security Hub: one finding,
+    // GuardDuty's own (with its action details).
+    let both = ingest::load(&[
+        std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/public"
+        ))
+        .join("aws-cli-examples/guardduty-get-findings-output.json"),
+        asff.join("get-findings-output.json"),
+    ])
+    .unwrap();
+    let same: Vec<_> = both
+        .findings
+        .iter()
+        .filter(|f| f.id == "1ab92989eaf0e742df4a014d5example")
+        .collect();
+    assert_eq!(same.len(), 1);
+    assert!(
+        !same[0].raw.contains("ProductArn"),
+        "the direct copy is kept"
+    );
+}

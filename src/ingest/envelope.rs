@@ -22,6 +22,15 @@ pub enum Kind {
     Dns,
     /// A CloudTrail digest file (log file integrity validation): not an event, one per hour.
     Digest,
+    /// A Security Hub finding in the AWS Security Finding Format (ASFF). Its list is the
+    /// GuardDuty CLI's outer key too (`{"Findings":[…]}`): told apart by its own keys.
+    Asff,
+}
+
+/// An ASFF finding has `ProductArn` and `AwsAccountId` (GuardDuty's PascalCase finding has
+/// `Arn` and `AccountId`).
+fn is_asff(raw: &str) -> bool {
+    raw.contains("\"ProductArn\"") && raw.contains("\"AwsAccountId\"")
 }
 
 /// One record, not yet parsed.
@@ -183,9 +192,30 @@ impl<S: Sink> Ctx<'_, '_, S> {
         match list {
             List::Records => self.emit(Kind::Trail, raw, Some(i)),
             List::Findings => self.emit(Kind::Finding, raw, Some(i)),
+            List::FindingsPascal if is_asff(raw) => self.emit(Kind::Asff, raw, Some(i)),
             List::FindingsPascal => self.emit(Kind::FindingPascal, raw, Some(i)),
             List::Bare => self.value(raw, Some(i), depth + 1),
             List::Events => self.lookup_event(raw, i, depth),
+        }
+    }
+
+    /// The `detail` of a Security Hub EventBridge event: its `findings`, ASFF each.
+    fn security_hub_detail(&mut self, raw: &str, index: Option<u64>) {
+        #[derive(Deserialize)]
+        struct Detail<'a> {
+            #[serde(borrow, default)]
+            findings: Vec<&'a RawValue>,
+        }
+        match serde_json::from_str::<Detail>(raw) {
+            Ok(d) if d.findings.is_empty() => {
+                self.err(index, "Security Hub event without findings")
+            }
+            Ok(d) => {
+                for f in d.findings {
+                    self.emit(Kind::Asff, f.get(), index);
+                }
+            }
+            Err(e) => self.err(index, format!("invalid Security Hub event: {e}")),
         }
     }
 
@@ -259,6 +289,10 @@ impl<S: Sink> Ctx<'_, '_, S> {
         } else if let Some(detail) = top.detail {
             match top.detail_type.as_deref() {
                 Some("GuardDuty Finding") => self.emit(Kind::Finding, detail.get(), index),
+                // Security Hub's EventBridge events: `detail.findings[]`, each an ASFF finding.
+                Some(t) if t.starts_with("Security Hub Findings") => {
+                    self.security_hub_detail(detail.get(), index)
+                }
                 Some(t) if t.contains("CloudTrail") => self.emit(Kind::Trail, detail.get(), index),
                 Some(t) => self.err(index, format!("unsupported EventBridge detail-type `{t}`")),
                 // A truncated envelope (only `detail`): classify what it holds.
@@ -279,6 +313,8 @@ impl<S: Sink> Ctx<'_, '_, S> {
             || (top.finding_type.is_some() && (top.resource.is_some() || top.service.is_some()))
         {
             self.emit(Kind::Finding, raw, index)
+        } else if top.schema_version_p.is_some() && is_asff(raw) {
+            self.emit(Kind::Asff, raw, index)
         } else if top.schema_version_p.is_some()
             || (top.finding_type_p.is_some()
                 && (top.resource_p.is_some() || top.service_p.is_some()))

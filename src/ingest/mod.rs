@@ -2,6 +2,7 @@
 //! read transparently, files are processed in parallel, and a malformed record or file is
 //! reported with its location while the rest of the load goes on.
 
+pub(crate) mod asff;
 mod casing;
 pub(crate) mod cloudtrail;
 pub(crate) mod digest;
@@ -136,7 +137,21 @@ fn assemble(mut parts: Vec<(usize, Loaded)>) -> Loaded {
     for (_, p) in parts {
         out.extend(p);
     }
+    dedup_findings(&mut out.findings);
     out
+}
+
+/// The same GuardDuty finding read directly and through Security Hub is one finding: the
+/// Security Hub copy is dropped (the direct one carries GuardDuty's action details). Repeats of
+/// one source (a finding's updates) are left as they are.
+pub fn dedup_findings(findings: &mut Vec<crate::model::Finding>) {
+    let from_hub = |f: &crate::model::Finding| f.raw.contains("\"ProductArn\"");
+    let direct: std::collections::HashSet<String> = findings
+        .iter()
+        .filter(|f| !from_hub(f))
+        .map(|f| f.id.clone())
+        .collect();
+    findings.retain(|f| !(from_hub(f) && direct.contains(&f.id)));
 }
 
 /// Records (and errors) a part holds before it is handed on: a huge file reaches the consumer in
@@ -308,6 +323,12 @@ pub(crate) fn origin(path: &Arc<PathBuf>, line: u64, index: Option<u64>) -> Orig
     }
 }
 
+/// A Security Hub (ASFF) finding's wire form.
+pub(crate) fn parse_asff(raw: &str) -> Result<asff::WireAsff, String> {
+    limits::check_nesting(raw)?;
+    serde_json::from_str(raw).map_err(|e| format!("invalid Security Hub (ASFF) finding: {e}"))
+}
+
 /// A finding's wire form. Errors are the reason, to be located by the caller.
 pub(crate) fn parse_finding(kind: Kind, raw: &str) -> Result<guardduty::WireFinding, String> {
     limits::check_nesting(raw)?;
@@ -361,6 +382,13 @@ impl Sink for LoadSink<'_> {
                 Ok(w) => match w.into_finding(rec.raw, origin(path, rec.line, rec.index)) {
                     Ok(f) => self.out.findings.push(f),
                     Err(e) => self.out.errors.push(loc(e.to_string())),
+                },
+                Err(e) => self.out.errors.push(loc(e)),
+            },
+            Kind::Asff => match parse_asff(rec.raw) {
+                Ok(w) => match w.into_finding(rec.raw, origin(path, rec.line, rec.index)) {
+                    Ok(f) => self.out.findings.push(f),
+                    Err(e) => self.out.errors.push(loc(e)),
                 },
                 Err(e) => self.out.errors.push(loc(e)),
             },
