@@ -226,6 +226,7 @@ impl IntelList {
     }
 
     /// The domain or any domain it is under (`a.evil.example` is on a list of `evil.example`).
+    /// (CloudTrail names no domains; DNS queries to listed domains are the next use.)
     pub fn has_domain(&self, domain: &str) -> bool {
         let mut d = domain.trim_end_matches('.').to_ascii_lowercase();
         loop {
@@ -273,12 +274,6 @@ impl Intel {
         self.lists
             .iter()
             .find(|l| l.kind == ListKind::Trusted && l.has_ip(ip))
-    }
-
-    pub fn threat_domain(&self, d: &str) -> Option<&IntelList> {
-        self.lists
-            .iter()
-            .find(|l| l.kind == ListKind::Threat && l.has_domain(d))
     }
 
     pub fn is_empty(&self) -> bool {

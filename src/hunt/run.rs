@@ -657,20 +657,6 @@ impl Matches {
         self.files += other.files;
         self
     }
-
-    /// How many matches (plain and correlation base events).
-    pub fn len(&self) -> usize {
-        self.plain
-            .values()
-            .chain(self.intel.values())
-            .map(|a| a.events.len())
-            .sum::<usize>()
-            + self.base.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 struct HuntSink<'h> {
