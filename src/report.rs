@@ -477,11 +477,9 @@ pub fn write_rule_list(
     out: &mut impl std::io::Write,
 ) -> std::io::Result<()> {
     let file_of = |id: &Option<String>, title: &str| {
-        let key = id.clone().unwrap_or_else(|| title.to_string());
-        set.sources
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map_or("", |(_, f)| f.as_str())
+        set.file_of(&crate::hunt::rules::rule_key(id, title))
+            .unwrap_or("")
+            .to_string()
     };
     let attack = |tags: &[String]| {
         tags.iter()
@@ -499,7 +497,7 @@ pub fn write_rule_list(
             Escaped(&attack(&r.tags)),
             Escaped(&r.title),
             Escaped(r.author.as_deref().unwrap_or("-")),
-            Escaped(file_of(&r.id, &r.title))
+            Escaped(&file_of(&r.id, &r.title))
         )?;
     }
     for c in &set.collection.correlations {
@@ -511,7 +509,7 @@ pub fn write_rule_list(
             Escaped(&attack(&c.tags)),
             Escaped(&c.title),
             Escaped(c.author.as_deref().unwrap_or("-")),
-            Escaped(file_of(&c.id, &c.title))
+            Escaped(&file_of(&c.id, &c.title))
         )?;
     }
     for e in &set.errors {

@@ -282,15 +282,28 @@ pub struct ConsoleHunt {
     /// that cannot be read stops the console from opening, with its file and line
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
-    /// Threat-intel lists (plain text, CSV, STIX 2.1): calls from their addresses are detections
-    #[arg(long = "intel", value_name = "FILE", num_args = 1..)]
-    pub intel: Vec<PathBuf>,
-    /// Trusted lists: calls from their addresses are not hunted
-    #[arg(long = "trusted", value_name = "FILE", num_args = 1..)]
-    pub trusted: Vec<PathBuf>,
+    #[command(flatten)]
+    pub lists: IntelArgs,
     /// Do not hunt the loaded trail
     #[arg(long, conflicts_with_all = ["rules", "intel", "trusted"])]
     pub no_hunt: bool,
+}
+
+/// Threat-intel and trusted lists (`hunt`, `open`, `live`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct IntelArgs {
+    /// Threat-intel lists (plain text one per line with # comments, CSV, or a STIX 2.1 bundle):
+    /// CloudTrail calls from their addresses and CIDR blocks become detections
+    #[arg(long = "intel", value_name = "FILE", num_args = 1..)]
+    pub intel: Vec<PathBuf>,
+    /// Trusted lists (same formats): calls from their addresses are not hunted (the count is
+    /// said on stderr)
+    #[arg(long = "trusted", value_name = "FILE", num_args = 1..)]
+    pub trusted: Vec<PathBuf>,
+    /// The CSV column holding the indicators (default: the first named indicator, value, ioc,
+    /// ip, ip_address, address, domain or cidr)
+    #[arg(long, value_name = "NAME")]
+    pub intel_column: Option<String>,
 }
 
 /// Arming a console against the AWS account (`open`, `live`).
@@ -399,18 +412,8 @@ pub struct HuntArgs {
     /// List the rules that would run (id, level, ATT&CK, title, author, file) and exit
     #[arg(long)]
     pub list_rules: bool,
-    /// Threat-intel lists (plain text one per line with # comments, CSV, or a STIX 2.1 bundle):
-    /// CloudTrail calls from their addresses and CIDR blocks become detections
-    #[arg(long = "intel", value_name = "FILE", num_args = 1..)]
-    pub intel: Vec<PathBuf>,
-    /// Trusted lists (same formats): calls from their addresses are not hunted (the count is
-    /// said on stderr)
-    #[arg(long = "trusted", value_name = "FILE", num_args = 1..)]
-    pub trusted: Vec<PathBuf>,
-    /// The CSV column holding the indicators (default: the first named indicator, value, ioc,
-    /// ip, ip_address, address, domain or cidr)
-    #[arg(long, value_name = "NAME")]
-    pub intel_column: Option<String>,
+    #[command(flatten)]
+    pub lists: IntelArgs,
     /// Only this account's logs from an S3 trail (repeat for several)
     #[arg(long = "account", value_name = "ACCOUNT")]
     pub account: Vec<String>,

@@ -8,7 +8,6 @@ use super::inputs::{parse_time, report_errors};
 use crate::hunt::{Hunter, Intel, IntelList, ListKind, Matches, RuleSet};
 use crate::model::text::Escaped;
 use crate::pivot::Window;
-use crate::pivot::s3layout::Prune;
 use crate::report;
 use std::io::Write;
 use std::process::ExitCode;
@@ -31,31 +30,22 @@ pub fn run(args: HuntArgs, out: &mut impl Write) -> Result<ExitCode, CliError> {
         report::write_rule_list(&set, out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut intel = Intel::default();
-    let mut intel_errors = false;
-    for (paths, kind) in [
-        (&args.intel, ListKind::Threat),
-        (&args.trusted, ListKind::Trusted),
-    ] {
-        for p in paths {
-            let (list, errors) = IntelList::load(p, kind, args.intel_column.as_deref())
-                .map_err(|e| CliError::Intel(e.to_string()))?;
-            for e in &errors {
-                eprintln!("vigil: intel {}", Escaped(&e.to_string()));
-            }
-            intel_errors |= !errors.is_empty();
-            eprintln!(
-                "vigil: {} list {}: {} indicator(s)",
-                if kind == ListKind::Threat {
-                    "threat"
-                } else {
-                    "trusted"
-                },
-                Escaped(&list.name),
-                list.len()
-            );
-            intel.lists.push(list);
-        }
+    let (intel, errors) = load_lists(&args.lists)?;
+    for e in &errors {
+        eprintln!("vigil: intel {}", Escaped(&e.to_string()));
+    }
+    let intel_errors = !errors.is_empty();
+    for list in &intel.lists {
+        eprintln!(
+            "vigil: {} list {}: {} indicator(s)",
+            if list.kind == ListKind::Threat {
+                "threat"
+            } else {
+                "trusted"
+            },
+            Escaped(&list.name),
+            list.len()
+        );
     }
     let hunter = Hunter::new(&set).with_intel(intel);
     for e in &hunter.errors {
@@ -73,13 +63,7 @@ pub fn run(args: HuntArgs, out: &mut impl Write) -> Result<ExitCode, CliError> {
         hunter.scan(&local, window)?
     };
     for uri in &remote {
-        let prune = Prune {
-            service: Some("CloudTrail".into()),
-            window,
-            accounts: args.account.clone(),
-            regions: args.aws.regions.clone(),
-            digests: false,
-        };
+        let prune = super::s3::trail_events(window, &args.account, &args.aws.regions);
         let part = super::s3::open(&args.aws, uri, &prune, args.cache.as_deref())?
             .consume(|objects| hunter.scan_objects(objects, window))?;
         matches = matches.join(part);
@@ -128,22 +112,33 @@ pub(super) fn console_setup(
         let lines: Vec<String> = compiled.errors.iter().map(|e| e.to_string()).collect();
         return Err(CliError::Rules(lines.join("\n")));
     }
-    let mut intel = Intel::default();
-    for (paths, kind) in [
-        (&args.intel, ListKind::Threat),
-        (&args.trusted, ListKind::Trusted),
-    ] {
-        for p in paths {
-            let (list, errors) =
-                IntelList::load(p, kind, None).map_err(|e| CliError::Intel(e.to_string()))?;
-            if let Some(e) = errors.first() {
-                return Err(CliError::Intel(e.to_string()));
-            }
-            intel.lists.push(list);
-        }
+    let (intel, errors) = load_lists(&args.lists)?;
+    if let Some(e) = errors.first() {
+        return Err(CliError::Intel(e.to_string()));
     }
     Ok(Some(crate::console::HuntSetup {
         rules: std::sync::Arc::new(set),
         intel,
     }))
+}
+
+/// The threat and trusted lists named: the lists, and their lines that are not indicators. A
+/// list that cannot be read at all is an error.
+fn load_lists(
+    args: &super::args::IntelArgs,
+) -> Result<(Intel, Vec<crate::hunt::IntelError>), CliError> {
+    let mut intel = Intel::default();
+    let mut errors = Vec::new();
+    for (paths, kind) in [
+        (&args.intel, ListKind::Threat),
+        (&args.trusted, ListKind::Trusted),
+    ] {
+        for p in paths {
+            let (list, mut bad) = IntelList::load(p, kind, args.intel_column.as_deref())
+                .map_err(|e| CliError::Intel(e.to_string()))?;
+            errors.append(&mut bad);
+            intel.lists.push(list);
+        }
+    }
+    Ok((intel, errors))
 }

@@ -8,7 +8,7 @@ use crate::console::{Clock, Engine, History, HistoryEvent, QueryEnd, QueryEngine
 use crate::model::text::{self, Escaped};
 use crate::model::{EntityId, Ts};
 use crate::pivot::lookup::{api_window, attribute_for};
-use crate::pivot::s3layout::{Prune, S3Uri};
+use crate::pivot::s3layout::S3Uri;
 use crate::pivot::{HitEvent, ScanHit, ScanResult, Window};
 use crate::{ingest, pivot, report};
 use std::collections::HashSet;
@@ -82,14 +82,7 @@ fn scan_s3(
     target: &EntityId,
     window: Window,
 ) -> Result<ScanResult, CliError> {
-    let prune = Prune {
-        service: Some("CloudTrail".into()),
-        window,
-        accounts: args.account.clone(),
-        regions: args.aws.regions.clone(),
-        // A pivot reads events only.
-        digests: false,
-    };
+    let prune = super::s3::trail_events(window, &args.account, &args.aws.regions);
     super::s3::open(&args.aws, uri, &prune, args.cache.as_deref())?
         .consume(|objects| pivot::scan_objects(objects, target, window))
 }

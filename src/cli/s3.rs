@@ -238,3 +238,19 @@ impl Feed {
         }
     }
 }
+
+/// The listing of a trail's bucket for its events only (pivot, hunt: no digests), pruned to the
+/// window, accounts and regions asked for.
+pub fn trail_events(
+    window: crate::pivot::Window,
+    accounts: &[String],
+    regions: &[String],
+) -> Prune {
+    Prune {
+        service: Some("CloudTrail".into()),
+        window,
+        accounts: accounts.to_vec(),
+        regions: regions.to_vec(),
+        digests: false,
+    }
+}

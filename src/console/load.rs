@@ -25,35 +25,7 @@ pub struct FileSources {
     pub s3: Vec<S3Source>,
     /// Hunt through the local CloudTrail files once indexed, with these rules and lists: the
     /// detections join the findings list as findings of their own kind (`Hunt:…`).
-    pub hunt: Option<HuntSetup>,
-}
-
-/// The rules and lists a console hunts with (read and checked before it opens).
-#[derive(Clone)]
-pub struct HuntSetup {
-    pub rules: Arc<crate::hunt::RuleSet>,
-    pub intel: crate::hunt::Intel,
-}
-
-impl std::fmt::Debug for HuntSetup {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "HuntSetup({} rules, {} lists)",
-            self.rules.collection.rules.len() + self.rules.collection.correlations.len(),
-            self.intel.lists.len()
-        )
-    }
-}
-
-impl HuntSetup {
-    /// The bundled rules, no lists.
-    pub fn bundled() -> HuntSetup {
-        HuntSetup {
-            rules: Arc::new(crate::hunt::RuleSet::bundled()),
-            intel: crate::hunt::Intel::default(),
-        }
-    }
+    pub hunt: Option<super::hunt::HuntSetup>,
 }
 
 /// An S3 prefix to read: where, as whom, and along which service's layout.
@@ -203,7 +175,7 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
     if let Some(setup) = &sources.hunt
         && !evidence_files.is_empty()
     {
-        hunt(&send, setup, &evidence_files);
+        super::hunt::hunt(&send, setup, &evidence_files);
     }
     // After the index: the console is usable while the named files are checked.
     if !digests.digests.is_empty() {
@@ -219,28 +191,11 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
     }
 }
 
-/// The rules over the evidence files; the detections sent as findings (`Hunt:…`), the
-/// count on the status line. Runs after the index: the console is usable meanwhile.
-fn hunt(send: &dyn Fn(Msg) -> bool, setup: &HuntSetup, files: &[PathBuf]) {
-    let hunter = crate::hunt::Hunter::new(&setup.rules).with_intel(setup.intel.clone());
-    for e in &hunter.errors {
-        tracing::warn!(rule = %e, "hunting rule not loaded");
-    }
-    let Ok(matches) = hunter.scan(files, crate::pivot::Window::all()) else {
-        return;
-    };
-    let res = hunter.correlate(matches);
-    let found: Vec<Finding> = res.detections.iter().map(|d| d.to_finding()).collect();
-    if !found.is_empty() {
-        send(Msg::Findings(found));
-    }
-}
-
 /// What [`build_files`] built.
-struct Loaded {
+pub(super) struct Loaded {
     /// Index segments sent on the way (none when the index is in the builder).
     parts: usize,
-    builder: EvidenceBuilder,
+    pub(super) builder: EvidenceBuilder,
     findings: usize,
     digests: Digests,
     elapsed_ms: u64,
@@ -249,7 +204,7 @@ struct Loaded {
 /// The findings then the evidence of `sources`, into one builder; `send` gets the findings,
 /// progress and errors as they come. `None` when there is no evidence to index or the console
 /// has gone.
-fn build_files(
+pub(super) fn build_files(
     sources: &FileSources,
     files_total: usize,
     send: &dyn Fn(Msg) -> bool,
@@ -303,7 +258,7 @@ fn file_refs(paths: &[PathBuf]) -> std::io::Result<Vec<FileRef>> {
     paths.iter().map(|p| file_ref(p)).collect()
 }
 
-fn file_ref(path: &std::path::Path) -> std::io::Result<FileRef> {
+pub(super) fn file_ref(path: &std::path::Path) -> std::io::Result<FileRef> {
     // The bytes on disk (a .gz stays compressed): what identifies the input.
     let (sha256, bytes) = integrity::sha256_of(std::fs::File::open(path)?)?;
     Ok(FileRef {
@@ -311,166 +266,6 @@ fn file_ref(path: &std::path::Path) -> std::io::Result<FileRef> {
         bytes,
         sha256,
     })
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RebuildError {
-    #[error("{path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path} changed since it was loaded (SHA-256 {now}, recorded {then})")]
-    Changed {
-        path: PathBuf,
-        now: String,
-        then: String,
-    },
-    #[error(
-        "demo scenario {scenario} differs from the recorded one (SHA-256 {now}, recorded {then})"
-    )]
-    DemoChanged {
-        scenario: String,
-        now: String,
-        then: String,
-    },
-    #[error(transparent)]
-    Demo(#[from] crate::demo::DemoError),
-    #[error("{0}: built in memory, nothing to build it again from")]
-    Inline(String),
-}
-
-/// Builds a load's index and graph again from its reference, checking every input's content
-/// hash first: a replay (or anyone holding a recorded [`Indexed`]) gets exactly what the session
-/// had, or an error that names the file that changed.
-pub fn rebuild(evidence: &EvidenceRef) -> Result<Built, RebuildError> {
-    match evidence {
-        EvidenceRef::Files { findings, evidence } => {
-            rebuild_check(findings.iter().chain(evidence))?;
-            let sources = FileSources {
-                findings: findings.iter().map(|r| r.path.clone()).collect(),
-                evidence: evidence.iter().map(|r| r.path.clone()).collect(),
-                s3: Vec::new(),
-                hunt: None,
-            };
-            let loaded = build_files(&sources, sources.evidence.len(), &|_| true, false);
-            Ok(loaded.map_or_else(|| EvidenceBuilder::default().build(), |l| l.builder.build()))
-        }
-        EvidenceRef::Demo { scenario, sha256 } => {
-            let sc = crate::demo::Scenario::load(scenario)?;
-            let now = sc.evidence_sha256();
-            if now != *sha256 {
-                return Err(RebuildError::DemoChanged {
-                    scenario: scenario.clone(),
-                    now,
-                    then: sha256.clone(),
-                });
-            }
-            let mut b = EvidenceBuilder::default();
-            b.absorb_ref(&sc.evidence);
-            Ok(b.build())
-        }
-        EvidenceRef::Inline { label } => Err(RebuildError::Inline(label.clone())),
-        EvidenceRef::Embedded { findings, evidence } => {
-            let mut b = EvidenceBuilder::default();
-            for f in findings {
-                let l = ingest::load_bytes(Path::new(&f.name), f.text.clone().into_bytes());
-                b.add_findings(&l.findings);
-            }
-            // One load of every file, absorbed at once: flows are attributed through the
-            // addresses DNS logs give instances, whichever file comes first.
-            let mut all = ingest::Loaded::default();
-            for e in evidence {
-                all.extend(ingest::load_bytes(
-                    Path::new(&e.name),
-                    e.text.clone().into_bytes(),
-                ));
-            }
-            b.absorb(all);
-            Ok(b.build())
-        }
-    }
-}
-
-/// The same evidence with its content carried along ([`EvidenceRef::Embedded`]), read from the
-/// files or the scenario it names (checked against the recorded hashes, as a rebuild does).
-pub fn embed(evidence: &EvidenceRef) -> Result<EvidenceRef, RebuildError> {
-    let blob = |name: &Path, bytes: &[u8]| crate::app::Blob {
-        name: name.display().to_string(),
-        text: String::from_utf8_lossy(&gunzip(bytes)).into_owned(),
-    };
-    match evidence {
-        EvidenceRef::Files { findings, evidence } => {
-            // The files must still be what was recorded.
-            rebuild_check(findings.iter().chain(evidence))?;
-            let read =
-                |refs: &[crate::app::FileRef]| -> Result<Vec<crate::app::Blob>, RebuildError> {
-                    let paths: Vec<PathBuf> = refs.iter().map(|r| r.path.clone()).collect();
-                    let files = ingest::source::expand(&paths)
-                        .map_err(|(path, source)| RebuildError::Read { path, source })?;
-                    files
-                        .iter()
-                        .map(|p| {
-                            std::fs::read(p).map(|b| blob(p, &b)).map_err(|source| {
-                                RebuildError::Read {
-                                    path: p.clone(),
-                                    source,
-                                }
-                            })
-                        })
-                        .collect()
-                };
-            Ok(EvidenceRef::Embedded {
-                findings: read(findings)?,
-                evidence: read(evidence)?,
-            })
-        }
-        EvidenceRef::Demo { scenario, .. } => {
-            rebuild(evidence)?;
-            let sc = crate::demo::Scenario::load(scenario)?;
-            Ok(EvidenceRef::Embedded {
-                findings: Vec::new(),
-                evidence: sc
-                    .evidence_files()
-                    .iter()
-                    .map(|(n, b)| blob(n, b))
-                    .collect(),
-            })
-        }
-        other => Ok(other.clone()),
-    }
-}
-
-/// The content of a file, uncompressed when it is gzip.
-fn gunzip(bytes: &[u8]) -> Vec<u8> {
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        let mut d = flate2::read::MultiGzDecoder::new(bytes);
-        if std::io::Read::read_to_end(&mut d, &mut out).is_ok() {
-            return out;
-        }
-    }
-    bytes.to_vec()
-}
-
-/// Refuses a recorded input whose content is no longer what was recorded.
-fn rebuild_check<'a>(
-    refs: impl Iterator<Item = &'a crate::app::FileRef>,
-) -> Result<(), RebuildError> {
-    for r in refs {
-        let now = file_ref(&r.path).map_err(|source| RebuildError::Read {
-            path: r.path.clone(),
-            source,
-        })?;
-        if now.sha256 != r.sha256 {
-            return Err(RebuildError::Changed {
-                path: r.path.clone(),
-                now: now.sha256,
-                then: r.sha256.clone(),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Streams the evidence files into `b`, with progress at most every 100 ms.

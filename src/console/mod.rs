@@ -14,10 +14,12 @@ mod error;
 mod event_loop;
 mod executor;
 mod history;
+mod hunt;
 mod keys;
 mod live;
 mod load;
 mod query;
+mod rebuild;
 mod record;
 mod replay;
 mod sources;
@@ -31,13 +33,12 @@ pub use error::RunError;
 pub use event_loop::Console;
 pub use executor::{Armed, Executor, Lookups};
 pub use history::{History, HistoryEvent, MAX_PAGES};
+pub use hunt::HuntSetup;
 pub use keys::key_of;
 pub use live::{LiveError, Poll, Poller};
-pub use load::{
-    EvidenceBuilder, FileSources, HuntSetup, RebuildError, S3Source, index_scenario, load_files,
-    rebuild,
-};
+pub use load::{EvidenceBuilder, FileSources, S3Source, index_scenario, load_files};
 pub use query::{Engine, QueryEnd, QueryEngine, Row};
+pub use rebuild::{RebuildError, rebuild};
 pub use replay::{
     PlayOptions, Player, ReplayError, export_cast, frames, play, redact_recording, report,
 };

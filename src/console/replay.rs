@@ -355,7 +355,7 @@ pub fn redact_recording(from: &Path, to: &Path) -> Result<Vec<(&'static str, usi
     let mut out = crate::record::Recorder::create(to, &header)?;
     for mut env in rec.envelopes {
         if let Msg::Indexed(ix) | Msg::IndexedPart(ix) = &mut env.msg {
-            match super::load::embed(&ix.evidence) {
+            match super::rebuild::embed(&ix.evidence) {
                 Ok(e) => ix.evidence = e,
                 Err(e) => {
                     return Err(wr(std::io::Error::other(format!(

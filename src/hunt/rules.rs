@@ -43,6 +43,14 @@ impl RuleSet {
         set
     }
 
+    /// The file the rule keyed `key` (its id, else its title: [`rule_key`]) came from.
+    pub fn file_of(&self, key: &str) -> Option<&str> {
+        self.sources
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, f)| f.as_str())
+    }
+
     /// Adds every `.yml`/`.yaml` file under `dir` (sorted, recursively).
     pub fn add_dir(&mut self, dir: &Path) -> Result<(), RuleError> {
         let mut files = Vec::new();
@@ -78,17 +86,22 @@ impl RuleSet {
             self.errors.push(located(file, text, e));
         }
         for r in &parsed.rules {
-            let id = r.id.clone().unwrap_or_else(|| r.title.clone());
-            self.sources.push((id, file.to_string()));
+            self.sources
+                .push((rule_key(&r.id, &r.title), file.to_string()));
         }
         for r in &parsed.correlations {
-            let id = r.id.clone().unwrap_or_else(|| r.title.clone());
-            self.sources.push((id, file.to_string()));
+            self.sources
+                .push((rule_key(&r.id, &r.title), file.to_string()));
         }
         self.collection.rules.extend(parsed.rules);
         self.collection.correlations.extend(parsed.correlations);
         self.collection.filters.extend(parsed.filters);
     }
+}
+
+/// How a rule is known: its `id`, else its title.
+pub fn rule_key(id: &Option<String>, title: &str) -> String {
+    id.clone().unwrap_or_else(|| title.to_string())
 }
 
 /// An error message placed in its file: the line the YAML parser names, else the line of the

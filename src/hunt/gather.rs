@@ -1,0 +1,322 @@
+//! The first half of a hunt, on the loader's threads: each record matched, and what the second
+//! half needs of a match kept — a plain rule's matches gathered by rule and principal, a
+//! correlation's base events as their time, id and the fields correlations read (symbols), calls
+//! from listed addresses, Insights events.
+
+use super::insight::{InsightEvent, InsightRecord};
+use super::record::Record;
+use super::run::Hunter;
+use crate::ingest::walk::{Kind, Rec, Sink};
+use crate::ingest::{self, IngestError, flow};
+use crate::model::arn::classify_identifier;
+use crate::model::entity::caller_address;
+use crate::model::{Detection, EntityId, EntityKind, Ts};
+use crate::pivot::Window;
+use indexmap::IndexSet;
+use rsigma_eval::{EvaluationResult, Event, EventValue};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Events of one rule whose entities come from the full entity model (the typed parse); past
+/// this, a rule's matches name their principal, address, user agent and key only. Bounds the
+/// cost of a rule that matches most of a trail.
+const FULL_PARSE_PER_RULE: usize = 2_000;
+
+/// The fields read from every match for the entities it names cheaply.
+pub(super) const CHEAP_FIELDS: [&str; 4] = [
+    "userIdentity.arn",
+    "sourceIPAddress",
+    "userAgent",
+    "userIdentity.accessKeyId",
+];
+
+/// The entities a match names cheaply: its principal, caller address, user agent and access key
+/// ([`CHEAP_FIELDS`], the first four of a base event's fields).
+pub(super) fn cheap_entities(
+    fields: &[Option<u32>],
+    strings: &IndexSet<Box<str>>,
+) -> Vec<EntityId> {
+    let text = |i: usize| {
+        fields
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|s| strings.get_index(s as usize))
+            .map(|s| &**s)
+            .filter(|s| !s.is_empty())
+    };
+    let mut out = Vec::with_capacity(4);
+    out.extend(text(0).and_then(classify_identifier));
+    out.extend(
+        text(1)
+            .and_then(caller_address)
+            .map(|ip| EntityId::new(EntityKind::Ip, ip.to_string())),
+    );
+    out.extend(text(2).map(|ua| EntityId::new(EntityKind::Ua, ua)));
+    out.extend(text(3).map(|k| EntityId::new(EntityKind::Key, k)));
+    out
+}
+
+/// A plain rule's matches by one principal: their entities from the full parse, and the
+/// cheap fields' values seen (symbols, made entities at the end: most matches repeat them).
+#[derive(Default)]
+pub(super) struct PlainAgg {
+    events: Vec<(Ts, Box<str>)>,
+    entities: BTreeSet<EntityId>,
+    cheap: rustc_hash::FxHashSet<[Option<u32>; 4]>,
+}
+
+impl PlainAgg {
+    /// The matches as one detection, in time order, their cheap fields made entities.
+    pub(super) fn into_detection(
+        mut self,
+        rule: String,
+        title: String,
+        level: String,
+        attack: Vec<String>,
+        group: Vec<String>,
+        strings: &IndexSet<Box<str>>,
+    ) -> Detection {
+        self.events.sort_unstable();
+        self.events.dedup();
+        for c in &self.cheap {
+            self.entities.extend(cheap_entities(c, strings));
+        }
+        Detection {
+            rule,
+            title,
+            level,
+            attack,
+            first: self.events.first().map_or(Ts(0), |e| e.0),
+            last: self.events.last().map_or(Ts(0), |e| e.0),
+            events: self.events.into_iter().map(|e| e.1.to_string()).collect(),
+            entities: self.entities.into_iter().collect(),
+            group,
+        }
+    }
+}
+
+/// A base event of a correlation: when, which, the base rules it matched (a bit per rule
+/// number), and the fields correlations read (symbols in [`Matches::strings`]).
+pub(super) struct BaseEvent {
+    pub(super) time: Ts,
+    pub(super) event_id: Box<str>,
+    pub(super) rules: u128,
+    pub(super) fields: Box<[Option<u32>]>,
+}
+
+/// The first half's result: the plain rules' matches gathered, the correlations' base events,
+/// and what was read.
+#[derive(Default)]
+pub struct Matches {
+    pub(super) plain: HashMap<(u16, u32), PlainAgg>,
+    /// Calls from addresses on threat lists, by (list, address).
+    pub(super) intel: HashMap<(u16, u32), PlainAgg>,
+    /// Events skipped for a trusted list, by list.
+    pub(super) suppressed: HashMap<u16, u64>,
+    /// CloudTrail Insights events (rare: a few a day at most).
+    pub(super) insights: Vec<InsightEvent>,
+    pub(super) base: Vec<BaseEvent>,
+    pub(super) strings: IndexSet<Box<str>>,
+    /// A result of each rule, to give the correlation engine in the second half.
+    pub(super) templates: HashMap<u16, EvaluationResult>,
+    /// How many of each rule's matches had the full entity parse.
+    pub(super) parsed: HashMap<u16, usize>,
+    pub errors: Vec<IngestError>,
+    pub records: u64,
+    pub files: usize,
+}
+
+impl Matches {
+    fn sym(&mut self, s: &str) -> u32 {
+        match self.strings.get_index_of(s) {
+            Some(i) => i as u32,
+            None => self.strings.insert_full(s.into()).0 as u32,
+        }
+    }
+
+    pub fn join(mut self, other: Matches) -> Matches {
+        let map: Vec<u32> = other.strings.iter().map(|s| self.sym(s)).collect();
+        let re = |s: u32| map.get(s as usize).copied().unwrap_or(0);
+        self.insights.extend(other.insights);
+        for (k, n) in other.suppressed {
+            *self.suppressed.entry(k).or_default() += n;
+        }
+        for ((list, ip), agg) in other.intel {
+            let mine = self.intel.entry((list, re(ip))).or_default();
+            mine.events.extend(agg.events);
+            mine.entities.extend(agg.entities);
+            mine.cheap
+                .extend(agg.cheap.into_iter().map(|c| c.map(|f| f.map(re))));
+        }
+        for ((rule, p), agg) in other.plain {
+            let mine = self.plain.entry((rule, re(p))).or_default();
+            mine.events.extend(agg.events);
+            mine.entities.extend(agg.entities);
+            mine.cheap
+                .extend(agg.cheap.into_iter().map(|c| c.map(|f| f.map(re))));
+        }
+        self.base.extend(other.base.into_iter().map(|mut e| {
+            for f in e.fields.iter_mut() {
+                *f = f.map(re);
+            }
+            e
+        }));
+        for (k, v) in other.templates {
+            self.templates.entry(k).or_insert(v);
+        }
+        for (k, v) in other.parsed {
+            *self.parsed.entry(k).or_default() += v;
+        }
+        self.errors.extend(other.errors);
+        self.records += other.records;
+        self.files += other.files;
+        self
+    }
+}
+
+pub(super) struct HuntSink<'h> {
+    pub(super) hunter: &'h Hunter,
+    pub(super) window: Window,
+    pub(super) out: Matches,
+}
+
+/// A field's value as text, for a symbol (strings as they are, numbers and booleans written).
+fn field_text(v: EventValue<'_>) -> Option<String> {
+    match v {
+        EventValue::Str(s) => Some(s.into_owned()),
+        EventValue::Int(n) => Some(n.to_string()),
+        EventValue::Float(f) => Some(f.to_string()),
+        EventValue::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+impl Sink for HuntSink<'_> {
+    fn record(&mut self, path: &Arc<PathBuf>, rec: Rec<'_>) {
+        if rec.kind != Kind::Trail {
+            return;
+        }
+        self.out.records += 1;
+        let Some(record) = Record::parse(rec.raw) else {
+            return;
+        };
+        let Some(time) = record.top_str("eventTime").and_then(|t| Ts::parse(&t)) else {
+            return;
+        };
+        // The window first: no rule runs on an event outside it.
+        if !self.window.contains(time) {
+            return;
+        }
+        if record.top_str("eventCategory").as_deref() == Some("Insight")
+            || record.top_str("eventType").as_deref() == Some("AwsCloudTrailInsight")
+        {
+            match serde_json::from_str::<InsightRecord>(rec.raw) {
+                Ok(i) => self.out.insights.push(InsightEvent { time, record: i }),
+                Err(e) => self.out.errors.push(IngestError::record(
+                    path,
+                    rec.line,
+                    rec.index,
+                    format!("invalid CloudTrail Insights event: {e}"),
+                )),
+            }
+            return;
+        }
+        let h = self.hunter;
+        let caller = record
+            .top_str("sourceIPAddress")
+            .and_then(|s| caller_address(&s));
+        let mut listed = None;
+        if let Some(ip) = caller
+            && !h.intel.is_empty()
+        {
+            let find =
+                |l: &super::intel::IntelList| h.intel.lists.iter().position(|x| std::ptr::eq(x, l));
+            if let Some(l) = h.intel.trusted_ip(ip).and_then(find) {
+                *self.out.suppressed.entry(l as u16).or_default() += 1;
+                return;
+            }
+            listed = h.intel.threat_ip(ip).and_then(find);
+        }
+        let results = h.engine.evaluate(&record);
+        if results.is_empty() && listed.is_none() {
+            return;
+        }
+        let event_id: Box<str> = record
+            .top_str("eventID")
+            .map_or_else(|| format!("vigil-line-{}", rec.line).into(), |s| s.into());
+        let fields: Vec<Option<u32>> = h
+            .fields
+            .iter()
+            .map(|f| {
+                record
+                    .get_field(f)
+                    .and_then(field_text)
+                    .map(|t| self.out.sym(&t))
+            })
+            .collect();
+        let principal = fields[0].unwrap_or_else(|| self.out.sym(""));
+        if let (Some(l), Some(ip)) = (listed, caller) {
+            let ip = self.out.sym(&ip.to_string());
+            let agg = self.out.intel.entry((l as u16, ip)).or_default();
+            agg.events.push((time, event_id.clone()));
+            agg.cheap
+                .insert([fields[0], fields[1], fields[2], fields[3]]);
+        }
+        let mut base_bits = 0u128;
+        let mut full: Option<Vec<EntityId>> = None;
+        for r in results {
+            let Some(&n) = h
+                .number
+                .get(r.header.rule_id.as_ref().unwrap_or(&r.header.rule_title))
+            else {
+                continue;
+            };
+            if let Some(bit) = h.base.iter().position(|b| *b == n) {
+                base_bits |= 1 << bit;
+            }
+            if !h.silent.contains(&n) {
+                let parsed = self.out.parsed.entry(n).or_default();
+                let want_full = *parsed < FULL_PARSE_PER_RULE;
+                if want_full && full.is_none() {
+                    full = Some(match ingest::parse_event(path, &rec) {
+                        Ok(ev) => ev.entities,
+                        Err(e) => {
+                            self.out
+                                .errors
+                                .push(IngestError::record(path, rec.line, rec.index, e));
+                            Vec::new()
+                        }
+                    });
+                }
+                if want_full {
+                    *parsed += 1;
+                }
+                let cheap = [fields[0], fields[1], fields[2], fields[3]];
+                let agg = self.out.plain.entry((n, principal)).or_default();
+                agg.events.push((time, event_id.clone()));
+                agg.cheap.insert(cheap);
+                if want_full {
+                    agg.entities.extend(full.iter().flatten().cloned());
+                }
+            }
+            self.out.templates.entry(n).or_insert(r);
+        }
+        if base_bits != 0 {
+            self.out.base.push(BaseEvent {
+                time,
+                event_id,
+                rules: base_bits,
+                fields: fields.into_boxed_slice(),
+            });
+        }
+    }
+
+    fn flow(&mut self, _: &Arc<PathBuf>, _: &flow::Layout, _: &str, _: u64) {}
+
+    fn error(&mut self, err: IngestError) {
+        self.out.errors.push(err);
+    }
+}
