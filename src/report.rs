@@ -390,7 +390,7 @@ pub fn write_hunt_table(
             "{:<19}  {:<13}  {:>6}  {:<11}  {}  ({})",
             d.first.to_short(),
             Escaped(&d.level),
-            d.events.len(),
+            d.events.len() as u64 + d.records,
             Escaped(&technique),
             Escaped(&d.title),
             Escaped(&d.group.join(", "))
@@ -441,6 +441,9 @@ pub fn write_hunt_markdown(
         )?;
         if !d.group.is_empty() {
             writeln!(out, "- By: {}", Escaped(&d.group.join(", ")))?;
+        }
+        if d.records > 0 {
+            writeln!(out, "- Flow-log/DNS records: {}", d.records)?;
         }
         const SHOWN: usize = 20;
         let ids: Vec<String> = d

@@ -729,17 +729,35 @@ fn the_console_loader_sends_detections_as_hunt_findings() {
         .iter()
         .position(|m| matches!(m, Msg::Indexed(_)))
         .expect("the index first");
-    let (at, hunts) = msgs
+    let (at, found) = msgs
         .iter()
         .enumerate()
         .find_map(|(i, m)| match m {
-            Msg::Findings(f) if f.iter().all(|f| f.finding_type.starts_with("Hunt:")) => {
-                Some((i, f))
-            }
+            Msg::Detections(d) => Some((i, d.clone())),
             _ => None,
         })
-        .expect("detections as findings");
+        .expect("detections");
     assert!(at > indexed, "the hunt runs once the trail is indexed");
+    // The reducer makes them findings of their own kind and marks the events they cover.
+    let mut state = vigil::app::State::new(
+        vigil::app::Options::default(),
+        vigil::app::Keymap::default_map().unwrap(),
+    );
+    vigil::app::update(&mut state, Msg::Detections(found.clone()));
+    let hunts = &state.findings;
+    assert_eq!(hunts.len(), found.len());
+    assert!(hunts.iter().all(|f| f.finding_type.starts_with("Hunt:")));
+    let share = found
+        .iter()
+        .find(|d| d.title == "Snapshot Or Machine Image Shared With Another Account")
+        .expect("the snapshot share");
+    for ev in &share.events {
+        let mark = state.hunt_marks.get(ev).expect("a marked event");
+        assert!(mark.detections >= 1);
+        if mark.title == share.title {
+            assert_eq!(mark.technique, "T1537");
+        }
+    }
     let shared = hunts
         .iter()
         .find(|f| f.title == "Snapshot Or Machine Image Shared With Another Account")
@@ -916,4 +934,70 @@ fn a_bad_rule_stops_the_console_before_it_opens() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("bad.yml:7"), "{stderr}");
     assert!(out.stdout.is_empty(), "no terminal setup written");
+}
+
+/// Threat lists over network logs (the dns-c2-exfil scenario's flow logs and Resolver query
+/// logs, with its ISAC list): traffic to each listed C2 address is a detection with its records
+/// and bytes; the tunnel's hundreds of names under the listed zone are one detection of the
+/// zone; a trusted list naming one C2 address takes its traffic away, and stderr says so.
+#[test]
+fn threat_lists_over_flow_logs_and_dns_logs() {
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/demo/dns-c2-exfil"));
+    let args = [
+        "--flows",
+        "flowlogs",
+        "--dns",
+        "dns",
+        "--intel",
+        "threat-intel.txt",
+    ];
+    let ds = hunt_jsonl(dir, &args);
+    let by = |g: &'static str| ds.iter().filter(move |d| d.group.iter().any(|x| x == g));
+    for ip in ["ip=203.0.113.77", "ip=203.0.113.78"] {
+        let flows: Vec<_> = by(ip)
+            .filter(|d| d.group.iter().any(|g| g == "source=flow-logs"))
+            .collect();
+        assert_eq!(flows.len(), 1, "{ip}: {ds:#?}");
+        assert!(flows[0].records > 10, "{:?}", flows[0]);
+        assert!(flows[0].events.is_empty());
+        assert!(
+            flows[0]
+                .entities
+                .iter()
+                .any(|e| e.kind == vigil::model::EntityKind::Instance)
+        );
+    }
+    let zone: Vec<_> = by("domain=cdn-updates-sync.example").collect();
+    assert_eq!(zone.len(), 1, "{ds:#?}");
+    let names: usize = zone[0]
+        .group
+        .iter()
+        .find_map(|g| g.strip_prefix("names="))
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(names > 100, "the tunnel's names: {names}");
+    assert_eq!(zone[0].records as usize, names, "one query per tunnel name");
+    assert!(ds.iter().all(|d| d.rule == "intel:threat-intel"));
+
+    let trusted = tempfile::tempdir().unwrap();
+    let list = trusted.path().join("partner.txt");
+    std::fs::write(&list, "203.0.113.77 # a partner's proxy\n").unwrap();
+    let out = vigil()
+        .arg("hunt")
+        .args(args)
+        .arg("--trusted")
+        .arg(&list)
+        .args(["--format", "jsonl"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(!stdout.contains("ip=203.0.113.77"), "{stdout}");
+    assert!(stdout.contains("ip=203.0.113.78"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("of the trusted list partner not reported"),
+        "{stderr}"
+    );
 }

@@ -47,9 +47,11 @@ fn variant(m: &Msg) -> usize {
         Msg::Lookup(_) => 17,
         Msg::Detective { .. } => 18,
         Msg::Recording { .. } => 19,
+        Msg::Detections(_) => 21,
+        Msg::Intel(_) => 22,
     }
 }
-const VARIANTS: usize = 21;
+const VARIANTS: usize = 23;
 
 /// The messages the console's loader sends for the fixture files.
 fn loader_messages(sources: FileSources) -> Vec<Msg> {
@@ -259,7 +261,43 @@ fn samples() -> Vec<Msg> {
         hunt: None,
     }));
     v.extend(action_messages());
+    v.extend(hunt_messages());
     v
+}
+
+/// The fixture files hunted with a threat list naming their caller, flow peer and DNS zone:
+/// the lists (`Intel`) first, then the detections.
+fn hunt_messages() -> Vec<Msg> {
+    let dir = tempfile::tempdir().expect("tmp");
+    let list = dir.path().join("feed.txt");
+    std::fs::write(&list, "203.0.113.50\n198.51.100.23\nexample-bad.net\n").expect("write");
+    let (feed, errors) =
+        vigil::hunt::IntelList::load(&list, vigil::hunt::ListKind::Threat, None).expect("list");
+    assert!(errors.is_empty());
+    let msgs = loader_messages(FileSources {
+        hunt: Some(vigil::console::HuntSetup {
+            intel: vigil::hunt::Intel { lists: vec![feed] },
+            ..vigil::console::HuntSetup::bundled()
+        }),
+        ..fixture_sources()
+    });
+    assert!(
+        matches!(msgs.first(), Some(Msg::Intel(_))),
+        "the lists come first"
+    );
+    let Some(Msg::Detections(found)) = msgs.iter().find(|m| matches!(m, Msg::Detections(_))) else {
+        panic!("no detections");
+    };
+    // The CloudTrail caller, the flow peer and the DNS zone: one detection each, at least.
+    for group in ["ip=203.0.113.50", "ip=198.51.100.23", "source=dns"] {
+        assert!(
+            found.iter().any(|d| d.group.iter().any(|g| g == group)),
+            "{group}: {found:#?}"
+        );
+    }
+    msgs.into_iter()
+        .filter(|m| matches!(m, Msg::Intel(_) | Msg::Detections(_)))
+        .collect()
 }
 
 fn json(m: &Msg) -> String {

@@ -35,6 +35,11 @@ pub enum Msg {
     },
     /// New findings from a source (a file load, the demo timeline, a poller).
     Findings(Vec<Finding>),
+    /// Detections of a hunt (rules, threat lists, Insights): findings of their own kind
+    /// (`Hunt:…`), and marks on the trail events they cover.
+    Detections(Vec<crate::model::Detection>),
+    /// The threat-intel and trusted lists of the session, for the marks on every screen.
+    Intel(crate::hunt::Intel),
     /// The demo skipped this much quiet scenario time (paced playback), for the status line.
     QuietSkipped(std::time::Duration),
     /// Records that could not be read, for the status line.

@@ -521,7 +521,20 @@ pub struct State {
     pub query_tier: Option<String>,
     /// Set by a replay's player (not by a message): the header's REPLAY banner.
     pub replay: Option<ReplayInfo>,
+    /// Threat-intel and trusted lists: every screen marks the addresses and domains on them.
+    pub intel: crate::hunt::Intel,
+    /// CloudTrail events a hunting rule matched, by `eventID`: the trail marks them.
+    pub hunt_marks: HashMap<String, HuntMark>,
     pub quit: bool,
+}
+
+/// What the trail says of an event a rule matched: the first detection's technique (or its
+/// kind, for a list or Insights) and title, and how many detections cover it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HuntMark {
+    pub technique: String,
+    pub title: String,
+    pub detections: usize,
 }
 
 /// A training drill in progress.
@@ -603,6 +616,8 @@ impl State {
             evidence: None,
             failing: Vec::new(),
             administrators: Vec::new(),
+            intel: crate::hunt::Intel::default(),
+            hunt_marks: HashMap::new(),
             index_state: IndexState::None,
             list: FindingsList::default(),
             summary: Summary::default(),

@@ -400,8 +400,15 @@ pub struct PivotArgs {
 #[derive(Args, Debug, Clone)]
 pub struct HuntArgs {
     /// CloudTrail files or directories (as for pivot), or s3://BUCKET/PREFIX
-    #[arg(long = "trail", num_args = 1.., required_unless_present = "list_rules")]
+    #[arg(long = "trail", num_args = 1.., required_unless_present_any = ["list_rules", "flows", "dns"])]
     pub trail: Vec<PathBuf>,
+    /// VPC flow logs checked against the --intel lists (traffic to or from a listed address)
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub flows: Vec<PathBuf>,
+    /// Route 53 Resolver query logs checked against the --intel lists (a listed domain queried,
+    /// or answered with a listed address)
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub dns: Vec<PathBuf>,
     /// A directory of Sigma rules (YAML, read recursively) run with the bundled ones (repeat for
     /// several); a rule that cannot be read is reported with its file and line
     #[arg(long = "rules", value_name = "DIR")]

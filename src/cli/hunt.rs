@@ -5,7 +5,7 @@
 use super::args::{HuntArgs, HuntFormat};
 use super::error::CliError;
 use super::inputs::{parse_time, report_errors};
-use crate::hunt::{Hunter, Intel, IntelList, ListKind, Matches, RuleSet};
+use crate::hunt::{Hunter, Intel, IntelList, ListKind, Matches, NetIntel, RuleSet};
 use crate::model::text::Escaped;
 use crate::pivot::Window;
 use crate::report;
@@ -68,7 +68,9 @@ pub fn run(args: HuntArgs, out: &mut impl Write) -> Result<ExitCode, CliError> {
             .consume(|objects| hunter.scan_objects(objects, window))?;
         matches = matches.join(part);
     }
-    let res = hunter.correlate(matches);
+    let intel = hunter.intel().clone();
+    let mut res = hunter.correlate(matches);
+    network_intel(&args, &intel, window, &mut res)?;
     for (list, n) in &res.suppressed {
         eprintln!(
             "vigil: {n} event(s) from addresses on the trusted list {} not hunted",
@@ -92,6 +94,52 @@ pub fn run(args: HuntArgs, out: &mut impl Write) -> Result<ExitCode, CliError> {
     } else {
         code
     })
+}
+
+/// The flow logs and DNS logs named, against the threat lists: their detections join the
+/// rules', their unreadable records the hunt's errors.
+fn network_intel(
+    args: &HuntArgs,
+    intel: &Intel,
+    window: Window,
+    res: &mut crate::hunt::HuntResult,
+) -> Result<(), CliError> {
+    if args.flows.is_empty() && args.dns.is_empty() {
+        return Ok(());
+    }
+    let paths: Vec<_> = args.flows.iter().chain(&args.dns).cloned().collect();
+    let loaded = crate::ingest::load(&paths)?;
+    let flows: Vec<_> = loaded
+        .flows
+        .into_iter()
+        .filter(|f| f.start.or(f.end).is_none_or(|t| window.contains(t)))
+        .collect();
+    let dns: Vec<_> = loaded
+        .dns
+        .into_iter()
+        .filter(|q| q.time.is_none_or(|t| window.contains(t)))
+        .collect();
+    eprintln!(
+        "vigil: {} flow record(s) and {} DNS queries checked against {} list(s)",
+        flows.len(),
+        dns.len(),
+        intel.lists.len()
+    );
+    let mut net = NetIntel::new(intel.clone());
+    net.add_flows(&flows);
+    net.add_dns(&dns);
+    for (list, n) in &net.suppressed {
+        eprintln!(
+            "vigil: {n} flow/DNS record(s) with an entry of the trusted list {} not reported",
+            Escaped(list)
+        );
+    }
+    res.detections.extend(net.detections());
+    res.detections
+        .sort_by(|a, b| (a.first, &a.rule, &a.group).cmp(&(b.first, &b.rule, &b.group)));
+    res.errors.extend(loaded.errors);
+    res.files += loaded.files;
+    Ok(())
 }
 
 /// What `open` and `live` hunt with: the bundled rules, the directories and lists given; any

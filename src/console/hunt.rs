@@ -2,7 +2,6 @@
 //! trail is indexed, its detections sent as findings of their own kind.
 
 use crate::app::Msg;
-use crate::model::Finding;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -34,19 +33,33 @@ impl HuntSetup {
     }
 }
 
-/// The rules over the evidence files; the detections sent as findings (`Hunt:…`), the
-/// count on the status line. Runs after the index: the console is usable meanwhile.
-pub(super) fn hunt(send: &dyn Fn(Msg) -> bool, setup: &HuntSetup, files: &[PathBuf]) {
+/// The rules over the evidence files, and what the network logs matched on the threat lists
+/// (`net`, checked as the loader read them): the detections sent in one message, as findings
+/// (`Hunt:…`) and marks on the trail. Runs after the index: the console is usable meanwhile.
+pub(super) fn hunt(
+    send: &dyn Fn(Msg) -> bool,
+    setup: &HuntSetup,
+    files: &[PathBuf],
+    net: Option<crate::hunt::NetIntel>,
+) {
     let hunter = crate::hunt::Hunter::new(&setup.rules).with_intel(setup.intel.clone());
     for e in &hunter.errors {
         tracing::warn!(rule = %e, "hunting rule not loaded");
     }
-    let Ok(matches) = hunter.scan(files, crate::pivot::Window::all()) else {
-        return;
+    let mut found = match hunter.scan(files, crate::pivot::Window::all()) {
+        Ok(matches) => hunter.correlate(matches).detections,
+        Err(e) => {
+            tracing::warn!(error = %e, "hunt not run");
+            Vec::new()
+        }
     };
-    let res = hunter.correlate(matches);
-    let found: Vec<Finding> = res.detections.iter().map(|d| d.to_finding()).collect();
+    if let Some(net) = net {
+        for (list, n) in &net.suppressed {
+            tracing::info!(list = %list, records = n, "flow/DNS records on a trusted list not reported");
+        }
+        found.extend(net.detections());
+    }
     if !found.is_empty() {
-        send(Msg::Findings(found));
+        send(Msg::Detections(found));
     }
 }

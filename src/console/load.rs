@@ -46,6 +46,8 @@ pub struct EvidenceBuilder {
     graph: EntityGraph,
     index: TrailIndex,
     events: usize,
+    /// Flow-log records and DNS queries checked against the threat lists as they pass.
+    net: Option<crate::hunt::NetIntel>,
 }
 
 impl EvidenceBuilder {
@@ -91,7 +93,21 @@ impl EvidenceBuilder {
         self.events += l.events.len();
     }
 
+    /// Checks the network logs that pass against these lists (their detections: [`Self::take_net`]).
+    pub fn check_networks(&mut self, intel: crate::hunt::Intel) {
+        self.net = Some(crate::hunt::NetIntel::new(intel));
+    }
+
+    /// What the network logs so far matched on the threat lists.
+    pub fn take_net(&mut self) -> Option<crate::hunt::NetIntel> {
+        self.net.take()
+    }
+
     fn absorb_logs(&mut self, dns: &[crate::model::DnsQuery], flows: &[crate::model::FlowRecord]) {
+        if let Some(net) = self.net.as_mut() {
+            net.add_flows(flows);
+            net.add_dns(dns);
+        }
         for q in dns {
             self.graph.add_dns(q);
         }
@@ -129,6 +145,9 @@ impl EvidenceBuilder {
 /// Indexes a demo scenario's evidence (already in memory).
 pub fn index_scenario(bus: &Bus, scenario: &crate::demo::Scenario) {
     let start = Instant::now();
+    if let Some(intel) = scenario.threat_intel() {
+        bus.blocking_send(Msg::Intel(intel));
+    }
     let mut b = EvidenceBuilder::default();
     b.absorb_ref(&scenario.evidence);
     let evidence = EvidenceRef::Demo {
@@ -153,7 +172,7 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
         (loaded, hashes.join())
     });
     let Some(Loaded {
-        builder,
+        mut builder,
         findings,
         digests,
         elapsed_ms,
@@ -168,6 +187,7 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
             label: "files that could not be hashed".into(),
         },
     };
+    let net = builder.take_net();
     let mut done = builder.finish(evidence, findings, elapsed_ms);
     // The index came in segments: this message brings the graph.
     done.parts = parts;
@@ -175,7 +195,7 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
     if let Some(setup) = &sources.hunt
         && !evidence_files.is_empty()
     {
-        super::hunt::hunt(&send, setup, &evidence_files);
+        super::hunt::hunt(&send, setup, &evidence_files, net);
     }
     // After the index: the console is usable while the named files are checked.
     if !digests.digests.is_empty() {
@@ -212,6 +232,15 @@ pub(super) fn build_files(
 ) -> Option<Loaded> {
     let start = Instant::now();
     let mut b = EvidenceBuilder::default();
+    if let Some(setup) = &sources.hunt
+        && !setup.intel.is_empty()
+    {
+        // The lists first: the screens mark what is on them from the first row.
+        if !send(Msg::Intel(setup.intel.clone())) {
+            return None;
+        }
+        b.check_networks(setup.intel.clone());
+    }
     let mut digests = Digests::default();
     let mut findings = 0usize;
     if !sources.findings.is_empty() {

@@ -352,6 +352,46 @@ impl Scenario {
         }
     }
 
+    /// The scenario's threat-intel list (`threat-intel.txt`, the demo's ISAC feed), loaded by
+    /// default so every screen marks its indicators; `None` when the scenario has none.
+    pub fn threat_intel(&self) -> Option<crate::hunt::Intel> {
+        let (file, text) = match &self.source {
+            ScenarioSource::Embedded(name) => {
+                let key = format!("{name}/threat-intel.txt");
+                let bytes = embedded(&key)?;
+                (
+                    embedded_name(&key),
+                    String::from_utf8_lossy(bytes).into_owned(),
+                )
+            }
+            ScenarioSource::Dir(dir) => {
+                let path = dir.join("threat-intel.txt");
+                let text = std::fs::read_to_string(&path).ok()?;
+                (path, text)
+            }
+        };
+        let parsed = crate::hunt::IntelList::parse(
+            &file.display().to_string(),
+            "threat-intel".to_string(),
+            &text,
+            false,
+            crate::hunt::ListKind::Threat,
+            None,
+        );
+        match parsed {
+            Ok((list, errors)) => {
+                for e in errors {
+                    tracing::warn!(error = %e, "demo threat-intel line not read");
+                }
+                Some(crate::hunt::Intel { lists: vec![list] })
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "demo threat-intel list not read");
+                None
+            }
+        }
+    }
+
     /// The incident's length: the last arrival's offset.
     pub fn duration(&self) -> Duration {
         self.arrivals.last().map_or(Duration::ZERO, |a| a.offset)

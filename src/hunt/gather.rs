@@ -94,6 +94,7 @@ impl PlainAgg {
             events: self.events.into_iter().map(|e| e.1.to_string()).collect(),
             entities: self.entities.into_iter().collect(),
             group,
+            records: 0,
         }
     }
 }

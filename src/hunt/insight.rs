@@ -146,6 +146,7 @@ pub(super) fn insight_detections(mut insights: Vec<InsightEvent>) -> Vec<Detecti
                         .join("→")
                 ),
             ],
+            records: 0,
         });
     }
     out

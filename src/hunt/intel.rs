@@ -3,25 +3,28 @@
 //! turns CloudTrail calls from its addresses into detections; a trusted list suppresses every
 //! detection of calls from its addresses (and the hunt says how many).
 
+use crate::model::{EntityId, EntityKind};
 use ipnet::IpNet;
-use serde::Deserialize;
-use std::collections::HashSet;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::path::Path;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ListKind {
     Threat,
     Trusted,
 }
 
-/// One list: its name (the file's stem), what it is for, and its indicators.
-#[derive(Debug, Clone)]
+/// One list: its name (the file's stem), what it is for, and its indicators. Data: the console
+/// is sent its lists (`Msg::Intel`), so a recording replays with the same marks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntelList {
     pub name: String,
     pub kind: ListKind,
     nets: Vec<IpNet>,
-    domains: HashSet<String>,
+    domains: BTreeSet<String>,
 }
 
 /// A line of a list that is not an indicator, or a file that could not be read.
@@ -34,7 +37,7 @@ pub struct IntelError {
 }
 
 /// Every list loaded, threat and trusted.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Intel {
     pub lists: Vec<IntelList>,
 }
@@ -84,11 +87,28 @@ impl IntelList {
         let name = path
             .file_stem()
             .map_or_else(|| file.clone(), |s| s.to_string_lossy().into_owned());
+        let csv = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        IntelList::parse(&file, name, &text, csv, kind, column)
+    }
+
+    /// [`Self::load`] for a list already read (`file` names it in errors; `csv` says the text is
+    /// CSV when it is not a STIX bundle).
+    pub fn parse(
+        file: &str,
+        name: String,
+        text: &str,
+        csv: bool,
+        kind: ListKind,
+        column: Option<&str>,
+    ) -> Result<(IntelList, Vec<IntelError>), IntelError> {
+        let file = file.to_string();
         let mut list = IntelList {
             name,
             kind,
             nets: Vec::new(),
-            domains: HashSet::new(),
+            domains: BTreeSet::new(),
         };
         let mut errors = Vec::new();
         let mut bad = |line: usize, message: String| {
@@ -99,7 +119,7 @@ impl IntelList {
             })
         };
         if text.trim_start().starts_with('{') {
-            let bundle: Bundle = serde_json::from_str(&text).map_err(|e| IntelError {
+            let bundle: Bundle = serde_json::from_str(text).map_err(|e| IntelError {
                 file: file.clone(),
                 line: e.line(),
                 message: format!("not a STIX bundle: {e}"),
@@ -124,10 +144,7 @@ impl IntelList {
                     }
                 }
             }
-        } else if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-        {
+        } else if csv {
             let mut rd = csv::ReaderBuilder::new()
                 .flexible(true)
                 .from_reader(text.as_bytes());
@@ -226,16 +243,24 @@ impl IntelList {
     }
 
     /// The domain or any domain it is under (`a.evil.example` is on a list of `evil.example`).
-    /// (CloudTrail names no domains; DNS queries to listed domains are the next use.)
     pub fn has_domain(&self, domain: &str) -> bool {
-        let mut d = domain.trim_end_matches('.').to_ascii_lowercase();
+        self.domain_entry(domain).is_some()
+    }
+
+    /// The entry of the list that holds `domain`: itself or the domain it is under.
+    pub fn domain_entry(&self, domain: &str) -> Option<&str> {
+        if self.domains.is_empty() {
+            return None;
+        }
+        let d = domain.trim_end_matches('.').to_ascii_lowercase();
+        let mut at = d.as_str();
         loop {
-            if self.domains.contains(&d) {
-                return true;
+            if let Some(e) = self.domains.get(at) {
+                return Some(e);
             }
-            match d.split_once('.') {
-                Some((_, rest)) if rest.contains('.') => d = rest.to_string(),
-                _ => return false,
+            match at.split_once('.') {
+                Some((_, rest)) if rest.contains('.') => at = rest,
+                _ => return None,
             }
         }
     }
@@ -278,6 +303,44 @@ impl Intel {
 
     pub fn is_empty(&self) -> bool {
         self.lists.is_empty()
+    }
+
+    /// The list an entity is on, a threat list before a trusted one: addresses (and the address
+    /// an `ip` entity names) and domains; other kinds are on no list.
+    pub fn mark(&self, e: &EntityId) -> Option<&IntelList> {
+        match e.kind {
+            EntityKind::Ip => self.mark_ip(&e.value),
+            EntityKind::Domain => self.mark_domain(&e.value),
+            _ => None,
+        }
+    }
+
+    /// The list an address (as text: a log's field) is on.
+    pub fn mark_ip(&self, text: &str) -> Option<&IntelList> {
+        self.ip_on(text, ListKind::Threat)
+            .or_else(|| self.ip_on(text, ListKind::Trusted))
+    }
+
+    /// The list a domain is on.
+    pub fn mark_domain(&self, domain: &str) -> Option<&IntelList> {
+        self.domain_on(domain, ListKind::Threat)
+            .or_else(|| self.domain_on(domain, ListKind::Trusted))
+    }
+
+    /// The first list of this kind holding the address written `text`.
+    pub fn ip_on(&self, text: &str, kind: ListKind) -> Option<&IntelList> {
+        if self.lists.is_empty() {
+            return None;
+        }
+        let ip: IpAddr = text.trim().parse().ok()?;
+        self.lists.iter().find(|l| l.kind == kind && l.has_ip(ip))
+    }
+
+    /// The first list of this kind holding the domain (or one it is under).
+    pub fn domain_on(&self, domain: &str, kind: ListKind) -> Option<&IntelList> {
+        self.lists
+            .iter()
+            .find(|l| l.kind == kind && !l.domains.is_empty() && l.has_domain(domain))
     }
 }
 

@@ -4,11 +4,13 @@
 mod gather;
 mod insight;
 pub mod intel;
+mod netintel;
 pub mod record;
 pub mod rules;
 pub mod run;
 
 pub use gather::Matches;
 pub use intel::{Intel, IntelError, IntelList, ListKind};
+pub use netintel::NetIntel;
 pub use rules::{RuleError, RuleSet};
 pub use run::{HuntResult, Hunter};

@@ -198,6 +198,11 @@ impl Hunter {
     }
 
     /// Hunts with these threat and trusted lists too.
+    /// The lists the hunt checks addresses against.
+    pub fn intel(&self) -> &super::intel::Intel {
+        &self.intel
+    }
+
     pub fn with_intel(mut self, intel: super::intel::Intel) -> Hunter {
         self.intel = intel;
         self
@@ -405,6 +410,7 @@ impl Hunter {
                     .collect(),
                 entities: entities.into_iter().collect(),
                 group: ep.group,
+                records: 0,
             });
         }
         for ((rule, principal), agg) in plain.drain() {

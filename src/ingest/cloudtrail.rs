@@ -22,21 +22,29 @@ pub(crate) struct WireEvent<'a> {
     /// Panther's normalised copy of the event time, used when `eventTime` is missing.
     #[serde(rename = "p_event_time")]
     p_event_time: TimeField,
-    #[serde(rename = "eventID", borrow)]
+    #[serde(
+        rename = "eventID",
+        borrow,
+        deserialize_with = "crate::ingest::lenient::opt_cow"
+    )]
     event_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     event_name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     event_source: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     aws_region: Option<Cow<'a, str>>,
-    #[serde(rename = "sourceIPAddress", borrow)]
+    #[serde(
+        rename = "sourceIPAddress",
+        borrow,
+        deserialize_with = "crate::ingest::lenient::opt_cow"
+    )]
     source_ip_address: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     user_agent: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     error_code: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     event_type: Option<Cow<'a, str>>,
     #[serde(deserialize_with = "lenient::opt_bool")]
     read_only: Option<bool>,
@@ -55,16 +63,20 @@ pub(crate) struct WireEvent<'a> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ResourceRef<'a> {
-    #[serde(rename = "ARN", borrow)]
+    #[serde(
+        rename = "ARN",
+        borrow,
+        deserialize_with = "crate::ingest::lenient::opt_cow"
+    )]
     arn: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct InsightDetails<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     event_name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     event_source: Option<Cow<'a, str>>,
 }
 

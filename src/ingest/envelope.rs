@@ -67,7 +67,11 @@ pub(super) struct Top<'a> {
     findings_pascal: Option<Vec<&'a RawValue>>,
     #[serde(rename = "Events", borrow)]
     lookup_events: Option<Vec<&'a RawValue>>,
-    #[serde(rename = "detail-type", borrow)]
+    #[serde(
+        rename = "detail-type",
+        borrow,
+        deserialize_with = "crate::ingest::lenient::opt_cow"
+    )]
     detail_type: Option<Cow<'a, str>>,
     #[serde(borrow)]
     detail: Option<&'a RawValue>,
@@ -79,7 +83,7 @@ pub(super) struct Top<'a> {
     /// MozDef's own event: the finding under `details`, with `source: "guardduty"`.
     #[serde(borrow)]
     details: Option<&'a RawValue>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     source: Option<Cow<'a, str>>,
     #[serde(rename = "eventTime")]
     event_time: Option<IgnoredAny>,
@@ -114,7 +118,12 @@ pub(super) struct Top<'a> {
 
 #[derive(Deserialize)]
 struct LookupEvent<'a> {
-    #[serde(rename = "CloudTrailEvent", borrow, default)]
+    #[serde(
+        rename = "CloudTrailEvent",
+        borrow,
+        default,
+        deserialize_with = "crate::ingest::lenient::opt_cow"
+    )]
     cloudtrail_event: Option<Cow<'a, str>>,
 }
 

@@ -12,23 +12,27 @@ use std::borrow::Cow;
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct UserIdentity<'a> {
-    #[serde(rename = "type", borrow)]
+    #[serde(
+        rename = "type",
+        borrow,
+        deserialize_with = "crate::ingest::lenient::opt_cow"
+    )]
     identity_type: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     arn: Option<Cow<'a, str>>,
     #[serde(deserialize_with = "super::lenient::opt_nonempty")]
     account_id: Option<String>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     access_key_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     user_name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     principal_id: Option<Cow<'a, str>>,
     /// The service that made the call (`AWSService`), or that made it for the principal.
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     invoked_by: Option<Cow<'a, str>>,
     /// The external provider of a `SAMLUser` or `WebIdentityUser`.
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     identity_provider: Option<Cow<'a, str>>,
     /// The Identity Center user a call was made for.
     #[serde(borrow)]
@@ -43,16 +47,16 @@ pub(crate) struct UserIdentity<'a> {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct InScopeOf<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     credentials_issued_to: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct OnBehalfOf<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     user_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     identity_store_arn: Option<Cow<'a, str>>,
 }
 
@@ -66,13 +70,17 @@ struct SessionContext<'a> {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct SessionIssuer<'a> {
-    #[serde(rename = "type", borrow)]
+    #[serde(
+        rename = "type",
+        borrow,
+        deserialize_with = "crate::ingest::lenient::opt_cow"
+    )]
     issuer_type: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     arn: Option<Cow<'a, str>>,
     #[serde(deserialize_with = "super::lenient::opt_nonempty")]
     account_id: Option<String>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     user_name: Option<Cow<'a, str>>,
 }
 

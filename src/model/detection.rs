@@ -29,6 +29,14 @@ pub struct Detection {
     /// For a threshold or sequence rule: what the events were grouped by (`field=value`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub group: Vec<String>,
+    /// Flow-log records and DNS queries covered (they have no event id): a threat list's
+    /// detections over network logs.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub records: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Detection {
@@ -62,10 +70,14 @@ impl Detection {
         };
         let tactics = self.tactics().join(", ");
         let description = format!(
-            "Rule {} ({}): {} event(s){}. ATT&CK tactics: {}; techniques: {}.",
+            "Rule {} ({}): {}{}. ATT&CK tactics: {}; techniques: {}.",
             self.rule,
             self.level,
-            self.events.len(),
+            if self.records > 0 {
+                format!("{} flow-log/DNS record(s)", self.records)
+            } else {
+                format!("{} event(s)", self.events.len())
+            },
             if self.group.is_empty() {
                 String::new()
             } else {
@@ -108,7 +120,7 @@ impl Detection {
             updated_at: Some(self.last),
             first_seen: Some(self.first),
             last_seen: Some(self.last),
-            count: self.events.len() as u64,
+            count: self.events.len() as u64 + self.records,
             archived: false,
             sample: false,
             resource_type: Some("CloudTrail".into()),
@@ -173,6 +185,7 @@ mod tests {
             first: Ts(0),
             last: Ts(0),
             group: vec![],
+            records: 0,
         };
         assert_eq!(d.techniques(), vec!["T1562.001"]);
         assert_eq!(d.tactics(), vec!["defense-evasion"]);

@@ -3,7 +3,7 @@
 use super::origin::Origin;
 use super::time::Ts;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FlowRecord {
     pub version: Option<u8>,
     pub account_id: Option<String>,
@@ -25,7 +25,7 @@ pub struct FlowRecord {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DnsQuery {
     pub time: Option<Ts>,
     pub account_id: Option<String>,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 /// Where a record came from: the file and the 1-based line (JSON Lines, flow logs) or the 0-based
 /// record index inside a container (`Records[17]`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Origin {
     pub path: Arc<PathBuf>,
     pub line: u64,

@@ -91,10 +91,22 @@ fn info_lines<'a>(state: &'a State, d: &DetailView, f: &'a Finding, t: &Theme) -
     ];
     let kind = f.resource_type.as_deref().unwrap_or("resource");
     v.push(field(t, "resource", format!("{} ({kind})", f.resource)));
-    if let Some(r) = &f.action.remote {
-        v.push(field(t, "actor", r.describe()));
-    } else if let Some(ip) = actor_ip(f) {
-        v.push(field(t, "actor", ip.value));
+    let actor = match (&f.action.remote, actor_ip(f)) {
+        (Some(r), _) => Some((r.describe(), state.intel.mark_ip(&r.ip))),
+        (None, Some(ip)) => Some((ip.value.clone(), state.intel.mark(&ip))),
+        (None, None) => None,
+    };
+    if let Some((text, list)) = actor {
+        let mut line = field(t, "actor", text);
+        line.spans.extend(list.map(|l| t.list_tag(l)));
+        v.push(line);
+    }
+    if let Some(domain) = &f.action.domain
+        && let Some(l) = state.intel.mark_domain(domain)
+    {
+        let mut line = field(t, "domain", domain.clone());
+        line.spans.push(t.list_tag(l));
+        v.push(line);
     }
     let how = action_summary(&f.action);
     if !how.is_empty() {
@@ -217,10 +229,7 @@ fn entities(state: &State, d: &DetailView, t: &Theme, frame: &mut Frame, area: R
         .skip(offset)
         .take(h)
         .map(|(i, e)| {
-            let line = Line::from(vec![
-                Span::styled(format!("{} ", t.symbol(e.kind)), t.kind(e.kind)),
-                Span::raw(t.fit(&e.to_string(), w)),
-            ]);
+            let line = t.entity_line(&state.intel, e, w);
             if i == d.selected {
                 line.style(t.selected())
             } else {

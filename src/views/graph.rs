@@ -38,7 +38,7 @@ pub fn render(state: &State, g: &GraphView, t: &Theme, frame: &mut Frame, body: 
             .rows
             .get(i + 1)
             .is_none_or(|n| depth_of(n) < depth_of(row) || matches!(n, GraphRow::Center(_)));
-        let mut line = row_line(g, row, last, t, w);
+        let mut line = row_line(&state.intel, g, row, last, t, w);
         if i == g.selected {
             line = line.style(t.selected());
         }
@@ -55,15 +55,29 @@ fn depth_of(r: &GraphRow) -> u8 {
     }
 }
 
-fn row_line<'a>(g: &GraphView, row: &GraphRow, last: bool, t: &Theme, w: usize) -> Line<'a> {
+fn row_line<'a>(
+    intel: &crate::hunt::Intel,
+    g: &GraphView,
+    row: &GraphRow,
+    last: bool,
+    t: &Theme,
+    w: usize,
+) -> Line<'a> {
     let marked = |id: &crate::model::EntityId| g.marks.contains(id);
+    let tag_w = |tag: &Option<Span>| tag.as_ref().map_or(0, |t| t.content.chars().count());
     match row {
         GraphRow::Heading(s) => Line::from(Span::styled(s.clone(), t.title())),
-        GraphRow::Center(id) => Line::from(vec![
-            Span::styled(format!("{} ", t.symbol(id.kind)), t.kind(id.kind)),
-            Span::styled(t.fit(&id.to_string(), w.saturating_sub(6)), t.title()),
-            Span::raw(if marked(id) { " [m]" } else { "" }),
-        ]),
+        GraphRow::Center(id) => {
+            let tag = t.intel_tag(intel, id);
+            let room = w.saturating_sub(6 + tag_w(&tag));
+            let mut spans = vec![
+                Span::styled(format!("{} ", t.symbol(id.kind)), t.kind(id.kind)),
+                Span::styled(t.fit(&id.to_string(), room), t.title()),
+                Span::raw(if marked(id) { " [m]" } else { "" }),
+            ];
+            spans.extend(tag);
+            Line::from(spans)
+        }
         GraphRow::Node {
             id,
             depth,
@@ -84,13 +98,16 @@ fn row_line<'a>(g: &GraphView, row: &GraphRow, last: bool, t: &Theme, w: usize) 
                 }
             );
             let prefix = format!(" {indent}{rel}{} ", t.arrow(*outgoing));
-            let room = w.saturating_sub(prefix.chars().count() + 6);
-            Line::from(vec![
+            let tag = t.intel_tag(intel, id);
+            let room = w.saturating_sub(prefix.chars().count() + 6 + tag_w(&tag));
+            let mut spans = vec![
                 Span::styled(prefix, t.dim()),
                 Span::styled(format!("{} ", t.symbol(id.kind)), t.kind(id.kind)),
                 Span::raw(t.fit(&id.to_string(), room)),
                 Span::styled(if marked(id) { " [m]" } else { "" }, t.accent()),
-            ])
+            ];
+            spans.extend(tag);
+            Line::from(spans)
         }
         GraphRow::Collapsed {
             depth,

@@ -29,10 +29,14 @@ fn heading<'a>(t: &Theme, s: String) -> Line<'a> {
 
 fn profile_lines<'a>(state: &'a State, p: &ProfileView, t: &Theme, w: usize) -> Vec<Line<'a>> {
     let e = &p.entity;
-    let mut v: Vec<Line> = vec![Line::from(vec![
+    let tag = t.intel_tag(&state.intel, e);
+    let room = w.saturating_sub(4 + tag.as_ref().map_or(0, |s| s.content.chars().count()));
+    let mut head = vec![
         Span::styled(format!(" {} ", t.symbol(e.kind)), t.kind(e.kind)),
-        Span::styled(t.fit(&e.to_string(), w.saturating_sub(4)), t.title()),
-    ])];
+        Span::styled(t.fit(&e.to_string(), room), t.title()),
+    ];
+    head.extend(tag);
+    let mut v: Vec<Line> = vec![Line::from(head)];
     let g = &state.graph;
     let Some(prof) = g.profile(e) else {
         v.push(Line::from(Span::styled(
@@ -80,10 +84,11 @@ fn profile_lines<'a>(state: &'a State, p: &ProfileView, t: &Theme, w: usize) -> 
         }
         v.push(heading(t, format!(" {title} ({})", set.len())));
         for name in Profile::sorted_names(set, strings).into_iter().take(5) {
-            v.push(Line::from(format!(
-                "   {}",
-                t.fit(name, w.saturating_sub(4))
-            )));
+            let tag = state.intel.mark_ip(name).map(|l| t.list_tag(l));
+            let room = w.saturating_sub(4 + tag.as_ref().map_or(0, |s| s.content.chars().count()));
+            let mut spans = vec![Span::raw(format!("   {}", t.fit(name, room)))];
+            spans.extend(tag);
+            v.push(Line::from(spans));
         }
     }
     user_agents(prof, strings, t, w, &mut v);
@@ -205,12 +210,14 @@ fn related<'a>(state: &'a State, p: &ProfileView, t: &Theme, w: usize, v: &mut V
             format!(" Talked to ({} addresses)", peers.len()),
         ));
         for (o, e) in peers.iter().take(5) {
-            v.push(Line::from(format!(
+            let mut spans = vec![Span::raw(format!(
                 "   {:<40} x{:<5} {} bytes",
                 t.fit(&o.value, 40),
                 e.count,
                 e.bytes
-            )));
+            ))];
+            spans.extend(t.intel_tag(&state.intel, o));
+            v.push(Line::from(spans));
         }
     }
     let dns: Vec<_> = edges
@@ -220,11 +227,15 @@ fn related<'a>(state: &'a State, p: &ProfileView, t: &Theme, w: usize, v: &mut V
     if !dns.is_empty() {
         v.push(heading(t, format!(" Resolved ({} names)", dns.len())));
         for (o, e) in dns.iter().take(5) {
-            v.push(Line::from(format!(
+            let tag = t.intel_tag(&state.intel, o);
+            let room = w.saturating_sub(12 + tag.as_ref().map_or(0, |s| s.content.chars().count()));
+            let mut spans = vec![Span::raw(format!(
                 "   {} x{}",
-                t.fit(&o.value, w.saturating_sub(12)),
+                t.fit(&o.value, room),
                 e.count
-            )));
+            ))];
+            spans.extend(tag);
+            v.push(Line::from(spans));
         }
     }
 }

@@ -2,10 +2,11 @@
 //! fitting of text to a width.
 
 use crate::app::state::State;
-use crate::model::{EntityKind, SeverityLabel};
+use crate::hunt::{Intel, IntelList, ListKind};
+use crate::model::{EntityId, EntityKind, SeverityLabel};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::border;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders};
 
 /// Colours and glyphs, honouring `--no-color`/`NO_COLOR` and `--ascii`. 16 colours only.
@@ -184,6 +185,42 @@ impl Theme {
 
     pub fn new_mark(&self) -> &'static str {
         if self.ascii { "*" } else { "●" }
+    }
+
+    /// Before a CloudTrail event a hunting rule matched.
+    pub fn hunt_mark(&self) -> &'static str {
+        if self.ascii { "!" } else { "◆" }
+    }
+
+    /// The tag of something on a threat-intel list (` [intel:feed]`, bold in the bad colour)
+    /// or a trusted one (` [trusted:office]`): text, so it shows without colour too.
+    pub fn list_tag(&self, l: &IntelList) -> Span<'static> {
+        let name = crate::model::text::escape(&l.name);
+        match l.kind {
+            ListKind::Threat => Span::styled(
+                format!(" [intel:{name}]"),
+                self.bad().add_modifier(Modifier::BOLD),
+            ),
+            ListKind::Trusted => Span::styled(format!(" [trusted:{name}]"), self.good()),
+        }
+    }
+
+    /// [`Self::list_tag`] of the list `e` is on, if any.
+    pub fn intel_tag(&self, intel: &Intel, e: &EntityId) -> Option<Span<'static>> {
+        intel.mark(e).map(|l| self.list_tag(l))
+    }
+
+    /// An entity as a line of a list: its kind's symbol, its text fitted to `w` columns (less
+    /// its list tag), the tag.
+    pub fn entity_line(&self, intel: &Intel, e: &EntityId, w: usize) -> Line<'static> {
+        let tag = self.intel_tag(intel, e);
+        let room = w.saturating_sub(tag.as_ref().map_or(0, |t| t.content.chars().count()));
+        let mut spans = vec![
+            Span::styled(format!("{} ", self.symbol(e.kind)), self.kind(e.kind)),
+            Span::raw(self.fit(&e.to_string(), room)),
+        ];
+        spans.extend(tag);
+        Line::from(spans)
     }
 
     pub fn sep(&self) -> &'static str {

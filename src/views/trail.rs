@@ -112,8 +112,16 @@ impl Cols {
         (widths, header)
     }
 
-    /// One event's row.
-    fn row(&self, ix: &TrailIndex, row: &EventRow, t: &Theme, marked: bool) -> Row<'static> {
+    /// One event's row; `hunted`: a rule matched it, `listed`: its source address is on a
+    /// threat list.
+    fn row(
+        &self,
+        ix: &TrailIndex,
+        row: &EventRow,
+        t: &Theme,
+        marked: bool,
+        (hunted, listed): (bool, bool),
+    ) -> Row<'static> {
         let ts = row.time.to_short();
         let time = if self.wide { ts } else { ts[5..].to_string() };
         let mut cells = Vec::new();
@@ -121,9 +129,15 @@ impl Cols {
             // A: from the LookupEvents API; blank: from a log file.
             cells.push(Cell::from(if row.api { "A" } else { " " }).style(t.dim()));
         }
+        let name = if hunted {
+            format!("{} {}", t.hunt_mark(), ix.str(row.name))
+        } else {
+            ix.str(row.name).to_string()
+        };
+        let name = Cell::from(t.fit(&name, usize::from(self.name)));
         cells.extend([
             Cell::from(time),
-            Cell::from(t.fit(ix.str(row.name), usize::from(self.name))),
+            if hunted { name.style(t.bad()) } else { name },
         ]);
         if self.svc > 0 {
             let src = ix.str(row.source);
@@ -134,9 +148,12 @@ impl Cols {
             principal_short(ix.str(row.principal)),
             usize::from(self.princ),
         )));
-        cells.push(Cell::from(
-            t.fit(ix.str(row.source_ip), usize::from(self.ip)),
-        ));
+        let ip = Cell::from(t.fit(ix.str(row.source_ip), usize::from(self.ip)));
+        cells.push(if listed {
+            ip.style(t.bad().add_modifier(ratatui::style::Modifier::BOLD))
+        } else {
+            ip
+        });
         let err = ix.str(row.error);
         cells.push(Cell::from(t.fit(err, usize::from(self.err))).style(t.bad()));
         if self.ua > 0 {
@@ -207,16 +224,36 @@ pub fn render(state: &State, tv: &TrailView, t: &Theme, frame: &mut Frame, body:
         widths.insert(0, Constraint::Length(1));
         header.insert(0, "");
     }
+    // Rules or lists in this session: the last line says what marks the selected row.
+    let marks_line = !state.hunt_marks.is_empty() || !state.intel.is_empty();
+    let table_area = Rect {
+        height: table_area.height.saturating_sub(u16::from(marks_line)),
+        ..table_area
+    };
     let page = usize::from(table_area.height.saturating_sub(1)).max(1);
     let offset = super::theme::window_start(tv.selected, tv.rows.len(), page);
     let mut rows = Vec::new();
+    let mut selected_marks = Vec::new();
     for (n, r) in tv.rows.iter().enumerate().skip(offset).take(page) {
         let Some(row) = ix.row(*r) else { continue };
-        let mut r = cols.row(ix, row, t, marked);
+        let hunt = if state.hunt_marks.is_empty() {
+            None
+        } else {
+            state.hunt_marks.get(&ix.event_id(row))
+        };
+        let list = state.intel.mark_ip(ix.str(row.source_ip));
+        let mut r = cols.row(ix, row, t, marked, (hunt.is_some(), list.is_some()));
         if n == tv.selected {
             r = r.style(t.selected());
+            selected_marks = row_marks(hunt, list, ix.str(row.source_ip), t);
         }
         rows.push(r);
+    }
+    if marks_line {
+        frame.render_widget(
+            Paragraph::new(Line::from(selected_marks)),
+            Rect::new(body.x, table_area.y + table_area.height, body.width, 1),
+        );
     }
     if tv.rows.is_empty() {
         let empty = match super::hints::key(state, Context::Trail, Command::ScopeAll) {
@@ -234,6 +271,38 @@ pub fn render(state: &State, tv: &TrailView, t: &Theme, frame: &mut Frame, body:
             .column_spacing(1),
         table_area,
     );
+}
+
+/// What marks the selected event: the rule that matched it (ATT&CK technique and title) and
+/// the list its source address is on.
+fn row_marks(
+    hunt: Option<&crate::app::state::HuntMark>,
+    list: Option<&crate::hunt::IntelList>,
+    ip: &str,
+    t: &Theme,
+) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    if let Some(m) = hunt {
+        let more = if m.detections > 1 {
+            format!(" (+{} more)", m.detections - 1)
+        } else {
+            String::new()
+        };
+        spans.push(Span::styled(
+            format!(
+                " {} {} {}{more}",
+                t.hunt_mark(),
+                crate::model::text::escape(&m.technique),
+                crate::model::text::escape(&m.title)
+            ),
+            t.bad(),
+        ));
+    }
+    if let Some(l) = list {
+        spans.push(Span::raw(format!(" {ip}")));
+        spans.push(t.list_tag(l));
+    }
+    spans
 }
 
 #[cfg(test)]

@@ -57,6 +57,31 @@ fn apply(s: &mut State, msg: Msg) -> Vec<Effect> {
             add_findings(s, batch);
             Vec::new()
         }
+        Msg::Detections(found) => {
+            for d in &found {
+                let technique = d
+                    .techniques()
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| d.rule.split(':').next().unwrap_or("").to_string());
+                for ev in &d.events {
+                    s.hunt_marks
+                        .entry(ev.clone())
+                        .and_modify(|m| m.detections += 1)
+                        .or_insert_with(|| HuntMark {
+                            technique: technique.clone(),
+                            title: d.title.clone(),
+                            detections: 1,
+                        });
+                }
+            }
+            add_findings(s, found.iter().map(|d| d.to_finding()).collect());
+            Vec::new()
+        }
+        Msg::Intel(intel) => {
+            s.intel = intel;
+            Vec::new()
+        }
         Msg::QuietSkipped(d) => {
             s.quiet_skipped = Some(d);
             Vec::new()
