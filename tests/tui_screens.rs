@@ -717,3 +717,45 @@ fn drill_and_replay_screens_snapshot() {
         );
     }
 }
+
+/// A threat list naming the fixture's caller (203.0.113.50), its instance's peer
+/// (198.51.100.23) and its DNS zone, and the hunt's detections (the bundled rules over the
+/// fixture trail, the list over its flows and queries), as the loader sends them: every screen
+/// marks what is on the list, and the trail marks the events a rule matched.
+#[test]
+fn intel_and_hunt_marks_on_every_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("feed.txt");
+    std::fs::write(&path, "203.0.113.50\n198.51.100.23\nexample-bad.net\n").unwrap();
+    let (feed, _) =
+        vigil::hunt::IntelList::load(&path, vigil::hunt::ListKind::Threat, None).unwrap();
+    let intel = vigil::hunt::Intel { lists: vec![feed] };
+    let hunter =
+        vigil::hunt::Hunter::new(&vigil::hunt::RuleSet::bundled()).with_intel(intel.clone());
+    let matches = hunter
+        .scan(&[fixture("trail.json")], vigil::pivot::Window::all())
+        .unwrap();
+    let mut found = hunter.correlate(matches).detections;
+    let logs = vigil::ingest::load(&[fixture("flows.log"), fixture("dns.json")]).unwrap();
+    let mut net = vigil::hunt::NetIntel::new(intel.clone());
+    net.add_flows(&logs.flows);
+    net.add_dns(&logs.dns);
+    found.extend(net.detections());
+    assert!(found.iter().any(|d| d.records > 0), "{found:#?}");
+
+    for (name, seq, expect) in [
+        ("trail_actor", "down down i", "[intel:feed]"),
+        ("event", "down down i enter", "[intel:feed]"),
+        ("graph", "g", "[intel:feed]"),
+        ("profile_instance", "p", "[intel:feed]"),
+        ("detail", "down down enter", "[intel:feed]"),
+    ] {
+        let mut s = state(80, 24);
+        send(&mut s, vigil::app::Msg::Intel(intel.clone()));
+        send(&mut s, vigil::app::Msg::Detections(found.clone()));
+        keys(&mut s, seq);
+        let screen = text(&s);
+        assert!(screen.contains(expect), "{name}: {screen}");
+        insta::assert_snapshot!(format!("intel_{name}_80x24"), screen);
+    }
+}

@@ -528,12 +528,14 @@ pub struct State {
     pub quit: bool,
 }
 
-/// What the trail says of an event a rule matched: the first detection's technique (or its
-/// kind, for a list or Insights) and title, and how many detections cover it.
+/// What the trail says of an event a rule matched: the most severe detection's technique (or
+/// its kind, for a list or Insights), title and level (0 informational … 4 critical), and how
+/// many detections cover it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HuntMark {
     pub technique: String,
     pub title: String,
+    pub level: u8,
     pub detections: usize,
 }
 

@@ -94,6 +94,29 @@ impl Detection {
         let principal = [EntityKind::Session, EntityKind::User, EntityKind::Role]
             .iter()
             .find_map(|k| self.entities.iter().find(|e| e.kind == *k));
+        // What the detection is about when no principal acted (network logs): the instance,
+        // else the listed indicator.
+        let listed = self.group.iter().find_map(|g| {
+            g.strip_prefix("ip=")
+                .or_else(|| g.strip_prefix("domain="))
+                .or_else(|| g.strip_prefix("answer="))
+        });
+        let subject = principal
+            .or_else(|| {
+                self.entities
+                    .iter()
+                    .find(|e| e.kind == EntityKind::Instance)
+            })
+            .map(|e| e.value.clone())
+            .or_else(|| listed.map(str::to_string));
+        // The listed address first: it is the actor the detail screen names.
+        let mut remotes: Vec<EntityId> = self
+            .entities
+            .iter()
+            .filter(|e| e.kind == EntityKind::Ip)
+            .cloned()
+            .collect();
+        remotes.sort_by_key(|e| Some(e.value.as_str()) != listed);
         Finding {
             id: format!("vigil-hunt-{:016x}", content_hash(key.as_bytes())),
             finding_type: match (self.tactics().first(), self.rule.split_once(':')) {
@@ -123,8 +146,12 @@ impl Detection {
             count: self.events.len() as u64 + self.records,
             archived: false,
             sample: false,
-            resource_type: Some("CloudTrail".into()),
-            resource: principal.map_or_else(|| "-".to_string(), |p| p.value.clone()),
+            resource_type: Some(if self.records > 0 && self.events.is_empty() {
+                "flow/DNS logs".into()
+            } else {
+                "CloudTrail".into()
+            }),
+            resource: subject.unwrap_or_else(|| "-".to_string()),
             action: FindingAction::default(),
             entities: self.entities.clone(),
             subject: Subject {
@@ -134,12 +161,7 @@ impl Detection {
                     .iter()
                     .find(|e| e.kind == EntityKind::Key)
                     .cloned(),
-                remotes: self
-                    .entities
-                    .iter()
-                    .filter(|e| e.kind == EntityKind::Ip)
-                    .cloned()
-                    .collect(),
+                remotes,
                 ..Subject::default()
             },
             raw: Arc::from(serde_json::to_string_pretty(self).unwrap_or_default()),

@@ -58,21 +58,29 @@ fn apply(s: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Detections(found) => {
-            for d in &found {
+            // Threat-hunting rules at low level match much of a trail (SigmaHQ's AssumeRole
+            // misuse: every call of every role session): a mark on every row marks nothing.
+            // They stay findings; the trail marks medium and above, the highest first.
+            for d in found.iter().filter(|d| level_rank(&d.level) >= 2) {
                 let technique = d
                     .techniques()
                     .into_iter()
                     .next()
                     .unwrap_or_else(|| d.rule.split(':').next().unwrap_or("").to_string());
+                let rank = level_rank(&d.level);
                 for ev in &d.events {
-                    s.hunt_marks
-                        .entry(ev.clone())
-                        .and_modify(|m| m.detections += 1)
-                        .or_insert_with(|| HuntMark {
-                            technique: technique.clone(),
-                            title: d.title.clone(),
-                            detections: 1,
-                        });
+                    let mark = s.hunt_marks.entry(ev.clone()).or_insert_with(|| HuntMark {
+                        technique: technique.clone(),
+                        title: d.title.clone(),
+                        level: rank,
+                        detections: 0,
+                    });
+                    mark.detections += 1;
+                    if rank > mark.level {
+                        mark.technique = technique.clone();
+                        mark.title = d.title.clone();
+                        mark.level = rank;
+                    }
                 }
             }
             add_findings(s, found.iter().map(|d| d.to_finding()).collect());
@@ -229,5 +237,16 @@ fn apply(s: &mut State, msg: Msg) -> Vec<Effect> {
         | Msg::ActionDone { .. }
         | Msg::SnapshotProgress { .. }
         | Msg::Account(_)) => action_results::on_msg(s, m),
+    }
+}
+
+/// Sigma's levels in order (informational 0 … critical 4).
+fn level_rank(level: &str) -> u8 {
+    match level {
+        "critical" => 4,
+        "high" => 3,
+        "medium" => 2,
+        "low" => 1,
+        _ => 0,
     }
 }
