@@ -542,3 +542,101 @@ fn an_administrator_streams_its_members_findings() {
         .unwrap();
     assert!(member.contains("111122223333"), "{member}");
 }
+
+/// The account's GuardDuty lists (launcher: Create/List/Get ThreatIntelSet and IPSet in the API's
+/// wire shape), read from their S3 locations in each documented URL form: the active threat set
+/// (TXT) and trusted list become vigil's lists named `guardduty:NAME`; an inactive set is left
+/// out; a set whose object is missing is reported by name and the rest still load.
+#[test]
+fn guardduty_threat_intel_sets_and_trusted_lists_are_read_from_s3() {
+    let (_m, url) = moto();
+    create_detector(&url, "us-east-1");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let conf = crate::moto_support::sdk_config(&rt, &url, "us-east-1");
+    let gd = aws_sdk_guardduty::Client::new(&conf);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(true)
+            .build(),
+    );
+    rt.block_on(s3.create_bucket().bucket("intel-lists").send())
+        .unwrap();
+    for (key, body) in [
+        (
+            "feeds/c2 list.txt",
+            "# isac feed\n203.0.113.66\n198.51.100.0/24\nevil.example\n",
+        ),
+        ("feeds/office.txt", "192.0.2.10\n"),
+    ] {
+        rt.block_on(
+            s3.put_object()
+                .bucket("intel-lists")
+                .key(key)
+                .body(body.as_bytes().to_vec().into())
+                .send(),
+        )
+        .unwrap();
+    }
+    let detector = rt
+        .block_on(gd.list_detectors().send())
+        .unwrap()
+        .detector_ids()[0]
+        .clone();
+    use aws_sdk_guardduty::types::{IpSetFormat, ThreatIntelSetFormat};
+    for (name, location, active) in [
+        (
+            "isac",
+            "https://s3.amazonaws.com/intel-lists/feeds/c2%20list.txt",
+            true,
+        ),
+        ("old", "s3://intel-lists/feeds/c2 list.txt", false),
+        (
+            "gone",
+            "https://intel-lists.s3.us-east-1.amazonaws.com/feeds/nope.txt",
+            true,
+        ),
+    ] {
+        rt.block_on(
+            gd.create_threat_intel_set()
+                .detector_id(&detector)
+                .name(name)
+                .format(ThreatIntelSetFormat::Txt)
+                .location(location)
+                .activate(active)
+                .send(),
+        )
+        .unwrap();
+    }
+    rt.block_on(
+        gd.create_ip_set()
+            .detector_id(&detector)
+            .name("office")
+            .format(IpSetFormat::Txt)
+            .location("https://intel-lists.s3.amazonaws.com/feeds/office.txt")
+            .activate(true)
+            .send(),
+    )
+    .unwrap();
+
+    let p = Poller::connect(&[], &["us-east-1".into()], &endpoint(&url), None).unwrap();
+    let (lists, problems) = p.guardduty_lists();
+    let names: Vec<&str> = lists.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names.len(), 2, "{names:?} {problems:?}");
+    assert!(names.contains(&"guardduty:isac") && names.contains(&"guardduty:office"));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("guardduty:gone"), "{problems:?}");
+    let intel = vigil::hunt::Intel { lists };
+    let on = |v: &str| intel.mark_ip(v).map(|l| (l.name.clone(), l.kind));
+    assert_eq!(
+        on("198.51.100.9"),
+        Some(("guardduty:isac".into(), vigil::hunt::ListKind::Threat))
+    );
+    assert_eq!(
+        on("192.0.2.10"),
+        Some(("guardduty:office".into(), vigil::hunt::ListKind::Trusted))
+    );
+    assert!(intel.mark_domain("c2.evil.example").is_some());
+}

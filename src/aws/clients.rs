@@ -103,11 +103,15 @@ pub enum ReadOp {
     GetQueryExecution,
     AthenaGetQueryResults,
     StopQueryExecution,
+    ListThreatIntelSets,
+    GetThreatIntelSet,
+    ListIPSets,
+    GetIPSet,
 }
 
 impl ReadOp {
     /// Every variant, in declaration order (checked below at compile time).
-    pub const ALL: [ReadOp; 39] = [
+    pub const ALL: [ReadOp; 43] = [
         ReadOp::GetCallerIdentity,
         ReadOp::DescribeInstances,
         ReadOp::DescribeNetworkInterfaces,
@@ -147,6 +151,10 @@ impl ReadOp {
         ReadOp::GetQueryExecution,
         ReadOp::AthenaGetQueryResults,
         ReadOp::StopQueryExecution,
+        ReadOp::ListThreatIntelSets,
+        ReadOp::GetThreatIntelSet,
+        ReadOp::ListIPSets,
+        ReadOp::GetIPSet,
     ];
 
     /// The IAM action (also the name in error messages).
@@ -194,6 +202,10 @@ impl ReadOp {
             ReadOp::GetQueryExecution => "athena:GetQueryExecution",
             ReadOp::AthenaGetQueryResults => "athena:GetQueryResults",
             ReadOp::StopQueryExecution => "athena:StopQueryExecution",
+            ReadOp::ListThreatIntelSets => "guardduty:ListThreatIntelSets",
+            ReadOp::GetThreatIntelSet => "guardduty:GetThreatIntelSet",
+            ReadOp::ListIPSets => "guardduty:ListIPSets",
+            ReadOp::GetIPSet => "guardduty:GetIPSet",
         }
     }
 }
@@ -206,7 +218,7 @@ const _: () = {
         assert!(ReadOp::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ReadOp::StopQueryExecution as usize + 1 == ReadOp::ALL.len());
+    assert!(ReadOp::GetIPSet as usize + 1 == ReadOp::ALL.len());
 };
 
 /// The clients' own runtime. Dropped without waiting (`shutdown_background`), because the last

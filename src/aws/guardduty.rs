@@ -165,3 +165,152 @@ pub(super) fn call(c: &Clients, call: &ApiCall) -> Result<CallOk, CallError> {
         _ => Err(wrong_service(call, "GuardDuty")),
     }
 }
+
+/// A GuardDuty threat-intel set or trusted IP list of a detector: what `GetThreatIntelSet` /
+/// `GetIPSet` say of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListSet {
+    pub name: String,
+    /// A threat list (`ThreatIntelSet`) or a trusted one (`IPSet`).
+    pub threat: bool,
+    /// TXT, STIX, OTX_CSV, ALIEN_VAULT, PROOF_POINT or FIRE_EYE.
+    pub format: String,
+    /// Where the list is: an S3 object URL.
+    pub location: String,
+    /// ACTIVE when GuardDuty uses it.
+    pub status: String,
+}
+
+/// The detector's threat-intel sets and trusted IP lists (every page).
+pub(super) fn list_sets(c: &Clients, detector: &str) -> Result<Vec<ListSet>, CallError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let req = c
+            .guardduty
+            .list_threat_intel_sets()
+            .detector_id(detector)
+            .set_next_token(token.clone());
+        let page = c.read(ReadOp::ListThreatIntelSets, req.send())?;
+        for id in page.threat_intel_set_ids() {
+            let req = c
+                .guardduty
+                .get_threat_intel_set()
+                .detector_id(detector)
+                .threat_intel_set_id(id);
+            let s = c.read(ReadOp::GetThreatIntelSet, req.send())?;
+            out.push(ListSet {
+                name: s.name().unwrap_or(id).to_string(),
+                threat: true,
+                format: s
+                    .format()
+                    .map(|f| f.as_str().to_string())
+                    .unwrap_or_default(),
+                location: s.location().unwrap_or_default().to_string(),
+                status: s
+                    .status()
+                    .map(|f| f.as_str().to_string())
+                    .unwrap_or_default(),
+            });
+        }
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    loop {
+        let req = c
+            .guardduty
+            .list_ip_sets()
+            .detector_id(detector)
+            .set_next_token(token.clone());
+        let page = c.read(ReadOp::ListIPSets, req.send())?;
+        for id in page.ip_set_ids() {
+            let req = c.guardduty.get_ip_set().detector_id(detector).ip_set_id(id);
+            let s = c.read(ReadOp::GetIPSet, req.send())?;
+            out.push(ListSet {
+                name: s.name().unwrap_or(id).to_string(),
+                threat: false,
+                format: s
+                    .format()
+                    .map(|f| f.as_str().to_string())
+                    .unwrap_or_default(),
+                location: s.location().unwrap_or_default().to_string(),
+                status: s
+                    .status()
+                    .map(|f| f.as_str().to_string())
+                    .unwrap_or_default(),
+            });
+        }
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// The bucket and key of a list's location as GuardDuty takes it: `s3://BUCKET/KEY`, or an
+/// object URL, path-style (`https://s3[.-]REGION.amazonaws.com/BUCKET/KEY`) or virtual-hosted
+/// (`https://BUCKET.s3[.REGION].amazonaws.com/KEY`).
+pub fn s3_location(url: &str) -> Option<(String, String)> {
+    let url = url.trim();
+    if let Some(rest) = url.strip_prefix("s3://") {
+        let (b, k) = rest.split_once('/')?;
+        return (!b.is_empty() && !k.is_empty()).then(|| (b.to_string(), k.to_string()));
+    }
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let (host, path) = rest.split_once('/')?;
+    let host = host.to_ascii_lowercase();
+    let host = host.split(':').next().unwrap_or("");
+    // Percent-encoded keys (a space as %20) are decoded: S3 keys are the decoded text.
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8()
+            .map(|c| c.into_owned())
+            .ok()
+    };
+    if host.starts_with("s3.") || host.starts_with("s3-") {
+        let (b, k) = path.split_once('/')?;
+        return Some((b.to_string(), decode(k)?)).filter(|(b, k)| !b.is_empty() && !k.is_empty());
+    }
+    let at = host.find(".s3.").or_else(|| host.find(".s3-"))?;
+    let key = decode(path)?;
+    (!key.is_empty()).then(|| (host[..at].to_string(), key))
+}
+
+#[cfg(test)]
+mod location_tests {
+    use super::s3_location;
+
+    #[test]
+    fn every_location_form_guardduty_documents() {
+        let want = Some(("my-bucket".to_string(), "lists/feed 1.txt".to_string()));
+        for url in [
+            "s3://my-bucket/lists/feed 1.txt",
+            "https://s3.amazonaws.com/my-bucket/lists/feed%201.txt",
+            "https://s3.us-west-2.amazonaws.com/my-bucket/lists/feed%201.txt",
+            "https://s3-us-west-2.amazonaws.com/my-bucket/lists/feed%201.txt",
+            "https://my-bucket.s3.amazonaws.com/lists/feed%201.txt",
+            "https://my-bucket.s3.us-west-2.amazonaws.com/lists/feed%201.txt",
+            "https://my-bucket.s3-us-west-2.amazonaws.com/lists/feed%201.txt",
+        ] {
+            assert_eq!(s3_location(url), want, "{url}");
+        }
+        for bad in [
+            "",
+            "ftp://x/y",
+            "https://example.com/a/b",
+            "s3://bucket-only",
+        ] {
+            assert_eq!(s3_location(bad), None, "{bad}");
+        }
+    }
+}

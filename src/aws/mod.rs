@@ -36,7 +36,10 @@ pub use clients::{AwsError, AwsOptions, ReadOp, SessionCredentials};
 use clients::{Clients, connect};
 pub use cloudtrail::{LakePage, LakeStatus, LookupPage};
 pub use doctor::{Check, Outcome, TargetReport, doctor};
-pub use guardduty::Fetched;
+pub use guardduty::{Fetched, ListSet};
+
+/// A GuardDuty list's content as read from S3, or why it could not be.
+pub type ListContent = Result<Vec<u8>, CallError>;
 pub use s3::{Listing, S3Object};
 
 /// Reads only. Has no method that changes the account.
@@ -150,6 +153,30 @@ impl AwsReader {
     /// The region `bucket` is in, when S3 says.
     pub fn s3_bucket_region(&self, bucket: &str) -> Option<String> {
         s3::bucket_region(&self.0, bucket)
+    }
+
+    /// The detector's GuardDuty threat-intel sets and trusted IP lists, each with its content
+    /// read from its S3 location (or why it could not be).
+    pub fn guardduty_lists(
+        &self,
+        detector: &str,
+    ) -> Result<Vec<(guardduty::ListSet, ListContent)>, CallError> {
+        let mut out = Vec::new();
+        for set in guardduty::list_sets(&self.0, detector)? {
+            let got = match guardduty::s3_location(&set.location) {
+                None => Err(CallError::new(
+                    "vigil.BadLocation",
+                    format!("`{}` is not an S3 object URL", set.location),
+                )),
+                Some((bucket, key)) => {
+                    let mut got = Err(CallError::new("vigil.NotRead", "no answer"));
+                    s3::fetch(&self.0, &bucket, &[key], 1, &mut |_, r| got = r)?;
+                    got
+                }
+            };
+            out.push((set, got));
+        }
+        Ok(out)
     }
 
     /// Fetches objects, `concurrency` at a time, each handed to `on` as it arrives.

@@ -51,11 +51,32 @@ pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<E
     let evidence = super::s3::split(&evidence).0;
     crate::ingest::source::expand(&evidence)
         .map_err(|(path, reason)| CliError::MissingInput { path, reason })?;
+    let mut hunt = super::hunt::console_setup(&args.hunt)?;
+    if let Some(setup) = hunt.as_mut() {
+        // The account's own GuardDuty lists mark what GuardDuty would: read once, at start.
+        let (lists, problems) = poller.guardduty_lists();
+        for p in &problems {
+            eprintln!("vigil: GuardDuty list not read: {}", Escaped(p));
+        }
+        for l in &lists {
+            eprintln!(
+                "vigil: {} {}: {} indicator(s)",
+                if l.kind == crate::hunt::ListKind::Threat {
+                    "threat-intel set"
+                } else {
+                    "trusted IP list"
+                },
+                Escaped(&l.name),
+                l.len()
+            );
+        }
+        setup.intel.lists.extend(lists);
+    }
     let evidence = crate::console::FileSources {
         findings: Vec::new(),
         evidence,
         s3,
-        hunt: super::hunt::console_setup(&args.hunt)?,
+        hunt,
     };
     let (mut opts, keymap) = ui::setup(&args.ui, Mode::Live, start_logging)?;
     // The header: who (the principals, by name); the accounts and regions come from the findings.

@@ -184,6 +184,61 @@ impl Poller {
             .collect()
     }
 
+    /// Every target's GuardDuty threat-intel sets (threat lists) and trusted IP lists (trusted
+    /// ones) that are ACTIVE, read from S3 and parsed by their format, named
+    /// `guardduty:NAME`; and what could not be read, one line each (the session goes on).
+    pub fn guardduty_lists(&self) -> (Vec<crate::hunt::IntelList>, Vec<String>) {
+        let mut lists = Vec::new();
+        let mut problems = Vec::new();
+        for t in &self.targets {
+            let detectors = match t.reader.detectors() {
+                Ok(d) => d,
+                Err(e) => {
+                    problems.push(format!("{}: {}", t.label, one_line(&e.plain())));
+                    continue;
+                }
+            };
+            for d in detectors {
+                let sets = match t.reader.guardduty_lists(&d) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        problems.push(format!("{}: {}", t.label, one_line(&e.plain())));
+                        continue;
+                    }
+                };
+                for (set, got) in sets {
+                    if set.status != "ACTIVE" {
+                        continue;
+                    }
+                    let name = format!("guardduty:{}", set.name);
+                    let text = match got {
+                        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                        Err(e) => {
+                            problems.push(format!("{} {name}: {}", t.label, one_line(&e.plain())));
+                            continue;
+                        }
+                    };
+                    let kind = if set.threat {
+                        crate::hunt::ListKind::Threat
+                    } else {
+                        crate::hunt::ListKind::Trusted
+                    };
+                    // TXT and STIX (told by content); the rest are CSV feeds.
+                    let csv = !matches!(set.format.as_str(), "TXT" | "STIX");
+                    match crate::hunt::IntelList::parse(&set.location, name, &text, csv, kind, None)
+                    {
+                        Ok((list, bad)) => {
+                            problems.extend(bad.iter().take(3).map(|e| e.to_string()));
+                            lists.push(list);
+                        }
+                        Err(e) => problems.push(e.to_string()),
+                    }
+                }
+            }
+        }
+        (lists, problems)
+    }
+
     /// The targets whose detectors administer member accounts.
     pub fn administrators(&self) -> Vec<Administrator> {
         self.targets

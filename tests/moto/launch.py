@@ -544,6 +544,96 @@ for _name in ("create_members", "list_members"):
 _gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/member$"] = GuardDutyResponse.dispatch
 
 
+# --- Addition: GuardDuty threat-intel sets and trusted IP lists ----------------------------------
+# moto 5.2.5 has none of them. Added in the wire shape of the GuardDuty API Reference (REST-JSON):
+# CreateThreatIntelSet and CreateIPSet (POST /detector/{detectorId}/threatintelset | /ipset: name,
+# format (TXT, STIX, OTX_CSV, ALIEN_VAULT, PROOF_POINT, FIRE_EYE), location, activate; answer
+# threatIntelSetId | ipSetId), ListThreatIntelSets and ListIPSets (GET the same paths: maxResults
+# 1-50 default 50, nextToken; answer threatIntelSetIds | ipSetIds), GetThreatIntelSet and GetIPSet
+# (GET .../{id}: name, format, location, status ACTIVE when activated else INACTIVE, tags; an unknown
+# id is a BadRequestException). GuardDuty reads the list from its location; so does vigil. Sets live
+# on moto's per-region backend, so /moto-api/reset clears them.
+_GD_FORMATS = {"TXT", "STIX", "OTX_CSV", "ALIEN_VAULT", "PROOF_POINT", "FIRE_EYE"}
+
+
+def _gd_sets(resp, kind):
+    backend = resp.guardduty_backend
+    if not hasattr(backend, "_vigil_sets"):
+        backend._vigil_sets = {"threatintelset": {}, "ipset": {}}
+    return backend._vigil_sets[kind]
+
+
+def _gd_create_set(self, kind, id_field):
+    detector = _gd_detector(self)
+    body = _json.loads(self.body or "{}")
+    for field in ("name", "format", "location", "activate"):
+        if field not in body:
+            raise JsonRESTError("BadRequestException", f"{field} is required")
+    if body["format"] not in _GD_FORMATS:
+        raise JsonRESTError("BadRequestException", f"format {body['format']} is not one of {sorted(_GD_FORMATS)}")
+    sets = _gd_sets(self, kind).setdefault(detector, {})
+    set_id = secrets.token_hex(16)
+    sets[set_id] = {
+        "name": body["name"],
+        "format": body["format"],
+        "location": body["location"],
+        "status": "ACTIVE" if body["activate"] else "INACTIVE",
+        "tags": body.get("tags", {}),
+    }
+    return _json.dumps({id_field: set_id})
+
+
+def _gd_list_sets(self, kind, ids_field):
+    detector = _gd_detector(self)
+    ids = sorted(_gd_sets(self, kind).get(detector, {}))
+    size = int(self._get_param("maxResults") or 50)
+    if not 1 <= size <= 50:
+        raise JsonRESTError("BadRequestException", "maxResults must be between 1 and 50")
+    start = int(self._get_param("nextToken") or 0)
+    out = {ids_field: ids[start : start + size]}
+    if start + size < len(ids):
+        out["nextToken"] = str(start + size)
+    return _json.dumps(out)
+
+
+def _gd_get_set(self, kind):
+    detector = _gd_detector(self)
+    set_id = self.path.rstrip("/").split("/")[-1]
+    found = _gd_sets(self, kind).get(detector, {}).get(set_id)
+    if found is None:
+        raise JsonRESTError("BadRequestException", f"The request is rejected because the input {kind} id {set_id} is invalid.")
+    return _json.dumps(found)
+
+
+def _threat_intel_set(self):
+    if self.method == "POST":
+        return _gd_create_set(self, "threatintelset", "threatIntelSetId")
+    return _gd_list_sets(self, "threatintelset", "threatIntelSetIds")
+
+
+def _ip_set(self):
+    if self.method == "POST":
+        return _gd_create_set(self, "ipset", "ipSetId")
+    return _gd_list_sets(self, "ipset", "ipSetIds")
+
+
+_GD_SET_ACTIONS = {
+    "create_threat_intel_set": _threat_intel_set,
+    "list_threat_intel_sets": _threat_intel_set,
+    "get_threat_intel_set": lambda self: _gd_get_set(self, "threatintelset"),
+    "create_ip_set": _ip_set,
+    "list_ip_sets": _ip_set,
+    "get_ip_set": lambda self: _gd_get_set(self, "ipset"),
+}
+for _name, _fn in _GD_SET_ACTIONS.items():
+    assert not hasattr(GuardDutyResponse, _name), f"moto now has {_name}: drop ours"
+    setattr(GuardDutyResponse, _name, _fn)
+_gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/threatintelset$"] = GuardDutyResponse.dispatch
+_gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/threatintelset/(?P<set_id>[^/]+)$"] = GuardDutyResponse.dispatch
+_gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/ipset$"] = GuardDutyResponse.dispatch
+_gd_urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/ipset/(?P<set_id>[^/]+)$"] = GuardDutyResponse.dispatch
+
+
 def _simulate_principal_policy(self):
     arn = self._get_param("PolicySourceArn") or ""
     actions = self._get_param("ActionNames") or []
