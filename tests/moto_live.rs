@@ -640,3 +640,84 @@ fn guardduty_threat_intel_sets_and_trusted_lists_are_read_from_s3() {
     );
     assert!(intel.mark_domain("c2.evil.example").is_some());
 }
+
+/// Imports ASFF findings into moto's Security Hub (BatchImportFindings, POST /findings/import).
+fn import_findings(url: &str, findings: &[serde_json::Value]) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let resp = rt
+        .block_on(
+            reqwest::Client::new()
+                .post(format!("{url}/findings/import"))
+                .header(
+                    "Authorization",
+                    "AWS4-HMAC-SHA256 Credential=testing/20240501/us-east-1/securityhub/aws4_request, SignedHeaders=host, Signature=0",
+                )
+                .header("Content-Type", "application/json")
+                .body(serde_json::json!({ "Findings": findings }).to_string())
+                .send(),
+        )
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let body: serde_json::Value = serde_json::from_str(&rt.block_on(resp.text()).unwrap()).unwrap();
+    assert_eq!(body["FailedCount"], 0, "{body}");
+}
+
+/// `live --securityhub`: each region's hub is polled with GetFindings (the launcher restores the
+/// API's Filters and SortCriteria, which moto ignores): active findings only, GuardDuty's own
+/// copies left out (GuardDuty is polled directly), and a second poll asks only for what was
+/// updated since — an updated finding comes back with its new severity.
+#[test]
+fn securityhub_findings_join_the_live_poll() {
+    let (_m, url) = moto();
+    let fixture: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/asff/get-findings-output.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let all = fixture["Findings"].as_array().unwrap();
+    let guardduty = all
+        .iter()
+        .find(|f| f["ProductName"] == "GuardDuty")
+        .unwrap()
+        .clone();
+    let mut inspector = all
+        .iter()
+        .find(|f| f["ProductName"] == "Inspector")
+        .unwrap()
+        .clone();
+    inspector["RecordState"] = "ACTIVE".into();
+    let mut archived = inspector.clone();
+    archived["Id"] = format!("{}-old", inspector["Id"].as_str().unwrap()).into();
+    archived["RecordState"] = "ARCHIVED".into();
+    import_findings(&url, &[guardduty, inspector.clone(), archived]);
+
+    let mut p = Poller::connect(&[], &["us-east-1".into()], &endpoint(&url), None).unwrap();
+    p.securityhub = true;
+    let first = p.poll();
+    assert!(first.failed.is_empty(), "{:?}", first.failed);
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    assert_eq!(first.findings.len(), 1, "{:?}", first.findings);
+    let f = &first.findings[0];
+    assert_eq!(f.id, inspector["Id"].as_str().unwrap());
+    assert!(!f.archived);
+
+    let second = p.poll();
+    assert!(second.findings.is_empty(), "{:?}", second.findings);
+
+    inspector["UpdatedAt"] = "2030-01-01T00:00:00Z".into();
+    inspector["Severity"] = serde_json::json!({"Label": "CRITICAL", "Normalized": 90});
+    import_findings(&url, &[inspector]);
+    let third = p.poll();
+    assert_eq!(third.findings.len(), 1, "{:?}", third.findings);
+    assert!(
+        third.findings[0].severity >= 9.0,
+        "{}",
+        third.findings[0].severity
+    );
+}

@@ -107,11 +107,12 @@ pub enum ReadOp {
     GetThreatIntelSet,
     ListIPSets,
     GetIPSet,
+    SecurityHubGetFindings,
 }
 
 impl ReadOp {
     /// Every variant, in declaration order (checked below at compile time).
-    pub const ALL: [ReadOp; 43] = [
+    pub const ALL: [ReadOp; 44] = [
         ReadOp::GetCallerIdentity,
         ReadOp::DescribeInstances,
         ReadOp::DescribeNetworkInterfaces,
@@ -155,6 +156,7 @@ impl ReadOp {
         ReadOp::GetThreatIntelSet,
         ReadOp::ListIPSets,
         ReadOp::GetIPSet,
+        ReadOp::SecurityHubGetFindings,
     ];
 
     /// The IAM action (also the name in error messages).
@@ -206,6 +208,7 @@ impl ReadOp {
             ReadOp::GetThreatIntelSet => "guardduty:GetThreatIntelSet",
             ReadOp::ListIPSets => "guardduty:ListIPSets",
             ReadOp::GetIPSet => "guardduty:GetIPSet",
+            ReadOp::SecurityHubGetFindings => "securityhub:GetFindings",
         }
     }
 }
@@ -218,7 +221,7 @@ const _: () = {
         assert!(ReadOp::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ReadOp::GetIPSet as usize + 1 == ReadOp::ALL.len());
+    assert!(ReadOp::SecurityHubGetFindings as usize + 1 == ReadOp::ALL.len());
 };
 
 /// The clients' own runtime. Dropped without waiting (`shutdown_background`), because the last
@@ -263,6 +266,7 @@ pub(super) struct Clients {
     pub(super) detective: aws_sdk_detective::Client,
     pub(super) s3: aws_sdk_s3::Client,
     pub(super) athena: aws_sdk_athena::Client,
+    pub(super) securityhub: aws_sdk_securityhub::Client,
 }
 
 /// The SDK's configuration loader for `opts`: one HTTP client (rustls with ring), the profile,
@@ -334,6 +338,7 @@ pub(super) fn connect(opts: &AwsOptions) -> Result<Clients, AwsError> {
         cloudtrail: aws_sdk_cloudtrail::Client::new(&conf),
         detective: aws_sdk_detective::Client::new(&conf),
         athena: aws_sdk_athena::Client::new(&conf),
+        securityhub: aws_sdk_securityhub::Client::new(&conf),
         // Path-style addressing: emulators and VPC endpoints answer on one host.
         s3: aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&conf)

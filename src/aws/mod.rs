@@ -1,5 +1,5 @@
 //! The AWS side of vigil: SDK clients (EC2, Auto Scaling, Route 53 Resolver, SNS, IAM, STS,
-//! GuardDuty, CloudTrail, Detective) behind [`Inspect`] and [`Responder`], and the live readers.
+//! GuardDuty, CloudTrail, Detective, S3, Athena, Security Hub) behind [`Inspect`] and [`Responder`], and the live readers.
 //! The only module that imports the AWS SDK.
 //!
 //! [`connect_read_only`] returns something that can only read; [`connect_responder`] is the one way
@@ -28,6 +28,7 @@ mod guardduty;
 mod iam;
 mod route53resolver;
 mod s3;
+mod securityhub;
 mod sns;
 mod sts;
 
@@ -153,6 +154,16 @@ impl AwsReader {
     /// The region `bucket` is in, when S3 says.
     pub fn s3_bucket_region(&self, bucket: &str) -> Option<String> {
         s3::bucket_region(&self.0, bucket)
+    }
+
+    /// The region's Security Hub findings updated after `since` (all when `None`); without
+    /// GuardDuty's copies when `skip_guardduty`.
+    pub fn securityhub_findings(
+        &self,
+        since: Option<crate::model::Ts>,
+        skip_guardduty: bool,
+    ) -> Result<Fetched, CallError> {
+        securityhub::findings(&self.0, since, skip_guardduty)
     }
 
     /// The detector's GuardDuty threat-intel sets and trusted IP lists, each with its content

@@ -198,6 +198,10 @@ pub struct LiveArgs {
     /// Only findings of this severity or above (GuardDuty's 0-10 scale, e.g. 7 for high)
     #[arg(long, value_name = "N")]
     pub min_severity: Option<f64>,
+    /// Also poll each region's Security Hub (GetFindings): Inspector, Macie, Config, IAM Access
+    /// Analyzer and the rest (GuardDuty's copies are left out: GuardDuty is polled directly)
+    #[arg(long)]
+    pub securityhub: bool,
     /// Print findings as they arrive, one line each, instead of opening the console
     #[arg(long)]
     pub headless: bool,

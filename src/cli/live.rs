@@ -16,10 +16,11 @@ use std::time::Duration;
 
 pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<ExitCode, CliError> {
     let super::aws::Connected {
-        poller,
+        mut poller,
         regions,
         base,
     } = super::aws::connect(&args.aws, args.min_severity)?;
+    poller.securityhub = args.securityhub;
     if args.headless {
         match headless(poller, &args, out) {
             // The reader went away (`| head`): a script's normal end, not an error.

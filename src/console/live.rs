@@ -42,6 +42,8 @@ pub struct Target {
     skip: u32,
     /// The newest `updatedAt` seen: the next poll asks only for what changed after it.
     since: Option<Ts>,
+    /// The same for Security Hub's findings (`--securityhub`).
+    hub_since: Option<Ts>,
 }
 
 /// What one poll of every target read.
@@ -58,6 +60,8 @@ pub struct Poll {
 pub struct Poller {
     pub targets: Vec<Target>,
     pub min_severity: Option<f64>,
+    /// Also poll each region's Security Hub (GetFindings; GuardDuty's own copies left out).
+    pub securityhub: bool,
 }
 
 /// A credential failure in one line: the SDK's error names every provider it tried, with its
@@ -167,12 +171,14 @@ impl Poller {
                     throttles: 0,
                     skip: 0,
                     since: None,
+                    hub_since: None,
                 });
             }
         }
         Ok(Poller {
             targets,
             min_severity,
+            securityhub: false,
         })
     }
 
@@ -265,7 +271,7 @@ impl Poller {
                 });
                 continue;
             }
-            match poll_target(t, self.min_severity, &mut out) {
+            match poll_target(t, self.min_severity, self.securityhub, &mut out) {
                 Ok(()) => t.throttles = 0,
                 Err(e) => {
                     let throttled = is_throttling(&e.code);
@@ -294,6 +300,7 @@ fn is_throttling(code: &str) -> bool {
 fn poll_target(
     t: &mut Target,
     min_severity: Option<f64>,
+    securityhub: bool,
     out: &mut Poll,
 ) -> Result<(), crate::actions::CallError> {
     if t.detectors.is_none() {
@@ -313,6 +320,19 @@ fn poll_target(
         out.calls += f.calls;
         if let Some(newest) = f.findings.iter().filter_map(|x| x.updated_at).max() {
             t.since = Some(t.since.map_or(newest, |s| s.max(newest)));
+        }
+        out.findings.append(&mut f.findings);
+        out.errors.append(&mut f.errors);
+    }
+    if securityhub {
+        // GuardDuty's findings come from GuardDuty itself: the hub's copies would be the same.
+        let mut f = t.reader.securityhub_findings(t.hub_since, true)?;
+        out.calls += f.calls;
+        if let Some(newest) = f.findings.iter().filter_map(|x| x.updated_at).max() {
+            t.hub_since = Some(t.hub_since.map_or(newest, |s| s.max(newest)));
+        }
+        if let Some(min) = min_severity {
+            f.findings.retain(|x| x.severity >= min);
         }
         out.findings.append(&mut f.findings);
         out.errors.append(&mut f.errors);

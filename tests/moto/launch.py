@@ -1318,6 +1318,99 @@ if _faults_path:
     BaseResponse.call_action = _call_action
 
 
+# --- Patch: Security Hub GetFindings filters and sort ------------------------------------------
+# moto 5.2.5's GetFindings ignores Filters and SortCriteria ("not yet implemented") and answers
+# every finding. Restored as the Security Hub API Reference defines them (AwsSecurityFindingFilters):
+# string filters on the fields below with EQUALS, PREFIX and CONTAINS (several OR'd) and
+# NOT_EQUALS, PREFIX_NOT_EQUALS and NOT_CONTAINS (several AND'd; both kinds AND'd together); date
+# filters (UpdatedAt, CreatedAt, FirstObservedAt, LastObservedAt) with Start/End (inclusive, ISO
+# 8601) or DateRange {Value, Unit: DAYS}; SortCriteria on one field, asc or desc; MaxResults 1-100
+# and NextToken (an offset). Any other filter is a 400, so a test never passes on an ignored filter.
+from moto.securityhub.responses import SecurityHubResponse  # noqa: E402
+
+_SH_STRING_FIELDS = {
+    "RecordState": lambda f: f.get("RecordState"),
+    "ProductName": lambda f: f.get("ProductName"),
+    "CompanyName": lambda f: f.get("CompanyName"),
+    "AwsAccountId": lambda f: f.get("AwsAccountId"),
+    "Id": lambda f: f.get("Id"),
+    "ProductArn": lambda f: f.get("ProductArn"),
+    "SeverityLabel": lambda f: (f.get("Severity") or {}).get("Label"),
+    "WorkflowStatus": lambda f: (f.get("Workflow") or {}).get("Status"),
+    "Type": lambda f: (f.get("Types") or [None])[0],
+}
+_SH_DATE_FIELDS = ("UpdatedAt", "CreatedAt", "FirstObservedAt", "LastObservedAt")
+
+
+def _sh_time(value):
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _sh_string_match(value, flt):
+    want, cmp = flt.get("Value", ""), flt.get("Comparison", "EQUALS")
+    value = value or ""
+    return {
+        "EQUALS": value == want,
+        "PREFIX": value.startswith(want),
+        "CONTAINS": want in value,
+        "NOT_EQUALS": value != want,
+        "PREFIX_NOT_EQUALS": not value.startswith(want),
+        "NOT_CONTAINS": want not in value,
+    }[cmp]
+
+
+def _sh_matches(finding, filters):
+    for name, flts in (filters or {}).items():
+        if name in _SH_STRING_FIELDS:
+            value = _SH_STRING_FIELDS[name](finding)
+            positive = [f for f in flts if not f.get("Comparison", "EQUALS").startswith(("NOT_", "PREFIX_NOT"))]
+            negative = [f for f in flts if f not in positive]
+            if positive and not any(_sh_string_match(value, f) for f in positive):
+                return False
+            if not all(_sh_string_match(value, f) for f in negative):
+                return False
+        elif name in _SH_DATE_FIELDS:
+            if finding.get(name) is None:
+                return False
+            t = _sh_time(finding[name])
+            for f in flts:
+                if "Start" in f and t < _sh_time(f["Start"]):
+                    return False
+                if "End" in f and t > _sh_time(f["End"]):
+                    return False
+                if "DateRange" in f:
+                    days = int(f["DateRange"]["Value"])
+                    if t < datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days):
+                        return False
+        else:
+            raise JsonRESTError("InvalidInputException", f"vigil's moto launcher does not filter on {name}")
+    return True
+
+
+def _sh_get_findings(self):
+    _count_call("VIGIL_MOTO_SECURITYHUB", "GetFindings")
+    body = _json.loads(self.body or "{}")
+    found = [f.as_dict() for f in self.securityhub_backend.findings]
+    found = [f for f in found if _sh_matches(f, body.get("Filters"))]
+    for crit in reversed(body.get("SortCriteria") or []):
+        field = crit.get("Field", "UpdatedAt")
+        found.sort(key=lambda f: str(f.get(field, "")), reverse=crit.get("SortOrder", "asc").lower().startswith("desc"))
+    size = int(body.get("MaxResults") or 100)
+    if not 1 <= size <= 100:
+        raise JsonRESTError("InvalidInputException", "MaxResults must be a number between 1 and 100")
+    start = int(body.get("NextToken") or 0)
+    out = {"Findings": found[start : start + size]}
+    if start + size < len(found):
+        out["NextToken"] = str(start + size)
+    return _json.dumps(out)
+
+
+assert "Filters and SortCriteria is not yet implemented" in (
+    __import__("moto.securityhub.models", fromlist=["x"]).SecurityHubBackend.get_findings.__doc__ or ""
+), "moto's Security Hub GetFindings changed: check the patch"
+SecurityHubResponse.get_findings = _sh_get_findings
+
+
 # --- Never outlive the test process --------------------------------------------------------------
 def _watch_parent(ppid):
     while True:
@@ -1332,3 +1425,4 @@ from moto.server import main  # noqa: E402
 
 port = sys.argv[1] if len(sys.argv) > 1 else "0"
 main(["-H", "127.0.0.1", "-p", port])
+
