@@ -77,7 +77,12 @@ pub fn compute(findings: &[Finding]) -> Vec<Group> {
                 .iter()
                 .map(|i| findings[*i].severity)
                 .fold(f64::MIN, f64::max);
-            let id = format!("G-{}", ids[0].chars().take(8).collect::<String>());
+            // An ARN id (Security Hub's) is told apart by its last part, not `arn:aws:`.
+            let tail = ids[0]
+                .rsplit(['/', ':'])
+                .find(|s| !s.is_empty())
+                .unwrap_or(&ids[0]);
+            let id = format!("G-{}", tail.chars().take(8).collect::<String>());
             Group {
                 id,
                 severity,

@@ -18,7 +18,23 @@ use std::fmt;
 struct Top<'a> {
     key: Cow<'a, str>,
     raw: &'a RawValue,
+    /// A string field's text, decoded once: eighty rules ask for `eventSource` and `eventName`.
+    text: OnceCell<Option<Cow<'a, str>>>,
     nested: OnceCell<JsonEvent<'static>>,
+}
+
+impl<'a> Top<'a> {
+    fn text(&self) -> Option<&Cow<'a, str>> {
+        self.text
+            .get_or_init(|| {
+                let raw = self.raw.get();
+                match serde_json::from_str::<&'a str>(raw) {
+                    Ok(s) => Some(Cow::Borrowed(s)),
+                    Err(_) => serde_json::from_str::<String>(raw).ok().map(Cow::Owned),
+                }
+            })
+            .as_ref()
+    }
 }
 
 pub struct Record<'a> {
@@ -61,6 +77,7 @@ impl<'a> Record<'a> {
                 .map(|(key, raw)| Top {
                     key,
                     raw,
+                    text: OnceCell::new(),
                     nested: OnceCell::new(),
                 })
                 .collect(),
@@ -78,11 +95,7 @@ impl<'a> Record<'a> {
 
     /// A top-level string field (borrowed when it has no escapes).
     pub fn top_str(&self, key: &str) -> Option<Cow<'a, str>> {
-        let raw = self.top(key)?.raw.get();
-        match serde_json::from_str::<&'a str>(raw) {
-            Ok(s) => Some(Cow::Borrowed(s)),
-            Err(_) => serde_json::from_str::<String>(raw).ok().map(Cow::Owned),
-        }
+        self.top(key)?.text().cloned()
     }
 
     fn full(&self) -> &JsonEvent<'static> {
@@ -107,7 +120,7 @@ impl Event for Record<'_> {
         if let Some(top) = self.top(path) {
             let raw = top.raw.get();
             return match raw.as_bytes().first() {
-                Some(b'"') => self.top_str(path).map(EventValue::Str),
+                Some(b'"') => top.text().map(|t| EventValue::Str(Cow::Borrowed(&**t))),
                 Some(b'{') | Some(b'[') => nested(top).get_field(path),
                 _ => match serde_json::from_str::<Value>(raw) {
                     Ok(Value::Bool(b)) => Some(EventValue::Bool(b)),
