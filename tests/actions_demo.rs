@@ -436,3 +436,73 @@ fn block_domain_plan_warns_on_an_aws_endpoint() {
         Err(actions::PlanError::BadDomain(_))
     ));
 }
+
+/// detach-profile on the demo world: the compromised web instance loses its profile and role
+/// (recorded in a tag); detaching again plans nothing and says why; release gives both back.
+#[test]
+fn detach_profile_and_release_on_the_demo_world() {
+    let sc = Scenario::load("log4shell-c2").unwrap();
+    let mut r = DemoResponder::for_scenario(&sc).unwrap();
+    let instance = compromised_instance(&sc).unwrap();
+    let find = |r: &DemoResponder| {
+        r.world
+            .instances
+            .iter()
+            .find(|i| i.instance_id == instance)
+            .unwrap()
+            .clone()
+    };
+    let before = find(&r);
+    let profile = before.instance_profile_arn.clone().expect("a profile");
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = AuditLog::open(&dir.path().join("a.jsonl")).unwrap();
+    let run = |r: &mut DemoResponder, log: &mut AuditLog, action: Action| {
+        let facts = actions::gather(&action, r).unwrap();
+        let plan = actions::plan(&action, &facts, &ctx(&sc, "IR-P")).unwrap();
+        let report = actions::execute(&plan, r, log, &ExecOptions::default()).unwrap();
+        (plan, report)
+    };
+    let detach = Action::DetachProfile {
+        instance: instance.clone(),
+    };
+    assert!(detach.is_destructive());
+    let (plan, report) = run(&mut r, &mut log, detach.clone());
+    assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
+    let calls: Vec<&str> = plan.steps.iter().map(|s| s.call.iam_action()).collect();
+    assert_eq!(
+        calls,
+        ["ec2:CreateTags", "ec2:DisassociateIamInstanceProfile"]
+    );
+    assert!(!plan.steps[1].call.supports_dry_run());
+    let after = find(&r);
+    assert_eq!(after.instance_profile_arn, None);
+    assert_eq!(after.role_arn, None);
+    assert_eq!(after.tags.get("vigil:detached-profile"), Some(&profile));
+
+    let (plan, _) = run(&mut r, &mut log, detach);
+    assert!(plan.steps.is_empty());
+    assert!(
+        plan.notes.iter().any(|n| n.contains("vigil detached")),
+        "{:?}",
+        plan.notes
+    );
+
+    let (plan, report) = run(
+        &mut r,
+        &mut log,
+        Action::Release {
+            instance: instance.clone(),
+            unprotect: false,
+        },
+    );
+    assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
+    assert!(
+        plan.steps
+            .iter()
+            .any(|s| s.call.iam_action() == "ec2:AssociateIamInstanceProfile")
+    );
+    let back = find(&r);
+    assert_eq!(back.instance_profile_arn, Some(profile));
+    assert_eq!(back.role_arn, before.role_arn);
+    assert!(!back.tags.contains_key("vigil:detached-profile"));
+}

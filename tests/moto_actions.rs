@@ -1021,3 +1021,132 @@ fn block_domain_sets_up_the_dns_firewall_for_the_instances_vpc() {
     assert_eq!(vpcs.len(), 1);
     assert_paired(&audit(&log), "IR-60");
 }
+
+/// The instance's instance-profile associations (state, profile ARN), read through the API.
+fn profile_associations(s: &Sdk, instance: &str) -> Vec<(String, String)> {
+    let out =
+        s.rt.block_on(
+            s.ec2
+                .describe_iam_instance_profile_associations()
+                .filters(
+                    ec2t::Filter::builder()
+                        .name("instance-id")
+                        .values(instance)
+                        .build(),
+                )
+                .send(),
+        )
+        .unwrap();
+    out.iam_instance_profile_associations()
+        .iter()
+        .filter(|a| a.instance_id() == Some(instance))
+        .map(|a| {
+            (
+                a.state()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+                a.iam_instance_profile()
+                    .and_then(|p| p.arn())
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .filter(|(state, _)| state == "associated")
+        .collect()
+}
+
+fn instance_tags(s: &Sdk, instance: &str) -> std::collections::BTreeMap<String, String> {
+    let out =
+        s.rt.block_on(s.ec2.describe_instances().instance_ids(instance).send())
+            .unwrap();
+    out.reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .flat_map(|i| i.tags())
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn detach_profile_takes_the_profile_off_and_release_gives_it_back() {
+    let (_g, url) = moto();
+    let s = sdk(&url);
+    let f = fixture(&s);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let before = profile_associations(&s, &f.instance);
+    assert_eq!(before.len(), 1, "{before:?}");
+    let profile = before[0].1.clone();
+    assert!(
+        profile.ends_with("instance-profile/web-profile"),
+        "{profile}"
+    );
+
+    // A dry run plans both calls, changes nothing (these two APIs have no DryRun flag).
+    let (code, v) = act(
+        &url,
+        &log,
+        &[
+            "detach-profile",
+            &f.instance,
+            "--yes",
+            "--dry-run",
+            "--case",
+            "IR-9",
+        ],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(profile_associations(&s, &f.instance), before);
+
+    let (code, v) = act(
+        &url,
+        &log,
+        &["detach-profile", &f.instance, "--yes", "--case", "IR-9"],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["outcome"]["status"], "done", "{v:#}");
+    let apis: Vec<&str> = v["report"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["api"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        apis,
+        vec!["ec2:CreateTags", "ec2:DisassociateIamInstanceProfile"]
+    );
+    assert!(profile_associations(&s, &f.instance).is_empty());
+    let tags = instance_tags(&s, &f.instance);
+    assert_eq!(tags.get("vigil:detached-profile"), Some(&profile));
+
+    // Again: nothing to detach, and the plan says vigil did it.
+    let (code, v) = act(
+        &url,
+        &log,
+        &["detach-profile", &f.instance, "--yes", "--case", "IR-9"],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert!(v["plan"]["steps"].as_array().unwrap().is_empty(), "{v:#}");
+    assert!(
+        v["plan"]["notes"].to_string().contains("vigil detached"),
+        "{v:#}"
+    );
+
+    let (code, v) = act(
+        &url,
+        &log,
+        &["release", &f.instance, "--yes", "--case", "IR-9"],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(
+        profile_associations(&s, &f.instance),
+        vec![("associated".to_string(), profile)]
+    );
+    assert!(!instance_tags(&s, &f.instance).contains_key("vigil:detached-profile"));
+    assert_paired(&audit(&log), "IR-9");
+}

@@ -33,6 +33,9 @@ pub struct InstanceView {
     /// The `vigil:status` and `vigil:case` tags.
     pub status: Option<String>,
     pub case: Option<String>,
+    /// The instance profile vigil took off (detach-profile), until release gives it back.
+    #[serde(default)]
+    pub detached_profile: Option<String>,
     pub enis: Vec<EniView>,
 }
 

@@ -60,6 +60,11 @@ pub enum Action {
     Archive {
         finding: String,
     },
+    /// Take the instance profile off the instance, so its role's credentials stop being renewed
+    /// there (recorded on the instance for release).
+    DetachProfile {
+        instance: String,
+    },
 }
 
 impl Action {
@@ -74,6 +79,7 @@ impl Action {
             Action::BlockDomain { .. } => "block-domain",
             Action::Playbook { .. } => "playbook",
             Action::Archive { .. } => "archive",
+            Action::DetachProfile { .. } => "detach-profile",
         }
     }
 
@@ -82,7 +88,8 @@ impl Action {
         match self {
             Action::Quarantine { instance }
             | Action::Release { instance, .. }
-            | Action::Snapshot { instance, .. } => instance.clone(),
+            | Action::Snapshot { instance, .. }
+            | Action::DetachProfile { instance } => instance.clone(),
             Action::Notify { finding } | Action::Archive { finding } => finding.clone(),
             Action::DisableKey { key } => key.clone(),
             Action::RevokeSessions { role } => role.clone(),
@@ -98,7 +105,8 @@ impl Action {
             | Action::Release { .. }
             | Action::DisableKey { .. }
             | Action::RevokeSessions { .. }
-            | Action::BlockDomain { .. } => true,
+            | Action::BlockDomain { .. }
+            | Action::DetachProfile { .. } => true,
             Action::Snapshot { .. } | Action::Notify { .. } | Action::Archive { .. } => false,
             Action::Playbook { steps, .. } => steps.iter().any(Action::is_destructive),
         }

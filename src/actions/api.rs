@@ -149,6 +149,17 @@ pub enum ApiCall {
         detector_id: String,
         finding_ids: Vec<String>,
     },
+    /// Takes the instance profile off the instance (EC2; no DryRun in this API).
+    DisassociateIamInstanceProfile {
+        association_id: String,
+        instance_id: String,
+    },
+    /// Gives an instance profile to an instance (EC2; no DryRun in this API; the caller needs
+    /// iam:PassRole on the profile's role).
+    AssociateIamInstanceProfile {
+        instance_id: String,
+        instance_profile_arn: String,
+    },
 }
 
 /// The AWS service (or the webhook) a call goes to.
@@ -200,12 +211,14 @@ pub enum ApiKind {
     AssociateFirewallRuleGroup,
     PostWebhook,
     ArchiveFindings,
+    DisassociateIamInstanceProfile,
+    AssociateIamInstanceProfile,
 }
 
 impl ApiKind {
     /// Every kind, in declaration order (checked below at compile time): what the IAM policy test
     /// walks.
-    pub const ALL: [ApiKind; 21] = [
+    pub const ALL: [ApiKind; 23] = [
         ApiKind::ModifyInstanceAttribute,
         ApiKind::CreateTags,
         ApiKind::DeleteTags,
@@ -227,6 +240,8 @@ impl ApiKind {
         ApiKind::AssociateFirewallRuleGroup,
         ApiKind::PostWebhook,
         ApiKind::ArchiveFindings,
+        ApiKind::DisassociateIamInstanceProfile,
+        ApiKind::AssociateIamInstanceProfile,
     ];
 
     /// The IAM action a call of this kind needs (also its name in the audit log).
@@ -253,6 +268,8 @@ impl ApiKind {
             ApiKind::AssociateFirewallRuleGroup => "route53resolver:AssociateFirewallRuleGroup",
             ApiKind::PostWebhook => "webhook:Post",
             ApiKind::ArchiveFindings => "guardduty:ArchiveFindings",
+            ApiKind::DisassociateIamInstanceProfile => "ec2:DisassociateIamInstanceProfile",
+            ApiKind::AssociateIamInstanceProfile => "ec2:AssociateIamInstanceProfile",
         }
     }
 
@@ -265,7 +282,9 @@ impl ApiKind {
             | ApiKind::AuthorizeSecurityGroupIngressAll
             | ApiKind::RevokeSecurityGroupEgressAll
             | ApiKind::ModifyNetworkInterfaceAttribute
-            | ApiKind::CreateSnapshots => Service::Ec2,
+            | ApiKind::CreateSnapshots
+            | ApiKind::DisassociateIamInstanceProfile
+            | ApiKind::AssociateIamInstanceProfile => Service::Ec2,
             ApiKind::Publish => Service::Sns,
             ApiKind::UpdateAccessKey | ApiKind::PutRolePolicy => Service::Iam,
             ApiKind::EnterStandby | ApiKind::ExitStandby | ApiKind::DetachInstances => {
@@ -290,7 +309,7 @@ const _: () = {
         assert!(ApiKind::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ApiKind::ArchiveFindings as usize + 1 == ApiKind::ALL.len());
+    assert!(ApiKind::AssociateIamInstanceProfile as usize + 1 == ApiKind::ALL.len());
 };
 
 impl ApiCall {
@@ -322,6 +341,10 @@ impl ApiCall {
             ApiCall::AssociateFirewallRuleGroup { .. } => ApiKind::AssociateFirewallRuleGroup,
             ApiCall::PostWebhook { .. } => ApiKind::PostWebhook,
             ApiCall::ArchiveFindings { .. } => ApiKind::ArchiveFindings,
+            ApiCall::DisassociateIamInstanceProfile { .. } => {
+                ApiKind::DisassociateIamInstanceProfile
+            }
+            ApiCall::AssociateIamInstanceProfile { .. } => ApiKind::AssociateIamInstanceProfile,
         }
     }
 
@@ -335,9 +358,14 @@ impl ApiCall {
         self.kind().service()
     }
 
-    /// The call takes the API's own `DryRun` flag (EC2); the others can only be planned.
+    /// The call takes the API's own `DryRun` flag (EC2's, but for the instance-profile calls,
+    /// which have none); the others can only be planned.
     pub fn supports_dry_run(&self) -> bool {
         self.service().supports_dry_run()
+            && !matches!(
+                self.kind(),
+                ApiKind::DisassociateIamInstanceProfile | ApiKind::AssociateIamInstanceProfile
+            )
     }
 
     /// The name later steps use for what this call creates (see [`GroupRef::Created`]).
@@ -410,6 +438,10 @@ impl ApiCall {
             } => vec![instance_id.clone(), auto_scaling_group_name.clone()],
             ApiCall::PostWebhook { endpoint, .. } => vec![endpoint.clone()],
             ApiCall::ArchiveFindings { finding_ids, .. } => finding_ids.clone(),
+            ApiCall::DisassociateIamInstanceProfile { instance_id, .. }
+            | ApiCall::AssociateIamInstanceProfile { instance_id, .. } => {
+                vec![instance_id.clone()]
+            }
         }
     }
 }

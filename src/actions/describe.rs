@@ -132,6 +132,18 @@ impl ApiCall {
                 "ArchiveFindings DetectorId={detector_id} FindingIds={}",
                 finding_ids.join(",")
             ),
+            ApiCall::DisassociateIamInstanceProfile {
+                association_id,
+                instance_id,
+            } => format!(
+                "DisassociateIamInstanceProfile AssociationId={association_id} ({instance_id})"
+            ),
+            ApiCall::AssociateIamInstanceProfile {
+                instance_id,
+                instance_profile_arn,
+            } => format!(
+                "AssociateIamInstanceProfile InstanceId={instance_id} IamInstanceProfile.Arn={instance_profile_arn}"
+            ),
         }
     }
 }

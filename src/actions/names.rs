@@ -22,6 +22,9 @@ pub(crate) const TAG_ASG_DETACHED: &str = "vigil:asg-detached";
 /// which raises it by one, puts it back exactly).
 pub(crate) const TAG_ASG_DECREMENTED: &str = "vigil:asg-decremented";
 
+/// On the instance: the instance profile detach-profile took away (release gives it back).
+pub const TAG_DETACHED_PROFILE: &str = "vigil:detached-profile";
+
 /// The inline policy that revokes a role's older sessions (the name the IAM console uses).
 pub const REVOKE_POLICY_NAME: &str = "AWSRevokeOlderSessions";
 /// Route 53 Resolver DNS Firewall: vigil's domain list, its rule group, the BLOCK rule's priority in

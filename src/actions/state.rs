@@ -13,6 +13,10 @@ pub struct InstanceState {
     pub subnet_id: String,
     pub tags: BTreeMap<String, String>,
     pub instance_profile_arn: Option<String>,
+    /// The association of that profile with the instance (what DisassociateIamInstanceProfile
+    /// names).
+    #[serde(default)]
+    pub profile_association: Option<String>,
     pub role_arn: Option<String>,
     pub asg: Option<String>,
     /// The instance's lifecycle state in its group (`InService`, `Standby`, ...).

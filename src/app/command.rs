@@ -106,6 +106,7 @@ commands! {
     Notify => "notify",
     RevokeSessions => "revoke_sessions",
     DisableKey => "disable_key",
+    DetachProfile => "detach_profile",
     BlockDomain => "block_domain",
     Release => "release",
     Playbook => "playbook",
@@ -136,6 +137,7 @@ impl Command {
                 | Command::Notify
                 | Command::RevokeSessions
                 | Command::DisableKey
+                | Command::DetachProfile
                 | Command::BlockDomain
                 | Command::Release
                 | Command::Playbook

@@ -108,11 +108,12 @@ pub enum ReadOp {
     ListIPSets,
     GetIPSet,
     SecurityHubGetFindings,
+    DescribeIamInstanceProfileAssociations,
 }
 
 impl ReadOp {
     /// Every variant, in declaration order (checked below at compile time).
-    pub const ALL: [ReadOp; 44] = [
+    pub const ALL: [ReadOp; 45] = [
         ReadOp::GetCallerIdentity,
         ReadOp::DescribeInstances,
         ReadOp::DescribeNetworkInterfaces,
@@ -157,6 +158,7 @@ impl ReadOp {
         ReadOp::ListIPSets,
         ReadOp::GetIPSet,
         ReadOp::SecurityHubGetFindings,
+        ReadOp::DescribeIamInstanceProfileAssociations,
     ];
 
     /// The IAM action (also the name in error messages).
@@ -209,6 +211,9 @@ impl ReadOp {
             ReadOp::ListIPSets => "guardduty:ListIPSets",
             ReadOp::GetIPSet => "guardduty:GetIPSet",
             ReadOp::SecurityHubGetFindings => "securityhub:GetFindings",
+            ReadOp::DescribeIamInstanceProfileAssociations => {
+                "ec2:DescribeIamInstanceProfileAssociations"
+            }
         }
     }
 }
@@ -221,7 +226,7 @@ const _: () = {
         assert!(ReadOp::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ReadOp::SecurityHubGetFindings as usize + 1 == ReadOp::ALL.len());
+    assert!(ReadOp::DescribeIamInstanceProfileAssociations as usize + 1 == ReadOp::ALL.len());
 };
 
 /// The clients' own runtime. Dropped without waiting (`shutdown_background`), because the last

@@ -146,6 +146,10 @@ pub(super) fn instance(c: &Clients, id: &str) -> Result<InstanceState, CallError
         .and_then(|p| p.arn())
         .map(str::to_string);
     let role_arn = profile.as_deref().and_then(|p| iam::role_of_profile(c, p));
+    let profile_association = match profile {
+        Some(_) => profile_association(c, id)?,
+        None => None,
+    };
     let tagged = tags.contains_key("aws:autoscaling:groupName");
     let (asg, asg_lifecycle) = autoscaling::membership(c, id, tagged)?;
     let asg_capacity = match &asg {
@@ -166,6 +170,7 @@ pub(super) fn instance(c: &Clients, id: &str) -> Result<InstanceState, CallError
         asg_capacity,
         tags,
         instance_profile_arn: profile,
+        profile_association,
         role_arn,
         termination_protection: prot
             .disable_api_termination()
@@ -178,6 +183,34 @@ pub(super) fn instance(c: &Clients, id: &str) -> Result<InstanceState, CallError
             .filter_map(|b| b.ebs().and_then(|e| e.volume_id()).map(str::to_string))
             .collect(),
     })
+}
+
+/// The id of the instance's current instance-profile association.
+fn profile_association(c: &Clients, id: &str) -> Result<Option<String>, CallError> {
+    let out = c.read(
+        ReadOp::DescribeIamInstanceProfileAssociations,
+        c.ec2
+            .describe_iam_instance_profile_associations()
+            .filters(
+                ec2t::Filter::builder()
+                    .name("instance-id")
+                    .values(id)
+                    .build(),
+            )
+            .send(),
+    )?;
+    Ok(out
+        .iam_instance_profile_associations()
+        .iter()
+        .find(|a| {
+            a.instance_id() == Some(id)
+                && matches!(
+                    a.state(),
+                    Some(ec2t::IamInstanceProfileAssociationState::Associated)
+                )
+        })
+        .and_then(|a| a.association_id())
+        .map(str::to_string))
 }
 
 /// The security group with this name in this VPC, if any.
@@ -340,6 +373,35 @@ pub(super) fn call(
             Ok(ok(o.request_id(), vec![]))
         }
         ApiCall::CreateSnapshots { .. } => create_snapshots(c, call, dry_run),
+        // No DryRun in these two APIs: the executor never asks for one.
+        ApiCall::DisassociateIamInstanceProfile { association_id, .. } => {
+            let req = c
+                .ec2
+                .disassociate_iam_instance_profile()
+                .association_id(association_id);
+            let o = c.write(call, req.send())?;
+            Ok(ok(o.request_id(), vec![]))
+        }
+        ApiCall::AssociateIamInstanceProfile {
+            instance_id,
+            instance_profile_arn,
+        } => {
+            let req = c
+                .ec2
+                .associate_iam_instance_profile()
+                .instance_id(instance_id)
+                .iam_instance_profile(
+                    ec2t::IamInstanceProfileSpecification::builder()
+                        .arn(instance_profile_arn)
+                        .build(),
+                );
+            let o = c.write(call, req.send())?;
+            let id = o
+                .iam_instance_profile_association()
+                .and_then(|a| a.association_id())
+                .map(str::to_string);
+            Ok(ok(o.request_id(), id.into_iter().collect()))
+        }
         _ => Err(wrong_service(call, "EC2")),
     }
 }

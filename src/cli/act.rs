@@ -93,6 +93,12 @@ fn action_of(cmd: &ActCommand) -> Result<(Action, &ActArgs, AsgMode), ActError> 
             common,
         ),
         ActCommand::DisableKey { key, common } => (Action::DisableKey { key: key.clone() }, common),
+        ActCommand::DetachProfile { instance, common } => (
+            Action::DetachProfile {
+                instance: instance.clone(),
+            },
+            common,
+        ),
         ActCommand::RevokeSessions { role, common } => {
             (Action::RevokeSessions { role: role.clone() }, common)
         }

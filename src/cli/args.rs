@@ -602,6 +602,13 @@ pub enum ActCommand {
         #[command(flatten)]
         common: ActArgs,
     },
+    /// Take the instance profile off an instance: its role's credentials stop being renewed
+    /// there (recorded on the instance; release gives it back)
+    DetachProfile {
+        instance: String,
+        #[command(flatten)]
+        common: ActArgs,
+    },
     /// Deactivate a long-term (AKIA) access key; reversible, never deleted
     DisableKey {
         key: String,

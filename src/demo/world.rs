@@ -134,6 +134,9 @@ pub struct Instance {
     pub instance_profile_arn: Option<String>,
     #[serde(default)]
     pub role_arn: Option<String>,
+    /// The role of the profile the demo responder took off (detach-profile), for its return.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detached_role_arn: Option<String>,
     #[serde(default)]
     pub asg: Option<String>,
     /// Lifecycle state in the group; not in the generated data (`InService` when in a group).

@@ -46,7 +46,7 @@ pub struct Observer {
 
 fn kind_of(verb: &str) -> &'static str {
     match verb {
-        "quarantine" | "release" | "snapshot" => "instance",
+        "quarantine" | "release" | "snapshot" | "detach-profile" => "instance",
         "notify" | "archive" => "finding",
         "disable-key" => "key",
         "revoke-sessions" => "role",
@@ -183,7 +183,12 @@ pub fn score(o: &Observer, key: &AnswerKey, time_limit_s: Option<u64>) -> Score 
             .find(|d| d.verb == verb && d.target == target)
             .map(|d| d.t_ms)
     };
-    let containment = ["quarantine", "revoke-sessions", "disable-key"];
+    let containment = [
+        "quarantine",
+        "revoke-sessions",
+        "disable-key",
+        "detach-profile",
+    ];
     let mut lines = Vec::new();
     let mut missed = Vec::new();
     let mut max = 0;

@@ -157,6 +157,12 @@ fn instance(o: &mut Out<'_>, i: &crate::actions::account::InstanceView) {
     if i.termination_protection {
         marks.push("protected".to_string());
     }
+    if let Some(p) = &i.detached_profile {
+        marks.push(format!(
+            "profile detached ({})",
+            p.rsplit('/').next().unwrap_or(p)
+        ));
+    }
     let asg = i.asg.as_ref().map(|(g, life)| format!("{g}: {life}"));
     if marks.is_empty() {
         if let Some(a) = asg {

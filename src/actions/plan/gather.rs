@@ -28,7 +28,8 @@ fn gather_into(
         }
         Action::Quarantine { instance }
         | Action::Release { instance, .. }
-        | Action::Snapshot { instance, .. } => {
+        | Action::Snapshot { instance, .. }
+        | Action::DetachProfile { instance } => {
             let st = match facts.instances.get(instance) {
                 Some(st) => st.clone(),
                 None => inspect.instance(instance).map_err(|e| {

@@ -5,6 +5,7 @@
 mod archive;
 mod block_domain;
 mod context;
+mod detach_profile;
 mod disable_key;
 mod gather;
 mod notify;
@@ -92,6 +93,9 @@ fn plan_into(
         Action::Notify { finding } => notify::plan(action, finding, ctx, p),
         Action::Archive { finding } => archive::plan(action, finding, facts, p),
         Action::DisableKey { key } => disable_key::plan(action, key, facts, p),
+        Action::DetachProfile { instance: id } => {
+            detach_profile::plan(action, id, facts, &ctx.case, p)
+        }
         Action::RevokeSessions { role } => {
             revoke_sessions::plan(action, role, facts, ctx, p);
             Ok(())

@@ -6,7 +6,8 @@ use super::steps::{Plan, step};
 use crate::actions::action::Action;
 use crate::actions::api::{ApiCall, GroupRef};
 use crate::actions::names::{
-    TAG_ASG_DECREMENTED, TAG_ASG_DETACHED, TAG_ASG_STANDBY, TAG_ORIGINAL_GROUPS, TAG_STATUS,
+    TAG_ASG_DECREMENTED, TAG_ASG_DETACHED, TAG_ASG_STANDBY, TAG_DETACHED_PROFILE,
+    TAG_ORIGINAL_GROUPS, TAG_STATUS,
 };
 use crate::actions::state::InstanceState;
 
@@ -70,6 +71,30 @@ pub(super) fn plan(action: &Action, st: &InstanceState, unprotect: bool, p: &mut
             ));
         }
     }
+    if let Some(profile) = st.tags.get(TAG_DETACHED_PROFILE) {
+        any = true;
+        match &st.instance_profile_arn {
+            None => p.steps.push(step(
+                action,
+                ApiCall::AssociateIamInstanceProfile {
+                    instance_id: id.clone(),
+                    instance_profile_arn: profile.clone(),
+                },
+                "give back the instance profile detach-profile took",
+            )),
+            Some(now) => p.notes.push(format!(
+                "{id} has an instance profile again ({now}): the one detach-profile took ({profile}) is not put back"
+            )),
+        }
+        p.steps.push(step(
+            action,
+            ApiCall::DeleteTags {
+                resources: vec![id.clone()],
+                keys: vec![TAG_DETACHED_PROFILE.to_string()],
+            },
+            "forget the recorded profile",
+        ));
+    }
     if let Some(asg) = st.tags.get(TAG_ASG_DETACHED) {
         p.notes.push(format!(
             "{id} was detached from {asg}: to put it back, aws autoscaling attach-instances --auto-scaling-group-name {asg} --instance-ids {id}"
@@ -111,7 +136,7 @@ pub(super) fn plan(action: &Action, st: &InstanceState, unprotect: bool, p: &mut
     }
     if !any {
         p.notes.push(format!(
-            "{id} is not quarantined by vigil (no {TAG_ORIGINAL_GROUPS} tag on its ENIs, no status tag)"
+            "{id} is not quarantined by vigil (no {TAG_ORIGINAL_GROUPS} tag on its ENIs, no status tag, no {TAG_DETACHED_PROFILE} tag)"
         ));
     }
 }

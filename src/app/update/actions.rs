@@ -137,6 +137,9 @@ fn target_action(s: &State, c: Command) -> Result<Action, String> {
         Command::Archive => Action::Archive {
             finding: finding_id()?,
         },
+        Command::DetachProfile => Action::DetachProfile {
+            instance: instance()?,
+        },
         Command::DisableKey => Action::DisableKey {
             key: focus_of(s, &[EntityKind::Key])
                 .or_else(|| finding.and_then(|f| f.subject.key.clone()))

@@ -191,6 +191,38 @@ impl DemoResponder {
                 }
                 Ok(ids)
             }
+            ApiCall::DisassociateIamInstanceProfile {
+                association_id,
+                instance_id,
+            } => {
+                let i = self.find_instance(instance_id)?;
+                if i.instance_profile_arn.is_none()
+                    || super::profile_association(instance_id) != *association_id
+                {
+                    return Err(not_found(
+                        "InvalidAssociationID.NotFound",
+                        &format!("association {association_id}"),
+                    ));
+                }
+                i.instance_profile_arn = None;
+                i.detached_role_arn = i.role_arn.take();
+                Ok(vec![])
+            }
+            ApiCall::AssociateIamInstanceProfile {
+                instance_id,
+                instance_profile_arn,
+            } => {
+                let i = self.find_instance(instance_id)?;
+                if i.instance_profile_arn.is_some() {
+                    return Err(CallError::new(
+                        "IncorrectState",
+                        format!("{instance_id} already has an instance profile"),
+                    ));
+                }
+                i.instance_profile_arn = Some(instance_profile_arn.clone());
+                i.role_arn = i.detached_role_arn.take();
+                Ok(vec![super::profile_association(instance_id)])
+            }
             _ => Err(wrong_family(call, "EC2")),
         }
     }

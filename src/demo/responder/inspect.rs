@@ -30,6 +30,10 @@ impl Inspect for DemoResponder {
             subnet_id: i.subnet_id.clone(),
             tags: i.tags.clone(),
             instance_profile_arn: i.instance_profile_arn.clone(),
+            profile_association: i
+                .instance_profile_arn
+                .as_ref()
+                .map(|_| super::profile_association(&i.instance_id)),
             role_arn: i.role_arn.clone(),
             asg: i.asg.clone(),
             asg_capacity: i.asg.as_ref().and_then(|name| {

@@ -61,6 +61,11 @@ fn hex_id(prefix: &str, seed: &str) -> String {
     format!("{prefix}-0{:016x}", content_hash(seed.as_bytes()))
 }
 
+/// The id of the association of an instance's profile in the demo world.
+fn profile_association(instance_id: &str) -> String {
+    hex_id("iip-assoc", instance_id)
+}
+
 fn all_traffic() -> serde_json::Value {
     serde_json::json!({"protocol": "-1", "from_port": null, "to_port": null, "cidr": "0.0.0.0/0", "description": "all"})
 }

@@ -25,6 +25,11 @@ impl DemoResponder {
             termination_protection: i.termination_protection,
             status: i.tags.get(TAG_STATUS).cloned(),
             case: i.tags.get(TAG_CASE).cloned(),
+            detached_profile: i
+                .tags
+                .get(crate::actions::TAG_DETACHED_PROFILE)
+                .filter(|_| i.instance_profile_arn.is_none())
+                .cloned(),
             enis: i.enis.iter().map(|e| self.eni_view(e)).collect(),
         }
     }
