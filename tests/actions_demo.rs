@@ -506,3 +506,69 @@ fn detach_profile_and_release_on_the_demo_world() {
     assert_eq!(back.role_arn, before.role_arn);
     assert!(!back.tags.contains_key("vigil:detached-profile"));
 }
+
+/// block-ip on the demo world: the C2 address is denied both ways in the web instance's
+/// network ACL, the scenario's flow-log lines with it then read REJECT (others keep theirs), and
+/// unblock-ip takes the entries out again.
+#[test]
+fn block_ip_and_unblock_on_the_demo_world() {
+    let sc = Scenario::load("log4shell-c2").unwrap();
+    let mut r = DemoResponder::for_scenario(&sc).unwrap();
+    let instance = compromised_instance(&sc).unwrap();
+    let c2 = "203.0.113.45";
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = AuditLog::open(&dir.path().join("a.jsonl")).unwrap();
+    let run = |r: &mut DemoResponder, log: &mut AuditLog, action: Action| {
+        let facts = actions::gather(&action, r).unwrap();
+        let plan = actions::plan(&action, &facts, &ctx(&sc, "IR-IP")).unwrap();
+        let report = actions::execute(&plan, r, log, &ExecOptions::default()).unwrap();
+        assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
+        plan
+    };
+    let with_c2: Vec<_> = sc
+        .evidence
+        .flows
+        .iter()
+        .filter(|f| f.dstaddr.as_deref() == Some(c2) || f.srcaddr.as_deref() == Some(c2))
+        .collect();
+    let other = sc
+        .evidence
+        .flows
+        .iter()
+        .find(|f| {
+            f.action.as_deref() == Some("ACCEPT")
+                && f.dstaddr.as_deref() != Some(c2)
+                && f.srcaddr.as_deref() != Some(c2)
+        })
+        .unwrap();
+    assert!(!with_c2.is_empty());
+    let plan = run(
+        &mut r,
+        &mut log,
+        Action::BlockIp {
+            ips: vec![c2.to_string()],
+            subnet: None,
+            instance: Some(instance.clone()),
+        },
+    );
+    assert_eq!(plan.steps.len(), 2, "inbound and outbound");
+    assert_eq!(r.world.acl_entries.len(), 2);
+    for f in &with_c2 {
+        assert_eq!(r.world.flow_action(f), Some("REJECT"));
+    }
+    assert_eq!(r.world.flow_action(other), Some("ACCEPT"));
+    run(
+        &mut r,
+        &mut log,
+        Action::UnblockIp {
+            ips: vec![c2.to_string()],
+            subnet: None,
+            instance: Some(instance),
+        },
+    );
+    assert!(r.world.acl_entries.is_empty());
+    assert_eq!(
+        r.world.flow_action(with_c2[0]),
+        with_c2[0].action.as_deref()
+    );
+}

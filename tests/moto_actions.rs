@@ -1150,3 +1150,150 @@ fn detach_profile_takes_the_profile_off_and_release_gives_it_back() {
     assert!(!instance_tags(&s, &f.instance).contains_key("vigil:detached-profile"));
     assert_paired(&audit(&log), "IR-9");
 }
+
+/// The all-protocol deny entries of the network ACL of the fixture's subnet: (rule, egress, cidr).
+fn acl_denies(s: &Sdk, instance: &str) -> Vec<(i32, bool, String)> {
+    let subnet =
+        s.rt.block_on(s.ec2.describe_instances().instance_ids(instance).send())
+            .unwrap()
+            .reservations()[0]
+            .instances()[0]
+            .subnet_id()
+            .unwrap()
+            .to_string();
+    let out =
+        s.rt.block_on(
+            s.ec2
+                .describe_network_acls()
+                .filters(
+                    ec2t::Filter::builder()
+                        .name("association.subnet-id")
+                        .values(subnet)
+                        .build(),
+                )
+                .send(),
+        )
+        .unwrap();
+    let mut v: Vec<(i32, bool, String)> = out.network_acls()[0]
+        .entries()
+        .iter()
+        .filter(|e| matches!(e.rule_action(), Some(ec2t::RuleAction::Deny)))
+        .filter(|e| e.rule_number() != Some(32767))
+        .map(|e| {
+            (
+                e.rule_number().unwrap(),
+                e.egress().unwrap(),
+                e.cidr_block()
+                    .or(e.ipv6_cidr_block())
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn block_ip_denies_both_ways_in_the_subnets_acl_and_unblock_removes_it() {
+    let (_g, url) = moto();
+    let s = sdk(&url);
+    let f = fixture(&s);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    assert!(acl_denies(&s, &f.instance).is_empty());
+    let block = [
+        "block-ip",
+        "203.0.113.45",
+        "198.51.100.0/24",
+        "--instance",
+        &f.instance,
+        "--yes",
+        "--case",
+        "IR-B",
+    ];
+    let (code, v) = act(&url, &log, &[&block[..], &["--dry-run"]].concat());
+    assert_eq!(code, 0, "{v:#}");
+    assert!(
+        acl_denies(&s, &f.instance).is_empty(),
+        "a dry run changed the ACL"
+    );
+
+    let (code, v) = act(&url, &log, &block);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["outcome"]["status"], "done", "{v:#}");
+    let denies = acl_denies(&s, &f.instance);
+    assert_eq!(
+        denies,
+        vec![
+            (1, false, "203.0.113.45/32".to_string()),
+            (1, true, "203.0.113.45/32".to_string()),
+            (2, false, "198.51.100.0/24".to_string()),
+            (2, true, "198.51.100.0/24".to_string()),
+        ]
+    );
+    // The plan names what the ACL covers.
+    assert!(
+        v["plan"]["blast_radius"].to_string().contains(&f.instance),
+        "{v:#}"
+    );
+
+    // Again: already denied, nothing to do.
+    let (code, v) = act(&url, &log, &block);
+    assert_eq!(code, 0, "{v:#}");
+    assert!(v["plan"]["steps"].as_array().unwrap().is_empty(), "{v:#}");
+    assert!(
+        v["plan"]["notes"].to_string().contains("already denied"),
+        "{v:#}"
+    );
+
+    let (code, v) = act(
+        &url,
+        &log,
+        &[
+            "unblock-ip",
+            "203.0.113.45",
+            "--instance",
+            &f.instance,
+            "--yes",
+            "--case",
+            "IR-B",
+        ],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(
+        acl_denies(&s, &f.instance),
+        vec![
+            (2, false, "198.51.100.0/24".to_string()),
+            (2, true, "198.51.100.0/24".to_string()),
+        ]
+    );
+    // A block too wide is refused before anything is asked.
+    let out = Command::cargo_bin("vigil")
+        .unwrap()
+        .args([
+            "act",
+            "block-ip",
+            "0.0.0.0/0",
+            "--instance",
+            &f.instance,
+            "--yes",
+        ])
+        .args(["--endpoint-url", &url, "--region", "us-east-1"])
+        .arg("--audit-log")
+        .arg(&log)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("wider than a /8"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_paired(&audit(&log), "IR-B");
+}

@@ -20,6 +20,9 @@ pub struct AccountView {
     pub credentials: Vec<CredentialView>,
     /// Names on vigil's DNS Firewall block list, with the VPCs whose queries it blocks.
     pub blocked: Vec<(String, Vec<String>)>,
+    /// Deny entries block-ip added to network ACLs: (ACL, rule, outbound, CIDR block).
+    #[serde(default)]
+    pub acl_denies: Vec<(String, i32, bool, String)>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]

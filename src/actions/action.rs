@@ -60,6 +60,19 @@ pub enum Action {
     Archive {
         finding: String,
     },
+    /// Deny all traffic to and from these addresses (or CIDR blocks) in the network ACL of a
+    /// subnet (given, or the instance's): stateless, so it also cuts tracked connections.
+    BlockIp {
+        ips: Vec<String>,
+        subnet: Option<String>,
+        instance: Option<String>,
+    },
+    /// Remove the deny entries block-ip added for these addresses.
+    UnblockIp {
+        ips: Vec<String>,
+        subnet: Option<String>,
+        instance: Option<String>,
+    },
     /// Take the instance profile off the instance, so its role's credentials stop being renewed
     /// there (recorded on the instance for release).
     DetachProfile {
@@ -80,6 +93,8 @@ impl Action {
             Action::Playbook { .. } => "playbook",
             Action::Archive { .. } => "archive",
             Action::DetachProfile { .. } => "detach-profile",
+            Action::BlockIp { .. } => "block-ip",
+            Action::UnblockIp { .. } => "unblock-ip",
         }
     }
 
@@ -94,6 +109,7 @@ impl Action {
             Action::DisableKey { key } => key.clone(),
             Action::RevokeSessions { role } => role.clone(),
             Action::BlockDomain { domain, .. } => domain.clone(),
+            Action::BlockIp { ips, .. } | Action::UnblockIp { ips, .. } => ips.join(","),
             Action::Playbook { steps, .. } => steps.first().map(Action::target).unwrap_or_default(),
         }
     }
@@ -106,7 +122,9 @@ impl Action {
             | Action::DisableKey { .. }
             | Action::RevokeSessions { .. }
             | Action::BlockDomain { .. }
-            | Action::DetachProfile { .. } => true,
+            | Action::DetachProfile { .. }
+            | Action::BlockIp { .. }
+            | Action::UnblockIp { .. } => true,
             Action::Snapshot { .. } | Action::Notify { .. } | Action::Archive { .. } => false,
             Action::Playbook { steps, .. } => steps.iter().any(Action::is_destructive),
         }

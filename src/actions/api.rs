@@ -149,6 +149,18 @@ pub enum ApiCall {
         detector_id: String,
         finding_ids: Vec<String>,
     },
+    /// A network ACL entry: all protocols, deny, for one CIDR block (IPv4 or IPv6).
+    CreateNetworkAclEntry {
+        network_acl_id: String,
+        rule_number: i32,
+        egress: bool,
+        cidr_block: String,
+    },
+    DeleteNetworkAclEntry {
+        network_acl_id: String,
+        rule_number: i32,
+        egress: bool,
+    },
     /// Takes the instance profile off the instance (EC2; no DryRun in this API).
     DisassociateIamInstanceProfile {
         association_id: String,
@@ -213,12 +225,14 @@ pub enum ApiKind {
     ArchiveFindings,
     DisassociateIamInstanceProfile,
     AssociateIamInstanceProfile,
+    CreateNetworkAclEntry,
+    DeleteNetworkAclEntry,
 }
 
 impl ApiKind {
     /// Every kind, in declaration order (checked below at compile time): what the IAM policy test
     /// walks.
-    pub const ALL: [ApiKind; 23] = [
+    pub const ALL: [ApiKind; 25] = [
         ApiKind::ModifyInstanceAttribute,
         ApiKind::CreateTags,
         ApiKind::DeleteTags,
@@ -242,6 +256,8 @@ impl ApiKind {
         ApiKind::ArchiveFindings,
         ApiKind::DisassociateIamInstanceProfile,
         ApiKind::AssociateIamInstanceProfile,
+        ApiKind::CreateNetworkAclEntry,
+        ApiKind::DeleteNetworkAclEntry,
     ];
 
     /// The IAM action a call of this kind needs (also its name in the audit log).
@@ -270,6 +286,8 @@ impl ApiKind {
             ApiKind::ArchiveFindings => "guardduty:ArchiveFindings",
             ApiKind::DisassociateIamInstanceProfile => "ec2:DisassociateIamInstanceProfile",
             ApiKind::AssociateIamInstanceProfile => "ec2:AssociateIamInstanceProfile",
+            ApiKind::CreateNetworkAclEntry => "ec2:CreateNetworkAclEntry",
+            ApiKind::DeleteNetworkAclEntry => "ec2:DeleteNetworkAclEntry",
         }
     }
 
@@ -284,7 +302,9 @@ impl ApiKind {
             | ApiKind::ModifyNetworkInterfaceAttribute
             | ApiKind::CreateSnapshots
             | ApiKind::DisassociateIamInstanceProfile
-            | ApiKind::AssociateIamInstanceProfile => Service::Ec2,
+            | ApiKind::AssociateIamInstanceProfile
+            | ApiKind::CreateNetworkAclEntry
+            | ApiKind::DeleteNetworkAclEntry => Service::Ec2,
             ApiKind::Publish => Service::Sns,
             ApiKind::UpdateAccessKey | ApiKind::PutRolePolicy => Service::Iam,
             ApiKind::EnterStandby | ApiKind::ExitStandby | ApiKind::DetachInstances => {
@@ -309,7 +329,7 @@ const _: () = {
         assert!(ApiKind::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ApiKind::AssociateIamInstanceProfile as usize + 1 == ApiKind::ALL.len());
+    assert!(ApiKind::DeleteNetworkAclEntry as usize + 1 == ApiKind::ALL.len());
 };
 
 impl ApiCall {
@@ -345,6 +365,8 @@ impl ApiCall {
                 ApiKind::DisassociateIamInstanceProfile
             }
             ApiCall::AssociateIamInstanceProfile { .. } => ApiKind::AssociateIamInstanceProfile,
+            ApiCall::CreateNetworkAclEntry { .. } => ApiKind::CreateNetworkAclEntry,
+            ApiCall::DeleteNetworkAclEntry { .. } => ApiKind::DeleteNetworkAclEntry,
         }
     }
 
@@ -441,6 +463,10 @@ impl ApiCall {
             ApiCall::DisassociateIamInstanceProfile { instance_id, .. }
             | ApiCall::AssociateIamInstanceProfile { instance_id, .. } => {
                 vec![instance_id.clone()]
+            }
+            ApiCall::CreateNetworkAclEntry { network_acl_id, .. }
+            | ApiCall::DeleteNetworkAclEntry { network_acl_id, .. } => {
+                vec![network_acl_id.clone()]
             }
         }
     }

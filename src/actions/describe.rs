@@ -138,6 +138,26 @@ impl ApiCall {
             } => format!(
                 "DisassociateIamInstanceProfile AssociationId={association_id} ({instance_id})"
             ),
+            ApiCall::CreateNetworkAclEntry {
+                network_acl_id,
+                rule_number,
+                egress,
+                cidr_block,
+            } => format!(
+                "CreateNetworkAclEntry NetworkAclId={network_acl_id} RuleNumber={rule_number} Egress={egress} Protocol=-1 RuleAction=deny {}={cidr_block}",
+                if cidr_block.contains(':') {
+                    "Ipv6CidrBlock"
+                } else {
+                    "CidrBlock"
+                }
+            ),
+            ApiCall::DeleteNetworkAclEntry {
+                network_acl_id,
+                rule_number,
+                egress,
+            } => format!(
+                "DeleteNetworkAclEntry NetworkAclId={network_acl_id} RuleNumber={rule_number} Egress={egress}"
+            ),
             ApiCall::AssociateIamInstanceProfile {
                 instance_id,
                 instance_profile_arn,

@@ -44,6 +44,6 @@ pub use plan::{Facts, Plan, PlanError, Step, gather, plan};
 pub use playbook::{Playbook, PlaybookStep};
 pub use responder::{Inspect, ReadOnlySession, Responder, ResponderSession, Session};
 pub use state::{
-    DnsFirewallState, EniState, GroupState, Identity, InstanceState, KeyState, SnapshotProgress,
-    SnapshotState, UnknownSnapshotState,
+    AclEntry, DnsFirewallState, EniState, GroupState, Identity, InstanceState, KeyState,
+    NetworkAclState, SnapshotProgress, SnapshotState, UnknownSnapshotState,
 };

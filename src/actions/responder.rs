@@ -6,7 +6,8 @@ use super::account::AccountView;
 use super::answer::{CallError, CallOk, DryRun};
 use super::api::ApiCall;
 use super::state::{
-    DnsFirewallState, GroupState, Identity, InstanceState, KeyState, SnapshotProgress,
+    DnsFirewallState, GroupState, Identity, InstanceState, KeyState, NetworkAclState,
+    SnapshotProgress,
 };
 use std::collections::BTreeMap;
 
@@ -28,6 +29,8 @@ pub trait Inspect {
     fn dns_firewall(&mut self, vpc_id: &str) -> Result<DnsFirewallState, CallError>;
     /// The GuardDuty detectors of the responder's region.
     fn detectors(&mut self) -> Result<Vec<String>, CallError>;
+    /// The network ACL of a subnet, its entries and what else it covers.
+    fn network_acl(&mut self, subnet_id: &str) -> Result<NetworkAclState, CallError>;
     /// The account as the console's world screen shows it (the demo world); `None` for AWS.
     fn account_view(&self) -> Option<AccountView> {
         None
@@ -77,6 +80,9 @@ impl<T: Inspect + ?Sized> Inspect for Box<T> {
     }
     fn detectors(&mut self) -> Result<Vec<String>, CallError> {
         (**self).detectors()
+    }
+    fn network_acl(&mut self, subnet_id: &str) -> Result<NetworkAclState, CallError> {
+        (**self).network_acl(subnet_id)
     }
     fn account_view(&self) -> Option<AccountView> {
         (**self).account_view()

@@ -47,6 +47,31 @@ pub struct GroupState {
     pub egress_rules: usize,
 }
 
+/// A subnet's network ACL as vigil needs to see it: its entries, and what else it covers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct NetworkAclState {
+    pub acl_id: String,
+    pub vpc_id: String,
+    pub is_default: bool,
+    pub entries: Vec<AclEntry>,
+    /// The subnets associated with the ACL.
+    pub subnets: Vec<String>,
+    /// The instances in those subnets.
+    pub instances: Vec<String>,
+}
+
+/// One network ACL entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AclEntry {
+    pub rule_number: i32,
+    pub egress: bool,
+    /// IPv4 or IPv6 CIDR block.
+    pub cidr: String,
+    /// `-1` (all) or a protocol number.
+    pub protocol: String,
+    pub allow: bool,
+}
+
 /// Who is acting (STS GetCallerIdentity).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Identity {

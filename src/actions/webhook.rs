@@ -216,6 +216,12 @@ impl<R: Inspect> Inspect for WebhookResponder<R> {
     fn detectors(&mut self) -> Result<Vec<String>, CallError> {
         self.inner.detectors()
     }
+    fn network_acl(
+        &mut self,
+        subnet_id: &str,
+    ) -> Result<crate::actions::NetworkAclState, CallError> {
+        self.inner.network_acl(subnet_id)
+    }
     fn account_view(&self) -> Option<AccountView> {
         self.inner.account_view()
     }

@@ -107,6 +107,7 @@ commands! {
     RevokeSessions => "revoke_sessions",
     DisableKey => "disable_key",
     DetachProfile => "detach_profile",
+    BlockIp => "block_ip",
     BlockDomain => "block_domain",
     Release => "release",
     Playbook => "playbook",
@@ -138,6 +139,7 @@ impl Command {
                 | Command::RevokeSessions
                 | Command::DisableKey
                 | Command::DetachProfile
+                | Command::BlockIp
                 | Command::BlockDomain
                 | Command::Release
                 | Command::Playbook

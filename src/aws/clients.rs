@@ -109,11 +109,12 @@ pub enum ReadOp {
     GetIPSet,
     SecurityHubGetFindings,
     DescribeIamInstanceProfileAssociations,
+    DescribeNetworkAcls,
 }
 
 impl ReadOp {
     /// Every variant, in declaration order (checked below at compile time).
-    pub const ALL: [ReadOp; 45] = [
+    pub const ALL: [ReadOp; 46] = [
         ReadOp::GetCallerIdentity,
         ReadOp::DescribeInstances,
         ReadOp::DescribeNetworkInterfaces,
@@ -159,6 +160,7 @@ impl ReadOp {
         ReadOp::GetIPSet,
         ReadOp::SecurityHubGetFindings,
         ReadOp::DescribeIamInstanceProfileAssociations,
+        ReadOp::DescribeNetworkAcls,
     ];
 
     /// The IAM action (also the name in error messages).
@@ -214,6 +216,7 @@ impl ReadOp {
             ReadOp::DescribeIamInstanceProfileAssociations => {
                 "ec2:DescribeIamInstanceProfileAssociations"
             }
+            ReadOp::DescribeNetworkAcls => "ec2:DescribeNetworkAcls",
         }
     }
 }
@@ -226,7 +229,7 @@ const _: () = {
         assert!(ReadOp::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ReadOp::DescribeIamInstanceProfileAssociations as usize + 1 == ReadOp::ALL.len());
+    assert!(ReadOp::DescribeNetworkAcls as usize + 1 == ReadOp::ALL.len());
 };
 
 /// The clients' own runtime. Dropped without waiting (`shutdown_background`), because the last

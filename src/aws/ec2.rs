@@ -185,6 +185,89 @@ pub(super) fn instance(c: &Clients, id: &str) -> Result<InstanceState, CallError
     })
 }
 
+/// The network ACL of a subnet (every subnet has one: the VPC's default unless another is
+/// associated), its entries, the subnets it covers and the instances in them.
+pub(super) fn network_acl(
+    c: &Clients,
+    subnet_id: &str,
+) -> Result<crate::actions::NetworkAclState, CallError> {
+    let out = c.read(
+        ReadOp::DescribeNetworkAcls,
+        c.ec2
+            .describe_network_acls()
+            .filters(
+                ec2t::Filter::builder()
+                    .name("association.subnet-id")
+                    .values(subnet_id)
+                    .build(),
+            )
+            .send(),
+    )?;
+    let acl = out.network_acls().first().ok_or_else(|| {
+        CallError::new(
+            "InvalidSubnetID.NotFound",
+            format!("no network ACL is associated with subnet {subnet_id}"),
+        )
+    })?;
+    let entries = acl
+        .entries()
+        .iter()
+        .map(|e| crate::actions::AclEntry {
+            rule_number: e.rule_number().unwrap_or(0),
+            egress: e.egress().unwrap_or(false),
+            cidr: e
+                .cidr_block()
+                .or(e.ipv6_cidr_block())
+                .unwrap_or_default()
+                .to_string(),
+            protocol: e.protocol().unwrap_or("-1").to_string(),
+            allow: matches!(e.rule_action(), Some(ec2t::RuleAction::Allow)),
+        })
+        .collect();
+    let mut subnets: Vec<String> = acl
+        .associations()
+        .iter()
+        .filter_map(|a| a.subnet_id().map(str::to_string))
+        .collect();
+    subnets.sort();
+    subnets.dedup();
+    let mut instances = Vec::new();
+    if !subnets.is_empty() {
+        let out = c.read(
+            ReadOp::DescribeInstances,
+            c.ec2
+                .describe_instances()
+                .filters(
+                    ec2t::Filter::builder()
+                        .name("subnet-id")
+                        .set_values(Some(subnets.clone()))
+                        .build(),
+                )
+                .send(),
+        )?;
+        instances = out
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .filter(|i| {
+                !matches!(
+                    i.state().and_then(|s| s.name()),
+                    Some(ec2t::InstanceStateName::Terminated)
+                )
+            })
+            .filter_map(|i| i.instance_id().map(str::to_string))
+            .collect();
+    }
+    Ok(crate::actions::NetworkAclState {
+        acl_id: acl.network_acl_id().unwrap_or_default().to_string(),
+        vpc_id: acl.vpc_id().unwrap_or_default().to_string(),
+        is_default: acl.is_default().unwrap_or(false),
+        entries,
+        subnets,
+        instances,
+    })
+}
+
 /// The id of the instance's current instance-profile association.
 fn profile_association(c: &Clients, id: &str) -> Result<Option<String>, CallError> {
     let out = c.read(
@@ -373,6 +456,44 @@ pub(super) fn call(
             Ok(ok(o.request_id(), vec![]))
         }
         ApiCall::CreateSnapshots { .. } => create_snapshots(c, call, dry_run),
+        ApiCall::CreateNetworkAclEntry {
+            network_acl_id,
+            rule_number,
+            egress,
+            cidr_block,
+        } => {
+            let mut req = c
+                .ec2
+                .create_network_acl_entry()
+                .network_acl_id(network_acl_id)
+                .rule_number(*rule_number)
+                .egress(*egress)
+                .protocol("-1")
+                .rule_action(ec2t::RuleAction::Deny)
+                .dry_run(dry_run);
+            req = if cidr_block.contains(':') {
+                req.ipv6_cidr_block(cidr_block)
+            } else {
+                req.cidr_block(cidr_block)
+            };
+            let o = c.write(call, req.send())?;
+            Ok(ok(o.request_id(), vec![]))
+        }
+        ApiCall::DeleteNetworkAclEntry {
+            network_acl_id,
+            rule_number,
+            egress,
+        } => {
+            let req = c
+                .ec2
+                .delete_network_acl_entry()
+                .network_acl_id(network_acl_id)
+                .rule_number(*rule_number)
+                .egress(*egress)
+                .dry_run(dry_run);
+            let o = c.write(call, req.send())?;
+            Ok(ok(o.request_id(), vec![]))
+        }
         // No DryRun in these two APIs: the executor never asks for one.
         ApiCall::DisassociateIamInstanceProfile { association_id, .. } => {
             let req = c

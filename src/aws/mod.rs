@@ -322,6 +322,12 @@ macro_rules! inspect_impl {
             fn detectors(&mut self) -> Result<Vec<String>, CallError> {
                 guardduty::detectors(&self.0)
             }
+            fn network_acl(
+                &mut self,
+                subnet_id: &str,
+            ) -> Result<crate::actions::NetworkAclState, CallError> {
+                ec2::network_acl(&self.0, subnet_id)
+            }
         }
     };
 }

@@ -115,6 +115,32 @@ fn action_of(cmd: &ActCommand) -> Result<(Action, &ActArgs, AsgMode), ActError> 
             },
             common,
         ),
+        ActCommand::BlockIp {
+            ips,
+            subnet,
+            instance,
+            common,
+        } => (
+            Action::BlockIp {
+                ips: ips.clone(),
+                subnet: subnet.clone(),
+                instance: instance.clone(),
+            },
+            common,
+        ),
+        ActCommand::UnblockIp {
+            ips,
+            subnet,
+            instance,
+            common,
+        } => (
+            Action::UnblockIp {
+                ips: ips.clone(),
+                subnet: subnet.clone(),
+                instance: instance.clone(),
+            },
+            common,
+        ),
         ActCommand::Playbook {
             instance,
             finding,

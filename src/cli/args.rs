@@ -634,6 +634,31 @@ pub enum ActCommand {
         #[command(flatten)]
         common: ActArgs,
     },
+    /// Deny all traffic with addresses or CIDR blocks in a subnet's network ACL, both ways
+    /// (stateless: open connections are cut too)
+    BlockIp {
+        #[arg(required = true, num_args = 1..)]
+        ips: Vec<String>,
+        /// The subnet whose network ACL to change
+        #[arg(long, value_name = "SUBNET_ID")]
+        subnet: Option<String>,
+        /// Or: the instance whose subnet it is
+        #[arg(long, value_name = "INSTANCE_ID", conflicts_with = "subnet")]
+        instance: Option<String>,
+        #[command(flatten)]
+        common: ActArgs,
+    },
+    /// Remove the deny entries block-ip added for these addresses
+    UnblockIp {
+        #[arg(required = true, num_args = 1..)]
+        ips: Vec<String>,
+        #[arg(long, value_name = "SUBNET_ID")]
+        subnet: Option<String>,
+        #[arg(long, value_name = "INSTANCE_ID", conflicts_with = "subnet")]
+        instance: Option<String>,
+        #[command(flatten)]
+        common: ActArgs,
+    },
     /// Run a playbook (default: notify → snapshot → quarantine) as one plan with one confirmation
     Playbook {
         instance: String,

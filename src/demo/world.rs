@@ -38,6 +38,18 @@ pub struct World {
     /// Route 53 Resolver DNS Firewall as it is now: the seed, then what the demo responder does.
     #[serde(skip)]
     pub dns_firewall: DnsFirewall,
+    /// Network ACL entries the demo responder added (block-ip), and when (scenario time). Each
+    /// VPC's ACL otherwise holds AWS's defaults. Not in world.json.
+    #[serde(skip)]
+    pub acl_entries: Vec<AclBlock>,
+}
+
+/// A network ACL entry the demo responder added.
+#[derive(Debug, Clone)]
+pub struct AclBlock {
+    pub acl_id: String,
+    pub entry: crate::actions::AclEntry,
+    pub at: Option<crate::model::Ts>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -275,11 +287,67 @@ impl World {
             };
             ours && after
         });
-        if isolated {
+        if isolated || self.acl_denies(r) {
             Some("REJECT")
         } else {
             r.action.as_deref()
         }
+    }
+
+    /// The VPC's network ACL id in this world (one per VPC: AWS's default ACL).
+    pub fn acl_of_vpc(vpc_id: &str) -> String {
+        format!(
+            "acl-0{:016x}",
+            crate::model::content_hash(vpc_id.as_bytes())
+        )
+    }
+
+    /// A block-ip deny covers the line: the line's instance sits behind the ACL, an address of
+    /// the line is in the denied block, and the line starts at or after the block.
+    fn acl_denies(&self, r: &crate::model::FlowRecord) -> bool {
+        if self.acl_entries.is_empty() {
+            return false;
+        }
+        let inst = self.instances.iter().find(|i| {
+            r.instance_id.as_deref() == Some(i.instance_id.as_str())
+                || i.enis
+                    .iter()
+                    .any(|e| r.interface_id.as_deref() == Some(e.eni_id.as_str()))
+        });
+        // An ENI the world does not list (a load balancer's) is still in the VPC whose flow log
+        // this is: with one VPC in the world, that one.
+        let vpc = match inst {
+            Some(i) => i.vpc_id.clone(),
+            None => {
+                let mut vpcs: Vec<&str> =
+                    self.instances.iter().map(|i| i.vpc_id.as_str()).collect();
+                vpcs.sort_unstable();
+                vpcs.dedup();
+                match vpcs.as_slice() {
+                    [one] => one.to_string(),
+                    _ => return false,
+                }
+            }
+        };
+        let acl = World::acl_of_vpc(&vpc);
+        let addrs: Vec<std::net::IpAddr> = [r.srcaddr.as_deref(), r.dstaddr.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.parse().ok())
+            .collect();
+        self.acl_entries.iter().any(|b| {
+            b.acl_id == acl
+                && !b.entry.allow
+                && b.entry
+                    .cidr
+                    .parse::<ipnet::IpNet>()
+                    .is_ok_and(|n| addrs.iter().any(|a| n.contains(a)))
+                && match (b.at, r.start.or(r.end)) {
+                    (None, _) => true,
+                    (Some(at), Some(t)) => t >= at,
+                    (Some(_), None) => false,
+                }
+        })
     }
 
     /// Marks the lines of isolated ENIs after their isolation REJECT; returns how many changed.

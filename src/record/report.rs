@@ -51,6 +51,7 @@ fn kind_of(verb: &str) -> &'static str {
         "disable-key" => "key",
         "revoke-sessions" => "role",
         "block-domain" => "domain",
+        "block-ip" | "unblock-ip" => "ip",
         _ => "target",
     }
 }

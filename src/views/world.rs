@@ -120,6 +120,29 @@ fn lines_of(state: &State, a: &AccountView, t: &Theme, w: usize) -> Vec<Line<'st
         };
         o.push(format!("   {d} {} {scope}", o.t.sep()), o.t.warn());
     }
+    o.push(
+        format!(" Network ACL denies ({})", a.acl_denies.len()),
+        t.title(),
+    );
+    if a.acl_denies.is_empty() {
+        o.push(
+            format!(
+                "   nothing blocked{}",
+                how(state, Command::BlockIp, "on an address or a finding")
+            ),
+            o.t.dim(),
+        );
+    }
+    for (acl, rule, egress, cidr) in &a.acl_denies {
+        o.push(
+            format!(
+                "   {cidr} {} {acl} rule {rule} {}",
+                o.t.sep(),
+                if *egress { "outbound" } else { "inbound" }
+            ),
+            o.t.warn(),
+        );
+    }
     o.push(" Credentials".to_string(), t.title());
     for c in &a.credentials {
         o.push(

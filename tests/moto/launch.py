@@ -65,6 +65,24 @@ def _create_snapshots(self):
 ElasticBlockStore.create_snapshots = _create_snapshots
 
 
+# --- Patch 2b: DryRun on network ACL entries -----------------------------------------------------
+# AWS: CreateNetworkAclEntry and DeleteNetworkAclEntry take DryRun: "Checks whether you have the
+# required permissions for the action, without actually making the request ... If you have the
+# required permissions, the error response is DryRunOperation" (EC2 API Reference). moto 5.2.5's
+# NetworkACLs responses ignore it and make the change; vigil's dry run would then change the
+# account. Both now answer DryRunOperation first, as moto's other EC2 calls do (error_on_dryrun).
+from moto.ec2.responses.network_acls import NetworkACLs  # noqa: E402
+
+for _name in ("create_network_acl_entry", "delete_network_acl_entry"):
+    _orig = getattr(NetworkACLs, _name)
+    assert "error_on_dryrun" not in _orig.__code__.co_names, f"moto now checks DryRun in {_name}: drop this"
+
+    def _checked(self, _orig=_orig):
+        self.error_on_dryrun()
+        return _orig(self)
+
+    setattr(NetworkACLs, _name, _checked)
+
 # --- Patch 3: SigV4 over the body the client sent ----------------------------------------------
 # AWS: "Signature Version 4 ... the hashed payload is the SHA-256 of the request body" (IAM User
 # Guide, Create a signed AWS API request): the signature covers the bytes sent, and a form body may

@@ -3,7 +3,9 @@
 
 use crate::actions::action::AsgMode;
 use crate::actions::answer::CallError;
-use crate::actions::state::{DnsFirewallState, GroupState, Identity, InstanceState, KeyState};
+use crate::actions::state::{
+    DnsFirewallState, GroupState, Identity, InstanceState, KeyState, NetworkAclState,
+};
 use crate::model::Ts;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -34,6 +36,20 @@ pub enum PlanError {
     NoVpc,
     #[error("`{0}` is not a domain name")]
     BadDomain(String),
+    #[error("`{0}` is not an IP address or CIDR block")]
+    BadIp(String),
+    #[error(
+        "{0} is wider than a /{1}: a deny for it would cut the subnet off; block narrower ranges"
+    )]
+    TooWide(String, u8),
+    #[error(
+        "block-ip needs the subnet whose network ACL to change: give --subnet SUBNET_ID, or --instance ID (its subnet)"
+    )]
+    NoSubnet,
+    #[error(
+        "network ACL {0} has no free rule number below its first allow rule ({1}) for a deny entry: renumber its rules or block elsewhere"
+    )]
+    NoRuleNumber(String, i32),
 }
 
 /// What a finding says, for the notification.
@@ -112,6 +128,9 @@ pub struct Facts {
     pub dns: BTreeMap<String, DnsFirewallState>,
     /// The GuardDuty detectors of the responder's region.
     pub detectors: Vec<String>,
+    /// Subnet → its network ACL.
+    #[serde(default)]
+    pub acls: BTreeMap<String, NetworkAclState>,
 }
 
 /// The instance from the facts, refusing one that is gone (or going).

@@ -99,6 +99,36 @@ fn gather_into(
             let st = inspect.dns_firewall(&vpc)?;
             facts.dns.insert(vpc, st);
         }
+        Action::BlockIp {
+            subnet, instance, ..
+        }
+        | Action::UnblockIp {
+            subnet, instance, ..
+        } => {
+            let subnet = match (subnet, instance) {
+                (Some(s), _) => s.clone(),
+                (None, Some(i)) => {
+                    let st = inspect.instance(i).map_err(|e| {
+                        if e.code.contains("NotFound") {
+                            PlanError::NoInstance(i.clone())
+                        } else {
+                            PlanError::Read(e)
+                        }
+                    })?;
+                    let s = st.subnet_id.clone();
+                    facts.instances.insert(i.clone(), st);
+                    s
+                }
+                (None, None) => return Err(PlanError::NoSubnet),
+            };
+            if subnet.is_empty() {
+                return Err(PlanError::NoSubnet);
+            }
+            if let std::collections::btree_map::Entry::Vacant(e) = facts.acls.entry(subnet) {
+                let acl = inspect.network_acl(e.key())?;
+                e.insert(acl);
+            }
+        }
         Action::Notify { .. } => {}
         Action::Playbook { steps, .. } => {
             for s in steps {

@@ -4,6 +4,7 @@
 
 mod archive;
 mod block_domain;
+mod block_ip;
 mod context;
 mod detach_profile;
 mod disable_key;
@@ -93,6 +94,22 @@ fn plan_into(
         Action::Notify { finding } => notify::plan(action, finding, ctx, p),
         Action::Archive { finding } => archive::plan(action, finding, facts, p),
         Action::DisableKey { key } => disable_key::plan(action, key, facts, p),
+        Action::BlockIp {
+            ips,
+            subnet,
+            instance,
+        } => {
+            let subnet = block_ip::subnet_of(subnet, instance, facts)?;
+            block_ip::plan(action, ips, &subnet, facts, true, p)
+        }
+        Action::UnblockIp {
+            ips,
+            subnet,
+            instance,
+        } => {
+            let subnet = block_ip::subnet_of(subnet, instance, facts)?;
+            block_ip::plan(action, ips, &subnet, facts, false, p)
+        }
         Action::DetachProfile { instance: id } => {
             detach_profile::plan(action, id, facts, &ctx.case, p)
         }

@@ -140,6 +140,18 @@ fn target_action(s: &State, c: Command) -> Result<Action, String> {
         Command::DetachProfile => Action::DetachProfile {
             instance: instance()?,
         },
+        Command::BlockIp => Action::BlockIp {
+            ips: vec![
+                focus_of(s, &[EntityKind::Ip])
+                    .or_else(|| finding.and_then(crate::app::select::actor_ip))
+                    .map(|e| e.value)
+                    .ok_or("select an address or a finding with a remote actor")?,
+            ],
+            subnet: None,
+            instance: Some(instance().map_err(|_| {
+                "block-ip acts in the instance's subnet: select a finding about an instance (or use vigil act block-ip IP --subnet SUBNET)".to_string()
+            })?),
+        },
         Command::DisableKey => Action::DisableKey {
             key: focus_of(s, &[EntityKind::Key])
                 .or_else(|| finding.and_then(|f| f.subject.key.clone()))

@@ -191,6 +191,71 @@ impl DemoResponder {
                 }
                 Ok(ids)
             }
+            ApiCall::CreateNetworkAclEntry {
+                network_acl_id,
+                rule_number,
+                egress,
+                cidr_block,
+            } => {
+                let known =
+                    self.world.instances.iter().any(|i| {
+                        crate::demo::world::World::acl_of_vpc(&i.vpc_id) == *network_acl_id
+                    });
+                if !known {
+                    return Err(not_found(
+                        "InvalidNetworkAclID.NotFound",
+                        &format!("network ACL {network_acl_id}"),
+                    ));
+                }
+                let taken = default_acl_entries()
+                    .iter()
+                    .chain(
+                        self.world
+                            .acl_entries
+                            .iter()
+                            .filter(|b| b.acl_id == *network_acl_id)
+                            .map(|b| &b.entry),
+                    )
+                    .any(|e| e.egress == *egress && e.rule_number == *rule_number);
+                if taken {
+                    return Err(CallError::new(
+                        "NetworkAclEntryAlreadyExists",
+                        format!("rule {rule_number} already exists in {network_acl_id}"),
+                    ));
+                }
+                let at = self.clock.as_ref().map(|c| c());
+                self.world.acl_entries.push(crate::demo::world::AclBlock {
+                    acl_id: network_acl_id.clone(),
+                    entry: crate::actions::AclEntry {
+                        rule_number: *rule_number,
+                        egress: *egress,
+                        cidr: cidr_block.clone(),
+                        protocol: "-1".to_string(),
+                        allow: false,
+                    },
+                    at,
+                });
+                Ok(vec![])
+            }
+            ApiCall::DeleteNetworkAclEntry {
+                network_acl_id,
+                rule_number,
+                egress,
+            } => {
+                let before = self.world.acl_entries.len();
+                self.world.acl_entries.retain(|b| {
+                    !(b.acl_id == *network_acl_id
+                        && b.entry.egress == *egress
+                        && b.entry.rule_number == *rule_number)
+                });
+                if self.world.acl_entries.len() == before {
+                    return Err(not_found(
+                        "InvalidNetworkAclEntry.NotFound",
+                        &format!("rule {rule_number} of {network_acl_id}"),
+                    ));
+                }
+                Ok(vec![])
+            }
             ApiCall::DisassociateIamInstanceProfile {
                 association_id,
                 instance_id,
@@ -226,4 +291,22 @@ impl DemoResponder {
             _ => Err(wrong_family(call, "EC2")),
         }
     }
+}
+
+/// The entries every network ACL of the demo world starts with (AWS's default ACL): rule 100
+/// allows all IPv4 traffic each way, and the final `*` rule (32767) denies the rest.
+pub(super) fn default_acl_entries() -> Vec<crate::actions::AclEntry> {
+    let mut v = Vec::new();
+    for egress in [false, true] {
+        for (n, allow) in [(100, true), (32767, false)] {
+            v.push(crate::actions::AclEntry {
+                rule_number: n,
+                egress,
+                cidr: "0.0.0.0/0".to_string(),
+                protocol: "-1".to_string(),
+                allow,
+            });
+        }
+    }
+    v
 }

@@ -21,6 +21,54 @@ impl Inspect for DemoResponder {
         })
     }
 
+    fn network_acl(
+        &mut self,
+        subnet_id: &str,
+    ) -> Result<crate::actions::NetworkAclState, CallError> {
+        let vpc = self
+            .world
+            .instances
+            .iter()
+            .find(|i| i.subnet_id == subnet_id)
+            .map(|i| i.vpc_id.clone())
+            .ok_or_else(|| {
+                super::not_found("InvalidSubnetID.NotFound", &format!("subnet {subnet_id}"))
+            })?;
+        let acl_id = crate::demo::world::World::acl_of_vpc(&vpc);
+        let mut subnets: Vec<String> = self
+            .world
+            .instances
+            .iter()
+            .filter(|i| i.vpc_id == vpc && !i.subnet_id.is_empty())
+            .map(|i| i.subnet_id.clone())
+            .collect();
+        subnets.sort();
+        subnets.dedup();
+        let instances = self
+            .world
+            .instances
+            .iter()
+            .filter(|i| subnets.contains(&i.subnet_id))
+            .map(|i| i.instance_id.clone())
+            .collect();
+        let mut entries = super::ec2::default_acl_entries();
+        entries.extend(
+            self.world
+                .acl_entries
+                .iter()
+                .filter(|b| b.acl_id == acl_id)
+                .map(|b| b.entry.clone()),
+        );
+        Ok(crate::actions::NetworkAclState {
+            acl_id,
+            vpc_id: vpc,
+            is_default: true,
+            entries,
+            subnets,
+            instances,
+        })
+    }
+
     fn instance(&mut self, instance_id: &str) -> Result<InstanceState, CallError> {
         let i = self.find_instance(instance_id)?.clone();
         Ok(InstanceState {

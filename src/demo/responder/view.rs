@@ -137,9 +137,22 @@ impl DemoResponder {
                 l.domains.iter().map(move |d| (d.clone(), vpcs.clone()))
             })
             .collect();
+        let acl_denies = w
+            .acl_entries
+            .iter()
+            .map(|b| {
+                (
+                    b.acl_id.clone(),
+                    b.entry.rule_number,
+                    b.entry.egress,
+                    b.entry.cidr.clone(),
+                )
+            })
+            .collect();
         AccountView {
             label: format!("demo world {}", self.name).trim().to_string(),
             blocked,
+            acl_denies,
             account: w.account_id.clone(),
             region: w.region.clone(),
             instances,
