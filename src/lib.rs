@@ -20,6 +20,7 @@
 pub mod actions;
 pub mod app;
 pub mod aws;
+pub mod case;
 pub mod cli;
 pub mod console;
 pub mod demo;

@@ -34,6 +34,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Analyze(args) => cli::analyze::run(args, &mut out)?,
         Command::Pivot(args) => cli::pivot::run(args, &mut out)?,
         Command::Hunt(args) => cli::hunt::run(args, &mut out)?,
+        Command::Case { command } => cli::case::run(command, &mut out)?,
         Command::Act { action } => cli::act::run(&action)?,
         Command::Graph(args) => cli::graph::run(args, &mut out)?,
         Command::Replay(args) => cli::replay::run(args, &mut out)?,

@@ -12,6 +12,7 @@ mod tui_support;
 
 mod actions_demo;
 mod architecture;
+mod case;
 mod cli;
 mod console_loop;
 mod contract;

@@ -63,6 +63,50 @@ pub enum Command {
     /// A training drill: a bundled scenario against the clock, with objectives (O) and hints that
     /// cost points (h); recorded, then scored from what was done, with an after-action report
     Train(TrainArgs),
+    /// Case bundles: export what a case's response produced, every file hashed into one
+    /// manifest; verify a bundle against it
+    Case {
+        #[command(subcommand)]
+        command: CaseCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CaseCommand {
+    /// The case's audit log and actions, its findings, the CloudTrail events naming its entities,
+    /// their entity subgraph (JSON and DOT) and the case's recordings, into DIR with manifest.json
+    Export(Box<CaseExportArgs>),
+    /// Recompute every file's SHA-256 against the bundle's manifest.json; exit 3 on any
+    /// difference (a file changed, missing or added)
+    Verify {
+        /// The bundle directory
+        path: PathBuf,
+        /// The manifest's SHA-256 as recorded when the bundle was made (export prints it)
+        #[arg(long, value_name = "HEX")]
+        manifest_sha256: Option<String>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct CaseExportArgs {
+    pub case: String,
+    /// The bundle directory (created; must not exist or be empty)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The audit log the case's actions were written to (default: vigil's own)
+    #[arg(long, value_name = "PATH")]
+    pub audit_log: Option<PathBuf>,
+    /// Further entities the investigation touched (kind:value, repeat)
+    #[arg(long = "entity", value_name = "KIND:VALUE")]
+    pub entities: Vec<String>,
+    /// Directories (or files) of recordings: those of this case go in
+    #[arg(long, value_name = "PATH")]
+    pub recordings: Vec<PathBuf>,
+    /// Depth of each entity's subgraph
+    #[arg(long, default_value_t = 1)]
+    pub depth: u32,
+    #[command(flatten)]
+    pub inputs: Inputs,
 }
 
 #[derive(Args, Debug, Clone)]

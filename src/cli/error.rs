@@ -47,6 +47,9 @@ pub enum CliError {
     /// An S3 source could not be listed or read.
     #[error("{0}")]
     S3(String),
+    /// A case bundle could not be made or read.
+    #[error("case: {0}")]
+    Case(String),
     /// A recording could not be replayed, exported or redacted.
     #[error("{0}")]
     Replay(String),

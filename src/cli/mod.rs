@@ -7,6 +7,7 @@ pub mod act;
 pub mod analyze;
 mod args;
 mod aws;
+pub mod case;
 pub mod demo;
 pub mod doctor;
 mod error;
