@@ -516,6 +516,10 @@ fn block_ip_and_unblock_on_the_demo_world() {
     let mut r = DemoResponder::for_scenario(&sc).unwrap();
     let instance = compromised_instance(&sc).unwrap();
     let c2 = "203.0.113.45";
+    let waf = vigil::actions::WafSet {
+        name: "shop-web-blocklist".into(),
+        scope: "REGIONAL".into(),
+    };
     let dir = tempfile::tempdir().unwrap();
     let mut log = AuditLog::open(&dir.path().join("a.jsonl")).unwrap();
     let run = |r: &mut DemoResponder, log: &mut AuditLog, action: Action| {
@@ -549,10 +553,13 @@ fn block_ip_and_unblock_on_the_demo_world() {
             ips: vec![c2.to_string()],
             subnet: None,
             instance: Some(instance.clone()),
+            waf: Some(waf.clone()),
         },
     );
-    assert_eq!(plan.steps.len(), 2, "inbound and outbound");
+    assert_eq!(plan.steps.len(), 3, "inbound, outbound, the WAF set");
     assert_eq!(r.world.acl_entries.len(), 2);
+    let set = |r: &DemoResponder| r.world.waf_ip_sets[0].addresses.clone();
+    assert!(set(&r).contains(&format!("{c2}/32")), "{:?}", set(&r));
     for f in &with_c2 {
         assert_eq!(r.world.flow_action(f), Some("REJECT"));
     }
@@ -564,9 +571,12 @@ fn block_ip_and_unblock_on_the_demo_world() {
             ips: vec![c2.to_string()],
             subnet: None,
             instance: Some(instance),
+            waf: Some(waf),
         },
     );
     assert!(r.world.acl_entries.is_empty());
+    assert!(!set(&r).contains(&format!("{c2}/32")));
+    assert!(!set(&r).is_empty(), "the set's own entries stay");
     assert_eq!(
         r.world.flow_action(with_c2[0]),
         with_c2[0].action.as_deref()

@@ -1297,3 +1297,154 @@ fn block_ip_denies_both_ways_in_the_subnets_acl_and_unblock_removes_it() {
     );
     assert_paired(&audit(&log), "IR-B");
 }
+
+/// A WAF IP set's addresses, read through the API.
+fn waf_addresses(
+    waf: &aws_sdk_wafv2::Client,
+    rt: &tokio::runtime::Runtime,
+    id: &str,
+) -> Vec<String> {
+    let out = rt
+        .block_on(
+            waf.get_ip_set()
+                .name("edge-blocklist")
+                .id(id)
+                .scope(aws_sdk_wafv2::types::Scope::Regional)
+                .send(),
+        )
+        .unwrap();
+    let mut v = out.ip_set().unwrap().addresses().to_vec();
+    v.sort();
+    v
+}
+
+/// block-ip into a WAF IP set (moto's WAFv2, lock tokens checked): the address is added, the
+/// set's other entries kept; when the set changed between the plan and the run (its planned lock
+/// token is stale), the run reads it again and merges, so the other change survives; unblock-ip
+/// takes only ours out; an IPv6 address is not put in an IPv4 set.
+#[test]
+fn block_ip_in_a_waf_ip_set_with_lock_tokens() {
+    let (_g, url) = moto();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let conf = moto_support::sdk_config(&rt, &url, "us-east-1");
+    let waf = aws_sdk_wafv2::Client::new(&conf);
+    let created = rt
+        .block_on(
+            waf.create_ip_set()
+                .name("edge-blocklist")
+                .scope(aws_sdk_wafv2::types::Scope::Regional)
+                .ip_address_version(aws_sdk_wafv2::types::IpAddressVersion::Ipv4)
+                .addresses("192.0.2.200/32")
+                .send(),
+        )
+        .unwrap();
+    let id = created.summary().unwrap().id().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+
+    let (code, v) = act(
+        &url,
+        &log,
+        &[
+            "block-ip",
+            "203.0.113.45",
+            "2001:db8::66",
+            "--waf-ip-set",
+            "edge-blocklist",
+            "--yes",
+            "--case",
+            "IR-W",
+        ],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(
+        waf_addresses(&waf, &rt, &id),
+        vec!["192.0.2.200/32", "203.0.113.45/32"]
+    );
+    assert!(
+        v["plan"]["notes"]
+            .to_string()
+            .contains("2001:db8::66/128 is not added"),
+        "{v:#}"
+    );
+
+    // Planned, then the set changes under the plan: the run merges instead of overwriting.
+    let opts = vigil::aws::AwsOptions {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(url.clone()),
+        ..Default::default()
+    };
+    let mut responder = vigil::aws::connect_responder(&opts).unwrap();
+    let action = actions::Action::BlockIp {
+        ips: vec!["198.51.100.9".into()],
+        subnet: None,
+        instance: None,
+        waf: Some(actions::WafSet {
+            name: "edge-blocklist".into(),
+            scope: "REGIONAL".into(),
+        }),
+    };
+    let facts = actions::gather(&action, &mut responder).unwrap();
+    let plan = actions::plan(
+        &action,
+        &facts,
+        &actions::plan::PlanContext {
+            case: "IR-W".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let token = facts.waf_sets["REGIONAL/edge-blocklist"].lock_token.clone();
+    rt.block_on(
+        waf.update_ip_set()
+            .name("edge-blocklist")
+            .id(&id)
+            .scope(aws_sdk_wafv2::types::Scope::Regional)
+            .addresses("192.0.2.200/32")
+            .addresses("203.0.113.45/32")
+            .addresses("192.0.2.201/32")
+            .lock_token(token)
+            .send(),
+    )
+    .unwrap();
+    let mut audit_log = actions::AuditLog::open(&log).unwrap();
+    let report = actions::execute(
+        &plan,
+        &mut responder,
+        &mut audit_log,
+        &ExecOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(report.outcome, actions::Outcome::Done, "{report:#?}");
+    assert_eq!(
+        waf_addresses(&waf, &rt, &id),
+        vec![
+            "192.0.2.200/32",
+            "192.0.2.201/32",
+            "198.51.100.9/32",
+            "203.0.113.45/32"
+        ]
+    );
+
+    let (code, v) = act(
+        &url,
+        &log,
+        &[
+            "unblock-ip",
+            "203.0.113.45",
+            "--waf-ip-set",
+            "edge-blocklist",
+            "--yes",
+            "--case",
+            "IR-W",
+        ],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(
+        waf_addresses(&waf, &rt, &id),
+        vec!["192.0.2.200/32", "192.0.2.201/32", "198.51.100.9/32"]
+    );
+}

@@ -23,6 +23,9 @@ pub struct AccountView {
     /// Deny entries block-ip added to network ACLs: (ACL, rule, outbound, CIDR block).
     #[serde(default)]
     pub acl_denies: Vec<(String, i32, bool, String)>,
+    /// WAF IP sets: name (scope) and the blocks they hold.
+    #[serde(default)]
+    pub waf_sets: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]

@@ -19,6 +19,13 @@ pub enum AsgMode {
     Leave,
 }
 
+/// A WAF IP set by name and scope (REGIONAL, or CLOUDFRONT in us-east-1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct WafSet {
+    pub name: String,
+    pub scope: String,
+}
+
 /// Everything vigil can do to an account. Closed: adding an action means adding a planner arm, a
 /// confirmation rule and an entry in the responder IAM policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -62,16 +69,22 @@ pub enum Action {
     },
     /// Deny all traffic to and from these addresses (or CIDR blocks) in the network ACL of a
     /// subnet (given, or the instance's): stateless, so it also cuts tracked connections.
+    /// And/or add them to a WAF IP set (`waf`), which the team's web ACL blocks.
     BlockIp {
         ips: Vec<String>,
         subnet: Option<String>,
         instance: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        waf: Option<WafSet>,
     },
-    /// Remove the deny entries block-ip added for these addresses.
+    /// Remove the deny entries block-ip added for these addresses (and take them out of the
+    /// WAF IP set).
     UnblockIp {
         ips: Vec<String>,
         subnet: Option<String>,
         instance: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        waf: Option<WafSet>,
     },
     /// Take the instance profile off the instance, so its role's credentials stop being renewed
     /// there (recorded on the instance for release).

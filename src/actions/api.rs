@@ -161,6 +161,17 @@ pub enum ApiCall {
         rule_number: i32,
         egress: bool,
     },
+    /// WAF replaces an IP set's whole list: the call reads the set, adds and removes these
+    /// blocks, and writes it back with the lock token (the planned one first; when the set
+    /// changed since, it is read again and merged). No DryRun in WAF.
+    UpdateIpSet {
+        name: String,
+        id: String,
+        scope: String,
+        add: Vec<String>,
+        remove: Vec<String>,
+        lock_token: String,
+    },
     /// Takes the instance profile off the instance (EC2; no DryRun in this API).
     DisassociateIamInstanceProfile {
         association_id: String,
@@ -183,6 +194,7 @@ pub enum Service {
     Sns,
     Iam,
     GuardDuty,
+    Wafv2,
     /// Not AWS: the team's chat webhook.
     Webhook,
 }
@@ -227,12 +239,13 @@ pub enum ApiKind {
     AssociateIamInstanceProfile,
     CreateNetworkAclEntry,
     DeleteNetworkAclEntry,
+    UpdateIpSet,
 }
 
 impl ApiKind {
     /// Every kind, in declaration order (checked below at compile time): what the IAM policy test
     /// walks.
-    pub const ALL: [ApiKind; 25] = [
+    pub const ALL: [ApiKind; 26] = [
         ApiKind::ModifyInstanceAttribute,
         ApiKind::CreateTags,
         ApiKind::DeleteTags,
@@ -258,6 +271,7 @@ impl ApiKind {
         ApiKind::AssociateIamInstanceProfile,
         ApiKind::CreateNetworkAclEntry,
         ApiKind::DeleteNetworkAclEntry,
+        ApiKind::UpdateIpSet,
     ];
 
     /// The IAM action a call of this kind needs (also its name in the audit log).
@@ -288,6 +302,7 @@ impl ApiKind {
             ApiKind::AssociateIamInstanceProfile => "ec2:AssociateIamInstanceProfile",
             ApiKind::CreateNetworkAclEntry => "ec2:CreateNetworkAclEntry",
             ApiKind::DeleteNetworkAclEntry => "ec2:DeleteNetworkAclEntry",
+            ApiKind::UpdateIpSet => "wafv2:UpdateIPSet",
         }
     }
 
@@ -317,6 +332,7 @@ impl ApiKind {
             | ApiKind::AssociateFirewallRuleGroup => Service::Route53Resolver,
             ApiKind::PostWebhook => Service::Webhook,
             ApiKind::ArchiveFindings => Service::GuardDuty,
+            ApiKind::UpdateIpSet => Service::Wafv2,
         }
     }
 }
@@ -329,7 +345,7 @@ const _: () = {
         assert!(ApiKind::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ApiKind::DeleteNetworkAclEntry as usize + 1 == ApiKind::ALL.len());
+    assert!(ApiKind::UpdateIpSet as usize + 1 == ApiKind::ALL.len());
 };
 
 impl ApiCall {
@@ -367,6 +383,7 @@ impl ApiCall {
             ApiCall::AssociateIamInstanceProfile { .. } => ApiKind::AssociateIamInstanceProfile,
             ApiCall::CreateNetworkAclEntry { .. } => ApiKind::CreateNetworkAclEntry,
             ApiCall::DeleteNetworkAclEntry { .. } => ApiKind::DeleteNetworkAclEntry,
+            ApiCall::UpdateIpSet { .. } => ApiKind::UpdateIpSet,
         }
     }
 
@@ -468,6 +485,7 @@ impl ApiCall {
             | ApiCall::DeleteNetworkAclEntry { network_acl_id, .. } => {
                 vec![network_acl_id.clone()]
             }
+            ApiCall::UpdateIpSet { name, .. } => vec![name.clone()],
         }
     }
 }

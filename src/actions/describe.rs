@@ -151,6 +151,24 @@ impl ApiCall {
                     "CidrBlock"
                 }
             ),
+            ApiCall::UpdateIpSet {
+                name,
+                id,
+                scope,
+                add,
+                remove,
+                lock_token,
+            } => {
+                let mut s = format!("UpdateIPSet Name={name} Id={id} Scope={scope}");
+                if !add.is_empty() {
+                    s.push_str(&format!(" Addresses+={}", add.join(",")));
+                }
+                if !remove.is_empty() {
+                    s.push_str(&format!(" Addresses-={}", remove.join(",")));
+                }
+                s.push_str(&format!(" LockToken={lock_token}"));
+                s
+            }
             ApiCall::DeleteNetworkAclEntry {
                 network_acl_id,
                 rule_number,

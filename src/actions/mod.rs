@@ -31,7 +31,7 @@ mod state;
 pub mod webhook;
 
 pub use account::AccountView;
-pub use action::{Action, AsgMode, Confirm};
+pub use action::{Action, AsgMode, Confirm, WafSet};
 pub use answer::{CallError, CallOk, DryRun};
 pub use api::{ApiCall, ApiKind, GroupRef, Service};
 pub use audit::{AuditKind, AuditLog, AuditRecord};
@@ -45,5 +45,5 @@ pub use playbook::{Playbook, PlaybookStep};
 pub use responder::{Inspect, ReadOnlySession, Responder, ResponderSession, Session};
 pub use state::{
     AclEntry, DnsFirewallState, EniState, GroupState, Identity, InstanceState, KeyState,
-    NetworkAclState, SnapshotProgress, SnapshotState, UnknownSnapshotState,
+    NetworkAclState, SnapshotProgress, SnapshotState, UnknownSnapshotState, WafIpSetState,
 };

@@ -7,7 +7,7 @@ use super::answer::{CallError, CallOk, DryRun};
 use super::api::ApiCall;
 use super::state::{
     DnsFirewallState, GroupState, Identity, InstanceState, KeyState, NetworkAclState,
-    SnapshotProgress,
+    SnapshotProgress, WafIpSetState,
 };
 use std::collections::BTreeMap;
 
@@ -31,6 +31,8 @@ pub trait Inspect {
     fn detectors(&mut self) -> Result<Vec<String>, CallError>;
     /// The network ACL of a subnet, its entries and what else it covers.
     fn network_acl(&mut self, subnet_id: &str) -> Result<NetworkAclState, CallError>;
+    /// The WAF IP set of this name in this scope (REGIONAL or CLOUDFRONT).
+    fn waf_ip_set(&mut self, name: &str, scope: &str) -> Result<WafIpSetState, CallError>;
     /// The account as the console's world screen shows it (the demo world); `None` for AWS.
     fn account_view(&self) -> Option<AccountView> {
         None
@@ -83,6 +85,9 @@ impl<T: Inspect + ?Sized> Inspect for Box<T> {
     }
     fn network_acl(&mut self, subnet_id: &str) -> Result<NetworkAclState, CallError> {
         (**self).network_acl(subnet_id)
+    }
+    fn waf_ip_set(&mut self, name: &str, scope: &str) -> Result<WafIpSetState, CallError> {
+        (**self).waf_ip_set(name, scope)
     }
     fn account_view(&self) -> Option<AccountView> {
         (**self).account_view()

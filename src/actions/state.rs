@@ -60,6 +60,20 @@ pub struct NetworkAclState {
     pub instances: Vec<String>,
 }
 
+/// A WAF IP set as vigil needs to see it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct WafIpSetState {
+    pub name: String,
+    pub id: String,
+    /// REGIONAL or CLOUDFRONT.
+    pub scope: String,
+    /// IPV4 or IPV6: a set holds one family.
+    pub version: String,
+    /// CIDR blocks.
+    pub addresses: Vec<String>,
+    pub lock_token: String,
+}
+
 /// One network ACL entry.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct AclEntry {

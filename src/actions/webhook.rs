@@ -222,6 +222,13 @@ impl<R: Inspect> Inspect for WebhookResponder<R> {
     ) -> Result<crate::actions::NetworkAclState, CallError> {
         self.inner.network_acl(subnet_id)
     }
+    fn waf_ip_set(
+        &mut self,
+        name: &str,
+        scope: &str,
+    ) -> Result<crate::actions::WafIpSetState, CallError> {
+        self.inner.waf_ip_set(name, scope)
+    }
     fn account_view(&self) -> Option<AccountView> {
         self.inner.account_view()
     }

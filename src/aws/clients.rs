@@ -110,11 +110,13 @@ pub enum ReadOp {
     SecurityHubGetFindings,
     DescribeIamInstanceProfileAssociations,
     DescribeNetworkAcls,
+    WafListIpSets,
+    WafGetIpSet,
 }
 
 impl ReadOp {
     /// Every variant, in declaration order (checked below at compile time).
-    pub const ALL: [ReadOp; 46] = [
+    pub const ALL: [ReadOp; 48] = [
         ReadOp::GetCallerIdentity,
         ReadOp::DescribeInstances,
         ReadOp::DescribeNetworkInterfaces,
@@ -161,6 +163,8 @@ impl ReadOp {
         ReadOp::SecurityHubGetFindings,
         ReadOp::DescribeIamInstanceProfileAssociations,
         ReadOp::DescribeNetworkAcls,
+        ReadOp::WafListIpSets,
+        ReadOp::WafGetIpSet,
     ];
 
     /// The IAM action (also the name in error messages).
@@ -217,6 +221,8 @@ impl ReadOp {
                 "ec2:DescribeIamInstanceProfileAssociations"
             }
             ReadOp::DescribeNetworkAcls => "ec2:DescribeNetworkAcls",
+            ReadOp::WafListIpSets => "wafv2:ListIPSets",
+            ReadOp::WafGetIpSet => "wafv2:GetIPSet",
         }
     }
 }
@@ -229,7 +235,7 @@ const _: () = {
         assert!(ReadOp::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ReadOp::DescribeNetworkAcls as usize + 1 == ReadOp::ALL.len());
+    assert!(ReadOp::WafGetIpSet as usize + 1 == ReadOp::ALL.len());
 };
 
 /// The clients' own runtime. Dropped without waiting (`shutdown_background`), because the last
@@ -275,6 +281,7 @@ pub(super) struct Clients {
     pub(super) s3: aws_sdk_s3::Client,
     pub(super) athena: aws_sdk_athena::Client,
     pub(super) securityhub: aws_sdk_securityhub::Client,
+    pub(super) wafv2: aws_sdk_wafv2::Client,
 }
 
 /// The SDK's configuration loader for `opts`: one HTTP client (rustls with ring), the profile,
@@ -347,6 +354,7 @@ pub(super) fn connect(opts: &AwsOptions) -> Result<Clients, AwsError> {
         detective: aws_sdk_detective::Client::new(&conf),
         athena: aws_sdk_athena::Client::new(&conf),
         securityhub: aws_sdk_securityhub::Client::new(&conf),
+        wafv2: aws_sdk_wafv2::Client::new(&conf),
         // Path-style addressing: emulators and VPC endpoints answer on one host.
         s3: aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&conf)

@@ -356,6 +356,10 @@ fn probe_resource(action: &str, partition: &str, region: &str, account: &str) ->
         "sns:Publish" => format!("arn:{partition}:sns:{region}:{account}:vigil-doctor-probe"),
         "iam:UpdateAccessKey" => format!("arn:{partition}:iam::{account}:user/vigil-doctor-probe"),
         "iam:PutRolePolicy" => format!("arn:{partition}:iam::{account}:role/vigil-doctor-probe"),
+        "wafv2:UpdateIPSet" => format!(
+            "arn:{partition}:wafv2:{region}:{account}:regional/ipset/vigil-doctor-probe/\
+             00000000-0000-0000-0000-000000000000"
+        ),
         a if a.starts_with("autoscaling:") && !a.contains(":Describe") => format!(
             "arn:{partition}:autoscaling:{region}:{account}:autoScalingGroup:\
              00000000-0000-0000-0000-000000000000:autoScalingGroupName/vigil-doctor-probe"

@@ -31,6 +31,7 @@ mod s3;
 mod securityhub;
 mod sns;
 mod sts;
+mod wafv2;
 
 pub use athena::{AthenaPage, AthenaStatus};
 pub use clients::{AwsError, AwsOptions, ReadOp, SessionCredentials};
@@ -96,6 +97,7 @@ fn dispatch(
         Service::Sns => sns::call(c, call),
         Service::Iam => iam::call(c, call),
         Service::GuardDuty => guardduty::call(c, call),
+        Service::Wafv2 => wafv2::call(c, call),
         // Not an AWS call: vigil::actions::webhook::WebhookResponder makes it.
         Service::Webhook => Err(CallError::new(
             "vigil.NoWebhook",
@@ -327,6 +329,13 @@ macro_rules! inspect_impl {
                 subnet_id: &str,
             ) -> Result<crate::actions::NetworkAclState, CallError> {
                 ec2::network_acl(&self.0, subnet_id)
+            }
+            fn waf_ip_set(
+                &mut self,
+                name: &str,
+                scope: &str,
+            ) -> Result<crate::actions::WafIpSetState, CallError> {
+                wafv2::ip_set(&self.0, name, scope)
             }
         }
     };

@@ -119,12 +119,15 @@ fn action_of(cmd: &ActCommand) -> Result<(Action, &ActArgs, AsgMode), ActError> 
             ips,
             subnet,
             instance,
+            waf_ip_set,
+            waf_scope,
             common,
         } => (
             Action::BlockIp {
                 ips: ips.clone(),
                 subnet: subnet.clone(),
                 instance: instance.clone(),
+                waf: waf_set(waf_ip_set, waf_scope),
             },
             common,
         ),
@@ -132,12 +135,15 @@ fn action_of(cmd: &ActCommand) -> Result<(Action, &ActArgs, AsgMode), ActError> 
             ips,
             subnet,
             instance,
+            waf_ip_set,
+            waf_scope,
             common,
         } => (
             Action::UnblockIp {
                 ips: ips.clone(),
                 subnet: subnet.clone(),
                 instance: instance.clone(),
+                waf: waf_set(waf_ip_set, waf_scope),
             },
             common,
         ),
@@ -356,4 +362,15 @@ fn refuse(out: &mut dyn Write, json: bool, plan: &Plan, why: &str) -> Result<u8,
         writeln!(out, "refused: {}", escape_lines(why))?;
     }
     Ok(EXIT_REFUSED)
+}
+
+/// `--waf-ip-set NAME` in `--waf-scope`.
+fn waf_set(name: &Option<String>, scope: &super::args::WafScope) -> Option<crate::actions::WafSet> {
+    name.as_ref().map(|n| crate::actions::WafSet {
+        name: n.clone(),
+        scope: match scope {
+            super::args::WafScope::Regional => "REGIONAL".to_string(),
+            super::args::WafScope::Cloudfront => "CLOUDFRONT".to_string(),
+        },
+    })
 }

@@ -71,6 +71,12 @@ pub enum Command {
     },
 }
 
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum WafScope {
+    Regional,
+    Cloudfront,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum CaseCommand {
     /// The case's audit log and actions, its findings, the CloudTrail events naming its entities,
@@ -689,6 +695,12 @@ pub enum ActCommand {
         /// Or: the instance whose subnet it is
         #[arg(long, value_name = "INSTANCE_ID", conflicts_with = "subnet")]
         instance: Option<String>,
+        /// Also (or only) add them to this WAF IP set, which a web ACL rule blocks on
+        #[arg(long, value_name = "NAME")]
+        waf_ip_set: Option<String>,
+        /// The IP set's scope (CLOUDFRONT sets live in us-east-1)
+        #[arg(long, value_enum, default_value = "regional")]
+        waf_scope: WafScope,
         #[command(flatten)]
         common: ActArgs,
     },
@@ -700,6 +712,12 @@ pub enum ActCommand {
         subnet: Option<String>,
         #[arg(long, value_name = "INSTANCE_ID", conflicts_with = "subnet")]
         instance: Option<String>,
+        /// Also (or only) add them to this WAF IP set, which a web ACL rule blocks on
+        #[arg(long, value_name = "NAME")]
+        waf_ip_set: Option<String>,
+        /// The IP set's scope (CLOUDFRONT sets live in us-east-1)
+        #[arg(long, value_enum, default_value = "regional")]
+        waf_scope: WafScope,
         #[command(flatten)]
         common: ActArgs,
     },

@@ -42,6 +42,21 @@ pub struct World {
     /// VPC's ACL otherwise holds AWS's defaults. Not in world.json.
     #[serde(skip)]
     pub acl_entries: Vec<AclBlock>,
+    /// WAF IP sets (a web ACL's block list), as world.json has them and block-ip changes them.
+    #[serde(default)]
+    pub waf_ip_sets: Vec<WafIpSet>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct WafIpSet {
+    pub name: String,
+    pub id: String,
+    /// REGIONAL or CLOUDFRONT.
+    pub scope: String,
+    /// IPV4 or IPV6.
+    pub version: String,
+    #[serde(default)]
+    pub addresses: Vec<String>,
 }
 
 /// A network ACL entry the demo responder added.

@@ -143,6 +143,15 @@ fn lines_of(state: &State, a: &AccountView, t: &Theme, w: usize) -> Vec<Line<'st
             o.t.warn(),
         );
     }
+    for (set, blocks) in &a.waf_sets {
+        o.push(
+            format!(" WAF IP set {set}: {} block(s)", blocks.len()),
+            t.title(),
+        );
+        for b in blocks {
+            o.push(format!("   {b}"), o.t.warn());
+        }
+    }
     o.push(" Credentials".to_string(), t.title());
     for c in &a.credentials {
         o.push(

@@ -6,9 +6,9 @@
 
 use super::context::{Facts, PlanError, instance};
 use super::steps::{Plan, step};
-use crate::actions::action::Action;
+use crate::actions::action::{Action, WafSet};
 use crate::actions::api::ApiCall;
-use crate::actions::state::{AclEntry, NetworkAclState};
+use crate::actions::state::{AclEntry, NetworkAclState, WafIpSetState};
 use ipnet::IpNet;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -61,25 +61,109 @@ fn denies(e: &AclEntry, egress: bool, net: &IpNet) -> bool {
         && e.cidr.parse::<IpNet>().is_ok_and(|c| c.trunc() == *net)
 }
 
+/// The key of a WAF IP set in the facts.
+pub(super) fn waf_key(w: &WafSet) -> String {
+    format!("{}/{}", w.scope, w.name)
+}
+
+#[allow(clippy::too_many_arguments)]
 pub(super) fn plan(
     action: &Action,
     ips: &[String],
-    subnet: &str,
+    subnet: &Option<String>,
+    inst: &Option<String>,
+    waf: &Option<WafSet>,
     facts: &Facts,
     block: bool,
     p: &mut Plan,
 ) -> Result<(), PlanError> {
-    let acl = facts.acls.get(subnet).ok_or(PlanError::NoSubnet)?;
     let nets = ips
         .iter()
         .map(|ip| block_of(ip))
         .collect::<Result<Vec<_>, _>>()?;
-    if block {
-        plan_block(action, &nets, acl, p)?;
-    } else {
-        plan_unblock(action, &nets, acl, p);
+    let in_acl = subnet.is_some() || inst.is_some();
+    if !in_acl && waf.is_none() {
+        return Err(PlanError::NoSubnet);
+    }
+    if in_acl {
+        let subnet = subnet_of(subnet, inst, facts)?;
+        let acl = facts.acls.get(&subnet).ok_or(PlanError::NoSubnet)?;
+        if block {
+            plan_block(action, &nets, acl, p)?;
+        } else {
+            plan_unblock(action, &nets, acl, p);
+        }
+    }
+    if let Some(w) = waf {
+        let set = facts.waf_sets.get(&waf_key(w)).ok_or(PlanError::NoSubnet)?;
+        plan_waf(action, &nets, set, block, p);
     }
     Ok(())
+}
+
+/// WAF: the blocks of the set's family added (or removed), in one UpdateIPSet.
+fn plan_waf(action: &Action, nets: &[IpNet], set: &WafIpSetState, block: bool, p: &mut Plan) {
+    let v6 = set.version.eq_ignore_ascii_case("IPV6");
+    let held: BTreeSet<IpNet> = set
+        .addresses
+        .iter()
+        .filter_map(|a| a.parse::<IpNet>().ok().map(|n| n.trunc()))
+        .collect();
+    let mut change = Vec::new();
+    for net in nets {
+        if net.addr().is_ipv6() != v6 {
+            p.notes.push(format!(
+                "{net} is not added to {}: the set holds {} addresses (give the other family's set)",
+                set.name, set.version
+            ));
+            continue;
+        }
+        match (block, held.contains(net)) {
+            (true, true) => p.notes.push(format!("{net} is already in {}", set.name)),
+            (false, false) => p.notes.push(format!("{net} is not in {}", set.name)),
+            _ => change.push(net.to_string()),
+        }
+    }
+    if change.is_empty() {
+        return;
+    }
+    let n = change.len();
+    let (add, remove) = if block {
+        (change, Vec::new())
+    } else {
+        (Vec::new(), change)
+    };
+    p.steps.push(step(
+        action,
+        ApiCall::UpdateIpSet {
+            name: set.name.clone(),
+            id: set.id.clone(),
+            scope: set.scope.clone(),
+            add,
+            remove,
+            lock_token: set.lock_token.clone(),
+        },
+        format!(
+            "{} {n} block(s) {} WAF IP set {} ({}, {} now)",
+            if block { "add" } else { "remove" },
+            if block { "to" } else { "from" },
+            set.name,
+            set.scope,
+            set.addresses.len()
+        ),
+    ));
+    if block {
+        p.blast_radius.push(format!(
+            "every web ACL rule that blocks on {} now blocks these addresses too (its resources: load balancers, API stages, distributions)",
+            set.name
+        ));
+        if set.addresses.len() + n > 10_000 {
+            p.notes.push(format!(
+                "{} would hold more than 10,000 addresses, WAF's limit per IP set",
+                set.name
+            ));
+        }
+    }
 }
 
 fn plan_block(

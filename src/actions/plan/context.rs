@@ -43,7 +43,7 @@ pub enum PlanError {
     )]
     TooWide(String, u8),
     #[error(
-        "block-ip needs the subnet whose network ACL to change: give --subnet SUBNET_ID, or --instance ID (its subnet)"
+        "block-ip needs where to block: --subnet SUBNET_ID or --instance ID (the subnet's network ACL), and/or --waf-ip-set NAME"
     )]
     NoSubnet,
     #[error(
@@ -131,6 +131,9 @@ pub struct Facts {
     /// Subnet → its network ACL.
     #[serde(default)]
     pub acls: BTreeMap<String, NetworkAclState>,
+    /// (name, scope) → the WAF IP set.
+    #[serde(default)]
+    pub waf_sets: BTreeMap<String, crate::actions::state::WafIpSetState>,
 }
 
 /// The instance from the facts, refusing one that is gone (or going).

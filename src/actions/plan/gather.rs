@@ -100,11 +100,26 @@ fn gather_into(
             facts.dns.insert(vpc, st);
         }
         Action::BlockIp {
-            subnet, instance, ..
+            subnet,
+            instance,
+            waf,
+            ..
         }
         | Action::UnblockIp {
-            subnet, instance, ..
+            subnet,
+            instance,
+            waf,
+            ..
         } => {
+            if let Some(w) = waf {
+                let key = format!("{}/{}", w.scope, w.name);
+                if let std::collections::btree_map::Entry::Vacant(e) = facts.waf_sets.entry(key) {
+                    e.insert(inspect.waf_ip_set(&w.name, &w.scope)?);
+                }
+                if subnet.is_none() && instance.is_none() {
+                    return Ok(());
+                }
+            }
             let subnet = match (subnet, instance) {
                 (Some(s), _) => s.clone(),
                 (None, Some(i)) => {

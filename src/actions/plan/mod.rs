@@ -98,18 +98,14 @@ fn plan_into(
             ips,
             subnet,
             instance,
-        } => {
-            let subnet = block_ip::subnet_of(subnet, instance, facts)?;
-            block_ip::plan(action, ips, &subnet, facts, true, p)
-        }
+            waf,
+        } => block_ip::plan(action, ips, subnet, instance, waf, facts, true, p),
         Action::UnblockIp {
             ips,
             subnet,
             instance,
-        } => {
-            let subnet = block_ip::subnet_of(subnet, instance, facts)?;
-            block_ip::plan(action, ips, &subnet, facts, false, p)
-        }
+            waf,
+        } => block_ip::plan(action, ips, subnet, instance, waf, facts, false, p),
         Action::DetachProfile { instance: id } => {
             detach_profile::plan(action, id, facts, &ctx.case, p)
         }

@@ -148,6 +148,7 @@ fn target_action(s: &State, c: Command) -> Result<Action, String> {
                     .ok_or("select an address or a finding with a remote actor")?,
             ],
             subnet: None,
+            waf: None,
             instance: Some(instance().map_err(|_| {
                 "block-ip acts in the instance's subnet: select a finding about an instance (or use vigil act block-ip IP --subnet SUBNET)".to_string()
             })?),

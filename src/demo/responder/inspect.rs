@@ -21,6 +21,32 @@ impl Inspect for DemoResponder {
         })
     }
 
+    fn waf_ip_set(
+        &mut self,
+        name: &str,
+        scope: &str,
+    ) -> Result<crate::actions::WafIpSetState, CallError> {
+        let s = self
+            .world
+            .waf_ip_sets
+            .iter()
+            .find(|s| s.name == name && s.scope.eq_ignore_ascii_case(scope))
+            .ok_or_else(|| {
+                super::not_found(
+                    "WAFNonexistentItemException",
+                    &format!("WAF IP set {name} ({scope})"),
+                )
+            })?;
+        Ok(crate::actions::WafIpSetState {
+            name: s.name.clone(),
+            id: s.id.clone(),
+            scope: s.scope.clone(),
+            version: s.version.clone(),
+            addresses: s.addresses.clone(),
+            lock_token: super::waf_lock_token(s),
+        })
+    }
+
     fn network_acl(
         &mut self,
         subnet_id: &str,

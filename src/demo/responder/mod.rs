@@ -61,6 +61,11 @@ fn hex_id(prefix: &str, seed: &str) -> String {
     format!("{prefix}-0{:016x}", content_hash(seed.as_bytes()))
 }
 
+/// A WAF IP set's lock token in the demo world: it changes whenever the list does.
+fn waf_lock_token(s: &crate::demo::world::WafIpSet) -> String {
+    hex_id("lock", &s.addresses.join(","))
+}
+
 /// The id of the association of an instance's profile in the demo world.
 fn profile_association(instance_id: &str) -> String {
     hex_id("iip-assoc", instance_id)
@@ -104,6 +109,7 @@ impl DemoResponder {
             Service::Sns | Service::Webhook => self.apply_message(call),
             Service::Iam => self.apply_iam(call),
             Service::GuardDuty => self.apply_guardduty(call),
+            Service::Wafv2 => self.apply_waf(call),
         }
     }
 }
@@ -146,5 +152,38 @@ impl Responder for DemoResponder {
         // supports_dry_run here: the executor only asks for the calls that have one).
         let mut scratch = DemoResponder::new(self.world.clone());
         scratch.apply(call, created).map(|_| DryRun::WouldSucceed)
+    }
+}
+
+impl DemoResponder {
+    /// WAF: the IP set's list changed as the call says (blocks compared as networks).
+    fn apply_waf(&mut self, call: &ApiCall) -> Result<Vec<String>, CallError> {
+        let ApiCall::UpdateIpSet {
+            name,
+            scope,
+            add,
+            remove,
+            ..
+        } = call
+        else {
+            return Err(wrong_family(call, "WAF"));
+        };
+        let set = self
+            .world
+            .waf_ip_sets
+            .iter_mut()
+            .find(|s| &s.name == name && s.scope.eq_ignore_ascii_case(scope))
+            .ok_or_else(|| {
+                not_found("WAFNonexistentItemException", &format!("WAF IP set {name}"))
+            })?;
+        let norm = |s: &str| s.parse::<ipnet::IpNet>().map(|n| n.trunc()).ok();
+        set.addresses
+            .retain(|a| !remove.iter().any(|r| norm(r) == norm(a)));
+        for a in add {
+            if !set.addresses.iter().any(|x| norm(x) == norm(a)) {
+                set.addresses.push(a.clone());
+            }
+        }
+        Ok(vec![waf_lock_token(set)])
     }
 }

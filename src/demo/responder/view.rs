@@ -149,10 +149,16 @@ impl DemoResponder {
                 )
             })
             .collect();
+        let waf_sets = w
+            .waf_ip_sets
+            .iter()
+            .map(|s| (format!("{} ({})", s.name, s.scope), s.addresses.clone()))
+            .collect();
         AccountView {
             label: format!("demo world {}", self.name).trim().to_string(),
             blocked,
             acl_denies,
+            waf_sets,
             account: w.account_id.clone(),
             region: w.region.clone(),
             instances,
