@@ -582,3 +582,41 @@ fn block_ip_and_unblock_on_the_demo_world() {
         with_c2[0].action.as_deref()
     );
 }
+
+/// collect on the demo world: the compromised instance's agent answers, the command is kept
+/// with where its output went; without an evidence store the plan refuses.
+#[test]
+fn collect_on_the_demo_world() {
+    let sc = Scenario::load("log4shell-c2").unwrap();
+    let mut r = DemoResponder::for_scenario(&sc).unwrap();
+    let instance = compromised_instance(&sc).unwrap();
+    let action = Action::Collect {
+        instance: instance.clone(),
+        evidence: None,
+    };
+    let facts = actions::gather(&action, &mut r).unwrap();
+    assert!(actions::plan(&action, &facts, &ctx(&sc, "IR-C")).is_err());
+    let action = Action::Collect {
+        instance: instance.clone(),
+        evidence: Some("s3://demo-evidence/ir".into()),
+    };
+    let facts = actions::gather(&action, &mut r).unwrap();
+    let plan = actions::plan(&action, &facts, &ctx(&sc, "IR-C")).unwrap();
+    assert!(!action.is_destructive());
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = AuditLog::open(&dir.path().join("a.jsonl")).unwrap();
+    let report = actions::execute(&plan, &mut r, &mut log, &ExecOptions::default()).unwrap();
+    assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
+    let id = report.steps[0].created[0].clone();
+    assert_eq!(r.world.collections.len(), 1);
+    assert_eq!(
+        r.world.collections[0].location,
+        format!("s3://demo-evidence/ir/IR-C/collect/{instance}/")
+    );
+    assert_eq!(
+        actions::Inspect::command_status(&mut r, &id, &instance)
+            .unwrap()
+            .0,
+        "Success"
+    );
+}

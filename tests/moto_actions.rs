@@ -1448,3 +1448,99 @@ fn block_ip_in_a_waf_ip_set_with_lock_tokens() {
         vec!["192.0.2.200/32", "192.0.2.201/32", "198.51.100.9/32"]
     );
 }
+
+/// collect through SSM Run Command (moto runs no script: it answers Success, which vigil
+/// follows with GetCommandInvocation): the plan refuses an instance without a registered agent
+/// and a collect without an evidence store; the command sent is the shell document with vigil's
+/// collection lines, its output under PREFIX/CASE/collect/INSTANCE/ in the store.
+#[test]
+fn collect_runs_the_shell_document_into_the_evidence_store() {
+    let (g, url) = moto();
+    let s = sdk(&url);
+    let f = fixture(&s);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let run = |args: &[&str]| {
+        Command::cargo_bin("vigil")
+            .unwrap()
+            .arg("act")
+            .args(args)
+            .args([
+                "--endpoint-url",
+                &url,
+                "--region",
+                "us-east-1",
+                "--format",
+                "json",
+            ])
+            .arg("--audit-log")
+            .arg(&log)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .unwrap()
+    };
+    let collect = [
+        "collect",
+        &f.instance,
+        "--evidence",
+        "s3://ir-evidence/cases/",
+        "--yes",
+        "--case",
+        "IR-C",
+        "--wait",
+        "20",
+    ];
+    // No agent registered: refused before any call.
+    let out = run(&collect);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not managed by Systems Manager"));
+    // No evidence store: refused.
+    std::fs::write(
+        &g.ssm,
+        serde_json::json!({"us-east-1": [{"InstanceId": f.instance, "PingStatus": "Online",
+            "PlatformType": "Linux", "PlatformName": "Amazon Linux", "AgentVersion": "3.3.40.0"}]})
+        .to_string(),
+    )
+    .unwrap();
+    let out = run(&["collect", &f.instance, "--yes", "--case", "IR-C"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--evidence s3://"));
+
+    let out = run(&collect);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    assert_eq!(v["collect"]["status"], "Success", "{v:#}");
+    let command_id = v["collect"]["command_id"].as_str().unwrap().to_string();
+    // What SSM was asked, read back through the API.
+    let conf = moto_support::sdk_config(&s.rt, &url, "us-east-1");
+    let ssm = aws_sdk_ssm::Client::new(&conf);
+    let listed =
+        s.rt.block_on(ssm.list_commands().command_id(&command_id).send())
+            .unwrap();
+    let c = &listed.commands()[0];
+    assert_eq!(c.document_name(), Some("AWS-RunShellScript"));
+    assert_eq!(c.instance_ids(), std::slice::from_ref(&f.instance));
+    assert_eq!(c.output_s3_bucket_name(), Some("ir-evidence"));
+    assert_eq!(
+        c.output_s3_key_prefix(),
+        Some(format!("cases/IR-C/collect/{}", f.instance).as_str())
+    );
+    let lines = &c.parameters().unwrap()["commands"];
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("ps -eo pid,ppid,user,lstart,args"))
+    );
+    assert!(lines.iter().any(|l| l.contains("lsmod")));
+    assert_paired(&audit(&log), "IR-C");
+}

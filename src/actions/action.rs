@@ -86,6 +86,12 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         waf: Option<WafSet>,
     },
+    /// Gather the instance's volatile artefacts with SSM Run Command, the output written to the
+    /// evidence store (`s3://BUCKET/PREFIX`), never through the terminal.
+    Collect {
+        instance: String,
+        evidence: Option<String>,
+    },
     /// Take the instance profile off the instance, so its role's credentials stop being renewed
     /// there (recorded on the instance for release).
     DetachProfile {
@@ -107,6 +113,7 @@ impl Action {
             Action::Archive { .. } => "archive",
             Action::DetachProfile { .. } => "detach-profile",
             Action::BlockIp { .. } => "block-ip",
+            Action::Collect { .. } => "collect",
             Action::UnblockIp { .. } => "unblock-ip",
         }
     }
@@ -117,7 +124,8 @@ impl Action {
             Action::Quarantine { instance }
             | Action::Release { instance, .. }
             | Action::Snapshot { instance, .. }
-            | Action::DetachProfile { instance } => instance.clone(),
+            | Action::DetachProfile { instance }
+            | Action::Collect { instance, .. } => instance.clone(),
             Action::Notify { finding } | Action::Archive { finding } => finding.clone(),
             Action::DisableKey { key } => key.clone(),
             Action::RevokeSessions { role } => role.clone(),
@@ -138,7 +146,10 @@ impl Action {
             | Action::DetachProfile { .. }
             | Action::BlockIp { .. }
             | Action::UnblockIp { .. } => true,
-            Action::Snapshot { .. } | Action::Notify { .. } | Action::Archive { .. } => false,
+            Action::Snapshot { .. }
+            | Action::Notify { .. }
+            | Action::Archive { .. }
+            | Action::Collect { .. } => false,
             Action::Playbook { steps, .. } => steps.iter().any(Action::is_destructive),
         }
     }

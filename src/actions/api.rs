@@ -161,6 +161,17 @@ pub enum ApiCall {
         rule_number: i32,
         egress: bool,
     },
+    /// SSM Run Command: the document (AWS-RunShellScript or AWS-RunPowerShellScript) with these
+    /// command lines on one instance, its output written to S3. No DryRun in SSM.
+    SendCommand {
+        instance_id: String,
+        document: String,
+        commands: Vec<String>,
+        output_s3_bucket: String,
+        output_s3_key_prefix: String,
+        comment: String,
+        timeout_seconds: i32,
+    },
     /// WAF replaces an IP set's whole list: the call reads the set, adds and removes these
     /// blocks, and writes it back with the lock token (the planned one first; when the set
     /// changed since, it is read again and merged). No DryRun in WAF.
@@ -195,6 +206,7 @@ pub enum Service {
     Iam,
     GuardDuty,
     Wafv2,
+    Ssm,
     /// Not AWS: the team's chat webhook.
     Webhook,
 }
@@ -240,12 +252,13 @@ pub enum ApiKind {
     CreateNetworkAclEntry,
     DeleteNetworkAclEntry,
     UpdateIpSet,
+    SendCommand,
 }
 
 impl ApiKind {
     /// Every kind, in declaration order (checked below at compile time): what the IAM policy test
     /// walks.
-    pub const ALL: [ApiKind; 26] = [
+    pub const ALL: [ApiKind; 27] = [
         ApiKind::ModifyInstanceAttribute,
         ApiKind::CreateTags,
         ApiKind::DeleteTags,
@@ -272,6 +285,7 @@ impl ApiKind {
         ApiKind::CreateNetworkAclEntry,
         ApiKind::DeleteNetworkAclEntry,
         ApiKind::UpdateIpSet,
+        ApiKind::SendCommand,
     ];
 
     /// The IAM action a call of this kind needs (also its name in the audit log).
@@ -303,6 +317,7 @@ impl ApiKind {
             ApiKind::CreateNetworkAclEntry => "ec2:CreateNetworkAclEntry",
             ApiKind::DeleteNetworkAclEntry => "ec2:DeleteNetworkAclEntry",
             ApiKind::UpdateIpSet => "wafv2:UpdateIPSet",
+            ApiKind::SendCommand => "ssm:SendCommand",
         }
     }
 
@@ -333,6 +348,7 @@ impl ApiKind {
             ApiKind::PostWebhook => Service::Webhook,
             ApiKind::ArchiveFindings => Service::GuardDuty,
             ApiKind::UpdateIpSet => Service::Wafv2,
+            ApiKind::SendCommand => Service::Ssm,
         }
     }
 }
@@ -345,7 +361,7 @@ const _: () = {
         assert!(ApiKind::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ApiKind::UpdateIpSet as usize + 1 == ApiKind::ALL.len());
+    assert!(ApiKind::SendCommand as usize + 1 == ApiKind::ALL.len());
 };
 
 impl ApiCall {
@@ -384,6 +400,7 @@ impl ApiCall {
             ApiCall::CreateNetworkAclEntry { .. } => ApiKind::CreateNetworkAclEntry,
             ApiCall::DeleteNetworkAclEntry { .. } => ApiKind::DeleteNetworkAclEntry,
             ApiCall::UpdateIpSet { .. } => ApiKind::UpdateIpSet,
+            ApiCall::SendCommand { .. } => ApiKind::SendCommand,
         }
     }
 
@@ -486,6 +503,7 @@ impl ApiCall {
                 vec![network_acl_id.clone()]
             }
             ApiCall::UpdateIpSet { name, .. } => vec![name.clone()],
+            ApiCall::SendCommand { instance_id, .. } => vec![instance_id.clone()],
         }
     }
 }

@@ -151,6 +151,18 @@ impl ApiCall {
                     "CidrBlock"
                 }
             ),
+            ApiCall::SendCommand {
+                instance_id,
+                document,
+                commands,
+                output_s3_bucket,
+                output_s3_key_prefix,
+                timeout_seconds,
+                ..
+            } => format!(
+                "SendCommand InstanceIds={instance_id} DocumentName={document} Parameters.commands=[{} lines] TimeoutSeconds={timeout_seconds} OutputS3BucketName={output_s3_bucket} OutputS3KeyPrefix={output_s3_key_prefix}",
+                commands.len()
+            ),
             ApiCall::UpdateIpSet {
                 name,
                 id,

@@ -45,5 +45,6 @@ pub use playbook::{Playbook, PlaybookStep};
 pub use responder::{Inspect, ReadOnlySession, Responder, ResponderSession, Session};
 pub use state::{
     AclEntry, DnsFirewallState, EniState, GroupState, Identity, InstanceState, KeyState,
-    NetworkAclState, SnapshotProgress, SnapshotState, UnknownSnapshotState, WafIpSetState,
+    NetworkAclState, SnapshotProgress, SnapshotState, SsmAgent, UnknownSnapshotState,
+    WafIpSetState,
 };

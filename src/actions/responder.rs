@@ -7,7 +7,7 @@ use super::answer::{CallError, CallOk, DryRun};
 use super::api::ApiCall;
 use super::state::{
     DnsFirewallState, GroupState, Identity, InstanceState, KeyState, NetworkAclState,
-    SnapshotProgress, WafIpSetState,
+    SnapshotProgress, SsmAgent, WafIpSetState,
 };
 use std::collections::BTreeMap;
 
@@ -33,6 +33,14 @@ pub trait Inspect {
     fn network_acl(&mut self, subnet_id: &str) -> Result<NetworkAclState, CallError>;
     /// The WAF IP set of this name in this scope (REGIONAL or CLOUDFRONT).
     fn waf_ip_set(&mut self, name: &str, scope: &str) -> Result<WafIpSetState, CallError>;
+    /// The instance's SSM agent, if Systems Manager manages it.
+    fn ssm_agent(&mut self, instance_id: &str) -> Result<Option<SsmAgent>, CallError>;
+    /// Where a Run Command invocation is: its status and status details.
+    fn command_status(
+        &mut self,
+        command_id: &str,
+        instance_id: &str,
+    ) -> Result<(String, String), CallError>;
     /// The account as the console's world screen shows it (the demo world); `None` for AWS.
     fn account_view(&self) -> Option<AccountView> {
         None
@@ -88,6 +96,16 @@ impl<T: Inspect + ?Sized> Inspect for Box<T> {
     }
     fn waf_ip_set(&mut self, name: &str, scope: &str) -> Result<WafIpSetState, CallError> {
         (**self).waf_ip_set(name, scope)
+    }
+    fn ssm_agent(&mut self, instance_id: &str) -> Result<Option<SsmAgent>, CallError> {
+        (**self).ssm_agent(instance_id)
+    }
+    fn command_status(
+        &mut self,
+        command_id: &str,
+        instance_id: &str,
+    ) -> Result<(String, String), CallError> {
+        (**self).command_status(command_id, instance_id)
     }
     fn account_view(&self) -> Option<AccountView> {
         (**self).account_view()

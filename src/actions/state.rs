@@ -60,6 +60,15 @@ pub struct NetworkAclState {
     pub instances: Vec<String>,
 }
 
+/// An instance's SSM agent as Systems Manager sees it (DescribeInstanceInformation).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct SsmAgent {
+    /// Online, ConnectionLost, Inactive.
+    pub ping_status: String,
+    /// Linux, Windows, MacOS.
+    pub platform_type: String,
+}
+
 /// A WAF IP set as vigil needs to see it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct WafIpSetState {

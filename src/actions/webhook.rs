@@ -229,6 +229,19 @@ impl<R: Inspect> Inspect for WebhookResponder<R> {
     ) -> Result<crate::actions::WafIpSetState, CallError> {
         self.inner.waf_ip_set(name, scope)
     }
+    fn ssm_agent(
+        &mut self,
+        instance_id: &str,
+    ) -> Result<Option<crate::actions::SsmAgent>, CallError> {
+        self.inner.ssm_agent(instance_id)
+    }
+    fn command_status(
+        &mut self,
+        command_id: &str,
+        instance_id: &str,
+    ) -> Result<(String, String), CallError> {
+        self.inner.command_status(command_id, instance_id)
+    }
     fn account_view(&self) -> Option<AccountView> {
         self.inner.account_view()
     }

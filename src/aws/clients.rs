@@ -112,11 +112,13 @@ pub enum ReadOp {
     DescribeNetworkAcls,
     WafListIpSets,
     WafGetIpSet,
+    SsmDescribeInstanceInformation,
+    SsmGetCommandInvocation,
 }
 
 impl ReadOp {
     /// Every variant, in declaration order (checked below at compile time).
-    pub const ALL: [ReadOp; 48] = [
+    pub const ALL: [ReadOp; 50] = [
         ReadOp::GetCallerIdentity,
         ReadOp::DescribeInstances,
         ReadOp::DescribeNetworkInterfaces,
@@ -165,6 +167,8 @@ impl ReadOp {
         ReadOp::DescribeNetworkAcls,
         ReadOp::WafListIpSets,
         ReadOp::WafGetIpSet,
+        ReadOp::SsmDescribeInstanceInformation,
+        ReadOp::SsmGetCommandInvocation,
     ];
 
     /// The IAM action (also the name in error messages).
@@ -223,6 +227,8 @@ impl ReadOp {
             ReadOp::DescribeNetworkAcls => "ec2:DescribeNetworkAcls",
             ReadOp::WafListIpSets => "wafv2:ListIPSets",
             ReadOp::WafGetIpSet => "wafv2:GetIPSet",
+            ReadOp::SsmDescribeInstanceInformation => "ssm:DescribeInstanceInformation",
+            ReadOp::SsmGetCommandInvocation => "ssm:GetCommandInvocation",
         }
     }
 }
@@ -235,7 +241,7 @@ const _: () = {
         assert!(ReadOp::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ReadOp::WafGetIpSet as usize + 1 == ReadOp::ALL.len());
+    assert!(ReadOp::SsmGetCommandInvocation as usize + 1 == ReadOp::ALL.len());
 };
 
 /// The clients' own runtime. Dropped without waiting (`shutdown_background`), because the last
@@ -282,6 +288,7 @@ pub(super) struct Clients {
     pub(super) athena: aws_sdk_athena::Client,
     pub(super) securityhub: aws_sdk_securityhub::Client,
     pub(super) wafv2: aws_sdk_wafv2::Client,
+    pub(super) ssm: aws_sdk_ssm::Client,
 }
 
 /// The SDK's configuration loader for `opts`: one HTTP client (rustls with ring), the profile,
@@ -355,6 +362,7 @@ pub(super) fn connect(opts: &AwsOptions) -> Result<Clients, AwsError> {
         athena: aws_sdk_athena::Client::new(&conf),
         securityhub: aws_sdk_securityhub::Client::new(&conf),
         wafv2: aws_sdk_wafv2::Client::new(&conf),
+        ssm: aws_sdk_ssm::Client::new(&conf),
         // Path-style addressing: emulators and VPC endpoints answer on one host.
         s3: aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&conf)

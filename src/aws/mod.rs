@@ -30,6 +30,7 @@ mod route53resolver;
 mod s3;
 mod securityhub;
 mod sns;
+mod ssm;
 mod sts;
 mod wafv2;
 
@@ -98,6 +99,7 @@ fn dispatch(
         Service::Iam => iam::call(c, call),
         Service::GuardDuty => guardduty::call(c, call),
         Service::Wafv2 => wafv2::call(c, call),
+        Service::Ssm => ssm::call(c, call),
         // Not an AWS call: vigil::actions::webhook::WebhookResponder makes it.
         Service::Webhook => Err(CallError::new(
             "vigil.NoWebhook",
@@ -336,6 +338,19 @@ macro_rules! inspect_impl {
                 scope: &str,
             ) -> Result<crate::actions::WafIpSetState, CallError> {
                 wafv2::ip_set(&self.0, name, scope)
+            }
+            fn ssm_agent(
+                &mut self,
+                instance_id: &str,
+            ) -> Result<Option<crate::actions::SsmAgent>, CallError> {
+                ssm::agent(&self.0, instance_id)
+            }
+            fn command_status(
+                &mut self,
+                command_id: &str,
+                instance_id: &str,
+            ) -> Result<(String, String), CallError> {
+                ssm::command_status(&self.0, command_id, instance_id)
             }
         }
     };

@@ -93,6 +93,18 @@ fn action_of(cmd: &ActCommand) -> Result<(Action, &ActArgs, AsgMode), ActError> 
             common,
         ),
         ActCommand::DisableKey { key, common } => (Action::DisableKey { key: key.clone() }, common),
+        ActCommand::Collect {
+            instance,
+            evidence,
+            common,
+            ..
+        } => (
+            Action::Collect {
+                instance: instance.clone(),
+                evidence: evidence.clone(),
+            },
+            common,
+        ),
         ActCommand::DetachProfile { instance, common } => (
             Action::DetachProfile {
                 instance: instance.clone(),
@@ -241,17 +253,93 @@ pub fn execute(cmd: &ActCommand, out: &mut dyn Write) -> Result<u8, ActError> {
             dry_run: args.dry_run,
         },
     )?;
+    let followed = match (cmd, &action) {
+        (ActCommand::Collect { wait, .. }, Action::Collect { instance, .. })
+            if report.succeeded() && !args.dry_run =>
+        {
+            follow_command(responder, &report, instance, *wait)
+        }
+        _ => None,
+    };
     if json {
         serde_json::to_writer_pretty(
             &mut *out,
-            &serde_json::json!({"outcome": report.outcome, "report": report, "plan": plan}),
+            &serde_json::json!({"outcome": report.outcome, "report": report, "plan": plan, "collect": followed}),
         )
         .map_err(std::io::Error::from)?;
         writeln!(out)?;
     } else {
         write!(out, "{}", escape_lines(&report.render()))?;
+        if let Some(f) = &followed {
+            writeln!(
+                out,
+                "collect: command {} on {}: {} ({})",
+                f["command_id"].as_str().unwrap_or_default(),
+                f["instance"].as_str().unwrap_or_default(),
+                f["status"].as_str().unwrap_or_default(),
+                escape_lines(f["details"].as_str().unwrap_or_default())
+            )?;
+        }
     }
-    Ok(if report.succeeded() { 0 } else { EXIT_FAILED })
+    let finished_ok = followed
+        .as_ref()
+        .is_none_or(|f| f["status"].as_str() == Some("Success"));
+    Ok(if report.succeeded() && finished_ok {
+        0
+    } else {
+        EXIT_FAILED
+    })
+}
+
+/// Follows a collect's Run Command (GetCommandInvocation every 2 s) to its end state, or says
+/// it is still running after `wait` seconds: a timeout is reported, not hidden.
+fn follow_command(
+    responder: &mut dyn actions::Responder,
+    report: &actions::Report,
+    instance: &str,
+    wait: u64,
+) -> Option<serde_json::Value> {
+    let command_id = report
+        .steps
+        .iter()
+        .find(|s| s.api == "ssm:SendCommand")
+        .and_then(|s| s.created.first())?
+        .clone();
+    const END: [&str; 7] = [
+        "Success",
+        "Failed",
+        "Cancelled",
+        "TimedOut",
+        "DeliveryTimedOut",
+        "ExecutionTimedOut",
+        "Undeliverable",
+    ];
+    let start = std::time::Instant::now();
+    let (mut status, mut details) = ("Pending".to_string(), String::new());
+    loop {
+        match responder.command_status(&command_id, instance) {
+            Ok((s, d)) => (status, details) = (s, d),
+            // The invocation is registered a moment after SendCommand answers.
+            Err(e) if e.code == "InvocationDoesNotExist" => {}
+            Err(e) => {
+                (status, details) = ("Unknown".to_string(), e.plain());
+                break;
+            }
+        }
+        if END.contains(&status.as_str()) {
+            break;
+        }
+        if start.elapsed().as_secs() >= wait {
+            details = format!(
+                "still {status} after {wait} s: follow it with aws ssm get-command-invocation --command-id {command_id} --instance-id {instance}"
+            );
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    }
+    Some(serde_json::json!({
+        "command_id": command_id, "instance": instance, "status": status, "details": details,
+    }))
 }
 
 /// What the plan is made with (case, time, topic, webhook host), and the webhook itself.

@@ -652,6 +652,21 @@ pub enum ActCommand {
         #[command(flatten)]
         common: ActArgs,
     },
+    /// Gather the instance's volatile artefacts with SSM Run Command (processes, connections,
+    /// logins, shell histories, crontabs, systemd units, /tmp and /dev/shm, kernel modules) into
+    /// the evidence store; follows the invocation to its end
+    Collect {
+        instance: String,
+        /// The evidence store: the output goes under PREFIX/CASE/collect/INSTANCE/
+        #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+        evidence: Option<String>,
+        /// How long to follow the invocation (GetCommandInvocation) before saying it is still
+        /// running
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        wait: u64,
+        #[command(flatten)]
+        common: ActArgs,
+    },
     /// Take the instance profile off an instance: its role's credentials stop being renewed
     /// there (recorded on the instance; release gives it back)
     DetachProfile {

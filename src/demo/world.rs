@@ -45,6 +45,17 @@ pub struct World {
     /// WAF IP sets (a web ACL's block list), as world.json has them and block-ip changes them.
     #[serde(default)]
     pub waf_ip_sets: Vec<WafIpSet>,
+    /// Run Commands the demo responder ran (collect). Not in world.json.
+    #[serde(skip)]
+    pub collections: Vec<Collection>,
+}
+
+/// A collect run on the demo world: which instance, and where its output went.
+#[derive(Debug, Clone)]
+pub struct Collection {
+    pub command_id: String,
+    pub instance_id: String,
+    pub location: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

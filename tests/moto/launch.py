@@ -1336,6 +1336,46 @@ if _faults_path:
     BaseResponse.call_action = _call_action
 
 
+# --- Addition: SSM DescribeInstanceInformation ---------------------------------------------------
+# moto 5.2.5 implements Run Command (SendCommand, GetCommandInvocation: every invocation answers
+# Success, no script runs) but not DescribeInstanceInformation, which says which instances have a
+# registered agent. Added in the wire shape of the Systems Manager API Reference (JSON 1.1,
+# X-Amz-Target AmazonSSM.DescribeInstanceInformation): Filters [{Key: InstanceIds | PingStatus |
+# PlatformTypes, Values}] and InstanceInformationFilterList [{key, valueSet}], MaxResults (5-50),
+# NextToken; answers InstanceInformationList. No agent registers with moto, so the tests name the
+# managed instances (not an AWS operation): VIGIL_MOTO_SSM names a JSON file {"REGION": [instance
+# information as the API returns it]}, read at each call.
+from moto.ssm.responses import SimpleSystemManagerResponse  # noqa: E402
+
+
+def _describe_instance_information(self):
+    body = _json.loads(self.body or "{}")
+    found = []
+    path = os.environ.get("VIGIL_MOTO_SSM")
+    if path:
+        try:
+            with open(path) as f:
+                found = _json.load(f).get(self.region, [])
+        except (OSError, ValueError):
+            found = []
+    field = {"InstanceIds": "InstanceId", "PingStatus": "PingStatus", "PlatformTypes": "PlatformType"}
+    conds = [(f.get("Key"), f.get("Values", [])) for f in body.get("Filters") or []]
+    conds += [(f.get("key"), f.get("valueSet", [])) for f in body.get("InstanceInformationFilterList") or []]
+    for key, values in conds:
+        if key not in field:
+            raise JsonRESTError("InvalidInstanceInformationFilterValue", f"vigil's moto launcher does not filter on {key}")
+        found = [i for i in found if i.get(field[key]) in values]
+    size = int(body.get("MaxResults") or 50)
+    start = int(body.get("NextToken") or 0)
+    out = {"InstanceInformationList": found[start : start + size]}
+    if start + size < len(found):
+        out["NextToken"] = str(start + size)
+    return _json.dumps(out)
+
+
+assert not hasattr(SimpleSystemManagerResponse, "describe_instance_information"), "moto now has describe_instance_information: drop ours"
+SimpleSystemManagerResponse.describe_instance_information = _describe_instance_information
+
 # --- Patch: Security Hub GetFindings filters and sort ------------------------------------------
 # moto 5.2.5's GetFindings ignores Filters and SortCriteria ("not yet implemented") and answers
 # every finding. Restored as the Security Hub API Reference defines them (AwsSecurityFindingFilters):

@@ -30,6 +30,9 @@ pub struct Moto {
     /// CloudTrail Lake's event data stores (VIGIL_MOTO_LAKE), and beside it `<file>.calls` with
     /// the statements sent.
     pub lake: PathBuf,
+    /// The instances whose SSM agent is registered, per region (VIGIL_MOTO_SSM), as
+    /// DescribeInstanceInformation lists them.
+    pub ssm: PathBuf,
 }
 
 impl Drop for Moto {
@@ -88,6 +91,8 @@ pub fn start_moto() -> Moto {
     std::fs::write(&detective, "{}").unwrap();
     let lake = faults.with_extension("lake.json");
     std::fs::write(&lake, "{}").unwrap();
+    let ssm = faults.with_extension("ssm.json");
+    std::fs::write(&ssm, "{}").unwrap();
     let child = std::process::Command::new(&py)
         .arg(&launcher)
         .arg(port.to_string())
@@ -97,6 +102,7 @@ pub fn start_moto() -> Moto {
         .env("VIGIL_MOTO_TRAIL", &trail)
         .env("VIGIL_MOTO_DETECTIVE", &detective)
         .env("VIGIL_MOTO_LAKE", &lake)
+        .env("VIGIL_MOTO_SSM", &ssm)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -109,6 +115,7 @@ pub fn start_moto() -> Moto {
         trail,
         detective,
         lake,
+        ssm,
     };
     let t = Instant::now();
     loop {

@@ -50,6 +50,16 @@ pub enum PlanError {
         "network ACL {0} has no free rule number below its first allow rule ({1}) for a deny entry: renumber its rules or block elsewhere"
     )]
     NoRuleNumber(String, i32),
+    #[error(
+        "collect writes to the evidence store, never the terminal: give --evidence s3://BUCKET/PREFIX"
+    )]
+    NoEvidenceStore,
+    #[error("`{0}` is not an S3 location (s3://BUCKET/PREFIX)")]
+    BadEvidenceStore(String),
+    #[error(
+        "{0} is not managed by Systems Manager (no SSM agent registered{1}): collect needs the agent; snapshot the volumes instead"
+    )]
+    NotManaged(String, String),
 }
 
 /// What a finding says, for the notification.
@@ -131,6 +141,9 @@ pub struct Facts {
     /// Subnet → its network ACL.
     #[serde(default)]
     pub acls: BTreeMap<String, NetworkAclState>,
+    /// Instance → its SSM agent, if managed.
+    #[serde(default)]
+    pub ssm: BTreeMap<String, Option<crate::actions::state::SsmAgent>>,
     /// (name, scope) → the WAF IP set.
     #[serde(default)]
     pub waf_sets: BTreeMap<String, crate::actions::state::WafIpSetState>,

@@ -29,7 +29,8 @@ fn gather_into(
         Action::Quarantine { instance }
         | Action::Release { instance, .. }
         | Action::Snapshot { instance, .. }
-        | Action::DetachProfile { instance } => {
+        | Action::DetachProfile { instance }
+        | Action::Collect { instance, .. } => {
             let st = match facts.instances.get(instance) {
                 Some(st) => st.clone(),
                 None => inspect.instance(instance).map_err(|e| {
@@ -56,6 +57,10 @@ fn gather_into(
                     let others = inspect.instances_with_role(role)?;
                     facts.role_instances.insert(role.clone(), others);
                 }
+            }
+            if matches!(action, Action::Collect { .. }) && !facts.ssm.contains_key(instance) {
+                let agent = inspect.ssm_agent(instance)?;
+                facts.ssm.insert(instance.clone(), agent);
             }
             facts.instances.insert(instance.clone(), st);
         }

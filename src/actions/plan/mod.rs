@@ -5,6 +5,7 @@
 mod archive;
 mod block_domain;
 mod block_ip;
+mod collect;
 mod context;
 mod detach_profile;
 mod disable_key;
@@ -106,6 +107,10 @@ fn plan_into(
             instance,
             waf,
         } => block_ip::plan(action, ips, subnet, instance, waf, facts, false, p),
+        Action::Collect {
+            instance: id,
+            evidence,
+        } => collect::plan(action, id, evidence, facts, ctx, p),
         Action::DetachProfile { instance: id } => {
             detach_profile::plan(action, id, facts, &ctx.case, p)
         }

@@ -21,6 +21,37 @@ impl Inspect for DemoResponder {
         })
     }
 
+    fn ssm_agent(
+        &mut self,
+        instance_id: &str,
+    ) -> Result<Option<crate::actions::SsmAgent>, CallError> {
+        let i = self.find_instance(instance_id)?;
+        Ok((i.state == "running").then(|| crate::actions::SsmAgent {
+            ping_status: "Online".to_string(),
+            platform_type: "Linux".to_string(),
+        }))
+    }
+
+    fn command_status(
+        &mut self,
+        command_id: &str,
+        _instance_id: &str,
+    ) -> Result<(String, String), CallError> {
+        if self
+            .world
+            .collections
+            .iter()
+            .any(|c| c.command_id == command_id)
+        {
+            Ok(("Success".to_string(), "Success".to_string()))
+        } else {
+            Err(super::not_found(
+                "InvocationDoesNotExist",
+                &format!("command {command_id}"),
+            ))
+        }
+    }
+
     fn waf_ip_set(
         &mut self,
         name: &str,

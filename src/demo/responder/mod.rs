@@ -110,6 +110,7 @@ impl DemoResponder {
             Service::Iam => self.apply_iam(call),
             Service::GuardDuty => self.apply_guardduty(call),
             Service::Wafv2 => self.apply_waf(call),
+            Service::Ssm => self.apply_ssm(call),
         }
     }
 }
@@ -185,5 +186,40 @@ impl DemoResponder {
             }
         }
         Ok(vec![waf_lock_token(set)])
+    }
+}
+
+impl DemoResponder {
+    /// SSM Run Command on the demo world: a running instance's agent answers; the command id
+    /// is kept with the instance and the artefacts it would find (world.json's `artefacts`).
+    fn apply_ssm(&mut self, call: &ApiCall) -> Result<Vec<String>, CallError> {
+        let ApiCall::SendCommand {
+            instance_id,
+            output_s3_bucket,
+            output_s3_key_prefix,
+            ..
+        } = call
+        else {
+            return Err(wrong_family(call, "SSM"));
+        };
+        let i = self.find_instance(instance_id)?;
+        if i.state != "running" {
+            return Err(CallError::new(
+                "InvalidInstanceId",
+                format!("{instance_id} is {}: its agent does not answer", i.state),
+            ));
+        }
+        let id = hex_id(
+            "cmd",
+            &format!("{instance_id}/{}", self.world.collections.len()),
+        )
+        .trim_start_matches("cmd-")
+        .to_string();
+        self.world.collections.push(crate::demo::world::Collection {
+            command_id: id.clone(),
+            instance_id: instance_id.clone(),
+            location: format!("s3://{output_s3_bucket}/{output_s3_key_prefix}/"),
+        });
+        Ok(vec![id])
     }
 }
