@@ -38,6 +38,8 @@ fn console_for(scenario: &str, read_only: bool, width: u16, height: u16) -> Cons
         mode: Mode::Demo,
         read_only,
         label: scenario.to_string(),
+        // As `vigil demo` sets it: the demo world's evidence store.
+        evidence: Some(format!("s3://vigil-demo-evidence/{scenario}")),
         ..Options::default()
     };
     let mut s = State::new(opts, Keymap::default_map().expect("keymap"));
@@ -535,6 +537,35 @@ fn world_screen_shows_the_effect_of_each_action() {
     assert!(text.contains("Outbox (1)"), "{text}");
     c.keys("W");
     assert!(c.s().view().is_none(), "W again closes it");
+}
+
+/// E on web-1's finding collects through the demo world's SSM: the world screen then shows
+/// where the output went and what it found (the reverse shell's connection to the C2 address).
+#[test]
+fn collect_from_the_console_shows_what_it_found() {
+    let id = web1();
+    let mut c = console(false, 120, 40);
+    c.select_instance_finding(&id);
+    c.keys("E y esc");
+    let a = c.s().actions.account.clone().expect("the world");
+    assert_eq!(a.collections.len(), 1, "{:?}", a.collections);
+    let (inst, location, found) = &a.collections[0];
+    assert_eq!(inst, &id);
+    assert!(
+        location.starts_with("s3://vigil-demo-evidence/"),
+        "{location}"
+    );
+    assert!(location.ends_with(&format!("/collect/{id}/")), "{location}");
+    assert!(
+        found.iter().any(|l| l.contains("203.0.113.45:4444")),
+        "{found:?}"
+    );
+    c.keys("W");
+    assert!(
+        c.text().contains(&format!("Collected from {id}")),
+        "{}",
+        c.text()
+    );
 }
 
 #[test]

@@ -23,6 +23,9 @@ pub struct AccountView {
     /// Deny entries block-ip added to network ACLs: (ACL, rule, outbound, CIDR block).
     #[serde(default)]
     pub acl_denies: Vec<(String, i32, bool, String)>,
+    /// Collect runs: instance, where the output went, what it found.
+    #[serde(default)]
+    pub collections: Vec<(String, String, Vec<String>)>,
     /// WAF IP sets: name (scope) and the blocks they hold.
     #[serde(default)]
     pub waf_sets: Vec<(String, Vec<String>)>,

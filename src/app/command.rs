@@ -108,6 +108,7 @@ commands! {
     DisableKey => "disable_key",
     DetachProfile => "detach_profile",
     BlockIp => "block_ip",
+    Collect => "collect",
     BlockDomain => "block_domain",
     Release => "release",
     Playbook => "playbook",
@@ -140,6 +141,7 @@ impl Command {
                 | Command::DisableKey
                 | Command::DetachProfile
                 | Command::BlockIp
+                | Command::Collect
                 | Command::BlockDomain
                 | Command::Release
                 | Command::Playbook

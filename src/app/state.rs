@@ -34,6 +34,8 @@ pub struct Options {
     pub read_only: bool,
     /// Shown in the header (scenario name, profile, input description).
     pub label: String,
+    /// Where collect writes (`s3://BUCKET/PREFIX`): `VIGIL_EVIDENCE`, or the demo's own.
+    pub evidence: Option<String>,
 }
 
 impl Default for Options {
@@ -44,6 +46,7 @@ impl Default for Options {
             ascii: false,
             read_only: true,
             label: String::new(),
+            evidence: None,
         }
     }
 }

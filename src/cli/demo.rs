@@ -53,6 +53,10 @@ fn play(args: DemoArgs, start_logging: fn()) -> Result<(), CliError> {
     let opts = app::Options {
         label: name.to_string(),
         read_only: args.read_only,
+        // The demo world's evidence store, unless one is named.
+        evidence: opts
+            .evidence
+            .or_else(|| Some(format!("s3://vigil-demo-evidence/{name}"))),
         ..opts
     };
     let webhook = args

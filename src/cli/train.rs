@@ -108,6 +108,7 @@ pub fn run(
     let opts = app::Options {
         label: args.scenario.clone(),
         read_only: false,
+        evidence: Some(format!("s3://vigil-demo-evidence/{}", args.scenario)),
         ..opts
     };
     let acts = crate::console::DemoActions {

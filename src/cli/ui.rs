@@ -24,6 +24,10 @@ pub(crate) fn setup(
         ascii: ui.ascii,
         read_only: true,
         label: String::new(),
+        // Read here, at the edge: the reducer never reads the environment.
+        evidence: std::env::var("VIGIL_EVIDENCE")
+            .ok()
+            .filter(|s| !s.is_empty()),
     };
     Ok((opts, keymap))
 }

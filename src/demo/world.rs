@@ -45,6 +45,10 @@ pub struct World {
     /// WAF IP sets (a web ACL's block list), as world.json has them and block-ip changes them.
     #[serde(default)]
     pub waf_ip_sets: Vec<WafIpSet>,
+    /// What collect finds on an instance (its processes, connections, crontabs…), by instance:
+    /// the demo's evidence for a trainee to find.
+    #[serde(default)]
+    pub artefacts: BTreeMap<String, Vec<String>>,
     /// Run Commands the demo responder ran (collect). Not in world.json.
     #[serde(skip)]
     pub collections: Vec<Collection>,

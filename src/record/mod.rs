@@ -113,6 +113,7 @@ impl Header {
                 ascii: self.ascii,
                 read_only: self.read_only,
                 label: self.label.clone(),
+                evidence: None,
             },
             keymap,
         );

@@ -152,6 +152,23 @@ fn lines_of(state: &State, a: &AccountView, t: &Theme, w: usize) -> Vec<Line<'st
             o.push(format!("   {b}"), o.t.warn());
         }
     }
+    for (instance, location, found) in &a.collections {
+        o.push(
+            format!(" Collected from {instance} → {location}"),
+            t.title(),
+        );
+        if found.is_empty() {
+            o.push("   nothing notable".to_string(), o.t.dim());
+        }
+        for l in found {
+            let style = if l.starts_with("==") || l.starts_with("--") {
+                o.t.dim()
+            } else {
+                o.t.warn()
+            };
+            o.push(format!("   {}", crate::model::text::escape(l)), style);
+        }
+    }
     o.push(" Credentials".to_string(), t.title());
     for c in &a.credentials {
         o.push(

@@ -137,6 +137,10 @@ fn target_action(s: &State, c: Command) -> Result<Action, String> {
         Command::Archive => Action::Archive {
             finding: finding_id()?,
         },
+        Command::Collect => Action::Collect {
+            instance: instance()?,
+            evidence: s.opts.evidence.clone(),
+        },
         Command::DetachProfile => Action::DetachProfile {
             instance: instance()?,
         },

@@ -154,8 +154,20 @@ impl DemoResponder {
             .iter()
             .map(|s| (format!("{} ({})", s.name, s.scope), s.addresses.clone()))
             .collect();
+        let collections = w
+            .collections
+            .iter()
+            .map(|c| {
+                (
+                    c.instance_id.clone(),
+                    c.location.clone(),
+                    w.artefacts.get(&c.instance_id).cloned().unwrap_or_default(),
+                )
+            })
+            .collect();
         AccountView {
             label: format!("demo world {}", self.name).trim().to_string(),
+            collections,
             blocked,
             acl_denies,
             waf_sets,
