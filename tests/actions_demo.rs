@@ -620,3 +620,37 @@ fn collect_on_the_demo_world() {
         "Success"
     );
 }
+
+/// share-snapshots on the demo world, after a snapshot of the case: each snapshot now lists the
+/// forensics account.
+#[test]
+fn share_snapshots_on_the_demo_world() {
+    let sc = Scenario::load("log4shell-c2").unwrap();
+    let mut r = DemoResponder::for_scenario(&sc).unwrap();
+    let instance = compromised_instance(&sc).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = AuditLog::open(&dir.path().join("a.jsonl")).unwrap();
+    for action in [
+        Action::Snapshot {
+            instance: instance.clone(),
+            finding: None,
+        },
+        Action::ShareSnapshots {
+            instance: instance.clone(),
+            account: "111122223333".into(),
+        },
+    ] {
+        let facts = actions::gather(&action, &mut r).unwrap();
+        let plan = actions::plan(&action, &facts, &ctx(&sc, "IR-SH")).unwrap();
+        let report = actions::execute(&plan, &mut r, &mut log, &ExecOptions::default()).unwrap();
+        assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
+    }
+    let mine: Vec<_> = r
+        .world
+        .snapshots
+        .iter()
+        .filter(|s| s.instance_id.as_deref() == Some(instance.as_str()))
+        .collect();
+    assert!(!mine.is_empty());
+    assert!(mine.iter().all(|s| s.shared_with == ["111122223333"]));
+}

@@ -1544,3 +1544,102 @@ fn collect_runs_the_shell_document_into_the_evidence_store() {
     assert!(lines.iter().any(|l| l.contains("lsmod")));
     assert_paired(&audit(&log), "IR-C");
 }
+
+/// share-snapshots: the case's snapshots of the instance (taken by vigil act snapshot) get a
+/// createVolumePermission for the forensics account, read back with DescribeSnapshotAttribute; a
+/// bad account id is refused; another case's snapshots are left alone.
+#[test]
+fn share_snapshots_gives_the_forensics_account_the_case_snapshots() {
+    let (_g, url) = moto();
+    let s = sdk(&url);
+    let f = fixture(&s);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let (code, v) = act(
+        &url,
+        &log,
+        &["snapshot", &f.instance, "--yes", "--case", "IR-S"],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    let snaps: Vec<String> = v["report"]["steps"][0]["created"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    assert!(!snaps.is_empty());
+    let (code, v) = act(
+        &url,
+        &log,
+        &[
+            "share-snapshots",
+            &f.instance,
+            "--forensics-account",
+            "111122223333",
+            "--yes",
+            "--case",
+            "IR-OTHER",
+        ],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert!(
+        v["plan"]["steps"].as_array().unwrap().is_empty(),
+        "another case: {v:#}"
+    );
+    let (code, v) = act(
+        &url,
+        &log,
+        &[
+            "share-snapshots",
+            &f.instance,
+            "--forensics-account",
+            "111122223333",
+            "--yes",
+            "--case",
+            "IR-S",
+        ],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(
+        v["plan"]["steps"].as_array().unwrap().len(),
+        snaps.len(),
+        "{v:#}"
+    );
+    for id in &snaps {
+        let attr =
+            s.rt.block_on(
+                s.ec2
+                    .describe_snapshot_attribute()
+                    .snapshot_id(id)
+                    .attribute(ec2t::SnapshotAttributeName::CreateVolumePermission)
+                    .send(),
+            )
+            .unwrap();
+        let users: Vec<&str> = attr
+            .create_volume_permissions()
+            .iter()
+            .filter_map(|p| p.user_id())
+            .collect();
+        assert_eq!(users, ["111122223333"], "{id}");
+    }
+    let out = Command::cargo_bin("vigil")
+        .unwrap()
+        .args([
+            "act",
+            "share-snapshots",
+            &f.instance,
+            "--forensics-account",
+            "1234",
+            "--yes",
+        ])
+        .args(["--endpoint-url", &url, "--region", "us-east-1"])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an AWS account id"));
+}

@@ -86,6 +86,12 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         waf: Option<WafSet>,
     },
+    /// Let the forensics account create volumes from the case's snapshots of the instance
+    /// (createVolumePermission).
+    ShareSnapshots {
+        instance: String,
+        account: String,
+    },
     /// Gather the instance's volatile artefacts with SSM Run Command, the output written to the
     /// evidence store (`s3://BUCKET/PREFIX`), never through the terminal.
     Collect {
@@ -114,6 +120,7 @@ impl Action {
             Action::DetachProfile { .. } => "detach-profile",
             Action::BlockIp { .. } => "block-ip",
             Action::Collect { .. } => "collect",
+            Action::ShareSnapshots { .. } => "share-snapshots",
             Action::UnblockIp { .. } => "unblock-ip",
         }
     }
@@ -125,7 +132,8 @@ impl Action {
             | Action::Release { instance, .. }
             | Action::Snapshot { instance, .. }
             | Action::DetachProfile { instance }
-            | Action::Collect { instance, .. } => instance.clone(),
+            | Action::Collect { instance, .. }
+            | Action::ShareSnapshots { instance, .. } => instance.clone(),
             Action::Notify { finding } | Action::Archive { finding } => finding.clone(),
             Action::DisableKey { key } => key.clone(),
             Action::RevokeSessions { role } => role.clone(),
@@ -145,7 +153,8 @@ impl Action {
             | Action::BlockDomain { .. }
             | Action::DetachProfile { .. }
             | Action::BlockIp { .. }
-            | Action::UnblockIp { .. } => true,
+            | Action::UnblockIp { .. }
+            | Action::ShareSnapshots { .. } => true,
             Action::Snapshot { .. }
             | Action::Notify { .. }
             | Action::Archive { .. }

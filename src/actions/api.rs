@@ -161,6 +161,11 @@ pub enum ApiCall {
         rule_number: i32,
         egress: bool,
     },
+    /// createVolumePermission add: the account can create volumes from the snapshot.
+    ModifySnapshotAttribute {
+        snapshot_id: String,
+        add_user_id: String,
+    },
     /// SSM Run Command: the document (AWS-RunShellScript or AWS-RunPowerShellScript) with these
     /// command lines on one instance, its output written to S3. No DryRun in SSM.
     SendCommand {
@@ -253,12 +258,13 @@ pub enum ApiKind {
     DeleteNetworkAclEntry,
     UpdateIpSet,
     SendCommand,
+    ModifySnapshotAttribute,
 }
 
 impl ApiKind {
     /// Every kind, in declaration order (checked below at compile time): what the IAM policy test
     /// walks.
-    pub const ALL: [ApiKind; 27] = [
+    pub const ALL: [ApiKind; 28] = [
         ApiKind::ModifyInstanceAttribute,
         ApiKind::CreateTags,
         ApiKind::DeleteTags,
@@ -286,6 +292,7 @@ impl ApiKind {
         ApiKind::DeleteNetworkAclEntry,
         ApiKind::UpdateIpSet,
         ApiKind::SendCommand,
+        ApiKind::ModifySnapshotAttribute,
     ];
 
     /// The IAM action a call of this kind needs (also its name in the audit log).
@@ -318,6 +325,7 @@ impl ApiKind {
             ApiKind::DeleteNetworkAclEntry => "ec2:DeleteNetworkAclEntry",
             ApiKind::UpdateIpSet => "wafv2:UpdateIPSet",
             ApiKind::SendCommand => "ssm:SendCommand",
+            ApiKind::ModifySnapshotAttribute => "ec2:ModifySnapshotAttribute",
         }
     }
 
@@ -334,7 +342,8 @@ impl ApiKind {
             | ApiKind::DisassociateIamInstanceProfile
             | ApiKind::AssociateIamInstanceProfile
             | ApiKind::CreateNetworkAclEntry
-            | ApiKind::DeleteNetworkAclEntry => Service::Ec2,
+            | ApiKind::DeleteNetworkAclEntry
+            | ApiKind::ModifySnapshotAttribute => Service::Ec2,
             ApiKind::Publish => Service::Sns,
             ApiKind::UpdateAccessKey | ApiKind::PutRolePolicy => Service::Iam,
             ApiKind::EnterStandby | ApiKind::ExitStandby | ApiKind::DetachInstances => {
@@ -361,7 +370,7 @@ const _: () = {
         assert!(ApiKind::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ApiKind::SendCommand as usize + 1 == ApiKind::ALL.len());
+    assert!(ApiKind::ModifySnapshotAttribute as usize + 1 == ApiKind::ALL.len());
 };
 
 impl ApiCall {
@@ -401,6 +410,7 @@ impl ApiCall {
             ApiCall::DeleteNetworkAclEntry { .. } => ApiKind::DeleteNetworkAclEntry,
             ApiCall::UpdateIpSet { .. } => ApiKind::UpdateIpSet,
             ApiCall::SendCommand { .. } => ApiKind::SendCommand,
+            ApiCall::ModifySnapshotAttribute { .. } => ApiKind::ModifySnapshotAttribute,
         }
     }
 
@@ -504,6 +514,7 @@ impl ApiCall {
             }
             ApiCall::UpdateIpSet { name, .. } => vec![name.clone()],
             ApiCall::SendCommand { instance_id, .. } => vec![instance_id.clone()],
+            ApiCall::ModifySnapshotAttribute { snapshot_id, .. } => vec![snapshot_id.clone()],
         }
     }
 }

@@ -151,6 +151,12 @@ impl ApiCall {
                     "CidrBlock"
                 }
             ),
+            ApiCall::ModifySnapshotAttribute {
+                snapshot_id,
+                add_user_id,
+            } => format!(
+                "ModifySnapshotAttribute SnapshotId={snapshot_id} Attribute=createVolumePermission OperationType=add UserIds={add_user_id}"
+            ),
             ApiCall::SendCommand {
                 instance_id,
                 document,

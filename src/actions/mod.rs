@@ -44,7 +44,7 @@ pub use plan::{Facts, Plan, PlanError, Step, gather, plan};
 pub use playbook::{Playbook, PlaybookStep};
 pub use responder::{Inspect, ReadOnlySession, Responder, ResponderSession, Session};
 pub use state::{
-    AclEntry, DnsFirewallState, EniState, GroupState, Identity, InstanceState, KeyState,
-    NetworkAclState, SnapshotProgress, SnapshotState, SsmAgent, UnknownSnapshotState,
+    AclEntry, CaseSnapshot, DnsFirewallState, EniState, GroupState, Identity, InstanceState,
+    KeyState, NetworkAclState, SnapshotProgress, SnapshotState, SsmAgent, UnknownSnapshotState,
     WafIpSetState,
 };

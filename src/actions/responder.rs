@@ -6,7 +6,7 @@ use super::account::AccountView;
 use super::answer::{CallError, CallOk, DryRun};
 use super::api::ApiCall;
 use super::state::{
-    DnsFirewallState, GroupState, Identity, InstanceState, KeyState, NetworkAclState,
+    CaseSnapshot, DnsFirewallState, GroupState, Identity, InstanceState, KeyState, NetworkAclState,
     SnapshotProgress, SsmAgent, WafIpSetState,
 };
 use std::collections::BTreeMap;
@@ -33,6 +33,8 @@ pub trait Inspect {
     fn network_acl(&mut self, subnet_id: &str) -> Result<NetworkAclState, CallError>;
     /// The WAF IP set of this name in this scope (REGIONAL or CLOUDFRONT).
     fn waf_ip_set(&mut self, name: &str, scope: &str) -> Result<WafIpSetState, CallError>;
+    /// The snapshots vigil took of this instance (tagged `vigil:instance`), with their case.
+    fn case_snapshots(&mut self, instance_id: &str) -> Result<Vec<CaseSnapshot>, CallError>;
     /// The instance's SSM agent, if Systems Manager manages it.
     fn ssm_agent(&mut self, instance_id: &str) -> Result<Option<SsmAgent>, CallError>;
     /// Where a Run Command invocation is: its status and status details.
@@ -99,6 +101,9 @@ impl<T: Inspect + ?Sized> Inspect for Box<T> {
     }
     fn ssm_agent(&mut self, instance_id: &str) -> Result<Option<SsmAgent>, CallError> {
         (**self).ssm_agent(instance_id)
+    }
+    fn case_snapshots(&mut self, instance_id: &str) -> Result<Vec<CaseSnapshot>, CallError> {
+        (**self).case_snapshots(instance_id)
     }
     fn command_status(
         &mut self,

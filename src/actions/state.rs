@@ -60,6 +60,18 @@ pub struct NetworkAclState {
     pub instances: Vec<String>,
 }
 
+/// A snapshot vigil took for a case (tagged with the case and the instance).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CaseSnapshot {
+    /// Its `vigil:case` tag.
+    pub case: String,
+    pub snapshot_id: String,
+    pub volume_id: String,
+    pub state: SnapshotState,
+    pub encrypted: bool,
+    pub kms_key_id: Option<String>,
+}
+
 /// An instance's SSM agent as Systems Manager sees it (DescribeInstanceInformation).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SsmAgent {

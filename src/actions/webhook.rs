@@ -235,6 +235,12 @@ impl<R: Inspect> Inspect for WebhookResponder<R> {
     ) -> Result<Option<crate::actions::SsmAgent>, CallError> {
         self.inner.ssm_agent(instance_id)
     }
+    fn case_snapshots(
+        &mut self,
+        instance_id: &str,
+    ) -> Result<Vec<crate::actions::CaseSnapshot>, CallError> {
+        self.inner.case_snapshots(instance_id)
+    }
     fn command_status(
         &mut self,
         command_id: &str,

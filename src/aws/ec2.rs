@@ -73,6 +73,40 @@ pub(super) fn snapshots(c: &Clients, ids: &[String]) -> Result<Vec<SnapshotProgr
         .collect())
 }
 
+/// The snapshots vigil took of the instance (tag `vigil:instance`), with their case tag.
+pub(super) fn case_snapshots(
+    c: &Clients,
+    instance_id: &str,
+) -> Result<Vec<crate::actions::CaseSnapshot>, CallError> {
+    let out = c.read(
+        ReadOp::DescribeSnapshots,
+        c.ec2
+            .describe_snapshots()
+            .owner_ids("self")
+            .filters(
+                ec2t::Filter::builder()
+                    .name("tag:vigil:instance")
+                    .values(instance_id)
+                    .build(),
+            )
+            .send(),
+    )?;
+    Ok(out
+        .snapshots()
+        .iter()
+        .map(|s| crate::actions::CaseSnapshot {
+            case: tags_of(s.tags())
+                .remove(crate::actions::TAG_CASE)
+                .unwrap_or_default(),
+            snapshot_id: s.snapshot_id().unwrap_or_default().to_string(),
+            volume_id: s.volume_id().unwrap_or_default().to_string(),
+            state: snapshot_state(s.state()),
+            encrypted: s.encrypted().unwrap_or(false),
+            kms_key_id: s.kms_key_id().map(str::to_string),
+        })
+        .collect())
+}
+
 /// The instance's ENIs, by device index.
 fn enis(c: &Clients, inst: &ec2t::Instance) -> Result<Vec<EniState>, CallError> {
     let eni_ids: Vec<String> = inst
@@ -490,6 +524,22 @@ pub(super) fn call(
                 .network_acl_id(network_acl_id)
                 .rule_number(*rule_number)
                 .egress(*egress)
+                .dry_run(dry_run);
+            let o = c.write(call, req.send())?;
+            Ok(ok(o.request_id(), vec![]))
+        }
+        ApiCall::ModifySnapshotAttribute {
+            snapshot_id,
+            add_user_id,
+        } => {
+            // OperationType with UserId.N: the API's flat form of the same modification.
+            let req = c
+                .ec2
+                .modify_snapshot_attribute()
+                .snapshot_id(snapshot_id)
+                .attribute(ec2t::SnapshotAttributeName::CreateVolumePermission)
+                .operation_type(ec2t::OperationType::Add)
+                .user_ids(add_user_id)
                 .dry_run(dry_run);
             let o = c.write(call, req.send())?;
             Ok(ok(o.request_id(), vec![]))

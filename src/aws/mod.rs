@@ -345,6 +345,12 @@ macro_rules! inspect_impl {
             ) -> Result<Option<crate::actions::SsmAgent>, CallError> {
                 ssm::agent(&self.0, instance_id)
             }
+            fn case_snapshots(
+                &mut self,
+                instance_id: &str,
+            ) -> Result<Vec<crate::actions::CaseSnapshot>, CallError> {
+                ec2::case_snapshots(&self.0, instance_id)
+            }
             fn command_status(
                 &mut self,
                 command_id: &str,

@@ -93,6 +93,17 @@ fn action_of(cmd: &ActCommand) -> Result<(Action, &ActArgs, AsgMode), ActError> 
             common,
         ),
         ActCommand::DisableKey { key, common } => (Action::DisableKey { key: key.clone() }, common),
+        ActCommand::ShareSnapshots {
+            instance,
+            forensics_account,
+            common,
+        } => (
+            Action::ShareSnapshots {
+                instance: instance.clone(),
+                account: forensics_account.clone(),
+            },
+            common,
+        ),
         ActCommand::Collect {
             instance,
             evidence,

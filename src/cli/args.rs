@@ -652,6 +652,16 @@ pub enum ActCommand {
         #[command(flatten)]
         common: ActArgs,
     },
+    /// Let the forensics account create volumes from the case's snapshots of the instance
+    /// (encrypted ones are listed with how to copy them under the forensics key)
+    ShareSnapshots {
+        instance: String,
+        /// The forensics account (12 digits)
+        #[arg(long, value_name = "ACCOUNT")]
+        forensics_account: String,
+        #[command(flatten)]
+        common: ActArgs,
+    },
     /// Gather the instance's volatile artefacts with SSM Run Command (processes, connections,
     /// logins, shell histories, crontabs, systemd units, /tmp and /dev/shm, kernel modules) into
     /// the evidence store; follows the invocation to its end

@@ -260,6 +260,9 @@ pub struct Snapshot {
     /// 0..=100; the demo responder advances it on each DescribeSnapshots.
     #[serde(default)]
     pub progress: u8,
+    /// Accounts allowed to create volumes from it (share-snapshots).
+    #[serde(default)]
+    pub shared_with: Vec<String>,
 }
 
 impl World {

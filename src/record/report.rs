@@ -46,7 +46,8 @@ pub struct Observer {
 
 fn kind_of(verb: &str) -> &'static str {
     match verb {
-        "quarantine" | "release" | "snapshot" | "detach-profile" => "instance",
+        "quarantine" | "release" | "snapshot" | "detach-profile" | "collect"
+        | "share-snapshots" => "instance",
         "notify" | "archive" => "finding",
         "disable-key" => "key",
         "revoke-sessions" => "role",

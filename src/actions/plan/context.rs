@@ -60,6 +60,8 @@ pub enum PlanError {
         "{0} is not managed by Systems Manager (no SSM agent registered{1}): collect needs the agent; snapshot the volumes instead"
     )]
     NotManaged(String, String),
+    #[error("`{0}` is not an AWS account id (12 digits)")]
+    BadAccount(String),
 }
 
 /// What a finding says, for the notification.
@@ -141,6 +143,9 @@ pub struct Facts {
     /// Subnet → its network ACL.
     #[serde(default)]
     pub acls: BTreeMap<String, NetworkAclState>,
+    /// Instance → the case's snapshots of it.
+    #[serde(default)]
+    pub case_snapshots: BTreeMap<String, Vec<crate::actions::state::CaseSnapshot>>,
     /// Instance → its SSM agent, if managed.
     #[serde(default)]
     pub ssm: BTreeMap<String, Option<crate::actions::state::SsmAgent>>,

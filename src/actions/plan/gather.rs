@@ -149,6 +149,10 @@ fn gather_into(
                 e.insert(acl);
             }
         }
+        Action::ShareSnapshots { instance, .. } => {
+            let snaps = inspect.case_snapshots(instance)?;
+            facts.case_snapshots.insert(instance.clone(), snaps);
+        }
         Action::Notify { .. } => {}
         Action::Playbook { steps, .. } => {
             for s in steps {

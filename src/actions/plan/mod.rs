@@ -14,6 +14,7 @@ mod notify;
 mod quarantine;
 mod release;
 mod revoke_sessions;
+mod share_snapshots;
 mod snapshot;
 mod steps;
 
@@ -111,6 +112,9 @@ fn plan_into(
             instance: id,
             evidence,
         } => collect::plan(action, id, evidence, facts, ctx, p),
+        Action::ShareSnapshots { instance, account } => {
+            share_snapshots::plan(action, instance, account, facts, ctx, p)
+        }
         Action::DetachProfile { instance: id } => {
             detach_profile::plan(action, id, facts, &ctx.case, p)
         }

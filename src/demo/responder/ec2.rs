@@ -186,6 +186,7 @@ impl DemoResponder {
                         tags: t,
                         state: SnapshotState::Pending,
                         progress: 0,
+                        shared_with: Vec::new(),
                     });
                     ids.push(id);
                 }
@@ -253,6 +254,26 @@ impl DemoResponder {
                         "InvalidNetworkAclEntry.NotFound",
                         &format!("rule {rule_number} of {network_acl_id}"),
                     ));
+                }
+                Ok(vec![])
+            }
+            ApiCall::ModifySnapshotAttribute {
+                snapshot_id,
+                add_user_id,
+            } => {
+                let snap = self
+                    .world
+                    .snapshots
+                    .iter_mut()
+                    .find(|s| &s.snapshot_id == snapshot_id)
+                    .ok_or_else(|| {
+                        not_found(
+                            "InvalidSnapshot.NotFound",
+                            &format!("snapshot {snapshot_id}"),
+                        )
+                    })?;
+                if !snap.shared_with.contains(add_user_id) {
+                    snap.shared_with.push(add_user_id.clone());
                 }
                 Ok(vec![])
             }

@@ -21,6 +21,30 @@ impl Inspect for DemoResponder {
         })
     }
 
+    fn case_snapshots(
+        &mut self,
+        instance_id: &str,
+    ) -> Result<Vec<crate::actions::CaseSnapshot>, CallError> {
+        Ok(self
+            .world
+            .snapshots
+            .iter()
+            .filter(|s| s.tags.get("vigil:instance").map(String::as_str) == Some(instance_id))
+            .map(|s| crate::actions::CaseSnapshot {
+                case: s
+                    .tags
+                    .get(crate::actions::TAG_CASE)
+                    .cloned()
+                    .unwrap_or_default(),
+                snapshot_id: s.snapshot_id.clone(),
+                volume_id: s.volume_id.clone(),
+                state: s.state,
+                encrypted: false,
+                kms_key_id: None,
+            })
+            .collect())
+    }
+
     fn ssm_agent(
         &mut self,
         instance_id: &str,
