@@ -43,7 +43,10 @@ fn demo_quarantine_and_snapshot_from_the_keyboard() {
     assert!(log.lines().count() > 20, "{log}");
     assert!(log.lines().all(|l| l.contains("\"demo\":true")), "{log}");
     // A snapshot, followed to completion in the background.
-    t.keys(&["Escape", "S"]);
+    // Escape and S sent together can arrive as one Alt-S: back to the list first.
+    t.keys(&["Escape"]);
+    t.wait_for("SEV  TYPE");
+    t.keys(&["S"]);
     t.wait_for("› confirm snapshot");
     t.keys(&["y"]);
     let screen = t.wait_for("completed 100%");
