@@ -204,15 +204,28 @@ fn the_default_playbook_is_one_plan_with_one_typed_confirmation() {
     let finding = strip(&key[0].target);
     let instance = strip(&key[1].target);
     let pb = Playbook::default_playbook().unwrap();
-    assert_eq!(pb.steps, ["notify", "snapshot", "quarantine"]);
-    let action = pb.action(instance, Some(finding));
+    assert_eq!(pb.steps, ["notify", "collect", "snapshot", "quarantine"]);
+    // Without an evidence store the plan skips collect and says so.
+    let bare = pb.action(instance, Some(finding), None);
+    let facts = actions::gather(&bare, &mut r).unwrap();
+    let mut c0 = ctx(&sc, "PB-0");
+    c0.topic_arn = Some("arn:aws:sns:us-east-1:483920174655:security-alerts".into());
+    let plan = actions::plan(&bare, &facts, &c0).unwrap();
+    assert!(plan.steps.iter().all(|s| s.action != "collect"));
+    assert!(
+        plan.notes.iter().any(|n| n.starts_with("collect skipped")),
+        "{:?}",
+        plan.notes
+    );
+    let action = pb.action(instance, Some(finding), Some("s3://demo-evidence/ir"));
     let mut c = ctx(&sc, "PB-1");
     c.topic_arn = Some("arn:aws:sns:us-east-1:483920174655:security-alerts".into());
     let facts = actions::gather(&action, &mut r).unwrap();
     let plan = actions::plan(&action, &facts, &c).unwrap();
     let order: Vec<&str> = plan.steps.iter().map(|s| s.action.as_str()).collect();
     let first = |a: &str| order.iter().position(|x| *x == a).unwrap();
-    assert!(first("notify") < first("snapshot") && first("snapshot") < first("quarantine"));
+    assert!(first("notify") < first("collect"), "{order:?}");
+    assert!(first("collect") < first("snapshot") && first("snapshot") < first("quarantine"));
     assert_eq!(
         plan.confirm,
         Confirm::TypeId {

@@ -4,7 +4,7 @@
 use super::action::Action;
 use serde::Deserialize;
 
-/// The bundled playbook: notify → snapshot → quarantine.
+/// The bundled playbook: notify → collect → snapshot → quarantine.
 pub const DEFAULT: &str = include_str!("../../playbooks/default.toml");
 
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +19,7 @@ pub enum PlaybookError {
 #[serde(try_from = "String")]
 pub enum PlaybookStep {
     Notify,
+    Collect,
     Snapshot,
     Quarantine,
 }
@@ -27,6 +28,7 @@ impl PlaybookStep {
     pub fn as_str(self) -> &'static str {
         match self {
             PlaybookStep::Notify => "notify",
+            PlaybookStep::Collect => "collect",
             PlaybookStep::Snapshot => "snapshot",
             PlaybookStep::Quarantine => "quarantine",
         }
@@ -38,10 +40,11 @@ impl TryFrom<String> for PlaybookStep {
     fn try_from(s: String) -> Result<PlaybookStep, String> {
         match s.as_str() {
             "notify" => Ok(PlaybookStep::Notify),
+            "collect" => Ok(PlaybookStep::Collect),
             "snapshot" => Ok(PlaybookStep::Snapshot),
             "quarantine" => Ok(PlaybookStep::Quarantine),
             _ => Err(format!(
-                "unknown step `{s}` (a playbook step is notify, snapshot or quarantine)"
+                "unknown step `{s}` (a playbook step is notify, collect, snapshot or quarantine)"
             )),
         }
     }
@@ -89,14 +92,19 @@ impl Playbook {
         Playbook::parse("playbooks/default.toml", DEFAULT)
     }
 
-    /// The playbook as one action for this instance and finding.
-    pub fn action(&self, instance: &str, finding: Option<&str>) -> Action {
+    /// The playbook as one action for this instance and finding; `evidence` is where collect
+    /// writes (without one, the plan skips collect and says so).
+    pub fn action(&self, instance: &str, finding: Option<&str>, evidence: Option<&str>) -> Action {
         let steps = self
             .steps
             .iter()
             .filter_map(|s| match s {
                 PlaybookStep::Notify => finding.map(|f| Action::Notify {
                     finding: f.to_string(),
+                }),
+                PlaybookStep::Collect => Some(Action::Collect {
+                    instance: instance.to_string(),
+                    evidence: evidence.map(str::to_string),
                 }),
                 PlaybookStep::Snapshot => Some(Action::Snapshot {
                     instance: instance.to_string(),

@@ -112,7 +112,7 @@ fn action_of(cmd: &ActCommand) -> Result<(Action, &ActArgs, AsgMode), ActError> 
         } => (
             Action::Collect {
                 instance: instance.clone(),
-                evidence: evidence.clone(),
+                evidence: evidence_store(evidence),
             },
             common,
         ),
@@ -174,6 +174,7 @@ fn action_of(cmd: &ActCommand) -> Result<(Action, &ActArgs, AsgMode), ActError> 
             instance,
             finding,
             playbook,
+            evidence,
             common,
             ..
         } => {
@@ -188,7 +189,14 @@ fn action_of(cmd: &ActCommand) -> Result<(Action, &ActArgs, AsgMode), ActError> 
                 }
                 None => Playbook::default_playbook()?,
             };
-            (pb.action(instance, finding.as_deref()), common)
+            (
+                pb.action(
+                    instance,
+                    finding.as_deref(),
+                    evidence_store(evidence).as_deref(),
+                ),
+                common,
+            )
         }
     };
     Ok((action, common, asg))
@@ -472,4 +480,11 @@ fn waf_set(name: &Option<String>, scope: &super::args::WafScope) -> Option<crate
             super::args::WafScope::Cloudfront => "CLOUDFRONT".to_string(),
         },
     })
+}
+
+/// `--evidence`, else `VIGIL_EVIDENCE`.
+fn evidence_store(flag: &Option<String>) -> Option<String> {
+    flag.clone()
+        .or_else(|| std::env::var("VIGIL_EVIDENCE").ok())
+        .filter(|s| !s.is_empty())
 }

@@ -746,7 +746,7 @@ pub enum ActCommand {
         #[command(flatten)]
         common: ActArgs,
     },
-    /// Run a playbook (default: notify → snapshot → quarantine) as one plan with one confirmation
+    /// Run a playbook (default: notify → collect → snapshot → quarantine) as one plan with one confirmation
     Playbook {
         instance: String,
         /// The finding to notify about
@@ -755,6 +755,9 @@ pub enum ActCommand {
         /// A playbook TOML file (default: the bundled playbooks/default.toml)
         #[arg(long, value_name = "FILE")]
         playbook: Option<PathBuf>,
+        /// The evidence store collect writes to (without one, collect is skipped and said)
+        #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+        evidence: Option<String>,
         /// What quarantine does about an auto-scaling group (see `vigil act quarantine --help`)
         #[arg(long, value_enum, default_value = "standby")]
         asg: AsgChoice,

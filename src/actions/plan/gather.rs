@@ -156,7 +156,13 @@ fn gather_into(
         Action::Notify { .. } => {}
         Action::Playbook { steps, .. } => {
             for s in steps {
-                gather_into(s, inspect, facts)?;
+                match (s, gather_into(s, inspect, facts)) {
+                    // The agent could not be asked about: the plan skips collect and says so.
+                    (Action::Collect { instance, .. }, Err(PlanError::Read(_))) => {
+                        facts.ssm.insert(instance.clone(), None);
+                    }
+                    (_, r) => r?,
+                }
             }
         }
     }

@@ -129,7 +129,14 @@ fn plan_into(
         } => block_domain::plan(action, domain, vpc, instance, facts, p),
         Action::Playbook { steps, .. } => {
             for s in steps {
-                plan_into(s, facts, ctx, p)?;
+                match (s, plan_into(s, facts, ctx, p)) {
+                    // A playbook goes on without collect when it cannot run: said, not hidden.
+                    (
+                        Action::Collect { .. },
+                        Err(e @ (PlanError::NoEvidenceStore | PlanError::NotManaged(..))),
+                    ) => p.notes.push(format!("collect skipped: {e}")),
+                    (_, r) => r?,
+                }
             }
             Ok(())
         }

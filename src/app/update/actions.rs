@@ -185,7 +185,11 @@ fn target_action(s: &State, c: Command) -> Result<Action, String> {
         Command::Playbook => {
             let pb = Playbook::default_playbook().map_err(|e| e.to_string())?;
             let instance = instance()?;
-            pb.action(&instance, finding.map(|f| f.id.as_str()))
+            pb.action(
+                &instance,
+                finding.map(|f| f.id.as_str()),
+                s.opts.evidence.as_deref(),
+            )
         }
         Command::BlockDomain => Action::BlockDomain {
             domain: focus_of(s, &[EntityKind::Domain])
