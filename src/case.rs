@@ -51,7 +51,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CaseError + '_ {
     }
 }
 
-/// Every file under `dir` but the manifest, as bundle paths, sorted.
+/// Every file under `dir` but the manifest, as bundle paths, sorted. Not the ingest's walk
+/// (`ingest::source::expand`): that one skips hidden files, and a file planted in a bundle is
+/// reported whatever its name.
 fn files_under(dir: &Path) -> Result<Vec<String>, CaseError> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];

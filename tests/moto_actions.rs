@@ -12,18 +12,25 @@ use vigil::actions::{self, AuditRecord, ExecOptions, Inspect};
 
 /// Runs `vigil act ARGS --endpoint-url URL --region us-east-1 --format json`.
 fn act(url: &str, log: &std::path::Path, args: &[&str]) -> (i32, serde_json::Value) {
-    let out = Command::cargo_bin("vigil")
+    let out = act_output(url, log, &[args, &["--format", "json"]].concat());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let v = serde_json::from_str(&stdout).unwrap_or_else(|_| {
+        panic!(
+            "not JSON on stdout:\n{stdout}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), v)
+}
+
+/// Runs `vigil act ARGS --endpoint-url URL --region us-east-1` as a user would, with moto's
+/// credentials and nothing of the machine's AWS configuration: its whole output.
+fn act_output(url: &str, log: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("vigil")
         .unwrap()
         .arg("act")
         .args(args)
-        .args([
-            "--endpoint-url",
-            url,
-            "--region",
-            "us-east-1",
-            "--format",
-            "json",
-        ])
+        .args(["--endpoint-url", url, "--region", "us-east-1"])
         .arg("--audit-log")
         .arg(log)
         .env("AWS_ACCESS_KEY_ID", "testing")
@@ -34,16 +41,9 @@ fn act(url: &str, log: &std::path::Path, args: &[&str]) -> (i32, serde_json::Val
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env_remove("AWS_PROFILE")
         .env_remove("VIGIL_TOPIC_ARN")
+        .env_remove("VIGIL_EVIDENCE")
         .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let v = serde_json::from_str(&stdout).unwrap_or_else(|_| {
-        panic!(
-            "not JSON on stdout:\n{stdout}\nstderr:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), v)
+        .unwrap()
 }
 
 fn audit(log: &std::path::Path) -> Vec<AuditRecord> {
@@ -1269,26 +1269,11 @@ fn block_ip_denies_both_ways_in_the_subnets_acl_and_unblock_removes_it() {
         ]
     );
     // A block too wide is refused before anything is asked.
-    let out = Command::cargo_bin("vigil")
-        .unwrap()
-        .args([
-            "act",
-            "block-ip",
-            "0.0.0.0/0",
-            "--instance",
-            &f.instance,
-            "--yes",
-        ])
-        .args(["--endpoint-url", &url, "--region", "us-east-1"])
-        .arg("--audit-log")
-        .arg(&log)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .unwrap();
+    let out = act_output(
+        &url,
+        &log,
+        &["block-ip", "0.0.0.0/0", "--instance", &f.instance, "--yes"],
+    );
     assert_ne!(out.status.code(), Some(0));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("wider than a /8"),
@@ -1460,30 +1445,7 @@ fn collect_runs_the_shell_document_into_the_evidence_store() {
     let f = fixture(&s);
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("audit.jsonl");
-    let run = |args: &[&str]| {
-        Command::cargo_bin("vigil")
-            .unwrap()
-            .arg("act")
-            .args(args)
-            .args([
-                "--endpoint-url",
-                &url,
-                "--region",
-                "us-east-1",
-                "--format",
-                "json",
-            ])
-            .arg("--audit-log")
-            .arg(&log)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_MAX_ATTEMPTS", "1")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| act_output(&url, &log, &[args, &["--format", "json"]].concat());
     let collect = [
         "collect",
         &f.instance,
@@ -1622,24 +1584,17 @@ fn share_snapshots_gives_the_forensics_account_the_case_snapshots() {
             .collect();
         assert_eq!(users, ["111122223333"], "{id}");
     }
-    let out = Command::cargo_bin("vigil")
-        .unwrap()
-        .args([
-            "act",
+    let out = act_output(
+        &url,
+        &log,
+        &[
             "share-snapshots",
             &f.instance,
             "--forensics-account",
             "1234",
             "--yes",
-        ])
-        .args(["--endpoint-url", &url, "--region", "us-east-1"])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .unwrap();
+        ],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an AWS account id"));
 }

@@ -30,10 +30,7 @@ pub(super) fn detectors(c: &Clients) -> Result<Vec<String>, CallError> {
         let req = c.guardduty.list_detectors().set_next_token(token.clone());
         let out = c.read(ReadOp::ListDetectors, req.send())?;
         ids.extend(out.detector_ids().iter().cloned());
-        token = out
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
+        token = next_token(out.next_token());
         if token.is_none() {
             return Ok(ids);
         }
@@ -54,10 +51,7 @@ pub(super) fn members(c: &Clients, detector: &str) -> Result<usize, CallError> {
             .set_next_token(token.clone());
         let out = c.read(ReadOp::ListMembers, req.send())?;
         n += out.members().len();
-        token = out
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
+        token = next_token(out.next_token());
         if token.is_none() {
             return Ok(n);
         }
@@ -136,10 +130,7 @@ fn finding_ids(
         let out = c.read(ReadOp::ListFindings, req.send())?;
         *calls += 1;
         ids.extend(out.finding_ids().iter().cloned());
-        token = out
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
+        token = next_token(out.next_token());
         if token.is_none() {
             return Ok(ids);
         }
@@ -199,24 +190,15 @@ pub(super) fn list_sets(c: &Clients, detector: &str) -> Result<Vec<ListSet>, Cal
                 .detector_id(detector)
                 .threat_intel_set_id(id);
             let s = c.read(ReadOp::GetThreatIntelSet, req.send())?;
-            out.push(ListSet {
-                name: s.name().unwrap_or(id).to_string(),
-                threat: true,
-                format: s
-                    .format()
-                    .map(|f| f.as_str().to_string())
-                    .unwrap_or_default(),
-                location: s.location().unwrap_or_default().to_string(),
-                status: s
-                    .status()
-                    .map(|f| f.as_str().to_string())
-                    .unwrap_or_default(),
-            });
+            out.push(ListSet::of(
+                id,
+                true,
+                [s.name(), s.format().map(|f| f.as_str())],
+                s.location(),
+                s.status().map(|f| f.as_str()),
+            ));
         }
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
+        token = next_token(page.next_token());
         if token.is_none() {
             break;
         }
@@ -231,26 +213,41 @@ pub(super) fn list_sets(c: &Clients, detector: &str) -> Result<Vec<ListSet>, Cal
         for id in page.ip_set_ids() {
             let req = c.guardduty.get_ip_set().detector_id(detector).ip_set_id(id);
             let s = c.read(ReadOp::GetIPSet, req.send())?;
-            out.push(ListSet {
-                name: s.name().unwrap_or(id).to_string(),
-                threat: false,
-                format: s
-                    .format()
-                    .map(|f| f.as_str().to_string())
-                    .unwrap_or_default(),
-                location: s.location().unwrap_or_default().to_string(),
-                status: s
-                    .status()
-                    .map(|f| f.as_str().to_string())
-                    .unwrap_or_default(),
-            });
+            out.push(ListSet::of(
+                id,
+                false,
+                [s.name(), s.format().map(|f| f.as_str())],
+                s.location(),
+                s.status().map(|f| f.as_str()),
+            ));
         }
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
+        token = next_token(page.next_token());
         if token.is_none() {
             return Ok(out);
+        }
+    }
+}
+
+/// A page's continuation token, if there is another page.
+fn next_token(t: Option<&str>) -> Option<String> {
+    t.filter(|t| !t.is_empty()).map(str::to_string)
+}
+
+impl ListSet {
+    /// What GetThreatIntelSet or GetIPSet said of set `id` (`[name, format]`).
+    fn of(
+        id: &str,
+        threat: bool,
+        [name, format]: [Option<&str>; 2],
+        location: Option<&str>,
+        status: Option<&str>,
+    ) -> ListSet {
+        ListSet {
+            name: name.unwrap_or(id).to_string(),
+            threat,
+            format: format.unwrap_or_default().to_string(),
+            location: location.unwrap_or_default().to_string(),
+            status: status.unwrap_or_default().to_string(),
         }
     }
 }

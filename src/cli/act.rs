@@ -138,38 +138,30 @@ fn action_of(cmd: &ActCommand) -> Result<(Action, &ActArgs, AsgMode), ActError> 
             },
             common,
         ),
-        ActCommand::BlockIp {
-            ips,
-            subnet,
-            instance,
-            waf_ip_set,
-            waf_scope,
-            common,
-        } => (
-            Action::BlockIp {
-                ips: ips.clone(),
-                subnet: subnet.clone(),
-                instance: instance.clone(),
-                waf: waf_set(waf_ip_set, waf_scope),
-            },
-            common,
-        ),
-        ActCommand::UnblockIp {
-            ips,
-            subnet,
-            instance,
-            waf_ip_set,
-            waf_scope,
-            common,
-        } => (
-            Action::UnblockIp {
-                ips: ips.clone(),
-                subnet: subnet.clone(),
-                instance: instance.clone(),
-                waf: waf_set(waf_ip_set, waf_scope),
-            },
-            common,
-        ),
+        ActCommand::BlockIp(a) => {
+            let (ips, subnet, instance, waf) = ip_targets(a);
+            (
+                Action::BlockIp {
+                    ips,
+                    subnet,
+                    instance,
+                    waf,
+                },
+                &a.common,
+            )
+        }
+        ActCommand::UnblockIp(a) => {
+            let (ips, subnet, instance, waf) = ip_targets(a);
+            (
+                Action::UnblockIp {
+                    ips,
+                    subnet,
+                    instance,
+                    waf,
+                },
+                &a.common,
+            )
+        }
         ActCommand::Playbook {
             instance,
             finding,
@@ -471,15 +463,23 @@ fn refuse(out: &mut dyn Write, json: bool, plan: &Plan, why: &str) -> Result<u8,
     Ok(EXIT_REFUSED)
 }
 
-/// `--waf-ip-set NAME` in `--waf-scope`.
-fn waf_set(name: &Option<String>, scope: &super::args::WafScope) -> Option<crate::actions::WafSet> {
-    name.as_ref().map(|n| crate::actions::WafSet {
+/// What block-ip and unblock-ip name: the addresses, the subnet or instance, the WAF IP set.
+type IpTargets = (
+    Vec<String>,
+    Option<String>,
+    Option<String>,
+    Option<crate::actions::WafSet>,
+);
+
+fn ip_targets(a: &super::args::BlockIpArgs) -> IpTargets {
+    let waf = a.waf_ip_set.as_ref().map(|n| crate::actions::WafSet {
         name: n.clone(),
-        scope: match scope {
+        scope: match a.waf_scope {
             super::args::WafScope::Regional => "REGIONAL".to_string(),
             super::args::WafScope::Cloudfront => "CLOUDFRONT".to_string(),
         },
-    })
+    });
+    (a.ips.clone(), a.subnet.clone(), a.instance.clone(), waf)
 }
 
 /// `--evidence`, else `VIGIL_EVIDENCE`.

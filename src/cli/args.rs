@@ -711,41 +711,10 @@ pub enum ActCommand {
     },
     /// Deny all traffic with addresses or CIDR blocks in a subnet's network ACL, both ways
     /// (stateless: open connections are cut too)
-    BlockIp {
-        #[arg(required = true, num_args = 1..)]
-        ips: Vec<String>,
-        /// The subnet whose network ACL to change
-        #[arg(long, value_name = "SUBNET_ID")]
-        subnet: Option<String>,
-        /// Or: the instance whose subnet it is
-        #[arg(long, value_name = "INSTANCE_ID", conflicts_with = "subnet")]
-        instance: Option<String>,
-        /// Also (or only) add them to this WAF IP set, which a web ACL rule blocks on
-        #[arg(long, value_name = "NAME")]
-        waf_ip_set: Option<String>,
-        /// The IP set's scope (CLOUDFRONT sets live in us-east-1)
-        #[arg(long, value_enum, default_value = "regional")]
-        waf_scope: WafScope,
-        #[command(flatten)]
-        common: ActArgs,
-    },
-    /// Remove the deny entries block-ip added for these addresses
-    UnblockIp {
-        #[arg(required = true, num_args = 1..)]
-        ips: Vec<String>,
-        #[arg(long, value_name = "SUBNET_ID")]
-        subnet: Option<String>,
-        #[arg(long, value_name = "INSTANCE_ID", conflicts_with = "subnet")]
-        instance: Option<String>,
-        /// Also (or only) add them to this WAF IP set, which a web ACL rule blocks on
-        #[arg(long, value_name = "NAME")]
-        waf_ip_set: Option<String>,
-        /// The IP set's scope (CLOUDFRONT sets live in us-east-1)
-        #[arg(long, value_enum, default_value = "regional")]
-        waf_scope: WafScope,
-        #[command(flatten)]
-        common: ActArgs,
-    },
+    BlockIp(BlockIpArgs),
+    /// Remove the deny entries block-ip added for these addresses (and take them out of the WAF
+    /// IP set)
+    UnblockIp(BlockIpArgs),
     /// Run a playbook (default: notify → collect → snapshot → quarantine) as one plan with one confirmation
     Playbook {
         instance: String,
@@ -764,6 +733,28 @@ pub enum ActCommand {
         #[command(flatten)]
         common: ActArgs,
     },
+}
+
+/// What block-ip and unblock-ip act on.
+#[derive(Args, Debug, Clone)]
+pub struct BlockIpArgs {
+    /// Addresses or CIDR blocks
+    #[arg(required = true, num_args = 1..)]
+    pub ips: Vec<String>,
+    /// The subnet whose network ACL to change
+    #[arg(long, value_name = "SUBNET_ID")]
+    pub subnet: Option<String>,
+    /// Or: the instance whose subnet it is
+    #[arg(long, value_name = "INSTANCE_ID", conflicts_with = "subnet")]
+    pub instance: Option<String>,
+    /// Also (or only) the WAF IP set a web ACL rule blocks on
+    #[arg(long, value_name = "NAME")]
+    pub waf_ip_set: Option<String>,
+    /// The IP set's scope (CLOUDFRONT sets live in us-east-1)
+    #[arg(long, value_enum, default_value = "regional")]
+    pub waf_scope: WafScope,
+    #[command(flatten)]
+    pub common: ActArgs,
 }
 
 /// Options every action takes.

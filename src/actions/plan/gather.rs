@@ -33,13 +33,7 @@ fn gather_into(
         | Action::Collect { instance, .. } => {
             let st = match facts.instances.get(instance) {
                 Some(st) => st.clone(),
-                None => inspect.instance(instance).map_err(|e| {
-                    if e.code.contains("NotFound") {
-                        PlanError::NoInstance(instance.clone())
-                    } else {
-                        PlanError::Read(e)
-                    }
-                })?,
+                None => read_instance(inspect, instance)?,
             };
             if matches!(action, Action::Quarantine { .. }) {
                 let mut vpcs: Vec<&str> = st.enis.iter().map(|e| e.vpc_id.as_str()).collect();
@@ -85,13 +79,7 @@ fn gather_into(
             let vpc = match (vpc, instance) {
                 (Some(v), _) => v.clone(),
                 (None, Some(i)) => {
-                    let st = inspect.instance(i).map_err(|e| {
-                        if e.code.contains("NotFound") {
-                            PlanError::NoInstance(i.clone())
-                        } else {
-                            PlanError::Read(e)
-                        }
-                    })?;
+                    let st = read_instance(inspect, i)?;
                     let v = st.vpc_id.clone();
                     facts.instances.insert(i.clone(), st);
                     v
@@ -117,7 +105,7 @@ fn gather_into(
             ..
         } => {
             if let Some(w) = waf {
-                let key = format!("{}/{}", w.scope, w.name);
+                let key = super::block_ip::waf_key(w);
                 if let std::collections::btree_map::Entry::Vacant(e) = facts.waf_sets.entry(key) {
                     e.insert(inspect.waf_ip_set(&w.name, &w.scope)?);
                 }
@@ -128,13 +116,7 @@ fn gather_into(
             let subnet = match (subnet, instance) {
                 (Some(s), _) => s.clone(),
                 (None, Some(i)) => {
-                    let st = inspect.instance(i).map_err(|e| {
-                        if e.code.contains("NotFound") {
-                            PlanError::NoInstance(i.clone())
-                        } else {
-                            PlanError::Read(e)
-                        }
-                    })?;
+                    let st = read_instance(inspect, i)?;
                     let s = st.subnet_id.clone();
                     facts.instances.insert(i.clone(), st);
                     s
@@ -167,4 +149,18 @@ fn gather_into(
         }
     }
     Ok(())
+}
+
+/// The instance, an unknown id said as such.
+fn read_instance(
+    inspect: &mut dyn Inspect,
+    id: &str,
+) -> Result<crate::actions::state::InstanceState, PlanError> {
+    inspect.instance(id).map_err(|e| {
+        if e.code.contains("NotFound") {
+            PlanError::NoInstance(id.to_string())
+        } else {
+            PlanError::Read(e)
+        }
+    })
 }
