@@ -71,12 +71,7 @@ pub enum Command {
     },
 }
 
-#[derive(clap::ValueEnum, Debug, Clone, Copy)]
-pub enum WafScope {
-    Regional,
-    Cloudfront,
-}
-
+// `vigil case`. A plain comment: the command's help is the variant's doc comment above.
 #[derive(Subcommand, Debug)]
 pub enum CaseCommand {
     /// The case's audit log and actions, its findings, the CloudTrail events naming its entities,
@@ -733,6 +728,13 @@ pub enum ActCommand {
         #[command(flatten)]
         common: ActArgs,
     },
+}
+
+/// A WAF IP set's scope.
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum WafScope {
+    Regional,
+    Cloudfront,
 }
 
 /// What block-ip and unblock-ip act on.

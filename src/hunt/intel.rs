@@ -23,6 +23,10 @@ pub enum ListKind {
 pub struct IntelList {
     pub name: String,
     pub kind: ListKind,
+    /// Single addresses, looked up at once: a feed holds tens of thousands, and every flow-log
+    /// line and trail row asks.
+    ips: BTreeSet<IpAddr>,
+    /// CIDR blocks wider than one address, tried in turn.
     nets: Vec<IpNet>,
     domains: BTreeSet<String>,
 }
@@ -62,7 +66,7 @@ struct StixObject {
 
 impl IntelList {
     pub fn len(&self) -> usize {
-        self.nets.len() + self.domains.len()
+        self.ips.len() + self.nets.len() + self.domains.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -107,6 +111,7 @@ impl IntelList {
         let mut list = IntelList {
             name,
             kind,
+            ips: BTreeSet::new(),
             nets: Vec::new(),
             domains: BTreeSet::new(),
         };
@@ -214,11 +219,16 @@ impl IntelList {
     /// Adds an address, a CIDR block or a domain.
     fn add(&mut self, v: &str) -> Result<(), String> {
         if let Ok(ip) = v.parse::<IpAddr>() {
-            self.nets.push(IpNet::from(ip));
+            self.ips.insert(ip);
             return Ok(());
         }
         if let Ok(net) = v.parse::<IpNet>() {
-            self.nets.push(net.trunc());
+            let net = net.trunc();
+            if net.prefix_len() == net.max_prefix_len() {
+                self.ips.insert(net.addr());
+            } else {
+                self.nets.push(net);
+            }
             return Ok(());
         }
         let d = v.trim_end_matches('.').to_ascii_lowercase();
@@ -239,7 +249,7 @@ impl IntelList {
     }
 
     pub fn has_ip(&self, ip: IpAddr) -> bool {
-        self.nets.iter().any(|n| n.contains(&ip))
+        self.ips.contains(&ip) || self.nets.iter().any(|n| n.contains(&ip))
     }
 
     /// The domain or any domain it is under (`a.evil.example` is on a list of `evil.example`).
