@@ -31,6 +31,7 @@ mod malformed;
 mod messages;
 mod moto_actions;
 mod moto_doctor;
+mod moto_evidence;
 mod moto_history;
 mod moto_live;
 mod moto_s3;

@@ -1478,13 +1478,38 @@ fn collect_runs_the_shell_document_into_the_evidence_store() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--evidence s3://"));
 
+    // The evidence store: moto runs no script, so SSM writes no output there; vigil says so and
+    // records nothing (an empty manifest record would claim evidence that is not there).
+    let conf = moto_support::sdk_config(&s.rt, &url, "us-east-1");
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(true)
+            .build(),
+    );
+    s.rt.block_on(s3.create_bucket().bucket("ir-evidence").send())
+        .unwrap();
     let out = run(&collect);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{v:#}");
     assert_eq!(v["collect"]["status"], "Success", "{v:#}");
+    assert_eq!(
+        v["evidence"]["plan"]["steps"],
+        serde_json::json!([]),
+        "{v:#}"
+    );
+    assert!(
+        v["evidence"]["plan"]["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("nothing to store"),
+        "{v:#}"
+    );
+    let listed =
+        s.rt.block_on(s3.list_objects_v2().bucket("ir-evidence").send())
+            .unwrap();
+    assert_eq!(listed.key_count(), Some(0));
     let command_id = v["collect"]["command_id"].as_str().unwrap().to_string();
     // What SSM was asked, read back through the API.
-    let conf = moto_support::sdk_config(&s.rt, &url, "us-east-1");
     let ssm = aws_sdk_ssm::Client::new(&conf);
     let listed =
         s.rt.block_on(ssm.list_commands().command_id(&command_id).send())

@@ -103,6 +103,13 @@ pub enum Action {
     DetachProfile {
         instance: String,
     },
+    /// Put artefacts in the evidence store (`s3://BUCKET/PREFIX`, under the case's folder) and
+    /// add a manifest record of them: key, SHA-256, size, instance, command, who, when, retention.
+    StoreEvidence {
+        store: String,
+        label: String,
+        artefacts: Vec<super::evidence::Artefact>,
+    },
 }
 
 impl Action {
@@ -122,6 +129,7 @@ impl Action {
             Action::Collect { .. } => "collect",
             Action::ShareSnapshots { .. } => "share-snapshots",
             Action::UnblockIp { .. } => "unblock-ip",
+            Action::StoreEvidence { .. } => "store-evidence",
         }
     }
 
@@ -140,6 +148,7 @@ impl Action {
             Action::BlockDomain { domain, .. } => domain.clone(),
             Action::BlockIp { ips, .. } | Action::UnblockIp { ips, .. } => ips.join(","),
             Action::Playbook { steps, .. } => steps.first().map(Action::target).unwrap_or_default(),
+            Action::StoreEvidence { store, .. } => store.clone(),
         }
     }
 
@@ -158,7 +167,8 @@ impl Action {
             Action::Snapshot { .. }
             | Action::Notify { .. }
             | Action::Archive { .. }
-            | Action::Collect { .. } => false,
+            | Action::Collect { .. }
+            | Action::StoreEvidence { .. } => false,
             Action::Playbook { steps, .. } => steps.iter().any(Action::is_destructive),
         }
     }

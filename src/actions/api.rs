@@ -199,6 +199,18 @@ pub enum ApiCall {
         instance_id: String,
         instance_profile_arn: String,
     },
+    /// One object into the evidence store, with its SHA-256 for S3 to check (ChecksumSHA256) and
+    /// Object Lock retention when the bucket has it. A file is hashed again as it is read: one
+    /// that changed since the plan is not uploaded. No DryRun in S3.
+    PutObject {
+        bucket: String,
+        key: String,
+        body: super::evidence::ObjectBody,
+        sha256: String,
+        size: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retention: Option<super::evidence::Retention>,
+    },
 }
 
 /// The AWS service (or the webhook) a call goes to.
@@ -212,6 +224,7 @@ pub enum Service {
     GuardDuty,
     Wafv2,
     Ssm,
+    S3,
     /// Not AWS: the team's chat webhook.
     Webhook,
 }
@@ -259,12 +272,13 @@ pub enum ApiKind {
     UpdateIpSet,
     SendCommand,
     ModifySnapshotAttribute,
+    PutObject,
 }
 
 impl ApiKind {
     /// Every kind, in declaration order (checked below at compile time): what the IAM policy test
     /// walks.
-    pub const ALL: [ApiKind; 28] = [
+    pub const ALL: [ApiKind; 29] = [
         ApiKind::ModifyInstanceAttribute,
         ApiKind::CreateTags,
         ApiKind::DeleteTags,
@@ -293,6 +307,7 @@ impl ApiKind {
         ApiKind::UpdateIpSet,
         ApiKind::SendCommand,
         ApiKind::ModifySnapshotAttribute,
+        ApiKind::PutObject,
     ];
 
     /// The IAM action a call of this kind needs (also its name in the audit log).
@@ -325,6 +340,7 @@ impl ApiKind {
             ApiKind::DeleteNetworkAclEntry => "ec2:DeleteNetworkAclEntry",
             ApiKind::UpdateIpSet => "wafv2:UpdateIPSet",
             ApiKind::SendCommand => "ssm:SendCommand",
+            ApiKind::PutObject => "s3:PutObject",
             ApiKind::ModifySnapshotAttribute => "ec2:ModifySnapshotAttribute",
         }
     }
@@ -358,6 +374,7 @@ impl ApiKind {
             ApiKind::ArchiveFindings => Service::GuardDuty,
             ApiKind::UpdateIpSet => Service::Wafv2,
             ApiKind::SendCommand => Service::Ssm,
+            ApiKind::PutObject => Service::S3,
         }
     }
 }
@@ -370,7 +387,7 @@ const _: () = {
         assert!(ApiKind::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ApiKind::ModifySnapshotAttribute as usize + 1 == ApiKind::ALL.len());
+    assert!(ApiKind::PutObject as usize + 1 == ApiKind::ALL.len());
 };
 
 impl ApiCall {
@@ -411,6 +428,7 @@ impl ApiCall {
             ApiCall::UpdateIpSet { .. } => ApiKind::UpdateIpSet,
             ApiCall::SendCommand { .. } => ApiKind::SendCommand,
             ApiCall::ModifySnapshotAttribute { .. } => ApiKind::ModifySnapshotAttribute,
+            ApiCall::PutObject { .. } => ApiKind::PutObject,
         }
     }
 
@@ -515,6 +533,7 @@ impl ApiCall {
             ApiCall::UpdateIpSet { name, .. } => vec![name.clone()],
             ApiCall::SendCommand { instance_id, .. } => vec![instance_id.clone()],
             ApiCall::ModifySnapshotAttribute { snapshot_id, .. } => vec![snapshot_id.clone()],
+            ApiCall::PutObject { bucket, key, .. } => vec![format!("s3://{bucket}/{key}")],
         }
     }
 }

@@ -157,6 +157,32 @@ impl ApiCall {
             } => format!(
                 "ModifySnapshotAttribute SnapshotId={snapshot_id} Attribute=createVolumePermission OperationType=add UserIds={add_user_id}"
             ),
+            ApiCall::PutObject {
+                bucket,
+                key,
+                body,
+                sha256,
+                size,
+                retention,
+            } => {
+                let from = match body {
+                    crate::actions::evidence::ObjectBody::File { path } => {
+                        format!(" Body=@{}", path.display())
+                    }
+                    crate::actions::evidence::ObjectBody::Text { .. } => String::new(),
+                };
+                let mut s = format!(
+                    "PutObject Bucket={bucket} Key={key}{from} ContentLength={size} ChecksumSHA256=<sha256 {}…>",
+                    &sha256[..sha256.len().min(16)]
+                );
+                if let Some(r) = retention {
+                    s.push_str(&format!(
+                        " ObjectLockMode={} ObjectLockRetainUntilDate={}",
+                        r.mode, r.until
+                    ));
+                }
+                s
+            }
             ApiCall::SendCommand {
                 instance_id,
                 document,

@@ -12,9 +12,10 @@
 //! The two implementations are `crate::aws` (the SDK) and `crate::demo::responder` (the scenario world).
 //!
 //! The files, each with one job (imports point down this list, never back up): `names` (what vigil
-//! calls what it creates), `action`, `answer` (what a call returns), `api` (the calls; `describe`
-//! for how they read), `state` (the account as read), `account` (the world screen's view),
-//! `responder` (the traits and sessions), `plan/`, `audit`, `exec`, `playbook`, `webhook`.
+//! calls what it creates), `evidence` (the evidence store's artefacts and manifest records),
+//! `action`, `answer` (what a call returns), `api` (the calls; `describe` for how they read),
+//! `state` (the account as read), `account` (the world screen's view), `responder` (the traits
+//! and sessions), `plan/`, `audit`, `exec`, `playbook`, `webhook`.
 
 pub(crate) mod account;
 mod action;
@@ -22,6 +23,7 @@ mod answer;
 mod api;
 pub mod audit;
 mod describe;
+pub mod evidence;
 pub mod exec;
 mod names;
 pub mod plan;
@@ -45,6 +47,6 @@ pub use playbook::{Playbook, PlaybookStep};
 pub use responder::{Inspect, ReadOnlySession, Responder, ResponderSession, Session};
 pub use state::{
     AclEntry, CaseSnapshot, DnsFirewallState, EniState, GroupState, Identity, InstanceState,
-    KeyState, NetworkAclState, SnapshotProgress, SnapshotState, SsmAgent, UnknownSnapshotState,
-    WafIpSetState,
+    KeyState, NetworkAclState, ObjectLockState, SnapshotProgress, SnapshotState, SsmAgent,
+    StoredObject, UnknownSnapshotState, WafIpSetState,
 };

@@ -7,7 +7,7 @@ use super::answer::{CallError, CallOk, DryRun};
 use super::api::ApiCall;
 use super::state::{
     CaseSnapshot, DnsFirewallState, GroupState, Identity, InstanceState, KeyState, NetworkAclState,
-    SnapshotProgress, SsmAgent, WafIpSetState,
+    ObjectLockState, SnapshotProgress, SsmAgent, StoredObject, WafIpSetState,
 };
 use std::collections::BTreeMap;
 
@@ -43,6 +43,16 @@ pub trait Inspect {
         command_id: &str,
         instance_id: &str,
     ) -> Result<(String, String), CallError>;
+    /// A bucket's Object Lock configuration (off when the bucket has none).
+    fn object_lock(&mut self, bucket: &str) -> Result<ObjectLockState, CallError>;
+    /// Every object under `prefix`, read back and hashed (SHA-256), in key order.
+    fn stored_objects(
+        &mut self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<StoredObject>, CallError>;
+    /// One object's content, `None` when there is no such key.
+    fn read_object(&mut self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, CallError>;
     /// The account as the console's world screen shows it (the demo world); `None` for AWS.
     fn account_view(&self) -> Option<AccountView> {
         None
@@ -111,6 +121,19 @@ impl<T: Inspect + ?Sized> Inspect for Box<T> {
         instance_id: &str,
     ) -> Result<(String, String), CallError> {
         (**self).command_status(command_id, instance_id)
+    }
+    fn object_lock(&mut self, bucket: &str) -> Result<ObjectLockState, CallError> {
+        (**self).object_lock(bucket)
+    }
+    fn stored_objects(
+        &mut self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<StoredObject>, CallError> {
+        (**self).stored_objects(bucket, prefix)
+    }
+    fn read_object(&mut self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, CallError> {
+        (**self).read_object(bucket, key)
     }
     fn account_view(&self) -> Option<AccountView> {
         (**self).account_view()

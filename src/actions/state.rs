@@ -72,6 +72,26 @@ pub struct CaseSnapshot {
     pub kms_key_id: Option<String>,
 }
 
+/// A bucket's Object Lock configuration (GetObjectLockConfiguration): whether it is on, and its
+/// default retention rule if it has one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ObjectLockState {
+    pub enabled: bool,
+    /// GOVERNANCE or COMPLIANCE.
+    pub mode: Option<String>,
+    pub days: Option<i32>,
+    pub years: Option<i32>,
+}
+
+/// An object in the evidence store, read back and hashed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct StoredObject {
+    pub key: String,
+    pub size: u64,
+    /// Lowercase hex.
+    pub sha256: String,
+}
+
 /// An instance's SSM agent as Systems Manager sees it (DescribeInstanceInformation).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SsmAgent {

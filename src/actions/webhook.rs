@@ -248,6 +248,19 @@ impl<R: Inspect> Inspect for WebhookResponder<R> {
     ) -> Result<(String, String), CallError> {
         self.inner.command_status(command_id, instance_id)
     }
+    fn object_lock(&mut self, bucket: &str) -> Result<crate::actions::ObjectLockState, CallError> {
+        self.inner.object_lock(bucket)
+    }
+    fn stored_objects(
+        &mut self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<crate::actions::StoredObject>, CallError> {
+        self.inner.stored_objects(bucket, prefix)
+    }
+    fn read_object(&mut self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, CallError> {
+        self.inner.read_object(bucket, key)
+    }
     fn account_view(&self) -> Option<AccountView> {
         self.inner.account_view()
     }

@@ -114,11 +114,12 @@ pub enum ReadOp {
     WafGetIpSet,
     SsmDescribeInstanceInformation,
     SsmGetCommandInvocation,
+    GetObjectLockConfiguration,
 }
 
 impl ReadOp {
     /// Every variant, in declaration order (checked below at compile time).
-    pub const ALL: [ReadOp; 50] = [
+    pub const ALL: [ReadOp; 51] = [
         ReadOp::GetCallerIdentity,
         ReadOp::DescribeInstances,
         ReadOp::DescribeNetworkInterfaces,
@@ -169,6 +170,7 @@ impl ReadOp {
         ReadOp::WafGetIpSet,
         ReadOp::SsmDescribeInstanceInformation,
         ReadOp::SsmGetCommandInvocation,
+        ReadOp::GetObjectLockConfiguration,
     ];
 
     /// The IAM action (also the name in error messages).
@@ -229,6 +231,7 @@ impl ReadOp {
             ReadOp::WafGetIpSet => "wafv2:GetIPSet",
             ReadOp::SsmDescribeInstanceInformation => "ssm:DescribeInstanceInformation",
             ReadOp::SsmGetCommandInvocation => "ssm:GetCommandInvocation",
+            ReadOp::GetObjectLockConfiguration => "s3:GetBucketObjectLockConfiguration",
         }
     }
 }
@@ -241,7 +244,7 @@ const _: () = {
         assert!(ReadOp::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ReadOp::SsmGetCommandInvocation as usize + 1 == ReadOp::ALL.len());
+    assert!(ReadOp::GetObjectLockConfiguration as usize + 1 == ReadOp::ALL.len());
 };
 
 /// The clients' own runtime. Dropped without waiting (`shutdown_background`), because the last

@@ -357,6 +357,9 @@ fn probe_resource(action: &str, partition: &str, region: &str, account: &str) ->
         "iam:UpdateAccessKey" => format!("arn:{partition}:iam::{account}:user/vigil-doctor-probe"),
         "iam:PutRolePolicy" => format!("arn:{partition}:iam::{account}:role/vigil-doctor-probe"),
         "ssm:SendCommand" => format!("arn:{partition}:ssm:{region}::document/AWS-RunShellScript"),
+        "s3:PutObject" => {
+            format!("arn:{partition}:s3:::vigil-doctor-probe/case/manifest/probe.json")
+        }
         "wafv2:UpdateIPSet" => format!(
             "arn:{partition}:wafv2:{region}:{account}:regional/ipset/vigil-doctor-probe/\
              00000000-0000-0000-0000-000000000000"

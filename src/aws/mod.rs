@@ -100,6 +100,7 @@ fn dispatch(
         Service::GuardDuty => guardduty::call(c, call),
         Service::Wafv2 => wafv2::call(c, call),
         Service::Ssm => ssm::call(c, call),
+        Service::S3 => s3::call(c, call),
         // Not an AWS call: vigil::actions::webhook::WebhookResponder makes it.
         Service::Webhook => Err(CallError::new(
             "vigil.NoWebhook",
@@ -357,6 +358,26 @@ macro_rules! inspect_impl {
                 instance_id: &str,
             ) -> Result<(String, String), CallError> {
                 ssm::command_status(&self.0, command_id, instance_id)
+            }
+            fn object_lock(
+                &mut self,
+                bucket: &str,
+            ) -> Result<crate::actions::ObjectLockState, CallError> {
+                s3::object_lock(&self.0, bucket)
+            }
+            fn stored_objects(
+                &mut self,
+                bucket: &str,
+                prefix: &str,
+            ) -> Result<Vec<crate::actions::StoredObject>, CallError> {
+                s3::stored_objects(&self.0, bucket, prefix)
+            }
+            fn read_object(
+                &mut self,
+                bucket: &str,
+                key: &str,
+            ) -> Result<Option<Vec<u8>>, CallError> {
+                s3::read_object(&self.0, bucket, key)
             }
         }
     };

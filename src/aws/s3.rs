@@ -1,9 +1,11 @@
 //! S3 as a source of logs: listing a CloudTrail bucket along its layout (only the prefixes that
 //! can hold what is asked for, see [`crate::pivot::s3layout`]) and fetching objects with bounded
-//! concurrency, each handed on as it arrives.
+//! concurrency, each handed on as it arrives. And S3 as the evidence store: objects written with
+//! the SHA-256 S3 checks and the bucket's Object Lock retention, read back and hashed.
 
-use super::clients::{Clients, ReadOp};
-use crate::actions::CallError;
+use super::clients::{Clients, ReadOp, ok, wrong_service};
+use crate::actions::evidence::{ObjectBody, sha256_hex};
+use crate::actions::{ApiCall, CallError, CallOk, ObjectLockState, StoredObject};
 use crate::pivot::s3layout::{Level, Prune, S3Uri, days, keep, level_of};
 
 /// One object to read.
@@ -197,4 +199,151 @@ pub(super) fn bucket_region(c: &Clients, bucket: &str) -> Option<String> {
             .map(str::to_string),
         Err(_) => None,
     }
+}
+
+/// The bucket's Object Lock configuration; off when it has none.
+pub(super) fn object_lock(c: &Clients, bucket: &str) -> Result<ObjectLockState, CallError> {
+    let got = c.read(
+        ReadOp::GetObjectLockConfiguration,
+        c.s3.get_object_lock_configuration().bucket(bucket).send(),
+    );
+    let out = match got {
+        Ok(o) => o,
+        Err(e) if e.code == "ObjectLockConfigurationNotFoundError" => {
+            return Ok(ObjectLockState::default());
+        }
+        Err(e) => return Err(e),
+    };
+    let Some(conf) = out.object_lock_configuration() else {
+        return Ok(ObjectLockState::default());
+    };
+    let rule = conf.rule().and_then(|r| r.default_retention());
+    Ok(ObjectLockState {
+        enabled: conf
+            .object_lock_enabled()
+            .is_some_and(|e| e.as_str() == "Enabled"),
+        mode: rule.and_then(|r| r.mode()).map(|m| m.as_str().to_string()),
+        days: rule.and_then(|r| r.days()),
+        years: rule.and_then(|r| r.years()),
+    })
+}
+
+/// Every object under `prefix`, read back and hashed, in key order.
+pub(super) fn stored_objects(
+    c: &Clients,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<StoredObject>, CallError> {
+    let mut listing = Listing::default();
+    list_prefix(c, bucket, prefix, false, &mut listing)?;
+    let keys: Vec<String> = listing.objects.iter().map(|o| o.key.clone()).collect();
+    let mut out: Vec<Option<StoredObject>> = vec![None; keys.len()];
+    let mut failed = None;
+    fetch(
+        c,
+        bucket,
+        &keys,
+        4,
+        &mut |i, got| match (got, keys.get(i)) {
+            (Ok(bytes), Some(key)) => {
+                out[i] = Some(StoredObject {
+                    key: key.clone(),
+                    size: bytes.len() as u64,
+                    sha256: sha256_hex(&bytes),
+                });
+            }
+            (Err(e), _) => failed = Some(e),
+            (Ok(_), None) => {}
+        },
+    )?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let mut out: Vec<StoredObject> = out.into_iter().flatten().collect();
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+/// One object's content; `None` when the key does not exist.
+pub(super) fn read_object(
+    c: &Clients,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<Vec<u8>>, CallError> {
+    let got = c.read(
+        ReadOp::GetObject,
+        c.s3.get_object().bucket(bucket).key(key).send(),
+    );
+    let o = match got {
+        Ok(o) => o,
+        Err(e) if e.code == "NoSuchKey" => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let bytes = c
+        .rt_block_on(o.body.collect())?
+        .map_err(|e| CallError::new("ReadFailed", format!("s3://{bucket}/{key}: {e}")))?;
+    Ok(Some(bytes.into_bytes().to_vec()))
+}
+
+/// PutObject into the evidence store. The body is hashed again as it is read: a file that
+/// changed since the plan is refused before anything is sent. The SHA-256 goes with it as
+/// `ChecksumSHA256`, which S3 checks against what it received (a corrupted upload fails with
+/// BadDigest instead of being stored).
+pub(super) fn call(c: &Clients, call: &ApiCall) -> Result<CallOk, CallError> {
+    use aws_sdk_s3::types::{ChecksumAlgorithm, ObjectLockMode};
+    let ApiCall::PutObject {
+        bucket,
+        key,
+        body,
+        sha256,
+        size,
+        retention,
+    } = call
+    else {
+        return Err(wrong_service(call, "S3"));
+    };
+    let (bytes, content_type) = match body {
+        ObjectBody::File { path } => (
+            std::fs::read(path).map_err(|e| {
+                CallError::new("vigil.ReadFailed", format!("{}: {e}", path.display()))
+            })?,
+            "application/octet-stream",
+        ),
+        ObjectBody::Text { text } => (text.as_bytes().to_vec(), "application/json"),
+    };
+    let now = sha256_hex(&bytes);
+    if now != *sha256 || bytes.len() as u64 != *size {
+        return Err(CallError::new(
+            "vigil.Changed",
+            format!(
+                "s3://{bucket}/{key}: the content changed since the plan ({} bytes, sha256 {now}; planned {size} bytes, {sha256}): not uploaded",
+                bytes.len()
+            ),
+        ));
+    }
+    let digest = hex::decode(sha256)
+        .map_err(|e| CallError::new("vigil.BadDigest", format!("{sha256}: {e}")))?;
+    let mut req =
+        c.s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .checksum_sha256(aws_smithy_types::base64::encode(digest))
+            .body(aws_sdk_s3::primitives::ByteStream::from(bytes));
+    if let Some(r) = retention {
+        let until = aws_smithy_types::DateTime::from_str(
+            &r.until,
+            aws_smithy_types::date_time::Format::DateTime,
+        )
+        .map_err(|e| CallError::new("vigil.BadDate", format!("{}: {e}", r.until)))?;
+        req = req
+            .object_lock_mode(ObjectLockMode::from(r.mode.as_str()))
+            .object_lock_retain_until_date(until);
+    }
+    let o = c.write(call, req.send())?;
+    Ok(ok(
+        None,
+        o.version_id().map(str::to_string).into_iter().collect(),
+    ))
 }

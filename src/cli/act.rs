@@ -6,6 +6,7 @@
 //! 2 usage or input error, 3 refused (read-only, not confirmed, no terminal to confirm on).
 
 use super::args::{ActArgs, ActCommand, ActFormat};
+use crate::actions::evidence::{self, Artefact, ArtefactSource};
 use crate::actions::plan::{FindingSummary, PlanContext, default_case};
 use crate::actions::webhook::WebhookUrl;
 use crate::actions::{
@@ -79,6 +80,7 @@ fn action_of(cmd: &ActCommand) -> Result<(Action, &ActArgs, AsgMode), ActError> 
             instance,
             finding,
             common,
+            ..
         } => (
             Action::Snapshot {
                 instance: instance.clone(),
@@ -219,10 +221,56 @@ pub fn run(action: &ActCommand) -> Result<ExitCode, ActError> {
 /// Runs `vigil act`. `out` gets the plan and report (or the JSON); prompts go to stderr.
 pub fn execute(cmd: &ActCommand, out: &mut dyn Write) -> Result<u8, ActError> {
     let (action, args, asg) = action_of(cmd)?;
+    act(
+        &action,
+        args,
+        asg,
+        out,
+        &mut |responder, report, ctx, log| follow_up(cmd, args, responder, report, ctx, log),
+    )
+}
+
+/// What happened after the action itself: followed to its end, evidence recorded.
+pub struct FollowUp {
+    /// Under its name in the JSON result.
+    pub json: Vec<(&'static str, serde_json::Value)>,
+    /// Lines after the report in text mode.
+    pub lines: Vec<String>,
+    pub ok: bool,
+}
+
+impl FollowUp {
+    /// Nothing after the action.
+    pub fn none() -> FollowUp {
+        FollowUp {
+            json: Vec::new(),
+            lines: Vec::new(),
+            ok: true,
+        }
+    }
+}
+
+type After<'a> = dyn FnMut(
+        &mut dyn actions::Responder,
+        &actions::Report,
+        &PlanContext,
+        &mut AuditLog,
+    ) -> Result<FollowUp, ActError>
+    + 'a;
+
+/// Plans `action`, shows the plan, asks, runs it through the executor (audited), then `after`
+/// on success. Exit status as `vigil act`'s.
+pub fn act(
+    action: &Action,
+    args: &ActArgs,
+    asg: AsgMode,
+    out: &mut dyn Write,
+    after: &mut After<'_>,
+) -> Result<u8, ActError> {
     let (mut ctx, webhook) = context(args, asg)?;
     let mut session = session(args, &mut ctx, webhook.as_ref())?;
-    let facts = actions::gather(&action, session.inspector())?;
-    let plan = actions::plan(&action, &facts, &ctx)?;
+    let facts = actions::gather(action, session.inspector())?;
+    let plan = actions::plan(action, &facts, &ctx)?;
     let json = args.format == ActFormat::Json;
     // The plan goes to stdout in text mode, stderr in JSON mode (stdout is then only the result).
     // Names in a plan come from the account (tags, group and role names): no controls through.
@@ -264,42 +312,251 @@ pub fn execute(cmd: &ActCommand, out: &mut dyn Write) -> Result<u8, ActError> {
             dry_run: args.dry_run,
         },
     )?;
-    let followed = match (cmd, &action) {
-        (ActCommand::Collect { wait, .. }, Action::Collect { instance, .. })
-            if report.succeeded() && !args.dry_run =>
-        {
-            follow_command(responder, &report, instance, *wait)
-        }
-        _ => None,
+    let followed = if report.succeeded() {
+        after(responder, &report, &ctx, &mut log)?
+    } else {
+        FollowUp::none()
     };
     if json {
-        serde_json::to_writer_pretty(
-            &mut *out,
-            &serde_json::json!({"outcome": report.outcome, "report": report, "plan": plan, "collect": followed}),
-        )
-        .map_err(std::io::Error::from)?;
+        let mut v = serde_json::json!({"outcome": report.outcome, "report": report, "plan": plan});
+        for (k, x) in &followed.json {
+            v[*k] = x.clone();
+        }
+        serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::from)?;
         writeln!(out)?;
     } else {
         write!(out, "{}", escape_lines(&report.render()))?;
-        if let Some(f) = &followed {
-            writeln!(
-                out,
-                "collect: command {} on {}: {} ({})",
-                f["command_id"].as_str().unwrap_or_default(),
-                f["instance"].as_str().unwrap_or_default(),
-                f["status"].as_str().unwrap_or_default(),
-                escape_lines(f["details"].as_str().unwrap_or_default())
-            )?;
+        for l in &followed.lines {
+            writeln!(out, "{}", escape_lines(l))?;
         }
     }
-    let finished_ok = followed
-        .as_ref()
-        .is_none_or(|f| f["status"].as_str() == Some("Success"));
-    Ok(if report.succeeded() && finished_ok {
+    Ok(if report.succeeded() && followed.ok {
         0
     } else {
         EXIT_FAILED
     })
+}
+
+/// After a successful action: collect is followed to its end and its output recorded in the
+/// evidence store's manifest; a snapshot's ids are recorded there when there is a store.
+fn follow_up(
+    cmd: &ActCommand,
+    args: &ActArgs,
+    responder: &mut dyn actions::Responder,
+    report: &actions::Report,
+    ctx: &PlanContext,
+    log: &mut AuditLog,
+) -> Result<FollowUp, ActError> {
+    let mut f = FollowUp::none();
+    if args.dry_run {
+        return Ok(f);
+    }
+    match cmd {
+        ActCommand::Collect {
+            instance,
+            wait,
+            evidence,
+            ..
+        } => {
+            let Some(run) = follow_command(responder, report, instance, *wait) else {
+                return Ok(f);
+            };
+            f.lines.push(format!(
+                "collect: command {} on {}: {} ({})",
+                run.command_id, instance, run.status, run.details
+            ));
+            f.ok = run.status == "Success";
+            f.json
+                .push(("collect", serde_json::to_value(&run).unwrap_or_default()));
+            let store = evidence_store(evidence);
+            if let (true, Some(store)) = (f.ok, store) {
+                let artefacts = collect_outputs(responder, &store, ctx, instance, &run);
+                if artefacts.as_ref().is_ok_and(Vec::is_empty) {
+                    f.lines.push(format!(
+                        "evidence: no output objects under {store}/{}/collect/{instance}/{}/: the instance role may lack s3:PutObject there (SSM then keeps only the first 24,000 characters)",
+                        ctx.case, run.command_id
+                    ));
+                }
+                record(
+                    responder,
+                    log,
+                    ctx,
+                    &store,
+                    &format!("collect {instance}"),
+                    artefacts,
+                    &mut f,
+                )?;
+            }
+        }
+        ActCommand::Snapshot {
+            instance,
+            finding,
+            evidence,
+            ..
+        } => {
+            if let Some(store) = evidence_store(evidence) {
+                let artefacts = Ok(snapshot_record(
+                    &store,
+                    ctx,
+                    instance,
+                    finding.as_deref(),
+                    report,
+                ));
+                record(
+                    responder,
+                    log,
+                    ctx,
+                    &store,
+                    &format!("snapshot {instance}"),
+                    artefacts,
+                    &mut f,
+                )?;
+            }
+        }
+        _ => {}
+    }
+    Ok(f)
+}
+
+/// Stores artefacts and their manifest record after the action that made them (already
+/// confirmed): planned, audited and reported like any action. A failure here does not undo the
+/// action: it is said, and the exit status is 1.
+fn record(
+    responder: &mut dyn actions::Responder,
+    log: &mut AuditLog,
+    ctx: &PlanContext,
+    store: &str,
+    label: &str,
+    artefacts: Result<Vec<Artefact>, actions::PlanError>,
+    f: &mut FollowUp,
+) -> Result<(), ActError> {
+    let stored = artefacts.and_then(|artefacts| {
+        let action = Action::StoreEvidence {
+            store: store.to_string(),
+            label: label.to_string(),
+            artefacts,
+        };
+        let facts = actions::gather(&action, responder)?;
+        Ok((actions::plan(&action, &facts, ctx)?, action))
+    });
+    let plan = match stored {
+        Ok((plan, _)) => plan,
+        Err(e) => {
+            f.ok = false;
+            f.lines
+                .push(format!("evidence: not recorded in {store}: {e}"));
+            f.json
+                .push(("evidence", serde_json::json!({"error": e.to_string()})));
+            return Ok(());
+        }
+    };
+    let report = actions::execute(&plan, responder, log, &ExecOptions { dry_run: false })?;
+    let manifest = plan
+        .steps
+        .last()
+        .map(|s| s.call.touches().join(""))
+        .unwrap_or_default();
+    if !report.succeeded() {
+        f.ok = false;
+        f.lines
+            .push(format!("evidence: not recorded:\n{}", report.render()));
+    } else if !plan.is_noop() {
+        let n = match &plan.action {
+            Action::StoreEvidence { artefacts, .. } => artefacts.len(),
+            _ => 0,
+        };
+        f.lines
+            .push(format!("evidence: {n} artefact(s) recorded in {manifest}"));
+    }
+    f.json.push((
+        "evidence",
+        serde_json::json!({"manifest": manifest, "report": report, "plan": plan}),
+    ));
+    Ok(())
+}
+
+/// The objects SSM wrote for this invocation, hashed as read back.
+fn collect_outputs(
+    responder: &mut dyn actions::Responder,
+    store: &str,
+    ctx: &PlanContext,
+    instance: &str,
+    run: &Invocation,
+) -> Result<Vec<Artefact>, actions::PlanError> {
+    let Some((bucket, prefix)) = evidence::store_of(store) else {
+        return Err(actions::PlanError::BadEvidenceStore(store.to_string()));
+    };
+    let folder = evidence::case_key(
+        &prefix,
+        &ctx.case,
+        &format!("collect/{instance}/{}/", run.command_id),
+    ) + "/";
+    let objects = responder
+        .stored_objects(&bucket, &folder)
+        .map_err(actions::PlanError::Read)?;
+    Ok(objects
+        .into_iter()
+        .map(|o| Artefact {
+            key: o.key,
+            kind: "collect-output".to_string(),
+            sha256: o.sha256,
+            size: o.size,
+            source: ArtefactSource::Stored,
+            instance: Some(instance.to_string()),
+            command: Some(format!("ssm:SendCommand {}", run.command_id)),
+        })
+        .collect())
+}
+
+/// The record of a snapshot's ids, as an artefact of its own.
+fn snapshot_record(
+    store: &str,
+    ctx: &PlanContext,
+    instance: &str,
+    finding: Option<&str>,
+    report: &actions::Report,
+) -> Vec<Artefact> {
+    let Some((_, prefix)) = evidence::store_of(store) else {
+        return Vec::new();
+    };
+    let snapshots: Vec<&String> = report
+        .steps
+        .iter()
+        .filter(|s| s.api == "ec2:CreateSnapshots")
+        .flat_map(|s| &s.created)
+        .collect();
+    if snapshots.is_empty() {
+        return Vec::new();
+    }
+    let now = ctx.now.to_rfc3339_secs();
+    let text = serde_json::to_string_pretty(&serde_json::json!({
+        "case": ctx.case, "instance": instance, "finding": finding,
+        "snapshots": snapshots, "taken_at": now,
+    }))
+    .unwrap_or_default()
+        + "\n";
+    vec![Artefact {
+        key: evidence::case_key(
+            &prefix,
+            &ctx.case,
+            &format!("snapshots/{instance}-{}.json", evidence::key_stamp(&now)),
+        ),
+        kind: "snapshot-record".to_string(),
+        sha256: evidence::sha256_hex(text.as_bytes()),
+        size: text.len() as u64,
+        source: ArtefactSource::Text { text },
+        instance: Some(instance.to_string()),
+        command: Some("ec2:CreateSnapshots".to_string()),
+    }]
+}
+
+/// Where a Run Command invocation ended.
+#[derive(serde::Serialize)]
+struct Invocation {
+    command_id: String,
+    instance: String,
+    status: String,
+    details: String,
 }
 
 /// Follows a collect's Run Command (GetCommandInvocation every 2 s) to its end state, or says
@@ -309,7 +566,7 @@ fn follow_command(
     report: &actions::Report,
     instance: &str,
     wait: u64,
-) -> Option<serde_json::Value> {
+) -> Option<Invocation> {
     let command_id = report
         .steps
         .iter()
@@ -348,9 +605,12 @@ fn follow_command(
         }
         std::thread::sleep(std::time::Duration::from_secs(2));
     }
-    Some(serde_json::json!({
-        "command_id": command_id, "instance": instance, "status": status, "details": details,
-    }))
+    Some(Invocation {
+        command_id,
+        instance: instance.to_string(),
+        status,
+        details,
+    })
 }
 
 /// What the plan is made with (case, time, topic, webhook host), and the webhook itself.

@@ -77,23 +77,39 @@ pub enum CaseCommand {
     /// The case's audit log and actions, its findings, the CloudTrail events naming its entities,
     /// their entity subgraph (JSON and DOT) and the case's recordings, into DIR with manifest.json
     Export(Box<CaseExportArgs>),
-    /// Recompute every file's SHA-256 against the bundle's manifest.json; exit 3 on any
-    /// difference (a file changed, missing or added)
+    /// Recompute every file's SHA-256 against the bundle's manifest.json (or, for the case's
+    /// folder of an evidence store, s3://BUCKET/PREFIX/CASE, every artefact against its manifest
+    /// records); exit 3 on any difference (changed, missing or added)
     Verify {
-        /// The bundle directory
+        /// The bundle directory, or s3://BUCKET/PREFIX/CASE
         path: PathBuf,
         /// The manifest's SHA-256 as recorded when the bundle was made (export prints it)
         #[arg(long, value_name = "HEX")]
         manifest_sha256: Option<String>,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
 }
 
 #[derive(Args, Debug)]
 pub struct CaseExportArgs {
     pub case: String,
-    /// The bundle directory (created; must not exist or be empty)
-    #[arg(long, value_name = "DIR")]
+    /// The bundle directory (created; must not exist or be empty), or the evidence store
+    /// s3://BUCKET/PREFIX: the bundle goes under PREFIX/CASE/bundle/STAMP/ with a manifest record,
+    /// planned and confirmed like an action (--yes, --dry-run, --read-only)
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
     pub out: PathBuf,
+    /// Do not ask for confirmation (an S3 export)
+    #[arg(long)]
+    pub yes: bool,
+    /// Plan the S3 export only (S3 has no dry-run): nothing is written to the store
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Show the S3 export's plan and stop
+    #[arg(long)]
+    pub read_only: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// The audit log the case's actions were written to (default: vigil's own)
     #[arg(long, value_name = "PATH")]
     pub audit_log: Option<PathBuf>,
@@ -638,6 +654,10 @@ pub enum ActCommand {
         /// The finding that prompted it (goes into the snapshot tags)
         #[arg(long)]
         finding: Option<String>,
+        /// Also record the snapshot ids in the evidence store (PREFIX/CASE/snapshots/, with a
+        /// manifest record; default VIGIL_EVIDENCE)
+        #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+        evidence: Option<String>,
         #[command(flatten)]
         common: ActArgs,
     },

@@ -2,10 +2,11 @@
 //! CloudTrail events naming its entities, their subgraph and its recordings — sealed with a
 //! manifest of SHA-256s ([`crate::case`]), and the check of a bundle against it.
 
-use super::args::{CaseCommand, CaseExportArgs};
+use super::args::{ActArgs, AwsArgs, CaseCommand, CaseExportArgs};
 use super::error::CliError;
 use super::inputs::parse_entity;
-use crate::actions::{AuditKind, AuditRecord};
+use crate::actions::evidence::{self, Artefact, ArtefactSource, ManifestRecord};
+use crate::actions::{Action, AuditKind, AuditRecord, Inspect};
 use crate::case::{self, FileCheck};
 use crate::model::text::Escaped;
 use crate::model::{EntityId, EntityKind};
@@ -16,12 +17,103 @@ use std::process::ExitCode;
 
 pub fn run(cmd: CaseCommand, out: &mut impl Write) -> Result<ExitCode, CliError> {
     match cmd {
-        CaseCommand::Export(a) => export(*a, out),
+        CaseCommand::Export(a) => match store_uri(&a.out) {
+            Some(store) => export_to_store(*a, &store, out),
+            None => export(&a, &a.out, out).map(|_| ExitCode::SUCCESS),
+        },
         CaseCommand::Verify {
             path,
             manifest_sha256,
-        } => verify(&path, manifest_sha256.as_deref(), out),
+            aws,
+        } => match store_uri(&path) {
+            Some(uri) => verify_store(&uri, &aws, out),
+            None => verify(&path, manifest_sha256.as_deref(), out),
+        },
     }
+}
+
+/// The path as an S3 location, when it is one.
+fn store_uri(p: &Path) -> Option<String> {
+    p.to_str()
+        .filter(|s| s.starts_with("s3://"))
+        .map(|s| s.trim_end_matches('/').to_string())
+}
+
+/// Exports the bundle to a scratch directory, then puts its files in the evidence store under
+/// `PREFIX/CASE/bundle/STAMP/` with a manifest record: planned, confirmed and audited as an
+/// action (the plan lists every object with its SHA-256).
+fn export_to_store(
+    a: CaseExportArgs,
+    store: &str,
+    out: &mut impl Write,
+) -> Result<ExitCode, CliError> {
+    let Some((_, prefix)) = evidence::store_of(store) else {
+        return Err(CliError::Case(format!("{store} is not s3://BUCKET/PREFIX")));
+    };
+    let scratch = std::env::temp_dir().join(format!(
+        "vigil-case-{}-{}",
+        evidence::key_label(&a.case),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let made = export(&a, &scratch, out);
+    let code = match made {
+        Ok((m, digest)) => {
+            let stamp = evidence::key_stamp(&m.created);
+            let mut files: Vec<(String, u64, String)> = m
+                .files
+                .iter()
+                .map(|f| (f.path.clone(), f.bytes, f.sha256.clone()))
+                .collect();
+            let manifest_bytes = std::fs::metadata(scratch.join(case::MANIFEST))?.len();
+            files.push((case::MANIFEST.to_string(), manifest_bytes, digest));
+            let artefacts = files
+                .into_iter()
+                .map(|(rel, size, sha256)| Artefact {
+                    key: evidence::case_key(&prefix, &a.case, &format!("bundle/{stamp}/{rel}")),
+                    kind: "case-bundle".to_string(),
+                    sha256,
+                    size,
+                    source: ArtefactSource::File {
+                        path: scratch.join(&rel),
+                    },
+                    instance: None,
+                    command: Some("vigil case export".to_string()),
+                })
+                .collect();
+            let args = ActArgs {
+                case: Some(a.case.clone()),
+                dry_run: a.dry_run,
+                yes: a.yes,
+                read_only: a.read_only,
+                audit_log: a.audit_log.clone(),
+                aws: a.aws.clone(),
+                ..ActArgs::default()
+            };
+            let action = Action::StoreEvidence {
+                store: store.to_string(),
+                label: "case bundle".to_string(),
+                artefacts,
+            };
+            let verify = format!("verify: vigil case verify {store}/{}", a.case);
+            super::act::act(
+                &action,
+                &args,
+                Default::default(),
+                out,
+                &mut |_, _, _, _| {
+                    let mut f = super::act::FollowUp::none();
+                    f.lines.push(verify.clone());
+                    Ok(f)
+                },
+            )
+            .map(ExitCode::from)
+            .map_err(CliError::from)
+        }
+        Err(e) => Err(e),
+    };
+    let _ = std::fs::remove_dir_all(&scratch);
+    code
 }
 
 fn case_err(e: impl std::fmt::Display) -> CliError {
@@ -82,7 +174,12 @@ fn write_lines(path: &Path, lines: impl IntoIterator<Item = String>) -> Result<u
     Ok(n)
 }
 
-fn export(a: CaseExportArgs, out: &mut impl Write) -> Result<ExitCode, CliError> {
+/// Writes the bundle into `dir`; its manifest and the manifest's SHA-256.
+fn export(
+    a: &CaseExportArgs,
+    dir: &Path,
+    out: &mut impl Write,
+) -> Result<(case::Manifest, String), CliError> {
     let audit_path = a.audit_log.clone().unwrap_or_else(crate::paths::audit_log);
     let records: Vec<AuditRecord> = if audit_path.exists() {
         crate::actions::audit::read(&audit_path)
@@ -107,17 +204,17 @@ fn export(a: CaseExportArgs, out: &mut impl Write) -> Result<ExitCode, CliError>
             audit_path.display()
         )));
     }
-    if a.out.exists()
+    if dir.exists()
         && std::fs::read_dir(&a.out)
             .map(|mut d| d.next().is_some())
             .unwrap_or(true)
     {
         return Err(CliError::Case(format!(
             "{} exists and is not empty: a bundle goes in a new directory",
-            a.out.display()
+            dir.display()
         )));
     }
-    std::fs::create_dir_all(a.out.join("actions"))?;
+    std::fs::create_dir_all(dir.join("actions"))?;
     let mut sources = vec![format!(
         "audit log {} ({} records of the case)",
         audit_path.display(),
@@ -126,7 +223,7 @@ fn export(a: CaseExportArgs, out: &mut impl Write) -> Result<ExitCode, CliError>
 
     // The audit log and the actions' outcomes.
     write_lines(
-        &a.out.join("actions/audit.jsonl"),
+        &dir.join("actions/audit.jsonl"),
         records
             .iter()
             .map(serde_json::to_string)
@@ -144,7 +241,7 @@ fn export(a: CaseExportArgs, out: &mut impl Write) -> Result<ExitCode, CliError>
         })
         .collect();
     std::fs::write(
-        a.out.join("actions/actions.json"),
+        dir.join("actions/actions.json"),
         format!("{}\n", serde_json::to_string_pretty(&actions)?),
     )?;
 
@@ -175,7 +272,7 @@ fn export(a: CaseExportArgs, out: &mut impl Write) -> Result<ExitCode, CliError>
         );
     }
     let n_findings = write_lines(
-        &a.out.join("findings.jsonl"),
+        &dir.join("findings.jsonl"),
         findings.iter().map(|f| crate::pivot::minify_json(&f.raw)),
     )?;
     sources.push(format!("findings: {n_findings} of the case"));
@@ -193,7 +290,7 @@ fn export(a: CaseExportArgs, out: &mut impl Write) -> Result<ExitCode, CliError>
             }
         }
     }
-    let n_events = write_lines(&a.out.join("cloudtrail.jsonl"), events.into_values())?;
+    let n_events = write_lines(&dir.join("cloudtrail.jsonl"), events.into_values())?;
     sources.push(format!(
         "CloudTrail: {n_events} events naming {} entities",
         entities.len()
@@ -203,18 +300,18 @@ fn export(a: CaseExportArgs, out: &mut impl Write) -> Result<ExitCode, CliError>
     let mut n_graphs = 0;
     if !a.inputs.all().is_empty() {
         let (_, graph, _) = super::inputs::fold(&a.inputs, &Default::default())?;
-        std::fs::create_dir_all(a.out.join("graph"))?;
+        std::fs::create_dir_all(dir.join("graph"))?;
         for (i, e) in entities.iter().enumerate() {
             let Some(n) = graph.neighbourhood(e, a.depth) else {
                 continue;
             };
             let name = graph_name(i, e);
             std::fs::write(
-                a.out.join(format!("graph/{name}.json")),
+                dir.join(format!("graph/{name}.json")),
                 format!("{}\n", serde_json::to_string_pretty(&n)?),
             )?;
             std::fs::write(
-                a.out.join(format!("graph/{name}.dot")),
+                dir.join(format!("graph/{name}.dot")),
                 crate::report::dot(&n),
             )?;
             n_graphs += 1;
@@ -231,33 +328,42 @@ fn export(a: CaseExportArgs, out: &mut impl Write) -> Result<ExitCode, CliError>
             continue;
         };
         if rec.header.armed.case.as_deref() == Some(a.case.as_str()) {
-            std::fs::create_dir_all(a.out.join("recordings"))?;
+            std::fs::create_dir_all(dir.join("recordings"))?;
             let name = p.file_name().map_or_else(
                 || format!("{n_rec}.jsonl"),
                 |n| n.to_string_lossy().into_owned(),
             );
-            std::fs::copy(&p, a.out.join("recordings").join(name))?;
+            std::fs::copy(&p, dir.join("recordings").join(name))?;
             n_rec += 1;
         }
     }
     sources.push(format!("recordings: {n_rec}"));
 
     let created = crate::actions::audit::now_utc().to_rfc3339_secs();
-    let (m, digest) = case::seal(&a.out, &a.case, &created, sources).map_err(case_err)?;
+    let (m, digest) = case::seal(dir, &a.case, &created, sources).map_err(case_err)?;
+    let to_store = store_uri(&a.out).is_some();
     writeln!(
         out,
-        "case {}: {} files in {} ({} actions, {n_findings} findings, {n_events} CloudTrail events, {n_graphs} subgraphs, {n_rec} recordings)",
+        "case {}: {} files {} ({} actions, {n_findings} findings, {n_events} CloudTrail events, {n_graphs} subgraphs, {n_rec} recordings)",
         Escaped(&a.case),
         m.files.len(),
-        a.out.display(),
+        if to_store {
+            "bundled".to_string()
+        } else {
+            format!("in {}", dir.display())
+        },
         actions.len()
     )?;
-    writeln!(
-        out,
-        "manifest sha256 {digest}  (record it with the case: `vigil case verify {} --manifest-sha256 {digest}`)",
-        a.out.display()
-    )?;
-    Ok(ExitCode::SUCCESS)
+    if to_store {
+        writeln!(out, "bundle manifest sha256 {digest}")?;
+    } else {
+        writeln!(
+            out,
+            "manifest sha256 {digest}  (record it with the case: `vigil case verify {} --manifest-sha256 {digest}`)",
+            dir.display()
+        )?;
+    }
+    Ok((m, digest))
 }
 
 fn verify(path: &Path, expected: Option<&str>, out: &mut impl Write) -> Result<ExitCode, CliError> {
@@ -300,6 +406,117 @@ fn verify(path: &Path, expected: Option<&str>, out: &mut impl Write) -> Result<E
     Ok(if bad == 0 {
         ExitCode::SUCCESS
     } else {
+        ExitCode::from(3)
+    })
+}
+
+/// Checks the case's folder of an evidence store (`s3://BUCKET/PREFIX/CASE`): every artefact of
+/// every manifest record read back and hashed; objects no record lists are named too.
+fn verify_store(uri: &str, aws: &AwsArgs, out: &mut impl Write) -> Result<ExitCode, CliError> {
+    let Some((bucket, folder)) = evidence::store_of(uri) else {
+        return Err(CliError::Case(format!(
+            "{uri} is not s3://BUCKET/PREFIX/CASE"
+        )));
+    };
+    let mut reader = crate::aws::connect_read_only(&crate::aws::AwsOptions {
+        profile: aws.profile.clone(),
+        region: aws.region.clone(),
+        endpoint_url: aws.endpoint_url.clone(),
+        ..Default::default()
+    })?;
+    let under = if folder.is_empty() {
+        String::new()
+    } else {
+        format!("{folder}/")
+    };
+    let s3 = |e: crate::actions::CallError| CliError::S3(format!("{uri}: {}", e.plain()));
+    let objects: BTreeMap<String, crate::actions::StoredObject> = reader
+        .stored_objects(&bucket, &under)
+        .map_err(s3)?
+        .into_iter()
+        .map(|o| (o.key.clone(), o))
+        .collect();
+    let manifest_prefix = format!("{under}{}/", evidence::MANIFEST_FOLDER);
+    let mut recorded: BTreeSet<String> = BTreeSet::new();
+    let (mut records, mut entries, mut bad) = (0usize, 0usize, 0usize);
+    let report = |line: String, out: &mut dyn Write| -> Result<(), CliError> {
+        writeln!(out, "{}", Escaped(&line))?;
+        Ok(())
+    };
+    for key in objects.keys().filter(|k| k.starts_with(&manifest_prefix)) {
+        recorded.insert(key.clone());
+        let text = reader
+            .read_object(&bucket, key)
+            .map_err(s3)?
+            .unwrap_or_default();
+        let record: ManifestRecord = match serde_json::from_slice(&text) {
+            Ok(r) => r,
+            Err(e) => {
+                bad += 1;
+                report(format!("UNREADABLE record s3://{bucket}/{key}: {e}"), out)?;
+                continue;
+            }
+        };
+        records += 1;
+        for e in &record.entries {
+            entries += 1;
+            recorded.insert(e.key.clone());
+            match objects.get(&e.key) {
+                Some(o) if o.sha256 == e.sha256 && o.size == e.size => {}
+                Some(o) => {
+                    bad += 1;
+                    report(
+                        format!(
+                            "CHANGED s3://{bucket}/{} (recorded {} by {} at {}: sha256 {}, now {})",
+                            e.key,
+                            record.label,
+                            record.recorded_by,
+                            record.recorded_at,
+                            e.sha256,
+                            o.sha256
+                        ),
+                        out,
+                    )?;
+                }
+                None => {
+                    bad += 1;
+                    report(
+                        format!(
+                            "MISSING s3://{bucket}/{} (recorded {} at {})",
+                            e.key, record.label, record.recorded_at
+                        ),
+                        out,
+                    )?;
+                }
+            }
+        }
+    }
+    for key in objects.keys().filter(|k| !recorded.contains(*k)) {
+        bad += 1;
+        report(
+            format!("EXTRA   s3://{bucket}/{key} (in no manifest record)"),
+            out,
+        )?;
+    }
+    writeln!(
+        out,
+        "{}: {records} manifest record(s), {entries} artefact(s), {}",
+        Escaped(uri),
+        if bad == 0 {
+            "all as recorded".to_string()
+        } else {
+            format!("{bad} difference(s)")
+        }
+    )?;
+    Ok(if bad == 0 && records > 0 {
+        ExitCode::SUCCESS
+    } else {
+        if records == 0 {
+            writeln!(
+                out,
+                "no manifest record under s3://{bucket}/{manifest_prefix}"
+            )?;
+        }
         ExitCode::from(3)
     })
 }

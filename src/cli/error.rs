@@ -92,4 +92,6 @@ pub enum CliError {
     Console(#[from] crate::console::RunError),
     #[error(transparent)]
     Live(#[from] crate::console::LiveError),
+    #[error(transparent)]
+    Act(#[from] super::act::ActError),
 }

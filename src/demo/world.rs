@@ -52,6 +52,10 @@ pub struct World {
     /// Run Commands the demo responder ran (collect). Not in world.json.
     #[serde(skip)]
     pub collections: Vec<Collection>,
+    /// The evidence store's objects, by `BUCKET/KEY`: what collect's Run Command and
+    /// store-evidence wrote. Not in world.json.
+    #[serde(skip)]
+    pub evidence: BTreeMap<String, Vec<u8>>,
 }
 
 /// A collect run on the demo world: which instance, and where its output went.

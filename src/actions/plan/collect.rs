@@ -43,16 +43,10 @@ pub const WINDOWS: &[&str] = &[
     "'== drivers'; Get-CimInstance Win32_SystemDriver | Select-Object Name,State,PathName | Format-Table -AutoSize | Out-String -Width 4096",
 ];
 
-/// `s3://BUCKET/PREFIX` as (bucket, prefix without the trailing slash).
+/// `s3://BUCKET/PREFIX` as (bucket, prefix), or why it is not one.
 pub(super) fn store_of(uri: &str) -> Result<(String, String), PlanError> {
-    let rest = uri
-        .strip_prefix("s3://")
-        .ok_or_else(|| PlanError::BadEvidenceStore(uri.to_string()))?;
-    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-    if bucket.is_empty() {
-        return Err(PlanError::BadEvidenceStore(uri.to_string()));
-    }
-    Ok((bucket.to_string(), prefix.trim_matches('/').to_string()))
+    crate::actions::evidence::store_of(uri)
+        .ok_or_else(|| PlanError::BadEvidenceStore(uri.to_string()))
 }
 
 pub(super) fn plan(

@@ -152,6 +152,9 @@ pub struct Facts {
     /// (name, scope) → the WAF IP set.
     #[serde(default)]
     pub waf_sets: BTreeMap<String, crate::actions::state::WafIpSetState>,
+    /// Bucket → its Object Lock configuration (the evidence store's).
+    #[serde(default)]
+    pub object_lock: BTreeMap<String, crate::actions::state::ObjectLockState>,
 }
 
 /// The instance from the facts, refusing one that is gone (or going).

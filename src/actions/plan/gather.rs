@@ -135,6 +135,11 @@ fn gather_into(
             let snaps = inspect.case_snapshots(instance)?;
             facts.case_snapshots.insert(instance.clone(), snaps);
         }
+        Action::StoreEvidence { store, .. } => {
+            let (bucket, _) = super::collect::store_of(store)?;
+            let lock = inspect.object_lock(&bucket)?;
+            facts.object_lock.insert(bucket, lock);
+        }
         Action::Notify { .. } => {}
         Action::Playbook { steps, .. } => {
             for s in steps {

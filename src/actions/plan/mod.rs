@@ -17,6 +17,7 @@ mod revoke_sessions;
 mod share_snapshots;
 mod snapshot;
 mod steps;
+mod store_evidence;
 
 pub use context::{Facts, FindingSummary, PlanContext, PlanError, default_case};
 pub use gather::gather;
@@ -127,6 +128,11 @@ fn plan_into(
             vpc,
             instance,
         } => block_domain::plan(action, domain, vpc, instance, facts, p),
+        Action::StoreEvidence {
+            store,
+            label,
+            artefacts,
+        } => store_evidence::plan(action, store, label, artefacts, facts, ctx, p),
         Action::Playbook { steps, .. } => {
             for s in steps {
                 match (s, plan_into(s, facts, ctx, p)) {

@@ -76,6 +76,22 @@ impl Inspect for DemoResponder {
         }
     }
 
+    fn object_lock(&mut self, _bucket: &str) -> Result<crate::actions::ObjectLockState, CallError> {
+        Ok(crate::actions::ObjectLockState::default())
+    }
+
+    fn stored_objects(
+        &mut self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<crate::actions::StoredObject>, CallError> {
+        Ok(self.stored(bucket, prefix))
+    }
+
+    fn read_object(&mut self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, CallError> {
+        Ok(self.object(bucket, key))
+    }
+
     fn waf_ip_set(
         &mut self,
         name: &str,

@@ -20,6 +20,7 @@ mod guardduty;
 mod iam;
 mod inspect;
 mod messages;
+mod s3;
 mod view;
 
 /// The demo account's GuardDuty detector.
@@ -111,6 +112,7 @@ impl DemoResponder {
             Service::GuardDuty => self.apply_guardduty(call),
             Service::Wafv2 => self.apply_waf(call),
             Service::Ssm => self.apply_ssm(call),
+            Service::S3 => self.apply_s3(call),
         }
     }
 }
@@ -215,6 +217,30 @@ impl DemoResponder {
         )
         .trim_start_matches("cmd-")
         .to_string();
+        // What the instance's agent writes, where SSM puts it: PREFIX/COMMAND/INSTANCE/
+        // awsrunShellScript/0.awsrunShellScript/stdout.
+        let found = self
+            .world
+            .artefacts
+            .get(instance_id.as_str())
+            .cloned()
+            .unwrap_or_default();
+        let mut stdout = format!("== vigil collect: {instance_id}\n");
+        for line in found {
+            stdout.push_str(&line);
+            stdout.push('\n');
+        }
+        self.world.evidence.insert(
+            format!(
+                "{output_s3_bucket}/{}",
+                crate::actions::evidence::case_key(
+                    output_s3_key_prefix,
+                    &id,
+                    &format!("{instance_id}/awsrunShellScript/0.awsrunShellScript/stdout")
+                )
+            ),
+            stdout.into_bytes(),
+        );
         self.world.collections.push(crate::demo::world::Collection {
             command_id: id.clone(),
             instance_id: instance_id.clone(),
