@@ -49,9 +49,11 @@ fn variant(m: &Msg) -> usize {
         Msg::Recording { .. } => 19,
         Msg::Detections(_) => 21,
         Msg::Intel(_) => 22,
+        Msg::CommandStatus { .. } => 23,
+        Msg::EvidenceRecorded { .. } => 24,
     }
 }
-const VARIANTS: usize = 23;
+const VARIANTS: usize = 25;
 
 /// The messages the console's loader sends for the fixture files.
 fn loader_messages(sources: FileSources) -> Vec<Msg> {
@@ -114,7 +116,42 @@ fn action_messages() -> Vec<Msg> {
         .pop()
         .expect("a record");
     let account = actions::Inspect::account_view(&r).expect("the demo world shows itself");
+    // A collect on the same world: its Run Command's state and its output in the store.
+    let collect = Action::Collect {
+        instance: action.target(),
+        evidence: Some("s3://vigil-demo-evidence/msg".into()),
+    };
+    let facts = actions::gather(&collect, &mut r).expect("facts");
+    let cplan = actions::plan(&collect, &facts, &ctx).expect("plan");
+    let creport = actions::execute(&cplan, &mut r, &mut log, &ExecOptions::default()).expect("run");
+    let command_id = creport.steps[0].created[0].clone();
+    let (status, details) =
+        actions::Inspect::command_status(&mut r, &command_id, &action.target()).expect("status");
+    let stored =
+        actions::Inspect::stored_objects(&mut r, "vigil-demo-evidence", "msg/").expect("stored");
+    assert_eq!(stored.len(), 1, "the demo agent writes its stdout");
     vec![
+        Msg::CommandStatus {
+            job: 4,
+            status: Ok(vigil::app::CommandState { status, details }),
+        },
+        Msg::CommandStatus {
+            job: 4,
+            status: Err(EffectError::Responder(
+                "InvocationDoesNotExist: not yet".into(),
+            )),
+        },
+        Msg::EvidenceRecorded {
+            job: 4,
+            result: Ok(vigil::app::EvidenceNote {
+                manifest: "s3://vigil-demo-evidence/msg/MSG-1/manifest/x.json".into(),
+                artefacts: stored,
+            }),
+        },
+        Msg::EvidenceRecorded {
+            job: 4,
+            result: Err(EffectError::ReadOnly),
+        },
         Msg::PlanReady {
             job: 1,
             plan: Ok(Box::new(plan)),

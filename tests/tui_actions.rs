@@ -560,7 +560,47 @@ fn collect_from_the_console_shows_what_it_found() {
         found.iter().any(|l| l.contains("203.0.113.45:4444")),
         "{found:?}"
     );
-    c.keys("W");
+    // The Run Command was followed to its end and its output recorded in the evidence store:
+    // the object with its SHA-256, and the manifest record (an s3:PutObject in the audit log).
+    let job = c.s().actions.jobs[0].clone();
+    let run = job.command.expect("the command followed");
+    assert_eq!(run.state.status, "Success");
+    let note = job
+        .evidence
+        .expect("recorded")
+        .expect("recorded without error");
+    assert_eq!(note.artefacts.len(), 1, "{note:?}");
+    assert!(
+        note.artefacts[0]
+            .key
+            .ends_with("/awsrunShellScript/0.awsrunShellScript/stdout")
+    );
+    assert_eq!(note.artefacts[0].sha256.len(), 64);
+    assert!(
+        note.manifest.starts_with("s3://vigil-demo-evidence/")
+            && note.manifest.contains("/manifest/"),
+        "{}",
+        note.manifest
+    );
+    assert!(
+        c.s()
+            .actions
+            .log
+            .iter()
+            .any(|r| r.api.as_deref() == Some("s3:PutObject") && r.kind == "result"),
+        "the manifest record is audited"
+    );
+    c.keys("A");
+    let text = c.text();
+    assert!(
+        text.contains(&format!("command {} Success", run.id)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("sha256 {}", &note.artefacts[0].sha256[..16])),
+        "{text}"
+    );
+    c.keys("esc W");
     assert!(
         c.text().contains(&format!("Collected from {id}")),
         "{}",

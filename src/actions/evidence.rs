@@ -129,6 +129,32 @@ pub fn key_label(label: &str) -> String {
         .to_string()
 }
 
+/// The folder SSM writes one collect's output to: `PREFIX/CASE/collect/INSTANCE/COMMAND/` (the
+/// key prefix collect gives SendCommand, then SSM's command and instance folders).
+pub fn collect_folder(prefix: &str, case: &str, instance: &str, command_id: &str) -> String {
+    case_key(prefix, case, &format!("collect/{instance}/{command_id}")) + "/"
+}
+
+/// A collect's output objects as artefacts already in the store.
+pub fn collect_artefacts(
+    objects: Vec<crate::actions::state::StoredObject>,
+    instance: &str,
+    command_id: &str,
+) -> Vec<Artefact> {
+    objects
+        .into_iter()
+        .map(|o| Artefact {
+            key: o.key,
+            kind: "collect-output".to_string(),
+            sha256: o.sha256,
+            size: o.size,
+            source: ArtefactSource::Stored,
+            instance: Some(instance.to_string()),
+            command: Some(format!("ssm:SendCommand {command_id}")),
+        })
+        .collect()
+}
+
 /// SHA-256 of `bytes`, lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};

@@ -84,6 +84,17 @@ pub enum Msg {
         job: u64,
         snapshots: Result<Vec<SnapshotProgress>, EffectError>,
     },
+    /// GetCommandInvocation for a job's Run Command (collect): its status and status details.
+    CommandStatus {
+        job: u64,
+        status: Result<CommandState, EffectError>,
+    },
+    /// A collect's output recorded in the evidence store: the manifest record and what it
+    /// lists (empty when SSM wrote nothing there).
+    EvidenceRecorded {
+        job: u64,
+        result: Result<EvidenceNote, EffectError>,
+    },
     /// A live poll ended: the sources (profile × region) that failed this time, and why; the
     /// others went on. An empty list clears the failures of the poll before.
     Polled {
@@ -184,6 +195,39 @@ pub enum EffectError {
     /// A file could not be read back.
     #[error("{0}")]
     Read(String),
+}
+
+/// Where a Run Command invocation is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandState {
+    pub status: String,
+    pub details: String,
+}
+
+impl CommandState {
+    /// An end state of SSM's invocation (its Status values that do not change again).
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "Success"
+                | "Failed"
+                | "Cancelled"
+                | "TimedOut"
+                | "DeliveryTimedOut"
+                | "ExecutionTimedOut"
+                | "Undeliverable"
+                | "Terminated"
+        )
+    }
+}
+
+/// What a storing in the evidence store wrote: the manifest record's location and the
+/// artefacts it lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceNote {
+    /// `s3://BUCKET/KEY` of the manifest record; empty when nothing was stored.
+    pub manifest: String,
+    pub artefacts: Vec<crate::actions::StoredObject>,
 }
 
 /// A finished evidence load: what it was built from, its counts, and (in a live session) the
@@ -291,6 +335,23 @@ pub enum Effect {
         job: u64,
         ids: Vec<String>,
         after_ms: u64,
+    },
+    /// After `after_ms`, ask where a Run Command invocation is; answer with
+    /// [`Msg::CommandStatus`].
+    FollowCommand {
+        job: u64,
+        command_id: String,
+        instance: String,
+        after_ms: u64,
+    },
+    /// Hash the objects a collect wrote to the evidence store and add a manifest record of them
+    /// (planned and audited as store-evidence); answer with [`Msg::EvidenceRecorded`].
+    RecordCollect {
+        job: u64,
+        store: String,
+        instance: String,
+        command_id: String,
+        ctx: Box<PlanContext>,
     },
     /// Ask CloudTrail's LookupEvents for `attr` within `window` in every live source, keeping
     /// under its rate; answer with [`Msg::Lookup`]s. Replaces any run still going.

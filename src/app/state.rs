@@ -436,6 +436,21 @@ pub struct Job {
     pub snapshots: Vec<crate::actions::SnapshotProgress>,
     /// Polls answered so far (the poller gives up after a bound).
     pub polls: u32,
+    /// The Run Command this job started (collect), followed to its end.
+    pub command: Option<CommandRun>,
+    /// What was recorded of it in the evidence store, or why not.
+    pub evidence: Option<Result<crate::app::msg::EvidenceNote, String>>,
+}
+
+/// A collect's Run Command as the console follows it.
+#[derive(Debug, Clone)]
+pub struct CommandRun {
+    pub id: String,
+    pub instance: String,
+    /// Where its output goes (`s3://BUCKET/PREFIX/CASE/collect/INSTANCE/`), if a store is set.
+    pub store: Option<String>,
+    pub state: crate::app::msg::CommandState,
+    pub polls: u32,
 }
 
 /// Response actions in the console. Whether the session may act at all is one fact,

@@ -486,26 +486,15 @@ fn collect_outputs(
     let Some((bucket, prefix)) = evidence::store_of(store) else {
         return Err(actions::PlanError::BadEvidenceStore(store.to_string()));
     };
-    let folder = evidence::case_key(
-        &prefix,
-        &ctx.case,
-        &format!("collect/{instance}/{}/", run.command_id),
-    ) + "/";
+    let folder = evidence::collect_folder(&prefix, &ctx.case, instance, &run.command_id);
     let objects = responder
         .stored_objects(&bucket, &folder)
         .map_err(actions::PlanError::Read)?;
-    Ok(objects
-        .into_iter()
-        .map(|o| Artefact {
-            key: o.key,
-            kind: "collect-output".to_string(),
-            sha256: o.sha256,
-            size: o.size,
-            source: ArtefactSource::Stored,
-            instance: Some(instance.to_string()),
-            command: Some(format!("ssm:SendCommand {}", run.command_id)),
-        })
-        .collect())
+    Ok(evidence::collect_artefacts(
+        objects,
+        instance,
+        &run.command_id,
+    ))
 }
 
 /// The record of a snapshot's ids, as an artefact of its own.

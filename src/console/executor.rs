@@ -11,7 +11,9 @@ use super::clock::Clock;
 use super::detective::Detective;
 use super::history::{History, HistoryEvent};
 use crate::actions::{self, AuditLog, ExecOptions, Responder, ResponderSession};
-use crate::app::{Effect, EffectError, LookupProgress, LookupUpdate, Msg};
+use crate::app::{
+    CommandState, Effect, EffectError, EvidenceNote, LookupProgress, LookupUpdate, Msg,
+};
 use crate::model::Ts;
 use crate::pivot::lookup::LookupAttr;
 use std::path::PathBuf;
@@ -90,6 +92,30 @@ impl Armed {
                 bus.blocking_send(Msg::ActionDone { job, report });
                 self.send_account(bus);
             }
+            Effect::FollowCommand {
+                job,
+                command_id,
+                instance,
+                ..
+            } => {
+                let status = self
+                    .lock()
+                    .responder()
+                    .command_status(&command_id, &instance)
+                    .map(|(status, details)| CommandState { status, details })
+                    .map_err(|e| EffectError::Responder(format!("{}: {}", e.code, e.plain())));
+                bus.blocking_send(Msg::CommandStatus { job, status });
+            }
+            Effect::RecordCollect {
+                job,
+                store,
+                instance,
+                command_id,
+                ctx,
+            } => {
+                let result = self.record_collect(bus, &store, &instance, &command_id, &ctx);
+                bus.blocking_send(Msg::EvidenceRecorded { job, result });
+            }
             Effect::PollSnapshots { job, ids, .. } => {
                 let snapshots = self
                     .lock()
@@ -110,6 +136,72 @@ impl Armed {
     }
 }
 
+impl Armed {
+    /// Hashes what a collect wrote to the evidence store and adds a manifest record of it,
+    /// through the executor and the audit log like any action (its records are the session's,
+    /// not counted as the collect job's calls).
+    fn record_collect(
+        &self,
+        bus: &Bus,
+        store: &str,
+        instance: &str,
+        command_id: &str,
+        ctx: &actions::plan::PlanContext,
+    ) -> Result<EvidenceNote, EffectError> {
+        use crate::actions::evidence;
+        let (bucket, prefix) = evidence::store_of(store)
+            .ok_or_else(|| EffectError::Plan(format!("{store} is not s3://BUCKET/PREFIX")))?;
+        let folder = evidence::collect_folder(&prefix, &ctx.case, instance, command_id);
+        let tap = bus.clone();
+        let mut log = AuditLog::open(&self.audit_path)
+            .map_err(|e| EffectError::AuditLog(e.to_string()))?
+            .with_tap(Box::new(move |r| {
+                tap.blocking_send(Msg::Audit {
+                    job: u64::MAX,
+                    record: Box::new(r.clone()),
+                });
+            }));
+        let mut s = self.lock();
+        let objects = s
+            .responder()
+            .stored_objects(&bucket, &folder)
+            .map_err(|e| EffectError::Responder(e.plain()))?;
+        let artefacts = evidence::collect_artefacts(objects.clone(), instance, command_id);
+        if artefacts.is_empty() {
+            return Ok(EvidenceNote {
+                manifest: String::new(),
+                artefacts: Vec::new(),
+            });
+        }
+        let action = actions::Action::StoreEvidence {
+            store: store.to_string(),
+            label: format!("collect {instance}"),
+            artefacts,
+        };
+        let plan = actions::gather(&action, s.responder())
+            .and_then(|facts| actions::plan(&action, &facts, ctx))
+            .map_err(|e| EffectError::Plan(e.to_string()))?;
+        let report = actions::execute(
+            &plan,
+            s.responder(),
+            &mut log,
+            &ExecOptions { dry_run: false },
+        )
+        .map_err(|e| EffectError::Responder(e.to_string()))?;
+        if let actions::Outcome::Failed { error, .. } = &report.outcome {
+            return Err(EffectError::Responder(error.clone()));
+        }
+        Ok(EvidenceNote {
+            manifest: plan
+                .steps
+                .last()
+                .map(|st| st.call.touches().join(""))
+                .unwrap_or_default(),
+            artefacts: objects,
+        })
+    }
+}
+
 /// The answer to an action effect that could not run (`why`): a read-only console, a panic.
 fn failure(effect: &Effect, why: EffectError) -> Option<Msg> {
     match *effect {
@@ -120,6 +212,14 @@ fn failure(effect: &Effect, why: EffectError) -> Option<Msg> {
         Effect::RunAction { job, .. } => Some(Msg::ActionDone {
             job,
             report: Err(why),
+        }),
+        Effect::FollowCommand { job, .. } => Some(Msg::CommandStatus {
+            job,
+            status: Err(why),
+        }),
+        Effect::RecordCollect { job, .. } => Some(Msg::EvidenceRecorded {
+            job,
+            result: Err(why),
         }),
         Effect::PollSnapshots { job, .. } => Some(Msg::SnapshotProgress {
             job,
@@ -427,7 +527,8 @@ async fn run_other(effect: Effect, bus: Bus, armed: Option<Armed>, clock: Arc<dy
         }
         return;
     };
-    if let Effect::PollSnapshots { after_ms, .. } = &effect {
+    if let Effect::PollSnapshots { after_ms, .. } | Effect::FollowCommand { after_ms, .. } = &effect
+    {
         clock.sleep(Duration::from_millis(*after_ms)).await;
     }
     // A panic inside a responder call ends only this effect, and its job says so.

@@ -90,6 +90,7 @@ fn job_lines(state: &State, v: &ActionsView, t: &Theme, w: usize) -> Vec<Line<'s
             .style(row_style),
         );
         top.extend(j.snapshots.iter().map(|p| snapshot_line(t, p, w)));
+        top.extend(evidence_lines(j, t, w));
         if let Some(e) = &j.error {
             top.push(Line::from(Span::styled(
                 t.fit(&format!("        {e}"), w),
@@ -98,6 +99,74 @@ fn job_lines(state: &State, v: &ActionsView, t: &Theme, w: usize) -> Vec<Line<'s
         }
     }
     top
+}
+
+/// A collect's Run Command under its job, and what of it the evidence store holds: each
+/// object with the start of its SHA-256, and the manifest record listing them.
+fn evidence_lines(j: &crate::app::state::Job, t: &Theme, w: usize) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let Some(run) = &j.command else {
+        return out;
+    };
+    let style = match run.state.status.as_str() {
+        "Success" => t.good(),
+        s if run.state.is_final() || s.is_empty() => t.bad(),
+        _ => t.warn(),
+    };
+    let mut line = format!("        command {} {}", run.id, run.state.status);
+    if !run.state.details.is_empty() && run.state.details != run.state.status {
+        line.push_str(&format!(" ({})", run.state.details));
+    }
+    out.push(Line::from(Span::styled(t.fit(&line, w), style)));
+    match &j.evidence {
+        None => {}
+        Some(Ok(note)) if note.artefacts.is_empty() => out.push(Line::from(Span::styled(
+            t.fit(
+                "        evidence: no output in the store (instance role lacks s3:PutObject?)",
+                w,
+            ),
+            t.warn(),
+        ))),
+        Some(Ok(note)) => {
+            for a in &note.artefacts {
+                let name = a.key.rsplit('/').take(3).collect::<Vec<_>>();
+                let short = name.into_iter().rev().collect::<Vec<_>>().join("/");
+                out.push(Line::from(Span::styled(
+                    t.fit(
+                        &format!(
+                            "        {} {:>8} B sha256 {}",
+                            crate::model::text::Escaped(&short),
+                            a.size,
+                            &a.sha256[..a.sha256.len().min(16)]
+                        ),
+                        w,
+                    ),
+                    t.good(),
+                )));
+            }
+            out.push(Line::from(Span::styled(
+                t.fit(
+                    &format!(
+                        "        manifest {}",
+                        crate::model::text::Escaped(&note.manifest)
+                    ),
+                    w,
+                ),
+                t.dim(),
+            )));
+        }
+        Some(Err(e)) => out.push(Line::from(Span::styled(
+            t.fit(
+                &format!(
+                    "        evidence not recorded: {}",
+                    crate::model::text::Escaped(e)
+                ),
+                w,
+            ),
+            t.bad(),
+        ))),
+    }
+    out
 }
 
 /// One snapshot's progress under its job.

@@ -1,10 +1,13 @@
 //! What comes back from action effects: the plan (to the confirm screen), audit records, the
 //! result, snapshot progress (and the next poll), the account as the responder shows it.
 
-use super::actions::{SNAPSHOT_MAX_POLLS, SNAPSHOT_POLL_MS, job_mut, status};
+use super::actions::{
+    COMMAND_MAX_POLLS, COMMAND_POLL_MS, SNAPSHOT_MAX_POLLS, SNAPSHOT_POLL_MS, job_mut,
+    plan_context, status,
+};
 use crate::actions::{Confirm, Outcome, SnapshotProgress};
 use crate::app::keymap::{Command, Context};
-use crate::app::msg::{Effect, EffectError, Msg};
+use crate::app::msg::{CommandState, Effect, EffectError, EvidenceNote, Msg};
 use crate::app::state::*;
 
 /// Results of action effects.
@@ -22,6 +25,8 @@ pub fn on_msg(s: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::ActionDone { job, report } => action_done(s, job, report),
         Msg::SnapshotProgress { job, snapshots } => snapshot_progress(s, job, snapshots),
+        Msg::CommandStatus { job, status } => command_status(s, job, status),
+        Msg::EvidenceRecorded { job, result } => evidence_recorded(s, job, result),
         Msg::Account(view) => {
             s.actions.account = Some(*view);
             Vec::new()
@@ -126,6 +131,32 @@ fn action_done(
                     after_ms: SNAPSHOT_POLL_MS,
                 });
             }
+            // A collect's Run Command is followed to its end, then its output recorded.
+            if let (Some(command_id), Some((instance, store)), false) = (
+                r.steps
+                    .iter()
+                    .find(|st| st.api == "ssm:SendCommand")
+                    .and_then(|st| st.created.first()),
+                collect_of(&j.action),
+                r.dry_run,
+            ) {
+                j.command = Some(CommandRun {
+                    id: command_id.clone(),
+                    instance: instance.clone(),
+                    store,
+                    state: CommandState {
+                        status: "Pending".to_string(),
+                        details: String::new(),
+                    },
+                    polls: 0,
+                });
+                effects.push(Effect::FollowCommand {
+                    job,
+                    command_id: command_id.clone(),
+                    instance,
+                    after_ms: COMMAND_POLL_MS,
+                });
+            }
             let out = match &r.outcome {
                 Outcome::Done => (StatusLevel::Info, format!("done: {what}")),
                 Outcome::NoOp => (
@@ -228,4 +259,135 @@ fn snapshot_progress(
         ids: pending,
         after_ms: SNAPSHOT_POLL_MS,
     }]
+}
+
+/// The instance and evidence store of the collect in `action` (itself, or a playbook's step).
+fn collect_of(action: &crate::actions::Action) -> Option<(String, Option<String>)> {
+    use crate::actions::Action;
+    match action {
+        Action::Collect { instance, evidence } => Some((instance.clone(), evidence.clone())),
+        Action::Playbook { steps, .. } => steps.iter().find_map(collect_of),
+        _ => None,
+    }
+}
+
+fn command_status(
+    s: &mut State,
+    job: u64,
+    answer: Result<CommandState, EffectError>,
+) -> Vec<Effect> {
+    let ctx = s
+        .actions
+        .jobs
+        .iter()
+        .find(|j| j.id == job)
+        .map(|j| plan_context(s, &j.action));
+    let Some(j) = job_mut(s, job) else {
+        return Vec::new();
+    };
+    let Some(run) = j.command.as_mut() else {
+        return Vec::new();
+    };
+    run.polls += 1;
+    match answer {
+        Ok(st) => run.state = st,
+        // Registered a moment after SendCommand answers: asked again.
+        Err(e) if e.to_string().contains("InvocationDoesNotExist") => {}
+        Err(e) => {
+            run.state.details = e.to_string();
+            let text = format!(
+                "collect {}: cannot follow command {}: {e}",
+                run.instance, run.id
+            );
+            status(s, StatusLevel::Error, text);
+            return Vec::new();
+        }
+    }
+    if !run.state.is_final() {
+        if run.polls >= COMMAND_MAX_POLLS {
+            run.state.details = format!(
+                "still {} after {} s: aws ssm get-command-invocation --command-id {} --instance-id {}",
+                run.state.status,
+                u64::from(run.polls) * COMMAND_POLL_MS / 1000,
+                run.id,
+                run.instance
+            );
+            let text = format!("collect {}: {}", run.instance, run.state.details);
+            status(s, StatusLevel::Warn, text);
+            return Vec::new();
+        }
+        return vec![Effect::FollowCommand {
+            job,
+            command_id: run.id.clone(),
+            instance: run.instance.clone(),
+            after_ms: COMMAND_POLL_MS,
+        }];
+    }
+    let (instance, id, st) = (run.instance.clone(), run.id.clone(), run.state.clone());
+    let store = run.store.clone();
+    if st.status != "Success" {
+        status(
+            s,
+            StatusLevel::Error,
+            format!(
+                "collect {instance}: command {id} ended {} ({})",
+                st.status, st.details
+            ),
+        );
+        return Vec::new();
+    }
+    match (store, ctx) {
+        (Some(store), Some(ctx)) => {
+            status(
+                s,
+                StatusLevel::Info,
+                format!("collect {instance}: Success; recording its output in {store}"),
+            );
+            vec![Effect::RecordCollect {
+                job,
+                store,
+                instance,
+                command_id: id,
+                ctx: Box::new(ctx),
+            }]
+        }
+        _ => {
+            status(s, StatusLevel::Info, format!("collect {instance}: Success"));
+            Vec::new()
+        }
+    }
+}
+
+fn evidence_recorded(
+    s: &mut State,
+    job: u64,
+    result: Result<EvidenceNote, EffectError>,
+) -> Vec<Effect> {
+    let Some(j) = job_mut(s, job) else {
+        return Vec::new();
+    };
+    let instance = j.action.target();
+    let (level, text) = match &result {
+        Ok(n) if n.artefacts.is_empty() => (
+            StatusLevel::Warn,
+            format!(
+                "collect {instance}: no output in the evidence store (the instance role may lack s3:PutObject)"
+            ),
+        ),
+        Ok(n) => (
+            StatusLevel::Info,
+            format!(
+                "evidence: {} artefact(s) of {instance} recorded in {}",
+                n.artefacts.len(),
+                n.manifest
+            ),
+        ),
+        Err(e) => (
+            StatusLevel::Error,
+            format!("evidence of {instance} not recorded: {e}"),
+        ),
+    };
+    j.evidence = Some(result.map_err(|e| e.to_string()));
+    status(s, level, text);
+    Vec::new()
 }

@@ -21,6 +21,10 @@ use crate::actions::{Action, Confirm, Playbook};
 pub const SNAPSHOT_POLL_MS: u64 = 3000;
 /// Polls before the console stops following a snapshot (about an hour at 3 s).
 pub const SNAPSHOT_MAX_POLLS: u32 = 1200;
+/// How often a collect's Run Command is asked about, and for how long (collect's own timeout is
+/// 600 s; delivery can take longer when the agent is slow to answer).
+pub const COMMAND_POLL_MS: u64 = 2000;
+pub const COMMAND_MAX_POLLS: u32 = 450;
 
 pub(super) fn status(s: &mut State, level: StatusLevel, text: impl Into<String>) {
     s.status = Some(Status {
@@ -79,6 +83,8 @@ pub fn on_action_key(s: &mut State, c: Command) -> Vec<Effect> {
         report: None,
         snapshots: Vec::new(),
         polls: 0,
+        command: None,
+        evidence: None,
     });
     vec![Effect::PlanAction {
         job: id,
@@ -213,7 +219,7 @@ fn target_action(s: &State, c: Command) -> Result<Action, String> {
     })
 }
 
-fn plan_context(s: &State, action: &Action) -> PlanContext {
+pub(super) fn plan_context(s: &State, action: &Action) -> PlanContext {
     let mut findings = BTreeMap::new();
     let mut wanted = Vec::new();
     collect_findings(action, &mut wanted);

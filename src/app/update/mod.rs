@@ -236,6 +236,8 @@ fn apply(s: &mut State, msg: Msg) -> Vec<Effect> {
         | Msg::Audit { .. }
         | Msg::ActionDone { .. }
         | Msg::SnapshotProgress { .. }
+        | Msg::CommandStatus { .. }
+        | Msg::EvidenceRecorded { .. }
         | Msg::Account(_)) => action_results::on_msg(s, m),
     }
 }
