@@ -651,6 +651,7 @@ fn share_snapshots_on_the_demo_world() {
         Action::ShareSnapshots {
             instance: instance.clone(),
             account: "111122223333".into(),
+            kms_key: None,
         },
     ] {
         let facts = actions::gather(&action, &mut r).unwrap();
@@ -666,4 +667,55 @@ fn share_snapshots_on_the_demo_world() {
         .collect();
     assert!(!mine.is_empty());
     assert!(mine.iter().all(|s| s.shared_with == ["111122223333"]));
+}
+
+/// On the demo world too, an encrypted volume's snapshot is copied under the forensics key and
+/// only the copy is shared.
+#[test]
+fn share_snapshots_copies_encrypted_ones_on_the_demo_world() {
+    let sc = Scenario::load("log4shell-c2").unwrap();
+    let mut r = DemoResponder::for_scenario(&sc).unwrap();
+    let instance = compromised_instance(&sc).unwrap();
+    let inst = r
+        .world
+        .instances
+        .iter_mut()
+        .find(|i| i.instance_id == instance)
+        .unwrap();
+    inst.volumes[0].kms_key_id = Some("arn:aws:kms:us-east-1:483920174655:key/ebs".into());
+    let encrypted_vol = inst.volumes[0].volume_id.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = AuditLog::open(&dir.path().join("a.jsonl")).unwrap();
+    let key = "arn:aws:kms:us-east-1:483920174655:key/forensics";
+    for action in [
+        Action::Snapshot {
+            instance: instance.clone(),
+            finding: None,
+        },
+        Action::ShareSnapshots {
+            instance: instance.clone(),
+            account: "111122223333".into(),
+            kms_key: Some(key.into()),
+        },
+    ] {
+        let facts = actions::gather(&action, &mut r).unwrap();
+        let plan = actions::plan(&action, &facts, &ctx(&sc, "IR-KMS")).unwrap();
+        let report = actions::execute(&plan, &mut r, &mut log, &ExecOptions::default()).unwrap();
+        assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
+    }
+    let src = r
+        .world
+        .snapshots
+        .iter()
+        .find(|s| s.volume_id == encrypted_vol && !s.tags.contains_key("vigil:copy-of"))
+        .unwrap();
+    assert!(src.shared_with.is_empty(), "the encrypted source is not shared");
+    let copy = r
+        .world
+        .snapshots
+        .iter()
+        .find(|s| s.tags.get("vigil:copy-of") == Some(&src.snapshot_id))
+        .expect("its copy");
+    assert_eq!(copy.kms_key_id.as_deref(), Some(key));
+    assert_eq!(copy.shared_with, ["111122223333"]);
 }

@@ -1623,3 +1623,166 @@ fn share_snapshots_gives_the_forensics_account_the_case_snapshots() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an AWS account id"));
 }
+
+/// share-snapshots with a forensics key: the encrypted snapshot of the case is copied under that
+/// key (CopySnapshot, read back: encrypted, the key, the case's tags) and the copy shared, the
+/// source never; without a key it is left out and the plan says how; a second run shares the
+/// copy it made instead of copying again.
+#[test]
+fn share_snapshots_copies_encrypted_ones_under_the_forensics_key() {
+    let (_g, url) = moto();
+    let s = sdk(&url);
+    let f = fixture(&s);
+    let az =
+        s.rt.block_on(s.ec2.describe_instances().instance_ids(&f.instance).send())
+            .unwrap()
+            .reservations()[0]
+            .instances()[0]
+            .placement()
+            .and_then(|p| p.availability_zone())
+            .unwrap()
+            .to_string();
+    let vol =
+        s.rt.block_on(
+            s.ec2
+                .create_volume()
+                .availability_zone(&az)
+                .size(8)
+                .encrypted(true)
+                .kms_key_id("arn:aws:kms:us-east-1:123456789012:key/ebs-cmk")
+                .send(),
+        )
+        .unwrap()
+        .volume_id()
+        .unwrap()
+        .to_string();
+    s.rt.block_on(
+        s.ec2
+            .attach_volume()
+            .volume_id(&vol)
+            .instance_id(&f.instance)
+            .device("/dev/sdf")
+            .send(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let (code, v) = act(
+        &url,
+        &log,
+        &["snapshot", &f.instance, "--yes", "--case", "IR-K"],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    let share = |extra: &[&str]| {
+        act(
+            &url,
+            &log,
+            &[
+                &[
+                    "share-snapshots",
+                    &f.instance,
+                    "--forensics-account",
+                    "111122223333",
+                    "--yes",
+                    "--case",
+                    "IR-K",
+                ][..],
+                extra,
+            ]
+            .concat(),
+        )
+    };
+    let snapshots = |s: &Sdk| {
+        s.rt.block_on(s.ec2.describe_snapshots().owner_ids("self").send())
+            .unwrap()
+            .snapshots()
+            .to_vec()
+    };
+    let encrypted_src = snapshots(&s)
+        .into_iter()
+        .find(|x| x.volume_id() == Some(vol.as_str()))
+        .unwrap()
+        .snapshot_id()
+        .unwrap()
+        .to_string();
+    let shared_with = |id: &str| -> Vec<String> {
+        s.rt.block_on(
+            s.ec2
+                .describe_snapshot_attribute()
+                .snapshot_id(id)
+                .attribute(ec2t::SnapshotAttributeName::CreateVolumePermission)
+                .send(),
+        )
+        .unwrap()
+        .create_volume_permissions()
+        .iter()
+        .filter_map(|p| p.user_id().map(str::to_string))
+        .collect()
+    };
+
+    // No key: the encrypted snapshot is left out, said with the way to share it.
+    let (code, v) = share(&[]);
+    assert_eq!(code, 0, "{v:#}");
+    let notes = v["plan"]["notes"].to_string();
+    assert!(
+        notes.contains(&encrypted_src) && notes.contains("--forensics-key"),
+        "{notes}"
+    );
+    assert!(shared_with(&encrypted_src).is_empty());
+
+    // With the forensics key: copied under it, the copy shared.
+    let key = "arn:aws:kms:us-east-1:123456789012:key/forensics";
+    let (code, v) = share(&["--forensics-key", key]);
+    assert_eq!(code, 0, "{v:#}");
+    let apis: Vec<&str> = v["report"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| st["api"].as_str().unwrap())
+        .collect();
+    // The unencrypted snapshot is shared as it is; the encrypted one's copy after its copy.
+    let copy_at = apis
+        .iter()
+        .position(|a| *a == "ec2:CopySnapshot")
+        .expect("a copy");
+    assert_eq!(
+        apis[copy_at + 1..],
+        ["ec2:ModifySnapshotAttribute"],
+        "{v:#}"
+    );
+    assert_eq!(apis.len(), 3, "{v:#}");
+    let copy = snapshots(&s)
+        .into_iter()
+        .find(|x| {
+            x.tags().iter().any(|t| {
+                t.key() == Some("vigil:copy-of") && t.value() == Some(encrypted_src.as_str())
+            })
+        })
+        .expect("the copy, tagged with its source");
+    assert_eq!(copy.encrypted(), Some(true));
+    assert_eq!(copy.kms_key_id(), Some(key));
+    assert!(
+        copy.tags()
+            .iter()
+            .any(|t| t.key() == Some("vigil:case") && t.value() == Some("IR-K"))
+    );
+    let copy_id = copy.snapshot_id().unwrap().to_string();
+    assert_eq!(shared_with(&copy_id), ["111122223333"]);
+    assert!(
+        shared_with(&encrypted_src).is_empty(),
+        "the source is never shared"
+    );
+
+    // Again: the copy is shared again, not made twice.
+    let (code, v) = share(&["--forensics-key", key]);
+    assert_eq!(code, 0, "{v:#}");
+    assert!(
+        !v["report"]["steps"].to_string().contains("CopySnapshot"),
+        "{v:#}"
+    );
+    let copies = snapshots(&s)
+        .iter()
+        .filter(|x| x.tags().iter().any(|t| t.key() == Some("vigil:copy-of")))
+        .count();
+    assert_eq!(copies, 1);
+}

@@ -87,10 +87,13 @@ pub enum Action {
         waf: Option<WafSet>,
     },
     /// Let the forensics account create volumes from the case's snapshots of the instance
-    /// (createVolumePermission).
+    /// (createVolumePermission). An encrypted snapshot is first copied under `kms_key` (a key
+    /// the forensics account may use), and the copy shared.
     ShareSnapshots {
         instance: String,
         account: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kms_key: Option<String>,
     },
     /// Gather the instance's volatile artefacts with SSM Run Command, the output written to the
     /// evidence store (`s3://BUCKET/PREFIX`), never through the terminal.

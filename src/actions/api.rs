@@ -161,10 +161,20 @@ pub enum ApiCall {
         rule_number: i32,
         egress: bool,
     },
-    /// createVolumePermission add: the account can create volumes from the snapshot.
+    /// createVolumePermission add: the account can create volumes from the snapshot (one that
+    /// exists, or the copy an earlier CopySnapshot of the plan makes).
     ModifySnapshotAttribute {
-        snapshot_id: String,
+        snapshot_id: GroupRef,
         add_user_id: String,
+    },
+    /// A copy of an encrypted snapshot under another KMS key (the forensics account's), in the
+    /// responder's region (SourceRegion), tagged as vigil's for the case. Later steps name the
+    /// copy as `Created(source_snapshot_id)`.
+    CopySnapshot {
+        source_snapshot_id: String,
+        kms_key_id: String,
+        description: String,
+        tags: BTreeMap<String, String>,
     },
     /// SSM Run Command: the document (AWS-RunShellScript or AWS-RunPowerShellScript) with these
     /// command lines on one instance, its output written to S3. No DryRun in SSM.
@@ -273,12 +283,13 @@ pub enum ApiKind {
     SendCommand,
     ModifySnapshotAttribute,
     PutObject,
+    CopySnapshot,
 }
 
 impl ApiKind {
     /// Every kind, in declaration order (checked below at compile time): what the IAM policy test
     /// walks.
-    pub const ALL: [ApiKind; 29] = [
+    pub const ALL: [ApiKind; 30] = [
         ApiKind::ModifyInstanceAttribute,
         ApiKind::CreateTags,
         ApiKind::DeleteTags,
@@ -308,6 +319,7 @@ impl ApiKind {
         ApiKind::SendCommand,
         ApiKind::ModifySnapshotAttribute,
         ApiKind::PutObject,
+        ApiKind::CopySnapshot,
     ];
 
     /// The IAM action a call of this kind needs (also its name in the audit log).
@@ -341,6 +353,7 @@ impl ApiKind {
             ApiKind::UpdateIpSet => "wafv2:UpdateIPSet",
             ApiKind::SendCommand => "ssm:SendCommand",
             ApiKind::PutObject => "s3:PutObject",
+            ApiKind::CopySnapshot => "ec2:CopySnapshot",
             ApiKind::ModifySnapshotAttribute => "ec2:ModifySnapshotAttribute",
         }
     }
@@ -359,7 +372,8 @@ impl ApiKind {
             | ApiKind::AssociateIamInstanceProfile
             | ApiKind::CreateNetworkAclEntry
             | ApiKind::DeleteNetworkAclEntry
-            | ApiKind::ModifySnapshotAttribute => Service::Ec2,
+            | ApiKind::ModifySnapshotAttribute
+            | ApiKind::CopySnapshot => Service::Ec2,
             ApiKind::Publish => Service::Sns,
             ApiKind::UpdateAccessKey | ApiKind::PutRolePolicy => Service::Iam,
             ApiKind::EnterStandby | ApiKind::ExitStandby | ApiKind::DetachInstances => {
@@ -387,7 +401,7 @@ const _: () = {
         assert!(ApiKind::ALL[i] as usize == i);
         i += 1;
     }
-    assert!(ApiKind::PutObject as usize + 1 == ApiKind::ALL.len());
+    assert!(ApiKind::CopySnapshot as usize + 1 == ApiKind::ALL.len());
 };
 
 impl ApiCall {
@@ -429,6 +443,7 @@ impl ApiCall {
             ApiCall::SendCommand { .. } => ApiKind::SendCommand,
             ApiCall::ModifySnapshotAttribute { .. } => ApiKind::ModifySnapshotAttribute,
             ApiCall::PutObject { .. } => ApiKind::PutObject,
+            ApiCall::CopySnapshot { .. } => ApiKind::CopySnapshot,
         }
     }
 
@@ -458,6 +473,9 @@ impl ApiCall {
             ApiCall::CreateSecurityGroup { group_name, .. } => Some(group_name),
             ApiCall::CreateFirewallDomainList { name }
             | ApiCall::CreateFirewallRuleGroup { name } => Some(name),
+            ApiCall::CopySnapshot {
+                source_snapshot_id, ..
+            } => Some(source_snapshot_id),
             _ => None,
         }
     }
@@ -475,6 +493,7 @@ impl ApiCall {
                 ..
             } => vec![rule_group, domain_list],
             ApiCall::AssociateFirewallRuleGroup { rule_group, .. } => vec![rule_group],
+            ApiCall::ModifySnapshotAttribute { snapshot_id, .. } => vec![snapshot_id],
             _ => Vec::new(),
         }
     }
@@ -532,7 +551,10 @@ impl ApiCall {
             }
             ApiCall::UpdateIpSet { name, .. } => vec![name.clone()],
             ApiCall::SendCommand { instance_id, .. } => vec![instance_id.clone()],
-            ApiCall::ModifySnapshotAttribute { snapshot_id, .. } => vec![snapshot_id.clone()],
+            ApiCall::ModifySnapshotAttribute { snapshot_id, .. } => vec![snapshot_id.to_string()],
+            ApiCall::CopySnapshot {
+                source_snapshot_id, ..
+            } => vec![source_snapshot_id.clone()],
             ApiCall::PutObject { bucket, key, .. } => vec![format!("s3://{bucket}/{key}")],
         }
     }

@@ -155,7 +155,20 @@ impl ApiCall {
                 snapshot_id,
                 add_user_id,
             } => format!(
-                "ModifySnapshotAttribute SnapshotId={snapshot_id} Attribute=createVolumePermission OperationType=add UserIds={add_user_id}"
+                "ModifySnapshotAttribute SnapshotId={} Attribute=createVolumePermission OperationType=add UserIds={add_user_id}",
+                match snapshot_id {
+                    crate::actions::GroupRef::Created(source) => format!("<copy of {source}>"),
+                    existing => existing.to_string(),
+                }
+            ),
+            ApiCall::CopySnapshot {
+                source_snapshot_id,
+                kms_key_id,
+                description,
+                tags,
+            } => format!(
+                "CopySnapshot SourceSnapshotId={source_snapshot_id} SourceRegion=(the responder's) Encrypted=true KmsKeyId={kms_key_id} Description=\"{description}\" TagSpecifications=snapshot:{}",
+                kv(tags)
             ),
             ApiCall::PutObject {
                 bucket,

@@ -40,7 +40,7 @@ pub use audit::{AuditKind, AuditLog, AuditRecord};
 pub use exec::{ExecOptions, Outcome, Report, StepReport, execute};
 pub use names::{
     DNS_BLOCKLIST_NAME, DNS_RULE_GROUP_NAME, REVOKE_POLICY_NAME, STATUS_QUARANTINED, TAG_CASE,
-    TAG_DETACHED_PROFILE, TAG_STATUS, role_name,
+    TAG_COPY_OF, TAG_DETACHED_PROFILE, TAG_STATUS, role_name,
 };
 pub use plan::{Facts, Plan, PlanError, Step, gather, plan};
 pub use playbook::{Playbook, PlaybookStep};

@@ -10,6 +10,8 @@ pub(crate) fn contain_group_name(vpc: &str) -> String {
 }
 /// Tag keys vigil writes.
 pub const TAG_CASE: &str = "vigil:case";
+/// On a snapshot vigil copied under the forensics key: the snapshot it is a copy of.
+pub const TAG_COPY_OF: &str = "vigil:copy-of";
 pub const TAG_STATUS: &str = "vigil:status";
 /// On each ENI: the groups it had before quarantine, comma-separated (release restores them).
 pub(crate) const TAG_ORIGINAL_GROUPS: &str = "vigil:original-groups";

@@ -70,6 +70,9 @@ pub struct CaseSnapshot {
     pub state: SnapshotState,
     pub encrypted: bool,
     pub kms_key_id: Option<String>,
+    /// Its `vigil:copy-of` tag: the snapshot this is vigil's copy of (under the forensics key).
+    #[serde(default)]
+    pub copy_of: Option<String>,
 }
 
 /// A bucket's Object Lock configuration (GetObjectLockConfiguration): whether it is on, and its

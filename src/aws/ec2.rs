@@ -103,6 +103,7 @@ pub(super) fn case_snapshots(
             state: snapshot_state(s.state()),
             encrypted: s.encrypted().unwrap_or(false),
             kms_key_id: s.kms_key_id().map(str::to_string),
+            copy_of: tags_of(s.tags()).remove(crate::actions::TAG_COPY_OF),
         })
         .collect())
 }
@@ -532,6 +533,7 @@ pub(super) fn call(
             snapshot_id,
             add_user_id,
         } => {
+            let snapshot_id = snapshot_id.resolve(created)?;
             // OperationType with UserId.N: the API's flat form of the same modification.
             let req = c
                 .ec2
@@ -543,6 +545,37 @@ pub(super) fn call(
                 .dry_run(dry_run);
             let o = c.write(call, req.send())?;
             Ok(ok(o.request_id(), vec![]))
+        }
+        ApiCall::CopySnapshot {
+            source_snapshot_id,
+            kms_key_id,
+            description,
+            tags,
+        } => {
+            let req = c
+                .ec2
+                .copy_snapshot()
+                .source_snapshot_id(source_snapshot_id)
+                .source_region(&c.region)
+                .encrypted(true)
+                .kms_key_id(kms_key_id)
+                .description(description)
+                .tag_specifications(
+                    ec2t::TagSpecification::builder()
+                        .resource_type(ec2t::ResourceType::Snapshot)
+                        .set_tags(Some(
+                            tags.iter()
+                                .map(|(k, v)| ec2t::Tag::builder().key(k).value(v).build())
+                                .collect(),
+                        ))
+                        .build(),
+                )
+                .dry_run(dry_run);
+            let o = c.write(call, req.send())?;
+            Ok(ok(
+                o.request_id(),
+                o.snapshot_id().map(str::to_string).into_iter().collect(),
+            ))
         }
         // No DryRun in these two APIs: the executor never asks for one.
         ApiCall::DisassociateIamInstanceProfile { association_id, .. } => {

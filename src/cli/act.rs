@@ -98,11 +98,13 @@ fn action_of(cmd: &ActCommand) -> Result<(Action, &ActArgs, AsgMode), ActError> 
         ActCommand::ShareSnapshots {
             instance,
             forensics_account,
+            forensics_key,
             common,
         } => (
             Action::ShareSnapshots {
                 instance: instance.clone(),
                 account: forensics_account.clone(),
+                kms_key: forensics_key.clone(),
             },
             common,
         ),

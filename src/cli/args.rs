@@ -674,6 +674,10 @@ pub enum ActCommand {
         /// The forensics account (12 digits)
         #[arg(long, value_name = "ACCOUNT")]
         forensics_account: String,
+        /// A KMS key the forensics account may use (ARN or id): encrypted snapshots are copied
+        /// under it (CopySnapshot) and the copies shared
+        #[arg(long, value_name = "KMS_KEY")]
+        forensics_key: Option<String>,
         #[command(flatten)]
         common: ActArgs,
     },

@@ -218,6 +218,9 @@ pub struct Volume {
     pub volume_id: String,
     #[serde(default)]
     pub device: String,
+    /// The KMS key it is encrypted with, if it is (its snapshots are too).
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -267,6 +270,9 @@ pub struct Snapshot {
     /// Accounts allowed to create volumes from it (share-snapshots).
     #[serde(default)]
     pub shared_with: Vec<String>,
+    /// The KMS key it is encrypted with, if it is.
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
 }
 
 impl World {

@@ -113,9 +113,11 @@ fn plan_into(
             instance: id,
             evidence,
         } => collect::plan(action, id, evidence, facts, ctx, p),
-        Action::ShareSnapshots { instance, account } => {
-            share_snapshots::plan(action, instance, account, facts, ctx, p)
-        }
+        Action::ShareSnapshots {
+            instance,
+            account,
+            kms_key,
+        } => share_snapshots::plan(action, instance, account, kms_key.as_deref(), facts, ctx, p),
         Action::DetachProfile { instance: id } => {
             detach_profile::plan(action, id, facts, &ctx.case, p)
         }

@@ -187,6 +187,7 @@ impl DemoResponder {
                         state: SnapshotState::Pending,
                         progress: 0,
                         shared_with: Vec::new(),
+                        kms_key_id: v.kms_key_id.clone(),
                     });
                     ids.push(id);
                 }
@@ -257,10 +258,42 @@ impl DemoResponder {
                 }
                 Ok(vec![])
             }
+            ApiCall::CopySnapshot {
+                source_snapshot_id,
+                kms_key_id,
+                tags,
+                ..
+            } => {
+                let n = self.world.snapshots.len();
+                let source = self
+                    .world
+                    .snapshots
+                    .iter()
+                    .find(|s| &s.snapshot_id == source_snapshot_id)
+                    .cloned()
+                    .ok_or_else(|| {
+                        not_found(
+                            "InvalidSnapshot.NotFound",
+                            &format!("snapshot {source_snapshot_id}"),
+                        )
+                    })?;
+                let id = hex_id("snap", &format!("{source_snapshot_id}/copy/{n}"));
+                self.world.snapshots.push(Snapshot {
+                    snapshot_id: id.clone(),
+                    tags: tags.clone(),
+                    state: SnapshotState::Pending,
+                    progress: 0,
+                    shared_with: Vec::new(),
+                    kms_key_id: Some(kms_key_id.clone()),
+                    ..source
+                });
+                Ok(vec![id])
+            }
             ApiCall::ModifySnapshotAttribute {
                 snapshot_id,
                 add_user_id,
             } => {
+                let snapshot_id = &snapshot_id.resolve(created)?;
                 let snap = self
                     .world
                     .snapshots

@@ -39,8 +39,9 @@ impl Inspect for DemoResponder {
                 snapshot_id: s.snapshot_id.clone(),
                 volume_id: s.volume_id.clone(),
                 state: s.state,
-                encrypted: false,
-                kms_key_id: None,
+                encrypted: s.kms_key_id.is_some(),
+                kms_key_id: s.kms_key_id.clone(),
+                copy_of: s.tags.get(crate::actions::TAG_COPY_OF).cloned(),
             })
             .collect())
     }
