@@ -255,6 +255,43 @@ fn playbooks_reject_unknown_steps() {
     assert!(err.to_string().contains("format-disk"));
 }
 
+/// A playbook's memory_command reaches collect: the plan's command ends with it, and says the
+/// capture runs; without one the plan says memory is not collected.
+#[test]
+fn a_playbook_names_the_teams_memory_capture() {
+    let sc = Scenario::load("log4shell-c2").unwrap();
+    let mut r = DemoResponder::for_scenario(&sc).unwrap();
+    let instance = compromised_instance(&sc).unwrap();
+    let pb = Playbook::parse(
+        "team.toml",
+        "name = \"team\"\nsteps = [\"collect\"]\nmemory_command = \"/opt/ir/avml /var/tmp/m.lime\"",
+    )
+    .unwrap();
+    let action = pb.action(&instance, None, Some("s3://demo-evidence/ir"));
+    let facts = actions::gather(&action, &mut r).unwrap();
+    let plan = actions::plan(&action, &facts, &ctx(&sc, "IR-M")).unwrap();
+    let actions::ApiCall::SendCommand { commands, .. } = &plan.steps[0].call else {
+        panic!("{plan:#?}")
+    };
+    assert_eq!(commands.last().unwrap(), "/opt/ir/avml /var/tmp/m.lime");
+    assert!(
+        plan.blast_radius
+            .iter()
+            .any(|b| b.contains("memory capture"))
+    );
+    let plain = Playbook::default_playbook().unwrap();
+    let action = plain.action(&instance, None, Some("s3://demo-evidence/ir"));
+    let facts = actions::gather(&action, &mut r).unwrap();
+    let plan = actions::plan(&action, &facts, &ctx(&sc, "IR-M")).unwrap();
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("memory is not collected")),
+        "{:?}",
+        plan.notes
+    );
+}
+
 #[test]
 fn confirmation_rules() {
     let c = Confirm::TypeId {
@@ -606,12 +643,14 @@ fn collect_on_the_demo_world() {
     let action = Action::Collect {
         instance: instance.clone(),
         evidence: None,
+        memory: None,
     };
     let facts = actions::gather(&action, &mut r).unwrap();
     assert!(actions::plan(&action, &facts, &ctx(&sc, "IR-C")).is_err());
     let action = Action::Collect {
         instance: instance.clone(),
         evidence: Some("s3://demo-evidence/ir".into()),
+        memory: None,
     };
     let facts = actions::gather(&action, &mut r).unwrap();
     let plan = actions::plan(&action, &facts, &ctx(&sc, "IR-C")).unwrap();
@@ -709,7 +748,10 @@ fn share_snapshots_copies_encrypted_ones_on_the_demo_world() {
         .iter()
         .find(|s| s.volume_id == encrypted_vol && !s.tags.contains_key("vigil:copy-of"))
         .unwrap();
-    assert!(src.shared_with.is_empty(), "the encrypted source is not shared");
+    assert!(
+        src.shared_with.is_empty(),
+        "the encrypted source is not shared"
+    );
     let copy = r
         .world
         .snapshots

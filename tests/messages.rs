@@ -120,6 +120,7 @@ fn action_messages() -> Vec<Msg> {
     let collect = Action::Collect {
         instance: action.target(),
         evidence: Some("s3://vigil-demo-evidence/msg".into()),
+        memory: None,
     };
     let facts = actions::gather(&collect, &mut r).expect("facts");
     let cplan = actions::plan(&collect, &facts, &ctx).expect("plan");

@@ -1530,6 +1530,31 @@ fn collect_runs_the_shell_document_into_the_evidence_store() {
     );
     assert!(lines.iter().any(|l| l.contains("lsmod")));
     assert_paired(&audit(&log), "IR-C");
+
+    // The team's memory capture tool, last, told where the output goes.
+    let mem = "avml /var/tmp/m.lime && aws s3 cp /var/tmp/m.lime ${VIGIL_S3}memory.lime";
+    let out = run(&[&collect[..], &["--memory-command", mem]].concat());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    let command_id = v["collect"]["command_id"].as_str().unwrap().to_string();
+    let listed =
+        s.rt.block_on(ssm.list_commands().command_id(&command_id).send())
+            .unwrap();
+    let lines = &listed.commands()[0].parameters().unwrap()["commands"];
+    assert_eq!(lines.last().map(String::as_str), Some(mem));
+    assert!(
+        lines.contains(&format!(
+            "export VIGIL_S3='s3://ir-evidence/cases/IR-C/collect/{}/'",
+            f.instance
+        )),
+        "{lines:?}"
+    );
+    let ps = lines.iter().position(|l| l.contains("ps -eo")).unwrap();
+    let m = lines.iter().position(|l| l == mem).unwrap();
+    assert!(
+        ps < m,
+        "the volatile state is read before the capture tool runs"
+    );
 }
 
 /// share-snapshots: the case's snapshots of the instance (taken by vigil act snapshot) get a

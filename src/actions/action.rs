@@ -100,6 +100,10 @@ pub enum Action {
     Collect {
         instance: String,
         evidence: Option<String>,
+        /// The team's memory capture command (a playbook setting, `--memory-command`), run after
+        /// the volatile artefacts with `$VIGIL_S3` set to the output folder; vigil ships none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        memory: Option<String>,
     },
     /// Take the instance profile off the instance, so its role's credentials stop being renewed
     /// there (recorded on the instance for release).

@@ -71,6 +71,10 @@ pub struct Playbook {
     pub description: String,
     /// The actions in order.
     pub steps: Vec<PlaybookStep>,
+    /// The team's memory capture command, run by collect after the volatile artefacts (with
+    /// `$VIGIL_S3` set to collect's output folder); none by default: vigil ships no capture tool.
+    #[serde(default)]
+    pub memory_command: Option<String>,
 }
 
 impl Playbook {
@@ -105,6 +109,7 @@ impl Playbook {
                 PlaybookStep::Collect => Some(Action::Collect {
                     instance: instance.to_string(),
                     evidence: evidence.map(str::to_string),
+                    memory: self.memory_command.clone(),
                 }),
                 PlaybookStep::Snapshot => Some(Action::Snapshot {
                     instance: instance.to_string(),

@@ -111,12 +111,14 @@ fn action_of(cmd: &ActCommand) -> Result<(Action, &ActArgs, AsgMode), ActError> 
         ActCommand::Collect {
             instance,
             evidence,
+            memory_command,
             common,
             ..
         } => (
             Action::Collect {
                 instance: instance.clone(),
                 evidence: evidence_store(evidence),
+                memory: memory_command.clone(),
             },
             common,
         ),

@@ -689,6 +689,11 @@ pub enum ActCommand {
         /// The evidence store: the output goes under PREFIX/CASE/collect/INSTANCE/
         #[arg(long, value_name = "s3://BUCKET/PREFIX")]
         evidence: Option<String>,
+        /// The team's memory capture command, run on the instance after the volatile artefacts
+        /// with $VIGIL_S3 set to the output folder (vigil ships no capture tool), e.g.
+        /// "avml /var/tmp/m.lime && aws s3 cp /var/tmp/m.lime ${VIGIL_S3}memory.lime"
+        #[arg(long, value_name = "COMMAND")]
+        memory_command: Option<String>,
         /// How long to follow the invocation (GetCommandInvocation) before saying it is still
         /// running
         #[arg(long, value_name = "SECONDS", default_value_t = 600)]

@@ -53,6 +53,7 @@ pub(super) fn plan(
     action: &Action,
     id: &str,
     evidence: &Option<String>,
+    memory: Option<&str>,
     facts: &Facts,
     ctx: &PlanContext,
     p: &mut Plan,
@@ -86,12 +87,34 @@ pub(super) fn plan(
         .cloned()
         .collect::<Vec<_>>()
         .join("/");
+    let mut commands: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+    // The team's memory capture, last: the volatile state is read before the capture tool
+    // itself changes it. It gets the output folder, to upload its image beside the rest.
+    if let Some(m) = memory {
+        let to = format!("s3://{bucket}/{key_prefix}/");
+        commands.extend(if windows {
+            [
+                format!("$env:VIGIL_S3 = '{to}'"),
+                "'== memory (the team capture tool)'".to_string(),
+                m.to_string(),
+            ]
+        } else {
+            [
+                format!("export VIGIL_S3='{to}'"),
+                "echo '== memory (the team capture tool)'".to_string(),
+                m.to_string(),
+            ]
+        });
+        p.blast_radius.push(format!(
+            "{id} also runs the playbook's memory capture: `{m}` (the image is as large as the instance's memory; the tool must be installed there)"
+        ));
+    }
     p.steps.push(step(
         action,
         ApiCall::SendCommand {
             instance_id: id.to_string(),
             document: document.to_string(),
-            commands: lines.iter().map(|s| s.to_string()).collect(),
+            commands,
             output_s3_bucket: bucket.clone(),
             output_s3_key_prefix: key_prefix.clone(),
             comment: format!("vigil collect {} {id}", ctx.case),
@@ -107,9 +130,11 @@ pub(super) fn plan(
     p.notes.push(format!(
         "the instance's own role writes the output: it needs s3:PutObject on s3://{bucket}/{key_prefix}/ (without it the command still runs and SSM keeps only the first 24,000 characters)"
     ));
-    p.notes.push(
-        "memory is not collected: vigil ships no capture tool (a playbook step with the team's tool does it)".to_string(),
-    );
+    if memory.is_none() {
+        p.notes.push(
+            "memory is not collected: vigil ships no capture tool (give the team's with --memory-command, or memory_command in the playbook)".to_string(),
+        );
+    }
     Ok(())
 }
 

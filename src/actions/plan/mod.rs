@@ -112,7 +112,8 @@ fn plan_into(
         Action::Collect {
             instance: id,
             evidence,
-        } => collect::plan(action, id, evidence, facts, ctx, p),
+            memory,
+        } => collect::plan(action, id, evidence, memory.as_deref(), facts, ctx, p),
         Action::ShareSnapshots {
             instance,
             account,

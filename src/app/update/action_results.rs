@@ -265,7 +265,9 @@ fn snapshot_progress(
 fn collect_of(action: &crate::actions::Action) -> Option<(String, Option<String>)> {
     use crate::actions::Action;
     match action {
-        Action::Collect { instance, evidence } => Some((instance.clone(), evidence.clone())),
+        Action::Collect {
+            instance, evidence, ..
+        } => Some((instance.clone(), evidence.clone())),
         Action::Playbook { steps, .. } => steps.iter().find_map(collect_of),
         _ => None,
     }

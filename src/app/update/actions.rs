@@ -146,6 +146,7 @@ fn target_action(s: &State, c: Command) -> Result<Action, String> {
         Command::Collect => Action::Collect {
             instance: instance()?,
             evidence: s.opts.evidence.clone(),
+            memory: None,
         },
         Command::DetachProfile => Action::DetachProfile {
             instance: instance()?,
