@@ -567,6 +567,8 @@ fn collect_from_the_console_shows_what_it_found() {
     assert_eq!(run.state.status, "Success");
     let note = job
         .evidence
+        .first()
+        .cloned()
         .expect("recorded")
         .expect("recorded without error");
     assert_eq!(note.artefacts.len(), 1, "{note:?}");
@@ -597,8 +599,24 @@ fn collect_from_the_console_shows_what_it_found() {
         "{text}"
     );
     assert!(
-        text.contains(&format!("sha256 {}", &note.artefacts[0].sha256[..16])),
+        text.contains(&format!("sha256 {} ", &note.artefacts[0].sha256[..16])),
         "{text}"
+    );
+    // A snapshot's ids are recorded in the same store.
+    c.keys("esc");
+    c.select_instance_finding(&id);
+    c.keys("S y");
+    let job = c.s().actions.jobs[1].clone();
+    let note = job
+        .evidence
+        .first()
+        .cloned()
+        .expect("recorded")
+        .expect("no error");
+    assert_eq!(note.artefacts.len(), 1, "{note:?}");
+    assert!(
+        note.artefacts[0].key.contains(&format!("/snapshots/{id}-")),
+        "{note:?}"
     );
     c.keys("esc W");
     assert!(

@@ -155,6 +155,42 @@ pub fn collect_artefacts(
         .collect()
 }
 
+/// The record of a snapshot's ids as an artefact of the case (`PREFIX/CASE/snapshots/…json`):
+/// which instance, which finding, which snapshots, when. `None` without snapshots or a store.
+pub fn snapshot_record(
+    store: &str,
+    case: &str,
+    now: crate::model::Ts,
+    instance: &str,
+    finding: Option<&str>,
+    snapshots: &[String],
+) -> Option<Artefact> {
+    let (_, prefix) = store_of(store)?;
+    if snapshots.is_empty() {
+        return None;
+    }
+    let now = now.to_rfc3339_secs();
+    let text = serde_json::to_string_pretty(&serde_json::json!({
+        "case": case, "instance": instance, "finding": finding,
+        "snapshots": snapshots, "taken_at": now,
+    }))
+    .ok()?
+        + "\n";
+    Some(Artefact {
+        key: case_key(
+            prefix.as_str(),
+            case,
+            &format!("snapshots/{instance}-{}.json", key_stamp(&now)),
+        ),
+        kind: "snapshot-record".to_string(),
+        sha256: sha256_hex(text.as_bytes()),
+        size: text.len() as u64,
+        source: ArtefactSource::Text { text },
+        instance: Some(instance.to_string()),
+        command: Some("ec2:CreateSnapshots".to_string()),
+    })
+}
+
 /// SHA-256 of `bytes`, lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};

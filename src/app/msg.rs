@@ -344,6 +344,13 @@ pub enum Effect {
         instance: String,
         after_ms: u64,
     },
+    /// Put these artefacts (a snapshot's record) in the evidence store with a manifest record
+    /// (`action` is a store-evidence); answer with [`Msg::EvidenceRecorded`].
+    StoreEvidence {
+        job: u64,
+        action: Action,
+        ctx: Box<PlanContext>,
+    },
     /// Hash the objects a collect wrote to the evidence store and add a manifest record of them
     /// (planned and audited as store-evidence); answer with [`Msg::EvidenceRecorded`].
     RecordCollect {

@@ -438,8 +438,9 @@ pub struct Job {
     pub polls: u32,
     /// The Run Command this job started (collect), followed to its end.
     pub command: Option<CommandRun>,
-    /// What was recorded of it in the evidence store, or why not.
-    pub evidence: Option<Result<crate::app::msg::EvidenceNote, String>>,
+    /// What was recorded of it in the evidence store (a collect's output, a snapshot's ids),
+    /// or why not.
+    pub evidence: Vec<Result<crate::app::msg::EvidenceNote, String>>,
 }
 
 /// A collect's Run Command as the console follows it.

@@ -6,7 +6,7 @@
 //! 2 usage or input error, 3 refused (read-only, not confirmed, no terminal to confirm on).
 
 use super::args::{ActArgs, ActCommand, ActFormat};
-use crate::actions::evidence::{self, Artefact, ArtefactSource};
+use crate::actions::evidence::{self, Artefact};
 use crate::actions::plan::{FindingSummary, PlanContext, default_case};
 use crate::actions::webhook::WebhookUrl;
 use crate::actions::{
@@ -509,38 +509,15 @@ fn snapshot_record(
     finding: Option<&str>,
     report: &actions::Report,
 ) -> Vec<Artefact> {
-    let Some((_, prefix)) = evidence::store_of(store) else {
-        return Vec::new();
-    };
-    let snapshots: Vec<&String> = report
+    let snapshots: Vec<String> = report
         .steps
         .iter()
         .filter(|s| s.api == "ec2:CreateSnapshots")
-        .flat_map(|s| &s.created)
+        .flat_map(|s| s.created.iter().cloned())
         .collect();
-    if snapshots.is_empty() {
-        return Vec::new();
-    }
-    let now = ctx.now.to_rfc3339_secs();
-    let text = serde_json::to_string_pretty(&serde_json::json!({
-        "case": ctx.case, "instance": instance, "finding": finding,
-        "snapshots": snapshots, "taken_at": now,
-    }))
-    .unwrap_or_default()
-        + "\n";
-    vec![Artefact {
-        key: evidence::case_key(
-            &prefix,
-            &ctx.case,
-            &format!("snapshots/{instance}-{}.json", evidence::key_stamp(&now)),
-        ),
-        kind: "snapshot-record".to_string(),
-        sha256: evidence::sha256_hex(text.as_bytes()),
-        size: text.len() as u64,
-        source: ArtefactSource::Text { text },
-        instance: Some(instance.to_string()),
-        command: Some("ec2:CreateSnapshots".to_string()),
-    }]
+    evidence::snapshot_record(store, &ctx.case, ctx.now, instance, finding, &snapshots)
+        .into_iter()
+        .collect()
 }
 
 /// Where a Run Command invocation ended.

@@ -106,6 +106,10 @@ impl Armed {
                     .map_err(|e| EffectError::Responder(format!("{}: {}", e.code, e.plain())));
                 bus.blocking_send(Msg::CommandStatus { job, status });
             }
+            Effect::StoreEvidence { job, action, ctx } => {
+                let result = self.store_evidence(bus, &action, &ctx);
+                bus.blocking_send(Msg::EvidenceRecorded { job, result });
+            }
             Effect::RecordCollect {
                 job,
                 store,
@@ -152,21 +156,12 @@ impl Armed {
         let (bucket, prefix) = evidence::store_of(store)
             .ok_or_else(|| EffectError::Plan(format!("{store} is not s3://BUCKET/PREFIX")))?;
         let folder = evidence::collect_folder(&prefix, &ctx.case, instance, command_id);
-        let tap = bus.clone();
-        let mut log = AuditLog::open(&self.audit_path)
-            .map_err(|e| EffectError::AuditLog(e.to_string()))?
-            .with_tap(Box::new(move |r| {
-                tap.blocking_send(Msg::Audit {
-                    job: u64::MAX,
-                    record: Box::new(r.clone()),
-                });
-            }));
-        let mut s = self.lock();
-        let objects = s
+        let objects = self
+            .lock()
             .responder()
             .stored_objects(&bucket, &folder)
             .map_err(|e| EffectError::Responder(e.plain()))?;
-        let artefacts = evidence::collect_artefacts(objects.clone(), instance, command_id);
+        let artefacts = evidence::collect_artefacts(objects, instance, command_id);
         if artefacts.is_empty() {
             return Ok(EvidenceNote {
                 manifest: String::new(),
@@ -178,8 +173,29 @@ impl Armed {
             label: format!("collect {instance}"),
             artefacts,
         };
-        let plan = actions::gather(&action, s.responder())
-            .and_then(|facts| actions::plan(&action, &facts, ctx))
+        self.store_evidence(bus, &action, ctx)
+    }
+
+    /// Runs a store-evidence action through the executor and the audit log like any action
+    /// (its records are the session's, not counted as the job's calls): what it recorded.
+    fn store_evidence(
+        &self,
+        bus: &Bus,
+        action: &actions::Action,
+        ctx: &actions::plan::PlanContext,
+    ) -> Result<EvidenceNote, EffectError> {
+        let tap = bus.clone();
+        let mut log = AuditLog::open(&self.audit_path)
+            .map_err(|e| EffectError::AuditLog(e.to_string()))?
+            .with_tap(Box::new(move |r| {
+                tap.blocking_send(Msg::Audit {
+                    job: u64::MAX,
+                    record: Box::new(r.clone()),
+                });
+            }));
+        let mut s = self.lock();
+        let plan = actions::gather(action, s.responder())
+            .and_then(|facts| actions::plan(action, &facts, ctx))
             .map_err(|e| EffectError::Plan(e.to_string()))?;
         let report = actions::execute(
             &plan,
@@ -191,13 +207,24 @@ impl Armed {
         if let actions::Outcome::Failed { error, .. } = &report.outcome {
             return Err(EffectError::Responder(error.clone()));
         }
+        let artefacts = match action {
+            actions::Action::StoreEvidence { artefacts, .. } => artefacts
+                .iter()
+                .map(|a| actions::StoredObject {
+                    key: a.key.clone(),
+                    size: a.size,
+                    sha256: a.sha256.clone(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         Ok(EvidenceNote {
             manifest: plan
                 .steps
                 .last()
                 .map(|st| st.call.touches().join(""))
                 .unwrap_or_default(),
-            artefacts: objects,
+            artefacts,
         })
     }
 }
@@ -217,10 +244,12 @@ fn failure(effect: &Effect, why: EffectError) -> Option<Msg> {
             job,
             status: Err(why),
         }),
-        Effect::RecordCollect { job, .. } => Some(Msg::EvidenceRecorded {
-            job,
-            result: Err(why),
-        }),
+        Effect::RecordCollect { job, .. } | Effect::StoreEvidence { job, .. } => {
+            Some(Msg::EvidenceRecorded {
+                job,
+                result: Err(why),
+            })
+        }
         Effect::PollSnapshots { job, .. } => Some(Msg::SnapshotProgress {
             job,
             snapshots: Err(why),

@@ -101,70 +101,57 @@ fn job_lines(state: &State, v: &ActionsView, t: &Theme, w: usize) -> Vec<Line<'s
     top
 }
 
-/// A collect's Run Command under its job, and what of it the evidence store holds: each
+/// A collect's Run Command under its job, and what of the job the evidence store holds: each
 /// object with the start of its SHA-256, and the manifest record listing them.
 fn evidence_lines(j: &crate::app::state::Job, t: &Theme, w: usize) -> Vec<Line<'static>> {
+    use crate::model::text::Escaped;
     let mut out = Vec::new();
-    let Some(run) = &j.command else {
-        return out;
-    };
-    let style = match run.state.status.as_str() {
-        "Success" => t.good(),
-        s if run.state.is_final() || s.is_empty() => t.bad(),
-        _ => t.warn(),
-    };
-    let mut line = format!("        command {} {}", run.id, run.state.status);
-    if !run.state.details.is_empty() && run.state.details != run.state.status {
-        line.push_str(&format!(" ({})", run.state.details));
+    if let Some(run) = &j.command {
+        let style = match run.state.status.as_str() {
+            "Success" => t.good(),
+            _ if run.state.is_final() => t.bad(),
+            _ => t.warn(),
+        };
+        let mut line = format!("        command {} {}", run.id, run.state.status);
+        if !run.state.details.is_empty() && run.state.details != run.state.status {
+            line.push_str(&format!(" ({})", Escaped(&run.state.details)));
+        }
+        out.push(Line::from(Span::styled(t.fit(&line, w), style)));
     }
-    out.push(Line::from(Span::styled(t.fit(&line, w), style)));
-    match &j.evidence {
-        None => {}
-        Some(Ok(note)) if note.artefacts.is_empty() => out.push(Line::from(Span::styled(
-            t.fit(
-                "        evidence: no output in the store (instance role lacks s3:PutObject?)",
-                w,
-            ),
-            t.warn(),
-        ))),
-        Some(Ok(note)) => {
-            for a in &note.artefacts {
-                let name = a.key.rsplit('/').take(3).collect::<Vec<_>>();
-                let short = name.into_iter().rev().collect::<Vec<_>>().join("/");
-                out.push(Line::from(Span::styled(
-                    t.fit(
-                        &format!(
-                            "        {} {:>8} B sha256 {}",
-                            crate::model::text::Escaped(&short),
-                            a.size,
-                            &a.sha256[..a.sha256.len().min(16)]
-                        ),
-                        w,
-                    ),
-                    t.good(),
-                )));
-            }
-            out.push(Line::from(Span::styled(
+    for e in &j.evidence {
+        match e {
+            Ok(note) if note.artefacts.is_empty() => out.push(Line::from(Span::styled(
                 t.fit(
-                    &format!(
-                        "        manifest {}",
-                        crate::model::text::Escaped(&note.manifest)
-                    ),
+                    "        evidence: no output in the store (instance role lacks s3:PutObject?)",
                     w,
                 ),
-                t.dim(),
-            )));
+                t.warn(),
+            ))),
+            Ok(note) => {
+                for a in &note.artefacts {
+                    // The file's name; SSM's stdout/stderr with the plugin step they are of.
+                    let mut parts = a.key.rsplit('/');
+                    let name = parts.next().unwrap_or_default();
+                    let name = match (name, parts.next()) {
+                        ("stdout" | "stderr", Some(step)) => format!("{step}/{name}"),
+                        _ => name.to_string(),
+                    };
+                    let line = format!(
+                        "        sha256 {} {:>8} B  {}",
+                        &a.sha256[..a.sha256.len().min(16)],
+                        a.size,
+                        Escaped(&name)
+                    );
+                    out.push(Line::from(Span::styled(t.fit(&line, w), t.good())));
+                }
+                let line = format!("        manifest {}", Escaped(&note.manifest));
+                out.push(Line::from(Span::styled(t.fit(&line, w), t.dim())));
+            }
+            Err(e) => {
+                let line = format!("        evidence not recorded: {}", Escaped(e));
+                out.push(Line::from(Span::styled(t.fit(&line, w), t.bad())));
+            }
         }
-        Some(Err(e)) => out.push(Line::from(Span::styled(
-            t.fit(
-                &format!(
-                    "        evidence not recorded: {}",
-                    crate::model::text::Escaped(e)
-                ),
-                w,
-            ),
-            t.bad(),
-        ))),
     }
     out
 }

@@ -90,6 +90,14 @@ fn action_done(
     job: u64,
     report: Result<Box<crate::actions::Report>, EffectError>,
 ) -> Vec<Effect> {
+    let store = s.opts.evidence.clone();
+    let ctx = s
+        .actions
+        .jobs
+        .iter()
+        .find(|j| j.id == job)
+        .map(|j| plan_context(s, &j.action))
+        .unwrap_or_default();
     let Some(j) = job_mut(s, job) else {
         return Vec::new();
     };
@@ -130,6 +138,22 @@ fn action_done(
                     ids: snaps,
                     after_ms: SNAPSHOT_POLL_MS,
                 });
+            }
+            // A snapshot's ids go to the evidence store when the session has one.
+            if let (Some(store), false) = (store, r.dry_run) {
+                let snaps: Vec<String> = r
+                    .steps
+                    .iter()
+                    .filter(|st| st.api == "ec2:CreateSnapshots")
+                    .flat_map(|st| st.created.iter().cloned())
+                    .collect();
+                if let Some(action) = snapshot_record(&store, &ctx, &j.action, &snaps) {
+                    effects.push(Effect::StoreEvidence {
+                        job,
+                        action,
+                        ctx: Box::new(ctx.clone()),
+                    });
+                }
             }
             // A collect's Run Command is followed to its end, then its output recorded.
             if let (Some(command_id), Some((instance, store)), false) = (
@@ -370,7 +394,7 @@ fn evidence_recorded(
     };
     let instance = j.action.target();
     let (level, text) = match &result {
-        Ok(n) if n.artefacts.is_empty() => (
+        Ok(n) if n.artefacts.is_empty() && j.command.is_some() => (
             StatusLevel::Warn,
             format!(
                 "collect {instance}: no output in the evidence store (the instance role may lack s3:PutObject)"
@@ -389,7 +413,39 @@ fn evidence_recorded(
             format!("evidence of {instance} not recorded: {e}"),
         ),
     };
-    j.evidence = Some(result.map_err(|e| e.to_string()));
-    status(s, level, text);
+    // A snapshot's record is said on the actions screen only (unless it failed): the status
+    // line keeps the snapshot's own progress, which is what the responder waits for.
+    let quiet = j.command.is_none() && result.is_ok();
+    j.evidence.push(result.map_err(|e| e.to_string()));
+    if !quiet {
+        status(s, level, text);
+    }
     Vec::new()
+}
+
+/// The store-evidence action recording a snapshot's ids (of `action`, a snapshot or a playbook
+/// with one).
+fn snapshot_record(
+    store: &str,
+    ctx: &crate::actions::plan::PlanContext,
+    action: &crate::actions::Action,
+    snapshots: &[String],
+) -> Option<crate::actions::Action> {
+    use crate::actions::Action;
+    let (instance, finding) = match action {
+        Action::Snapshot { instance, finding } => (instance, finding.as_deref()),
+        Action::Playbook { steps, .. } => steps.iter().find_map(|a| match a {
+            Action::Snapshot { instance, finding } => Some((instance, finding.as_deref())),
+            _ => None,
+        })?,
+        _ => return None,
+    };
+    let artefact = crate::actions::evidence::snapshot_record(
+        store, &ctx.case, ctx.now, instance, finding, snapshots,
+    )?;
+    Some(Action::StoreEvidence {
+        store: store.to_string(),
+        label: format!("snapshot {instance}"),
+        artefacts: vec![artefact],
+    })
 }

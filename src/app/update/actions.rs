@@ -84,7 +84,7 @@ pub fn on_action_key(s: &mut State, c: Command) -> Vec<Effect> {
         snapshots: Vec::new(),
         polls: 0,
         command: None,
-        evidence: None,
+        evidence: Vec::new(),
     });
     vec![Effect::PlanAction {
         job: id,
