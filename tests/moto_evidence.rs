@@ -238,6 +238,12 @@ fn snapshots_and_case_bundles_land_in_the_store_hashed_locked_and_verifiable() {
         .unwrap()
         .clone();
     assert!(String::from_utf8_lossy(&body(&s, &c, &audit_key)).contains("ec2:CreateSnapshots"));
+    // The store's manifest records of the case so far are in the bundle too.
+    let record = bundle
+        .iter()
+        .find(|k| k.contains("/evidence/") && k.contains("snapshot-i-"))
+        .unwrap_or_else(|| panic!("{bundle:?}"));
+    assert_eq!(body(&s, &c, record), body(&s, &c, &records[0]));
     assert_eq!(keys(&s, &c, "cases/IR-E/manifest/").len(), 2);
 
     // Everything reads back as recorded.

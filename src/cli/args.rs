@@ -122,6 +122,10 @@ pub struct CaseExportArgs {
     /// Depth of each entity's subgraph
     #[arg(long, default_value_t = 1)]
     pub depth: u32,
+    /// The evidence store whose manifest records of the case go in (evidence/; default
+    /// VIGIL_EVIDENCE; the S3 export's own store)
+    #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+    pub evidence: Option<String>,
     #[command(flatten)]
     pub inputs: Inputs,
 }

@@ -319,6 +319,26 @@ fn export(
     }
     sources.push(format!("graph: {n_graphs} subgraphs (depth {})", a.depth));
 
+    // The evidence store's manifest records of the case, as stored.
+    // A store named on the command line must be read; VIGIL_EVIDENCE is read when it can be.
+    let named = a.evidence.clone().or_else(|| store_uri(&a.out));
+    let from_env = std::env::var("VIGIL_EVIDENCE")
+        .ok()
+        .filter(|s| !s.is_empty() && named.is_none());
+    if let Some(store) = named.as_ref().or(from_env.as_ref()) {
+        let n = match evidence_records(store, &a.case, &a.aws, &dir.join("evidence")) {
+            Ok(n) => n.to_string(),
+            Err(e) if named.is_none() => {
+                eprintln!("vigil: VIGIL_EVIDENCE {store}: not read: {e}");
+                format!("not read ({e})")
+            }
+            Err(e) => return Err(e),
+        };
+        sources.push(format!(
+            "evidence store {store}: {n} manifest record(s) of the case"
+        ));
+    }
+
     // The case's recordings.
     let mut n_rec = 0;
     let files = crate::ingest::source::expand(&a.recordings)
@@ -410,6 +430,43 @@ fn verify(path: &Path, expected: Option<&str>, out: &mut impl Write) -> Result<E
     })
 }
 
+/// Copies the case's manifest records from the evidence store into `to`; how many.
+fn evidence_records(store: &str, case: &str, aws: &AwsArgs, to: &Path) -> Result<usize, CliError> {
+    let Some((bucket, prefix)) = evidence::store_of(store) else {
+        return Err(CliError::Case(format!("{store} is not s3://BUCKET/PREFIX")));
+    };
+    let mut reader = connect(aws)?;
+    let folder = evidence::case_key(&prefix, case, evidence::MANIFEST_FOLDER) + "/";
+    let s3 = |e: crate::actions::CallError| CliError::S3(format!("{store}: {}", e.plain()));
+    let records = reader.stored_objects(&bucket, &folder).map_err(s3)?;
+    if records.is_empty() {
+        return Ok(0);
+    }
+    std::fs::create_dir_all(to)?;
+    for r in &records {
+        let body = reader
+            .read_object(&bucket, &r.key)
+            .map_err(s3)?
+            .unwrap_or_default();
+        let name = r.key.rsplit('/').next().unwrap_or("record.json");
+        std::fs::write(
+            to.join(evidence::key_label(name.trim_end_matches(".json")) + ".json"),
+            body,
+        )?;
+    }
+    Ok(records.len())
+}
+
+/// A read-only AWS session from the command's flags.
+fn connect(aws: &AwsArgs) -> Result<crate::aws::AwsReader, CliError> {
+    Ok(crate::aws::connect_read_only(&crate::aws::AwsOptions {
+        profile: aws.profile.clone(),
+        region: aws.region.clone(),
+        endpoint_url: aws.endpoint_url.clone(),
+        ..Default::default()
+    })?)
+}
+
 /// Checks the case's folder of an evidence store (`s3://BUCKET/PREFIX/CASE`): every artefact of
 /// every manifest record read back and hashed; objects no record lists are named too.
 fn verify_store(uri: &str, aws: &AwsArgs, out: &mut impl Write) -> Result<ExitCode, CliError> {
@@ -418,12 +475,7 @@ fn verify_store(uri: &str, aws: &AwsArgs, out: &mut impl Write) -> Result<ExitCo
             "{uri} is not s3://BUCKET/PREFIX/CASE"
         )));
     };
-    let mut reader = crate::aws::connect_read_only(&crate::aws::AwsOptions {
-        profile: aws.profile.clone(),
-        region: aws.region.clone(),
-        endpoint_url: aws.endpoint_url.clone(),
-        ..Default::default()
-    })?;
+    let mut reader = connect(aws)?;
     let under = if folder.is_empty() {
         String::new()
     } else {
