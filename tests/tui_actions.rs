@@ -976,3 +976,54 @@ fn drills_score_what_was_done() {
         "{report}"
     );
 }
+
+/// A threat-intel hit is blocked in one step: the detection the lists make over the scenario's
+/// flow logs (web-1 talking to the listed exploit server) names the instance and the listed
+/// address, so `L` on it plans the network ACL deny for that address in web-1's subnet.
+#[test]
+fn block_ip_on_a_threat_intel_hit() {
+    let sc = Scenario::load(SCENARIO).expect("scenario");
+    let intel = sc.threat_intel().expect("the scenario's list");
+    let mut net = vigil::hunt::NetIntel::new(intel);
+    net.add_flows(&sc.evidence.flows);
+    let found = net.detections();
+    let hit = found
+        .iter()
+        .find(|d| d.entities.iter().any(|e| e.value == "203.0.113.45"))
+        .expect("a detection of the listed exploit server")
+        .to_finding();
+    let mut c = console(false, 120, 40);
+    c.send(Msg::Detections(found.clone()));
+    let row = (0..c.s().list.rows.len())
+        .find(|r| {
+            c.s_mut().list.selected = *r;
+            c.s()
+                .selected_finding()
+                .is_some_and(|i| c.s().findings[i].id == hit.id)
+        })
+        .expect("the hit in the list");
+    c.s_mut().list.selected = 0;
+    for _ in 0..row {
+        c.keys("down");
+    }
+    c.keys("L");
+    let Some(View::Confirm(cv)) = c.s().view() else {
+        panic!("confirm expected: {}", c.status())
+    };
+    assert_eq!(
+        cv.plan.action.target(),
+        "203.0.113.45",
+        "{:?}",
+        cv.plan.action
+    );
+    c.type_text("203.0.113.45");
+    c.keys("enter");
+    let a = c.s().actions.account.clone().expect("the world");
+    assert!(
+        a.acl_denies
+            .iter()
+            .any(|(_, _, _, cidr)| cidr == "203.0.113.45/32"),
+        "{:?}",
+        a.acl_denies
+    );
+}

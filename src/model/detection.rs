@@ -153,7 +153,13 @@ impl Detection {
             }),
             resource: subject.unwrap_or_else(|| "-".to_string()),
             action: FindingAction::default(),
-            entities: self.entities.clone(),
+            // The listed indicator first: a finding without an instance or principal is about
+            // it (its primary entity, what an action key acts on), never the local address.
+            entities: {
+                let mut e = self.entities.clone();
+                e.sort_by_key(|e| Some(e.value.as_str()) != listed);
+                e
+            },
             subject: Subject {
                 principal: principal.cloned(),
                 key: self

@@ -112,11 +112,29 @@ fn role_of(e: &EntityId) -> Option<String> {
     }
 }
 
+/// The instance behind a finding that names only addresses (a threat list's hit in the flow
+/// logs, whose default format has no instance id): the one the graph ties to one of its
+/// addresses other than the listed one (GuardDuty's findings give an instance's private addresses).
+fn instance_by_address(s: &State, f: &crate::model::Finding) -> Option<EntityId> {
+    let listed = crate::app::select::actor_ip(f);
+    f.entities
+        .iter()
+        .filter(|e| e.kind == EntityKind::Ip && Some(*e) != listed.as_ref())
+        .find_map(|ip| {
+            s.graph
+                .edges_of(ip)
+                .into_iter()
+                .map(|(other, _)| other)
+                .find(|o| o.kind == EntityKind::Instance)
+        })
+}
+
 fn target_action(s: &State, c: Command) -> Result<Action, String> {
     let finding = current_finding(s).map(|i| &s.findings[i]);
     let instance = || {
         focus_of(s, &[EntityKind::Instance])
             .or_else(|| finding.and_then(|f| f.subject.instance.clone()))
+            .or_else(|| finding.and_then(|f| instance_by_address(s, f)))
             .map(|e| e.value)
             .ok_or_else(|| "select an instance or a finding about one".to_string())
     };
