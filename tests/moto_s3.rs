@@ -411,3 +411,66 @@ fn the_console_opens_an_s3_trail() {
     t.keys(&["q"]);
     t.wait_for("VIGIL-EXIT=0");
 }
+
+/// The console hunts an S3 trail too: the objects are hunted as they arrive (there is no file to
+/// read again), and the detection of a StopLogging call (Stratus's detonation, in an object laid
+/// out as CloudTrail writes it) reaches the console with the rest of the load's messages.
+#[test]
+fn the_console_hunts_an_s3_trail_as_it_arrives() {
+    let (_m, url) = moto();
+    let (rt, s3) = s3_client(&url);
+    rt.block_on(s3.create_bucket().bucket("hunt-trail").send())
+        .unwrap();
+    let stop = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "tests/fixtures/public/stratus-red-team/detonation-logs/aws.defense-evasion.cloudtrail-stop.json",
+    ))
+    .unwrap();
+    let records: serde_json::Value = serde_json::from_str(&stop).unwrap();
+    let body = gz(&serde_json::json!({ "Records": records }).to_string());
+    let key = "AWSLogs/111111111111/CloudTrail/us-east-1/2024/07/31/111111111111_CloudTrail_us-east-1_20240731T1310Z_a.json.gz";
+    rt.block_on(
+        s3.put_object()
+            .bucket("hunt-trail")
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from(body))
+            .send(),
+    )
+    .unwrap();
+    let sources = vigil::console::FileSources {
+        findings: Vec::new(),
+        evidence: Vec::new(),
+        s3: vec![vigil::console::S3Source {
+            uri: vigil::pivot::s3layout::S3Uri::parse("s3://hunt-trail/AWSLogs/").unwrap(),
+            opts: vigil::aws::AwsOptions {
+                region: Some("us-east-1".into()),
+                endpoint_url: Some(url.clone()),
+                max_attempts: Some(1),
+                ..Default::default()
+            },
+            prune: vigil::pivot::s3layout::Prune {
+                service: Some("CloudTrail".into()),
+                ..Default::default()
+            },
+        }],
+        hunt: Some(vigil::console::HuntSetup::bundled()),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
+    vigil::console::load_files(&vigil::console::Bus::new(tx), sources);
+    let mut detections = Vec::new();
+    let mut events = 0;
+    while let Ok(env) = rx.try_recv() {
+        match env.msg {
+            vigil::app::Msg::Detections(d) => detections.extend(d),
+            vigil::app::Msg::Indexed(i) => events = i.events,
+            _ => {}
+        }
+    }
+    assert!(events > 0, "the object was indexed");
+    assert!(
+        detections
+            .iter()
+            .any(|d| d.title == "AWS CloudTrail Important Change"),
+        "{:?}",
+        detections.iter().map(|d| &d.title).collect::<Vec<_>>()
+    );
+}

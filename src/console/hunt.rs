@@ -33,21 +33,35 @@ impl HuntSetup {
     }
 }
 
-/// The rules over the evidence files, and what the network logs matched on the threat lists
-/// (`net`, checked as the loader read them): the detections sent in one message, as findings
-/// (`Hunt:…`) and marks on the trail. Runs after the index: the console is usable meanwhile.
+impl HuntSetup {
+    /// The hunter these rules and lists make.
+    pub(super) fn hunter(&self) -> crate::hunt::Hunter {
+        crate::hunt::Hunter::new(&self.rules).with_intel(self.intel.clone())
+    }
+}
+
+/// The rules over the evidence files, with what they matched in S3 objects as those arrived
+/// (`s3`), and what the network logs matched on the threat lists (`net`, checked as the loader
+/// read them): the detections sent in one message, as findings (`Hunt:…`) and marks on the
+/// trail. Runs after the index: the console is usable meanwhile.
 pub(super) fn hunt(
     send: &dyn Fn(Msg) -> bool,
     setup: &HuntSetup,
     files: &[PathBuf],
+    s3: crate::hunt::Matches,
     net: Option<crate::hunt::NetIntel>,
 ) {
-    let hunter = crate::hunt::Hunter::new(&setup.rules).with_intel(setup.intel.clone());
+    let hunter = setup.hunter();
     for e in &hunter.errors {
         tracing::warn!(rule = %e, "hunting rule not loaded");
     }
-    let mut found = match hunter.scan(files, crate::pivot::Window::all()) {
-        Ok(matches) => hunter.correlate(matches).detections,
+    let scanned = if files.is_empty() {
+        Ok(crate::hunt::Matches::default())
+    } else {
+        hunter.scan(files, crate::pivot::Window::all())
+    };
+    let mut found = match scanned {
+        Ok(matches) => hunter.correlate(matches.join(s3)).detections,
         Err(e) => {
             tracing::warn!(error = %e, "hunt not run");
             Vec::new()

@@ -8,7 +8,7 @@ use crate::graph::EntityGraph;
 use crate::ingest;
 use crate::integrity::{self, FileStatus};
 use crate::model::Finding;
-use crate::pivot::TrailIndex;
+use crate::pivot::{TrailIndex, Window};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,8 +23,9 @@ pub struct FileSources {
     /// Evidence in S3 prefixes, read after the files (objects fetched and indexed as they
     /// arrive).
     pub s3: Vec<S3Source>,
-    /// Hunt through the local CloudTrail files once indexed, with these rules and lists: the
-    /// detections join the findings list as findings of their own kind (`Hunt:…`).
+    /// Hunt through the CloudTrail evidence with these rules and lists (local files once
+    /// indexed, S3 objects as they arrive): the detections join the findings list as findings of
+    /// their own kind (`Hunt:…`).
     pub hunt: Option<super::hunt::HuntSetup>,
 }
 
@@ -177,6 +178,7 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
         digests,
         elapsed_ms,
         parts,
+        s3_matches,
     }) = loaded
     else {
         return;
@@ -193,9 +195,9 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
     done.parts = parts;
     send(Msg::Indexed(Box::new(done)));
     if let Some(setup) = &sources.hunt
-        && !evidence_files.is_empty()
+        && (!evidence_files.is_empty() || !sources.s3.is_empty())
     {
-        super::hunt::hunt(&send, setup, &evidence_files, net);
+        super::hunt::hunt(&send, setup, &evidence_files, s3_matches, net);
     }
     // After the index: the console is usable while the named files are checked.
     if !digests.digests.is_empty() {
@@ -219,6 +221,9 @@ pub(super) struct Loaded {
     findings: usize,
     digests: Digests,
     elapsed_ms: u64,
+    /// What the hunt's rules matched in S3 objects, as they arrived (there is no file to read
+    /// them again from).
+    s3_matches: crate::hunt::Matches,
 }
 
 /// The findings then the evidence of `sources`, into one builder; `send` gets the findings,
@@ -264,7 +269,8 @@ pub(super) fn build_files(
         return None;
     }
     let mut segments = Segments::new(send);
-    index_evidence(
+    let hunter = sources.hunt.as_ref().map(|h| h.hunter());
+    let s3_matches = index_evidence(
         send,
         &sources.evidence,
         &sources.s3,
@@ -272,6 +278,7 @@ pub(super) fn build_files(
         &mut b,
         &mut digests,
         segmented.then_some(&mut segments),
+        hunter.as_ref(),
     );
     Some(Loaded {
         builder: b,
@@ -279,6 +286,7 @@ pub(super) fn build_files(
         digests,
         elapsed_ms: start.elapsed().as_millis() as u64,
         parts: segments.sent,
+        s3_matches,
     })
 }
 
@@ -297,7 +305,8 @@ pub(super) fn file_ref(path: &std::path::Path) -> std::io::Result<FileRef> {
     })
 }
 
-/// Streams the evidence files into `b`, with progress at most every 100 ms.
+/// Streams the evidence files into `b`, with progress at most every 100 ms; S3 objects are
+/// also hunted with `hunter` as they arrive (what they matched is returned).
 #[allow(clippy::too_many_arguments)]
 fn index_evidence(
     send: &dyn Fn(Msg) -> bool,
@@ -307,7 +316,9 @@ fn index_evidence(
     b: &mut EvidenceBuilder,
     digests: &mut Digests,
     mut segments: Option<&mut Segments<'_>>,
-) {
+    hunter: Option<&crate::hunt::Hunter>,
+) -> crate::hunt::Matches {
+    let mut s3_matches = crate::hunt::Matches::default();
     let start = Instant::now();
     let mut files_total = files_total;
     let mut files_done = 0usize;
@@ -405,8 +416,23 @@ fn index_evidence(
                     tracing::warn!(error = %e.plain(), "S3 fetch stopped");
                 }
             });
-            let objects = rx.into_iter().map(|(i, got)| {
-                let name = names.get(i).cloned().unwrap_or_else(|| "s3://?".into());
+            // The hunt reads a copy of each object on a thread of its own (not the loader's
+            // pool, which is busy pulling objects), so the two never wait on each other.
+            let (htx, hrx) = std::sync::mpsc::sync_channel::<(PathBuf, Vec<u8>)>(S3_CONCURRENCY);
+            let hunting = hunter.map(|h| {
+                scope.spawn(move || {
+                    hrx.into_iter()
+                        .map(|(name, bytes)| h.scan_object(&name, Ok(bytes), Window::all()))
+                        .fold(crate::hunt::Matches::default(), crate::hunt::Matches::join)
+                })
+            });
+            let htx = hunting.is_some().then_some(htx);
+            let names_ref = &names;
+            let objects = rx.into_iter().map(move |(i, got)| {
+                let name = names_ref.get(i).cloned().unwrap_or_else(|| "s3://?".into());
+                if let (Some(htx), Ok(bytes)) = (&htx, &got) {
+                    let _ = htx.send((name.clone(), bytes.clone()));
+                }
                 (name, got)
             });
             let base = next;
@@ -414,11 +440,16 @@ fn index_evidence(
             next += ingest::load_objects_streaming(objects, base, index_part, |i, part| {
                 on_part(i, part, names.get(i - base).cloned(), total);
             });
+            // The objects (and the hunt's copies) are all read: the hunt thread ends.
+            if let Some(Ok(m)) = hunting.map(|h| h.join()) {
+                s3_matches = std::mem::take(&mut s3_matches).join(m);
+            }
         });
     }
     if let Some(seg) = segments {
         seg.flush();
     }
+    s3_matches
 }
 
 /// The index of a load sent in segments, so the trail fills file by file: the events of whole

@@ -237,22 +237,31 @@ impl Hunter {
         use rayon::iter::ParallelBridge;
         objects
             .par_bridge()
-            .map(|(name, got)| {
-                let mut sink = HuntSink {
-                    hunter: self,
-                    window,
-                    out: Matches {
-                        files: 1,
-                        ..Matches::default()
-                    },
-                };
-                match got {
-                    Ok(bytes) => walk::walk_bytes(&name, bytes, &mut sink),
-                    Err(why) => sink.out.errors.push(IngestError::file(&name, why)),
-                }
-                sink.out
-            })
+            .map(|(name, got)| self.scan_object(&name, got, window))
             .reduce(Matches::default, Matches::join)
+    }
+
+    /// [`Self::scan`] over one object (its content, or why it could not be read), on the
+    /// calling thread.
+    pub fn scan_object(
+        &self,
+        name: &std::path::Path,
+        got: Result<Vec<u8>, String>,
+        window: Window,
+    ) -> Matches {
+        let mut sink = HuntSink {
+            hunter: self,
+            window,
+            out: Matches {
+                files: 1,
+                ..Matches::default()
+            },
+        };
+        match got {
+            Ok(bytes) => walk::walk_bytes(name, bytes, &mut sink),
+            Err(why) => sink.out.errors.push(IngestError::file(name, why)),
+        }
+        sink.out
     }
 
     /// The second half, over all the matches of a hunt's sources: the correlations in time
