@@ -434,17 +434,17 @@ fn record(
     artefacts: Result<Vec<Artefact>, actions::PlanError>,
     f: &mut FollowUp,
 ) -> Result<(), ActError> {
-    let stored = artefacts.and_then(|artefacts| {
+    let planned = artefacts.and_then(|artefacts| {
         let action = Action::StoreEvidence {
             store: store.to_string(),
             label: label.to_string(),
             artefacts,
         };
         let facts = actions::gather(&action, responder)?;
-        Ok((actions::plan(&action, &facts, ctx)?, action))
+        actions::plan(&action, &facts, ctx)
     });
-    let plan = match stored {
-        Ok((plan, _)) => plan,
+    let plan = match planned {
+        Ok(plan) => plan,
         Err(e) => {
             f.ok = false;
             f.lines
