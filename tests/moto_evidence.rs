@@ -174,6 +174,31 @@ fn snapshots_and_case_bundles_land_in_the_store_hashed_locked_and_verifiable() {
     );
     assert!(head.object_lock_retain_until_date().is_some());
 
+    // A store that cannot be written: the snapshot stands, the failure is said, exit 1.
+    let out = vigil(
+        &url,
+        &[
+            "act",
+            "snapshot",
+            &f.instance,
+            "--yes",
+            "--case",
+            "IR-E",
+            "--evidence",
+            "s3://no-such-evidence-bucket/cases",
+            "--audit-log",
+            log_s,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("done: snapshot"), "{t}");
+    assert!(t.contains("s3://no-such-evidence-bucket/cases"), "{t}");
+    assert!(
+        t.contains("NoSuchBucket") || t.contains("not recorded"),
+        "{t}"
+    );
+
     // A body that does not match its checksum is refused by S3 (what vigil relies on).
     let bad = s.rt.block_on(
         c.put_object()
