@@ -704,8 +704,9 @@ fn a_bad_rule_is_reported_and_the_rest_run() {
     );
 }
 
-/// The console's loader hunts the files it indexed (as `vigil open` asks): the detections arrive
-/// as findings of their own kind, after the index, with their tactic readable from the type.
+/// The console's loader hunts the files it indexes, in the same pass (as `vigil open` asks): the
+/// detections arrive as findings of their own kind, after the index, with their tactic readable
+/// from the type — the same detections a separate scan of the files finds.
 #[test]
 fn the_console_loader_sends_detections_as_hunt_findings() {
     use vigil::app::Msg;
@@ -716,7 +717,7 @@ fn the_console_loader_sends_detections_as_hunt_findings() {
         &Bus::new(tx),
         FileSources {
             findings: Vec::new(),
-            evidence: vec![trail],
+            evidence: vec![trail.clone()],
             s3: Vec::new(),
             hunt: Some(vigil::console::HuntSetup::bundled()),
         },
@@ -738,6 +739,21 @@ fn the_console_loader_sends_detections_as_hunt_findings() {
         })
         .expect("detections");
     assert!(at > indexed, "the hunt runs once the trail is indexed");
+    // Matched in the same pass as the index, it finds what a separate scan of the files finds.
+    let setup = vigil::console::HuntSetup::bundled();
+    let hunter = vigil::hunt::Hunter::new(&setup.rules);
+    let scanned = hunter
+        .scan(std::slice::from_ref(&trail), vigil::pivot::Window::all())
+        .unwrap();
+    let alone = vigil::hunt::Hunter::new(&setup.rules)
+        .correlate(scanned)
+        .detections;
+    let key = |d: &vigil::model::Detection| (d.rule.clone(), d.events.clone(), d.first, d.last);
+    let mut a: Vec<_> = found.iter().map(key).collect();
+    let mut b: Vec<_> = alone.iter().map(key).collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
     // The reducer makes them findings of their own kind and marks the events they cover.
     let mut state = vigil::app::State::new(
         vigil::app::Options::default(),

@@ -1,6 +1,7 @@
-//! `bench load DIR`: the console's own load of DIR (the file loader on the bus, the reducer
-//! applying each message) — when the first index segment makes the trail searchable, when the
-//! load is complete (index and graph), and the peak RSS.
+//! `bench load DIR [--hunt]`: the console's own load of DIR (the file loader on the bus, the
+//! reducer applying each message) — when the first index segment makes the trail searchable, when
+//! the load is complete (index and graph), with `--hunt` when the bundled rules' detections
+//! arrive (matched in the same pass as the index), and the peak RSS.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -10,8 +11,9 @@ use vigil::console::{Bus, FileSources, load_files};
 
 pub fn run(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
     let Some(dir) = args.next().map(PathBuf::from) else {
-        anyhow::bail!("usage: bench load DIR");
+        anyhow::bail!("usage: bench load DIR [--hunt]");
     };
+    let hunt = args.next().as_deref() == Some("--hunt");
     let t = Instant::now();
     let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
     let bus = Bus::new(tx);
@@ -22,12 +24,12 @@ pub fn run(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
                 findings: Vec::new(),
                 evidence: vec![dir],
                 s3: Vec::new(),
-                hunt: None,
+                hunt: hunt.then(vigil::console::HuntSetup::bundled),
             },
         )
     });
     let mut s = State::new(Options::default(), Keymap::default_map()?);
-    let (mut first, mut parts) = (None, 0usize);
+    let (mut first, mut parts, mut complete) = (None, 0usize, None);
     while let Some(env) = rx.blocking_recv() {
         let part = matches!(env.msg, Msg::IndexedPart(_));
         let done = matches!(env.msg, Msg::Indexed(_));
@@ -37,11 +39,21 @@ pub fn run(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
             first.get_or_insert(t.elapsed());
         }
         if done {
-            break;
+            complete = Some(t.elapsed());
+            if !hunt {
+                break;
+            }
         }
     }
-    let total = t.elapsed();
+    let total = complete.unwrap_or_else(|| t.elapsed());
     let _ = loader.join();
+    if hunt {
+        println!(
+            "hunt: {} detections, the last message {:.2}s after the start",
+            s.findings.len(),
+            t.elapsed().as_secs_f64()
+        );
+    }
     let events = s.index.as_ref().map_or(0, |i| i.len());
     println!(
         "load: {events} events in {parts} segments; first searchable {:.2}s, complete {:.2}s ({}); peak RSS {:.0} MiB",

@@ -34,6 +34,7 @@ fn is_asff(raw: &str) -> bool {
 }
 
 /// One record, not yet parsed.
+#[derive(Clone, Copy)]
 pub struct Rec<'a> {
     pub kind: Kind,
     pub raw: &'a str,
