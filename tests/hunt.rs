@@ -704,9 +704,9 @@ fn a_bad_rule_is_reported_and_the_rest_run() {
     );
 }
 
-/// The console's loader hunts the files it indexes, in the same pass (as `vigil open` asks): the
-/// detections arrive as findings of their own kind, after the index, with their tactic readable
-/// from the type — the same detections a separate scan of the files finds.
+/// The console's loader hunts the files it indexed (as `vigil open` asks): the detections arrive
+/// as findings of their own kind, after the index, with their tactic readable from the type — the
+/// same detections a separate scan of the files finds.
 #[test]
 fn the_console_loader_sends_detections_as_hunt_findings() {
     use vigil::app::Msg;
@@ -739,7 +739,7 @@ fn the_console_loader_sends_detections_as_hunt_findings() {
         })
         .expect("detections");
     assert!(at > indexed, "the hunt runs once the trail is indexed");
-    // Matched in the same pass as the index, it finds what a separate scan of the files finds.
+    // What `vigil hunt` finds in the same files.
     let setup = vigil::console::HuntSetup::bundled();
     let hunter = vigil::hunt::Hunter::new(&setup.rules);
     let scanned = hunter

@@ -1,7 +1,7 @@
 //! `bench load DIR [--hunt]`: the console's own load of DIR (the file loader on the bus, the
 //! reducer applying each message) — when the first index segment makes the trail searchable, when
 //! the load is complete (index and graph), with `--hunt` when the bundled rules' detections
-//! arrive (matched in the same pass as the index), and the peak RSS.
+//! arrive (the hunt runs once the trail is indexed), and the peak RSS.
 
 use std::path::PathBuf;
 use std::time::Instant;

@@ -1,9 +1,8 @@
-//! What the console hunts the loaded trail with, and the hunt's second half: the loader matches
-//! the CloudTrail records as it reads them for the index (files and S3 objects, one pass); once
-//! the trail is indexed the matches are correlated and the detections sent as findings of their
-//! own kind.
+//! What the console hunts the loaded trail with, and the hunt itself: run by the loader once the
+//! trail is indexed, its detections sent as findings of their own kind.
 
 use crate::app::Msg;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The rules and lists a console hunts with (read and checked before it opens).
@@ -41,21 +40,39 @@ impl HuntSetup {
     }
 }
 
-/// The rules' second half over what they matched as the loader read the CloudTrail records
-/// (`matched`: files and S3 objects, in the same pass as the index), and what the network logs
-/// matched on the threat lists (`net`, checked as the loader read them): the detections sent in
-/// one message, as findings (`Hunt:…`) and marks on the trail.
+/// Local files are read again for the hunt, after the index, rather than matched in the same
+/// pass: measured on a million events (`bench load DIR --hunt`, two cores), a hunt beside the load
+/// made the index complete 4.6 s later (9.5 → 14.1 s) and peak 350 MB higher, for detections no
+/// sooner (the rules' parsing, not the reading, is the cost). S3 objects cannot be read again
+/// without fetching them twice: they are matched as they arrive.
+///
+/// The rules over the evidence files, with what they matched in S3 objects as those arrived
+/// (`s3`), and what the network logs matched on the threat lists (`net`, checked as the loader
+/// read them): the detections sent in one message, as findings (`Hunt:…`) and marks on the
+/// trail. Runs after the index: the console is usable meanwhile.
 pub(super) fn hunt(
     send: &dyn Fn(Msg) -> bool,
     setup: &HuntSetup,
-    matched: crate::hunt::Matches,
+    files: &[PathBuf],
+    s3: crate::hunt::Matches,
     net: Option<crate::hunt::NetIntel>,
 ) {
     let hunter = setup.hunter();
     for e in &hunter.errors {
         tracing::warn!(rule = %e, "hunting rule not loaded");
     }
-    let mut found = hunter.correlate(matched).detections;
+    let scanned = if files.is_empty() {
+        Ok(crate::hunt::Matches::default())
+    } else {
+        hunter.scan(files, crate::pivot::Window::all())
+    };
+    let mut found = match scanned {
+        Ok(matches) => hunter.correlate(matches.join(s3)).detections,
+        Err(e) => {
+            tracing::warn!(error = %e, "hunt not run");
+            Vec::new()
+        }
+    };
     if let Some(net) = net {
         for (list, n) in &net.suppressed {
             tracing::info!(list = %list, records = n, "flow/DNS records on a trusted list not reported");

@@ -23,9 +23,9 @@ pub struct FileSources {
     /// Evidence in S3 prefixes, read after the files (objects fetched and indexed as they
     /// arrive).
     pub s3: Vec<S3Source>,
-    /// Hunt through the CloudTrail evidence with these rules and lists, in the same pass as the
-    /// index (files and S3 objects): the detections join the findings list as findings of their
-    /// own kind (`Hunt:…`) once the trail is indexed.
+    /// Hunt through the CloudTrail evidence with these rules and lists (local files once
+    /// indexed, S3 objects as they arrive): the detections join the findings list as findings of
+    /// their own kind (`Hunt:…`).
     pub hunt: Option<super::hunt::HuntSetup>,
 }
 
@@ -178,7 +178,7 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
         digests,
         elapsed_ms,
         parts,
-        hunted,
+        s3_matches,
     }) = loaded
     else {
         return;
@@ -197,7 +197,7 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
     if let Some(setup) = &sources.hunt
         && (!evidence_files.is_empty() || !sources.s3.is_empty())
     {
-        super::hunt::hunt(&send, setup, hunted, net);
+        super::hunt::hunt(&send, setup, &evidence_files, s3_matches, net);
     }
     // After the index: the console is usable while the named files are checked.
     if !digests.digests.is_empty() {
@@ -221,8 +221,9 @@ pub(super) struct Loaded {
     findings: usize,
     digests: Digests,
     elapsed_ms: u64,
-    /// What the hunt's rules matched in the CloudTrail records as the load read them.
-    hunted: crate::hunt::Matches,
+    /// What the hunt's rules matched in S3 objects, as they arrived (there is no file to read
+    /// them again from).
+    s3_matches: crate::hunt::Matches,
 }
 
 /// The findings then the evidence of `sources`, into one builder; `send` gets the findings,
@@ -269,7 +270,7 @@ pub(super) fn build_files(
     }
     let mut segments = Segments::new(send);
     let hunter = sources.hunt.as_ref().map(|h| h.hunter());
-    let hunted = index_evidence(
+    let s3_matches = index_evidence(
         send,
         &sources.evidence,
         &sources.s3,
@@ -285,7 +286,7 @@ pub(super) fn build_files(
         digests,
         elapsed_ms: start.elapsed().as_millis() as u64,
         parts: segments.sent,
-        hunted,
+        s3_matches,
     })
 }
 
@@ -304,9 +305,8 @@ pub(super) fn file_ref(path: &std::path::Path) -> std::io::Result<FileRef> {
     })
 }
 
-/// Streams the evidence files into `b`, with progress at most every 100 ms; with a `hunter`,
-/// the CloudTrail records of files and S3 objects are hunted as they are read (what they
-/// matched is returned).
+/// Streams the evidence files into `b`, with progress at most every 100 ms; S3 objects are
+/// also hunted with `hunter` as they arrive (what they matched is returned).
 #[allow(clippy::too_many_arguments)]
 fn index_evidence(
     send: &dyn Fn(Msg) -> bool,
@@ -318,7 +318,7 @@ fn index_evidence(
     mut segments: Option<&mut Segments<'_>>,
     hunter: Option<&crate::hunt::Hunter>,
 ) -> crate::hunt::Matches {
-    let mut matches = crate::hunt::Matches::default();
+    let mut s3_matches = crate::hunt::Matches::default();
     let start = Instant::now();
     let mut files_total = files_total;
     let mut files_done = 0usize;
@@ -371,19 +371,9 @@ fn index_evidence(
             }));
         }
     };
-    let on_file_part = |i: usize, part| on_part(i, part, files.get(i).cloned(), files_total);
-    let res = match hunter {
-        // The hunt reads the files' records in the same pass as the index.
-        Some(h) => {
-            ingest::load_streaming_tapped(paths, || h.tap(Window::all()), index_part, on_file_part)
-                .map(|taps| {
-                    for t in taps {
-                        matches = std::mem::take(&mut matches).join(t.matches());
-                    }
-                })
-        }
-        None => ingest::load_streaming_with(paths, index_part, on_file_part).map(|_| ()),
-    };
+    let res = ingest::load_streaming_with(paths, index_part, |i, part| {
+        on_part(i, part, files.get(i).cloned(), files_total);
+    });
     if let Err(e) = res {
         report_errors(send, &[ingest::IngestError::file(&e.path, e.to_string())]);
     }
@@ -452,14 +442,14 @@ fn index_evidence(
             });
             // The objects (and the hunt's copies) are all read: the hunt thread ends.
             if let Some(Ok(m)) = hunting.map(|h| h.join()) {
-                matches = std::mem::take(&mut matches).join(m);
+                s3_matches = std::mem::take(&mut s3_matches).join(m);
             }
         });
     }
     if let Some(seg) = segments {
         seg.flush();
     }
-    matches
+    s3_matches
 }
 
 /// The index of a load sent in segments, so the trail fills file by file: the events of whole

@@ -184,23 +184,6 @@ pub(super) struct HuntSink<'h> {
     pub(super) out: Matches,
 }
 
-/// The hunt's first half beside a load ([`crate::ingest::load_streaming_tapped`]): it sees
-/// every record the load reads, in the same pass, instead of reading the files again.
-pub struct HuntTap<'h>(pub(super) HuntSink<'h>);
-
-impl HuntTap<'_> {
-    /// What this file's records matched.
-    pub fn matches(self) -> Matches {
-        self.0.out
-    }
-}
-
-impl crate::ingest::Tap for HuntTap<'_> {
-    fn record(&mut self, path: &Arc<PathBuf>, rec: Rec<'_>) {
-        Sink::record(&mut self.0, path, rec);
-    }
-}
-
 /// A field's value as text, for a symbol (strings as they are, numbers and booleans written).
 fn field_text(v: EventValue<'_>) -> Option<String> {
     match v {

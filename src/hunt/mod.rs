@@ -9,7 +9,7 @@ pub mod record;
 pub mod rules;
 pub mod run;
 
-pub use gather::{HuntTap, Matches};
+pub use gather::Matches;
 pub use intel::{Intel, IntelError, IntelList, ListKind};
 pub use netintel::NetIntel;
 pub use rules::{RuleError, RuleSet};

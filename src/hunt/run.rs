@@ -241,18 +241,6 @@ impl Hunter {
             .reduce(Matches::default, Matches::join)
     }
 
-    /// A tap for one file of a load: [`Self::scan`]'s half over the records the load reads.
-    pub fn tap(&self, window: Window) -> super::gather::HuntTap<'_> {
-        super::gather::HuntTap(HuntSink {
-            hunter: self,
-            window,
-            out: Matches {
-                files: 1,
-                ..Matches::default()
-            },
-        })
-    }
-
     /// [`Self::scan`] over one object (its content, or why it could not be read), on the
     /// calling thread.
     pub fn scan_object(

@@ -34,7 +34,6 @@ fn is_asff(raw: &str) -> bool {
 }
 
 /// One record, not yet parsed.
-#[derive(Clone, Copy)]
 pub struct Rec<'a> {
     pub kind: Kind,
     pub raw: &'a str,

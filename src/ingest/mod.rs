@@ -111,11 +111,7 @@ pub fn load_embedded(files: &[EmbeddedFile]) -> Loaded {
     let mut parts: Vec<(usize, Loaded)> = Vec::new();
     stream_parts(
         files,
-        |f, flush| {
-            load_parts(true, flush, None, |sink| {
-                walk::walk_bytes(&f.name, f.bytes, sink)
-            })
-        },
+        |f, flush| load_parts(true, flush, |sink| walk::walk_bytes(&f.name, f.bytes, sink)),
         |l| l,
         |i, part| parts.push((i, part)),
     );
@@ -126,7 +122,7 @@ pub fn load_embedded(files: &[EmbeddedFile]) -> Loaded {
 /// `name` is what its records and errors say they come from.
 pub fn load_bytes(name: &Path, bytes: Vec<u8>) -> Loaded {
     let mut parts = Loaded::default();
-    let last = load_parts(true, &mut |p| parts.extend(p), None, |sink| {
+    let last = load_parts(true, &mut |p| parts.extend(p), |sink| {
         walk::walk_bytes(name, bytes, sink)
     });
     parts.extend(last);
@@ -191,30 +187,6 @@ pub fn load_streaming_with<T: Send>(
     Ok(files.len())
 }
 
-/// [`load_streaming_with`], every record also shown to a [`Tap`] made per file by `tap`; the
-/// taps come back once every file is read (in completion order).
-pub fn load_streaming_tapped<T: Send, X: Tap>(
-    paths: &[PathBuf],
-    tap: impl Fn() -> X + Sync,
-    map: impl Fn(Loaded) -> T + Sync,
-    on_part: impl FnMut(usize, T),
-) -> Result<Vec<X>, InputError> {
-    let files = source::expand(paths).map_err(|(path, source)| InputError { path, source })?;
-    let taps = std::sync::Mutex::new(Vec::with_capacity(files.len()));
-    stream_parts(
-        &files,
-        |f, flush| {
-            let mut x = tap();
-            let last = load_parts(false, flush, Some(&mut x), |sink| walk::walk_file(f, sink));
-            taps.lock().unwrap_or_else(|p| p.into_inner()).push(x);
-            last
-        },
-        map,
-        on_part,
-    );
-    Ok(taps.into_inner().unwrap_or_else(|p| p.into_inner()))
-}
-
 /// [`load_streaming`] over objects that are not files (an S3 bucket's, as they arrive): each is
 /// `(name, content or why it could not be read)`, parsed on all cores as they come, with raw
 /// CloudTrail records kept in memory (there is no file to read them back from). Indices start at
@@ -241,7 +213,6 @@ pub fn load_objects_streaming<T: Send>(
                             &mut |part| {
                                 let _ = tx.send((i, map(part)));
                             },
-                            None,
                             |sink| walk::walk_bytes(&name, bytes, sink),
                         );
                         let _ = tx.send((i, map(last)));
@@ -301,15 +272,14 @@ pub fn load_file(path: &Path) -> Loaded {
 
 /// Loads one file, handing full parts to `flush` as it goes, and returns the last part.
 fn load_file_parts(path: &Path, flush: &mut dyn FnMut(Loaded)) -> Loaded {
-    load_parts(false, flush, None, |sink| walk::walk_file(path, sink))
+    load_parts(false, flush, |sink| walk::walk_file(path, sink))
 }
 
 /// Runs `walk` into a fresh sink (`inline`: raw records kept in memory), handing full parts to
 /// `flush`, and returns the last part.
-fn load_parts<'f>(
+fn load_parts(
     inline: bool,
-    flush: &'f mut dyn FnMut(Loaded),
-    tap: Option<&'f mut dyn Tap>,
+    flush: &mut dyn FnMut(Loaded),
     walk: impl FnOnce(&mut LoadSink<'_>),
 ) -> Loaded {
     let mut sink = LoadSink {
@@ -317,7 +287,6 @@ fn load_parts<'f>(
         trail_file: false,
         inline,
         flush,
-        tap,
     };
     walk(&mut sink);
     let mut last = sink.out;
@@ -333,14 +302,6 @@ struct LoadSink<'f> {
     /// embedded file is not on disk to be read back).
     inline: bool,
     flush: &'f mut dyn FnMut(Loaded),
-    /// Shown every record before it is parsed here.
-    tap: Option<&'f mut dyn Tap>,
-}
-
-/// Something that sees every record a load reads, beside the load itself: the console's hunt
-/// reads the CloudTrail records in the same pass instead of reading the files again.
-pub trait Tap: Send {
-    fn record(&mut self, path: &Arc<PathBuf>, rec: Rec<'_>);
 }
 
 impl LoadSink<'_> {
@@ -405,9 +366,6 @@ pub(crate) fn parse_event(path: &Arc<PathBuf>, rec: &Rec<'_>) -> Result<TrailEve
 
 impl Sink for LoadSink<'_> {
     fn record(&mut self, path: &Arc<PathBuf>, rec: Rec<'_>) {
-        if let Some(tap) = self.tap.as_deref_mut() {
-            tap.record(path, rec);
-        }
         self.maybe_flush();
         // Without an offset the event keeps its raw text (`RawRef::Inline`).
         let rec = if self.inline {
