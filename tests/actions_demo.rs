@@ -673,6 +673,35 @@ fn collect_on_the_demo_world() {
     );
 }
 
+/// Snapshots the instance for `case`, then shares its snapshots with 111122223333 (under
+/// `kms_key` when given): both done on the demo world.
+fn snapshot_then_share(
+    sc: &Scenario,
+    r: &mut DemoResponder,
+    instance: &str,
+    kms_key: Option<&str>,
+    case: &str,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = AuditLog::open(&dir.path().join("a.jsonl")).unwrap();
+    for action in [
+        Action::Snapshot {
+            instance: instance.to_string(),
+            finding: None,
+        },
+        Action::ShareSnapshots {
+            instance: instance.to_string(),
+            account: "111122223333".into(),
+            kms_key: kms_key.map(str::to_string),
+        },
+    ] {
+        let facts = actions::gather(&action, r).unwrap();
+        let plan = actions::plan(&action, &facts, &ctx(sc, case)).unwrap();
+        let report = actions::execute(&plan, r, &mut log, &ExecOptions::default()).unwrap();
+        assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
+    }
+}
+
 /// share-snapshots on the demo world, after a snapshot of the case: each snapshot now lists the
 /// forensics account.
 #[test]
@@ -680,24 +709,7 @@ fn share_snapshots_on_the_demo_world() {
     let sc = Scenario::load("log4shell-c2").unwrap();
     let mut r = DemoResponder::for_scenario(&sc).unwrap();
     let instance = compromised_instance(&sc).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut log = AuditLog::open(&dir.path().join("a.jsonl")).unwrap();
-    for action in [
-        Action::Snapshot {
-            instance: instance.clone(),
-            finding: None,
-        },
-        Action::ShareSnapshots {
-            instance: instance.clone(),
-            account: "111122223333".into(),
-            kms_key: None,
-        },
-    ] {
-        let facts = actions::gather(&action, &mut r).unwrap();
-        let plan = actions::plan(&action, &facts, &ctx(&sc, "IR-SH")).unwrap();
-        let report = actions::execute(&plan, &mut r, &mut log, &ExecOptions::default()).unwrap();
-        assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
-    }
+    snapshot_then_share(&sc, &mut r, &instance, None, "IR-SH");
     let mine: Vec<_> = r
         .world
         .snapshots
@@ -723,25 +735,8 @@ fn share_snapshots_copies_encrypted_ones_on_the_demo_world() {
         .unwrap();
     inst.volumes[0].kms_key_id = Some("arn:aws:kms:us-east-1:483920174655:key/ebs".into());
     let encrypted_vol = inst.volumes[0].volume_id.clone();
-    let dir = tempfile::tempdir().unwrap();
-    let mut log = AuditLog::open(&dir.path().join("a.jsonl")).unwrap();
     let key = "arn:aws:kms:us-east-1:483920174655:key/forensics";
-    for action in [
-        Action::Snapshot {
-            instance: instance.clone(),
-            finding: None,
-        },
-        Action::ShareSnapshots {
-            instance: instance.clone(),
-            account: "111122223333".into(),
-            kms_key: Some(key.into()),
-        },
-    ] {
-        let facts = actions::gather(&action, &mut r).unwrap();
-        let plan = actions::plan(&action, &facts, &ctx(&sc, "IR-KMS")).unwrap();
-        let report = actions::execute(&plan, &mut r, &mut log, &ExecOptions::default()).unwrap();
-        assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
-    }
+    snapshot_then_share(&sc, &mut r, &instance, Some(key), "IR-KMS");
     let src = r
         .world
         .snapshots

@@ -4,7 +4,6 @@
 
 use crate::moto_support;
 
-use assert_cmd::Command;
 use aws_sdk_ec2::types as ec2t;
 use moto_support::*;
 use std::path::PathBuf;
@@ -26,22 +25,9 @@ fn act(url: &str, log: &std::path::Path, args: &[&str]) -> (i32, serde_json::Val
 /// Runs `vigil act ARGS --endpoint-url URL --region us-east-1` as a user would, with moto's
 /// credentials and nothing of the machine's AWS configuration: its whole output.
 fn act_output(url: &str, log: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("vigil")
-        .unwrap()
-        .arg("act")
-        .args(args)
-        .args(["--endpoint-url", url, "--region", "us-east-1"])
+    vigil_at(url, &[&["act"], args].concat())
         .arg("--audit-log")
         .arg(log)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("VIGIL_TOPIC_ARN")
-        .env_remove("VIGIL_EVIDENCE")
         .output()
         .unwrap()
 }
@@ -757,21 +743,11 @@ fn act_as(
     key: &(String, String),
     args: &[&str],
 ) -> (i32, serde_json::Value, String) {
-    let out = Command::cargo_bin("vigil")
-        .unwrap()
-        .arg("act")
-        .args(args)
-        .args(["--endpoint-url", url, "--region", "us-east-1"])
+    let out = vigil_at(url, &[&["act"], args].concat())
         .args(["--format", "json", "--audit-log"])
         .arg(log)
         .env("AWS_ACCESS_KEY_ID", &key.0)
         .env("AWS_SECRET_ACCESS_KEY", &key.1)
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("VIGIL_TOPIC_ARN")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();

@@ -4,7 +4,6 @@
 //! `vigil case verify s3://…` reading everything back — and naming what was changed or added.
 
 use crate::moto_support::*;
-use assert_cmd::Command;
 use aws_sdk_s3::types::{
     DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode,
     ObjectLockRule,
@@ -14,20 +13,7 @@ use sha2::{Digest, Sha256};
 /// `vigil ARGS --endpoint-url URL --region us-east-1` with moto's credentials and nothing of the
 /// machine's AWS configuration.
 fn vigil(url: &str, args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("vigil")
-        .unwrap()
-        .args(args)
-        .args(["--endpoint-url", url, "--region", "us-east-1"])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("VIGIL_EVIDENCE")
-        .output()
-        .unwrap()
+    vigil_at(url, args).output().unwrap()
 }
 
 fn s3(s: &Sdk, url: &str) -> aws_sdk_s3::Client {

@@ -79,6 +79,16 @@ impl Report {
         !matches!(self.outcome, Outcome::Failed { .. })
     }
 
+    /// What the calls of one IAM action created (`ec2:CreateSnapshots`: the snapshot ids;
+    /// `ssm:SendCommand`: the command id), in step order.
+    pub fn created(&self, iam_action: &str) -> Vec<String> {
+        self.steps
+            .iter()
+            .filter(|st| st.api == iam_action)
+            .flat_map(|st| st.created.iter().cloned())
+            .collect()
+    }
+
     /// The report as a person reads it.
     pub fn render(&self) -> String {
         use std::fmt::Write;

@@ -48,5 +48,5 @@ pub use responder::{Inspect, ReadOnlySession, Responder, ResponderSession, Sessi
 pub use state::{
     AclEntry, CaseSnapshot, DnsFirewallState, EniState, GroupState, Identity, InstanceState,
     KeyState, NetworkAclState, ObjectLockState, SnapshotProgress, SnapshotState, SsmAgent,
-    StoredObject, UnknownSnapshotState, WafIpSetState,
+    StoredObject, UnknownSnapshotState, WafIpSetState, command_ended,
 };

@@ -95,6 +95,22 @@ pub struct StoredObject {
     pub sha256: String,
 }
 
+/// Whether a Run Command invocation's `Status` (GetCommandInvocation) is an end state: one
+/// that does not change again.
+pub fn command_ended(status: &str) -> bool {
+    matches!(
+        status,
+        "Success"
+            | "Failed"
+            | "Cancelled"
+            | "TimedOut"
+            | "DeliveryTimedOut"
+            | "ExecutionTimedOut"
+            | "Undeliverable"
+            | "Terminated"
+    )
+}
+
 /// An instance's SSM agent as Systems Manager sees it (DescribeInstanceInformation).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SsmAgent {

@@ -207,17 +207,7 @@ pub struct CommandState {
 impl CommandState {
     /// An end state of SSM's invocation (its Status values that do not change again).
     pub fn is_final(&self) -> bool {
-        matches!(
-            self.status.as_str(),
-            "Success"
-                | "Failed"
-                | "Cancelled"
-                | "TimedOut"
-                | "DeliveryTimedOut"
-                | "ExecutionTimedOut"
-                | "Undeliverable"
-                | "Terminated"
-        )
+        crate::actions::command_ended(&self.status)
     }
 }
 

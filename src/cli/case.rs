@@ -102,7 +102,7 @@ fn export_to_store(
                 Default::default(),
                 out,
                 &mut |_, _, _, _| {
-                    let mut f = super::act::FollowUp::none();
+                    let mut f = super::act_follow::FollowUp::none();
                     f.lines.push(verify.clone());
                     Ok(f)
                 },

@@ -4,6 +4,7 @@
 //! [`CliError`] (main prints it on one line and exits 2).
 
 pub mod act;
+mod act_follow;
 pub mod analyze;
 mod args;
 mod aws;

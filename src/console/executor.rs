@@ -219,11 +219,7 @@ impl Armed {
             _ => Vec::new(),
         };
         Ok(EvidenceNote {
-            manifest: plan
-                .steps
-                .last()
-                .map(|st| st.call.touches().join(""))
-                .unwrap_or_default(),
+            manifest: actions::plan::manifest_of(&plan),
             artefacts,
         })
     }

@@ -500,3 +500,22 @@ pub fn detector_with_member(url: &str, region: &str) -> String {
     .unwrap();
     d
 }
+
+/// `vigil ARGS --endpoint-url URL --region us-east-1` as a user would run it against moto:
+/// moto's credentials, one attempt, nothing of the machine's AWS configuration, none of vigil's
+/// own environment defaults (topic, evidence store). More arguments and variables may follow.
+pub fn vigil_at(url: &str, args: &[&str]) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("vigil").unwrap();
+    c.args(args)
+        .args(["--endpoint-url", url, "--region", "us-east-1"])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("VIGIL_TOPIC_ARN")
+        .env_remove("VIGIL_EVIDENCE");
+    c
+}

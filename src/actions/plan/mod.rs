@@ -22,6 +22,7 @@ mod store_evidence;
 pub use context::{Facts, FindingSummary, PlanContext, PlanError, default_case};
 pub use gather::gather;
 pub use steps::{Plan, Step};
+pub use store_evidence::manifest_of;
 
 use crate::actions::action::{Action, Confirm};
 use crate::actions::names::role_name;

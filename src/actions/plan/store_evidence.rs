@@ -30,6 +30,15 @@ pub(crate) fn retention(lock: &ObjectLockState, now: Ts) -> Option<Retention> {
     })
 }
 
+/// Where a store-evidence plan writes its manifest record (`s3://BUCKET/KEY`, its last step);
+/// empty when it stores nothing.
+pub fn manifest_of(plan: &Plan) -> String {
+    match plan.steps.last().map(|st| &st.call) {
+        Some(ApiCall::PutObject { bucket, key, .. }) => format!("s3://{bucket}/{key}"),
+        _ => String::new(),
+    }
+}
+
 pub(super) fn plan(
     action: &Action,
     store: &str,

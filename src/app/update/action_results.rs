@@ -118,12 +118,7 @@ fn action_done(
                 Outcome::WouldSucceed => JobStatus::WouldSucceed,
                 Outcome::Failed { .. } => JobStatus::Failed,
             };
-            let snaps: Vec<String> = r
-                .steps
-                .iter()
-                .filter(|st| st.api == "ec2:CreateSnapshots")
-                .flat_map(|st| st.created.iter().cloned())
-                .collect();
+            let snaps = r.created("ec2:CreateSnapshots");
             if !snaps.is_empty() && !r.dry_run {
                 j.snapshots = snaps
                     .iter()
@@ -135,32 +130,23 @@ fn action_done(
                     .collect();
                 effects.push(Effect::PollSnapshots {
                     job,
-                    ids: snaps,
+                    ids: snaps.clone(),
                     after_ms: SNAPSHOT_POLL_MS,
                 });
             }
             // A snapshot's ids go to the evidence store when the session has one.
-            if let (Some(store), false) = (store, r.dry_run) {
-                let snaps: Vec<String> = r
-                    .steps
-                    .iter()
-                    .filter(|st| st.api == "ec2:CreateSnapshots")
-                    .flat_map(|st| st.created.iter().cloned())
-                    .collect();
-                if let Some(action) = snapshot_record(&store, &ctx, &j.action, &snaps) {
-                    effects.push(Effect::StoreEvidence {
-                        job,
-                        action,
-                        ctx: Box::new(ctx.clone()),
-                    });
-                }
+            if let (Some(store), false) = (store, r.dry_run)
+                && let Some(action) = snapshot_record(&store, &ctx, &j.action, &snaps)
+            {
+                effects.push(Effect::StoreEvidence {
+                    job,
+                    action,
+                    ctx: Box::new(ctx.clone()),
+                });
             }
             // A collect's Run Command is followed to its end, then its output recorded.
             if let (Some(command_id), Some((instance, store)), false) = (
-                r.steps
-                    .iter()
-                    .find(|st| st.api == "ssm:SendCommand")
-                    .and_then(|st| st.created.first()),
+                r.created("ssm:SendCommand").first(),
                 collect_of(&j.action),
                 r.dry_run,
             ) {
