@@ -515,6 +515,51 @@ fn discovery_burst_counts_distinct_apis_and_denials() {
         found[0].group,
         vec!["userIdentity.arn=arn:aws:iam::111122223333:user/mallory"]
     );
+    // A caller CloudTrail gives no ARN (another account's principal, `AWSAccount`): its burst is
+    // one group too, and the detection holds all of it.
+    let anonymous: Vec<Value> = burst
+        .iter()
+        .cloned()
+        .map(|mut e| {
+            e["userIdentity"] = json!({"type": "AWSAccount", "principalId": "AIDAEXAMPLE:x", "accountId": "444455556666"});
+            e
+        })
+        .collect();
+    let found: Vec<Detection> = detections(&anonymous)
+        .into_iter()
+        .filter(|d| d.title == t)
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].events.len(), 30);
+    assert!(found[0].group.is_empty(), "{:?}", found[0].group);
+    // Many principals at once (their groups shared among the engines): each burst is found
+    // whole, and only the bursts.
+    let users: Vec<Value> = (0..200)
+        .map(|i| {
+            let user = i % 20;
+            let mut e = event(
+                i,
+                i as i64,
+                &with(
+                    call("iam", &format!("ListThing{i}")),
+                    &[("errorCode", json!("AccessDenied"))],
+                ),
+            );
+            e["userIdentity"]["arn"] = json!(format!("arn:aws:iam::111122223333:user/u{user}"));
+            e
+        })
+        .collect();
+    let found: Vec<Detection> = detections(&users[..180])
+        .into_iter()
+        .filter(|d| d.title == t)
+        .collect();
+    assert!(found.is_empty(), "nine calls each: {found:?}");
+    let found: Vec<Detection> = detections(&users)
+        .into_iter()
+        .filter(|d| d.title == t)
+        .collect();
+    assert_eq!(found.len(), 20, "{found:?}");
+    assert!(found.iter().all(|d| d.events.len() == 10));
 }
 
 #[test]

@@ -1,9 +1,11 @@
 //! vigil's benchmarks, one binary (each example links the library and the AWS SDK, so one link
 //! instead of two): `bench index DIR` builds the CloudTrail index over DIR and times pivots;
 //! `bench load DIR` times the console's own load (first searchable segment, complete);
+//! `bench hunt DIR` times the bundled rules against one pivot;
 //! `bench render [FINDINGS EVENTS]` times frames over a large synthetic state. The data comes
 //! from the generator, `cargo run --release --example gen_trail`.
 
+mod hunt;
 mod index;
 mod load;
 mod render;
@@ -17,9 +19,10 @@ fn main() -> anyhow::Result<()> {
     match args.next().as_deref() {
         Some("index") => index::run(args),
         Some("load") => load::run(args),
+        Some("hunt") => hunt::run(args),
         Some("render") => render::run(args).map_err(|e| anyhow::anyhow!("{e}")),
         _ => anyhow::bail!(
-            "usage: bench index DIR | bench load DIR | bench render [FINDINGS EVENTS]"
+            "usage: bench index DIR | bench load DIR | bench hunt DIR | bench render [FINDINGS EVENTS]"
         ),
     }
 }

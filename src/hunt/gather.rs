@@ -24,6 +24,10 @@ use std::sync::Arc;
 /// cost of a rule that matches most of a trail.
 const FULL_PARSE_PER_RULE: usize = 2_000;
 
+/// The text of a hunt's symbols: each string once, its symbol its position (Fx-hashed: the keys
+/// are log text, looked up for every field of every match).
+pub(super) type Strings = IndexSet<Box<str>, rustc_hash::FxBuildHasher>;
+
 /// The fields read from every match for the entities it names cheaply.
 pub(super) const CHEAP_FIELDS: [&str; 4] = [
     "userIdentity.arn",
@@ -34,10 +38,7 @@ pub(super) const CHEAP_FIELDS: [&str; 4] = [
 
 /// The entities a match names cheaply: its principal, caller address, user agent and access key
 /// ([`CHEAP_FIELDS`], the first four of a base event's fields).
-pub(super) fn cheap_entities(
-    fields: &[Option<u32>],
-    strings: &IndexSet<Box<str>>,
-) -> Vec<EntityId> {
+pub(super) fn cheap_entities(fields: &[Option<u32>], strings: &Strings) -> Vec<EntityId> {
     let text = |i: usize| {
         fields
             .get(i)
@@ -77,7 +78,7 @@ impl PlainAgg {
         level: String,
         attack: Vec<String>,
         group: Vec<String>,
-        strings: &IndexSet<Box<str>>,
+        strings: &Strings,
     ) -> Detection {
         self.events.sort_unstable();
         self.events.dedup();
@@ -120,11 +121,9 @@ pub struct Matches {
     /// CloudTrail Insights events (rare: a few a day at most).
     pub(super) insights: Vec<InsightEvent>,
     pub(super) base: Vec<BaseEvent>,
-    pub(super) strings: IndexSet<Box<str>>,
+    pub(super) strings: Strings,
     /// A result of each rule, to give the correlation engine in the second half.
     pub(super) templates: HashMap<u16, EvaluationResult>,
-    /// How many of each rule's matches had the full entity parse.
-    pub(super) parsed: HashMap<u16, usize>,
     pub errors: Vec<IngestError>,
     pub records: u64,
     pub files: usize,
@@ -138,7 +137,15 @@ impl Matches {
         }
     }
 
-    pub fn join(mut self, other: Matches) -> Matches {
+    pub fn join(mut self, mut other: Matches) -> Matches {
+        // The side with more strings is kept and the other's symbols mapped onto it (a
+        // thread's matches joined with a file's, not the other way round); what is reported in
+        // order stays in order.
+        if self.strings.len() < other.strings.len() {
+            std::mem::swap(&mut self, &mut other);
+            std::mem::swap(&mut self.errors, &mut other.errors);
+            std::mem::swap(&mut self.insights, &mut other.insights);
+        }
         let map: Vec<u32> = other.strings.iter().map(|s| self.sym(s)).collect();
         let re = |s: u32| map.get(s as usize).copied().unwrap_or(0);
         self.insights.extend(other.insights);
@@ -168,9 +175,6 @@ impl Matches {
         for (k, v) in other.templates {
             self.templates.entry(k).or_insert(v);
         }
-        for (k, v) in other.parsed {
-            *self.parsed.entry(k).or_default() += v;
-        }
         self.errors.extend(other.errors);
         self.records += other.records;
         self.files += other.files;
@@ -178,19 +182,23 @@ impl Matches {
     }
 }
 
+/// Hunts one file (or object) into `out`.
 pub(super) struct HuntSink<'h> {
     pub(super) hunter: &'h Hunter,
     pub(super) window: Window,
     pub(super) out: Matches,
+    /// How many of each rule's matches in this file had the full entity parse: counted per
+    /// file, so which matches have it does not depend on how files were shared among cores.
+    pub(super) parsed: HashMap<u16, usize>,
 }
 
 /// A field's value as text, for a symbol (strings as they are, numbers and booleans written).
-fn field_text(v: EventValue<'_>) -> Option<String> {
+fn field_text(v: EventValue<'_>) -> Option<std::borrow::Cow<'_, str>> {
     match v {
-        EventValue::Str(s) => Some(s.into_owned()),
-        EventValue::Int(n) => Some(n.to_string()),
-        EventValue::Float(f) => Some(f.to_string()),
-        EventValue::Bool(b) => Some(b.to_string()),
+        EventValue::Str(s) => Some(s),
+        EventValue::Int(n) => Some(n.to_string().into()),
+        EventValue::Float(f) => Some(f.to_string().into()),
+        EventValue::Bool(b) => Some(b.to_string().into()),
         _ => None,
     }
 }
@@ -279,7 +287,7 @@ impl Sink for HuntSink<'_> {
                 base_bits |= 1 << bit;
             }
             if !h.silent.contains(&n) {
-                let parsed = self.out.parsed.entry(n).or_default();
+                let parsed = self.parsed.entry(n).or_default();
                 let want_full = *parsed < FULL_PARSE_PER_RULE;
                 if want_full && full.is_none() {
                     full = Some(match ingest::parse_event(path, &rec) {

@@ -20,7 +20,8 @@ struct Top<'a> {
     raw: &'a RawValue,
     /// A string field's text, decoded once: eighty rules ask for `eventSource` and `eventName`.
     text: OnceCell<Option<Cow<'a, str>>>,
-    nested: OnceCell<JsonEvent<'static>>,
+    /// The field as a one-key object (`{"key": value}`), the shape a nested path walks from.
+    nested: OnceCell<Value>,
 }
 
 impl<'a> Top<'a> {
@@ -39,11 +40,64 @@ impl<'a> Top<'a> {
 
 pub struct Record<'a> {
     fields: Vec<Top<'a>>,
-    /// `eventID`, added to the JSON a correlation keeps as its `id` (the field rsigma reads an
-    /// event reference from).
-    event_id: Option<String>,
+    /// Where each of the [`HOT`] keys is in `fields` (position + 1; 0 when absent): the rules
+    /// ask for these on every record, and a `match` on the name beats comparing it with each
+    /// of the record's thirty keys.
+    hot: [u16; HOT.len()],
     full: OnceCell<JsonEvent<'static>>,
     text: &'a str,
+}
+
+/// The top-level keys of a CloudTrail record (the record contents the CloudTrail User Guide
+/// documents), given slots by [`hot_slot`].
+const HOT: [&str; 20] = [
+    "eventSource",
+    "eventName",
+    "userIdentity",
+    "eventTime",
+    "eventID",
+    "sourceIPAddress",
+    "userAgent",
+    "errorCode",
+    "errorMessage",
+    "readOnly",
+    "requestParameters",
+    "responseElements",
+    "awsRegion",
+    "eventType",
+    "eventCategory",
+    "recipientAccountId",
+    "additionalEventData",
+    "resources",
+    "managementEvent",
+    "serviceEventDetails",
+];
+
+/// A [`HOT`] key's slot.
+fn hot_slot(key: &str) -> Option<usize> {
+    Some(match key {
+        "eventSource" => 0,
+        "eventName" => 1,
+        "userIdentity" => 2,
+        "eventTime" => 3,
+        "eventID" => 4,
+        "sourceIPAddress" => 5,
+        "userAgent" => 6,
+        "errorCode" => 7,
+        "errorMessage" => 8,
+        "readOnly" => 9,
+        "requestParameters" => 10,
+        "responseElements" => 11,
+        "awsRegion" => 12,
+        "eventType" => 13,
+        "eventCategory" => 14,
+        "recipientAccountId" => 15,
+        "additionalEventData" => 16,
+        "resources" => 17,
+        "managementEvent" => 18,
+        "serviceEventDetails" => 19,
+        _ => return None,
+    })
 }
 
 #[derive(Deserialize)]
@@ -71,7 +125,16 @@ impl<'a> Record<'a> {
     pub fn parse(text: &'a str) -> Option<Record<'a>> {
         let mut de = serde_json::Deserializer::from_str(text);
         let fields = de.deserialize_map(TopVisitor).ok()?;
-        let mut r = Record {
+        let mut hot = [0u16; HOT.len()];
+        for (i, (key, _)) in fields.iter().enumerate() {
+            // The first of a repeated key, as a scan would find it.
+            if let (Some(slot), Ok(at)) = (hot_slot(key), u16::try_from(i + 1))
+                && hot[slot] == 0
+            {
+                hot[slot] = at;
+            }
+        }
+        Some(Record {
             fields: fields
                 .into_iter()
                 .map(|(key, raw)| Top {
@@ -81,16 +144,20 @@ impl<'a> Record<'a> {
                     nested: OnceCell::new(),
                 })
                 .collect(),
-            event_id: None,
+            hot,
             full: OnceCell::new(),
             text,
-        };
-        r.event_id = r.top_str("eventID").map(Cow::into_owned);
-        Some(r)
+        })
     }
 
     fn top(&self, key: &str) -> Option<&Top<'a>> {
-        self.fields.iter().find(|t| t.key == key)
+        match hot_slot(key) {
+            Some(slot) => match self.hot[slot] {
+                0 => None,
+                at => self.fields.get(usize::from(at) - 1),
+            },
+            None => self.fields.iter().find(|t| t.key == key),
+        }
     }
 
     /// A top-level string field (borrowed when it has no escapes).
@@ -101,8 +168,10 @@ impl<'a> Record<'a> {
     fn full(&self) -> &JsonEvent<'static> {
         self.full.get_or_init(|| {
             let mut v: Value = serde_json::from_str(self.text).unwrap_or(Value::Null);
-            if let (Value::Object(m), Some(id)) = (&mut v, &self.event_id) {
-                m.entry("id").or_insert_with(|| Value::String(id.clone()));
+            // `eventID` as `id`, the field rsigma reads a correlation's event reference from.
+            if let (Value::Object(m), Some(id)) = (&mut v, self.top_str("eventID")) {
+                m.entry("id")
+                    .or_insert_with(|| Value::String(id.into_owned()));
             }
             JsonEvent::owned(v)
         })
@@ -121,7 +190,7 @@ impl Event for Record<'_> {
             let raw = top.raw.get();
             return match raw.as_bytes().first() {
                 Some(b'"') => top.text().map(|t| EventValue::Str(Cow::Borrowed(&**t))),
-                Some(b'{') | Some(b'[') => nested(top).get_field(path),
+                Some(b'{') | Some(b'[') => nested(top).get(path).map(EventValue::from),
                 _ => match serde_json::from_str::<Value>(raw) {
                     Ok(Value::Bool(b)) => Some(EventValue::Bool(b)),
                     Ok(Value::Null) => Some(EventValue::Null),
@@ -137,7 +206,31 @@ impl Event for Record<'_> {
         if root.len() == path.len() {
             return None;
         }
-        nested(self.top(root)?).get_field(path)
+        let top = self.top(root)?;
+        let wrapped = nested(top);
+        // A plain dotted path to a scalar is walked directly; anything else (arrays on the
+        // way, escapes, brackets, an object at the end) the way rsigma walks it, its answer
+        // copied out.
+        if !path.contains(['[', '\\']) {
+            let mut at = wrapped.get(&*top.key)?;
+            let mut plain = true;
+            for part in path[root.len() + 1..].split('.') {
+                match at {
+                    Value::Object(m) => match m.get(part) {
+                        Some(v) => at = v,
+                        None => return None,
+                    },
+                    _ => {
+                        plain = false;
+                        break;
+                    }
+                }
+            }
+            if plain && !matches!(at, Value::Array(_) | Value::Object(_)) {
+                return Some(EventValue::from(at));
+            }
+        }
+        JsonEvent::borrow(wrapped).get_field(path).map(owned)
     }
 
     fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
@@ -169,13 +262,30 @@ impl Event for Record<'_> {
 }
 
 /// The field as a one-key object, parsed on first use.
-fn nested<'r>(top: &'r Top<'_>) -> &'r JsonEvent<'static> {
+fn nested<'r>(top: &'r Top<'_>) -> &'r Value {
     top.nested.get_or_init(|| {
         let v: Value = serde_json::from_str(top.raw.get()).unwrap_or(Value::Null);
         let mut m = serde_json::Map::new();
         m.insert(top.key.to_string(), v);
-        JsonEvent::owned(Value::Object(m))
+        Value::Object(m)
     })
+}
+
+/// A value that outlives the event it was read from.
+fn owned(v: EventValue<'_>) -> EventValue<'static> {
+    match v {
+        EventValue::Str(s) => EventValue::Str(Cow::Owned(s.into_owned())),
+        EventValue::Int(n) => EventValue::Int(n),
+        EventValue::Float(f) => EventValue::Float(f),
+        EventValue::Bool(b) => EventValue::Bool(b),
+        EventValue::Null => EventValue::Null,
+        EventValue::Array(a) => EventValue::Array(a.into_iter().map(owned).collect()),
+        EventValue::Map(m) => EventValue::Map(
+            m.into_iter()
+                .map(|(k, v)| (Cow::Owned(k.into_owned()), owned(v)))
+                .collect(),
+        ),
+    }
 }
 
 #[cfg(test)]

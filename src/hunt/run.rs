@@ -5,6 +5,7 @@
 //! Broad hunting rules match most of a trail (SigmaHQ's "AssumeRole misuse" matches every role
 //! session's call), so nothing is kept per match that is not needed.
 
+use super::gather::Strings;
 use super::gather::{BaseEvent, CHEAP_FIELDS, HuntSink, Matches, cheap_entities};
 use super::insight::insight_detections;
 use super::rules::{RuleError, RuleSet, rule_key};
@@ -12,15 +13,15 @@ use crate::ingest::walk;
 use crate::ingest::{IngestError, InputError, source};
 use crate::model::{Detection, EntityId, Ts};
 use crate::pivot::Window;
-use indexmap::IndexSet;
 use rayon::prelude::*;
 use rsigma_eval::{
     CorrelationAction, CorrelationConfig, CorrelationEngine, CorrelationEventMode,
-    EvaluationResult, JsonEvent, ResultBody,
+    EvaluationResult, Event, EventValue, ResultBody,
 };
-use rsigma_parser::CorrelationCondition;
+use rsigma_parser::{CorrelationCondition, CorrelationRule, SigmaRule};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeSet;
+use std::hash::BuildHasher;
 use std::path::PathBuf;
 
 /// Rules that may feed correlations (a base event says which it matched in one `u128`).
@@ -42,6 +43,9 @@ pub struct Hunter {
     /// Per correlation (by key): its base rules (bits), its group-by fields (indexes into
     /// `fields`) and its timespan — to gather the whole burst a detection belongs to.
     shapes: HashMap<String, Shape>,
+    /// Each loaded correlation with its base rules: what an engine of one correlation (for one
+    /// share of its groups) is built from.
+    correlations_of: Vec<(String, Vec<SigmaRule>, CorrelationRule)>,
     /// Threat lists (calls from their addresses are detections) and trusted lists (calls from
     /// theirs are not hunted).
     pub(super) intel: super::intel::Intel,
@@ -66,25 +70,15 @@ impl Hunter {
     /// Compiles `set` rule by rule: one that cannot be compiled is reported (with its file) and
     /// the rest still run.
     pub fn new(set: &RuleSet) -> Hunter {
-        let config = CorrelationConfig {
-            correlation_event_mode: CorrelationEventMode::Refs,
-            max_correlation_events: 1_000,
-            // A group that fired is quiet for ten minutes: a burst of 100 000 calls fires a few
-            // times (each with its window's events, which overlap and become one detection
-            // below), not on every call.
-            action_on_match: CorrelationAction::Alert,
-            suppress: Some(600),
-            emit_detections: false,
-            ..CorrelationConfig::default()
-        };
         let mut h = Hunter {
-            engine: CorrelationEngine::new(config),
+            engine: CorrelationEngine::new(engine_config()),
             keys: Vec::new(),
             number: HashMap::default(),
             base: Vec::new(),
             silent: BTreeSet::new(),
             fields: CHEAP_FIELDS.iter().map(|f| f.to_string()).collect(),
             shapes: HashMap::default(),
+            correlations_of: Vec::new(),
             intel: super::intel::Intel::default(),
             rules: 0,
             correlations: 0,
@@ -148,6 +142,18 @@ impl Hunter {
                 continue;
             }
             h.correlations += 1;
+            let base_rules: Vec<SigmaRule> = set
+                .collection
+                .rules
+                .iter()
+                .filter(|r| {
+                    r.id.iter()
+                        .chain(r.name.iter())
+                        .any(|n| c.rules.contains(n))
+                })
+                .cloned()
+                .collect();
+            h.correlations_of.push((key.clone(), base_rules, c.clone()));
             for r in &c.rules {
                 if let Some(n) = known.get(r).and_then(|k| h.number.get(k)).copied() {
                     if !h.base.contains(&n) {
@@ -183,7 +189,7 @@ impl Hunter {
             let group = c
                 .group_by
                 .iter()
-                .filter_map(|g| h.fields.iter().position(|f| f == g))
+                .filter_map(|g| Some((g.clone(), h.fields.iter().position(|f| f == g)?)))
                 .collect();
             h.shapes.insert(
                 key,
@@ -212,13 +218,15 @@ impl Hunter {
     /// on all cores.
     pub fn scan(&self, paths: &[PathBuf], window: Window) -> Result<Matches, InputError> {
         let files = source::expand(paths).map_err(|(path, source)| InputError { path, source })?;
+        // One `Matches` per worker, not per file: joining maps every symbol again.
         let mut out = files
             .par_iter()
-            .map(|f| {
+            .fold(Matches::default, |out, f| {
                 let mut sink = HuntSink {
                     hunter: self,
                     window,
-                    out: Matches::default(),
+                    out,
+                    parsed: HashMap::default(),
                 };
                 walk::walk_file(f, &mut sink);
                 sink.out
@@ -256,6 +264,7 @@ impl Hunter {
                 files: 1,
                 ..Matches::default()
             },
+            parsed: HashMap::default(),
         };
         match got {
             Ok(bytes) => walk::walk_bytes(name, bytes, &mut sink),
@@ -267,7 +276,7 @@ impl Hunter {
     /// The second half, over all the matches of a hunt's sources: the correlations in time
     /// order, then every detection in time order. A hunter correlates once (its correlations
     /// keep their windows' state).
-    pub fn correlate(mut self, m: Matches) -> HuntResult {
+    pub fn correlate(self, m: Matches) -> HuntResult {
         let Matches {
             mut plain,
             intel,
@@ -276,7 +285,6 @@ impl Hunter {
             mut base,
             strings,
             templates,
-            parsed: _,
             errors,
             records,
             files,
@@ -294,107 +302,68 @@ impl Hunter {
         out.suppressed.sort();
         base.sort_by(|a, b| (a.time, &a.event_id).cmp(&(b.time, &b.event_id)));
         base.dedup_by(|a, b| a.time == b.time && a.event_id == b.event_id);
-        let at: HashMap<&str, usize> = base
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (&*e.event_id, i))
-            .collect();
-        let mut episodes: Vec<Episode> = Vec::new();
-        for (i, e) in base.iter().enumerate() {
-            let results: Vec<EvaluationResult> = self
-                .base
-                .iter()
-                .enumerate()
-                .filter(|(bit, _)| e.rules & (1 << bit) != 0)
-                .filter_map(|(_, n)| templates.get(n).cloned())
-                .collect();
-            let json = self.small_json(e, &strings);
-            let fired = self.engine.process_with_detections(
-                &JsonEvent::borrow(&json),
-                results,
-                e.time.millis().div_euclid(1000),
-            );
-            for r in fired {
-                let ResultBody::Correlation(c) = &r.body else {
-                    continue;
-                };
-                let mut events: Vec<usize> = c
-                    .event_refs
-                    .iter()
-                    .flatten()
-                    .filter_map(|x| x.id.as_deref().and_then(|id| at.get(id).copied()))
-                    .collect();
-                events.push(i);
-                let group: Vec<String> = c
-                    .group_key
-                    .iter()
-                    .map(|(f, v)| format!("{f}={v}"))
-                    .collect();
-                let rule = rule_key(&r.header.rule_id, &r.header.rule_title);
-                let first = events.iter().map(|x| base[*x].time).min().unwrap_or(e.time);
-                // One burst fires again and again: firings that touch the group's last
-                // episode join it.
-                match episodes
-                    .iter_mut()
-                    .rev()
-                    .find(|ep| ep.rule == rule && ep.group == group)
-                {
-                    Some(ep) if first <= ep.last => {
-                        ep.last = ep.last.max(e.time);
-                        ep.events.extend(events);
-                    }
-                    _ => episodes.push(Episode {
-                        header: header(&r),
-                        rule,
-                        group_values: c.group_key.iter().map(|(_, v)| v.clone()).collect(),
-                        group,
-                        last: e.time,
-                        events,
-                    }),
-                }
-            }
-        }
-        // A firing lists the events of its window; the detection is the whole burst: every
-        // event of the group's base rules from its first firing's window to a timespan after
-        // its last firing.
-        let fired: BTreeSet<String> = episodes.iter().map(|ep| ep.rule.clone()).collect();
+        let fired = self.fire(&base, &strings, &templates);
+        // A firing's window is its group's events of the last timespan; the detection is the
+        // whole burst: every event of the group's base rules from its first firing's window to
+        // a timespan after its last firing.
+        let names: BTreeSet<&str> = fired.iter().map(|f| f.rule.as_str()).collect();
         let mut by_group: HashMap<(&str, Vec<Option<u32>>), Vec<usize>> = HashMap::default();
         for (i, e) in base.iter().enumerate() {
             for (rule, shape) in &self.shapes {
-                if e.rules & shape.mask == 0 || !fired.contains(rule) {
+                if e.rules & shape.mask == 0 || !names.contains(rule.as_str()) {
                     continue;
                 }
-                let key: Vec<Option<u32>> = shape
-                    .group
-                    .iter()
-                    .map(|f| e.fields.get(*f).copied().flatten())
-                    .collect();
-                by_group.entry((rule.as_str(), key)).or_default().push(i);
+                by_group
+                    .entry((rule.as_str(), shape.key_of(e)))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        let mut episodes: Vec<Episode> = Vec::new();
+        for f in fired {
+            let Some(shape) = self.shapes.get(&f.rule) else {
+                continue;
+            };
+            let members = by_group
+                .get(&(f.rule.as_str(), f.key.clone()))
+                .map_or(&[][..], Vec::as_slice);
+            let time = base[f.at].time;
+            // The engine's window: events at most a timespan (whole seconds) before this one.
+            let from = time.millis().div_euclid(1000) * 1000 - shape.span_ms;
+            let first = members
+                .get(members.partition_point(|x| base[*x].time.millis() < from))
+                .map_or(time, |x| base[*x].time.min(time));
+            // One burst fires again and again: firings that touch the group's last episode
+            // join it.
+            match episodes
+                .iter_mut()
+                .rev()
+                .find(|ep| ep.rule == f.rule && ep.group == f.group)
+            {
+                Some(ep) if first <= ep.last => ep.last = ep.last.max(time),
+                _ => episodes.push(Episode {
+                    header: f.header,
+                    rule: f.rule,
+                    key: f.key,
+                    group: f.group,
+                    first,
+                    last: time,
+                    events: Vec::new(),
+                }),
             }
         }
         for ep in &mut episodes {
             let Some(shape) = self.shapes.get(&ep.rule) else {
                 continue;
             };
-            let key: Vec<Option<u32>> = ep
-                .group_values
-                .iter()
-                .map(|v| strings.get_index_of(v.as_str()).map(|s| s as u32))
-                .collect();
-            let Some(members) = by_group.get(&(ep.rule.as_str(), key)) else {
+            let Some(members) = by_group.get(&(ep.rule.as_str(), ep.key.clone())) else {
                 continue;
             };
-            let first = ep
-                .events
-                .iter()
-                .map(|x| base[*x].time)
-                .min()
-                .unwrap_or(ep.last);
             let until = Ts(ep.last.millis().saturating_add(shape.span_ms));
             ep.events.extend(
                 members
                     .iter()
-                    .filter(|x| base[**x].time >= first && base[**x].time <= until),
+                    .filter(|x| base[**x].time >= ep.first && base[**x].time <= until),
             );
         }
         for mut ep in episodes {
@@ -455,44 +424,217 @@ impl Hunter {
         out
     }
 
-    /// What a correlation reads of a base event, as JSON (the fields at their dotted paths).
-    fn small_json(&self, e: &BaseEvent, strings: &IndexSet<Box<str>>) -> serde_json::Value {
-        let mut v = serde_json::json!({ "id": &*e.event_id });
-        for (path, sym) in self.fields.iter().zip(e.fields.iter()) {
-            let Some(text) = sym.and_then(|s| strings.get_index(s as usize)) else {
+    /// The correlations over the base events (in time order): each correlation's groups are
+    /// shared out by their key among as many engines as there are cores, each fed its share
+    /// in time order — a group's window and quiet time are its own, so the firings are those of
+    /// one engine fed everything, found on every core.
+    fn fire(
+        &self,
+        base: &[BaseEvent],
+        strings: &Strings,
+        templates: &HashMap<u16, EvaluationResult>,
+    ) -> Vec<Firing> {
+        // What the engines are given of a rule's match: which rule (its id), nothing else.
+        let slim: HashMap<u16, EvaluationResult> = templates
+            .iter()
+            .map(|(n, t)| {
+                let mut t = t.clone();
+                t.header.tags.clear();
+                if let ResultBody::Detection(d) = &mut t.body {
+                    d.matched_fields.clear();
+                    d.matched_selections.clear();
+                    d.event = None;
+                }
+                (*n, t)
+            })
+            .collect();
+        let shares = rayon::current_num_threads().clamp(1, 64);
+        let mut jobs: Vec<(usize, Vec<usize>)> = Vec::new();
+        for (c, (key, _, _)) in self.correlations_of.iter().enumerate() {
+            let Some(shape) = self.shapes.get(key) else {
                 continue;
             };
-            let mut at = &mut v;
-            let mut parts = path.split('.').peekable();
-            while let Some(p) = parts.next() {
-                let Some(obj) = at.as_object_mut() else { break };
-                if parts.peek().is_none() {
-                    obj.insert(p.to_string(), serde_json::Value::String(text.to_string()));
-                    break;
+            let mut parts: Vec<Vec<usize>> = vec![Vec::new(); shares];
+            for (i, e) in base.iter().enumerate() {
+                if e.rules & shape.mask == 0 {
+                    continue;
                 }
-                at = obj
-                    .entry(p.to_string())
-                    .or_insert_with(|| serde_json::json!({}));
+                let share =
+                    (rustc_hash::FxBuildHasher.hash_one(shape.key_of(e)) % shares as u64) as usize;
+                parts[share].push(i);
             }
+            jobs.extend(parts.into_iter().filter(|p| !p.is_empty()).map(|p| (c, p)));
         }
-        v
+        let mut fired: Vec<Firing> = jobs
+            .into_par_iter()
+            .flat_map_iter(|(c, events)| {
+                let mut out = Vec::new();
+                let Some((key, rules, corr)) = self.correlations_of.get(c) else {
+                    return out.into_iter();
+                };
+                let Some(shape) = self.shapes.get(key) else {
+                    return out.into_iter();
+                };
+                let mut engine = CorrelationEngine::new(engine_config());
+                for r in rules {
+                    // Compiled once already in `new`; an error cannot happen twice.
+                    let _ = engine.add_rule(r);
+                }
+                if engine.add_correlation(corr).is_err() {
+                    return out.into_iter();
+                }
+                for i in events {
+                    let e = &base[i];
+                    let results: Vec<EvaluationResult> = self
+                        .base
+                        .iter()
+                        .enumerate()
+                        .filter(|(bit, _)| e.rules & (1 << bit) != 0)
+                        .filter_map(|(_, n)| slim.get(n).cloned())
+                        .collect();
+                    let event = Slim {
+                        fields: &self.fields,
+                        values: &e.fields,
+                        strings,
+                    };
+                    for r in engine.process_with_detections(
+                        &event,
+                        results,
+                        e.time.millis().div_euclid(1000),
+                    ) {
+                        let ResultBody::Correlation(body) = &r.body else {
+                            continue;
+                        };
+                        out.push(Firing {
+                            at: i,
+                            rule: rule_key(&r.header.rule_id, &r.header.rule_title),
+                            group: body
+                                .group_key
+                                .iter()
+                                .map(|(f, v)| format!("{f}={v}"))
+                                .collect(),
+                            key: shape.key_named(&body.group_key, strings),
+                            header: header(&r),
+                        });
+                    }
+                }
+                out.into_iter()
+            })
+            .collect();
+        fired.sort_by(|a, b| (a.at, &a.rule, &a.group).cmp(&(b.at, &b.rule, &b.group)));
+        fired
+    }
+}
+
+/// How every correlation engine runs.
+fn engine_config() -> CorrelationConfig {
+    CorrelationConfig {
+        // The events of a firing are gathered afterwards (the whole burst), not kept by the
+        // engine.
+        correlation_event_mode: CorrelationEventMode::None,
+        // A group that fired is quiet for ten minutes: a burst of 100 000 calls fires a few
+        // times (whose windows overlap and become one detection), not on every call.
+        action_on_match: CorrelationAction::Alert,
+        suppress: Some(600),
+        emit_detections: false,
+        ..CorrelationConfig::default()
+    }
+}
+
+/// A correlation's firing: at which base event, which rule, for which group.
+struct Firing {
+    at: usize,
+    rule: String,
+    group: Vec<String>,
+    /// The group as symbols, to find its events.
+    key: Vec<Option<u32>>,
+    header: Header,
+}
+
+/// A base event as a correlation engine reads it: the fields correlations group and count by.
+struct Slim<'a> {
+    fields: &'a [String],
+    values: &'a [Option<u32>],
+    strings: &'a Strings,
+}
+
+impl Event for Slim<'_> {
+    fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
+        let at = self.fields.iter().position(|f| f == path)?;
+        let sym = self.values.get(at).copied().flatten()?;
+        let text = self.strings.get_index(sym as usize)?;
+        Some(EventValue::Str(std::borrow::Cow::Borrowed(text)))
+    }
+
+    fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
+        self.values
+            .iter()
+            .flatten()
+            .filter_map(|s| self.strings.get_index(*s as usize))
+            .any(|t| pred(t))
+    }
+
+    fn all_string_values(&self) -> Vec<std::borrow::Cow<'_, str>> {
+        self.values
+            .iter()
+            .flatten()
+            .filter_map(|s| self.strings.get_index(*s as usize))
+            .map(|t| std::borrow::Cow::Borrowed(&**t))
+            .collect()
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let map = self
+            .fields
+            .iter()
+            .zip(self.values)
+            .filter_map(|(f, v)| {
+                let text = self.strings.get_index((*v)? as usize)?;
+                Some((f.clone(), serde_json::Value::String(text.to_string())))
+            })
+            .collect();
+        serde_json::Value::Object(map)
     }
 }
 
 /// What a correlation groups and counts over.
 struct Shape {
     mask: u128,
-    group: Vec<usize>,
+    /// Each group-by field: its name and where a base event has it (`fields`).
+    group: Vec<(String, usize)>,
     span_ms: i64,
+}
+
+impl Shape {
+    /// A base event's group (symbols; `None` where it lacks the field).
+    fn key_of(&self, e: &BaseEvent) -> Vec<Option<u32>> {
+        self.group
+            .iter()
+            .map(|(_, f)| e.fields.get(*f).copied().flatten())
+            .collect()
+    }
+
+    /// A firing's group (the engine names only the fields it had) as symbols.
+    fn key_named(&self, pairs: &[(String, String)], strings: &Strings) -> Vec<Option<u32>> {
+        self.group
+            .iter()
+            .map(|(name, _)| {
+                let (_, v) = pairs.iter().find(|(k, _)| k == name)?;
+                strings.get_index_of(v.as_str()).map(|s| s as u32)
+            })
+            .collect()
+    }
 }
 
 /// A correlation's firings for one group, joined while they overlap.
 struct Episode {
     rule: String,
     group: Vec<String>,
-    /// The group's values, in the correlation's group-by order.
-    group_values: Vec<String>,
+    /// The group as symbols, in the correlation's group-by order.
+    key: Vec<Option<u32>>,
     header: Header,
+    /// The first firing's window start and the last firing.
+    first: Ts,
     last: Ts,
     events: Vec<usize>,
 }
