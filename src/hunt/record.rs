@@ -127,10 +127,8 @@ impl<'a> Record<'a> {
         let fields = de.deserialize_map(TopVisitor).ok()?;
         let mut hot = [0u16; HOT.len()];
         for (i, (key, _)) in fields.iter().enumerate() {
-            // The first of a repeated key, as a scan would find it.
-            if let (Some(slot), Ok(at)) = (hot_slot(key), u16::try_from(i + 1))
-                && hot[slot] == 0
-            {
+            // The last of a repeated key, as serde_json's `Value` (the whole-record view) has it.
+            if let (Some(slot), Ok(at)) = (hot_slot(key), u16::try_from(i + 1)) {
                 hot[slot] = at;
             }
         }
@@ -156,7 +154,7 @@ impl<'a> Record<'a> {
                 0 => None,
                 at => self.fields.get(usize::from(at) - 1),
             },
-            None => self.fields.iter().find(|t| t.key == key),
+            None => self.fields.iter().rev().find(|t| t.key == key),
         }
     }
 
@@ -310,9 +308,46 @@ mod tests {
             Some(EventValue::Str("p3.2xlarge".into()))
         );
         assert_eq!(r.get_field("requestParameters.missing"), None);
+        assert_eq!(r.get_field("requestParameters.instanceType.x"), None);
+        assert_eq!(
+            r.get_field("requestParameters.items.a"),
+            Some(EventValue::Str("b".into())),
+            "through an array, as rsigma walks it"
+        );
         assert_eq!(r.get_field("missing.field"), None);
         assert_eq!(r.to_json()["id"], "e1");
         assert!(r.any_string_value(&|s| s == "b"));
         assert!(Record::parse("[1,2]").is_none());
+    }
+
+    #[test]
+    fn nested_paths_read_as_rsigma_reads_the_whole_record() {
+        // A dotted key below the top (a tag key may hold dots), a repeated key, an escape, an
+        // array of objects, a scalar on the way, null and numbers below the top.
+        let text = r#"{"eventName":"A","eventName":"B","userIdentity":{"type":"AssumedRole","type":"Root",
+            "sessionContext":{"sessionIssuer":{"type":"Ro\u006ce","n":7,"z":null}}},
+            "requestParameters":{"tags":{"a.b":"x","a":{"b":"y"}},
+            "list":[{"k":"v1"},{"k":"v2"}],"s":"t"}}"#;
+        let r = Record::parse(text).unwrap();
+        let whole = JsonEvent::owned(serde_json::from_str(text).unwrap());
+        for path in [
+            "eventName",
+            "userIdentity.type",
+            "userIdentity.sessionContext.sessionIssuer.type",
+            "userIdentity.sessionContext.sessionIssuer.n",
+            "userIdentity.sessionContext.sessionIssuer.z",
+            "userIdentity.sessionContext.sessionIssuer.missing",
+            "userIdentity.sessionContext",
+            "requestParameters.tags.a.b",
+            "requestParameters.list.k",
+            "requestParameters.s.t",
+            "requestParameters.list[1].k",
+        ] {
+            assert_eq!(r.get_field(path), whole.get_field(path), "{path}");
+        }
+        assert_eq!(
+            r.get_field("requestParameters.tags.a.b"),
+            Some(EventValue::Str("y".into()))
+        );
     }
 }
