@@ -1062,3 +1062,86 @@ fn threat_lists_over_flow_logs_and_dns_logs() {
         "{stderr}"
     );
 }
+
+/// A team's sequence rule whose group is an alias (a field per rule, as the Sigma correlation
+/// specification has it): a user's login profile created and then that user logging in. The
+/// detection holds that user's two events only, not those of other users in the same hour.
+#[test]
+fn an_aliased_group_holds_its_own_events() {
+    let rules = r#"
+title: Login Profile Created
+name: team_profile_created
+logsource: {product: aws, service: cloudtrail}
+detection:
+    sel: {eventName: CreateLoginProfile}
+    condition: sel
+level: informational
+---
+title: Console Login
+name: team_console_login
+logsource: {product: aws, service: cloudtrail}
+detection:
+    sel: {eventName: ConsoleLogin}
+    condition: sel
+level: informational
+---
+title: Login Profile Then Login
+id: 3f0c0d5e-5a8b-4b43-9a57-0d1d8f8f0a11
+correlation:
+    type: temporal_ordered
+    rules: [team_profile_created, team_console_login]
+    aliases:
+        user:
+            team_profile_created: requestParameters.userName
+            team_console_login: userIdentity.userName
+    group-by: [user]
+    timespan: 1h
+level: high
+"#;
+    let mut set = RuleSet::default();
+    set.add("team.yml", rules);
+    let hunter = Hunter::new(&set);
+    assert!(hunter.errors.is_empty(), "{:?}", hunter.errors);
+    assert_eq!(hunter.correlations, 1);
+    let created = |n, secs, user: &str| {
+        event(
+            n,
+            secs,
+            &with(
+                call("iam", "CreateLoginProfile"),
+                &[("requestParameters.userName", json!(user))],
+            ),
+        )
+    };
+    let login = |n, secs, user: &str| {
+        let mut e = event(n, secs, &call("signin", "ConsoleLogin"));
+        e["userIdentity"]["userName"] = json!(user);
+        e["userIdentity"]["arn"] = json!(format!("arn:aws:iam::111122223333:user/{user}"));
+        e
+    };
+    let events = vec![
+        created(1, 0, "alice"),
+        created(2, 60, "bob"),
+        login(3, 120, "carol"),
+        login(4, 600, "alice"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trail.json");
+    std::fs::write(&path, json!({ "Records": events }).to_string()).unwrap();
+    let m = hunter.scan(&[path], Window::all()).unwrap();
+    let found: Vec<Detection> = hunter
+        .correlate(m)
+        .detections
+        .into_iter()
+        .filter(|d| d.title == "Login Profile Then Login")
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].group, vec!["user=alice"]);
+    assert_eq!(
+        found[0].events,
+        vec![
+            "00000000-0000-4000-8000-000000000001",
+            "00000000-0000-4000-8000-000000000004"
+        ]
+    );
+}

@@ -33,6 +33,8 @@ pub struct Hunter {
     /// Rule keys (id, else title) by number, and the numbers of those that only feed
     /// correlations (`generate: false`): their matches alert through the correlation.
     pub(super) keys: Vec<String>,
+    /// How correlations may name each rule (its id, else its `name`), by number.
+    refs: Vec<Option<String>>,
     pub(super) number: HashMap<String, u16>,
     /// The base rules of correlations, by bit (a base event's `rules`).
     pub(super) base: Vec<u16>,
@@ -73,6 +75,7 @@ impl Hunter {
         let mut h = Hunter {
             engine: CorrelationEngine::new(engine_config()),
             keys: Vec::new(),
+            refs: Vec::new(),
             number: HashMap::default(),
             base: Vec::new(),
             silent: BTreeSet::new(),
@@ -95,6 +98,7 @@ impl Hunter {
                     let n = h.keys.len() as u16;
                     h.number.insert(key.clone(), n);
                     h.keys.push(key.clone());
+                    h.refs.push(r.id.clone().or_else(|| r.name.clone()));
                     for name in r.id.iter().chain(r.name.iter()) {
                         known.insert(name.clone(), key.clone());
                     }
@@ -186,10 +190,27 @@ impl Hunter {
                 .filter_map(|r| known.get(r).and_then(|k| h.number.get(k)))
                 .filter_map(|n| h.base.iter().position(|b| b == n))
                 .fold(0u128, |m, bit| m | 1 << bit);
+            let pos = |f: &str| h.fields.iter().position(|x| x == f);
+            let bit_of = |r: &str| {
+                let n = known.get(r).and_then(|k| h.number.get(k))?;
+                h.base.iter().position(|b| b == n)
+            };
             let group = c
                 .group_by
                 .iter()
-                .filter_map(|g| Some((g.clone(), h.fields.iter().position(|f| f == g)?)))
+                .filter_map(|g| {
+                    // An alias names a field per rule (`aliases: {user: {rule_a: …, rule_b: …}}`).
+                    let at = match c.aliases.iter().find(|a| &a.alias == g) {
+                        Some(a) => GroupField::Alias(
+                            a.mapping
+                                .iter()
+                                .filter_map(|(r, f)| Some((1u128 << bit_of(r)?, pos(f)?)))
+                                .collect(),
+                        ),
+                        None => GroupField::Field(pos(g)?),
+                    };
+                    Some((g.clone(), at))
+                })
                 .collect();
             h.shapes.insert(
                 key,
@@ -434,11 +455,14 @@ impl Hunter {
         strings: &Strings,
         templates: &HashMap<u16, EvaluationResult>,
     ) -> Vec<Firing> {
-        // What the engines are given of a rule's match: which rule (its id), nothing else.
+        // What the engines are given of a rule's match: which rule, nothing else. A rule with a
+        // `name` and no id is given by its name (the engine finds a rule by the id a match
+        // carries, and would miss it).
         let slim: HashMap<u16, EvaluationResult> = templates
             .iter()
             .map(|(n, t)| {
                 let mut t = t.clone();
+                t.header.rule_id = self.refs.get(usize::from(*n)).cloned().flatten();
                 t.header.tags.clear();
                 if let ResultBody::Detection(d) = &mut t.body {
                     d.matched_fields.clear();
@@ -453,6 +477,17 @@ impl Hunter {
         for (c, (key, _, _)) in self.correlations_of.iter().enumerate() {
             let Some(shape) = self.shapes.get(key) else {
                 continue;
+            };
+            // An event matching two rules of an aliased group-by may belong to two groups at
+            // once: such a correlation runs whole in one engine.
+            let shares = if shape
+                .group
+                .iter()
+                .any(|(_, at)| matches!(at, GroupField::Alias(_)))
+            {
+                1
+            } else {
+                shares
             };
             let mut parts: Vec<Vec<usize>> = vec![Vec::new(); shares];
             for (i, e) in base.iter().enumerate() {
@@ -600,9 +635,16 @@ impl Event for Slim<'_> {
 /// What a correlation groups and counts over.
 struct Shape {
     mask: u128,
-    /// Each group-by field: its name and where a base event has it (`fields`).
-    group: Vec<(String, usize)>,
+    /// Each group-by field: its name and where a base event has it.
+    group: Vec<(String, GroupField)>,
     span_ms: i64,
+}
+
+/// Where a base event has a group-by field (in `fields`): one place, or, for an alias, one per
+/// base rule (by its bit).
+enum GroupField {
+    Field(usize),
+    Alias(Vec<(u128, usize)>),
 }
 
 impl Shape {
@@ -610,7 +652,15 @@ impl Shape {
     fn key_of(&self, e: &BaseEvent) -> Vec<Option<u32>> {
         self.group
             .iter()
-            .map(|(_, f)| e.fields.get(*f).copied().flatten())
+            .map(|(_, at)| {
+                let f = match at {
+                    GroupField::Field(f) => *f,
+                    GroupField::Alias(per_rule) => {
+                        per_rule.iter().find(|(bit, _)| e.rules & bit != 0)?.1
+                    }
+                };
+                e.fields.get(f).copied().flatten()
+            })
             .collect()
     }
 
