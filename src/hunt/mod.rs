@@ -1,6 +1,7 @@
 //! Hunting: Sigma rules (SigmaHQ's CloudTrail set and vigil's own, embedded; a team's from a
 //! directory) over CloudTrail, into [`crate::model::Detection`]s.
 
+mod correlate;
 mod gather;
 mod insight;
 pub mod intel;

@@ -1,0 +1,435 @@
+//! The second half of a hunt: the correlations (vigil's thresholds and sequences, as Sigma
+//! correlation rules) over the matches' base events in time order — one engine per correlation
+//! and share of its groups, on all cores — then every detection made: a plain rule's by rule and
+//! principal, a correlation's by group and burst (every event of the group from its first
+//! firing's window to a timespan after its last).
+
+use super::gather::{BaseEvent, Matches, Strings, cheap_entities};
+use super::insight::insight_detections;
+use super::rules::rule_key;
+use super::run::{HuntResult, Hunter};
+use crate::model::{Detection, EntityId, Ts};
+use rayon::prelude::*;
+use rsigma_eval::{
+    CorrelationAction, CorrelationConfig, CorrelationEngine, CorrelationEventMode,
+    EvaluationResult, Event, EventValue, ResultBody,
+};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::BTreeSet;
+use std::hash::BuildHasher;
+
+impl Hunter {
+    /// The second half, over all the matches of a hunt's sources: the correlations in time
+    /// order, then every detection in time order. A hunter correlates once (its correlations
+    /// keep their windows' state).
+    pub fn correlate(self, m: Matches) -> HuntResult {
+        let Matches {
+            mut plain,
+            intel,
+            suppressed,
+            insights,
+            mut base,
+            strings,
+            templates,
+            errors,
+            records,
+            files,
+        } = m;
+        let mut out = HuntResult {
+            files,
+            records,
+            errors,
+            suppressed: suppressed
+                .into_iter()
+                .filter_map(|(l, n)| Some((self.intel.lists.get(l as usize)?.name.clone(), n)))
+                .collect(),
+            ..HuntResult::default()
+        };
+        out.suppressed.sort();
+        base.sort_by(|a, b| (a.time, &a.event_id).cmp(&(b.time, &b.event_id)));
+        base.dedup_by(|a, b| a.time == b.time && a.event_id == b.event_id);
+        let fired = self.fire(&base, &strings, &templates);
+        // A firing's window is its group's events of the last timespan; the detection is the
+        // whole burst: every event of the group's base rules from its first firing's window to
+        // a timespan after its last firing.
+        let names: BTreeSet<&str> = fired.iter().map(|f| f.rule.as_str()).collect();
+        let mut by_group: HashMap<(&str, Vec<Option<u32>>), Vec<usize>> = HashMap::default();
+        for (i, e) in base.iter().enumerate() {
+            for (rule, shape) in &self.shapes {
+                if e.rules & shape.mask == 0 || !names.contains(rule.as_str()) {
+                    continue;
+                }
+                by_group
+                    .entry((rule.as_str(), shape.key_of(e)))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        let mut episodes: Vec<Episode> = Vec::new();
+        for f in fired {
+            let Some(shape) = self.shapes.get(&f.rule) else {
+                continue;
+            };
+            let members = by_group
+                .get(&(f.rule.as_str(), f.key.clone()))
+                .map_or(&[][..], Vec::as_slice);
+            let time = base[f.at].time;
+            // The engine's window: events at most a timespan (whole seconds) before this one.
+            let from = time.millis().div_euclid(1000) * 1000 - shape.span_ms;
+            let first = members
+                .get(members.partition_point(|x| base[*x].time.millis() < from))
+                .map_or(time, |x| base[*x].time.min(time));
+            // One burst fires again and again: firings that touch the group's last episode
+            // join it.
+            match episodes
+                .iter_mut()
+                .rev()
+                .find(|ep| ep.rule == f.rule && ep.group == f.group)
+            {
+                Some(ep) if first <= ep.last => ep.last = ep.last.max(time),
+                _ => episodes.push(Episode {
+                    header: f.header,
+                    rule: f.rule,
+                    key: f.key,
+                    group: f.group,
+                    first,
+                    last: time,
+                    events: Vec::new(),
+                }),
+            }
+        }
+        for ep in &mut episodes {
+            let Some(shape) = self.shapes.get(&ep.rule) else {
+                continue;
+            };
+            let Some(members) = by_group.get(&(ep.rule.as_str(), ep.key.clone())) else {
+                continue;
+            };
+            let until = Ts(ep.last.millis().saturating_add(shape.span_ms));
+            ep.events.extend(
+                members
+                    .iter()
+                    .filter(|x| base[**x].time >= ep.first && base[**x].time <= until),
+            );
+        }
+        for mut ep in episodes {
+            ep.events.sort_unstable();
+            ep.events.dedup();
+            let entities: BTreeSet<EntityId> = ep
+                .events
+                .iter()
+                .flat_map(|x| cheap_entities(&base[*x].fields, &strings))
+                .collect();
+            out.detections.push(Detection {
+                rule: ep.rule,
+                title: ep.header.title,
+                level: ep.header.level,
+                attack: ep.header.attack,
+                first: ep.events.first().map_or(Ts(0), |x| base[*x].time),
+                last: ep.events.last().map_or(Ts(0), |x| base[*x].time),
+                events: ep
+                    .events
+                    .iter()
+                    .map(|x| base[*x].event_id.to_string())
+                    .collect(),
+                entities: entities.into_iter().collect(),
+                group: ep.group,
+                records: 0,
+            });
+        }
+        for ((rule, principal), agg) in plain.drain() {
+            let Some(h) = templates.get(&rule).map(header) else {
+                continue;
+            };
+            let group = strings
+                .get_index(principal as usize)
+                .filter(|p| !p.is_empty())
+                .map(|p| vec![format!("principal={p}")])
+                .unwrap_or_default();
+            let rule = self.keys.get(rule as usize).cloned().unwrap_or_default();
+            out.detections
+                .push(agg.into_detection(rule, h.title, h.level, h.attack, group, &strings));
+        }
+        out.detections.extend(insight_detections(insights));
+        for ((list, ip), agg) in intel {
+            let Some(l) = self.intel.lists.get(list as usize) else {
+                continue;
+            };
+            let ip = strings.get_index(ip as usize).map_or("", |s| &**s);
+            out.detections.push(agg.into_detection(
+                format!("intel:{}", l.name),
+                format!("CloudTrail calls from an address on {}", l.name),
+                "high".into(),
+                Vec::new(),
+                vec![format!("ip={ip}"), format!("list={}", l.name)],
+                &strings,
+            ));
+        }
+        out.detections
+            .sort_by(|a, b| (a.first, &a.rule, &a.group).cmp(&(b.first, &b.rule, &b.group)));
+        out
+    }
+
+    /// The correlations over the base events (in time order): each correlation's groups are
+    /// shared out by their key among as many engines as there are cores, each fed its share
+    /// in time order — a group's window and quiet time are its own, so the firings are those of
+    /// one engine fed everything, found on every core.
+    fn fire(
+        &self,
+        base: &[BaseEvent],
+        strings: &Strings,
+        templates: &HashMap<u16, EvaluationResult>,
+    ) -> Vec<Firing> {
+        // What the engines are given of a rule's match: which rule, nothing else. A rule with a
+        // `name` and no id is given by its name (the engine finds a rule by the id a match
+        // carries, and would miss it).
+        let slim: HashMap<u16, EvaluationResult> = templates
+            .iter()
+            .map(|(n, t)| {
+                let mut t = t.clone();
+                t.header.rule_id = self.refs.get(usize::from(*n)).cloned().flatten();
+                t.header.tags.clear();
+                if let ResultBody::Detection(d) = &mut t.body {
+                    d.matched_fields.clear();
+                    d.matched_selections.clear();
+                    d.event = None;
+                }
+                (*n, t)
+            })
+            .collect();
+        let shares = rayon::current_num_threads().clamp(1, 64);
+        let mut jobs: Vec<(usize, Vec<usize>)> = Vec::new();
+        for (c, (key, _, _)) in self.correlations_of.iter().enumerate() {
+            let Some(shape) = self.shapes.get(key) else {
+                continue;
+            };
+            // An event matching two rules of an aliased group-by may belong to two groups at
+            // once: such a correlation runs whole in one engine.
+            let shares = if shape
+                .group
+                .iter()
+                .any(|(_, at)| matches!(at, GroupField::Alias(_)))
+            {
+                1
+            } else {
+                shares
+            };
+            let mut parts: Vec<Vec<usize>> = vec![Vec::new(); shares];
+            for (i, e) in base.iter().enumerate() {
+                if e.rules & shape.mask == 0 {
+                    continue;
+                }
+                let share =
+                    (rustc_hash::FxBuildHasher.hash_one(shape.key_of(e)) % shares as u64) as usize;
+                parts[share].push(i);
+            }
+            jobs.extend(parts.into_iter().filter(|p| !p.is_empty()).map(|p| (c, p)));
+        }
+        let mut fired: Vec<Firing> = jobs
+            .into_par_iter()
+            .flat_map_iter(|(c, events)| {
+                let mut out = Vec::new();
+                let Some((key, rules, corr)) = self.correlations_of.get(c) else {
+                    return out.into_iter();
+                };
+                let Some(shape) = self.shapes.get(key) else {
+                    return out.into_iter();
+                };
+                let mut engine = CorrelationEngine::new(engine_config());
+                for r in rules {
+                    // Compiled once already in `new`; an error cannot happen twice.
+                    let _ = engine.add_rule(r);
+                }
+                if engine.add_correlation(corr).is_err() {
+                    return out.into_iter();
+                }
+                for i in events {
+                    let e = &base[i];
+                    let results: Vec<EvaluationResult> = self
+                        .base
+                        .iter()
+                        .enumerate()
+                        .filter(|(bit, _)| e.rules & (1 << bit) != 0)
+                        .filter_map(|(_, n)| slim.get(n).cloned())
+                        .collect();
+                    let event = Slim {
+                        fields: &self.fields,
+                        values: &e.fields,
+                        strings,
+                    };
+                    for r in engine.process_with_detections(
+                        &event,
+                        results,
+                        e.time.millis().div_euclid(1000),
+                    ) {
+                        let ResultBody::Correlation(body) = &r.body else {
+                            continue;
+                        };
+                        out.push(Firing {
+                            at: i,
+                            rule: rule_key(&r.header.rule_id, &r.header.rule_title),
+                            group: body
+                                .group_key
+                                .iter()
+                                .map(|(f, v)| format!("{f}={v}"))
+                                .collect(),
+                            key: shape.key_named(&body.group_key, strings),
+                            header: header(&r),
+                        });
+                    }
+                }
+                out.into_iter()
+            })
+            .collect();
+        fired.sort_by(|a, b| (a.at, &a.rule, &a.group).cmp(&(b.at, &b.rule, &b.group)));
+        fired
+    }
+}
+
+/// How every correlation engine runs.
+pub(super) fn engine_config() -> CorrelationConfig {
+    CorrelationConfig {
+        // The events of a firing are gathered afterwards (the whole burst), not kept by the
+        // engine.
+        correlation_event_mode: CorrelationEventMode::None,
+        // A group that fired is quiet for ten minutes: a burst of 100 000 calls fires a few
+        // times (whose windows overlap and become one detection), not on every call.
+        action_on_match: CorrelationAction::Alert,
+        suppress: Some(600),
+        emit_detections: false,
+        ..CorrelationConfig::default()
+    }
+}
+
+/// A correlation's firing: at which base event, which rule, for which group.
+struct Firing {
+    at: usize,
+    rule: String,
+    group: Vec<String>,
+    /// The group as symbols, to find its events.
+    key: Vec<Option<u32>>,
+    header: Header,
+}
+
+/// A base event as a correlation engine reads it: the fields correlations group and count by.
+struct Slim<'a> {
+    fields: &'a [String],
+    values: &'a [Option<u32>],
+    strings: &'a Strings,
+}
+
+impl Event for Slim<'_> {
+    fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
+        let at = self.fields.iter().position(|f| f == path)?;
+        let sym = self.values.get(at).copied().flatten()?;
+        let text = self.strings.get_index(sym as usize)?;
+        Some(EventValue::Str(std::borrow::Cow::Borrowed(text)))
+    }
+
+    fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
+        self.values
+            .iter()
+            .flatten()
+            .filter_map(|s| self.strings.get_index(*s as usize))
+            .any(|t| pred(t))
+    }
+
+    fn all_string_values(&self) -> Vec<std::borrow::Cow<'_, str>> {
+        self.values
+            .iter()
+            .flatten()
+            .filter_map(|s| self.strings.get_index(*s as usize))
+            .map(|t| std::borrow::Cow::Borrowed(&**t))
+            .collect()
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let map = self
+            .fields
+            .iter()
+            .zip(self.values)
+            .filter_map(|(f, v)| {
+                let text = self.strings.get_index((*v)? as usize)?;
+                Some((f.clone(), serde_json::Value::String(text.to_string())))
+            })
+            .collect();
+        serde_json::Value::Object(map)
+    }
+}
+
+/// What a correlation groups and counts over.
+pub(super) struct Shape {
+    pub(super) mask: u128,
+    /// Each group-by field: its name and where a base event has it.
+    pub(super) group: Vec<(String, GroupField)>,
+    pub(super) span_ms: i64,
+}
+
+/// Where a base event has a group-by field (in `fields`): one place, or, for an alias, one per
+/// base rule (by its bit).
+pub(super) enum GroupField {
+    Field(usize),
+    Alias(Vec<(u128, usize)>),
+}
+
+impl Shape {
+    /// A base event's group (symbols; `None` where it lacks the field).
+    fn key_of(&self, e: &BaseEvent) -> Vec<Option<u32>> {
+        self.group
+            .iter()
+            .map(|(_, at)| {
+                let f = match at {
+                    GroupField::Field(f) => *f,
+                    GroupField::Alias(per_rule) => {
+                        per_rule.iter().find(|(bit, _)| e.rules & bit != 0)?.1
+                    }
+                };
+                e.fields.get(f).copied().flatten()
+            })
+            .collect()
+    }
+
+    /// A firing's group (the engine names only the fields it had) as symbols.
+    fn key_named(&self, pairs: &[(String, String)], strings: &Strings) -> Vec<Option<u32>> {
+        self.group
+            .iter()
+            .map(|(name, _)| {
+                let (_, v) = pairs.iter().find(|(k, _)| k == name)?;
+                strings.get_index_of(v.as_str()).map(|s| s as u32)
+            })
+            .collect()
+    }
+}
+
+/// A correlation's firings for one group, joined while they overlap.
+struct Episode {
+    rule: String,
+    group: Vec<String>,
+    /// The group as symbols, in the correlation's group-by order.
+    key: Vec<Option<u32>>,
+    header: Header,
+    /// The first firing's window start and the last firing.
+    first: Ts,
+    last: Ts,
+    events: Vec<usize>,
+}
+
+struct Header {
+    title: String,
+    level: String,
+    attack: Vec<String>,
+}
+
+fn header(r: &EvaluationResult) -> Header {
+    let h = &r.header;
+    Header {
+        title: h.rule_title.clone(),
+        level: h.level.map_or("medium", |l| l.as_str()).to_string(),
+        attack: h
+            .tags
+            .iter()
+            .filter(|t| t.starts_with("attack."))
+            .cloned()
+            .collect(),
+    }
+}
