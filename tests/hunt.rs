@@ -1145,3 +1145,80 @@ level: high
         ]
     );
 }
+
+/// Rules that read only what was called and how it ended are evaluated once per combination of
+/// those values; a rule that reads anything else (a user agent, every value) on every record.
+/// Both kinds answer for each record as if evaluated alone.
+#[test]
+fn remembered_and_per_record_rules_answer_alike() {
+    let rules = r#"
+title: Called X
+id: 7a1e3c52-8d3f-4c8e-9f1a-1b2c3d4e5f01
+logsource: {product: aws, service: cloudtrail}
+detection:
+    sel: {eventSource: example.amazonaws.com, eventName: X}
+    filter: {errorCode|exists: true}
+    condition: sel and not filter
+level: low
+---
+title: Pentest Agent
+id: 7a1e3c52-8d3f-4c8e-9f1a-1b2c3d4e5f02
+logsource: {product: aws, service: cloudtrail}
+detection:
+    sel: {userAgent|contains: kali}
+    condition: sel
+level: low
+---
+title: Keyword
+id: 7a1e3c52-8d3f-4c8e-9f1a-1b2c3d4e5f03
+logsource: {product: aws, service: cloudtrail}
+detection:
+    keywords: [needle-value]
+    condition: keywords
+level: low
+"#;
+    let mut set = RuleSet::default();
+    set.add("team.yml", rules);
+    let hunter = Hunter::new(&set);
+    assert!(hunter.errors.is_empty(), "{:?}", hunter.errors);
+    let ua = |n, name: &str, agent: &str, more: &[(&'static str, Value)]| {
+        event(
+            n,
+            n as i64,
+            &with(
+                with(call("example", name), &[("userAgent", json!(agent))]),
+                more,
+            ),
+        )
+    };
+    let events = vec![
+        ua(1, "X", "aws-cli/2 kali", &[]),
+        ua(2, "X", "boto3", &[]),
+        ua(3, "Y", "kali", &[]),
+        ua(4, "X", "boto3", &[("errorCode", json!("AccessDenied"))]),
+        ua(
+            5,
+            "X",
+            "boto3",
+            &[("requestParameters.name", json!("needle-value"))],
+        ),
+        ua(6, "X", "boto3", &[]),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trail.json");
+    std::fs::write(&path, json!({ "Records": events }).to_string()).unwrap();
+    let m = hunter.scan(&[path], Window::all()).unwrap();
+    let found = hunter.correlate(m).detections;
+    let events_of = |title: &str| -> Vec<String> {
+        let mut ids: Vec<String> = found
+            .iter()
+            .filter(|d| d.title == title)
+            .flat_map(|d| d.events.iter().map(|e| e[e.len() - 1..].to_string()))
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(events_of("Called X"), ["1", "2", "5", "6"]);
+    assert_eq!(events_of("Pentest Agent"), ["1", "3"]);
+    assert_eq!(events_of("Keyword"), ["5"]);
+}

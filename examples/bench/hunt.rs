@@ -24,6 +24,7 @@ pub fn run(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
     let hits = scan(&paths, &target, window)?;
     let pivot_s = t.elapsed().as_secs_f64();
     let hunter = Hunter::new(&RuleSet::bundled());
+    let (rules, remembered, correlations) = (hunter.rules, hunter.remembered, hunter.correlations);
     let t = Instant::now();
     let matches = hunter.scan(&paths, window)?;
     let scan_s = t.elapsed().as_secs_f64();
@@ -40,6 +41,10 @@ pub fn run(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
         "hunt: {} detections of {} records: scan {scan_s:.2} s, correlate {correlate_s:.2} s",
         res.detections.len(),
         res.records
+    );
+    println!(
+        "rules: {}, of which {} remembered by what was called; {} correlations",
+        rules, remembered, correlations
     );
     println!(
         "HUNT hunt_s={hunt_s:.2} pivot_s={pivot_s:.2} ratio={:.2}",

@@ -1,5 +1,6 @@
-//! The first half of a hunt, on the loader's threads: each record matched, and what the second
-//! half needs of a match kept — a plain rule's matches gathered by rule and principal, a
+//! The first half of a hunt, on the loader's threads: each record matched (the rules that read
+//! only what was called and how it ended once per combination of those values, the others on
+//! every record), and what the second half needs of a match kept — a plain rule's matches gathered by rule and principal, a
 //! correlation's base events as their time, id and the fields correlations read (symbols), calls
 //! from listed addresses, Insights events.
 
@@ -190,6 +191,73 @@ pub(super) struct HuntSink<'h> {
     /// How many of each rule's matches in this file had the full entity parse: counted per
     /// file, so which matches have it does not depend on how files were shared among cores.
     pub(super) parsed: HashMap<u16, usize>,
+    /// The remembered rules' matches by their fields' values (see `Hunter::memo`).
+    pub(super) memo: Memo,
+}
+
+/// The remembered rules' matches by the values of the fields they read, encoded.
+#[derive(Default)]
+pub(super) struct Memo {
+    seen: HashMap<Box<[u8]>, Box<[u16]>>,
+    key: Vec<u8>,
+}
+
+/// Combinations remembered per file at most (a hostile file of unique values costs memory
+/// once, not without bound).
+const MEMO_MAX: usize = 50_000;
+
+impl HuntSink<'_> {
+    /// The numbers of the remembered rules that match `record`, into `out`: evaluated once per
+    /// combination of their fields' values.
+    fn memo_matches(&mut self, record: &Record<'_>, out: &mut Vec<u16>) {
+        let h = self.hunter;
+        if h.memo.rule_count() == 0 {
+            return;
+        }
+        let key = &mut self.memo.key;
+        key.clear();
+        let mut keyed = true;
+        for f in &h.memo_fields {
+            match record.get_field(f) {
+                None => key.push(0),
+                Some(EventValue::Str(s)) => {
+                    key.push(1);
+                    key.extend_from_slice(&(s.len() as u64).to_le_bytes());
+                    key.extend_from_slice(s.as_bytes());
+                }
+                Some(EventValue::Bool(b)) => key.extend_from_slice(&[2, u8::from(b)]),
+                Some(EventValue::Int(i)) => {
+                    key.push(3);
+                    key.extend_from_slice(&i.to_le_bytes());
+                }
+                Some(EventValue::Float(x)) => {
+                    key.push(4);
+                    key.extend_from_slice(&x.to_bits().to_le_bytes());
+                }
+                Some(EventValue::Null) => key.push(5),
+                // An object or a list where a value was expected: not remembered.
+                Some(_) => {
+                    keyed = false;
+                    break;
+                }
+            }
+        }
+        if keyed && let Some(hit) = self.memo.seen.get(&self.memo.key[..]) {
+            out.extend_from_slice(hit);
+            return;
+        }
+        let start = out.len();
+        for r in h.memo.evaluate(record) {
+            if let Some(n) = h.number_of(&r) {
+                out.push(n);
+                self.out.templates.entry(n).or_insert(r);
+            }
+        }
+        if keyed && self.memo.seen.len() < MEMO_MAX {
+            let key = self.memo.key.as_slice().into();
+            self.memo.seen.insert(key, out[start..].into());
+        }
+    }
 }
 
 /// A field's value as text, for a symbol (strings as they are, numbers and booleans written).
@@ -249,8 +317,15 @@ impl Sink for HuntSink<'_> {
             }
             listed = h.intel.threat_ip(ip).and_then(find);
         }
-        let results = h.engine.evaluate(&record);
-        if results.is_empty() && listed.is_none() {
+        let mut matched: Vec<u16> = Vec::new();
+        self.memo_matches(&record, &mut matched);
+        for r in h.engine.evaluate(&record) {
+            if let Some(n) = h.number_of(&r) {
+                matched.push(n);
+                self.out.templates.entry(n).or_insert(r);
+            }
+        }
+        if matched.is_empty() && listed.is_none() {
             return;
         }
         let event_id: Box<str> = record
@@ -276,13 +351,7 @@ impl Sink for HuntSink<'_> {
         }
         let mut base_bits = 0u128;
         let mut full: Option<Vec<EntityId>> = None;
-        for r in results {
-            let Some(&n) = h
-                .number
-                .get(r.header.rule_id.as_ref().unwrap_or(&r.header.rule_title))
-            else {
-                continue;
-            };
+        for n in matched {
             if let Some(bit) = h.base.iter().position(|b| *b == n) {
                 base_bits |= 1 << bit;
             }
@@ -311,7 +380,6 @@ impl Sink for HuntSink<'_> {
                     agg.entities.extend(full.iter().flatten().cloned());
                 }
             }
-            self.out.templates.entry(n).or_insert(r);
         }
         if base_bits != 0 {
             self.out.base.push(BaseEvent {

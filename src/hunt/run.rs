@@ -12,8 +12,8 @@ use crate::ingest::{IngestError, InputError, source};
 use crate::model::Detection;
 use crate::pivot::Window;
 use rayon::prelude::*;
-use rsigma_eval::CorrelationEngine;
-use rsigma_parser::{CorrelationCondition, CorrelationRule, SigmaRule};
+use rsigma_eval::{CorrelationEngine, EvaluationResult};
+use rsigma_parser::{CorrelationCondition, CorrelationRule, Modifier, SigmaRule};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -21,9 +21,30 @@ use std::path::PathBuf;
 /// Rules that may feed correlations (a base event says which it matched in one `u128`).
 const MAX_BASE_RULES: usize = 128;
 
+/// Fields a rule's outcome may be remembered by: on every record, with few values — what was
+/// called (`eventSource`, `eventName`), by what kind of identity, read-only or not, and how it
+/// ended (`errorCode`). A rule that reads only these gives the same answer for every record
+/// that has the same values, and a trail repeats a few hundred such combinations.
+const MEMO_FIELDS: [&str; 8] = [
+    "eventSource",
+    "eventName",
+    "errorCode",
+    "userIdentity.type",
+    "userIdentity.sessionContext.sessionIssuer.type",
+    "readOnly",
+    "eventType",
+    "eventCategory",
+];
+
 /// The compiled rules.
 pub struct Hunter {
+    /// The rules that read other fields (user agents, principals, request parameters, keywords),
+    /// evaluated on every record; and the correlations' checker.
     pub(super) engine: CorrelationEngine,
+    /// The rules that read only [`MEMO_FIELDS`], evaluated once per combination of their values
+    /// ([`Self::memo_fields`], in that order).
+    pub(super) memo: rsigma_eval::Engine,
+    pub(super) memo_fields: Vec<&'static str>,
     /// Rule keys (id, else title) by number, and the numbers of those that only feed
     /// correlations (`generate: false`): their matches alert through the correlation.
     pub(super) keys: Vec<String>,
@@ -46,6 +67,8 @@ pub struct Hunter {
     /// theirs are not hunted).
     pub(super) intel: super::intel::Intel,
     pub rules: usize,
+    /// Of those, the rules evaluated once per combination of [`MEMO_FIELDS`]' values.
+    pub remembered: usize,
     pub correlations: usize,
     /// Rules that parsed but could not be compiled (or whose correlation names no rule).
     pub errors: Vec<RuleError>,
@@ -68,6 +91,8 @@ impl Hunter {
     pub fn new(set: &RuleSet) -> Hunter {
         let mut h = Hunter {
             engine: CorrelationEngine::new(engine_config()),
+            memo: rsigma_eval::Engine::new(),
+            memo_fields: Vec::new(),
             keys: Vec::new(),
             refs: Vec::new(),
             number: HashMap::default(),
@@ -78,6 +103,7 @@ impl Hunter {
             correlations_of: Vec::new(),
             intel: super::intel::Intel::default(),
             rules: 0,
+            remembered: 0,
             correlations: 0,
             errors: set.errors.clone(),
         };
@@ -86,8 +112,27 @@ impl Hunter {
         let mut known: HashMap<String, String> = HashMap::default();
         for r in &set.collection.rules {
             let key = rule_key(&r.id, &r.title);
-            match h.engine.add_rule(r) {
+            let reads = fields_read(r);
+            let memo = reads
+                .as_ref()
+                .is_some_and(|f| f.iter().all(|f| MEMO_FIELDS.contains(&f.as_str())));
+            let added = if memo {
+                h.memo.add_rule(r).map_err(|e| e.to_string())
+            } else {
+                h.engine.add_rule(r).map_err(|e| e.to_string())
+            };
+            match added {
                 Ok(()) => {
+                    if memo {
+                        h.remembered += 1;
+                        for f in reads.iter().flatten() {
+                            if let Some(m) = MEMO_FIELDS.iter().find(|m| **m == f.as_str())
+                                && !h.memo_fields.contains(m)
+                            {
+                                h.memo_fields.push(m);
+                            }
+                        }
+                    }
                     h.rules += 1;
                     let n = h.keys.len() as u16;
                     h.number.insert(key.clone(), n);
@@ -104,6 +149,8 @@ impl Hunter {
                 }),
             }
         }
+        h.memo_fields
+            .sort_by_key(|f| MEMO_FIELDS.iter().position(|m| m == f));
         for c in &set.collection.correlations {
             let key = rule_key(&c.id, &c.title);
             if let Some(missing) = c.rules.iter().find(|r| !known.contains_key(*r)) {
@@ -218,6 +265,12 @@ impl Hunter {
         h
     }
 
+    /// A match's rule number.
+    pub(super) fn number_of(&self, r: &EvaluationResult) -> Option<u16> {
+        let key = r.header.rule_id.as_ref().unwrap_or(&r.header.rule_title);
+        self.number.get(key).copied()
+    }
+
     /// Hunts with these threat and trusted lists too.
     /// The lists the hunt checks addresses against.
     pub fn intel(&self) -> &super::intel::Intel {
@@ -242,6 +295,7 @@ impl Hunter {
                     window,
                     out,
                     parsed: HashMap::default(),
+                    memo: Default::default(),
                 };
                 walk::walk_file(f, &mut sink);
                 sink.out
@@ -280,6 +334,7 @@ impl Hunter {
                 ..Matches::default()
             },
             parsed: HashMap::default(),
+            memo: Default::default(),
         };
         match got {
             Ok(bytes) => walk::walk_bytes(name, bytes, &mut sink),
@@ -287,4 +342,30 @@ impl Hunter {
         }
         sink.out
     }
+}
+
+/// The fields `rule`'s detections read, or `None` when it reads what no field names: keywords
+/// (any value of the record), array blocks, another field's value (`fieldref`).
+fn fields_read(rule: &SigmaRule) -> Option<BTreeSet<String>> {
+    use rsigma_parser::Detection;
+    fn walk(d: &Detection, out: &mut BTreeSet<String>) -> Option<()> {
+        match d {
+            Detection::AllOf(items) => {
+                for i in items {
+                    if i.field.has_modifier(Modifier::FieldRef) {
+                        return None;
+                    }
+                    out.insert(i.field.name.clone()?);
+                }
+                Some(())
+            }
+            Detection::AnyOf(ds) | Detection::And(ds) => ds.iter().try_for_each(|d| walk(d, out)),
+            _ => None,
+        }
+    }
+    let mut out = BTreeSet::new();
+    for d in rule.detection.named.values() {
+        walk(d, &mut out)?;
+    }
+    Some(out)
 }
