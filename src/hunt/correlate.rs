@@ -66,6 +66,8 @@ impl Hunter {
             }
         }
         let mut episodes: Vec<Episode> = Vec::new();
+        // Each group's latest episode.
+        let mut latest: HashMap<(String, Vec<Option<u32>>), usize> = HashMap::default();
         for f in fired {
             let Some(shape) = self.shapes.get(&f.rule) else {
                 continue;
@@ -81,21 +83,21 @@ impl Hunter {
                 .map_or(time, |x| base[*x].time.min(time));
             // One burst fires again and again: firings that touch the group's last episode
             // join it.
-            match episodes
-                .iter_mut()
-                .rev()
-                .find(|ep| ep.rule == f.rule && ep.group == f.group)
-            {
+            let at = (f.rule.clone(), f.key.clone());
+            match latest.get(&at).and_then(|i| episodes.get_mut(*i)) {
                 Some(ep) if first <= ep.last => ep.last = ep.last.max(time),
-                _ => episodes.push(Episode {
-                    header: f.header,
-                    rule: f.rule,
-                    key: f.key,
-                    group: f.group,
-                    first,
-                    last: time,
-                    events: Vec::new(),
-                }),
+                _ => {
+                    latest.insert(at, episodes.len());
+                    episodes.push(Episode {
+                        header: f.header,
+                        rule: f.rule,
+                        key: f.key,
+                        group: f.group,
+                        first,
+                        last: time,
+                        events: Vec::new(),
+                    });
+                }
             }
         }
         for ep in &mut episodes {
@@ -105,12 +107,11 @@ impl Hunter {
             let Some(members) = by_group.get(&(ep.rule.as_str(), ep.key.clone())) else {
                 continue;
             };
+            // Members are in time order: the burst is one run of them.
             let until = Ts(ep.last.millis().saturating_add(shape.span_ms));
-            ep.events.extend(
-                members
-                    .iter()
-                    .filter(|x| base[**x].time >= ep.first && base[**x].time <= until),
-            );
+            let from = members.partition_point(|x| base[*x].time < ep.first);
+            let to = members.partition_point(|x| base[*x].time <= until);
+            ep.events.extend(members.get(from..to).unwrap_or_default());
         }
         for mut ep in episodes {
             ep.events.sort_unstable();

@@ -1,8 +1,8 @@
 //! The first half of a hunt, on the loader's threads: each record matched (the rules that read
 //! only what was called and how it ended once per combination of those values, the others on
-//! every record), and what the second half needs of a match kept — a plain rule's matches gathered by rule and principal, a
-//! correlation's base events as their time, id and the fields correlations read (symbols), calls
-//! from listed addresses, Insights events.
+//! every record), and what the second half needs of a match kept — a plain rule's matches
+//! gathered by rule and principal, a correlation's base events as their time, id and the fields
+//! correlations read (symbols), calls from listed addresses, Insights events.
 
 use super::insight::{InsightEvent, InsightRecord};
 use super::record::Record;
@@ -247,15 +247,20 @@ impl HuntSink<'_> {
             return;
         }
         let start = out.len();
-        for r in h.memo.evaluate(record) {
-            if let Some(n) = h.number_of(&r) {
-                out.push(n);
-                self.out.templates.entry(n).or_insert(r);
-            }
-        }
+        self.take(h.memo.evaluate(record), out);
         if keyed && self.memo.seen.len() < MEMO_MAX {
             let key = self.memo.key.as_slice().into();
             self.memo.seen.insert(key, out[start..].into());
+        }
+    }
+
+    /// The rule numbers of `results` into `out`, each rule's first result kept as its template.
+    fn take(&mut self, results: Vec<EvaluationResult>, out: &mut Vec<u16>) {
+        for r in results {
+            if let Some(n) = self.hunter.number_of(&r) {
+                out.push(n);
+                self.out.templates.entry(n).or_insert(r);
+            }
         }
     }
 }
@@ -319,12 +324,7 @@ impl Sink for HuntSink<'_> {
         }
         let mut matched: Vec<u16> = Vec::new();
         self.memo_matches(&record, &mut matched);
-        for r in h.engine.evaluate(&record) {
-            if let Some(n) = h.number_of(&r) {
-                matched.push(n);
-                self.out.templates.entry(n).or_insert(r);
-            }
-        }
+        self.take(h.engine.evaluate(&record), &mut matched);
         if matched.is_empty() && listed.is_none() {
             return;
         }
