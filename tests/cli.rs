@@ -124,6 +124,39 @@ fn analyze_json_contract() {
     );
 }
 
+/// `analyze` (which folds its inputs part by part) drops the Security Hub copy of a GuardDuty
+/// finding it also reads directly, as `open` does: one finding, GuardDuty's own.
+#[test]
+fn analyze_counts_a_finding_seen_through_security_hub_once() {
+    let hub = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/asff/get-findings-output.json"
+    );
+    let out = stdout(&[
+        "analyze",
+        "--findings",
+        "aws-cli-examples/guardduty-get-findings-output.json",
+        hub,
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let ids: Vec<&str> = findings.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2, "GuardDuty's finding and Inspector's: {ids:?}");
+    let gd: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["id"] == "1ab92989eaf0e742df4a014d5example")
+        .collect();
+    assert_eq!(gd.len(), 1, "{ids:?}");
+    // GuardDuty's own copy (its title names the CLI example's user, not the ASFF example's).
+    assert!(
+        gd[0]["title"].as_str().unwrap().contains("testuser"),
+        "{}",
+        gd[0]
+    );
+}
+
 #[test]
 fn analyze_markdown_summary() {
     let out = stdout(&[

@@ -33,6 +33,7 @@ impl Fold {
         for (_, p) in self.rest {
             kept.extend(p);
         }
+        crate::ingest::dedup_findings(&mut kept.findings);
         for f in &kept.findings {
             self.g.add_finding(f);
         }
@@ -123,8 +124,15 @@ impl EntityGraph {
 
     pub fn add_event(&mut self, ev: &TrailEvent) {
         let t = Some(ev.time);
-        let api = format!("{}:{}", ev.service_short(), ev.name);
+        // One buffer for every event's `service:EventName`: a million events, a million
+        // allocations saved.
+        let mut api = std::mem::take(&mut self.api_text);
+        api.clear();
+        api.push_str(ev.service_short());
+        api.push(':');
+        api.push_str(&ev.name);
         let api_sym = self.strings.intern(&api);
+        self.api_text = api;
         let ip_sym = ev.source_ip.as_deref().map(|s| self.strings.intern(s));
         let ua_sym = ev.user_agent.as_deref().map(|s| self.strings.intern(s));
         let principal_sym = ev.principal.as_ref().map(|p| self.strings.intern(&p.value));

@@ -13,8 +13,9 @@ use crate::model::{EntityId, EntityKind, Ts};
 use petgraph::Directed;
 use petgraph::graph::{EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -124,6 +125,8 @@ pub struct EntityGraph {
     /// Network interfaces of known instances, for flow logs without an `instance-id` field.
     interface_owner: HashMap<String, EntityId>,
     strings: profile::Interner,
+    /// Scratch text for an event's API name (see `add_event`).
+    api_text: String,
 }
 
 /// A subgraph for display or export.
@@ -261,7 +264,7 @@ impl EntityGraph {
     /// Breadth-first neighbourhood up to `depth` hops, ignoring edge direction.
     pub fn neighbourhood(&self, id: &EntityId, depth: u32) -> Option<Neighbourhood> {
         let start = self.node(id)?;
-        let mut seen: HashMap<NodeIndex, u32> = HashMap::from([(start, 0)]);
+        let mut seen: HashMap<NodeIndex, u32> = HashMap::from_iter([(start, 0)]);
         let mut queue = VecDeque::from([start]);
         while let Some(n) = queue.pop_front() {
             let d = seen[&n];
@@ -306,7 +309,7 @@ impl EntityGraph {
         to: &EntityId,
     ) -> Option<(Vec<EntityId>, Vec<EdgeView>)> {
         let (a, b) = (self.node(from)?, self.node(to)?);
-        let mut prev: HashMap<NodeIndex, (NodeIndex, EdgeIndex)> = HashMap::new();
+        let mut prev: HashMap<NodeIndex, (NodeIndex, EdgeIndex)> = HashMap::default();
         let mut queue = VecDeque::from([a]);
         let mut seen = std::collections::HashSet::from([a]);
         while let Some(n) = queue.pop_front() {

@@ -1,7 +1,8 @@
 //! Per-entity profiles: Detective's questions (when, how much, what, from where, by whom).
 
 use crate::model::Ts;
-use std::collections::{HashMap, HashSet};
+// Fx: a profile's maps are updated for every entity of every event of a load.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// Interned strings (API names, addresses, user agents, principals) so a million events do not
 /// hold a million copies of `DescribeInstances`. Each string is stored once: its symbol is its
