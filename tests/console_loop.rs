@@ -65,3 +65,45 @@ fn the_real_loop_runs_headless_until_the_quit_key() {
         Some(vigil::app::EvidenceRef::Demo { ref scenario, .. }) if scenario == "log4shell-c2"
     ));
 }
+
+/// Findings among the evidence (a GuardDuty export in the case folder given as the trail) reach
+/// the findings list and the graph, as part of the load (not announced as new), with the trail's
+/// events indexed beside them.
+#[test]
+fn findings_among_the_evidence_join_the_list() {
+    use vigil::console::{Bus, FileSources, load_files};
+    let fix = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/public");
+    let dir = tempfile::tempdir().unwrap();
+    for (from, to) in [
+        (
+            "aws-cli-examples/guardduty-get-findings-output.json",
+            "gd.json",
+        ),
+        (
+            "stratus-red-team/detonation-logs/aws.defense-evasion.cloudtrail-stop.json",
+            "trail.json",
+        ),
+    ] {
+        std::fs::copy(fix.join(from), dir.path().join(to)).unwrap();
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    load_files(
+        &Bus::new(tx),
+        FileSources {
+            findings: Vec::new(),
+            evidence: vec![dir.path().to_path_buf()],
+            s3: Vec::new(),
+            hunt: None,
+        },
+    );
+    let mut s = State::new(Options::default(), Keymap::default_map().unwrap());
+    while let Ok(env) = rx.try_recv() {
+        vigil::app::update(&mut s, env.msg);
+    }
+    let ids: Vec<&str> = s.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, vec!["1ab92989eaf0e742df4a014d5example"]);
+    assert!(s.unseen.iter().all(|u| !u), "part of the load, not news");
+    assert!(matches!(s.index_state, IndexState::Ready { events, .. } if events > 0));
+    let finding = s.findings[0].entity_id();
+    assert!(s.graph.contains(&finding), "the graph holds the finding");
+}

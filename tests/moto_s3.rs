@@ -344,6 +344,67 @@ fn a_guardduty_export_in_s3_is_read_as_findings() {
     assert_eq!(v["findings"].as_array().unwrap().len(), findings.len());
 }
 
+/// The console reads a GuardDuty export from S3 too (`open --findings s3://…`): the findings
+/// arrive on the bus as the objects are read.
+#[test]
+fn the_console_reads_a_guardduty_export_from_s3() {
+    let (_m, url) = moto();
+    let (rt, s3) = s3_client(&url);
+    rt.block_on(s3.create_bucket().bucket("gd-export").send())
+        .unwrap();
+    let findings: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tui/findings.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let lines: String = findings.iter().map(|f| format!("{f}\n")).collect();
+    let key = "AWSLogs/111111111111/GuardDuty/us-east-1/2024/05/02/export-1.jsonl.gz";
+    rt.block_on(
+        s3.put_object()
+            .bucket("gd-export")
+            .key(key)
+            .body(gz(&lines).into())
+            .send(),
+    )
+    .unwrap();
+    let sources = vigil::console::FileSources {
+        findings: Vec::new(),
+        evidence: Vec::new(),
+        s3: vec![vigil::console::S3Source {
+            uri: vigil::pivot::s3layout::S3Uri::parse("s3://gd-export/").unwrap(),
+            opts: vigil::aws::AwsOptions {
+                region: Some("us-east-1".into()),
+                endpoint_url: Some(url.clone()),
+                max_attempts: Some(1),
+                ..Default::default()
+            },
+            prune: vigil::pivot::s3layout::Prune {
+                service: Some("GuardDuty".into()),
+                ..Default::default()
+            },
+        }],
+        hunt: None,
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
+    vigil::console::load_files(&vigil::console::Bus::new(tx), sources);
+    let mut got = Vec::new();
+    while let Ok(env) = rx.try_recv() {
+        if let vigil::app::Msg::Findings(f) = env.msg {
+            got.extend(f);
+        }
+    }
+    let mut want: Vec<String> = findings
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut ids: Vec<String> = got.iter().map(|f| f.id.clone()).collect();
+    want.sort();
+    ids.sort();
+    assert_eq!(ids, want);
+}
+
 /// The digest checks apply to S3 sources: the digest fixture (a bucket as CloudTrail writes it,
 /// with one log file altered, one missing and one no digest lists) uploaded to moto gives the
 /// same integrity verdict from S3 as from disk.

@@ -20,21 +20,17 @@ pub fn run(args: OpenArgs, start_logging: fn()) -> Result<ExitCode, CliError> {
     // S3 prefixes are read by the console after the files; their buckets are reached now.
     let s3 = super::s3::console_sources(
         &[
+            (&inputs.findings, "GuardDuty"),
             (&inputs.trail, "CloudTrail"),
             (&inputs.flows, "vpcflowlogs"),
             (&inputs.dns, "vpcdnsquerylogs"),
         ],
         &aws_options(&args.aws),
     )?;
-    if !super::s3::split(&inputs.findings).1.is_empty() {
-        return Err(CliError::S3(
-            "findings are read from files in the console (vigil analyze reads them from S3)".into(),
-        ));
-    }
     // Missing paths are usage errors, reported before the terminal is taken over.
     super::inputs::expand_local(inputs)?;
     let sources = crate::console::FileSources {
-        findings: inputs.findings.clone(),
+        findings: super::s3::split(&inputs.findings).0,
         evidence: super::s3::split(&evidence).0,
         s3,
         hunt: super::hunt::console_setup(&args.hunt)?,

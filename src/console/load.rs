@@ -342,6 +342,11 @@ fn index_evidence(
                        name: Option<PathBuf>,
                        total: usize| {
         file_errors.entry(i).or_default().append(&mut part.errors);
+        // Findings among the evidence (a GuardDuty export in the case folder or the bucket)
+        // join the list as they are read: the reducer adds them to its graph.
+        if !part.findings.is_empty() {
+            send(Msg::Findings(std::mem::take(&mut part.findings)));
+        }
         let whole = part.files > 0;
         if whole {
             report_errors(send, &file_errors.remove(&i).unwrap_or_default());

@@ -12,7 +12,11 @@ pub(crate) fn add_findings(s: &mut State, batch: Vec<Finding>) {
     }
     // The first batch of a file load is the starting point, not news.
     // (A live session's first poll is where it starts, like a file load.)
-    let news = !(s.findings.is_empty() && matches!(s.opts.mode, Mode::Files | Mode::Live));
+    // So are findings a file load finds among its evidence while it is still reading.
+    let loading =
+        matches!(s.opts.mode, Mode::Files) && matches!(s.index_state, IndexState::Loading(_));
+    let news =
+        !(loading || s.findings.is_empty() && matches!(s.opts.mode, Mode::Files | Mode::Live));
     let mut added = 0usize;
     for f in batch {
         // Detections the hunt derived from loaded files are part of the load, not news (and
