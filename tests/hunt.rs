@@ -138,6 +138,18 @@ fn stratus_detonations_light_up_their_techniques() {
             "AWS IAM Backdoor Users Keys",
         ),
         (
+            "persistence.iam-create-admin-user",
+            "Administrator Policy Attached To An IAM Identity",
+        ),
+        (
+            "persistence.iam-create-backdoor-role",
+            "IAM Role Created That Other AWS Principals Can Assume",
+        ),
+        (
+            "persistence.iam-create-backdoor-role",
+            "Administrator Policy Attached To An IAM Identity",
+        ),
+        (
             "defense-evasion.cloudtrail-delete",
             "AWS CloudTrail Important Change",
         ),
@@ -313,6 +325,85 @@ fn policy_version_and_trust_policy_rules() {
         &[event(1, 0, &call("iam", "UpdateAssumeRolePolicy"))]
     ));
     assert!(!fires(t, &[event(1, 0, &call("iam", "GetRole"))]));
+}
+
+#[test]
+fn admin_policy_and_assumable_role_rules() {
+    let t = "Administrator Policy Attached To An IAM Identity";
+    let attach = |api: &str, arn: &str| {
+        with(
+            call("iam", api),
+            &[
+                ("requestParameters.policyArn", json!(arn)),
+                ("requestParameters.roleName", json!("ops")),
+            ],
+        )
+    };
+    for api in ["AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy"] {
+        let admin = attach(api, "arn:aws:iam::aws:policy/AdministratorAccess");
+        assert!(fires(t, &[event(1, 0, &admin)]), "{api}");
+    }
+    let gov = attach(
+        "AttachRolePolicy",
+        "arn:aws-us-gov:iam::aws:policy/AdministratorAccess",
+    );
+    assert!(fires(t, &[event(1, 0, &gov)]));
+    for arn in [
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        // A customer policy that only borrows the name.
+        "arn:aws:iam::111122223333:policy/AdministratorAccess",
+    ] {
+        assert!(
+            !fires(t, &[event(1, 0, &attach("AttachRolePolicy", arn))]),
+            "{arn}"
+        );
+    }
+    let denied = with(
+        attach(
+            "AttachUserPolicy",
+            "arn:aws:iam::aws:policy/AdministratorAccess",
+        ),
+        &[("errorCode", json!("AccessDenied"))],
+    );
+    assert!(!fires(t, &[event(1, 0, &denied)]));
+
+    let t = "IAM Role Created That Other AWS Principals Can Assume";
+    let create = |principal: Value| {
+        let doc = json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]
+        });
+        with(
+            call("iam", "CreateRole"),
+            &[
+                ("requestParameters.roleName", json!("backdoor")),
+                // As CloudTrail logs it: the policy's JSON text, here pretty-printed.
+                (
+                    "requestParameters.assumeRolePolicyDocument",
+                    json!(serde_json::to_string_pretty(&doc).unwrap()),
+                ),
+            ],
+        )
+    };
+    for principal in [
+        json!({"AWS": "arn:aws:iam::999988887777:root"}),
+        json!({"AWS": ["arn:aws:iam::999988887777:role/x"]}),
+        json!("*"),
+    ] {
+        assert!(
+            fires(t, &[event(1, 0, &create(principal.clone()))]),
+            "{principal}"
+        );
+    }
+    for principal in [
+        json!({"Service": "ec2.amazonaws.com"}),
+        json!({"Federated": "arn:aws:iam::111122223333:saml-provider/idp"}),
+    ] {
+        assert!(
+            !fires(t, &[event(1, 0, &create(principal.clone()))]),
+            "{principal}"
+        );
+    }
 }
 
 #[test]
