@@ -124,6 +124,53 @@ fn analyze_json_contract() {
     );
 }
 
+/// A folder given to several flags (findings and trail both) is read once: its events and
+/// findings are not counted twice.
+#[test]
+fn a_folder_given_twice_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for (from, to) in [
+        (
+            "aws-cli-examples/guardduty-get-findings-output.json",
+            "gd.json",
+        ),
+        (
+            "stratus-red-team/detonation-logs/aws.defense-evasion.cloudtrail-stop.json",
+            "trail.json",
+        ),
+    ] {
+        std::fs::copy(format!("{FIX}/{from}"), dir.path().join(to)).unwrap();
+    }
+    let d = dir.path().to_str().unwrap();
+    // The summary line: "N findings in G groups; E CloudTrail events, …".
+    let count = |args: &[&str]| -> (usize, usize) {
+        let mut all = vec!["analyze"];
+        all.extend_from_slice(args);
+        let out = stdout(&all);
+        let line = out
+            .lines()
+            .find(|l| l.contains("CloudTrail events"))
+            .unwrap();
+        let n = |before: &str| -> usize {
+            let head = &line[..line.find(before).unwrap()];
+            head.rsplit([' ', ';'])
+                .find(|w| !w.is_empty())
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        (n(" findings"), n(" CloudTrail events"))
+    };
+    let once = count(&["--trail", d]);
+    assert_eq!(once.0, 1);
+    assert!(once.1 > 0);
+    assert_eq!(count(&["--findings", d, "--trail", d]), once);
+    assert_eq!(
+        count(&["--trail", d, "--trail", &format!("{d}/trail.json")]),
+        once
+    );
+}
+
 /// `analyze` (which folds its inputs part by part) drops the Security Hub copy of a GuardDuty
 /// finding it also reads directly, as `open` does: one finding, GuardDuty's own.
 #[test]

@@ -68,7 +68,8 @@ fn the_real_loop_runs_headless_until_the_quit_key() {
 
 /// Findings among the evidence (a GuardDuty export in the case folder given as the trail) reach
 /// the findings list and the graph, as part of the load (not announced as new), with the trail's
-/// events indexed beside them.
+/// events indexed beside them; the folder given as both findings and trail is read once, and
+/// hunted.
 #[test]
 fn findings_among_the_evidence_join_the_list() {
     use vigil::console::{Bus, FileSources, load_files};
@@ -103,7 +104,45 @@ fn findings_among_the_evidence_join_the_list() {
     let ids: Vec<&str> = s.findings.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, vec!["1ab92989eaf0e742df4a014d5example"]);
     assert!(s.unseen.iter().all(|u| !u), "part of the load, not news");
-    assert!(matches!(s.index_state, IndexState::Ready { events, .. } if events > 0));
+    let trail_events = match s.index_state {
+        IndexState::Ready { events, .. } => events,
+        _ => panic!("not indexed"),
+    };
+    assert!(trail_events > 0);
     let finding = s.findings[0].entity_id();
     assert!(s.graph.contains(&finding), "the graph holds the finding");
+
+    // The same folder as findings and as trail: each file read once, the trail hunted.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    load_files(
+        &Bus::new(tx),
+        FileSources {
+            findings: vec![dir.path().to_path_buf()],
+            evidence: vec![dir.path().to_path_buf()],
+            s3: Vec::new(),
+            hunt: Some(vigil::console::HuntSetup::bundled()),
+        },
+    );
+    let mut s = State::new(Options::default(), Keymap::default_map().unwrap());
+    while let Ok(env) = rx.try_recv() {
+        vigil::app::update(&mut s, env.msg);
+    }
+    assert!(
+        matches!(s.index_state, IndexState::Ready { events, .. } if events == trail_events),
+        "{:?}",
+        s.index_state
+    );
+    let gd = s
+        .findings
+        .iter()
+        .filter(|f| f.id == "1ab92989eaf0e742df4a014d5example")
+        .count();
+    assert_eq!(gd, 1);
+    assert!(
+        s.findings
+            .iter()
+            .any(|f| f.title.contains("CloudTrail Important Change")),
+        "the trail was hunted: {:?}",
+        s.findings.iter().map(|f| &f.title).collect::<Vec<_>>()
+    );
 }

@@ -347,12 +347,17 @@ fn fifos_are_reported_and_skipped_not_read() {
     let to_good = dir.path().join("to-good");
     std::os::unix::fs::symlink(&fifo, &to_fifo).unwrap();
     std::os::unix::fs::symlink(dir.path().join("b-good.json"), &to_good).unwrap();
-    let l = without_blocking(move || ingest::load(&[fifo, to_fifo, to_good]).unwrap());
+    let (link, direct) = (to_fifo.clone(), fifo.clone());
+    let l = without_blocking(move || ingest::load(&[link, to_good]).unwrap());
     assert_eq!(event_ids(&l), ["good"]);
+    assert_eq!(l.errors.len(), 1, "{:?}", l.errors);
+    assert!(l.errors[0].path.ends_with("to-pipe"), "{}", l.errors[0]);
+    assert!(l.errors[0].reason.contains("FIFO"), "{}", l.errors[0]);
+    // The FIFO and a link to it are one file: refused once, under the name met first.
+    let l = without_blocking(move || ingest::load(&[direct, to_fifo]).unwrap());
     let refused: Vec<&str> = l.errors.iter().map(|e| e.path.as_str()).collect();
-    assert_eq!(refused.len(), 2, "{:?}", l.errors);
-    assert!(refused[0].ends_with("a-pipe.json") && refused[1].ends_with("to-pipe"));
-    assert!(l.errors.iter().all(|e| e.reason.contains("FIFO")));
+    assert_eq!(refused.len(), 1, "{:?}", l.errors);
+    assert!(refused[0].ends_with("a-pipe.json"), "{refused:?}");
 }
 
 #[test]

@@ -164,7 +164,19 @@ pub fn index_scenario(bus: &Bus, scenario: &crate::demo::Scenario) {
 pub fn load_files(bus: &Bus, sources: FileSources) {
     let send = |m: Msg| bus.blocking_send(m);
     let findings_files = ingest::source::expand(&sources.findings).unwrap_or_default();
-    let evidence_files = ingest::source::expand(&sources.evidence).unwrap_or_default();
+    // The evidence's files, less those the findings' paths already reached (one folder given as
+    // both): each file is read once.
+    let mut all = sources.findings.clone();
+    all.extend(sources.evidence.iter().cloned());
+    let evidence_files: Vec<PathBuf> = ingest::source::expand(&all)
+        .unwrap_or_default()
+        .get(findings_files.len()..)
+        .map(<[PathBuf]>::to_vec)
+        .unwrap_or_default();
+    let sources = FileSources {
+        evidence: evidence_files.clone(),
+        ..sources
+    };
     let (loaded, hashed) = std::thread::scope(|sc| {
         let hashes = sc.spawn(|| {
             Ok::<_, std::io::Error>((file_refs(&findings_files)?, file_refs(&evidence_files)?))
@@ -193,11 +205,15 @@ pub fn load_files(bus: &Bus, sources: FileSources) {
     let mut done = builder.finish(evidence, findings, elapsed_ms);
     // The index came in segments: this message brings the graph.
     done.parts = parts;
+    let events = done.events;
     send(Msg::Indexed(Box::new(done)));
     if let Some(setup) = &sources.hunt
-        && (!evidence_files.is_empty() || !sources.s3.is_empty())
+        && (!evidence_files.is_empty() || !sources.s3.is_empty() || events > 0)
     {
-        super::hunt::hunt(&send, setup, &evidence_files, s3_matches, net);
+        // CloudTrail among the findings' files is indexed with them: it is hunted too.
+        let mut files = findings_files.clone();
+        files.extend(evidence_files.iter().cloned());
+        super::hunt::hunt(&send, setup, &files, s3_matches, net);
     }
     // After the index: the console is usable while the named files are checked.
     if !digests.digests.is_empty() {

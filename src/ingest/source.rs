@@ -17,17 +17,57 @@ const WHOLE_FILE_MAX: u64 = 48 << 20;
 /// deterministic. Hidden files (`.DS_Store`, editor swap files) are skipped. Entries that are not
 /// regular files (a FIFO, a socket, a device) and entries that cannot be examined (a dangling
 /// symlink) stay in the list: [`open`] refuses them, so the load reports each one by its path and
-/// goes on. A path given here that does not exist is an error.
+/// goes on. A path given here that does not exist is an error. A file reached twice (a folder
+/// given to `--findings` and `--trail` both, or a folder and a file inside it, or a link to it) is
+/// listed once, where it was first reached: its records are read once.
 pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, (PathBuf, io::Error)> {
-    let mut out = Vec::new();
+    let mut out = Walk::default();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|e| (p.clone(), e))?;
         walk(p, &meta, &mut out).map_err(|e| (p.clone(), e))?;
     }
-    Ok(out)
+    Ok(out.files)
 }
 
-fn walk(p: &Path, meta: &std::fs::Metadata, out: &mut Vec<PathBuf>) -> io::Result<()> {
+/// The files listed so far, and what identifies each one on disk.
+#[derive(Default)]
+struct Walk {
+    files: Vec<PathBuf>,
+    seen: std::collections::HashSet<FileKey>,
+}
+
+/// A file's identity: its device and inode where there are such (a link and its target are one
+/// file), else its path.
+#[derive(PartialEq, Eq, Hash)]
+enum FileKey {
+    #[cfg(unix)]
+    Inode(u64, u64),
+    #[cfg_attr(unix, allow(dead_code))]
+    Path(PathBuf),
+}
+
+impl Walk {
+    fn push(&mut self, p: &Path, meta: Option<&std::fs::Metadata>) {
+        #[cfg(unix)]
+        let key = {
+            use std::os::unix::fs::MetadataExt;
+            match meta {
+                Some(m) => FileKey::Inode(m.dev(), m.ino()),
+                None => FileKey::Path(p.to_path_buf()),
+            }
+        };
+        #[cfg(not(unix))]
+        let key = {
+            let _ = meta;
+            FileKey::Path(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()))
+        };
+        if self.seen.insert(key) {
+            self.files.push(p.to_path_buf());
+        }
+    }
+}
+
+fn walk(p: &Path, meta: &std::fs::Metadata, out: &mut Walk) -> io::Result<()> {
     if meta.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(p)?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -41,11 +81,11 @@ fn walk(p: &Path, meta: &std::fs::Metadata, out: &mut Vec<PathBuf>) -> io::Resul
         for e in entries {
             match std::fs::metadata(&e) {
                 Ok(meta) => walk(&e, &meta, out)?,
-                Err(_) => out.push(e),
+                Err(_) => out.push(&e, None),
             }
         }
     } else {
-        out.push(p.to_path_buf());
+        out.push(p, Some(meta));
     }
     Ok(())
 }
@@ -260,5 +300,36 @@ impl Window {
         }
         self.counted_pos = pos;
         self.counted_line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_reached_twice_is_listed_once_where_first_reached() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("trail");
+        std::fs::create_dir(&sub).unwrap();
+        let (a, b) = (sub.join("a.json"), sub.join("b.json"));
+        std::fs::write(&a, "{}").unwrap();
+        std::fs::write(&b, "{}").unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&a, &link).unwrap();
+        let got = expand(&[
+            b.clone(),
+            dir.path().to_path_buf(),
+            sub.clone(),
+            link.clone(),
+        ])
+        .unwrap();
+        // b first (given first), then the walk of the folder, which meets the link (a's other
+        // name) before a itself: a is already listed.
+        assert_eq!(got, vec![b, link]);
+        // Two different files with the same content are two files.
+        let c = dir.path().join("c.json");
+        std::fs::write(&c, "{}").unwrap();
+        assert_eq!(expand(&[c.clone(), sub.join("a.json")]).unwrap().len(), 2);
     }
 }
