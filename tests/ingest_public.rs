@@ -251,6 +251,80 @@ fn every_real_identity_gets_a_principal() {
 /// `…:assumed-role/MakeStuffPublic` lacks the session name, and one `iam::…:assumed-role/…` ARN.
 const PANTHER_STUBS_WITHOUT_PRINCIPAL: usize = 23;
 
+/// An Extended Threat Detection attack sequence names its actors, resources and endpoints under
+/// `service.detection.sequence`: they are its entities (its `resource` says only
+/// `AttackSequence`), so it groups with the GuardDuty finding of the same key and address.
+#[test]
+fn an_attack_sequence_takes_its_entities_from_the_sequence() {
+    use vigil::graph::groups;
+    use vigil::ingest;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let l = ingest::load(&[root.join("guardduty/attack-sequence.json")]).unwrap();
+    assert!(l.errors.is_empty(), "{:?}", l.errors);
+    let f = &l.findings[0];
+    assert_eq!(f.finding_type, "AttackSequence:IAM/CompromisedCredentials");
+    let ids: Vec<String> = f.entities.iter().map(|e| e.to_string()).collect();
+    for want in [
+        "user:arn:aws:iam::111122223333:user/john_doe",
+        "key:AKIAIOSFODNN7EXAMPLE",
+        "bucket:amzn-s3-demo-bucket",
+        "instance:i-0123456789abcdef0",
+        "ip:198.51.100.6",
+        "account:111122223333",
+    ] {
+        assert!(ids.iter().any(|i| i == want), "{want} not in {ids:?}");
+    }
+    assert_eq!(f.resource, "IAMUser/john_doe");
+    assert_eq!(
+        f.subject.key.as_ref().map(|k| k.to_string()).as_deref(),
+        Some("key:AKIAIOSFODNN7EXAMPLE")
+    );
+
+    // Re-cased from the CLI's PascalCase, the same entities.
+    let text = std::fs::read_to_string(root.join("guardduty/attack-sequence.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    fn pascal(v: &serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(m) => m
+                .iter()
+                .map(|(k, v)| {
+                    let mut c = k.chars();
+                    let k = c.next().map_or(String::new(), |f| {
+                        f.to_ascii_uppercase().to_string() + c.as_str()
+                    });
+                    (k, pascal(v))
+                })
+                .collect(),
+            serde_json::Value::Array(a) => a.iter().map(pascal).collect(),
+            other => other.clone(),
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cli = dir.path().join("cli.json");
+    std::fs::write(
+        &cli,
+        serde_json::json!({ "Findings": [pascal(&v)] }).to_string(),
+    )
+    .unwrap();
+    let p = ingest::load(&[cli]).unwrap();
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    assert_eq!(p.findings[0].entities, f.entities);
+
+    // With the GuardDuty finding it was built from (same key, same address): one group.
+    let both = ingest::load(&[
+        root.join("guardduty/attack-sequence.json"),
+        root.join("asff/get-findings-output.json"),
+    ])
+    .unwrap();
+    let gs = groups::compute(&both.findings);
+    let g = gs.iter().find(|g| g.findings.contains(&f.id)).unwrap();
+    assert!(
+        g.findings
+            .contains(&"1ab92989eaf0e742df4a014d5example".to_string()),
+        "{g:?}"
+    );
+}
+
 /// Security Hub findings (ASFF) from `aws securityhub get-findings` and the EventBridge
 /// envelope, told apart from GuardDuty's `{"Findings":…}` by content, mapped onto findings; the
 /// GuardDuty finding seen through Security Hub is the same finding as the CLI's.

@@ -104,6 +104,8 @@ struct Service {
     event_last_seen: TimeField,
     additional_info: Option<AdditionalInfo>,
     runtime_details: Option<RuntimeDetails>,
+    /// An attack sequence's actors, resources and endpoints.
+    detection: Option<super::sequence::Detection>,
 }
 
 #[derive(Deserialize, Default)]
@@ -305,7 +307,15 @@ impl WireFinding {
         if let Some(a) = &account {
             entities.push(EntityId::new(EntityKind::Account, a.clone()));
         }
-        let resource_label = resource.describe(account.as_deref(), &mut entities, &mut subject);
+        let mut resource_label = resource.describe(account.as_deref(), &mut entities, &mut subject);
+        if let Some(label) = service
+            .detection
+            .as_ref()
+            .and_then(|d| d.describe(&mut entities, &mut subject))
+            && resource.resource_type.as_deref() == Some("AttackSequence")
+        {
+            resource_label = label;
+        }
         let mut action = service
             .action
             .as_ref()

@@ -14,6 +14,7 @@ pub(crate) mod guardduty;
 mod identity;
 mod lenient;
 pub(crate) mod limits;
+mod sequence;
 pub mod source;
 mod stream;
 pub(crate) mod walk;

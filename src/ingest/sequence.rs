@@ -1,0 +1,204 @@
+//! GuardDuty Extended Threat Detection: an attack sequence finding (`resource.resourceType`
+//! `AttackSequence`) names what it saw under `service.detection.sequence` (the API reference's
+//! `Sequence`: `actors`, `resources`, `endpoints`, `signals`), not under `resource` or `action`.
+//! Its entities come from there, so the sequence groups with the findings and events of the same
+//! user, key, instance, bucket or address.
+
+use super::lenient;
+use crate::model::arn;
+use crate::model::entity::{self, EntityId, EntityKind};
+use crate::model::finding::Subject;
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct Detection {
+    sequence: Option<Sequence>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Sequence {
+    #[serde(deserialize_with = "lenient::vec_or_null")]
+    actors: Vec<Actor>,
+    #[serde(deserialize_with = "lenient::vec_or_null")]
+    resources: Vec<ResourceV2>,
+    #[serde(deserialize_with = "lenient::vec_or_null")]
+    endpoints: Vec<NetworkEndpoint>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Actor {
+    user: Option<User>,
+    session: Option<Session>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct User {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    name: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    uid: Option<String>,
+    #[serde(rename = "type", deserialize_with = "lenient::opt_nonempty")]
+    user_type: Option<String>,
+    /// The access key the user's calls were signed with.
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    credential_uid: Option<String>,
+    account: Option<Account>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Account {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    uid: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Session {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    uid: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    issuer: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct ResourceV2 {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    uid: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    name: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    resource_type: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct NetworkEndpoint {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    ip: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    domain: Option<String>,
+}
+
+/// An identifier vigil knows (ARN, instance id, access key id), unless it is a sample's
+/// placeholder.
+fn known(s: &Option<String>) -> Option<EntityId> {
+    s.as_deref()
+        .filter(|v| !entity::is_placeholder(v))
+        .and_then(arn::classify_identifier)
+}
+
+impl Detection {
+    /// Adds the sequence's actors (principal, key, session, account), resources and endpoints to
+    /// `entities`; the first actor is the subject's principal and key, the endpoints its remote
+    /// addresses. Returns a label for the findings list: the first actor, else the first resource.
+    pub(crate) fn describe(
+        &self,
+        entities: &mut Vec<EntityId>,
+        subject: &mut Subject,
+    ) -> Option<String> {
+        let seq = self.sequence.as_ref()?;
+        let mut label = None;
+        for a in &seq.actors {
+            let user = a.user.as_ref();
+            let account = user
+                .and_then(|u| u.account.as_ref())
+                .and_then(|acct| acct.uid.clone())
+                .filter(|v| !entity::is_placeholder(v));
+            let principal = user.and_then(|u| u.principal(account.as_deref()));
+            let key = user
+                .and_then(|u| known(&u.credential_uid))
+                .filter(|k| k.kind == EntityKind::Key);
+            let session = a.session.as_ref();
+            let named = [
+                session.and_then(|s| known(&s.uid)),
+                session.and_then(|s| known(&s.issuer)),
+                account.map(|acct| EntityId::new(EntityKind::Account, acct)),
+            ];
+            if label.is_none() {
+                label = user.and_then(|u| match (&u.user_type, &u.name) {
+                    (Some(t), Some(n)) => Some(format!("{t}/{n}")),
+                    (None, Some(n)) => Some(n.clone()),
+                    _ => None,
+                });
+            }
+            if subject.principal.is_none() {
+                subject.principal.clone_from(&principal);
+            }
+            if subject.key.is_none() {
+                subject.key.clone_from(&key);
+            }
+            entities.extend(
+                principal
+                    .into_iter()
+                    .chain(key)
+                    .chain(named.into_iter().flatten()),
+            );
+        }
+        for r in &seq.resources {
+            let id = known(&r.uid).or_else(|| match r.resource_type.as_deref() {
+                Some("S3_BUCKET") => r
+                    .name
+                    .as_ref()
+                    .filter(|n| !entity::is_placeholder(n))
+                    .map(|n| EntityId::new(EntityKind::Bucket, n.clone())),
+                _ => None,
+            });
+            if label.is_none() {
+                label = r.name.clone().or_else(|| r.uid.clone());
+            }
+            entities.extend(id);
+        }
+        for e in &seq.endpoints {
+            if let Some(ip) = e.ip.as_deref().filter(|v| !entity::is_placeholder(v)) {
+                let before = subject.remotes.len();
+                subject.remotes.extend(EntityId::ip(ip));
+                entities.extend(subject.remotes[before..].iter().cloned());
+            }
+            if let Some(d) = e.domain.as_deref().filter(|v| !entity::is_placeholder(v)) {
+                entities.extend(EntityId::domain(d));
+            }
+        }
+        label
+    }
+}
+
+impl User {
+    /// The user as an entity: its ARN when `uid` is one, else built from the type, the name and
+    /// the account as an access key's user is.
+    fn principal(&self, account: Option<&str>) -> Option<EntityId> {
+        if let Some(id) = known(&self.uid).filter(|e| {
+            matches!(
+                e.kind,
+                EntityKind::User | EntityKind::Role | EntityKind::Session
+            )
+        }) {
+            return Some(id);
+        }
+        let name = self
+            .name
+            .as_deref()
+            .filter(|n| !entity::is_placeholder(n))?;
+        let acct = account?;
+        match self.user_type.as_deref() {
+            Some("IAMUser") => Some(EntityId::new(
+                EntityKind::User,
+                format!("arn:aws:iam::{acct}:user/{name}"),
+            )),
+            Some("Root") => Some(EntityId::new(
+                EntityKind::User,
+                format!("arn:aws:iam::{acct}:root"),
+            )),
+            Some("AssumedRole") | Some("Role") => Some(EntityId::new(
+                EntityKind::Role,
+                format!("arn:aws:iam::{acct}:role/{name}"),
+            )),
+            _ => None,
+        }
+    }
+}
