@@ -325,6 +325,43 @@ fn an_attack_sequence_takes_its_entities_from_the_sequence() {
     );
 }
 
+/// Findings on a Lambda function, an EKS cluster and an RDS instance are labelled by the
+/// resource's name (not only its type), a function links its execution role, a Kubernetes call
+/// its source addresses, an API call from another account that account.
+#[test]
+fn other_resources_are_named_and_linked() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let l = vigil::ingest::load(&[root.join("guardduty/resources.jsonl")]).unwrap();
+    assert!(l.errors.is_empty(), "{:?}", l.errors);
+    let by_type = |t: &str| {
+        l.findings
+            .iter()
+            .find(|f| f.finding_type.starts_with(t))
+            .unwrap()
+    };
+    let has = |f: &vigil::model::Finding, e: &str| f.entities.iter().any(|x| x.to_string() == e);
+
+    let lambda = by_type("Backdoor:Lambda");
+    assert_eq!(lambda.resource, "invoice-export");
+    assert!(has(
+        lambda,
+        "role:arn:aws:iam::111122223333:role/service-role/invoice-export-role"
+    ));
+    assert!(has(lambda, "ip:203.0.113.45"));
+
+    let eks = by_type("Discovery:Kubernetes");
+    assert_eq!(eks.resource, "prod-cluster");
+    assert!(has(eks, "ip:198.51.100.77"));
+
+    let rds = by_type("CredentialAccess:RDS");
+    assert_eq!(rds.resource, "orders-db");
+    assert!(has(rds, "ip:192.0.2.150"));
+
+    let remote = by_type("Discovery:IAMUser");
+    assert!(has(remote, "account:444455556666"), "{:?}", remote.entities);
+    assert!(has(remote, "user:arn:aws:iam::111122223333:user/john_doe"));
+}
+
 /// Security Hub findings (ASFF) from `aws securityhub get-findings` and the EventBridge
 /// envelope, told apart from GuardDuty's `{"Findings":…}` by content, mapped onto findings; the
 /// GuardDuty finding seen through Security Hub is the same finding as the CLI's.

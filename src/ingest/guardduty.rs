@@ -43,6 +43,27 @@ struct Resource {
     access_key_details: Option<AccessKeyDetails>,
     #[serde(deserialize_with = "lenient::vec_or_null")]
     s3_bucket_details: Vec<S3BucketDetails>,
+    lambda_details: Option<Named>,
+    eks_cluster_details: Option<Named>,
+    ecs_cluster_details: Option<Named>,
+    rds_db_instance_details: Option<Named>,
+    container_details: Option<Named>,
+}
+
+/// The resources other than instances, keys and buckets (a Lambda function, an EKS or ECS
+/// cluster, an RDS instance, a container): what names them for the findings list, and the
+/// function's execution role.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Named {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    name: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    function_name: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    db_instance_identifier: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    role: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -167,6 +188,18 @@ struct ApiCallAction {
     #[serde(deserialize_with = "lenient::opt_nonempty")]
     error_code: Option<String>,
     remote_ip_details: Option<RemoteIpDetails>,
+    /// `kubernetesApiCallAction.sourceIps`: the addresses the Kubernetes API call came from.
+    #[serde(deserialize_with = "lenient::vec_or_null")]
+    source_ips: Vec<String>,
+    /// `awsApiCallAction.remoteAccountDetails`: the other account a call came from.
+    remote_account_details: Option<RemoteAccount>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RemoteAccount {
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    account_id: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -390,6 +423,30 @@ impl Resource {
                 }
             }
         }
+        let named = [
+            &self.lambda_details,
+            &self.eks_cluster_details,
+            &self.ecs_cluster_details,
+            &self.rds_db_instance_details,
+            &self.container_details,
+        ];
+        for n in named.into_iter().flatten() {
+            // A Lambda function's execution role: what its code acts as.
+            entities.extend(
+                n.role
+                    .as_deref()
+                    .and_then(crate::model::arn::classify_identifier)
+                    .filter(|r| r.kind == EntityKind::Role),
+            );
+            if let Some(name) = [&n.function_name, &n.db_instance_identifier, &n.name]
+                .into_iter()
+                .flatten()
+                .find(|v| !entity::is_placeholder(v))
+                && label.is_empty()
+            {
+                label = name.clone();
+            }
+        }
         if label.is_empty() {
             label = self.resource_type.clone().unwrap_or_default();
         }
@@ -524,6 +581,19 @@ impl Action {
             if let Some(r) = &call.remote_ip_details {
                 r.push_remote_ips(entities, remotes);
                 action.remote = action.remote.take().or_else(|| r.to_remote());
+            }
+            for ip in &call.source_ips {
+                let before = remotes.len();
+                push_ip(ip, remotes);
+                entities.extend(remotes[before..].iter().cloned());
+            }
+            if let Some(a) = call
+                .remote_account_details
+                .as_ref()
+                .and_then(|r| r.account_id.as_ref())
+                .filter(|a| !entity::is_placeholder(a))
+            {
+                entities.push(EntityId::new(EntityKind::Account, a.clone()));
             }
         }
         if let Some(d) = &self.dns_request_action {
