@@ -251,6 +251,36 @@ fn every_real_identity_gets_a_principal() {
 /// `…:assumed-role/MakeStuffPublic` lacks the session name, and one `iam::…:assumed-role/…` ARN.
 const PANTHER_STUBS_WITHOUT_PRINCIPAL: usize = 23;
 
+/// Logs read from CloudWatch Logs: a subscription's payloads as Firehose delivers them (gzip
+/// members one after another, a control message among them) and the CLI's `filter-log-events`
+/// output. Each message is the record it holds: CloudTrail, Resolver query, flow log line.
+#[test]
+fn cloudwatch_logs_messages_are_their_records() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let l = vigil::ingest::load(&[root.join("cloudwatch-logs/firehose-subscription")]).unwrap();
+    assert_eq!(counts(&l), (0, 1, 7, 1, 0), "{:?}", l.errors);
+    let direct = load("stratus-red-team/detonation-logs/aws.defense-evasion.cloudtrail-stop.json");
+    let (a, b) = (&l.events[0], &direct.events[0]);
+    assert_eq!(
+        (&a.event_id, a.time, &a.entities),
+        (&b.event_id, b.time, &b.entities)
+    );
+    // The record's own text, for the event view and `pivot --format jsonl`.
+    let raw = a.raw.text().unwrap();
+    assert!(raw.starts_with('{') && raw.contains(&a.event_id), "{raw}");
+    assert_eq!(l.dns[0].query_name, direct_dns().query_name);
+
+    let cli = vigil::ingest::load(&[root.join("cloudwatch-logs/filter-log-events.json")]).unwrap();
+    assert_eq!(counts(&cli), (0, 1, 0, 0, 0), "{:?}", cli.errors);
+    assert_eq!(cli.events[0].event_id, b.event_id);
+}
+
+fn direct_dns() -> vigil::model::DnsQuery {
+    load("aws-docs/route53-resolver-query-logs/resolver-query-log-v1.1-firewall-block.json")
+        .dns
+        .remove(0)
+}
+
 /// An Extended Threat Detection attack sequence names its actors, resources and endpoints under
 /// `service.detection.sequence`: they are its entities (its `resource` says only
 /// `AttackSequence`), so it groups with the GuardDuty finding of the same key and address.

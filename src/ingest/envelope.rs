@@ -67,6 +67,20 @@ pub(super) struct Top<'a> {
     findings_pascal: Option<Vec<&'a RawValue>>,
     #[serde(rename = "Events", borrow)]
     lookup_events: Option<Vec<&'a RawValue>>,
+    /// CloudWatch Logs: a subscription's payload (`{"messageType":…,"logEvents":[…]}`, what a
+    /// subscription filter hands to Firehose, Lambda or Kinesis) …
+    #[serde(rename = "logEvents", borrow)]
+    log_events: Option<Vec<&'a RawValue>>,
+    /// … and the CLI's `aws logs filter-log-events` / `get-log-events` output (`{"events":[…]}`).
+    #[serde(borrow)]
+    events: Option<Vec<&'a RawValue>>,
+    /// A subscription's `CONTROL_MESSAGE` checks that the destination is reachable: no records.
+    #[serde(
+        rename = "messageType",
+        borrow,
+        deserialize_with = "crate::ingest::lenient::opt_cow"
+    )]
+    message_type: Option<Cow<'a, str>>,
     #[serde(
         rename = "detail-type",
         borrow,
@@ -127,6 +141,14 @@ struct LookupEvent<'a> {
     cloudtrail_event: Option<Cow<'a, str>>,
 }
 
+/// A CloudWatch Logs log event: the logged text, whatever was sent to the log group (a CloudTrail
+/// record, a Route 53 Resolver query, a flow log line).
+#[derive(Deserialize)]
+struct LogEvent<'a> {
+    #[serde(borrow, default, deserialize_with = "crate::ingest::lenient::opt_cow")]
+    message: Option<Cow<'a, str>>,
+}
+
 const MAX_DEPTH: u8 = 4;
 
 /// A list of records and what its elements are.
@@ -140,6 +162,9 @@ pub(super) enum List {
     FindingsPascal,
     /// The CLI's `lookup-events` output, `{"Events":[…]}`.
     Events,
+    /// CloudWatch Logs events (`logEvents` of a subscription, `events` of the CLI): each one's
+    /// `message` is a record.
+    LogEvents,
     /// A bare top-level array: each element is classified on its own.
     Bare,
 }
@@ -152,6 +177,7 @@ impl List {
             "findings" => Some(List::Findings),
             "Findings" => Some(List::FindingsPascal),
             "Events" => Some(List::Events),
+            "logEvents" | "events" => Some(List::LogEvents),
             _ => None,
         }
     }
@@ -166,6 +192,9 @@ pub(super) struct Ctx<'s, 'b, S: Sink> {
     pub(super) buf_ptr: usize,
     pub(super) base: u64,
     pub(super) line: u64,
+    /// The records being read were decoded from a JSON string (a CloudWatch Logs message): they
+    /// are not a byte range of the file, and keep their text.
+    pub(super) decoded: bool,
 }
 
 impl<S: Sink> Ctx<'_, '_, S> {
@@ -183,7 +212,7 @@ impl<S: Sink> Ctx<'_, '_, S> {
         if raw.len() > MAX_RECORD_BYTES {
             return self.err(index, too_large());
         }
-        let offset = Some(self.offset_of(raw));
+        let offset = (!self.decoded).then(|| self.offset_of(raw));
         self.sink.record(
             self.path,
             Rec {
@@ -205,6 +234,30 @@ impl<S: Sink> Ctx<'_, '_, S> {
             List::FindingsPascal => self.emit(Kind::FindingPascal, raw, Some(i)),
             List::Bare => self.value(raw, Some(i), depth + 1),
             List::Events => self.lookup_event(raw, i, depth),
+            List::LogEvents => self.log_event(raw, i, depth),
+        }
+    }
+
+    /// One CloudWatch Logs event: its `message` read as the record it holds — a JSON value
+    /// (classified as any other), else a VPC flow log line in the default format (a log group
+    /// has no header line to name another).
+    fn log_event(&mut self, raw: &str, i: u64, depth: u8) {
+        let message = match serde_json::from_str::<LogEvent>(raw) {
+            Ok(LogEvent { message: Some(m) }) => m,
+            Ok(_) => return self.err(Some(i), "CloudWatch Logs event without a message"),
+            Err(e) => return self.err(Some(i), format!("invalid CloudWatch Logs event: {e}")),
+        };
+        let text = message.trim();
+        if text.len() > MAX_RECORD_BYTES {
+            return self.err(Some(i), too_large());
+        }
+        if text.starts_with('{') {
+            let was = std::mem::replace(&mut self.decoded, true);
+            self.value(text, Some(i), depth + 1);
+            self.decoded = was;
+        } else {
+            let layout = flow::Layout::default_v2();
+            self.sink.flow(self.path, &layout, text, self.line);
         }
     }
 
@@ -283,11 +336,16 @@ impl<S: Sink> Ctx<'_, '_, S> {
 
     /// Emits the records of an object whose identifying keys are `top`.
     pub(super) fn classify(&mut self, raw: &str, top: Top<'_>, index: Option<u64>, depth: u8) {
+        if top.message_type.as_deref() == Some("CONTROL_MESSAGE") {
+            return;
+        }
         let list = [
             (List::Records, &top.records),
             (List::Findings, &top.findings),
             (List::FindingsPascal, &top.findings_pascal),
             (List::Events, &top.lookup_events),
+            (List::LogEvents, &top.log_events),
+            (List::LogEvents, &top.events),
         ]
         .into_iter()
         .find_map(|(list, items)| items.as_ref().map(|items| (list, items)));

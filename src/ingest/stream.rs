@@ -257,6 +257,7 @@ impl<S: Sink> Cursor<'_, S> {
                                 buf_ptr: self.w.buf.as_ptr() as usize,
                                 base: self.w.base,
                                 line,
+                                decoded: false,
                             };
                             ctx.list_item(list, raw, i, 0);
                         }

@@ -110,6 +110,7 @@ pub(super) fn walk_json<S: Sink>(path: &Arc<std::path::PathBuf>, w: &mut Window,
                 buf_ptr: w.buf.as_ptr() as usize,
                 base: w.base,
                 line,
+                decoded: false,
             };
             ctx.classify(raw, top, None, 0);
             pos += end;
@@ -153,6 +154,7 @@ pub(super) fn walk_json<S: Sink>(path: &Arc<std::path::PathBuf>, w: &mut Window,
                     buf_ptr: w.buf.as_ptr() as usize,
                     base: w.base,
                     line,
+                    decoded: false,
                 };
                 ctx.value(raw.get(), None, 0);
                 pos += end;
