@@ -707,6 +707,26 @@ fn evasion_impact_and_credential_rules() {
     assert!(fires(t, &[event(1, 0, &run("g5.12xlarge"))]));
     assert!(!fires(t, &[event(1, 0, &run("t3.micro"))]));
     assert!(!fires(t, &[event(1, 0, &run("c5.xlarge"))]));
+    // A stopped instance changed to such a type: the type is an AttributeValue.
+    let modify = |ty: &str| {
+        with(
+            call("ec2", "ModifyInstanceAttribute"),
+            &[
+                ("requestParameters.instanceId", json!("i-0123456789abcdef0")),
+                ("requestParameters.instanceType", json!({ "value": ty })),
+            ],
+        )
+    };
+    assert!(fires(t, &[event(1, 0, &modify("p4d.24xlarge"))]));
+    assert!(!fires(t, &[event(1, 0, &modify("m5.large"))]));
+    let user_data = with(
+        call("ec2", "ModifyInstanceAttribute"),
+        &[(
+            "requestParameters.userData",
+            json!("<sensitiveDataRemoved>"),
+        )],
+    );
+    assert!(!fires(t, &[event(1, 0, &user_data)]));
 
     assert!(fires(
         "EC2 Windows Password Data Requested",
