@@ -527,21 +527,27 @@ impl AccessKeyDetails {
 
     /// The IAM user, root or role named `name` in account `acct`, by the key's user type.
     fn principal(&self, name: &str, acct: &str) -> Option<EntityId> {
-        match self.user_type.as_deref() {
-            Some("IAMUser") => Some(EntityId::new(
-                EntityKind::User,
-                format!("arn:aws:iam::{acct}:user/{name}"),
-            )),
-            Some("Root") => Some(EntityId::new(
-                EntityKind::User,
-                format!("arn:aws:iam::{acct}:root"),
-            )),
-            Some("AssumedRole") | Some("Role") => Some(EntityId::new(
-                EntityKind::Role,
-                format!("arn:aws:iam::{acct}:role/{name}"),
-            )),
-            _ => None,
-        }
+        principal_of(self.user_type.as_deref(), name, acct)
+    }
+}
+
+/// The IAM user, root or role GuardDuty names by type and name in account `acct` (an access key's
+/// user, an attack sequence's actor).
+pub(super) fn principal_of(user_type: Option<&str>, name: &str, acct: &str) -> Option<EntityId> {
+    match user_type {
+        Some("IAMUser") => Some(EntityId::new(
+            EntityKind::User,
+            format!("arn:aws:iam::{acct}:user/{name}"),
+        )),
+        Some("Root") => Some(EntityId::new(
+            EntityKind::User,
+            format!("arn:aws:iam::{acct}:root"),
+        )),
+        Some("AssumedRole") | Some("Role") => Some(EntityId::new(
+            EntityKind::Role,
+            format!("arn:aws:iam::{acct}:role/{name}"),
+        )),
+        _ => None,
     }
 }
 

@@ -184,21 +184,6 @@ impl User {
             .name
             .as_deref()
             .filter(|n| !entity::is_placeholder(n))?;
-        let acct = account?;
-        match self.user_type.as_deref() {
-            Some("IAMUser") => Some(EntityId::new(
-                EntityKind::User,
-                format!("arn:aws:iam::{acct}:user/{name}"),
-            )),
-            Some("Root") => Some(EntityId::new(
-                EntityKind::User,
-                format!("arn:aws:iam::{acct}:root"),
-            )),
-            Some("AssumedRole") | Some("Role") => Some(EntityId::new(
-                EntityKind::Role,
-                format!("arn:aws:iam::{acct}:role/{name}"),
-            )),
-            _ => None,
-        }
+        super::guardduty::principal_of(self.user_type.as_deref(), name, account?)
     }
 }
