@@ -163,10 +163,11 @@ fn an_s3_trail_is_listed_only_where_it_can_answer() {
         &url,
     ]);
     let (from_s3, stderr) = pivot(&args);
-    // The bucket's top, AWSLogs/, the account's CloudTrail/ regions, then two day folders
-    // (the window's day and the next, where late deliveries land).
+    // The bucket's top, AWSLogs/, the account's CloudTrail/ and CloudTrail-Insight/ regions
+    // (none here), then two day folders (the window's day and the next, where late deliveries
+    // land).
     assert!(
-        stderr.contains("2 object(s),") && stderr.contains("in 5 list call(s)"),
+        stderr.contains("2 object(s),") && stderr.contains("in 6 list call(s)"),
         "{stderr}"
     );
     assert_eq!(from_s3.lines().count(), 56, "{stderr}");
@@ -403,6 +404,54 @@ fn the_console_reads_a_guardduty_export_from_s3() {
     want.sort();
     ids.sort();
     assert_eq!(ids, want);
+}
+
+/// A trail's Insights events are delivered beside its log files, under `CloudTrail-Insight/`:
+/// `hunt --trail s3://…` reads them there and makes them rate detections.
+#[test]
+fn an_s3_trail_brings_its_insights_events() {
+    let (_m, url) = moto();
+    let (rt, s3) = s3_client(&url);
+    rt.block_on(s3.create_bucket().bucket("insight-trail").send())
+        .unwrap();
+    let insights = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "tests/fixtures/public/aws-docs/cloudtrail-user-guide/cloudtrail-log-file-examples__block09.json",
+    ))
+    .unwrap();
+    let key = "AWSLogs/123456789012/CloudTrail-Insight/us-east-1/2019/11/14/123456789012_CloudTrail-Insight_us-east-1_20191114T2035Z_a.json.gz";
+    rt.block_on(
+        s3.put_object()
+            .bucket("insight-trail")
+            .key(key)
+            .body(gz(&insights).into())
+            .send(),
+    )
+    .unwrap();
+    let out = Command::cargo_bin("vigil")
+        .unwrap()
+        .args([
+            "hunt",
+            "--trail",
+            "s3://insight-trail/",
+            "--format",
+            "jsonl",
+        ])
+        .args(["--endpoint-url", &url])
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let rules: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["rule"].to_string())
+        .collect();
+    assert!(
+        rules
+            .iter()
+            .any(|r| r.contains("insight:ApiCallRateInsight")),
+        "{rules:?} {stderr}"
+    );
 }
 
 /// The digest checks apply to S3 sources: the digest fixture (a bucket as CloudTrail writes it,

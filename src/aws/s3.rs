@@ -111,6 +111,10 @@ pub(super) fn list(c: &Clients, uri: &S3Uri, prune: &Prune) -> Result<Listing, C
                         // Straight to the account's folder of this service: the others (and
                         // CloudTrail's digests) are not listed.
                         todo.push((format!("{f}{service}/"), false));
+                        // A trail's Insights events are delivered beside its log files.
+                        if service == "CloudTrail" {
+                            todo.push((format!("{f}CloudTrail-Insight/"), false));
+                        }
                         if service == "CloudTrail" && prune.digests {
                             todo.push((format!("{f}CloudTrail-Digest/"), false));
                         }

@@ -1,6 +1,6 @@
 //! Where AWS services deliver logs in S3, and which prefixes can hold what a question asks for:
 //! `PREFIX/AWSLogs/[o-ORG/]ACCOUNT/SERVICE/REGION/YYYY/MM/DD/…` — `CloudTrail` (digests beside it
-//! under `CloudTrail-Digest/`), GuardDuty's findings export (`GuardDuty`), VPC flow logs
+//! under `CloudTrail-Digest/`, Insights events under `CloudTrail-Insight/`), GuardDuty's findings export (`GuardDuty`), VPC flow logs
 //! (`vpcflowlogs`); Route 53 Resolver query logs have a VPC id where the region is
 //! (`vpcdnsquerylogs`). Given a window, accounts and regions, the listing walks the layout one
 //! level at a time and lists only the day folders that can hold matching events, instead of the
@@ -50,9 +50,10 @@ pub struct Prune {
 }
 
 /// The service folders whose layout below is REGION (or VPC)/YYYY/MM/DD.
-pub const SERVICES: [&str; 5] = [
+pub const SERVICES: [&str; 6] = [
     "CloudTrail",
     "CloudTrail-Digest",
+    "CloudTrail-Insight",
     "GuardDuty",
     "vpcflowlogs",
     "vpcdnsquerylogs",
