@@ -340,6 +340,38 @@ fn an_attack_sequence_takes_its_entities_from_the_sequence() {
     assert!(p.errors.is_empty(), "{:?}", p.errors);
     assert_eq!(p.findings[0].entities, f.entities);
 
+    // Through Security Hub: ASFF carries the same block as `Detection.Sequence`, PascalCase.
+    let asff_text = std::fs::read_to_string(root.join("asff/get-findings-output.json")).unwrap();
+    let asff: serde_json::Value = serde_json::from_str(&asff_text).unwrap();
+    let mut hub = asff["Findings"][0].clone();
+    hub["Id"] = "arn:aws:securityhub:us-east-1:111122223333:finding/attack-sequence-1".into();
+    hub["ProductArn"] = "arn:aws:securityhub:us-east-1::product/aws/securityhub".into();
+    hub["Resources"] = serde_json::json!([]);
+    hub["Detection"] = pascal(&v["service"]["detection"]);
+    let hub_file = dir.path().join("hub.json");
+    std::fs::write(
+        &hub_file,
+        serde_json::json!({ "Findings": [hub] }).to_string(),
+    )
+    .unwrap();
+    let h = ingest::load(&[hub_file]).unwrap();
+    assert!(h.errors.is_empty(), "{:?}", h.errors);
+    let hub_ids: Vec<String> = h.findings[0]
+        .entities
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    for want in [
+        "user:arn:aws:iam::111122223333:user/john_doe",
+        "key:AKIAIOSFODNN7EXAMPLE",
+        "ip:198.51.100.6",
+    ] {
+        assert!(
+            hub_ids.iter().any(|i| i == want),
+            "{want} not in {hub_ids:?}"
+        );
+    }
+
     // With the GuardDuty finding it was built from (same key, same address): one group.
     let both = ingest::load(&[
         root.join("guardduty/attack-sequence.json"),

@@ -34,6 +34,8 @@ pub(crate) struct WireAsff {
     record_state: Option<String>,
     network: Option<Network>,
     product_fields: HashMap<String, serde_json::Value>,
+    /// A GuardDuty attack sequence's actors and endpoints.
+    detection: Option<super::sequence::Detection>,
 }
 
 #[derive(Deserialize, Default)]
@@ -156,6 +158,9 @@ impl WireAsff {
             let e = EntityId::new(EntityKind::Ip, ip.to_string());
             subject.remotes.push(e.clone());
             entities.push(e);
+        }
+        if let Some(d) = &self.detection {
+            d.describe(&mut entities, &mut subject);
         }
         entities.sort();
         entities.dedup();

@@ -2,7 +2,8 @@
 //! `AttackSequence`) names what it saw under `service.detection.sequence` (the API reference's
 //! `Sequence`: `actors`, `resources`, `endpoints`, `signals`), not under `resource` or `action`.
 //! Its entities come from there, so the sequence groups with the findings and events of the same
-//! user, key, instance, bucket or address.
+//! user, key, instance, bucket or address. Security Hub carries the same block as ASFF's
+//! `Detection.Sequence`, in PascalCase: the aliases read that too.
 
 use super::lenient;
 use crate::model::arn;
@@ -13,6 +14,7 @@ use serde::Deserialize;
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct Detection {
+    #[serde(alias = "Sequence")]
     sequence: Option<Sequence>,
 }
 
@@ -20,17 +22,22 @@ pub(crate) struct Detection {
 #[serde(rename_all = "camelCase", default)]
 struct Sequence {
     #[serde(deserialize_with = "lenient::vec_or_null")]
+    #[serde(alias = "Actors")]
     actors: Vec<Actor>,
     #[serde(deserialize_with = "lenient::vec_or_null")]
+    #[serde(alias = "Resources")]
     resources: Vec<ResourceV2>,
     #[serde(deserialize_with = "lenient::vec_or_null")]
+    #[serde(alias = "Endpoints")]
     endpoints: Vec<NetworkEndpoint>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct Actor {
+    #[serde(alias = "User")]
     user: Option<User>,
+    #[serde(alias = "Session")]
     session: Option<Session>,
 }
 
@@ -38,14 +45,19 @@ struct Actor {
 #[serde(rename_all = "camelCase", default)]
 struct User {
     #[serde(deserialize_with = "lenient::opt_nonempty")]
+    #[serde(alias = "Name")]
     name: Option<String>,
     #[serde(deserialize_with = "lenient::opt_nonempty")]
+    #[serde(alias = "Uid")]
     uid: Option<String>,
     #[serde(rename = "type", deserialize_with = "lenient::opt_nonempty")]
+    #[serde(alias = "Type")]
     user_type: Option<String>,
     /// The access key the user's calls were signed with.
     #[serde(deserialize_with = "lenient::opt_nonempty")]
+    #[serde(alias = "CredentialUid")]
     credential_uid: Option<String>,
+    #[serde(alias = "Account")]
     account: Option<Account>,
 }
 
@@ -53,6 +65,7 @@ struct User {
 #[serde(rename_all = "camelCase", default)]
 struct Account {
     #[serde(deserialize_with = "lenient::opt_nonempty")]
+    #[serde(alias = "Uid")]
     uid: Option<String>,
 }
 
@@ -60,8 +73,10 @@ struct Account {
 #[serde(rename_all = "camelCase", default)]
 struct Session {
     #[serde(deserialize_with = "lenient::opt_nonempty")]
+    #[serde(alias = "Uid")]
     uid: Option<String>,
     #[serde(deserialize_with = "lenient::opt_nonempty")]
+    #[serde(alias = "Issuer")]
     issuer: Option<String>,
 }
 
@@ -69,10 +84,13 @@ struct Session {
 #[serde(rename_all = "camelCase", default)]
 struct ResourceV2 {
     #[serde(deserialize_with = "lenient::opt_nonempty")]
+    #[serde(alias = "Uid")]
     uid: Option<String>,
     #[serde(deserialize_with = "lenient::opt_nonempty")]
+    #[serde(alias = "Name")]
     name: Option<String>,
     #[serde(deserialize_with = "lenient::opt_nonempty")]
+    #[serde(alias = "ResourceType")]
     resource_type: Option<String>,
 }
 
@@ -80,8 +98,10 @@ struct ResourceV2 {
 #[serde(rename_all = "camelCase", default)]
 struct NetworkEndpoint {
     #[serde(deserialize_with = "lenient::opt_nonempty")]
+    #[serde(alias = "Ip")]
     ip: Option<String>,
     #[serde(deserialize_with = "lenient::opt_nonempty")]
+    #[serde(alias = "Domain")]
     domain: Option<String>,
 }
 
