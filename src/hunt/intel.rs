@@ -62,6 +62,9 @@ struct StixObject {
     pattern: Option<String>,
     #[serde(default)]
     pattern_type: Option<String>,
+    /// Withdrawn by its producer (STIX 2.1 §3.2): no longer to be used.
+    #[serde(default)]
+    revoked: Option<bool>,
 }
 
 impl IntelList {
@@ -134,6 +137,15 @@ impl IntelList {
             }
             for (i, o) in bundle.objects.iter().enumerate() {
                 if o.kind != "indicator" || o.pattern_type.as_deref().unwrap_or("stix") != "stix" {
+                    continue;
+                }
+                // A revoked indicator is said so, not used. An expired one (`valid_until`) is
+                // kept: the logs hunted are history, from when it was valid.
+                if o.revoked == Some(true) {
+                    bad(
+                        0,
+                        format!("indicator {i}: revoked by its producer; not used"),
+                    );
                     continue;
                 }
                 let values = stix_values(o.pattern.as_deref().unwrap_or(""));
@@ -409,10 +421,18 @@ mod tests {
            "pattern":"[ipv4-addr:value ISSUBSET '203.0.113.0/25']","valid_from":"2024-01-01T00:00:00Z"},
           {"type":"indicator","spec_version":"2.1","id":"indicator--c","pattern_type":"sigma",
            "pattern":"title: x","valid_from":"2024-01-01T00:00:00Z"},
+          {"type":"indicator","spec_version":"2.1","id":"indicator--d","pattern_type":"stix",
+           "pattern":"[ipv4-addr:value = '192.0.2.99']","valid_from":"2024-01-01T00:00:00Z",
+           "revoked":true},
           {"type":"malware","id":"malware--m","name":"x","is_family":false}]}"#;
         let (_d, p) = write("stix.json", bundle);
         let (l, errors) = IntelList::load(&p, ListKind::Threat, None).unwrap();
-        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].message.contains("revoked"), "{errors:?}");
+        assert!(
+            !l.has_ip("192.0.2.99".parse().unwrap()),
+            "a revoked indicator is not used"
+        );
         assert!(l.has_ip("198.51.100.1".parse().unwrap()));
         assert!(l.has_ip("203.0.113.100".parse().unwrap()));
         assert!(!l.has_ip("203.0.113.200".parse().unwrap()));
