@@ -139,13 +139,10 @@ impl IntelList {
                 if o.kind != "indicator" || o.pattern_type.as_deref().unwrap_or("stix") != "stix" {
                     continue;
                 }
-                // A revoked indicator is said so, not used. An expired one (`valid_until`) is
-                // kept: the logs hunted are history, from when it was valid.
+                // A revoked indicator was withdrawn by its producer: not used, and not an error
+                // of the list (the console would refuse to open). An expired one
+                // (`valid_until`) is kept: the logs hunted are history, from when it was valid.
                 if o.revoked == Some(true) {
-                    bad(
-                        0,
-                        format!("indicator {i}: revoked by its producer; not used"),
-                    );
                     continue;
                 }
                 let values = stix_values(o.pattern.as_deref().unwrap_or(""));
@@ -427,8 +424,7 @@ mod tests {
           {"type":"malware","id":"malware--m","name":"x","is_family":false}]}"#;
         let (_d, p) = write("stix.json", bundle);
         let (l, errors) = IntelList::load(&p, ListKind::Threat, None).unwrap();
-        assert_eq!(errors.len(), 1, "{errors:?}");
-        assert!(errors[0].message.contains("revoked"), "{errors:?}");
+        assert!(errors.is_empty(), "{errors:?}");
         assert!(
             !l.has_ip("192.0.2.99".parse().unwrap()),
             "a revoked indicator is not used"
