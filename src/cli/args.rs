@@ -532,10 +532,12 @@ pub struct GraphArgs {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct Inputs {
-    /// GuardDuty findings: files or directories (any envelope, JSON or JSON Lines, .gz)
+    /// GuardDuty or Security Hub (ASFF) findings: files, directories (any envelope, JSON or JSON
+    /// Lines, .gz), or s3://BUCKET/PREFIX (GuardDuty's export)
     #[arg(long, num_args = 1..)]
     pub findings: Vec<PathBuf>,
-    /// CloudTrail logs (files, directories, or s3://BUCKET/PREFIX)
+    /// CloudTrail logs (files, directories — also as CloudWatch Logs delivers them — or
+    /// s3://BUCKET/PREFIX)
     #[arg(long, num_args = 1..)]
     pub trail: Vec<PathBuf>,
     /// VPC flow logs (files, directories, or s3://BUCKET/PREFIX)
