@@ -492,4 +492,21 @@ fn security_hub_findings_map_and_deduplicate() {
         !same[0].raw.contains("ProductArn"),
         "the direct copy is kept"
     );
+
+    // A product's loose fields (null lists, a number where the format says string) do not cost
+    // the finding.
+    let text = std::fs::read_to_string(asff.join("get-findings-output.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let f = &mut v["Findings"][1];
+    f["Types"] = serde_json::Value::Null;
+    f["Resources"] = serde_json::Value::Null;
+    f["ProductFields"] = serde_json::Value::Null;
+    f["Severity"] = serde_json::json!({ "Label": "HIGH", "Original": 8 });
+    let dir = tempfile::tempdir().unwrap();
+    let loose = dir.path().join("loose.json");
+    std::fs::write(&loose, v.to_string()).unwrap();
+    let l = ingest::load(&[loose]).unwrap();
+    assert!(l.errors.is_empty(), "{:?}", l.errors);
+    assert_eq!(l.findings.len(), 2);
+    assert_eq!(l.findings[1].severity, 7.5);
 }

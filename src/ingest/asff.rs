@@ -4,6 +4,7 @@
 //! finding seen through Security Hub keeps GuardDuty's finding id (the last part of its ASFF
 //! `Id`) and type, so the same finding read directly and from Security Hub is one finding.
 
+use super::lenient;
 use crate::model::arn::classify_identifier;
 use crate::model::entity::{EntityId, EntityKind, parse_ip};
 use crate::model::time::TimeField;
@@ -17,23 +18,34 @@ use std::sync::Arc;
 pub(crate) struct WireAsff {
     id: String,
     product_arn: String,
+    #[serde(deserialize_with = "lenient::opt_string")]
     product_name: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_string")]
     company_name: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
     aws_account_id: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
     region: Option<String>,
+    // Written by every product that sends to Security Hub: a null list or a number where the
+    // format says string does not cost the finding.
+    #[serde(deserialize_with = "lenient::vec_or_null")]
     types: Vec<String>,
     created_at: TimeField,
     updated_at: TimeField,
     first_observed_at: TimeField,
     last_observed_at: TimeField,
-    severity: Severity,
+    severity: Option<Severity>,
+    #[serde(deserialize_with = "lenient::opt_string")]
     title: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_string")]
     description: Option<String>,
+    #[serde(deserialize_with = "lenient::objects_only")]
     resources: Vec<Resource>,
     workflow: Option<Workflow>,
+    #[serde(deserialize_with = "lenient::opt_string")]
     record_state: Option<String>,
     network: Option<Network>,
-    product_fields: HashMap<String, serde_json::Value>,
+    product_fields: Option<HashMap<String, serde_json::Value>>,
     /// A GuardDuty attack sequence's actors and endpoints.
     detection: Option<super::sequence::Detection>,
 }
@@ -41,22 +53,27 @@ pub(crate) struct WireAsff {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase", default)]
 struct Severity {
+    #[serde(deserialize_with = "lenient::opt_string")]
     label: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_string")]
     original: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_f64")]
     normalized: Option<f64>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase", default)]
 struct Resource {
-    #[serde(rename = "Type")]
+    #[serde(rename = "Type", deserialize_with = "lenient::opt_nonempty")]
     kind: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
     id: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase", default)]
 struct Workflow {
+    #[serde(deserialize_with = "lenient::opt_string")]
     status: Option<String>,
 }
 
@@ -97,14 +114,9 @@ impl WireAsff {
                 self.types.first().map_or("Unclassified", |t| t.as_str())
             ),
         };
-        let label = self
-            .severity
-            .label
-            .as_deref()
-            .unwrap_or("")
-            .to_ascii_uppercase();
-        let severity = self
-            .severity
+        let sev = self.severity.unwrap_or_default();
+        let label = sev.label.as_deref().unwrap_or("").to_ascii_uppercase();
+        let severity = sev
             .original
             .as_deref()
             .filter(|_| guardduty)
@@ -115,7 +127,7 @@ impl WireAsff {
                 "MEDIUM" => 5.0,
                 "LOW" => 2.0,
                 "INFORMATIONAL" => 0.5,
-                _ => self.severity.normalized.map_or(0.0, |n| n / 10.0),
+                _ => sev.normalized.map_or(0.0, |n| n / 10.0),
             });
         let mut entities: Vec<EntityId> = Vec::new();
         entities.extend(
@@ -181,7 +193,7 @@ impl WireAsff {
                 .as_deref()
                 .map_or(String::new(), |c| format!("{c} ")),
             product,
-            if self.product_fields.is_empty() {
+            if self.product_fields.as_ref().is_none_or(HashMap::is_empty) {
                 ""
             } else {
                 ", product fields kept in the raw record"
