@@ -21,14 +21,12 @@ pub(crate) struct Detection {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct Sequence {
-    #[serde(deserialize_with = "lenient::vec_or_null")]
-    #[serde(alias = "Actors")]
+    // Each list keeps what is an object in it: one odd element does not cost the finding.
+    #[serde(alias = "Actors", deserialize_with = "lenient::objects_only")]
     actors: Vec<Actor>,
-    #[serde(deserialize_with = "lenient::vec_or_null")]
-    #[serde(alias = "Resources")]
+    #[serde(alias = "Resources", deserialize_with = "lenient::objects_only")]
     resources: Vec<ResourceV2>,
-    #[serde(deserialize_with = "lenient::vec_or_null")]
-    #[serde(alias = "Endpoints")]
+    #[serde(alias = "Endpoints", deserialize_with = "lenient::objects_only")]
     endpoints: Vec<NetworkEndpoint>,
 }
 
