@@ -454,6 +454,53 @@ fn an_s3_trail_brings_its_insights_events() {
     );
 }
 
+/// Flow logs delivered with Hive-compatible prefixes (`aws-account-id=…/aws-service=vpcflowlogs/
+/// aws-region=…/year=…/month=…/day=…/`) are walked as the plain layout is (the day folders a
+/// window keeps: `s3layout`'s unit tests).
+#[test]
+fn hive_compatible_flow_logs_are_listed_by_day() {
+    let (_m, url) = moto();
+    let (rt, s3) = s3_client(&url);
+    rt.block_on(s3.create_bucket().bucket("hive-flows").send())
+        .unwrap();
+    let log = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/public/aws-docs/vpc-flow-logs/default-format-v2.log"),
+    )
+    .unwrap();
+    let lines = log.lines().filter(|l| !l.trim().is_empty()).count() - 1;
+    for day in ["02", "04"] {
+        let key = format!(
+            "AWSLogs/aws-account-id=111111111111/aws-service=vpcflowlogs/aws-region=us-east-1/year=2024/month=05/day={day}/111111111111_vpcflowlogs_us-east-1_fl-0123456789abcdef0_202405{day}T1200Z_abc.log.gz"
+        );
+        rt.block_on(
+            s3.put_object()
+                .bucket("hive-flows")
+                .key(key)
+                .body(gz(&log).into())
+                .send(),
+        )
+        .unwrap();
+    }
+    let out = Command::cargo_bin("vigil")
+        .unwrap()
+        .args(["analyze", "--flows", "s3://hive-flows/"])
+        .args(["--endpoint-url", &url])
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // Walked down the Hive prefixes to both day folders (the plain layout's
+    // `ACCOUNT/vpcflowlogs/` does not exist here).
+    assert!(stderr.contains("2 object(s),"), "{stderr}");
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains(&format!(" {} flow records", 2 * lines)),
+        "every line of both objects: {summary}"
+    );
+}
+
 /// The digest checks apply to S3 sources: the digest fixture (a bucket as CloudTrail writes it,
 /// with one log file altered, one missing and one no digest lists) uploaded to moto gives the
 /// same integrity verdict from S3 as from disk.

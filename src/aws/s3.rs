@@ -6,7 +6,7 @@
 use super::clients::{Clients, ReadOp, ok, wrong_service};
 use crate::actions::evidence::{ObjectBody, sha256_hex};
 use crate::actions::{ApiCall, CallError, CallOk, ObjectLockState, StoredObject};
-use crate::pivot::s3layout::{Level, Prune, S3Uri, days, keep, level_of};
+use crate::pivot::s3layout::{Level, Prune, S3Uri, days, is_hive, keep, level_of};
 
 /// One object to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,7 +110,8 @@ pub(super) fn list(c: &Clients, uri: &S3Uri, prune: &Prune) -> Result<Listing, C
                     } else if keep(&level, name, prune) {
                         // Straight to the account's folder of this service: the others (and
                         // CloudTrail's digests) are not listed.
-                        todo.push((format!("{f}{service}/"), false));
+                        let key = if is_hive(name) { "aws-service=" } else { "" };
+                        todo.push((format!("{f}{key}{service}/"), false));
                         // A trail's Insights events are delivered beside its log files.
                         if service == "CloudTrail" {
                             todo.push((format!("{f}CloudTrail-Insight/"), false));
@@ -128,7 +129,7 @@ pub(super) fn list(c: &Clients, uri: &S3Uri, prune: &Prune) -> Result<Listing, C
                     }
                 }
             }
-            Level::Days => match days(prune.window) {
+            Level::Days => match days(prune.window, is_hive(name_of(&p))) {
                 Some(ds) => todo.extend(ds.into_iter().map(|d| (format!("{p}{d}"), true))),
                 None => todo.push((p, true)),
             },

@@ -2,9 +2,11 @@
 //! `PREFIX/AWSLogs/[o-ORG/]ACCOUNT/SERVICE/REGION/YYYY/MM/DD/…` — `CloudTrail` (digests beside it
 //! under `CloudTrail-Digest/`, Insights events under `CloudTrail-Insight/`), GuardDuty's findings export (`GuardDuty`), VPC flow logs
 //! (`vpcflowlogs`); Route 53 Resolver query logs have a VPC id where the region is
-//! (`vpcdnsquerylogs`). Given a window, accounts and regions, the listing walks the layout one
-//! level at a time and lists only the day folders that can hold matching events, instead of the
-//! whole bucket. Pure: the caller lists.
+//! (`vpcdnsquerylogs`). Flow logs may also use the Hive-compatible prefixes
+//! (`aws-account-id=ACCOUNT/aws-service=vpcflowlogs/aws-region=REGION/year=YYYY/month=MM/day=DD/`).
+//! Given a window, accounts and regions, the listing walks the layout one level at a time and
+//! lists only the day folders that can hold matching events, instead of the whole bucket. Pure:
+//! the caller lists.
 
 use super::window::Window;
 use crate::model::Ts;
@@ -59,6 +61,20 @@ pub const SERVICES: [&str; 6] = [
     "vpcdnsquerylogs",
 ];
 
+/// A folder's name without its Hive-compatible key (`aws-account-id=`, `aws-service=`,
+/// `aws-region=`): the account, service or region it names.
+pub fn plain(name: &str) -> &str {
+    ["aws-account-id=", "aws-service=", "aws-region="]
+        .iter()
+        .find_map(|k| name.strip_prefix(k))
+        .unwrap_or(name)
+}
+
+/// Whether a folder name is in the Hive-compatible layout.
+pub fn is_hive(name: &str) -> bool {
+    plain(name) != name
+}
+
 /// Where `prefix` stands in the layout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Level {
@@ -93,8 +109,8 @@ pub fn level_of(prefix: &str) -> Level {
         [] if org => Level::OrgAccounts,
         [] => Level::Accounts,
         [_account] => Level::Leaf,
-        [_account, service] if SERVICES.contains(service) => Level::Regions,
-        [_account, service, _region] if SERVICES.contains(service) => Level::Days,
+        [_account, service] if SERVICES.contains(&plain(service)) => Level::Regions,
+        [_account, service, _region] if SERVICES.contains(&plain(service)) => Level::Days,
         _ => Level::Leaf,
     }
 }
@@ -102,7 +118,8 @@ pub fn level_of(prefix: &str) -> Level {
 /// The day folders (`YYYY/MM/DD/`) that can hold events of `w`: a log file is delivered after its
 /// events (within about 15 minutes), in the folder of its delivery day, so the folders run from
 /// the window's first day to the day after its last. `None`: the window is open (list all days).
-pub fn days(w: Window) -> Option<Vec<String>> {
+/// `hive`: the folders are `year=YYYY/month=MM/day=DD/`.
+pub fn days(w: Window, hive: bool) -> Option<Vec<String>> {
     let (from, to) = (w.from?, w.to?);
     const DAY: i64 = 86_400_000;
     let first = from.0.div_euclid(DAY);
@@ -114,7 +131,12 @@ pub fn days(w: Window) -> Option<Vec<String>> {
         (first..=last)
             .map(|d| {
                 let s = Ts(d * DAY).to_rfc3339_secs();
-                format!("{}/{}/{}/", &s[0..4], &s[5..7], &s[8..10])
+                let (y, m, d) = (&s[0..4], &s[5..7], &s[8..10]);
+                if hive {
+                    format!("year={y}/month={m}/day={d}/")
+                } else {
+                    format!("{y}/{m}/{d}/")
+                }
             })
             .collect(),
     )
@@ -127,13 +149,13 @@ pub fn keep(level: &Level, name: &str, p: &Prune) -> bool {
             // `o-ORG` folders are walked into; accounts are filtered.
             (matches!(level, Level::Accounts) && name.starts_with("o-"))
                 || p.accounts.is_empty()
-                || p.accounts.iter().any(|a| a == name)
+                || p.accounts.iter().any(|a| a == plain(name))
         }
         // A query-log folder is a VPC, not a region: not pruned by region.
         Level::Regions => {
             p.regions.is_empty()
                 || p.service.as_deref() == Some("vpcdnsquerylogs")
-                || p.regions.iter().any(|r| r == name)
+                || p.regions.iter().any(|r| r == plain(name))
         }
         _ => true,
     }
@@ -177,6 +199,26 @@ mod tests {
             level_of("AWSLogs/123456789012/elasticloadbalancing/"),
             Level::Leaf
         );
+        // Flow logs' Hive-compatible prefixes.
+        assert_eq!(
+            level_of("AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/"),
+            Level::Regions
+        );
+        assert_eq!(
+            level_of(
+                "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/"
+            ),
+            Level::Days
+        );
+        let p = Prune {
+            accounts: vec!["123456789012".into()],
+            regions: vec!["us-east-1".into()],
+            ..Prune::default()
+        };
+        assert!(keep(&Level::Accounts, "aws-account-id=123456789012", &p));
+        assert!(!keep(&Level::Accounts, "aws-account-id=210987654321", &p));
+        assert!(keep(&Level::Regions, "aws-region=us-east-1", &p));
+        assert!(!keep(&Level::Regions, "aws-region=eu-west-1", &p));
     }
 
     #[test]
@@ -186,9 +228,13 @@ mod tests {
             to: Ts::parse("2024-05-02T01:00:00Z"),
         };
         assert_eq!(
-            days(w).unwrap(),
+            days(w, false).unwrap(),
             vec!["2024/05/01/", "2024/05/02/", "2024/05/03/"]
         );
-        assert_eq!(days(Window::all()), None);
+        assert_eq!(
+            days(w, true).unwrap()[0],
+            "year=2024/month=05/day=01/".to_string()
+        );
+        assert_eq!(days(Window::all(), false), None);
     }
 }
