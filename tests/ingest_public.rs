@@ -273,6 +273,22 @@ fn cloudwatch_logs_messages_are_their_records() {
     let cli = vigil::ingest::load(&[root.join("cloudwatch-logs/filter-log-events.json")]).unwrap();
     assert_eq!(counts(&cli), (0, 1, 0, 0, 0), "{:?}", cli.errors);
     assert_eq!(cli.events[0].event_id, b.event_id);
+
+    // A Logs Insights query's rows: `@message` is the record; a row without it is said so.
+    let text =
+        std::fs::read_to_string(root.join("cloudwatch-logs/insights-query-results.json")).unwrap();
+    let q =
+        vigil::ingest::load(&[root.join("cloudwatch-logs/insights-query-results.json")]).unwrap();
+    assert_eq!(counts(&q), (0, 1, 0, 0, 0), "{:?}", q.errors);
+    assert_eq!(q.events[0].event_id, b.event_id);
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["results"][0].as_array_mut().unwrap().remove(1);
+    let dir = tempfile::tempdir().unwrap();
+    let no_message = dir.path().join("rows.json");
+    std::fs::write(&no_message, v.to_string()).unwrap();
+    let q = vigil::ingest::load(&[no_message]).unwrap();
+    assert_eq!(counts(&q), (0, 0, 0, 0, 1));
+    assert!(q.errors[0].reason.contains("@message"), "{}", q.errors[0]);
 }
 
 fn direct_dns() -> vigil::model::DnsQuery {

@@ -74,6 +74,10 @@ pub(super) struct Top<'a> {
     /// … and the CLI's `aws logs filter-log-events` / `get-log-events` output (`{"events":[…]}`).
     #[serde(borrow)]
     events: Option<Vec<&'a RawValue>>,
+    /// … and CloudWatch Logs Insights results (`aws logs get-query-results`: `{"results":[[{"field",
+    /// "value"}…]…]}`), whose `@message` is the record.
+    #[serde(borrow)]
+    results: Option<Vec<&'a RawValue>>,
     /// A subscription's `CONTROL_MESSAGE` checks that the destination is reachable: no records.
     #[serde(
         rename = "messageType",
@@ -149,6 +153,15 @@ struct LogEvent<'a> {
     message: Option<Cow<'a, str>>,
 }
 
+/// One field of a Logs Insights result row.
+#[derive(Deserialize)]
+struct ResultField<'a> {
+    #[serde(borrow, default, deserialize_with = "crate::ingest::lenient::opt_cow")]
+    field: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "crate::ingest::lenient::opt_cow")]
+    value: Option<Cow<'a, str>>,
+}
+
 const MAX_DEPTH: u8 = 4;
 
 /// A list of records and what its elements are.
@@ -165,6 +178,8 @@ pub(super) enum List {
     /// CloudWatch Logs events (`logEvents` of a subscription, `events` of the CLI): each one's
     /// `message` is a record.
     LogEvents,
+    /// Logs Insights result rows: each row's `@message` is a record.
+    InsightsRows,
     /// A bare top-level array: each element is classified on its own.
     Bare,
 }
@@ -178,6 +193,7 @@ impl List {
             "Findings" => Some(List::FindingsPascal),
             "Events" => Some(List::Events),
             "logEvents" | "events" => Some(List::LogEvents),
+            "results" => Some(List::InsightsRows),
             _ => None,
         }
     }
@@ -235,6 +251,26 @@ impl<S: Sink> Ctx<'_, '_, S> {
             List::Bare => self.value(raw, Some(i), depth + 1),
             List::Events => self.lookup_event(raw, i, depth),
             List::LogEvents => self.log_event(raw, i, depth),
+            List::InsightsRows => self.insights_row(raw, i, depth),
+        }
+    }
+
+    /// One Logs Insights result row: its `@message` field is the record (a query that does not
+    /// return it cannot be read back into records).
+    fn insights_row(&mut self, raw: &str, i: u64, depth: u8) {
+        match serde_json::from_str::<Vec<ResultField>>(raw) {
+            Ok(fields) => match fields
+                .into_iter()
+                .find(|f| f.field.as_deref() == Some("@message"))
+                .and_then(|f| f.value)
+            {
+                Some(m) => self.message(&m, i, depth),
+                None => self.err(
+                    Some(i),
+                    "Logs Insights row without @message: the query must return @message",
+                ),
+            },
+            Err(e) => self.err(Some(i), format!("invalid Logs Insights result row: {e}")),
         }
     }
 
@@ -242,11 +278,15 @@ impl<S: Sink> Ctx<'_, '_, S> {
     /// (classified as any other), else a VPC flow log line in the default format (a log group
     /// has no header line to name another).
     fn log_event(&mut self, raw: &str, i: u64, depth: u8) {
-        let message = match serde_json::from_str::<LogEvent>(raw) {
-            Ok(LogEvent { message: Some(m) }) => m,
-            Ok(_) => return self.err(Some(i), "CloudWatch Logs event without a message"),
-            Err(e) => return self.err(Some(i), format!("invalid CloudWatch Logs event: {e}")),
-        };
+        match serde_json::from_str::<LogEvent>(raw) {
+            Ok(LogEvent { message: Some(m) }) => self.message(&m, i, depth),
+            Ok(_) => self.err(Some(i), "CloudWatch Logs event without a message"),
+            Err(e) => self.err(Some(i), format!("invalid CloudWatch Logs event: {e}")),
+        }
+    }
+
+    /// A logged message read as the record it holds.
+    fn message(&mut self, message: &str, i: u64, depth: u8) {
         let text = message.trim();
         if text.len() > MAX_RECORD_BYTES {
             return self.err(Some(i), too_large());
@@ -346,6 +386,7 @@ impl<S: Sink> Ctx<'_, '_, S> {
             (List::Events, &top.lookup_events),
             (List::LogEvents, &top.log_events),
             (List::LogEvents, &top.events),
+            (List::InsightsRows, &top.results),
         ]
         .into_iter()
         .find_map(|(list, items)| items.as_ref().map(|items| (list, items)));
