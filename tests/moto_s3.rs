@@ -63,14 +63,7 @@ fn layout(s3: &aws_sdk_s3::Client, rt: &tokio::runtime::Runtime, dir: &Path) -> 
                 let local = dir.join(&key);
                 std::fs::create_dir_all(local.parent().unwrap()).unwrap();
                 std::fs::write(&local, &body).unwrap();
-                rt.block_on(
-                    s3.put_object()
-                        .bucket(BUCKET)
-                        .key(&key)
-                        .body(body.into())
-                        .send(),
-                )
-                .unwrap();
+                put(rt, s3, BUCKET, &key, body);
             }
         }
         // What pruning must not list: digests and another service's logs.
@@ -78,14 +71,7 @@ fn layout(s3: &aws_sdk_s3::Client, rt: &tokio::runtime::Runtime, dir: &Path) -> 
             format!("AWSLogs/{account}/CloudTrail-Digest/us-east-1/2024/05/02/digest.json.gz"),
             format!("AWSLogs/{account}/vpcflowlogs/us-east-1/2024/05/02/flows.log.gz"),
         ] {
-            rt.block_on(
-                s3.put_object()
-                    .bucket(BUCKET)
-                    .key(other)
-                    .body(gz("{}").into())
-                    .send(),
-            )
-            .unwrap();
+            put(rt, s3, BUCKET, &other, gz("{}"));
         }
     }
     keys
@@ -105,10 +91,34 @@ fn s3_client(url: &str) -> (tokio::runtime::Runtime, aws_sdk_s3::Client) {
     (rt, s3)
 }
 
+/// Puts `body` at `key` of `bucket`.
+fn put(
+    rt: &tokio::runtime::Runtime,
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+) {
+    rt.block_on(
+        s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(body.into())
+            .send(),
+    )
+    .unwrap();
+}
+
 fn pivot(args: &[&str]) -> (String, String) {
+    let mut all = vec!["pivot"];
+    all.extend_from_slice(args);
+    run(&all)
+}
+
+/// `vigil ARGS` with one attempt per AWS call: its stdout and stderr (it must succeed).
+fn run(args: &[&str]) -> (String, String) {
     let out = Command::cargo_bin("vigil")
         .unwrap()
-        .arg("pivot")
         .args(args)
         .env("AWS_MAX_ATTEMPTS", "1")
         .output()
@@ -121,21 +131,53 @@ fn pivot(args: &[&str]) -> (String, String) {
     (o, e)
 }
 
+/// The console's load of the S3 prefix `uri` of `service`'s layout (the files loader, as
+/// `vigil open` runs it) against moto at `url`: every message it sent.
+fn console_load(
+    url: &str,
+    uri: &str,
+    service: &str,
+    hunt: Option<vigil::console::HuntSetup>,
+) -> Vec<vigil::app::Msg> {
+    let sources = vigil::console::FileSources {
+        findings: Vec::new(),
+        evidence: Vec::new(),
+        s3: vec![vigil::console::S3Source {
+            uri: vigil::pivot::s3layout::S3Uri::parse(uri).unwrap(),
+            opts: vigil::aws::AwsOptions {
+                region: Some("us-east-1".into()),
+                endpoint_url: Some(url.to_string()),
+                max_attempts: Some(1),
+                ..Default::default()
+            },
+            prune: vigil::pivot::s3layout::Prune {
+                service: Some(service.into()),
+                ..Default::default()
+            },
+        }],
+        hunt,
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
+    vigil::console::load_files(&vigil::console::Bus::new(tx), sources);
+    let mut msgs = Vec::new();
+    while let Ok(env) = rx.try_recv() {
+        msgs.push(env.msg);
+    }
+    msgs
+}
+
 /// `vigil analyze --trail TRAIL --format json` against moto at `url`: its JSON answer.
 fn analyze_trail(url: &str, trail: &str) -> serde_json::Value {
-    let out = Command::cargo_bin("vigil")
-        .unwrap()
-        .args(["analyze", "--trail", trail, "--format", "json"])
-        .args(["--endpoint-url", url])
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let (stdout, _) = run(&[
+        "analyze",
+        "--trail",
+        trail,
+        "--format",
+        "json",
+        "--endpoint-url",
+        url,
+    ]);
+    serde_json::from_str(&stdout).unwrap()
 }
 
 #[test]
@@ -201,39 +243,25 @@ fn an_unreadable_object_is_named_by_its_key() {
     let dir = tempfile::tempdir().unwrap();
     let keys = layout(&s3, &rt, dir.path());
     // One object is not gzip at all any more.
-    rt.block_on(
-        s3.put_object()
-            .bucket(BUCKET)
-            .key(&keys[0])
-            .body(b"\x1f\x8bnot gzip".to_vec().into())
-            .send(),
-    )
-    .unwrap();
+    put(&rt, &s3, BUCKET, &keys[0], b"\x1f\x8bnot gzip".to_vec());
     let key = format!("key:{KEY}");
     let s3_uri = format!("s3://{BUCKET}/AWSLogs/111111111111/CloudTrail/us-east-1/");
-    let out = Command::cargo_bin("vigil")
-        .unwrap()
-        .args([
-            "pivot",
-            &key,
-            "--trail",
-            &s3_uri,
-            "--format",
-            "jsonl",
-            "--endpoint-url",
-            &url,
-        ])
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (stdout, stderr) = run(&[
+        "pivot",
+        &key,
+        "--trail",
+        &s3_uri,
+        "--format",
+        "jsonl",
+        "--endpoint-url",
+        &url,
+    ]);
     assert!(
         stderr.contains(&format!("s3://{BUCKET}/{}", keys[0])),
         "the error names the object: {stderr}"
     );
     // The other four days of that account and region are read.
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 4 * 56);
+    assert_eq!(stdout.lines().count(), 4 * 56);
 }
 
 /// `vigil analyze` over an S3 prefix builds the same entities and edges as over the same files
@@ -314,34 +342,21 @@ fn a_guardduty_export_in_s3_is_read_as_findings() {
     .unwrap();
     let lines: String = findings.iter().map(|f| format!("{f}\n")).collect();
     let key = "AWSLogs/111111111111/GuardDuty/us-east-1/2024/05/02/export-1.jsonl.gz";
-    rt.block_on(
-        s3.put_object()
-            .bucket(BUCKET)
-            .key(key)
-            .body(gz(&lines).into())
-            .send(),
-    )
-    .unwrap();
-    let out = Command::cargo_bin("vigil")
-        .unwrap()
-        .args([
-            "analyze",
-            "--findings",
-            &format!("s3://{BUCKET}/"),
-            "--format",
-            "json",
-        ])
-        .args(["--endpoint-url", &url])
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    put(&rt, &s3, BUCKET, key, gz(&lines));
+    let (stdout, stderr) = run(&[
+        "analyze",
+        "--findings",
+        &format!("s3://{BUCKET}/"),
+        "--format",
+        "json",
+        "--endpoint-url",
+        &url,
+    ]);
     assert!(
         stderr.contains("1 object(s),"),
         "only the GuardDuty folder: {stderr}"
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["findings"].as_array().unwrap().len(), findings.len());
 }
 
@@ -362,37 +377,11 @@ fn the_console_reads_a_guardduty_export_from_s3() {
     .unwrap();
     let lines: String = findings.iter().map(|f| format!("{f}\n")).collect();
     let key = "AWSLogs/111111111111/GuardDuty/us-east-1/2024/05/02/export-1.jsonl.gz";
-    rt.block_on(
-        s3.put_object()
-            .bucket("gd-export")
-            .key(key)
-            .body(gz(&lines).into())
-            .send(),
-    )
-    .unwrap();
-    let sources = vigil::console::FileSources {
-        findings: Vec::new(),
-        evidence: Vec::new(),
-        s3: vec![vigil::console::S3Source {
-            uri: vigil::pivot::s3layout::S3Uri::parse("s3://gd-export/").unwrap(),
-            opts: vigil::aws::AwsOptions {
-                region: Some("us-east-1".into()),
-                endpoint_url: Some(url.clone()),
-                max_attempts: Some(1),
-                ..Default::default()
-            },
-            prune: vigil::pivot::s3layout::Prune {
-                service: Some("GuardDuty".into()),
-                ..Default::default()
-            },
-        }],
-        hunt: None,
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
-    vigil::console::load_files(&vigil::console::Bus::new(tx), sources);
+    put(&rt, &s3, "gd-export", key, gz(&lines));
+    let msgs = console_load(&url, "s3://gd-export/", "GuardDuty", None);
     let mut got = Vec::new();
-    while let Ok(env) = rx.try_recv() {
-        if let vigil::app::Msg::Findings(f) = env.msg {
+    for msg in msgs {
+        if let vigil::app::Msg::Findings(f) = msg {
             got.extend(f);
         }
     }
@@ -419,30 +408,17 @@ fn an_s3_trail_brings_its_insights_events() {
     ))
     .unwrap();
     let key = "AWSLogs/123456789012/CloudTrail-Insight/us-east-1/2019/11/14/123456789012_CloudTrail-Insight_us-east-1_20191114T2035Z_a.json.gz";
-    rt.block_on(
-        s3.put_object()
-            .bucket("insight-trail")
-            .key(key)
-            .body(gz(&insights).into())
-            .send(),
-    )
-    .unwrap();
-    let out = Command::cargo_bin("vigil")
-        .unwrap()
-        .args([
-            "hunt",
-            "--trail",
-            "s3://insight-trail/",
-            "--format",
-            "jsonl",
-        ])
-        .args(["--endpoint-url", &url])
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let rules: Vec<String> = String::from_utf8_lossy(&out.stdout)
+    put(&rt, &s3, "insight-trail", key, gz(&insights));
+    let (stdout, stderr) = run(&[
+        "hunt",
+        "--trail",
+        "s3://insight-trail/",
+        "--format",
+        "jsonl",
+        "--endpoint-url",
+        &url,
+    ]);
+    let rules: Vec<String> = stdout
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["rule"].to_string())
         .collect();
@@ -473,31 +449,21 @@ fn hive_compatible_flow_logs_are_listed_by_day() {
         let key = format!(
             "AWSLogs/aws-account-id=111111111111/aws-service=vpcflowlogs/aws-region=us-east-1/year=2024/month=05/day={day}/111111111111_vpcflowlogs_us-east-1_fl-0123456789abcdef0_202405{day}T1200Z_abc.log.gz"
         );
-        rt.block_on(
-            s3.put_object()
-                .bucket("hive-flows")
-                .key(key)
-                .body(gz(&log).into())
-                .send(),
-        )
-        .unwrap();
+        put(&rt, &s3, "hive-flows", &key, gz(&log));
     }
-    let out = Command::cargo_bin("vigil")
-        .unwrap()
-        .args(["analyze", "--flows", "s3://hive-flows/"])
-        .args(["--endpoint-url", &url])
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (stdout, stderr) = run(&[
+        "analyze",
+        "--flows",
+        "s3://hive-flows/",
+        "--endpoint-url",
+        &url,
+    ]);
     // Walked down the Hive prefixes to both day folders (the plain layout's
     // `ACCOUNT/vpcflowlogs/` does not exist here).
     assert!(stderr.contains("2 object(s),"), "{stderr}");
-    let summary = String::from_utf8_lossy(&out.stdout);
     assert!(
-        summary.contains(&format!(" {} flow records", 2 * lines)),
-        "every line of both objects: {summary}"
+        stdout.contains(&format!(" {} flow records", 2 * lines)),
+        "every line of both objects: {stdout}"
     );
 }
 
@@ -521,14 +487,13 @@ fn digests_are_checked_on_s3_sources_too() {
                 continue;
             }
             let key = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();
-            rt.block_on(
-                s3.put_object()
-                    .bucket("amzn-s3-demo-bucket")
-                    .key(key)
-                    .body(std::fs::read(&p).unwrap().into())
-                    .send(),
-            )
-            .unwrap();
+            put(
+                &rt,
+                &s3,
+                "amzn-s3-demo-bucket",
+                &key,
+                std::fs::read(&p).unwrap(),
+            );
         }
     }
     let totals = |trail: &str| analyze_trail(&url, trail)["integrity"]["totals"].clone();
@@ -585,38 +550,17 @@ fn the_console_hunts_an_s3_trail_as_it_arrives() {
     let records: serde_json::Value = serde_json::from_str(&stop).unwrap();
     let body = gz(&serde_json::json!({ "Records": records }).to_string());
     let key = "AWSLogs/111111111111/CloudTrail/us-east-1/2024/07/31/111111111111_CloudTrail_us-east-1_20240731T1310Z_a.json.gz";
-    rt.block_on(
-        s3.put_object()
-            .bucket("hunt-trail")
-            .key(key)
-            .body(aws_sdk_s3::primitives::ByteStream::from(body))
-            .send(),
-    )
-    .unwrap();
-    let sources = vigil::console::FileSources {
-        findings: Vec::new(),
-        evidence: Vec::new(),
-        s3: vec![vigil::console::S3Source {
-            uri: vigil::pivot::s3layout::S3Uri::parse("s3://hunt-trail/AWSLogs/").unwrap(),
-            opts: vigil::aws::AwsOptions {
-                region: Some("us-east-1".into()),
-                endpoint_url: Some(url.clone()),
-                max_attempts: Some(1),
-                ..Default::default()
-            },
-            prune: vigil::pivot::s3layout::Prune {
-                service: Some("CloudTrail".into()),
-                ..Default::default()
-            },
-        }],
-        hunt: Some(vigil::console::HuntSetup::bundled()),
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
-    vigil::console::load_files(&vigil::console::Bus::new(tx), sources);
+    put(&rt, &s3, "hunt-trail", key, body);
+    let msgs = console_load(
+        &url,
+        "s3://hunt-trail/AWSLogs/",
+        "CloudTrail",
+        Some(vigil::console::HuntSetup::bundled()),
+    );
     let mut detections = Vec::new();
     let mut events = 0;
-    while let Ok(env) = rx.try_recv() {
-        match env.msg {
+    for msg in msgs {
+        match msg {
             vigil::app::Msg::Detections(d) => detections.extend(d),
             vigil::app::Msg::Indexed(i) => events = i.events,
             _ => {}
