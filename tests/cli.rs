@@ -128,19 +128,7 @@ fn analyze_json_contract() {
 /// findings are not counted twice.
 #[test]
 fn a_folder_given_twice_is_read_once() {
-    let dir = tempfile::tempdir().unwrap();
-    for (from, to) in [
-        (
-            "aws-cli-examples/guardduty-get-findings-output.json",
-            "gd.json",
-        ),
-        (
-            "stratus-red-team/detonation-logs/aws.defense-evasion.cloudtrail-stop.json",
-            "trail.json",
-        ),
-    ] {
-        std::fs::copy(format!("{FIX}/{from}"), dir.path().join(to)).unwrap();
-    }
+    let dir = crate::case_folder::mixed();
     let d = dir.path().to_str().unwrap();
     // The summary line: "N findings in G groups; E CloudTrail events, …".
     let count = |args: &[&str]| -> (usize, usize) {

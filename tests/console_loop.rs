@@ -73,20 +73,7 @@ fn the_real_loop_runs_headless_until_the_quit_key() {
 #[test]
 fn findings_among_the_evidence_join_the_list() {
     use vigil::console::{Bus, FileSources, load_files};
-    let fix = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/public");
-    let dir = tempfile::tempdir().unwrap();
-    for (from, to) in [
-        (
-            "aws-cli-examples/guardduty-get-findings-output.json",
-            "gd.json",
-        ),
-        (
-            "stratus-red-team/detonation-logs/aws.defense-evasion.cloudtrail-stop.json",
-            "trail.json",
-        ),
-    ] {
-        std::fs::copy(fix.join(from), dir.path().join(to)).unwrap();
-    }
+    let dir = crate::case_folder::mixed();
     let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
     load_files(
         &Bus::new(tx),

@@ -1,9 +1,12 @@
 //! Every integration test in one binary: each file of tests/ is a module here, so the AWS SDK
 //! is linked once, not once per file (cargo's default, twenty links). The shared harnesses: moto's
-//! server (support/moto.rs), tmux (support/tmux.rs), the headless console (tui_support/).
+//! server (support/moto.rs), tmux (support/tmux.rs), the headless console (tui_support/), a
+//! mixed case folder (support/case_folder.rs).
 // Tests may unwrap: a panic is the failure report. (`[lints]` in Cargo.toml denies it elsewhere.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/case_folder.rs"]
+mod case_folder;
 #[path = "support/moto.rs"]
 mod moto_support;
 #[path = "support/tmux.rs"]
