@@ -296,8 +296,10 @@ impl<S: Sink> Ctx<'_, '_, S> {
             self.value(text, Some(i), depth + 1);
             self.decoded = was;
         } else {
-            let layout = flow::Layout::default_v2();
-            self.sink.flow(self.path, &layout, text, self.line);
+            // Built once: a log group of flow logs is a message per line.
+            static DEFAULT: std::sync::LazyLock<flow::Layout> =
+                std::sync::LazyLock::new(flow::Layout::default_v2);
+            self.sink.flow(self.path, &DEFAULT, text, self.line);
         }
     }
 
