@@ -296,9 +296,7 @@ impl RemoteIpDetails {
             .into_iter()
             .flatten()
         {
-            let before = remotes.len();
-            push_ip(ip, remotes);
-            entities.extend(remotes[before..].iter().cloned());
+            push_remote(ip, entities, remotes);
         }
     }
 }
@@ -307,6 +305,14 @@ fn push_ip(s: &str, out: &mut Vec<EntityId>) {
     if !entity::is_placeholder(s) {
         out.extend(EntityId::ip(s));
     }
+}
+
+/// A remote address (a peer, a caller, a prober) as an entity of the finding and one of its
+/// remotes, unless it is a placeholder or not an address.
+pub(super) fn push_remote(ip: &str, entities: &mut Vec<EntityId>, remotes: &mut Vec<EntityId>) {
+    let before = remotes.len();
+    push_ip(ip, remotes);
+    entities.extend(remotes[before..].iter().cloned());
 }
 
 /// Why a finding record was rejected.
@@ -589,9 +595,7 @@ impl Action {
                 action.remote = action.remote.take().or_else(|| r.to_remote());
             }
             for ip in &call.source_ips {
-                let before = remotes.len();
-                push_ip(ip, remotes);
-                entities.extend(remotes[before..].iter().cloned());
+                push_remote(ip, entities, remotes);
             }
             if let Some(a) = call
                 .remote_account_details

@@ -173,10 +173,8 @@ impl Detection {
             entities.extend(id);
         }
         for e in &seq.endpoints {
-            if let Some(ip) = e.ip.as_deref().filter(|v| !entity::is_placeholder(v)) {
-                let before = subject.remotes.len();
-                subject.remotes.extend(EntityId::ip(ip));
-                entities.extend(subject.remotes[before..].iter().cloned());
+            if let Some(ip) = e.ip.as_deref() {
+                super::guardduty::push_remote(ip, entities, &mut subject.remotes);
             }
             if let Some(d) = e.domain.as_deref().filter(|v| !entity::is_placeholder(v)) {
                 entities.extend(EntityId::domain(d));
