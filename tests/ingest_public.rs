@@ -291,6 +291,32 @@ fn cloudwatch_logs_messages_are_their_records() {
     assert!(q.errors[0].reason.contains("@message"), "{}", q.errors[0]);
 }
 
+/// `events` and `results` are common words. A JSON file that merely has such a key (a
+/// manifest of test files listing each one's event names; an API's query results) is not
+/// CloudWatch Logs: it is reported once per object as unrecognised, not once per element as a
+/// broken log event; and a real CloudWatch list beside it is still read.
+#[test]
+fn events_and_results_lists_of_other_shapes_are_not_cloudwatch_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("manifest.json");
+    std::fs::write(
+        &other,
+        r#"[{"file":"a.json","events":[["ConsoleLogin","AwsConsoleSignIn"],["GetObject"]]},
+            {"file":"b.json","results":[{"id":1},{"id":2},{"id":3}]},
+            {"events":[{"id":"no message here"}]}]"#,
+    )
+    .unwrap();
+    let l = vigil::ingest::load(std::slice::from_ref(&other)).unwrap();
+    assert_eq!(counts(&l), (0, 0, 0, 0, 3), "{:?}", l.errors);
+    for e in &l.errors {
+        assert!(e.reason.starts_with("unrecognised record"), "{e}");
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let cli = root.join("cloudwatch-logs/filter-log-events.json");
+    let both = vigil::ingest::load(&[other, cli]).unwrap();
+    assert_eq!(counts(&both), (0, 1, 0, 0, 3), "{:?}", both.errors);
+}
+
 fn direct_dns() -> vigil::model::DnsQuery {
     load("aws-docs/route53-resolver-query-logs/resolver-query-log-v1.1-firewall-block.json")
         .dns

@@ -381,17 +381,33 @@ impl<S: Sink> Ctx<'_, '_, S> {
         if top.message_type.as_deref() == Some("CONTROL_MESSAGE") {
             return;
         }
+        // `events` and `results` are common words: such a list is CloudWatch Logs' only when its
+        // first element has the shape of one (a message; a row of fields). Otherwise the object
+        // is classified by its other keys, and reported once as what it is.
+        let looks_like = |list: List, items: &[&RawValue]| match (list, items.first()) {
+            (List::LogEvents, Some(first)) => matches!(
+                serde_json::from_str::<LogEvent>(first.get()),
+                Ok(LogEvent { message: Some(_) })
+            ),
+            (List::InsightsRows, Some(first)) => {
+                serde_json::from_str::<Vec<ResultField>>(first.get())
+                    .is_ok_and(|row| row.iter().any(|f| f.field.is_some()))
+            }
+            _ => true,
+        };
         let list = [
-            (List::Records, &top.records),
-            (List::Findings, &top.findings),
-            (List::FindingsPascal, &top.findings_pascal),
-            (List::Events, &top.lookup_events),
-            (List::LogEvents, &top.log_events),
-            (List::LogEvents, &top.events),
-            (List::InsightsRows, &top.results),
+            (List::Records, &top.records, false),
+            (List::Findings, &top.findings, false),
+            (List::FindingsPascal, &top.findings_pascal, false),
+            (List::Events, &top.lookup_events, false),
+            (List::LogEvents, &top.log_events, false),
+            (List::LogEvents, &top.events, true),
+            (List::InsightsRows, &top.results, true),
         ]
         .into_iter()
-        .find_map(|(list, items)| items.as_ref().map(|items| (list, items)));
+        .filter_map(|(list, items, ambiguous)| Some((list, items.as_ref()?, ambiguous)))
+        .find(|(list, items, ambiguous)| !ambiguous || looks_like(*list, items))
+        .map(|(list, items, _)| (list, items));
         if let Some((list, items)) = list {
             for (i, r) in items.iter().enumerate() {
                 self.list_item(list, r.get(), i as u64, depth);
