@@ -743,6 +743,28 @@ fn intel_and_hunt_marks_on_every_screen() {
     found.extend(net.detections());
     assert!(found.iter().any(|d| d.records > 0), "{found:#?}");
 
+    // The findings list names a detection's principal by its ARN's resource part: the account
+    // is in its own column, and a whole ARN cut to the column showed only `arn:aws:sts::1111…`.
+    let mut s = state(80, 24);
+    send(&mut s, vigil::app::Msg::Detections(found.clone()));
+    let list = text(&s);
+    let principal = found
+        .iter()
+        .find_map(|d| {
+            d.to_finding()
+                .resource
+                .strip_prefix("arn:")
+                .map(|_| d.to_finding())
+        })
+        .expect("a detection about a principal");
+    let short = vigil::model::arn::short_name(&principal.resource);
+    assert_ne!(short, principal.resource);
+    assert!(
+        list.contains(&short[..short.len().min(18)]),
+        "{short}: {list}"
+    );
+    assert!(!list.contains("arn:aws:"), "{list}");
+
     for (name, seq, expect) in [
         ("trail_actor", "down down i", "[intel:feed]"),
         ("event", "down down i enter", "[intel:feed]"),

@@ -43,6 +43,13 @@ pub(crate) fn split_arn(s: &str) -> Option<Arn<'_>> {
     })
 }
 
+/// What names an ARN's resource once its account is shown beside it: the part after the account
+/// (`assumed-role/Admin/alice`, `user/bob`, `root`, a bucket's name). Anything that is not an
+/// ARN is itself.
+pub fn short_name(s: &str) -> &str {
+    split_arn(s).map_or(s, |a| a.resource)
+}
+
 /// The partition of a region, for ARNs vigil has to build from an account id and a name.
 pub fn partition_of_region(region: Option<&str>) -> &'static str {
     match region {
@@ -123,6 +130,22 @@ pub fn role_of_session(arn: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_name_is_the_resource_part_of_an_arn() {
+        for (arn, short) in [
+            (
+                "arn:aws:sts::111122223333:assumed-role/Admin/alice",
+                "assumed-role/Admin/alice",
+            ),
+            ("arn:aws-cn:iam::111122223333:root", "root"),
+            ("arn:aws:s3:::amzn-s3-demo-bucket", "amzn-s3-demo-bucket"),
+            ("i-0123456789abcdef0", "i-0123456789abcdef0"),
+            ("arn:awsfoo:iam::1:user/x", "arn:awsfoo:iam::1:user/x"),
+        ] {
+            assert_eq!(short_name(arn), short, "{arn}");
+        }
+    }
 
     #[test]
     fn classify() {

@@ -134,7 +134,9 @@ fn finding_row<'a>(state: &'a State, t: &Theme, c: &Cols, i: usize) -> Row<'a> {
         ty.push_str(" [archived]");
     }
     cells.push(Cell::from(t.fit(&ty, usize::from(c.ty))));
-    cells.push(Cell::from(t.fit(&f.resource, usize::from(c.resource))));
+    // The account has its own column (and the detail screen the whole ARN).
+    let resource = crate::model::arn::short_name(&f.resource);
+    cells.push(Cell::from(t.fit(resource, usize::from(c.resource))));
     if c.acct > 0 {
         let ar = format!(
             "{}/{}",
