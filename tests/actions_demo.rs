@@ -58,6 +58,69 @@ fn action_for(verb: &str, target: &str, instance: Option<String>) -> Option<Acti
     })
 }
 
+/// An action built from a finding acts only where the finding is: a finding of another account
+/// (a GuardDuty administrator's member) is refused before anything changes, naming both
+/// accounts; an instance not found where the responder acts names the finding's region. The
+/// scenario's own findings (its account) plan as before; notify and archive go anywhere.
+#[test]
+fn an_action_on_another_accounts_finding_is_refused_by_name() {
+    use vigil::actions::plan::{Place, PlanError};
+    let sc = Scenario::load("log4shell-c2").unwrap();
+    let mut r = DemoResponder::for_scenario(&sc).unwrap();
+    let instance = compromised_instance(&sc).unwrap();
+    let quarantine = Action::Quarantine {
+        instance: instance.clone(),
+    };
+    let facts = actions::gather(&quarantine, &mut r).unwrap();
+    let own = facts.identity.account.clone();
+    assert_eq!(own.len(), 12);
+    let mut c = ctx(&sc, "DEMO-place");
+    let at = |account: &str, region: Option<&str>| {
+        Some(Place {
+            account: Some(account.to_string()),
+            region: region.map(str::to_string),
+        })
+    };
+
+    c.source = at(&own, Some("us-east-1"));
+    assert!(!actions::plan(&quarantine, &facts, &c).unwrap().is_noop());
+
+    c.source = at("999988887777", Some("us-east-1"));
+    let err = actions::plan(&quarantine, &facts, &c).unwrap_err();
+    assert_eq!(
+        err,
+        PlanError::OtherAccount("999988887777".into(), own.clone())
+    );
+    assert!(err.to_string().contains("999988887777") && err.to_string().contains(&own));
+    // Not an account id (a sample's placeholder, a test stub): nothing to compare.
+    c.source = at("GeneratedFindingAccountId", None);
+    assert!(actions::plan(&quarantine, &facts, &c).is_ok());
+    // Notify only publishes.
+    let notify = Action::Notify {
+        finding: sc.all_findings()[0].id.clone(),
+    };
+    c.topic_arn = r.world.sns_topics.first().map(|t| t.arn.clone());
+    c.source = at("999988887777", None);
+    let nf = actions::gather(&notify, &mut r).unwrap();
+    assert!(actions::plan(&notify, &nf, &c).is_ok());
+
+    let missing = Action::Quarantine {
+        instance: "i-0fffffffffffffff0".into(),
+    };
+    c.source = at(&own, Some("eu-west-3"));
+    let err = actions::gather_and_plan(&missing, &mut r, &c).unwrap_err();
+    assert_eq!(
+        err,
+        PlanError::NoInstanceIn("i-0fffffffffffffff0".into(), "eu-west-3".into())
+    );
+    assert!(err.to_string().contains("--region eu-west-3"), "{err}");
+    c.source = None;
+    assert_eq!(
+        actions::gather_and_plan(&missing, &mut r, &c).unwrap_err(),
+        PlanError::NoInstance("i-0fffffffffffffff0".into())
+    );
+}
+
 /// Every bundled scenario's right actions, in order, on its world: each does what it says.
 #[test]
 fn right_actions_of_every_scenario_work_on_the_demo_world() {

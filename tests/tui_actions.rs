@@ -227,6 +227,23 @@ fn quarantine_key_plans_confirms_and_runs() {
         "{:?}",
         c.effects()
     );
+    // The plan is told where the finding is: the planner refuses another account's instance.
+    let Some(f) = c.s().selected_finding().map(|i| &c.s().findings[i]) else {
+        panic!("a finding is selected")
+    };
+    let place = vigil::actions::plan::Place {
+        account: f.account_id.clone(),
+        region: f.region.clone(),
+    };
+    assert!(
+        place.account.is_some() && place.region.is_some(),
+        "{place:?}"
+    );
+    assert!(
+        matches!(&c.effects()[..], [Effect::PlanAction { ctx, .. }] if ctx.source.as_ref() == Some(&place)),
+        "{:?}",
+        c.effects()
+    );
     assert_eq!(c.runs(), 0);
     // The plan came back and is on the confirm screen, asking for the id.
     let Some(View::Confirm(cv)) = c.s().view() else {

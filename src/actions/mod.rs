@@ -42,7 +42,7 @@ pub use names::{
     DNS_BLOCKLIST_NAME, DNS_RULE_GROUP_NAME, REVOKE_POLICY_NAME, STATUS_QUARANTINED, TAG_CASE,
     TAG_COPY_OF, TAG_DETACHED_PROFILE, TAG_STATUS, role_name,
 };
-pub use plan::{Facts, Plan, PlanError, Step, gather, plan};
+pub use plan::{Facts, Plan, PlanError, Step, gather, gather_and_plan, plan};
 pub use playbook::{Playbook, PlaybookStep};
 pub use responder::{Inspect, ReadOnlySession, Responder, ResponderSession, Session};
 pub use state::{

@@ -59,8 +59,7 @@ impl Armed {
         match effect {
             Effect::PlanAction { job, action, ctx } => {
                 let mut s = self.lock();
-                let plan = actions::gather(&action, s.responder())
-                    .and_then(|facts| actions::plan(&action, &facts, &ctx))
+                let plan = actions::gather_and_plan(&action, s.responder(), &ctx)
                     .map(Box::new)
                     .map_err(|e| EffectError::Plan(e.to_string()));
                 drop(s);
@@ -194,8 +193,7 @@ impl Armed {
                 });
             }));
         let mut s = self.lock();
-        let plan = actions::gather(action, s.responder())
-            .and_then(|facts| actions::plan(action, &facts, ctx))
+        let plan = actions::gather_and_plan(action, s.responder(), ctx)
             .map_err(|e| EffectError::Plan(e.to_string()))?;
         let report = actions::execute(
             &plan,

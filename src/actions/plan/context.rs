@@ -62,6 +62,26 @@ pub enum PlanError {
     NotManaged(String, String),
     #[error("`{0}` is not an AWS account id (12 digits)")]
     BadAccount(String),
+    #[error(
+        "the finding is in account {0}, but the responder is signed in to account {1}: run vigil with a profile (or --role-arn) for {0} to act there"
+    )]
+    OtherAccount(String, String),
+    #[error(
+        "no instance {0} where the responder acts; the finding is in {1}: run vigil with --region {1} to act there"
+    )]
+    NoInstanceIn(String, String),
+}
+
+/// Where the finding an action was built from is: its account and region, as it says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Place {
+    pub account: Option<String>,
+    pub region: Option<String>,
+}
+
+/// A 12-digit AWS account id.
+pub(super) fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// What a finding says, for the notification.
@@ -124,6 +144,10 @@ pub struct PlanContext {
     pub open_command: Option<String>,
     /// What quarantine does about an auto-scaling group.
     pub asg: AsgMode,
+    /// Where the finding the console built the action from is (`None` from the command line,
+    /// where the operator names the target): an action on another account's resources is
+    /// refused before anything is read or changed.
+    pub source: Option<Place>,
 }
 
 /// What was read from the account before planning.

@@ -19,7 +19,7 @@ mod snapshot;
 mod steps;
 mod store_evidence;
 
-pub use context::{Facts, FindingSummary, PlanContext, PlanError, default_case};
+pub use context::{Facts, FindingSummary, Place, PlanContext, PlanError, default_case};
 pub use gather::gather;
 pub use steps::{Plan, Step};
 pub use store_evidence::manifest_of;
@@ -29,6 +29,24 @@ use crate::actions::names::role_name;
 use context::instance;
 
 /// The plan for `action`, from the facts. Pure.
+/// Reads what `action` needs from the account and plans it ([`gather`], then [`plan`]).
+pub fn gather_and_plan(
+    action: &Action,
+    inspect: &mut dyn crate::actions::Inspect,
+    ctx: &PlanContext,
+) -> Result<Plan, PlanError> {
+    let facts = gather(action, inspect).map_err(|e| placed(e, ctx))?;
+    plan(action, &facts, ctx)
+}
+
+/// An instance not found where the responder acts, named with the region its finding is in.
+fn placed(e: PlanError, ctx: &PlanContext) -> PlanError {
+    match (e, ctx.source.as_ref().and_then(|s| s.region.clone())) {
+        (PlanError::NoInstance(id), Some(region)) => PlanError::NoInstanceIn(id, region),
+        (e, _) => e,
+    }
+}
+
 pub fn plan(action: &Action, facts: &Facts, ctx: &PlanContext) -> Result<Plan, PlanError> {
     let mut p = Plan {
         action: action.clone(),
@@ -47,7 +65,20 @@ pub fn plan(action: &Action, facts: &Facts, ctx: &PlanContext) -> Result<Plan, P
             Confirm::Yes
         },
     };
-    plan_into(action, facts, ctx, &mut p)?;
+    let source = ctx.source.as_ref();
+    // Notify only publishes, and a GuardDuty administrator archives its members' findings.
+    if !matches!(action, Action::Notify { .. } | Action::Archive { .. })
+        && let Some(account) = source.and_then(|s| s.account.as_deref())
+        && context::is_account_id(account)
+        && !facts.identity.account.is_empty()
+        && account != facts.identity.account
+    {
+        return Err(PlanError::OtherAccount(
+            account.to_string(),
+            facts.identity.account.clone(),
+        ));
+    }
+    plan_into(action, facts, ctx, &mut p).map_err(|e| placed(e, ctx))?;
     for st in &p.steps {
         for t in st.call.touches() {
             if !p.touches.contains(&t) {

@@ -23,7 +23,7 @@ pub(super) fn plan(
     ctx: &PlanContext,
     p: &mut Plan,
 ) -> Result<(), PlanError> {
-    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+    if !super::context::is_account_id(account) {
         return Err(PlanError::BadAccount(account.to_string()));
     }
     let snaps: Vec<&CaseSnapshot> = facts

@@ -58,7 +58,19 @@ pub fn on_action_key(s: &mut State, c: Command) -> Vec<Effect> {
         }
     };
     let id = s.actions.jobs.iter().map(|j| j.id).max().unwrap_or(0) + 1;
-    let ctx = plan_context(s, &action);
+    let mut ctx = plan_context(s, &action);
+    // Where the target is, when it came from the selected finding (not from an entity focused
+    // elsewhere): the planner refuses to act on another account's resources.
+    let target = action.target();
+    ctx.source = current_finding(s)
+        .map(|i| &s.findings[i])
+        .filter(|f| {
+            !target.is_empty() && f.entities.iter().any(|e| e.value.contains(target.as_str()))
+        })
+        .map(|f| crate::actions::plan::Place {
+            account: f.account_id.clone(),
+            region: f.region.clone(),
+        });
     // One case per session: the first action fixes it.
     if s.actions.case.is_none() {
         s.actions.case = Some(ctx.case.clone());
@@ -273,6 +285,7 @@ pub(super) fn plan_context(s: &State, action: &Action) -> PlanContext {
         // `vigil act quarantine --asg` offers the other choices.
         asg: crate::actions::AsgMode::Standby,
         open_command: s.actions.open_command.clone(),
+        source: None,
     }
 }
 
