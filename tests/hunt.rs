@@ -447,6 +447,61 @@ fn sharing_rules_need_an_added_account() {
     assert!(!fires(t, &[event(1, 0, &rds("other"))]));
 }
 
+/// A detection says the regions of its events (`awsRegion`): where a response to it acts. As a
+/// finding it has that region when there is one, and none when its events span several.
+#[test]
+fn detections_carry_their_events_regions() {
+    let read = |n: usize, secs: i64, region: &str| {
+        event(
+            n,
+            secs,
+            &with(
+                call("secretsmanager", "GetSecretValue"),
+                &[
+                    ("requestParameters.secretId", json!(format!("prod/db-{n}"))),
+                    ("awsRegion", json!(region)),
+                ],
+            ),
+        )
+    };
+    // A correlation (ten reads within the hour), in one region, then over two.
+    let t = "Many Secrets Read By One Principal Within An Hour";
+    let one: Vec<Value> = (0..10)
+        .map(|i| read(i, i as i64 * 60, "eu-west-1"))
+        .collect();
+    let d = detections(&one);
+    let d = d.iter().find(|d| d.title == t).unwrap();
+    assert_eq!(d.regions, ["eu-west-1"]);
+    assert_eq!(d.to_finding().region.as_deref(), Some("eu-west-1"));
+    let two: Vec<Value> = (0..10)
+        .map(|i| {
+            read(
+                i,
+                i as i64 * 60,
+                if i < 5 { "eu-west-1" } else { "us-east-2" },
+            )
+        })
+        .collect();
+    let d = detections(&two);
+    let d = d.iter().find(|d| d.title == t).unwrap();
+    assert_eq!(d.regions, ["eu-west-1", "us-east-2"]);
+    assert_eq!(d.to_finding().region, None);
+    // A plain rule's detection.
+    let stop = event(
+        1,
+        0,
+        &with(
+            call("cloudtrail", "StopLogging"),
+            &[("awsRegion", json!("ap-south-1"))],
+        ),
+    );
+    let d = detections(&[stop]);
+    assert!(!d.is_empty());
+    for d in &d {
+        assert_eq!(d.regions, ["ap-south-1"], "{}", d.title);
+    }
+}
+
 #[test]
 fn secrets_threshold_counts_per_principal_within_the_hour() {
     let t = "Many Secrets Read By One Principal Within An Hour";

@@ -4,7 +4,7 @@
 //! principal, a correlation's by group and burst (every event of the group from its first
 //! firing's window to a timespan after its last).
 
-use super::gather::{BaseEvent, Matches, Strings, cheap_entities};
+use super::gather::{BaseEvent, Matches, Strings, cheap_entities, cheap_region};
 use super::insight::insight_detections;
 use super::rules::rule_key;
 use super::run::{HuntResult, Hunter};
@@ -121,6 +121,11 @@ impl Hunter {
                 .iter()
                 .flat_map(|x| cheap_entities(&base[*x].fields, &strings))
                 .collect();
+            let regions: BTreeSet<&str> = ep
+                .events
+                .iter()
+                .filter_map(|x| cheap_region(&base[*x].fields, &strings))
+                .collect();
             out.detections.push(Detection {
                 rule: ep.rule,
                 title: ep.header.title,
@@ -136,6 +141,7 @@ impl Hunter {
                 entities: entities.into_iter().collect(),
                 group: ep.group,
                 records: 0,
+                regions: regions.into_iter().map(str::to_string).collect(),
             });
         }
         for ((rule, principal), agg) in plain.drain() {

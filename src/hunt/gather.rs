@@ -29,26 +29,38 @@ const FULL_PARSE_PER_RULE: usize = 2_000;
 /// are log text, looked up for every field of every match).
 pub(super) type Strings = IndexSet<Box<str>, rustc_hash::FxBuildHasher>;
 
-/// The fields read from every match for the entities it names cheaply.
-pub(super) const CHEAP_FIELDS: [&str; 4] = [
+/// The fields read from every match for the entities it names cheaply, and its region.
+pub(super) const CHEAP_FIELDS: [&str; 5] = [
     "userIdentity.arn",
     "sourceIPAddress",
     "userAgent",
     "userIdentity.accessKeyId",
+    "awsRegion",
 ];
+
+/// A match's [`CHEAP_FIELDS`] (symbols in [`Matches::strings`]).
+type Cheap = [Option<u32>; CHEAP_FIELDS.len()];
+
+/// The text of field `i` of a base event's fields, when not empty.
+fn field<'s>(fields: &[Option<u32>], i: usize, strings: &'s Strings) -> Option<&'s str> {
+    fields
+        .get(i)
+        .copied()
+        .flatten()
+        .and_then(|s| strings.get_index(s as usize))
+        .map(|s| &**s)
+        .filter(|s| !s.is_empty())
+}
+
+/// The region of a match ([`CHEAP_FIELDS`]' last, a base event's fifth field).
+pub(super) fn cheap_region<'s>(fields: &[Option<u32>], strings: &'s Strings) -> Option<&'s str> {
+    field(fields, 4, strings)
+}
 
 /// The entities a match names cheaply: its principal, caller address, user agent and access key
 /// ([`CHEAP_FIELDS`], the first four of a base event's fields).
 pub(super) fn cheap_entities(fields: &[Option<u32>], strings: &Strings) -> Vec<EntityId> {
-    let text = |i: usize| {
-        fields
-            .get(i)
-            .copied()
-            .flatten()
-            .and_then(|s| strings.get_index(s as usize))
-            .map(|s| &**s)
-            .filter(|s| !s.is_empty())
-    };
+    let text = |i: usize| field(fields, i, strings);
     let mut out = Vec::with_capacity(4);
     out.extend(text(0).and_then(classify_identifier));
     out.extend(
@@ -67,7 +79,7 @@ pub(super) fn cheap_entities(fields: &[Option<u32>], strings: &Strings) -> Vec<E
 pub(super) struct PlainAgg {
     events: Vec<(Ts, Box<str>)>,
     entities: BTreeSet<EntityId>,
-    cheap: rustc_hash::FxHashSet<[Option<u32>; 4]>,
+    cheap: rustc_hash::FxHashSet<Cheap>,
 }
 
 impl PlainAgg {
@@ -83,8 +95,10 @@ impl PlainAgg {
     ) -> Detection {
         self.events.sort_unstable();
         self.events.dedup();
+        let mut regions = BTreeSet::new();
         for c in &self.cheap {
             self.entities.extend(cheap_entities(c, strings));
+            regions.extend(cheap_region(c, strings));
         }
         Detection {
             rule,
@@ -97,6 +111,7 @@ impl PlainAgg {
             entities: self.entities.into_iter().collect(),
             group,
             records: 0,
+            regions: regions.into_iter().map(str::to_string).collect(),
         }
     }
 }
@@ -342,12 +357,12 @@ impl Sink for HuntSink<'_> {
             })
             .collect();
         let principal = fields[0].unwrap_or_else(|| self.out.sym(""));
+        let cheap: Cheap = std::array::from_fn(|i| fields[i]);
         if let (Some(l), Some(ip)) = (listed, caller) {
             let ip = self.out.sym(&ip.to_string());
             let agg = self.out.intel.entry((l as u16, ip)).or_default();
             agg.events.push((time, event_id.clone()));
-            agg.cheap
-                .insert([fields[0], fields[1], fields[2], fields[3]]);
+            agg.cheap.insert(cheap);
         }
         let mut base_bits = 0u128;
         let mut full: Option<Vec<EntityId>> = None;
@@ -372,7 +387,6 @@ impl Sink for HuntSink<'_> {
                 if want_full {
                     *parsed += 1;
                 }
-                let cheap = [fields[0], fields[1], fields[2], fields[3]];
                 let agg = self.out.plain.entry((n, principal)).or_default();
                 agg.events.push((time, event_id.clone()));
                 agg.cheap.insert(cheap);

@@ -14,6 +14,9 @@ pub(super) struct InsightRecord {
     #[serde(rename = "sharedEventID")]
     shared_event_id: String,
     recipient_account_id: Option<String>,
+    /// Read leniently: a record's region is a label here, not a reason to lose the insight.
+    #[serde(deserialize_with = "crate::ingest::lenient::opt_nonempty")]
+    aws_region: Option<String>,
     insight_details: InsightDetails,
 }
 
@@ -118,7 +121,12 @@ pub(super) fn insight_detections(mut insights: Vec<InsightEvent>) -> Vec<Detecti
                 }
             }
         }
+        let regions: BTreeSet<String> = chunk
+            .iter()
+            .filter_map(|i| i.record.aws_region.clone())
+            .collect();
         out.push(Detection {
+            regions: regions.into_iter().collect(),
             rule: format!("insight:{}", d.insight_type),
             title: format!("{} {what} {ratio}", d.event_name),
             level: "medium".into(),

@@ -227,6 +227,8 @@ impl NetIntel {
                     last: agg.last.unwrap_or(Ts(0)),
                     group,
                     records: agg.records,
+                    // Flow logs name a region only in version 5; the instance is the place.
+                    regions: Vec::new(),
                 })
             })
             .collect();

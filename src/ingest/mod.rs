@@ -12,7 +12,7 @@ pub mod errors;
 pub(crate) mod flow;
 pub(crate) mod guardduty;
 mod identity;
-mod lenient;
+pub(crate) mod lenient;
 pub(crate) mod limits;
 mod sequence;
 pub mod source;

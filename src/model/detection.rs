@@ -33,6 +33,9 @@ pub struct Detection {
     /// detections over network logs.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub records: u64,
+    /// The regions (`awsRegion`) of its CloudTrail events, sorted: where a response acts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -138,7 +141,11 @@ impl Detection {
                 .iter()
                 .find(|e| e.kind == EntityKind::Account)
                 .map(|e| e.value.clone()),
-            region: None,
+            // One region is where its resources are; several, no single place to act in.
+            region: match &self.regions[..] {
+                [one] => Some(one.clone()),
+                _ => None,
+            },
             created_at: Some(self.first),
             updated_at: Some(self.last),
             first_seen: Some(self.first),
@@ -214,6 +221,7 @@ mod tests {
             last: Ts(0),
             group: vec![],
             records: 0,
+            regions: Vec::new(),
         };
         assert_eq!(d.techniques(), vec!["T1562.001"]);
         assert_eq!(d.tactics(), vec!["defense-evasion"]);
