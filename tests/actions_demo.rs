@@ -113,7 +113,7 @@ fn an_action_on_another_accounts_finding_is_refused_by_name() {
         err,
         PlanError::NoInstanceIn("i-0fffffffffffffff0".into(), "eu-west-3".into())
     );
-    assert!(err.to_string().contains("--region eu-west-3"), "{err}");
+    assert!(err.to_string().contains("in eu-west-3"), "{err}");
     c.source = None;
     assert_eq!(
         actions::gather_and_plan(&missing, &mut r, &c).unwrap_err(),

@@ -1787,3 +1787,119 @@ fn share_snapshots_copies_encrypted_ones_under_the_forensics_key() {
         .count();
     assert_eq!(copies, 1);
 }
+
+/// A finding of another region than the session's: the plan reads and acts where the finding's
+/// instance is (us-west-2, the session opened in us-east-1), says so, and its audit records
+/// name the region; the same instance without the finding's region is not found, and the error
+/// says which region to use.
+#[test]
+fn an_action_on_a_finding_of_another_region_acts_in_that_region() {
+    let (_g, url) = moto();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let west = aws_sdk_ec2::Client::new(&sdk_config(&rt, &url, "us-west-2"));
+    let (instance, eni) = rt.block_on(async {
+        let vpc = west
+            .create_vpc()
+            .cidr_block("10.9.0.0/16")
+            .send()
+            .await
+            .unwrap();
+        let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
+        let sub = west
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block("10.9.1.0/24")
+            .availability_zone("us-west-2a")
+            .send()
+            .await
+            .unwrap();
+        let run = west
+            .run_instances()
+            .image_id("ami-12345678")
+            .instance_type(ec2t::InstanceType::T3Micro)
+            .min_count(1)
+            .max_count(1)
+            .subnet_id(sub.subnet().unwrap().subnet_id().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let i = &run.instances()[0];
+        (
+            i.instance_id().unwrap().to_string(),
+            i.network_interfaces()[0]
+                .network_interface_id()
+                .unwrap()
+                .to_string(),
+        )
+    });
+    let opts = vigil::aws::AwsOptions {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(url.clone()),
+        max_attempts: Some(1),
+        ..Default::default()
+    };
+    let mut r = vigil::aws::connect_responder(&opts).unwrap();
+    let action = actions::Action::Quarantine {
+        instance: instance.clone(),
+    };
+    let at = |region: Option<&str>| actions::plan::PlanContext {
+        case: "IR-W".into(),
+        now: actions::audit::now_utc(),
+        source: region.map(|r| actions::plan::Place {
+            account: None,
+            region: Some(r.to_string()),
+        }),
+        ..Default::default()
+    };
+    // From a finding without a region (or the command line): the session's own region.
+    let err = actions::gather_and_plan(&action, &mut r, &at(None)).unwrap_err();
+    assert_eq!(err, actions::PlanError::NoInstance(instance.clone()));
+    // From a finding of a region where the instance is not: the error names that region.
+    let err = actions::gather_and_plan(&action, &mut r, &at(Some("eu-north-1"))).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("in eu-north-1, the finding's region"),
+        "{err}"
+    );
+
+    let plan = actions::gather_and_plan(&action, &mut r, &at(Some("us-west-2"))).unwrap();
+    assert_eq!(plan.region.as_deref(), Some("us-west-2"));
+    assert!(plan.render().contains("in us-west-2"), "{}", plan.render());
+    // Something else in between: the session is back in its own region.
+    assert!(
+        actions::gather_and_plan(&action, &mut r, &at(None)).is_err(),
+        "us-east-1 again"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let mut log = actions::AuditLog::open(&path).unwrap();
+    let report = actions::execute(&plan, &mut r, &mut log, &ExecOptions::default()).unwrap();
+    assert_eq!(report.outcome, actions::Outcome::Done, "{report:#?}");
+    // Read back in us-west-2 through the SDK: the instance's interface is in the contain group.
+    let groups = rt.block_on(async {
+        west.describe_network_interfaces()
+            .network_interface_ids(&eni)
+            .send()
+            .await
+            .unwrap()
+            .network_interfaces()[0]
+            .groups()
+            .iter()
+            .filter_map(|g| g.group_name().map(str::to_string))
+            .collect::<Vec<_>>()
+    });
+    assert!(
+        groups.iter().all(|g| g.starts_with("vigil-contain-")) && !groups.is_empty(),
+        "{groups:?}"
+    );
+    let recs = audit(&path);
+    assert_paired(&recs, "IR-W");
+    assert!(
+        recs.iter()
+            .all(|r| r.region.as_deref() == Some("us-west-2")),
+        "{recs:#?}"
+    );
+}

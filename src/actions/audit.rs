@@ -81,6 +81,9 @@ pub struct AuditRecord {
     pub case: String,
     pub action: String,
     pub target: String,
+    /// The region acted in, when the plan named one (a finding of another region).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -305,11 +305,20 @@ pub fn execute(
             case: plan.case.clone(),
             action: plan.action.verb().to_string(),
             target: plan.action.target(),
+            region: plan.region.clone(),
             ..AuditRecord::default()
         },
         created: BTreeMap::new(),
         failed: None,
     };
+    // Where it was planned: the calls go to the region the plan read.
+    if let Err(e) = responder.act_in(plan.region.as_deref()) {
+        report.outcome = Outcome::Failed {
+            step: 1,
+            error: format!("{}: {}", e.code, e.plain()),
+        };
+        return Ok(report);
+    }
     for c in &plan.captured {
         run.log.write(&AuditRecord {
             detail: Some(c.clone()),

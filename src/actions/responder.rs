@@ -15,6 +15,13 @@ use std::collections::BTreeMap;
 pub trait Inspect {
     /// True for the demo world (audit records are marked demo).
     fn is_demo(&self) -> bool;
+    /// Reads and acts in `region` from now on (`None`: the region the session was opened in),
+    /// so an action on a finding of another region acts where its resources are. A session
+    /// bound to one place (the demo world) stays there.
+    fn act_in(&mut self, region: Option<&str>) -> Result<(), CallError> {
+        let _ = region;
+        Ok(())
+    }
     fn identity(&mut self) -> Result<Identity, CallError>;
     fn instance(&mut self, instance_id: &str) -> Result<InstanceState, CallError>;
     /// The group with this name in this VPC, if any.
@@ -78,6 +85,9 @@ pub trait Responder: Inspect {
 impl<T: Inspect + ?Sized> Inspect for Box<T> {
     fn is_demo(&self) -> bool {
         (**self).is_demo()
+    }
+    fn act_in(&mut self, region: Option<&str>) -> Result<(), CallError> {
+        (**self).act_in(region)
     }
     fn identity(&mut self) -> Result<Identity, CallError> {
         (**self).identity()

@@ -192,6 +192,9 @@ impl<R: Inspect> Inspect for WebhookResponder<R> {
     fn is_demo(&self) -> bool {
         self.inner.is_demo()
     }
+    fn act_in(&mut self, region: Option<&str>) -> Result<(), CallError> {
+        self.inner.act_in(region)
+    }
     fn identity(&mut self) -> Result<Identity, CallError> {
         self.inner.identity()
     }

@@ -46,10 +46,48 @@ pub type ListContent = Result<Vec<u8>, CallError>;
 pub use s3::{Listing, S3Object};
 
 /// Reads only. Has no method that changes the account.
-pub struct AwsReader(Clients);
+pub struct AwsReader(Clients, Regions);
 
 /// Reads and changes the account.
-pub struct AwsResponder(Clients);
+pub struct AwsResponder(Clients, Regions);
+
+/// What a session needs to work in another region than its clients' (`.0`): how it was
+/// connected, its own region, and the clients of the regions it worked in before (each region
+/// connected once).
+struct Regions {
+    opts: AwsOptions,
+    home: String,
+    parked: BTreeMap<String, Clients>,
+}
+
+impl Regions {
+    fn new(opts: &AwsOptions, clients: &Clients) -> Regions {
+        Regions {
+            opts: opts.clone(),
+            home: clients.region.clone(),
+            parked: BTreeMap::new(),
+        }
+    }
+
+    /// Makes `active` the clients of `region` (`None`: the session's own), parking the others.
+    fn switch(&mut self, active: &mut Clients, region: Option<&str>) -> Result<(), CallError> {
+        let want = region.unwrap_or(&self.home);
+        if active.region == want {
+            return Ok(());
+        }
+        let next = match self.parked.remove(want) {
+            Some(c) => c,
+            None => connect(&AwsOptions {
+                region: Some(want.to_string()),
+                ..self.opts.clone()
+            })
+            .map_err(|e| CallError::new("vigil.Connect", format!("{want}: {e}")))?,
+        };
+        let was = std::mem::replace(active, next);
+        self.parked.insert(was.region.clone(), was);
+        Ok(())
+    }
+}
 
 /// Assumes `opts.role_arn` with the credentials `opts` finds and an MFA code: the temporary
 /// credentials every client of the session then uses (`AwsOptions::session`).
@@ -75,12 +113,16 @@ pub fn assume_role_with_mfa(
 
 /// A session that can read the account and plan, and nothing else.
 pub fn connect_read_only(opts: &AwsOptions) -> Result<AwsReader, AwsError> {
-    Ok(AwsReader(connect(opts)?))
+    let c = connect(opts)?;
+    let r = Regions::new(opts, &c);
+    Ok(AwsReader(c, r))
 }
 
 /// A session that can act on the account.
 pub fn connect_responder(opts: &AwsOptions) -> Result<AwsResponder, AwsError> {
-    Ok(AwsResponder(connect(opts)?))
+    let c = connect(opts)?;
+    let r = Regions::new(opts, &c);
+    Ok(AwsResponder(c, r))
 }
 
 /// Makes a mutating call, in the file of its service; `dry_run` only for EC2.
@@ -293,6 +335,9 @@ macro_rules! inspect_impl {
         impl Inspect for $t {
             fn is_demo(&self) -> bool {
                 false
+            }
+            fn act_in(&mut self, region: Option<&str>) -> Result<(), CallError> {
+                self.1.switch(&mut self.0, region)
             }
             fn identity(&mut self) -> Result<Identity, CallError> {
                 sts::identity(&self.0)

@@ -27,6 +27,9 @@ use tokio::sync::Notify;
 pub struct Armed {
     session: Arc<Mutex<ResponderSession>>,
     audit_path: PathBuf,
+    /// The region each job's plan acts in, for the calls that follow it (its snapshots'
+    /// progress, its Run Command's status).
+    regions: Arc<Mutex<std::collections::HashMap<u64, Option<String>>>>,
 }
 
 impl Armed {
@@ -34,7 +37,24 @@ impl Armed {
         Armed {
             session: Arc::new(Mutex::new(ResponderSession::new(responder))),
             audit_path,
+            regions: Arc::default(),
         }
+    }
+
+    /// The session, reading and acting in the region of `job`'s plan.
+    fn lock_for(&self, job: u64) -> Result<MutexGuard<'_, ResponderSession>, EffectError> {
+        let region = self
+            .regions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&job)
+            .cloned()
+            .flatten();
+        let mut s = self.lock();
+        s.responder()
+            .act_in(region.as_deref())
+            .map_err(|e| EffectError::Responder(e.plain()))?;
+        Ok(s)
     }
 
     fn lock(&self) -> MutexGuard<'_, ResponderSession> {
@@ -80,6 +100,10 @@ impl Armed {
                         return;
                     }
                 };
+                self.regions
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(job, plan.region.clone());
                 let mut s = self.lock();
                 let res =
                     actions::execute(&plan, s.responder(), &mut log, &ExecOptions { dry_run });
@@ -97,12 +121,12 @@ impl Armed {
                 instance,
                 ..
             } => {
-                let status = self
-                    .lock()
-                    .responder()
-                    .command_status(&command_id, &instance)
-                    .map(|(status, details)| CommandState { status, details })
-                    .map_err(|e| EffectError::Responder(format!("{}: {}", e.code, e.plain())));
+                let status = self.lock_for(job).and_then(|mut s| {
+                    s.responder()
+                        .command_status(&command_id, &instance)
+                        .map(|(status, details)| CommandState { status, details })
+                        .map_err(|e| EffectError::Responder(format!("{}: {}", e.code, e.plain())))
+                });
                 bus.blocking_send(Msg::CommandStatus { job, status });
             }
             Effect::StoreEvidence { job, action, ctx } => {
@@ -120,11 +144,11 @@ impl Armed {
                 bus.blocking_send(Msg::EvidenceRecorded { job, result });
             }
             Effect::PollSnapshots { job, ids, .. } => {
-                let snapshots = self
-                    .lock()
-                    .responder()
-                    .snapshots(&ids)
-                    .map_err(|e| EffectError::Responder(e.plain()));
+                let snapshots = self.lock_for(job).and_then(|mut s| {
+                    s.responder()
+                        .snapshots(&ids)
+                        .map_err(|e| EffectError::Responder(e.plain()))
+                });
                 bus.blocking_send(Msg::SnapshotProgress { job, snapshots });
                 self.send_account(bus);
             }
@@ -155,11 +179,14 @@ impl Armed {
         let (bucket, prefix) = evidence::store_of(store)
             .ok_or_else(|| EffectError::Plan(format!("{store} is not s3://BUCKET/PREFIX")))?;
         let folder = evidence::collect_folder(&prefix, &ctx.case, instance, command_id);
-        let objects = self
-            .lock()
-            .responder()
-            .stored_objects(&bucket, &folder)
-            .map_err(|e| EffectError::Responder(e.plain()))?;
+        // The evidence store is read from the session's own region, where it was given.
+        let objects = {
+            let mut s = self.lock();
+            let r = s.responder();
+            r.act_in(None)
+                .and_then(|()| r.stored_objects(&bucket, &folder))
+                .map_err(|e| EffectError::Responder(e.plain()))?
+        };
         let artefacts = evidence::collect_artefacts(objects, instance, command_id);
         if artefacts.is_empty() {
             return Ok(EvidenceNote {

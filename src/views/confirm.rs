@@ -11,8 +11,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-/// What stays on screen above the scrolling plan: dry run or not, the action on its target, the
-/// case, and who acts. The target and the operator are never cut: one line when it all fits,
+/// What stays on screen above the scrolling plan: dry run or not, the action on its target (and
+/// the region it acts in), the case, and who acts. The target and the operator are never cut: one line when it all fits,
 /// else the action and case, then who acts, each wrapped.
 fn head_lines<'a>(c: &ConfirmView, t: &Theme, w: usize) -> Vec<Line<'a>> {
     let p = &c.plan;
@@ -32,9 +32,13 @@ fn head_lines<'a>(c: &ConfirmView, t: &Theme, w: usize) -> Vec<Line<'a>> {
         p.operator.arn.as_str()
     };
     let action = format!(
-        " {} {} {} case {}",
+        " {} {}{} {} case {}",
         p.action.verb(),
         p.action.target(),
+        p.region
+            .as_deref()
+            .map(|r| format!(" in {r}"))
+            .unwrap_or_default(),
         t.sep(),
         p.case
     );

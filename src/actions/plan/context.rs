@@ -66,9 +66,7 @@ pub enum PlanError {
         "the finding is in account {0}, but the responder is signed in to account {1}: run vigil with a profile (or --role-arn) for {0} to act there"
     )]
     OtherAccount(String, String),
-    #[error(
-        "no instance {0} where the responder acts; the finding is in {1}: run vigil with --region {1} to act there"
-    )]
+    #[error("no instance {0} in {1}, the finding's region (check the id and the account)")]
     NoInstanceIn(String, String),
 }
 

@@ -29,12 +29,15 @@ use crate::actions::names::role_name;
 use context::instance;
 
 /// The plan for `action`, from the facts. Pure.
-/// Reads what `action` needs from the account and plans it ([`gather`], then [`plan`]).
+/// Reads what `action` needs from the account and plans it ([`gather`], then [`plan`]), in the
+/// region of the finding it was built from (else the session's own).
 pub fn gather_and_plan(
     action: &Action,
     inspect: &mut dyn crate::actions::Inspect,
     ctx: &PlanContext,
 ) -> Result<Plan, PlanError> {
+    let region = ctx.source.as_ref().and_then(|s| s.region.as_deref());
+    inspect.act_in(region)?;
     let facts = gather(action, inspect).map_err(|e| placed(e, ctx))?;
     plan(action, &facts, ctx)
 }
@@ -57,6 +60,7 @@ pub fn plan(action: &Action, facts: &Facts, ctx: &PlanContext) -> Result<Plan, P
         blast_radius: Vec::new(),
         notes: Vec::new(),
         captured: Vec::new(),
+        region: ctx.source.as_ref().and_then(|s| s.region.clone()),
         confirm: if action.is_destructive() {
             Confirm::TypeId {
                 id: confirm_id(action),

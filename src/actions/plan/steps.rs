@@ -32,6 +32,10 @@ pub struct Plan {
     /// State captured before acting, written to the audit log so the action can be undone.
     pub captured: Vec<serde_json::Value>,
     pub confirm: Confirm,
+    /// The region the calls go to, when the action was built from a finding that names one:
+    /// its resources are there, whichever region the session was opened in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 impl Plan {
@@ -46,10 +50,14 @@ impl Plan {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "plan: {} {} (case {})",
+            "plan: {} {} (case {}){}",
             self.action.verb(),
             self.action.target(),
-            self.case
+            self.case,
+            self.region
+                .as_deref()
+                .map(|r| format!(" in {r}"))
+                .unwrap_or_default()
         );
         if self.steps.is_empty() {
             let _ = writeln!(s, "  nothing to do");
