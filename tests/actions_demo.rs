@@ -119,6 +119,12 @@ fn an_action_on_another_accounts_finding_is_refused_by_name() {
         actions::gather_and_plan(&missing, &mut r, &c).unwrap_err(),
         PlanError::NoInstance("i-0fffffffffffffff0".into())
     );
+    // Another account's finding is refused before its resources are looked for.
+    c.source = at("999988887777", Some("eu-west-3"));
+    assert_eq!(
+        actions::gather_and_plan(&missing, &mut r, &c).unwrap_err(),
+        PlanError::OtherAccount("999988887777".into(), own.clone())
+    );
 }
 
 /// Every bundled scenario's right actions, in order, on its world: each does what it says.

@@ -38,8 +38,31 @@ pub fn gather_and_plan(
 ) -> Result<Plan, PlanError> {
     let region = ctx.source.as_ref().and_then(|s| s.region.as_deref());
     inspect.act_in(region)?;
+    // Who acts first: another account's finding is refused before its resources are looked for.
+    if ctx.source.as_ref().is_some_and(|s| s.account.is_some()) {
+        same_account(action, ctx, &inspect.identity()?.account)?;
+    }
     let facts = gather(action, inspect).map_err(|e| placed(e, ctx))?;
     plan(action, &facts, ctx)
+}
+
+/// Refuses an action on the finding of another account than the operator's (`operator`).
+/// Notify only publishes, and a GuardDuty administrator archives its members' findings.
+fn same_account(action: &Action, ctx: &PlanContext, operator: &str) -> Result<(), PlanError> {
+    match ctx.source.as_ref().and_then(|s| s.account.as_deref()) {
+        Some(account)
+            if !matches!(action, Action::Notify { .. } | Action::Archive { .. })
+                && context::is_account_id(account)
+                && !operator.is_empty()
+                && account != operator =>
+        {
+            Err(PlanError::OtherAccount(
+                account.to_string(),
+                operator.to_string(),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// An instance not found where the responder acts, named with the region its finding is in.
@@ -69,19 +92,7 @@ pub fn plan(action: &Action, facts: &Facts, ctx: &PlanContext) -> Result<Plan, P
             Confirm::Yes
         },
     };
-    let source = ctx.source.as_ref();
-    // Notify only publishes, and a GuardDuty administrator archives its members' findings.
-    if !matches!(action, Action::Notify { .. } | Action::Archive { .. })
-        && let Some(account) = source.and_then(|s| s.account.as_deref())
-        && context::is_account_id(account)
-        && !facts.identity.account.is_empty()
-        && account != facts.identity.account
-    {
-        return Err(PlanError::OtherAccount(
-            account.to_string(),
-            facts.identity.account.clone(),
-        ));
-    }
+    same_account(action, ctx, &facts.identity.account)?;
     plan_into(action, facts, ctx, &mut p).map_err(|e| placed(e, ctx))?;
     for st in &p.steps {
         for t in st.call.touches() {
