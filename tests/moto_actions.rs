@@ -1902,4 +1902,21 @@ fn an_action_on_a_finding_of_another_region_acts_in_that_region() {
             .all(|r| r.region.as_deref() == Some("us-west-2")),
         "{recs:#?}"
     );
+
+    // Notifying about that finding: the team's topic answers in its own region (us-east-1).
+    let s = sdk(&url);
+    let topic =
+        s.rt.block_on(s.sns.create_topic().name("ir-alerts").send())
+            .unwrap()
+            .topic_arn()
+            .unwrap()
+            .to_string();
+    let notify = actions::Action::Notify {
+        finding: "west-finding".into(),
+    };
+    let mut ctx = at(Some("us-west-2"));
+    ctx.topic_arn = Some(topic);
+    let plan = actions::gather_and_plan(&notify, &mut r, &ctx).unwrap();
+    let report = actions::execute(&plan, &mut r, &mut log, &ExecOptions::default()).unwrap();
+    assert_eq!(report.outcome, actions::Outcome::Done, "{report:#?}");
 }

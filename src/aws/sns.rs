@@ -20,13 +20,21 @@ pub(super) fn call(c: &Clients, call: &ApiCall) -> Result<CallOk, CallError> {
         .string_value(json)
         .build()
         .map_err(|b| CallError::new("vigil.InvalidMessage", b.to_string()))?;
+    // A topic answers in its own region, whichever region the session acts in now (a finding's).
+    let region = topic_arn
+        .split(':')
+        .nth(3)
+        .filter(|r| !r.is_empty() && *r != c.region)
+        .map(|r| aws_config::Region::new(r.to_string()));
     let req = c
         .sns
         .publish()
         .topic_arn(topic_arn)
         .subject(subject)
         .message(message)
-        .message_attributes("vigil-json", attr);
+        .message_attributes("vigil-json", attr)
+        .customize()
+        .config_override(aws_sdk_sns::config::Builder::default().region(region));
     let o = c.write(call, req.send())?;
     Ok(ok(
         o.request_id(),

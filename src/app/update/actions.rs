@@ -59,13 +59,20 @@ pub fn on_action_key(s: &mut State, c: Command) -> Vec<Effect> {
     };
     let id = s.actions.jobs.iter().map(|j| j.id).max().unwrap_or(0) + 1;
     let mut ctx = plan_context(s, &action);
-    // Where the target is, when it came from the selected finding (not from an entity focused
-    // elsewhere): the planner refuses to act on another account's resources.
-    let target = action.target();
+    // Where the target is, when it came from the selected finding (the finding itself, or what
+    // it names; not an entity focused elsewhere): the plan acts in its region, and refuses
+    // another account's resources.
+    let mut targets = vec![action.target()];
+    if let Action::Playbook { steps, .. } = &action {
+        targets.extend(steps.iter().map(Action::target));
+    }
     ctx.source = current_finding(s)
         .map(|i| &s.findings[i])
         .filter(|f| {
-            !target.is_empty() && f.entities.iter().any(|e| e.value.contains(target.as_str()))
+            targets
+                .iter()
+                .filter(|t| !t.is_empty())
+                .any(|t| f.id == *t || f.entities.iter().any(|e| e.value.contains(t.as_str())))
         })
         .map(|f| crate::actions::plan::Place {
             account: f.account_id.clone(),
