@@ -215,6 +215,56 @@ fn web1() -> String {
     i.instance_id.clone()
 }
 
+/// An action on a hunt detection acts in its events' region, but its account is not held
+/// against the operator's: a detection's accounts are those its events name (a snapshot shared
+/// with an outside account names that account too).
+#[test]
+fn an_action_on_a_detection_takes_its_region_not_its_account() {
+    let id = web1();
+    let mut c = console(false, 120, 40);
+    let d = vigil::model::Detection {
+        rule: "vigil-test".into(),
+        title: "Instance credentials used outside AWS".into(),
+        level: "high".into(),
+        attack: vec!["attack.t1552.005".into()],
+        events: vec!["e1".into()],
+        entities: vec![
+            vigil::model::EntityId::new(vigil::model::EntityKind::Account, "000011112222"),
+            vigil::model::EntityId::new(vigil::model::EntityKind::Instance, id.clone()),
+        ],
+        first: NOW,
+        last: NOW,
+        group: Vec::new(),
+        records: 0,
+        regions: vec!["us-west-2".into()],
+    };
+    c.send(Msg::Detections(vec![d]));
+    let pos = (0..c.s().list.rows.len())
+        .find(|r| {
+            c.s_mut().list.selected = *r;
+            c.s()
+                .selected_finding()
+                .is_some_and(|i| c.s().findings[i].finding_type.starts_with("Hunt:"))
+        })
+        .expect("the detection in the list");
+    c.s_mut().list.selected = 0;
+    for _ in 0..pos {
+        c.keys("down");
+    }
+    c.keys("X");
+    let want = vigil::actions::plan::Place {
+        account: None,
+        region: Some("us-west-2".into()),
+    };
+    assert!(
+        c.effects().iter().any(|e| matches!(e,
+            Effect::PlanAction { action: Action::Quarantine { instance }, ctx, .. }
+                if *instance == id && ctx.source.as_ref() == Some(&want))),
+        "{:?}",
+        c.effects()
+    );
+}
+
 #[test]
 fn quarantine_key_plans_confirms_and_runs() {
     let id = web1();

@@ -28,7 +28,6 @@ use crate::actions::action::{Action, Confirm};
 use crate::actions::names::role_name;
 use context::instance;
 
-/// The plan for `action`, from the facts. Pure.
 /// Reads what `action` needs from the account and plans it ([`gather`], then [`plan`]), in the
 /// region of the finding it was built from (else the session's own).
 pub fn gather_and_plan(
@@ -73,6 +72,7 @@ fn placed(e: PlanError, ctx: &PlanContext) -> PlanError {
     }
 }
 
+/// The plan for `action`, from the facts. Pure.
 pub fn plan(action: &Action, facts: &Facts, ctx: &PlanContext) -> Result<Plan, PlanError> {
     let mut p = Plan {
         action: action.clone(),

@@ -75,7 +75,12 @@ pub fn on_action_key(s: &mut State, c: Command) -> Vec<Effect> {
                 .any(|t| f.id == *t || f.entities.iter().any(|e| e.value.contains(t.as_str())))
         })
         .map(|f| crate::actions::plan::Place {
-            account: f.account_id.clone(),
+            // A detection's account is one its events name (a snapshot's outside account is
+            // one too): only a finding's own account is held against the operator's.
+            account: f.account_id.clone().filter(|_| {
+                !f.finding_type
+                    .starts_with(crate::model::detection::HUNT_TYPE_PREFIX)
+            }),
             region: f.region.clone(),
         });
     // One case per session: the first action fixes it.
