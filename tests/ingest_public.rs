@@ -317,6 +317,89 @@ fn events_and_results_lists_of_other_shapes_are_not_cloudwatch_logs() {
     assert_eq!(counts(&both), (0, 1, 0, 0, 3), "{:?}", both.errors);
 }
 
+/// GuardDuty's findings reach a team through EventBridge rules whose targets are an SNS topic,
+/// an SQS queue or a Lambda function, and responders save what arrived there: the SNS
+/// notification as subscribers receive it, `aws sqs receive-message` output (raw, or the SNS
+/// notification in the body), a Lambda function's SNS or SQS event. Each carries the same
+/// EventBridge event, and each reads as the one finding; a message that is not JSON says so.
+#[test]
+fn findings_carried_by_sns_sqs_and_lambda_events_are_read() {
+    use serde_json::json;
+    let text = std::fs::read_to_string(fixture(
+        "aws-samples-guardduty-automated-response/events/guardduty_ec2_event.json",
+    ))
+    .unwrap();
+    let direct = ingest::load(&[fixture(
+        "aws-samples-guardduty-automated-response/events/guardduty_ec2_event.json",
+    )])
+    .unwrap();
+    assert_eq!(counts(&direct), (1, 0, 0, 0, 0), "{:?}", direct.errors);
+    let finding: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let event = json!({
+        "version": "0", "id": "c8c4daa7-a20c-2f03-0070-b7393dd542ad",
+        "detail-type": "GuardDuty Finding", "source": "aws.guardduty",
+        "account": "123456789012", "time": "2024-05-01T10:00:00Z", "region": "us-east-1",
+        "resources": [], "detail": finding,
+    })
+    .to_string();
+    let sns = json!({
+        "Type": "Notification", "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
+        "TopicArn": "arn:aws:sns:us-east-1:123456789012:guardduty-alerts",
+        "Subject": null, "Message": event,
+        "Timestamp": "2024-05-01T10:00:01.000Z", "SignatureVersion": "1",
+    })
+    .to_string();
+    let shapes = [
+        ("sns.json", sns.clone()),
+        (
+            "sqs-raw.json",
+            json!({"Messages": [{"MessageId": "m1", "ReceiptHandle": "r1", "MD5OfBody": "x", "Body": event}]})
+                .to_string(),
+        ),
+        (
+            "sqs-sns.json",
+            json!({"Messages": [{"MessageId": "m1", "ReceiptHandle": "r1", "MD5OfBody": "x", "Body": sns}]})
+                .to_string(),
+        ),
+        (
+            "lambda-sns.json",
+            json!({"Records": [{"EventVersion": "1.0", "EventSource": "aws:sns",
+                "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:guardduty-alerts:1",
+                "Sns": {"Type": "Notification", "Message": event}}]})
+            .to_string(),
+        ),
+        (
+            "lambda-sqs.json",
+            json!({"Records": [{"messageId": "m1", "body": event, "eventSource": "aws:sqs",
+                "awsRegion": "us-east-1"}]})
+            .to_string(),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (name, body) in shapes {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let l = ingest::load(&[path]).unwrap();
+        assert_eq!(counts(&l), (1, 0, 0, 0, 0), "{name}: {:?}", l.errors);
+        assert_eq!(l.findings[0].id, direct.findings[0].id, "{name}");
+        assert_eq!(
+            l.findings[0].entities, direct.findings[0].entities,
+            "{name}"
+        );
+    }
+    // A notification that carries plain text is said to, once.
+    let path = dir.path().join("text.json");
+    std::fs::write(
+        &path,
+        json!({"Type": "Notification", "TopicArn": "arn:aws:sns:us-east-1:1:t", "Message": "hello"})
+            .to_string(),
+    )
+    .unwrap();
+    let l = ingest::load(&[path]).unwrap();
+    assert_eq!(counts(&l), (0, 0, 0, 0, 1));
+    assert!(l.errors[0].reason.contains("not JSON"), "{}", l.errors[0]);
+}
+
 fn direct_dns() -> vigil::model::DnsQuery {
     load("aws-docs/route53-resolver-query-logs/resolver-query-log-v1.1-firewall-block.json")
         .dns

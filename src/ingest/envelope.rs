@@ -78,6 +78,17 @@ pub(super) struct Top<'a> {
     /// "value"}…]…]}`), whose `@message` is the record.
     #[serde(borrow)]
     results: Option<Vec<&'a RawValue>>,
+    /// SNS: a notification as HTTP, email-json and SQS subscribers receive it
+    /// (`{"Type":"Notification","TopicArn":…,"Message":"…"}`); its message is the record (an
+    /// EventBridge event, as GuardDuty's findings reach a team's topic).
+    #[serde(rename = "Message", borrow)]
+    sns_message: Option<&'a RawValue>,
+    #[serde(rename = "TopicArn")]
+    topic_arn: Option<IgnoredAny>,
+    /// SQS: `aws sqs receive-message` output (`{"Messages":[{"Body":"…"}]}`), each body a record
+    /// (an EventBridge event, an SNS notification).
+    #[serde(rename = "Messages", borrow)]
+    sqs_messages: Option<&'a RawValue>,
     /// A subscription's `CONTROL_MESSAGE` checks that the destination is reachable: no records.
     #[serde(
         rename = "messageType",
@@ -153,6 +164,58 @@ struct LogEvent<'a> {
     message: Option<Cow<'a, str>>,
 }
 
+/// A message of `aws sqs receive-message`: its body.
+#[derive(Deserialize)]
+struct SqsMessage<'a> {
+    #[serde(
+        rename = "Body",
+        borrow,
+        default,
+        deserialize_with = "crate::ingest::lenient::opt_cow"
+    )]
+    body: Option<Cow<'a, str>>,
+}
+
+/// A record of a Lambda function's event from SNS (`Sns.Message`) or SQS (`body`): what an
+/// incident-response function logs of what it was given.
+#[derive(Deserialize)]
+struct LambdaRecord<'a> {
+    #[serde(
+        rename = "EventSource",
+        alias = "eventSource",
+        borrow,
+        default,
+        deserialize_with = "crate::ingest::lenient::opt_cow"
+    )]
+    source: Option<Cow<'a, str>>,
+    #[serde(rename = "Sns", borrow, default)]
+    sns: Option<LambdaSns<'a>>,
+    #[serde(borrow, default, deserialize_with = "crate::ingest::lenient::opt_cow")]
+    body: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct LambdaSns<'a> {
+    #[serde(
+        rename = "Message",
+        borrow,
+        default,
+        deserialize_with = "crate::ingest::lenient::opt_cow"
+    )]
+    message: Option<Cow<'a, str>>,
+}
+
+impl LambdaRecord<'_> {
+    /// The message of an SNS or SQS record; `None` for anything else (a CloudTrail record).
+    fn message(&self) -> Option<&str> {
+        match self.source.as_deref() {
+            Some("aws:sns") => self.sns.as_ref()?.message.as_deref(),
+            Some("aws:sqs") => self.body.as_deref(),
+            _ => None,
+        }
+    }
+}
+
 /// One field of a Logs Insights result row.
 #[derive(Deserialize)]
 struct ResultField<'a> {
@@ -180,6 +243,11 @@ pub(super) enum List {
     LogEvents,
     /// Logs Insights result rows: each row's `@message` is a record.
     InsightsRows,
+    /// A Lambda function's event from SNS or SQS (`{"Records":[{"EventSource":"aws:sns",…}]}`):
+    /// each record's message is a record.
+    LambdaRecords,
+    /// `aws sqs receive-message` output: each message's body is a record.
+    SqsMessages,
     /// A bare top-level array: each element is classified on its own.
     Bare,
 }
@@ -252,7 +320,39 @@ impl<S: Sink> Ctx<'_, '_, S> {
             List::Events => self.lookup_event(raw, i, depth),
             List::LogEvents => self.log_event(raw, i, depth),
             List::InsightsRows => self.insights_row(raw, i, depth),
+            List::LambdaRecords => match serde_json::from_str::<LambdaRecord>(raw) {
+                Ok(r) => match r.message() {
+                    Some(m) => self.carried(m, Some(i), depth, "the SNS or SQS message"),
+                    None => self.err(Some(i), "Lambda event record without an SNS or SQS message"),
+                },
+                Err(e) => self.err(Some(i), format!("invalid Lambda event record: {e}")),
+            },
+            List::SqsMessages => match serde_json::from_str::<SqsMessage>(raw) {
+                Ok(SqsMessage { body: Some(b) }) => {
+                    self.carried(&b, Some(i), depth, "the SQS message body")
+                }
+                Ok(_) => self.err(Some(i), "SQS message without a body"),
+                Err(e) => self.err(Some(i), format!("invalid SQS message: {e}")),
+            },
         }
+    }
+
+    /// A message carried by SNS or SQS, read as the JSON it holds (an EventBridge event, an SNS
+    /// notification, a record); `what` names it when it holds something else.
+    fn carried(&mut self, message: &str, index: Option<u64>, depth: u8, what: &str) {
+        let text = message.trim();
+        if text.len() > MAX_RECORD_BYTES {
+            return self.err(index, too_large());
+        }
+        if !text.starts_with(['{', '[']) {
+            return self.err(
+                index,
+                format!("{what} is not JSON (a finding, an event or a record)"),
+            );
+        }
+        let was = std::mem::replace(&mut self.decoded, true);
+        self.value(text, index, depth + 1);
+        self.decoded = was;
     }
 
     /// One Logs Insights result row: its `@message` field is the record (a query that does not
@@ -407,10 +507,34 @@ impl<S: Sink> Ctx<'_, '_, S> {
         .into_iter()
         .filter_map(|(list, items, ambiguous)| Some((list, items.as_ref()?, ambiguous)))
         .find(|(list, items, ambiguous)| !ambiguous || looks_like(*list, items))
-        .map(|(list, items, _)| (list, items));
+        .map(|(list, items, _)| match (list, items.first()) {
+            // A Lambda function's event from SNS or SQS shares CloudTrail's `Records`: told
+            // apart by its first record, once per list (a batch is of one source).
+            (List::Records, Some(first))
+                if serde_json::from_str::<LambdaRecord>(first.get())
+                    .is_ok_and(|r| r.message().is_some()) =>
+            {
+                (List::LambdaRecords, items)
+            }
+            _ => (list, items),
+        });
         if let Some((list, items)) = list {
             for (i, r) in items.iter().enumerate() {
                 self.list_item(list, r.get(), i as u64, depth);
+            }
+        } else if let (Some(message), Some(_)) = (top.sns_message, &top.topic_arn) {
+            match serde_json::from_str::<Cow<str>>(message.get()) {
+                Ok(m) => self.carried(&m, index, depth, "the SNS message"),
+                Err(_) => self.err(index, "SNS notification whose Message is not text"),
+            }
+        } else if let Some(messages) = top.sqs_messages {
+            match serde_json::from_str::<Vec<&RawValue>>(messages.get()) {
+                Ok(items) => {
+                    for (i, m) in items.iter().enumerate() {
+                        self.list_item(List::SqsMessages, m.get(), i as u64, depth);
+                    }
+                }
+                Err(e) => self.err(index, format!("invalid SQS Messages list: {e}")),
             }
         } else if let Some(detail) = top.detail {
             match top.detail_type.as_deref() {
