@@ -1920,3 +1920,145 @@ fn an_action_on_a_finding_of_another_region_acts_in_that_region() {
     let report = actions::execute(&plan, &mut r, &mut log, &ExecOptions::default()).unwrap();
     assert_eq!(report.outcome, actions::Outcome::Done, "{report:#?}");
 }
+
+/// A GuardDuty administrator's finding about a member account's instance: without a member role
+/// the action is refused naming both accounts; with `--respond-role` the responder assumes that
+/// role in the member account (from its own credentials), plans and acts there as that role, and
+/// the audit records name the member account. moto keeps each account's resources apart by the
+/// credentials' account, as AWS does.
+#[test]
+fn an_action_on_a_member_accounts_finding_assumes_the_member_role() {
+    let (_g, url) = moto();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let conf = sdk_config(&rt, &url, "us-east-1");
+    let member = "111111111111";
+    let assumed = rt
+        .block_on(
+            aws_sdk_sts::Client::new(&conf)
+                .assume_role()
+                .role_arn(format!("arn:aws:iam::{member}:role/IncidentResponder"))
+                .role_session_name("setup")
+                .send(),
+        )
+        .unwrap();
+    let c = assumed.credentials().unwrap();
+    let member_conf = conf
+        .to_builder()
+        .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(
+            aws_sdk_ec2::config::Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_string()),
+                None,
+                "member",
+            ),
+        ))
+        .build();
+    let ec2 = aws_sdk_ec2::Client::new(&member_conf);
+    let (instance, eni) = rt.block_on(async {
+        let vpc = ec2
+            .create_vpc()
+            .cidr_block("10.7.0.0/16")
+            .send()
+            .await
+            .unwrap();
+        let sub = ec2
+            .create_subnet()
+            .vpc_id(vpc.vpc().unwrap().vpc_id().unwrap())
+            .cidr_block("10.7.1.0/24")
+            .availability_zone("us-east-1a")
+            .send()
+            .await
+            .unwrap();
+        let run = ec2
+            .run_instances()
+            .image_id("ami-12345678")
+            .instance_type(ec2t::InstanceType::T3Micro)
+            .min_count(1)
+            .max_count(1)
+            .subnet_id(sub.subnet().unwrap().subnet_id().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let i = &run.instances()[0];
+        (
+            i.instance_id().unwrap().to_string(),
+            i.network_interfaces()[0]
+                .network_interface_id()
+                .unwrap()
+                .to_string(),
+        )
+    });
+    let opts = vigil::aws::AwsOptions {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(url.clone()),
+        max_attempts: Some(1),
+        ..Default::default()
+    };
+    let mut r = vigil::aws::connect_responder(&opts).unwrap();
+    let own = r.identity().unwrap().account;
+    assert_ne!(own, member);
+    let action = actions::Action::Quarantine {
+        instance: instance.clone(),
+    };
+    let ctx = actions::plan::PlanContext {
+        case: "IR-M".into(),
+        now: actions::audit::now_utc(),
+        source: Some(actions::plan::Place {
+            account: Some(member.into()),
+            region: Some("us-east-1".into()),
+        }),
+        ..Default::default()
+    };
+    let err = actions::gather_and_plan(&action, &mut r, &ctx).unwrap_err();
+    assert_eq!(
+        err,
+        actions::PlanError::OtherAccount(member.into(), own.clone())
+    );
+    assert!(err.to_string().contains("--respond-role"), "{err}");
+
+    let mut r = r.with_member_role("IncidentResponder", &own);
+    let plan = actions::gather_and_plan(&action, &mut r, &ctx).unwrap();
+    assert_eq!(plan.operator.account, member);
+    assert!(
+        plan.operator
+            .arn
+            .contains(":assumed-role/IncidentResponder/vigil"),
+        "{:?}",
+        plan.operator
+    );
+    // In between, the responder's own finding is acted on as itself.
+    let mut own_ctx = ctx.clone();
+    own_ctx.source = None;
+    assert_eq!(r.identity().unwrap().account, member);
+    let _ = actions::gather_and_plan(&action, &mut r, &own_ctx);
+    assert_eq!(r.identity().unwrap().account, own);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let mut log = actions::AuditLog::open(&path).unwrap();
+    let report = actions::execute(&plan, &mut r, &mut log, &ExecOptions::default()).unwrap();
+    assert_eq!(report.outcome, actions::Outcome::Done, "{report:#?}");
+    let groups = rt.block_on(async {
+        ec2.describe_network_interfaces()
+            .network_interface_ids(&eni)
+            .send()
+            .await
+            .unwrap()
+            .network_interfaces()[0]
+            .groups()
+            .iter()
+            .filter_map(|g| g.group_name().map(str::to_string))
+            .collect::<Vec<_>>()
+    });
+    assert!(
+        !groups.is_empty() && groups.iter().all(|g| g.starts_with("vigil-contain-")),
+        "{groups:?}"
+    );
+    let recs = audit(&path);
+    assert_paired(&recs, "IR-M");
+    assert!(recs.iter().all(|x| x.account == member), "{recs:#?}");
+}

@@ -311,8 +311,9 @@ pub fn execute(
         created: BTreeMap::new(),
         failed: None,
     };
-    // Where it was planned: the calls go to the region the plan read.
-    if let Err(e) = responder.act_in(plan.region.as_deref()) {
+    // Where it was planned: the calls go to the account and region the plan read.
+    let account = Some(plan.operator.account.as_str()).filter(|a| !a.is_empty());
+    if let Err(e) = responder.act_at(account, plan.region.as_deref()) {
         report.outcome = Outcome::Failed {
             step: 1,
             error: format!("{}: {}", e.code, e.plain()),

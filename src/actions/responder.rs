@@ -16,10 +16,12 @@ pub trait Inspect {
     /// True for the demo world (audit records are marked demo).
     fn is_demo(&self) -> bool;
     /// Reads and acts in `region` from now on (`None`: the region the session was opened in),
-    /// so an action on a finding of another region acts where its resources are. A session
-    /// bound to one place (the demo world) stays there.
-    fn act_in(&mut self, region: Option<&str>) -> Result<(), CallError> {
-        let _ = region;
+    /// and for `account` when the session may assume a role there (an organisation's
+    /// incident-response role in a member account; `None` or the session's own: as itself), so
+    /// an action on a finding acts where its resources are. A session bound to one place (the
+    /// demo world) stays there.
+    fn act_at(&mut self, account: Option<&str>, region: Option<&str>) -> Result<(), CallError> {
+        let _ = (account, region);
         Ok(())
     }
     fn identity(&mut self) -> Result<Identity, CallError>;
@@ -86,8 +88,8 @@ impl<T: Inspect + ?Sized> Inspect for Box<T> {
     fn is_demo(&self) -> bool {
         (**self).is_demo()
     }
-    fn act_in(&mut self, region: Option<&str>) -> Result<(), CallError> {
-        (**self).act_in(region)
+    fn act_at(&mut self, account: Option<&str>, region: Option<&str>) -> Result<(), CallError> {
+        (**self).act_at(account, region)
     }
     fn identity(&mut self) -> Result<Identity, CallError> {
         (**self).identity()

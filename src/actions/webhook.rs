@@ -192,8 +192,8 @@ impl<R: Inspect> Inspect for WebhookResponder<R> {
     fn is_demo(&self) -> bool {
         self.inner.is_demo()
     }
-    fn act_in(&mut self, region: Option<&str>) -> Result<(), CallError> {
-        self.inner.act_in(region)
+    fn act_at(&mut self, account: Option<&str>, region: Option<&str>) -> Result<(), CallError> {
+        self.inner.act_at(account, region)
     }
     fn identity(&mut self) -> Result<Identity, CallError> {
         self.inner.identity()

@@ -350,7 +350,46 @@ pub(super) fn connect(opts: &AwsOptions) -> Result<Clients, AwsError> {
             rt.block_on(loader(opts).credentials_provider(provider).load())
         }
     };
-    Ok(Clients {
+    Ok(clients(rt, &conf, opts))
+}
+
+/// Clients in `region` acting as `role_arn`, the role assumed with `base`'s credentials: a
+/// member account's incident-response role, assumed from the session's own (role chaining).
+pub(super) fn connect_assumed(
+    opts: &AwsOptions,
+    base: &Clients,
+    region: &str,
+    role_arn: &str,
+) -> Result<Clients, AwsError> {
+    let opts = AwsOptions {
+        region: Some(region.to_string()),
+        ..opts.clone()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(AwsError::Runtime)?;
+    let mut own = loader(&opts);
+    if let Some(c) = &base.credentials {
+        own = own.credentials_provider(c.clone());
+    }
+    let conf = rt.block_on(own.load());
+    let role = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+        .configure(&conf)
+        .session_name("vigil");
+    let provider = rt.block_on(role.build());
+    let conf = rt.block_on(loader(&opts).credentials_provider(provider).load());
+    Ok(clients(rt, &conf, &opts))
+}
+
+/// Every service's client over one configuration, on the runtime `rt`.
+fn clients(
+    rt: tokio::runtime::Runtime,
+    conf: &aws_config::SdkConfig,
+    opts: &AwsOptions,
+) -> Clients {
+    let conf = conf.clone();
+    Clients {
         credentials: conf.credentials_provider(),
         region: conf.region().map(|r| r.to_string()).unwrap_or_default(),
         ec2: aws_sdk_ec2::Client::new(&conf),
@@ -373,7 +412,7 @@ pub(super) fn connect(opts: &AwsOptions) -> Result<Clients, AwsError> {
                 .build(),
         ),
         rt: OwnRuntime(Some(rt)),
-    })
+    }
 }
 
 /// An SDK error in plain words: the service's code and message, the request id; connection

@@ -51,13 +51,19 @@ pub struct AwsReader(Clients, Regions);
 /// Reads and changes the account.
 pub struct AwsResponder(Clients, Regions);
 
-/// What a session needs to work in another region than its clients' (`.0`): how it was
-/// connected, its own region, and the clients of the regions it worked in before (each region
-/// connected once).
+/// What a session needs to work elsewhere than its clients' place (`.0`): how it was connected,
+/// its own region and account, the role it may assume in another account, and the clients of the
+/// places it worked in before (each connected once).
 struct Regions {
     opts: AwsOptions,
     home: String,
-    parked: BTreeMap<String, Clients>,
+    /// The session's own account and the role it assumes in another account's finding
+    /// (`--respond-role`); without one, it acts only as itself.
+    member: Option<(String, String)>,
+    /// Where the active clients act: the account whose role they assumed (`None`: as the
+    /// session itself) and the region.
+    active: (Option<String>, String),
+    parked: BTreeMap<(Option<String>, String), Clients>,
 }
 
 impl Regions {
@@ -65,27 +71,81 @@ impl Regions {
         Regions {
             opts: opts.clone(),
             home: clients.region.clone(),
+            member: None,
+            active: (None, clients.region.clone()),
             parked: BTreeMap::new(),
         }
     }
 
-    /// Makes `active` the clients of `region` (`None`: the session's own), parking the others.
-    fn switch(&mut self, active: &mut Clients, region: Option<&str>) -> Result<(), CallError> {
-        let want = region.unwrap_or(&self.home);
-        if active.region == want {
+    /// Makes `active` the clients of `account` and `region` (`None`: the session's own),
+    /// parking the others. Another account is reached only through the member role.
+    fn switch(
+        &mut self,
+        active: &mut Clients,
+        account: Option<&str>,
+        region: Option<&str>,
+    ) -> Result<(), CallError> {
+        let region = region.unwrap_or(&self.home).to_string();
+        let member = match (&self.member, account) {
+            (Some((own, _)), Some(a)) if a != own => Some(a.to_string()),
+            _ => None,
+        };
+        let want = (member, region);
+        if self.active == want {
             return Ok(());
         }
-        let next = match self.parked.remove(want) {
+        let next = match self.parked.remove(&want) {
             Some(c) => c,
-            None => connect(&AwsOptions {
-                region: Some(want.to_string()),
-                ..self.opts.clone()
-            })
-            .map_err(|e| CallError::new("vigil.Connect", format!("{want}: {e}")))?,
+            None => self.connect(active, &want)?,
         };
         let was = std::mem::replace(active, next);
-        self.parked.insert(was.region.clone(), was);
+        let at = std::mem::replace(&mut self.active, want);
+        self.parked.insert(at, was);
         Ok(())
+    }
+
+    /// Clients for `place`: the session's own credentials in its region, or the member role
+    /// assumed with them.
+    fn connect(
+        &self,
+        active: &Clients,
+        (account, region): &(Option<String>, String),
+    ) -> Result<Clients, CallError> {
+        let failed = |e: AwsError| CallError::new("vigil.Connect", format!("{region}: {e}"));
+        match (account, &self.member) {
+            (Some(account), Some((_, role))) => {
+                // The session's own clients (of any region) hold its credentials.
+                let own = if self.active.0.is_none() {
+                    active
+                } else {
+                    self.parked
+                        .iter()
+                        .find(|(k, _)| k.0.is_none())
+                        .map(|(_, c)| c)
+                        .ok_or_else(|| CallError::new("vigil.Connect", "no own session"))?
+                };
+                let arn = format!(
+                    "arn:{}:iam::{account}:role/{role}",
+                    crate::model::arn::partition_of_region(Some(region))
+                );
+                clients::connect_assumed(&self.opts, own, region, &arn).map_err(failed)
+            }
+            _ => connect(&AwsOptions {
+                region: Some(region.clone()),
+                ..self.opts.clone()
+            })
+            .map_err(failed),
+        }
+    }
+}
+
+impl AwsResponder {
+    /// Lets the responder act on another account's finding by assuming `role` (a name) in that
+    /// account, from its own credentials: an organisation's incident-response role. `own` is
+    /// the responder's account (sts:GetCallerIdentity), the one it acts in as itself.
+    pub fn with_member_role(mut self, role: &str, own: &str) -> AwsResponder {
+        self.1.member = Some((own.to_string(), role.to_string()));
+        self
     }
 }
 
@@ -336,8 +396,12 @@ macro_rules! inspect_impl {
             fn is_demo(&self) -> bool {
                 false
             }
-            fn act_in(&mut self, region: Option<&str>) -> Result<(), CallError> {
-                self.1.switch(&mut self.0, region)
+            fn act_at(
+                &mut self,
+                account: Option<&str>,
+                region: Option<&str>,
+            ) -> Result<(), CallError> {
+                self.1.switch(&mut self.0, account, region)
             }
             fn identity(&mut self) -> Result<Identity, CallError> {
                 sts::identity(&self.0)

@@ -394,6 +394,11 @@ pub struct RespondArgs {
     /// Slack/Discord-compatible webhook for notify (also VIGIL_WEBHOOK_URL)
     #[arg(long, value_name = "URL", requires = "respond")]
     pub webhook: Option<String>,
+    /// Act on another account's finding (a GuardDuty administrator's member) by assuming this
+    /// role in that account, from the responder's own credentials (e.g. IncidentResponder);
+    /// without it such a finding's actions are refused
+    #[arg(long, value_name = "NAME", requires = "respond")]
+    pub respond_role: Option<String>,
 }
 
 // `vigil analyze`. A plain comment: the command's help is the variant's doc comment above.

@@ -17,6 +17,9 @@ pub(crate) fn aws_arming(
     let who = responder
         .identity()
         .map_err(|e| CliError::Unreachable(e.plain()))?;
+    if let Some(role) = &act.respond_role {
+        responder = responder.with_member_role(role, &who.account);
+    }
     let env = |k: &str| std::env::var(k).ok().filter(|s| !s.is_empty());
     // Unlike `demo` and `act`, an empty `--webhook ""` is not "none" here: it fails to parse.
     let webhook = act

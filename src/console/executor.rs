@@ -27,32 +27,38 @@ use tokio::sync::Notify;
 pub struct Armed {
     session: Arc<Mutex<ResponderSession>>,
     audit_path: PathBuf,
-    /// The region each job's plan acts in, for the calls that follow it (its snapshots'
-    /// progress, its Run Command's status).
-    regions: Arc<Mutex<std::collections::HashMap<u64, Option<String>>>>,
+    /// The account and region each job's plan acts in, for the calls that follow it (its
+    /// snapshots' progress, its Run Command's status).
+    places: Arc<Mutex<std::collections::HashMap<u64, JobPlace>>>,
 }
+
+/// The account a job's plan acts in (its operator's) and its region (`None`: the session's).
+type JobPlace = (String, Option<String>);
 
 impl Armed {
     pub fn new(responder: Box<dyn Responder + Send>, audit_path: PathBuf) -> Armed {
         Armed {
             session: Arc::new(Mutex::new(ResponderSession::new(responder))),
             audit_path,
-            regions: Arc::default(),
+            places: Arc::default(),
         }
     }
 
-    /// The session, reading and acting in the region of `job`'s plan.
+    /// The session, reading and acting in the account and region of `job`'s plan.
     fn lock_for(&self, job: u64) -> Result<MutexGuard<'_, ResponderSession>, EffectError> {
-        let region = self
-            .regions
+        let (account, region) = self
+            .places
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&job)
             .cloned()
-            .flatten();
+            .unwrap_or_default();
         let mut s = self.lock();
         s.responder()
-            .act_in(region.as_deref())
+            .act_at(
+                Some(account.as_str()).filter(|a| !a.is_empty()),
+                region.as_deref(),
+            )
             .map_err(|e| EffectError::Responder(e.plain()))?;
         Ok(s)
     }
@@ -100,10 +106,10 @@ impl Armed {
                         return;
                     }
                 };
-                self.regions
+                self.places
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .insert(job, plan.region.clone());
+                    .insert(job, (plan.operator.account.clone(), plan.region.clone()));
                 let mut s = self.lock();
                 let res =
                     actions::execute(&plan, s.responder(), &mut log, &ExecOptions { dry_run });
@@ -179,11 +185,12 @@ impl Armed {
         let (bucket, prefix) = evidence::store_of(store)
             .ok_or_else(|| EffectError::Plan(format!("{store} is not s3://BUCKET/PREFIX")))?;
         let folder = evidence::collect_folder(&prefix, &ctx.case, instance, command_id);
-        // The evidence store is read from the session's own region, where it was given.
+        // The evidence store is read as the session itself, in its own region, where it was
+        // given.
         let objects = {
             let mut s = self.lock();
             let r = s.responder();
-            r.act_in(None)
+            r.act_at(None, None)
                 .and_then(|()| r.stored_objects(&bucket, &folder))
                 .map_err(|e| EffectError::Responder(e.plain()))?
         };

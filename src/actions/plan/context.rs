@@ -63,7 +63,7 @@ pub enum PlanError {
     #[error("`{0}` is not an AWS account id (12 digits)")]
     BadAccount(String),
     #[error(
-        "the finding is in account {0}, but the responder is signed in to account {1}: run vigil with a profile (or --role-arn) for {0} to act there"
+        "the finding is in account {0}, but the responder is signed in to account {1}: give --respond-role NAME (a role in {0} the responder may assume), or run vigil with a profile (or --role-arn) for {0}"
     )]
     OtherAccount(String, String),
     #[error("no instance {0} in {1}, the finding's region (check the id and the account)")]

@@ -29,14 +29,17 @@ use crate::actions::names::role_name;
 use context::instance;
 
 /// Reads what `action` needs from the account and plans it ([`gather`], then [`plan`]), in the
-/// region of the finding it was built from (else the session's own).
+/// account and region of the finding it was built from (else the session's own).
 pub fn gather_and_plan(
     action: &Action,
     inspect: &mut dyn crate::actions::Inspect,
     ctx: &PlanContext,
 ) -> Result<Plan, PlanError> {
-    let region = ctx.source.as_ref().and_then(|s| s.region.as_deref());
-    inspect.act_in(region)?;
+    let source = ctx.source.as_ref();
+    inspect.act_at(
+        source.and_then(|s| s.account.as_deref()),
+        source.and_then(|s| s.region.as_deref()),
+    )?;
     // Who acts first: another account's finding is refused before its resources are looked for.
     if ctx.source.as_ref().is_some_and(|s| s.account.is_some()) {
         same_account(action, ctx, &inspect.identity()?.account)?;
