@@ -544,6 +544,23 @@ fn other_resources_are_named_and_linked() {
     assert_eq!(rds.resource, "orders-db");
     assert!(has(rds, "ip:192.0.2.150"));
 
+    // Malware Protection's scans name what was scanned, by the id its ARN ends with.
+    assert_eq!(
+        by_type("Execution:EC2/MaliciousFile!Snapshot").resource,
+        "snap-0123456789abcdef0"
+    );
+    assert_eq!(
+        by_type("Execution:EC2/MaliciousFile!AMI").resource,
+        "ami-0abcdef1234567890"
+    );
+    assert_eq!(
+        by_type("Execution:EC2/MaliciousFile!RecoveryPoint").resource,
+        "1EB3B5E7-9EB0-435A-A80B-108B488B0D45"
+    );
+    let limitless = by_type("CredentialAccess:RDS/AnomalousBehavior.SuccessfulBruteForce");
+    assert_eq!(limitless.resource, "orders-shards");
+    assert!(has(limitless, "ip:192.0.2.151"));
+
     let remote = by_type("Discovery:IAMUser");
     assert!(has(remote, "account:444455556666"), "{:?}", remote.entities);
     assert!(has(remote, "user:arn:aws:iam::111122223333:user/john_doe"));

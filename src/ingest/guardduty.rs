@@ -48,6 +48,11 @@ struct Resource {
     ecs_cluster_details: Option<Named>,
     rds_db_instance_details: Option<Named>,
     container_details: Option<Named>,
+    /// Malware Protection's scans: an EBS snapshot, an AMI, an AWS Backup recovery point.
+    ebs_snapshot_details: Option<Named>,
+    ec2_image_details: Option<Named>,
+    recovery_point_details: Option<Named>,
+    rds_limitless_db_details: Option<Named>,
 }
 
 /// The resources other than instances, keys and buckets (a Lambda function, an EKS or ECS
@@ -63,7 +68,44 @@ struct Named {
     #[serde(deserialize_with = "lenient::opt_nonempty")]
     db_instance_identifier: Option<String>,
     #[serde(deserialize_with = "lenient::opt_nonempty")]
+    db_shard_group_identifier: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    snapshot_arn: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    image_arn: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    recovery_point_arn: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
     role: Option<String>,
+}
+
+impl Named {
+    /// What names the resource: a name or identifier as given, or the id an ARN ends with
+    /// (`snap-…`, `ami-…`, a recovery point's id).
+    fn label(&self) -> Option<String> {
+        let named = [
+            &self.function_name,
+            &self.db_instance_identifier,
+            &self.db_shard_group_identifier,
+            &self.name,
+        ]
+        .into_iter()
+        .flatten()
+        .find(|v| !entity::is_placeholder(v))
+        .cloned();
+        named.or_else(|| {
+            [
+                &self.snapshot_arn,
+                &self.image_arn,
+                &self.recovery_point_arn,
+            ]
+            .into_iter()
+            .flatten()
+            .map(|arn| crate::model::arn::short_name(arn))
+            .map(|r| r.rsplit(['/', ':']).next().unwrap_or(r).to_string())
+            .find(|v| !v.is_empty() && !entity::is_placeholder(v))
+        })
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -435,6 +477,10 @@ impl Resource {
             &self.ecs_cluster_details,
             &self.rds_db_instance_details,
             &self.container_details,
+            &self.ebs_snapshot_details,
+            &self.ec2_image_details,
+            &self.recovery_point_details,
+            &self.rds_limitless_db_details,
         ];
         for n in named.into_iter().flatten() {
             // A Lambda function's execution role: what its code acts as.
@@ -444,13 +490,10 @@ impl Resource {
                     .and_then(crate::model::arn::classify_identifier)
                     .filter(|r| r.kind == EntityKind::Role),
             );
-            if let Some(name) = [&n.function_name, &n.db_instance_identifier, &n.name]
-                .into_iter()
-                .flatten()
-                .find(|v| !entity::is_placeholder(v))
+            if let Some(name) = n.label()
                 && label.is_empty()
             {
-                label = name.clone();
+                label = name;
             }
         }
         if label.is_empty() {
