@@ -26,6 +26,7 @@ mod doctor;
 mod ec2;
 mod guardduty;
 mod iam;
+mod places;
 mod route53resolver;
 mod s3;
 mod securityhub;
@@ -40,111 +41,24 @@ use clients::{Clients, connect};
 pub use cloudtrail::{LakePage, LakeStatus, LookupPage};
 pub use doctor::{Check, Outcome, TargetReport, doctor};
 pub use guardduty::{Fetched, ListSet};
+use places::Places;
 
 /// A GuardDuty list's content as read from S3, or why it could not be.
 pub type ListContent = Result<Vec<u8>, CallError>;
 pub use s3::{Listing, S3Object};
 
 /// Reads only. Has no method that changes the account.
-pub struct AwsReader(Clients, Regions);
+pub struct AwsReader(Clients, Places);
 
 /// Reads and changes the account.
-pub struct AwsResponder(Clients, Regions);
-
-/// What a session needs to work elsewhere than its clients' place (`.0`): how it was connected,
-/// its own region and account, the role it may assume in another account, and the clients of the
-/// places it worked in before (each connected once).
-struct Regions {
-    opts: AwsOptions,
-    home: String,
-    /// The session's own account and the role it assumes in another account's finding
-    /// (`--respond-role`); without one, it acts only as itself.
-    member: Option<(String, String)>,
-    /// Where the active clients act: the account whose role they assumed (`None`: as the
-    /// session itself) and the region.
-    active: (Option<String>, String),
-    parked: BTreeMap<(Option<String>, String), Clients>,
-}
-
-impl Regions {
-    fn new(opts: &AwsOptions, clients: &Clients) -> Regions {
-        Regions {
-            opts: opts.clone(),
-            home: clients.region.clone(),
-            member: None,
-            active: (None, clients.region.clone()),
-            parked: BTreeMap::new(),
-        }
-    }
-
-    /// Makes `active` the clients of `account` and `region` (`None`: the session's own),
-    /// parking the others. Another account is reached only through the member role.
-    fn switch(
-        &mut self,
-        active: &mut Clients,
-        account: Option<&str>,
-        region: Option<&str>,
-    ) -> Result<(), CallError> {
-        let region = region.unwrap_or(&self.home).to_string();
-        let member = match (&self.member, account) {
-            (Some((own, _)), Some(a)) if a != own => Some(a.to_string()),
-            _ => None,
-        };
-        let want = (member, region);
-        if self.active == want {
-            return Ok(());
-        }
-        let next = match self.parked.remove(&want) {
-            Some(c) => c,
-            None => self.connect(active, &want)?,
-        };
-        let was = std::mem::replace(active, next);
-        let at = std::mem::replace(&mut self.active, want);
-        self.parked.insert(at, was);
-        Ok(())
-    }
-
-    /// Clients for `place`: the session's own credentials in its region, or the member role
-    /// assumed with them.
-    fn connect(
-        &self,
-        active: &Clients,
-        (account, region): &(Option<String>, String),
-    ) -> Result<Clients, CallError> {
-        let failed = |e: AwsError| CallError::new("vigil.Connect", format!("{region}: {e}"));
-        match (account, &self.member) {
-            (Some(account), Some((_, role))) => {
-                // The session's own clients (of any region) hold its credentials.
-                let own = if self.active.0.is_none() {
-                    active
-                } else {
-                    self.parked
-                        .iter()
-                        .find(|(k, _)| k.0.is_none())
-                        .map(|(_, c)| c)
-                        .ok_or_else(|| CallError::new("vigil.Connect", "no own session"))?
-                };
-                let arn = format!(
-                    "arn:{}:iam::{account}:role/{role}",
-                    crate::model::arn::partition_of_region(Some(region))
-                );
-                clients::connect_assumed(&self.opts, own, region, &arn).map_err(failed)
-            }
-            _ => connect(&AwsOptions {
-                region: Some(region.clone()),
-                ..self.opts.clone()
-            })
-            .map_err(failed),
-        }
-    }
-}
+pub struct AwsResponder(Clients, Places);
 
 impl AwsResponder {
     /// Lets the responder act on another account's finding by assuming `role` (a name) in that
     /// account, from its own credentials: an organisation's incident-response role. `own` is
     /// the responder's account (sts:GetCallerIdentity), the one it acts in as itself.
     pub fn with_member_role(mut self, role: &str, own: &str) -> AwsResponder {
-        self.1.member = Some((own.to_string(), role.to_string()));
+        self.1.set_member_role(own, role);
         self
     }
 }
@@ -174,14 +88,14 @@ pub fn assume_role_with_mfa(
 /// A session that can read the account and plan, and nothing else.
 pub fn connect_read_only(opts: &AwsOptions) -> Result<AwsReader, AwsError> {
     let c = connect(opts)?;
-    let r = Regions::new(opts, &c);
+    let r = Places::new(opts, &c);
     Ok(AwsReader(c, r))
 }
 
 /// A session that can act on the account.
 pub fn connect_responder(opts: &AwsOptions) -> Result<AwsResponder, AwsError> {
     let c = connect(opts)?;
-    let r = Regions::new(opts, &c);
+    let r = Places::new(opts, &c);
     Ok(AwsResponder(c, r))
 }
 
