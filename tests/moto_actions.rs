@@ -2061,4 +2061,21 @@ fn an_action_on_a_member_accounts_finding_assumes_the_member_role() {
     let recs = audit(&path);
     assert_paired(&recs, "IR-M");
     assert!(recs.iter().all(|x| x.account == member), "{recs:#?}");
+
+    // A live session over two profiles, the second signing in to the member account (here
+    // through its own role): a finding of that account is acted on as that profile.
+    let second = vigil::aws::AwsOptions {
+        role_arn: Some(format!("arn:aws:iam::{member}:role/Operations")),
+        ..opts.clone()
+    };
+    let mut r = vigil::aws::connect_responder(&opts)
+        .unwrap()
+        .with_profiles(&own, vec![(member.to_string(), second)]);
+    let plan = actions::gather_and_plan(&action, &mut r, &ctx).unwrap();
+    assert_eq!(plan.operator.account, member);
+    assert!(
+        plan.operator.arn.contains(":assumed-role/Operations/"),
+        "{:?}",
+        plan.operator
+    );
 }

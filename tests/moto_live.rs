@@ -721,3 +721,155 @@ fn securityhub_findings_join_the_live_poll() {
         third.findings[0].severity
     );
 }
+
+/// `vigil live` over two profiles, the second signing in to a member account: a finding of the
+/// member account is acted on as that profile (its role in the member account), and the member's
+/// instance is quarantined, read back with the member's credentials.
+#[test]
+fn a_live_session_acts_on_a_member_finding_as_that_accounts_profile() {
+    use aws_sdk_ec2::types as ec2t;
+    let (m, url) = moto();
+    create_detector(&url, "us-east-1");
+    let member = "111111111111";
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let conf = crate::moto_support::sdk_config(&rt, &url, "us-east-1");
+    let c = rt
+        .block_on(
+            aws_sdk_sts::Client::new(&conf)
+                .assume_role()
+                .role_arn(format!("arn:aws:iam::{member}:role/Operations"))
+                .role_session_name("setup")
+                .send(),
+        )
+        .unwrap();
+    let c = c.credentials().unwrap();
+    let ec2 = aws_sdk_ec2::Client::new(
+        &conf
+            .to_builder()
+            .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(
+                aws_sdk_ec2::config::Credentials::new(
+                    c.access_key_id(),
+                    c.secret_access_key(),
+                    Some(c.session_token().to_string()),
+                    None,
+                    "member",
+                ),
+            ))
+            .build(),
+    );
+    let (instance, eni) = rt.block_on(async {
+        let vpc = ec2
+            .create_vpc()
+            .cidr_block("10.8.0.0/16")
+            .send()
+            .await
+            .unwrap();
+        let sub = ec2
+            .create_subnet()
+            .vpc_id(vpc.vpc().unwrap().vpc_id().unwrap())
+            .cidr_block("10.8.1.0/24")
+            .availability_zone("us-east-1a")
+            .send()
+            .await
+            .unwrap();
+        let run = ec2
+            .run_instances()
+            .image_id("ami-12345678")
+            .instance_type(ec2t::InstanceType::T3Micro)
+            .min_count(1)
+            .max_count(1)
+            .subnet_id(sub.subnet().unwrap().subnet_id().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let i = &run.instances()[0];
+        (
+            i.instance_id().unwrap().to_string(),
+            i.network_interfaces()[0]
+                .network_interface_id()
+                .unwrap()
+                .to_string(),
+        )
+    });
+    let all = seed(&m.findings, &[("us-east-1", 0..1)]);
+    let mut finding: serde_json::Value =
+        serde_json::from_str(&all[0].to_string().replace("i-0a1b2c3d4e5f60718", &instance))
+            .unwrap();
+    finding["accountId"] = serde_json::Value::from(member);
+    finding["region"] = serde_json::Value::from("us-east-1");
+    std::fs::write(&m.findings, format!(r#"{{"us-east-1": [{finding}]}}"#)).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let (config, credentials) = (dir.path().join("config"), dir.path().join("credentials"));
+    std::fs::write(
+        &config,
+        format!(
+            "[profile admin]\nregion = us-east-1\n\n[profile member]\nregion = us-east-1\n\
+             role_arn = arn:aws:iam::{member}:role/Operations\nsource_profile = admin\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        &credentials,
+        "[admin]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    )
+    .unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let bin = env!("CARGO_BIN_EXE_vigil");
+    let t = crate::tmux::Tmux::start(
+        "live-profiles",
+        (100, 30),
+        &format!(
+            // The profiles' credentials only: environment keys would win over both profiles.
+            "env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+             AWS_CONFIG_FILE={} AWS_SHARED_CREDENTIALS_FILE={} AWS_ENDPOINT_URL={url} \
+             AWS_MAX_ATTEMPTS=1 AWS_EC2_METADATA_DISABLED=true {bin} live --profile admin \
+             --profile member --region us-east-1 --endpoint-url {url} --respond --case IR-88 \
+             --audit-log {}; echo VIGIL-EXIT=$?; sleep 30",
+            config.display(),
+            credentials.display(),
+            audit.display()
+        ),
+    );
+    // Both profiles are polled: the header names both principals.
+    t.wait_for("assumed-role/Operations");
+    t.wait_for("C&CActivity");
+    t.keys(&["X"]);
+    let screen = t.wait_for("› confirm quarantine");
+    assert!(
+        screen.contains(&format!("{member}:assumed-role/Operations/")),
+        "{screen}"
+    );
+    for ch in instance[instance.len() - 4..].chars() {
+        t.keys(&[&ch.to_string()]);
+    }
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("done: quarantine {instance}"));
+    let groups = rt.block_on(async {
+        ec2.describe_network_interfaces()
+            .network_interface_ids(&eni)
+            .send()
+            .await
+            .unwrap()
+            .network_interfaces()[0]
+            .groups()
+            .iter()
+            .filter_map(|g| g.group_name().map(str::to_string))
+            .collect::<Vec<_>>()
+    });
+    assert!(
+        !groups.is_empty() && groups.iter().all(|g| g.starts_with("vigil-contain-")),
+        "{groups:?}"
+    );
+    let log = std::fs::read_to_string(&audit).unwrap();
+    assert!(
+        log.lines()
+            .all(|l| l.contains(&format!("\"account\":\"{member}\""))),
+        "{log}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("VIGIL-EXIT=0");
+}

@@ -61,6 +61,14 @@ impl AwsResponder {
         self.1.set_member_role(own, role);
         self
     }
+
+    /// Lets the responder act on the findings of the accounts these profiles sign in to
+    /// (`(account, options)`: a live session's other profiles), each as its own profile. `own`
+    /// is the responder's account.
+    pub fn with_profiles(mut self, own: &str, profiles: Vec<(String, AwsOptions)>) -> AwsResponder {
+        self.1.set_profiles(own, profiles);
+        self
+    }
 }
 
 /// Assumes `opts.role_arn` with the credentials `opts` finds and an MFA code: the temporary

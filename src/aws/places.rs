@@ -12,9 +12,12 @@ use std::collections::BTreeMap;
 pub(super) struct Places {
     opts: AwsOptions,
     home: String,
-    /// The session's own account and the role it assumes in another account's finding
-    /// (`--respond-role`); without one, it acts only as itself.
-    member: Option<(String, String)>,
+    /// The session's own account (known once another account may be reached), the role it
+    /// assumes in another account's finding (`--respond-role`), and the other profiles of a
+    /// live session by their account; without these, it acts only as itself.
+    own: Option<String>,
+    member_role: Option<String>,
+    profiles: BTreeMap<String, AwsOptions>,
     /// Where the active clients act: the account whose role they assumed (`None`: as the
     /// session itself) and the region.
     active: (Option<String>, String),
@@ -26,7 +29,9 @@ impl Places {
         Places {
             opts: opts.clone(),
             home: clients.region.clone(),
-            member: None,
+            own: None,
+            member_role: None,
+            profiles: BTreeMap::new(),
             active: (None, clients.region.clone()),
             parked: BTreeMap::new(),
         }
@@ -41,8 +46,12 @@ impl Places {
         region: Option<&str>,
     ) -> Result<(), CallError> {
         let region = region.unwrap_or(&self.home).to_string();
-        let member = match (&self.member, account) {
-            (Some((own, _)), Some(a)) if a != own => Some(a.to_string()),
+        let member = match (&self.own, account) {
+            (Some(own), Some(a))
+                if a != own && (self.profiles.contains_key(a) || self.member_role.is_some()) =>
+            {
+                Some(a.to_string())
+            }
             _ => None,
         };
         let want = (member, region);
@@ -62,19 +71,35 @@ impl Places {
     /// Acts in another account's findings by assuming `role` there; `own` is the session's
     /// account, where it acts as itself.
     pub(super) fn set_member_role(&mut self, own: &str, role: &str) {
-        self.member = Some((own.to_string(), role.to_string()));
+        self.own = Some(own.to_string());
+        self.member_role = Some(role.to_string());
     }
 
-    /// Clients for `place`: the session's own credentials in its region, or the member role
-    /// assumed with them.
+    /// Acts in these accounts' findings with their own profiles (a live session's other
+    /// profiles, by the account each signs in to); `own` is the session's account.
+    pub(super) fn set_profiles(&mut self, own: &str, profiles: Vec<(String, AwsOptions)>) {
+        self.own = Some(own.to_string());
+        self.profiles
+            .extend(profiles.into_iter().filter(|(a, _)| a != own));
+    }
+
+    /// Clients for `place`: the session's own credentials in its region, another account's
+    /// profile, or the member role assumed with the session's own credentials.
     fn connect(
         &self,
         active: &Clients,
         (account, region): &(Option<String>, String),
     ) -> Result<Clients, CallError> {
         let failed = |e: AwsError| CallError::new("vigil.Connect", format!("{region}: {e}"));
-        match (account, &self.member) {
-            (Some(account), Some((_, role))) => {
+        if let Some(opts) = account.as_ref().and_then(|a| self.profiles.get(a)) {
+            return connect(&AwsOptions {
+                region: Some(region.clone()),
+                ..opts.clone()
+            })
+            .map_err(failed);
+        }
+        match (account, &self.member_role) {
+            (Some(account), Some(role)) => {
                 // The session's own clients (of any region) hold its credentials.
                 let own = if self.active.0.is_none() {
                     active

@@ -101,11 +101,19 @@ pub fn run(args: LiveArgs, out: &mut dyn Write, start_logging: fn()) -> Result<E
                 .map(|r| format!(" --region {r}"))
                 .collect::<String>()
         );
+        // The other profiles' accounts: their findings are acted on as those profiles.
+        let mut others: Vec<(String, crate::aws::AwsOptions)> = Vec::new();
+        for t in &poller.targets {
+            if t.opts.profile != opts.profile && !others.iter().any(|(a, _)| *a == t.account) {
+                others.push((t.account.clone(), t.opts.clone()));
+            }
+        }
         Some(super::respond::aws_arming(
             &args.act,
             &opts,
             args.aws.profiles.first().map(String::as_str),
             open_command,
+            others,
         )?)
     } else {
         None

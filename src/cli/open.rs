@@ -43,6 +43,7 @@ pub fn run(args: OpenArgs, start_logging: fn()) -> Result<ExitCode, CliError> {
             &aws_options(aws),
             aws.profile.as_deref(),
             open_command,
+            Vec::new(),
         )?)
     } else {
         None

@@ -6,12 +6,14 @@ use crate::actions::Inspect;
 
 /// The AWS responder, checked before the terminal is taken over: the credentials must answer
 /// sts:GetCallerIdentity, so a bad profile is a one-line error, not a console that fails at the
-/// first action.
+/// first action. `others` are the accounts of a live session's other profiles, each with its
+/// options: a finding of one of them is acted on as that profile.
 pub(crate) fn aws_arming(
     act: &RespondArgs,
     opts: &crate::aws::AwsOptions,
     profile: Option<&str>,
     open_command: String,
+    others: Vec<(String, crate::aws::AwsOptions)>,
 ) -> Result<crate::console::Arming, CliError> {
     let mut responder = crate::aws::connect_responder(opts)?;
     let who = responder
@@ -19,6 +21,9 @@ pub(crate) fn aws_arming(
         .map_err(|e| CliError::Unreachable(e.plain()))?;
     if let Some(role) = &act.respond_role {
         responder = responder.with_member_role(role, &who.account);
+    }
+    if !others.is_empty() {
+        responder = responder.with_profiles(&who.account, others);
     }
     let env = |k: &str| std::env::var(k).ok().filter(|s| !s.is_empty());
     // Unlike `demo` and `act`, an empty `--webhook ""` is not "none" here: it fails to parse.
