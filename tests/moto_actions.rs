@@ -1800,41 +1800,7 @@ fn an_action_on_a_finding_of_another_region_acts_in_that_region() {
         .build()
         .unwrap();
     let west = aws_sdk_ec2::Client::new(&sdk_config(&rt, &url, "us-west-2"));
-    let (instance, eni) = rt.block_on(async {
-        let vpc = west
-            .create_vpc()
-            .cidr_block("10.9.0.0/16")
-            .send()
-            .await
-            .unwrap();
-        let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
-        let sub = west
-            .create_subnet()
-            .vpc_id(&vpc)
-            .cidr_block("10.9.1.0/24")
-            .availability_zone("us-west-2a")
-            .send()
-            .await
-            .unwrap();
-        let run = west
-            .run_instances()
-            .image_id("ami-12345678")
-            .instance_type(ec2t::InstanceType::T3Micro)
-            .min_count(1)
-            .max_count(1)
-            .subnet_id(sub.subnet().unwrap().subnet_id().unwrap())
-            .send()
-            .await
-            .unwrap();
-        let i = &run.instances()[0];
-        (
-            i.instance_id().unwrap().to_string(),
-            i.network_interfaces()[0]
-                .network_interface_id()
-                .unwrap()
-                .to_string(),
-        )
-    });
+    let (instance, eni) = lone_instance(&rt, &west, "10.9", "us-west-2a");
     let opts = vigil::aws::AwsOptions {
         region: Some("us-east-1".into()),
         endpoint_url: Some(url.clone()),
@@ -1879,18 +1845,7 @@ fn an_action_on_a_finding_of_another_region_acts_in_that_region() {
     let report = actions::execute(&plan, &mut r, &mut log, &ExecOptions::default()).unwrap();
     assert_eq!(report.outcome, actions::Outcome::Done, "{report:#?}");
     // Read back in us-west-2 through the SDK: the instance's interface is in the contain group.
-    let groups = rt.block_on(async {
-        west.describe_network_interfaces()
-            .network_interface_ids(&eni)
-            .send()
-            .await
-            .unwrap()
-            .network_interfaces()[0]
-            .groups()
-            .iter()
-            .filter_map(|g| g.group_name().map(str::to_string))
-            .collect::<Vec<_>>()
-    });
+    let groups = eni_group_names(&rt, &west, &eni);
     assert!(
         groups.iter().all(|g| g.starts_with("vigil-contain-")) && !groups.is_empty(),
         "{groups:?}"
@@ -1935,63 +1890,12 @@ fn an_action_on_a_member_accounts_finding_assumes_the_member_role() {
         .unwrap();
     let conf = sdk_config(&rt, &url, "us-east-1");
     let member = "111111111111";
-    let assumed = rt
-        .block_on(
-            aws_sdk_sts::Client::new(&conf)
-                .assume_role()
-                .role_arn(format!("arn:aws:iam::{member}:role/IncidentResponder"))
-                .role_session_name("setup")
-                .send(),
-        )
-        .unwrap();
-    let c = assumed.credentials().unwrap();
-    let member_conf = conf
-        .to_builder()
-        .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(
-            aws_sdk_ec2::config::Credentials::new(
-                c.access_key_id(),
-                c.secret_access_key(),
-                Some(c.session_token().to_string()),
-                None,
-                "member",
-            ),
-        ))
-        .build();
-    let ec2 = aws_sdk_ec2::Client::new(&member_conf);
-    let (instance, eni) = rt.block_on(async {
-        let vpc = ec2
-            .create_vpc()
-            .cidr_block("10.7.0.0/16")
-            .send()
-            .await
-            .unwrap();
-        let sub = ec2
-            .create_subnet()
-            .vpc_id(vpc.vpc().unwrap().vpc_id().unwrap())
-            .cidr_block("10.7.1.0/24")
-            .availability_zone("us-east-1a")
-            .send()
-            .await
-            .unwrap();
-        let run = ec2
-            .run_instances()
-            .image_id("ami-12345678")
-            .instance_type(ec2t::InstanceType::T3Micro)
-            .min_count(1)
-            .max_count(1)
-            .subnet_id(sub.subnet().unwrap().subnet_id().unwrap())
-            .send()
-            .await
-            .unwrap();
-        let i = &run.instances()[0];
-        (
-            i.instance_id().unwrap().to_string(),
-            i.network_interfaces()[0]
-                .network_interface_id()
-                .unwrap()
-                .to_string(),
-        )
-    });
+    let ec2 = aws_sdk_ec2::Client::new(&assumed_config(
+        &rt,
+        &conf,
+        &format!("arn:aws:iam::{member}:role/IncidentResponder"),
+    ));
+    let (instance, eni) = lone_instance(&rt, &ec2, "10.7", "us-east-1a");
     let opts = vigil::aws::AwsOptions {
         region: Some("us-east-1".into()),
         endpoint_url: Some(url.clone()),
@@ -2042,18 +1946,7 @@ fn an_action_on_a_member_accounts_finding_assumes_the_member_role() {
     let mut log = actions::AuditLog::open(&path).unwrap();
     let report = actions::execute(&plan, &mut r, &mut log, &ExecOptions::default()).unwrap();
     assert_eq!(report.outcome, actions::Outcome::Done, "{report:#?}");
-    let groups = rt.block_on(async {
-        ec2.describe_network_interfaces()
-            .network_interface_ids(&eni)
-            .send()
-            .await
-            .unwrap()
-            .network_interfaces()[0]
-            .groups()
-            .iter()
-            .filter_map(|g| g.group_name().map(str::to_string))
-            .collect::<Vec<_>>()
-    });
+    let groups = eni_group_names(&rt, &ec2, &eni);
     assert!(
         !groups.is_empty() && groups.iter().all(|g| g.starts_with("vigil-contain-")),
         "{groups:?}"

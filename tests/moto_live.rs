@@ -727,7 +727,7 @@ fn securityhub_findings_join_the_live_poll() {
 /// instance is quarantined, read back with the member's credentials.
 #[test]
 fn a_live_session_acts_on_a_member_finding_as_that_accounts_profile() {
-    use aws_sdk_ec2::types as ec2t;
+    use crate::moto_support::{assumed_config, eni_group_names, lone_instance};
     let (m, url) = moto();
     create_detector(&url, "us-east-1");
     let member = "111111111111";
@@ -736,64 +736,12 @@ fn a_live_session_acts_on_a_member_finding_as_that_accounts_profile() {
         .build()
         .unwrap();
     let conf = crate::moto_support::sdk_config(&rt, &url, "us-east-1");
-    let c = rt
-        .block_on(
-            aws_sdk_sts::Client::new(&conf)
-                .assume_role()
-                .role_arn(format!("arn:aws:iam::{member}:role/Operations"))
-                .role_session_name("setup")
-                .send(),
-        )
-        .unwrap();
-    let c = c.credentials().unwrap();
-    let ec2 = aws_sdk_ec2::Client::new(
-        &conf
-            .to_builder()
-            .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(
-                aws_sdk_ec2::config::Credentials::new(
-                    c.access_key_id(),
-                    c.secret_access_key(),
-                    Some(c.session_token().to_string()),
-                    None,
-                    "member",
-                ),
-            ))
-            .build(),
-    );
-    let (instance, eni) = rt.block_on(async {
-        let vpc = ec2
-            .create_vpc()
-            .cidr_block("10.8.0.0/16")
-            .send()
-            .await
-            .unwrap();
-        let sub = ec2
-            .create_subnet()
-            .vpc_id(vpc.vpc().unwrap().vpc_id().unwrap())
-            .cidr_block("10.8.1.0/24")
-            .availability_zone("us-east-1a")
-            .send()
-            .await
-            .unwrap();
-        let run = ec2
-            .run_instances()
-            .image_id("ami-12345678")
-            .instance_type(ec2t::InstanceType::T3Micro)
-            .min_count(1)
-            .max_count(1)
-            .subnet_id(sub.subnet().unwrap().subnet_id().unwrap())
-            .send()
-            .await
-            .unwrap();
-        let i = &run.instances()[0];
-        (
-            i.instance_id().unwrap().to_string(),
-            i.network_interfaces()[0]
-                .network_interface_id()
-                .unwrap()
-                .to_string(),
-        )
-    });
+    let ec2 = aws_sdk_ec2::Client::new(&assumed_config(
+        &rt,
+        &conf,
+        &format!("arn:aws:iam::{member}:role/Operations"),
+    ));
+    let (instance, eni) = lone_instance(&rt, &ec2, "10.8", "us-east-1a");
     let all = seed(&m.findings, &[("us-east-1", 0..1)]);
     let mut finding: serde_json::Value =
         serde_json::from_str(&all[0].to_string().replace("i-0a1b2c3d4e5f60718", &instance))
@@ -848,18 +796,7 @@ fn a_live_session_acts_on_a_member_finding_as_that_accounts_profile() {
     }
     t.keys(&["Enter"]);
     t.wait_for(&format!("done: quarantine {instance}"));
-    let groups = rt.block_on(async {
-        ec2.describe_network_interfaces()
-            .network_interface_ids(&eni)
-            .send()
-            .await
-            .unwrap()
-            .network_interfaces()[0]
-            .groups()
-            .iter()
-            .filter_map(|g| g.group_name().map(str::to_string))
-            .collect::<Vec<_>>()
-    });
+    let groups = eni_group_names(&rt, &ec2, &eni);
     assert!(
         !groups.is_empty() && groups.iter().all(|g| g.starts_with("vigil-contain-")),
         "{groups:?}"

@@ -519,3 +519,96 @@ pub fn vigil_at(url: &str, args: &[&str]) -> assert_cmd::Command {
         .env_remove("VIGIL_EVIDENCE");
     c
 }
+
+/// The SDK's configuration for moto acting as `role_arn`, assumed with `conf`'s credentials: how
+/// a test reaches another account, whose resources moto keeps apart by the credentials' account.
+pub fn assumed_config(
+    rt: &tokio::runtime::Runtime,
+    conf: &aws_config::SdkConfig,
+    role_arn: &str,
+) -> aws_config::SdkConfig {
+    let out = rt
+        .block_on(
+            aws_sdk_sts::Client::new(conf)
+                .assume_role()
+                .role_arn(role_arn)
+                .role_session_name("setup")
+                .send(),
+        )
+        .unwrap();
+    let c = out.credentials().unwrap();
+    conf.to_builder()
+        .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(
+            aws_sdk_ec2::config::Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_string()),
+                None,
+                "assumed",
+            ),
+        ))
+        .build()
+}
+
+/// One instance alone in a new VPC (`NET.0.0/16`) and subnet (`NET.1.0/24` in `az`): its id and
+/// its network interface.
+pub fn lone_instance(
+    rt: &tokio::runtime::Runtime,
+    ec2: &aws_sdk_ec2::Client,
+    net: &str,
+    az: &str,
+) -> (String, String) {
+    rt.block_on(async {
+        let vpc = ec2
+            .create_vpc()
+            .cidr_block(format!("{net}.0.0/16"))
+            .send()
+            .await
+            .unwrap();
+        let sub = ec2
+            .create_subnet()
+            .vpc_id(vpc.vpc().unwrap().vpc_id().unwrap())
+            .cidr_block(format!("{net}.1.0/24"))
+            .availability_zone(az)
+            .send()
+            .await
+            .unwrap();
+        let run = ec2
+            .run_instances()
+            .image_id("ami-12345678")
+            .instance_type(ec2t::InstanceType::T3Micro)
+            .min_count(1)
+            .max_count(1)
+            .subnet_id(sub.subnet().unwrap().subnet_id().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let i = &run.instances()[0];
+        (
+            i.instance_id().unwrap().to_string(),
+            i.network_interfaces()[0]
+                .network_interface_id()
+                .unwrap()
+                .to_string(),
+        )
+    })
+}
+
+/// The names of a network interface's security groups, read with `ec2`.
+pub fn eni_group_names(
+    rt: &tokio::runtime::Runtime,
+    ec2: &aws_sdk_ec2::Client,
+    eni: &str,
+) -> Vec<String> {
+    rt.block_on(
+        ec2.describe_network_interfaces()
+            .network_interface_ids(eni)
+            .send(),
+    )
+    .unwrap()
+    .network_interfaces()[0]
+        .groups()
+        .iter()
+        .filter_map(|g| g.group_name().map(str::to_string))
+        .collect()
+}
