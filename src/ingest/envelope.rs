@@ -164,16 +164,18 @@ struct LogEvent<'a> {
     message: Option<Cow<'a, str>>,
 }
 
-/// A message of `aws sqs receive-message`: its body.
+/// The text an SNS message (`Message`) or an SQS message (`Body`, as `aws sqs receive-message`
+/// prints it) carries.
 #[derive(Deserialize)]
-struct SqsMessage<'a> {
+struct Carried<'a> {
     #[serde(
-        rename = "Body",
+        rename = "Message",
+        alias = "Body",
         borrow,
         default,
         deserialize_with = "crate::ingest::lenient::opt_cow"
     )]
-    body: Option<Cow<'a, str>>,
+    text: Option<Cow<'a, str>>,
 }
 
 /// A record of a Lambda function's event from SNS (`Sns.Message`) or SQS (`body`): what an
@@ -189,27 +191,16 @@ struct LambdaRecord<'a> {
     )]
     source: Option<Cow<'a, str>>,
     #[serde(rename = "Sns", borrow, default)]
-    sns: Option<LambdaSns<'a>>,
+    sns: Option<Carried<'a>>,
     #[serde(borrow, default, deserialize_with = "crate::ingest::lenient::opt_cow")]
     body: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct LambdaSns<'a> {
-    #[serde(
-        rename = "Message",
-        borrow,
-        default,
-        deserialize_with = "crate::ingest::lenient::opt_cow"
-    )]
-    message: Option<Cow<'a, str>>,
 }
 
 impl LambdaRecord<'_> {
     /// The message of an SNS or SQS record; `None` for anything else (a CloudTrail record).
     fn message(&self) -> Option<&str> {
         match self.source.as_deref() {
-            Some("aws:sns") => self.sns.as_ref()?.message.as_deref(),
+            Some("aws:sns") => self.sns.as_ref()?.text.as_deref(),
             Some("aws:sqs") => self.body.as_deref(),
             _ => None,
         }
@@ -327,8 +318,8 @@ impl<S: Sink> Ctx<'_, '_, S> {
                 },
                 Err(e) => self.err(Some(i), format!("invalid Lambda event record: {e}")),
             },
-            List::SqsMessages => match serde_json::from_str::<SqsMessage>(raw) {
-                Ok(SqsMessage { body: Some(b) }) => {
+            List::SqsMessages => match serde_json::from_str::<Carried>(raw) {
+                Ok(Carried { text: Some(b) }) => {
                     self.carried(&b, Some(i), depth, "the SQS message body")
                 }
                 Ok(_) => self.err(Some(i), "SQS message without a body"),
