@@ -54,7 +54,7 @@ pub(crate) struct WireEvent<'a> {
     user_identity: Option<UserIdentity<'a>>,
     request_parameters: Option<Scanned>,
     response_elements: Option<Scanned>,
-    #[serde(deserialize_with = "lenient::objects_only")]
+    #[serde(borrow, deserialize_with = "lenient::objects")]
     resources: Vec<ResourceRef<'a>>,
     #[serde(borrow)]
     insight_details: Option<InsightDetails<'a>>,
@@ -63,10 +63,11 @@ pub(crate) struct WireEvent<'a> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ResourceRef<'a> {
+    /// Lenient, so that any object reads ([`lenient::objects`]).
     #[serde(
         rename = "ARN",
         borrow,
-        deserialize_with = "crate::ingest::lenient::opt_cow"
+        deserialize_with = "crate::ingest::lenient::any_cow"
     )]
     arn: Option<Cow<'a, str>>,
 }

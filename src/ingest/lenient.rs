@@ -116,7 +116,8 @@ where
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
-/// A list whose non-object elements (a Python repr string in one Panther test) are skipped.
+/// A list whose non-object elements (a Python repr string in one Panther test) are skipped, and
+/// whose objects of another shape (a field of the wrong type) are skipped too.
 pub fn objects_only<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
@@ -137,6 +138,139 @@ where
             Item::Other(_) => None,
         })
         .collect())
+}
+
+/// [`objects_only`] for a `T` that reads any object (every field lenient), on a hot path: each
+/// object is parsed as it streams by, where the untagged enum of [`objects_only`] first buffers
+/// it (allocating) to be able to try again.
+pub fn objects<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    d.deserialize_any(ObjectsOnly(std::marker::PhantomData))
+}
+
+struct ObjectsOnly<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectsOnly<T> {
+    type Value = Vec<T>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of objects")
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        let mut out = Vec::new();
+        while let Some(item) = seq.next_element_seed(ObjectOnly(std::marker::PhantomData))? {
+            out.extend(item);
+        }
+        Ok(out)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Vec<T>, E> {
+        Ok(Vec::new())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Vec<T>, E> {
+        Ok(Vec::new())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// One element of [`objects_only`]: an object parsed as `T`, anything else skipped.
+struct ObjectOnly<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> de::DeserializeSeed<'de> for ObjectOnly<T> {
+    type Value = Option<T>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectOnly<T> {
+    type Value = Option<T>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
+        T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Option<T>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+}
+
+/// [`opt_cow`] that reads any value: numbers, booleans, objects and arrays are `None` rather
+/// than an error.
+pub fn any_cow<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<std::borrow::Cow<'de, str>>, D::Error> {
+    d.deserialize_any(AnyCow)
+}
+
+struct AnyCow;
+
+impl<'de> Visitor<'de> for AnyCow {
+    type Value = Option<std::borrow::Cow<'de, str>>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(std::borrow::Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(std::borrow::Cow::Owned(v.to_string())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(std::borrow::Cow::Owned(v)))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
 }
 
 /// An optional string that borrows from the input when it has no escapes. Serde's own
@@ -183,6 +317,52 @@ mod tests {
     struct T<'a> {
         #[serde(borrow, default, deserialize_with = "super::opt_cow")]
         s: Option<Cow<'a, str>>,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct R<'a> {
+        #[serde(rename = "ARN", borrow, default, deserialize_with = "super::any_cow")]
+        arn: Option<Cow<'a, str>>,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct L<'a> {
+        #[serde(borrow, default, deserialize_with = "super::objects")]
+        resources: Vec<R<'a>>,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Strict {
+        #[serde(rename = "ARN")]
+        arn: String,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct LStrict {
+        #[serde(default, deserialize_with = "super::objects_only")]
+        resources: Vec<Strict>,
+    }
+
+    const MIXED: &str = r#"{"resources":[{"ARN":"a"},"{'ARN': 'repr'}",1,true,null,[{"ARN":"x"}],{"ARN":3},{"ARN":"b","type":{"x":[1]}}]}"#;
+
+    #[test]
+    fn objects_keeps_every_object_and_skips_the_rest() {
+        let l: L = serde_json::from_str(MIXED).unwrap();
+        let arns: Vec<Option<&str>> = l.resources.iter().map(|r| r.arn.as_deref()).collect();
+        assert_eq!(arns, [Some("a"), None, Some("b")]);
+        assert!(matches!(l.resources[0].arn, Some(Cow::Borrowed("a"))));
+        for empty in [r#"{"resources":null}"#, r#"{}"#, r#"{"resources":[]}"#] {
+            let l: L = serde_json::from_str(empty).unwrap();
+            assert!(l.resources.is_empty(), "{empty}");
+        }
+        assert!(serde_json::from_str::<L>(r#"{"resources":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn objects_only_skips_objects_of_another_shape() {
+        let l: LStrict = serde_json::from_str(MIXED).unwrap();
+        let arns: Vec<&str> = l.resources.iter().map(|r| r.arn.as_str()).collect();
+        assert_eq!(arns, ["a", "b"]);
     }
 
     #[test]

@@ -194,31 +194,78 @@ pub struct BadTime {
     pub why: TimeError,
 }
 
+/// Read by a visitor rather than an untagged enum: untagged buffers the value and builds (and
+/// formats) an error for each shape it tries, once per record on the hot path of a load.
 impl<'de> Deserialize<'de> for TimeField {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw<'a> {
-            Num(f64),
-            #[serde(borrow)]
-            Str(std::borrow::Cow<'a, str>),
-            Other(serde::de::IgnoredAny),
+        d.deserialize_any(TimeVisitor)
+    }
+}
+
+struct TimeVisitor;
+
+impl TimeVisitor {
+    fn text(s: &str) -> TimeField {
+        if s.trim().is_empty() {
+            return TimeField::Absent;
         }
-        Ok(match Option::<Raw>::deserialize(d)? {
-            None => TimeField::Absent,
-            Some(Raw::Str(s)) if s.trim().is_empty() => TimeField::Absent,
-            Some(Raw::Str(s)) => match Ts::parse_checked(&s) {
-                Ok(t) => TimeField::At(t),
-                Err(why) => TimeField::invalid(&s, why),
-            },
-            Some(Raw::Num(n)) => match Ts::from_epoch_number(n) {
-                Some(t) => TimeField::At(t),
-                None => TimeField::invalid(&n.to_string(), TimeError::EpochOutOfRange),
-            },
-            Some(Raw::Other(_)) => {
-                TimeField::invalid("an object, array or boolean", TimeError::NotATime)
-            }
-        })
+        match Ts::parse_checked(s) {
+            Ok(t) => TimeField::At(t),
+            Err(why) => TimeField::invalid(s, why),
+        }
+    }
+
+    fn number(n: f64) -> TimeField {
+        match Ts::from_epoch_number(n) {
+            Some(t) => TimeField::At(t),
+            None => TimeField::invalid(&n.to_string(), TimeError::EpochOutOfRange),
+        }
+    }
+
+    fn other() -> TimeField {
+        TimeField::invalid("an object, array or boolean", TimeError::NotATime)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for TimeVisitor {
+    type Value = TimeField;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a time")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<TimeField, E> {
+        Ok(TimeVisitor::text(v))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<TimeField, E> {
+        Ok(TimeVisitor::number(v))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<TimeField, E> {
+        Ok(TimeVisitor::number(v as f64))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<TimeField, E> {
+        Ok(TimeVisitor::number(v as f64))
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<TimeField, E> {
+        Ok(TimeVisitor::other())
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<TimeField, E> {
+        Ok(TimeField::Absent)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<TimeField, E> {
+        Ok(TimeField::Absent)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<TimeField, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<TimeField, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(TimeVisitor::other())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<TimeField, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(TimeVisitor::other())
     }
 }
 
@@ -500,6 +547,30 @@ mod tests {
         assert!(msg.len() < 200, "an attacker's huge value is cut: {msg}");
         let f: TimeField = serde_json::from_str("{}").unwrap();
         assert!(f.checked("createdAt").is_err());
+        for other in ["true", "[1, 2]", r#"{"a": [1]}"#] {
+            let f: TimeField = serde_json::from_str(other).unwrap();
+            assert!(
+                matches!(
+                    f,
+                    TimeField::Invalid {
+                        why: TimeError::NotATime,
+                        ..
+                    }
+                ),
+                "{other}"
+            );
+        }
+        for empty in [r#""""#, r#""   ""#] {
+            let f: TimeField = serde_json::from_str(empty).unwrap();
+            assert_eq!(f, TimeField::Absent, "{empty}");
+        }
+        let f: TimeField = serde_json::from_str("1637257262.5").unwrap();
+        assert_eq!(f, TimeField::At(Ts(1_637_257_262_500)));
+        let f: TimeField = serde_json::from_str("-1").unwrap();
+        assert_eq!(f, TimeField::At(Ts(-1000)));
+        // An escaped string (serde hands it over as a transient &str) still parses.
+        let f: TimeField = serde_json::from_str(r#""2021-11-18T17:41:02\u005a""#).unwrap();
+        assert_eq!(f, TimeField::At(Ts(1_637_257_262_000)));
     }
 
     #[test]
