@@ -131,13 +131,38 @@ fn guardduty_every_envelope() {
         ("aws-cli-examples/guardduty-get-findings-output.json", 1),
         ("aws-samples-guardduty-automated-response", 3),
         ("aws-samples-guardduty-waf-acl/gd2acl_test_event.json", 1),
-        ("mozdef/guardduty_findings_reconstructed.jsonl", 9),
-        ("mozdef/mozdef_guardduty_events.jsonl", 9),
-        ("panther-analysis/guardduty_rule_tests.jsonl", 8),
+        // 9 records each, two of them versions of one finding (see below).
+        ("mozdef/guardduty_findings_reconstructed.jsonl", 8),
+        ("mozdef/mozdef_guardduty_events.jsonl", 8),
+        // 8 records, 6 of them one finding id (the tests vary its severity).
+        ("panther-analysis/guardduty_rule_tests.jsonl", 3),
     ] {
         let l = load(rel);
         assert_eq!(counts(&l), (n, 0, 0, 0, 0), "{rel}: {:?}", l.errors);
     }
+}
+
+/// A finding's updates are one finding, the newest, where its first copy was: MozDef's feed holds
+/// finding 8eb6396c… as GuardDuty updated it on 2019-10-25 (count 21) and again on 2019-11-13.
+#[test]
+fn a_findings_updates_are_one_finding_the_newest() {
+    let l = load("mozdef/guardduty_findings_reconstructed.jsonl");
+    let same: Vec<_> = l
+        .findings
+        .iter()
+        .filter(|f| f.id == "8eb6396cc2adef8cc8f846c46a920c35")
+        .collect();
+    assert_eq!(same.len(), 1);
+    let f = same[0];
+    assert_eq!(
+        f.updated_at.map(|t| t.to_rfc3339()),
+        Some("2019-11-13T00:25:31.619Z".to_string())
+    );
+    assert_eq!(f.origin.line, 9, "the newest copy, with its own origin");
+    // Where the first copy was (line 3), not where the newest was: the list keeps the order
+    // the findings were first read in.
+    let lines: Vec<u64> = l.findings.iter().map(|f| f.origin.line).collect();
+    assert_eq!(lines, [1, 2, 9, 4, 5, 6, 7, 8]);
 }
 
 #[test]

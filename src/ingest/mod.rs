@@ -142,9 +142,13 @@ fn assemble(mut parts: Vec<(usize, Loaded)>) -> Loaded {
     out
 }
 
-/// The same GuardDuty finding read directly and through Security Hub is one finding: the
-/// Security Hub copy is dropped (the direct one carries GuardDuty's action details). Repeats of
-/// one source (a finding's updates) are left as they are.
+/// One finding per id, as the console keeps them:
+/// - the same GuardDuty finding read directly and through Security Hub is one finding: the
+///   Security Hub copy is dropped (the direct one carries GuardDuty's action details);
+/// - a finding's updates are one finding, the newest (`updatedAt`; the later one read when
+///   equal), where its first copy was. GuardDuty's S3 export writes a recurring finding again
+///   each time it is updated (its count and last-seen time grown), so an export folder holds
+///   every version of it, as does a folder of `get-findings` runs.
 pub fn dedup_findings(findings: &mut Vec<crate::model::Finding>) {
     let from_hub = |f: &crate::model::Finding| f.raw.contains("\"ProductArn\"");
     let direct: std::collections::HashSet<String> = findings
@@ -153,6 +157,23 @@ pub fn dedup_findings(findings: &mut Vec<crate::model::Finding>) {
         .map(|f| f.id.clone())
         .collect();
     findings.retain(|f| !(from_hub(f) && direct.contains(&f.id)));
+    let mut first: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut keep = vec![true; findings.len()];
+    for i in 0..findings.len() {
+        match first.get(&findings[i].id) {
+            Some(&j) => {
+                if findings[i].updated_at >= findings[j].updated_at {
+                    findings.swap(i, j);
+                }
+                keep[i] = false;
+            }
+            None => {
+                first.insert(findings[i].id.clone(), i);
+            }
+        }
+    }
+    let mut kept = keep.into_iter();
+    findings.retain(|_| kept.next().unwrap_or(true));
 }
 
 /// Records (and errors) a part holds before it is handed on: a huge file reaches the consumer in
