@@ -16,6 +16,7 @@
 //! - [`aws`]: the AWS SDK clients behind the responder (the only room that imports the SDK).
 //! - [`cli`]: the command line, one module per command (main.rs parses and dispatches).
 //! - [`paths`]: where vigil keeps its files (XDG config and state directories).
+//! - [`process`]: process-wide settings the binaries make first (memory).
 
 pub mod actions;
 pub mod app;
@@ -31,6 +32,7 @@ pub mod integrity;
 pub mod model;
 pub mod paths;
 pub mod pivot;
+pub mod process;
 pub mod record;
 pub mod report;
 pub mod views;

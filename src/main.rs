@@ -13,6 +13,7 @@ use vigil::model::text::escape_lines;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    vigil::process::without_huge_pages();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

@@ -15,6 +15,7 @@ mod render;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
+    vigil::process::without_huge_pages();
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
         Some("index") => index::run(args),
