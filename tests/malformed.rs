@@ -157,6 +157,33 @@ fn missing_path_is_an_input_error() {
 // ---------------------------------------------------------------- huge and odd input
 
 /// GOOD with another event id.
+/// A CloudTrail file with one record that is not JSON (a hand-edited or damaged file) loses that
+/// record, reported with its index, and keeps the others: before, the whole file was one
+/// "invalid JSON" error and none of its records loaded. Offsets still read each record back.
+#[test]
+fn a_broken_record_in_a_cloudtrail_file_costs_that_record() {
+    let text = format!(
+        "{{\"Records\":[{},{{\"eventTime\": tru, \"eventName\":\"x\"}},{}]}}",
+        good("before"),
+        good("after")
+    );
+    let (_dir, l) = load_gz("broken.json.gz", &text);
+    assert_eq!(event_ids(&l), ["before", "after"]);
+    assert_eq!(l.errors.len(), 1, "{:?}", l.errors);
+    assert_eq!(l.errors[0].index, Some(1));
+    assert_eq!(l.errors[0].line, Some(1));
+    assert!(
+        l.errors[0].reason.starts_with("invalid CloudTrail record"),
+        "{}",
+        l.errors[0]
+    );
+    for e in &l.events {
+        let raw = e.raw.text().unwrap();
+        assert!(raw.contains(&format!("\"{}\"", e.event_id)), "{raw}");
+        assert!(raw.starts_with('{') && raw.ends_with('}'), "{raw}");
+    }
+}
+
 fn good(id: &str) -> String {
     GOOD.replace("\"good\"", &format!("\"{id}\""))
 }

@@ -6,7 +6,7 @@
 
 use super::errors::IngestError;
 use super::flow;
-use super::limits::{MAX_RECORD_BYTES, too_large};
+use super::limits::{MAX_NESTING, MAX_RECORD_BYTES, too_large};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
@@ -300,6 +300,14 @@ impl<S: Sink> Ctx<'_, '_, S> {
         );
     }
 
+    /// Emits the records of a CloudTrail log file found by [`records_only`].
+    pub(super) fn records(&mut self, items: &[&str]) {
+        let list = records_list(items.first().copied());
+        for (i, r) in items.iter().enumerate() {
+            self.list_item(list, r, i as u64, 0);
+        }
+    }
+
     /// Emits element `i` of a record list found at envelope depth `depth`.
     pub(super) fn list_item(&mut self, list: List, raw: &str, i: u64, depth: u8) {
         match list {
@@ -498,15 +506,8 @@ impl<S: Sink> Ctx<'_, '_, S> {
         .into_iter()
         .filter_map(|(list, items, ambiguous)| Some((list, items.as_ref()?, ambiguous)))
         .find(|(list, items, ambiguous)| !ambiguous || looks_like(*list, items))
-        .map(|(list, items, _)| match (list, items.first()) {
-            // A Lambda function's event from SNS or SQS shares CloudTrail's `Records`: told
-            // apart by its first record, once per list (a batch is of one source).
-            (List::Records, Some(first))
-                if serde_json::from_str::<LambdaRecord>(first.get())
-                    .is_ok_and(|r| r.message().is_some()) =>
-            {
-                (List::LambdaRecords, items)
-            }
+        .map(|(list, items, _)| match list {
+            List::Records => (records_list(items.first().map(|r| r.get())), items),
             _ => (list, items),
         });
         if let Some((list, items)) = list {
@@ -574,6 +575,119 @@ impl<S: Sink> Ctx<'_, '_, S> {
     }
 }
 
+/// What a `Records` list whose first element is `first` holds: CloudTrail's records, or a Lambda
+/// function's event from SNS or SQS, which shares the key. Told apart by the first record, once
+/// per list (a batch is of one source).
+fn records_list(first: Option<&str>) -> List {
+    match first {
+        Some(first)
+            if serde_json::from_str::<LambdaRecord>(first).is_ok_and(|r| r.message().is_some()) =>
+        {
+            List::LambdaRecords
+        }
+        _ => List::Records,
+    }
+}
+
+/// A CloudTrail log file as CloudTrail writes it, an object whose one key is `Records` holding
+/// objects, at the start of `slice`: its text, and its records' texts found by their quotes and
+/// brackets rather than parsed. Each record is parsed by the sink that takes it (or searched, by
+/// a pivot), which reports a malformed one with its place; splitting the list with serde's
+/// `RawValue` parsed every record twice and was most of a pivot's time.
+///
+/// `None` for anything else or anything unexpected (another key, a record that is not an object,
+/// mismatched brackets, nesting as deep as serde_json's limit, the end of the buffer): the caller
+/// then takes the general path, which reports exactly as before.
+pub(super) fn records_only(slice: &[u8]) -> Option<(&str, Vec<&str>)> {
+    const KEY: &[u8] = b"\"Records\"";
+    let ws = |mut i: usize| {
+        while slice.get(i).copied().is_some_and(is_ws) {
+            i += 1;
+        }
+        i
+    };
+    let expect = |i: usize, b: u8| (slice.get(i) == Some(&b)).then(|| ws(i + 1));
+    let mut i = expect(ws(0), b'{')?;
+    if !slice.get(i..)?.starts_with(KEY) {
+        return None;
+    }
+    i = expect(ws(i + KEY.len()), b':')?;
+    i = expect(i, b'[')?;
+    let mut spans = Vec::new();
+    if slice.get(i) != Some(&b']') {
+        loop {
+            let end = object_end(slice, i)?;
+            spans.push((i, end));
+            i = ws(end);
+            match slice.get(i)? {
+                b',' => i = ws(i + 1),
+                b']' => break,
+                _ => return None,
+            }
+        }
+    }
+    let end = ws(i + 1);
+    if slice.get(end) != Some(&b'}') {
+        return None;
+    }
+    let text = std::str::from_utf8(slice.get(..=end)?).ok()?;
+    let records = spans
+        .into_iter()
+        .map(|(s, e)| text.get(s..e))
+        .collect::<Option<Vec<_>>>()?;
+    Some((text, records))
+}
+
+/// The end (one past the closing brace) of the object that starts at `start`, by its brackets;
+/// `None` if it does not start there, is cut off, has mismatched brackets, or nests as deep as
+/// serde_json's limit counts from the file's top (the file's object and its list are two levels).
+fn object_end(b: &[u8], start: usize) -> Option<usize> {
+    if b.get(start) != Some(&b'{') {
+        return None;
+    }
+    // One bit per open bracket: 1 for `{`, 0 for `[`.
+    let (mut open, mut depth) = (0u128, 0usize);
+    let mut i = start;
+    loop {
+        match *b.get(i)? {
+            b'"' => {
+                i = string_end(b, i + 1)?;
+                continue;
+            }
+            c @ (b'{' | b'[') => {
+                depth += 1;
+                if depth + 2 >= MAX_NESTING {
+                    return None;
+                }
+                open = open << 1 | u128::from(c == b'{');
+            }
+            c @ (b'}' | b']') => {
+                if depth == 0 || (open & 1 == 1) != (c == b'}') {
+                    return None;
+                }
+                open >>= 1;
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+}
+
+/// One past the quote that closes the string whose text starts at `i`, stepping over escapes.
+fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        let at = i + memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+        if b.get(at) == Some(&b'"') {
+            return Some(at + 1);
+        }
+        i = at + 2;
+    }
+}
+
 pub(super) fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\n' | b'\r' | b'\t')
 }
@@ -590,4 +704,86 @@ pub(super) fn parse_top(slice: &[u8]) -> Option<(Top<'_>, &str)> {
     let top = stream.next()?.ok()?;
     let raw = std::str::from_utf8(slice.get(..stream.byte_offset())?).ok()?;
     Some((top, raw))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The records serde's `RawValue` split finds, for comparison.
+    fn by_serde(text: &str) -> Vec<String> {
+        #[derive(Deserialize)]
+        struct File<'a> {
+            #[serde(rename = "Records", borrow)]
+            records: Vec<&'a RawValue>,
+        }
+        let f: File = serde_json::from_str(text).unwrap();
+        f.records.iter().map(|r| r.get().to_string()).collect()
+    }
+
+    fn split(text: &str) -> Option<Vec<String>> {
+        let (whole, records) = records_only(text.as_bytes())?;
+        assert_eq!(
+            whole,
+            text.trim_end(),
+            "the file's text, to its closing brace"
+        );
+        Some(records.into_iter().map(str::to_string).collect())
+    }
+
+    #[test]
+    fn records_are_split_as_serde_splits_them() {
+        for text in [
+            r#"{"Records":[]}"#,
+            r#"{"Records":[{"eventName":"A","n":[1,{"b":[]}]},{"x":"}]\"{["}]}"#,
+            // An escaped backslash ends before the quote that closes the string.
+            r#"{"Records":[{"a":"\\","b":"\\\""},{"c":"]"}]}"#,
+            "{ \"Records\" :\n [\n  {\"a\": 1} ,\n  {\"b\": [\"{\"]}\n ]\n}\n",
+            r#"{"Records":[{"ua":"ünïcødé ✓ \u0022"}]}"#,
+        ] {
+            assert_eq!(split(text), Some(by_serde(text)), "{text}");
+        }
+    }
+
+    #[test]
+    fn anything_else_takes_the_general_path() {
+        for text in [
+            // Another key after or before the list.
+            r#"{"Records":[{"a":1}],"x":1}"#,
+            r#"{"x":1,"Records":[{"a":1}]}"#,
+            // A record that is not an object.
+            r#"{"Records":[{"a":1},"text"]}"#,
+            // Mismatched or unbalanced brackets; cut off.
+            r#"{"Records":[{"a":[1}]}"#,
+            r#"{"Records":[{"a":1}}]}"#,
+            r#"{"Records":[{"a":"b}]}"#,
+            r#"{"Records":[{"a":1}"#,
+            r#"{"Records":[{"a":1},"#,
+            // Not a CloudTrail file at all.
+            r#"[{"a":1}]"#,
+            r#"{"Recordsx":[]}"#,
+        ] {
+            assert_eq!(split(text), None, "{text}");
+        }
+        assert_eq!(records_only(b"{\"Records\":[{\"a\":\"\xff\"}]}"), None);
+    }
+
+    #[test]
+    fn nesting_at_serde_jsons_limit_takes_the_general_path() {
+        // The file's object and list are two levels: a record may nest 125 more.
+        let record = |depth: usize| {
+            format!(
+                "{{\"a\":{}1{}}}",
+                "[".repeat(depth - 1),
+                "]".repeat(depth - 1)
+            )
+        };
+        let file = |depth: usize| format!("{{\"Records\":[{}]}}", record(depth));
+        let ok = file(MAX_NESTING - 3);
+        assert!(serde_json::from_str::<serde_json::Value>(&ok).is_ok());
+        assert_eq!(split(&ok), Some(vec![record(MAX_NESTING - 3)]));
+        let deep = file(MAX_NESTING - 2);
+        assert!(serde_json::from_str::<serde_json::Value>(&deep).is_err());
+        assert_eq!(split(&deep), None);
+    }
 }
