@@ -641,7 +641,7 @@ pub(super) fn records_only(slice: &[u8]) -> Option<(&str, Vec<&str>)> {
 /// The end (one past the closing brace) of the object that starts at `start`, by its brackets;
 /// `None` if it does not start there, is cut off, has mismatched brackets, or nests as deep as
 /// serde_json's limit counts from the file's top (the file's object and its list are two levels).
-fn object_end(b: &[u8], start: usize) -> Option<usize> {
+pub(super) fn object_end(b: &[u8], start: usize) -> Option<usize> {
     if b.get(start) != Some(&b'{') {
         return None;
     }
