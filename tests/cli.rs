@@ -54,6 +54,42 @@ fn pivot_jsonl_prints_original_records_in_order() {
     assert_eq!(keys, sorted, "pivot order is (eventTime, eventID)");
 }
 
+/// An anonymous S3 request is logged as an `AWSAccount` caller whose account is `anonymous` (S3
+/// today) or `ANONYMOUS_PRINCIPAL` (public trails of 2017-2020): one caller, one pivot, however
+/// it is typed.
+#[test]
+fn the_anonymous_caller_is_one_entity_in_pivots() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = |id: &str, account: &str, time: &str| {
+        format!(
+            r#"{{"eventVersion":"1.08","userIdentity":{{"type":"AWSAccount","principalId":"","accountId":"{account}"}},"eventTime":"{time}","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-west-2","sourceIPAddress":"192.0.2.1","requestParameters":{{"bucketName":"public-bucket","key":"k"}},"eventID":"{id}","readOnly":true,"eventType":"AwsApiCall","recipientAccountId":"123456789012","eventCategory":"Data"}}"#
+        )
+    };
+    let text = format!(
+        r#"{{"Records":[{},{},{}]}}"#,
+        record("e-new", "anonymous", "2024-11-28T15:22:39Z"),
+        record("e-old", "ANONYMOUS_PRINCIPAL", "2017-02-12T21:30:56Z"),
+        record("e-acct", "111122223333", "2024-11-28T15:23:00Z"),
+    );
+    let file = dir.path().join("anon.json");
+    std::fs::write(&file, text).unwrap();
+    for typed in ["account:anonymous", "account:ANONYMOUS_PRINCIPAL"] {
+        let out = stdout(&[
+            "pivot",
+            typed,
+            "--trail",
+            file.to_str().unwrap(),
+            "--format",
+            "jsonl",
+        ]);
+        let ids: Vec<String> = out
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["eventID"].to_string())
+            .collect();
+        assert_eq!(ids, [r#""e-old""#, r#""e-new""#], "{typed}");
+    }
+}
+
 #[test]
 fn pivot_window_and_table() {
     let out = stdout(&[

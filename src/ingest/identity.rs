@@ -223,10 +223,7 @@ impl UserIdentity<'_> {
         use EntityKind::{Role, Session, User};
         let arn = nonempty(&self.arn);
         let mut id = Identity {
-            account: self
-                .account_id
-                .as_ref()
-                .map(|a| EntityId::new(EntityKind::Account, a.clone())),
+            account: self.account_id.as_deref().map(EntityId::account),
             access_key: nonempty(&self.access_key_id)
                 .filter(|k| !k.contains(char::is_whitespace))
                 .map(str::to_string),

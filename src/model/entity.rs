@@ -179,6 +179,28 @@ impl EntityId {
         }
     }
 
+    /// An account. The spellings of the account an unauthenticated caller is logged as are one
+    /// ([`ANONYMOUS`]), so one pivot finds all of its calls.
+    pub fn account(v: &str) -> EntityId {
+        let v = v.trim();
+        if ANONYMOUS_SPELLINGS
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(v))
+        {
+            return EntityId::new(EntityKind::Account, ANONYMOUS);
+        }
+        EntityId::new(EntityKind::Account, v)
+    }
+
+    /// Texts one of which every raw record naming this entity contains verbatim: its
+    /// [`Self::record_text`], or each spelling of the anonymous account.
+    pub fn record_texts(&self) -> Vec<&str> {
+        if self.kind == EntityKind::Account && self.value == ANONYMOUS {
+            return ANONYMOUS_SPELLINGS.to_vec();
+        }
+        vec![self.record_text()]
+    }
+
     /// Parses a user-typed id, canonicalising the value the same way ingest does.
     pub fn parse(s: &str) -> Result<Self, EntityParseError> {
         let (k, v) = s.split_once(':').ok_or(EntityParseError::MissingColon)?;
@@ -191,6 +213,7 @@ impl EntityId {
         match kind {
             EntityKind::Ip => EntityId::ip(v).ok_or_else(bad),
             EntityKind::Domain => EntityId::domain(v).ok_or_else(bad),
+            EntityKind::Account => Ok(EntityId::account(v)),
             _ => Ok(EntityId::new(kind, v)),
         }
     }
@@ -207,6 +230,14 @@ impl Serialize for EntityId {
         s.collect_str(self)
     }
 }
+
+/// The account an unauthenticated caller (an anonymous S3 request) is logged as: an `AWSAccount`
+/// identity whose `accountId` is `anonymous`, as S3 writes it now, or `ANONYMOUS_PRINCIPAL`, as it
+/// wrote it in earlier years (public trails of 2017-2020 hold it).
+pub const ANONYMOUS: &str = "anonymous";
+
+/// Every spelling of [`ANONYMOUS`] in records.
+pub const ANONYMOUS_SPELLINGS: [&str; 2] = ["anonymous", "ANONYMOUS_PRINCIPAL"];
 
 /// IPv4 in dotted decimal with leading zeros stripped (`075.050.255.67` → `75.50.255.67`; never
 /// octal), IPv6 in RFC 5952 lowercase. Anything else (`AWS Internal`, a service principal,
@@ -308,6 +339,22 @@ pub fn is_placeholder(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_anonymous_caller_is_one_account_however_spelled() {
+        for typed in [
+            "account:anonymous",
+            "account:ANONYMOUS_PRINCIPAL",
+            "account: Anonymous ",
+        ] {
+            let e = EntityId::parse(typed).unwrap();
+            assert_eq!(e.to_string(), "account:anonymous", "{typed}");
+            assert_eq!(e.record_texts(), ["anonymous", "ANONYMOUS_PRINCIPAL"]);
+        }
+        let e = EntityId::parse("account:123456789012").unwrap();
+        assert_eq!(e.value, "123456789012");
+        assert_eq!(e.record_texts(), ["123456789012"]);
+    }
 
     #[test]
     fn ip_canonical_forms() {

@@ -3,6 +3,7 @@
 //! record rebuilt from a result row so the same ingest reads it. Pure.
 
 use super::window::Window;
+use crate::model::entity;
 use crate::model::{EntityId, EntityKind, Ts};
 use std::collections::HashMap;
 
@@ -99,6 +100,14 @@ pub fn condition(e: &EntityId, d: &Dialect) -> Result<String, &'static str> {
         }
         EntityKind::User | EntityKind::Session => format!("{} = {v}", d.arn),
         EntityKind::Role => format!("{} = {v}", d.issuer),
+        // An unauthenticated caller: each spelling CloudTrail has logged it with.
+        EntityKind::Account if e.value == entity::ANONYMOUS => {
+            let spellings = entity::ANONYMOUS_SPELLINGS
+                .iter()
+                .map(|s| literal(s))
+                .collect::<Result<Vec<_>, _>>()?;
+            format!("{} IN ({})", d.identity_account, spellings.join(", "))
+        }
         EntityKind::Account => {
             format!("({} = {v} OR {} = {v})", d.recipient, d.identity_account)
         }
@@ -210,6 +219,16 @@ mod tests {
         let sql = query("eds", &ip, w).unwrap();
         assert!(
             sql.ends_with("WHERE sourceIPAddress = '203.0.113.7' AND eventTime >= '2024-05-01 00:00:00' AND eventTime < '2024-05-02 00:00:00' ORDER BY eventTime, eventID"),
+            "{sql}"
+        );
+    }
+
+    #[test]
+    fn the_anonymous_account_is_asked_for_by_each_spelling() {
+        let e = EntityId::parse("account:ANONYMOUS_PRINCIPAL").unwrap();
+        let sql = query("eds", &e, Window::all()).unwrap();
+        assert!(
+            sql.contains("WHERE userIdentity.accountId IN ('anonymous', 'ANONYMOUS_PRINCIPAL')"),
             "{sql}"
         );
     }

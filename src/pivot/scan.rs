@@ -204,7 +204,8 @@ pub struct ScanResult {
 
 enum Needle {
     Ip(IpAddr, Box<memmem::Finder<'static>>),
-    Text(Box<memmem::Finder<'static>>),
+    /// Any of these texts (an entity spelled more than one way in records).
+    Text(Vec<memmem::Finder<'static>>),
     Never,
 }
 
@@ -217,21 +218,23 @@ impl Needle {
                 None => Needle::Never,
             },
             EntityKind::Domain | EntityKind::Finding => Needle::Never,
-            _ => {
-                let json = serde_json::to_string(e.record_text()).unwrap_or_default();
-                let inner = json
-                    .get(1..json.len().saturating_sub(1))
-                    .unwrap_or("")
-                    .to_string();
-                Needle::Text(Box::new(memmem::Finder::new(inner.as_bytes()).into_owned()))
-            }
+            _ => Needle::Text(
+                e.record_texts()
+                    .into_iter()
+                    .map(|text| {
+                        let json = serde_json::to_string(text).unwrap_or_default();
+                        let inner = json.get(1..json.len().saturating_sub(1)).unwrap_or("");
+                        memmem::Finder::new(inner.as_bytes()).into_owned()
+                    })
+                    .collect(),
+            ),
         }
     }
 
     fn may_match(&self, raw: &str) -> bool {
         match self {
             Needle::Never => false,
-            Needle::Text(f) => f.find(raw.as_bytes()).is_some(),
+            Needle::Text(any) => any.iter().any(|f| f.find(raw.as_bytes()).is_some()),
             Needle::Ip(want, key) => {
                 let b = raw.as_bytes();
                 key.find_iter(b).any(|at| {
