@@ -216,6 +216,33 @@ fn many_neighbours_collapse_by_kind_and_expand() {
     assert!(g.rows.len() > 40);
 }
 
+/// The findings screen's help is taller than 24 rows: it pages, and its last keys come into view.
+#[test]
+fn help_pages_at_80_by_24() {
+    let mut s = state(80, 24);
+    keys(&mut s, "?");
+    assert_eq!(top(&s), "help");
+    let first = text(&s);
+    assert!(!first.contains("Run the playbook"), "{first}");
+    keys(&mut s, "pgdn");
+    let Some(View::Help(h)) = s.view() else {
+        panic!("help")
+    };
+    assert!(h.scroll > 1, "a page, not a line: {}", h.scroll);
+    let paged = text(&s);
+    assert_ne!(first, paged);
+    assert!(!paged.contains("is not bound"), "{paged}");
+    keys(&mut s, "pgup");
+    assert_eq!(text(&s), first);
+    for _ in 0..10 {
+        keys(&mut s, "pgdn");
+    }
+    assert!(
+        text(&s).contains("Run the playbook"),
+        "the last keys come into view"
+    );
+}
+
 #[test]
 fn chords_are_pending_state_with_a_hint() {
     let user =
