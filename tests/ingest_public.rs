@@ -173,12 +173,43 @@ fn mozdef_wrapper_and_reconstruction_agree() {
         let mut v: Vec<_> = l
             .findings
             .iter()
-            .map(|f| (f.id.clone(), f.finding_type.clone(), f.entities.clone()))
+            .map(|f| {
+                (
+                    f.id.clone(),
+                    f.finding_type.clone(),
+                    f.entities.clone(),
+                    f.resource_role.clone(),
+                )
+            })
             .collect();
         v.sort();
         v
     };
     assert_eq!(key(&a), key(&b));
+}
+
+/// GuardDuty's `service.resourceRole` says whether the resource did it (ACTOR: the instance is
+/// the one flooding others) or had it done to it (TARGET: the instance being probed).
+#[test]
+fn a_findings_resource_role_is_kept() {
+    let l = load("mozdef/guardduty_findings_reconstructed.jsonl");
+    let role = |ty: &str| {
+        l.findings
+            .iter()
+            .find(|f| f.finding_type == ty)
+            .and_then(|f| f.resource_role.clone())
+    };
+    assert_eq!(
+        role("Backdoor:EC2/DenialOfService.Tcp").as_deref(),
+        Some("ACTOR")
+    );
+    assert_eq!(
+        role("Recon:EC2/PortProbeUnprotectedPort").as_deref(),
+        Some("TARGET")
+    );
+    // The CLI's PascalCase `ResourceRole` too.
+    let cli = load("aws-cli-examples/guardduty-get-findings-output.json");
+    assert_eq!(cli.findings[0].resource_role.as_deref(), Some("TARGET"));
 }
 
 #[test]

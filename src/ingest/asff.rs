@@ -227,6 +227,14 @@ impl WireAsff {
             count: 1,
             archived: self.record_state.as_deref() == Some("ARCHIVED"),
             sample: false,
+            // GuardDuty's findings carry it into Security Hub among their product fields.
+            resource_role: self
+                .product_fields
+                .as_ref()
+                .and_then(|p| p.get("aws/guardduty/service/resourceRole"))
+                .and_then(|v| v.as_str())
+                .filter(|r| !r.trim().is_empty())
+                .map(str::to_string),
             resource_type: first.and_then(|r| r.kind.clone()),
             resource: first
                 .and_then(|r| r.id.clone())

@@ -166,6 +166,8 @@ struct Service {
     event_first_seen: TimeField,
     event_last_seen: TimeField,
     additional_info: Option<AdditionalInfo>,
+    #[serde(deserialize_with = "lenient::opt_nonempty")]
+    resource_role: Option<String>,
     runtime_details: Option<RuntimeDetails>,
     /// An attack sequence's actors, resources and endpoints.
     detection: Option<super::sequence::Detection>,
@@ -431,6 +433,7 @@ impl WireFinding {
             last_seen,
             count: service.count.unwrap_or(1),
             archived: service.archived.unwrap_or(false),
+            resource_role: service.resource_role.clone(),
             sample: service
                 .additional_info
                 .and_then(|a| a.sample)

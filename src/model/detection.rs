@@ -153,6 +153,7 @@ impl Detection {
             count: self.events.len() as u64 + self.records,
             archived: false,
             sample: false,
+            resource_role: None,
             resource_type: Some(if self.records > 0 && self.events.is_empty() {
                 "flow/DNS logs".into()
             } else {

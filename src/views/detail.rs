@@ -90,7 +90,22 @@ fn info_lines<'a>(state: &'a State, d: &DetailView, f: &'a Finding, t: &Theme) -
         Line::from(f.description.as_str()),
     ];
     let kind = f.resource_type.as_deref().unwrap_or("resource");
-    v.push(field(t, "resource", format!("{} ({kind})", f.resource)));
+    let role = match f
+        .resource_role
+        .as_deref()
+        .map(str::to_ascii_uppercase)
+        .as_deref()
+    {
+        Some("ACTOR") => ", the actor: it did this".to_string(),
+        Some("TARGET") => ", the target".to_string(),
+        Some(other) => format!(", role {other}"),
+        None => String::new(),
+    };
+    v.push(field(
+        t,
+        "resource",
+        format!("{} ({kind}{role})", f.resource),
+    ));
     let actor = match (&f.action.remote, actor_ip(f)) {
         (Some(r), _) => Some((r.describe(), state.intel.mark_ip(&r.ip))),
         (None, Some(ip)) => Some((ip.value.clone(), state.intel.mark(&ip))),
