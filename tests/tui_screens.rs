@@ -781,3 +781,31 @@ fn intel_and_hunt_marks_on_every_screen() {
         insta::assert_snapshot!(format!("intel_{name}_80x24"), screen);
     }
 }
+
+/// The detail screen says whether the resource did it (GuardDuty's resourceRole ACTOR) or had it
+/// done to it, and a resource named only by its type (a sample's placeholder instance) is not
+/// named twice.
+#[test]
+fn the_detail_says_whether_the_resource_is_the_actor() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/public/mozdef/guardduty_findings_reconstructed.jsonl");
+    let l = vigil::ingest::load(&[path]).unwrap();
+    let mut s = state(80, 24);
+    send(&mut s, vigil::app::Msg::Findings(l.findings));
+    keys(&mut s, "/");
+    type_text(&mut s, "DenialOfService.Tcp");
+    keys(&mut s, "enter enter");
+    let out = text(&s);
+    assert!(
+        out.contains("resource Instance (the actor: it did this)"),
+        "{out}"
+    );
+    keys(&mut s, "esc c /");
+    type_text(&mut s, "i-0618726e20846a8dc");
+    keys(&mut s, "enter enter");
+    let out = text(&s);
+    assert!(
+        out.contains("resource i-0618726e20846a8dc (Instance, the target)"),
+        "{out}"
+    );
+}

@@ -96,16 +96,22 @@ fn info_lines<'a>(state: &'a State, d: &DetailView, f: &'a Finding, t: &Theme) -
         .map(str::to_ascii_uppercase)
         .as_deref()
     {
-        Some("ACTOR") => ", the actor: it did this".to_string(),
-        Some("TARGET") => ", the target".to_string(),
-        Some(other) => format!(", role {other}"),
-        None => String::new(),
+        Some("ACTOR") => Some("the actor: it did this".to_string()),
+        Some("TARGET") => Some("the target".to_string()),
+        Some(other) => Some(format!("role {other}")),
+        None => None,
     };
-    v.push(field(
-        t,
-        "resource",
-        format!("{} ({kind}{role})", f.resource),
-    ));
+    // A resource named only by its type (a sample finding's placeholder id) is not named twice.
+    let about: Vec<&str> = [Some(kind).filter(|k| *k != f.resource), role.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let resource = if about.is_empty() {
+        f.resource.clone()
+    } else {
+        format!("{} ({})", f.resource, about.join(", "))
+    };
+    v.push(field(t, "resource", resource));
     let actor = match (&f.action.remote, actor_ip(f)) {
         (Some(r), _) => Some((r.describe(), state.intel.mark_ip(&r.ip))),
         (None, Some(ip)) => Some((ip.value.clone(), state.intel.mark(&ip))),
