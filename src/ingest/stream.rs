@@ -116,7 +116,7 @@ impl<S: Sink> Cursor<'_, S> {
             // A record (an object) is found by its brackets, as in a file read whole: its
             // consumer parses it, and reports it if it is malformed. One that is cut off by the
             // buffer's end, or whose brackets do not match, is left to the parser to say.
-            if let Some(end) = super::envelope::object_end(slice, 0) {
+            if let Some(end) = super::split::object_end(slice, 0) {
                 return Ok(self.pos + end);
             }
             let mut values = serde_json::Deserializer::from_slice(slice).into_iter::<IgnoredAny>();

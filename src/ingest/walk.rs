@@ -5,11 +5,12 @@
 
 pub use super::envelope::{Kind, Rec, Sink};
 
-use super::envelope::{Ctx, is_ws, parse_top, records_only};
+use super::envelope::{Ctx, is_ws, parse_top};
 use super::errors::IngestError;
 use super::flow;
 use super::limits::MAX_RECORD_BYTES;
 use super::source::{self, Window};
+use super::split::records_only;
 use super::stream;
 use serde_json::value::RawValue;
 use std::io::{BufRead, BufReader, Cursor, Read};
@@ -101,32 +102,23 @@ pub(super) fn walk_json<S: Sink>(path: &Arc<std::path::PathBuf>, w: &mut Window,
         }
         let line = w.line_at(pos);
         let slice = &w.buf[pos..];
+        let mut ctx = Ctx {
+            sink: &mut *sink,
+            path,
+            buf_ptr: w.buf.as_ptr() as usize,
+            base: w.base,
+            line,
+            decoded: false,
+        };
         // The commonest case, a CloudTrail log file, is split by its brackets.
         if let Some((raw, records)) = records_only(slice) {
-            let end = raw.len();
-            let mut ctx = Ctx {
-                sink: &mut *sink,
-                path,
-                buf_ptr: w.buf.as_ptr() as usize,
-                base: w.base,
-                line,
-                decoded: false,
-            };
             ctx.records(&records);
-            pos += end;
+            pos += raw.len();
             continue;
         }
         // The common case, an object that is complete in the buffer, is parsed in one pass.
         if let Some((top, raw)) = parse_top(slice) {
             let end = raw.len();
-            let mut ctx = Ctx {
-                sink: &mut *sink,
-                path,
-                buf_ptr: w.buf.as_ptr() as usize,
-                base: w.base,
-                line,
-                decoded: false,
-            };
             ctx.classify(raw, top, None, 0);
             pos += end;
             continue;
