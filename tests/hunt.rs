@@ -1388,3 +1388,58 @@ level: low
     assert_eq!(events_of("Pentest Agent"), ["1", "3"]);
     assert_eq!(events_of("Keyword"), ["5"]);
 }
+
+/// A malformed record in a hunted trail is reported with its place and costs only itself:
+/// one broken at its top level, and one broken below it that a rule matches (a detection is
+/// never made of a record that is not JSON). The records around them are still hunted.
+#[test]
+fn a_malformed_record_is_reported_and_the_rest_hunted() {
+    let stop = |n: usize| event(n, n as i64, &call("cloudtrail", "StopLogging")).to_string();
+    let good = [stop(1), stop(4)];
+    let top_broken = stop(2).replacen("\"readOnly\":false", "\"readOnly\":fals", 1);
+    let nested_broken = stop(3).replacen("\"userName\":\"mallory\"", "\"userName\":mallory", 1);
+    assert_ne!(top_broken, stop(2));
+    assert_ne!(nested_broken, stop(3));
+    let text = format!(
+        "{{\"Records\":[{},\n{top_broken},\n{nested_broken},\n{}]}}",
+        good[0], good[1]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trail.json");
+    std::fs::write(&path, text).unwrap();
+    let hunter = Hunter::new(&RuleSet::bundled());
+    let m = hunter.scan(&[path], Window::all()).unwrap();
+    let res = hunter.correlate(m);
+    let mut places: Vec<(Option<u64>, Option<u64>)> =
+        res.errors.iter().map(|e| (e.line, e.index)).collect();
+    places.sort();
+    // A record in a list is placed by its list's line and its index in the list.
+    assert_eq!(
+        places,
+        [(Some(1), Some(1)), (Some(1), Some(2))],
+        "{:?}",
+        res.errors
+    );
+    for e in &res.errors {
+        assert!(
+            e.reason.starts_with("invalid CloudTrail record: expected"),
+            "{e}"
+        );
+    }
+    let stopped: Vec<&Detection> = res
+        .detections
+        .iter()
+        .filter(|d| d.events.iter().any(|e| e.ends_with("000000000001")))
+        .collect();
+    assert!(!stopped.is_empty(), "{:?}", res.detections);
+    for d in &res.detections {
+        let mut ids: Vec<&str> = d.events.iter().map(|e| &e[e.len() - 1..]).collect();
+        ids.sort();
+        assert!(
+            ids.iter().all(|i| *i == "1" || *i == "4"),
+            "{}: {:?}",
+            d.title,
+            d.events
+        );
+    }
+}

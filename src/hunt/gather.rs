@@ -269,6 +269,20 @@ impl HuntSink<'_> {
         }
     }
 
+    /// Reports `rec`, which is not a JSON object, with serde_json's word for what is wrong.
+    fn refuse(&mut self, path: &Arc<PathBuf>, rec: &Rec<'_>) {
+        let why = match serde_json::from_str::<serde::de::IgnoredAny>(rec.raw) {
+            Err(e) => e.to_string(),
+            Ok(_) => "not a JSON object".to_string(),
+        };
+        self.out.errors.push(IngestError::record(
+            path,
+            rec.line,
+            rec.index,
+            format!("invalid CloudTrail record: {why}"),
+        ));
+    }
+
     /// The rule numbers of `results` into `out`, each rule's first result kept as its template.
     fn take(&mut self, results: Vec<EvaluationResult>, out: &mut Vec<u16>) {
         for r in results {
@@ -298,6 +312,7 @@ impl Sink for HuntSink<'_> {
         }
         self.out.records += 1;
         let Some(record) = Record::parse(rec.raw) else {
+            self.refuse(path, &rec);
             return;
         };
         let Some(time) = record.top_str("eventTime").and_then(|t| Ts::parse(&t)) else {
@@ -341,6 +356,12 @@ impl Sink for HuntSink<'_> {
         self.memo_matches(&record, &mut matched);
         self.take(h.engine.evaluate(&record), &mut matched);
         if matched.is_empty() && listed.is_none() {
+            return;
+        }
+        // A record is split only as deep as the rules read it; one that matched is checked in
+        // full before it counts, so a malformed record is refused, never a detection.
+        if serde_json::from_str::<serde::de::IgnoredAny>(rec.raw).is_err() {
+            self.refuse(path, &rec);
             return;
         }
         let event_id: Box<str> = record

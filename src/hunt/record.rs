@@ -1,23 +1,20 @@
 //! One CloudTrail record as the Sigma engine sees it, read lazily: the top-level fields are
-//! located once (borrowed from the record's text, nothing parsed below them), a nested object is
-//! parsed only when a rule asks for a field inside it, and the whole record only for keyword
-//! rules. Most rules test `eventSource` and `eventName` first and stop there, so a hunt over a
+//! located once by their quotes and brackets (`ingest::split::members`: borrowed from the
+//! record's text, nothing parsed below them), a nested object is split only when a rule asks
+//! for a field inside it, and the whole record parsed only for keyword rules. Most rules test `eventSource` and `eventName` first and stop there, so a hunt over a
 //! million records parses very little.
 
+use crate::ingest::split::members;
 use rsigma_eval::{Event, EventValue, JsonEvent};
-use serde::Deserialize;
-use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
-use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::cell::OnceCell;
-use std::fmt;
 
 /// A record's top-level field: its name, its JSON text, and (once asked for) the field parsed
 /// as a one-key object, for paths below it.
 struct Top<'a> {
     key: Cow<'a, str>,
-    raw: &'a RawValue,
+    raw: &'a str,
     /// A string field's text, decoded once: eighty rules ask for `eventSource` and `eventName`.
     text: OnceCell<Option<Cow<'a, str>>>,
     /// The field's value, for a plain dotted path below it (`userIdentity.type`).
@@ -31,7 +28,7 @@ struct Top<'a> {
 /// path walks through it. Every record is asked for `userIdentity.type` and its session
 /// issuer's; building `userIdentity` as a `Value` tree for that cost a tenth of a hunt.
 struct Node<'a> {
-    raw: &'a RawValue,
+    raw: &'a str,
     /// `None` when the value is not an object.
     members: OnceCell<Option<Members<'a>>>,
 }
@@ -40,7 +37,7 @@ struct Node<'a> {
 type Members<'a> = Vec<(Cow<'a, str>, Node<'a>)>;
 
 impl<'a> Node<'a> {
-    fn new(raw: &'a RawValue) -> Node<'a> {
+    fn new(raw: &'a str) -> Node<'a> {
         Node {
             raw,
             members: OnceCell::new(),
@@ -51,17 +48,10 @@ impl<'a> Node<'a> {
     /// has it. `Err` when this is not an object.
     fn get(&self, key: &str) -> Result<Option<&Node<'a>>, ()> {
         let members = self.members.get_or_init(|| {
-            if !self.raw.get().starts_with('{') {
-                return None;
-            }
-            let mut de = serde_json::Deserializer::from_str(self.raw.get());
-            let members = de.deserialize_map(TopVisitor).ok()?;
-            Some(
-                members
-                    .into_iter()
-                    .map(|(k, v)| (k, Node::new(v)))
-                    .collect(),
-            )
+            members(self.raw)?
+                .into_iter()
+                .map(|(k, v)| Some((string(k)?, Node::new(v))))
+                .collect()
         });
         match members {
             Some(m) => Ok(m.iter().rev().find(|(k, _)| k == key).map(|(_, n)| n)),
@@ -70,16 +60,21 @@ impl<'a> Node<'a> {
     }
 }
 
+/// A JSON string's text (`"…"` as written): borrowed when it has no escapes, else decoded;
+/// `None` when it is not a string or an escape is malformed.
+fn string(quoted: &str) -> Option<Cow<'_, str>> {
+    let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
+    if inner.contains('\\') {
+        serde_json::from_str::<String>(quoted).ok().map(Cow::Owned)
+    } else {
+        Some(Cow::Borrowed(inner))
+    }
+}
+
 /// A scalar's value (a string borrowed when it has no escapes); `None` for an object or a list.
-fn scalar<'a>(raw: &'a RawValue) -> Option<EventValue<'a>> {
-    let text = raw.get();
+fn scalar(text: &str) -> Option<EventValue<'_>> {
     match text.as_bytes().first() {
-        Some(b'"') => match serde_json::from_str::<&'a str>(text) {
-            Ok(s) => Some(EventValue::Str(Cow::Borrowed(s))),
-            Err(_) => serde_json::from_str::<String>(text)
-                .ok()
-                .map(|s| EventValue::Str(Cow::Owned(s))),
-        },
+        Some(b'"') => string(text).map(EventValue::Str),
         Some(b'{') | Some(b'[') | None => None,
         _ => match serde_json::from_str::<Value>(text) {
             Ok(Value::Bool(b)) => Some(EventValue::Bool(b)),
@@ -95,15 +90,7 @@ fn scalar<'a>(raw: &'a RawValue) -> Option<EventValue<'a>> {
 
 impl<'a> Top<'a> {
     fn text(&self) -> Option<&Cow<'a, str>> {
-        self.text
-            .get_or_init(|| {
-                let raw = self.raw.get();
-                match serde_json::from_str::<&'a str>(raw) {
-                    Ok(s) => Some(Cow::Borrowed(s)),
-                    Err(_) => serde_json::from_str::<String>(raw).ok().map(Cow::Owned),
-                }
-            })
-            .as_ref()
+        self.text.get_or_init(|| string(self.raw)).as_ref()
     }
 }
 
@@ -169,31 +156,15 @@ fn hot_slot(key: &str) -> Option<usize> {
     })
 }
 
-#[derive(Deserialize)]
-struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
-
-struct TopVisitor;
-
-impl<'de> Visitor<'de> for TopVisitor {
-    type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a CloudTrail record (a JSON object)")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::with_capacity(24);
-        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
-            let v: &'de RawValue = map.next_value()?;
-            out.push((k, v));
-        }
-        Ok(out)
-    }
-}
-
 impl<'a> Record<'a> {
-    /// The record `text` (one JSON object); `None` when it is not one.
+    /// The record `text` (one JSON object); `None` when it is not one. Only the top level is
+    /// checked here: a value below it is checked when a rule reads into it (and a matched
+    /// record in full, by the hunt).
     pub fn parse(text: &'a str) -> Option<Record<'a>> {
-        let mut de = serde_json::Deserializer::from_str(text);
-        let fields = de.deserialize_map(TopVisitor).ok()?;
+        let fields = members(text)?
+            .into_iter()
+            .map(|(k, v)| Some((string(k)?, v)))
+            .collect::<Option<Vec<_>>>()?;
         let mut hot = [0u16; HOT.len()];
         for (i, (key, _)) in fields.iter().enumerate() {
             // The last of a repeated key, as serde_json's `Value` (the whole-record view) has it.
@@ -255,8 +226,7 @@ fn root_of(path: &str) -> &str {
 impl Event for Record<'_> {
     fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
         if let Some(top) = self.top(path) {
-            let raw = top.raw.get();
-            return match raw.as_bytes().first() {
+            return match top.raw.as_bytes().first() {
                 Some(b'"') => top.text().map(|t| EventValue::Str(Cow::Borrowed(&**t))),
                 Some(b'{') | Some(b'[') => nested(top).get(path).map(EventValue::from),
                 _ => scalar(top.raw),
@@ -321,7 +291,7 @@ impl Event for Record<'_> {
 /// The field as a one-key object, parsed on first use.
 fn nested<'r>(top: &'r Top<'_>) -> &'r Value {
     top.nested.get_or_init(|| {
-        let v: Value = serde_json::from_str(top.raw.get()).unwrap_or(Value::Null);
+        let v: Value = serde_json::from_str(top.raw).unwrap_or(Value::Null);
         let mut m = serde_json::Map::new();
         m.insert(top.key.to_string(), v);
         Value::Object(m)

@@ -16,7 +16,7 @@ pub(crate) mod lenient;
 pub(crate) mod limits;
 mod sequence;
 pub mod source;
-mod split;
+pub(crate) mod split;
 mod stream;
 pub(crate) mod walk;
 

@@ -62,7 +62,14 @@ pub(super) fn object_end(b: &[u8], start: usize) -> Option<usize> {
     if b.get(start) != Some(&b'{') {
         return None;
     }
-    // One bit per open bracket: 1 for `{`, 0 for `[`.
+    nested_end(b, start, MAX_NESTING - 2)
+}
+
+/// The end of the object or list that starts at `start`, by its brackets; `None` if it is cut
+/// off, its brackets do not match, or it nests `room` levels or more.
+fn nested_end(b: &[u8], start: usize, room: usize) -> Option<usize> {
+    // One bit per open bracket: 1 for `{`, 0 for `[` (serde_json's limit fits).
+    const { assert!(MAX_NESTING <= 128) };
     let (mut open, mut depth) = (0u128, 0usize);
     let mut i = start;
     loop {
@@ -73,7 +80,7 @@ pub(super) fn object_end(b: &[u8], start: usize) -> Option<usize> {
             }
             c @ (b'{' | b'[') => {
                 depth += 1;
-                if depth + 2 >= MAX_NESTING {
+                if depth >= room {
                     return None;
                 }
                 open = open << 1 | u128::from(c == b'{');
@@ -92,6 +99,102 @@ pub(super) fn object_end(b: &[u8], start: usize) -> Option<usize> {
         }
         i += 1;
     }
+}
+
+/// An object's members, found by quotes and brackets rather than parsed: each key as written
+/// (with its quotes, escapes not decoded) and each value's JSON text. The object's own level
+/// is checked as JSON — string keys, `:`, `,` between members, a scalar value `true`, `false`,
+/// `null` or a number — and nested values only by their brackets: who reads a field below
+/// splits that value in turn. `None` when `text` (less surrounding whitespace) is not such an
+/// object.
+pub(crate) fn members(text: &str) -> Option<Vec<(&str, &str)>> {
+    let b = text.as_bytes();
+    let ws = |mut i: usize| {
+        while b.get(i).copied().is_some_and(is_ws) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = ws(0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    let mut out = Vec::with_capacity(32);
+    i = ws(i + 1);
+    if b.get(i) == Some(&b'}') {
+        return (ws(i + 1) == b.len()).then_some(out);
+    }
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let key_end = string_end(b, i + 1)?;
+        let key = text.get(i..key_end)?;
+        i = ws(key_end);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i = ws(i + 1);
+        let end = match *b.get(i)? {
+            b'"' => string_end(b, i + 1)?,
+            b'{' | b'[' => nested_end(b, i, MAX_NESTING)?,
+            _ => {
+                let len = b[i..]
+                    .iter()
+                    .position(|c| matches!(c, b',' | b'}' | b']') || is_ws(*c))
+                    .unwrap_or(b.len() - i);
+                if !is_scalar(&b[i..i + len]) {
+                    return None;
+                }
+                i + len
+            }
+        };
+        out.push((key, text.get(i..end)?));
+        i = ws(end);
+        match b.get(i)? {
+            b',' => i = ws(i + 1),
+            b'}' => return (ws(i + 1) == b.len()).then_some(out),
+            _ => return None,
+        }
+    }
+}
+
+/// Whether `t` is a JSON literal or number (`-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`).
+fn is_scalar(t: &[u8]) -> bool {
+    if matches!(t, b"true" | b"false" | b"null") {
+        return true;
+    }
+    let digits = |i: usize| {
+        t[i.min(t.len())..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+    };
+    let mut i = usize::from(t.first() == Some(&b'-'));
+    let int = digits(i);
+    if int == 0 || (int > 1 && t[i] == b'0') {
+        return false;
+    }
+    i += int;
+    if t.get(i) == Some(&b'.') {
+        let frac = digits(i + 1);
+        if frac == 0 {
+            return false;
+        }
+        i += 1 + frac;
+    }
+    if matches!(t.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(t.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let exp = digits(i);
+        if exp == 0 {
+            return false;
+        }
+        i += exp;
+    }
+    i == t.len()
 }
 
 /// One past the quote that closes the string whose text starts at `i`, stepping over escapes.
@@ -167,6 +270,59 @@ mod tests {
             assert_eq!(split(text), None, "{text}");
         }
         assert_eq!(records_only(b"{\"Records\":[{\"a\":\"\xff\"}]}"), None);
+    }
+
+    #[test]
+    fn members_are_found_as_serde_finds_them() {
+        use std::collections::BTreeMap;
+        for text in [
+            r#"{}"#,
+            " { } \n",
+            r#"{"a":1,"b":-2.5e+3,"c":true,"d":false,"e":null,"f":"x\"}{","g":{"h":[1,{"i":"]"}]},"j":[]}"#,
+            "{ \"k\" : \"v\" ,\n \"l\":[ 1 , 2 ] , \"m\" : 0 }",
+            r#"{"a\u0062":"ünï ✓","a\\":"\\"}"#,
+        ] {
+            let ours: Vec<(String, String)> = members(text)
+                .unwrap_or_else(|| panic!("{text}"))
+                .into_iter()
+                .map(|(k, v)| (serde_json::from_str(k).unwrap(), v.to_string()))
+                .collect();
+            let theirs: BTreeMap<String, &RawValue> = serde_json::from_str(text).unwrap();
+            let theirs: Vec<(String, String)> = theirs
+                .into_iter()
+                .map(|(k, v)| (k, v.get().to_string()))
+                .collect();
+            let mut sorted = ours.clone();
+            sorted.sort();
+            assert_eq!(sorted, theirs, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_malformed_top_level_is_no_object() {
+        assert_eq!(members("[1]"), None, "a list");
+        for text in [
+            "",
+            r#"{"a":tru}"#,
+            r#"{"a":01}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":-}"#,
+            r#"{"a":1e}"#,
+            r#"{"a" 1}"#,
+            r#"{"a":1 "b":2}"#,
+            r#"{"a":1,}"#,
+            r#"{a:1}"#,
+            r#"{"a":1}x"#,
+            r#"{"a":[1}"#,
+            r#"{"a":"b}"#,
+            r#"{"a":1"#,
+        ] {
+            assert!(
+                serde_json::from_str::<serde::de::IgnoredAny>(text).is_err(),
+                "{text}"
+            );
+            assert_eq!(members(text), None, "{text}");
+        }
     }
 
     #[test]
