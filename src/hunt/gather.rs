@@ -20,10 +20,14 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Events of one rule whose entities come from the full entity model (the typed parse); past
-/// this, a rule's matches name their principal, address, user agent and key only. Bounds the
-/// cost of a rule that matches most of a trail.
-const FULL_PARSE_PER_RULE: usize = 2_000;
+/// Events per file of one detection (a rule's matches by one principal), and of one rule,
+/// whose entities come from the full entity model (the typed parse); past either, a match names
+/// its principal, address, user agent and key only. Counted per principal too, so that one
+/// busy principal does not leave the others' detections without their targets; bounded per
+/// rule so that a rule which matches most of a trail (SigmaHQ's "AssumeRole misuse" matches
+/// every role session's call) does not parse most of it.
+const FULL_PARSE_PER_DETECTION: usize = 32;
+const FULL_PARSE_PER_RULE: usize = 1_000;
 
 /// The text of a hunt's symbols: each string once, its symbol its position (Fx-hashed: the keys
 /// are log text, looked up for every field of every match).
@@ -203,9 +207,11 @@ pub(super) struct HuntSink<'h> {
     pub(super) hunter: &'h Hunter,
     pub(super) window: Window,
     pub(super) out: Matches,
-    /// How many of each rule's matches in this file had the full entity parse: counted per
-    /// file, so which matches have it does not depend on how files were shared among cores.
-    pub(super) parsed: HashMap<u16, usize>,
+    /// How many of each detection's matches (by rule and principal) in this file had the full
+    /// entity parse: counted per file, so which matches have it does not depend on how files
+    /// were shared among cores.
+    pub(super) parsed: HashMap<(u16, u32), usize>,
+    pub(super) parsed_by_rule: HashMap<u16, usize>,
     /// The remembered rules' matches by their fields' values (see `Hunter::memo`).
     pub(super) memo: Memo,
 }
@@ -294,6 +300,11 @@ impl HuntSink<'_> {
     }
 }
 
+/// Whether `raw` is JSON, to the end.
+fn is_json(raw: &str) -> bool {
+    serde_json::from_str::<serde::de::IgnoredAny>(raw).is_ok()
+}
+
 /// A field's value as text, for a symbol (strings as they are, numbers and booleans written).
 fn field_text(v: EventValue<'_>) -> Option<std::borrow::Cow<'_, str>> {
     match v {
@@ -358,12 +369,6 @@ impl Sink for HuntSink<'_> {
         if matched.is_empty() && listed.is_none() {
             return;
         }
-        // A record is split only as deep as the rules read it; one that matched is checked in
-        // full before it counts, so a malformed record is refused, never a detection.
-        if serde_json::from_str::<serde::de::IgnoredAny>(rec.raw).is_err() {
-            self.refuse(path, &rec);
-            return;
-        }
         let event_id: Box<str> = record
             .top_str("eventID")
             .map_or_else(|| format!("vigil-line-{}", rec.line).into(), |s| s.into());
@@ -379,6 +384,30 @@ impl Sink for HuntSink<'_> {
             .collect();
         let principal = fields[0].unwrap_or_else(|| self.out.sym(""));
         let cheap: Cheap = std::array::from_fn(|i| fields[i]);
+        let wants_full = |sink: &Self, n: u16| {
+            !h.silent.contains(&n)
+                && sink.parsed.get(&(n, principal)).copied().unwrap_or(0) < FULL_PARSE_PER_DETECTION
+                && sink.parsed_by_rule.get(&n).copied().unwrap_or(0) < FULL_PARSE_PER_RULE
+        };
+        // A record is split only as deep as the rules read it; one that matched is checked in
+        // full (by the typed parse, when it is wanted) before it counts, so a malformed record
+        // is refused, never a detection.
+        let full = if matched.iter().any(|n| wants_full(self, *n)) {
+            match ingest::parse_event(path, &rec) {
+                Ok(ev) => Some(ev.entities),
+                Err(_) if !is_json(rec.raw) => return self.refuse(path, &rec),
+                Err(e) => {
+                    self.out
+                        .errors
+                        .push(IngestError::record(path, rec.line, rec.index, e));
+                    Some(Vec::new())
+                }
+            }
+        } else if !is_json(rec.raw) {
+            return self.refuse(path, &rec);
+        } else {
+            None
+        };
         if let (Some(l), Some(ip)) = (listed, caller) {
             let ip = self.out.sym(&ip.to_string());
             let agg = self.out.intel.entry((l as u16, ip)).or_default();
@@ -386,27 +415,15 @@ impl Sink for HuntSink<'_> {
             agg.cheap.insert(cheap);
         }
         let mut base_bits = 0u128;
-        let mut full: Option<Vec<EntityId>> = None;
         for n in matched {
             if let Some(bit) = h.base.iter().position(|b| *b == n) {
                 base_bits |= 1 << bit;
             }
             if !h.silent.contains(&n) {
-                let parsed = self.parsed.entry(n).or_default();
-                let want_full = *parsed < FULL_PARSE_PER_RULE;
-                if want_full && full.is_none() {
-                    full = Some(match ingest::parse_event(path, &rec) {
-                        Ok(ev) => ev.entities,
-                        Err(e) => {
-                            self.out
-                                .errors
-                                .push(IngestError::record(path, rec.line, rec.index, e));
-                            Vec::new()
-                        }
-                    });
-                }
+                let want_full = wants_full(self, n);
                 if want_full {
-                    *parsed += 1;
+                    *self.parsed.entry((n, principal)).or_default() += 1;
+                    *self.parsed_by_rule.entry(n).or_default() += 1;
                 }
                 let agg = self.out.plain.entry((n, principal)).or_default();
                 agg.events.push((time, event_id.clone()));

@@ -161,28 +161,25 @@ impl<'a> Record<'a> {
     /// checked here: a value below it is checked when a rule reads into it (and a matched
     /// record in full, by the hunt).
     pub fn parse(text: &'a str) -> Option<Record<'a>> {
-        let fields = members(text)?
-            .into_iter()
-            .map(|(k, v)| Some((string(k)?, v)))
-            .collect::<Option<Vec<_>>>()?;
+        let found = members(text)?;
+        let mut fields = Vec::with_capacity(found.len());
         let mut hot = [0u16; HOT.len()];
-        for (i, (key, _)) in fields.iter().enumerate() {
+        for (i, (key, raw)) in found.into_iter().enumerate() {
+            let key = string(key)?;
             // The last of a repeated key, as serde_json's `Value` (the whole-record view) has it.
-            if let (Some(slot), Ok(at)) = (hot_slot(key), u16::try_from(i + 1)) {
+            if let (Some(slot), Ok(at)) = (hot_slot(&key), u16::try_from(i + 1)) {
                 hot[slot] = at;
             }
+            fields.push(Top {
+                key,
+                raw,
+                text: OnceCell::new(),
+                node: Node::new(raw),
+                nested: OnceCell::new(),
+            });
         }
         Some(Record {
-            fields: fields
-                .into_iter()
-                .map(|(key, raw)| Top {
-                    key,
-                    raw,
-                    text: OnceCell::new(),
-                    node: Node::new(raw),
-                    nested: OnceCell::new(),
-                })
-                .collect(),
+            fields,
             hot,
             full: OnceCell::new(),
             text,

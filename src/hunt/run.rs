@@ -295,6 +295,7 @@ impl Hunter {
                     window,
                     out,
                     parsed: HashMap::default(),
+                    parsed_by_rule: HashMap::default(),
                     memo: Default::default(),
                 };
                 walk::walk_file(f, &mut sink);
@@ -334,6 +335,7 @@ impl Hunter {
                 ..Matches::default()
             },
             parsed: HashMap::default(),
+            parsed_by_rule: HashMap::default(),
             memo: Default::default(),
         };
         match got {
