@@ -24,7 +24,7 @@ impl Hunter {
     /// keep their windows' state).
     pub fn correlate(self, m: Matches) -> HuntResult {
         let Matches {
-            mut plain,
+            plain,
             intel,
             suppressed,
             insights,
@@ -144,19 +144,22 @@ impl Hunter {
                 regions: regions.into_iter().map(str::to_string).collect(),
             });
         }
-        for ((rule, principal), agg) in plain.drain() {
-            let Some(h) = templates.get(&rule).map(header) else {
-                continue;
-            };
-            let group = strings
-                .get_index(principal as usize)
-                .filter(|p| !p.is_empty())
-                .map(|p| vec![format!("principal={p}")])
-                .unwrap_or_default();
-            let rule = self.keys.get(rule as usize).cloned().unwrap_or_default();
-            out.detections
-                .push(agg.into_detection(rule, h.title, h.level, h.attack, group, &strings));
-        }
+        // A broad rule makes a detection per principal (tens of thousands over a busy day):
+        // each is sorted and made entities on its own, so on every core.
+        let plain: Vec<Detection> = plain
+            .into_par_iter()
+            .filter_map(|((rule, principal), agg)| {
+                let h = templates.get(&rule).map(header)?;
+                let group = strings
+                    .get_index(principal as usize)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| vec![format!("principal={p}")])
+                    .unwrap_or_default();
+                let rule = self.keys.get(rule as usize).cloned().unwrap_or_default();
+                Some(agg.into_detection(rule, h.title, h.level, h.attack, group, &strings))
+            })
+            .collect();
+        out.detections.extend(plain);
         out.detections.extend(insight_detections(insights));
         for ((list, ip), agg) in intel {
             let Some(l) = self.intel.lists.get(list as usize) else {
@@ -173,7 +176,7 @@ impl Hunter {
             ));
         }
         out.detections
-            .sort_by(|a, b| (a.first, &a.rule, &a.group).cmp(&(b.first, &b.rule, &b.group)));
+            .par_sort_by(|a, b| (a.first, &a.rule, &a.group).cmp(&(b.first, &b.rule, &b.group)));
         out
     }
 
