@@ -64,7 +64,7 @@ impl<'a> Node<'a> {
 /// `None` when it is not a string or an escape is malformed.
 fn string(quoted: &str) -> Option<Cow<'_, str>> {
     let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
-    if inner.contains('\\') {
+    if memchr::memchr(b'\\', inner.as_bytes()).is_some() {
         serde_json::from_str::<String>(quoted).ok().map(Cow::Owned)
     } else {
         Some(Cow::Borrowed(inner))
@@ -216,7 +216,11 @@ impl<'a> Record<'a> {
 
 /// The part of a field path before its first `.` or `[` (Sigma's nested-field syntax).
 fn root_of(path: &str) -> &str {
-    let end = path.find(['.', '[']).unwrap_or(path.len());
+    // Bytes, not a `char` pattern: asked for every field a rule reads, of every record.
+    let end = path
+        .bytes()
+        .position(|b| b == b'.' || b == b'[')
+        .unwrap_or(path.len());
     &path[..end]
 }
 
@@ -237,7 +241,7 @@ impl Event for Record<'_> {
         // A plain dotted path to a scalar is walked directly; anything else (arrays on the
         // way, escapes, brackets, an object at the end) the way rsigma walks it, its answer
         // copied out.
-        if !path.contains(['[', '\\']) {
+        if !path.bytes().any(|b| b == b'[' || b == b'\\') {
             let mut at = &top.node;
             let mut plain = true;
             for part in path[root.len() + 1..].split('.') {
