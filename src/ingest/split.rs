@@ -1,7 +1,9 @@
-//! A CloudTrail log file's records found by their quotes and brackets rather than parsed: the
-//! sink that takes each record parses it (or a pivot searches it), so splitting the list with
-//! serde's `RawValue` parsed every record twice. Anything of another shape is left to the
-//! general path in `envelope.rs` and `stream.rs`, which reports exactly as before.
+//! JSON found by its quotes and brackets rather than parsed: a CloudTrail log file's records (the
+//! sink that takes each record parses it, or a pivot searches it, so splitting the list with
+//! serde's `RawValue` parsed every record twice), and one object's members (the hunt reads a
+//! record's fields this way, and splits a nested value only when a rule reads into it). Anything
+//! of another shape is left to the general path in `envelope.rs` and `stream.rs`, which reports
+//! exactly as before.
 
 use super::envelope::is_ws;
 use super::limits::MAX_NESTING;
