@@ -1443,3 +1443,60 @@ fn a_malformed_record_is_reported_and_the_rest_hunted() {
         );
     }
 }
+
+/// A detection's targets come from the entity model for its own first events in a file: one
+/// principal's flood of matches (2 100 PutBucketLogging calls, each on its own bucket) does not
+/// use them up for another principal's detection of the same rule, and the flood's detection
+/// names the buckets of its first 32 events of the file only.
+#[test]
+fn a_busy_principal_leaves_the_others_their_targets() {
+    let put = |n: usize, user: &str, bucket: &str| {
+        let mut e = event(
+            n,
+            n as i64,
+            &with(
+                call("s3", "PutBucketLogging"),
+                &[("requestParameters.bucketName", json!(bucket))],
+            ),
+        );
+        e["userIdentity"]["arn"] = json!(format!("arn:aws:iam::111122223333:user/{user}"));
+        e["userIdentity"]["userName"] = json!(user);
+        e
+    };
+    let mut events: Vec<Value> = (0..2_100)
+        .map(|i| put(i, "busy", &format!("busy-bucket-{i}")))
+        .collect();
+    events.push(put(2_100, "quiet", "quiet-bucket"));
+    let ds = detections(&events);
+    let of = |user: &str| {
+        ds.iter()
+            .find(|d| {
+                d.title == "AWS S3 Data Management Tampering"
+                    && d.group == [format!("principal=arn:aws:iam::111122223333:user/{user}")]
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "{user}: {:?}",
+                    ds.iter().map(|d| &d.group).collect::<Vec<_>>()
+                )
+            })
+    };
+    let buckets = |d: &Detection| {
+        d.entities
+            .iter()
+            .filter(|e| e.to_string().starts_with("bucket:"))
+            .count()
+    };
+    let quiet = of("quiet");
+    assert!(
+        quiet
+            .entities
+            .iter()
+            .any(|e| e.to_string() == "bucket:quiet-bucket"),
+        "{:?}",
+        quiet.entities
+    );
+    let busy = of("busy");
+    assert_eq!(busy.events.len(), 2_100);
+    assert_eq!(buckets(busy), 32, "{:?}", busy.entities);
+}
