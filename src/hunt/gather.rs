@@ -300,11 +300,6 @@ impl HuntSink<'_> {
     }
 }
 
-/// Whether `raw` is JSON, to the end.
-fn is_json(raw: &str) -> bool {
-    serde_json::from_str::<serde::de::IgnoredAny>(raw).is_ok()
-}
-
 /// A field's value as text, for a symbol (strings as they are, numbers and booleans written).
 fn field_text(v: EventValue<'_>) -> Option<std::borrow::Cow<'_, str>> {
     match v {
@@ -322,6 +317,8 @@ impl Sink for HuntSink<'_> {
             return;
         }
         self.out.records += 1;
+        // Checked as JSON in full while its fields are found: a malformed record is refused
+        // here, never hunted.
         let Some(record) = Record::parse(rec.raw) else {
             self.refuse(path, &rec);
             return;
@@ -389,25 +386,18 @@ impl Sink for HuntSink<'_> {
                 && sink.parsed.get(&(n, principal)).copied().unwrap_or(0) < FULL_PARSE_PER_DETECTION
                 && sink.parsed_by_rule.get(&n).copied().unwrap_or(0) < FULL_PARSE_PER_RULE
         };
-        // A record is split only as deep as the rules read it; one that matched is checked in
-        // full (by the typed parse, when it is wanted) before it counts, so a malformed record
-        // is refused, never a detection.
-        let full = if matched.iter().any(|n| wants_full(self, *n)) {
-            match ingest::parse_event(path, &rec) {
-                Ok(ev) => Some(ev.entities),
-                Err(_) if !is_json(rec.raw) => return self.refuse(path, &rec),
+        let full = matched
+            .iter()
+            .any(|n| wants_full(self, *n))
+            .then(|| match ingest::parse_event(path, &rec) {
+                Ok(ev) => ev.entities,
                 Err(e) => {
                     self.out
                         .errors
                         .push(IngestError::record(path, rec.line, rec.index, e));
-                    Some(Vec::new())
+                    Vec::new()
                 }
-            }
-        } else if !is_json(rec.raw) {
-            return self.refuse(path, &rec);
-        } else {
-            None
-        };
+            });
         if let (Some(l), Some(ip)) = (listed, caller) {
             let ip = self.out.sym(&ip.to_string());
             let agg = self.out.intel.entry((l as u16, ip)).or_default();

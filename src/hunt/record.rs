@@ -157,9 +157,8 @@ fn hot_slot(key: &str) -> Option<usize> {
 }
 
 impl<'a> Record<'a> {
-    /// The record `text` (one JSON object); `None` when it is not one. Only the top level is
-    /// checked here: a value below it is checked when a rule reads into it (and a matched
-    /// record in full, by the hunt).
+    /// The record `text` (one JSON object, checked as JSON in full while its fields are
+    /// found); `None` when it is not one.
     pub fn parse(text: &'a str) -> Option<Record<'a>> {
         let found = members(text)?;
         let mut fields = Vec::with_capacity(found.len());

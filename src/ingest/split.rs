@@ -64,14 +64,7 @@ pub(super) fn object_end(b: &[u8], start: usize) -> Option<usize> {
     if b.get(start) != Some(&b'{') {
         return None;
     }
-    nested_end(b, start, MAX_NESTING - 2)
-}
-
-/// The end of the object or list that starts at `start`, by its brackets; `None` if it is cut
-/// off, its brackets do not match, or it nests `room` levels or more.
-fn nested_end(b: &[u8], start: usize, room: usize) -> Option<usize> {
-    // One bit per open bracket: 1 for `{`, 0 for `[` (serde_json's limit fits).
-    const { assert!(MAX_NESTING <= 128) };
+    // One bit per open bracket: 1 for `{`, 0 for `[`.
     let (mut open, mut depth) = (0u128, 0usize);
     let mut i = start;
     loop {
@@ -82,7 +75,7 @@ fn nested_end(b: &[u8], start: usize, room: usize) -> Option<usize> {
             }
             c @ (b'{' | b'[') => {
                 depth += 1;
-                if depth >= room {
+                if depth + 2 >= MAX_NESTING {
                     return None;
                 }
                 open = open << 1 | u128::from(c == b'{');
@@ -104,11 +97,10 @@ fn nested_end(b: &[u8], start: usize, room: usize) -> Option<usize> {
 }
 
 /// An object's members, found by quotes and brackets rather than parsed: each key as written
-/// (with its quotes, escapes not decoded) and each value's JSON text. The object's own level
-/// is checked as JSON — string keys, `:`, `,` between members, a scalar value `true`, `false`,
-/// `null` or a number — and nested values only by their brackets: who reads a field below
-/// splits that value in turn. `None` when `text` (less surrounding whitespace) is not such an
-/// object.
+/// (with its quotes, escapes not decoded) and each value's JSON text. The whole object is
+/// checked as JSON on the way ([`checked_end`]), so a malformed record is refused here;
+/// nothing is decoded (who reads a field below splits that value in turn). `None` when `text`
+/// (less surrounding whitespace) is not such an object.
 pub(crate) fn members(text: &str) -> Option<Vec<(&str, &str)>> {
     let b = text.as_bytes();
     let ws = |mut i: usize| {
@@ -130,7 +122,7 @@ pub(crate) fn members(text: &str) -> Option<Vec<(&str, &str)>> {
         if b.get(i) != Some(&b'"') {
             return None;
         }
-        let key_end = string_end(b, i + 1)?;
+        let key_end = checked_string_end(b, i + 1)?;
         let key = text.get(i..key_end)?;
         i = ws(key_end);
         if b.get(i) != Some(&b':') {
@@ -138,18 +130,9 @@ pub(crate) fn members(text: &str) -> Option<Vec<(&str, &str)>> {
         }
         i = ws(i + 1);
         let end = match *b.get(i)? {
-            b'"' => string_end(b, i + 1)?,
-            b'{' | b'[' => nested_end(b, i, MAX_NESTING)?,
-            _ => {
-                let len = b[i..]
-                    .iter()
-                    .position(|c| matches!(c, b',' | b'}' | b']') || is_ws(*c))
-                    .unwrap_or(b.len() - i);
-                if !is_scalar(&b[i..i + len]) {
-                    return None;
-                }
-                i + len
-            }
+            b'"' => checked_string_end(b, i + 1)?,
+            b'{' | b'[' => checked_end(b, i)?,
+            _ => scalar_end(b, i)?,
         };
         out.push((key, text.get(i..end)?));
         i = ws(end);
@@ -158,6 +141,122 @@ pub(crate) fn members(text: &str) -> Option<Vec<(&str, &str)>> {
             b'}' => return (ws(i + 1) == b.len()).then_some(out),
             _ => return None,
         }
+    }
+}
+
+/// The end of the literal or number at `i` (up to the next `,`, `}`, `]` or blank); `None` when
+/// it is neither.
+fn scalar_end(b: &[u8], i: usize) -> Option<usize> {
+    let len = b
+        .get(i..)?
+        .iter()
+        .position(|c| matches!(c, b',' | b'}' | b']') || is_ws(*c))
+        .unwrap_or(b.len() - i);
+    is_scalar(&b[i..i + len]).then_some(i + len)
+}
+
+/// What a checked scan expects next.
+#[derive(Clone, Copy, PartialEq)]
+enum Expect {
+    /// A value, or (just after `[`) the list's end.
+    Value {
+        or_close: bool,
+    },
+    /// A member's key, or (just after `{`) the object's end.
+    Key {
+        or_close: bool,
+    },
+    Colon,
+    /// `,` or the end of the open object or list.
+    Next,
+}
+
+/// The end of the object or list that starts at `start`, checked as JSON on the way: keys are
+/// strings followed by `:`, members and items are separated by `,`, scalars are literals or
+/// numbers, escapes are JSON's, brackets match, and it nests less than serde_json's limit. (A
+/// raw control character inside a string, which serde_json refuses, is not looked for:
+/// CloudTrail escapes them, and the typed parse still refuses one.) `None` otherwise.
+fn checked_end(b: &[u8], start: usize) -> Option<usize> {
+    // One bit per open bracket: 1 for `{`, 0 for `[` (serde_json's limit fits).
+    const { assert!(MAX_NESTING <= 128) };
+    let (mut open, mut depth) = (0u128, 0usize);
+    let mut expect = Expect::Value { or_close: false };
+    let mut i = start;
+    loop {
+        while b.get(i).copied().is_some_and(is_ws) {
+            i += 1;
+        }
+        let c = *b.get(i)?;
+        match (expect, c) {
+            (Expect::Value { or_close: true }, b']')
+            | (Expect::Key { or_close: true }, b'}')
+            | (Expect::Next, b'}' | b']') => {
+                if depth == 0 || (open & 1 == 1) != (c == b'}') {
+                    return None;
+                }
+                open >>= 1;
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+                expect = Expect::Next;
+                i += 1;
+            }
+            (Expect::Value { .. }, b'{' | b'[') => {
+                depth += 1;
+                if depth >= MAX_NESTING {
+                    return None;
+                }
+                open = open << 1 | u128::from(c == b'{');
+                expect = if c == b'{' {
+                    Expect::Key { or_close: true }
+                } else {
+                    Expect::Value { or_close: true }
+                };
+                i += 1;
+            }
+            (Expect::Value { .. }, b'"') => {
+                i = checked_string_end(b, i + 1)?;
+                expect = Expect::Next;
+            }
+            (Expect::Value { .. }, _) => {
+                i = scalar_end(b, i)?;
+                expect = Expect::Next;
+            }
+            (Expect::Key { .. }, b'"') => {
+                i = checked_string_end(b, i + 1)?;
+                expect = Expect::Colon;
+            }
+            (Expect::Colon, b':') => {
+                i += 1;
+                expect = Expect::Value { or_close: false };
+            }
+            (Expect::Next, b',') => {
+                i += 1;
+                expect = if open & 1 == 1 {
+                    Expect::Key { or_close: false }
+                } else {
+                    Expect::Value { or_close: false }
+                };
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// [`string_end`], each escape checked as JSON's (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`,
+/// `\u` and four hex digits).
+fn checked_string_end(b: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        let at = i + memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+        if b.get(at) == Some(&b'"') {
+            return Some(at + 1);
+        }
+        i = match *b.get(at + 1)? {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => at + 2,
+            b'u' if b.get(at + 2..at + 6)?.iter().all(u8::is_ascii_hexdigit) => at + 6,
+            _ => return None,
+        };
     }
 }
 
@@ -318,6 +417,19 @@ mod tests {
             r#"{"a":[1}"#,
             r#"{"a":"b}"#,
             r#"{"a":1"#,
+            // Below the top level.
+            r#"{"a":{"b":tru}}"#,
+            r#"{"a":[1,]}"#,
+            r#"{"a":[,1]}"#,
+            r#"{"a":[1 2]}"#,
+            r#"{"a":{"b" 1}}"#,
+            r#"{"a":{"b"}}"#,
+            r#"{"a":{,}}"#,
+            r#"{"a":{"b":1,}}"#,
+            r#"{"a":{1:2}}"#,
+            r#"{"a":"\x"}"#,
+            r#"{"a":"\u12g4"}"#,
+            r#"{"a":["\u12"]}"#,
         ] {
             assert!(
                 serde_json::from_str::<serde::de::IgnoredAny>(text).is_err(),
@@ -325,6 +437,56 @@ mod tests {
             );
             assert_eq!(members(text), None, "{text}");
         }
+    }
+
+    /// Whether `members` takes `text` as serde_json does: a JSON object, checked in full.
+    fn agrees(text: &str) -> bool {
+        let serde = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+            && text.trim_start().starts_with('{');
+        members(text).is_some() == serde
+    }
+
+    #[test]
+    fn real_records_are_split_and_every_edit_checked_as_serde_checks_it() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/public/stratus-red-team/detonation-logs"
+        );
+        let mut records = Vec::new();
+        for f in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+            let list: Vec<Box<RawValue>> = serde_json::from_str(&text).unwrap();
+            records.extend(list.into_iter().map(|r| r.get().to_string()));
+        }
+        assert!(records.len() > 300, "{}", records.len());
+        for r in &records {
+            let ours = members(r).unwrap_or_else(|| panic!("{r}"));
+            let theirs: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(r).unwrap();
+            assert_eq!(ours.len(), theirs.len(), "{r}");
+        }
+        // Every one-byte edit of a record with nested policies, escapes and lists: deleted, or
+        // a structural or ordinary byte inserted before it.
+        let r = records
+            .iter()
+            .filter(|r| r.contains("\\\"") && r.contains('['))
+            .max_by_key(|r| r.len())
+            .unwrap();
+        let mut checked = 0;
+        for (i, _) in r.char_indices().skip(1) {
+            let mut deleted = r.clone();
+            deleted.remove(i);
+            assert!(agrees(&deleted), "{deleted}");
+            for c in [
+                ',', '"', '{', '}', '[', ']', ':', '1', '\\', 'x', ' ', '-', '.', 'e',
+            ] {
+                let mut inserted = r.clone();
+                inserted.insert(i, c);
+                assert!(agrees(&inserted), "{inserted}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
     }
 
     #[test]
