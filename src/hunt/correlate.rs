@@ -53,18 +53,28 @@ impl Hunter {
         // whole burst: every event of the group's base rules from its first firing's window to
         // a timespan after its last firing.
         let names: BTreeSet<&str> = fired.iter().map(|f| f.rule.as_str()).collect();
-        let mut by_group: HashMap<(&str, Vec<Option<u32>>), Vec<usize>> = HashMap::default();
-        for (i, e) in base.iter().enumerate() {
-            for (rule, shape) in &self.shapes {
-                if e.rules & shape.mask == 0 || !names.contains(rule.as_str()) {
-                    continue;
+        // Each fired correlation's base events by group, a correlation per core: a broad base
+        // rule (every read-only call) has half a trail's events.
+        let by_group: HashMap<&str, HashMap<Vec<Option<u32>>, Vec<usize>>> = self
+            .shapes
+            .par_iter()
+            .filter(|(rule, _)| names.contains(rule.as_str()))
+            .map(|(rule, shape)| {
+                let mut groups: HashMap<Vec<Option<u32>>, Vec<usize>> = HashMap::default();
+                for (i, e) in base.iter().enumerate() {
+                    if e.rules & shape.mask != 0 {
+                        groups.entry(shape.key_of(e)).or_default().push(i);
+                    }
                 }
-                by_group
-                    .entry((rule.as_str(), shape.key_of(e)))
-                    .or_default()
-                    .push(i);
-            }
-        }
+                (rule.as_str(), groups)
+            })
+            .collect();
+        let group_of = |rule: &str, key: &Vec<Option<u32>>| {
+            by_group
+                .get(rule)
+                .and_then(|g| g.get(key))
+                .map_or(&[][..], Vec::as_slice)
+        };
         let mut episodes: Vec<Episode> = Vec::new();
         // Each group's latest episode.
         let mut latest: HashMap<(String, Vec<Option<u32>>), usize> = HashMap::default();
@@ -72,9 +82,7 @@ impl Hunter {
             let Some(shape) = self.shapes.get(&f.rule) else {
                 continue;
             };
-            let members = by_group
-                .get(&(f.rule.as_str(), f.key.clone()))
-                .map_or(&[][..], Vec::as_slice);
+            let members = group_of(&f.rule, &f.key);
             let time = base[f.at].time;
             // The engine's window: events at most a timespan (whole seconds) before this one.
             let from = time.millis().div_euclid(1000) * 1000 - shape.span_ms;
@@ -104,9 +112,10 @@ impl Hunter {
             let Some(shape) = self.shapes.get(&ep.rule) else {
                 continue;
             };
-            let Some(members) = by_group.get(&(ep.rule.as_str(), ep.key.clone())) else {
+            let members = group_of(&ep.rule, &ep.key);
+            if members.is_empty() {
                 continue;
-            };
+            }
             // Members are in time order: the burst is one run of them.
             let until = Ts(ep.last.millis().saturating_add(shape.span_ms));
             let from = members.partition_point(|x| base[*x].time < ep.first);
