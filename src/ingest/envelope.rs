@@ -272,6 +272,25 @@ pub(super) struct Ctx<'s, 'b, S: Sink> {
     pub(super) decoded: bool,
 }
 
+impl<'s, 'b, S: Sink> Ctx<'s, 'b, S> {
+    /// A context for records read from `w`'s buffer (their offsets are its), starting on `line`.
+    pub(super) fn over(
+        sink: &'s mut S,
+        path: &'b Arc<std::path::PathBuf>,
+        w: &super::source::Window,
+        line: u64,
+    ) -> Self {
+        Ctx {
+            sink,
+            path,
+            buf_ptr: w.buf.as_ptr() as usize,
+            base: w.base,
+            line,
+            decoded: false,
+        }
+    }
+}
+
 impl<S: Sink> Ctx<'_, '_, S> {
     fn offset_of(&self, s: &str) -> u64 {
         self.base + (s.as_ptr() as usize - self.buf_ptr) as u64

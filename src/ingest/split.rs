@@ -64,8 +64,7 @@ pub(super) fn object_end(b: &[u8], start: usize) -> Option<usize> {
     if b.get(start) != Some(&b'{') {
         return None;
     }
-    // One bit per open bracket: 1 for `{`, 0 for `[`.
-    let (mut open, mut depth) = (0u128, 0usize);
+    let mut open = Brackets::default();
     let mut i = start;
     loop {
         match *b.get(i)? {
@@ -73,26 +72,47 @@ pub(super) fn object_end(b: &[u8], start: usize) -> Option<usize> {
                 i = string_end(b, i + 1)?;
                 continue;
             }
-            c @ (b'{' | b'[') => {
-                depth += 1;
-                if depth + 2 >= MAX_NESTING {
-                    return None;
-                }
-                open = open << 1 | u128::from(c == b'{');
-            }
-            c @ (b'}' | b']') => {
-                if depth == 0 || (open & 1 == 1) != (c == b'}') {
-                    return None;
-                }
-                open >>= 1;
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i + 1);
-                }
-            }
+            c @ (b'{' | b'[') => open.open(c, MAX_NESTING - 2)?,
+            c @ (b'}' | b']') if open.close(c)? => return Some(i + 1),
             _ => {}
         }
         i += 1;
+    }
+}
+
+/// The brackets open at a point of a scan, innermost last: one bit each, 1 for `{` and 0 for
+/// `[` (serde_json's nesting limit fits in 128).
+#[derive(Default)]
+struct Brackets {
+    bits: u128,
+    depth: usize,
+}
+
+impl Brackets {
+    /// Opens `c`; `None` when that makes `room` levels or more.
+    fn open(&mut self, c: u8, room: usize) -> Option<()> {
+        const { assert!(MAX_NESTING <= 128) };
+        self.depth += 1;
+        if self.depth >= room {
+            return None;
+        }
+        self.bits = self.bits << 1 | u128::from(c == b'{');
+        Some(())
+    }
+
+    /// Closes `c`: `None` when it does not close the innermost open bracket, else whether none
+    /// is left open.
+    fn close(&mut self, c: u8) -> Option<bool> {
+        if self.depth == 0 || self.in_object() != (c == b'}') {
+            return None;
+        }
+        self.bits >>= 1;
+        self.depth -= 1;
+        Some(self.depth == 0)
+    }
+
+    fn in_object(&self) -> bool {
+        self.bits & 1 == 1
     }
 }
 
@@ -177,9 +197,7 @@ enum Expect {
 /// raw control character inside a string, which serde_json refuses, is not looked for:
 /// CloudTrail escapes them, and the typed parse still refuses one.) `None` otherwise.
 fn checked_end(b: &[u8], start: usize) -> Option<usize> {
-    // One bit per open bracket: 1 for `{`, 0 for `[` (serde_json's limit fits).
-    const { assert!(MAX_NESTING <= 128) };
-    let (mut open, mut depth) = (0u128, 0usize);
+    let mut open = Brackets::default();
     let mut expect = Expect::Value { or_close: false };
     let mut i = start;
     loop {
@@ -191,23 +209,14 @@ fn checked_end(b: &[u8], start: usize) -> Option<usize> {
             (Expect::Value { or_close: true }, b']')
             | (Expect::Key { or_close: true }, b'}')
             | (Expect::Next, b'}' | b']') => {
-                if depth == 0 || (open & 1 == 1) != (c == b'}') {
-                    return None;
-                }
-                open >>= 1;
-                depth -= 1;
-                if depth == 0 {
+                if open.close(c)? {
                     return Some(i + 1);
                 }
                 expect = Expect::Next;
                 i += 1;
             }
             (Expect::Value { .. }, b'{' | b'[') => {
-                depth += 1;
-                if depth >= MAX_NESTING {
-                    return None;
-                }
-                open = open << 1 | u128::from(c == b'{');
+                open.open(c, MAX_NESTING)?;
                 expect = if c == b'{' {
                     Expect::Key { or_close: true }
                 } else {
@@ -233,7 +242,7 @@ fn checked_end(b: &[u8], start: usize) -> Option<usize> {
             }
             (Expect::Next, b',') => {
                 i += 1;
-                expect = if open & 1 == 1 {
+                expect = if open.in_object() {
                     Expect::Key { or_close: false }
                 } else {
                     Expect::Value { or_close: false }

@@ -257,14 +257,7 @@ impl<S: Sink> Cursor<'_, S> {
                     let start = std::mem::replace(&mut self.pos, end);
                     match std::str::from_utf8(&self.w.buf[start..end]) {
                         Ok(raw) => {
-                            let mut ctx = Ctx {
-                                sink: &mut *self.sink,
-                                path: self.path,
-                                buf_ptr: self.w.buf.as_ptr() as usize,
-                                base: self.w.base,
-                                line,
-                                decoded: false,
-                            };
+                            let mut ctx = Ctx::over(&mut *self.sink, self.path, self.w, line);
                             ctx.list_item(list, raw, i, 0);
                         }
                         Err(_) => self.error(line, Some(i), "record is not valid UTF-8; skipped"),

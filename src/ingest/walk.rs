@@ -102,14 +102,7 @@ pub(super) fn walk_json<S: Sink>(path: &Arc<std::path::PathBuf>, w: &mut Window,
         }
         let line = w.line_at(pos);
         let slice = &w.buf[pos..];
-        let mut ctx = Ctx {
-            sink: &mut *sink,
-            path,
-            buf_ptr: w.buf.as_ptr() as usize,
-            base: w.base,
-            line,
-            decoded: false,
-        };
+        let mut ctx = Ctx::over(&mut *sink, path, w, line);
         // The commonest case, a CloudTrail log file, is split by its brackets.
         if let Some((raw, records)) = records_only(slice) {
             ctx.records(&records);
@@ -155,14 +148,7 @@ pub(super) fn walk_json<S: Sink>(path: &Arc<std::path::PathBuf>, w: &mut Window,
         }
         match next {
             Some(Ok(raw)) => {
-                let mut ctx = Ctx {
-                    sink: &mut *sink,
-                    path,
-                    buf_ptr: w.buf.as_ptr() as usize,
-                    base: w.base,
-                    line,
-                    decoded: false,
-                };
+                let mut ctx = Ctx::over(&mut *sink, path, w, line);
                 ctx.value(raw.get(), None, 0);
                 pos += end;
             }
