@@ -422,7 +422,15 @@ impl Sink for LoadSink<'_> {
                     self.out.trail_files.push(path.clone());
                 }
                 match parse_event(path, &rec) {
-                    Ok(ev) => self.out.events.push(ev),
+                    Ok(ev) => {
+                        // A big file's part fills to PART_RECORDS: past the first doublings it
+                        // is made that size once, not copied at every doubling on the way.
+                        let events = &mut self.out.events;
+                        if events.len() == events.capacity() && events.len() >= 64 {
+                            events.reserve_exact(PART_RECORDS.saturating_sub(events.len()));
+                        }
+                        events.push(ev);
+                    }
                     Err(e) => self.out.errors.push(loc(e)),
                 }
             }

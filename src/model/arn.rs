@@ -26,13 +26,26 @@ pub(crate) struct Arn<'a> {
 
 pub(crate) fn split_arn(s: &str) -> Option<Arn<'_>> {
     let rest = s.strip_prefix("arn:")?;
-    let mut it = rest.splitn(5, ':');
-    let partition = it.next()?;
-    let service = it.next()?;
-    let _region = it.next()?;
-    let account = it.next()?;
-    let resource = it.next()?;
-    if !PARTITIONS.contains(&partition) || resource.is_empty() || s.contains(char::is_whitespace) {
+    // Every string value of a record is asked whether it is an ARN: the colons are found as
+    // bytes (a colon is never part of a multi-byte character), and whitespace is looked for
+    // character by character only in text that is not ASCII.
+    let mut colons = memchr::memchr_iter(b':', rest.as_bytes());
+    let (p, sv, r, a) = (
+        colons.next()?,
+        colons.next()?,
+        colons.next()?,
+        colons.next()?,
+    );
+    let partition = &rest[..p];
+    let service = &rest[p + 1..sv];
+    let account = &rest[r + 1..a];
+    let resource = &rest[a + 1..];
+    let spaced = if s.is_ascii() {
+        s.bytes().any(|b| b.is_ascii_whitespace() || b == 0x0b)
+    } else {
+        s.contains(char::is_whitespace)
+    };
+    if !PARTITIONS.contains(&partition) || resource.is_empty() || spaced {
         return None;
     }
     Some(Arn {
@@ -213,6 +226,27 @@ mod tests {
         assert_eq!(
             c("arn: aws: sts: : 123456789012: assumed-role/DevRole/Dev1"),
             None
+        );
+    }
+
+    #[test]
+    fn whitespace_anywhere_is_no_arn_and_other_text_is_kept() {
+        // Every character Rust calls whitespace, ASCII (vertical tab too) or not.
+        for ws in [
+            '\t', '\n', '\u{0b}', '\u{0c}', '\r', ' ', '\u{85}', '\u{a0}', '\u{2003}',
+        ] {
+            let s = format!("arn:aws:iam::123456789012:user/a{ws}b");
+            assert!(split_arn(&s).is_none(), "{s:?}");
+        }
+        let a = split_arn("arn:aws:iam::123456789012:user/zoë:x").map(|a| (a.service, a.account));
+        assert_eq!(a, Some(("iam", "123456789012")));
+        assert_eq!(
+            short_name("arn:aws:iam::123456789012:user/zoë:x"),
+            "user/zoë:x"
+        );
+        assert!(
+            split_arn("arn:aws:iam::123456789012").is_none(),
+            "no resource part"
         );
     }
 
