@@ -11,10 +11,11 @@
 #            python module, installed into bench-data/venv when pip can reach an index)
 #   jq     - zcat | jq -c '.Records[] | select(.sourceIPAddress=="X")' (if installed)
 # and checks vigil's match count against jq's (and DuckDB's). Then builds the index once
-# (examples/bench/index.rs) and reports build time, peak RSS and further-pivot latency.
+# (examples/bench/index.rs) and reports build time, peak RSS and further-pivot latency, and times
+# `vigil hunt` with every bundled rule; prints each ratio against its target.
 #
 # Environment: RUNS (default 3), PIVOT=frequent_ip|rare_ip (default frequent_ip), SKIP_JQ=1,
-# SKIP_DUCKDB=1, SKIP_INDEX=1.
+# SKIP_DUCKDB=1, SKIP_HUNT=1, SKIP_INDEX=1.
 set -euo pipefail
 
 N=${1:-1000000}
@@ -141,9 +142,27 @@ if [ -n "$DUCK_COUNT" ] && [ "$DUCK_COUNT" != "$VIGIL_COUNT" ]; then
   STATUS=1
 fi
 
+if [ -z "${SKIP_HUNT:-}" ]; then
+  echo
+  echo "== hunt (all bundled rules; best of $RUNS)" >&2
+  for _ in $(seq "$RUNS"); do
+    run hunt sh -c "'$VIGIL' hunt --trail '$DIR' --format jsonl >'$BENCH/hunt.out' 2>/dev/null"
+  done
+  echo "hunt: $(wc -l <"$BENCH/hunt.out") detections in ${WALL[hunt]} s"
+  echo "hunt/pivot   = $(ratio "${WALL[hunt]}" "${WALL[vigil]}")  (target <= 2.0)"
+fi
+
 if [ -z "${SKIP_INDEX:-}" ]; then
   echo
-  echo "== index (examples/bench/index.rs)"
-  "$CARGO_TARGET_DIR/release/examples/bench" index "$DIR"
+  echo "== index (examples/bench/index.rs; best of $RUNS)"
+  BEST=""
+  for _ in $(seq "$RUNS"); do
+    LAST=$("$CARGO_TARGET_DIR/release/examples/bench" index "$DIR" | tee /dev/stderr | tail -1)
+    B=$(echo "$LAST" | sed -n 's/.*build_s=\([0-9.]*\).*/\1/p')
+    M=$(echo "$LAST" | sed -n 's/.*peak_rss_mib=\([0-9]*\).*/\1/p')
+    if [ -z "$BEST" ] || awk "BEGIN{exit !($B < $BEST)}"; then BEST=$B; BEST_RSS=$M; fi
+  done
+  echo "index/zcat   = $(ratio "$BEST" "${WALL[zcat]}")  (target <= 0.6; build ${BEST} s)"
+  echo "index peak RSS = ${BEST_RSS} MiB  (target <= 300)"
 fi
 exit $STATUS
