@@ -16,6 +16,22 @@ const PARTITIONS: [&str; 8] = [
     "aws-eusc",
 ];
 
+/// Whether `s` has a byte that whitespace could begin: ASCII whitespace is 0x09–0x0d and 0x20,
+/// the rest is beyond ASCII. Eight bytes at a time: a byte below 0x21 sets its high bit after
+/// the subtraction (a borrow can set higher ones too, but only after a byte that counts).
+fn maybe_spaced(s: &str) -> bool {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    let words = s.as_bytes().chunks_exact(8);
+    let tail = words.remainder();
+    let mut found = tail.iter().any(|&b| b <= b' ' || b >= 0x80);
+    for w in words {
+        let w = u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or([b'a'; 8]));
+        found |= ((w.wrapping_sub(ONES * 0x21) & !w) | w) & HIGH != 0;
+    }
+    found
+}
+
 /// The parts of `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
 pub(crate) struct Arn<'a> {
     partition: &'a str,
@@ -28,7 +44,7 @@ pub(crate) fn split_arn(s: &str) -> Option<Arn<'_>> {
     let rest = s.strip_prefix("arn:")?;
     // Every string value of a record is asked whether it is an ARN: the colons are found as
     // bytes (a colon is never part of a multi-byte character), and whitespace is looked for
-    // character by character only in text that is not ASCII.
+    // character by character only where a byte could begin some.
     let mut colons = memchr::memchr_iter(b':', rest.as_bytes());
     let (p, sv, r, a) = (
         colons.next()?,
@@ -40,11 +56,7 @@ pub(crate) fn split_arn(s: &str) -> Option<Arn<'_>> {
     let service = &rest[p + 1..sv];
     let account = &rest[r + 1..a];
     let resource = &rest[a + 1..];
-    let spaced = if s.is_ascii() {
-        s.bytes().any(|b| b.is_ascii_whitespace() || b == 0x0b)
-    } else {
-        s.contains(char::is_whitespace)
-    };
+    let spaced = maybe_spaced(s) && s.contains(char::is_whitespace);
     if !PARTITIONS.contains(&partition) || resource.is_empty() || spaced {
         return None;
     }
@@ -238,6 +250,24 @@ mod tests {
             let s = format!("arn:aws:iam::123456789012:user/a{ws}b");
             assert!(split_arn(&s).is_none(), "{s:?}");
         }
+        for len in 0..40 {
+            for at in 0..len {
+                for (byte, spaced) in [
+                    (b' ', true),
+                    (0x0b, true),
+                    (0x01, true),
+                    (b'!', false),
+                    (b'~', false),
+                    (0x7f, false),
+                ] {
+                    let mut b = vec![b'a'; len];
+                    b[at] = byte;
+                    let s = String::from_utf8(b).unwrap();
+                    assert_eq!(maybe_spaced(&s), spaced, "{s:?}");
+                }
+            }
+        }
+        assert!(maybe_spaced("abcdefghé"), "beyond ASCII");
         let a = split_arn("arn:aws:iam::123456789012:user/zoë:x").map(|a| (a.service, a.account));
         assert_eq!(a, Some(("iam", "123456789012")));
         assert_eq!(

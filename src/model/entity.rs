@@ -255,17 +255,26 @@ pub fn parse_ip(s: &str) -> Option<IpAddr> {
             .unwrap_or(s);
         return Ipv6Addr::from_str(s).ok().map(IpAddr::V6);
     }
+    // Every record's `sourceIPAddress` comes here: one pass over the bytes, four parts of one to
+    // three decimal digits each (a leading zero is decimal, not octal), none above 255.
     let mut octets = [0u8; 4];
-    let mut n = 0;
-    for part in s.split('.') {
-        if n == 4 || part.is_empty() || part.len() > 3 || !part.bytes().all(|c| c.is_ascii_digit())
-        {
+    let (mut n, mut digits, mut value) = (0usize, 0u8, 0u16);
+    for &c in s.as_bytes() {
+        if c == b'.' && digits > 0 && n < 3 {
+            octets[n] = u8::try_from(value).ok()?;
+            (n, digits, value) = (n + 1, 0, 0);
+        } else if c.is_ascii_digit() && digits < 3 {
+            value = value * 10 + u16::from(c - b'0');
+            digits += 1;
+        } else {
             return None;
         }
-        octets[n] = part.parse::<u8>().ok()?;
-        n += 1;
     }
-    (n == 4).then(|| IpAddr::V4(Ipv4Addr::from(octets)))
+    if n != 3 || digits == 0 {
+        return None;
+    }
+    octets[3] = u8::try_from(value).ok()?;
+    Some(IpAddr::V4(Ipv4Addr::from(octets)))
 }
 
 /// Private, loopback, link-local or unspecified: reused across VPCs, so never evidence that two
@@ -339,6 +348,34 @@ pub fn is_placeholder(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dotted_decimal_is_four_parts_of_up_to_three_digits() {
+        let v4 = |s: &str| parse_ip(s).map(|ip| ip.to_string());
+        for (text, want) in [
+            ("81.2.69.142", Some("81.2.69.142")),
+            ("075.050.255.67", Some("75.50.255.67")),
+            (" 10.0.0.1 ", Some("10.0.0.1")),
+            ("0.0.0.0", Some("0.0.0.0")),
+            ("255.255.255.255", Some("255.255.255.255")),
+            ("256.1.1.1", None),
+            ("1.2.3.256", None),
+            ("1.2.3", None),
+            ("1.2.3.4.5", None),
+            ("1..2.3", None),
+            (".1.2.3", None),
+            ("1.2.3.", None),
+            ("0001.2.3.4", None),
+            ("+1.2.3.4", None),
+            ("1.2.3.4a", None),
+            ("AWS Internal", None),
+            ("", None),
+            ("::1", Some("::1")),
+            ("[2001:db8::1]", Some("2001:db8::1")),
+        ] {
+            assert_eq!(v4(text).as_deref(), want, "{text:?}");
+        }
+    }
 
     #[test]
     fn an_anonymous_caller_is_one_account_however_spelled() {
