@@ -257,7 +257,7 @@ fn checked_end(b: &[u8], start: usize) -> Option<usize> {
 /// `\u` and four hex digits).
 fn checked_string_end(b: &[u8], mut i: usize) -> Option<usize> {
     loop {
-        let at = quote_or_escape(b, i)?;
+        let at = i + memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
         if b.get(at) == Some(&b'"') {
             return Some(at + 1);
         }
@@ -310,37 +310,12 @@ fn is_scalar(t: &[u8]) -> bool {
 /// One past the quote that closes the string whose text starts at `i`, stepping over escapes.
 fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
     loop {
-        let at = quote_or_escape(b, i)?;
+        let at = i + memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
         if b.get(at) == Some(&b'"') {
             return Some(at + 1);
         }
         i = at + 2;
     }
-}
-
-/// The first `"` or `\\` at or after `i`. Most strings of a record are short (keys, names,
-/// addresses): eight bytes at a time find their end without the setup of a vectorised search,
-/// which takes over for a string longer than 32 bytes.
-fn quote_or_escape(b: &[u8], i: usize) -> Option<usize> {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
-    // A byte of `w` that is zero sets its high bit here; a byte above one that is zero may too
-    // (the borrow), so only the lowest bit set is trusted.
-    let zero_bytes = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
-    let mut j = i;
-    while j < i + 32 {
-        let Some(word) = b.get(j..j + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) else {
-            break;
-        };
-        let w = u64::from_le_bytes(word);
-        let hit =
-            zero_bytes(w ^ (ONES * u64::from(b'"'))) | zero_bytes(w ^ (ONES * u64::from(b'\\')));
-        if hit != 0 {
-            return Some(j + (hit.trailing_zeros() / 8) as usize);
-        }
-        j += 8;
-    }
-    Some(j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?)
 }
 
 #[cfg(test)]
@@ -368,30 +343,6 @@ mod tests {
             "the file's text, to its closing brace"
         );
         Some(records.into_iter().map(str::to_string).collect())
-    }
-
-    #[test]
-    fn a_quote_or_escape_is_found_wherever_it_is() {
-        // Every place in and around the word-at-a-time part, both bytes, and bytes that differ
-        // from them by one bit (a false match of the word test would show here).
-        for len in 0..80 {
-            for at in 0..=len {
-                for (hit, filler) in [(b'"', b'#'), (b'\\', b']'), (b'"', 0xa2), (b'\\', 0xdc)] {
-                    let mut b = vec![filler; len];
-                    let want = (at < len).then(|| {
-                        b[at] = hit;
-                        at
-                    });
-                    for start in 0..=at.min(len) {
-                        let got = quote_or_escape(&b, start);
-                        assert_eq!(got, want, "len {len}, at {at}, start {start}");
-                    }
-                }
-            }
-        }
-        assert_eq!(quote_or_escape(b"ab\\cd\"ef", 0), Some(2));
-        assert_eq!(quote_or_escape(b"abcdefgh\"ab\\", 3), Some(8));
-        assert_eq!(quote_or_escape(b"abc", 4), None, "past the end");
     }
 
     #[test]
