@@ -64,7 +64,13 @@ impl<'a> Node<'a> {
 /// `None` when it is not a string or an escape is malformed.
 fn string(quoted: &str) -> Option<Cow<'_, str>> {
     let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
-    if memchr::memchr(b'\\', inner.as_bytes()).is_some() {
+    // Most strings here are keys and short values: a loop over them beats a search call.
+    let escaped = if inner.len() < 32 {
+        inner.bytes().any(|c| c == b'\\')
+    } else {
+        memchr::memchr(b'\\', inner.as_bytes()).is_some()
+    };
+    if escaped {
         serde_json::from_str::<String>(quoted).ok().map(Cow::Owned)
     } else {
         Some(Cow::Borrowed(inner))

@@ -283,7 +283,7 @@ impl<'s, 'b, S: Sink> Ctx<'s, 'b, S> {
         Ctx {
             sink,
             path,
-            buf_ptr: w.buf.as_ptr() as usize,
+            buf_ptr: w.buf().as_ptr() as usize,
             base: w.base,
             line,
             decoded: false,

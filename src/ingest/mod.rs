@@ -3,6 +3,7 @@
 //! reported with its location while the rest of the load goes on.
 
 pub(crate) mod asff;
+mod blocks;
 mod casing;
 pub(crate) mod cloudtrail;
 pub(crate) mod digest;

@@ -221,9 +221,9 @@ thread_local! {
 
 impl Drop for Window {
     fn drop(&mut self) {
-        let mut buf = std::mem::take(&mut self.buf);
+        // Kept as it is, zeroed or written: the next window reads into it without zeroing it.
+        let buf = std::mem::take(&mut self.store);
         if buf.capacity() <= SPARE_MAX {
-            buf.clear();
             // `try_with`: a window dropped while the thread itself ends keeps nothing.
             let _ = SPARE.try_with(|s| {
                 if let Ok(mut s) = s.try_borrow_mut()
@@ -236,11 +236,15 @@ impl Drop for Window {
     }
 }
 
-/// A growable window over a reader. `buf[..]` holds unconsumed bytes starting at file offset
-/// `base`; `line_at` maps a buffer position to its 1-based line number.
+/// A growable window over a reader. [`Window::buf`] holds unconsumed bytes starting at file
+/// offset `base`; `line_at` maps a buffer position to its 1-based line number.
 pub struct Window {
     reader: Box<dyn Read + Send>,
-    pub buf: Vec<u8>,
+    /// The bytes read, `store[..filled]`, and room already written (zeroed once, or by an
+    /// earlier read): reading into it needs no zeroing. `Read::read_to_end` zeroed every byte
+    /// before the decompressor wrote it, a gigabyte of `memset` per million events.
+    store: Vec<u8>,
+    filled: usize,
     pub base: u64,
     pub eof: bool,
     /// An IO error met while reading (truncated gzip, say); reading stops there.
@@ -266,11 +270,12 @@ impl Window {
         };
         Window {
             reader,
-            buf: SPARE
+            store: SPARE
                 .try_with(|s| s.try_borrow_mut().map(|mut s| std::mem::take(&mut *s)))
                 .ok()
                 .and_then(Result::ok)
                 .unwrap_or_default(),
+            filled: 0,
             base: 0,
             eof: false,
             io_error: None,
@@ -280,26 +285,49 @@ impl Window {
         }
     }
 
+    /// The unconsumed bytes.
+    pub fn buf(&self) -> &[u8] {
+        self.store.get(..self.filled).unwrap_or_default()
+    }
+
+    /// The memory the window holds (its buffer's capacity).
+    pub fn held(&self) -> usize {
+        self.store.capacity()
+    }
+
     /// Reads more: at least a chunk, and at least as much as is buffered, so re-parsing a value
     /// that spans many refills costs O(n) overall.
     pub fn fill(&mut self) {
         if self.eof {
             return;
         }
-        let want = self.chunk.max(self.buf.len());
-        // Room for `want` more bytes, filled as data arrives: zeroing the whole chunk up front
-        // cost a 4 MiB memset per file, however small (80 ms per load in a debug build).
-        self.buf.reserve(want);
-        match (&mut self.reader)
-            .take(want as u64)
-            .read_to_end(&mut self.buf)
-        {
-            Ok(n) if n < want => self.eof = true,
-            Ok(_) => {}
-            // What was read before the error is kept in `buf`.
-            Err(e) => {
-                self.io_error = Some(e);
-                self.eof = true;
+        let want = self.chunk.max(self.filled);
+        let end = self.filled + want;
+        while self.filled < end {
+            if self.filled == self.store.len() {
+                // Room zeroed as it is needed, doubling: only memory this thread's windows
+                // never had is zeroed, and a size hint larger than the content touches no more
+                // memory than the content.
+                let grow = self.store.len().max(64 << 10);
+                self.store.resize((self.store.len() + grow).min(end), 0);
+            }
+            let stop = end.min(self.store.len());
+            let Some(room) = self.store.get_mut(self.filled..stop) else {
+                break;
+            };
+            match self.reader.read(room) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => self.filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // What was read before the error is kept.
+                Err(e) => {
+                    self.io_error = Some(e);
+                    self.eof = true;
+                    break;
+                }
             }
         }
     }
@@ -307,14 +335,17 @@ impl Window {
     /// The buffered bytes, the rest of the reader, and any IO error already met.
     pub fn into_parts(mut self) -> (Vec<u8>, Box<dyn Read + Send>, Option<io::Error>) {
         let reader = std::mem::replace(&mut self.reader, Box::new(io::empty()));
-        (std::mem::take(&mut self.buf), reader, self.io_error.take())
+        let mut buf = std::mem::take(&mut self.store);
+        buf.truncate(self.filled);
+        (buf, reader, self.io_error.take())
     }
 
     /// Drops the first `pos` bytes (already consumed).
     pub fn consume(&mut self, pos: usize) {
-        let pos = pos.min(self.buf.len());
+        let pos = pos.min(self.filled);
         self.line_at(pos);
-        self.buf.drain(..pos);
+        self.store.copy_within(pos..self.filled, 0);
+        self.filled -= pos;
         self.base += pos as u64;
         self.counted_pos -= pos;
     }
@@ -322,13 +353,16 @@ impl Window {
     /// 1-based line of buffer position `pos` (positions must not go backwards across calls by
     /// more than the current window; counting is incremental).
     pub fn line_at(&mut self, pos: usize) -> u64 {
-        let pos = pos.min(self.buf.len());
+        let pos = pos.min(self.filled);
+        let buf = self.store.as_slice();
         if pos >= self.counted_pos {
             self.counted_line +=
-                memchr::memchr_iter(b'\n', &self.buf[self.counted_pos..pos]).count() as u64;
+                memchr::memchr_iter(b'\n', buf.get(self.counted_pos..pos).unwrap_or_default())
+                    .count() as u64;
         } else {
             self.counted_line -=
-                memchr::memchr_iter(b'\n', &self.buf[pos..self.counted_pos]).count() as u64;
+                memchr::memchr_iter(b'\n', buf.get(pos..self.counted_pos).unwrap_or_default())
+                    .count() as u64;
         }
         self.counted_pos = pos;
         self.counted_line
@@ -347,16 +381,24 @@ mod tests {
             let mut w = Window::with_size_hint(Box::new(io::Cursor::new(content)), Some(3 << 20));
             w.fill();
             assert!(w.eof);
-            let used = w.buf.as_ptr();
+            let used = w.buf().as_ptr();
             drop(w);
-            let next = Window::new(Box::new(io::empty()));
-            assert!(next.buf.is_empty(), "it starts empty");
-            assert!(next.buf.capacity() >= 3 << 20);
-            assert_eq!(next.buf.as_ptr(), used, "the same memory");
+            let mut next =
+                Window::with_size_hint(Box::new(io::Cursor::new(b"{\"a\":1}".to_vec())), Some(8));
+            assert!(next.buf().is_empty(), "it starts empty");
+            assert!(next.held() >= 3 << 20);
+            assert_eq!(next.buf().as_ptr(), used, "the same memory");
+            // Read into without zeroing: what it holds is exactly what was read.
+            next.fill();
+            assert_eq!(next.buf(), b"{\"a\":1}");
+            assert!(next.eof);
+            next.consume(2);
+            assert_eq!(next.buf(), b"a\":1}");
             // A window's buffer taken away by `into_parts` is not also kept as the spare.
             let (buf, _, _) = next.into_parts();
             assert_eq!(buf.as_ptr(), used);
-            assert_eq!(Window::new(Box::new(io::empty())).buf.capacity(), 0);
+            assert_eq!(buf, b"a\":1}");
+            assert_eq!(Window::new(Box::new(io::empty())).held(), 0);
         })
         .join()
         .unwrap();

@@ -5,6 +5,7 @@
 //! of another shape is left to the general path in `envelope.rs` and `stream.rs`, which reports
 //! exactly as before.
 
+use super::blocks::{self, Specials};
 use super::envelope::is_ws;
 use super::limits::MAX_NESTING;
 
@@ -60,23 +61,80 @@ pub(super) fn records_only(slice: &[u8]) -> Option<(&str, Vec<&str>)> {
 /// The end (one past the closing brace) of the object that starts at `start`, by its brackets;
 /// `None` if it does not start there, is cut off, has mismatched brackets, or nests as deep as
 /// serde_json's limit counts from the file's top (the file's object and its list are two levels).
+/// Found 64 bytes at a time ([`blocks`]); a block with a backslash, and the tail, byte by byte.
 pub(super) fn object_end(b: &[u8], start: usize) -> Option<usize> {
     if b.get(start) != Some(&b'{') {
         return None;
     }
-    let mut open = Brackets::default();
+    let mut s = Scan {
+        open: Brackets::default(),
+        in_string: false,
+        escaped: false,
+    };
     let mut i = start;
-    loop {
-        match *b.get(i)? {
-            b'"' => {
-                i = string_end(b, i + 1)?;
-                continue;
+    while let Some(block) = b.get(i..i + 64) {
+        let block: &[u8; 64] = block.try_into().ok()?;
+        let m = blocks::masks(block);
+        if m.backslash != 0 || s.escaped {
+            if let Some(end) = s.bytes(block)? {
+                return Some(i + end);
             }
-            c @ (b'{' | b'[') => open.open(c, MAX_NESTING - 2)?,
-            c @ (b'}' | b']') if open.close(c)? => return Some(i + 1),
-            _ => {}
+        } else {
+            let inside = blocks::prefix_xor(m.quote) ^ if s.in_string { u64::MAX } else { 0 };
+            s.in_string = inside >> 63 == 1;
+            let mut brackets = (m.open | m.close) & !inside;
+            while brackets != 0 {
+                let k = brackets.trailing_zeros() as usize;
+                brackets &= brackets - 1;
+                if let Some(end) = s.bracket(block[k])? {
+                    return Some(i + k + end);
+                }
+            }
         }
-        i += 1;
+        i += 64;
+    }
+    s.bytes(b.get(i..)?)?.map(|end| i + end)
+}
+
+/// Where [`object_end`]'s scan is: the brackets open, and whether it is inside a string (just
+/// after a backslash there).
+struct Scan {
+    open: Brackets,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl Scan {
+    /// Takes bracket `c` (outside strings): `Some(Some(1))` when it closes the object, `None`
+    /// when it cannot be there.
+    fn bracket(&mut self, c: u8) -> Option<Option<usize>> {
+        match c {
+            b'{' | b'[' => self.open.open(c, MAX_NESTING - 2).map(|()| None),
+            _ => Some(self.open.close(c)?.then_some(1)),
+        }
+    }
+
+    /// Walks `bytes` one by one: `Some(Some(end))` when the object closes at `end` (one past its
+    /// brace), `Some(None)` when it is still open after them.
+    fn bytes(&mut self, bytes: &[u8]) -> Option<Option<usize>> {
+        for (k, &c) in bytes.iter().enumerate() {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if c == b'\\' {
+                    self.escaped = true;
+                } else if c == b'"' {
+                    self.in_string = false;
+                }
+            } else if c == b'"' {
+                self.in_string = true;
+            } else if matches!(c, b'{' | b'[' | b'}' | b']')
+                && let Some(end) = self.bracket(c)?
+            {
+                return Some(Some(k + end));
+            }
+        }
+        Some(None)
     }
 }
 
@@ -134,6 +192,7 @@ pub(crate) fn members(text: &str) -> Option<Vec<(&str, &str)>> {
         return None;
     }
     let mut out = Vec::with_capacity(32);
+    let sp = Specials::new(b);
     i = ws(i + 1);
     if b.get(i) == Some(&b'}') {
         return (ws(i + 1) == b.len()).then_some(out);
@@ -142,7 +201,7 @@ pub(crate) fn members(text: &str) -> Option<Vec<(&str, &str)>> {
         if b.get(i) != Some(&b'"') {
             return None;
         }
-        let key_end = checked_string_end(b, i + 1)?;
+        let key_end = checked_string_end(&sp, b, i + 1)?;
         let key = text.get(i..key_end)?;
         i = ws(key_end);
         if b.get(i) != Some(&b':') {
@@ -150,8 +209,8 @@ pub(crate) fn members(text: &str) -> Option<Vec<(&str, &str)>> {
         }
         i = ws(i + 1);
         let end = match *b.get(i)? {
-            b'"' => checked_string_end(b, i + 1)?,
-            b'{' | b'[' => checked_end(b, i)?,
+            b'"' => checked_string_end(&sp, b, i + 1)?,
+            b'{' | b'[' => checked_end(&sp, b, i)?,
             _ => scalar_end(b, i)?,
         };
         out.push((key, text.get(i..end)?));
@@ -196,7 +255,7 @@ enum Expect {
 /// numbers, escapes are JSON's, brackets match, and it nests less than serde_json's limit. (A
 /// raw control character inside a string, which serde_json refuses, is not looked for:
 /// CloudTrail escapes them, and the typed parse still refuses one.) `None` otherwise.
-fn checked_end(b: &[u8], start: usize) -> Option<usize> {
+fn checked_end(sp: &Specials, b: &[u8], start: usize) -> Option<usize> {
     let mut open = Brackets::default();
     let mut expect = Expect::Value { or_close: false };
     let mut i = start;
@@ -225,7 +284,7 @@ fn checked_end(b: &[u8], start: usize) -> Option<usize> {
                 i += 1;
             }
             (Expect::Value { .. }, b'"') => {
-                i = checked_string_end(b, i + 1)?;
+                i = checked_string_end(sp, b, i + 1)?;
                 expect = Expect::Next;
             }
             (Expect::Value { .. }, _) => {
@@ -233,7 +292,7 @@ fn checked_end(b: &[u8], start: usize) -> Option<usize> {
                 expect = Expect::Next;
             }
             (Expect::Key { .. }, b'"') => {
-                i = checked_string_end(b, i + 1)?;
+                i = checked_string_end(sp, b, i + 1)?;
                 expect = Expect::Colon;
             }
             (Expect::Colon, b':') => {
@@ -253,11 +312,12 @@ fn checked_end(b: &[u8], start: usize) -> Option<usize> {
     }
 }
 
-/// [`string_end`], each escape checked as JSON's (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`,
+/// One past the quote that closes the string whose text starts at `i`, each escape checked as
+/// JSON's (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`,
 /// `\u` and four hex digits).
-fn checked_string_end(b: &[u8], mut i: usize) -> Option<usize> {
+fn checked_string_end(sp: &Specials, b: &[u8], mut i: usize) -> Option<usize> {
     loop {
-        let at = i + memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+        let at = sp.next(i)?;
         if b.get(at) == Some(&b'"') {
             return Some(at + 1);
         }
@@ -307,17 +367,6 @@ fn is_scalar(t: &[u8]) -> bool {
     i == t.len()
 }
 
-/// One past the quote that closes the string whose text starts at `i`, stepping over escapes.
-fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
-    loop {
-        let at = i + memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
-        if b.get(at) == Some(&b'"') {
-            return Some(at + 1);
-        }
-        i = at + 2;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,6 +405,32 @@ mod tests {
             r#"{"Records":[{"ua":"ünïcødé ✓ \u0022"}]}"#,
         ] {
             assert_eq!(split(text), Some(by_serde(text)), "{text}");
+        }
+    }
+
+    /// Records longer than a block, with escapes, quotes and brackets at every offset from a
+    /// block's edge: split as serde splits them, and refused as before when cut off or
+    /// mismatched.
+    #[test]
+    fn long_records_are_split_across_blocks() {
+        let tricky = [
+            r#""a\"b""#,
+            r#""\\""#,
+            r#""}]\"{[""#,
+            r#"{"k":[1,{"l":"]"}],"m":"\\\""}"#,
+            r#"[[[],{}],"\u0022"]"#,
+        ];
+        for pad in 0..140 {
+            for t in tricky {
+                let filler = "x".repeat(pad);
+                let rec = format!(r#"{{"p":"{filler}","v":{t},"w":[{t},{t}],"q":"{filler}\\"}}"#);
+                let text = format!(r#"{{"Records":[{rec},{{"n":{t}}},{rec}]}}"#);
+                assert_eq!(split(&text), Some(by_serde(&text)), "{text}");
+                let cut = format!(r#"{{"Records":[{rec},{{"n":{t}"#);
+                assert_eq!(split(&cut), None, "{cut}");
+                let mismatched = format!(r#"{{"Records":[{{"p":"{filler}","v":[{t}}}]}}"#);
+                assert_eq!(split(&mismatched), None, "{mismatched}");
+            }
         }
     }
 

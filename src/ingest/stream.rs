@@ -31,7 +31,7 @@ enum Bad {
     Truncated,
 }
 
-/// Reads the value at `w.buf[*pos..]`, which is larger than one record can be, leaving `*pos`
+/// Reads the value at `w.buf()[*pos..]`, which is larger than one record can be, leaving `*pos`
 /// after it. An array is a list of records; an object is read for its record list (`Records`,
 /// `findings`, `Findings`, `Events`) and its other members are skipped, as they are when the
 /// object is read whole. Anything else is refused as too large.
@@ -68,7 +68,7 @@ pub(super) fn big_value<S: Sink>(
 
 struct Cursor<'a, S: Sink> {
     w: &'a mut Window,
-    /// Position in `w.buf`; everything before it has been read.
+    /// Position in `w.buf()`; everything before it has been read.
     pos: usize,
     path: &'a Arc<PathBuf>,
     sink: &'a mut S,
@@ -86,7 +86,7 @@ impl<S: Sink> Cursor<'_, S> {
     /// `None` at the end of the input.
     fn peek(&mut self) -> Option<u8> {
         loop {
-            while let Some(&b) = self.w.buf.get(self.pos) {
+            while let Some(&b) = self.w.buf().get(self.pos) {
                 if !is_ws(b) {
                     return Some(b);
                 }
@@ -112,7 +112,7 @@ impl<S: Sink> Cursor<'_, S> {
     /// (the value stays at the cursor). Refuses to buffer more than [`MAX_RECORD_BYTES`].
     fn value_end(&mut self) -> Result<usize, Bad> {
         loop {
-            let slice = &self.w.buf[self.pos..];
+            let slice = &self.w.buf()[self.pos..];
             // A record (an object) is found by its brackets, as in a file read whole: its
             // consumer parses it, and reports it if it is malformed. One that is cut off by the
             // buffer's end, or whose brackets do not match, is left to the parser to say.
@@ -124,14 +124,14 @@ impl<S: Sink> Cursor<'_, S> {
             let end = self.pos + values.byte_offset();
             match parsed {
                 // A number that ends with the buffer may go on in the next read.
-                Some(Ok(_)) if end < self.w.buf.len() || self.w.eof => return Ok(end),
+                Some(Ok(_)) if end < self.w.buf().len() || self.w.eof => return Ok(end),
                 Some(Ok(_)) => {}
                 Some(Err(e)) if e.is_eof() && !self.w.eof => {}
                 Some(Err(e)) if e.is_eof() => return Err(Bad::Truncated),
                 Some(Err(e)) => return Err(Bad::Invalid(e)),
                 None => return Err(Bad::Truncated),
             }
-            if self.w.buf.len() - self.pos > MAX_RECORD_BYTES {
+            if self.w.buf().len() - self.pos > MAX_RECORD_BYTES {
                 return Err(Bad::TooLarge);
             }
             self.refill();
@@ -150,17 +150,17 @@ impl<S: Sink> Cursor<'_, S> {
         let mut depth = 0usize;
         let mut in_str = false;
         loop {
-            while let Some(&b) = self.w.buf.get(self.pos) {
+            while let Some(&b) = self.w.buf().get(self.pos) {
                 if in_str {
-                    let rest = &self.w.buf[self.pos..];
+                    let rest = &self.w.buf()[self.pos..];
                     match memchr::memchr2(b'"', b'\\', rest) {
                         Some(at) if rest[at] == b'\\' => {
                             // The escaped byte may be past the buffer: read more first.
-                            if self.pos + at + 1 >= self.w.buf.len() && !self.w.eof {
+                            if self.pos + at + 1 >= self.w.buf().len() && !self.w.eof {
                                 self.pos += at;
                                 break;
                             }
-                            self.pos = (self.pos + at + 2).min(self.w.buf.len());
+                            self.pos = (self.pos + at + 2).min(self.w.buf().len());
                         }
                         Some(at) => {
                             self.pos += at + 1;
@@ -169,7 +169,7 @@ impl<S: Sink> Cursor<'_, S> {
                                 return true;
                             }
                         }
-                        None => self.pos = self.w.buf.len(),
+                        None => self.pos = self.w.buf().len(),
                     }
                     continue;
                 }
@@ -255,7 +255,7 @@ impl<S: Sink> Cursor<'_, S> {
             match self.value_end() {
                 Ok(end) => {
                     let start = std::mem::replace(&mut self.pos, end);
-                    match std::str::from_utf8(&self.w.buf[start..end]) {
+                    match std::str::from_utf8(&self.w.buf()[start..end]) {
                         Ok(raw) => {
                             let mut ctx = Ctx::over(&mut *self.sink, self.path, self.w, line);
                             ctx.list_item(list, raw, i, 0);
@@ -328,7 +328,7 @@ impl<S: Sink> Cursor<'_, S> {
         let line = self.line();
         let key = match self.value_end() {
             Ok(end) => {
-                let key = serde_json::from_slice::<String>(&self.w.buf[self.pos..end]);
+                let key = serde_json::from_slice::<String>(&self.w.buf()[self.pos..end]);
                 self.pos = end;
                 match key {
                     Ok(k) => k,

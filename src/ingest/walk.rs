@@ -55,17 +55,17 @@ fn walk_reader<S: Sink>(
     let mut w = Window::with_size_hint(reader, size_hint);
     w.fill();
     // Skip a UTF-8 byte-order mark and leading whitespace to see what the content is.
-    if w.buf.starts_with(&[0xef, 0xbb, 0xbf]) {
+    if w.buf().starts_with(&[0xef, 0xbb, 0xbf]) {
         w.consume(3);
     }
     // The file is empty only if all of it is whitespace, however long: a window of blanks is
     // dropped and the next one read, so memory stays one window.
     let first = loop {
-        match w.buf.iter().position(|b| !is_ws(*b)) {
-            Some(i) => break Some(w.buf[i]),
+        match w.buf().iter().position(|b| !is_ws(*b)) {
+            Some(i) => break Some(w.buf()[i]),
             None if w.eof => break None,
             None => {
-                w.consume(w.buf.len());
+                w.consume(w.buf().len());
                 w.fill();
             }
         }
@@ -88,10 +88,10 @@ fn walk_reader<S: Sink>(
 pub(super) fn walk_json<S: Sink>(path: &Arc<std::path::PathBuf>, w: &mut Window, sink: &mut S) {
     let mut pos = 0usize;
     loop {
-        while pos < w.buf.len() && is_ws(w.buf[pos]) {
+        while pos < w.buf().len() && is_ws(w.buf()[pos]) {
             pos += 1;
         }
-        if pos >= w.buf.len() {
+        if pos >= w.buf().len() {
             if w.eof {
                 break;
             }
@@ -101,7 +101,7 @@ pub(super) fn walk_json<S: Sink>(path: &Arc<std::path::PathBuf>, w: &mut Window,
             continue;
         }
         let line = w.line_at(pos);
-        let slice = &w.buf[pos..];
+        let slice = &w.buf()[pos..];
         let mut ctx = Ctx::over(&mut *sink, path, w, line);
         // The commonest case, a CloudTrail log file, is split by its brackets.
         if let Some((raw, records)) = records_only(slice) {
@@ -129,7 +129,7 @@ pub(super) fn walk_json<S: Sink>(path: &Arc<std::path::PathBuf>, w: &mut Window,
         if incomplete {
             // Past the size of one record, the value can only be a list of records: read it one
             // record at a time rather than buffering all of it.
-            if w.buf.len() - pos > MAX_RECORD_BYTES {
+            if w.buf().len() - pos > MAX_RECORD_BYTES {
                 match stream::big_value(path, w, &mut pos, sink) {
                     stream::Next::Value => {}
                     stream::Next::Resync => {
@@ -168,7 +168,7 @@ pub(super) fn walk_json<S: Sink>(path: &Arc<std::path::PathBuf>, w: &mut Window,
         }
     }
     if let Some(e) = w.io_error.take() {
-        let line = w.line_at(w.buf.len());
+        let line = w.line_at(w.buf().len());
         sink.error(IngestError::record(
             path,
             line,
@@ -182,10 +182,10 @@ pub(super) fn walk_json<S: Sink>(path: &Arc<std::path::PathBuf>, w: &mut Window,
 /// broken pretty-printed document reports once rather than once per line. Returns false at EOF.
 fn skip_line(w: &mut Window, pos: &mut usize) -> bool {
     loop {
-        match memchr::memchr(b'\n', &w.buf[*pos..]) {
+        match memchr::memchr(b'\n', &w.buf()[*pos..]) {
             Some(nl) => {
                 *pos += nl + 1;
-                let rest = &w.buf[*pos..];
+                let rest = &w.buf()[*pos..];
                 let next = rest
                     .iter()
                     .position(|b| *b != b' ' && *b != b'\t')
@@ -198,14 +198,14 @@ fn skip_line(w: &mut Window, pos: &mut usize) -> bool {
                 }
             }
             None if w.eof => {
-                *pos = w.buf.len();
+                *pos = w.buf().len();
                 return false;
             }
             None => {
                 w.consume(*pos);
                 *pos = 0;
                 w.fill();
-                if w.buf.is_empty() {
+                if w.buf().is_empty() {
                     return false;
                 }
             }
@@ -216,8 +216,8 @@ fn skip_line(w: &mut Window, pos: &mut usize) -> bool {
 fn walk_text<S: Sink>(path: &Arc<std::path::PathBuf>, mut w: Window, sink: &mut S) {
     // Leading blanks already dropped from the window still count as lines.
     let first_line_no = w.line_at(0);
-    let head_end = memchr::memchr(b'\n', &w.buf).unwrap_or(w.buf.len());
-    let head = &w.buf[..head_end];
+    let head_end = memchr::memchr(b'\n', w.buf()).unwrap_or(w.buf().len());
+    let head = &w.buf()[..head_end];
     let binary = head.contains(&0) || std::str::from_utf8(head).is_err();
     let first_line = String::from_utf8_lossy(head).trim().to_string();
     if binary || !flow::looks_like_flow_log(&first_line) {
@@ -481,7 +481,7 @@ mod tests {
         assert!(sink.errors.is_empty(), "{:?}", sink.errors);
         assert_eq!(sink.seen, n as u64);
         // The window's buffer never shrinks: its capacity is the most it ever held.
-        let held = w.buf.capacity();
+        let held = w.held();
         assert!(
             held <= 4 * MAX_RECORD_BYTES,
             "the window held {} MiB for a {} MiB value",
