@@ -24,7 +24,12 @@ pub fn run(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
     let hits = scan(&paths, &target, window)?;
     let pivot_s = t.elapsed().as_secs_f64();
     let hunter = Hunter::new(&RuleSet::bundled());
-    let (rules, remembered, correlations) = (hunter.rules, hunter.remembered, hunter.correlations);
+    let (rules, remembered, gated, correlations) = (
+        hunter.rules,
+        hunter.remembered,
+        hunter.gated,
+        hunter.correlations,
+    );
     let t = Instant::now();
     let matches = hunter.scan(&paths, window)?;
     let scan_s = t.elapsed().as_secs_f64();
@@ -43,8 +48,7 @@ pub fn run(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
         res.records
     );
     println!(
-        "rules: {}, of which {} remembered by what was called; {} correlations",
-        rules, remembered, correlations
+        "rules: {rules}, of which {remembered} remembered by what was called and {gated} gated by it; {correlations} correlations"
     );
     println!(
         "HUNT hunt_s={hunt_s:.2} pivot_s={pivot_s:.2} ratio={:.2}",

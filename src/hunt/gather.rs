@@ -4,6 +4,7 @@
 //! gathered by rule and principal, a correlation's base events as their time, id and the fields
 //! correlations read (symbols), calls from listed addresses, Insights events.
 
+use super::gate::gate_values;
 use super::insight::{InsightEvent, InsightRecord};
 use super::record::Record;
 use super::run::Hunter;
@@ -214,6 +215,16 @@ pub(super) struct HuntSink<'h> {
     pub(super) parsed_by_rule: HashMap<u16, usize>,
     /// The remembered rules' matches by their fields' values (see `Hunter::memo`).
     pub(super) memo: Memo,
+    /// Whether a gated rule may match, by the values of the fields gates test (see
+    /// `Hunter::gated`).
+    pub(super) gates: GateMemo,
+}
+
+/// Whether any gate admits a record, by its [`super::gate::GATE_FIELDS`]' values, encoded.
+#[derive(Default)]
+pub(super) struct GateMemo {
+    seen: HashMap<Box<[u8]>, bool>,
+    key: Vec<u8>,
 }
 
 /// The remembered rules' matches by the values of the fields they read, encoded.
@@ -273,6 +284,39 @@ impl HuntSink<'_> {
             let key = self.memo.key.as_slice().into();
             self.memo.seen.insert(key, out[start..].into());
         }
+    }
+
+    /// Whether any gated rule may match `record`: decided once per combination of the values
+    /// gates test (a value that is not a string is decided on the spot).
+    fn gate_open(&mut self, record: &Record<'_>) -> bool {
+        let h = self.hunter;
+        if h.gates.is_empty() {
+            return false;
+        }
+        let values = gate_values(record);
+        let key = &mut self.gates.key;
+        key.clear();
+        for v in &values {
+            match v {
+                None => key.push(0),
+                Some(EventValue::Str(s)) => {
+                    key.push(1);
+                    key.extend_from_slice(&(s.len() as u64).to_le_bytes());
+                    key.extend_from_slice(s.as_bytes());
+                }
+                Some(_) => return h.gates.iter().any(|g| g.admits(&values)),
+            }
+        }
+        if let Some(open) = self.gates.seen.get(&self.gates.key[..]) {
+            return *open;
+        }
+        let open = h.gates.iter().any(|g| g.admits(&values));
+        if self.gates.seen.len() < MEMO_MAX {
+            self.gates
+                .seen
+                .insert(self.gates.key.as_slice().into(), open);
+        }
+        open
     }
 
     /// Reports `rec`, which is not a JSON object, with serde_json's word for what is wrong.
@@ -363,6 +407,9 @@ impl Sink for HuntSink<'_> {
         let mut matched: Vec<u16> = Vec::new();
         self.memo_matches(&record, &mut matched);
         self.take(h.engine.evaluate(&record), &mut matched);
+        if self.gate_open(&record) {
+            self.take(h.gated_engine.evaluate(&record), &mut matched);
+        }
         if matched.is_empty() && listed.is_none() {
             return;
         }

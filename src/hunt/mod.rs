@@ -2,6 +2,7 @@
 //! directory) over CloudTrail, into [`crate::model::Detection`]s.
 
 mod correlate;
+mod gate;
 mod gather;
 mod insight;
 pub mod intel;

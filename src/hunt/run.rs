@@ -5,6 +5,7 @@
 //! match that is not needed.
 
 use super::correlate::{GroupField, Shape, engine_config};
+use super::gate::Gate;
 use super::gather::{CHEAP_FIELDS, HuntSink, Matches};
 use super::rules::{RuleError, RuleSet, rule_key};
 use crate::ingest::walk;
@@ -38,9 +39,14 @@ const MEMO_FIELDS: [&str; 8] = [
 
 /// The compiled rules.
 pub struct Hunter {
-    /// The rules that read other fields (user agents, principals, request parameters, keywords),
-    /// evaluated on every record; and the correlations' checker.
+    /// The rules that read other fields (user agents, principals, request parameters, keywords)
+    /// and select no call, evaluated on every record; and the correlations' checker.
     pub(super) engine: CorrelationEngine,
+    /// The rules that read other fields but match only records of the calls their gates name
+    /// (`gate.rs`): evaluated on a record only when one of [`Self::gates`] admits it, which is
+    /// decided once per combination of what was called.
+    pub(super) gated_engine: rsigma_eval::Engine,
+    pub(super) gates: Vec<Gate>,
     /// The rules that read only [`MEMO_FIELDS`], evaluated once per combination of their values
     /// ([`Self::memo_fields`], in that order).
     pub(super) memo: rsigma_eval::Engine,
@@ -69,6 +75,8 @@ pub struct Hunter {
     pub rules: usize,
     /// Of those, the rules evaluated once per combination of [`MEMO_FIELDS`]' values.
     pub remembered: usize,
+    /// Of those, the rules evaluated only on records of the calls their gates name.
+    pub gated: usize,
     pub correlations: usize,
     /// Rules that parsed but could not be compiled (or whose correlation names no rule).
     pub errors: Vec<RuleError>,
@@ -89,8 +97,21 @@ impl Hunter {
     /// Compiles `set` rule by rule: one that cannot be compiled is reported (with its file) and
     /// the rest still run.
     pub fn new(set: &RuleSet) -> Hunter {
+        Hunter::build(set, true)
+    }
+
+    /// [`Self::new`] with every rule that is not remembered evaluated on every record (no
+    /// gates): what the gates are checked against.
+    #[cfg(test)]
+    pub(super) fn ungated(set: &RuleSet) -> Hunter {
+        Hunter::build(set, false)
+    }
+
+    fn build(set: &RuleSet, gating: bool) -> Hunter {
         let mut h = Hunter {
             engine: CorrelationEngine::new(engine_config()),
+            gated_engine: rsigma_eval::Engine::new(),
+            gates: Vec::new(),
             memo: rsigma_eval::Engine::new(),
             memo_fields: Vec::new(),
             keys: Vec::new(),
@@ -104,6 +125,7 @@ impl Hunter {
             intel: super::intel::Intel::default(),
             rules: 0,
             remembered: 0,
+            gated: 0,
             correlations: 0,
             errors: set.errors.clone(),
         };
@@ -116,13 +138,24 @@ impl Hunter {
             let memo = reads
                 .as_ref()
                 .is_some_and(|f| f.iter().all(|f| MEMO_FIELDS.contains(&f.as_str())));
+            let gate = if gating && !memo {
+                Gate::of(r)
+            } else {
+                Gate::default()
+            };
             let added = if memo {
                 h.memo.add_rule(r).map_err(|e| e.to_string())
+            } else if !gate.is_empty() {
+                h.gated_engine.add_rule(r).map_err(|e| e.to_string())
             } else {
                 h.engine.add_rule(r).map_err(|e| e.to_string())
             };
             match added {
                 Ok(()) => {
+                    if !gate.is_empty() {
+                        h.gates.push(gate);
+                        h.gated += 1;
+                    }
                     if memo {
                         h.remembered += 1;
                         for f in reads.iter().flatten() {
@@ -297,6 +330,7 @@ impl Hunter {
                     parsed: HashMap::default(),
                     parsed_by_rule: HashMap::default(),
                     memo: Default::default(),
+                    gates: Default::default(),
                 };
                 walk::walk_file(f, &mut sink);
                 sink.out
@@ -337,6 +371,7 @@ impl Hunter {
             parsed: HashMap::default(),
             parsed_by_rule: HashMap::default(),
             memo: Default::default(),
+            gates: Default::default(),
         };
         match got {
             Ok(bytes) => walk::walk_bytes(name, bytes, &mut sink),

@@ -183,7 +183,7 @@ pub fn dedup_findings(findings: &mut Vec<crate::model::Finding>) {
 /// memory flat within one file too, not only across files. With two parts waiting in the channel
 /// this bounds what is in flight: the 1M-event index build peaks at ~370-400 MiB instead of ~500
 /// with whole 10k-event files (examples/bench/index.rs), at the same speed.
-const PART_RECORDS: usize = 4_096;
+const PART_RECORDS: usize = 512;
 
 /// Loads files on all cores and hands their records to `on_part` on the calling thread as soon as
 /// they are read, with the file's index for re-ordering. A file comes in one part or, when it

@@ -4,6 +4,7 @@
 use super::window::Window;
 use crate::graph::profile::Interner;
 use crate::model::{EntityId, RawRef, TrailEvent, Ts};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -451,21 +452,27 @@ impl TrailIndex {
         if self.sorted {
             return;
         }
+        // On all cores: a million rows' sort and their postings' renumbering are the part of a
+        // load no loader thread shares.
         let mut order: Vec<u32> = (0..self.rows.len() as u32).collect();
-        order.sort_by(|a, b| self.order(&self.rows[*a as usize], &self.rows[*b as usize]));
+        order.par_sort_by(|a, b| self.order(&self.rows[*a as usize], &self.rows[*b as usize]));
         let mut new_pos = vec![0u32; order.len()];
         for (new, old) in order.iter().enumerate() {
             new_pos[*old as usize] = new as u32;
         }
         permute(&mut self.rows, &mut order);
-        for p in &mut self.postings {
-            for r in p.iter_mut() {
-                *r = new_pos[*r as usize];
-            }
-            p.sort_unstable();
-            p.dedup();
-            p.shrink_to_fit();
-        }
+        let new_pos = &new_pos;
+        self.postings
+            .par_iter_mut()
+            .with_min_len(1 << 10)
+            .for_each(|p| {
+                for r in p.iter_mut() {
+                    *r = new_pos[*r as usize];
+                }
+                p.sort_unstable();
+                p.dedup();
+                p.shrink_to_fit();
+            });
         self.sorted = true;
     }
 
