@@ -181,8 +181,10 @@ pub fn dedup_findings(findings: &mut Vec<crate::model::Finding>) {
 /// Records (and errors) a part holds before it is handed on: a huge file reaches the consumer in
 /// parts of this size, so a consumer that folds records into a graph or index and drops them keeps
 /// memory flat within one file too, not only across files. With two parts waiting in the channel
-/// this bounds what is in flight: the 1M-event index build peaks at ~370-400 MiB instead of ~500
-/// with whole 10k-event files (examples/bench/index.rs), at the same speed.
+/// this bounds what is in flight. Small parts also keep a part's parsed events (forty-odd
+/// allocations each) within the core's caches until they are indexed and freed: the 1M-event
+/// index build (examples/bench/index.rs) peaked at 248-266 MiB with parts of 4,096 records and
+/// 224-236 MiB with 512, its speed the same within a noisy machine's spread.
 const PART_RECORDS: usize = 512;
 
 /// Loads files on all cores and hands their records to `on_part` on the calling thread as soon as
