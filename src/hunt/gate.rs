@@ -143,7 +143,11 @@ fn detection(d: &Detection) -> Gate {
                 .values
                 .iter()
                 .map(|v| match v {
-                    SigmaValue::String(s) => s.as_plain().map(|p| p.to_lowercase()),
+                    // An empty value may stand for a missing field: no condition.
+                    SigmaValue::String(s) => s
+                        .as_plain()
+                        .filter(|p| !p.is_empty())
+                        .map(|p| p.to_lowercase()),
                     _ => None,
                 })
                 .collect::<Option<BTreeSet<String>>>()?;
@@ -254,6 +258,7 @@ mod tests {
             "  s:\n    eventName|startswith: Create\n  condition: s\n",
             "  s:\n    - eventName: A\n    - userAgent: b\n  condition: s\n",
             "  s:\n    - evil\n  condition: s\n",
+            "  s:\n    eventName: ''\n  condition: s\n",
         ] {
             assert!(gate(&rule(d)).is_empty(), "{d}");
         }
