@@ -248,32 +248,10 @@ impl HuntSink<'_> {
         }
         let key = &mut self.memo.key;
         key.clear();
-        let mut keyed = true;
-        for f in &h.memo_fields {
-            match record.get_field(f) {
-                None => key.push(0),
-                Some(EventValue::Str(s)) => {
-                    key.push(1);
-                    key.extend_from_slice(&(s.len() as u64).to_le_bytes());
-                    key.extend_from_slice(s.as_bytes());
-                }
-                Some(EventValue::Bool(b)) => key.extend_from_slice(&[2, u8::from(b)]),
-                Some(EventValue::Int(i)) => {
-                    key.push(3);
-                    key.extend_from_slice(&i.to_le_bytes());
-                }
-                Some(EventValue::Float(x)) => {
-                    key.push(4);
-                    key.extend_from_slice(&x.to_bits().to_le_bytes());
-                }
-                Some(EventValue::Null) => key.push(5),
-                // An object or a list where a value was expected: not remembered.
-                Some(_) => {
-                    keyed = false;
-                    break;
-                }
-            }
-        }
+        let keyed = h
+            .memo_fields
+            .iter()
+            .all(|f| push_key(key, record.get_field(f).as_ref()));
         if keyed && let Some(hit) = self.memo.seen.get(&self.memo.key[..]) {
             out.extend_from_slice(hit);
             return;
@@ -287,7 +265,7 @@ impl HuntSink<'_> {
     }
 
     /// Whether any gated rule may match `record`: decided once per combination of the values
-    /// gates test (a value that is not a string is decided on the spot).
+    /// gates test (an object or a list there is decided on the spot).
     fn gate_open(&mut self, record: &Record<'_>) -> bool {
         let h = self.hunter;
         if h.gates.is_empty() {
@@ -296,16 +274,8 @@ impl HuntSink<'_> {
         let values = gate_values(record);
         let key = &mut self.gates.key;
         key.clear();
-        for v in &values {
-            match v {
-                None => key.push(0),
-                Some(EventValue::Str(s)) => {
-                    key.push(1);
-                    key.extend_from_slice(&(s.len() as u64).to_le_bytes());
-                    key.extend_from_slice(s.as_bytes());
-                }
-                Some(_) => return h.gates.iter().any(|g| g.admits(&values)),
-            }
+        if !values.iter().all(|v| push_key(key, v.as_ref())) {
+            return h.gates.iter().any(|g| g.admits(&values));
         }
         if let Some(open) = self.gates.seen.get(&self.gates.key[..]) {
             return *open;
@@ -342,6 +312,32 @@ impl HuntSink<'_> {
             }
         }
     }
+}
+
+/// Appends a field's value to a memo key (a tag, then the value; a string's length first, so
+/// that no two combinations encode alike). `false` for an object or a list where a value was
+/// expected: such a record is not remembered.
+fn push_key(key: &mut Vec<u8>, v: Option<&EventValue<'_>>) -> bool {
+    match v {
+        None => key.push(0),
+        Some(EventValue::Str(s)) => {
+            key.push(1);
+            key.extend_from_slice(&(s.len() as u64).to_le_bytes());
+            key.extend_from_slice(s.as_bytes());
+        }
+        Some(EventValue::Bool(b)) => key.extend_from_slice(&[2, u8::from(*b)]),
+        Some(EventValue::Int(i)) => {
+            key.push(3);
+            key.extend_from_slice(&i.to_le_bytes());
+        }
+        Some(EventValue::Float(x)) => {
+            key.push(4);
+            key.extend_from_slice(&x.to_bits().to_le_bytes());
+        }
+        Some(EventValue::Null) => key.push(5),
+        Some(_) => return false,
+    }
+    true
 }
 
 /// A field's value as text, for a symbol (strings as they are, numbers and booleans written).
