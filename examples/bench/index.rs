@@ -63,12 +63,13 @@ pub fn run(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
 
     let t = Instant::now();
     let mut index = TrailIndex::new();
+    let template = index.part();
     let mut errors = 0usize;
     // As the console does: each part indexed on the loader's threads, joined here.
     vigil::ingest::load_streaming_with(
         std::slice::from_ref(&dir),
         |part| {
-            let mut ix = TrailIndex::new();
+            let mut ix = template.part();
             for ev in part.events {
                 ix.add(ev);
             }

@@ -350,6 +350,8 @@ fn index_evidence(
     // A file's errors are summarised when its last part arrives (first few of each kind per
     // file, as the CLI does), not part by part.
     let mut file_errors: HashMap<usize, Vec<ingest::IngestError>> = HashMap::new();
+    // Parts number strings and entities as the builder's index does, and join it by a copy.
+    let template = b.index.part();
     // Index parts of files still arriving, for their segment.
     let mut arriving: HashMap<usize, Vec<TrailIndex>> = HashMap::new();
     // One part of input `i` (named `name`: a file or an S3 object), with its index.
@@ -392,7 +394,8 @@ fn index_evidence(
             }));
         }
     };
-    let res = ingest::load_streaming_with(paths, index_part, |i, part| {
+    let map_part = |part| index_part(&template, part);
+    let res = ingest::load_streaming_with(paths, map_part, |i, part| {
         on_part(i, part, files.get(i).cloned(), files_total);
     });
     if let Err(e) = res {
@@ -458,7 +461,7 @@ fn index_evidence(
             });
             let base = next;
             let total = files_total;
-            next += ingest::load_objects_streaming(objects, base, index_part, |i, part| {
+            next += ingest::load_objects_streaming(objects, base, map_part, |i, part| {
                 on_part(i, part, names.get(i - base).cloned(), total);
             });
             // The objects (and the hunt's copies) are all read: the hunt thread ends.
@@ -517,7 +520,11 @@ impl<'s> Segments<'s> {
             return;
         }
         let files = std::mem::take(&mut self.files);
-        let mut index = TrailIndex::new();
+        // The segment shares its parts' symbols, and so does the console's index it joins.
+        let mut index = self
+            .parts
+            .first()
+            .map_or_else(TrailIndex::new, TrailIndex::part);
         index.absorb_all(std::mem::take(&mut self.parts));
         self.events = 0;
         let n = index.len();
@@ -554,8 +561,8 @@ impl<'s> Segments<'s> {
 
 /// A part's index, built on the loader's thread (see [`ingest::load_streaming_with`]); the
 /// events stay in the part for the graph.
-fn index_part(part: ingest::Loaded) -> (ingest::Loaded, TrailIndex) {
-    let mut ix = TrailIndex::new();
+fn index_part(template: &TrailIndex, part: ingest::Loaded) -> (ingest::Loaded, TrailIndex) {
+    let mut ix = template.part();
     for e in &part.events {
         ix.add_ref(e);
     }

@@ -1,16 +1,16 @@
 //! The in-memory CloudTrail index: compact rows sorted by (time, eventID), interned strings, and a
 //! sorted postings list per entity. Raw JSON stays on disk ([`RawRef`]) and is read back on demand.
 
+use super::symbols::{Recent, Symbols};
 use super::window::Window;
-use crate::graph::profile::Interner;
 use crate::model::{EntityId, RawRef, TrailEvent, Ts};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// One event, compactly: 80 bytes, no heap. String fields are symbols in the index's interner
-/// (0 = none); the event id and the raw record are read through the index
+/// One event, compactly: 80 bytes, no heap. String fields are symbols in the index's
+/// [`Symbols`] (0 = none); the event id and the raw record are read through the index
 /// ([`TrailIndex::event_id`], [`TrailIndex::raw`]).
 #[derive(Debug, Clone)]
 pub struct EventRow {
@@ -88,6 +88,28 @@ impl IdText<'_> {
     }
 }
 
+/// The threads [`TrailIndex::finish`] sorts on, made once (`None` if they cannot be: the sort
+/// then runs on the global pool).
+fn pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("vigil-index-{i}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
+/// The posting list of entity symbol `e`, made (with those below it) when new.
+fn posting(postings: &mut Vec<Vec<u32>>, e: u32) -> &mut Vec<u32> {
+    let e = e as usize;
+    if e >= postings.len() {
+        postings.resize_with(e + 1, Vec::new);
+    }
+    &mut postings[e]
+}
+
 /// Puts `v[order[i]]` at `i` for every `i`, in place (a million rows are not copied twice):
 /// each cycle of the permutation is followed once, `order` marked as it goes.
 fn permute<T>(v: &mut [T], order: &mut [u32]) {
@@ -118,11 +140,19 @@ const INLINE: u32 = u32::MAX;
 
 pub struct TrailIndex {
     rows: Vec<EventRow>,
-    strings: Interner,
-    entity_sym: HashMap<EntityId, u32>,
-    /// Per entity symbol: row numbers (in push order until `finish`, then ascending in pivot
-    /// order).
+    /// Strings and entities, shared with the indexes of the same load ([`TrailIndex::part`]).
+    symbols: Arc<Symbols>,
+    /// The symbols this index met last, found again without a lock.
+    recent: Recent,
+    /// The symbols' strings when the index was last finished, at their symbols: rows are read
+    /// from here, a plain vector.
+    strs: Vec<Arc<str>>,
+    /// Per entity symbol: row numbers (in arrival order until `finish`, then ascending in pivot
+    /// order). Empty for entities of the shared symbols that this index does not hold.
     postings: Vec<Vec<u32>>,
+    /// (entity symbol, row) pairs not yet in `postings`: a part's, whose postings would be as
+    /// long as the whole load's entity symbols.
+    pending: Vec<(u32, u32)>,
     /// The files raw records are read back from, and the records kept in memory (API answers,
     /// S3 objects, embedded scenarios).
     files: Vec<Arc<PathBuf>>,
@@ -142,19 +172,29 @@ impl Default for TrailIndex {
 
 impl TrailIndex {
     pub fn new() -> TrailIndex {
-        let mut t = TrailIndex {
+        TrailIndex::with_symbols(Arc::default())
+    }
+
+    fn with_symbols(symbols: Arc<Symbols>) -> TrailIndex {
+        TrailIndex {
             rows: Vec::new(),
-            strings: Interner::default(),
-            entity_sym: HashMap::default(),
+            symbols,
+            recent: Recent::default(),
+            strs: Vec::new(),
             postings: Vec::new(),
+            pending: Vec::new(),
             files: Vec::new(),
             file_ids: HashMap::default(),
             inline: Vec::new(),
             sorted: false,
             api_rows: 0,
-        };
-        t.strings.intern("");
-        t
+        }
+    }
+
+    /// An empty index numbering strings and entities as this one does, to build on another
+    /// thread and [`Self::append`] here by copying its rows: a load's parts are made so.
+    pub fn part(&self) -> TrailIndex {
+        TrailIndex::with_symbols(self.symbols.clone())
     }
 
     pub fn len(&self) -> usize {
@@ -166,7 +206,7 @@ impl TrailIndex {
     }
 
     fn sym(&mut self, s: Option<&str>) -> u32 {
-        s.map_or(0, |s| self.strings.intern(s))
+        s.map_or(0, |s| self.symbols.string(s, &mut self.recent))
     }
 
     /// Adds one event; call [`TrailIndex::finish`] before querying.
@@ -182,24 +222,14 @@ impl TrailIndex {
     fn push(&mut self, ev: &TrailEvent, api: bool) {
         self.api_rows += usize::from(api);
         let row_no = self.rows.len() as u32;
-        // Entities are cloned only when new here: most recur across a trail.
+        // Entities are cloned only when new to the symbols: most recur across a trail.
         for e in &ev.entities {
-            let s = match self.entity_sym.get(e) {
-                Some(s) => *s,
-                None => {
-                    let next = self.entity_sym.len() as u32;
-                    self.entity_sym.insert(e.clone(), next);
-                    next
-                }
-            };
-            if s as usize == self.postings.len() {
-                self.postings.push(Vec::new());
-            }
-            self.postings[s as usize].push(row_no);
+            let s = self.symbols.entity(e, &mut self.recent);
+            self.pending.push((s, row_no));
         }
         let principal = ev.principal.as_ref().map(|p| p.value.as_str());
         let id = EventKey::uuid(&ev.event_id)
-            .unwrap_or_else(|| EventKey::Sym(self.strings.intern(&ev.event_id)));
+            .unwrap_or_else(|| EventKey::Sym(self.symbols.string(&ev.event_id, &mut self.recent)));
         let raw = self.raw_slot(&ev.raw);
         let row = EventRow {
             time: ev.time,
@@ -260,7 +290,7 @@ impl TrailIndex {
 
     fn id_text(&self, id: EventKey) -> IdText<'_> {
         match id {
-            EventKey::Sym(s) => IdText::Str(self.strings.get(s)),
+            EventKey::Sym(s) => IdText::Str(self.str(s)),
             EventKey::Uuid(b) => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
                 let mut out = [b'-'; 36];
@@ -318,29 +348,38 @@ impl TrailIndex {
     }
 
     /// Adds every row of `other` without sorting (call [`Self::finish`] once after the last):
-    /// its strings, entities and files are mapped into this index's, its postings renumbered.
-    /// Only `other`'s distinct values are hashed, so indexes built in parallel (one per part of
-    /// a load, on the loader's threads) join at the cost of a copy.
-    pub fn append(&mut self, other: TrailIndex) {
-        let map: Vec<u32> = (0..other.strings.len() as u32)
-            .map(|i| self.strings.intern(other.strings.get(i)))
-            .collect();
-        let sym = |s: u32| map.get(s as usize).copied().unwrap_or(0);
+    /// its files are mapped into this index's and its postings renumbered. A part made by
+    /// [`Self::part`] shares this index's symbols and joins by a copy; any other index's strings
+    /// and entities are numbered here first, each distinct value once.
+    pub fn append(&mut self, mut other: TrailIndex) {
         let files: Vec<u32> = other.files.iter().map(|f| self.file_id(f)).collect();
         let inline_base = self.inline.len() as u64;
-        self.inline.extend(other.inline);
+        self.inline.extend(std::mem::take(&mut other.inline));
         let base = self.rows.len() as u32;
+        let shared = Arc::ptr_eq(&self.symbols, &other.symbols);
+        let (mine, theirs) = (self.symbols.clone(), other.symbols.clone());
+        let mut strings: HashMap<u32, u32> = HashMap::default();
+        let mut sym = |s: u32| -> u32 {
+            if shared || s == 0 {
+                return s;
+            }
+            *strings
+                .entry(s)
+                .or_insert_with(|| mine.string(theirs.str(s), &mut self.recent))
+        };
         self.rows.reserve(other.rows.len());
-        for mut row in other.rows {
-            row.name = sym(row.name);
-            row.source = sym(row.source);
-            row.principal = sym(row.principal);
-            row.source_ip = sym(row.source_ip);
-            row.user_agent = sym(row.user_agent);
-            row.error = sym(row.error);
-            row.region = sym(row.region);
-            if let EventKey::Sym(s) = row.id {
-                row.id = EventKey::Sym(sym(s));
+        for mut row in std::mem::take(&mut other.rows) {
+            if !shared {
+                row.name = sym(row.name);
+                row.source = sym(row.source);
+                row.principal = sym(row.principal);
+                row.source_ip = sym(row.source_ip);
+                row.user_agent = sym(row.user_agent);
+                row.error = sym(row.error);
+                row.region = sym(row.region);
+                if let EventKey::Sym(s) = row.id {
+                    row.id = EventKey::Sym(sym(s));
+                }
             }
             row.raw = match row.raw.file {
                 INLINE => RawSlot {
@@ -355,17 +394,30 @@ impl TrailIndex {
             self.api_rows += usize::from(row.api);
             self.rows.push(row);
         }
-        let mut postings = other.postings;
-        for (entity, s) in other.entity_sym {
-            let Some(list) = postings.get_mut(s as usize).map(std::mem::take) else {
-                continue;
-            };
-            let n = self.entity_sym.len() as u32;
-            let mine = *self.entity_sym.entry(entity).or_insert(n);
-            if mine as usize == self.postings.len() {
-                self.postings.push(Vec::new());
+        let mut entities: HashMap<u32, u32> = HashMap::default();
+        let mut entity = |e: u32| -> Option<u32> {
+            if shared {
+                return Some(e);
             }
-            self.postings[mine as usize].extend(list.into_iter().map(|r| base + r));
+            if let Some(m) = entities.get(&e) {
+                return Some(*m);
+            }
+            let m = mine.entity(theirs.entity_of(e)?, &mut self.recent);
+            entities.insert(e, m);
+            Some(m)
+        };
+        for (e, list) in std::mem::take(&mut other.postings).into_iter().enumerate() {
+            if list.is_empty() {
+                continue;
+            }
+            if let Some(e) = entity(e as u32) {
+                posting(&mut self.postings, e).extend(list.into_iter().map(|r| base + r));
+            }
+        }
+        for (e, r) in std::mem::take(&mut other.pending) {
+            if let Some(e) = entity(e) {
+                posting(&mut self.postings, e).push(base + r);
+            }
         }
         self.sorted = false;
     }
@@ -376,7 +428,7 @@ impl TrailIndex {
         debug_assert!(self.sorted || self.rows.is_empty());
         let id = match EventKey::uuid(event_id) {
             Some(id) => id,
-            None => match self.strings.lookup(event_id) {
+            None => match self.symbols.find_string(event_id) {
                 Some(s) => EventKey::Sym(s),
                 // Every id that is not a UUID is interned: an unknown one is not here.
                 None => return false,
@@ -452,8 +504,23 @@ impl TrailIndex {
         if self.sorted {
             return;
         }
+        for (e, r) in std::mem::take(&mut self.pending) {
+            posting(&mut self.postings, e).push(r);
+        }
         // On all cores: a million rows' sort and their postings' renumbering are the part of a
-        // load no loader thread shares.
+        // load no loader thread shares. On the index's own threads: a load's consumer finishes a
+        // segment between two parts, while the global pool's threads wait for it to take their
+        // next part; sorting on those threads would wait for ever.
+        match pool() {
+            Some(pool) => pool.install(|| self.sort()),
+            None => self.sort(),
+        }
+        self.strs = self.symbols.strings();
+        self.sorted = true;
+    }
+
+    /// [`Self::finish`]'s sort and renumbering, on the pool it is called in.
+    fn sort(&mut self) {
         let mut order: Vec<u32> = (0..self.rows.len() as u32).collect();
         order.par_sort_by(|a, b| self.order(&self.rows[*a as usize], &self.rows[*b as usize]));
         let mut new_pos = vec![0u32; order.len()];
@@ -473,11 +540,6 @@ impl TrailIndex {
                 p.dedup();
                 p.shrink_to_fit();
             });
-        self.sorted = true;
-    }
-
-    pub fn strings(&self) -> &Interner {
-        &self.strings
     }
 
     pub fn row(&self, i: u32) -> Option<&EventRow> {
@@ -485,15 +547,18 @@ impl TrailIndex {
     }
 
     pub fn str(&self, sym: u32) -> &str {
-        self.strings.get(sym)
+        match self.strs.get(sym as usize) {
+            // No string is stored empty: an empty slot is one the copy did not have.
+            Some(s) if !s.is_empty() => s,
+            _ => self.symbols.str(sym),
+        }
     }
 
     /// Row numbers of the pivot of `e` within `w`, in pivot order.
     pub fn pivot(&self, e: &EntityId, w: Window) -> &[u32] {
-        let Some(s) = self.entity_sym.get(e) else {
+        let Some(list) = self.postings_of(e) else {
             return &[];
         };
-        let list = &self.postings[*s as usize];
         let lo = w.from.map_or(0, |f| {
             list.partition_point(|r| self.rows[*r as usize].time < f)
         });
@@ -514,28 +579,36 @@ impl TrailIndex {
         lo as u32..hi.max(lo) as u32
     }
 
+    fn postings_of(&self, e: &EntityId) -> Option<&Vec<u32>> {
+        self.postings.get(self.symbols.find_entity(e)? as usize)
+    }
+
     /// How many events name `e` in total.
     pub fn count(&self, e: &EntityId) -> usize {
-        self.entity_sym
-            .get(e)
-            .map_or(0, |s| self.postings[*s as usize].len())
+        self.postings_of(e).map_or(0, Vec::len)
     }
 
     /// Every entity of row `i` (after [`TrailIndex::finish`]), sorted: a binary search per posting
     /// list, so an event's entities are available without keeping a list per row.
     pub fn entities_of(&self, i: u32) -> Vec<EntityId> {
         let mut v: Vec<EntityId> = self
-            .entity_sym
+            .postings
             .iter()
-            .filter(|(_, s)| self.postings[**s as usize].binary_search(&i).is_ok())
-            .map(|(e, _)| e.clone())
+            .enumerate()
+            .filter(|(_, p)| p.binary_search(&i).is_ok())
+            .filter_map(|(s, _)| self.symbols.entity_of(s as u32).cloned())
             .collect();
         v.sort();
         v
     }
 
+    /// The entities this index holds events of.
     pub fn entities(&self) -> impl Iterator<Item = &EntityId> {
-        self.entity_sym.keys()
+        self.postings
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.is_empty())
+            .filter_map(|(s, _)| self.symbols.entity_of(s as u32))
     }
 }
 
@@ -605,17 +678,52 @@ mod tests {
             whole.add_ref(e);
         }
         whole.finish();
-        let mut joined = TrailIndex::new();
-        for chunk in evs.chunks(3).rev() {
-            let mut part = TrailIndex::new();
-            for e in chunk {
-                part.add_ref(e);
+        // Parts numbered as the joined index is (a load's), by themselves, and one finished
+        // before it is joined.
+        for shared in [true, false] {
+            let mut joined = TrailIndex::new();
+            for (n, chunk) in evs.chunks(3).rev().enumerate() {
+                let mut part = if shared {
+                    joined.part()
+                } else {
+                    TrailIndex::new()
+                };
+                for e in chunk {
+                    part.add_ref(e);
+                }
+                if n == 1 {
+                    part.finish();
+                }
+                joined.append(part);
             }
-            joined.append(part);
+            joined.finish();
+            same_index(&joined, &whole);
         }
-        joined.finish();
-        assert_eq!(ids(&joined), ids(&whole));
+    }
+
+    fn same_index(joined: &TrailIndex, whole: &TrailIndex) {
+        assert_eq!(ids(joined), ids(whole));
+        let mut a: Vec<&EntityId> = joined.entities().collect();
+        let mut b: Vec<&EntityId> = whole.entities().collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+        for i in 0..whole.len() as u32 {
+            assert_eq!(joined.entities_of(i), whole.entities_of(i));
+            let (x, y) = (joined.row(i).unwrap(), whole.row(i).unwrap());
+            for (p, q) in [
+                (x.name, y.name),
+                (x.principal, y.principal),
+                (x.source_ip, y.source_ip),
+                (x.user_agent, y.user_agent),
+                (x.error, y.error),
+                (x.region, y.region),
+            ] {
+                assert_eq!(joined.str(p), whole.str(q));
+            }
+        }
         for e in whole.entities() {
+            assert_eq!(joined.count(e), whole.count(e), "{e}");
             let a: Vec<String> = whole
                 .pivot(e, Window::all())
                 .iter()
@@ -634,6 +742,74 @@ mod tests {
             let text = joined.raw(row).text().unwrap_or_default();
             assert!(text.contains(&joined.event_id(row)), "{text}");
         }
+    }
+
+    #[test]
+    fn strings_read_the_same_before_and_after_finish() {
+        let evs = events();
+        let mut ix = TrailIndex::new();
+        let texts = |ix: &TrailIndex| {
+            let mut v: Vec<(String, String)> = (0..ix.len() as u32)
+                .map(|i| {
+                    let row = ix.row(i).unwrap();
+                    (ix.event_id(row), ix.str(row.principal).to_string())
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        for e in &evs {
+            ix.add_ref(e);
+        }
+        let before = texts(&ix);
+        assert!(before.iter().any(|(_, p)| p.contains(":user/u1")));
+        ix.finish();
+        assert_eq!(texts(&ix), before);
+        // Strings numbered after the index was finished (by a part sharing its symbols) read
+        // too, before it is finished again.
+        let mut part = ix.part();
+        part.add_ref(&evs[0]);
+        part.symbols.string("only-in-the-part", &mut part.recent);
+        let sym = part.symbols.find_string("only-in-the-part").unwrap();
+        assert_eq!(ix.str(sym), "only-in-the-part");
+    }
+
+    /// A load's consumer finishes segments while the global pool's threads wait for it (each
+    /// blocked handing over its next part): the 1M-event console load hung so.
+    #[test]
+    fn finish_does_not_wait_for_a_busy_global_pool() {
+        let evs = events();
+        let mut ix = TrailIndex::new();
+        // Enough rows for the sort to split its work across threads.
+        for _ in 0..3000 {
+            for e in &evs {
+                ix.add_ref(e);
+            }
+        }
+        let n = rayon::current_num_threads();
+        let (started_tx, started) = std::sync::mpsc::channel::<()>();
+        let (held_tx, held) = std::sync::mpsc::sync_channel::<()>(0);
+        for _ in 0..n {
+            let (started_tx, held_tx) = (started_tx.clone(), held_tx.clone());
+            rayon::spawn(move || {
+                let _ = started_tx.send(());
+                let _ = held_tx.send(());
+            });
+        }
+        for _ in 0..n {
+            started.recv().unwrap();
+        }
+        let (done_tx, done) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            ix.finish();
+            let _ = done_tx.send(ix.len());
+        });
+        let finished = done.recv_timeout(std::time::Duration::from_secs(60));
+        // Let the pool go whatever happened.
+        for _ in 0..n {
+            held.recv().unwrap();
+        }
+        assert_eq!(finished, Ok(21_000));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod lake;
 pub mod lookup;
 pub mod s3layout;
 mod scan;
+mod symbols;
 mod window;
 
 pub use index::{EventRow, TrailIndex};
