@@ -70,9 +70,7 @@ pub fn run(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
         std::slice::from_ref(&dir),
         |part| {
             let mut ix = template.part();
-            for ev in part.events {
-                ix.add(ev);
-            }
+            ix.add_all(&part.events);
             (part.errors.len(), ix)
         },
         |_, (errs, ix)| {

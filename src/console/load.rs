@@ -563,9 +563,7 @@ impl<'s> Segments<'s> {
 /// events stay in the part for the graph.
 fn index_part(template: &TrailIndex, part: ingest::Loaded) -> (ingest::Loaded, TrailIndex) {
     let mut ix = template.part();
-    for e in &part.events {
-        ix.add_ref(e);
-    }
+    ix.add_all(&part.events);
     (part, ix)
 }
 

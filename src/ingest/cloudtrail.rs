@@ -48,8 +48,8 @@ pub(crate) struct WireEvent<'a> {
     event_type: Option<Cow<'a, str>>,
     #[serde(deserialize_with = "lenient::opt_bool")]
     read_only: Option<bool>,
-    #[serde(deserialize_with = "lenient::opt_nonempty")]
-    recipient_account_id: Option<String>,
+    #[serde(borrow, deserialize_with = "lenient::opt_nonempty_cow")]
+    recipient_account_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
     user_identity: Option<UserIdentity<'a>>,
     request_parameters: Option<Scanned>,
@@ -260,7 +260,7 @@ impl WireEvent<'_> {
             .as_ref()
             .map(|k| EntityId::new(EntityKind::Key, k.clone()));
         if let Some(a) = &self.recipient_account_id {
-            entities.push(EntityId::new(EntityKind::Account, a.clone()));
+            entities.push(EntityId::new(EntityKind::Account, a.as_ref()));
         }
         let user_agent = self
             .user_agent

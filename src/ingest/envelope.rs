@@ -41,6 +41,10 @@ pub struct Rec<'a> {
     pub offset: Option<u64>,
     pub line: u64,
     pub index: Option<u64>,
+    /// Whether `raw` is known to nest less deeply than [`super::limits::MAX_NESTING`]: a
+    /// CloudTrail log file's records are, by the scan that split them
+    /// ([`super::split::records_only`]), so their parse does not count brackets again.
+    pub shallow: bool,
 }
 
 pub trait Sink {
@@ -303,6 +307,10 @@ impl<S: Sink> Ctx<'_, '_, S> {
 
     /// Hands one record to the sink, unless it is beyond [`MAX_RECORD_BYTES`].
     fn emit(&mut self, kind: Kind, raw: &str, index: Option<u64>) {
+        self.emit_as(kind, raw, index, false);
+    }
+
+    fn emit_as(&mut self, kind: Kind, raw: &str, index: Option<u64>, shallow: bool) {
         if raw.len() > MAX_RECORD_BYTES {
             return self.err(index, too_large());
         }
@@ -315,6 +323,7 @@ impl<S: Sink> Ctx<'_, '_, S> {
                 offset,
                 line: self.line,
                 index,
+                shallow,
             },
         );
     }
@@ -323,7 +332,10 @@ impl<S: Sink> Ctx<'_, '_, S> {
     pub(super) fn records(&mut self, items: &[&str]) {
         let list = records_list(items.first().copied());
         for (i, r) in items.iter().enumerate() {
-            self.list_item(list, r, i as u64, 0);
+            match list {
+                List::Records => self.emit_as(Kind::Trail, r, Some(i as u64), true),
+                _ => self.list_item(list, r, i as u64, 0),
+            }
         }
     }
 
@@ -457,6 +469,7 @@ impl<S: Sink> Ctx<'_, '_, S> {
                     offset: None,
                     line: self.line,
                     index: Some(i),
+                    shallow: false,
                 },
             ),
             Ok(_) => self.value(raw, Some(i), depth + 1),

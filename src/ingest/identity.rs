@@ -20,8 +20,8 @@ pub(crate) struct UserIdentity<'a> {
     identity_type: Option<Cow<'a, str>>,
     #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     arn: Option<Cow<'a, str>>,
-    #[serde(deserialize_with = "super::lenient::opt_nonempty")]
-    account_id: Option<String>,
+    #[serde(borrow, deserialize_with = "super::lenient::opt_nonempty_cow")]
+    account_id: Option<Cow<'a, str>>,
     #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     access_key_id: Option<Cow<'a, str>>,
     #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
@@ -78,8 +78,8 @@ struct SessionIssuer<'a> {
     issuer_type: Option<Cow<'a, str>>,
     #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     arn: Option<Cow<'a, str>>,
-    #[serde(deserialize_with = "super::lenient::opt_nonempty")]
-    account_id: Option<String>,
+    #[serde(borrow, deserialize_with = "super::lenient::opt_nonempty_cow")]
+    account_id: Option<Cow<'a, str>>,
     #[serde(borrow, deserialize_with = "crate::ingest::lenient::opt_cow")]
     user_name: Option<Cow<'a, str>>,
 }

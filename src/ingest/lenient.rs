@@ -61,6 +61,60 @@ pub fn opt_nonempty<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D
     Ok(opt_string(d)?.filter(|s| !s.trim().is_empty()))
 }
 
+/// [`opt_nonempty`], borrowed from the input where the JSON allows it: account ids, on every
+/// record, become entities whose values are copied from here anyway.
+pub fn opt_nonempty_cow<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<std::borrow::Cow<'de, str>>, D::Error> {
+    Ok(d.deserialize_any(StringishCow)?
+        .filter(|s| !s.trim().is_empty()))
+}
+
+struct StringishCow;
+
+impl<'de> Visitor<'de> for StringishCow {
+    type Value = Option<std::borrow::Cow<'de, str>>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string, number or boolean")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(std::borrow::Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(std::borrow::Cow::Owned(v.to_string())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(std::borrow::Cow::Owned(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Stringish.visit_u64(v).map(|s| s.map(Into::into))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Stringish.visit_i64(v).map(|s| s.map(Into::into))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Stringish.visit_f64(v).map(|s| s.map(Into::into))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Stringish.visit_bool(v).map(|s| s.map(Into::into))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(StringishCow)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        Stringish.visit_seq(seq).map(|s| s.map(Into::into))
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Stringish.visit_map(map).map(|s| s.map(Into::into))
+    }
+}
+
 /// A number, or a string holding one.
 pub fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     Ok(opt_string(d)?
@@ -77,15 +131,58 @@ pub fn opt_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error>
 }
 
 /// `true`/`false`, or the strings `"true"`/`"false"` (CloudTrail's `mfaAuthenticated`, one
-/// Panther `readOnly`).
+/// Panther `readOnly`), in any case and with spaces around. Every record has a `readOnly`: read
+/// without writing it out as text first.
 pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    Ok(
-        opt_string(d)?.and_then(|s| match s.trim().to_ascii_lowercase().as_str() {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => None,
-        }),
-    )
+    d.deserialize_any(Boolish)
+}
+
+struct Boolish;
+
+impl<'de> Visitor<'de> for Boolish {
+    type Value = Option<bool>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a boolean")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let v = v.trim();
+        Ok(if v.eq_ignore_ascii_case("true") {
+            Some(true)
+        } else if v.eq_ignore_ascii_case("false") {
+            Some(false)
+        } else {
+            None
+        })
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(Boolish)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
 }
 
 /// A list that may be `null`, absent, or a single object in place of a one-element list.
@@ -363,6 +460,67 @@ mod tests {
         let l: LStrict = serde_json::from_str(MIXED).unwrap();
         let arns: Vec<&str> = l.resources.iter().map(|r| r.arn.as_str()).collect();
         assert_eq!(arns, ["a", "b"]);
+    }
+
+    #[derive(serde::Deserialize)]
+    struct B {
+        #[serde(default, deserialize_with = "super::opt_bool")]
+        b: Option<bool>,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct N<'a> {
+        #[serde(borrow, default, deserialize_with = "super::opt_nonempty_cow")]
+        n: Option<Cow<'a, str>>,
+        #[serde(default, deserialize_with = "super::opt_nonempty")]
+        o: Option<String>,
+    }
+
+    #[test]
+    fn opt_nonempty_cow_reads_as_opt_nonempty_does_and_borrows() {
+        for v in [
+            r#""123456789012""#,
+            r#"" 123 ""#,
+            r#""""#,
+            r#""  ""#,
+            r#""a"b""#,
+            "123456789012",
+            "-4",
+            "1.5",
+            "true",
+            "null",
+            "[1]",
+            r#"{"a":1}"#,
+        ] {
+            let text = format!(r#"{{"n":{v},"o":{v}}}"#);
+            let n: N = serde_json::from_str(&text).unwrap();
+            assert_eq!(n.n.as_deref(), n.o.as_deref(), "{v}");
+        }
+        let n: N = serde_json::from_str(r#"{"n":"123456789012"}"#).unwrap();
+        assert!(matches!(n.n, Some(Cow::Borrowed("123456789012"))));
+        assert!(n.o.is_none());
+    }
+
+    #[test]
+    fn opt_bool_reads_booleans_and_their_text_and_nothing_else() {
+        let cases = [
+            (r#"{"b":true}"#, Some(true)),
+            (r#"{"b":false}"#, Some(false)),
+            (r#"{"b":" TRUE "}"#, Some(true)),
+            (r#"{"b":"False"}"#, Some(false)),
+            (r#"{"b":"tru\u0065"}"#, Some(true)),
+            (r#"{"b":"yes"}"#, None),
+            (r#"{"b":1}"#, None),
+            (r#"{"b":-1.5}"#, None),
+            (r#"{"b":null}"#, None),
+            (r#"{"b":[true]}"#, None),
+            (r#"{"b":{"x":true}}"#, None),
+            (r#"{}"#, None),
+        ];
+        for (json, want) in cases {
+            let b: B = serde_json::from_str(json).unwrap();
+            assert_eq!(b.b, want, "{json}");
+        }
     }
 
     #[test]

@@ -229,27 +229,29 @@ pub fn load_objects_streaming<T: Send>(
     std::thread::scope(|scope| {
         let map = &map;
         scope.spawn(move || {
-            objects
-                .enumerate()
-                .par_bridge()
-                .for_each_with(tx, |tx, (i, (name, got))| match got {
-                    Ok(bytes) => {
-                        let last = load_parts(
-                            true,
-                            &mut |part| {
-                                let _ = tx.send((i, map(part)));
-                            },
-                            |sink| walk::walk_bytes(&name, bytes, sink),
-                        );
-                        let _ = tx.send((i, map(last)));
-                    }
-                    Err(why) => {
-                        let mut l = Loaded::default();
-                        l.errors.push(IngestError::file(&name, why));
-                        l.files = 1;
-                        let _ = tx.send((i, map(l)));
-                    }
-                });
+            on_loaders(|| {
+                objects.enumerate().par_bridge().for_each_with(
+                    tx,
+                    |tx, (i, (name, got))| match got {
+                        Ok(bytes) => {
+                            let last = load_parts(
+                                true,
+                                &mut |part| {
+                                    let _ = tx.send((i, map(part)));
+                                },
+                                |sink| walk::walk_bytes(&name, bytes, sink),
+                            );
+                            let _ = tx.send((i, map(last)));
+                        }
+                        Err(why) => {
+                            let mut l = Loaded::default();
+                            l.errors.push(IngestError::file(&name, why));
+                            l.files = 1;
+                            let _ = tx.send((i, map(l)));
+                        }
+                    },
+                );
+            })
         });
         for (i, part) in rx {
             count = count.max(i + 1);
@@ -257,6 +259,24 @@ pub fn load_objects_streaming<T: Send>(
         }
     });
     count
+}
+
+/// Runs `f` on the loaders' own threads (made once; the global pool if they cannot be). A
+/// loader blocks while the consumer has not taken its last two parts, and the consumer may use
+/// the global pool meanwhile (a segment's sort, a hunt's correlation): were the loaders that
+/// pool's threads, it would wait for them and they for it.
+fn on_loaders<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("vigil-load-{i}"))
+            .build()
+            .ok()
+    });
+    match pool {
+        Some(pool) => pool.install(f),
+        None => f(),
+    }
 }
 
 /// The engine of [`load_streaming`] for any kind of file: `load` reads one, handing full parts to
@@ -271,16 +291,18 @@ fn stream_parts<F: Sync, T: Send>(
     std::thread::scope(|scope| {
         let (load, map) = (&load, &map);
         scope.spawn(move || {
-            files
-                .par_iter()
-                .enumerate()
-                .for_each_with(tx, |tx, (i, f)| {
-                    // A closed receiver means the consumer is gone; nothing left to do.
-                    let last = load(f, &mut |part| {
-                        let _ = tx.send((i, map(part)));
+            on_loaders(|| {
+                files
+                    .par_iter()
+                    .enumerate()
+                    .for_each_with(tx, |tx, (i, f)| {
+                        // A closed receiver means the consumer is gone; nothing left to do.
+                        let last = load(f, &mut |part| {
+                            let _ = tx.send((i, map(part)));
+                        });
+                        let _ = tx.send((i, map(last)));
                     });
-                    let _ = tx.send((i, map(last)));
-                });
+            })
         });
         for (i, part) in rx {
             on_part(i, part);
@@ -375,7 +397,9 @@ fn parse_wire_finding(kind: Kind, raw: &str) -> Result<guardduty::WireFinding, s
 /// nested beyond [`limits::MAX_NESTING`] is refused here, where the load and the pivot scan (which
 /// prints the raw record) both come, even where the nesting is in fields the parse skips.
 pub(crate) fn parse_event(path: &Arc<PathBuf>, rec: &Rec<'_>) -> Result<TrailEvent, String> {
-    limits::check_nesting(rec.raw)?;
+    if !rec.shallow {
+        limits::check_nesting(rec.raw)?;
+    }
     let wire: cloudtrail::WireEvent =
         serde_json::from_str(rec.raw).map_err(|e| format!("invalid CloudTrail record: {e}"))?;
     let raw_ref = match rec.offset {
@@ -488,5 +512,47 @@ impl RawRef {
                     .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A consumer that uses the global pool while loaders wait for it to take their parts: the
+    /// console does (a segment's sort, a hunt's correlation). When the loaders were the global
+    /// pool's threads, this waited for ever.
+    #[test]
+    fn a_consumer_may_use_the_global_pool_while_loaders_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = |f: usize, i: usize| {
+            format!(
+                r#"{{"eventTime":"2024-05-01T10:00:00Z","eventID":"f{f}-{i}","eventName":"GetCallerIdentity","eventSource":"sts.amazonaws.com","sourceIPAddress":"203.0.113.{}"}}"#,
+                i % 250
+            )
+        };
+        let files = 2 * rayon::current_num_threads() + 2;
+        for f in 0..files {
+            let records: Vec<String> = (0..2000).map(|i| record(f, i)).collect();
+            let text = format!(r#"{{"Records":[{}]}}"#, records.join(","));
+            std::fs::write(dir.path().join(format!("{f}.json")), text).unwrap();
+        }
+        let paths = vec![dir.path().to_path_buf()];
+        let (done_tx, done) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut events = 0usize;
+            let got = load_streaming_with(
+                &paths,
+                |part| part.events.len(),
+                |_, n| {
+                    // Slow enough that every loader fills the hand-over channel and waits.
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    events += (0..n).into_par_iter().map(|_| 1usize).sum::<usize>();
+                },
+            );
+            let _ = done_tx.send((got.ok(), events));
+        });
+        let finished = done.recv_timeout(std::time::Duration::from_secs(60));
+        assert_eq!(finished, Ok((Some(files), files * 2000)));
     }
 }

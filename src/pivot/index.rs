@@ -1,7 +1,8 @@
 //! The in-memory CloudTrail index: compact rows sorted by (time, eventID), interned strings, and a
 //! sorted postings list per entity. Raw JSON stays on disk ([`RawRef`]) and is read back on demand.
 
-use super::symbols::{Recent, Symbols};
+use super::rows::{EventKey, IdText, permute};
+use super::symbols::{SHARDS, Symbols};
 use super::window::Window;
 use crate::model::{EntityId, RawRef, TrailEvent, Ts};
 use rayon::prelude::*;
@@ -28,66 +29,6 @@ pub struct EventRow {
     pub api: bool,
 }
 
-/// An `eventID`: CloudTrail's are lowercase UUIDs, kept as their 16 bytes (whose order is the
-/// text's: hex digits and hyphens at fixed places); anything else is a symbol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum EventKey {
-    Uuid([u8; 16]),
-    Sym(u32),
-}
-
-impl EventKey {
-    /// The key of `id` if it is a canonical UUID.
-    fn uuid(id: &str) -> Option<EventKey> {
-        let b = id.as_bytes();
-        if b.len() != 36 {
-            return None;
-        }
-        let mut out = [0u8; 16];
-        let mut n = 0;
-        let mut i = 0;
-        while i < 36 {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                if b[i] != b'-' {
-                    return None;
-                }
-                i += 1;
-                continue;
-            }
-            let (hi, lo) = (nibble(b[i])?, nibble(b[i + 1])?);
-            out[n] = hi << 4 | lo;
-            n += 1;
-            i += 2;
-        }
-        Some(EventKey::Uuid(out))
-    }
-}
-
-/// A lowercase hex digit's value (uppercase would not round-trip).
-fn nibble(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    }
-}
-
-/// An event id as text, without allocating for a UUID.
-enum IdText<'a> {
-    Uuid([u8; 36]),
-    Str(&'a str),
-}
-
-impl IdText<'_> {
-    fn as_str(&self) -> &str {
-        match self {
-            // Only ASCII hex digits and hyphens are written into the buffer.
-            IdText::Uuid(b) => std::str::from_utf8(b).unwrap_or_default(),
-            IdText::Str(s) => s,
-        }
-    }
-}
-
 /// The threads [`TrailIndex::finish`] sorts on, made once (`None` if they cannot be: the sort
 /// then runs on the global pool).
 fn pool() -> Option<&'static rayon::ThreadPool> {
@@ -110,21 +51,9 @@ fn posting(postings: &mut Vec<Vec<u32>>, e: u32) -> &mut Vec<u32> {
     &mut postings[e]
 }
 
-/// Puts `v[order[i]]` at `i` for every `i`, in place (a million rows are not copied twice):
-/// each cycle of the permutation is followed once, `order` marked as it goes.
-fn permute<T>(v: &mut [T], order: &mut [u32]) {
-    for i in 0..v.len() {
-        let mut j = i;
-        loop {
-            let k = order[j] as usize;
-            order[j] = j as u32;
-            if k == i || k == j {
-                break;
-            }
-            v.swap(j, k);
-            j = k;
-        }
-    }
+/// An optional field's text, "" when absent.
+fn text(s: &Option<String>) -> &str {
+    s.as_deref().unwrap_or_default()
 }
 
 /// Where the raw record is: a byte range of `files[file]`, or (`file == INLINE`) the `offset`th
@@ -142,11 +71,11 @@ pub struct TrailIndex {
     rows: Vec<EventRow>,
     /// Strings and entities, shared with the indexes of the same load ([`TrailIndex::part`]).
     symbols: Arc<Symbols>,
-    /// The symbols this index met last, found again without a lock.
-    recent: Recent,
     /// The symbols' strings when the index was last finished, at their symbols: rows are read
     /// from here, a plain vector.
     strs: Vec<Arc<str>>,
+    /// How far `strs` has copied each shard of the symbols.
+    strs_seen: [usize; SHARDS],
     /// Per entity symbol: row numbers (in arrival order until `finish`, then ascending in pivot
     /// order). Empty for entities of the shared symbols that this index does not hold.
     postings: Vec<Vec<u32>>,
@@ -179,8 +108,8 @@ impl TrailIndex {
         TrailIndex {
             rows: Vec::new(),
             symbols,
-            recent: Recent::default(),
             strs: Vec::new(),
+            strs_seen: [0; SHARDS],
             postings: Vec::new(),
             pending: Vec::new(),
             files: Vec::new(),
@@ -205,46 +134,73 @@ impl TrailIndex {
         self.rows.is_empty()
     }
 
-    fn sym(&mut self, s: Option<&str>) -> u32 {
-        s.map_or(0, |s| self.symbols.string(s, &mut self.recent))
-    }
-
     /// Adds one event; call [`TrailIndex::finish`] before querying.
     pub fn add(&mut self, ev: TrailEvent) {
-        self.push(&ev, false);
+        self.push(std::slice::from_ref(&ev), false);
     }
 
     /// [`Self::add`] for an event that is kept elsewhere too (the graph's loader hands it on).
     pub fn add_ref(&mut self, ev: &TrailEvent) {
-        self.push(ev, false);
+        self.push(std::slice::from_ref(ev), false);
     }
 
-    fn push(&mut self, ev: &TrailEvent, api: bool) {
-        self.api_rows += usize::from(api);
-        let row_no = self.rows.len() as u32;
-        // Entities are cloned only when new to the symbols: most recur across a trail.
-        for e in &ev.entities {
-            let s = self.symbols.entity(e, &mut self.recent);
-            self.pending.push((s, row_no));
+    /// [`Self::add_ref`] for a part's events at once: their strings and entities are numbered
+    /// together, each shard of the symbols locked once rather than once per value.
+    pub fn add_all(&mut self, events: &[TrailEvent]) {
+        self.push(events, false);
+    }
+
+    fn push(&mut self, events: &[TrailEvent], api: bool) {
+        /// The strings of a row, in [`TrailIndex::push`]'s order.
+        const STRINGS: usize = 8;
+        let keys: Vec<Option<EventKey>> =
+            events.iter().map(|e| EventKey::uuid(&e.event_id)).collect();
+        let mut strings: Vec<&str> = Vec::with_capacity(events.len() * STRINGS);
+        let mut entities: Vec<&EntityId> = Vec::with_capacity(events.len() * 12);
+        for (ev, key) in events.iter().zip(&keys) {
+            strings.extend([
+                ev.name.as_str(),
+                ev.source.as_str(),
+                ev.principal.as_ref().map_or("", |p| p.value.as_str()),
+                text(&ev.source_ip),
+                text(&ev.user_agent),
+                text(&ev.error_code),
+                text(&ev.region),
+                // A UUID is its key; any other id is a string.
+                if key.is_some() {
+                    ""
+                } else {
+                    ev.event_id.as_str()
+                },
+            ]);
+            entities.extend(&ev.entities);
         }
-        let principal = ev.principal.as_ref().map(|p| p.value.as_str());
-        let id = EventKey::uuid(&ev.event_id)
-            .unwrap_or_else(|| EventKey::Sym(self.symbols.string(&ev.event_id, &mut self.recent)));
-        let raw = self.raw_slot(&ev.raw);
-        let row = EventRow {
-            time: ev.time,
-            id,
-            name: self.sym(Some(&ev.name)),
-            source: self.sym(Some(&ev.source)),
-            principal: self.sym(principal),
-            source_ip: self.sym(ev.source_ip.as_deref()),
-            user_agent: self.sym(ev.user_agent.as_deref()),
-            error: self.sym(ev.error_code.as_deref()),
-            region: self.sym(ev.region.as_deref()),
-            raw,
-            api,
-        };
-        self.rows.push(row);
+        let (mut syms, mut ents) = (Vec::new(), Vec::new());
+        self.symbols.strings_of(&strings, &mut syms);
+        // Entities are cloned only when new to the symbols: most recur across a trail.
+        self.symbols.entities_of(&entities, &mut ents);
+        let mut ents = ents.into_iter();
+        for ((ev, key), s) in events.iter().zip(keys).zip(syms.chunks_exact(STRINGS)) {
+            let row_no = self.rows.len() as u32;
+            for e in ents.by_ref().take(ev.entities.len()) {
+                self.pending.push((e, row_no));
+            }
+            let raw = self.raw_slot(&ev.raw);
+            self.rows.push(EventRow {
+                time: ev.time,
+                id: key.unwrap_or(EventKey::Sym(s[7])),
+                name: s[0],
+                source: s[1],
+                principal: s[2],
+                source_ip: s[3],
+                user_agent: s[4],
+                error: s[5],
+                region: s[6],
+                raw,
+                api,
+            });
+        }
+        self.api_rows += usize::from(api) * events.len();
         self.sorted = false;
     }
 
@@ -291,20 +247,7 @@ impl TrailIndex {
     fn id_text(&self, id: EventKey) -> IdText<'_> {
         match id {
             EventKey::Sym(s) => IdText::Str(self.str(s)),
-            EventKey::Uuid(b) => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let mut out = [b'-'; 36];
-                let mut at = 0;
-                for (i, byte) in b.iter().enumerate() {
-                    if matches!(i, 4 | 6 | 8 | 10) {
-                        at += 1;
-                    }
-                    out[at] = HEX[usize::from(byte >> 4)];
-                    out[at + 1] = HEX[usize::from(byte & 15)];
-                    at += 2;
-                }
-                IdText::Uuid(out)
-            }
+            EventKey::Uuid(b) => IdText::uuid(&b),
         }
     }
 
@@ -365,7 +308,7 @@ impl TrailIndex {
             }
             *strings
                 .entry(s)
-                .or_insert_with(|| mine.string(theirs.str(s), &mut self.recent))
+                .or_insert_with(|| mine.string(theirs.str(s)))
         };
         self.rows.reserve(other.rows.len());
         for mut row in std::mem::take(&mut other.rows) {
@@ -402,7 +345,7 @@ impl TrailIndex {
             if let Some(m) = entities.get(&e) {
                 return Some(*m);
             }
-            let m = mine.entity(theirs.entity_of(e)?, &mut self.recent);
+            let m = mine.entity(theirs.entity_of(e)?);
             entities.insert(e, m);
             Some(m)
         };
@@ -472,10 +415,10 @@ impl TrailIndex {
         fresh.sort_by(|a, b| (a.time, &a.event_id).cmp(&(b.time, &b.event_id)));
         fresh.dedup_by(|a, b| a.time == b.time && a.event_id == b.event_id);
         let added = fresh.len();
-        for ev in fresh {
-            on_new(&ev);
-            self.push(&ev, api);
+        for ev in &fresh {
+            on_new(ev);
         }
+        self.push(&fresh, api);
         self.finish();
         added
     }
@@ -509,13 +452,15 @@ impl TrailIndex {
         }
         // On all cores: a million rows' sort and their postings' renumbering are the part of a
         // load no loader thread shares. On the index's own threads: a load's consumer finishes a
-        // segment between two parts, while the global pool's threads wait for it to take their
-        // next part; sorting on those threads would wait for ever.
+        // segment between two parts, while loaders wait for it to take their next part; the
+        // loaders have their own pool too (`ingest::on_loaders`), but a caller whose global
+        // pool is busy with anything it waits for must not hang here either.
         match pool() {
             Some(pool) => pool.install(|| self.sort()),
             None => self.sort(),
         }
-        self.strs = self.symbols.strings();
+        self.symbols
+            .strings_into(&mut self.strs, &mut self.strs_seen);
         self.sorted = true;
     }
 
@@ -688,8 +633,13 @@ mod tests {
                 } else {
                     TrailIndex::new()
                 };
-                for e in chunk {
-                    part.add_ref(e);
+                // One event at a time, or a part's events at once.
+                if n % 2 == 0 {
+                    part.add_all(chunk);
+                } else {
+                    for e in chunk {
+                        part.add_ref(e);
+                    }
                 }
                 if n == 1 {
                     part.finish();
@@ -713,6 +663,7 @@ mod tests {
             let (x, y) = (joined.row(i).unwrap(), whole.row(i).unwrap());
             for (p, q) in [
                 (x.name, y.name),
+                (x.source, y.source),
                 (x.principal, y.principal),
                 (x.source_ip, y.source_ip),
                 (x.user_agent, y.user_agent),
@@ -769,7 +720,7 @@ mod tests {
         // too, before it is finished again.
         let mut part = ix.part();
         part.add_ref(&evs[0]);
-        part.symbols.string("only-in-the-part", &mut part.recent);
+        part.symbols.string("only-in-the-part");
         let sym = part.symbols.find_string("only-in-the-part").unwrap();
         assert_eq!(ix.str(sym), "only-in-the-part");
     }
@@ -810,13 +761,5 @@ mod tests {
             held.recv().unwrap();
         }
         assert_eq!(finished, Ok(21_000));
-    }
-
-    #[test]
-    fn permute_follows_every_cycle() {
-        let mut v = vec!['a', 'b', 'c', 'd', 'e', 'f'];
-        let mut order = vec![3u32, 0, 1, 2, 5, 4];
-        permute(&mut v, &mut order);
-        assert_eq!(v, vec!['d', 'a', 'b', 'c', 'f', 'e']);
     }
 }

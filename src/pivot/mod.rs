@@ -11,6 +11,7 @@ pub mod athena;
 mod index;
 pub mod lake;
 pub mod lookup;
+mod rows;
 pub mod s3layout;
 mod scan;
 mod symbols;
