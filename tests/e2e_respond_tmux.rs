@@ -48,8 +48,9 @@ fn open_respond_quarantines_from_the_keyboard() {
     t.wait_for("ARMED");
     t.wait_for("C&CActivity");
     t.keys(&["X"]);
-    let screen = t.wait_for("› confirm quarantine");
-    assert!(screen.contains("ec2:ModifyInstanceAttribute"), "{screen}");
+    // The plan's calls, not its title, which is drawn before them.
+    let screen = t.wait_for("ec2:ModifyInstanceAttribute");
+    assert!(screen.contains("› confirm quarantine"), "{screen}");
     assert!(screen.contains(&f.instance), "{screen}");
     let last4 = &f.instance[f.instance.len() - 4..];
     for c in last4.chars() {

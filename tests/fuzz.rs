@@ -13,11 +13,11 @@
 #[path = "fuzz/generator.rs"]
 mod generator;
 
-use assert_cmd::Command;
 use generator::{Rng, corpus, generate};
 use serde_json::Value;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
+use std::process::Command;
 use vigil::graph::{EntityGraph, groups};
 use vigil::ingest::{self, errors::ErrorSummary};
 use vigil::model::EntityId;
@@ -107,7 +107,7 @@ fn check(outputs: &[(&'static str, String)]) -> Result<(), String> {
 }
 
 /// Runs the binary over `path` with every output format; checks what reached stdout and stderr.
-fn through_binary(dir: &Path, name: &str, target: &EntityId) -> Result<(), String> {
+fn through_binary(dir: &Path, name: &str, target: &EntityId, peak: &mut i64) -> Result<(), String> {
     let target = target.to_string();
     let runs: Vec<Vec<&str>> = vec![
         vec!["analyze", "--findings", name, "--format", "json"],
@@ -121,12 +121,10 @@ fn through_binary(dir: &Path, name: &str, target: &EntityId) -> Result<(), Strin
         if target.contains('\0') && args.contains(&target.as_str()) {
             continue;
         }
-        let out = Command::cargo_bin("vigil")
-            .unwrap()
-            .args(&args)
-            .current_dir(dir)
-            .output()
-            .map_err(|e| format!("{args:?}: {e}"))?;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vigil"));
+        cmd.args(&args).current_dir(dir);
+        let (out, rss) = run_measured(cmd).map_err(|e| format!("{args:?}: {e}"))?;
+        *peak = (*peak).max(rss);
         match out.status.code() {
             Some(0) | Some(2) => {}
             other => {
@@ -148,15 +146,63 @@ fn through_binary(dir: &Path, name: &str, target: &EntityId) -> Result<(), Strin
     Ok(())
 }
 
-/// Peak resident set of the largest child this process has waited for, in MiB.
-#[allow(unsafe_code)] // getrusage through libc: the one way to read a child's peak memory
-fn children_peak_rss_mib() -> i64 {
-    // SAFETY: getrusage only writes into the struct it is given.
+/// Runs `cmd` to its end with its output captured, and returns the output and the child's own
+/// peak resident set in MiB. The child is reaped with `wait4` rather than `Child::wait`.
+/// getrusage's RUSAGE_CHILDREN counts every child the process ever waited for, and the
+/// integration binary runs every test in one process, so another test's moto server or
+/// console would be measured too.
+#[allow(unsafe_code)] // wait4 through libc: the one way to read one child's peak memory
+fn run_measured(mut cmd: Command) -> std::io::Result<(std::process::Output, i64)> {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut v);
+            }
+            v
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 only writes into the two places it is given.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
-    assert_eq!(rc, 0, "getrusage");
+    loop {
+        let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+        if rc == pid {
+            break;
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+    let output = std::process::Output {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
     // Linux reports ru_maxrss in KiB.
-    ru.ru_maxrss / 1024
+    Ok((output, ru.ru_maxrss / 1024))
 }
 
 fn env_u64(var: &str, default: u64) -> u64 {
@@ -184,7 +230,7 @@ fn mutated_inputs_never_panic_leak_controls_or_grow_memory() {
     let last_case = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-last-case");
     let tmp = tempfile::tempdir().unwrap();
     let started = std::time::Instant::now();
-    let (mut bytes_total, mut binary_runs) = (0usize, 0usize);
+    let (mut bytes_total, mut binary_runs, mut rss) = (0usize, 0usize, 0i64);
     // Panics are expected to be caught and reported with the seed, not printed per case.
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
@@ -217,7 +263,7 @@ fn mutated_inputs_never_panic_leak_controls_or_grow_memory() {
             let loaded = ingest::load(std::slice::from_ref(&path)).unwrap();
             let graph = EntityGraph::from_loaded(&loaded);
             let (target, _) = targets(&mut r, &graph);
-            through_binary(&dir, &name, &target)
+            through_binary(&dir, &name, &target, &mut rss)
         });
         if let Err(e) = result {
             failure = Some(format!(
@@ -234,7 +280,6 @@ fn mutated_inputs_never_panic_leak_controls_or_grow_memory() {
         let kept = tmp.keep();
         panic!("{f}\n(inputs under {})", kept.display());
     }
-    let rss = children_peak_rss_mib();
     println!(
         "seed {seed:#x}: {cases} cases from {} seed records, {bytes_total} input bytes, \
          {binary_runs} through the binary, {:.1} s; binary peak RSS {rss} MiB",

@@ -41,6 +41,39 @@ fn shard_of(h: u64) -> usize {
     (h >> 40) as usize & (SHARDS - 1)
 }
 
+impl<K: Hash> Shard<K> {
+    /// The shard's table of numbers. A poisoned lock means another loader panicked mid-insert;
+    /// the table is still whole (a value is pushed before its number), so go on with it.
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashTable<u32>> {
+        self.lookup
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The local number of `q` (whose hash is `h`), numbering it (`own` makes the stored value)
+    /// when it is new; `lookup` is this shard's, locked.
+    fn find_or_push<Q>(
+        &self,
+        lookup: &mut HashTable<u32>,
+        h: u64,
+        q: &Q,
+        own: impl FnOnce(&Q) -> K,
+    ) -> u32
+    where
+        Q: Hash + ?Sized + PartialEq,
+        K: std::borrow::Borrow<Q>,
+    {
+        let values = &self.values;
+        let same = |i: &u32| values.get(*i as usize).is_some_and(|v| v.borrow() == q);
+        if let Some(i) = lookup.find(h, same) {
+            return *i;
+        }
+        let i = values.push(own(q)) as u32;
+        lookup.insert_unique(h, i, |j| values.get(*j as usize).map_or(0, hash));
+        i
+    }
+}
+
 impl<K> Default for Table<K> {
     fn default() -> Table<K> {
         Table {
@@ -59,26 +92,12 @@ impl<K: Hash> Table<K> {
     /// it is new.
     fn intern<Q>(&self, h: u64, q: &Q, own: impl FnOnce(&Q) -> K) -> u32
     where
-        Q: Hash + ?Sized,
+        Q: Hash + ?Sized + PartialEq,
         K: std::borrow::Borrow<Q>,
-        Q: PartialEq,
     {
         let s = shard_of(h);
         let shard = &self.shards[s];
-        // A poisoned lock means another loader panicked mid-insert; the table is still whole
-        // (the value is pushed before its number), so go on with it.
-        let mut lookup = shard
-            .lookup
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let values = &shard.values;
-        let same = |i: &u32| values.get(*i as usize).is_some_and(|v| v.borrow() == q);
-        if let Some(i) = lookup.find(h, same) {
-            return *i << SHARD_BITS | s as u32;
-        }
-        let i = values.push(own(q)) as u32;
-        lookup.insert_unique(h, i, |j| values.get(*j as usize).map_or(0, hash));
-        i << SHARD_BITS | s as u32
+        shard.find_or_push(&mut shard.lock(), h, q, own) << SHARD_BITS | s as u32
     }
 
     /// The symbols of the values `asks` name (each `(hash, value, where its symbol goes in
@@ -98,21 +117,9 @@ impl<K: Hash> Table<K> {
             };
             let s = shard_of(first.0);
             let shard = &self.shards[s];
-            let mut lookup = shard
-                .lookup
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let values = &shard.values;
+            let mut lookup = shard.lock();
             for &(h, q, at) in run {
-                let same = |i: &u32| values.get(*i as usize).is_some_and(|v| v.borrow() == q);
-                let i = match lookup.find(h, same) {
-                    Some(i) => *i,
-                    None => {
-                        let i = values.push(own(q)) as u32;
-                        lookup.insert_unique(h, i, |j| values.get(*j as usize).map_or(0, hash));
-                        i
-                    }
-                };
+                let i = shard.find_or_push(&mut lookup, h, q, &own);
                 if let Some(o) = out.get_mut(at as usize) {
                     *o = i << SHARD_BITS | s as u32;
                 }
@@ -129,10 +136,7 @@ impl<K: Hash> Table<K> {
         let h = hash(q);
         let s = shard_of(h);
         let shard = self.shards.get(s)?;
-        let lookup = shard
-            .lookup
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let lookup = shard.lock();
         let values = &shard.values;
         lookup
             .find(h, |i| {
