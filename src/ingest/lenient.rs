@@ -8,8 +8,21 @@ use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use std::fmt;
 
 /// The methods of a lenient visitor (whose value is an `Option`) for what it reads as absent:
-/// numbers, or null and lists and objects (read through and dropped).
+/// numbers, or null and lists and objects (read through and dropped); and of one whose value is
+/// an `Option<Cow<str>>`, for the strings it keeps.
 macro_rules! absent {
+    // Not absent: a string, borrowed from the input unless it had escapes.
+    (strings kept) => {
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(std::borrow::Cow::Borrowed(v)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(std::borrow::Cow::Owned(v.to_string())))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(std::borrow::Cow::Owned(v)))
+        }
+    };
     (numbers) => {
         fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
             Ok(None)
@@ -96,15 +109,7 @@ impl<'de> Visitor<'de> for StringishCow {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string, number or boolean")
     }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Some(std::borrow::Cow::Borrowed(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(std::borrow::Cow::Owned(v.to_string())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Some(std::borrow::Cow::Owned(v)))
-    }
+    absent!(strings kept);
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
         Stringish.visit_u64(v).map(|s| s.map(Into::into))
     }
@@ -317,15 +322,7 @@ impl<'de> Visitor<'de> for AnyCow {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Some(std::borrow::Cow::Borrowed(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(std::borrow::Cow::Owned(v.to_string())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Some(std::borrow::Cow::Owned(v)))
-    }
+    absent!(strings kept);
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
         Ok(None)
     }
@@ -352,15 +349,7 @@ impl<'de> Visitor<'de> for OptCow {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string or null")
     }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Some(std::borrow::Cow::Borrowed(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(std::borrow::Cow::Owned(v.to_string())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Some(std::borrow::Cow::Owned(v)))
-    }
+    absent!(strings kept);
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
     }
