@@ -88,18 +88,6 @@ impl<K> Default for Table<K> {
 }
 
 impl<K: Hash> Table<K> {
-    /// The symbol of `q` (whose hash is `h`), numbering it (`own` makes the stored value) when
-    /// it is new.
-    fn intern<Q>(&self, h: u64, q: &Q, own: impl FnOnce(&Q) -> K) -> u32
-    where
-        Q: Hash + ?Sized + PartialEq,
-        K: std::borrow::Borrow<Q>,
-    {
-        let s = shard_of(h);
-        let shard = &self.shards[s];
-        shard.find_or_push(&mut shard.lock(), h, q, own) << SHARD_BITS | s as u32
-    }
-
     /// The symbols of the values `asks` name (each `(hash, value, where its symbol goes in
     /// out)`), numbering those that are new (`own` makes a stored value). Each shard is locked
     /// once, and its values found one after another with no lock between them: a load's new
@@ -194,27 +182,9 @@ pub struct Symbols {
 impl Symbols {
     /// The symbol of `s`: 0 for the empty string, else a table symbol plus one.
     pub(super) fn string(&self, s: &str) -> u32 {
-        if s.is_empty() {
-            return 0;
-        }
-        THREAD_RECENT.with_borrow_mut(|recent| self.string_in(s, recent))
-    }
-
-    fn string_in(&self, s: &str, recent: &mut Recent) -> u32 {
-        let h = hash(s);
-        let cached = recent.strings.get_mut(slot(h));
-        if let Some((ch, sym)) = cached.as_deref()
-            && *ch == h
-            && *sym != 0
-            && self.str(*sym) == s
-        {
-            return *sym;
-        }
-        let sym = self.strings.intern(h, s, |s: &str| Arc::from(s)) + 1;
-        if let Some(c) = cached {
-            *c = (h, sym);
-        }
-        sym
+        let mut out = Vec::with_capacity(1);
+        self.strings_of(&[s], &mut out);
+        out.first().copied().unwrap_or(0)
     }
 
     /// The symbols of `values`, as [`Self::string`] gives them, into `out` (cleared first):
@@ -288,24 +258,9 @@ impl Symbols {
 
     /// The symbol of `e`.
     pub(super) fn entity(&self, e: &EntityId) -> u32 {
-        THREAD_RECENT.with_borrow_mut(|recent| self.entity_in(e, recent))
-    }
-
-    fn entity_in(&self, e: &EntityId, recent: &mut Recent) -> u32 {
-        let h = hash(e);
-        let cached = recent.entities.get_mut(slot(h));
-        if let Some((ch, sym)) = cached.as_deref()
-            && *ch == h
-            && let Some(sym) = sym.checked_sub(1)
-            && self.entity_of(sym) == Some(e)
-        {
-            return sym;
-        }
-        let sym = self.entities.intern(h, e, EntityId::clone);
-        if let Some(c) = cached {
-            *c = (h, sym + 1);
-        }
-        sym
+        let mut out = Vec::with_capacity(1);
+        self.entities_of(&[e], &mut out);
+        out.first().copied().unwrap_or(0)
     }
 
     /// The symbols of `values`, as [`Self::entity`] gives them, into `out` (cleared first).
@@ -435,22 +390,23 @@ mod tests {
     #[test]
     fn entities_are_numbered_by_kind_and_value() {
         let symbols = Symbols::default();
-        let (mut mine, mut theirs) = (Recent::default(), Recent::default());
         let other = Symbols::default();
         let ip = EntityId::new(EntityKind::Ip, "203.0.113.9");
         let account = EntityId::new(EntityKind::Account, "203011300009");
-        let a = symbols.entity_in(&ip, &mut mine);
-        let b = symbols.entity_in(&account, &mut theirs);
+        let elsewhere =
+            |f: &(dyn Fn() -> u32 + Sync)| std::thread::scope(|t| t.spawn(f).join().unwrap());
+        let a = symbols.entity(&ip);
+        let b = elsewhere(&|| symbols.entity(&account));
         assert_ne!(a, b);
-        // Found again whether this builder met it or another did.
-        assert_eq!(symbols.entity_in(&ip, &mut mine), a);
-        assert_eq!(symbols.entity_in(&ip, &mut theirs), a);
-        assert_eq!(symbols.entity_in(&account, &mut mine), b);
+        // Found again whether this thread met it or another did.
+        assert_eq!(symbols.entity(&ip), a);
+        assert_eq!(elsewhere(&|| symbols.entity(&ip)), a);
+        assert_eq!(symbols.entity(&account), b);
         assert_eq!(symbols.find_entity(&account), Some(b));
         // A thread's memory of another table's symbols is not taken for this one's.
-        let c = other.entity_in(&account, &mut mine);
+        let c = other.entity(&account);
         assert_eq!(other.entity_of(c), Some(&account));
-        let d = other.entity_in(&ip, &mut mine);
+        let d = other.entity(&ip);
         assert_ne!(c, d);
         assert_eq!(other.entity_of(d), Some(&ip));
         assert_eq!(symbols.entity_of(a), Some(&ip));
