@@ -47,7 +47,8 @@ pub(crate) fn fold(
 ) -> Result<(ingest::Loaded, crate::graph::EntityGraph, S3Hashes), CliError> {
     let (local, _) = super::s3::split(&input_paths(inputs)?);
     let mut fold = crate::graph::Fold::default();
-    let mut next = ingest::load_streaming(&local, |i, part| fold.part(i, part))?;
+    let of_part = crate::graph::EntityGraph::of_part;
+    let mut next = ingest::load_streaming_with(&local, of_part, |i, part| fold.part(i, part))?;
     let hashes = std::sync::Mutex::new(S3Hashes::new());
     // Each S3 prefix walked along its service's delivery layout.
     for (paths, service) in [
@@ -80,7 +81,7 @@ pub(crate) fn fold(
                     }
                     (name, got)
                 });
-                ingest::load_objects_streaming(hashed, next, |l| l, |i, part| fold.part(i, part))
+                ingest::load_objects_streaming(hashed, next, of_part, |i, part| fold.part(i, part))
             })?;
         }
     }

@@ -70,15 +70,13 @@ impl EvidenceBuilder {
         n
     }
 
-    /// [`Self::absorb`] for a part whose index was built on the loader's thread
-    /// ([`index_part`]): the events go into the graph here; the index is `Some` to join this
+    /// [`Self::absorb`] for a part whose index and graph were built on the loader's thread
+    /// ([`index_part`]): the graph joins this builder's; the index is `Some` to join this
     /// builder's, `None` when the caller sends it on in a segment.
-    pub fn absorb_indexed(&mut self, l: ingest::Loaded, ix: Option<TrailIndex>) {
-        for e in &l.events {
-            self.graph.add_event(e);
-        }
+    pub fn absorb_indexed(&mut self, l: ingest::Loaded, g: EntityGraph, ix: Option<TrailIndex>) {
+        self.graph.merge(g);
         self.absorb_logs(&l.dns, &l.flows);
-        self.events += l.events.len();
+        self.events += l.event_count();
         if let Some(ix) = ix {
             self.index.append(ix);
         }
@@ -356,7 +354,7 @@ fn index_evidence(
     let mut arriving: HashMap<usize, Vec<TrailIndex>> = HashMap::new();
     // One part of input `i` (named `name`: a file or an S3 object), with its index.
     let mut on_part = |i: usize,
-                       (mut part, ix): (ingest::Loaded, TrailIndex),
+                       (mut part, ix, g): (ingest::Loaded, TrailIndex, EntityGraph),
                        name: Option<PathBuf>,
                        total: usize| {
         file_errors.entry(i).or_default().append(&mut part.errors);
@@ -373,7 +371,7 @@ fn index_evidence(
         files_done += part.files;
         match segments.as_deref_mut() {
             Some(seg) => {
-                b.absorb_indexed(part, None);
+                b.absorb_indexed(part, g, None);
                 arriving.entry(i).or_default().push(ix);
                 if whole {
                     seg.file(
@@ -382,7 +380,7 @@ fn index_evidence(
                     );
                 }
             }
-            None => b.absorb_indexed(part, Some(ix)),
+            None => b.absorb_indexed(part, g, Some(ix)),
         }
         if last_progress.elapsed() >= Duration::from_millis(100) {
             last_progress = Instant::now();
@@ -559,12 +557,17 @@ impl<'s> Segments<'s> {
     }
 }
 
-/// A part's index, built on the loader's thread (see [`ingest::load_streaming_with`]); the
-/// events stay in the part for the graph.
-fn index_part(template: &TrailIndex, part: ingest::Loaded) -> (ingest::Loaded, TrailIndex) {
+/// A part's index and the graph of its events, built on the loader's thread (see
+/// [`ingest::load_streaming_with`]), which also drops the events: the thread that joins the
+/// parts was the load's bottleneck when it graphed (and freed) every event itself.
+fn index_part(
+    template: &TrailIndex,
+    part: ingest::Loaded,
+) -> (ingest::Loaded, TrailIndex, EntityGraph) {
     let mut ix = template.part();
     ix.add_all(&part.events);
-    (part, ix)
+    let (part, g) = EntityGraph::of_part(part);
+    (part, ix, g)
 }
 
 /// The digest files a load found and the CloudTrail log files they should cover.

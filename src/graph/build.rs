@@ -1,10 +1,12 @@
 //! Feeding evidence into the graph. Each `add_*` is incremental, so a live feed or a streaming
 //! load can grow the graph record by record.
 
-use super::{EntityGraph, MAX_PORTS, Relation};
-use crate::ingest::{InputError, Loaded, load_streaming};
+use super::{Edge, EntityGraph, MAX_PORTS, Profile, Relation};
+use crate::ingest::{InputError, Loaded, load_streaming_with};
 use crate::model::entity::{is_non_routable, parse_ip};
 use crate::model::{DnsQuery, EntityId, EntityKind, Finding, FlowRecord, TrailEvent};
+use petgraph::graph::NodeIndex;
+use smallvec::SmallVec;
 use std::path::PathBuf;
 
 /// Builds a graph from a streaming load as [`EntityGraph::from_paths`] does, from parts of any
@@ -17,12 +19,9 @@ pub struct Fold {
 }
 
 impl Fold {
-    pub fn part(&mut self, i: usize, mut part: Loaded) {
-        for e in &part.events {
-            self.g.add_event(e);
-        }
-        part.events_folded += part.events.len();
-        part.events = Vec::new();
+    /// A part of input `i`, with the graph of its events ([`EntityGraph::of_part`]).
+    pub fn part(&mut self, i: usize, (part, g): (Loaded, EntityGraph)) {
+        self.g.merge(g);
         self.rest.push((i, part));
     }
 
@@ -75,8 +74,63 @@ impl EntityGraph {
     /// was added before it (outputs are sorted, counts add up, times are min/max).
     pub fn from_paths(paths: &[PathBuf]) -> Result<(Loaded, EntityGraph), InputError> {
         let mut fold = Fold::default();
-        load_streaming(paths, |i, part| fold.part(i, part))?;
+        load_streaming_with(paths, EntityGraph::of_part, |i, part| fold.part(i, part))?;
         Ok(fold.finish())
+    }
+
+    /// The graph of a part's CloudTrail events, which it then drops (counting them as folded):
+    /// made on the loader's thread, so that the thread the loaders hand their parts to only
+    /// [merges](Self::merge) one node per entity of the part, not one per entity of each event.
+    pub fn of_part(mut part: Loaded) -> (Loaded, EntityGraph) {
+        let mut g = EntityGraph::default();
+        for e in &part.events {
+            g.add_event(e);
+        }
+        part.events_folded += part.events.len();
+        part.events = Vec::new();
+        (part, g)
+    }
+
+    /// Adds a graph of CloudTrail events built apart, as if its events had been added here
+    /// after everything before: an event's part of the graph does not depend on what came
+    /// before it (counts add up, times are min/max, nodes and edges are added in the order the
+    /// other graph made them). Flow logs and DNS queries are attributed through what came
+    /// before them (the addresses of known instances): add those here, in order, instead.
+    pub fn merge(&mut self, other: EntityGraph) {
+        let EntityGraph {
+            graph,
+            profiles,
+            address_owner,
+            interface_owner,
+            strings,
+            ..
+        } = other;
+        let syms: Vec<u32> = strings.iter().map(|s| self.strings.intern(s)).collect();
+        let (nodes, edges) = graph.into_nodes_edges();
+        let mut profiles = profiles.into_iter();
+        let mut at: Vec<NodeIndex> = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            let n = self.intern_with(node.weight, |id| id);
+            at.push(n);
+            if let Some(p) = profiles.next().filter(Profile::counted) {
+                self.profile_mut(n).absorb(&p, &syms);
+            }
+        }
+        for e in edges {
+            let (Some(&a), Some(&b)) = (at.get(e.source().index()), at.get(e.target().index()))
+            else {
+                continue;
+            };
+            let w = e.weight;
+            let rel = w.relation;
+            let i = *self
+                .edges
+                .entry((a, b, rel))
+                .or_insert_with(|| self.graph.add_edge(a, b, Edge::new(rel)));
+            self.graph[i].absorb(w);
+        }
+        self.address_owner.extend(address_owner);
+        self.interface_owner.extend(interface_owner);
     }
 
     pub fn add_finding(&mut self, f: &Finding) {
@@ -86,7 +140,7 @@ impl EntityGraph {
         for e in &f.entities {
             self.link(&fid, e, Relation::Involves, t);
             let n = self.intern(e);
-            let p = self.profiles.entry(n).or_default();
+            let p = self.profile_mut(n);
             p.findings += 1;
             if let Some(t) = t {
                 p.seen(t);
@@ -136,55 +190,80 @@ impl EntityGraph {
         let ip_sym = ev.source_ip.as_deref().map(|s| self.strings.intern(s));
         let ua_sym = ev.user_agent.as_deref().map(|s| self.strings.intern(s));
         let principal_sym = ev.principal.as_ref().map(|p| self.strings.intern(&p.value));
+        // The event's links join its own entities: their nodes are kept here as they are
+        // found, rather than hashed and looked up again in a table of a million nodes for each
+        // link.
+        let mut nodes: SmallVec<[NodeIndex; 16]> = SmallVec::with_capacity(ev.entities.len());
         for e in &ev.entities {
             let n = self.intern(e);
-            let p = self.profiles.entry(n).or_default();
+            nodes.push(n);
+            let p = self.profile_mut(n);
             p.seen(ev.time);
             p.events += 1;
-            let slot = p.by_api.entry(api_sym).or_default();
+            let slot = p.by_api.slot(api_sym);
             if ev.failed() {
                 slot.1 += 1;
                 p.errors += 1;
             } else {
                 slot.0 += 1;
             }
-            *p.by_hour.entry(ev.time.hour_floor().0).or_default() += 1;
+            *p.by_hour.slot(ev.time.hour_floor().0) += 1;
             if let Some(s) = ip_sym {
-                p.source_ips.insert(s);
+                p.source_ips.slot(s);
             }
             if let Some(s) = ua_sym {
-                *p.user_agents.entry(s).or_default() += 1;
+                *p.user_agents.slot(s) += 1;
             }
             if let Some(s) = principal_sym {
-                p.principals.insert(s);
+                p.principals.slot(s);
             }
         }
         let Some(principal) = &ev.principal else {
             return;
         };
+        // `entities` is sorted; one that is not among them (the model puts every one there) is
+        // interned as any other.
+        let node = |g: &mut EntityGraph, id: &EntityId| match ev.entities.binary_search(id) {
+            Ok(i) if i < nodes.len() => nodes[i],
+            _ => g.intern(id),
+        };
+        let p = node(self, principal);
+        let link = |g: &mut EntityGraph, from: NodeIndex, to: &EntityId, rel: Relation| {
+            let to = node(g, to);
+            g.link_nodes(from, to, rel, t);
+        };
         if let Some(ip) = &ev.caller_ip {
-            self.link(principal, ip, Relation::CalledFrom, t);
+            link(self, p, ip, Relation::CalledFrom);
         }
         if principal.kind == EntityKind::Session
             && let Some(issuer) = &ev.issuer
         {
-            self.link(principal, issuer, Relation::SessionOf, t);
+            link(self, p, issuer, Relation::SessionOf);
         }
         if let Some(i) = &ev.instance {
-            self.link(i, principal, Relation::Assumed, t);
+            let i = node(self, i);
+            self.link_nodes(i, p, Relation::Assumed, t);
         }
         if let Some(k) = &ev.access_key {
-            let key = EntityId::new(EntityKind::Key, k.clone());
-            self.link(&key, principal, Relation::KeyOf, t);
+            let known = ev
+                .entities
+                .iter()
+                .position(|e| e.kind == EntityKind::Key && e.value == *k)
+                .and_then(|i| nodes.get(i).copied());
+            let key = match known {
+                Some(n) => n,
+                None => self.intern(&EntityId::new(EntityKind::Key, k.clone())),
+            };
+            self.link_nodes(key, p, Relation::KeyOf, t);
         }
         if let Some(user) = &ev.on_behalf_of {
-            self.link(principal, user, Relation::OnBehalfOf, t);
+            link(self, p, user, Relation::OnBehalfOf);
         }
         if let Some(name) = &ev.known_as {
-            self.link(principal, name, Relation::KnownAs, t);
+            link(self, p, name, Relation::KnownAs);
         }
         if let Some(s) = &ev.started {
-            self.link(principal, &s.session, Relation::Started, t);
+            link(self, p, &s.session, Relation::Started);
             if let Some(issuer) = &s.issuer {
                 self.link(&s.session, issuer, Relation::SessionOf, t);
             }
@@ -193,7 +272,7 @@ impl EntityGraph {
             }
         }
         for target in &ev.targets {
-            self.link(principal, target, Relation::ActedOn, t);
+            link(self, p, target, Relation::ActedOn);
         }
     }
 
@@ -211,7 +290,7 @@ impl EntityGraph {
                     .and_then(|a| self.address_owner.get(a).cloned())
             });
         let n = self.intern(&domain);
-        let p = self.profiles.entry(n).or_default();
+        let p = self.profile_mut(n);
         p.queries += 1;
         if let Some(t) = q.time {
             p.seen(t);
@@ -293,7 +372,7 @@ impl EntityGraph {
         }
         for id in [&instance, &remote_ip] {
             let n = self.intern(id);
-            let p = self.profiles.entry(n).or_default();
+            let p = self.profile_mut(n);
             p.flows += 1;
             if let Some(t) = t {
                 p.seen(t);
@@ -310,4 +389,95 @@ fn instance_of_session(session: &EntityId) -> Option<EntityId> {
     crate::model::arn::session_name(&session.value)
         .filter(|n| crate::model::entity::is_instance_id(n))
         .map(|n| EntityId::new(EntityKind::Instance, n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest;
+
+    /// A profile as text, in an order of its own: what every screen and report reads of it.
+    fn shown(g: &EntityGraph, p: &Profile) -> String {
+        let s = |k: &u32| g.strings.get(*k).to_string();
+        let mut apis: Vec<_> = p.by_api.iter().map(|(k, v)| (s(k), *v)).collect();
+        apis.sort();
+        let mut hours: Vec<_> = p.by_hour.iter().map(|(k, v)| (*k, *v)).collect();
+        hours.sort();
+        let mut uas: Vec<_> = p.user_agents.iter().map(|(k, v)| (s(k), *v)).collect();
+        uas.sort();
+        let names = |t: &super::super::profile::Tally<u32, ()>| {
+            let mut v: Vec<_> = t.iter().map(|(k, ())| s(k)).collect();
+            v.sort();
+            v
+        };
+        format!(
+            "{:?} {:?} {} {} {} {} {} {apis:?} {hours:?} {uas:?} {:?} {:?}",
+            p.first_seen,
+            p.last_seen,
+            p.events,
+            p.errors,
+            p.findings,
+            p.flows,
+            p.queries,
+            names(&p.source_ips),
+            names(&p.principals)
+        )
+    }
+
+    /// The graph of a load's events merged from graphs of its parts is the graph of the events
+    /// added one by one: the same nodes and edges in the same order, the same counts, times and
+    /// profiles. Public CloudTrail (Stratus Red Team detonations, Panther's rule tests, the AWS
+    /// documentation's examples), in parts of a few events, so that parts share entities.
+    #[test]
+    fn a_graph_merged_from_parts_is_the_graph_of_the_whole() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/public");
+        let paths: Vec<PathBuf> = ["stratus-red-team", "panther-analysis", "aws-docs"]
+            .iter()
+            .map(|d| root.join(d))
+            .collect();
+        let l = ingest::load(&paths).unwrap();
+        assert!(l.events.len() > 500, "{} events", l.events.len());
+        let mut whole = EntityGraph::default();
+        for e in &l.events {
+            whole.add_event(e);
+        }
+        let mut merged = EntityGraph::default();
+        for chunk in l.events.chunks(7) {
+            let part = Loaded {
+                events: chunk.to_vec(),
+                ..Loaded::default()
+            };
+            let (part, g) = EntityGraph::of_part(part);
+            assert!(part.events.is_empty());
+            assert_eq!(part.events_folded, chunk.len());
+            merged.merge(g);
+        }
+        let nodes = |g: &EntityGraph| g.graph.node_weights().cloned().collect::<Vec<_>>();
+        assert_eq!(nodes(&merged), nodes(&whole));
+        let edges = |g: &EntityGraph| {
+            g.graph
+                .edge_indices()
+                .map(|e| {
+                    let (a, b) = g.graph.edge_endpoints(e).unwrap();
+                    let w = &g.graph[e];
+                    (a, b, w.relation, w.count, w.first, w.last)
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(edges(&merged), edges(&whole));
+        assert!(whole.edge_count() > 300, "{} edges", whole.edge_count());
+        let strings = |g: &EntityGraph| g.strings.iter().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(strings(&merged), strings(&whole));
+        for id in whole.entity_ids() {
+            let (a, b) = (whole.profile(id), merged.profile(id));
+            assert_eq!(a.is_some(), b.is_some(), "{id}");
+            if let (Some(a), Some(b)) = (a, b) {
+                assert_eq!(shown(&merged, b), shown(&whole, a), "{id}");
+            }
+        }
+        // Found by their own hash once merged.
+        for id in whole.entity_ids() {
+            assert_eq!(merged.node(id), whole.node(id), "{id}");
+        }
+    }
 }

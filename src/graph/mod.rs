@@ -104,6 +104,24 @@ impl Edge {
         }
     }
 
+    /// Adds what `o`, the same edge counted apart, counted. Ports are added in order while
+    /// there is room: a part's flows counted apart may keep other ports than one count would.
+    fn absorb(&mut self, o: Edge) {
+        self.count += o.count;
+        for t in [o.first, o.last].into_iter().flatten() {
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+        }
+        self.bytes += o.bytes;
+        self.packets += o.packets;
+        for p in o.ports {
+            if self.ports.len() >= MAX_PORTS {
+                break;
+            }
+            self.ports.insert(p);
+        }
+    }
+
     fn touch(&mut self, t: Option<Ts>) {
         self.count += 1;
         if let Some(t) = t {
@@ -117,9 +135,11 @@ impl Edge {
 #[derive(Default)]
 pub struct EntityGraph {
     pub graph: petgraph::Graph<EntityId, Edge, Directed>,
-    nodes: HashMap<EntityId, NodeIndex>,
+    /// Each node by the hash of its entity (the entity itself is the node's weight: one copy).
+    nodes: hashbrown::HashTable<NodeIndex>,
     edges: HashMap<(NodeIndex, NodeIndex, Relation), EdgeIndex>,
-    profiles: HashMap<NodeIndex, Profile>,
+    /// By node index; a node with nothing counted (a finding's) has the empty profile.
+    profiles: Vec<Profile>,
     /// Private addresses of known instances, to attribute flow-log lines.
     address_owner: HashMap<String, EntityId>,
     /// Network interfaces of known instances, for flow logs without an `instance-id` field.
@@ -162,13 +182,21 @@ fn is_zero(v: &u64) -> bool {
     *v == 0
 }
 
+fn hash(id: &EntityId) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(id)
+}
+
 impl EntityGraph {
     pub fn node(&self, id: &EntityId) -> Option<NodeIndex> {
-        self.nodes.get(id).copied()
+        let graph = &self.graph;
+        self.nodes
+            .find(hash(id), |n| graph.node_weight(*n) == Some(id))
+            .copied()
     }
 
     pub fn contains(&self, id: &EntityId) -> bool {
-        self.nodes.contains_key(id)
+        self.node(id).is_some()
     }
 
     pub fn node_count(&self) -> usize {
@@ -186,8 +214,20 @@ impl EntityGraph {
         v
     }
 
+    /// What was counted of `id`: `None` when nothing was (not loaded, or only a finding's node).
     pub fn profile(&self, id: &EntityId) -> Option<&Profile> {
-        self.node(id).and_then(|n| self.profiles.get(&n))
+        self.node(id)
+            .and_then(|n| self.profiles.get(n.index()))
+            .filter(|p| p.counted())
+    }
+
+    /// The profile of node `n`, to count into.
+    fn profile_mut(&mut self, n: NodeIndex) -> &mut Profile {
+        let i = n.index();
+        if i >= self.profiles.len() {
+            self.profiles.resize_with(i + 1, Profile::default);
+        }
+        &mut self.profiles[i]
     }
 
     pub fn strings(&self) -> &profile::Interner {
@@ -195,17 +235,41 @@ impl EntityGraph {
     }
 
     fn intern(&mut self, id: &EntityId) -> NodeIndex {
-        if let Some(n) = self.nodes.get(id) {
-            return *n;
+        self.intern_with(id, |id| id.clone())
+    }
+
+    /// The node of `id`, added (with the entity `own` makes of it) when new.
+    fn intern_with<Q: std::borrow::Borrow<EntityId>>(
+        &mut self,
+        id: Q,
+        own: impl FnOnce(Q) -> EntityId,
+    ) -> NodeIndex {
+        let h = hash(id.borrow());
+        let graph = &mut self.graph;
+        match self.nodes.entry(
+            h,
+            |n| graph.node_weight(*n) == Some(id.borrow()),
+            |n| graph.node_weight(*n).map_or(0, hash),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(o) => *o.get(),
+            hashbrown::hash_table::Entry::Vacant(v) => *v.insert(graph.add_node(own(id))).get(),
         }
-        let n = self.graph.add_node(id.clone());
-        self.nodes.insert(id.clone(), n);
-        n
     }
 
     fn link(&mut self, from: &EntityId, to: &EntityId, rel: Relation, t: Option<Ts>) -> EdgeIndex {
         let a = self.intern(from);
         let b = self.intern(to);
+        self.link_nodes(a, b, rel, t)
+    }
+
+    /// [`Self::link`] for nodes already interned.
+    fn link_nodes(
+        &mut self,
+        a: NodeIndex,
+        b: NodeIndex,
+        rel: Relation,
+        t: Option<Ts>,
+    ) -> EdgeIndex {
         let e = *self
             .edges
             .entry((a, b, rel))

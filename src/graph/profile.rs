@@ -2,7 +2,9 @@
 
 use crate::model::Ts;
 // Fx: a profile's maps are updated for every entity of every event of a load.
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
+use std::hash::Hash;
 
 /// Interned strings (API names, addresses, user agents, principals) so a million events do not
 /// hold a million copies of `DescribeInstances`. Each string is stored once: its symbol is its
@@ -23,6 +25,11 @@ impl Interner {
 
     pub fn get(&self, i: u32) -> &str {
         self.set.get_index(i as usize).map_or("", |s| s)
+    }
+
+    /// Every string, by symbol.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.set.iter().map(|s| &**s)
     }
 
     pub fn lookup(&self, s: &str) -> Option<u32> {
@@ -46,13 +53,13 @@ pub struct Profile {
     pub events: u64,
     pub errors: u64,
     /// `service:EventName` symbol → (succeeded, failed).
-    pub by_api: HashMap<u32, (u64, u64)>,
+    pub by_api: Tally<u32, (u64, u64)>,
     /// Start of UTC hour (ms) → events.
-    pub by_hour: HashMap<i64, u64>,
-    pub source_ips: HashSet<u32>,
+    pub by_hour: Tally<i64, u64>,
+    pub source_ips: Tally<u32, ()>,
     /// User agent → events that carried it.
-    pub user_agents: HashMap<u32, u64>,
-    pub principals: HashSet<u32>,
+    pub user_agents: Tally<u32, u64>,
+    pub principals: Tally<u32, ()>,
     /// Findings that involve this entity.
     pub findings: u64,
     /// Flow-log records and DNS queries attributed to this entity.
@@ -64,6 +71,36 @@ impl Profile {
     pub fn seen(&mut self, t: Ts) {
         self.first_seen = Some(self.first_seen.map_or(t, |f| f.min(t)));
         self.last_seen = Some(self.last_seen.map_or(t, |l| l.max(t)));
+    }
+
+    /// Anything counted: the profile of an entity only a finding's node names is not.
+    pub(super) fn counted(&self) -> bool {
+        self.events + self.findings + self.flows + self.queries > 0
+    }
+
+    /// Adds what `o` counted of the same entity in another graph, whose string `s` is `syms[s]`
+    /// here.
+    pub(super) fn absorb(&mut self, o: &Profile, syms: &[u32]) {
+        for t in [o.first_seen, o.last_seen].into_iter().flatten() {
+            self.seen(t);
+        }
+        self.events += o.events;
+        self.errors += o.errors;
+        self.findings += o.findings;
+        self.flows += o.flows;
+        self.queries += o.queries;
+        // A symbol is always below the other interner's length; one that were not would keep
+        // its number rather than panic.
+        let sym = |s: u32| syms.get(s as usize).copied().unwrap_or(s);
+        self.by_api.add_from(&o.by_api, sym, |a, b| {
+            a.0 += b.0;
+            a.1 += b.1;
+        });
+        self.by_hour.add_from(&o.by_hour, |h| h, |a, b| *a += b);
+        self.source_ips.add_from(&o.source_ips, sym, |_, _| {});
+        self.user_agents
+            .add_from(&o.user_agents, sym, |a, b| *a += b);
+        self.principals.add_from(&o.principals, sym, |_, _| {});
     }
 
     /// Top APIs by total calls, ties by name, as (name, ok, failed).
@@ -85,7 +122,8 @@ impl Profile {
     /// Hourly counts from the first to the last hour seen (gaps as zeros), at most `max` buckets
     /// (the most recent ones).
     pub fn hourly(&self, max: usize) -> Vec<(Ts, u64)> {
-        let (Some(f), Some(l)) = (self.by_hour.keys().min(), self.by_hour.keys().max()) else {
+        let hours = || self.by_hour.iter().map(|(h, _)| *h);
+        let (Some(f), Some(l)) = (hours().min(), hours().max()) else {
             return Vec::new();
         };
         let hours = ((l - f) / 3_600_000 + 1) as usize;
@@ -109,9 +147,122 @@ impl Profile {
         v
     }
 
-    pub fn sorted_names<'a>(set: &HashSet<u32>, strings: &'a Interner) -> Vec<&'a str> {
-        let mut v: Vec<&str> = set.iter().map(|i| strings.get(*i)).collect();
+    pub fn sorted_names<'a>(set: &Tally<u32, ()>, strings: &'a Interner) -> Vec<&'a str> {
+        let mut v: Vec<&str> = set.iter().map(|(i, ())| strings.get(*i)).collect();
         v.sort_unstable();
         v
+    }
+}
+
+/// Counts (or, with `()`, a set) by key. Most entities of a trail are seen in a handful of calls
+/// (a role session, an address): their keys sit in a short list, the first one inline, and only
+/// an entity with many keys (the account, a busy role) gets a map. A million role sessions each
+/// made five maps, the most of the graph's memory and of its time in `malloc`.
+#[derive(Debug, Clone)]
+pub enum Tally<K, V> {
+    Few(SmallVec<[(K, V); 1]>),
+    Many(HashMap<K, V>),
+}
+
+/// Keys of a [`Tally`] searched one by one before it becomes a map.
+const FEW: usize = 8;
+
+impl<K, V> Default for Tally<K, V> {
+    fn default() -> Tally<K, V> {
+        Tally::Few(SmallVec::new())
+    }
+}
+
+impl<K: Copy + Eq + Hash, V: Default> Tally<K, V> {
+    /// The value of `k`, made (default) when it is new.
+    pub fn slot(&mut self, k: K) -> &mut V {
+        if let Tally::Few(few) = self
+            && few.len() >= FEW
+            && !few.iter().any(|(x, _)| *x == k)
+        {
+            let many = few.drain(..).collect();
+            *self = Tally::Many(many);
+        }
+        match self {
+            Tally::Few(few) => {
+                let i = match few.iter().position(|(x, _)| *x == k) {
+                    Some(i) => i,
+                    None => {
+                        few.push((k, V::default()));
+                        few.len() - 1
+                    }
+                };
+                &mut few[i].1
+            }
+            Tally::Many(many) => many.entry(k).or_default(),
+        }
+    }
+
+    /// Adds every key of `o` (renamed by `key`) with `add`.
+    pub fn add_from(&mut self, o: &Tally<K, V>, key: impl Fn(K) -> K, add: impl Fn(&mut V, &V)) {
+        for (k, v) in o.iter() {
+            add(self.slot(key(*k)), v);
+        }
+    }
+}
+
+impl<K: Eq + Hash, V> Tally<K, V> {
+    pub fn get(&self, k: &K) -> Option<&V> {
+        match self {
+            Tally::Few(few) => few.iter().find(|(x, _)| x == k).map(|(_, v)| v),
+            Tally::Many(many) => many.get(k),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Tally::Few(few) => few.len(),
+            Tally::Many(many) => many.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every key with its value, in no order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        let (few, many) = match self {
+            Tally::Few(few) => (Some(few.iter().map(|(k, v)| (k, v))), None),
+            Tally::Many(many) => (None, Some(many.iter())),
+        };
+        few.into_iter().flatten().chain(many.into_iter().flatten())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tally counts the same whether it still searches its keys one by one or has become a
+    /// map, and sets hold each key once.
+    #[test]
+    fn a_tally_counts_the_same_before_and_after_it_becomes_a_map() {
+        let mut t: Tally<u32, u64> = Tally::default();
+        let mut set: Tally<u32, ()> = Tally::default();
+        // Keys 0..20, key k seen k + 1 times, interleaved.
+        for round in 0..20u32 {
+            for k in round..20 {
+                *t.slot(k) += 1;
+                set.slot(k % 5);
+            }
+        }
+        assert!(matches!(t, Tally::Many(_)));
+        assert!(matches!(set, Tally::Few(_)));
+        assert_eq!(t.len(), 20);
+        for k in 0..20u32 {
+            assert_eq!(t.get(&k), Some(&u64::from(k + 1)), "key {k}");
+        }
+        assert_eq!(t.get(&20), None);
+        let mut keys: Vec<u32> = set.iter().map(|(k, ())| *k).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, [0, 1, 2, 3, 4]);
+        let total: u64 = t.iter().map(|(_, n)| n).sum();
+        assert_eq!(total, (1..=20).sum::<u64>());
     }
 }
