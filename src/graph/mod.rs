@@ -109,8 +109,7 @@ impl Edge {
     fn absorb(&mut self, o: Edge) {
         self.count += o.count;
         for t in [o.first, o.last].into_iter().flatten() {
-            self.first = Some(self.first.map_or(t, |f| f.min(t)));
-            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+            self.seen(t);
         }
         self.bytes += o.bytes;
         self.packets += o.packets;
@@ -125,9 +124,13 @@ impl Edge {
     fn touch(&mut self, t: Option<Ts>) {
         self.count += 1;
         if let Some(t) = t {
-            self.first = Some(self.first.map_or(t, |f| f.min(t)));
-            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+            self.seen(t);
         }
+    }
+
+    fn seen(&mut self, t: Ts) {
+        self.first = Some(self.first.map_or(t, |f| f.min(t)));
+        self.last = Some(self.last.map_or(t, |l| l.max(t)));
     }
 }
 

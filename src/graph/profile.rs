@@ -176,22 +176,24 @@ impl<K, V> Default for Tally<K, V> {
 impl<K: Copy + Eq + Hash, V: Default> Tally<K, V> {
     /// The value of `k`, made (default) when it is new.
     pub fn slot(&mut self, k: K) -> &mut V {
+        // Where `k` is in the list, searched once (this runs for every entity of every event).
+        let found = match self {
+            Tally::Few(few) => few.iter().position(|(x, _)| *x == k),
+            Tally::Many(_) => None,
+        };
         if let Tally::Few(few) = self
+            && found.is_none()
             && few.len() >= FEW
-            && !few.iter().any(|(x, _)| *x == k)
         {
             let many = few.drain(..).collect();
             *self = Tally::Many(many);
         }
         match self {
             Tally::Few(few) => {
-                let i = match few.iter().position(|(x, _)| *x == k) {
-                    Some(i) => i,
-                    None => {
-                        few.push((k, V::default()));
-                        few.len() - 1
-                    }
-                };
+                let i = found.unwrap_or_else(|| {
+                    few.push((k, V::default()));
+                    few.len() - 1
+                });
                 &mut few[i].1
             }
             Tally::Many(many) => many.entry(k).or_default(),
