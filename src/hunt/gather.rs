@@ -11,7 +11,7 @@ use super::run::Hunter;
 use crate::ingest::walk::{Kind, Rec, Sink};
 use crate::ingest::{self, IngestError, flow};
 use crate::model::arn::classify_identifier;
-use crate::model::entity::caller_address;
+use crate::model::entity::{caller_address, caller_address_text};
 use crate::model::{Detection, EntityId, EntityKind, Ts};
 use crate::pivot::Window;
 use indexmap::IndexSet;
@@ -70,8 +70,8 @@ pub(super) fn cheap_entities(fields: &[Option<u32>], strings: &Strings) -> Vec<E
     out.extend(text(0).and_then(classify_identifier));
     out.extend(
         text(1)
-            .and_then(caller_address)
-            .map(|ip| EntityId::new(EntityKind::Ip, ip.to_string())),
+            .and_then(caller_address_text)
+            .map(|ip| EntityId::new(EntityKind::Ip, ip)),
     );
     out.extend(text(2).map(|ua| EntityId::new(EntityKind::Ua, ua)));
     out.extend(text(3).map(|k| EntityId::new(EntityKind::Key, k)));

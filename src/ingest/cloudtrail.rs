@@ -242,8 +242,8 @@ impl WireEvent<'_> {
         let source_ip = self.source_ip_address.map(Cow::into_owned);
         let caller_ip = source_ip
             .as_deref()
-            .and_then(entity::caller_address)
-            .map(|ip| EntityId::new(EntityKind::Ip, ip.to_string()));
+            .and_then(entity::caller_address_text)
+            .map(|ip| EntityId::new(EntityKind::Ip, ip));
         push_source_ips(caller_ip.as_ref(), source_ip.as_deref(), &mut entities);
         let identity = self
             .user_identity
@@ -362,9 +362,8 @@ fn push_source_ips(
     match (caller_ip, source_ip) {
         // One address (the usual case): parsed once.
         (Some(ip), Some(s)) if !s.contains(',') => entities.push(ip.clone()),
-        (_, Some(s)) => entities.extend(
-            entity::source_addresses(s).map(|ip| EntityId::new(EntityKind::Ip, ip.to_string())),
-        ),
+        (_, Some(s)) => entities
+            .extend(entity::source_address_texts(s).map(|ip| EntityId::new(EntityKind::Ip, ip))),
         _ => {}
     }
 }

@@ -325,17 +325,49 @@ pub fn source_addresses(s: &str) -> impl Iterator<Item = IpAddr> + '_ {
     s.split(',').filter_map(parse_ip)
 }
 
+/// [`source_addresses`] with each address's text as the record wrote it.
+fn addresses_with_text(s: &str) -> impl Iterator<Item = (IpAddr, &str)> + '_ {
+    s.split(',').filter_map(|t| parse_ip(t).map(|ip| (ip, t)))
+}
+
 /// The caller's address among a `sourceIPAddress`: the first public one of a list, else its
 /// first address (a private caller is still the caller).
 pub fn caller_address(s: &str) -> Option<IpAddr> {
+    caller_address_with_text(s).map(|(ip, _)| ip)
+}
+
+fn caller_address_with_text(s: &str) -> Option<(IpAddr, &str)> {
     let mut first = None;
-    for ip in source_addresses(s) {
+    for (ip, text) in addresses_with_text(s) {
         if !is_non_routable(&ip) {
-            return Some(ip);
+            return Some((ip, text));
         }
-        first.get_or_insert(ip);
+        first.get_or_insert((ip, text));
     }
     first
+}
+
+/// [`caller_address`] as an entity value (the address's canonical text).
+pub fn caller_address_text(s: &str) -> Option<String> {
+    caller_address_with_text(s).map(|(ip, text)| ip_text(ip, text))
+}
+
+/// Every address of a `sourceIPAddress` as entity values (canonical text).
+pub fn source_address_texts(s: &str) -> impl Iterator<Item = String> + '_ {
+    addresses_with_text(s).map(|(ip, text)| ip_text(ip, text))
+}
+
+/// The canonical text of `ip`, which [`parse_ip`] read from `text`: `text` itself when it
+/// already is (a dotted quad without leading zeros, what nearly every record holds), rather
+/// than the address formatted again for every record of a load.
+fn ip_text(ip: IpAddr, text: &str) -> String {
+    let t = text.trim();
+    match ip {
+        // `parse_ip` took four parts of decimal digits: without a leading zero, the text is
+        // what `Display` writes.
+        IpAddr::V4(_) if t.split('.').all(|p| p.len() == 1 || !p.starts_with('0')) => t.to_string(),
+        _ => ip.to_string(),
+    }
 }
 
 /// GuardDuty sample findings fill fields with `GeneratedFinding…` placeholders and `i-99999999`;
@@ -348,6 +380,35 @@ pub fn is_placeholder(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_text_is_what_display_writes_however_the_record_wrote_it() {
+        for text in [
+            "81.2.69.142",
+            " 10.0.0.1 ",
+            "075.050.255.67",
+            "0.0.0.0",
+            "1.02.3.4",
+            "100.200.0.9",
+            "2001:DB8::0001",
+            "[2001:db8::1]",
+            "81.2.69.142, 192.168.10.10",
+            "10.0.0.1,081.2.69.142",
+        ] {
+            let want: Vec<String> = source_addresses(text).map(|ip| ip.to_string()).collect();
+            assert!(!want.is_empty(), "{text}");
+            assert_eq!(
+                source_address_texts(text).collect::<Vec<_>>(),
+                want,
+                "{text}"
+            );
+            assert_eq!(
+                caller_address_text(text),
+                caller_address(text).map(|ip| ip.to_string()),
+                "{text}"
+            );
+        }
+    }
 
     #[test]
     fn dotted_decimal_is_four_parts_of_up_to_three_digits() {
