@@ -1,7 +1,7 @@
 //! Feeding evidence into the graph. Each `add_*` is incremental, so a live feed or a streaming
 //! load can grow the graph record by record.
 
-use super::{Edge, EntityGraph, MAX_PORTS, Profile, Relation};
+use super::{Edge, EntityGraph, Profile, Relation};
 use crate::ingest::{InputError, Loaded, load_streaming_with};
 use crate::model::entity::{is_non_routable, parse_ip};
 use crate::model::{DnsQuery, EntityId, EntityKind, Finding, FlowRecord, TrailEvent};
@@ -361,14 +361,11 @@ impl EntityGraph {
                 .insert(local_ip.value.clone(), instance.clone());
         }
         let e = self.link(&instance, &remote_ip, Relation::Connected, t);
-        let w = &mut self.graph[e];
+        let w = self.graph[e].traffic_mut();
         w.bytes += r.bytes;
         w.packets += r.packets;
-        let port = if local == src { r.dstport } else { r.srcport };
-        if let Some(p) = port
-            && w.ports.len() < MAX_PORTS
-        {
-            w.ports.insert(p);
+        if let Some(p) = if local == src { r.dstport } else { r.srcport } {
+            w.port(p);
         }
         for id in [&instance, &remote_ip] {
             let n = self.intern(id);
