@@ -187,7 +187,15 @@ impl EntityGraph {
         api.push_str(&ev.name);
         let api_sym = self.strings.intern(&api);
         self.api_text = api;
-        let ip_sym = ev.source_ip.as_deref().map(|s| self.strings.intern(s));
+        // Where the call came from as the graph names the address (`002.045.195.105` is
+        // 2.45.195.105; of a list, the first public one), so that one address counts once and
+        // is found on a threat list; a service's name (`ec2.amazonaws.com`) as written.
+        let ip_sym = ev
+            .caller_ip
+            .as_ref()
+            .map(|ip| ip.value.as_str())
+            .or(ev.source_ip.as_deref())
+            .map(|s| self.strings.intern(s));
         let ua_sym = ev.user_agent.as_deref().map(|s| self.strings.intern(s));
         let principal_sym = ev.principal.as_ref().map(|p| self.strings.intern(&p.value));
         // The event's links join its own entities: their nodes are kept here as they are
@@ -419,6 +427,40 @@ mod tests {
             names(&p.source_ips),
             names(&p.principals)
         )
+    }
+
+    /// A profile's source addresses are the addresses, however the records wrote them: one
+    /// address written with and without leading zeros is one; of a list, the caller's; a
+    /// service's name as written.
+    #[test]
+    fn a_profile_counts_each_source_address_once() {
+        let record = |ip: &str| {
+            format!(
+                r#"{{"eventTime":"2024-01-01T00:00:00Z","eventName":"GetCallerIdentity","eventSource":"sts.amazonaws.com","sourceIPAddress":"{ip}","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333","userName":"alice"}}}}"#
+            )
+        };
+        let records: Vec<String> = [
+            "002.045.195.105",
+            "2.45.195.105",
+            "192.168.10.10, 81.2.69.142",
+            "ec2.amazonaws.com",
+        ]
+        .iter()
+        .map(|ip| record(ip))
+        .collect();
+        let body = format!(r#"{{"Records":[{}]}}"#, records.join(","));
+        let l = ingest::load_bytes(std::path::Path::new("t.json"), body.into_bytes());
+        assert_eq!(l.events.len(), 4);
+        let mut g = EntityGraph::default();
+        for e in &l.events {
+            g.add_event(e);
+        }
+        let alice = EntityId::new(EntityKind::User, "arn:aws:iam::111122223333:user/alice");
+        let p = g.profile(&alice).unwrap();
+        assert_eq!(
+            Profile::sorted_names(&p.source_ips, g.strings()),
+            ["2.45.195.105", "81.2.69.142", "ec2.amazonaws.com"]
+        );
     }
 
     /// The graph of a load's events merged from graphs of its parts is the graph of the events
