@@ -236,7 +236,16 @@ impl<K: Copy + Eq + Hash, V: Default> Spill<K, V> {
 
 impl<K: Eq + Hash, V> Tally<K, V> {
     pub fn get(&self, k: &K) -> Option<&V> {
-        self.iter().find(|(x, _)| *x == k).map(|(_, v)| v)
+        match self {
+            Tally::Empty => None,
+            Tally::One(x, v) => (x == k).then_some(v),
+            Tally::Spilled(s) => match &**s {
+                Spill::Few(few) => few.iter().find(|(x, _)| x == k).map(|(_, v)| v),
+                // A busy entity's hours are read one by one for its sparkline: looked up, not
+                // searched.
+                Spill::Many(many) => many.get(k),
+            },
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -322,7 +322,7 @@ pub fn is_access_key_id(s: &str) -> bool {
 /// Every address in a `sourceIPAddress`, which some services fill with a comma-separated list
 /// (`"81.2.69.142, 192.168.10.10"`). A service name or `AWS Internal` yields none.
 pub fn source_addresses(s: &str) -> impl Iterator<Item = IpAddr> + '_ {
-    s.split(',').filter_map(parse_ip)
+    addresses_with_text(s).map(|(ip, _)| ip)
 }
 
 /// [`source_addresses`] with each address's text as the record wrote it.
