@@ -12,6 +12,7 @@ use crate::ingest::walk::{Kind, Rec, Sink};
 use crate::ingest::{self, IngestError, flow};
 use crate::model::arn::classify_identifier;
 use crate::model::entity::{caller_address, caller_address_text};
+use crate::model::event_id::EventId;
 use crate::model::{Detection, EntityId, EntityKind, Ts};
 use crate::pivot::Window;
 use indexmap::IndexSet;
@@ -82,7 +83,7 @@ pub(super) fn cheap_entities(fields: &[Option<u32>], strings: &Strings) -> Vec<E
 /// cheap fields' values seen (symbols, made entities at the end: most matches repeat them).
 #[derive(Default)]
 pub(super) struct PlainAgg {
-    events: Vec<(Ts, Box<str>)>,
+    events: Vec<(Ts, EventId)>,
     entities: BTreeSet<EntityId>,
     cheap: rustc_hash::FxHashSet<Cheap>,
 }
@@ -125,7 +126,7 @@ impl PlainAgg {
 /// number), and the fields correlations read (symbols in [`Matches::strings`]).
 pub(super) struct BaseEvent {
     pub(super) time: Ts,
-    pub(super) event_id: Box<str>,
+    pub(super) event_id: EventId,
     pub(super) rules: u128,
     pub(super) fields: Box<[Option<u32>]>,
 }
@@ -409,9 +410,10 @@ impl Sink for HuntSink<'_> {
         if matched.is_empty() && listed.is_none() {
             return;
         }
-        let event_id: Box<str> = record
-            .top_str("eventID")
-            .map_or_else(|| format!("vigil-line-{}", rec.line).into(), |s| s.into());
+        let event_id = record.top_str("eventID").map_or_else(
+            || EventId::Text(format!("vigil-line-{}", rec.line).into()),
+            |s| EventId::new(&s),
+        );
         let fields: Vec<Option<u32>> = h
             .fields
             .iter()

@@ -5,6 +5,7 @@ pub mod arn;
 pub mod detection;
 pub mod detective;
 pub mod entity;
+pub mod event_id;
 pub(crate) mod finding;
 pub(crate) mod net;
 pub(crate) mod origin;

@@ -1,8 +1,9 @@
 //! What an index row holds of an event's id, and the in-place permutation that puts rows in
 //! pivot order: the plain parts of [`super::index`], apart from its tables.
 
-/// An `eventID`: CloudTrail's are lowercase UUIDs, kept as their 16 bytes (whose order is the
-/// text's: hex digits and hyphens at fixed places); anything else is a symbol.
+use crate::model::event_id::{uuid_bytes, uuid_text};
+
+/// An `eventID`: a canonical UUID as its 16 bytes ([`uuid_bytes`]), anything else a symbol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum EventKey {
     Uuid([u8; 16]),
@@ -12,36 +13,7 @@ pub(super) enum EventKey {
 impl EventKey {
     /// The key of `id` if it is a canonical UUID.
     pub(super) fn uuid(id: &str) -> Option<EventKey> {
-        let b = id.as_bytes();
-        if b.len() != 36 {
-            return None;
-        }
-        let mut out = [0u8; 16];
-        let mut n = 0;
-        let mut i = 0;
-        while i < 36 {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                if b[i] != b'-' {
-                    return None;
-                }
-                i += 1;
-                continue;
-            }
-            let (hi, lo) = (nibble(b[i])?, nibble(b[i + 1])?);
-            out[n] = hi << 4 | lo;
-            n += 1;
-            i += 2;
-        }
-        Some(EventKey::Uuid(out))
-    }
-}
-
-/// A lowercase hex digit's value (uppercase would not round-trip).
-fn nibble(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
+        uuid_bytes(id).map(EventKey::Uuid)
     }
 }
 
@@ -52,20 +24,9 @@ pub(super) enum IdText<'a> {
 }
 
 impl IdText<'_> {
-    /// A UUID key's text: lowercase hex, hyphens at 8, 13, 18 and 23.
+    /// A UUID key's text.
     pub(super) fn uuid(b: &[u8; 16]) -> IdText<'static> {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut out = [b'-'; 36];
-        let mut at = 0;
-        for (i, byte) in b.iter().enumerate() {
-            if matches!(i, 4 | 6 | 8 | 10) {
-                at += 1;
-            }
-            out[at] = HEX[usize::from(byte >> 4)];
-            out[at + 1] = HEX[usize::from(byte & 15)];
-            at += 2;
-        }
-        IdText::Uuid(out)
+        IdText::Uuid(uuid_text(b))
     }
 
     pub(super) fn as_str(&self) -> &str {
