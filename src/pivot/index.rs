@@ -1,9 +1,13 @@
 //! The in-memory CloudTrail index: compact rows sorted by (time, eventID), interned strings, and a
 //! sorted postings list per entity. Raw JSON stays on disk ([`RawRef`]) and is read back on demand.
+//! Built here; read through [`query`].
 
-use super::rows::{EventKey, IdText, permute};
+mod query;
+#[cfg(test)]
+mod tests;
+
+use super::rows::{EventKey, permute};
 use super::symbols::{SHARDS, Symbols};
-use super::window::Window;
 use crate::model::{EntityId, RawRef, TrailEvent, Ts};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
@@ -239,40 +243,12 @@ impl TrailIndex {
         id
     }
 
-    /// The row's `eventID`.
-    pub fn event_id(&self, row: &EventRow) -> String {
-        self.id_text(row.id).as_str().to_string()
-    }
-
-    fn id_text(&self, id: EventKey) -> IdText<'_> {
-        match id {
-            EventKey::Sym(s) => IdText::Str(self.str(s)),
-            EventKey::Uuid(b) => IdText::uuid(&b),
-        }
-    }
-
     /// Pivot order: time, then the event id as text.
     fn order(&self, a: &EventRow, b: &EventRow) -> std::cmp::Ordering {
         a.time.cmp(&b.time).then_with(|| match (a.id, b.id) {
             (EventKey::Uuid(x), EventKey::Uuid(y)) => x.cmp(&y),
             (x, y) => self.id_text(x).as_str().cmp(self.id_text(y).as_str()),
         })
-    }
-
-    /// Where the row's raw record is.
-    pub fn raw(&self, row: &EventRow) -> RawRef {
-        if row.raw.file == INLINE {
-            let text = self.inline.get(row.raw.offset as usize).cloned();
-            return RawRef::Inline(text.unwrap_or_else(|| Arc::from("")));
-        }
-        match self.files.get(row.raw.file as usize) {
-            Some(path) => RawRef::File {
-                path: path.clone(),
-                offset: row.raw.offset,
-                len: row.raw.len,
-            },
-            None => RawRef::Inline(Arc::from("")),
-        }
     }
 
     /// Adds every row of `other` (another file's or segment's index) and puts the index back in
@@ -365,40 +341,6 @@ impl TrailIndex {
         self.sorted = false;
     }
 
-    /// Whether an event with this id and time is indexed (the same event has the same time, and
-    /// rows are sorted by both).
-    pub fn has_event(&self, time: Ts, event_id: &str) -> bool {
-        debug_assert!(self.sorted || self.rows.is_empty());
-        let id = match EventKey::uuid(event_id) {
-            Some(id) => id,
-            None => match self.symbols.find_string(event_id) {
-                Some(s) => EventKey::Sym(s),
-                // Every id that is not a UUID is interned: an unknown one is not here.
-                None => return false,
-            },
-        };
-        let probe = EventRow {
-            time,
-            id,
-            name: 0,
-            source: 0,
-            principal: 0,
-            source_ip: 0,
-            user_agent: 0,
-            error: 0,
-            region: 0,
-            raw: RawSlot {
-                offset: 0,
-                file: INLINE,
-                len: 0,
-            },
-            api: false,
-        };
-        self.rows
-            .binary_search_by(|r| self.order(r, &probe))
-            .is_ok()
-    }
-
     /// Adds the events not already indexed (by event id) and puts the index back in pivot order;
     /// `on_new` sees each added event first. Returns how many were added.
     pub fn merge(
@@ -421,24 +363,6 @@ impl TrailIndex {
         self.push(&fresh, api);
         self.finish();
         added
-    }
-
-    /// The raw records of the rows that came from the API (kept in memory), to carry them into
-    /// an index built later.
-    pub fn api_records(&self) -> Vec<String> {
-        self.rows
-            .iter()
-            .filter(|r| r.api)
-            .filter_map(|r| match self.raw(r) {
-                RawRef::Inline(s) => Some(s.to_string()),
-                RawRef::File { .. } => None,
-            })
-            .collect()
-    }
-
-    /// How many rows came from the LookupEvents API.
-    pub fn api_rows(&self) -> usize {
-        self.api_rows
     }
 
     /// Sorts rows into pivot order and renumbers the postings. The rows usually arrive as
@@ -485,281 +409,5 @@ impl TrailIndex {
                 p.dedup();
                 p.shrink_to_fit();
             });
-    }
-
-    pub fn row(&self, i: u32) -> Option<&EventRow> {
-        self.rows.get(i as usize)
-    }
-
-    pub fn str(&self, sym: u32) -> &str {
-        match self.strs.get(sym as usize) {
-            // No string is stored empty: an empty slot is one the copy did not have.
-            Some(s) if !s.is_empty() => s,
-            _ => self.symbols.str(sym),
-        }
-    }
-
-    /// Row numbers of the pivot of `e` within `w`, in pivot order.
-    pub fn pivot(&self, e: &EntityId, w: Window) -> &[u32] {
-        let Some(list) = self.postings_of(e) else {
-            return &[];
-        };
-        let lo = w.from.map_or(0, |f| {
-            list.partition_point(|r| self.rows[*r as usize].time < f)
-        });
-        let hi = w.to.map_or(list.len(), |t| {
-            list.partition_point(|r| self.rows[*r as usize].time < t)
-        });
-        &list[lo..hi.max(lo)]
-    }
-
-    /// Rows in `w` regardless of entity (the whole timeline), in order.
-    pub fn range(&self, w: Window) -> std::ops::Range<u32> {
-        let lo = w
-            .from
-            .map_or(0, |f| self.rows.partition_point(|r| r.time < f));
-        let hi = w.to.map_or(self.rows.len(), |t| {
-            self.rows.partition_point(|r| r.time < t)
-        });
-        lo as u32..hi.max(lo) as u32
-    }
-
-    fn postings_of(&self, e: &EntityId) -> Option<&Vec<u32>> {
-        self.postings.get(self.symbols.find_entity(e)? as usize)
-    }
-
-    /// How many events name `e` in total.
-    pub fn count(&self, e: &EntityId) -> usize {
-        self.postings_of(e).map_or(0, Vec::len)
-    }
-
-    /// Every entity of row `i` (after [`TrailIndex::finish`]), sorted: a binary search per posting
-    /// list, so an event's entities are available without keeping a list per row.
-    pub fn entities_of(&self, i: u32) -> Vec<EntityId> {
-        let mut v: Vec<EntityId> = self
-            .postings
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.binary_search(&i).is_ok())
-            .filter_map(|(s, _)| self.symbols.entity_of(s as u32).cloned())
-            .collect();
-        v.sort();
-        v
-    }
-
-    /// The entities this index holds events of.
-    pub fn entities(&self) -> impl Iterator<Item = &EntityId> {
-        self.postings
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| !p.is_empty())
-            .filter_map(|(s, _)| self.symbols.entity_of(s as u32))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ingest;
-    use std::path::Path;
-
-    /// Records at the same second whose ids are UUIDs (lower and upper case) and other text, so
-    /// the order of keys must be the order of the text.
-    fn events() -> Vec<TrailEvent> {
-        let ids = [
-            "f0000000-0000-4000-8000-000000000000",
-            "0aaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee",
-            "0AAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEF",
-            "0aaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeee9",
-            "abc",
-            "0aaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee-x",
-            "zzz",
-        ];
-        let records: Vec<String> = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| {
-                format!(
-                    r#"{{"eventVersion":"1.08","eventTime":"2026-01-0{}T00:00:00Z","eventID":"{id}","eventName":"GetObject","eventSource":"s3.amazonaws.com","sourceIPAddress":"203.0.113.{i}","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/u{}"}}}}"#,
-                    1 + i % 2,
-                    i % 3
-                )
-            })
-            .collect();
-        let body = format!(r#"{{"Records":[{}]}}"#, records.join(","));
-        ingest::load_bytes(Path::new("t.json"), body.into_bytes()).events
-    }
-
-    fn ids(ix: &TrailIndex) -> Vec<String> {
-        (0..ix.len() as u32)
-            .map(|i| ix.event_id(ix.row(i).unwrap()))
-            .collect()
-    }
-
-    #[test]
-    fn rows_are_in_time_then_id_text_order_whatever_the_id_shape() {
-        let evs = events();
-        let mut ix = TrailIndex::new();
-        for e in evs.iter().rev() {
-            ix.add_ref(e);
-        }
-        ix.finish();
-        let mut want: Vec<(Ts, String)> =
-            evs.iter().map(|e| (e.time, e.event_id.clone())).collect();
-        want.sort();
-        assert_eq!(ids(&ix), want.into_iter().map(|w| w.1).collect::<Vec<_>>());
-        for e in &evs {
-            assert!(ix.has_event(e.time, &e.event_id), "{}", e.event_id);
-        }
-        assert!(!ix.has_event(evs[0].time, "0aaaaaaa-bbbb-4ccc-8ddd-000000000000"));
-        assert!(!ix.has_event(evs[0].time, "never-seen"));
-    }
-
-    #[test]
-    fn parts_appended_in_any_order_make_the_same_index() {
-        let evs = events();
-        let mut whole = TrailIndex::new();
-        for e in &evs {
-            whole.add_ref(e);
-        }
-        whole.finish();
-        // Parts numbered as the joined index is (a load's), by themselves, and one finished
-        // before it is joined.
-        for shared in [true, false] {
-            let mut joined = TrailIndex::new();
-            for (n, chunk) in evs.chunks(3).rev().enumerate() {
-                let mut part = if shared {
-                    joined.part()
-                } else {
-                    TrailIndex::new()
-                };
-                // One event at a time, or a part's events at once.
-                if n % 2 == 0 {
-                    part.add_all(chunk);
-                } else {
-                    for e in chunk {
-                        part.add_ref(e);
-                    }
-                }
-                if n == 1 {
-                    part.finish();
-                }
-                joined.append(part);
-            }
-            joined.finish();
-            same_index(&joined, &whole);
-        }
-    }
-
-    fn same_index(joined: &TrailIndex, whole: &TrailIndex) {
-        assert_eq!(ids(joined), ids(whole));
-        let mut a: Vec<&EntityId> = joined.entities().collect();
-        let mut b: Vec<&EntityId> = whole.entities().collect();
-        a.sort();
-        b.sort();
-        assert_eq!(a, b);
-        for i in 0..whole.len() as u32 {
-            assert_eq!(joined.entities_of(i), whole.entities_of(i));
-            let (x, y) = (joined.row(i).unwrap(), whole.row(i).unwrap());
-            for (p, q) in [
-                (x.name, y.name),
-                (x.source, y.source),
-                (x.principal, y.principal),
-                (x.source_ip, y.source_ip),
-                (x.user_agent, y.user_agent),
-                (x.error, y.error),
-                (x.region, y.region),
-            ] {
-                assert_eq!(joined.str(p), whole.str(q));
-            }
-        }
-        for e in whole.entities() {
-            assert_eq!(joined.count(e), whole.count(e), "{e}");
-            let a: Vec<String> = whole
-                .pivot(e, Window::all())
-                .iter()
-                .map(|r| whole.event_id(whole.row(*r).unwrap()))
-                .collect();
-            let b: Vec<String> = joined
-                .pivot(e, Window::all())
-                .iter()
-                .map(|r| joined.event_id(joined.row(*r).unwrap()))
-                .collect();
-            assert_eq!(a, b, "{e}");
-        }
-        // Raw records still point at their own text.
-        for i in 0..joined.len() as u32 {
-            let row = joined.row(i).unwrap();
-            let text = joined.raw(row).text().unwrap_or_default();
-            assert!(text.contains(&joined.event_id(row)), "{text}");
-        }
-    }
-
-    #[test]
-    fn strings_read_the_same_before_and_after_finish() {
-        let evs = events();
-        let mut ix = TrailIndex::new();
-        let texts = |ix: &TrailIndex| {
-            let mut v: Vec<(String, String)> = (0..ix.len() as u32)
-                .map(|i| {
-                    let row = ix.row(i).unwrap();
-                    (ix.event_id(row), ix.str(row.principal).to_string())
-                })
-                .collect();
-            v.sort();
-            v
-        };
-        for e in &evs {
-            ix.add_ref(e);
-        }
-        let before = texts(&ix);
-        assert!(before.iter().any(|(_, p)| p.contains(":user/u1")));
-        ix.finish();
-        assert_eq!(texts(&ix), before);
-        // Strings numbered after the index was finished (by a part sharing its symbols) read
-        // too, before it is finished again.
-        let mut part = ix.part();
-        part.add_ref(&evs[0]);
-        part.symbols.string("only-in-the-part");
-        let sym = part.symbols.find_string("only-in-the-part").unwrap();
-        assert_eq!(ix.str(sym), "only-in-the-part");
-    }
-
-    /// A load's consumer finishes segments while the global pool's threads wait for it (each
-    /// blocked handing over its next part): the 1M-event console load hung so.
-    #[test]
-    fn finish_does_not_wait_for_a_busy_global_pool() {
-        let evs = events();
-        let mut ix = TrailIndex::new();
-        // Enough rows for the sort to split its work across threads.
-        for _ in 0..3000 {
-            for e in &evs {
-                ix.add_ref(e);
-            }
-        }
-        let n = rayon::current_num_threads();
-        let (started_tx, started) = std::sync::mpsc::channel::<()>();
-        let (held_tx, held) = std::sync::mpsc::sync_channel::<()>(0);
-        for _ in 0..n {
-            let (started_tx, held_tx) = (started_tx.clone(), held_tx.clone());
-            rayon::spawn(move || {
-                let _ = started_tx.send(());
-                let _ = held_tx.send(());
-            });
-        }
-        for _ in 0..n {
-            started.recv().unwrap();
-        }
-        let (done_tx, done) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            ix.finish();
-            let _ = done_tx.send(ix.len());
-        });
-        let finished = done.recv_timeout(std::time::Duration::from_secs(60));
-        // Let the pool go whatever happened.
-        for _ in 0..n {
-            held.recv().unwrap();
-        }
-        assert_eq!(finished, Ok(21_000));
     }
 }
