@@ -249,7 +249,7 @@ fn export(
     let finding_ids: BTreeSet<String> = entities
         .iter()
         .filter(|e| e.kind == EntityKind::Finding)
-        .map(|e| e.value.clone())
+        .map(|e| e.value.to_string())
         .collect();
     let mut findings = Vec::new();
     if !a.inputs.findings.is_empty() {

@@ -307,7 +307,8 @@ impl EntityGraph {
             self.link(inst, &domain, Relation::Queried, q.time);
             if let Some(src) = q.srcaddr.as_deref().and_then(EntityId::ip) {
                 if parse_ip(&src.value).is_some_and(|ip| is_non_routable(&ip)) {
-                    self.address_owner.insert(src.value.clone(), inst.clone());
+                    self.address_owner
+                        .insert(src.value.to_string(), inst.clone());
                 }
                 self.link(inst, &src, Relation::HasAddress, q.time);
             }
@@ -366,7 +367,7 @@ impl EntityGraph {
         self.link(&instance, &local_ip, Relation::HasAddress, t);
         if parse_ip(&local_ip.value).is_some_and(|ip| is_non_routable(&ip)) {
             self.address_owner
-                .insert(local_ip.value.clone(), instance.clone());
+                .insert(local_ip.value.to_string(), instance.clone());
         }
         let e = self.link(&instance, &remote_ip, Relation::Connected, t);
         let w = self.graph[e].traffic_mut();

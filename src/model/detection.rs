@@ -110,7 +110,7 @@ impl Detection {
                     .iter()
                     .find(|e| e.kind == EntityKind::Instance)
             })
-            .map(|e| e.value.clone())
+            .map(|e| e.value.to_string())
             .or_else(|| listed.map(str::to_string));
         // The listed address first: it is the actor the detail screen names.
         let mut remotes: Vec<EntityId> = self
@@ -140,7 +140,7 @@ impl Detection {
                 .entities
                 .iter()
                 .find(|e| e.kind == EntityKind::Account)
-                .map(|e| e.value.clone()),
+                .map(|e| e.value.to_string()),
             // One region is where its resources are; several, no single place to act in.
             region: match &self.regions[..] {
                 [one] => Some(one.clone()),

@@ -51,7 +51,9 @@ pub struct DetectiveReport {
 /// it cannot.
 pub fn investigation_target(e: &EntityId) -> Result<String, &'static str> {
     match e.kind {
-        EntityKind::Role | EntityKind::User if !e.value.ends_with(":root") => Ok(e.value.clone()),
+        EntityKind::Role | EntityKind::User if !e.value.ends_with(":root") => {
+            Ok(e.value.to_string())
+        }
         // arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/SESSION → arn:PARTITION:iam::ACCOUNT:role/ROLE
         EntityKind::Session => {
             let mut parts = e.value.splitn(6, ':');

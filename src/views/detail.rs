@@ -114,7 +114,7 @@ fn info_lines<'a>(state: &'a State, d: &DetailView, f: &'a Finding, t: &Theme) -
     v.push(field(t, "resource", resource));
     let actor = match (&f.action.remote, actor_ip(f)) {
         (Some(r), _) => Some((r.describe(), state.intel.mark_ip(&r.ip))),
-        (None, Some(ip)) => Some((ip.value.clone(), state.intel.mark(&ip))),
+        (None, Some(ip)) => Some((ip.value.to_string(), state.intel.mark(&ip))),
         (None, None) => None,
     };
     if let Some((text, list)) = actor {

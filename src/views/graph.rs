@@ -200,7 +200,7 @@ fn footer(state: &State, g: &GraphView, t: &Theme, frame: &mut Frame, area: Rect
         super::hints::line(state, Context::Graph, &keys, "  ")
     );
     if !g.crumbs.is_empty() {
-        let crumbs: Vec<String> = g.crumbs.iter().map(|c| c.value.clone()).collect();
+        let crumbs: Vec<String> = g.crumbs.iter().map(|c| c.value.to_string()).collect();
         hint = format!(" back: {}", crumbs.join(t.crumb()));
     }
     lines.push(Line::from(Span::styled(t.fit(&hint, w), t.dim())));

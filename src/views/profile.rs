@@ -183,7 +183,12 @@ fn related<'a>(state: &'a State, p: &ProfileView, t: &Theme, w: usize, v: &mut V
     let findings: Vec<_> = edges
         .iter()
         .filter(|(o, _)| o.kind == EntityKind::Finding)
-        .filter_map(|(o, _)| state.by_id.get(&o.value).map(|i| &state.findings[*i]))
+        .filter_map(|(o, _)| {
+            state
+                .by_id
+                .get(o.value.as_str())
+                .map(|i| &state.findings[*i])
+        })
         .collect();
     if !findings.is_empty() {
         v.push(heading(

@@ -125,7 +125,7 @@ fn focus_of(s: &State, kinds: &[EntityKind]) -> Option<EntityId> {
 /// (`…:assumed-role/NAME/session`) gives NAME.
 fn role_of(e: &EntityId) -> Option<String> {
     match e.kind {
-        EntityKind::Role => Some(e.value.clone()),
+        EntityKind::Role => Some(e.value.to_string()),
         EntityKind::Session => e
             .value
             .split_once("assumed-role/")
@@ -159,7 +159,7 @@ fn target_action(s: &State, c: Command) -> Result<Action, String> {
         focus_of(s, &[EntityKind::Instance])
             .or_else(|| finding.and_then(|f| f.subject.instance.clone()))
             .or_else(|| finding.and_then(|f| instance_by_address(s, f)))
-            .map(|e| e.value)
+            .map(|e| e.value.into_string())
             .ok_or_else(|| "select an instance or a finding about one".to_string())
     };
     let finding_id = || {
@@ -197,7 +197,7 @@ fn target_action(s: &State, c: Command) -> Result<Action, String> {
             ips: vec![
                 focus_of(s, &[EntityKind::Ip])
                     .or_else(|| finding.and_then(crate::app::select::actor_ip))
-                    .map(|e| e.value)
+                    .map(|e| e.value.into_string())
                     .ok_or("select an address or a finding with a remote actor")?,
             ],
             subnet: None,
@@ -209,7 +209,7 @@ fn target_action(s: &State, c: Command) -> Result<Action, String> {
         Command::DisableKey => Action::DisableKey {
             key: focus_of(s, &[EntityKind::Key])
                 .or_else(|| finding.and_then(|f| f.subject.key.clone()))
-                .map(|e| e.value)
+                .map(|e| e.value.into_string())
                 .ok_or("select an access key or a finding about one")?,
         },
         Command::RevokeSessions => Action::RevokeSessions {
@@ -250,7 +250,7 @@ fn target_action(s: &State, c: Command) -> Result<Action, String> {
                             .cloned()
                     })
                 })
-                .map(|e| e.value)
+                .map(|e| e.value.into_string())
                 .ok_or("select a domain or a finding about one")?,
             vpc: None,
             instance: Some(instance().map_err(|_| {

@@ -111,7 +111,7 @@ pub(crate) fn open_indicator(s: &mut State) {
         return;
     };
     if e.kind == EntityKind::Finding {
-        match s.by_id.get(&e.value).copied() {
+        match s.by_id.get(e.value.as_str()).copied() {
             Some(i) => open_detail(s, i),
             None => warn(s, format!("finding {} is not in this session", e.value)),
         }
