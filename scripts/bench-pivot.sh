@@ -157,7 +157,11 @@ if [ -z "${SKIP_INDEX:-}" ]; then
   echo "== index (examples/bench/index.rs; best of $RUNS)"
   BEST=""
   for _ in $(seq "$RUNS"); do
-    LAST=$("$CARGO_TARGET_DIR/release/examples/bench" index "$DIR" | tee /dev/stderr | tail -1)
+    # Printed through the script's own stderr, not `tee /dev/stderr`: reopening /dev/stderr when
+    # it is a file (a saved log) truncates it, and the log lost everything printed before.
+    OUT=$("$CARGO_TARGET_DIR/release/examples/bench" index "$DIR")
+    echo "$OUT" >&2
+    LAST=$(echo "$OUT" | tail -1)
     B=$(echo "$LAST" | sed -n 's/.*build_s=\([0-9.]*\).*/\1/p')
     M=$(echo "$LAST" | sed -n 's/.*peak_rss_mib=\([0-9]*\).*/\1/p')
     if [ -z "$BEST" ] || awk "BEGIN{exit !($B < $BEST)}"; then BEST=$B; BEST_RSS=$M; fi
