@@ -809,3 +809,25 @@ fn the_detail_says_whether_the_resource_is_the_actor() {
         assert!(out.contains(line), "{filter}: {out}");
     }
 }
+
+/// A profile open while the trail grows (a segment, a LookupEvents page, a new index) counts
+/// what the index holds now, not what it held when the profile opened.
+#[test]
+fn an_open_profile_follows_the_index_as_it_grows() {
+    let mut s = state(80, 24);
+    keys(&mut s, "down down I");
+    let calls = |s: &State| {
+        screen_rows(s)
+            .into_iter()
+            .find(|r| r.contains(" API calls, "))
+            .unwrap_or_default()
+    };
+    assert!(
+        calls(&s).starts_with(" 8 API calls, 2 failed, 2 findings"),
+        "{}",
+        calls(&s)
+    );
+    reindex_with(&mut s, busy_actor_trail(13, |_| None));
+    assert!(matches!(s.view(), Some(View::Profile(_))));
+    assert!(calls(&s).starts_with(" 21 API calls, "), "{}", calls(&s));
+}

@@ -6,7 +6,8 @@
 //! ```
 //!
 //! Without entities it pivots on the ones `gen_trail` wrote to `DIR/.pivots` (frequent IP, rare IP,
-//! instance, role). Prints build time, peak RSS and per-entity p50/p99 query latency.
+//! instance, role). Prints build time, peak RSS, per-entity p50/p99 query latency and the time to
+//! count an entity's activity for its profile.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -119,6 +120,13 @@ pub fn run(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
         worst_p99 = worst_p99.max(p99);
         println!(
             "pivot {label:<12} {hits:>7} rows  p50 {p50:.3} ms  p99 {p99:.3} ms  (checksum {checksum:x})"
+        );
+        // What opening the entity's profile counts (`TrailIndex::activity`).
+        let q = Instant::now();
+        let events = index.activity(&entity).map_or(0, |a| a.events);
+        println!(
+            "profile {label:<10} {events:>7} events  {:.1} ms",
+            q.elapsed().as_secs_f64() * 1e3
         );
     }
     println!(

@@ -102,10 +102,8 @@ impl EntityGraph {
             profiles,
             address_owner,
             interface_owner,
-            strings,
             ..
         } = other;
-        let syms: Vec<u32> = strings.iter().map(|s| self.strings.intern(s)).collect();
         let (nodes, edges) = graph.into_nodes_edges();
         let mut profiles = profiles.into_iter();
         let mut at: Vec<NodeIndex> = Vec::with_capacity(nodes.len());
@@ -113,7 +111,7 @@ impl EntityGraph {
             let n = self.intern_with(node.weight, |id| id);
             at.push(n);
             if let Some(p) = profiles.next().filter(Profile::counted) {
-                self.profile_mut(n).absorb(&p, &syms);
+                self.profile_mut(n).absorb(&p);
             }
         }
         for e in edges {
@@ -178,54 +176,10 @@ impl EntityGraph {
 
     pub fn add_event(&mut self, ev: &TrailEvent) {
         let t = Some(ev.time);
-        // One buffer for every event's `service:EventName`: a million events, a million
-        // allocations saved.
-        let mut api = std::mem::take(&mut self.api_text);
-        api.clear();
-        api.push_str(ev.service_short());
-        api.push(':');
-        api.push_str(&ev.name);
-        let api_sym = self.strings.intern(&api);
-        self.api_text = api;
-        // Where the call came from as the graph names the address (`002.045.195.105` is
-        // 2.45.195.105; of a list, the first public one), so that one address counts once and
-        // is found on a threat list; a service's name (`ec2.amazonaws.com`) as written.
-        let ip_sym = ev
-            .caller_ip
-            .as_ref()
-            .map(|ip| ip.value.as_str())
-            .or(ev.source_ip.as_deref())
-            .map(|s| self.strings.intern(s));
-        let ua_sym = ev.user_agent.as_deref().map(|s| self.strings.intern(s));
-        let principal_sym = ev.principal.as_ref().map(|p| self.strings.intern(&p.value));
         // The event's links join its own entities: their nodes are kept here as they are
         // found, rather than hashed and looked up again in a table of a million nodes for each
-        // link.
-        let mut nodes: SmallVec<[NodeIndex; 16]> = SmallVec::with_capacity(ev.entities.len());
-        for e in &ev.entities {
-            let n = self.intern(e);
-            nodes.push(n);
-            let p = self.profile_mut(n);
-            p.seen(ev.time);
-            p.events += 1;
-            let slot = p.by_api.slot(api_sym);
-            if ev.failed() {
-                slot.1 += 1;
-                p.errors += 1;
-            } else {
-                slot.0 += 1;
-            }
-            *p.by_hour.slot(ev.time.hour_floor().0) += 1;
-            if let Some(s) = ip_sym {
-                p.source_ips.slot(s);
-            }
-            if let Some(s) = ua_sym {
-                *p.user_agents.slot(s) += 1;
-            }
-            if let Some(s) = principal_sym {
-                p.principals.slot(s);
-            }
-        }
+        // link. (What each entity did is the index's to answer: `TrailIndex::activity`.)
+        let nodes: SmallVec<[NodeIndex; 16]> = ev.entities.iter().map(|e| self.intern(e)).collect();
         let Some(principal) = &ev.principal else {
             return;
         };
@@ -402,71 +356,9 @@ mod tests {
     use super::*;
     use crate::ingest;
 
-    /// A profile as text, in an order of its own: what every screen and report reads of it.
-    fn shown(g: &EntityGraph, p: &Profile) -> String {
-        let s = |k: &u32| g.strings.get(*k).to_string();
-        let mut apis: Vec<_> = p.by_api.iter().map(|(k, v)| (s(k), *v)).collect();
-        apis.sort();
-        let mut hours: Vec<_> = p.by_hour.iter().map(|(k, v)| (*k, *v)).collect();
-        hours.sort();
-        let mut uas: Vec<_> = p.user_agents.iter().map(|(k, v)| (s(k), *v)).collect();
-        uas.sort();
-        let names = |t: &super::super::profile::Tally<u32, ()>| {
-            let mut v: Vec<_> = t.iter().map(|(k, ())| s(k)).collect();
-            v.sort();
-            v
-        };
-        format!(
-            "{:?} {:?} {} {} {} {} {} {apis:?} {hours:?} {uas:?} {:?} {:?}",
-            p.first_seen,
-            p.last_seen,
-            p.events,
-            p.errors,
-            p.findings,
-            p.flows,
-            p.queries,
-            names(&p.source_ips),
-            names(&p.principals)
-        )
-    }
-
-    /// A profile's source addresses are the addresses, however the records wrote them: one
-    /// address written with and without leading zeros is one; of a list, the caller's; a
-    /// service's name as written.
-    #[test]
-    fn a_profile_counts_each_source_address_once() {
-        let record = |ip: &str| {
-            format!(
-                r#"{{"eventTime":"2024-01-01T00:00:00Z","eventName":"GetCallerIdentity","eventSource":"sts.amazonaws.com","sourceIPAddress":"{ip}","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333","userName":"alice"}}}}"#
-            )
-        };
-        let records: Vec<String> = [
-            "002.045.195.105",
-            "2.45.195.105",
-            "192.168.10.10, 81.2.69.142",
-            "ec2.amazonaws.com",
-        ]
-        .iter()
-        .map(|ip| record(ip))
-        .collect();
-        let body = format!(r#"{{"Records":[{}]}}"#, records.join(","));
-        let l = ingest::load_bytes(std::path::Path::new("t.json"), body.into_bytes());
-        assert_eq!(l.events.len(), 4);
-        let mut g = EntityGraph::default();
-        for e in &l.events {
-            g.add_event(e);
-        }
-        let alice = EntityId::new(EntityKind::User, "arn:aws:iam::111122223333:user/alice");
-        let p = g.profile(&alice).unwrap();
-        assert_eq!(
-            Profile::sorted_names(&p.source_ips, g.strings()),
-            ["2.45.195.105", "81.2.69.142", "ec2.amazonaws.com"]
-        );
-    }
-
     /// The graph of a load's events merged from graphs of its parts is the graph of the events
-    /// added one by one: the same nodes and edges in the same order, the same counts, times and
-    /// profiles. Public CloudTrail (Stratus Red Team detonations, Panther's rule tests, the AWS
+    /// added one by one: the same nodes and edges in the same order, the same counts and times.
+    /// Public CloudTrail (Stratus Red Team detonations, Panther's rule tests, the AWS
     /// documentation's examples), in parts of a few events, so that parts share entities.
     #[test]
     fn a_graph_merged_from_parts_is_the_graph_of_the_whole() {
@@ -506,15 +398,6 @@ mod tests {
         };
         assert_eq!(edges(&merged), edges(&whole));
         assert!(whole.edge_count() > 300, "{} edges", whole.edge_count());
-        let strings = |g: &EntityGraph| g.strings.iter().map(str::to_string).collect::<Vec<_>>();
-        assert_eq!(strings(&merged), strings(&whole));
-        for id in whole.entity_ids() {
-            let (a, b) = (whole.profile(id), merged.profile(id));
-            assert_eq!(a.is_some(), b.is_some(), "{id}");
-            if let (Some(a), Some(b)) = (a, b) {
-                assert_eq!(shown(&merged, b), shown(&whole, a), "{id}");
-            }
-        }
         // Found by their own hash once merged.
         for id in whole.entity_ids() {
             assert_eq!(merged.node(id), whole.node(id), "{id}");

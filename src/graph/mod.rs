@@ -1,5 +1,6 @@
 //! The entity graph (petgraph): one node per entity and per finding, typed edges that know their
-//! first/last time and count, finding groups, entity profiles and shortest paths.
+//! first/last time and count, finding groups, what a profile counts besides the trail, and
+//! shortest paths.
 
 mod build;
 pub use build::Fold;
@@ -164,15 +165,13 @@ pub struct EntityGraph {
     /// Each node by the hash of its entity (the entity itself is the node's weight: one copy).
     nodes: hashbrown::HashTable<NodeIndex>,
     edges: HashMap<(NodeIndex, NodeIndex, Relation), EdgeIndex>,
-    /// By node index; a node with nothing counted (a finding's) has the empty profile.
+    /// By node index, up to the last node with something counted; a node only the trail names
+    /// has the empty profile.
     profiles: Vec<Profile>,
     /// Private addresses of known instances, to attribute flow-log lines.
     address_owner: HashMap<String, EntityId>,
     /// Network interfaces of known instances, for flow logs without an `instance-id` field.
     interface_owner: HashMap<String, EntityId>,
-    strings: profile::Interner,
-    /// Scratch text for an event's API name (see `add_event`).
-    api_text: String,
 }
 
 /// A subgraph for display or export.
@@ -254,10 +253,6 @@ impl EntityGraph {
             self.profiles.resize_with(i + 1, Profile::default);
         }
         &mut self.profiles[i]
-    }
-
-    pub fn strings(&self) -> &profile::Interner {
-        &self.strings
     }
 
     fn intern(&mut self, id: &EntityId) -> NodeIndex {

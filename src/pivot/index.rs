@@ -1,10 +1,14 @@
 //! The in-memory CloudTrail index: compact rows sorted by (time, eventID), interned strings, and a
 //! sorted postings list per entity. Raw JSON stays on disk ([`RawRef`]) and is read back on demand.
-//! Built here; read through [`query`].
+//! Built here; read through [`query`], and an entity's activity counted from its postings in
+//! [`activity`].
 
+mod activity;
 mod query;
 #[cfg(test)]
 mod tests;
+
+pub use activity::Activity;
 
 use super::rows::{EventKey, permute};
 use super::symbols::{SHARDS, Symbols};

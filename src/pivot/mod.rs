@@ -17,6 +17,6 @@ mod scan;
 mod symbols;
 mod window;
 
-pub use index::{EventRow, TrailIndex};
+pub use index::{Activity, EventRow, TrailIndex};
 pub use scan::{HitEvent, ScanHit, ScanResult, minify_json, scan, scan_objects};
 pub use window::Window;

@@ -5,6 +5,7 @@ use super::theme::Theme;
 use crate::app::state::{ProfileView, State};
 use crate::graph::{Profile, Relation};
 use crate::model::{EntityKind, SeverityLabel};
+use crate::pivot::Activity;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -37,34 +38,41 @@ fn profile_lines<'a>(state: &'a State, p: &ProfileView, t: &Theme, w: usize) -> 
     ];
     head.extend(tag);
     let mut v: Vec<Line> = vec![Line::from(head)];
-    let g = &state.graph;
-    let Some(prof) = g.profile(e) else {
+    // The trail's part is the index's (counted when the profile opened); findings, flow
+    // records and DNS queries are the graph's.
+    let (trail, graph) = (p.activity.as_ref(), state.graph.profile(e));
+    if trail.is_none() && graph.is_none() {
         v.push(Line::from(Span::styled(
             " no activity recorded for this entity in the evidence loaded so far",
             t.dim(),
         )));
         related(state, p, t, w, &mut v);
         return v;
-    };
+    }
+    let no_trail = Activity::default();
+    let no_graph = Profile::default();
+    let (trail, graph) = (trail.unwrap_or(&no_trail), graph.unwrap_or(&no_graph));
+    let first = [trail.first, graph.first_seen].into_iter().flatten().min();
+    let last = [trail.last, graph.last_seen].into_iter().flatten().max();
     let when = |x: Option<crate::model::Ts>| x.map_or("-".to_string(), |x| x.to_short());
     v.push(Line::from(format!(
         " seen {} .. {}",
-        when(prof.first_seen),
-        when(prof.last_seen)
+        when(first),
+        when(last)
     )));
     v.push(Line::from(vec![
-        Span::raw(format!(" {} API calls, ", prof.events)),
+        Span::raw(format!(" {} API calls, ", trail.events)),
         Span::styled(
-            format!("{} failed", prof.errors),
-            if prof.errors > 0 { t.bad() } else { t.dim() },
+            format!("{} failed", trail.errors),
+            if trail.errors > 0 { t.bad() } else { t.dim() },
         ),
         Span::raw(format!(
             ", {} findings, {} flow records, {} DNS queries",
-            prof.findings, prof.flows, prof.queries
+            graph.findings, graph.flows, graph.queries
         )),
     ]));
     let spark_w = w.saturating_sub(14).min(96);
-    let hourly = prof.hourly(spark_w);
+    let hourly = trail.hourly(spark_w);
     if !hourly.is_empty() {
         let vals: Vec<u64> = hourly.iter().map(|(_, n)| *n).collect();
         let peak = vals.iter().max().copied().unwrap_or(0);
@@ -74,16 +82,15 @@ fn profile_lines<'a>(state: &'a State, p: &ProfileView, t: &Theme, w: usize) -> 
             Span::styled(format!(" max {peak}"), t.dim()),
         ]));
     }
-    let strings = g.strings();
-    for (title, set) in [
-        ("Principals (credentials)", &prof.principals),
-        ("Source IPs", &prof.source_ips),
+    for (title, names) in [
+        ("Principals (credentials)", &trail.principals),
+        ("Source IPs", &trail.source_ips),
     ] {
-        if set.is_empty() {
+        if names.is_empty() {
             continue;
         }
-        v.push(heading(t, format!(" {title} ({})", set.len())));
-        for name in Profile::sorted_names(set, strings).into_iter().take(5) {
+        v.push(heading(t, format!(" {title} ({})", names.len())));
+        for name in names.iter().take(5) {
             let tag = state.intel.mark_ip(name).map(|l| t.list_tag(l));
             let room = w.saturating_sub(4 + tag.as_ref().map_or(0, |s| s.content.chars().count()));
             let mut spans = vec![Span::raw(format!("   {}", t.fit(name, room)))];
@@ -91,15 +98,16 @@ fn profile_lines<'a>(state: &'a State, p: &ProfileView, t: &Theme, w: usize) -> 
             v.push(Line::from(spans));
         }
     }
-    user_agents(prof, strings, t, w, &mut v);
+    user_agents(trail, t, w, &mut v);
     related(state, p, t, w, &mut v);
-    let top = prof.top_apis(strings, 10);
+    let top = &trail.apis[..trail.apis.len().min(10)];
     if !top.is_empty() {
         v.push(heading(
             t,
             " Top API calls                      ok  failed".to_string(),
         ));
         for (name, ok, failed) in top {
+            let (ok, failed) = (*ok, *failed);
             v.push(Line::from(vec![
                 Span::raw(format!(" {:<32}", t.fit(name, 32))),
                 Span::styled(format!("{ok:>5}"), t.good()),
@@ -116,14 +124,8 @@ fn profile_lines<'a>(state: &'a State, p: &ProfileView, t: &Theme, w: usize) -> 
 /// User agents, most used first, each with its event count. Agents often share a long prefix
 /// (SDK, language, OS) and differ at the end (command, framework): each is cut in the middle so
 /// what sets it apart from the others stays in view.
-fn user_agents<'a>(
-    prof: &Profile,
-    strings: &'a crate::graph::profile::Interner,
-    t: &Theme,
-    w: usize,
-    v: &mut Vec<Line<'a>>,
-) {
-    let all = prof.user_agents_by_use(strings);
+fn user_agents(trail: &Activity, t: &Theme, w: usize, v: &mut Vec<Line<'_>>) {
+    let all = &trail.user_agents;
     if all.is_empty() {
         return;
     }

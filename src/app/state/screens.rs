@@ -149,6 +149,9 @@ pub struct GraphView {
 pub struct ProfileView {
     pub entity: EntityId,
     pub scroll: usize,
+    /// What the trail indexed so far says of the entity: counted when the profile opens and
+    /// again as the index grows (`None`: no event names it).
+    pub activity: Option<crate::pivot::Activity>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

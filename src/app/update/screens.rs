@@ -47,9 +47,11 @@ pub(crate) fn open_profile(s: &mut State, e: EntityId) {
             format!("{e} does not appear in the evidence loaded so far"),
         );
     }
+    let activity = s.index.as_ref().and_then(|ix| ix.activity(&e));
     s.stack.push(View::Profile(ProfileView {
         entity: e,
         scroll: 0,
+        activity,
     }));
 }
 

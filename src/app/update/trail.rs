@@ -122,6 +122,7 @@ pub(crate) fn refresh_views(s: &mut State) {
                     rebuild_graph(&s.graph, g);
                 }
             }
+            View::Profile(p) => p.activity = s.index.as_ref().and_then(|ix| ix.activity(&p.entity)),
             _ => {}
         }
     }

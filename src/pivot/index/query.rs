@@ -125,7 +125,7 @@ impl TrailIndex {
         lo as u32..hi.max(lo) as u32
     }
 
-    fn postings_of(&self, e: &EntityId) -> Option<&Vec<u32>> {
+    pub(super) fn postings_of(&self, e: &EntityId) -> Option<&Vec<u32>> {
         self.postings.get(self.symbols.find_entity(e)? as usize)
     }
 
