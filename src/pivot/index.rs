@@ -409,7 +409,10 @@ impl TrailIndex {
                 for r in p.iter_mut() {
                     *r = new_pos[*r as usize];
                 }
-                p.sort_unstable();
+                // A list is a few ascending runs (what was indexed before, each segment or page
+                // since): the stable sort merges runs in linear time, where the unstable one
+                // sorted a whole account's ten million rows again at every segment of a load.
+                p.sort();
                 p.dedup();
                 p.shrink_to_fit();
             });
