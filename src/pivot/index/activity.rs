@@ -6,7 +6,7 @@
 use super::TrailIndex;
 use crate::model::entity::caller_address_text;
 use crate::model::{EntityId, Ts};
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeMap;
 
 /// What the indexed trail says of one entity: every count over the events that name it.
@@ -40,9 +40,9 @@ impl TrailIndex {
         // Postings are in time order: an hour's events are consecutive (sorted again at the
         // end, in case they were not).
         let mut hours: Vec<(i64, u64)> = Vec::new();
-        let mut ips: HashMap<u32, ()> = HashMap::default();
+        let mut ips: HashSet<u32> = HashSet::default();
         let mut agents: HashMap<u32, u64> = HashMap::default();
-        let mut principals: HashMap<u32, ()> = HashMap::default();
+        let mut principals: HashSet<u32> = HashSet::default();
         for r in rows {
             let Some(row) = self.rows.get(*r as usize) else {
                 continue;
@@ -65,13 +65,13 @@ impl TrailIndex {
             }
             // Symbol 0 is the absent field.
             if row.source_ip != 0 {
-                ips.insert(row.source_ip, ());
+                ips.insert(row.source_ip);
             }
             if row.user_agent != 0 {
                 *agents.entry(row.user_agent).or_default() += 1;
             }
             if row.principal != 0 {
-                principals.insert(row.principal, ());
+                principals.insert(row.principal);
             }
         }
         // Two sources may name one service (`ec2.amazonaws.com`, `ec2`): counted under the
@@ -97,7 +97,7 @@ impl TrailIndex {
             }
         }
         let mut ips: Vec<String> = ips
-            .into_keys()
+            .into_iter()
             .map(|s| {
                 let written = self.str(s);
                 caller_address_text(written).unwrap_or_else(|| written.to_string())
@@ -113,7 +113,7 @@ impl TrailIndex {
         a.user_agents
             .sort_unstable_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
         a.principals = principals
-            .into_keys()
+            .into_iter()
             .map(|s| self.str(s).to_string())
             .collect();
         a.principals.sort_unstable();
