@@ -1502,9 +1502,34 @@ S3Response.put_object = _checked_put_object
 
 
 # --- Never outlive the test process --------------------------------------------------------------
+# The state files the harness made for this server (and the call logs beside them) are removed
+# here: the harness keeps its server in a static, whose destructor never runs.
+_STATE_FILES = (
+    "VIGIL_MOTO_FAULTS",
+    "VIGIL_MOTO_FINDINGS",
+    "VIGIL_MOTO_TRAIL",
+    "VIGIL_MOTO_DETECTIVE",
+    "VIGIL_MOTO_LAKE",
+    "VIGIL_MOTO_SSM",
+    "VIGIL_MOTO_SECURITYHUB",
+)
+
+
+def _remove_state_files():
+    for var in _STATE_FILES:
+        path = os.environ.get(var)
+        for p in (path, path and path + ".calls"):
+            if p:
+                try:
+                    os.remove(p)
+                except OSError:
+                    pass
+
+
 def _watch_parent(ppid):
     while True:
         if os.getppid() != ppid:
+            _remove_state_files()
             os._exit(0)
         time.sleep(0.5)
 
