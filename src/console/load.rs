@@ -4,7 +4,7 @@
 
 use super::bus::Bus;
 use crate::app::{Built, EvidenceRef, FileRef, Indexed, Msg, Progress};
-use crate::graph::EntityGraph;
+use crate::graph::{EntityGraph, Linked};
 use crate::ingest;
 use crate::integrity::{self, FileStatus};
 use crate::model::Finding;
@@ -46,6 +46,9 @@ const S3_CONCURRENCY: usize = 8;
 pub struct EvidenceBuilder {
     graph: EntityGraph,
     index: TrailIndex,
+    /// The graph's node of each entity symbol of the index's numbering met so far, for parts
+    /// whose graphs name entities by those symbols ([`Linked`]).
+    graph_at: Vec<u32>,
     events: usize,
     /// Flow-log records and DNS queries checked against the threat lists as they pass.
     net: Option<crate::hunt::NetIntel>,
@@ -73,8 +76,10 @@ impl EvidenceBuilder {
     /// [`Self::absorb`] for a part whose index and graph were built on the loader's thread
     /// ([`index_part`]): the graph joins this builder's; the index is `Some` to join this
     /// builder's, `None` when the caller sends it on in a segment.
-    pub fn absorb_indexed(&mut self, l: ingest::Loaded, g: EntityGraph, ix: Option<TrailIndex>) {
-        self.graph.merge(g);
+    pub fn absorb_indexed(&mut self, l: ingest::Loaded, g: Linked, ix: Option<TrailIndex>) {
+        let index = &self.index;
+        self.graph
+            .merge_linked(g, &mut self.graph_at, |s| index.symbol_entity(s).cloned());
         self.absorb_logs(&l.dns, &l.flows);
         self.events += l.event_count();
         if let Some(ix) = ix {
@@ -354,7 +359,7 @@ fn index_evidence(
     let mut arriving: HashMap<usize, Vec<TrailIndex>> = HashMap::new();
     // One part of input `i` (named `name`: a file or an S3 object), with its index.
     let mut on_part = |i: usize,
-                       (mut part, ix, g): (ingest::Loaded, TrailIndex, EntityGraph),
+                       (mut part, ix, g): (ingest::Loaded, TrailIndex, Linked),
                        name: Option<PathBuf>,
                        total: usize| {
         file_errors.entry(i).or_default().append(&mut part.errors);
@@ -574,11 +579,13 @@ impl<'s> Segments<'s> {
 /// parts was the load's bottleneck when it graphed (and freed) every event itself.
 fn index_part(
     template: &TrailIndex,
-    part: ingest::Loaded,
-) -> (ingest::Loaded, TrailIndex, EntityGraph) {
+    mut part: ingest::Loaded,
+) -> (ingest::Loaded, TrailIndex, Linked) {
     let mut ix = template.part();
-    ix.add_all(&part.events);
-    let (part, g) = EntityGraph::of_part(part);
+    let numbers = ix.add_all(&part.events);
+    let g = Linked::of_events(&part.events, &numbers, |e| ix.entity_symbol(e));
+    part.events_folded += part.events.len();
+    part.events = Vec::new();
     (part, ix, g)
 }
 

@@ -4,9 +4,11 @@
 use super::{Edge, EntityGraph, Profile, Relation};
 use crate::ingest::{InputError, Loaded, load_streaming_with};
 use crate::model::entity::{is_non_routable, parse_ip};
-use crate::model::{DnsQuery, EntityId, EntityKind, Finding, FlowRecord, TrailEvent};
+use crate::model::{DnsQuery, EntityId, EntityKind, Finding, FlowRecord, TrailEvent, Ts};
 use petgraph::graph::NodeIndex;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use smallvec::SmallVec;
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 /// Builds a graph from a streaming load as [`EntityGraph::from_paths`] does, from parts of any
@@ -119,13 +121,7 @@ impl EntityGraph {
             else {
                 continue;
             };
-            let w = e.weight;
-            let rel = w.relation;
-            let i = *self
-                .edges
-                .entry((a, b, rel))
-                .or_insert_with(|| self.graph.add_edge(a, b, Edge::new(rel)));
-            self.graph[i].absorb(w);
+            self.absorb_edge(a, b, e.weight);
         }
         self.address_owner.extend(address_owner);
         self.interface_owner.extend(interface_owner);
@@ -175,67 +171,56 @@ impl EntityGraph {
     }
 
     pub fn add_event(&mut self, ev: &TrailEvent) {
-        let t = Some(ev.time);
         // The event's links join its own entities: their nodes are kept here as they are
         // found, rather than hashed and looked up again in a table of a million nodes for each
         // link. (What each entity did is the index's to answer: `TrailIndex::activity`.)
         let nodes: SmallVec<[NodeIndex; 16]> = ev.entities.iter().map(|e| self.intern(e)).collect();
-        let Some(principal) = &ev.principal else {
-            return;
-        };
-        // `entities` is sorted; one that is not among them (the model puts every one there) is
-        // interned as any other.
-        let node = |g: &mut EntityGraph, id: &EntityId| match ev.entities.binary_search(id) {
-            Ok(i) if i < nodes.len() => nodes[i],
-            _ => g.intern(id),
-        };
-        let p = node(self, principal);
-        let link = |g: &mut EntityGraph, from: NodeIndex, to: &EntityId, rel: Relation| {
-            let to = node(g, to);
-            g.link_nodes(from, to, rel, t);
-        };
-        if let Some(ip) = &ev.caller_ip {
-            link(self, p, ip, Relation::CalledFrom);
-        }
-        if principal.kind == EntityKind::Session
-            && let Some(issuer) = &ev.issuer
-        {
-            link(self, p, issuer, Relation::SessionOf);
-        }
-        if let Some(i) = &ev.instance {
-            let i = node(self, i);
-            self.link_nodes(i, p, Relation::Assumed, t);
-        }
-        if let Some(k) = &ev.access_key {
-            let known = ev
-                .entities
-                .iter()
-                .position(|e| e.kind == EntityKind::Key && e.value == *k)
-                .and_then(|i| nodes.get(i).copied());
-            let key = match known {
-                Some(n) => n,
-                None => self.intern(&EntityId::new(EntityKind::Key, k.clone())),
-            };
-            self.link_nodes(key, p, Relation::KeyOf, t);
-        }
-        if let Some(user) = &ev.on_behalf_of {
-            link(self, p, user, Relation::OnBehalfOf);
-        }
-        if let Some(name) = &ev.known_as {
-            link(self, p, name, Relation::KnownAs);
-        }
-        if let Some(s) = &ev.started {
-            link(self, p, &s.session, Relation::Started);
-            if let Some(issuer) = &s.issuer {
-                self.link(&s.session, issuer, Relation::SessionOf, t);
+        event_links(&mut Interned { g: self, nodes }, ev);
+    }
+
+    /// Adds a part's graph made as [`Linked::of_events`] made it, as [`Self::merge`] adds an
+    /// [`Self::of_part`] graph (the same nodes and edges in the same order). `at` is this
+    /// graph's node of each number met so far (the caller keeps it for as long as the
+    /// numbering lives: a load); `entity` is the entity of a number. A number this graph has
+    /// met costs an array read here, where an entity cost a hash and a comparison of its text,
+    /// on the one thread a load's parts are joined on.
+    pub fn merge_linked(
+        &mut self,
+        part: Linked,
+        at: &mut Vec<u32>,
+        entity: impl Fn(u32) -> Option<EntityId>,
+    ) {
+        let mut node = |g: &mut EntityGraph, s: u32| -> Option<NodeIndex> {
+            let i = s as usize;
+            if let Some(&n) = at.get(i).filter(|n| **n != UNMET) {
+                return Some(NodeIndex::new(n as usize));
             }
-            if let Some(i) = instance_of_session(&s.session) {
-                self.link(&i, &s.session, Relation::Assumed, t);
+            let n = g.intern_with(entity(s)?, |id| id);
+            if i >= at.len() {
+                at.resize(i + 1, UNMET);
+            }
+            at[i] = n.index() as u32;
+            Some(n)
+        };
+        for s in part.nodes {
+            node(self, s);
+        }
+        for (a, b, w) in part.edges {
+            if let (Some(a), Some(b)) = (node(self, a), node(self, b)) {
+                self.absorb_edge(a, b, w);
             }
         }
-        for target in &ev.targets {
-            link(self, p, target, Relation::ActedOn);
-        }
+    }
+
+    /// Adds what `w` (an edge of another graph) counted to this graph's edge of its relation
+    /// from `a` to `b`, made when new.
+    fn absorb_edge(&mut self, a: NodeIndex, b: NodeIndex, w: Edge) {
+        let rel = w.relation;
+        let i = *self
+            .edges
+            .entry((a, b, rel))
+            .or_insert_with(|| self.graph.add_edge(a, b, Edge::new(rel)));
+        self.graph[i].absorb(w);
     }
 
     pub fn add_dns(&mut self, q: &DnsQuery) {
@@ -341,6 +326,200 @@ impl EntityGraph {
     }
 }
 
+/// No node yet, in [`EntityGraph::merge_linked`]'s table.
+const UNMET: u32 = u32::MAX;
+
+/// One end of a link an event makes: the `i`th of its own (sorted) entities, or an entity it
+/// names outside them.
+enum End<'e> {
+    Own(usize),
+    Other(Cow<'e, EntityId>),
+}
+
+impl<'e> End<'e> {
+    fn of(ev: &TrailEvent, id: Cow<'e, EntityId>) -> End<'e> {
+        match ev.entities.binary_search(&id) {
+            Ok(i) => End::Own(i),
+            Err(_) => End::Other(id),
+        }
+    }
+}
+
+/// What an event's links are made into: an [`EntityGraph`], or a load's part numbered by the
+/// load's entity symbols ([`Linked`]).
+trait Links {
+    type Node: Copy;
+    fn node(&mut self, end: End<'_>) -> Self::Node;
+    fn link(&mut self, from: Self::Node, to: Self::Node, rel: Relation, t: Option<Ts>);
+}
+
+/// The links of an event (section 3 of the entity model), in the order a graph makes their
+/// nodes and edges; the nodes of the event's own entities are made before.
+fn event_links<L: Links>(g: &mut L, ev: &TrailEvent) {
+    fn end<'e>(ev: &TrailEvent, id: &'e EntityId) -> End<'e> {
+        End::of(ev, Cow::Borrowed(id))
+    }
+    let t = Some(ev.time);
+    let Some(principal) = &ev.principal else {
+        return;
+    };
+    let p = g.node(end(ev, principal));
+    let link = |g: &mut L, from: L::Node, to: End<'_>, rel: Relation| {
+        let to = g.node(to);
+        g.link(from, to, rel, t);
+    };
+    if let Some(ip) = &ev.caller_ip {
+        link(g, p, end(ev, ip), Relation::CalledFrom);
+    }
+    if principal.kind == EntityKind::Session
+        && let Some(issuer) = &ev.issuer
+    {
+        link(g, p, end(ev, issuer), Relation::SessionOf);
+    }
+    if let Some(i) = &ev.instance {
+        let i = g.node(end(ev, i));
+        g.link(i, p, Relation::Assumed, t);
+    }
+    if let Some(k) = &ev.access_key {
+        let key = match ev
+            .entities
+            .iter()
+            .position(|e| e.kind == EntityKind::Key && e.value == *k)
+        {
+            Some(i) => End::Own(i),
+            None => End::Other(Cow::Owned(EntityId::new(EntityKind::Key, k.clone()))),
+        };
+        let key = g.node(key);
+        g.link(key, p, Relation::KeyOf, t);
+    }
+    if let Some(user) = &ev.on_behalf_of {
+        link(g, p, end(ev, user), Relation::OnBehalfOf);
+    }
+    if let Some(name) = &ev.known_as {
+        link(g, p, end(ev, name), Relation::KnownAs);
+    }
+    if let Some(s) = &ev.started {
+        link(g, p, end(ev, &s.session), Relation::Started);
+        if let Some(issuer) = &s.issuer {
+            let session = g.node(end(ev, &s.session));
+            link(g, session, end(ev, issuer), Relation::SessionOf);
+        }
+        if let Some(i) = instance_of_session(&s.session) {
+            let i = g.node(End::of(ev, Cow::Owned(i)));
+            let session = g.node(end(ev, &s.session));
+            g.link(i, session, Relation::Assumed, t);
+        }
+    }
+    for target in &ev.targets {
+        link(g, p, end(ev, target), Relation::ActedOn);
+    }
+}
+
+/// An [`EntityGraph`] taking one event's links, with the nodes of its entities.
+struct Interned<'g> {
+    g: &'g mut EntityGraph,
+    nodes: SmallVec<[NodeIndex; 16]>,
+}
+
+impl Links for Interned<'_> {
+    /// `None` for an entity of the event that has no node: none, the nodes are made first.
+    type Node = Option<NodeIndex>;
+    fn node(&mut self, end: End<'_>) -> Option<NodeIndex> {
+        match end {
+            End::Own(i) => self.nodes.get(i).copied(),
+            End::Other(id) => Some(self.g.intern(&id)),
+        }
+    }
+    fn link(&mut self, from: Self::Node, to: Self::Node, rel: Relation, t: Option<Ts>) {
+        if let (Some(a), Some(b)) = (from, to) {
+            self.g.link_nodes(a, b, rel, t);
+        }
+    }
+}
+
+/// The graph of a part of a load's CloudTrail events with each entity named by its number in
+/// the load's one numbering (the index's entity symbols, which the part's index has just
+/// given them): made on the loader's thread without hashing an entity again or copying one,
+/// and joined by [`EntityGraph::merge_linked`] with an array read per entity.
+#[derive(Debug, Default)]
+pub struct Linked {
+    /// The part's entities, in the order the part met them.
+    nodes: Vec<u32>,
+    /// Links, in the order they were first made, with what they counted.
+    edges: Vec<(u32, u32, Edge)>,
+}
+
+impl Linked {
+    /// The links of `events`, whose entities are numbered `numbers` (each event's `entities`
+    /// in turn, flat); `number` numbers an entity an event names outside its entities.
+    pub fn of_events(
+        events: &[TrailEvent],
+        numbers: &[u32],
+        number: impl FnMut(&EntityId) -> u32,
+    ) -> Linked {
+        let mut b = LinkedBuilder {
+            part: Linked::default(),
+            met: HashSet::default(),
+            edge_at: HashMap::default(),
+            own: &[],
+            number,
+        };
+        let mut rest = numbers;
+        for ev in events {
+            let (own, after) = rest.split_at(ev.entities.len().min(rest.len()));
+            rest = after;
+            b.own = own;
+            for &s in own {
+                b.meet(s);
+            }
+            event_links(&mut b, ev);
+        }
+        b.part
+    }
+}
+
+struct LinkedBuilder<'n, F> {
+    part: Linked,
+    met: HashSet<u32>,
+    edge_at: HashMap<(u32, u32, Relation), usize>,
+    /// The numbers of the current event's entities.
+    own: &'n [u32],
+    number: F,
+}
+
+impl<F> LinkedBuilder<'_, F> {
+    fn meet(&mut self, s: u32) {
+        if self.met.insert(s) {
+            self.part.nodes.push(s);
+        }
+    }
+}
+
+impl<F: FnMut(&EntityId) -> u32> Links for LinkedBuilder<'_, F> {
+    type Node = u32;
+    fn node(&mut self, end: End<'_>) -> u32 {
+        let s = match end {
+            End::Own(i) => match self.own.get(i) {
+                Some(&s) => s,
+                None => return UNMET,
+            },
+            End::Other(id) => (self.number)(&id),
+        };
+        self.meet(s);
+        s
+    }
+    fn link(&mut self, from: u32, to: u32, rel: Relation, t: Option<Ts>) {
+        let edges = &mut self.part.edges;
+        let i = *self.edge_at.entry((from, to, rel)).or_insert_with(|| {
+            edges.push((from, to, Edge::new(rel)));
+            edges.len() - 1
+        });
+        if let Some((_, _, e)) = edges.get_mut(i) {
+            e.touch(t);
+        }
+    }
+}
+
 /// The instance a session is named after: EC2 names its instance-role sessions by instance id.
 fn instance_of_session(session: &EntityId) -> Option<EntityId> {
     if session.kind != EntityKind::Session {
@@ -369,6 +548,22 @@ mod tests {
             .collect();
         let l = ingest::load(&paths).unwrap();
         assert!(l.events.len() > 500, "{} events", l.events.len());
+        // And an event whose links name entities outside its own list (the model puts every
+        // one there, but the graph does not rely on it): a key, and its caller's address.
+        let mut events = l.events.clone();
+        let mut odd = events
+            .iter()
+            .find(|e| e.principal.is_some() && e.caller_ip.is_some())
+            .cloned()
+            .unwrap();
+        odd.access_key = Some("AKIAIOSFODNN7OUTSIDE".into());
+        let ip = odd.caller_ip.clone();
+        odd.entities.retain(|e| Some(e) != ip.as_ref());
+        events.insert(3, odd);
+        let l = Loaded {
+            events,
+            ..Loaded::default()
+        };
         let mut whole = EntityGraph::default();
         for e in &l.events {
             whole.add_event(e);
@@ -402,5 +597,47 @@ mod tests {
         for id in whole.entity_ids() {
             assert_eq!(merged.node(id), whole.node(id), "{id}");
         }
+
+        // The same parts made as a load makes them, each entity named by a number of one
+        // numbering (sparse, and not in the order the graph meets them), joined by number.
+        #[derive(Default)]
+        struct Numbering {
+            of: HashMap<EntityId, u32>,
+            by: HashMap<u32, EntityId>,
+        }
+        impl Numbering {
+            fn number(&mut self, e: &EntityId) -> u32 {
+                let next = (self.of.len() as u32).reverse_bits() >> 12;
+                let n = *self.of.entry(e.clone()).or_insert(next);
+                self.by.insert(n, e.clone());
+                n
+            }
+        }
+        let mut numbering = Numbering::default();
+        let mut linked = EntityGraph::default();
+        let mut at = Vec::new();
+        for chunk in l.events.chunks(7) {
+            let numbers: Vec<u32> = chunk
+                .iter()
+                .flat_map(|e| &e.entities)
+                .map(|e| numbering.number(e))
+                .collect();
+            let part = Linked::of_events(chunk, &numbers, |e| numbering.number(e));
+            linked.merge_linked(part, &mut at, |n| numbering.by.get(&n).cloned());
+        }
+        assert_eq!(nodes(&linked), nodes(&whole));
+        assert_eq!(edges(&linked), edges(&whole));
+        for id in whole.entity_ids() {
+            assert_eq!(linked.node(id), whole.node(id), "{id}");
+        }
+        // Some events name an entity outside their own (a session's instance, a bare key).
+        assert!(
+            numbering.of.len()
+                > l.events
+                    .iter()
+                    .flat_map(|e| &e.entities)
+                    .collect::<HashSet<_>>()
+                    .len()
+        );
     }
 }

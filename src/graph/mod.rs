@@ -3,7 +3,7 @@
 //! shortest paths.
 
 mod build;
-pub use build::Fold;
+pub use build::{Fold, Linked};
 pub mod groups;
 pub(crate) mod profile;
 

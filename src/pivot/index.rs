@@ -153,12 +153,26 @@ impl TrailIndex {
     }
 
     /// [`Self::add_ref`] for a part's events at once: their strings and entities are numbered
-    /// together, each shard of the symbols locked once rather than once per value.
-    pub fn add_all(&mut self, events: &[TrailEvent]) {
-        self.push(events, false);
+    /// together, each shard of the symbols locked once rather than once per value. Returns the
+    /// entity symbols, each event's `entities` in turn: the graph of a load's part names its
+    /// nodes by them ([`crate::graph::Linked`]).
+    pub fn add_all(&mut self, events: &[TrailEvent]) -> Vec<u32> {
+        self.push(events, false)
     }
 
-    fn push(&mut self, events: &[TrailEvent], api: bool) {
+    /// The symbol of an entity in this index's numbering (numbered now if new), whether or not
+    /// an indexed event names it.
+    pub fn entity_symbol(&self, e: &EntityId) -> u32 {
+        self.symbols.entity(e)
+    }
+
+    /// The entity of a symbol of this index's numbering.
+    pub fn symbol_entity(&self, sym: u32) -> Option<&EntityId> {
+        self.symbols.entity_of(sym)
+    }
+
+    /// Adds `events`; returns their entity symbols, each event's `entities` in turn.
+    fn push(&mut self, events: &[TrailEvent], api: bool) -> Vec<u32> {
         /// The strings of a row, in [`TrailIndex::push`]'s order.
         const STRINGS: usize = 8;
         let keys: Vec<Option<EventKey>> =
@@ -187,11 +201,11 @@ impl TrailIndex {
         self.symbols.strings_of(&strings, &mut syms);
         // Entities are cloned only when new to the symbols: most recur across a trail.
         self.symbols.entities_of(&entities, &mut ents);
-        let mut ents = ents.into_iter();
+        let mut left = ents.iter();
         for ((ev, key), s) in events.iter().zip(keys).zip(syms.chunks_exact(STRINGS)) {
             let row_no = self.rows.len() as u32;
-            for e in ents.by_ref().take(ev.entities.len()) {
-                self.pending.push((e, row_no));
+            for e in left.by_ref().take(ev.entities.len()) {
+                self.pending.push((*e, row_no));
             }
             let raw = self.raw_slot(&ev.raw);
             self.rows.push(EventRow {
@@ -210,6 +224,7 @@ impl TrailIndex {
         }
         self.api_rows += usize::from(api) * events.len();
         self.sorted = false;
+        ents
     }
 
     fn raw_slot(&mut self, raw: &RawRef) -> RawSlot {
