@@ -830,4 +830,17 @@ fn an_open_profile_follows_the_index_as_it_grows() {
     reindex_with(&mut s, busy_actor_trail(13, |_| None));
     assert!(matches!(s.view(), Some(View::Profile(_))));
     assert!(calls(&s).starts_with(" 21 API calls, "), "{}", calls(&s));
+
+    // Under another screen it is not counted at each growth, but when it is back on top.
+    keys(&mut s, "t");
+    assert!(matches!(s.view(), Some(View::Trail(_))));
+    reindex_with(&mut s, busy_actor_trail(20, |_| None));
+    let Some(View::Profile(under)) = s.stack.iter().rev().nth(1) else {
+        panic!("the profile is under the trail")
+    };
+    assert!(under.stale);
+    assert_eq!(under.activity.as_ref().map(|a| a.events), Some(21));
+    keys(&mut s, "esc");
+    assert!(matches!(s.view(), Some(View::Profile(p)) if !p.stale));
+    assert!(calls(&s).starts_with(" 28 API calls, "), "{}", calls(&s));
 }

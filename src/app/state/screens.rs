@@ -152,6 +152,9 @@ pub struct ProfileView {
     /// What the trail indexed so far says of the entity: counted when the profile opens and
     /// again as the index grows (`None`: no event names it).
     pub activity: Option<crate::pivot::Activity>,
+    /// The index grew since `activity` was counted: it is counted again when the profile is
+    /// the screen on top.
+    pub stale: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -30,6 +30,7 @@ use crate::pivot::TrailIndex;
 
 pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
     let mut fx = apply(s, msg);
+    trail::refresh_top_profile(s);
     fx.extend(lookup::sync(s));
     fx
 }

@@ -52,6 +52,7 @@ pub(crate) fn open_profile(s: &mut State, e: EntityId) {
         entity: e,
         scroll: 0,
         activity,
+        stale: false,
     }));
 }
 

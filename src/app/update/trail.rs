@@ -122,9 +122,21 @@ pub(crate) fn refresh_views(s: &mut State) {
                     rebuild_graph(&s.graph, g);
                 }
             }
-            View::Profile(p) => p.activity = s.index.as_ref().and_then(|ix| ix.activity(&p.entity)),
+            View::Profile(p) => p.stale = true,
             _ => {}
         }
+    }
+}
+
+/// Counts the profile on top again if the index grew since it was counted. A profile under
+/// other screens is counted when it is back on top, not at every segment of a load: the account
+/// of ten million events takes a third of a second, on the thread that answers the keys.
+pub(crate) fn refresh_top_profile(s: &mut State) {
+    if let Some(View::Profile(p)) = s.stack.last_mut()
+        && p.stale
+    {
+        p.activity = s.index.as_ref().and_then(|ix| ix.activity(&p.entity));
+        p.stale = false;
     }
 }
 
