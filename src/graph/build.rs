@@ -535,6 +535,33 @@ mod tests {
     use super::*;
     use crate::ingest;
 
+    /// An edge's times are the earliest and latest it was seen with, none before it is seen
+    /// with one (a finding may have no time), and so again once merged; in 40 bytes.
+    #[test]
+    fn an_edge_keeps_its_first_and_last_time_and_none_without_one() {
+        let a = EntityId::new(EntityKind::Instance, "i-0123456789abcdef0");
+        let b = EntityId::new(EntityKind::Domain, "example.com");
+        let times = |g: &EntityGraph| {
+            let e = g.graph.edge_indices().next().unwrap();
+            let w = &g.graph[e];
+            (w.first(), w.last(), w.count)
+        };
+        let mut g = EntityGraph::default();
+        g.link(&a, &b, Relation::Queried, None);
+        assert_eq!(times(&g), (None, None, 1));
+        let mut merged = EntityGraph::default();
+        let mut timeless = EntityGraph::default();
+        timeless.link(&a, &b, Relation::Queried, None);
+        merged.merge(timeless);
+        assert_eq!(times(&merged), (None, None, 1));
+        g.link(&a, &b, Relation::Queried, Some(Ts(5_000)));
+        g.link(&a, &b, Relation::Queried, Some(Ts(2_000)));
+        assert_eq!(times(&g), (Some(Ts(2_000)), Some(Ts(5_000)), 3));
+        merged.merge(g);
+        assert_eq!(times(&merged), (Some(Ts(2_000)), Some(Ts(5_000)), 4));
+        assert_eq!(std::mem::size_of::<Edge>(), 40);
+    }
+
     /// The graph of a load's events merged from graphs of its parts is the graph of the events
     /// added one by one: the same nodes and edges in the same order, the same counts and times.
     /// Public CloudTrail (Stratus Red Team detonations, Panther's rule tests, the AWS
@@ -587,7 +614,7 @@ mod tests {
                 .map(|e| {
                     let (a, b) = g.graph.edge_endpoints(e).unwrap();
                     let w = &g.graph[e];
-                    (a, b, w.relation, w.count, w.first, w.last)
+                    (a, b, w.relation, w.count, w.first(), w.last())
                 })
                 .collect::<Vec<_>>()
         };

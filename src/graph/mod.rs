@@ -80,8 +80,11 @@ impl fmt::Display for Relation {
 #[derive(Debug, Clone)]
 pub struct Edge {
     pub relation: Relation,
-    pub first: Option<Ts>,
-    pub last: Option<Ts>,
+    /// The first and last time the relation was seen; `NEVER_FIRST`/`NEVER_LAST` until one is
+    /// (a finding may have no time), so that taking the earlier and the later needs no branch
+    /// and an edge no tags: 16 bytes of each of a 10M load's millions of edges ([`Self::first`]).
+    first: Ts,
+    last: Ts,
     pub count: u64,
     /// Traffic totals of a `connected` edge from flow logs. None on every other edge (nearly
     /// all of a trail's graph), which so does not carry them: 32 bytes less per edge.
@@ -112,11 +115,21 @@ impl Edge {
     fn new(relation: Relation) -> Edge {
         Edge {
             relation,
-            first: None,
-            last: None,
+            first: NEVER_FIRST,
+            last: NEVER_LAST,
             count: 0,
             traffic: None,
         }
+    }
+
+    /// When the relation was first seen, if any time was given.
+    pub fn first(&self) -> Option<Ts> {
+        (self.first != NEVER_FIRST).then_some(self.first)
+    }
+
+    /// When the relation was last seen, if any time was given.
+    pub fn last(&self) -> Option<Ts> {
+        (self.last != NEVER_LAST).then_some(self.last)
     }
 
     /// Bytes flow logs counted on the edge (0 on edges they did not).
@@ -132,9 +145,8 @@ impl Edge {
     /// there is room: a part's flows counted apart may keep other ports than one count would.
     fn absorb(&mut self, o: Edge) {
         self.count += o.count;
-        for t in [o.first, o.last].into_iter().flatten() {
-            self.seen(t);
-        }
+        self.first = self.first.min(o.first);
+        self.last = self.last.max(o.last);
         if let Some(o) = o.traffic {
             let w = self.traffic_mut();
             w.bytes += o.bytes;
@@ -153,10 +165,14 @@ impl Edge {
     }
 
     fn seen(&mut self, t: Ts) {
-        self.first = Some(self.first.map_or(t, |f| f.min(t)));
-        self.last = Some(self.last.map_or(t, |l| l.max(t)));
+        self.first = self.first.min(t);
+        self.last = self.last.max(t);
     }
 }
+
+/// An edge's times before any: later and earlier than every time.
+const NEVER_FIRST: Ts = Ts::MAX;
+const NEVER_LAST: Ts = Ts::MIN;
 
 /// The graph with its lookup tables. Built once from a load; add more with the `add_*` methods.
 #[derive(Default)]
@@ -318,8 +334,8 @@ impl EntityGraph {
             to: self.graph[b].clone(),
             relation: w.relation,
             count: w.count,
-            first: w.first.map(Ts::to_rfc3339),
-            last: w.last.map(Ts::to_rfc3339),
+            first: w.first().map(Ts::to_rfc3339),
+            last: w.last().map(Ts::to_rfc3339),
             bytes: w.bytes(),
         }
     }
