@@ -20,6 +20,8 @@ const MAX_ABS_MILLIS: i64 = 10_000_000_000_000_000;
 impl Ts {
     pub const MIN: Ts = Ts(i64::MIN);
     pub const MAX: Ts = Ts(i64::MAX);
+    /// An hour, in the milliseconds a `Ts` counts.
+    pub const HOUR_MS: i64 = 3_600_000;
 
     pub fn millis(self) -> i64 {
         self.0
@@ -99,7 +101,7 @@ impl Ts {
 
     /// The start of the UTC hour holding this instant.
     pub fn hour_floor(self) -> Ts {
-        Ts(self.0.div_euclid(3_600_000) * 3_600_000)
+        Ts(self.0.div_euclid(Ts::HOUR_MS) * Ts::HOUR_MS)
     }
 }
 

@@ -34,8 +34,6 @@ pub struct Activity {
 /// took 0.4 s on the thread that draws, counted on one core.
 const SHARE: usize = 1 << 16;
 
-const HOUR: i64 = 3_600_000;
-
 /// The counts of some of an entity's rows, by symbol: turned into text once per distinct value.
 #[derive(Default)]
 struct Counts {
@@ -73,7 +71,7 @@ impl Counts {
             }
             // Within the last row's hour, no division.
             match c.hours.last_mut() {
-                Some((h, n)) if (*h..*h + HOUR).contains(&row.time.0) => *n += 1,
+                Some((h, n)) if (*h..*h + Ts::HOUR_MS).contains(&row.time.0) => *n += 1,
                 _ => c.hours.push((row.time.hour_floor().0, 1)),
             }
             // Symbol 0 is the absent field.
@@ -195,12 +193,12 @@ impl Activity {
         let (Some((f, _)), Some((l, _))) = (self.by_hour.first(), self.by_hour.last()) else {
             return Vec::new();
         };
-        let hours = ((l.0 - f.0) / 3_600_000 + 1) as usize;
+        let hours = ((l.0 - f.0) / Ts::HOUR_MS + 1) as usize;
         let skip = hours.saturating_sub(max);
         let mut counts = self.by_hour.iter().peekable();
         (0..hours)
             .map(|h| {
-                let t = f.0 + h as i64 * 3_600_000;
+                let t = f.0 + h as i64 * Ts::HOUR_MS;
                 let n = match counts.peek() {
                     Some((at, n)) if at.0 == t => {
                         counts.next();
