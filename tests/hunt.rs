@@ -161,6 +161,14 @@ fn stratus_detonations_light_up_their_techniques() {
             "privilege-escalation.iam-update-user-login-profile",
             "AWS User Login Profile Was Modified",
         ),
+        (
+            "discovery.ec2-download-user-data",
+            "EC2 User Data Read From Many Instances",
+        ),
+        (
+            "impact.bedrock-invoke-model",
+            "Bedrock Model Access Requested",
+        ),
     ];
     for (technique, title) in expect {
         let file = format!("{FIX}/stratus-red-team/detonation-logs/aws.{technique}.json");
@@ -848,6 +856,382 @@ fn console_login_success_after_failure_from_one_address() {
             login(2, 60, "Success", "192.0.2.1")
         ]
     ));
+}
+
+#[test]
+fn user_data_harvest_counts_distinct_instances_per_principal() {
+    let t = "EC2 User Data Read From Many Instances";
+    let read = |n: usize, secs: i64, instance: &str, user: &str| {
+        event(
+            n,
+            secs,
+            &with(
+                call("ec2", "DescribeInstanceAttribute"),
+                &[
+                    ("requestParameters.attribute", json!("userData")),
+                    ("requestParameters.instanceId", json!(instance)),
+                    ("errorCode", json!("Client.UnauthorizedOperation")),
+                    (
+                        "userIdentity.arn",
+                        json!(format!("arn:aws:iam::111122223333:user/{user}")),
+                    ),
+                ],
+            ),
+        )
+    };
+    let five: Vec<Value> = (0..5)
+        .map(|i| read(i, i as i64 * 60, &format!("i-0{i}"), "mallory"))
+        .collect();
+    let found: Vec<Detection> = detections(&five)
+        .into_iter()
+        .filter(|d| d.title == t)
+        .collect();
+    assert_eq!(found.len(), 1, "refused reads count: {found:?}");
+    assert_eq!(found[0].events.len(), 5);
+    // One instance read again and again (an agent checking its own boot script) is not a harvest.
+    let same: Vec<Value> = (0..8)
+        .map(|i| read(i, i as i64 * 60, "i-0a", "mallory"))
+        .collect();
+    assert!(!fires(t, &same));
+    // Five instances, but by two principals; or over more than thirty minutes.
+    let split: Vec<Value> = (0..5)
+        .map(|i| {
+            let who = if i % 2 == 0 { "mallory" } else { "trent" };
+            read(i, i as i64 * 60, &format!("i-0{i}"), who)
+        })
+        .collect();
+    assert!(!fires(t, &split));
+    let slow: Vec<Value> = (0..5)
+        .map(|i| read(i, i as i64 * 600, &format!("i-0{i}"), "mallory"))
+        .collect();
+    assert!(!fires(t, &slow));
+    // Another attribute is not user data.
+    let other: Vec<Value> = (0..5)
+        .map(|i| {
+            event(
+                i,
+                i as i64,
+                &with(
+                    call("ec2", "DescribeInstanceAttribute"),
+                    &[
+                        ("requestParameters.attribute", json!("instanceType")),
+                        ("requestParameters.instanceId", json!(format!("i-0{i}"))),
+                    ],
+                ),
+            )
+        })
+        .collect();
+    assert!(!fires(t, &other));
+}
+
+#[test]
+fn bedrock_macie_guardduty_mirroring_kms_and_s3_ransom_rules() {
+    for name in [
+        "PutUseCaseForModelAccess",
+        "CreateFoundationModelAgreement",
+        "PutFoundationModelEntitlement",
+    ] {
+        assert!(
+            fires(
+                "Bedrock Model Access Requested",
+                &[event(1, 0, &call("bedrock", name))]
+            ),
+            "{name}"
+        );
+    }
+    for name in ["InvokeModel", "GetFoundationModelAvailability"] {
+        assert!(!fires(
+            "Bedrock Model Access Requested",
+            &[event(1, 0, &call("bedrock", name))]
+        ));
+    }
+    let t = "Bedrock Model Invocation Logging Deleted";
+    assert!(fires(
+        t,
+        &[event(
+            1,
+            0,
+            &call("bedrock", "DeleteModelInvocationLoggingConfiguration")
+        )]
+    ));
+    assert!(!fires(
+        t,
+        &[event(
+            1,
+            0,
+            &call("bedrock", "PutModelInvocationLoggingConfiguration")
+        )]
+    ));
+
+    let t = "Macie Disabled, Paused Or Its Findings Suppressed";
+    let denied = with(
+        call("macie2", "DisableMacie"),
+        &[("errorCode", json!("AccessDeniedException"))],
+    );
+    assert!(
+        fires(t, &[event(1, 0, &denied)]),
+        "a refused attempt counts"
+    );
+    let session = |status: &str| {
+        with(
+            call("macie2", "UpdateMacieSession"),
+            &[("requestParameters.status", json!(status))],
+        )
+    };
+    assert!(fires(t, &[event(1, 0, &session("PAUSED"))]));
+    assert!(!fires(t, &[event(1, 0, &session("ENABLED"))]));
+    let filter = |action: &str| {
+        with(
+            call("macie2", "CreateFindingsFilter"),
+            &[("requestParameters.action", json!(action))],
+        )
+    };
+    assert!(fires(t, &[event(1, 0, &filter("ARCHIVE"))]));
+    assert!(!fires(t, &[event(1, 0, &filter("NOOP"))]));
+    assert!(!fires(t, &[event(1, 0, &call("macie2", "ListFindings"))]));
+
+    let t = "GuardDuty Findings Suppressed Or Addresses Trusted";
+    let filter = |action: &str| {
+        with(
+            call("guardduty", "CreateFilter"),
+            &[("requestParameters.action", json!(action))],
+        )
+    };
+    assert!(fires(t, &[event(1, 0, &filter("ARCHIVE"))]));
+    assert!(!fires(t, &[event(1, 0, &filter("NOOP"))]));
+    assert!(fires(t, &[event(1, 0, &call("guardduty", "CreateIPSet"))]));
+    assert!(!fires(
+        t,
+        &[event(1, 0, &call("guardduty", "CreateThreatIntelSet"))]
+    ));
+
+    let t = "EC2 Traffic Mirror Session Created Or Changed";
+    assert!(fires(
+        t,
+        &[event(1, 0, &call("ec2", "CreateTrafficMirrorSession"))]
+    ));
+    assert!(!fires(
+        t,
+        &[event(1, 0, &call("ec2", "DescribeTrafficMirrorSessions"))]
+    ));
+
+    let t = "KMS Key Scheduled For Deletion Or Disabled";
+    assert!(fires(
+        t,
+        &[event(1, 0, &call("kms", "ScheduleKeyDeletion"))]
+    ));
+    let missing = with(
+        call("kms", "DisableKey"),
+        &[("errorCode", json!("NotFoundException"))],
+    );
+    assert!(!fires(t, &[event(1, 0, &missing)]));
+    assert!(!fires(t, &[event(1, 0, &call("kms", "EnableKey"))]));
+
+    let t = "S3 Objects Written With A Customer-Provided Key";
+    let copy = |sse_c: bool| {
+        let mut c = with(
+            call("s3", "CopyObject"),
+            &[
+                ("requestParameters.bucketName", json!("payroll")),
+                ("requestParameters.key", json!("2024/run.csv")),
+            ],
+        );
+        if sse_c {
+            c.push((
+                "requestParameters.x-amz-server-side-encryption-customer-algorithm",
+                json!("AES256"),
+            ));
+        }
+        c
+    };
+    assert!(fires(t, &[event(1, 0, &copy(true))]));
+    assert!(!fires(t, &[event(1, 0, &copy(false))]));
+}
+
+#[test]
+fn ses_probing_and_enabling_and_lambda_create_then_invoke() {
+    let t = "SES Sending Capacity Probed By One Principal";
+    let ses = |n: usize, secs: i64, name: &str| event(n, secs, &call("ses", name));
+    assert!(fires(
+        t,
+        &[
+            ses(1, 0, "GetSendQuota"),
+            ses(2, 30, "GetAccountSendingEnabled"),
+            ses(3, 60, "ListIdentities"),
+        ]
+    ));
+    assert!(!fires(
+        t,
+        &[
+            ses(1, 0, "GetSendQuota"),
+            ses(2, 30, "GetSendQuota"),
+            ses(3, 60, "ListIdentities"),
+        ]
+    ));
+
+    let t = "SES Sending Enabled And A Sender Verified By One Principal";
+    let enable = |n: usize, secs: i64, on: bool| {
+        event(
+            n,
+            secs,
+            &with(
+                call("ses", "PutAccountSendingAttributes"),
+                &[("requestParameters.sendingEnabled", json!(on))],
+            ),
+        )
+    };
+    let verify = |n: usize, secs: i64| {
+        event(
+            n,
+            secs,
+            &with(
+                call("ses", "CreateEmailIdentity"),
+                &[(
+                    "requestParameters.emailIdentity",
+                    json!("billing@example.com"),
+                )],
+            ),
+        )
+    };
+    // Either order.
+    assert!(fires(t, &[enable(1, 0, true), verify(2, 60)]));
+    assert!(fires(t, &[verify(1, 0), enable(2, 60, true)]));
+    assert!(!fires(t, &[enable(1, 0, false), verify(2, 60)]));
+    assert!(!fires(t, &[enable(1, 0, true), verify(2, 7200)]));
+
+    let t = "Lambda Function Created Then Invoked By One Principal";
+    let create = event(1, 0, &call("lambda", "CreateFunction20150331"));
+    let invoke = event(
+        2,
+        120,
+        &with(
+            call("lambda", "Invoke"),
+            &[("eventCategory", json!("Data"))],
+        ),
+    );
+    assert!(fires(t, &[create.clone(), invoke.clone()]));
+    let invoke_first = event(
+        1,
+        0,
+        &with(
+            call("lambda", "Invoke"),
+            &[("eventCategory", json!("Data"))],
+        ),
+    );
+    let create_after = event(2, 120, &call("lambda", "CreateFunction20150331"));
+    assert!(!fires(t, &[invoke_first, create_after]));
+}
+
+/// Panther's labelled rule tests (third-party events, each with its expected outcome), where
+/// Panther's rule means what one of vigil's means: vigil fires on the events Panther calls true
+/// positives and on none it calls negatives.
+#[test]
+fn panther_labelled_events_agree_where_the_rules_mean_the_same() {
+    let cases: [(&str, &str, &[&str]); 4] = [
+        (
+            "AWS.KMS.CustomerManagedKeyLoss",
+            "KMS Key Scheduled For Deletion Or Disabled",
+            &[],
+        ),
+        (
+            "AWS.S3.CopyObjectWithClientSideEncryption",
+            "S3 Objects Written With A Customer-Provided Key",
+            &[],
+        ),
+        (
+            "AWS.Bedrock.DeleteModelInvocationLoggingConfiguration",
+            "Bedrock Model Invocation Logging Deleted",
+            &[],
+        ),
+        // Panther's rule fires on every mirroring call; vigil's on the session alone.
+        (
+            "AWS.EC2.Traffic.Mirroring",
+            "EC2 Traffic Mirror Session Created Or Changed",
+            &["CreateTrafficMirrorSession", "ModifyTrafficMirrorSession"],
+        ),
+    ];
+    let text = std::fs::read_to_string(format!(
+        "{FIX}/panther-analysis/cloudtrail_rule_tests.jsonl"
+    ))
+    .unwrap();
+    for (rule, title, names) in cases {
+        let mut seen = (0, 0);
+        for line in text.lines() {
+            let test: Value = serde_json::from_str(line).unwrap();
+            if test["rule_id"] != rule {
+                continue;
+            }
+            let mut log = test["log"].clone();
+            let name = log["eventName"].as_str().unwrap_or_default().to_string();
+            let expected = test["expected_result"].as_bool().unwrap();
+            if expected && !names.is_empty() && !names.contains(&name.as_str()) {
+                continue;
+            }
+            // Some of Panther's stubs carry no time; every real record has one.
+            if log.get("eventTime").is_none() {
+                log["eventTime"] = json!("2024-05-01T00:00:00Z");
+            }
+            let fired = fires(title, &[log]);
+            assert_eq!(fired, expected, "{rule} `{}`: {name}", test["test_name"]);
+            if expected {
+                seen.0 += 1;
+            } else {
+                seen.1 += 1;
+            }
+        }
+        assert!(seen.0 > 0 && seen.1 > 0, "{rule}: {seen:?}");
+    }
+}
+
+/// A record with no usable time is reported, as the ingest reports it, and not hunted; one
+/// with Panther's normalised time only is hunted at that time.
+#[test]
+fn a_record_without_a_time_is_reported_not_dropped() {
+    let stop = |n: usize| event(n, 0, &call("cloudtrail", "StopLogging"));
+    let mut none = stop(1);
+    none.as_object_mut().unwrap().remove("eventTime");
+    let mut impossible = stop(2);
+    impossible["eventTime"] = json!("2024-02-30T00:00:00Z");
+    let mut panther = stop(3);
+    panther.as_object_mut().unwrap().remove("eventTime");
+    panther["p_event_time"] = json!("2024-05-01 10:00:00.000");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trail.json");
+    std::fs::write(
+        &path,
+        json!({ "Records": [none, impossible, panther, stop(4)] }).to_string(),
+    )
+    .unwrap();
+    let hunter = Hunter::new(&RuleSet::bundled());
+    let m = hunter.scan(&[path], Window::all()).unwrap();
+    let res = hunter.correlate(m);
+    let mut reasons: Vec<(Option<u64>, String)> = res
+        .errors
+        .iter()
+        .map(|e| (e.index, e.reason.clone()))
+        .collect();
+    reasons.sort();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert_eq!(reasons[0].0, Some(0));
+    assert!(reasons[0].1.contains("no usable eventTime"), "{reasons:?}");
+    assert_eq!(reasons[1].0, Some(1));
+    assert!(reasons[1].1.contains("2024-02-30"), "{reasons:?}");
+    let stopped: Vec<&str> = res
+        .detections
+        .iter()
+        .filter(|d| d.title == "AWS CloudTrail Important Change")
+        .flat_map(|d| d.events.iter().map(|e| &e[e.len() - 1..]))
+        .collect();
+    assert_eq!(stopped, ["3", "4"], "{:?}", res.detections);
+    let at = res
+        .detections
+        .iter()
+        .find(|d| d.events.iter().any(|e| e.ends_with("000000000003")))
+        .unwrap();
+    assert_eq!(
+        at.first,
+        vigil::model::Ts::parse("2024-05-01T10:00:00Z").unwrap()
+    );
 }
 
 /// A team's rule directory: a broken rule is reported with its file and line before the hunt,

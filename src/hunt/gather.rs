@@ -8,6 +8,7 @@ use super::gate::gate_values;
 use super::insight::{InsightEvent, InsightRecord};
 use super::record::Record;
 use super::run::Hunter;
+use crate::ingest::cloudtrail::record_time_of;
 use crate::ingest::walk::{Kind, Rec, Sink};
 use crate::ingest::{self, IngestError, flow};
 use crate::model::arn::classify_identifier;
@@ -364,8 +365,25 @@ impl Sink for HuntSink<'_> {
             self.refuse(path, &rec);
             return;
         };
-        let Some(time) = record.top_str("eventTime").and_then(|t| Ts::parse(&t)) else {
-            return;
+        // A plain `eventTime` read at once; anything else (absent, Panther's `p_event_time`, an
+        // epoch number, an impossible date) as the ingest reads it, and refused as it refuses it.
+        let plain = record.top_str("eventTime").and_then(|t| Ts::parse(&t));
+        let time = match plain {
+            Some(t) => t,
+            None => {
+                match record_time_of(record.top_raw("eventTime"), record.top_raw("p_event_time")) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        self.out.errors.push(IngestError::record(
+                            path,
+                            rec.line,
+                            rec.index,
+                            e.to_string(),
+                        ));
+                        return;
+                    }
+                }
+            }
         };
         // The window first: no rule runs on an event outside it.
         if !self.window.contains(time) {

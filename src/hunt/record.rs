@@ -206,6 +206,11 @@ impl<'a> Record<'a> {
         self.top(key)?.text().cloned()
     }
 
+    /// A top-level field's JSON text as written.
+    pub fn top_raw(&self, key: &str) -> Option<&'a str> {
+        self.top(key).map(|t| t.raw)
+    }
+
     fn full(&self) -> &JsonEvent<'static> {
         self.full.get_or_init(|| {
             let mut v: Value = serde_json::from_str(self.text).unwrap_or(Value::Null);

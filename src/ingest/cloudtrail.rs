@@ -9,7 +9,7 @@ use super::lenient;
 use crate::model::arn;
 use crate::model::entity::{self, EntityId, EntityKind};
 use crate::model::time::{BadTime, TimeField};
-use crate::model::{Origin, RawRef, StartedSession, TrailEvent, content_hash};
+use crate::model::{Origin, RawRef, StartedSession, TrailEvent, Ts, content_hash};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
@@ -220,6 +220,34 @@ pub enum EventError {
     BadTime(#[from] BadTime),
 }
 
+/// A record's time: its `eventTime`, else Panther's normalised copy. An impossible `eventTime`
+/// refuses the record rather than falling back to `p_event_time`: the record says when it
+/// happened, and what it says is false.
+pub(crate) fn record_time(
+    event_time: &TimeField,
+    p_event_time: &TimeField,
+) -> Result<Ts, EventError> {
+    match event_time.checked("eventTime")? {
+        Some(t) => Ok(t),
+        None => p_event_time
+            .checked("p_event_time")?
+            .ok_or(EventError::NoTime),
+    }
+}
+
+/// [`record_time`] from the two fields' JSON text as written (absent: `None`), for readers that
+/// do not parse the whole record.
+pub(crate) fn record_time_of(
+    event_time: Option<&str>,
+    p_event_time: Option<&str>,
+) -> Result<Ts, EventError> {
+    let field = |raw: Option<&str>| {
+        raw.map_or(Ok(TimeField::Absent), serde_json::from_str::<TimeField>)
+            .unwrap_or(TimeField::Absent)
+    };
+    record_time(&field(event_time), &field(p_event_time))
+}
+
 impl WireEvent<'_> {
     pub(crate) fn into_event(
         self,
@@ -227,15 +255,7 @@ impl WireEvent<'_> {
         raw_ref: RawRef,
         origin: Origin,
     ) -> Result<TrailEvent, EventError> {
-        // An impossible eventTime refuses the record rather than falling back to p_event_time:
-        // the record says when it happened, and what it says is false.
-        let time = match self.event_time.checked("eventTime")? {
-            Some(t) => t,
-            None => self
-                .p_event_time
-                .checked("p_event_time")?
-                .ok_or(EventError::NoTime)?,
-        };
+        let time = record_time(&self.event_time, &self.p_event_time)?;
         let mut entities: Vec<EntityId> = Vec::with_capacity(12);
         let mut targets = self.named_targets();
 
