@@ -1046,6 +1046,58 @@ fn bedrock_macie_guardduty_mirroring_kms_and_s3_ransom_rules() {
     };
     assert!(fires(t, &[event(1, 0, &copy(true))]));
     assert!(!fires(t, &[event(1, 0, &copy(false))]));
+
+    let t = "AWS Quarantined An Exposed Access Key";
+    let attach = |arn: &str| {
+        with(
+            call("iam", "AttachUserPolicy"),
+            &[
+                ("requestParameters.userName", json!("ci-deploy")),
+                ("requestParameters.policyArn", json!(arn)),
+            ],
+        )
+    };
+    assert!(fires(
+        t,
+        &[event(
+            1,
+            0,
+            &attach("arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3")
+        )]
+    ));
+    assert!(!fires(
+        t,
+        &[event(
+            1,
+            0,
+            &attach("arn:aws:iam::aws:policy/ReadOnlyAccess")
+        )]
+    ));
+    let inline = |name: &str| {
+        with(
+            call("iam", "PutUserPolicy"),
+            &[("requestParameters.policyName", json!(name))],
+        )
+    };
+    assert!(fires(
+        t,
+        &[event(
+            1,
+            0,
+            &inline("AWSExposedCredentialPolicy_DO_NOT_REMOVE")
+        )]
+    ));
+    assert!(!fires(t, &[event(1, 0, &inline("deny-all"))]));
+
+    let t = "S3 Block Public Access Removed";
+    assert!(fires(
+        t,
+        &[event(1, 0, &call("s3", "DeleteBucketPublicAccessBlock"))]
+    ));
+    assert!(!fires(
+        t,
+        &[event(1, 0, &call("s3", "PutBucketPublicAccessBlock"))]
+    ));
 }
 
 #[test]
@@ -1127,7 +1179,22 @@ fn ses_probing_and_enabling_and_lambda_create_then_invoke() {
 /// positives and on none it calls negatives.
 #[test]
 fn panther_labelled_events_agree_where_the_rules_mean_the_same() {
-    let cases: [(&str, &str, &[&str]); 4] = [
+    let cases: [(&str, &str, &[&str]); 7] = [
+        (
+            "AWS.IAM.AccessKeyCompromised",
+            "AWS Quarantined An Exposed Access Key",
+            &[],
+        ),
+        (
+            "AWS.CloudTrail.IAMCompromisedKeyQuarantine",
+            "AWS Quarantined An Exposed Access Key",
+            &[],
+        ),
+        (
+            "AWS.S3.DeletePublicAccessBlock",
+            "S3 Block Public Access Removed",
+            &[],
+        ),
         (
             "AWS.KMS.CustomerManagedKeyLoss",
             "KMS Key Scheduled For Deletion Or Disabled",
