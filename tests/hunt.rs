@@ -880,7 +880,7 @@ fn user_data_harvest_counts_distinct_instances_per_principal() {
         )
     };
     let five: Vec<Value> = (0..5)
-        .map(|i| read(i, i as i64 * 60, &format!("i-0{i}"), "mallory"))
+        .map(|i| read(i, i as i64 * 60, &format!("i-0{i:016x}"), "mallory"))
         .collect();
     let found: Vec<Detection> = detections(&five)
         .into_iter()
@@ -888,6 +888,13 @@ fn user_data_harvest_counts_distinct_instances_per_principal() {
         .collect();
     assert_eq!(found.len(), 1, "refused reads count: {found:?}");
     assert_eq!(found[0].events.len(), 5);
+    // The instances whose user data was read are the detection's targets, with the reader.
+    let named: Vec<String> = found[0].entities.iter().map(|e| e.to_string()).collect();
+    for i in 0..5 {
+        let want = format!("instance:i-0{i:016x}");
+        assert!(named.contains(&want), "{want}: {named:?}");
+    }
+    assert!(named.contains(&"user:arn:aws:iam::111122223333:user/mallory".to_string()));
     // One instance read again and again (an agent checking its own boot script) is not a harvest.
     let same: Vec<Value> = (0..8)
         .map(|i| read(i, i as i64 * 60, "i-0a", "mallory"))

@@ -4,7 +4,7 @@
 //! principal, a correlation's by group and burst (every event of the group from its first
 //! firing's window to a timespan after its last).
 
-use super::gather::{BaseEvent, Matches, Strings, cheap_entities, cheap_region};
+use super::gather::{BaseEvent, Matches, Strings, cheap_entities, cheap_region, read_entities};
 use super::insight::insight_detections;
 use super::rules::rule_key;
 use super::run::{HuntResult, Hunter};
@@ -128,7 +128,12 @@ impl Hunter {
             let entities: BTreeSet<EntityId> = ep
                 .events
                 .iter()
-                .flat_map(|x| cheap_entities(&base[*x].fields, &strings))
+                .flat_map(|x| {
+                    let fields = &base[*x].fields;
+                    cheap_entities(fields, &strings)
+                        .into_iter()
+                        .chain(read_entities(fields, &strings))
+                })
                 .collect();
             let regions: BTreeSet<&str> = ep
                 .events

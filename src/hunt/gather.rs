@@ -80,6 +80,18 @@ pub(super) fn cheap_entities(fields: &[Option<u32>], strings: &Strings) -> Vec<E
     out
 }
 
+/// The entities named by the fields a base event was read for besides [`CHEAP_FIELDS`] (the
+/// correlations' group-by and counted fields): the instances whose user data was read, the roles
+/// a chain assumed. A value that names no entity (an API name, a count) names none.
+pub(super) fn read_entities<'s>(
+    fields: &'s [Option<u32>],
+    strings: &'s Strings,
+) -> impl Iterator<Item = EntityId> + 's {
+    (CHEAP_FIELDS.len()..fields.len())
+        .filter_map(|i| field(fields, i, strings))
+        .filter_map(classify_identifier)
+}
+
 /// A plain rule's matches by one principal: their entities from the full parse, and the
 /// cheap fields' values seen (symbols, made entities at the end: most matches repeat them).
 #[derive(Default)]
