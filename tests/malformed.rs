@@ -85,12 +85,25 @@ fn wrong_types_are_located_per_record() {
     let bad_name = GOOD
         .replace("\"ListBuckets\"", "[1,2]")
         .replace("good", "badname");
+    let bad_identity = GOOD
+        .replace(
+            "\"eventVersion\"",
+            "\"userIdentity\":\"alice\",\"eventVersion\"",
+        )
+        .replace("good", "badidentity");
     let ok = GOOD.replace("good", "fine");
-    let text = format!(r#"{{"Records":[{ok},{bad_time},{bad_name}]}}"#);
+    let text = format!(r#"{{"Records":[{ok},{bad_time},{bad_name},{bad_identity}]}}"#);
     let l = load_one("types.json", text.as_bytes());
     assert!(l.events.iter().any(|e| e.event_id == "fine"));
     let idx: Vec<Option<u64>> = l.errors.iter().map(|e| e.index).collect();
-    assert_eq!(idx, vec![Some(1), Some(2)], "{:?}", l.errors);
+    assert_eq!(idx, vec![Some(1), Some(2), Some(3)], "{:?}", l.errors);
+    assert!(
+        l.errors[2]
+            .reason
+            .starts_with("invalid CloudTrail record: invalid type: string \"alice\""),
+        "{}",
+        l.errors[2]
+    );
     let findings = r#"[{"id":"x","type":"T","severity":{"high":true},"service":"nope"}]"#;
     let l = load_one("finding-types.json", findings.as_bytes());
     assert_eq!(l.errors.len(), 1);
