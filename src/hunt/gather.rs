@@ -81,8 +81,8 @@ pub(super) fn cheap_entities(fields: &[Option<u32>], strings: &Strings) -> Vec<E
 }
 
 /// The entities named by the fields a base event was read for besides [`CHEAP_FIELDS`] (the
-/// correlations' group-by and counted fields): the instances whose user data was read, the roles
-/// a chain assumed. A value that names no entity (an API name, a count) names none.
+/// correlations' group-by and counted fields): the instances whose user data was read. A value
+/// that names no entity (an API name, a count) names none.
 pub(super) fn read_entities<'s>(
     fields: &'s [Option<u32>],
     strings: &'s Strings,

@@ -236,7 +236,8 @@ pub(crate) fn record_time(
 }
 
 /// [`record_time`] from the two fields' JSON text as written (absent: `None`), for readers that
-/// do not parse the whole record.
+/// do not parse the whole record. The texts come from a record already checked as JSON, so one
+/// that does not read is taken as absent rather than reported twice.
 pub(crate) fn record_time_of(
     event_time: Option<&str>,
     p_event_time: Option<&str>,
