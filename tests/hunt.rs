@@ -1159,26 +1159,20 @@ fn ses_probing_and_enabling_and_lambda_create_then_invoke() {
     assert!(!fires(t, &[enable(1, 0, true), verify(2, 7200)]));
 
     let t = "Lambda Function Created Then Invoked By One Principal";
-    let create = event(1, 0, &call("lambda", "CreateFunction20150331"));
-    let invoke = event(
-        2,
-        120,
-        &with(
-            call("lambda", "Invoke"),
-            &[("eventCategory", json!("Data"))],
-        ),
-    );
-    assert!(fires(t, &[create.clone(), invoke.clone()]));
-    let invoke_first = event(
-        1,
-        0,
-        &with(
-            call("lambda", "Invoke"),
-            &[("eventCategory", json!("Data"))],
-        ),
-    );
-    let create_after = event(2, 120, &call("lambda", "CreateFunction20150331"));
-    assert!(!fires(t, &[invoke_first, create_after]));
+    let create = |n: usize, secs: i64| event(n, secs, &call("lambda", "CreateFunction20150331"));
+    // Invocations are data events.
+    let invoke = |n: usize, secs: i64| {
+        event(
+            n,
+            secs,
+            &with(
+                call("lambda", "Invoke"),
+                &[("eventCategory", json!("Data"))],
+            ),
+        )
+    };
+    assert!(fires(t, &[create(1, 0), invoke(2, 120)]));
+    assert!(!fires(t, &[invoke(1, 0), create(2, 120)]));
 }
 
 /// Panther's labelled rule tests (third-party events, each with its expected outcome), where
