@@ -1794,11 +1794,24 @@ detection:
     keywords: [needle-value]
     condition: keywords
 level: low
+---
+title: Mallory From The Documentation Range
+id: 7a1e3c52-8d3f-4c8e-9f1a-1b2c3d4e5f04
+logsource: {product: aws, service: cloudtrail}
+detection:
+    sel:
+        userIdentity.arn|endswith: /mallory
+        sourceIPAddress|startswith: '203.0.113.'
+    condition: sel
+level: low
 "#;
     let mut set = RuleSet::default();
     set.add("team.yml", rules);
     let hunter = Hunter::new(&set);
     assert!(hunter.errors.is_empty(), "{:?}", hunter.errors);
+    // The agent rule and the address rule select no call but read named fields: each is
+    // remembered by its fields' values, so repeated values below must answer as the first did.
+    assert_eq!(hunter.keyed_rules, 2);
     let ua = |n, name: &str, agent: &str, more: &[(&'static str, Value)]| {
         event(
             n,
@@ -1821,6 +1834,28 @@ level: low
             &[("requestParameters.name", json!("needle-value"))],
         ),
         ua(6, "X", "boto3", &[]),
+        // The same agents again, with other calls and fields.
+        ua(
+            7,
+            "Z",
+            "aws-cli/2 kali",
+            &[("errorCode", json!("AccessDenied"))],
+        ),
+        ua(
+            8,
+            "Z",
+            "boto3",
+            &[("sourceIPAddress", json!("203.0.113.9"))],
+        ),
+        ua(9, "X", "kali", &[("sourceIPAddress", json!("203.0.113.9"))]),
+        // An object where the agent should be: read on the spot, never remembered.
+        ua(10, "Z", "boto3", &[("userAgent", json!({"name": "kali"}))]),
+        ua(
+            11,
+            "Z",
+            "boto3",
+            &[("sourceIPAddress", json!("198.51.100.9"))],
+        ),
     ];
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("trail.json");
@@ -1831,14 +1866,26 @@ level: low
         let mut ids: Vec<String> = found
             .iter()
             .filter(|d| d.title == title)
-            .flat_map(|d| d.events.iter().map(|e| e[e.len() - 1..].to_string()))
+            .flat_map(|d| {
+                d.events.iter().map(|e| {
+                    e.rsplit('-')
+                        .next()
+                        .unwrap()
+                        .trim_start_matches('0')
+                        .to_string()
+                })
+            })
             .collect();
-        ids.sort();
+        ids.sort_by_key(|n| n.parse::<u32>().unwrap());
         ids
     };
-    assert_eq!(events_of("Called X"), ["1", "2", "5", "6"]);
-    assert_eq!(events_of("Pentest Agent"), ["1", "3"]);
+    assert_eq!(events_of("Called X"), ["1", "2", "5", "6", "9"]);
+    assert_eq!(events_of("Pentest Agent"), ["1", "3", "7", "9"]);
     assert_eq!(events_of("Keyword"), ["5"]);
+    assert_eq!(
+        events_of("Mallory From The Documentation Range"),
+        ["8", "9"]
+    );
 }
 
 /// A malformed record in a hunted trail is reported with its place and costs only itself:

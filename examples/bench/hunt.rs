@@ -24,10 +24,11 @@ pub fn run(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
     let hits = scan(&paths, &target, window)?;
     let pivot_s = t.elapsed().as_secs_f64();
     let hunter = Hunter::new(&RuleSet::bundled());
-    let (rules, remembered, gated, correlations) = (
+    let (rules, remembered, gated, keyed, correlations) = (
         hunter.rules,
         hunter.remembered,
         hunter.gated,
+        hunter.keyed_rules,
         hunter.correlations,
     );
     let t = Instant::now();
@@ -48,7 +49,7 @@ pub fn run(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
         res.records
     );
     println!(
-        "rules: {rules}, of which {remembered} remembered by what was called and {gated} gated by it; {correlations} correlations"
+        "rules: {rules}, of which {remembered} remembered by what was called, {gated} gated by it and {keyed} remembered by the fields they read; {correlations} correlations"
     );
     println!(
         "HUNT hunt_s={hunt_s:.2} pivot_s={pivot_s:.2} ratio={:.2}",

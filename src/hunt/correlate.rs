@@ -238,14 +238,25 @@ impl Hunter {
             } else {
                 shares
             };
-            let mut parts: Vec<Vec<usize>> = vec![Vec::new(); shares];
+            let mut groups: HashMap<Vec<Option<u32>>, Vec<usize>> = HashMap::default();
             for (i, e) in base.iter().enumerate() {
-                if e.rules & shape.mask == 0 {
+                if e.rules & shape.mask != 0 {
+                    groups.entry(shape.key_of(e)).or_default().push(i);
+                }
+            }
+            let mut parts: Vec<Vec<usize>> = vec![Vec::new(); shares];
+            for (key, events) in groups {
+                if !shape.may_fire(&events, base) {
                     continue;
                 }
-                let share =
-                    (rustc_hash::FxBuildHasher.hash_one(shape.key_of(e)) % shares as u64) as usize;
-                parts[share].push(i);
+                let share = (rustc_hash::FxBuildHasher.hash_one(key) % shares as u64) as usize;
+                if let Some(part) = parts.get_mut(share) {
+                    part.extend(events);
+                }
+            }
+            // Each engine is fed in time order (base events are).
+            for part in &mut parts {
+                part.sort_unstable();
             }
             jobs.extend(parts.into_iter().filter(|p| !p.is_empty()).map(|p| (c, p)));
         }
@@ -387,6 +398,9 @@ pub(super) struct Shape {
     /// Each group-by field: its name and where a base event has it.
     pub(super) group: Vec<(String, GroupField)>,
     pub(super) span_ms: i64,
+    /// Base-rule matches a group needs within the timespan to fire (0: unknown; see
+    /// `run::least_matches`).
+    pub(super) least: u64,
 }
 
 /// Where a base event has a group-by field (in `fields`): one place, or, for an alias, one per
@@ -411,6 +425,40 @@ impl Shape {
                 e.fields.get(f).copied().flatten()
             })
             .collect()
+    }
+
+    /// Whether a group whose base events are `events` (indexes into `base`, in time order)
+    /// can fire at all: some timespan (whole seconds, as the engine counts) holds the matches
+    /// it needs. Groups are independent, so leaving out one that cannot fire changes no
+    /// other's firings — and most principals of a busy day never come near a threshold.
+    fn may_fire(&self, events: &[usize], base: &[BaseEvent]) -> bool {
+        if self.least <= 1 {
+            return true;
+        }
+        // What the engine is given: the second, and a match per base rule the event matched.
+        let at = |i: usize| {
+            base.get(i).map_or((0, 0), |e| {
+                let second = e.time.millis().div_euclid(1000).clamp(0, i64::MAX / 2);
+                (second, u64::from((e.rules & self.mask).count_ones()))
+            })
+        };
+        let span = self.span_ms / 1000;
+        let (mut from, mut inside) = (0, 0u64);
+        for (to, &i) in events.iter().enumerate() {
+            let (second, n) = at(i);
+            inside += n;
+            while let Some(&j) = events.get(from)
+                && from < to
+                && at(j).0 < second - span
+            {
+                inside -= at(j).1;
+                from += 1;
+            }
+            if inside >= self.least {
+                return true;
+            }
+        }
+        false
     }
 
     /// A firing's group (the engine names only the fields it had) as symbols.
@@ -455,5 +503,60 @@ fn header(r: &EvaluationResult) -> Header {
             .filter(|t| t.starts_with("attack."))
             .cloned()
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::event_id::EventId;
+
+    /// Base events at these seconds, each matching the rules `bits`.
+    fn events(at: &[(i64, u128)]) -> Vec<BaseEvent> {
+        at.iter()
+            .enumerate()
+            .map(|(n, (secs, bits))| BaseEvent {
+                time: Ts(1_714_560_000_000 + secs * 1000 + 999),
+                event_id: EventId::new(&format!("e{n}")),
+                rules: *bits,
+                fields: Box::new([]),
+            })
+            .collect()
+    }
+
+    fn shape(least: u64, span_secs: i64) -> Shape {
+        Shape {
+            mask: 0b11,
+            group: Vec::new(),
+            span_ms: span_secs * 1000,
+            least,
+        }
+    }
+
+    fn may_fire(s: &Shape, base: &[BaseEvent]) -> bool {
+        let all: Vec<usize> = (0..base.len()).collect();
+        s.may_fire(&all, base)
+    }
+
+    #[test]
+    fn a_group_may_fire_only_with_enough_matches_within_one_timespan() {
+        let three = shape(3, 600);
+        // Three within ten minutes, the last exactly a timespan after the first (the engine
+        // keeps what is not older than the timespan, in whole seconds).
+        assert!(may_fire(&three, &events(&[(0, 1), (300, 1), (600, 1)])));
+        assert!(!may_fire(&three, &events(&[(0, 1), (300, 1), (601, 1)])));
+        // The window slides: the first is gone, three later ones are close enough.
+        assert!(may_fire(
+            &three,
+            &events(&[(0, 1), (700, 1), (800, 1), (900, 1)])
+        ));
+        assert!(!may_fire(&three, &events(&[(0, 1), (1, 1)])));
+        // An event that matched two base rules is given to the engine twice; a rule outside
+        // the correlation is not.
+        assert!(may_fire(&three, &events(&[(0, 0b11), (60, 1)])));
+        assert!(!may_fire(&three, &events(&[(0, 0b101), (60, 1)])));
+        // No bound known: every group goes to the engine.
+        assert!(may_fire(&shape(0, 600), &events(&[(0, 1)])));
+        assert!(may_fire(&shape(1, 600), &events(&[(0, 1)])));
     }
 }

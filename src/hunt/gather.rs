@@ -227,80 +227,92 @@ pub(super) struct HuntSink<'h> {
     /// were shared among cores.
     pub(super) parsed: HashMap<(u16, u32), usize>,
     pub(super) parsed_by_rule: HashMap<u16, usize>,
-    /// The remembered rules' matches by their fields' values (see `Hunter::memo`).
+    /// The remembered rules' matches, and whether a gated rule may match, by the values of the
+    /// fields they read (see `Hunter::memo`).
     pub(super) memo: Memo,
-    /// Whether a gated rule may match, by the values of the fields gates test (see
-    /// `Hunter::gated`).
-    pub(super) gates: GateMemo,
+    /// Each keyed group's matches by the values of the fields its rules read (see
+    /// `Hunter::keyed`), in the same order.
+    pub(super) keyed: Vec<Memo>,
 }
 
-/// Whether any gate admits a record, by its [`super::gate::GATE_FIELDS`]' values, encoded.
-#[derive(Default)]
-pub(super) struct GateMemo {
-    seen: HashMap<Box<[u8]>, bool>,
-    key: Vec<u8>,
-}
-
-/// The remembered rules' matches by the values of the fields they read, encoded.
+/// Rule outcomes by the values of the fields the rules read, encoded: the rules' numbers that
+/// matched, and (for the remembered rules) whether any gate admits such a record.
 #[derive(Default)]
 pub(super) struct Memo {
-    seen: HashMap<Box<[u8]>, Box<[u16]>>,
+    seen: HashMap<Box<[u8]>, Outcome>,
     key: Vec<u8>,
 }
+
+/// The rules' numbers that matched, and the flag remembered with them.
+type Outcome = (Box<[u16]>, bool);
 
 /// Combinations remembered per file at most (a hostile file of unique values costs memory
 /// once, not without bound).
 const MEMO_MAX: usize = 50_000;
 
-impl HuntSink<'_> {
-    /// The numbers of the remembered rules that match `record`, into `out`: evaluated once per
-    /// combination of their fields' values.
-    fn memo_matches(&mut self, record: &Record<'_>, out: &mut Vec<u16>) {
-        let h = self.hunter;
-        if h.memo.rule_count() == 0 {
-            return;
-        }
-        let key = &mut self.memo.key;
-        key.clear();
-        let keyed = h
-            .memo_fields
+impl Memo {
+    /// The outcome for `record` by its values of `fields`: the matching rules' numbers into
+    /// `out` and the flag `eval` returns, `eval` (which pushes the numbers itself) run only the
+    /// first time a combination is seen. A record with an object or a list where a value was
+    /// expected is evaluated on the spot, not remembered.
+    fn recall(
+        &mut self,
+        fields: &[impl AsRef<str>],
+        record: &Record<'_>,
+        out: &mut Vec<u16>,
+        eval: impl FnOnce(&mut Vec<u16>) -> bool,
+    ) -> bool {
+        self.key.clear();
+        let keyed = fields
             .iter()
-            .all(|f| push_key(key, record.get_field(f).as_ref()));
-        if keyed && let Some(hit) = self.memo.seen.get(&self.memo.key[..]) {
-            out.extend_from_slice(hit);
-            return;
+            .all(|f| push_key(&mut self.key, record.get_field(f.as_ref()).as_ref()));
+        if keyed && let Some((rules, flag)) = self.seen.get(&self.key[..]) {
+            out.extend_from_slice(rules);
+            return *flag;
         }
         let start = out.len();
-        self.take(h.memo.evaluate(record), out);
-        if keyed && self.memo.seen.len() < MEMO_MAX {
-            let key = self.memo.key.as_slice().into();
-            self.memo.seen.insert(key, out[start..].into());
+        let flag = eval(out);
+        if keyed && self.seen.len() < MEMO_MAX {
+            let rules = out.get(start..).unwrap_or_default().into();
+            self.seen.insert(self.key.as_slice().into(), (rules, flag));
         }
+        flag
     }
+}
 
-    /// Whether any gated rule may match `record`: decided once per combination of the values
-    /// gates test (an object or a list there is decided on the spot).
-    fn gate_open(&mut self, record: &Record<'_>) -> bool {
+impl HuntSink<'_> {
+    /// The numbers of the remembered rules that match `record`, into `out`, and whether any
+    /// gated rule may match it: both decided once per combination of the values of what was
+    /// called and how it ended (`Hunter::memo_fields`, which hold the gates' fields).
+    fn memo_matches(&mut self, record: &Record<'_>, out: &mut Vec<u16>) -> bool {
         let h = self.hunter;
-        if h.gates.is_empty() {
+        if h.memo.rule_count() == 0 && h.gates.is_empty() {
             return false;
         }
-        let values = gate_values(record);
-        let key = &mut self.gates.key;
-        key.clear();
-        if !values.iter().all(|v| push_key(key, v.as_ref())) {
-            return h.gates.iter().any(|g| g.admits(&values));
+        let templates = &mut self.out.templates;
+        self.memo.recall(&h.memo_fields, record, out, |out| {
+            if h.memo.rule_count() > 0 {
+                take(h, templates, h.memo.evaluate(record), out);
+            }
+            let values = gate_values(record);
+            h.gates.iter().any(|g| g.admits(&values))
+        })
+    }
+
+    /// The numbers of the keyed groups' rules that match `record`, into `out`: each group
+    /// evaluated once per combination of the values of the fields its rules read.
+    fn keyed_matches(&mut self, record: &Record<'_>, out: &mut Vec<u16>) {
+        let h = self.hunter;
+        if self.keyed.len() < h.keyed.len() {
+            self.keyed.resize_with(h.keyed.len(), Memo::default);
         }
-        if let Some(open) = self.gates.seen.get(&self.gates.key[..]) {
-            return *open;
+        let templates = &mut self.out.templates;
+        for (group, memo) in h.keyed.iter().zip(self.keyed.iter_mut()) {
+            memo.recall(&group.fields, record, out, |out| {
+                take(h, templates, group.engine.evaluate(record), out);
+                false
+            });
         }
-        let open = h.gates.iter().any(|g| g.admits(&values));
-        if self.gates.seen.len() < MEMO_MAX {
-            self.gates
-                .seen
-                .insert(self.gates.key.as_slice().into(), open);
-        }
-        open
     }
 
     /// Reports `rec`, which is not a JSON object, with serde_json's word for what is wrong.
@@ -316,14 +328,19 @@ impl HuntSink<'_> {
             format!("invalid CloudTrail record: {why}"),
         ));
     }
+}
 
-    /// The rule numbers of `results` into `out`, each rule's first result kept as its template.
-    fn take(&mut self, results: Vec<EvaluationResult>, out: &mut Vec<u16>) {
-        for r in results {
-            if let Some(n) = self.hunter.number_of(&r) {
-                out.push(n);
-                self.out.templates.entry(n).or_insert(r);
-            }
+/// The rule numbers of `results` into `out`, each rule's first result kept as its template.
+fn take(
+    h: &Hunter,
+    templates: &mut HashMap<u16, EvaluationResult>,
+    results: Vec<EvaluationResult>,
+    out: &mut Vec<u16>,
+) {
+    for r in results {
+        if let Some(n) = h.number_of(&r) {
+            out.push(n);
+            templates.entry(n).or_insert(r);
         }
     }
 }
@@ -432,10 +449,23 @@ impl Sink for HuntSink<'_> {
             listed = h.intel.threat_ip(ip).and_then(find);
         }
         let mut matched: Vec<u16> = Vec::new();
-        self.memo_matches(&record, &mut matched);
-        self.take(h.engine.evaluate(&record), &mut matched);
-        if self.gate_open(&record) {
-            self.take(h.gated_engine.evaluate(&record), &mut matched);
+        let gate_open = self.memo_matches(&record, &mut matched);
+        self.keyed_matches(&record, &mut matched);
+        if h.every > 0 {
+            take(
+                h,
+                &mut self.out.templates,
+                h.engine.evaluate(&record),
+                &mut matched,
+            );
+        }
+        if gate_open {
+            take(
+                h,
+                &mut self.out.templates,
+                h.gated_engine.evaluate(&record),
+                &mut matched,
+            );
         }
         if matched.is_empty() && listed.is_none() {
             return;
@@ -444,9 +474,20 @@ impl Sink for HuntSink<'_> {
             || EventId::Text(format!("vigil-line-{}", rec.line).into()),
             |s| EventId::new(&s),
         );
+        // Correlations read more of a base event than a plain rule's match needs.
+        let base_bits = matched
+            .iter()
+            .filter_map(|n| h.base.iter().position(|b| b == n))
+            .fold(0u128, |bits, bit| bits | 1 << bit);
+        let read = if base_bits == 0 {
+            CHEAP_FIELDS.len()
+        } else {
+            h.fields.len()
+        };
         let fields: Vec<Option<u32>> = h
             .fields
             .iter()
+            .take(read)
             .map(|f| {
                 record
                     .get_field(f)
@@ -479,11 +520,7 @@ impl Sink for HuntSink<'_> {
             agg.events.push((time, event_id.clone()));
             agg.cheap.insert(cheap);
         }
-        let mut base_bits = 0u128;
         for n in matched {
-            if let Some(bit) = h.base.iter().position(|b| *b == n) {
-                base_bits |= 1 << bit;
-            }
             if !h.silent.contains(&n) {
                 let want_full = wants_full(self, n);
                 if want_full {

@@ -5,7 +5,7 @@
 //! match that is not needed.
 
 use super::correlate::{GroupField, Shape, engine_config};
-use super::gate::Gate;
+use super::gate::{GATE_FIELDS, Gate};
 use super::gather::{CHEAP_FIELDS, HuntSink, Matches};
 use super::rules::{RuleError, RuleSet, rule_key};
 use crate::ingest::walk;
@@ -39,16 +39,23 @@ const MEMO_FIELDS: [&str; 8] = [
 
 /// The compiled rules.
 pub struct Hunter {
-    /// The rules that read other fields (user agents, principals, request parameters, keywords)
-    /// and select no call, evaluated on every record; and the correlations' checker.
+    /// The rules that select no call and read what no field names (keywords, a field compared
+    /// with another), evaluated on every record; and the correlations' checker.
     pub(super) engine: CorrelationEngine,
+    /// How many rules [`Self::engine`] evaluates (none: it is not asked).
+    pub(super) every: usize,
+    /// The rules that select no call but read named fields (a user agent, a principal): one
+    /// engine per set of fields read, evaluated once per combination of their values — a
+    /// trail repeats its user agents.
+    pub(super) keyed: Vec<Keyed>,
     /// The rules that read other fields but match only records of the calls their gates name
     /// (`gate.rs`): evaluated on a record only when one of [`Self::gates`] admits it, which is
     /// decided once per combination of what was called.
     pub(super) gated_engine: rsigma_eval::Engine,
     pub(super) gates: Vec<Gate>,
     /// The rules that read only [`MEMO_FIELDS`], evaluated once per combination of their values
-    /// ([`Self::memo_fields`], in that order).
+    /// ([`Self::memo_fields`], in that order: those fields, and the gates' when there are
+    /// gates, whose answer is remembered with the rules').
     pub(super) memo: rsigma_eval::Engine,
     pub(super) memo_fields: Vec<&'static str>,
     /// Rule keys (id, else title) by number, and the numbers of those that only feed
@@ -77,9 +84,17 @@ pub struct Hunter {
     pub remembered: usize,
     /// Of those, the rules evaluated only on records of the calls their gates name.
     pub gated: usize,
+    /// Of those, the rules evaluated once per combination of the values of the fields they read.
+    pub keyed_rules: usize,
     pub correlations: usize,
     /// Rules that parsed but could not be compiled (or whose correlation names no rule).
     pub errors: Vec<RuleError>,
+}
+
+/// Rules that select no call and read the same named fields.
+pub(super) struct Keyed {
+    pub(super) fields: Vec<String>,
+    pub(super) engine: rsigma_eval::Engine,
 }
 
 /// What a hunt found, and what it read.
@@ -101,7 +116,8 @@ impl Hunter {
     }
 
     /// [`Self::new`] with every rule that is not remembered evaluated on every record (no
-    /// gates): what the gates are checked against.
+    /// gates, no keyed groups) and every correlation group given to an engine: what those
+    /// shortcuts are checked against.
     #[cfg(test)]
     pub(super) fn ungated(set: &RuleSet) -> Hunter {
         Hunter::build(set, false)
@@ -110,6 +126,8 @@ impl Hunter {
     fn build(set: &RuleSet, gating: bool) -> Hunter {
         let mut h = Hunter {
             engine: CorrelationEngine::new(engine_config()),
+            every: 0,
+            keyed: Vec::new(),
             gated_engine: rsigma_eval::Engine::new(),
             gates: Vec::new(),
             memo: rsigma_eval::Engine::new(),
@@ -126,6 +144,7 @@ impl Hunter {
             rules: 0,
             remembered: 0,
             gated: 0,
+            keyed_rules: 0,
             correlations: 0,
             errors: set.errors.clone(),
         };
@@ -143,12 +162,42 @@ impl Hunter {
             } else {
                 Gate::default()
             };
+            // Fields read by name, and no call selected: remembered by those fields' values.
+            let keyed_by = reads
+                .as_ref()
+                .filter(|f| {
+                    gating
+                        && !memo
+                        && gate.is_empty()
+                        && !f.is_empty()
+                        && !f.iter().any(|f| f.contains('*'))
+                })
+                .map(|f| f.iter().cloned().collect::<Vec<String>>());
             let added = if memo {
                 h.memo.add_rule(r).map_err(|e| e.to_string())
             } else if !gate.is_empty() {
                 h.gated_engine.add_rule(r).map_err(|e| e.to_string())
+            } else if let Some(fields) = keyed_by {
+                let at = match h.keyed.iter().position(|k| k.fields == fields) {
+                    Some(at) => at,
+                    None => {
+                        h.keyed.push(Keyed {
+                            fields,
+                            engine: rsigma_eval::Engine::new(),
+                        });
+                        h.keyed.len() - 1
+                    }
+                };
+                match h.keyed.get_mut(at) {
+                    Some(k) => k.engine.add_rule(r).map_err(|e| e.to_string()),
+                    None => Err("no keyed group".to_string()),
+                }
+                .map(|()| h.keyed_rules += 1)
             } else {
-                h.engine.add_rule(r).map_err(|e| e.to_string())
+                h.engine
+                    .add_rule(r)
+                    .map_err(|e| e.to_string())
+                    .map(|()| h.every += 1)
             };
             match added {
                 Ok(()) => {
@@ -180,6 +229,14 @@ impl Hunter {
                     line: 1,
                     message: format!("{}: {e}", r.title),
                 }),
+            }
+        }
+        // The gates' answer is remembered with the remembered rules': its fields are in the key.
+        if !h.gates.is_empty() {
+            for f in GATE_FIELDS {
+                if !h.memo_fields.contains(&f) {
+                    h.memo_fields.push(f);
+                }
             }
         }
         h.memo_fields
@@ -269,7 +326,7 @@ impl Hunter {
                 let n = known.get(r).and_then(|k| h.number.get(k))?;
                 h.base.iter().position(|b| b == n)
             };
-            let group = c
+            let group: Vec<(String, GroupField)> = c
                 .group_by
                 .iter()
                 .filter_map(|g| {
@@ -286,12 +343,20 @@ impl Hunter {
                     Some((g.clone(), at))
                 })
                 .collect();
+            let aliased = group
+                .iter()
+                .any(|(_, at)| matches!(at, GroupField::Alias(_)));
             h.shapes.insert(
                 key,
                 Shape {
                     mask,
                     group,
                     span_ms: c.timespan.seconds.saturating_mul(1000) as i64,
+                    least: if aliased || !gating {
+                        0
+                    } else {
+                        least_matches(c)
+                    },
                 },
             );
         }
@@ -330,7 +395,7 @@ impl Hunter {
                     parsed: HashMap::default(),
                     parsed_by_rule: HashMap::default(),
                     memo: Default::default(),
-                    gates: Default::default(),
+                    keyed: Vec::new(),
                 };
                 walk::walk_file(f, &mut sink);
                 sink.out
@@ -371,7 +436,7 @@ impl Hunter {
             parsed: HashMap::default(),
             parsed_by_rule: HashMap::default(),
             memo: Default::default(),
-            gates: Default::default(),
+            keyed: Vec::new(),
         };
         match got {
             Ok(bytes) => walk::walk_bytes(name, bytes, &mut sink),
@@ -379,6 +444,34 @@ impl Hunter {
         }
         sink.out
     }
+}
+
+/// How many base-rule matches one group needs within the timespan before `c` can fire (0: no
+/// such bound is known): a count (`event_count`) or distinct values (`value_count`) of at least
+/// `n` needs `n` matches. A group with fewer in every window is not worth an engine's time.
+/// Sequences count rules, not matches (one event may match two), and sums and averages may
+/// be met by one event: no bound.
+fn least_matches(c: &CorrelationRule) -> u64 {
+    use rsigma_parser::{ConditionOperator, CorrelationType};
+    let CorrelationCondition::Threshold { predicates, .. } = &c.condition else {
+        return 0;
+    };
+    if !matches!(
+        c.correlation_type,
+        CorrelationType::EventCount | CorrelationType::ValueCount
+    ) || c.timespan.seconds == 0
+    {
+        return 0;
+    }
+    predicates
+        .iter()
+        .map(|(op, n)| match op {
+            ConditionOperator::Gte | ConditionOperator::Eq => *n,
+            ConditionOperator::Gt => n.saturating_add(1),
+            ConditionOperator::Lt | ConditionOperator::Lte | ConditionOperator::Neq => 0,
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// The fields `rule`'s detections read, or `None` when it reads what no field names: keywords
@@ -405,4 +498,48 @@ fn fields_read(rule: &SigmaRule) -> Option<BTreeSet<String>> {
         walk(d, &mut out)?;
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bound of each correlation of `yaml` (a base rule named `b` is given).
+    fn least(yaml: &str) -> u64 {
+        let mut set = RuleSet::default();
+        set.add(
+            "t.yml",
+            &format!(
+                "title: b\nname: b\nlogsource: {{product: aws, service: cloudtrail}}\n\
+                 detection: {{s: {{eventName: X}}, condition: s}}\n---\n\
+                 title: c\ncorrelation:\n  rules: [b]\n  group-by: [userIdentity.arn]\n{yaml}"
+            ),
+        );
+        assert!(set.errors.is_empty(), "{:?}", set.errors);
+        let c = set.collection.correlations.first().expect("a correlation");
+        least_matches(c)
+    }
+
+    #[test]
+    fn counts_bound_a_group_and_sequences_and_sums_do_not() {
+        let count = "  type: event_count\n  timespan: 10m\n  condition:";
+        assert_eq!(least(&format!("{count} {{gte: 10}}\n")), 10);
+        assert_eq!(least(&format!("{count} {{gt: 9}}\n")), 10);
+        assert_eq!(least(&format!("{count} {{gt: 9, lte: 20}}\n")), 10);
+        assert_eq!(least(&format!("{count} {{lt: 3}}\n")), 0);
+        assert_eq!(
+            least(
+                "  type: value_count\n  timespan: 10m\n  condition: {field: eventName, gte: 25}\n"
+            ),
+            25
+        );
+        assert_eq!(
+            least("  type: value_sum\n  timespan: 10m\n  condition: {field: n, gte: 25}\n"),
+            0
+        );
+        assert_eq!(
+            least("  type: temporal\n  timespan: 10m\n  condition: {gte: 2}\n"),
+            0
+        );
+    }
 }
