@@ -6,6 +6,7 @@ use super::args::{HuntArgs, HuntFormat};
 use super::error::CliError;
 use super::inputs::{parse_time, report_errors};
 use crate::hunt::{Hunter, Intel, IntelList, ListKind, Matches, NetIntel, RuleSet};
+use crate::model::Detection;
 use crate::model::text::Escaped;
 use crate::pivot::Window;
 use crate::report;
@@ -78,22 +79,46 @@ pub fn run(args: HuntArgs, out: &mut impl Write) -> Result<ExitCode, CliError> {
         );
     }
     match args.format {
-        HuntFormat::Jsonl => {
-            for d in &res.detections {
-                // JSON escapes every control character: log text stays inert.
-                serde_json::to_writer(&mut *out, d).map_err(std::io::Error::other)?;
-                out.write_all(b"\n")?;
-            }
-        }
+        HuntFormat::Jsonl => write_jsonl(&res.detections, out)?,
         HuntFormat::Table => report::write_hunt_table(&res, out)?,
         HuntFormat::Markdown => report::write_hunt_markdown(&res, out)?,
     }
     let code = report_errors(&res.errors, args.strict, args.verbose);
+    // A busy day's detections are hundreds of thousands of strings: freeing them one by one
+    // on the way out is time the user waits for and the process exit does anyway.
+    std::mem::forget(res);
     Ok(if args.strict && rule_errors {
         ExitCode::from(2)
     } else {
         code
     })
+}
+
+/// Detections as JSON Lines, in order: written a batch at a time, each batch's lines made on
+/// every core (a broad rule's tens of thousands of detections took a second on one).
+fn write_jsonl(detections: &[Detection], out: &mut impl Write) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    const BATCH: usize = 16_384;
+    const CHUNK: usize = 512;
+    for batch in detections.chunks(BATCH) {
+        let lines = batch
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut buf = Vec::with_capacity(chunk.len() * 512);
+                for d in chunk {
+                    // JSON escapes every control character: log text stays inert.
+                    serde_json::to_writer(&mut buf, d)?;
+                    buf.push(b'\n');
+                }
+                Ok(buf)
+            })
+            .collect::<Result<Vec<Vec<u8>>, serde_json::Error>>()
+            .map_err(std::io::Error::other)?;
+        for l in &lines {
+            out.write_all(l)?;
+        }
+    }
+    Ok(())
 }
 
 /// The flow logs and DNS logs named, against the threat lists: their detections join the
@@ -189,4 +214,39 @@ fn load_lists(
         }
     }
     Ok((intel, errors))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Ts;
+
+    #[test]
+    fn jsonl_lines_keep_their_order_across_batches_and_cores() {
+        // More than a batch, and batches of many chunks: every line where one thread puts it.
+        let detections: Vec<Detection> = (0..40_000)
+            .map(|i| Detection {
+                rule: format!("rule-{}", i % 7),
+                title: format!("title {i} \u{1b}[31m"),
+                level: "low".into(),
+                attack: vec!["attack.t1078".into()],
+                first: Ts(i),
+                last: Ts(i + 1),
+                events: vec![format!("e{i}")],
+                entities: Vec::new(),
+                group: vec![format!("principal=p{i}")],
+                records: 0,
+                regions: vec!["us-east-1".into()],
+            })
+            .collect();
+        let mut ours = Vec::new();
+        write_jsonl(&detections, &mut ours).unwrap();
+        let mut one_by_one = Vec::new();
+        for d in &detections {
+            serde_json::to_writer(&mut one_by_one, d).unwrap();
+            one_by_one.push(b'\n');
+        }
+        assert!(ours == one_by_one, "the lines differ");
+        assert!(!ours.contains(&0x1b), "an escape reached the output raw");
+    }
 }

@@ -241,7 +241,15 @@ pub(super) struct HuntSink<'h> {
 pub(super) struct Memo {
     seen: HashMap<Box<[u8]>, Outcome>,
     key: Vec<u8>,
+    /// Lookups and hits so far: fields whose combinations rarely repeat (a principal and an
+    /// address, read by SigmaHQ's instance-credential rule) cost a key and an entry per record
+    /// for nothing, and are evaluated directly once that shows.
+    looked: u32,
+    hits: u32,
 }
+
+/// Lookups after which a memo that hits less than half the time is given up.
+const MEMO_TRIAL: u32 = 4_096;
 
 /// The rules' numbers that matched, and the flag remembered with them.
 type Outcome = (Box<[u16]>, bool);
@@ -262,11 +270,16 @@ impl Memo {
         out: &mut Vec<u16>,
         eval: impl FnOnce(&mut Vec<u16>) -> bool,
     ) -> bool {
+        if self.looked >= MEMO_TRIAL && self.hits < MEMO_TRIAL / 2 {
+            return eval(out);
+        }
+        self.looked = self.looked.saturating_add(1);
         self.key.clear();
         let keyed = fields
             .iter()
             .all(|f| push_key(&mut self.key, record.get_field(f.as_ref()).as_ref()));
         if keyed && let Some((rules, flag)) = self.seen.get(&self.key[..]) {
+            self.hits = self.hits.saturating_add(1);
             out.extend_from_slice(rules);
             return *flag;
         }

@@ -4,7 +4,7 @@
 //! for a field inside it, and the whole record parsed only for keyword rules. Most rules test `eventSource` and `eventName` first and stop there, so a hunt over a
 //! million records parses very little.
 
-use crate::ingest::split::members;
+use crate::ingest::split::{checked_members, members};
 use rsigma_eval::{Event, EventValue, JsonEvent};
 use serde_json::Value;
 use std::borrow::Cow;
@@ -47,9 +47,10 @@ impl<'a> Node<'a> {
     /// The member `key` of this object: the last of a repeated key, as serde_json's `Value`
     /// has it. `Err` when this is not an object.
     fn get(&self, key: &str) -> Result<Option<&Node<'a>>, ()> {
+        // The record was checked as JSON in full when it was split: below the top, its
+        // objects are split again without checking.
         let members = self.members.get_or_init(|| {
-            members(self.raw)?
-                .into_iter()
+            checked_members(self.raw)?
                 .map(|(k, v)| Some((string(k)?, Node::new(v))))
                 .collect()
         });

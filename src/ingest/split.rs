@@ -66,6 +66,11 @@ pub(super) fn object_end(b: &[u8], start: usize) -> Option<usize> {
     if b.get(start) != Some(&b'{') {
         return None;
     }
+    container_end(b, start)
+}
+
+/// [`object_end`] for an object or a list.
+fn container_end(b: &[u8], start: usize) -> Option<usize> {
     let mut s = Scan {
         open: Brackets::default(),
         in_string: false,
@@ -220,6 +225,61 @@ pub(crate) fn members(text: &str) -> Option<Vec<(&str, &str)>> {
             b'}' => return (ws(i + 1) == b.len()).then_some(out),
             _ => return None,
         }
+    }
+}
+
+/// The members of an object [`members`] has already checked (a value inside a record it
+/// accepted), found again without checking: each key as written and each value's text, strings
+/// skipped by a search and objects and lists by their brackets 64 bytes at a time. `None` when
+/// `text` is not an object; the members end early if the text is not as checked.
+pub(crate) fn checked_members(text: &str) -> Option<impl Iterator<Item = (&str, &str)>> {
+    let b = text.as_bytes();
+    let ws = move |mut i: usize| {
+        while b.get(i).copied().is_some_and(is_ws) {
+            i += 1;
+        }
+        i
+    };
+    let start = ws(0);
+    if b.get(start) != Some(&b'{') {
+        return None;
+    }
+    let mut i = ws(start + 1);
+    Some(std::iter::from_fn(move || {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let key_end = quoted_end(b, i + 1)?;
+        let key = text.get(i..key_end)?;
+        let v = ws(ws(key_end) + 1);
+        let end = match *b.get(v)? {
+            b'"' => quoted_end(b, v + 1)?,
+            b'{' | b'[' => container_end(b, v)?,
+            _ => {
+                v + b
+                    .get(v..)?
+                    .iter()
+                    .position(|c| matches!(c, b',' | b'}' | b']') || is_ws(*c))?
+            }
+        };
+        let value = text.get(v..end)?;
+        let next = ws(end);
+        i = match b.get(next) {
+            Some(b',') => ws(next + 1),
+            _ => b.len(),
+        };
+        Some((key, value))
+    }))
+}
+
+/// One past the quote that closes the string whose text starts at `i`, in checked text.
+fn quoted_end(b: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        let at = i + memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+        if b.get(at) == Some(&b'"') {
+            return Some(at + 1);
+        }
+        i = at + 2;
     }
 }
 
@@ -481,6 +541,53 @@ mod tests {
             sorted.sort();
             assert_eq!(sorted, theirs, "{text}");
         }
+    }
+
+    /// Every object inside `raw` (itself included), as text.
+    fn objects_in(raw: &str, out: &mut Vec<String>) {
+        let v: serde_json::Value = serde_json::from_str(raw).unwrap();
+        fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    out.push(v.to_string());
+                    m.values().for_each(|v| walk(v, out));
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+                _ => {}
+            }
+        }
+        walk(&v, out);
+    }
+
+    #[test]
+    fn checked_text_is_split_again_as_it_was_checked() {
+        let mut texts: Vec<String> = [
+            "{}",
+            " { } \n",
+            r#"{"a":1,"b":-2.5e+3,"c":true,"d":false,"e":null,"f":"x\"}{","g":{"h":[1,{"i":"]"}]},"j":[]}"#,
+            "{ \"k\" : \"v\" ,\n \"l\":[ 1 , 2 ] , \"m\" : 0 }",
+            r#"{"a\u0062":"ünï ✓","a\\":"\\","n":[[],[{}],"]\\"]}"#,
+        ]
+        .map(String::from)
+        .to_vec();
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/public/stratus-red-team/detonation-logs"
+        );
+        for f in std::fs::read_dir(dir).unwrap() {
+            objects_in(
+                &std::fs::read_to_string(f.unwrap().path()).unwrap(),
+                &mut texts,
+            );
+        }
+        assert!(texts.len() > 1_500, "{}", texts.len());
+        for t in &texts {
+            let checked = members(t).unwrap_or_else(|| panic!("{t}"));
+            let again: Vec<(&str, &str)> = checked_members(t).unwrap().collect();
+            assert_eq!(again, checked, "{t}");
+        }
+        assert!(checked_members("[1]").is_none());
+        assert!(checked_members(r#""{}""#).is_none());
     }
 
     #[test]
