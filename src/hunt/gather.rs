@@ -1,6 +1,8 @@
 //! The first half of a hunt, on the loader's threads: each record matched (the rules that read
-//! only what was called and how it ended once per combination of those values, the others on
-//! every record), and what the second half needs of a match kept — a plain rule's matches
+//! only what was called and how it ended once per combination of those values, the rules that
+//! select no call but read named fields once per combination of theirs, the rules gated by a
+//! call only on records of it, the rest on every record), and what the second half needs of a
+//! match kept — a plain rule's matches
 //! gathered by rule and principal, a correlation's base events as their time, id and the fields
 //! correlations read (symbols), calls from listed addresses, Insights events.
 
