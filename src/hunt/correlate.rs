@@ -48,27 +48,10 @@ impl Hunter {
         out.suppressed.sort();
         base.sort_by(|a, b| (a.time, &a.event_id).cmp(&(b.time, &b.event_id)));
         base.dedup_by(|a, b| a.time == b.time && a.event_id == b.event_id);
-        let fired = self.fire(&base, &strings, &templates);
         // A firing's window is its group's events of the last timespan; the detection is the
         // whole burst: every event of the group's base rules from its first firing's window to
         // a timespan after its last firing.
-        let names: BTreeSet<&str> = fired.iter().map(|f| f.rule.as_str()).collect();
-        // Each fired correlation's base events by group, a correlation per core: a broad base
-        // rule (every read-only call) has half a trail's events.
-        let by_group: HashMap<&str, HashMap<Vec<Option<u32>>, Vec<usize>>> = self
-            .shapes
-            .par_iter()
-            .filter(|(rule, _)| names.contains(rule.as_str()))
-            .map(|(rule, shape)| {
-                let mut groups: HashMap<Vec<Option<u32>>, Vec<usize>> = HashMap::default();
-                for (i, e) in base.iter().enumerate() {
-                    if e.rules & shape.mask != 0 {
-                        groups.entry(shape.key_of(e)).or_default().push(i);
-                    }
-                }
-                (rule.as_str(), groups)
-            })
-            .collect();
+        let (fired, by_group) = self.fire(&base, &strings, &templates);
         let group_of = |rule: &str, key: &Vec<Option<u32>>| {
             by_group
                 .get(rule)
@@ -197,13 +180,14 @@ impl Hunter {
     /// The correlations over the base events (in time order): each correlation's groups are
     /// shared out by their key among as many engines as there are cores, each fed its share
     /// in time order — a group's window and quiet time are its own, so the firings are those of
-    /// one engine fed everything, found on every core.
+    /// one engine fed everything, found on every core. With the firings, the groups of each
+    /// correlation that fired (by its key), whose events its detections are made of.
     fn fire(
         &self,
         base: &[BaseEvent],
         strings: &Strings,
         templates: &HashMap<u16, EvaluationResult>,
-    ) -> Vec<Firing> {
+    ) -> (Vec<Firing>, HashMap<&str, Groups>) {
         // What the engines are given of a rule's match: which rule, nothing else. A rule with a
         // `name` and no id is given by its name (the engine finds a rule by the id a match
         // carries, and would miss it).
@@ -221,10 +205,33 @@ impl Hunter {
                 (*n, t)
             })
             .collect();
+        // Each correlation's base events by group, a correlation per core (a broad base rule,
+        // every read-only call, has half a trail's events), the groups that cannot fire left
+        // out.
+        let grouped: Vec<(usize, Groups)> = self
+            .correlations_of
+            .par_iter()
+            .enumerate()
+            .filter_map(|(c, (key, _, _))| {
+                let shape = self.shapes.get(key)?;
+                let mut groups = Groups::default();
+                for (i, e) in base.iter().enumerate() {
+                    if e.rules & shape.mask != 0 {
+                        groups.entry(shape.key_of(e)).or_default().push(i);
+                    }
+                }
+                groups.retain(|_, events| shape.may_fire(events, base));
+                Some((c, groups))
+            })
+            .collect();
         let shares = rayon::current_num_threads().clamp(1, 64);
         let mut jobs: Vec<(usize, Vec<usize>)> = Vec::new();
-        for (c, (key, _, _)) in self.correlations_of.iter().enumerate() {
-            let Some(shape) = self.shapes.get(key) else {
+        for (c, groups) in &grouped {
+            let Some(shape) = self
+                .correlations_of
+                .get(*c)
+                .and_then(|(key, _, _)| self.shapes.get(key))
+            else {
                 continue;
             };
             // An event matching two rules of an aliased group-by may belong to two groups at
@@ -238,17 +245,8 @@ impl Hunter {
             } else {
                 shares
             };
-            let mut groups: HashMap<Vec<Option<u32>>, Vec<usize>> = HashMap::default();
-            for (i, e) in base.iter().enumerate() {
-                if e.rules & shape.mask != 0 {
-                    groups.entry(shape.key_of(e)).or_default().push(i);
-                }
-            }
             let mut parts: Vec<Vec<usize>> = vec![Vec::new(); shares];
             for (key, events) in groups {
-                if !shape.may_fire(&events, base) {
-                    continue;
-                }
                 let share = (rustc_hash::FxBuildHasher.hash_one(key) % shares as u64) as usize;
                 if let Some(part) = parts.get_mut(share) {
                     part.extend(events);
@@ -258,7 +256,7 @@ impl Hunter {
             for part in &mut parts {
                 part.sort_unstable();
             }
-            jobs.extend(parts.into_iter().filter(|p| !p.is_empty()).map(|p| (c, p)));
+            jobs.extend(parts.into_iter().filter(|p| !p.is_empty()).map(|p| (*c, p)));
         }
         let mut fired: Vec<Firing> = jobs
             .into_par_iter()
@@ -317,7 +315,18 @@ impl Hunter {
             })
             .collect();
         fired.sort_by(|a, b| (a.at, &a.rule, &a.group).cmp(&(b.at, &b.rule, &b.group)));
-        fired
+        // The groups of the correlations that fired, for their detections.
+        let names: BTreeSet<&str> = fired.iter().map(|f| f.rule.as_str()).collect();
+        let groups = grouped
+            .into_iter()
+            .filter_map(|(c, groups)| {
+                let (key, _, _) = self.correlations_of.get(c)?;
+                names
+                    .contains(key.as_str())
+                    .then_some((key.as_str(), groups))
+            })
+            .collect();
+        (fired, groups)
     }
 }
 
@@ -335,6 +344,9 @@ pub(super) fn engine_config() -> CorrelationConfig {
         ..CorrelationConfig::default()
     }
 }
+
+/// A correlation's base events by group (indexes into the base events, in time order).
+type Groups = HashMap<Vec<Option<u32>>, Vec<usize>>;
 
 /// A correlation's firing: at which base event, which rule, for which group.
 struct Firing {
