@@ -208,7 +208,7 @@ impl Hunter {
         // Each correlation's base events by group, a correlation per core (a broad base rule,
         // every read-only call, has half a trail's events), the groups that cannot fire left
         // out.
-        let grouped: Vec<(usize, Groups)> = self
+        let grouped: Vec<(usize, &Shape, Groups)> = self
             .correlations_of
             .par_iter()
             .enumerate()
@@ -221,30 +221,15 @@ impl Hunter {
                     }
                 }
                 groups.retain(|_, events| shape.may_fire(events, base));
-                Some((c, groups))
+                Some((c, shape, groups))
             })
             .collect();
         let shares = rayon::current_num_threads().clamp(1, 64);
         let mut jobs: Vec<(usize, Vec<usize>)> = Vec::new();
-        for (c, groups) in &grouped {
-            let Some(shape) = self
-                .correlations_of
-                .get(*c)
-                .and_then(|(key, _, _)| self.shapes.get(key))
-            else {
-                continue;
-            };
+        for (c, shape, groups) in &grouped {
             // An event matching two rules of an aliased group-by may belong to two groups at
             // once: such a correlation runs whole in one engine.
-            let shares = if shape
-                .group
-                .iter()
-                .any(|(_, at)| matches!(at, GroupField::Alias(_)))
-            {
-                1
-            } else {
-                shares
-            };
+            let shares = if shape.aliased() { 1 } else { shares };
             let mut parts: Vec<Vec<usize>> = vec![Vec::new(); shares];
             for (key, events) in groups {
                 let share = (rustc_hash::FxBuildHasher.hash_one(key) % shares as u64) as usize;
@@ -290,11 +275,7 @@ impl Hunter {
                         values: &e.fields,
                         strings,
                     };
-                    for r in engine.process_with_detections(
-                        &event,
-                        results,
-                        e.time.millis().div_euclid(1000),
-                    ) {
+                    for r in engine.process_with_detections(&event, results, engine_second(e)) {
                         let ResultBody::Correlation(body) = &r.body else {
                             continue;
                         };
@@ -319,7 +300,7 @@ impl Hunter {
         let names: BTreeSet<&str> = fired.iter().map(|f| f.rule.as_str()).collect();
         let groups = grouped
             .into_iter()
-            .filter_map(|(c, groups)| {
+            .filter_map(|(c, _, groups)| {
                 let (key, _, _) = self.correlations_of.get(c)?;
                 names
                     .contains(key.as_str())
@@ -343,6 +324,12 @@ pub(super) fn engine_config() -> CorrelationConfig {
         emit_detections: false,
         ..CorrelationConfig::default()
     }
+}
+
+/// The time an engine is given a base event at: its second (the engine counts whole seconds,
+/// and clamps the second to `0..=i64::MAX / 2`).
+fn engine_second(e: &BaseEvent) -> i64 {
+    e.time.millis().div_euclid(1000)
 }
 
 /// A correlation's base events by group (indexes into the base events, in time order).
@@ -439,6 +426,14 @@ impl Shape {
             .collect()
     }
 
+    /// Whether an alias names the group-by field per rule (`aliases:`): an event matching two
+    /// of the rules may then be in two groups.
+    pub(super) fn aliased(&self) -> bool {
+        self.group
+            .iter()
+            .any(|(_, at)| matches!(at, GroupField::Alias(_)))
+    }
+
     /// Whether a group whose base events are `events` (indexes into `base`, in time order)
     /// can fire at all: some timespan (whole seconds, as the engine counts) holds the matches
     /// it needs. Groups are independent, so leaving out one that cannot fire changes no
@@ -450,7 +445,7 @@ impl Shape {
         // What the engine is given: the second, and a match per base rule the event matched.
         let at = |i: usize| {
             base.get(i).map_or((0, 0), |e| {
-                let second = e.time.millis().div_euclid(1000).clamp(0, i64::MAX / 2);
+                let second = engine_second(e).clamp(0, i64::MAX / 2);
                 (second, u64::from((e.rules & self.mask).count_ones()))
             })
         };

@@ -178,20 +178,18 @@ impl Hunter {
             } else if !gate.is_empty() {
                 h.gated_engine.add_rule(r).map_err(|e| e.to_string())
             } else if let Some(fields) = keyed_by {
-                let at = match h.keyed.iter().position(|k| k.fields == fields) {
-                    Some(at) => at,
+                match h.keyed.iter_mut().find(|k| k.fields == fields) {
+                    Some(k) => k.engine.add_rule(r),
                     None => {
-                        h.keyed.push(Keyed {
-                            fields,
-                            engine: rsigma_eval::Engine::new(),
-                        });
-                        h.keyed.len() - 1
+                        let mut engine = rsigma_eval::Engine::new();
+                        let added = engine.add_rule(r);
+                        if added.is_ok() {
+                            h.keyed.push(Keyed { fields, engine });
+                        }
+                        added
                     }
-                };
-                match h.keyed.get_mut(at) {
-                    Some(k) => k.engine.add_rule(r).map_err(|e| e.to_string()),
-                    None => Err("no keyed group".to_string()),
                 }
+                .map_err(|e| e.to_string())
                 .map(|()| h.keyed_rules += 1)
             } else {
                 h.engine
@@ -343,22 +341,16 @@ impl Hunter {
                     Some((g.clone(), at))
                 })
                 .collect();
-            let aliased = group
-                .iter()
-                .any(|(_, at)| matches!(at, GroupField::Alias(_)));
-            h.shapes.insert(
-                key,
-                Shape {
-                    mask,
-                    group,
-                    span_ms: c.timespan.seconds.saturating_mul(1000) as i64,
-                    least: if aliased || !gating {
-                        0
-                    } else {
-                        least_matches(c)
-                    },
-                },
-            );
+            let mut shape = Shape {
+                mask,
+                group,
+                span_ms: c.timespan.seconds.saturating_mul(1000) as i64,
+                least: 0,
+            };
+            if gating && !shape.aliased() {
+                shape.least = least_matches(c);
+            }
+            h.shapes.insert(key, shape);
         }
         h
     }
